@@ -1,0 +1,27 @@
+/** Messages between `herd start` (the supervisor) and the `herd serve` processes it forks. */
+import type { PeerAddress } from '../peers/peer-link.js';
+
+/** Child to supervisor: the server is accepting connections. */
+export interface ListeningMessage {
+  readonly type: 'listening';
+  readonly name: string;
+  readonly host: string;
+  readonly port: number;
+  readonly pid: number;
+  /** Absolute path of the server's log file. */
+  readonly logFile: string;
+}
+
+/** Supervisor to child: where every server of the herd listens. */
+export interface PeersMessage {
+  readonly type: 'peers';
+  readonly addresses: Record<string, PeerAddress>;
+}
+
+export function isListeningMessage(message: unknown): message is ListeningMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'listening';
+}
+
+export function isPeersMessage(message: unknown): message is PeersMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'peers';
+}

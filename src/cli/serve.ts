@@ -1,0 +1,103 @@
+/** `herd serve NAME`: runs one herd member in the foreground. */
+import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
+import { UsageError } from '../errors.js';
+import { openServerLog } from '../observability/logger.js';
+import type { PeerAddress } from '../peers/peer-link.js';
+import { createPlacesProvider } from '../places/index.js';
+import { HerdServer } from '../server/herd-server.js';
+import { isPeersMessage, type ListeningMessage } from './ipc.js';
+
+/** Options of {@link serve}. */
+export interface ServeOptions {
+  /** Path of the herd config file. */
+  readonly configFile: string;
+  /** Which server of the config to run. */
+  readonly name: string;
+  /** Overrides the configured port (the supervisor pins a restarted server to its first port). */
+  readonly port?: number;
+  /** Overrides the config's `logDir`. */
+  readonly logDir?: string;
+}
+
+/**
+ * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
+ *
+ * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have.
+ */
+export async function serve(options: ServeOptions): Promise<void> {
+  const config = loadHerdConfig(options.configFile);
+  const serverConfig = config.servers.find((server) => server.name === options.name);
+  if (serverConfig === undefined) {
+    throw new UsageError(`no server "${options.name}" in ${options.configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`);
+  }
+  const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
+  const neighbours = neighboursOf(config, serverConfig.name);
+  const peerAddresses = new Map<string, PeerAddress>();
+  for (const server of config.servers) {
+    if (neighbours.includes(server.name) && server.port !== 0) peerAddresses.set(server.name, { host: server.host, port: server.port });
+  }
+  const places = createPlacesProvider(config.places);
+  // Under `herd start`, the supervisor sends every address once all servers listen: dialling earlier
+  // would only meet refused connections.
+  const supervised = typeof process.send === 'function';
+  const server = new HerdServer({
+    name: serverConfig.name,
+    host: serverConfig.host,
+    port: options.port ?? serverConfig.port,
+    neighbours,
+    peerAddresses: supervised ? undefined : peerAddresses,
+    places,
+    logger: log.logger,
+    limits: config.limits,
+    links: config.peer,
+  });
+
+  let stopping = false;
+  const stop = async (why: string, code: number): Promise<void> => {
+    if (stopping) {
+      // A second signal: leave at once.
+      log.flushSync();
+      process.exit(1);
+    }
+    stopping = true;
+    log.logger.info({ event: 'shutdown', why }, `stopping (${why})`);
+    await server.close();
+    await places.close?.();
+    log.flushSync();
+    process.exit(code);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  process.on('SIGINT', () => void stop('SIGINT', 0));
+  process.on('uncaughtException', (error) => {
+    log.logger.fatal({ event: 'crash', err: error.stack ?? String(error) }, 'uncaught exception');
+    log.flushSync();
+    process.exit(1);
+  });
+
+  const address = await server.listen();
+  if (supervised) {
+    process.on('message', (message) => {
+      if (!isPeersMessage(message)) return;
+      for (const [peerName, peerAddress] of Object.entries(message.addresses)) server.setPeerAddress(peerName, peerAddress);
+    });
+    // The supervisor is gone (killed or crashed): do not linger as an orphan.
+    process.on('disconnect', () => void stop('supervisor gone', 0));
+    const listening: ListeningMessage = { type: 'listening', name: server.name, host: address.address, port: address.port, pid: process.pid, logFile: log.file };
+    process.send?.(listening);
+  } else {
+    process.stdout.write(`${server.name} listening on ${address.address}:${address.port} (log ${log.file}); Ctrl-C stops it\n`);
+  }
+  for (const name of neighbours) {
+    if (!peerAddresses.has(name) && !supervised) {
+      log.logger.error({ event: 'no-peer-address', peer: name }, `neighbour ${name} has port 0 in the config and no supervisor will say where it is; not dialling it`);
+    }
+  }
+  // Accept first, index places after: a WHATSAT that arrives earlier waits for the index.
+  setImmediate(() => {
+    const started = performance.now();
+    places.ready?.().then(
+      () => log.logger.info({ event: 'places-ready', source: places.source, ms: Math.round(performance.now() - started) }, 'places source ready'),
+      (error: unknown) => log.logger.error({ event: 'places-failed', source: places.source, err: String(error) }, 'places source failed to load'),
+    );
+  });
+}

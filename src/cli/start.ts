@@ -1,0 +1,177 @@
+/**
+ * `herd start`: the supervisor. Forks one `herd serve` process per server of the config, tells every
+ * server where its neighbours listen (so ports may be 0), prints where each listens and logs,
+ * restarts a server that dies, and stops them all on SIGINT or SIGTERM.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadHerdConfig, type HerdConfig } from '../config/herd-config.js';
+import { HerdError } from '../errors.js';
+import type { PeerAddress } from '../peers/peer-link.js';
+import { isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
+
+/** Default {@link StartOptions.restartDelayMs}. */
+export const RESTART_DELAY_MS = 1000;
+/** Longest wait for a server to report that it listens, ms. */
+export const SERVER_START_TIMEOUT_MS = 15_000;
+/** Longest wait for a server to exit after SIGTERM before it is killed, ms. */
+export const SERVER_STOP_TIMEOUT_MS = 5000;
+
+/** Options of {@link startHerd}. */
+export interface StartOptions {
+  readonly configFile: string;
+  /** Overrides the config's `logDir`. */
+  readonly logDir?: string;
+  /** Restart a server that exits unexpectedly. @default true */
+  readonly restart?: boolean;
+  /** Delay before such a restart, ms. @default {@link RESTART_DELAY_MS} */
+  readonly restartDelayMs?: number;
+  /** Where progress lines go. @default stdout */
+  readonly print?: (line: string) => void;
+}
+
+interface Member {
+  readonly name: string;
+  child: ChildProcess | undefined;
+  listening: ListeningMessage | undefined;
+  /** The port the server first bound: a restart reuses it so neighbours need no news. */
+  pinnedPort: number | undefined;
+}
+
+const MAIN_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), `main${path.extname(fileURLToPath(import.meta.url))}`);
+
+function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal === null ? `exit code ${code ?? '?'}` : `signal ${signal}`;
+}
+
+/**
+ * Starts every server of a herd and supervises them until SIGINT/SIGTERM.
+ *
+ * @returns when every server has stopped after a signal.
+ * @throws {ConfigError} for a bad config; {@link HerdError} when a server fails to start (the others
+ *   are stopped first).
+ */
+export async function startHerd(options: StartOptions): Promise<void> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const configFile = path.resolve(options.configFile);
+  const config: HerdConfig = loadHerdConfig(configFile);
+  const restart = options.restart ?? true;
+  const restartDelayMs = options.restartDelayMs ?? RESTART_DELAY_MS;
+  const logDir = path.resolve(options.logDir ?? config.logDir);
+  const members = config.servers.map((server): Member => ({ name: server.name, child: undefined, listening: undefined, pinnedPort: undefined }));
+  let stopping = false;
+  const width = Math.max(...members.map((member) => member.name.length));
+
+  const addresses = (): Record<string, PeerAddress> => {
+    const out: Record<string, PeerAddress> = {};
+    for (const member of members) {
+      const server = config.servers.find((s) => s.name === member.name);
+      if (member.listening !== undefined && server !== undefined) out[member.name] = { host: server.host, port: member.listening.port };
+    }
+    return out;
+  };
+  const broadcastPeers = (): void => {
+    const message: PeersMessage = { type: 'peers', addresses: addresses() };
+    for (const member of members) if (member.child?.connected === true) member.child.send(message);
+  };
+  const describe = (listening: ListeningMessage): string =>
+    `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  pid ${listening.pid}  log ${listening.logFile}`;
+
+  const spawn = (member: Member): Promise<ListeningMessage> => {
+    const args = ['serve', member.name, '--config', configFile, '--log-dir', logDir];
+    if (member.pinnedPort !== undefined) args.push('--port', String(member.pinnedPort));
+    // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops each server in order.
+    const child = fork(MAIN_SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    member.child = child;
+    member.listening = undefined;
+    return new Promise<ListeningMessage>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        child.kill('SIGKILL');
+        reject(new HerdError('HERD_START_TIMEOUT', `${member.name} did not start listening within ${SERVER_START_TIMEOUT_MS} ms`));
+      }, SERVER_START_TIMEOUT_MS);
+      child.on('message', (message) => {
+        if (!isListeningMessage(message)) return;
+        clearTimeout(timer);
+        member.listening = message;
+        member.pinnedPort ??= message.port;
+        resolve(message);
+      });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        if (member.child === child) member.child = undefined;
+        if (member.listening === undefined) {
+          reject(new HerdError('HERD_START_FAILED', `${member.name} failed to start (${describeExit(code, signal)})`));
+          return;
+        }
+        member.listening = undefined;
+        if (stopping) return;
+        if (!restart) {
+          print(`herd: ${member.name} exited (${describeExit(code, signal)}); not restarting (--no-restart)`);
+          return;
+        }
+        print(`herd: ${member.name} exited (${describeExit(code, signal)}); restarting in ${restartDelayMs} ms`);
+        setTimeout(() => {
+          if (stopping) return;
+          spawn(member).then(
+            (listening) => {
+              print(describe(listening));
+              print(`herd: ${member.name} is back`);
+              broadcastPeers();
+            },
+            (error: unknown) => print(`herd: ${member.name} did not come back: ${(error as Error).message}`),
+          );
+        }, restartDelayMs);
+      });
+    });
+  };
+
+  const stopAll = async (): Promise<void> => {
+    stopping = true;
+    await Promise.all(
+      members.map(async (member) => {
+        const child = member.child;
+        if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => child.kill('SIGKILL'), SERVER_STOP_TIMEOUT_MS);
+          child.once('exit', () => {
+            clearTimeout(timer);
+            resolve();
+          });
+          child.kill('SIGTERM');
+        });
+      }),
+    );
+  };
+
+  print(`herd: starting ${members.length} servers of ${configFile} (logs in ${logDir})`);
+  const started = performance.now();
+  try {
+    const listening = await Promise.all(members.map((member) => spawn(member)));
+    for (const message of listening) print(describe(message));
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+  broadcastPeers();
+  print(`herd: ${members.length} servers up in ${Math.round(performance.now() - started)} ms; Ctrl-C stops them all`);
+
+  await new Promise<void>((resolve) => {
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        // A second signal: kill at once.
+        for (const member of members) member.child?.kill('SIGKILL');
+        return;
+      }
+      print(`herd: ${signal}: stopping ${members.length} servers`);
+      void stopAll().then(() => {
+        print('herd: all servers stopped');
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+        resolve();
+      });
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

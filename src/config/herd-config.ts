@@ -1,0 +1,153 @@
+/**
+ * The herd config file: servers, links, places source, logs and limits, validated with zod at start.
+ * Every error names the file and the field (e.g. `herd.json: links[2][1]: unknown server "Balll"`).
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from '../peers/backoff.js';
+import { HANDSHAKE_TIMEOUT_MS, MAX_QUEUED_UPDATES } from '../peers/peer-link.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../protocol/line-splitter.js';
+import { MAX_PENDING_OUTPUT_BYTES, PLACES_TIMEOUT_MS } from '../server/herd-server.js';
+
+/** Names of the herds shipped in `herds/` (PROTOCOL.md section 1). */
+export const BUILT_IN_HERDS = ['default', '2019', '2023'] as const;
+export type BuiltInHerd = (typeof BUILT_IN_HERDS)[number];
+
+const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
+
+const serverSchema = z.strictObject({
+  /** Server name: letters, digits, `_`, `.`, `-`; 1-64 characters. */
+  name: z.string().regex(SERVER_NAME, 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit'),
+  /** Interface to listen on, and the address neighbours dial. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** TCP port; 0 lets the OS choose (only under `herd start`, which tells neighbours the real port). */
+  port: z.number().int().min(0).max(65535),
+});
+
+const positiveInt = z.number().int().positive();
+
+/** The schema of a herd config file. */
+export const herdConfigSchema = z.strictObject({
+  servers: z.array(serverSchema).min(1, 'a herd needs at least one server'),
+  /** Bidirectional links, each a pair of server names. */
+  links: z.array(z.tuple([z.string(), z.string()])).default([]),
+  places: z
+    .strictObject({
+      /** Where WHATSAT places come from. */
+      source: z.enum(['offline']).default('offline'),
+    })
+    .prefault({}),
+  /** Folder of the per-server log files; relative to the working directory. */
+  logDir: z.string().min(1).default('logs'),
+  /** pino level; `info` logs every line in and out. */
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  peer: z
+    .strictObject({
+      reconnectBaseDelayMs: positiveInt.default(RECONNECT_BASE_DELAY_MS),
+      reconnectMaxDelayMs: positiveInt.default(RECONNECT_MAX_DELAY_MS),
+      handshakeTimeoutMs: positiveInt.default(HANDSHAKE_TIMEOUT_MS),
+      maxQueuedUpdates: positiveInt.default(MAX_QUEUED_UPDATES),
+    })
+    .prefault({}),
+  limits: z
+    .strictObject({
+      maxLineBytes: positiveInt.default(DEFAULT_MAX_LINE_BYTES),
+      maxPendingOutputBytes: positiveInt.default(MAX_PENDING_OUTPUT_BYTES),
+      placesTimeoutMs: positiveInt.default(PLACES_TIMEOUT_MS),
+    })
+    .prefault({}),
+});
+
+/** A validated herd config, defaults filled in. */
+export type HerdConfig = z.output<typeof herdConfigSchema>;
+/** One server of a {@link HerdConfig}. */
+export type ServerConfig = HerdConfig['servers'][number];
+
+function fieldPath(segments: readonly PropertyKey[]): string {
+  let out = '';
+  for (const segment of segments) {
+    out += typeof segment === 'number' ? `[${segment}]` : `${out === '' ? '' : '.'}${String(segment)}`;
+  }
+  return out === '' ? '(top level)' : out;
+}
+
+/**
+ * Validates a parsed config object.
+ *
+ * @param raw - the parsed JSON.
+ * @param file - the file it came from, for error messages.
+ * @throws {ConfigError} naming the file and field: schema violations, duplicate server names or
+ *   host:port pairs, links to unknown servers, self-links and duplicate links.
+ */
+export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
+  const result = herdConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new ConfigError(file, issue === undefined ? 'invalid' : `${fieldPath(issue.path)}: ${issue.message}`, { cause: result.error });
+  }
+  const config = result.data;
+  const names = new Set<string>();
+  const endpoints = new Map<string, string>();
+  config.servers.forEach((server, i) => {
+    if (names.has(server.name)) throw new ConfigError(file, `servers[${i}].name: duplicate server name "${server.name}"`);
+    names.add(server.name);
+    if (server.port !== 0) {
+      const endpoint = `${server.host}:${server.port}`;
+      const other = endpoints.get(endpoint);
+      if (other !== undefined) throw new ConfigError(file, `servers[${i}].port: ${endpoint} is also the address of "${other}" (duplicate port)`);
+      endpoints.set(endpoint, server.name);
+    }
+  });
+  const seen = new Set<string>();
+  config.links.forEach(([a, b], i) => {
+    if (!names.has(a)) throw new ConfigError(file, `links[${i}][0]: unknown server "${a}" (servers are ${[...names].join(', ')})`);
+    if (!names.has(b)) throw new ConfigError(file, `links[${i}][1]: unknown server "${b}" (servers are ${[...names].join(', ')})`);
+    if (a === b) throw new ConfigError(file, `links[${i}]: a server cannot link to itself ("${a}")`);
+    const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
+    if (seen.has(key)) throw new ConfigError(file, `links[${i}]: duplicate link ${a}-${b}`);
+    seen.add(key);
+  });
+  return config;
+}
+
+/**
+ * Reads and validates a herd config file.
+ *
+ * @throws {ConfigError} when the file cannot be read, is not JSON, or is invalid.
+ */
+export function loadHerdConfig(file: string): HerdConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(file, `bad JSON: ${(error as Error).message}`, { cause: error });
+  }
+  return validateHerdConfig(raw, file);
+}
+
+/** The folder holding the shipped herd configs (`herds/` at the package root). */
+export const HERDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'herds');
+
+/** Path of a shipped herd config. */
+export function builtInHerdFile(name: BuiltInHerd): string {
+  return path.join(HERDS_DIR, `${name}.json`);
+}
+
+/** The neighbours of `serverName`: every server it shares a link with, in link order. */
+export function neighboursOf(config: HerdConfig, serverName: string): string[] {
+  const out: string[] = [];
+  for (const [a, b] of config.links) {
+    if (a === serverName) out.push(b);
+    else if (b === serverName) out.push(a);
+  }
+  return out;
+}

@@ -1,0 +1,88 @@
+/**
+ * The places source interface and the legacy Nearby Search response shape every source answers in
+ * (`../shared/reference/google-places.md` sections 1.2-1.4; PROTOCOL.md section 2, WHATSAT).
+ */
+import type { LatLng } from '../protocol/location.js';
+
+/** Legacy Nearby Search `status` values (reference section 1.4). */
+export type NearbySearchStatus =
+  | 'OK'
+  | 'ZERO_RESULTS'
+  | 'INVALID_REQUEST'
+  | 'OVER_QUERY_LIMIT'
+  | 'REQUEST_DENIED'
+  | 'UNKNOWN_ERROR';
+
+/** A `{lat, lng}` pair in decimal degrees. */
+export interface NearbySearchLatLng {
+  lat: number;
+  lng: number;
+}
+
+/**
+ * One place of a legacy Nearby Search response (reference section 1.3). Only the fields a source
+ * knows are present; sources that pass Google's JSON through may carry more.
+ */
+export interface NearbySearchResult {
+  business_status?: string;
+  geometry: {
+    location: NearbySearchLatLng;
+    viewport?: { northeast: NearbySearchLatLng; southwest: NearbySearchLatLng };
+  };
+  icon?: string;
+  icon_background_color?: string;
+  icon_mask_base_uri?: string;
+  name: string;
+  opening_hours?: { open_now?: boolean };
+  photos?: { height: number; width: number; html_attributions: string[]; photo_reference: string }[];
+  place_id: string;
+  plus_code?: { global_code: string; compound_code?: string };
+  price_level?: number;
+  rating?: number;
+  reference?: string;
+  scope?: string;
+  types: string[];
+  user_ratings_total?: number;
+  vicinity?: string;
+  [extra: string]: unknown;
+}
+
+/** A legacy Nearby Search response document (reference section 1.2). */
+export interface NearbySearchResponse {
+  error_message?: string;
+  html_attributions: string[];
+  info_messages?: string[];
+  next_page_token?: string;
+  results: NearbySearchResult[];
+  status: NearbySearchStatus | string;
+}
+
+/**
+ * A source of places near a point. Implementations must settle every call: on failure they resolve
+ * to a response with a non-OK `status` and an `error_message` (or reject with a `PlacesError`, which
+ * the caller maps to such a response); they never hang past their own timeout.
+ */
+export interface PlacesProvider {
+  /** Short name for logs and metrics, e.g. `offline`, `google`, `google-new`. */
+  readonly source: string;
+  /**
+   * Places within `radiusMeters` of `location`, most prominent first.
+   *
+   * @param location - the centre, decimal degrees.
+   * @param radiusMeters - search radius in metres, in (0, 50000].
+   * @param limit - most results to return, in [1, 20].
+   */
+  nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse>;
+  /** Loads whatever the source needs (an index, a connection pool); resolves when it can answer. */
+  ready?(): Promise<void>;
+  /** Releases the source's resources. */
+  close?(): Promise<void>;
+}
+
+/**
+ * A response for a failed look-up: the legacy envelope with no results, the given non-OK `status`
+ * and an `error_message` (PROTOCOL.md section 2: a WHATSAT is never left unanswered).
+ */
+export function failedNearbySearch(status: NearbySearchStatus, errorMessage: string): NearbySearchResponse {
+  return { error_message: errorMessage, html_attributions: [], results: [], status };
+}

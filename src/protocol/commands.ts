@@ -1,0 +1,171 @@
+/**
+ * Parsing client commands and formatting replies (PROTOCOL.md sections 2 and 3). Pure functions: no
+ * sockets, clocks or logs.
+ */
+import { splitFields } from './fields.js';
+import { parseIso6709 } from './location.js';
+import { formatTimeDifference, parsePosixTime } from './time.js';
+
+/** Largest WHATSAT radius, in kilometres (PROTOCOL.md section 2). */
+export const MAX_RADIUS_KM = 50;
+/** Largest WHATSAT bound on the number of places (PROTOCOL.md section 2). */
+export const MAX_BOUND = 20;
+
+/** `IAMAT <client id> <ISO 6709 location> <POSIX time>`: a client says where it is. */
+export interface IamatCommand {
+  readonly kind: 'IAMAT';
+  readonly clientId: string;
+  /** The location exactly as sent, echoed verbatim in the AT reply. */
+  readonly locationText: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  /** The client's time exactly as sent, echoed verbatim in the AT reply. */
+  readonly timeText: string;
+  /** The client's time in POSIX nanoseconds. */
+  readonly timeNs: bigint;
+}
+
+/** `WHATSAT <client id> <radius km> <bound>`: what places are near a client. */
+export interface WhatsatCommand {
+  readonly kind: 'WHATSAT';
+  readonly clientId: string;
+  /** Radius in kilometres, in (0, {@link MAX_RADIUS_KM}]. */
+  readonly radiusKm: number;
+  /** Most places to return, an integer in [1, {@link MAX_BOUND}]. */
+  readonly bound: number;
+}
+
+/** A line that is no valid command; it is answered with `? <line>`. */
+export interface InvalidCommand {
+  readonly kind: 'INVALID';
+  /** Why, for the log (never sent to the client). */
+  readonly reason: string;
+}
+
+/** Any parsed client line. */
+export type ClientCommand = IamatCommand | WhatsatCommand | InvalidCommand;
+
+const RADIUS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
+const BOUND = /^\d{1,9}$/;
+
+function invalid(reason: string): InvalidCommand {
+  return { kind: 'INVALID', reason };
+}
+
+/**
+ * Parses one client line.
+ *
+ * @param line - the line without its terminator.
+ * @returns `undefined` for a line that is only white space (no reply is due), else the command, or an
+ *   {@link InvalidCommand} with the reason when the verb, the number of operands or an operand's range
+ *   is wrong.
+ */
+export function parseClientCommand(line: string): ClientCommand | undefined {
+  const fields = splitFields(line);
+  if (fields.length === 0) return undefined;
+  const verb = fields[0];
+  if (verb === 'IAMAT') {
+    if (fields.length !== 4) return invalid(`IAMAT takes 3 operands, got ${fields.length - 1}`);
+    const locationText = fields[2] as string;
+    const timeText = fields[3] as string;
+    const point = parseIso6709(locationText);
+    if (point === undefined) return invalid('bad ISO 6709 location');
+    const timeNs = parsePosixTime(timeText);
+    if (timeNs === undefined) return invalid('bad POSIX time');
+    return {
+      kind: 'IAMAT',
+      clientId: fields[1] as string,
+      locationText,
+      latitude: point.latitude,
+      longitude: point.longitude,
+      timeText,
+      timeNs,
+    };
+  }
+  if (verb === 'WHATSAT') {
+    if (fields.length !== 4) return invalid(`WHATSAT takes 3 operands, got ${fields.length - 1}`);
+    const radiusText = fields[2] as string;
+    const boundText = fields[3] as string;
+    const radiusKm = RADIUS.test(radiusText) ? Number(radiusText) : Number.NaN;
+    if (!(radiusKm > 0 && radiusKm <= MAX_RADIUS_KM)) return invalid('radius out of (0, 50] km');
+    const bound = BOUND.test(boundText) ? Number(boundText) : Number.NaN;
+    if (!(bound >= 1 && bound <= MAX_BOUND)) return invalid('bound out of [1, 20]');
+    return { kind: 'WHATSAT', clientId: fields[1] as string, radiusKm, bound };
+  }
+  return invalid('unknown command');
+}
+
+/**
+ * Formats the AT line that acknowledges an IAMAT, without a line terminator:
+ * `AT <server> <time difference> <client id> <location> <time>`.
+ *
+ * @param serverName - the server that received the IAMAT.
+ * @param differenceNs - that server's receive time minus the client's time, in nanoseconds.
+ * @param command - the IAMAT; its client id, location and time are echoed verbatim.
+ */
+export function formatAt(serverName: string, differenceNs: bigint, command: IamatCommand): string {
+  return `AT ${serverName} ${formatTimeDifference(differenceNs)} ${command.clientId} ${command.locationText} ${command.timeText}`;
+}
+
+/** An AT line as parsed from a flood between servers. */
+export interface AtMessage {
+  /** The whole AT line, normalised to single spaces, without terminator; stored and forwarded as is. */
+  readonly line: string;
+  readonly serverName: string;
+  readonly clientId: string;
+  readonly latitude: number;
+  readonly longitude: number;
+  /** The client's time in POSIX nanoseconds. */
+  readonly timeNs: bigint;
+}
+
+const TIME_DIFFERENCE = /^[+-]\d+\.\d{9}$/;
+
+/**
+ * Parses an AT line received from a peer (PROTOCOL.md section 3).
+ *
+ * @param line - `AT <server> <time difference> <client id> <location> <time>`.
+ * @returns the message, or `undefined` when any field is malformed.
+ */
+export function parseAt(line: string): AtMessage | undefined {
+  const fields = splitFields(line);
+  if (fields.length !== 6 || fields[0] !== 'AT') return undefined;
+  const [, serverName, difference, clientId, locationText, timeText] = fields as [string, string, string, string, string, string];
+  if (!TIME_DIFFERENCE.test(difference)) return undefined;
+  const point = parseIso6709(locationText);
+  const timeNs = parsePosixTime(timeText);
+  if (point === undefined || timeNs === undefined) return undefined;
+  return {
+    line: fields.join(' '),
+    serverName,
+    clientId,
+    latitude: point.latitude,
+    longitude: point.longitude,
+    timeNs,
+  };
+}
+
+/**
+ * Formats the reply to an invalid command: `? ` and the line exactly as received (PROTOCOL.md
+ * section 2), with a line terminator.
+ *
+ * @param rawLine - the received line without its LF or CRLF terminator.
+ */
+export function formatInvalidReply(rawLine: string): string {
+  return `? ${rawLine}\n`;
+}
+
+const NEWLINE_RUNS = /\n{2,}/g;
+const TRAILING_NEWLINES = /\n+$/;
+
+/**
+ * Formats the WHATSAT reply: the stored AT line, a newline, the JSON document with every run of two
+ * or more newlines made one and trailing newlines removed, then two newlines, so the reply ends in
+ * exactly one empty line (PROTOCOL.md section 2).
+ *
+ * @param atLine - the stored AT line of the client, without terminator.
+ * @param json - a Nearby Search response document.
+ */
+export function formatWhatsatReply(atLine: string, json: string): string {
+  return `${atLine}\n${json.replace(NEWLINE_RUNS, '\n').replace(TRAILING_NEWLINES, '')}\n\n`;
+}

@@ -1,0 +1,110 @@
+/**
+ * Line framing for the herd protocol (PROTOCOL.md section 2): lines end in LF, a CR before the LF is
+ * part of the terminator, data may be split at any byte (even inside a UTF-8 sequence), and a last
+ * line without terminator counts when the sender half-closes.
+ */
+
+/** Default {@link LineSplitterOptions.maxLineBytes}: 64 KiB, far above any valid command. */
+export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** Options of a {@link LineSplitter}. */
+export interface LineSplitterOptions {
+  /**
+   * Longest line accepted, in bytes without the terminator. A longer line is never buffered whole:
+   * the splitter calls `onOverflow` once with its first `maxLineBytes` bytes and ignores all further
+   * input. @default {@link DEFAULT_MAX_LINE_BYTES}
+   */
+  maxLineBytes?: number;
+  /** Called once when a line exceeds `maxLineBytes`, with its first `maxLineBytes` bytes, decoded. */
+  onOverflow?: (prefix: string) => void;
+}
+
+/**
+ * Turns a stream of byte chunks into lines, decoded as UTF-8, without their LF or CRLF terminator.
+ * Memory held is bounded by `maxLineBytes` plus one chunk.
+ */
+export class LineSplitter {
+  private readonly onLine: (line: string) => void;
+  private readonly maxLineBytes: number;
+  private readonly onOverflow: ((prefix: string) => void) | undefined;
+  /** Bytes of the current, not yet terminated line. */
+  private partial: Buffer[] = [];
+  private partialBytes = 0;
+  private overflowed = false;
+
+  /**
+   * @param onLine - called synchronously for each complete line, in order.
+   * @param options - limits; see {@link LineSplitterOptions}.
+   */
+  constructor(onLine: (line: string) => void, options: LineSplitterOptions = {}) {
+    this.onLine = onLine;
+    this.maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    this.onOverflow = options.onOverflow;
+  }
+
+  /** True once a line went over the limit; the splitter then ignores all input. */
+  get hasOverflowed(): boolean {
+    return this.overflowed;
+  }
+
+  /** Feeds the next chunk of bytes; calls `onLine` for every line it completes. */
+  push(chunk: Buffer): void {
+    if (this.overflowed) return;
+    let start = 0;
+    let newline = chunk.indexOf(LF, start);
+    while (newline !== -1) {
+      let line: Buffer;
+      if (this.partialBytes === 0) {
+        line = chunk.subarray(start, newline);
+      } else {
+        this.partial.push(chunk.subarray(start, newline));
+        line = Buffer.concat(this.partial, this.partialBytes + newline - start);
+        this.partial = [];
+        this.partialBytes = 0;
+      }
+      const end = line.length > 0 && line[line.length - 1] === CR ? line.length - 1 : line.length;
+      if (end > this.maxLineBytes) {
+        this.overflow(line);
+        return;
+      }
+      this.onLine(line.toString('utf8', 0, end));
+      if (this.overflowed) return;
+      start = newline + 1;
+      newline = chunk.indexOf(LF, start);
+    }
+    if (start < chunk.length) {
+      const rest = chunk.subarray(start);
+      this.partial.push(rest);
+      this.partialBytes += rest.length;
+      // One byte of slack: the line may still end in CR LF, and the CR is not part of the line.
+      if (this.partialBytes > this.maxLineBytes + 1) this.overflow(Buffer.concat(this.partial, this.partialBytes));
+    }
+  }
+
+  /**
+   * Signals the end of input (the peer half-closed): a last line without terminator is delivered,
+   * with a trailing CR removed like any terminator.
+   */
+  end(): void {
+    if (this.overflowed || this.partialBytes === 0) return;
+    const line = Buffer.concat(this.partial, this.partialBytes);
+    this.partial = [];
+    this.partialBytes = 0;
+    const end = line[line.length - 1] === CR ? line.length - 1 : line.length;
+    if (end > this.maxLineBytes) {
+      this.overflow(line);
+      return;
+    }
+    this.onLine(line.toString('utf8', 0, end));
+  }
+
+  private overflow(line: Buffer): void {
+    this.overflowed = true;
+    this.partial = [];
+    this.partialBytes = 0;
+    this.onOverflow?.(line.toString('utf8', 0, this.maxLineBytes));
+  }
+}

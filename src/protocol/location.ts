@@ -1,0 +1,32 @@
+/**
+ * ISO 6709 locations in decimal degrees as the protocol uses them: latitude then longitude, each with
+ * its own sign, e.g. `+34.068930-118.445127` (PROTOCOL.md section 2).
+ */
+
+/** A point on the Earth in decimal degrees (WGS 84). */
+export interface LatLng {
+  /** Degrees north, in [-90, 90]. */
+  readonly latitude: number;
+  /** Degrees east, in [-180, 180]. */
+  readonly longitude: number;
+}
+
+/** Signed decimal latitude immediately followed by signed decimal longitude. */
+const ISO_6709 = /^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)$/;
+
+/**
+ * Parses an ISO 6709 decimal-degree location.
+ *
+ * @param text - e.g. `+34.068930-118.445127` or `+27.5916+086.5640`; each coordinate needs its sign,
+ *   at least one integer digit, and an optional fraction.
+ * @returns the point, or `undefined` when the text is not of that form or a coordinate is out of range
+ *   (latitude outside [-90, 90], longitude outside [-180, 180]).
+ */
+export function parseIso6709(text: string): LatLng | undefined {
+  const match = ISO_6709.exec(text);
+  if (match === null) return undefined;
+  const latitude = Number(match[1]);
+  const longitude = Number(match[2]);
+  if (!(latitude >= -90 && latitude <= 90 && longitude >= -180 && longitude <= 180)) return undefined;
+  return { latitude, longitude };
+}

@@ -1,0 +1,209 @@
+/**
+ * One accepted connection, client or peer. Framing, ordered replies and half-close handling live
+ * here; what a line means is the {@link ConnectionHandler}'s business. Works on any duplex stream, so
+ * tests need no socket.
+ */
+import type { Duplex } from 'node:stream';
+import { LineSplitter } from '../protocol/line-splitter.js';
+
+/** A reply: ready text, or a promise of it (a WHATSAT waiting on places). */
+export type Reply = string | Promise<string>;
+
+/** What a connection asks of the server. */
+export interface ConnectionHandler {
+  /**
+   * Handles one received line (without terminator).
+   *
+   * @returns the reply to send (with terminator), or `undefined` when none is due (blank line, peer
+   *   flood). A rejected promise is answered with `fallback(line)`.
+   */
+  onLine(connection: Connection, line: string): Reply | undefined;
+  /** The reply for a line whose reply promise rejected (must not throw). */
+  fallback(line: string, error: unknown): string;
+  /** Called once with the first `maxLineBytes` bytes of an over-long line; the connection then closes. */
+  onOverflow(connection: Connection, prefix: string): string;
+  /** Called once when the connection is gone, with the reason. */
+  onClose(connection: Connection, reason: string): void;
+}
+
+/** Limits of one connection. */
+export interface ConnectionLimits {
+  /** Longest line in bytes. */
+  readonly maxLineBytes: number;
+  /**
+   * Unwritten reply bytes above which the connection stops reading input until the client reads
+   * (backpressure for clients that send but do not read).
+   */
+  readonly maxPendingOutputBytes: number;
+}
+
+interface Slot {
+  text: string | undefined;
+}
+
+/**
+ * Reads lines from a duplex stream and writes replies in the order of the lines, whatever order
+ * they complete in; replies ready together go out in one write. After the remote half-closes, every
+ * reply still due is written before the stream is ended (PROTOCOL.md section 2).
+ */
+export class Connection {
+  /** A process-unique id for logs. */
+  readonly id: number;
+  /** `host:port` of the remote end. */
+  readonly remote: string;
+  /** Free for the handler: `client` until a peer greeting says otherwise. */
+  kind: 'client' | 'peer' = 'client';
+  /** The neighbour's name once the connection is a peer link. */
+  peerName: string | undefined;
+  private readonly stream: Duplex;
+  private readonly handler: ConnectionHandler;
+  private readonly limits: ConnectionLimits;
+  private readonly splitter: LineSplitter;
+  private readonly pending: Slot[] = [];
+  private pendingHead = 0;
+  private output = '';
+  private flushScheduled = false;
+  private inputEnded = false;
+  private closed = false;
+  private paused = false;
+  private overflowed = false;
+  private ending = false;
+
+  constructor(id: number, remote: string, stream: Duplex, handler: ConnectionHandler, limits: ConnectionLimits) {
+    this.id = id;
+    this.remote = remote;
+    this.stream = stream;
+    this.handler = handler;
+    this.limits = limits;
+    this.splitter = new LineSplitter((line) => this.onLine(line), {
+      maxLineBytes: limits.maxLineBytes,
+      onOverflow: (prefix) => {
+        // The over-long line gets its `? ` reply after every earlier reply, then the connection ends.
+        this.enqueue(this.handler.onOverflow(this, prefix));
+        this.inputEnded = true;
+        this.overflowed = true;
+        this.stream.pause();
+        this.maybeFinish();
+      },
+    });
+    stream.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    stream.on('end', () => {
+      if (this.inputEnded) return;
+      this.splitter.end();
+      this.inputEnded = true;
+      this.maybeFinish();
+    });
+    stream.on('error', (error: Error) => this.close(`error: ${error.message}`));
+    stream.on('close', () => this.close('closed'));
+    stream.on('drain', () => {
+      if (this.paused && !this.inputEnded) {
+        this.paused = false;
+        this.stream.resume();
+      }
+    });
+  }
+
+  /** Number of replies not yet written (waiting on places or on earlier replies). */
+  get pendingReplies(): number {
+    return this.pending.length - this.pendingHead;
+  }
+
+  /** Writes a line to the remote end outside the reply order (peer greetings). */
+  writeRaw(text: string): void {
+    if (!this.closed) this.stream.write(text);
+  }
+
+  /** Closes the connection now, dropping unwritten replies. */
+  destroy(reason: string): void {
+    this.stream.destroy();
+    this.close(reason);
+  }
+
+  private onLine(line: string): void {
+    if (this.closed) return;
+    const reply = this.handler.onLine(this, line);
+    if (reply === undefined) return;
+    if (typeof reply === 'string') {
+      this.enqueue(reply);
+      return;
+    }
+    const slot: Slot = { text: undefined };
+    this.pending.push(slot);
+    reply.then(
+      (text) => {
+        slot.text = text;
+        this.advance();
+      },
+      (error: unknown) => {
+        slot.text = this.handler.fallback(line, error);
+        this.advance();
+      },
+    );
+  }
+
+  private enqueue(text: string): void {
+    if (this.pendingReplies === 0) {
+      this.output += text;
+      this.scheduleFlush();
+    } else {
+      this.pending.push({ text });
+    }
+  }
+
+  private advance(): void {
+    while (this.pendingHead < this.pending.length) {
+      const slot = this.pending[this.pendingHead] as Slot;
+      if (slot.text === undefined) break;
+      this.output += slot.text;
+      this.pendingHead++;
+    }
+    if (this.pendingHead === this.pending.length) {
+      this.pending.length = 0;
+      this.pendingHead = 0;
+    } else if (this.pendingHead > 1024) {
+      this.pending.splice(0, this.pendingHead);
+      this.pendingHead = 0;
+    }
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // A microtask runs when the current chunk's lines are all handled: their replies share a write.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (this.closed) return;
+    if (this.output !== '') {
+      const text = this.output;
+      this.output = '';
+      this.stream.write(text);
+      if (this.stream.writableLength > this.limits.maxPendingOutputBytes && !this.paused && !this.inputEnded) {
+        this.paused = true;
+        this.stream.pause();
+      }
+    }
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    if (this.inputEnded && !this.ending && !this.closed && this.pendingReplies === 0 && this.output === '' && !this.flushScheduled) {
+      this.ending = true;
+      // After an over-long line the remote may still be sending: close both directions.
+      this.stream.end(() => {
+        if (this.overflowed) this.stream.destroy();
+      });
+    }
+  }
+
+  private close(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handler.onClose(this, reason);
+  }
+}
