@@ -1,0 +1,204 @@
+/**
+ * Test helpers: herds started through the real CLI (`dist/cli/main.js start`) on 127.0.0.1 port 0,
+ * and a line client. Every process and socket they open is closed by `stop()` / on return.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+
+/** The default ring of PROTOCOL.md section 1. */
+export const DEFAULT_SERVERS = ['Alford', 'Ball', 'Hamilton', 'Holiday', 'Welsh'] as const;
+export const DEFAULT_LINKS: [string, string][] = [
+  ['Alford', 'Hamilton'],
+  ['Alford', 'Welsh'],
+  ['Ball', 'Welsh'],
+  ['Ball', 'Holiday'],
+  ['Hamilton', 'Holiday'],
+];
+
+export interface ServerInfo {
+  name: string;
+  host: string;
+  port: number;
+  pid: number;
+  logFile: string;
+}
+
+/** Resolves when `predicate` returns a truthy value; rejects after `timeoutMs`. */
+export async function waitUntil<T>(predicate: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value as NonNullable<T>;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/**
+ * Opens a connection, writes `data`, half-closes, and returns everything the server sent until it
+ * closed. Rejects if the server does not close within `timeoutMs`.
+ */
+export async function exchange(port: number, data: string | Buffer | (string | Buffer)[], timeoutMs = 10_000): Promise<string> {
+  const chunks = Array.isArray(data) ? data : [data];
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
+    const received: Buffer[] = [];
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no close from port ${port} within ${timeoutMs} ms; got ${JSON.stringify(Buffer.concat(received).toString())}`));
+    }, timeoutMs);
+    socket.on('connect', () => {
+      for (const chunk of chunks) socket.write(chunk);
+      socket.end();
+    });
+    socket.on('data', (chunk: Buffer) => received.push(chunk));
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(received).toString('utf8'));
+    });
+  });
+}
+
+/** The stored AT line a server answers WHATSAT with, or undefined when it answers `?`. */
+export async function atLineAt(port: number, clientId: string): Promise<string | undefined> {
+  const reply = await exchange(port, `WHATSAT ${clientId} 1 1\n`);
+  return reply.startsWith('AT ') ? reply.slice(0, reply.indexOf('\n')) : undefined;
+}
+
+/** Writes a herd config with every port 0 into a fresh temporary folder. */
+export async function tempHerdConfig(
+  options: { servers?: readonly string[]; links?: [string, string][]; extra?: Record<string, unknown> } = {},
+): Promise<{ dir: string; configFile: string; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-test-'));
+  const configFile = path.join(dir, 'herd.json');
+  const config = {
+    servers: (options.servers ?? DEFAULT_SERVERS).map((name) => ({ name, host: '127.0.0.1', port: 0 })),
+    links: options.links ?? DEFAULT_LINKS,
+    logDir: path.join(dir, 'logs'),
+    peer: { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 500 },
+    ...options.extra,
+  };
+  await writeFile(configFile, JSON.stringify(config, null, 2));
+  return { dir, configFile, cleanup: () => rm(dir, { recursive: true, force: true }) };
+}
+
+const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+pid (\d+)\s+log (.+)$/;
+
+/** A herd run by `herd start` in a child process. */
+export class RunningHerd {
+  readonly servers = new Map<string, ServerInfo>();
+  readonly output: string[] = [];
+  private readonly child: ChildProcess;
+  private readonly waiters: { pattern: RegExp; from: number; resolve: (match: RegExpMatchArray) => void }[] = [];
+  private exited: Promise<void>;
+
+  private constructor(child: ChildProcess) {
+    this.child = child;
+    let buffer = '';
+    child.stdout?.setEncoding('utf8');
+    child.stdout?.on('data', (text: string) => {
+      buffer += text;
+      let newline = buffer.indexOf('\n');
+      while (newline !== -1) {
+        this.onLine(buffer.slice(0, newline));
+        buffer = buffer.slice(newline + 1);
+        newline = buffer.indexOf('\n');
+      }
+    });
+    child.stderr?.setEncoding('utf8');
+    child.stderr?.on('data', (text: string) => this.output.push(`[stderr] ${text}`));
+    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+  }
+
+  private onLine(line: string): void {
+    this.output.push(line);
+    const member = MEMBER_LINE.exec(line);
+    if (member !== null) {
+      const [, name, host, port, pid, logFile] = member as unknown as [string, string, string, string, string, string];
+      this.servers.set(name, { name, host, port: Number(port), pid: Number(pid), logFile });
+    }
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i];
+      if (waiter === undefined) continue;
+      const match = waiter.pattern.exec(line);
+      if (match !== null && this.output.length - 1 >= waiter.from) {
+        this.waiters.splice(i, 1);
+        waiter.resolve(match);
+      }
+    }
+  }
+
+  /**
+   * Starts `herd start --config FILE ...args` and resolves once every server is up.
+   */
+  static async start(configFile: string, args: string[] = []): Promise<RunningHerd> {
+    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const herd = new RunningHerd(child);
+    try {
+      await herd.waitForLine(/^herd: \d+ servers up/, 20_000);
+    } catch (error) {
+      await herd.stop();
+      throw new Error(`herd did not start: ${(error as Error).message}\n${herd.output.join('\n')}`);
+    }
+    return herd;
+  }
+
+  /** Resolves with the first line from now on matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        pattern,
+        from: this.output.length,
+        resolve: (match) => {
+          clearTimeout(timer);
+          resolve(match);
+        },
+      });
+    });
+  }
+
+  /** The port of a server. */
+  port(name: string): number {
+    const info = this.servers.get(name);
+    if (info === undefined) throw new Error(`no server ${name}`);
+    return info.port;
+  }
+
+  /** Kills one server with SIGKILL (the supervisor notices and restarts it after its delay). */
+  kill(name: string): void {
+    const info = this.servers.get(name);
+    if (info === undefined) throw new Error(`no server ${name}`);
+    process.kill(info.pid, 'SIGKILL');
+  }
+
+  /** Stops the supervisor with SIGTERM (it stops every server) and waits for it to exit. */
+  async stop(): Promise<void> {
+    if (this.child.exitCode === null && this.child.signalCode === null) {
+      const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      this.child.kill('SIGTERM');
+      await this.exited;
+      clearTimeout(timer);
+    }
+    // Make sure no server outlives the test, whatever happened to the supervisor.
+    for (const info of this.servers.values()) {
+      try {
+        process.kill(info.pid, 0);
+        process.kill(info.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}

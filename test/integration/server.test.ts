@@ -1,0 +1,181 @@
+/**
+ * One HerdServer in-process on 127.0.0.1 port 0 with a controllable places source: reply order when
+ * a WHATSAT is slow, places failures and time-outs, framing over a real socket, limits, peers.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { PlacesError } from '../../src/errors.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import type { LatLng } from '../../src/protocol/location.js';
+import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
+import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
+import type { WallClock } from '../../src/protocol/time.js';
+import { exchange, waitUntil } from '../helpers/herd-process.js';
+
+/** A places source whose answers the test controls. */
+class ScriptedPlaces implements PlacesProvider {
+  readonly source = 'scripted';
+  calls: { location: LatLng; radiusMeters: number; limit: number }[] = [];
+  constructor(private readonly answer: (call: number) => Promise<NearbySearchResponse>) {}
+  nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+    this.calls.push({ location, radiusMeters, limit });
+    return this.answer(this.calls.length);
+  }
+}
+
+const okResponse = (names: string[]): NearbySearchResponse => ({
+  html_attributions: [],
+  results: names.map((name, i) => ({ geometry: { location: { lat: i, lng: i } }, name, place_id: `p${i}`, types: ['locality'] })),
+  status: 'OK',
+});
+
+const FIXED_CLOCK: WallClock = { nowNs: () => 1_700_000_010_500_000_000n };
+
+async function withServer(
+  options: Partial<HerdServerOptions> & { places: PlacesProvider },
+  body: (server: HerdServer, port: number) => Promise<void>,
+): Promise<void> {
+  const server = new HerdServer({ name: 'Solo', host: '127.0.0.1', port: 0, neighbours: [], logger: silentLogger(), clock: FIXED_CLOCK, ...options });
+  const { port } = await server.listen();
+  try {
+    await body(server, port);
+  } finally {
+    await server.close();
+  }
+}
+
+describe('HerdServer', () => {
+  test('the AT reply carries the exact time difference in nanoseconds', async () => {
+    await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (_server, port) => {
+      const reply = await exchange(port, 'IAMAT kiwi +34.068930-118.445127 1700000000.000000001\nIAMAT ahead +34-118 1700000011\n');
+      assert.equal(reply, 'AT Solo +10.499999999 kiwi +34.068930-118.445127 1700000000.000000001\nAT Solo -0.500000000 ahead +34-118 1700000011\n');
+    });
+  });
+
+  test('a slow WHATSAT is answered before the IAMAT sent after it on the same connection', async () => {
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const places = new ScriptedPlaces(async () => {
+      await gate;
+      return okResponse(['Slowtown']);
+    });
+    await withServer({ places }, async (_server, port) => {
+      await exchange(port, 'IAMAT c1 +1+1 1700000000\n');
+      const pending = exchange(port, 'WHATSAT c1 10 3\nIAMAT c2 +2+2 1700000000\n');
+      await waitUntil(() => places.calls.length === 1, 5000, 'the look-up to start');
+      setTimeout(release, 100);
+      const reply = await pending;
+      const lines = reply.split('\n');
+      assert.equal(lines[0], 'AT Solo +10.500000000 c1 +1+1 1700000000');
+      assert.equal(lines[1], '{');
+      assert.ok(reply.includes('"name" : "Slowtown"'));
+      assert.ok(reply.endsWith('}\n\nAT Solo +10.500000000 c2 +2+2 1700000000\n'), JSON.stringify(reply.slice(-80)));
+      assert.deepEqual(places.calls[0], { location: { latitude: 1, longitude: 1 }, radiusMeters: 10_000, limit: 3 });
+    });
+  });
+
+  test('a places source that fails still gets the AT line and a legacy error document', async () => {
+    const places = new ScriptedPlaces(async () => {
+      throw new PlacesError('OVER_QUERY_LIMIT', 'You have exceeded your rate-limit for this API.');
+    });
+    await withServer({ places }, async (_server, port) => {
+      const reply = await exchange(port, 'IAMAT c1 +1+1 1700000000\nWHATSAT c1 1 1\n');
+      const body = reply.slice(reply.indexOf('\n', reply.indexOf('\n') + 1) + 1);
+      assert.deepEqual(JSON.parse(body), {
+        error_message: 'You have exceeded your rate-limit for this API.',
+        html_attributions: [],
+        results: [],
+        status: 'OVER_QUERY_LIMIT',
+      });
+    });
+  });
+
+  test('a places source that never answers is cut off at placesTimeoutMs with UNKNOWN_ERROR', async () => {
+    const places = new ScriptedPlaces(() => new Promise<NearbySearchResponse>(() => undefined));
+    await withServer({ places, limits: { placesTimeoutMs: 200 } }, async (_server, port) => {
+      const started = Date.now();
+      const reply = await exchange(port, 'IAMAT c1 +1+1 1700000000\nWHATSAT c1 1 1\n');
+      assert.ok(Date.now() - started >= 190);
+      const json = JSON.parse(reply.slice(reply.indexOf('{'))) as NearbySearchResponse;
+      assert.equal(json.status, 'UNKNOWN_ERROR');
+      assert.match(json.error_message ?? '', /did not answer within 200 ms/);
+    });
+  });
+
+  test('more results than the bound are cut to the bound', async () => {
+    const places = new ScriptedPlaces(async () => okResponse(['a', 'b', 'c', 'd']));
+    await withServer({ places }, async (_server, port) => {
+      const reply = await exchange(port, 'IAMAT c1 +1+1 1700000000\nWHATSAT c1 1 2\n');
+      const json = JSON.parse(reply.slice(reply.indexOf('{'))) as NearbySearchResponse;
+      assert.deepEqual(json.results.map((r) => r.name), ['a', 'b']);
+    });
+  });
+
+  test('commands sent one byte at a time are framed like whole ones', async () => {
+    await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (_server, port) => {
+      const text = 'IAMAT caf\u00e9 +1+1 1700000000\r\nBOGUS \u00fcber\nIAMAT x +2+2 1700000000';
+      const bytes = Buffer.from(text, 'utf8');
+      const reply = await exchange(port, [...bytes].map((byte) => Buffer.from([byte])));
+      assert.equal(reply, 'AT Solo +10.500000000 caf\u00e9 +1+1 1700000000\n? BOGUS \u00fcber\nAT Solo +10.500000000 x +2+2 1700000000\n');
+    });
+  });
+
+  test('an over-long line gets one "? " with its first maxLineBytes bytes and the connection closes', async () => {
+    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), limits: { maxLineBytes: 64 } }, async (_server, port) => {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port });
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+        socket.write('IAMAT ok +1+1 1700000000\n');
+        // Keeps sending without a newline; the server must cut it off rather than buffer it.
+        const filler = 'x'.repeat(1000);
+        for (let i = 0; i < 100; i++) socket.write(filler);
+      });
+      assert.equal(reply, `AT Solo +10.500000000 ok +1+1 1700000000\n? ${'x'.repeat(64)}\n`);
+    });
+  });
+
+  test('HELLO from a server that is not a neighbour is an invalid command', async () => {
+    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), neighbours: ['Friend'] }, async (_server, port) => {
+      assert.equal(await exchange(port, 'HELLO Stranger 1\n'), '? HELLO Stranger 1\n');
+    });
+  });
+});
+
+describe('two linked HerdServers', () => {
+  test('floods in both directions, ignores stale updates, and re-links after a restart on the same port', async () => {
+    const places = new ScriptedPlaces(async () => okResponse([]));
+    const common = { host: '127.0.0.1', places, logger: silentLogger(), links: { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 } };
+    const a = new HerdServer({ ...common, name: 'A', port: 0, neighbours: ['B'] });
+    let b = new HerdServer({ ...common, name: 'B', port: 0, neighbours: ['A'] });
+    const portA = (await a.listen()).port;
+    const portB = (await b.listen()).port;
+    a.setPeerAddress('B', { host: '127.0.0.1', port: portB });
+    b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
+    try {
+      await exchange(portA, 'IAMAT c +1+1 1700000005\n');
+      await waitUntil(() => b.store.get('c')?.timeNs === 1_700_000_005_000_000_000n, 5000, 'B to learn c');
+      // An older update at B is acknowledged but neither stored nor flooded.
+      const stale = await exchange(portB, 'IAMAT c +9+9 1700000001\n');
+      assert.match(stale, /^AT B \S+ c \+9\+9 1700000001\n$/);
+      assert.equal(b.store.get('c')?.latitude, 1);
+      await exchange(portB, 'IAMAT d +2+2 1700000000\n');
+      await waitUntil(() => a.store.get('d') !== undefined, 5000, 'A to learn d');
+      assert.equal(a.store.get('c')?.latitude, 1);
+
+      await b.close();
+      b = new HerdServer({ ...common, name: 'B', port: portB, neighbours: ['A'] });
+      await b.listen();
+      b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
+      await waitUntil(() => a.peerLinks.get('B')?.status === 'up' && (a.peerLinks.get('B')?.connects ?? 0) >= 2, 5000, 'A to re-link to B');
+      await exchange(portA, 'IAMAT e +3+3 1700000000\n');
+      await waitUntil(() => b.store.get('e') !== undefined, 5000, 'the restarted B to learn e');
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
