@@ -49,10 +49,11 @@ addConfigOptions(
     .command('start')
     .description('start every server of the herd, each in its own process; restart any that dies; Ctrl-C or SIGTERM stops all')
     .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
+    .option('--data-dir <dir>', "folder of the durable stores (overrides the config's dataDir)")
     .option('--no-restart', 'do not restart a server that exits')
     .option('--restart-delay <ms>', 'delay before restarting a server that exited', integer(0, 3_600_000), RESTART_DELAY_MS),
-).action(async (options: ConfigChoice & { logDir?: string; restart: boolean; restartDelay: number }) => {
-  await startHerd({ configFile: configFileOf(options), logDir: options.logDir, restart: options.restart, restartDelayMs: options.restartDelay });
+).action(async (options: ConfigChoice & { logDir?: string; dataDir?: string; restart: boolean; restartDelay: number }) => {
+  await startHerd({ configFile: configFileOf(options), logDir: options.logDir, dataDir: options.dataDir, restart: options.restart, restartDelayMs: options.restartDelay });
 });
 
 addConfigOptions(
@@ -61,9 +62,10 @@ addConfigOptions(
     .description('run one server of the herd in the foreground (how each member runs on its own machine)')
     .argument('<name>', 'server name in the config')
     .option('-p, --port <port>', 'listen on this port instead of the configured one', integer(0, 65535))
-    .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)"),
-).action(async (name: string, options: ConfigChoice & { port?: number; logDir?: string }) => {
-  await serve({ configFile: configFileOf(options), name, port: options.port, logDir: options.logDir });
+    .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
+    .option('--data-dir <dir>', "folder of the durable store (overrides the config's dataDir)"),
+).action(async (name: string, options: ConfigChoice & { port?: number; logDir?: string; dataDir?: string }) => {
+  await serve({ configFile: configFileOf(options), name, port: options.port, logDir: options.logDir, dataDir: options.dataDir });
 });
 
 addConfigOptions(

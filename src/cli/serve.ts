@@ -5,6 +5,8 @@ import { openServerLog } from '../observability/logger.js';
 import type { PeerAddress } from '../peers/peer-link.js';
 import { createPlacesProvider } from '../places/index.js';
 import { HerdServer } from '../server/herd-server.js';
+import { SqliteLocationLog, type OpenedLog } from '../store/sqlite-log.js';
+import path from 'node:path';
 import { isPeersMessage, type ListeningMessage } from './ipc.js';
 
 /** Options of {@link serve}. */
@@ -17,6 +19,8 @@ export interface ServeOptions {
   readonly port?: number;
   /** Overrides the config's `logDir`. */
   readonly logDir?: string;
+  /** Overrides the config's `dataDir`. */
+  readonly dataDir?: string;
 }
 
 /**
@@ -37,6 +41,15 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (neighbours.includes(server.name) && server.port !== 0) peerAddresses.set(server.name, { host: server.host, port: server.port });
   }
   const places = createPlacesProvider(config.places);
+  // The durable store gives this start its epoch (incarnation) and the table it had before.
+  let opened: OpenedLog | undefined;
+  if (config.store.durable) {
+    opened = SqliteLocationLog.open({
+      file: path.join(options.dataDir ?? config.dataDir, `${serverConfig.name}.sqlite`),
+      commitIntervalMs: config.store.commitIntervalMs,
+      logger: log.logger,
+    });
+  }
   // Under `herd start`, the supervisor sends every address once all servers listen: dialling earlier
   // would only meet refused connections.
   const supervised = typeof process.send === 'function';
@@ -50,6 +63,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     logger: log.logger,
     limits: config.limits,
     links: config.peer,
+    incarnation: opened === undefined ? undefined : `${opened.epoch}.${Date.now()}`,
+    initialRecords: opened?.records,
+    persistence: opened?.log,
+    syncCommit: config.store.sync,
   });
 
   let stopping = false;
@@ -62,6 +79,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     stopping = true;
     log.logger.info({ event: 'shutdown', why }, `stopping (${why})`);
     await server.close();
+    opened?.log.close();
     await places.close?.();
     log.flushSync();
     process.exit(code);
@@ -70,6 +88,11 @@ export async function serve(options: ServeOptions): Promise<void> {
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('uncaughtException', (error) => {
     log.logger.fatal({ event: 'crash', err: error.stack ?? String(error) }, 'uncaught exception');
+    try {
+      opened?.log.close();
+    } catch {
+      // Already failing: the peers hold the data and will catch this server up.
+    }
     log.flushSync();
     process.exit(1);
   });

@@ -23,6 +23,8 @@ export interface StartOptions {
   readonly configFile: string;
   /** Overrides the config's `logDir`. */
   readonly logDir?: string;
+  /** Overrides the config's `dataDir`. */
+  readonly dataDir?: string;
   /** Restart a server that exits unexpectedly. @default true */
   readonly restart?: boolean;
   /** Delay before such a restart, ms. @default {@link RESTART_DELAY_MS} */
@@ -59,6 +61,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
   const restart = options.restart ?? true;
   const restartDelayMs = options.restartDelayMs ?? RESTART_DELAY_MS;
   const logDir = path.resolve(options.logDir ?? config.logDir);
+  const dataDir = path.resolve(options.dataDir ?? config.dataDir);
   const members = config.servers.map((server): Member => ({ name: server.name, child: undefined, listening: undefined, pinnedPort: undefined }));
   let stopping = false;
   const width = Math.max(...members.map((member) => member.name.length));
@@ -79,7 +82,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  pid ${listening.pid}  log ${listening.logFile}`;
 
   const spawn = (member: Member): Promise<ListeningMessage> => {
-    const args = ['serve', member.name, '--config', configFile, '--log-dir', logDir];
+    const args = ['serve', member.name, '--config', configFile, '--log-dir', logDir, '--data-dir', dataDir];
     if (member.pinnedPort !== undefined) args.push('--port', String(member.pinnedPort));
     // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops each server in order.
     const child = fork(MAIN_SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
@@ -144,7 +147,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     );
   };
 
-  print(`herd: starting ${members.length} servers of ${configFile} (logs in ${logDir})`);
+  print(`herd: starting ${members.length} servers of ${configFile} (logs in ${logDir}${config.store.durable ? `, data in ${dataDir}` : ''})`);
   const started = performance.now();
   try {
     const listening = await Promise.all(members.map((member) => spawn(member)));

@@ -10,7 +10,8 @@ import { ConfigError } from '../errors.js';
 import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from '../peers/backoff.js';
 import { HANDSHAKE_TIMEOUT_MS, MAX_QUEUED_UPDATES } from '../peers/peer-link.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/line-splitter.js';
-import { MAX_PENDING_OUTPUT_BYTES, PLACES_TIMEOUT_MS } from '../server/herd-server.js';
+import { ANTI_ENTROPY_INTERVAL_MS, MAX_FUTURE_SKEW_MS, MAX_PENDING_OUTPUT_BYTES, PLACES_TIMEOUT_MS } from '../server/herd-server.js';
+import { COMMIT_INTERVAL_MS } from '../store/sqlite-log.js';
 
 /** Names of the herds shipped in `herds/` (PROTOCOL.md section 1). */
 export const BUILT_IN_HERDS = ['default', '2019', '2023'] as const;
@@ -44,12 +45,25 @@ export const herdConfigSchema = z.strictObject({
   logDir: z.string().min(1).default('logs'),
   /** pino level; `info` logs every line in and out. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Folder of the per-server stores (`<dataDir>/<name>.sqlite`); relative to the working directory. */
+  dataDir: z.string().min(1).default('data'),
+  store: z
+    .strictObject({
+      /** Keep the location table on disk (SQLite, WAL). */
+      durable: z.boolean().default(true),
+      /** Group commit interval, ms: a whole-herd power cut loses at most this much. */
+      commitIntervalMs: positiveInt.max(10_000).default(COMMIT_INTERVAL_MS),
+      /** Acknowledge an IAMAT only after its update is committed (zero loss, higher latency). */
+      sync: z.boolean().default(false),
+    })
+    .prefault({}),
   peer: z
     .strictObject({
       reconnectBaseDelayMs: positiveInt.default(RECONNECT_BASE_DELAY_MS),
       reconnectMaxDelayMs: positiveInt.default(RECONNECT_MAX_DELAY_MS),
       handshakeTimeoutMs: positiveInt.default(HANDSHAKE_TIMEOUT_MS),
       maxQueuedUpdates: positiveInt.default(MAX_QUEUED_UPDATES),
+      antiEntropyIntervalMs: positiveInt.default(ANTI_ENTROPY_INTERVAL_MS),
     })
     .prefault({}),
   limits: z
@@ -57,6 +71,7 @@ export const herdConfigSchema = z.strictObject({
       maxLineBytes: positiveInt.default(DEFAULT_MAX_LINE_BYTES),
       maxPendingOutputBytes: positiveInt.default(MAX_PENDING_OUTPUT_BYTES),
       placesTimeoutMs: positiveInt.default(PLACES_TIMEOUT_MS),
+      maxFutureSkewMs: positiveInt.default(MAX_FUTURE_SKEW_MS),
     })
     .prefault({}),
 });

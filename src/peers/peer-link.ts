@@ -59,6 +59,10 @@ export interface PeerLinkOptions {
   readonly timers?: Timers;
   /** Opens the TCP connection. @default `net.connect` */
   readonly connect?: (address: PeerAddress) => net.Socket;
+  /** Called each time the link comes up, with the neighbour's incarnation from its WELCOME. */
+  readonly onUp?: (incarnation: string) => void;
+  /** Called for each line the neighbour sends after its WELCOME (anti-entropy replies). */
+  readonly onMessage?: (line: string) => void;
 }
 
 /**
@@ -178,10 +182,11 @@ export class PeerLink {
       socket.destroy();
     }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
     const splitter = new LineSplitter((line) => {
-      if (this.statusValue !== 'greeting') {
-        this.log.warn({ event: 'peer-line-ignored', line }, 'unexpected line from neighbour');
+      if (this.statusValue === 'up') {
+        this.options.onMessage?.(line);
         return;
       }
+      if (this.statusValue !== 'greeting') return;
       const greeting = parseGreeting(line);
       if (greeting?.verb !== 'WELCOME' || greeting.serverName !== this.options.peerName) {
         this.log.error({ event: 'handshake-rejected', line }, `bad greeting from ${this.options.peerName}: ${line}`);
@@ -193,6 +198,7 @@ export class PeerLink {
       this.connects++;
       this.setStatus('up', { incarnation: greeting.incarnation });
       this.scheduleFlush();
+      this.options.onUp?.(greeting.incarnation);
     });
     socket.on('connect', () => {
       this.setStatus('greeting');

@@ -20,16 +20,29 @@ import {
 import { SystemWallClock, type WallClock } from '../protocol/time.js';
 import { exponentialBackoff, RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from '../peers/backoff.js';
 import { PeerLink, HANDSHAKE_TIMEOUT_MS, MAX_QUEUED_UPDATES, type PeerAddress } from '../peers/peer-link.js';
-import { formatWelcome, parseGreeting } from '../peers/peer-protocol.js';
+import {
+  formatDigestLines,
+  formatWantLines,
+  formatWelcome,
+  parseGreeting,
+  parseSyncMessage,
+} from '../peers/peer-protocol.js';
+import { splitFields } from '../protocol/fields.js';
 import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from '../places/provider.js';
 import { PlacesError } from '../errors.js';
-import { LocationStore, type LocationRecord } from '../store/location-store.js';
+import { digestBucketsFor, LocationStore, type LocationRecord } from '../store/location-store.js';
 import { Connection, type ConnectionHandler, type Reply } from './connection.js';
 
 /** Default {@link ServerLimits.maxPendingOutputBytes}: 1 MiB. */
 export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
 /** Default {@link ServerLimits.placesTimeoutMs}: a WHATSAT is answered within this even if its source hangs. */
 export const PLACES_TIMEOUT_MS = 10_000;
+/** Default {@link ServerLimits.maxFutureSkewMs}: one day. */
+export const MAX_FUTURE_SKEW_MS = 86_400_000;
+/** Default {@link LinkSettings.antiEntropyIntervalMs}: 30 s. */
+export const ANTI_ENTROPY_INTERVAL_MS = 30_000;
+/** A reconciliation not finished within this is abandoned (the next one starts afresh), ms. */
+export const SYNC_TIMEOUT_MS = 60_000;
 
 /** Limits of a server; each has a default. */
 export interface ServerLimits {
@@ -39,6 +52,11 @@ export interface ServerLimits {
   maxPendingOutputBytes: number;
   /** Longest wait for the places source, ms; then `UNKNOWN_ERROR`. @default {@link PLACES_TIMEOUT_MS} */
   placesTimeoutMs: number;
+  /**
+   * How far a client's time may be ahead of the server's clock, ms. An IAMAT further in the future
+   * gets `? ` (it would otherwise pin the client's location until that time). @default {@link MAX_FUTURE_SKEW_MS}
+   */
+  maxFutureSkewMs: number;
 }
 
 /** Settings of the outgoing links. */
@@ -51,6 +69,16 @@ export interface LinkSettings {
   handshakeTimeoutMs: number;
   /** @default {@link MAX_QUEUED_UPDATES} */
   maxQueuedUpdates: number;
+  /** Mean interval of periodic anti-entropy per link, ms (each run is jittered by +-20%). @default {@link ANTI_ENTROPY_INTERVAL_MS} */
+  antiEntropyIntervalMs: number;
+}
+
+/** Where stored records are made durable (the SQLite log, or nothing). */
+export interface LocationPersistence {
+  /** Buffers a stored record for the next commit. */
+  write(record: LocationRecord): void;
+  /** Resolves when everything written so far is committed; rejects if that commit fails. */
+  whenCommitted(): Promise<void>;
 }
 
 /** Everything a {@link HerdServer} needs. */
@@ -73,6 +101,30 @@ export interface HerdServerOptions {
   readonly incarnation?: string;
   readonly limits?: Partial<ServerLimits>;
   readonly links?: Partial<LinkSettings>;
+  /** Records to start with (read from the durable store); loaded without flooding. */
+  readonly initialRecords?: Iterable<LocationRecord>;
+  /** Where stored records go to be durable. @default none (memory only) */
+  readonly persistence?: LocationPersistence;
+  /** Acknowledge an IAMAT only once its update is committed to `persistence`. @default false */
+  readonly syncCommit?: boolean;
+}
+
+/** Dialler side of a reconciliation in progress on one outgoing link. */
+interface OutgoingSync {
+  readonly id: number;
+  readonly buckets: number;
+  readonly wanted: Set<number>;
+  readonly startedMs: number;
+}
+
+/** Neighbour side of a reconciliation, per incoming link connection. */
+interface IncomingSync {
+  id: number;
+  buckets: number;
+  high: Uint32Array;
+  low: Uint32Array;
+  startedMs: number;
+  stored: number;
 }
 
 /** A herd member. Create, {@link listen}, and {@link close} when done. */
@@ -89,11 +141,18 @@ export class HerdServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly handler: ConnectionHandler;
   private readonly commands: {
-    IAMAT: (command: IamatCommand) => Reply;
+    IAMAT: (command: IamatCommand, line: string) => Reply;
     WHATSAT: (command: WhatsatCommand, line: string) => Reply;
   };
   private server: net.Server | undefined;
   private nextConnectionId = 1;
+  private nextSyncId = 1;
+  private readonly linkSettings: LinkSettings;
+  private readonly outgoingSyncs = new Map<string, OutgoingSync>();
+  private readonly incomingSyncs = new WeakMap<Connection, IncomingSync>();
+  private readonly syncTimers = new Map<string, NodeJS.Timeout>();
+  /** Last incarnation each neighbour announced, to tell a restart from a reconnect. */
+  private readonly peerIncarnations = new Map<string, string>();
 
   constructor(options: HerdServerOptions) {
     this.options = options;
@@ -105,12 +164,18 @@ export class HerdServer {
       maxLineBytes: options.limits?.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
       maxPendingOutputBytes: options.limits?.maxPendingOutputBytes ?? MAX_PENDING_OUTPUT_BYTES,
       placesTimeoutMs: options.limits?.placesTimeoutMs ?? PLACES_TIMEOUT_MS,
+      maxFutureSkewMs: options.limits?.maxFutureSkewMs ?? MAX_FUTURE_SKEW_MS,
     };
-    const linkSettings = options.links ?? {};
-    const backoff = exponentialBackoff({
-      baseDelayMs: linkSettings.reconnectBaseDelayMs ?? RECONNECT_BASE_DELAY_MS,
-      maxDelayMs: linkSettings.reconnectMaxDelayMs ?? RECONNECT_MAX_DELAY_MS,
-    });
+    const linkSettings: LinkSettings = {
+      reconnectBaseDelayMs: options.links?.reconnectBaseDelayMs ?? RECONNECT_BASE_DELAY_MS,
+      reconnectMaxDelayMs: options.links?.reconnectMaxDelayMs ?? RECONNECT_MAX_DELAY_MS,
+      handshakeTimeoutMs: options.links?.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
+      maxQueuedUpdates: options.links?.maxQueuedUpdates ?? MAX_QUEUED_UPDATES,
+      antiEntropyIntervalMs: options.links?.antiEntropyIntervalMs ?? ANTI_ENTROPY_INTERVAL_MS,
+    };
+    this.linkSettings = linkSettings;
+    for (const record of options.initialRecords ?? []) this.store.offer(record);
+    const backoff = exponentialBackoff({ baseDelayMs: linkSettings.reconnectBaseDelayMs, maxDelayMs: linkSettings.reconnectMaxDelayMs });
     for (const peerName of options.neighbours) {
       this.links.set(
         peerName,
@@ -120,14 +185,16 @@ export class HerdServer {
           peerName,
           backoff,
           logger: this.log,
-          handshakeTimeoutMs: linkSettings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS,
-          maxQueuedUpdates: linkSettings.maxQueuedUpdates ?? MAX_QUEUED_UPDATES,
+          handshakeTimeoutMs: linkSettings.handshakeTimeoutMs,
+          maxQueuedUpdates: linkSettings.maxQueuedUpdates,
+          onUp: (incarnation) => this.onLinkUp(peerName, incarnation),
+          onMessage: (line) => this.onLinkMessage(peerName, line),
         }),
       );
     }
     // One handler per command, dispatched from one table.
     this.commands = {
-      IAMAT: (command) => this.iamat(command),
+      IAMAT: (command, line) => this.iamat(command, line),
       WHATSAT: (command, line) => this.whatsat(command, line),
     };
     this.handler = {
@@ -208,14 +275,14 @@ export class HerdServer {
 
   private onLine(connection: Connection, line: string): Reply | undefined {
     if (connection.kind === 'peer') {
-      this.receiveFlood(connection.peerName as string, line);
+      this.onPeerLine(connection, line);
       return undefined;
     }
     this.log.info({ event: 'line-in', conn: connection.id, line }, 'in');
     const command = parseClientCommand(line);
     if (command === undefined) return undefined;
     let reply: Reply;
-    if (command.kind === 'IAMAT') reply = this.commands.IAMAT(command);
+    if (command.kind === 'IAMAT') reply = this.commands.IAMAT(command, line);
     else if (command.kind === 'WHATSAT') reply = this.commands.WHATSAT(command, line);
     else {
       const greeting = connection.pendingReplies === 0 ? parseGreeting(line) : undefined;
@@ -243,13 +310,21 @@ export class HerdServer {
     connection.peerName = peerName;
     connection.writeRaw(formatWelcome(this.name, this.incarnation));
     this.log.info({ event: 'peer-connected', conn: connection.id, peer: peerName, incarnation, remote: connection.remote }, `link from ${peerName} up`);
+    this.noteIncarnation(peerName, incarnation);
     // The neighbour is evidently back: do not wait out our own backoff towards it.
     link.redialNow();
     return true;
   }
 
-  private iamat(command: IamatCommand): string {
+  private iamat(command: IamatCommand, line: string): Reply {
     const receivedNs = this.clock.nowNs();
+    if (command.timeNs - receivedNs > BigInt(this.limits.maxFutureSkewMs) * 1_000_000n) {
+      this.log.warn(
+        { event: 'clock-skew-rejected', clientId: command.clientId, time: command.timeText, maxFutureSkewMs: this.limits.maxFutureSkewMs },
+        `IAMAT time ${command.timeText} is more than ${this.limits.maxFutureSkewMs} ms ahead of this server's clock; rejected`,
+      );
+      return formatInvalidReply(line);
+    }
     const atLine = formatAt(this.name, receivedNs - command.timeNs, command);
     const record: LocationRecord = {
       clientId: command.clientId,
@@ -259,8 +334,15 @@ export class HerdServer {
       longitude: command.longitude,
     };
     // The reply acknowledges the IAMAT even when a newer location is already held (PROTOCOL.md 2).
-    if (this.store.offer(record)) this.flood(record, undefined);
-    return `${atLine}\n`;
+    if (this.store.offer(record)) {
+      this.options.persistence?.write(record);
+      this.flood(record, undefined);
+    }
+    const reply = `${atLine}\n`;
+    if (this.options.syncCommit === true && this.options.persistence !== undefined) {
+      return this.options.persistence.whenCommitted().then(() => reply);
+    }
+    return reply;
   }
 
   private whatsat(command: WhatsatCommand, line: string): Reply {
@@ -313,11 +395,11 @@ export class HerdServer {
     }
   }
 
-  private receiveFlood(from: string, line: string): void {
+  private receiveFlood(from: string, line: string): boolean {
     const message = parseAt(line);
     if (message === undefined) {
       this.log.error({ event: 'flood-malformed', peer: from, line }, `malformed line from ${from}`);
-      return;
+      return false;
     }
     const record: LocationRecord = {
       clientId: message.clientId,
@@ -328,9 +410,128 @@ export class HerdServer {
     };
     if (this.store.offer(record)) {
       this.log.info({ event: 'flood-stored', peer: from, clientId: record.clientId, line: record.atLine }, 'flood stored');
+      this.options.persistence?.write(record);
       this.flood(record, from);
-    } else {
-      this.log.info({ event: 'flood-stale', peer: from, clientId: record.clientId, line: record.atLine }, 'flood ignored as stale');
+      return true;
+    }
+    this.log.info({ event: 'flood-stale', peer: from, clientId: record.clientId, line: record.atLine }, 'flood ignored as stale');
+    return false;
+  }
+
+  private noteIncarnation(peerName: string, incarnation: string): void {
+    const previous = this.peerIncarnations.get(peerName);
+    this.peerIncarnations.set(peerName, incarnation);
+    if (previous !== undefined && previous !== incarnation) {
+      this.log.info({ event: 'peer-restarted', peer: peerName, previous, incarnation }, `${peerName} restarted (incarnation ${previous} -> ${incarnation}); reconciling`);
+    }
+  }
+
+  // --- Anti-entropy, dialler side: offer our digest on every link-up and periodically. ---
+
+  private onLinkUp(peerName: string, incarnation: string): void {
+    this.noteIncarnation(peerName, incarnation);
+    this.outgoingSyncs.delete(peerName);
+    this.startSync(peerName);
+  }
+
+  private scheduleSync(peerName: string): void {
+    clearTimeout(this.syncTimers.get(peerName));
+    if (this.server === undefined) return;
+    const delay = this.linkSettings.antiEntropyIntervalMs * (0.8 + 0.4 * Math.random());
+    const timer = setTimeout(() => this.startSync(peerName), delay);
+    timer.unref();
+    this.syncTimers.set(peerName, timer);
+  }
+
+  /** Offers this server's digest to `peerName` over its outgoing link (no-op unless the link is up). */
+  startSync(peerName: string): void {
+    const link = this.links.get(peerName);
+    if (link === undefined || link.status !== 'up' || this.server === undefined) return;
+    const running = this.outgoingSyncs.get(peerName);
+    if (running !== undefined && Date.now() - running.startedMs < SYNC_TIMEOUT_MS) {
+      this.scheduleSync(peerName);
+      return;
+    }
+    const buckets = digestBucketsFor(this.store.size);
+    const sync: OutgoingSync = { id: this.nextSyncId++, buckets, wanted: new Set(), startedMs: Date.now() };
+    this.outgoingSyncs.set(peerName, sync);
+    const lines = formatDigestLines(sync.id, this.store.digest(buckets));
+    for (const line of lines) link.send(line);
+    this.log.info({ event: 'anti-entropy-offer', peer: peerName, syncId: sync.id, buckets, records: this.store.size }, `anti-entropy: offered digest of ${buckets} buckets to ${peerName}`);
+    this.scheduleSync(peerName);
+  }
+
+  private onLinkMessage(peerName: string, line: string): void {
+    const message = parseSyncMessage(splitFields(line));
+    const sync = this.outgoingSyncs.get(peerName);
+    if (message === undefined || sync === undefined || message.syncId !== sync.id) {
+      if (message === undefined) this.log.warn({ event: 'peer-line-ignored', peer: peerName, line }, `unexpected line from ${peerName}`);
+      return;
+    }
+    if (message.verb === 'WANT') {
+      for (const bucket of message.buckets) if (bucket < sync.buckets) sync.wanted.add(bucket);
+    } else if (message.verb === 'WANT-END') {
+      this.outgoingSyncs.delete(peerName);
+      const records = this.store.recordsInBuckets(sync.buckets, sync.wanted);
+      const link = this.links.get(peerName);
+      for (const record of records) link?.send(record.atLine);
+      link?.send(`SYNCED ${sync.id} ${records.length}`);
+      this.log.info(
+        { event: 'anti-entropy-send', peer: peerName, syncId: sync.id, buckets: sync.buckets, wantedBuckets: sync.wanted.size, records: records.length, ms: Date.now() - sync.startedMs },
+        `anti-entropy: ${peerName} wanted ${sync.wanted.size} of ${sync.buckets} buckets; sent ${records.length} records`,
+      );
+    }
+  }
+
+  // --- Anti-entropy, neighbour side: compare the offered digest with ours and ask for differences. ---
+
+  private onPeerLine(connection: Connection, line: string): void {
+    const peerName = connection.peerName as string;
+    const fields = splitFields(line);
+    if (fields[0] === 'AT') {
+      const stored = this.receiveFlood(peerName, line);
+      const sync = this.incomingSyncs.get(connection);
+      if (stored && sync !== undefined) sync.stored++;
+      return;
+    }
+    const message = parseSyncMessage(fields);
+    if (message === undefined) {
+      this.log.error({ event: 'peer-line-malformed', peer: peerName, line: line.slice(0, 200) }, `malformed line from ${peerName}`);
+      return;
+    }
+    if (message.verb === 'SYNC') {
+      this.incomingSyncs.set(connection, {
+        id: message.syncId,
+        buckets: message.buckets,
+        high: new Uint32Array(message.buckets),
+        low: new Uint32Array(message.buckets),
+        startedMs: Date.now(),
+        stored: 0,
+      });
+      return;
+    }
+    const sync = this.incomingSyncs.get(connection);
+    if (sync === undefined || sync.id !== message.syncId) return;
+    if (message.verb === 'SUMS') {
+      for (let i = 0; i < message.high.length && message.start + i < sync.buckets; i++) {
+        sync.high[message.start + i] = message.high[i] as number;
+        sync.low[message.start + i] = message.low[i] as number;
+      }
+    } else if (message.verb === 'SUMS-END') {
+      const ours = this.store.digest(sync.buckets);
+      const wanted: number[] = [];
+      for (let i = 0; i < sync.buckets; i++) {
+        const theirsEmpty = sync.high[i] === 0 && sync.low[i] === 0;
+        if (!theirsEmpty && (sync.high[i] !== ours.high[i] || sync.low[i] !== ours.low[i])) wanted.push(i);
+      }
+      connection.writeRaw(`${formatWantLines(sync.id, wanted).join('\n')}\n`);
+      this.log.info({ event: 'anti-entropy-want', peer: peerName, syncId: sync.id, buckets: sync.buckets, wantedBuckets: wanted.length }, `anti-entropy: asked ${peerName} for ${wanted.length} of ${sync.buckets} buckets`);
+    } else if (message.verb === 'SYNCED') {
+      this.incomingSyncs.delete(connection);
+      this.log.info(
+        { event: 'anti-entropy-done', peer: peerName, syncId: sync.id, received: message.records, stored: sync.stored, ms: Date.now() - sync.startedMs },
+        `anti-entropy with ${peerName}: received ${message.records} records, ${sync.stored} newer than ours`,
+      );
     }
   }
 
@@ -339,6 +540,8 @@ export class HerdServer {
     const server = this.server;
     this.server = undefined;
     const closed = server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const timer of this.syncTimers.values()) clearTimeout(timer);
+    this.syncTimers.clear();
     await Promise.all([...this.links.values()].map((link) => link.close()));
     for (const socket of this.sockets) socket.destroy();
     await closed;

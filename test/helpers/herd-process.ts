@@ -86,6 +86,7 @@ export async function tempHerdConfig(
     servers: (options.servers ?? DEFAULT_SERVERS).map((name) => ({ name, host: '127.0.0.1', port: 0 })),
     links: options.links ?? DEFAULT_LINKS,
     logDir: path.join(dir, 'logs'),
+    dataDir: path.join(dir, 'data'),
     peer: { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 500 },
     ...options.extra,
   };
