@@ -31,6 +31,8 @@ export function exponentialBackoff(options: BackoffOptions = {}): Backoff {
   const random = options.random ?? Math.random;
   return (attempt) => {
     const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 30));
-    return ceiling / 2 + random() * (ceiling / 2);
+    const delay = ceiling / 2 + random() * (ceiling / 2);
+    // For random() within 2^-53 of 1 the sum rounds up to the ceiling itself; keep [ceiling/2, ceiling).
+    return delay < ceiling ? delay : ceiling / 2;
   };
 }

@@ -3,7 +3,7 @@
  * sockets, clocks or logs.
  */
 import { splitFields } from './fields.js';
-import { parseIso6709 } from './location.js';
+import { hasNonZeroFraction, parseIso6709 } from './location.js';
 import { formatTimeDifference, parsePosixTime } from './time.js';
 
 /** Largest WHATSAT radius, in kilometres (PROTOCOL.md section 2). */
@@ -48,6 +48,22 @@ export type ClientCommand = IamatCommand | WhatsatCommand | InvalidCommand;
 const RADIUS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 const BOUND = /^\d{1,9}$/;
 
+/**
+ * The radius of a WHATSAT, judged on its decimal text so that no rounding lets 50.0000000000000001
+ * in or keeps 0.000...1 out.
+ *
+ * @param text - digits with an optional fraction (already matched by {@link RADIUS}).
+ * @returns kilometres (at least the smallest double), or undefined when not in (0, 50].
+ */
+function parseRadiusKm(text: string): number | undefined {
+  if (!/[1-9]/.test(text)) return undefined;
+  const integer = BigInt(text.split('.')[0] || '0');
+  const max = BigInt(MAX_RADIUS_KM);
+  if (integer > max || (integer === max && hasNonZeroFraction(text))) return undefined;
+  const value = Number(text);
+  return value > 0 ? value : Number.MIN_VALUE;
+}
+
 function invalid(reason: string): InvalidCommand {
   return { kind: 'INVALID', reason };
 }
@@ -86,8 +102,8 @@ export function parseClientCommand(line: string): ClientCommand | undefined {
     if (fields.length !== 4) return invalid(`WHATSAT takes 3 operands, got ${fields.length - 1}`);
     const radiusText = fields[2] as string;
     const boundText = fields[3] as string;
-    const radiusKm = RADIUS.test(radiusText) ? Number(radiusText) : Number.NaN;
-    if (!(radiusKm > 0 && radiusKm <= MAX_RADIUS_KM)) return invalid('radius out of (0, 50] km');
+    const radiusKm = RADIUS.test(radiusText) ? parseRadiusKm(radiusText) : undefined;
+    if (radiusKm === undefined) return invalid('radius out of (0, 50] km');
     const bound = BOUND.test(boundText) ? Number(boundText) : Number.NaN;
     if (!(bound >= 1 && bound <= MAX_BOUND)) return invalid('bound out of [1, 20]');
     return { kind: 'WHATSAT', clientId: fields[1] as string, radiusKm, bound };

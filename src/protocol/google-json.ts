@@ -1,6 +1,8 @@
 /**
- * JSON printed the way Google's legacy web services print it: three-space indent, `"key" : value`,
- * empty arrays as `[]` and empty objects as `{}`, keys in the order given. Example (Nearby Search):
+ * JSON printed the way Google's legacy web services print it (as in captured Nearby Search
+ * responses): three-space indent, `"key" : value`, empty arrays as `[]` and empty objects as `{}`,
+ * short arrays of scalars on one line (`"types" : [ "locality", "political" ]`), `<` and `>` in strings
+ * escaped as `\u003c` and `\u003e`, keys in the order given. Example:
  *
  * ```
  * {
@@ -12,6 +14,22 @@
  */
 
 const INDENT = '   ';
+/** Longest array of scalars, as `[ a, b ]`, printed on one line; longer ones get a line per item. */
+export const INLINE_ARRAY_MAX_CHARS = 80;
+
+const ANGLE_BRACKETS = /[<>]/g;
+
+function scalar(value: unknown): string {
+  if (typeof value === 'string') {
+    const text = JSON.stringify(value);
+    return text.replace(ANGLE_BRACKETS, (c) => (c === '<' ? '\\u003c' : '\\u003e'));
+  }
+  return JSON.stringify(value) ?? 'null';
+}
+
+function isScalar(value: unknown): boolean {
+  return value === null || typeof value !== 'object';
+}
 
 /**
  * Serialises a JSON value in Google's pretty-printed style.
@@ -28,8 +46,8 @@ export function formatGoogleJson(value: unknown): string {
 }
 
 function write(value: unknown, indent: string, out: string[]): void {
-  if (value === null || typeof value !== 'object') {
-    out.push(JSON.stringify(value) ?? 'null');
+  if (isScalar(value)) {
+    out.push(scalar(value));
     return;
   }
   const inner = indent + INDENT;
@@ -38,6 +56,13 @@ function write(value: unknown, indent: string, out: string[]): void {
     if (items.length === 0) {
       out.push('[]');
       return;
+    }
+    if (items.every(isScalar)) {
+      const inline = `[ ${items.map(scalar).join(', ')} ]`;
+      if (inline.length <= INLINE_ARRAY_MAX_CHARS) {
+        out.push(inline);
+        return;
+      }
     }
     out.push('[\n');
     for (let i = 0; i < items.length; i++) {

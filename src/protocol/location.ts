@@ -28,5 +28,15 @@ export function parseIso6709(text: string): LatLng | undefined {
   const latitude = Number(match[1]);
   const longitude = Number(match[2]);
   if (!(latitude >= -90 && latitude <= 90 && longitude >= -180 && longitude <= 180)) return undefined;
+  // A double cannot tell 90 from 90.0000000000000001: at a bound, judge the decimal text itself.
+  if ((Math.abs(latitude) === 90 && hasNonZeroFraction(match[1] as string)) || (Math.abs(longitude) === 180 && hasNonZeroFraction(match[2] as string))) {
+    return undefined;
+  }
   return { latitude, longitude };
+}
+
+/** True when the decimal `text` has a non-zero digit after its point. */
+export function hasNonZeroFraction(text: string): boolean {
+  const point = text.indexOf('.');
+  return point !== -1 && /[1-9]/.test(text.slice(point + 1));
 }

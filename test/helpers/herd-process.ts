@@ -76,6 +76,44 @@ export async function atLineAt(port: number, clientId: string): Promise<string |
   return reply.startsWith('AT ') ? reply.slice(0, reply.indexOf('\n')) : undefined;
 }
 
+/**
+ * Reads what a server holds for each client id, by pipelining `WHATSAT <id> 0.001 1` for all of
+ * them on one connection.
+ *
+ * @returns client id -> stored AT line (absent when the server answered `?`).
+ */
+export async function readTable(port: number, clientIds: readonly string[]): Promise<Map<string, string>> {
+  const reply = await exchange(port, clientIds.map((id) => `WHATSAT ${id} 0.001 1\n`).join(''), 30_000);
+  const table = new Map<string, string>();
+  let position = 0;
+  let index = 0;
+  while (position < reply.length && index < clientIds.length) {
+    const newline = reply.indexOf('\n', position);
+    const line = reply.slice(position, newline);
+    const clientId = clientIds[index++] as string;
+    if (line.startsWith('? ')) {
+      position = newline + 1;
+      continue;
+    }
+    table.set(clientId, line);
+    const end = reply.indexOf('\n\n', newline);
+    position = end + 2;
+  }
+  return table;
+}
+
+/** A small seeded PRNG (mulberry32) so fault schedules are reproducible by seed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 /** Writes a herd config with every port 0 into a fresh temporary folder. */
 export async function tempHerdConfig(
   options: { servers?: readonly string[]; links?: [string, string][]; extra?: Record<string, unknown> } = {},
@@ -182,6 +220,19 @@ export class RunningHerd {
     const info = this.servers.get(name);
     if (info === undefined) throw new Error(`no server ${name}`);
     process.kill(info.pid, 'SIGKILL');
+  }
+
+  /** Power cut: SIGKILLs the supervisor and every server at once; resolves when the supervisor is gone. */
+  async killAll(): Promise<void> {
+    this.child.kill('SIGKILL');
+    for (const info of this.servers.values()) {
+      try {
+        process.kill(info.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+    await this.exited;
   }
 
   /** Stops the supervisor with SIGTERM (it stops every server) and waits for it to exit. */

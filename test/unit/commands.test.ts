@@ -1,0 +1,400 @@
+/**
+ * Client commands and replies (PROTOCOL.md section 2): IAMAT, WHATSAT, the `?` reply, the AT line
+ * and the WHATSAT reply layout; and AT lines between servers (section 3).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  MAX_BOUND,
+  MAX_RADIUS_KM,
+  formatAt,
+  formatInvalidReply,
+  formatWhatsatReply,
+  parseAt,
+  parseClientCommand,
+  type ClientCommand,
+  type IamatCommand,
+  type WhatsatCommand,
+} from '../../src/protocol/commands.js';
+import { formatGoogleJson } from '../../src/protocol/google-json.js';
+import { formatTimeDifference, parsePosixTime } from '../../src/protocol/time.js';
+
+const FC = { seed: 42, numRuns: 500 } as const;
+const WS = [' ', '\t', '\r', '\n', '\f', '\v'] as const;
+
+function iamat(line: string): IamatCommand {
+  const command = parseClientCommand(line);
+  assert.ok(command !== undefined && command.kind === 'IAMAT', `${JSON.stringify(line)} -> ${JSON.stringify(command, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  return command;
+}
+
+function whatsat(line: string): WhatsatCommand {
+  const command = parseClientCommand(line);
+  assert.ok(command !== undefined && command.kind === 'WHATSAT', `${JSON.stringify(line)} -> ${JSON.stringify(command)}`);
+  return command;
+}
+
+function assertInvalid(line: string): void {
+  const command: ClientCommand | undefined = parseClientCommand(line);
+  assert.equal(command?.kind, 'INVALID', JSON.stringify(line));
+}
+
+/** Non-white-space text: ASCII, Unicode letters and Unicode spaces the protocol does not split on. */
+const token = fc.string({
+  unit: fc.constantFrom('a', 'k', 'Z', '0', '9', '.', '-', '_', '+', '@', 'é', '中', '\u{1f600}', '\u00a0', '\u3000'),
+  minLength: 1,
+  maxLength: 12,
+});
+const wsRun = (minLength: number) => fc.string({ unit: fc.constantFrom(...WS), minLength, maxLength: 3 });
+const digits = (minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'), minLength, maxLength });
+
+describe('parseClientCommand: IAMAT', () => {
+  test('parses the protocol example', () => {
+    const command = iamat('IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503');
+    assert.deepEqual(command, {
+      kind: 'IAMAT',
+      clientId: 'kiwi.cs.ucla.edu',
+      locationText: '+34.068930-118.445127',
+      latitude: 34.06893,
+      longitude: -118.445127,
+      timeText: '1621464827.959498503',
+      timeNs: 1_621_464_827_959_498_503n,
+    });
+  });
+
+  test('keeps the location and time text exactly as typed', () => {
+    const command = iamat('IAMAT everest +27.5916+086.5640 1621464827.5');
+    assert.equal(command.locationText, '+27.5916+086.5640');
+    assert.equal(command.latitude, 27.5916);
+    assert.equal(command.longitude, 86.564);
+    assert.equal(command.timeText, '1621464827.5');
+    assert.equal(command.timeNs, 1_621_464_827_500_000_000n);
+  });
+
+  test('accepts tabs, runs of white space and leading and trailing white space as separators', () => {
+    for (const line of [
+      'IAMAT\tkiwi\t+1+1\t5',
+      '   IAMAT    kiwi  +1+1      5   ',
+      '\t IAMAT \t kiwi\f+1+1\v5\r',
+      'IAMAT kiwi +1+1 5\r\n',
+    ]) {
+      const command = iamat(line);
+      assert.equal(command.clientId, 'kiwi', JSON.stringify(line));
+      assert.equal(command.locationText, '+1+1');
+      assert.equal(command.timeText, '5');
+    }
+  });
+
+  test('a client id is any run of non-white-space characters, Unicode spaces included', () => {
+    assert.equal(iamat('IAMAT kiwi\u00a0café☕ +1+1 5').clientId, 'kiwi\u00a0café☕');
+    assert.equal(iamat('IAMAT IAMAT +1+1 5').clientId, 'IAMAT');
+    assert.equal(iamat('IAMAT ? +1+1 5').clientId, '?');
+  });
+
+  test('accepts the range bounds of latitude and longitude', () => {
+    for (const location of ['+90+180', '-90-180', '+90.000000-180.000000', '-00.000000+000.000000']) {
+      assert.equal(iamat(`IAMAT c ${location} 1`).locationText, location);
+    }
+  });
+
+  test('rejects a latitude outside [-90, 90] or a longitude outside [-180, 180]', () => {
+    for (const location of ['+90.000001+0', '-90.000001+0', '+0+180.000001', '+0-180.000001', '+91-118', '+34+200']) {
+      assertInvalid(`IAMAT c ${location} 1621464827.959498503`);
+    }
+  });
+
+  test('rejects malformed locations', () => {
+    for (const location of ['34.068930-118.445127', '+34.068930', '+34.068930 -118.445127', '+34.0689x-118.4', 'here']) {
+      assertInvalid(`IAMAT c ${location} 1621464827.959498503`);
+    }
+  });
+
+  test('accepts times with 0 to 9 fractional digits and rejects 10', () => {
+    for (let n = 0; n <= 9; n++) {
+      const time = n === 0 ? '1621464827' : `1621464827.${'123456789'.slice(0, n)}`;
+      const command = iamat(`IAMAT c +1+1 ${time}`);
+      assert.equal(command.timeText, time);
+      assert.equal(command.timeNs, 1_621_464_827_000_000_000n + (n === 0 ? 0n : BigInt('123456789'.slice(0, n).padEnd(9, '0'))));
+    }
+    assertInvalid('IAMAT c +1+1 1621464827.1234567890');
+  });
+
+  test('rejects malformed times', () => {
+    for (const time of ['-1621464827', '+1621464827', '1.6e9', 'now', '1621464827,5', '.5']) {
+      assertInvalid(`IAMAT c +1+1 ${time}`);
+    }
+  });
+
+  test('rejects the wrong number of operands', () => {
+    for (const line of ['IAMAT', 'IAMAT kiwi', 'IAMAT kiwi +1+1', 'IAMAT kiwi +1+1 5 extra', 'IAMAT kiwi +1+1 5 6 7']) {
+      assertInvalid(line);
+    }
+  });
+});
+
+describe('parseClientCommand: WHATSAT', () => {
+  test('parses the protocol example', () => {
+    assert.deepEqual(whatsat('WHATSAT kiwi.cs.ucla.edu 10 5'), { kind: 'WHATSAT', clientId: 'kiwi.cs.ucla.edu', radiusKm: 10, bound: 5 });
+  });
+
+  test('accepts white-space runs and tabs as separators', () => {
+    assert.deepEqual(whatsat('\tWHATSAT\t\tkiwi   10 \t 5  \r'), { kind: 'WHATSAT', clientId: 'kiwi', radiusKm: 10, bound: 5 });
+  });
+
+  test('accepts a radius greater than 0 and at most 50, decimals included', () => {
+    for (const [text, value] of [['0.001', 0.001], ['0.5', 0.5], ['1', 1], ['10.25', 10.25], ['49.9999', 49.9999], ['50', 50], ['50.0', 50], ['50.000000', 50]] as const) {
+      assert.equal(whatsat(`WHATSAT c ${text} 5`).radiusKm, value, text);
+    }
+    assert.equal(MAX_RADIUS_KM, 50);
+  });
+
+  test('rejects a radius of 0, above 50, negative or not a decimal number', () => {
+    for (const text of ['0', '0.0', '0.000', '50.0001', '50.000001', '51', '1000', '-1', '-0.5', '+10', '1e1', '0x10', 'Infinity', 'NaN', 'ten', '10km', '1,5']) {
+      assertInvalid(`WHATSAT c ${text} 5`);
+    }
+  });
+
+  test('accepts every integer bound from 1 to 20', () => {
+    for (let bound = 1; bound <= 20; bound++) assert.equal(whatsat(`WHATSAT c 10 ${bound}`).bound, bound);
+    assert.equal(MAX_BOUND, 20);
+  });
+
+  test('rejects a bound outside 1..20 or not an integer', () => {
+    for (const text of ['0', '21', '100', '-1', '1.5', '5.0', '1e1', '+5', 'five', '99999999999999999999']) {
+      assertInvalid(`WHATSAT c 10 ${text}`);
+    }
+  });
+
+  test('rejects the wrong number of operands', () => {
+    for (const line of ['WHATSAT', 'WHATSAT kiwi', 'WHATSAT kiwi 10', 'WHATSAT kiwi 10 5 5']) assertInvalid(line);
+  });
+
+  test('property: radii in thousandths are accepted iff in (0, 50]', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200_000 }), (thousandths) => {
+        const text = `${Math.floor(thousandths / 1000)}.${String(thousandths % 1000).padStart(3, '0')}`;
+        const command = parseClientCommand(`WHATSAT c ${text} 20`);
+        if (thousandths > 0 && thousandths <= 50_000) {
+          assert.equal(command?.kind, 'WHATSAT', text);
+          assert.equal((command as WhatsatCommand).radiusKm, thousandths / 1000);
+        } else {
+          assert.equal(command?.kind, 'INVALID', text);
+        }
+      }),
+      FC,
+    );
+  });
+
+  test('property: integer bounds are accepted iff in [1, 20]', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: -1000, max: 1_000_000 }), (bound) => {
+        const command = parseClientCommand(`WHATSAT c 10 ${bound}`);
+        assert.equal(command?.kind, bound >= 1 && bound <= 20 ? 'WHATSAT' : 'INVALID', String(bound));
+      }),
+      FC,
+    );
+  });
+
+  test(
+    'a radius above 50 or above 0 by less than a double can show is judged on its decimal value',
+    () => {
+      assertInvalid('WHATSAT c 50.0000000000000001 5');
+      assert.equal(parseClientCommand(`WHATSAT c 0.${'0'.repeat(399)}1 5`)?.kind, 'WHATSAT');
+    },
+  );
+});
+
+describe('parseClientCommand: blank lines and other commands', () => {
+  test('a blank or white-space-only line gives undefined (no reply)', () => {
+    for (const line of ['', ' ', '\t', '\r', '   \t  ', ' \t\r\n\f\v ']) {
+      assert.equal(parseClientCommand(line), undefined, JSON.stringify(line));
+    }
+  });
+
+  test('a line of Unicode spaces is not blank and is invalid', () => {
+    assertInvalid('\u00a0');
+    assertInvalid('\u3000 \u2028');
+  });
+
+  test('unknown verbs, wrong case and AT lines from clients are invalid', () => {
+    for (const line of [
+      'HELLO',
+      'iamat kiwi +1+1 5',
+      'Whatsat kiwi 10 5',
+      'IAMAT\u00a0kiwi +1+1 5',
+      'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503',
+      'HELLO Alford 1',
+      '?',
+      'IAMATkiwi +1+1 5',
+    ]) {
+      assertInvalid(line);
+    }
+  });
+
+  test('an invalid command says why', () => {
+    const command = parseClientCommand('IAMAT kiwi +1+1');
+    assert.ok(command?.kind === 'INVALID');
+    assert.ok(command.reason.length > 0);
+  });
+});
+
+describe('formatInvalidReply', () => {
+  test('is "? " and the line exactly as received, then one newline', () => {
+    assert.equal(formatInvalidReply('FOO bar'), '? FOO bar\n');
+    assert.equal(formatInvalidReply('  IAMAT\tkiwi  +91+0 5  '), '?   IAMAT\tkiwi  +91+0 5  \n');
+    assert.equal(formatInvalidReply('WHATSAT kiwi 0 5\r'), '? WHATSAT kiwi 0 5\r\n');
+  });
+
+  test('property: the reply is the raw line verbatim between "? " and one LF', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }).map((s) => s.replaceAll('\n', '')), (raw) => {
+        const reply = formatInvalidReply(raw);
+        assert.ok(reply.startsWith('? '));
+        assert.ok(reply.endsWith('\n') && !reply.slice(0, -1).includes('\n'));
+        assert.equal(reply.slice(2, -1), raw);
+      }),
+      FC,
+    );
+  });
+});
+
+describe('formatAt', () => {
+  test('formats the protocol example', () => {
+    const command = iamat('IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503');
+    const receivedNs = 1_621_464_828_223_371_889n;
+    assert.equal(
+      formatAt('Alford', receivedNs - command.timeNs, command),
+      'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503',
+    );
+  });
+
+  test('a client clock ahead of the server gives a negative difference; equal clocks +0', () => {
+    const command = iamat('IAMAT c +27.5916+086.5640 1621464830.000000001');
+    assert.equal(formatAt('Ball', 1_621_464_827_000_000_000n - command.timeNs, command), 'AT Ball -3.000000001 c +27.5916+086.5640 1621464830.000000001');
+    assert.equal(formatAt('Ball', 0n, command), 'AT Ball +0.000000000 c +27.5916+086.5640 1621464830.000000001');
+  });
+
+  test('echoes client id, location and time verbatim, not re-formatted', () => {
+    const command = iamat('IAMAT\tkiwi\u00a0café  +27.5916+086.5640 \t1621464827.50 ');
+    assert.equal(formatAt('Welsh', 1n, command), 'AT Welsh +0.000000001 kiwi\u00a0café +27.5916+086.5640 1621464827.50');
+  });
+
+  test('property: fields 3-5 of the reply are the IAMAT operands as sent; field 2 is the exact difference', () => {
+    const location = fc
+      .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 89 }), digits(0, 8), fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 179 }), digits(0, 8), fc.integer({ min: 0, max: 3 }))
+      .map(([s1, d1, f1, s2, d2, f2, pad]) => `${s1}${String(d1).padStart(pad, '0')}${f1 === '' ? '' : `.${f1}`}${s2}${String(d2).padStart(pad, '0')}${f2 === '' ? '' : `.${f2}`}`);
+    const time = fc.tuple(digits(1, 12), digits(0, 9)).map(([s, f]) => (f === '' ? s : `${s}.${f}`));
+    fc.assert(
+      fc.property(token, location, time, wsRun(0), fc.array(wsRun(1), { minLength: 3, maxLength: 3 }), wsRun(0), fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), (clientId, loc, t, lead, seps, trail, receivedOffsetNs) => {
+        const line = `${lead}IAMAT${seps[0] as string}${clientId}${seps[1] as string}${loc}${seps[2] as string}${t}${trail}`;
+        const command = iamat(line);
+        const timeNs = parsePosixTime(t);
+        assert.ok(timeNs !== undefined);
+        const receivedNs = timeNs + receivedOffsetNs;
+        const reply = formatAt('Hamilton', receivedNs - command.timeNs, command);
+        assert.equal(reply, `AT Hamilton ${formatTimeDifference(receivedOffsetNs)} ${clientId} ${loc} ${t}`);
+      }),
+      FC,
+    );
+  });
+});
+
+describe('parseAt', () => {
+  test('parses an AT line and keeps it as the stored line', () => {
+    const line = 'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
+    assert.deepEqual(parseAt(line), {
+      line,
+      serverName: 'Alford',
+      clientId: 'kiwi.cs.ucla.edu',
+      latitude: 34.06893,
+      longitude: -118.445127,
+      timeNs: 1_621_464_827_959_498_503n,
+    });
+  });
+
+  test('normalises white space in the stored line to single spaces', () => {
+    const message = parseAt('  AT\tAlford  -3.000000001 c\t+1+1  5\r');
+    assert.equal(message?.line, 'AT Alford -3.000000001 c +1+1 5');
+  });
+
+  test('rejects malformed AT lines', () => {
+    for (const line of [
+      '',
+      'AT',
+      'AT Alford +0.263873386 kiwi +1+1',
+      'AT Alford +0.263873386 kiwi +1+1 5 6',
+      'at Alford +0.263873386 kiwi +1+1 5',
+      'IAMAT Alford +0.263873386 kiwi +1+1 5',
+      'AT Alford 0.263873386 kiwi +1+1 5',
+      'AT Alford +0.26387338 kiwi +1+1 5',
+      'AT Alford +0.2638733861 kiwi +1+1 5',
+      'AT Alford +0 kiwi +1+1 5',
+      'AT Alford +0.263873386 kiwi +91+1 5',
+      'AT Alford +0.263873386 kiwi +1+1 5.1234567890',
+    ]) {
+      assert.equal(parseAt(line), undefined, JSON.stringify(line));
+    }
+  });
+
+  test('property: parseAt(formatAt(...)) recovers server, client, location and time', () => {
+    fc.assert(
+      fc.property(
+        token,
+        token,
+        fc.integer({ min: -90, max: 90 }),
+        fc.integer({ min: -180, max: 180 }),
+        fc.bigInt({ min: 0n, max: 10n ** 19n }),
+        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
+        (server, clientId, lat, lng, timeNs, differenceNs) => {
+          const timeText = formatTimeDifference(timeNs).slice(1);
+          const locationText = `${lat < 0 ? '-' : '+'}${Math.abs(lat)}${lng < 0 ? '-' : '+'}${Math.abs(lng)}`;
+          const command = iamat(`IAMAT ${clientId} ${locationText} ${timeText}`);
+          const line = formatAt(server, differenceNs, command);
+          assert.deepEqual(parseAt(line), { line, serverName: server, clientId, latitude: lat, longitude: lng, timeNs });
+        },
+      ),
+      FC,
+    );
+  });
+});
+
+describe('formatWhatsatReply', () => {
+  const atLine = 'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
+
+  test('is the AT line, a newline, the JSON, then two newlines', () => {
+    assert.equal(formatWhatsatReply(atLine, '{\n   "status" : "OK"\n}'), `${atLine}\n{\n   "status" : "OK"\n}\n\n`);
+  });
+
+  test('collapses runs of newlines inside the JSON and drops trailing ones', () => {
+    const json = '{\n\n   "html_attributions" : [],\n\n\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n\n';
+    assert.equal(formatWhatsatReply(atLine, json), `${atLine}\n{\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n`);
+  });
+
+  test('a formatGoogleJson document parses back from the reply', () => {
+    const doc = { html_attributions: [], results: [{ name: 'Westwood', place_id: 'geonames:1' }], status: 'OK' };
+    const reply = formatWhatsatReply(atLine, formatGoogleJson(doc));
+    assert.ok(reply.startsWith(`${atLine}\n{\n`));
+    assert.deepEqual(JSON.parse(reply.slice(atLine.length + 1)), doc);
+  });
+
+  test('property: the reply ends in exactly one empty line and has no other empty line', () => {
+    const text = fc.string({ unit: fc.constantFrom('{', '}', 'a', ' ', '"', '\n', '\n', '\n'), minLength: 0, maxLength: 40 });
+    fc.assert(
+      fc.property(fc.constantFrom('{', '[', 'x'), text, (first, rest) => {
+        const json = first + rest;
+        const reply = formatWhatsatReply(atLine, json);
+        assert.ok(reply.startsWith(`${atLine}\n${first}`));
+        assert.ok(reply.endsWith('\n\n'), JSON.stringify(reply));
+        const lines = reply.split('\n');
+        // "...\n\n" splits into [..., lastLine, '', '']: the last line of content, one empty line, end.
+        assert.equal(lines.at(-1), '');
+        assert.equal(lines.at(-2), '');
+        assert.ok(lines.slice(0, -2).every((line) => line !== ''), JSON.stringify(reply));
+        // Only newlines were removed.
+        assert.equal(reply.replaceAll('\n', ''), atLine + json.replaceAll('\n', ''));
+      }),
+      FC,
+    );
+  });
+});
