@@ -51,8 +51,9 @@ export interface PeerLinkOptions {
   /** Longest wait for WELCOME after connecting, ms. @default {@link HANDSHAKE_TIMEOUT_MS} */
   readonly handshakeTimeoutMs?: number;
   /**
-   * Most AT lines held while the neighbour is unreachable or slow. Past it the queue is dropped
-   * whole and logged. @default {@link MAX_QUEUED_UPDATES}
+   * Most lines held while the neighbour is unreachable or not reading (its socket is full). Past it
+   * the queue is dropped whole and logged; anti-entropy at the next link-up repairs the loss.
+   * @default {@link MAX_QUEUED_UPDATES}
    */
   readonly maxQueuedUpdates?: number;
   /** @default real timers */
@@ -131,11 +132,13 @@ export class PeerLink {
   send(line: string): void {
     if (this.statusValue === 'closed') return;
     const max = this.options.maxQueuedUpdates ?? MAX_QUEUED_UPDATES;
-    if (this.queue.length >= max) {
+    // The bound is for a neighbour that is down or not reading; a healthy link drains at the next flush.
+    const draining = this.statusValue === 'up' && !this.blocked;
+    if (!draining && this.queue.length >= max) {
       this.droppedUpdates += this.queue.length;
       this.log.warn(
         { event: 'queue-overflow', dropped: this.queue.length, maxQueuedUpdates: max },
-        `queue to ${this.options.peerName} reached ${max} updates while the link was ${this.statusValue}; dropped them`,
+        `queue to ${this.options.peerName} reached ${max} updates while the link was ${this.statusValue}; dropped them, anti-entropy repairs at reconnect`,
       );
       this.queue = [];
     }

@@ -4,6 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import {
   DEFAULT_LINKS,
   DEFAULT_SERVERS,
@@ -207,6 +209,25 @@ describe('whole-herd power cut', () => {
         const table = await readTable(herd.port(name), [...expected.keys()]);
         assert.equal(table.size, expected.size, `${name} kept ${table.size} of ${expected.size} after the power cut`);
       }
+    } finally {
+      await herd.stop();
+      await temp.cleanup();
+    }
+  });
+
+  test('a server whose store file is corrupt starts anyway, says so, and is caught up by its peers', async () => {
+    const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS } });
+    let herd = await RunningHerd.start(temp.configFile);
+    const expected: Expected = new Map([['kept', { location: '+5+5', time: '1700000000' }]]);
+    try {
+      assert.match(await exchange(herd.port('Alford'), 'IAMAT kept +5+5 1700000000\n'), /^AT /);
+      await assertConverged(herd, expected);
+      await herd.stop();
+      await writeFile(path.join(temp.dir, 'data', 'Ball.sqlite'), Buffer.alloc(8192, 0x5a));
+      herd = await RunningHerd.start(temp.configFile);
+      await assertConverged(herd, expected);
+      const log = await readFile(herd.servers.get('Ball')?.logFile ?? '', 'utf8');
+      assert.match(log, /"event":"store-corrupt"/);
     } finally {
       await herd.stop();
       await temp.cleanup();

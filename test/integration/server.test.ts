@@ -53,6 +53,43 @@ describe('HerdServer', () => {
     });
   });
 
+  test('an IAMAT more than maxFutureSkewMs ahead of the server clock gets "? " and is not stored', async () => {
+    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), limits: { maxFutureSkewMs: 60_000 } }, async (server, port) => {
+      // The fixed clock reads 1700000010.5: 60 s ahead is allowed, 60.5 s is not.
+      const reply = await exchange(port, 'IAMAT ok +1+1 1700000070.5\nIAMAT far +1+1 1700000071\n');
+      assert.equal(reply, 'AT Solo -60.000000000 ok +1+1 1700000070.5\n? IAMAT far +1+1 1700000071\n');
+      assert.equal(server.store.get('far'), undefined);
+    });
+  });
+
+  test('in sync mode the AT reply waits for the commit of its update', async () => {
+    const committed: string[] = [];
+    let release: () => void = () => undefined;
+    const persistence = {
+      written: [] as string[],
+      write(record: { clientId: string }) {
+        this.written.push(record.clientId);
+      },
+      whenCommitted() {
+        return new Promise<void>((resolve) => {
+          release = () => {
+            committed.push(...this.written);
+            resolve();
+          };
+        });
+      },
+    };
+    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), persistence, syncCommit: true }, async (_server, port) => {
+      const pending = exchange(port, 'IAMAT durable +1+1 1700000000\n');
+      await waitUntil(() => persistence.written.length === 1, 5000, 'the write');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.deepEqual(committed, []);
+      release();
+      assert.match(await pending, /^AT Solo \S+ durable /);
+      assert.deepEqual(committed, ['durable']);
+    });
+  });
+
   test('a slow WHATSAT is answered before the IAMAT sent after it on the same connection', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));

@@ -1,0 +1,96 @@
+/** The durable store (issue "Nothing lost"): group commit, reopen, epochs, corrupt files. */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { silentLogger } from '../../src/observability/logger.js';
+import { SqliteLocationLog } from '../../src/store/sqlite-log.js';
+import type { LocationRecord } from '../../src/store/location-store.js';
+
+function record(clientId: string, seconds: number, server = 'Alford'): LocationRecord {
+  return {
+    clientId,
+    timeNs: BigInt(seconds) * 1_000_000_000n,
+    atLine: `AT ${server} +0.000000001 ${clientId} +1.5-2.5 ${seconds}`,
+    latitude: 1.5,
+    longitude: -2.5,
+  };
+}
+
+async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-store-'));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe('SqliteLocationLog', () => {
+  test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'nested', 'A.sqlite');
+      const first = SqliteLocationLog.open({ file, commitIntervalMs: 20, logger: silentLogger() });
+      assert.equal(first.epoch, 1);
+      assert.deepEqual(first.records, []);
+      first.log.write(record('a', 1700000000));
+      first.log.write(record('b', 1700000001));
+      first.log.write(record('a', 1700000002));
+      assert.equal(first.log.commits, 0, 'nothing is written on the reply path');
+      await first.log.whenCommitted();
+      assert.equal(first.log.commits, 1, 'one transaction for the batch');
+      first.log.close();
+      const second = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(second.epoch, 2);
+      const byId = new Map(second.records.map((r) => [r.clientId, r]));
+      assert.equal(byId.size, 2);
+      assert.equal(byId.get('a')?.atLine, record('a', 1700000002).atLine);
+      assert.equal(byId.get('a')?.timeNs, 1_700_000_002_000_000_000n);
+      assert.equal(byId.get('b')?.latitude, 1.5);
+      second.log.close();
+    });
+  });
+
+  test('close() commits what is pending', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      opened.log.write(record('late', 1700000000));
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 1);
+      again.log.close();
+    });
+  });
+
+  test('a corrupt file is moved aside, reported at error level, and the store starts empty', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      await writeFile(file, Buffer.alloc(8192, 0x5a));
+      const lines: string[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          lines.push(chunk.toString());
+          callback();
+        },
+      });
+      const opened = SqliteLocationLog.open({ file, logger: pino(sink) });
+      assert.deepEqual(opened.records, []);
+      assert.equal(opened.epoch, 1);
+      opened.log.write(record('fresh', 1700000000));
+      opened.log.close();
+      const entries = await readdir(dir);
+      assert.ok(entries.some((name) => /^A\.sqlite\.corrupt-\d+$/.test(name)), entries.join(', '));
+      const error = lines.map((line) => JSON.parse(line) as { level: number; event?: string; msg: string }).find((entry) => entry.event === 'store-corrupt');
+      assert.ok(error, 'logged store-corrupt');
+      assert.equal(error.level, 50);
+      assert.match(error.msg, /unreadable.*moved it to.*peers will catch this server up/);
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 1);
+      again.log.close();
+    });
+  });
+});
