@@ -64,6 +64,10 @@ export interface PeerLinkOptions {
   readonly onUp?: (incarnation: string) => void;
   /** Called for each line the neighbour sends after its WELCOME (anti-entropy replies). */
   readonly onMessage?: (line: string) => void;
+  /** Called on every state change. */
+  readonly onStatus?: (status: LinkStatus) => void;
+  /** Called after each batched write with the number of lines in it. */
+  readonly onSent?: (lines: number) => void;
 }
 
 /**
@@ -109,6 +113,7 @@ export class PeerLink {
     if (status === this.statusValue) return;
     const from = this.statusValue;
     this.statusValue = status;
+    this.options.onStatus?.(status);
     this.log.info({ event: 'link-status', from, to: status, ...details }, `link to ${this.options.peerName}: ${from} -> ${status}`);
   }
 
@@ -163,6 +168,7 @@ export class PeerLink {
     this.queue = [];
     const ok = socket.write(`${lines.join('\n')}\n`);
     this.log.info({ event: 'flood-sent', count: lines.length }, `sent ${lines.length} update(s) to ${this.options.peerName}`);
+    this.options.onSent?.(lines.length);
     if (!ok) {
       this.blocked = true;
       socket.once('drain', () => {

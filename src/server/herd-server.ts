@@ -32,6 +32,7 @@ import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } fr
 import { PlacesError } from '../errors.js';
 import { digestBucketsFor, LocationStore, type LocationRecord } from '../store/location-store.js';
 import { Connection, type ConnectionHandler, type Reply } from './connection.js';
+import { NOOP_OBSERVER, type CommandKind, type CommandOutcome, type ServerObserver } from '../observability/observer.js';
 
 /** Default {@link ServerLimits.maxPendingOutputBytes}: 1 MiB. */
 export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
@@ -107,6 +108,23 @@ export interface HerdServerOptions {
   readonly persistence?: LocationPersistence;
   /** Acknowledge an IAMAT only once its update is committed to `persistence`. @default false */
   readonly syncCommit?: boolean;
+  /** Receives counts and latencies for metrics. @default {@link NOOP_OBSERVER} */
+  readonly observer?: ServerObserver;
+}
+
+/** See {@link HerdServer.status}. */
+export interface ServerStatus {
+  readonly name: string;
+  readonly incarnation: string;
+  /** Milliseconds since the server started listening. */
+  readonly uptimeMs: number;
+  /** Client ids held in the location store. */
+  readonly clients: number;
+  /** Open connections, clients and incoming links. */
+  readonly connections: number;
+  readonly placesSource: string;
+  /** One entry per neighbour: the state of this server's outgoing link to it. */
+  readonly links: readonly { peer: string; status: string; queued: number; dropped: number; connects: number }[];
 }
 
 /** Dialler side of a reconciliation in progress on one outgoing link. */
@@ -125,6 +143,14 @@ interface IncomingSync {
   low: Uint32Array;
   startedMs: number;
   stored: number;
+}
+
+/** The outcome a reply shows: `?` for an invalid command, unless the reason is more specific. */
+function outcomeOf(kind: CommandKind, reply: string): CommandOutcome {
+  if (!reply.startsWith('? ')) return 'ok';
+  if (kind === 'WHATSAT') return 'unknown_client';
+  if (kind === 'IAMAT') return 'clock_skew';
+  return 'invalid';
 }
 
 /** A herd member. Create, {@link listen}, and {@link close} when done. */
@@ -153,12 +179,16 @@ export class HerdServer {
   private readonly syncTimers = new Map<string, NodeJS.Timeout>();
   /** Last incarnation each neighbour announced, to tell a restart from a reconnect. */
   private readonly peerIncarnations = new Map<string, string>();
+  private readonly observer: ServerObserver;
+  /** POSIX ms when the server started listening. */
+  startedAtMs = 0;
 
   constructor(options: HerdServerOptions) {
     this.options = options;
     this.name = options.name;
     this.incarnation = options.incarnation ?? `${Date.now()}-${randomBytes(4).toString('hex')}`;
     this.log = options.logger;
+    this.observer = options.observer ?? NOOP_OBSERVER;
     this.clock = options.clock ?? new SystemWallClock();
     this.limits = {
       maxLineBytes: options.limits?.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
@@ -189,6 +219,8 @@ export class HerdServer {
           maxQueuedUpdates: linkSettings.maxQueuedUpdates,
           onUp: (incarnation) => this.onLinkUp(peerName, incarnation),
           onMessage: (line) => this.onLinkMessage(peerName, line),
+          onStatus: (status) => this.observer.linkStatus(peerName, status),
+          onSent: (lines) => this.observer.flood('sent', peerName, lines),
         }),
       );
     }
@@ -212,11 +244,34 @@ export class HerdServer {
       },
       onClose: (connection, reason) => {
         this.connections.delete(connection);
+        this.observer.connection(connection.kind, 'close');
         this.log.info(
           { event: 'connection-closed', conn: connection.id, remote: connection.remote, kind: connection.kind, peer: connection.peerName, reason },
           `${connection.kind} connection ${connection.id} closed`,
         );
       },
+    };
+  }
+
+  /**
+   * A snapshot of the server's state, as `/status` serves it: `{ name, incarnation, uptimeMs,
+   * clients, connections, placesSource, links: [{ peer, status, queued, dropped, connects }] }`.
+   */
+  status(): ServerStatus {
+    return {
+      name: this.name,
+      incarnation: this.incarnation,
+      uptimeMs: this.startedAtMs === 0 ? 0 : Date.now() - this.startedAtMs,
+      clients: this.store.size,
+      connections: this.connections.size,
+      placesSource: this.options.places.source,
+      links: [...this.links].map(([peer, link]) => ({
+        peer,
+        status: link.status,
+        queued: link.queuedUpdates,
+        dropped: link.droppedUpdates,
+        connects: link.connects,
+      })),
     };
   }
 
@@ -243,6 +298,7 @@ export class HerdServer {
     });
     server.on('error', (error) => this.log.error({ event: 'server-error', err: error.message }, 'server error'));
     const address = server.address() as net.AddressInfo;
+    this.startedAtMs = Date.now();
     this.log.info({ event: 'listening', host: address.address, port: address.port, incarnation: this.incarnation }, `${this.name} listening on ${address.address}:${address.port}`);
     for (const [peerName, address] of this.options.peerAddresses ?? []) this.setPeerAddress(peerName, address);
     return address;
@@ -269,6 +325,7 @@ export class HerdServer {
   handleConnection(stream: Duplex, remote: string): Connection {
     const connection = new Connection(this.nextConnectionId++, remote, stream, this.handler, this.limits);
     this.connections.add(connection);
+    this.observer.connection('client', 'open');
     this.log.info({ event: 'connection-new', conn: connection.id, remote }, `connection ${connection.id} from ${remote}`);
     return connection;
   }
@@ -281,23 +338,38 @@ export class HerdServer {
     this.log.info({ event: 'line-in', conn: connection.id, line }, 'in');
     const command = parseClientCommand(line);
     if (command === undefined) return undefined;
+    const started = performance.now();
     let reply: Reply;
-    if (command.kind === 'IAMAT') reply = this.commands.IAMAT(command, line);
-    else if (command.kind === 'WHATSAT') reply = this.commands.WHATSAT(command, line);
-    else {
+    let kind: CommandKind;
+    if (command.kind === 'IAMAT') {
+      kind = 'IAMAT';
+      reply = this.commands.IAMAT(command, line);
+    } else if (command.kind === 'WHATSAT') {
+      kind = 'WHATSAT';
+      reply = this.commands.WHATSAT(command, line);
+    } else {
       const greeting = connection.pendingReplies === 0 ? parseGreeting(line) : undefined;
       if (greeting?.verb === 'HELLO' && this.acceptPeer(connection, greeting.serverName, greeting.incarnation)) return undefined;
       this.log.info({ event: 'invalid-command', conn: connection.id, reason: command.reason }, `invalid: ${command.reason}`);
+      kind = 'INVALID';
       reply = formatInvalidReply(line);
     }
     if (typeof reply === 'string') {
+      this.observer.command(kind, outcomeOf(kind, reply), performance.now() - started);
       this.log.info({ event: 'line-out', conn: connection.id, reply }, 'out');
       return reply;
     }
-    return reply.then((text) => {
-      this.log.info({ event: 'line-out', conn: connection.id, reply: text.slice(0, text.indexOf('\n')), bytes: Buffer.byteLength(text) }, 'out');
-      return text;
-    });
+    return reply.then(
+      (text) => {
+        this.observer.command(kind, outcomeOf(kind, text), performance.now() - started);
+        this.log.info({ event: 'line-out', conn: connection.id, reply: text.slice(0, text.indexOf('\n')), bytes: Buffer.byteLength(text) }, 'out');
+        return text;
+      },
+      (error: unknown) => {
+        this.observer.command(kind, 'error', performance.now() - started);
+        throw error;
+      },
+    );
   }
 
   private acceptPeer(connection: Connection, peerName: string, incarnation: string): boolean {
@@ -308,6 +380,9 @@ export class HerdServer {
     }
     connection.kind = 'peer';
     connection.peerName = peerName;
+    // Counted as a client when it opened; it turned out to be a peer.
+    this.observer.connection('client', 'close');
+    this.observer.connection('peer', 'open');
     connection.writeRaw(formatWelcome(this.name, this.incarnation));
     this.log.info({ event: 'peer-connected', conn: connection.id, peer: peerName, incarnation, remote: connection.remote }, `link from ${peerName} up`);
     this.noteIncarnation(peerName, incarnation);
@@ -380,6 +455,7 @@ export class HerdServer {
     }
     if (response.results.length > limit) response = { ...response, results: response.results.slice(0, limit) };
     const ms = Math.round((performance.now() - started) * 1000) / 1000;
+    this.observer.placesLookup(places.source, response.status, performance.now() - started);
     const level = response.status === 'OK' || response.status === 'ZERO_RESULTS' ? 'info' : 'warn';
     this.log[level](
       { event: 'places', source: places.source, clientId: record.clientId, radiusMeters, limit, status: response.status, results: response.results.length, ms, error: response.error_message },
@@ -410,11 +486,13 @@ export class HerdServer {
     };
     if (this.store.offer(record)) {
       this.log.info({ event: 'flood-stored', peer: from, clientId: record.clientId, line: record.atLine }, 'flood stored');
+      this.observer.flood('stored', from, 1);
       this.options.persistence?.write(record);
       this.flood(record, from);
       return true;
     }
     this.log.info({ event: 'flood-stale', peer: from, clientId: record.clientId, line: record.atLine }, 'flood ignored as stale');
+    this.observer.flood('stale', from, 1);
     return false;
   }
 
@@ -476,6 +554,7 @@ export class HerdServer {
       const link = this.links.get(peerName);
       for (const record of records) link?.send(record.atLine);
       link?.send(`SYNCED ${sync.id} ${records.length}`);
+      this.observer.antiEntropy(peerName, records.length);
       this.log.info(
         { event: 'anti-entropy-send', peer: peerName, syncId: sync.id, buckets: sync.buckets, wantedBuckets: sync.wanted.size, records: records.length, ms: Date.now() - sync.startedMs },
         `anti-entropy: ${peerName} wanted ${sync.wanted.size} of ${sync.buckets} buckets; sent ${records.length} records`,

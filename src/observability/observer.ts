@@ -1,0 +1,42 @@
+/**
+ * What a server reports about itself, for metrics. The server calls these hooks; the Prometheus
+ * implementation lives beside this file, and the default does nothing, so the server needs no
+ * metrics library to run.
+ */
+import type { LinkStatus } from '../peers/peer-link.js';
+
+/** Which client command a line was. */
+export type CommandKind = 'IAMAT' | 'WHATSAT' | 'INVALID';
+
+/**
+ * How a client command ended: `ok`; `invalid` (answered `?`: bad verb, operands or ranges);
+ * `unknown_client` (WHATSAT for a client id no server has heard of); `clock_skew` (IAMAT too far in
+ * the future); `error` (the reply could not be produced and `?` was sent).
+ */
+export type CommandOutcome = 'ok' | 'invalid' | 'unknown_client' | 'clock_skew' | 'error';
+
+/** Hooks a server calls as it works. Every method must be cheap and must not throw. */
+export interface ServerObserver {
+  /** A client command was answered; `latencyMs` from receipt of its line to its reply being ready. */
+  command(kind: CommandKind, outcome: CommandOutcome, latencyMs: number): void;
+  /** Floods: `count` updates `sent` to, or received from `peer` and `stored` or ignored as `stale`. */
+  flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number): void;
+  /** The outgoing link to `peer` changed state. */
+  linkStatus(peer: string, status: LinkStatus): void;
+  /** A places look-up finished with this legacy `status` (`OK`, `ZERO_RESULTS`, `UNKNOWN_ERROR`, ...). */
+  placesLookup(source: string, status: string, latencyMs: number): void;
+  /** A connection opened or closed. */
+  connection(kind: 'client' | 'peer', event: 'open' | 'close'): void;
+  /** An anti-entropy exchange sent `records` records to `peer`. */
+  antiEntropy(peer: string, records: number): void;
+}
+
+/** An observer that ignores everything (the default). */
+export const NOOP_OBSERVER: ServerObserver = {
+  command: () => undefined,
+  flood: () => undefined,
+  linkStatus: () => undefined,
+  placesLookup: () => undefined,
+  connection: () => undefined,
+  antiEntropy: () => undefined,
+};
