@@ -62,12 +62,17 @@ export async function startHerd(options: StartOptions): Promise<void> {
   const restartDelayMs = options.restartDelayMs ?? RESTART_DELAY_MS;
   const logDir = path.resolve(options.logDir ?? config.logDir);
   const dataDir = path.resolve(options.dataDir ?? config.dataDir);
-  const members = config.servers.map((server): Member => ({ name: server.name, child: undefined, listening: undefined, pinnedPort: undefined }));
+  // External servers run elsewhere: they are linked to, not started.
+  const members = config.servers
+    .filter((server) => !server.external)
+    .map((server): Member => ({ name: server.name, child: undefined, listening: undefined, pinnedPort: undefined }));
+  const externals = config.servers.filter((server) => server.external);
   let stopping = false;
-  const width = Math.max(...members.map((member) => member.name.length));
+  const width = Math.max(...config.servers.map((server) => server.name.length));
 
   const addresses = (): Record<string, PeerAddress> => {
     const out: Record<string, PeerAddress> = {};
+    for (const server of externals) out[server.name] = { host: server.host, port: server.port };
     for (const member of members) {
       const server = config.servers.find((s) => s.name === member.name);
       if (member.listening !== undefined && server !== undefined) out[member.name] = { host: server.host, port: member.listening.port };
@@ -157,6 +162,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     throw error;
   }
   broadcastPeers();
+  for (const server of externals) print(`  ${server.name.padEnd(width)}  ${server.host}:${server.port}  external (not started here)`);
   print(`herd: ${members.length} servers up in ${Math.round(performance.now() - started)} ms; Ctrl-C stops them all`);
 
   await new Promise<void>((resolve) => {

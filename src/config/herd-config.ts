@@ -26,6 +26,11 @@ const serverSchema = z.strictObject({
   host: z.string().min(1).default('127.0.0.1'),
   /** TCP port; 0 lets the OS choose (only under `herd start`, which tells neighbours the real port). */
   port: z.number().int().min(0).max(65535),
+  /**
+   * Run elsewhere (another machine, another supervisor): `herd start` links to it but does not start
+   * it, so its port must not be 0.
+   */
+  external: z.boolean().default(false),
 });
 
 const positiveInt = z.number().int().positive();
@@ -109,6 +114,7 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
   config.servers.forEach((server, i) => {
     if (names.has(server.name)) throw new ConfigError(file, `servers[${i}].name: duplicate server name "${server.name}"`);
     names.add(server.name);
+    if (server.external && server.port === 0) throw new ConfigError(file, `servers[${i}].port: external server "${server.name}" needs a real port, not 0`);
     if (server.port !== 0) {
       const endpoint = `${server.host}:${server.port}`;
       const other = endpoints.get(endpoint);
