@@ -5,6 +5,8 @@ import { openServerLog } from '../observability/logger.js';
 import type { PeerAddress } from '../peers/peer-link.js';
 import { createPlacesProvider } from '../places/index.js';
 import { HerdServer } from '../server/herd-server.js';
+import { loadHerdSecret } from '../peers/herd-secret.js';
+import { loadTlsOptions } from '../config/tls.js';
 import { SqliteLocationLog, type OpenedLog } from '../store/sqlite-log.js';
 import path from 'node:path';
 import { isPeersMessage, type ListeningMessage } from './ipc.js';
@@ -40,6 +42,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   for (const server of config.servers) {
     if (neighbours.includes(server.name) && server.port !== 0) peerAddresses.set(server.name, { host: server.host, port: server.port });
   }
+  const secret = loadHerdSecret(config.secretFile);
+  const tls = config.tls === undefined ? undefined : loadTlsOptions(config.tls, options.configFile);
   const places = createPlacesProvider(config.places);
   // The durable store gives this start its epoch (incarnation) and the table it had before.
   let opened: OpenedLog | undefined;
@@ -67,7 +71,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     initialRecords: opened?.records,
     persistence: opened?.log,
     syncCommit: config.store.sync,
+    secret,
+    tls,
   });
+  if (secret === undefined) {
+    log.logger.warn({ event: 'no-herd-secret' }, 'no herd secret (HERD_SECRET, HERD_SECRET_FILE or secretFile): links are NOT authenticated; development mode');
+  }
 
   let stopping = false;
   const stop = async (why: string, code: number): Promise<void> => {

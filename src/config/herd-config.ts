@@ -10,7 +10,19 @@ import { ConfigError } from '../errors.js';
 import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from '../peers/backoff.js';
 import { HANDSHAKE_TIMEOUT_MS, MAX_QUEUED_UPDATES } from '../peers/peer-link.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/line-splitter.js';
-import { ANTI_ENTROPY_INTERVAL_MS, MAX_FUTURE_SKEW_MS, MAX_PENDING_OUTPUT_BYTES, PLACES_TIMEOUT_MS } from '../server/herd-server.js';
+import {
+  ANTI_ENTROPY_INTERVAL_MS,
+  IDLE_TIMEOUT_MS,
+  MAX_CLIENT_ID_BYTES,
+  MAX_CONNECTIONS,
+  MAX_CONNECTIONS_PER_ADDRESS,
+  MAX_FUTURE_SKEW_MS,
+  MAX_PENDING_OUTPUT_BYTES,
+  MAX_PENDING_REPLIES,
+  PLACES_TIMEOUT_MS,
+  SHUTDOWN_GRACE_MS,
+  SLOW_READER_TIMEOUT_MS,
+} from '../server/herd-server.js';
 import { COMMIT_INTERVAL_MS } from '../store/sqlite-log.js';
 
 /** Names of the herds shipped in `herds/` (PROTOCOL.md section 1). */
@@ -50,6 +62,22 @@ export const herdConfigSchema = z.strictObject({
   logDir: z.string().min(1).default('logs'),
   /** pino level; `info` logs every line in and out. */
   logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /**
+   * File holding the herd secret that authenticates links (at least 16 bytes). The environment
+   * variables HERD_SECRET and HERD_SECRET_FILE take precedence. Without any: development mode.
+   */
+  secretFile: z.string().min(1).optional(),
+  /** TLS for every server's listener (clients and links) and for the links it dials. */
+  tls: z
+    .strictObject({
+      /** PEM certificate chain of the servers. */
+      certFile: z.string().min(1),
+      /** PEM private key of the servers. */
+      keyFile: z.string().min(1),
+      /** PEM CA certificate(s) that links verify neighbours against; omit to use the system CAs. */
+      caFile: z.string().min(1).optional(),
+    })
+    .optional(),
   /** Folder of the per-server stores (`<dataDir>/<name>.sqlite`); relative to the working directory. */
   dataDir: z.string().min(1).default('data'),
   store: z
@@ -73,8 +101,15 @@ export const herdConfigSchema = z.strictObject({
     .prefault({}),
   limits: z
     .strictObject({
-      maxLineBytes: positiveInt.default(DEFAULT_MAX_LINE_BYTES),
+      maxLineBytes: positiveInt.min(3072).default(DEFAULT_MAX_LINE_BYTES),
+      maxClientIdBytes: positiveInt.default(MAX_CLIENT_ID_BYTES),
+      maxConnections: positiveInt.default(MAX_CONNECTIONS),
+      maxConnectionsPerAddress: positiveInt.default(MAX_CONNECTIONS_PER_ADDRESS),
+      idleTimeoutMs: positiveInt.default(IDLE_TIMEOUT_MS),
       maxPendingOutputBytes: positiveInt.default(MAX_PENDING_OUTPUT_BYTES),
+      maxPendingReplies: positiveInt.default(MAX_PENDING_REPLIES),
+      slowReaderTimeoutMs: positiveInt.default(SLOW_READER_TIMEOUT_MS),
+      shutdownGraceMs: positiveInt.default(SHUTDOWN_GRACE_MS),
       placesTimeoutMs: positiveInt.default(PLACES_TIMEOUT_MS),
       maxFutureSkewMs: positiveInt.default(MAX_FUTURE_SKEW_MS),
     })

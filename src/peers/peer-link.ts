@@ -7,10 +7,11 @@
  *       +--- backoff <---+------ error/close -----+-------------------+
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import type { Logger } from '../observability/logger.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import type { Backoff } from './backoff.js';
-import { formatHello, parseGreeting } from './peer-protocol.js';
+import { formatAuth, formatHello, handshakeMac, macsEqual, newNonce, parseGreeting } from './peer-protocol.js';
 
 /** Where a neighbour listens. */
 export interface PeerAddress {
@@ -68,7 +69,14 @@ export interface PeerLinkOptions {
   readonly onStatus?: (status: LinkStatus) => void;
   /** Called after each batched write with the number of lines in it. */
   readonly onSent?: (lines: number) => void;
+  /** The herd secret: the neighbour must prove it, and this side proves it in turn. @default none (development mode) */
+  readonly secret?: Buffer;
+  /** Dial with TLS, with these options (CA, client certificate). @default plain TCP */
+  readonly tls?: tls.ConnectionOptions;
 }
+
+/** Idle time after which TCP keep-alive probes a link, ms (a dead neighbour is noticed without traffic). */
+export const LINK_KEEPALIVE_MS = 15_000;
 
 /**
  * The outgoing half of a link to one neighbour. Lines given to {@link send} are queued and written
@@ -182,10 +190,16 @@ export class PeerLink {
     const address = this.address;
     if (address === undefined || this.statusValue === 'closed') return;
     this.setStatus('connecting', { host: address.host, port: address.port, attempt: this.attempt });
-    const socket = (this.options.connect ?? ((a: PeerAddress) => net.connect({ host: a.host, port: a.port })))(address);
+    const tlsOptions = this.options.tls;
+    const defaultConnect = (a: PeerAddress): net.Socket =>
+      tlsOptions === undefined ? net.connect({ host: a.host, port: a.port }) : tls.connect({ servername: a.host, ...tlsOptions, host: a.host, port: a.port });
+    const socket = (this.options.connect ?? defaultConnect)(address);
     this.socket = socket;
     this.blocked = false;
     socket.setNoDelay(true);
+    socket.setKeepAlive(true, LINK_KEEPALIVE_MS);
+    const secret = this.options.secret;
+    const ownNonce = secret === undefined ? undefined : newNonce();
     const handshakeTimer = this.timers.setTimeout(() => {
       this.log.warn({ event: 'handshake-timeout' }, `no WELCOME from ${this.options.peerName} in time`);
       socket.destroy();
@@ -198,9 +212,21 @@ export class PeerLink {
       if (this.statusValue !== 'greeting') return;
       const greeting = parseGreeting(line);
       if (greeting?.verb !== 'WELCOME' || greeting.serverName !== this.options.peerName) {
-        this.log.error({ event: 'handshake-rejected', line }, `bad greeting from ${this.options.peerName}: ${line}`);
+        this.log.error({ event: 'handshake-rejected', line: line.slice(0, 200) }, `bad greeting from ${this.options.peerName}: ${line.slice(0, 200)}`);
         socket.destroy();
         return;
+      }
+      if (secret !== undefined && ownNonce !== undefined) {
+        const expected = handshakeMac(secret, 'WELCOME', this.options.peerName, this.options.localName, ownNonce, greeting.nonce ?? '', greeting.incarnation);
+        if (greeting.nonce === undefined || greeting.mac === undefined || !macsEqual(expected, greeting.mac)) {
+          this.log.error(
+            { event: 'handshake-rejected', reason: greeting.mac === undefined ? 'neighbour has no herd secret' : 'bad MAC' },
+            `${this.options.peerName} failed authentication (${greeting.mac === undefined ? 'it runs without a herd secret' : 'wrong herd secret'}); not linking`,
+          );
+          socket.destroy();
+          return;
+        }
+        socket.write(formatAuth(handshakeMac(secret, 'AUTH', this.options.localName, this.options.peerName, greeting.nonce, ownNonce, this.options.incarnation)));
       }
       this.timers.clearTimeout(handshakeTimer);
       this.attempt = 0;
@@ -209,10 +235,14 @@ export class PeerLink {
       this.scheduleFlush();
       this.options.onUp?.(greeting.incarnation);
     });
-    socket.on('connect', () => {
+    const greet = (): void => {
       this.setStatus('greeting');
-      socket.write(formatHello(this.options.localName, this.options.incarnation));
-    });
+      socket.write(formatHello(this.options.localName, this.options.incarnation, ownNonce));
+    };
+    // A TLS socket may be written at once (data waits for the TLS handshake); 'connect' alone would
+    // greet before certificates are checked only on plain TCP, where there are none.
+    if (socket instanceof tls.TLSSocket) socket.once('secureConnect', greet);
+    else socket.once('connect', greet);
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.log.warn({ event: 'link-error', code: error.code, err: error.message }, `link to ${this.options.peerName}: ${error.message}`);

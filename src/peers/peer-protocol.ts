@@ -1,14 +1,22 @@
 /**
  * Lines of the server-to-server protocol (PROTOCOL.md section 3; docs/operations.md "Between
- * servers"). A link is a TCP connection dialled by one server to a neighbour:
+ * servers"). A link is a TCP connection dialled by one server to a neighbour. With a herd secret
+ * (docs/operations.md "Limits and security") the handshake is a mutual challenge-response:
  *
- *     dialler -> neighbour   HELLO <dialler name> <incarnation>
- *     neighbour -> dialler   WELCOME <neighbour name> <incarnation>
+ *     dialler -> neighbour   HELLO <dialler name> <incarnation> <nonce D>
+ *     neighbour -> dialler   WELCOME <neighbour name> <incarnation> <nonce N> <MAC of the welcome>
+ *     dialler -> neighbour   AUTH <MAC of the hello>
  *     dialler -> neighbour   AT <server> <time difference> <client id> <location> <time>   (floods)
+ *
+ * Each MAC is HMAC-SHA256 under the herd secret over both names, both nonces and the sender's
+ * incarnation, so it proves knowledge of the secret, is bound to the configured names, and cannot be
+ * replayed: each side checks a MAC over the fresh nonce it just chose. Without a secret (development
+ * mode) nonces and MACs are left out and no AUTH is sent.
  *
  * Each server dials every neighbour, so a link between two servers is two connections, one per
  * flooding direction.
  */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { splitFields } from '../protocol/fields.js';
 
 /** A parsed HELLO or WELCOME. */
@@ -18,25 +26,75 @@ export interface Greeting {
   readonly serverName: string;
   /** The sending server's incarnation: an opaque token that changes at every start. */
   readonly incarnation: string;
+  /** The sender's challenge (hex), present when the sender has a herd secret. */
+  readonly nonce?: string;
+  /** WELCOME only: the neighbour's MAC (hex), present when it has a herd secret. */
+  readonly mac?: string;
 }
 
-/** `HELLO <server name> <incarnation>`, with terminator. */
-export function formatHello(serverName: string, incarnation: string): string {
-  return `HELLO ${serverName} ${incarnation}\n`;
+/** Bytes of randomness in a handshake nonce. */
+export const NONCE_BYTES = 16;
+const TOKEN = /^[0-9a-f]{32,128}$/;
+
+/** A fresh random nonce, hex. */
+export function newNonce(): string {
+  return randomBytes(NONCE_BYTES).toString('hex');
 }
 
-/** `WELCOME <server name> <incarnation>`, with terminator. */
-export function formatWelcome(serverName: string, incarnation: string): string {
-  return `WELCOME ${serverName} ${incarnation}\n`;
+/**
+ * The MAC of one side of a handshake: HMAC-SHA256(secret, `herd-link-v1|<role>|<from>|<to>|<nonce of
+ * the other side>|<own nonce>|<own incarnation>`), hex.
+ *
+ * @param role - `WELCOME` for the neighbour's MAC, `AUTH` for the dialler's.
+ */
+export function handshakeMac(secret: Buffer, role: 'WELCOME' | 'AUTH', from: string, to: string, theirNonce: string, ownNonce: string, incarnation: string): string {
+  return createHmac('sha256', secret).update(`herd-link-v1|${role}|${from}|${to}|${theirNonce}|${ownNonce}|${incarnation}`).digest('hex');
+}
+
+/** Compares two hex MACs in constant time. */
+export function macsEqual(expected: string, actual: string): boolean {
+  const a = Buffer.from(expected, 'utf8');
+  const b = Buffer.from(actual, 'utf8');
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** `HELLO <server name> <incarnation> [<nonce>]`, with terminator. */
+export function formatHello(serverName: string, incarnation: string, nonce?: string): string {
+  return nonce === undefined ? `HELLO ${serverName} ${incarnation}\n` : `HELLO ${serverName} ${incarnation} ${nonce}\n`;
+}
+
+/** `WELCOME <server name> <incarnation> [<nonce> <mac>]`, with terminator. */
+export function formatWelcome(serverName: string, incarnation: string, auth?: { nonce: string; mac: string }): string {
+  return auth === undefined ? `WELCOME ${serverName} ${incarnation}\n` : `WELCOME ${serverName} ${incarnation} ${auth.nonce} ${auth.mac}\n`;
+}
+
+/** `AUTH <mac>`, with terminator. */
+export function formatAuth(mac: string): string {
+  return `AUTH ${mac}\n`;
 }
 
 /** Parses a HELLO or WELCOME line; `undefined` for anything else. */
 export function parseGreeting(line: string): Greeting | undefined {
   const fields = splitFields(line);
-  if (fields.length !== 3) return undefined;
   const verb = fields[0];
-  if (verb !== 'HELLO' && verb !== 'WELCOME') return undefined;
-  return { verb, serverName: fields[1] as string, incarnation: fields[2] as string };
+  if (verb === 'HELLO') {
+    if (fields.length === 3) return { verb, serverName: fields[1] as string, incarnation: fields[2] as string };
+    if (fields.length === 4 && TOKEN.test(fields[3] as string)) return { verb, serverName: fields[1] as string, incarnation: fields[2] as string, nonce: fields[3] as string };
+    return undefined;
+  }
+  if (verb === 'WELCOME') {
+    if (fields.length === 3) return { verb, serverName: fields[1] as string, incarnation: fields[2] as string };
+    if (fields.length === 5 && TOKEN.test(fields[3] as string) && TOKEN.test(fields[4] as string)) {
+      return { verb, serverName: fields[1] as string, incarnation: fields[2] as string, nonce: fields[3] as string, mac: fields[4] as string };
+    }
+  }
+  return undefined;
+}
+
+/** The MAC of an `AUTH <mac>` line, or `undefined` for any other line. */
+export function parseAuth(line: string): string | undefined {
+  const fields = splitFields(line);
+  return fields.length === 2 && fields[0] === 'AUTH' && TOKEN.test(fields[1] as string) ? (fields[1] as string) : undefined;
 }
 
 /*
@@ -47,7 +105,7 @@ export function parseGreeting(line: string): Greeting | undefined {
  *     dialler -> neighbour   SYNC <sync id> <buckets>
  *     dialler -> neighbour   SUMS <sync id> <first bucket> <16 hex digits> ...   (up to 128 per line)
  *     dialler -> neighbour   SUMS-END <sync id>
- *     neighbour -> dialler   WANT <sync id> <bucket> ...                         (up to 512 per line)
+ *     neighbour -> dialler   WANT <sync id> <bucket> ...                         (up to 256 per line)
  *     neighbour -> dialler   WANT-END <sync id>
  *     dialler -> neighbour   AT ... (every record of the wanted buckets), then SYNCED <sync id> <records>
  */
@@ -55,7 +113,7 @@ export function parseGreeting(line: string): Greeting | undefined {
 /** Bucket sums per SUMS line. */
 export const SUMS_PER_LINE = 128;
 /** Bucket numbers per WANT line. */
-export const WANTS_PER_LINE = 512;
+export const WANTS_PER_LINE = 256;
 
 /** Formats a digest as `SYNC`, `SUMS` and `SUMS-END` lines, without terminators. */
 export function formatDigestLines(syncId: number, digest: { buckets: number; high: Uint32Array; low: Uint32Array }): string[] {

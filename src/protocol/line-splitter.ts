@@ -4,8 +4,11 @@
  * line without terminator counts when the sender half-closes.
  */
 
-/** Default {@link LineSplitterOptions.maxLineBytes}: 64 KiB, far above any valid command. */
-export const DEFAULT_MAX_LINE_BYTES = 64 * 1024;
+/**
+ * Default {@link LineSplitterOptions.maxLineBytes}: 4 KiB, far above any valid command (and above
+ * the longest line between servers, an anti-entropy SUMS line of about 2.2 KiB).
+ */
+export const DEFAULT_MAX_LINE_BYTES = 4 * 1024;
 
 const LF = 0x0a;
 const CR = 0x0d;

@@ -1,7 +1,7 @@
 /**
- * One accepted connection, client or peer. Framing, ordered replies and half-close handling live
- * here; what a line means is the {@link ConnectionHandler}'s business. Works on any duplex stream, so
- * tests need no socket.
+ * One accepted connection, client or peer. Framing, ordered replies, flow control and half-close
+ * handling live here; what a line means is the {@link ConnectionHandler}'s business. Works on any
+ * duplex stream, so tests need no socket.
  */
 import type { Duplex } from 'node:stream';
 import { LineSplitter } from '../protocol/line-splitter.js';
@@ -22,6 +22,8 @@ export interface ConnectionHandler {
   fallback(line: string, error: unknown): string;
   /** Called once with the first `maxLineBytes` bytes of an over-long line; the connection then closes. */
   onOverflow(connection: Connection, prefix: string): string;
+  /** Called when the connection stops reading or is dropped because its peer does not read. */
+  onSlowReader(connection: Connection, event: 'paused' | 'dropped'): void;
   /** Called once when the connection is gone, with the reason. */
   onClose(connection: Connection, reason: string): void;
 }
@@ -31,10 +33,18 @@ export interface ConnectionLimits {
   /** Longest line in bytes. */
   readonly maxLineBytes: number;
   /**
-   * Unwritten reply bytes above which the connection stops reading input until the client reads
+   * Unwritten reply bytes above which the connection stops reading input until the remote end reads
    * (backpressure for clients that send but do not read).
    */
   readonly maxPendingOutputBytes: number;
+  /**
+   * Replies not yet written (waiting on places or on earlier replies) at which the connection stops
+   * reading input until they are written. Lines already received in the same chunk are still
+   * handled, so the bound is exceeded by at most one chunk's lines.
+   */
+  readonly maxPendingReplies: number;
+  /** A connection that stays stopped for unread output this long is dropped, ms. */
+  readonly slowReaderTimeoutMs: number;
 }
 
 interface Slot {
@@ -55,6 +65,8 @@ export class Connection {
   kind: 'client' | 'peer' = 'client';
   /** The neighbour's name once the connection is a peer link. */
   peerName: string | undefined;
+  /** Free for the handler: state of a peer handshake in progress. */
+  handshake: unknown;
   private readonly stream: Duplex;
   private readonly handler: ConnectionHandler;
   private readonly limits: ConnectionLimits;
@@ -68,6 +80,9 @@ export class Connection {
   private paused = false;
   private overflowed = false;
   private ending = false;
+  private slowTimer: NodeJS.Timeout | undefined;
+  private readonly closedPromise: Promise<void>;
+  private resolveClosed: () => void = () => undefined;
 
   constructor(id: number, remote: string, stream: Duplex, handler: ConnectionHandler, limits: ConnectionLimits) {
     this.id = id;
@@ -75,15 +90,14 @@ export class Connection {
     this.stream = stream;
     this.handler = handler;
     this.limits = limits;
+    this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
     this.splitter = new LineSplitter((line) => this.onLine(line), {
       maxLineBytes: limits.maxLineBytes,
       onOverflow: (prefix) => {
         // The over-long line gets its `? ` reply after every earlier reply, then the connection ends.
         this.enqueue(this.handler.onOverflow(this, prefix));
-        this.inputEnded = true;
         this.overflowed = true;
-        this.stream.pause();
-        this.maybeFinish();
+        this.stopReading();
       },
     });
     stream.on('data', (chunk: Buffer) => this.splitter.push(chunk));
@@ -95,12 +109,7 @@ export class Connection {
     });
     stream.on('error', (error: Error) => this.close(`error: ${error.message}`));
     stream.on('close', () => this.close('closed'));
-    stream.on('drain', () => {
-      if (this.paused && !this.inputEnded) {
-        this.paused = false;
-        this.stream.resume();
-      }
-    });
+    stream.on('drain', () => this.updateFlow());
   }
 
   /** Number of replies not yet written (waiting on places or on earlier replies). */
@@ -108,19 +117,40 @@ export class Connection {
     return this.pending.length - this.pendingHead;
   }
 
-  /** Writes a line to the remote end outside the reply order (peer greetings). */
+  /** Resolves when the connection is closed. */
+  get closedSignal(): Promise<void> {
+    return this.closedPromise;
+  }
+
+  /** Writes text to the remote end outside the reply order (peer handshakes). */
   writeRaw(text: string): void {
     if (!this.closed) this.stream.write(text);
   }
 
   /** Closes the connection now, dropping unwritten replies. */
   destroy(reason: string): void {
-    this.stream.destroy();
     this.close(reason);
+    this.stream.destroy();
+  }
+
+  /**
+   * Graceful end (server shutdown, or a client that must go): reads no more input, writes every
+   * reply still due for lines already received, then ends the stream.
+   */
+  finish(): void {
+    this.stopReading();
+  }
+
+  private stopReading(): void {
+    if (!this.inputEnded) {
+      this.inputEnded = true;
+      this.stream.pause();
+    }
+    this.maybeFinish();
   }
 
   private onLine(line: string): void {
-    if (this.closed) return;
+    if (this.closed || this.inputEnded) return;
     const reply = this.handler.onLine(this, line);
     if (reply === undefined) return;
     if (typeof reply === 'string') {
@@ -139,6 +169,7 @@ export class Connection {
         this.advance();
       },
     );
+    if (this.pendingReplies >= this.limits.maxPendingReplies) this.updateFlow();
   }
 
   private enqueue(text: string): void {
@@ -183,12 +214,37 @@ export class Connection {
       const text = this.output;
       this.output = '';
       this.stream.write(text);
-      if (this.stream.writableLength > this.limits.maxPendingOutputBytes && !this.paused && !this.inputEnded) {
-        this.paused = true;
-        this.stream.pause();
-      }
     }
+    this.updateFlow();
     this.maybeFinish();
+  }
+
+  /** Stops or resumes reading input by the two limits, and arms the slow-reader timer. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const outputFull = this.stream.writableLength > this.limits.maxPendingOutputBytes;
+    const shouldPause = !this.inputEnded && (outputFull || this.pendingReplies >= this.limits.maxPendingReplies);
+    if (shouldPause && !this.paused) {
+      this.paused = true;
+      this.stream.pause();
+      if (outputFull) this.handler.onSlowReader(this, 'paused');
+    } else if (!shouldPause && this.paused) {
+      this.paused = false;
+      if (!this.inputEnded) this.stream.resume();
+    }
+    // A remote end that does not read keeps its output full: after the timeout it is dropped.
+    if (outputFull && this.slowTimer === undefined) {
+      this.slowTimer = setTimeout(() => {
+        this.slowTimer = undefined;
+        if (this.stream.writableLength > this.limits.maxPendingOutputBytes) {
+          this.handler.onSlowReader(this, 'dropped');
+          this.destroy('slow reader');
+        }
+      }, this.limits.slowReaderTimeoutMs);
+    } else if (!outputFull && this.slowTimer !== undefined) {
+      clearTimeout(this.slowTimer);
+      this.slowTimer = undefined;
+    }
   }
 
   private maybeFinish(): void {
@@ -204,6 +260,9 @@ export class Connection {
   private close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
+    clearTimeout(this.slowTimer);
+    this.slowTimer = undefined;
     this.handler.onClose(this, reason);
+    this.resolveClosed();
   }
 }

@@ -3,6 +3,7 @@
  * links, and flooding (PROTOCOL.md sections 2 and 3).
  */
 import net from 'node:net';
+import tls from 'node:tls';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { Logger } from '../observability/logger.js';
@@ -24,6 +25,10 @@ import {
   formatDigestLines,
   formatWantLines,
   formatWelcome,
+  handshakeMac,
+  macsEqual,
+  newNonce,
+  parseAuth,
   parseGreeting,
   parseSyncMessage,
 } from '../peers/peer-protocol.js';
@@ -34,10 +39,24 @@ import { digestBucketsFor, LocationStore, type LocationRecord } from '../store/l
 import { Connection, type ConnectionHandler, type Reply } from './connection.js';
 import { NOOP_OBSERVER, type CommandKind, type CommandOutcome, type ServerObserver } from '../observability/observer.js';
 
-/** Default {@link ServerLimits.maxPendingOutputBytes}: 1 MiB. */
-export const MAX_PENDING_OUTPUT_BYTES = 1024 * 1024;
+/** Default {@link ServerLimits.maxPendingOutputBytes}: 256 KiB. */
+export const MAX_PENDING_OUTPUT_BYTES = 256 * 1024;
 /** Default {@link ServerLimits.placesTimeoutMs}: a WHATSAT is answered within this even if its source hangs. */
 export const PLACES_TIMEOUT_MS = 10_000;
+/** Default {@link ServerLimits.maxClientIdBytes}. */
+export const MAX_CLIENT_ID_BYTES = 256;
+/** Default {@link ServerLimits.maxConnections}. */
+export const MAX_CONNECTIONS = 10_000;
+/** Default {@link ServerLimits.maxConnectionsPerAddress}. */
+export const MAX_CONNECTIONS_PER_ADDRESS = 1_000;
+/** Default {@link ServerLimits.idleTimeoutMs}: 5 minutes. */
+export const IDLE_TIMEOUT_MS = 300_000;
+/** Default {@link ServerLimits.maxPendingReplies}. */
+export const MAX_PENDING_REPLIES = 1024;
+/** Default {@link ServerLimits.slowReaderTimeoutMs}. */
+export const SLOW_READER_TIMEOUT_MS = 30_000;
+/** Default {@link ServerLimits.shutdownGraceMs}. */
+export const SHUTDOWN_GRACE_MS = 5_000;
 /** Default {@link ServerLimits.maxFutureSkewMs}: one day. */
 export const MAX_FUTURE_SKEW_MS = 86_400_000;
 /** Default {@link LinkSettings.antiEntropyIntervalMs}: 30 s. */
@@ -47,10 +66,27 @@ export const SYNC_TIMEOUT_MS = 60_000;
 
 /** Limits of a server; each has a default. */
 export interface ServerLimits {
-  /** Longest command line, bytes. @default {@link DEFAULT_MAX_LINE_BYTES} (64 KiB) */
+  /**
+   * Longest line, bytes. A longer one gets one `? ` with its first `maxLineBytes` bytes and the
+   * connection is closed; memory stays bounded however long it grows. @default {@link DEFAULT_MAX_LINE_BYTES} (4 KiB)
+   */
   maxLineBytes: number;
+  /** Longest client id, bytes (UTF-8); a longer one gets `? `. @default {@link MAX_CLIENT_ID_BYTES} */
+  maxClientIdBytes: number;
+  /** Most connections open at once (clients and incoming links); more are closed at accept. @default {@link MAX_CONNECTIONS} */
+  maxConnections: number;
+  /** Most connections open at once from one remote IP address. @default {@link MAX_CONNECTIONS_PER_ADDRESS} */
+  maxConnectionsPerAddress: number;
+  /** A client connection silent (nothing received, nothing pending) this long is closed, ms. @default {@link IDLE_TIMEOUT_MS} */
+  idleTimeoutMs: number;
   /** Unwritten reply bytes at which a connection stops reading. @default {@link MAX_PENDING_OUTPUT_BYTES} */
   maxPendingOutputBytes: number;
+  /** Replies waiting to be written at which a connection stops reading. @default {@link MAX_PENDING_REPLIES} */
+  maxPendingReplies: number;
+  /** A connection whose reader leaves its output full this long is dropped, ms. @default {@link SLOW_READER_TIMEOUT_MS} */
+  slowReaderTimeoutMs: number;
+  /** On shutdown, longest wait for replies due to be written before connections are cut, ms. @default {@link SHUTDOWN_GRACE_MS} */
+  shutdownGraceMs: number;
   /** Longest wait for the places source, ms; then `UNKNOWN_ERROR`. @default {@link PLACES_TIMEOUT_MS} */
   placesTimeoutMs: number;
   /**
@@ -110,6 +146,21 @@ export interface HerdServerOptions {
   readonly syncCommit?: boolean;
   /** Receives counts and latencies for metrics. @default {@link NOOP_OBSERVER} */
   readonly observer?: ServerObserver;
+  /**
+   * The herd secret that authenticates links (HMAC challenge-response, src/peers/peer-protocol.ts).
+   * @default none: development mode, links are not authenticated
+   */
+  readonly secret?: Buffer;
+  /** TLS for the listener (clients and incoming links) and for outgoing links. @default plain TCP */
+  readonly tls?: { readonly server: tls.SecureContextOptions; readonly client: tls.ConnectionOptions };
+}
+
+/** Peer handshake state of a connection that sent HELLO and must still prove itself with AUTH. */
+interface PendingAuth {
+  readonly peerName: string;
+  readonly incarnation: string;
+  readonly expectedMac: string;
+  readonly timer: NodeJS.Timeout;
 }
 
 /** See {@link HerdServer.status}. */
@@ -165,6 +216,7 @@ export class HerdServer {
   private readonly links = new Map<string, PeerLink>();
   private readonly connections = new Set<Connection>();
   private readonly sockets = new Set<net.Socket>();
+  private readonly connectionsPerAddress = new Map<string, number>();
   private readonly handler: ConnectionHandler;
   private readonly commands: {
     IAMAT: (command: IamatCommand, line: string) => Reply;
@@ -192,7 +244,14 @@ export class HerdServer {
     this.clock = options.clock ?? new SystemWallClock();
     this.limits = {
       maxLineBytes: options.limits?.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES,
+      maxClientIdBytes: options.limits?.maxClientIdBytes ?? MAX_CLIENT_ID_BYTES,
+      maxConnections: options.limits?.maxConnections ?? MAX_CONNECTIONS,
+      maxConnectionsPerAddress: options.limits?.maxConnectionsPerAddress ?? MAX_CONNECTIONS_PER_ADDRESS,
+      idleTimeoutMs: options.limits?.idleTimeoutMs ?? IDLE_TIMEOUT_MS,
       maxPendingOutputBytes: options.limits?.maxPendingOutputBytes ?? MAX_PENDING_OUTPUT_BYTES,
+      maxPendingReplies: options.limits?.maxPendingReplies ?? MAX_PENDING_REPLIES,
+      slowReaderTimeoutMs: options.limits?.slowReaderTimeoutMs ?? SLOW_READER_TIMEOUT_MS,
+      shutdownGraceMs: options.limits?.shutdownGraceMs ?? SHUTDOWN_GRACE_MS,
       placesTimeoutMs: options.limits?.placesTimeoutMs ?? PLACES_TIMEOUT_MS,
       maxFutureSkewMs: options.limits?.maxFutureSkewMs ?? MAX_FUTURE_SKEW_MS,
     };
@@ -220,6 +279,8 @@ export class HerdServer {
           onUp: (incarnation) => this.onLinkUp(peerName, incarnation),
           onMessage: (line) => this.onLinkMessage(peerName, line),
           onStatus: (status) => this.observer.linkStatus(peerName, status),
+          secret: options.secret,
+          tls: options.tls?.client,
           onSent: (lines) => this.observer.flood('sent', peerName, lines),
         }),
       );
@@ -242,8 +303,17 @@ export class HerdServer {
         );
         return formatInvalidReply(prefix);
       },
+      onSlowReader: (connection, event) => {
+        const message =
+          event === 'paused'
+            ? `connection ${connection.id} does not read its replies (over ${this.limits.maxPendingOutputBytes} bytes unwritten); stopped reading it`
+            : `connection ${connection.id} did not read for ${this.limits.slowReaderTimeoutMs} ms; dropped`;
+        this.log.warn({ event: `slow-reader-${event}`, conn: connection.id, remote: connection.remote, kind: connection.kind }, message);
+      },
       onClose: (connection, reason) => {
         this.connections.delete(connection);
+        const pending = connection.handshake as PendingAuth | undefined;
+        if (pending !== undefined) clearTimeout(pending.timer);
         this.observer.connection(connection.kind, 'close');
         this.log.info(
           { event: 'connection-closed', conn: connection.id, remote: connection.remote, kind: connection.kind, peer: connection.peerName, reason },
@@ -287,7 +357,16 @@ export class HerdServer {
    * @throws the `listen` error (e.g. `EADDRINUSE`), with the server left closed.
    */
   async listen(): Promise<net.AddressInfo> {
-    const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket));
+    const tlsOptions = this.options.tls;
+    const server =
+      tlsOptions === undefined
+        ? net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.accept(socket))
+        : tls.createServer({ ...tlsOptions.server, allowHalfOpen: true }, (socket) => this.accept(socket));
+    if (tlsOptions !== undefined) {
+      server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
+        this.log.warn({ event: 'tls-error', remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: error.message }, `TLS handshake failed: ${error.message}`),
+      );
+    }
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -311,10 +390,31 @@ export class HerdServer {
   }
 
   private accept(socket: net.Socket): void {
-    const remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    const address = socket.remoteAddress ?? '?';
+    const remote = `${address}:${socket.remotePort ?? '?'}`;
+    const fromAddress = this.connectionsPerAddress.get(address) ?? 0;
+    if (this.connections.size >= this.limits.maxConnections || fromAddress >= this.limits.maxConnectionsPerAddress) {
+      const which = this.connections.size >= this.limits.maxConnections ? `maxConnections (${this.limits.maxConnections})` : `maxConnectionsPerAddress (${this.limits.maxConnectionsPerAddress}) for ${address}`;
+      this.log.warn({ event: 'connection-refused', remote, open: this.connections.size, fromAddress }, `refused connection from ${remote}: ${which} reached`);
+      socket.on('error', () => undefined);
+      socket.destroy();
+      return;
+    }
+    this.connectionsPerAddress.set(address, fromAddress + 1);
     this.sockets.add(socket);
-    socket.once('close', () => this.sockets.delete(socket));
-    this.handleConnection(socket, remote);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      const left = (this.connectionsPerAddress.get(address) ?? 1) - 1;
+      if (left <= 0) this.connectionsPerAddress.delete(address);
+      else this.connectionsPerAddress.set(address, left);
+    });
+    const connection = this.handleConnection(socket, remote);
+    // Idle clients are closed; links stay up (they carry keep-alives and periodic anti-entropy).
+    socket.setTimeout(this.limits.idleTimeoutMs, () => {
+      if (connection.kind === 'peer' || connection.pendingReplies > 0) return;
+      this.log.info({ event: 'idle-timeout', conn: connection.id, remote, idleTimeoutMs: this.limits.idleTimeoutMs }, `connection ${connection.id} idle for ${this.limits.idleTimeoutMs} ms; closing`);
+      connection.finish();
+    });
   }
 
   /**
@@ -336,12 +436,17 @@ export class HerdServer {
       return undefined;
     }
     this.log.info({ event: 'line-in', conn: connection.id, line }, 'in');
+    if (connection.handshake !== undefined) return this.completePeerHandshake(connection, line);
     const command = parseClientCommand(line);
     if (command === undefined) return undefined;
     const started = performance.now();
     let reply: Reply;
     let kind: CommandKind;
-    if (command.kind === 'IAMAT') {
+    if (command.kind !== 'INVALID' && Buffer.byteLength(command.clientId) > this.limits.maxClientIdBytes) {
+      this.log.info({ event: 'invalid-command', conn: connection.id, reason: 'client id too long', maxClientIdBytes: this.limits.maxClientIdBytes }, 'client id too long');
+      kind = command.kind;
+      reply = formatInvalidReply(line);
+    } else if (command.kind === 'IAMAT') {
       kind = 'IAMAT';
       reply = this.commands.IAMAT(command, line);
     } else if (command.kind === 'WHATSAT') {
@@ -349,7 +454,7 @@ export class HerdServer {
       reply = this.commands.WHATSAT(command, line);
     } else {
       const greeting = connection.pendingReplies === 0 ? parseGreeting(line) : undefined;
-      if (greeting?.verb === 'HELLO' && this.acceptPeer(connection, greeting.serverName, greeting.incarnation)) return undefined;
+      if (greeting?.verb === 'HELLO' && this.acceptPeer(connection, greeting.serverName, greeting.incarnation, greeting.nonce)) return undefined;
       this.log.info({ event: 'invalid-command', conn: connection.id, reason: command.reason }, `invalid: ${command.reason}`);
       kind = 'INVALID';
       reply = formatInvalidReply(line);
@@ -372,23 +477,76 @@ export class HerdServer {
     );
   }
 
-  private acceptPeer(connection: Connection, peerName: string, incarnation: string): boolean {
+  /**
+   * Handles a HELLO. Without a herd secret the connection becomes a link at once. With one, the
+   * neighbour must answer our challenge with AUTH before any of its lines is taken as a flood.
+   *
+   * @returns false when the HELLO is refused (it is then answered as an invalid command).
+   */
+  private acceptPeer(connection: Connection, peerName: string, incarnation: string, nonce: string | undefined): boolean {
     const link = this.links.get(peerName);
     if (link === undefined) {
-      this.log.warn({ event: 'peer-rejected', conn: connection.id, peer: peerName }, `HELLO from ${peerName}, which is not a neighbour`);
+      this.log.warn({ event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'not a neighbour' }, `HELLO from ${peerName}, which is not a neighbour`);
       return false;
     }
+    const secret = this.options.secret;
+    if (secret === undefined) {
+      connection.writeRaw(formatWelcome(this.name, this.incarnation));
+      this.promoteToPeer(connection, peerName, incarnation);
+      return true;
+    }
+    if (nonce === undefined) {
+      this.log.warn({ event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'no challenge' }, `HELLO from ${peerName} without a challenge, but this herd requires authentication`);
+      return false;
+    }
+    const ownNonce = newNonce();
+    const mac = handshakeMac(secret, 'WELCOME', this.name, peerName, nonce, ownNonce, this.incarnation);
+    const pending: PendingAuth = {
+      peerName,
+      incarnation,
+      expectedMac: handshakeMac(secret, 'AUTH', peerName, this.name, ownNonce, nonce, incarnation),
+      timer: setTimeout(() => {
+        this.log.warn({ event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'no AUTH in time' }, `${peerName} did not authenticate in time`);
+        connection.destroy('handshake timeout');
+      }, this.linkSettings.handshakeTimeoutMs),
+    };
+    connection.handshake = pending;
+    connection.writeRaw(formatWelcome(this.name, this.incarnation, { nonce: ownNonce, mac }));
+    return true;
+  }
+
+  /** The line after an authenticated HELLO: must be the right AUTH, else `? ` and the connection ends. */
+  private completePeerHandshake(connection: Connection, line: string): Reply | undefined {
+    const pending = connection.handshake as PendingAuth;
+    connection.handshake = undefined;
+    clearTimeout(pending.timer);
+    const mac = parseAuth(line);
+    if (mac !== undefined && macsEqual(pending.expectedMac, mac)) {
+      this.promoteToPeer(connection, pending.peerName, pending.incarnation);
+      return undefined;
+    }
+    this.log.warn(
+      { event: 'peer-rejected', conn: connection.id, peer: pending.peerName, remote: connection.remote, reason: mac === undefined ? 'no AUTH' : 'bad MAC' },
+      `link from ${connection.remote} claiming to be ${pending.peerName} failed authentication`,
+    );
+    this.observer.command('INVALID', 'invalid', 0);
+    connection.finish();
+    return formatInvalidReply(line);
+  }
+
+  private promoteToPeer(connection: Connection, peerName: string, incarnation: string): void {
     connection.kind = 'peer';
     connection.peerName = peerName;
     // Counted as a client when it opened; it turned out to be a peer.
     this.observer.connection('client', 'close');
     this.observer.connection('peer', 'open');
-    connection.writeRaw(formatWelcome(this.name, this.incarnation));
-    this.log.info({ event: 'peer-connected', conn: connection.id, peer: peerName, incarnation, remote: connection.remote }, `link from ${peerName} up`);
+    this.log.info(
+      { event: 'peer-connected', conn: connection.id, peer: peerName, incarnation, remote: connection.remote, authenticated: this.options.secret !== undefined },
+      `link from ${peerName} up`,
+    );
     this.noteIncarnation(peerName, incarnation);
     // The neighbour is evidently back: do not wait out our own backoff towards it.
-    link.redialNow();
-    return true;
+    this.links.get(peerName)?.redialNow();
   }
 
   private iamat(command: IamatCommand, line: string): Reply {
@@ -614,13 +772,24 @@ export class HerdServer {
     }
   }
 
-  /** Stops listening, closes links and connections. Resolves when all are closed. */
+  /**
+   * Graceful stop: accepts no more connections, answers every client line already received (up to
+   * `shutdownGraceMs`), flushes and closes the links, then cuts what is left. Resolves when done.
+   */
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
     const closed = server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
     for (const timer of this.syncTimers.values()) clearTimeout(timer);
     this.syncTimers.clear();
+    const clients = [...this.connections].filter((connection) => connection.kind === 'client');
+    for (const connection of clients) connection.finish();
+    let graceTimer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all(clients.map((connection) => connection.closedSignal)),
+      new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, this.limits.shutdownGraceMs))),
+    ]);
+    clearTimeout(graceTimer);
     await Promise.all([...this.links.values()].map((link) => link.close()));
     for (const socket of this.sockets) socket.destroy();
     await closed;

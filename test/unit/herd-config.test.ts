@@ -138,10 +138,10 @@ describe('validateHerdConfig', () => {
   });
 
   test('accepts a valid herd and keeps its values', () => {
-    const config = validateHerdConfig({ ...base(), logLevel: 'debug', limits: { maxLineBytes: 100 } }, FILE);
+    const config = validateHerdConfig({ ...base(), logLevel: 'debug', limits: { maxLineBytes: 8192 } }, FILE);
     assert.deepEqual(config.links, base().links);
     assert.equal(config.logLevel, 'debug');
-    assert.equal(config.limits.maxLineBytes, 100);
+    assert.equal(config.limits.maxLineBytes, 8192);
   });
 
   test('a link to an unknown server names the link and the server', () => {

@@ -143,8 +143,8 @@ describe('LineSplitter', () => {
     assert.deepEqual(outcome, { lines: [], overflows: ['abcd'] });
   });
 
-  test('the default limit is 64 KiB', () => {
-    assert.equal(DEFAULT_MAX_LINE_BYTES, 65_536);
+  test('the default limit is 4 KiB', () => {
+    assert.equal(DEFAULT_MAX_LINE_BYTES, 4096);
     const exact = Buffer.from(`${'a'.repeat(DEFAULT_MAX_LINE_BYTES)}\n`);
     assert.deepEqual(run([exact]).lines, ['a'.repeat(DEFAULT_MAX_LINE_BYTES)]);
     const over = run([Buffer.from(`${'b'.repeat(DEFAULT_MAX_LINE_BYTES + 1)}\n`)]);
