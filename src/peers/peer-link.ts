@@ -192,7 +192,10 @@ export class PeerLink {
     this.setStatus('connecting', { host: address.host, port: address.port, attempt: this.attempt });
     const tlsOptions = this.options.tls;
     const defaultConnect = (a: PeerAddress): net.Socket =>
-      tlsOptions === undefined ? net.connect({ host: a.host, port: a.port }) : tls.connect({ servername: a.host, ...tlsOptions, host: a.host, port: a.port });
+      tlsOptions === undefined
+        ? net.connect({ host: a.host, port: a.port })
+        : // SNI takes host names only (RFC 6066); an IP address is checked against the certificate's IP SANs.
+          tls.connect({ ...(net.isIP(a.host) === 0 ? { servername: a.host } : {}), ...tlsOptions, host: a.host, port: a.port });
     const socket = (this.options.connect ?? defaultConnect)(address);
     this.socket = socket;
     this.blocked = false;

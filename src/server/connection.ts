@@ -146,7 +146,8 @@ export class Connection {
       this.inputEnded = true;
       this.stream.pause();
     }
-    this.maybeFinish();
+    // Deferred: a handler that calls finish() while handling a line may still return that line's reply.
+    queueMicrotask(() => this.maybeFinish());
   }
 
   private onLine(line: string): void {
@@ -227,13 +228,13 @@ export class Connection {
     if (shouldPause && !this.paused) {
       this.paused = true;
       this.stream.pause();
-      if (outputFull) this.handler.onSlowReader(this, 'paused');
     } else if (!shouldPause && this.paused) {
       this.paused = false;
       if (!this.inputEnded) this.stream.resume();
     }
     // A remote end that does not read keeps its output full: after the timeout it is dropped.
     if (outputFull && this.slowTimer === undefined) {
+      this.handler.onSlowReader(this, 'paused');
       this.slowTimer = setTimeout(() => {
         this.slowTimer = undefined;
         if (this.stream.writableLength > this.limits.maxPendingOutputBytes) {
