@@ -15,3 +15,7 @@ export * from './server/connection.js';
 export * from './server/herd-server.js';
 export * from './config/herd-config.js';
 export * from './observability/logger.js';
+export * from './observability/observer.js';
+export * from './observability/metrics.js';
+export * from './observability/admin-server.js';
+export * from './observability/prometheus-text.js';

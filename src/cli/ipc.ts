@@ -10,6 +10,8 @@ export interface ListeningMessage {
   readonly pid: number;
   /** Absolute path of the server's log file. */
   readonly logFile: string;
+  /** `http://host:port` of the server's admin HTTP server; absent when it has none. */
+  readonly adminUrl?: string;
 }
 
 /** Supervisor to child: where every server of the herd listens. */

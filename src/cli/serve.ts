@@ -3,13 +3,15 @@ import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
 import { UsageError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
 import type { PeerAddress } from '../peers/peer-link.js';
-import { createPlacesProvider } from '../places/index.js';
+import { createPlacesProvider, resolvePlacesSettings, type PlacesSource } from '../places/index.js';
 import { HerdServer } from '../server/herd-server.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
 import { loadTlsOptions } from '../config/tls.js';
 import { SqliteLocationLog, type OpenedLog } from '../store/sqlite-log.js';
 import path from 'node:path';
 import { isPeersMessage, type ListeningMessage } from './ipc.js';
+import { AdminServer } from '../observability/admin-server.js';
+import { MetricsObserver } from '../observability/metrics.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -19,16 +21,24 @@ export interface ServeOptions {
   readonly name: string;
   /** Overrides the configured port (the supervisor pins a restarted server to its first port). */
   readonly port?: number;
+  /**
+   * Overrides the configured `adminPort` (0: the OS chooses); the supervisor pins it like `port`. An
+   * admin port that cannot be bound stops the server (exit code 1).
+   */
+  readonly adminPort?: number;
   /** Overrides the config's `logDir`. */
   readonly logDir?: string;
   /** Overrides the config's `dataDir`. */
   readonly dataDir?: string;
+  /** Overrides the config's `places.source` (`--places`). */
+  readonly places?: PlacesSource;
 }
 
 /**
  * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
  *
- * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have.
+ * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, or
+ *   a Google places source without `GOOGLE_PLACES_API_KEY` (before anything listens or logs).
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = loadHerdConfig(options.configFile);
@@ -36,6 +46,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (serverConfig === undefined) {
     throw new UsageError(`no server "${options.name}" in ${options.configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`);
   }
+  resolvePlacesSettings(config.places, process.env, options.places);
   const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
   const neighbours = neighboursOf(config, serverConfig.name);
   const peerAddresses = new Map<string, PeerAddress>();
@@ -44,7 +55,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const secret = loadHerdSecret(config.secretFile);
   const tls = config.tls === undefined ? undefined : loadTlsOptions(config.tls, options.configFile);
-  const places = createPlacesProvider(config.places);
+  const places = createPlacesProvider(config.places, { source: options.places, logger: log.logger });
   // The durable store gives this start its epoch (incarnation) and the table it had before.
   let opened: OpenedLog | undefined;
   if (config.store.durable) {
@@ -57,6 +68,9 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Under `herd start`, the supervisor sends every address once all servers listen: dialling earlier
   // would only meet refused connections.
   const supervised = typeof process.send === 'function';
+  // Metrics only where an admin server will serve them (docs/observability.md).
+  const adminPort = options.adminPort ?? serverConfig.adminPort;
+  const metrics = adminPort === undefined ? undefined : new MetricsObserver({ serverName: serverConfig.name });
   const server = new HerdServer({
     name: serverConfig.name,
     host: serverConfig.host,
@@ -73,12 +87,15 @@ export async function serve(options: ServeOptions): Promise<void> {
     syncCommit: config.store.sync,
     secret,
     tls,
+    observer: metrics,
   });
+  metrics?.attach(server);
   if (secret === undefined) {
     log.logger.warn({ event: 'no-herd-secret' }, 'no herd secret (HERD_SECRET, HERD_SECRET_FILE or secretFile): links are NOT authenticated; development mode');
   }
 
   let stopping = false;
+  let admin: AdminServer | undefined;
   const stop = async (why: string, code: number): Promise<void> => {
     if (stopping) {
       // A second signal: leave at once.
@@ -88,6 +105,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     stopping = true;
     log.logger.info({ event: 'shutdown', why }, `stopping (${why})`);
     await server.close();
+    // Closed after the herd server: while it drains, /healthz answers 503 "stopping".
+    await admin?.close();
     opened?.log.close();
     await places.close?.();
     log.flushSync();
@@ -107,6 +126,27 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
 
   const address = await server.listen();
+  if (adminPort !== undefined) {
+    const candidate = new AdminServer({
+      host: serverConfig.adminHost,
+      port: adminPort,
+      status: () => server.status(),
+      metrics,
+      healthy: () => !stopping,
+      logger: log.logger,
+    });
+    try {
+      await candidate.listen();
+      admin = candidate;
+      log.logger.info({ event: 'admin-listening', url: admin.url }, `admin server on ${admin.url}`);
+    } catch (error) {
+      // A configured admin port that cannot be bound is a configuration error: fail loudly.
+      log.logger.fatal({ event: 'admin-failed', err: (error as Error).message }, (error as Error).message);
+      process.stderr.write(`herd serve ${server.name}: ${(error as Error).message}\n`);
+      await stop('admin server failed', 1);
+      return;
+    }
+  }
   if (supervised) {
     process.on('message', (message) => {
       if (!isPeersMessage(message)) return;
@@ -114,10 +154,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     });
     // The supervisor is gone (killed or crashed): do not linger as an orphan.
     process.on('disconnect', () => void stop('supervisor gone', 0));
-    const listening: ListeningMessage = { type: 'listening', name: server.name, host: address.address, port: address.port, pid: process.pid, logFile: log.file };
+    const listening: ListeningMessage = { type: 'listening', name: server.name, host: address.address, port: address.port, pid: process.pid, logFile: log.file, adminUrl: admin?.url };
     process.send?.(listening);
   } else {
-    process.stdout.write(`${server.name} listening on ${address.address}:${address.port} (log ${log.file}); Ctrl-C stops it\n`);
+    const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}`;
+    process.stdout.write(`${server.name} listening on ${address.address}:${address.port} (log ${log.file}${adminNote}); Ctrl-C stops it\n`);
   }
   for (const name of neighbours) {
     if (!peerAddresses.has(name) && !supervised) {

@@ -1,15 +1,20 @@
 /**
  * `herd start`: the supervisor. Forks one `herd serve` process per server of the config, tells every
- * server where its neighbours listen (so ports may be 0), prints where each listens and logs,
+ * server where its neighbours listen (so ports may be 0), prints where each listens and logs (and its
+ * admin URL), keeps the runtime file `<logDir>/herd-runtime.json` up to date (src/cli/runtime-file.ts),
  * restarts a server that dies, and stops them all on SIGINT or SIGTERM.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHerdConfig, type HerdConfig } from '../config/herd-config.js';
+import { loadHerdSecret } from '../peers/herd-secret.js';
 import { HerdError } from '../errors.js';
+import { resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/peer-link.js';
 import { isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
+import { httpUrl } from '../observability/admin-server.js';
+import { removeRuntimeFile, runtimeFilePath, writeRuntimeFile, type RuntimeServer } from './runtime-file.js';
 
 /** Default {@link StartOptions.restartDelayMs}. */
 export const RESTART_DELAY_MS = 1000;
@@ -25,6 +30,8 @@ export interface StartOptions {
   readonly logDir?: string;
   /** Overrides the config's `dataDir`. */
   readonly dataDir?: string;
+  /** Overrides the config's `places.source`; passed on to every `herd serve` as `--places`. */
+  readonly places?: PlacesSource;
   /** Restart a server that exits unexpectedly. @default true */
   readonly restart?: boolean;
   /** Delay before such a restart, ms. @default {@link RESTART_DELAY_MS} */
@@ -39,6 +46,10 @@ interface Member {
   listening: ListeningMessage | undefined;
   /** The port the server first bound: a restart reuses it so neighbours need no news. */
   pinnedPort: number | undefined;
+  /** Likewise for the admin port, so `herd status` keeps finding it. */
+  pinnedAdminPort?: number;
+  /** Last report of the server, kept for the runtime file after it exits. */
+  lastListening?: ListeningMessage;
 }
 
 const MAIN_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), `main${path.extname(fileURLToPath(import.meta.url))}`);
@@ -51,13 +62,16 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
  * Starts every server of a herd and supervises them until SIGINT/SIGTERM.
  *
  * @returns when every server has stopped after a signal.
- * @throws {ConfigError} for a bad config; {@link HerdError} when a server fails to start (the others
- *   are stopped first).
+ * @throws {ConfigError} for a bad config; `UsageError` for a Google places source without
+ *   `GOOGLE_PLACES_API_KEY` (before any server starts); {@link HerdError} when a server fails to start
+ *   (the others are stopped first).
  */
 export async function startHerd(options: StartOptions): Promise<void> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = path.resolve(options.configFile);
   const config: HerdConfig = loadHerdConfig(configFile);
+  // A missing key is one clear error here rather than one per forked server.
+  resolvePlacesSettings(config.places, process.env, options.places);
   const restart = options.restart ?? true;
   const restartDelayMs = options.restartDelayMs ?? RESTART_DELAY_MS;
   const logDir = path.resolve(options.logDir ?? config.logDir);
@@ -84,11 +98,29 @@ export async function startHerd(options: StartOptions): Promise<void> {
     for (const member of members) if (member.child?.connected === true) member.child.send(message);
   };
   const describe = (listening: ListeningMessage): string =>
-    `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  pid ${listening.pid}  log ${listening.logFile}`;
+    `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  pid ${listening.pid}  log ${listening.logFile}${listening.adminUrl === undefined ? '' : `  admin ${listening.adminUrl}`}`;
+  // Where each server really listens, for `herd status` and `herd client` (docs/observability.md).
+  const runtimeFile = runtimeFilePath(logDir);
+  const writeRuntime = (): void => {
+    const servers: Record<string, RuntimeServer> = {};
+    for (const member of members) {
+      const last = member.lastListening;
+      const server = config.servers.find((s) => s.name === member.name);
+      if (last === undefined || server === undefined) continue;
+      servers[member.name] = { host: server.host, port: last.port, adminUrl: last.adminUrl, pid: last.pid, logFile: last.logFile };
+    }
+    try {
+      writeRuntimeFile(runtimeFile, { version: 1, configFile, supervisorPid: process.pid, updatedAt: new Date().toISOString(), servers });
+    } catch (error) {
+      print(`herd: cannot write ${runtimeFile}: ${(error as Error).message}; herd status will use the config's ports`);
+    }
+  };
 
   const spawn = (member: Member): Promise<ListeningMessage> => {
     const args = ['serve', member.name, '--config', configFile, '--log-dir', logDir, '--data-dir', dataDir];
     if (member.pinnedPort !== undefined) args.push('--port', String(member.pinnedPort));
+    if (options.places !== undefined) args.push('--places', options.places);
+    if (member.pinnedAdminPort !== undefined) args.push('--admin-port', String(member.pinnedAdminPort));
     // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops each server in order.
     const child = fork(MAIN_SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
     member.child = child;
@@ -103,6 +135,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
         clearTimeout(timer);
         member.listening = message;
         member.pinnedPort ??= message.port;
+        if (message.adminUrl !== undefined) member.pinnedAdminPort ??= Number(new URL(message.adminUrl).port);
+        member.lastListening = message;
         resolve(message);
       });
       child.once('exit', (code, signal) => {
@@ -124,6 +158,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
           spawn(member).then(
             (listening) => {
               print(describe(listening));
+              writeRuntime();
               print(`herd: ${member.name} is back`);
               broadcastPeers();
             },
@@ -152,6 +187,9 @@ export async function startHerd(options: StartOptions): Promise<void> {
     );
   };
 
+  if (loadHerdSecret(config.secretFile) === undefined) {
+    print('herd: warning: no herd secret (HERD_SECRET, HERD_SECRET_FILE or secretFile in the config): links are not authenticated (development mode)');
+  }
   print(`herd: starting ${members.length} servers of ${configFile} (logs in ${logDir}${config.store.durable ? `, data in ${dataDir}` : ''})`);
   const started = performance.now();
   try {
@@ -162,7 +200,11 @@ export async function startHerd(options: StartOptions): Promise<void> {
     throw error;
   }
   broadcastPeers();
-  for (const server of externals) print(`  ${server.name.padEnd(width)}  ${server.host}:${server.port}  external (not started here)`);
+  for (const server of externals) {
+    const admin = server.adminPort === undefined ? '' : `  admin ${httpUrl(server.adminHost, server.adminPort)}`;
+    print(`  ${server.name.padEnd(width)}  ${server.host}:${server.port}  external (not started here)${admin}`);
+  }
+  writeRuntime();
   print(`herd: ${members.length} servers up in ${Math.round(performance.now() - started)} ms; Ctrl-C stops them all`);
 
   await new Promise<void>((resolve) => {
@@ -174,6 +216,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
       }
       print(`herd: ${signal}: stopping ${members.length} servers`);
       void stopAll().then(() => {
+        removeRuntimeFile(runtimeFile);
         print('herd: all servers stopped');
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);

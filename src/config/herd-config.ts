@@ -11,6 +11,18 @@ import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from '../peers/backof
 import { HANDSHAKE_TIMEOUT_MS, MAX_QUEUED_UPDATES } from '../peers/peer-link.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../protocol/line-splitter.js';
 import {
+  CACHE_MAX_ENTRIES,
+  CACHE_TTL_MS,
+  GOOGLE_LEGACY_BASE_URL,
+  GOOGLE_NEW_BASE_URL,
+  GOOGLE_PLACES_API_KEY_ENV,
+  GOOGLE_TIMEOUT_MS,
+  LOCATION_DECIMALS,
+  NEW_FIELD_SETS,
+  PLACES_SOURCES,
+  normalizeBaseUrl,
+} from '../places/settings.js';
+import {
   ANTI_ENTROPY_INTERVAL_MS,
   IDLE_TIMEOUT_MS,
   MAX_CLIENT_ID_BYTES,
@@ -43,21 +55,53 @@ const serverSchema = z.strictObject({
    * it, so its port must not be 0.
    */
   external: z.boolean().default(false),
+  /**
+   * Port of the admin HTTP server (`/metrics`, `/status`, `/healthz`; docs/observability.md); 0 lets
+   * the OS choose (`herd start` records the real one in its runtime file). Absent: no admin server.
+   */
+  adminPort: z.number().int().min(0).max(65535).optional(),
+  /** Interface the admin server listens on. @default '127.0.0.1' (loopback only) */
+  adminHost: z.string().min(1).default('127.0.0.1'),
 });
 
 const positiveInt = z.number().int().positive();
+
+const baseUrl = z.string().refine((text) => normalizeBaseUrl(text) !== undefined, 'must be an http:// or https:// URL without credentials, query or fragment');
+
+/** The schema of the config's `places` object (docs/places.md). */
+export const placesConfigSchema = z
+  .strictObject({
+    /** Where WHATSAT places come from; `--places` overrides it. */
+    source: z.enum(PLACES_SOURCES).default('offline'),
+    /** Legacy Nearby Search base (scheme, host, port, path prefix); env GOOGLE_PLACES_LEGACY_URL overrides it. */
+    legacyBaseUrl: baseUrl.default(GOOGLE_LEGACY_BASE_URL),
+    /** Places API (New) base; env GOOGLE_PLACES_NEW_URL overrides it. */
+    newBaseUrl: baseUrl.default(GOOGLE_NEW_BASE_URL),
+    /** Time budget of one Google look-up, retry included, ms. */
+    timeoutMs: positiveInt.default(GOOGLE_TIMEOUT_MS),
+    /** Retry once on a transient failure (reset connection, 5xx, 429). */
+    retry: z.boolean().default(true),
+    /** `google-new` field mask: `enterprise` (every legacy field) or `pro` (cheaper; no rating, price, hours). */
+    newFields: z.enum(NEW_FIELD_SETS).default('enterprise'),
+    /** Decimal places of the location sent to Google and used to coalesce look-ups. */
+    locationDecimals: z.number().int().min(0).max(8).default(LOCATION_DECIMALS),
+    /** Cache of successful Google responses: off by default (Google's terms; docs/places.md). */
+    cache: z
+      .strictObject({
+        enabled: z.boolean().default(false),
+        ttlMs: positiveInt.default(CACHE_TTL_MS),
+        maxEntries: positiveInt.default(CACHE_MAX_ENTRIES),
+      })
+      .prefault({}),
+  })
+  .prefault({});
 
 /** The schema of a herd config file. */
 export const herdConfigSchema = z.strictObject({
   servers: z.array(serverSchema).min(1, 'a herd needs at least one server'),
   /** Bidirectional links, each a pair of server names. */
   links: z.array(z.tuple([z.string(), z.string()])).default([]),
-  places: z
-    .strictObject({
-      /** Where WHATSAT places come from. */
-      source: z.enum(['offline']).default('offline'),
-    })
-    .prefault({}),
+  places: placesConfigSchema,
   /** Folder of the per-server log files; relative to the working directory. */
   logDir: z.string().min(1).default('logs'),
   /** pino level; `info` logs every line in and out. */
@@ -135,9 +179,17 @@ function fieldPath(segments: readonly PropertyKey[]): string {
  * @param raw - the parsed JSON.
  * @param file - the file it came from, for error messages.
  * @throws {ConfigError} naming the file and field: schema violations, duplicate server names or
- *   host:port pairs, links to unknown servers, self-links and duplicate links.
+ *   host:port pairs (client and admin ports alike), links to unknown servers, self-links and
+ *   duplicate links.
  */
 export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
+  // The key lives only in the environment (PROTOCOL.md section 4): say so rather than "unrecognized key".
+  const rawPlaces = raw !== null && typeof raw === 'object' ? (raw as { places?: unknown }).places : undefined;
+  if (rawPlaces !== null && typeof rawPlaces === 'object') {
+    for (const field of ['apiKey', 'key', 'api_key']) {
+      if (field in rawPlaces) throw new ConfigError(file, `places.${field}: the Google API key is read only from the environment variable ${GOOGLE_PLACES_API_KEY_ENV}; remove it from the config file`);
+    }
+  }
   const result = herdConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -157,6 +209,23 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
       endpoints.set(endpoint, server.name);
     }
   });
+  // Admin ports must not clash with any client port nor with each other.
+  const adminEndpoints = new Map<string, string>();
+  config.servers.forEach((server, i) => {
+    if (server.adminPort === undefined) return;
+    if (server.external && server.adminPort === 0) throw new ConfigError(file, `servers[${i}].adminPort: external server "${server.name}" needs a real admin port, not 0`);
+    if (server.adminPort === 0) return;
+    const endpoint = `${server.adminHost}:${server.adminPort}`;
+    const client = endpoints.get(endpoint);
+    if (client !== undefined) throw new ConfigError(file, `servers[${i}].adminPort: ${endpoint} is also the client address of "${client}" (duplicate port)`);
+    const other = adminEndpoints.get(endpoint);
+    if (other !== undefined) throw new ConfigError(file, `servers[${i}].adminPort: ${endpoint} is also the admin address of "${other}" (duplicate port)`);
+    adminEndpoints.set(endpoint, server.name);
+  });
+  if (config.places.source !== 'offline' && config.places.timeoutMs >= config.limits.placesTimeoutMs) {
+    // A Google source must give up first, so the client gets its specific error, not the server's generic one.
+    throw new ConfigError(file, `places.timeoutMs: ${config.places.timeoutMs} must be less than limits.placesTimeoutMs (${config.limits.placesTimeoutMs})`);
+  }
   const seen = new Set<string>();
   config.links.forEach(([a, b], i) => {
     if (!names.has(a)) throw new ConfigError(file, `links[${i}][0]: unknown server "${a}" (servers are ${[...names].join(', ')})`);
@@ -187,7 +256,17 @@ export function loadHerdConfig(file: string): HerdConfig {
   } catch (error) {
     throw new ConfigError(file, `bad JSON: ${(error as Error).message}`, { cause: error });
   }
-  return validateHerdConfig(raw, file);
+  const config = validateHerdConfig(raw, file);
+  // Files the config names as inputs resolve against its own folder; output folders (logDir,
+  // dataDir) against the working directory.
+  const here = path.dirname(path.resolve(file));
+  if (config.secretFile !== undefined) config.secretFile = path.resolve(here, config.secretFile);
+  if (config.tls !== undefined) {
+    config.tls.certFile = path.resolve(here, config.tls.certFile);
+    config.tls.keyFile = path.resolve(here, config.tls.keyFile);
+    if (config.tls.caFile !== undefined) config.tls.caFile = path.resolve(here, config.tls.caFile);
+  }
+  return config;
 }
 
 /** The folder holding the shipped herd configs (`herds/` at the package root). */

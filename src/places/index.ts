@@ -1,15 +1,61 @@
-/** Places sources, chosen by config (`places.source`). */
-import type { HerdConfig } from '../config/herd-config.js';
+/** Places sources, chosen by config (`places.source`) or `--places`; see docs/places.md. */
+import type { Logger } from '../observability/logger.js';
+import { CoalescingPlacesProvider } from './coalescing.js';
 import { GeoNamesPlacesProvider } from './geonames.js';
+import type { FetchFunction } from './google-http.js';
+import { GoogleLegacyPlacesProvider } from './google-legacy.js';
+import { GoogleNewPlacesProvider } from './google-new.js';
 import type { PlacesProvider } from './provider.js';
+import { resolvePlacesSettings, type GooglePlacesSettings, type PlacesConfig, type PlacesEnvironment, type PlacesSource } from './settings.js';
 
 export { GeoNamesPlacesProvider, GEONAMES_ATTRIBUTION } from './geonames.js';
 export * from './provider.js';
+export * from './settings.js';
+export * from './coalescing.js';
+export * from './google-http.js';
+export * from './google-legacy.js';
+export * from './google-new.js';
 
-/** Creates the places source a config asks for. */
-export function createPlacesProvider(places: HerdConfig['places']): PlacesProvider {
-  switch (places.source) {
+/** Options of {@link createPlacesProvider}. */
+export interface CreatePlacesProviderOptions {
+  /** Where the key and base URL overrides are read. @default process.env */
+  readonly env?: PlacesEnvironment;
+  /** `--places`: wins over `places.source`. */
+  readonly source?: PlacesSource;
+  /** Where the Google sources log retries and upstream answers. */
+  readonly logger?: Logger;
+  /** @default globalThis.fetch */
+  readonly fetch?: FetchFunction;
+}
+
+/** A Google source from resolved settings, behind coalescing (and the cache when enabled). */
+export function createGooglePlacesProvider(settings: GooglePlacesSettings, options: Pick<CreatePlacesProviderOptions, 'logger' | 'fetch'> = {}): CoalescingPlacesProvider {
+  const common = { apiKey: settings.apiKey, baseUrl: settings.baseUrl, timeoutMs: settings.timeoutMs, retry: settings.retry, logger: options.logger, fetch: options.fetch };
+  const inner =
+    settings.source === 'google' ? new GoogleLegacyPlacesProvider(common) : new GoogleNewPlacesProvider({ ...common, fields: settings.newFields });
+  return new CoalescingPlacesProvider(inner, {
+    locationDecimals: settings.locationDecimals,
+    // Only Places API (New) sends the bound upstream (maxResultCount); legacy always returns a page of up to 20.
+    limitInKey: settings.source === 'google-new',
+    cache: settings.cache.enabled ? { ttlMs: settings.cache.ttlMs, maxEntries: settings.cache.maxEntries } : undefined,
+  });
+}
+
+/**
+ * Creates the places source a config asks for: `offline` (GeoNames, in memory), `google` (legacy
+ * Nearby Search) or `google-new` (Places API (New)); the Google ones behind coalescing and the
+ * optional cache ({@link CoalescingPlacesProvider}).
+ *
+ * @throws {UsageError} for a Google source without `GOOGLE_PLACES_API_KEY`, or with an unusable base
+ *   URL (see {@link resolvePlacesSettings}).
+ */
+export function createPlacesProvider(places: PlacesConfig, options: CreatePlacesProviderOptions = {}): PlacesProvider {
+  const settings = resolvePlacesSettings(places, options.env ?? process.env, options.source);
+  switch (settings.source) {
     case 'offline':
       return new GeoNamesPlacesProvider();
+    case 'google':
+    case 'google-new':
+      return createGooglePlacesProvider(settings, options);
   }
 }

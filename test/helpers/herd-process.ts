@@ -28,6 +28,8 @@ export interface ServerInfo {
   port: number;
   pid: number;
   logFile: string;
+  /** `http://host:port` of the admin server, when the server has one (config `adminPort`). */
+  adminUrl?: string;
 }
 
 /** Resolves when `predicate` returns a truthy value; rejects after `timeoutMs`. */
@@ -114,17 +116,27 @@ export function seededRandom(seed: number): () => number {
   };
 }
 
-/** Writes a herd config with every port 0 into a fresh temporary folder. */
+/** The herd secret of test herds (written to `<dir>/herd-secret`); never a real one. */
+export const TEST_HERD_SECRET = 'test-only herd secret, 32 bytes+';
+
+/**
+ * Writes a herd config with every port 0 into a fresh temporary folder; with `admin: true` every
+ * server also gets `adminPort: 0` (an admin server on a port the OS chooses).
+ */
 export async function tempHerdConfig(
-  options: { servers?: readonly string[]; links?: [string, string][]; extra?: Record<string, unknown> } = {},
+  options: { servers?: readonly string[]; links?: [string, string][]; extra?: Record<string, unknown>; admin?: boolean } = {},
 ): Promise<{ dir: string; configFile: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-test-'));
   const configFile = path.join(dir, 'herd.json');
+  // Every CLI test herd authenticates its links, as a production herd would.
+  const secretFile = path.join(dir, 'herd-secret');
+  await writeFile(secretFile, `${TEST_HERD_SECRET}\n`, { mode: 0o600 });
   const config = {
-    servers: (options.servers ?? DEFAULT_SERVERS).map((name) => ({ name, host: '127.0.0.1', port: 0 })),
+    servers: (options.servers ?? DEFAULT_SERVERS).map((name) => ({ name, host: '127.0.0.1', port: 0, ...(options.admin === true ? { adminPort: 0 } : {}) })),
     links: options.links ?? DEFAULT_LINKS,
     logDir: path.join(dir, 'logs'),
     dataDir: path.join(dir, 'data'),
+    secretFile,
     peer: { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 500 },
     ...options.extra,
   };
@@ -132,7 +144,8 @@ export async function tempHerdConfig(
   return { dir, configFile, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+pid (\d+)\s+log (.+)$/;
+// `log (.+?)` is lazy so that a trailing `  admin http://...` is not read as part of the log path.
+const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+pid (\d+)\s+log (.+?)(?:\s+admin (\S+))?$/;
 
 /** A herd run by `herd start` in a child process. */
 export class RunningHerd {
@@ -164,8 +177,8 @@ export class RunningHerd {
     this.output.push(line);
     const member = MEMBER_LINE.exec(line);
     if (member !== null) {
-      const [, name, host, port, pid, logFile] = member as unknown as [string, string, string, string, string, string];
-      this.servers.set(name, { name, host, port: Number(port), pid: Number(pid), logFile });
+      const [, name, host, port, pid, logFile, adminUrl] = member as unknown as [string, string, string, string, string, string, string | undefined];
+      this.servers.set(name, { name, host, port: Number(port), pid: Number(pid), logFile, adminUrl });
     }
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const waiter = this.waiters[i];
@@ -180,9 +193,11 @@ export class RunningHerd {
 
   /**
    * Starts `herd start --config FILE ...args` and resolves once every server is up.
+   *
+   * @param env - the environment of the supervisor (and so of every server). @default process.env
    */
-  static async start(configFile: string, args: string[] = []): Promise<RunningHerd> {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  static async start(configFile: string, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<RunningHerd> {
+    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
     const herd = new RunningHerd(child);
     try {
       await herd.waitForLine(/^herd: \d+ servers up/, 20_000);

@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_SERVERS, RunningHerd, atLineAt, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { DEFAULT_SERVERS, RunningHerd, TEST_HERD_SECRET, atLineAt, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 
 const AT_LINE = /^AT (\S+) ([+-]\d+\.\d{9}) (\S+) (\S+) (\S+)$/;
 
@@ -112,5 +112,7 @@ describe('a five-server herd started with herd start', () => {
     }
     const log = await readFile(herd.servers.get('Welsh')?.logFile ?? '', 'utf8');
     assert.match(log, /"event":"link-status".*"to":"backoff"/, 'Welsh logged its link to Ball going down');
+    assert.match(log, /"event":"peer-connected".*"peer":"Ball".*"authenticated":true/, 'links are authenticated with the herd secret');
+    assert.ok(!log.includes(TEST_HERD_SECRET), 'the herd secret never reaches a log');
   });
 });

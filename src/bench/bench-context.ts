@@ -1,0 +1,71 @@
+/** What every scenario of a bench run shares: its size, the servers' log level, progress, the target. */
+import type { HerdConfig } from '../config/herd-config.js';
+import type { LoadTarget } from './load-client.js';
+import type { Progress } from './progress.js';
+
+/** A herd the bench did not start (`--config`): its servers, and the external member it can play. */
+export interface TargetHerd {
+  readonly configFile: string;
+  readonly config: HerdConfig;
+  /** The servers to load (the config's non-external ones). */
+  readonly servers: readonly (LoadTarget & { readonly name: string })[];
+  /** An external server linked to every other one: the bench listens at its address as the observer. */
+  readonly observer: { readonly name: string; readonly host: string; readonly port: number } | undefined;
+  /** The herd's secret (HERD_SECRET, HERD_SECRET_FILE or the config's secretFile), for the observer's handshake. */
+  readonly secret: Buffer | undefined;
+}
+
+/** Durations and sizes of one run. */
+export interface BenchSizes {
+  /** Load before each measured phase, ms. */
+  readonly warmupMs: number;
+  /** Measured time of each throughput phase, ms. */
+  readonly durationMs: number;
+  /** Measured time of the herd ingest at 1k/s, ms. */
+  readonly fixedRateMs: number;
+  /** Distinct clients of the memory scenario. */
+  readonly memoryClients: number;
+  /** Distinct clients of the anti-entropy catch-up scenario. */
+  readonly catchUpClients: number;
+  /** Starts of one server timed in the startup scenario. */
+  readonly serverStarts: number;
+  /** Starts of the whole herd timed in the startup scenario. */
+  readonly herdStarts: number;
+}
+
+/** Sizes of a full run (`npm run bench`): under 5 minutes on the 2-core reference box. */
+export const FULL_SIZES: BenchSizes = {
+  warmupMs: 1000,
+  durationMs: 4000,
+  fixedRateMs: 5000,
+  memoryClients: 1_000_000,
+  catchUpClients: 100_000,
+  serverStarts: 5,
+  herdStarts: 3,
+};
+
+/** Sizes of `--quick`: every scenario briefly, for smoke tests. */
+export const QUICK_SIZES: BenchSizes = {
+  warmupMs: 200,
+  durationMs: 600,
+  fixedRateMs: 1000,
+  memoryClients: 10_000,
+  catchUpClients: 2_000,
+  serverStarts: 1,
+  herdStarts: 1,
+};
+
+/** The shared state of a run. */
+export interface BenchContext {
+  readonly sizes: BenchSizes;
+  readonly quick: boolean;
+  /** Log level of the servers the bench starts. */
+  readonly logLevel: HerdConfig['logLevel'];
+  readonly progress: Progress;
+  /** Set with `--config`. */
+  readonly target: TargetHerd | undefined;
+  /** Client connections, C. */
+  readonly connections: number;
+  /** Extra node flags of the server processes the speed scenarios start (`--cpu-prof`). */
+  readonly serverNodeArgs: readonly string[];
+}

@@ -1,0 +1,59 @@
+/**
+ * The floor of `herd bench` (issue 5): a bare line-echo server. For each line it splits the fields on
+ * protocol white space and replies with them joined by single spaces, one reply line per line; the
+ * replies to one chunk go out in one write. It uses the product's own framing ({@link LineSplitter})
+ * and field splitting, so the floor is "the herd server minus everything the protocol means".
+ *
+ * Run as a program (`node dist/bench/echo-server.js`) it listens on 127.0.0.1, port 0, prints
+ * `listening <port>` and runs until SIGTERM, SIGINT or the parent's IPC channel closes.
+ */
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { splitFields } from '../protocol/fields.js';
+import { LineSplitter } from '../protocol/line-splitter.js';
+
+/** Serves one connection: echo each line's fields, batched per chunk. */
+function echo(socket: net.Socket): void {
+  let output = '';
+  const splitter = new LineSplitter((line) => {
+    const fields = splitFields(line);
+    if (fields.length > 0) output += `${fields.join(' ')}\n`;
+  });
+  socket.on('data', (chunk: Buffer) => {
+    splitter.push(chunk);
+    if (output !== '') {
+      socket.write(output);
+      output = '';
+    }
+  });
+  socket.on('end', () => {
+    splitter.end();
+    socket.end(output);
+  });
+  socket.on('error', () => socket.destroy());
+}
+
+/** Starts an echo server on `host`, port 0; resolves with the server once it listens. */
+export async function startEchoServer(host = '127.0.0.1'): Promise<net.Server> {
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, echo);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port: 0 }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const server = await startEchoServer();
+  const stop = (): void => {
+    server.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  process.on('disconnect', stop);
+  process.stdout.write(`listening ${(server.address() as net.AddressInfo).port}\n`);
+}

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+/** `npm run bench`: the same command as `herd bench` (see command.ts and docs/benchmarks.md). */
+import { ConfigError, HerdError, UsageError } from '../errors.js';
+import { benchCommand } from './command.js';
+
+try {
+  await benchCommand().name('npm run bench --').parseAsync();
+} catch (error) {
+  if (error instanceof HerdError) {
+    process.stderr.write(`herd bench: ${error.message}\n`);
+    process.exitCode = error instanceof ConfigError || error instanceof UsageError ? 2 : 1;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * A preload for server processes of the memory scenario (`node --expose-gc --import
+ * dist/bench/memory-probe.js dist/cli/main.js ...`; `herd start` passes its own node flags on to the
+ * servers it forks). On SIGUSR2 it runs two full garbage collections and writes
+ * `process.memoryUsage()` as JSON to `$HERD_BENCH_PROBE_DIR/<pid>.json`. The product is unchanged:
+ * without the environment variable the preload does nothing.
+ *
+ * Why a preload: a server's heap is visible only from inside its process, and the bench must not add
+ * a flag or an endpoint to the product to read it.
+ */
+import { writeFileSync, renameSync } from 'node:fs';
+import path from 'node:path';
+
+const probeDir = process.env.HERD_BENCH_PROBE_DIR;
+if (probeDir !== undefined && probeDir !== '') {
+  process.on('SIGUSR2', () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    const usage = process.memoryUsage();
+    const file = path.join(probeDir, `${process.pid}.json`);
+    // Written whole then renamed, so the bench never reads half a file.
+    writeFileSync(`${file}.tmp`, `${JSON.stringify(usage)}\n`);
+    renameSync(`${file}.tmp`, file);
+  });
+}

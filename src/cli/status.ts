@@ -1,0 +1,221 @@
+/**
+ * `herd status`: one table for the whole herd (issue 5, "Watch a running herd"), read from every
+ * server's admin `/status` and `/metrics` with a short time-out, so a server that does not answer is
+ * shown as down and the command never hangs. Addresses come from the runtime file of a running
+ * `herd start` when there is one for this config (ports may be 0 in the config), else from the config.
+ */
+import http from 'node:http';
+import net from 'node:net';
+import path from 'node:path';
+import { loadHerdConfig } from '../config/herd-config.js';
+import { httpUrl } from '../observability/admin-server.js';
+import { EVENT_LOOP_RESOLUTION_MS } from '../observability/metrics.js';
+import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
+import type { ServerStatus } from '../server/herd-server.js';
+import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
+
+/** Default {@link StatusOptions.timeoutMs}: longest wait for one server's answer, ms. */
+export const STATUS_TIMEOUT_MS = 1000;
+
+/** Options of {@link herdStatus} and {@link collectHerdStatus}. */
+export interface StatusOptions {
+  /** The herd config file. */
+  readonly configFile: string;
+  /** Where `herd start` was told to put logs (and so the runtime file). @default the config's `logDir` */
+  readonly logDir?: string;
+  /** Longest wait for each request to a server, ms. @default {@link STATUS_TIMEOUT_MS} */
+  readonly timeoutMs?: number;
+  /** Print JSON (the {@link HerdStatusReport}) instead of the table. @default false */
+  readonly json?: boolean;
+  /** Where output lines go. @default stdout */
+  readonly print?: (line: string) => void;
+}
+
+/**
+ * What `herd status` learned about one server. `state` is `up` when its admin `/status` answered
+ * (or, without an admin URL, its client port accepted a connection), `down` when it did not within
+ * the time-out, and `unknown` when there is no address to ask.
+ */
+export interface ServerReport {
+  readonly name: string;
+  readonly state: 'up' | 'down' | 'unknown';
+  /** Client address `host:port`, or undefined when unknown (port 0 and no runtime file). */
+  readonly address: string | undefined;
+  /** Admin base URL `http://host:port`, or undefined when the server has none (or it is unknown). */
+  readonly adminUrl: string | undefined;
+  /** Process id from the runtime file. */
+  readonly pid: number | undefined;
+  /** Not started by `herd start` (config `external`). */
+  readonly external: boolean;
+  /** The `/status` snapshot, when the admin server answered. */
+  readonly status: ServerStatus | undefined;
+  /**
+   * Event-loop delay p99 since the previous scrape, ms, with the monitor's own sampling period
+   * ({@link EVENT_LOOP_RESOLUTION_MS}) taken off; undefined when `/metrics` did not answer.
+   */
+  readonly lagP99Ms: number | undefined;
+  /** Why the server counts as down (e.g. `ECONNREFUSED`, `timed out after 1000 ms`). */
+  readonly error: string | undefined;
+}
+
+/** Everything {@link collectHerdStatus} returns: `{ configFile, runtimeFile, servers }`. */
+export interface HerdStatusReport {
+  /** Absolute path of the config. */
+  readonly configFile: string;
+  /** The runtime file the addresses came from, or undefined when they came from the config. */
+  readonly runtimeFile: string | undefined;
+  readonly servers: readonly ServerReport[];
+}
+
+/** GET `url`; resolves with status and body, rejects with a short reason (never hangs past `timeoutMs`). */
+function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: false, headers: { Connection: 'close' } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(error.code ?? error.message));
+    });
+  });
+}
+
+/** Whether a TCP connection to `host:port` opens within `timeoutMs`; rejects with the reason. */
+function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ host, port });
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`timed out after ${timeoutMs} ms`)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => reject(new Error(error.code ?? error.message)));
+  });
+}
+
+function isServerStatus(value: unknown): value is ServerStatus {
+  const status = value as Partial<ServerStatus> | null;
+  return typeof status === 'object' && status !== null && typeof status.name === 'string' && Array.isArray(status.links) && typeof status.clients === 'number';
+}
+
+async function probe(
+  base: { name: string; address: string | undefined; host: string | undefined; port: number | undefined; adminUrl: string | undefined; pid: number | undefined; external: boolean },
+  timeoutMs: number,
+): Promise<ServerReport> {
+  const { host, port, ...rest } = base;
+  const report = { ...rest, status: undefined, lagP99Ms: undefined, error: undefined };
+  if (base.adminUrl === undefined) {
+    if (host === undefined || port === undefined) return { ...report, state: 'unknown', error: 'no address (port 0 and no runtime file)' };
+    try {
+      await tcpProbe(host, port, timeoutMs);
+      return { ...report, state: 'up' };
+    } catch (error) {
+      return { ...report, state: 'down', error: (error as Error).message };
+    }
+  }
+  const [status, metrics] = await Promise.allSettled([httpGet(`${base.adminUrl}/status`, timeoutMs), httpGet(`${base.adminUrl}/metrics`, timeoutMs)]);
+  if (status.status === 'rejected') return { ...report, state: 'down', error: (status.reason as Error).message };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(status.value.body);
+  } catch {
+    parsed = undefined;
+  }
+  if (status.value.status !== 200 || !isServerStatus(parsed)) {
+    return { ...report, state: 'down', error: `/status answered ${status.value.status}` };
+  }
+  let lagP99Ms: number | undefined;
+  if (metrics.status === 'fulfilled' && metrics.value.status === 200) {
+    const p99 = findSample(parsePrometheusText(metrics.value.body), 'nodejs_eventloop_lag_p99_seconds');
+    if (p99 !== undefined && Number.isFinite(p99)) lagP99Ms = Math.max(0, p99 * 1000 - EVENT_LOOP_RESOLUTION_MS);
+  }
+  return { ...report, state: 'up', status: parsed, lagP99Ms };
+}
+
+/**
+ * Asks every server of the herd how it is, all at once.
+ *
+ * @throws {ConfigError} for a bad config. Unreachable servers are reported, never thrown.
+ */
+export async function collectHerdStatus(options: StatusOptions): Promise<HerdStatusReport> {
+  const configFile = path.resolve(options.configFile);
+  const config = loadHerdConfig(configFile);
+  const timeoutMs = options.timeoutMs ?? STATUS_TIMEOUT_MS;
+  const file = runtimeFilePath(options.logDir ?? config.logDir);
+  const runtime = readRuntimeFile(file, configFile);
+  const servers = await Promise.all(
+    config.servers.map((server) => {
+      const live = runtime?.servers[server.name];
+      const port = live?.port ?? (server.port === 0 ? undefined : server.port);
+      const configAdmin = server.adminPort === undefined || server.adminPort === 0 ? undefined : httpUrl(server.adminHost, server.adminPort);
+      return probe(
+        {
+          name: server.name,
+          host: server.host,
+          port,
+          address: port === undefined ? undefined : `${server.host}:${port}`,
+          // A server the runtime file lists without an admin URL has none.
+          adminUrl: live === undefined ? configAdmin : live.adminUrl,
+          pid: live?.pid,
+          external: server.external,
+        },
+        timeoutMs,
+      );
+    }),
+  );
+  return { configFile, runtimeFile: runtime === undefined ? undefined : file, servers };
+}
+
+function formatLag(ms: number | undefined): string {
+  if (ms === undefined) return '-';
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
+}
+
+/**
+ * The table `herd status` prints: a header, one row per server (SERVER, STATE, ADDRESS, LINKS as
+ * `peer:state,...`, CLIENTS, LAG p99, ADMIN; `-` where unknown), and a summary line.
+ */
+export function formatStatusTable(report: HerdStatusReport): string[] {
+  const rows = report.servers.map((server) => [
+    server.name,
+    server.state,
+    server.address ?? '?',
+    server.status === undefined ? '-' : server.status.links.map((link) => `${link.peer}:${link.status}`).join(',') || '(none)',
+    server.status === undefined ? '-' : String(server.status.clients),
+    formatLag(server.lagP99Ms),
+    server.adminUrl ?? '-',
+  ]);
+  const header = ['SERVER', 'STATE', 'ADDRESS', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN'];
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
+  const format = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const up = report.servers.filter((server) => server.state === 'up').length;
+  const from = report.runtimeFile === undefined ? 'addresses from the config' : `addresses from ${report.runtimeFile}`;
+  const lines = [`herd: status of ${report.configFile} (${from})`, format(header), ...rows.map(format)];
+  for (const server of report.servers) if (server.error !== undefined) lines.push(`  ${server.name}: ${server.error}`);
+  lines.push(`herd: ${up} of ${report.servers.length} servers up`);
+  return lines;
+}
+
+/**
+ * Prints the status of every server of a herd.
+ *
+ * @returns the exit code: 0 when every server is up, 1 otherwise.
+ * @throws {ConfigError} for a bad config.
+ */
+export async function herdStatus(options: StatusOptions): Promise<number> {
+  const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const report = await collectHerdStatus(options);
+  if (options.json === true) print(JSON.stringify(report, null, 2));
+  else for (const line of formatStatusTable(report)) print(line);
+  return report.servers.every((server) => server.state === 'up') ? 0 : 1;
+}

@@ -1,0 +1,407 @@
+/**
+ * The Prometheus side of {@link ServerObserver} (issue 5, "Watch a running herd"): every hook only
+ * bumps a plain number, and the prom-client metrics are filled from those numbers when `/metrics` is
+ * scraped. prom-client's own `inc`/`observe` hash their labels on every call (about 0.9 us for one
+ * counter and one histogram here), which would be a visible share of an IAMAT; a scrape every few
+ * seconds can afford the work instead.
+ *
+ * Every series carries the label `server` (the server's name). Names, labels and units are listed in
+ * docs/observability.md.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { LinkStatus } from '../peers/peer-link.js';
+import type { ServerStatus } from '../server/herd-server.js';
+import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js';
+
+/**
+ * Upper bounds of the latency histogram buckets, seconds: 10 us to 10 s (an IAMAT takes a few
+ * microseconds, a WHATSAT against a remote places source up to its time-out).
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
+
+/**
+ * Sampling period of the event-loop delay monitor behind `nodejs_eventloop_lag_*_seconds`, ms (prom-client's
+ * default). Node's monitor counts this period in every sample, so an idle loop reads about this much;
+ * `herd status` subtracts it.
+ */
+export const EVENT_LOOP_RESOLUTION_MS = 10;
+
+/** Every state of a link, in the order `herd_link_state` lists them. */
+export const LINK_STATES: readonly LinkStatus[] = ['idle', 'connecting', 'greeting', 'up', 'backoff', 'closed'];
+
+const COMMAND_KINDS: readonly CommandKind[] = ['IAMAT', 'WHATSAT', 'INVALID'];
+const COMMAND_OUTCOMES: readonly CommandOutcome[] = ['ok', 'invalid', 'unknown_client', 'clock_skew', 'error'];
+const KIND_INDEX: Readonly<Record<CommandKind, number>> = { IAMAT: 0, WHATSAT: 1, INVALID: 2 };
+const OUTCOME_INDEX: Readonly<Record<CommandOutcome, number>> = { ok: 0, invalid: 1, unknown_client: 2, clock_skew: 3, error: 4 };
+/** Command series shown even at 0, so a dashboard has a line from the first scrape. */
+const EXPECTED_COMMANDS: readonly (readonly [CommandKind, CommandOutcome])[] = [
+  ['IAMAT', 'ok'],
+  ['IAMAT', 'clock_skew'],
+  ['IAMAT', 'error'],
+  ['WHATSAT', 'ok'],
+  ['WHATSAT', 'unknown_client'],
+  ['WHATSAT', 'error'],
+  ['INVALID', 'invalid'],
+];
+
+/** Where the observer reads what it does not count itself: clients held, live link states, queues. */
+export interface StatusSource {
+  /** A snapshot as {@link HerdServer.status} returns it. */
+  status(): ServerStatus;
+}
+
+/** Options of {@link MetricsObserver}. */
+export interface MetricsObserverOptions {
+  /** The server's name: the value of the `server` label on every series. */
+  readonly serverName: string;
+  /**
+   * Also register prom-client's default metrics in this observer's registry (`process_*`, `nodejs_*`:
+   * CPU, memory, GC, handles, event-loop lag). They describe the whole process. @default true
+   */
+  readonly defaultMetrics?: boolean;
+  /** Upper bounds of the latency buckets, seconds, ascending. @default {@link LATENCY_BUCKETS_SECONDS} */
+  readonly latencyBucketsSeconds?: readonly number[];
+}
+
+/** Bucket counts of one latency series, kept in milliseconds so a hook needs no division. */
+class LatencyCounts {
+  /** `counts[i]` observations with `bounds[i-1] < ms <= bounds[i]`; the last slot is above every bound. */
+  readonly counts: Float64Array;
+  sumMs = 0;
+  count = 0;
+
+  constructor(private readonly boundsMs: Float64Array) {
+    this.counts = new Float64Array(boundsMs.length + 1);
+  }
+
+  observe(ms: number): void {
+    const bounds = this.boundsMs;
+    let i = 0;
+    // Linear: most observations fall in the first few buckets.
+    while (i < bounds.length && ms > (bounds[i] as number)) i++;
+    this.counts[i] = (this.counts[i] as number) + 1;
+    this.sumMs += ms;
+    this.count++;
+  }
+}
+
+/** What {@link Histogram.get} resolves to (prom-client does not export the type by name). */
+type HistogramSnapshot = Awaited<ReturnType<Histogram['get']>>;
+type HistogramValue = HistogramSnapshot['values'][number];
+
+/**
+ * A prom-client histogram whose series are read from {@link LatencyCounts} at scrape time instead of
+ * being fed through `observe()`. It overrides both methods the registry reads a metric through.
+ */
+class CountedHistogram extends Histogram<string> {
+  private readonly read: () => Iterable<{ labels: Record<string, string>; latency: LatencyCounts }>;
+  private readonly boundsSeconds: readonly number[];
+  private readonly metricName: string;
+  private readonly metricHelp: string;
+
+  constructor(
+    options: { name: string; help: string; labelNames: string[]; registry: Registry; bucketsSeconds: readonly number[] },
+    read: () => Iterable<{ labels: Record<string, string>; latency: LatencyCounts }>,
+  ) {
+    super({ name: options.name, help: options.help, labelNames: options.labelNames, buckets: [...options.bucketsSeconds], registers: [options.registry] });
+    this.read = read;
+    this.boundsSeconds = options.bucketsSeconds;
+    this.metricName = options.name;
+    this.metricHelp = options.help;
+  }
+
+  private snapshot(): HistogramSnapshot {
+    const values: HistogramValue[] = [];
+    for (const { labels, latency } of this.read()) {
+      let cumulative = 0;
+      this.boundsSeconds.forEach((bound, i) => {
+        cumulative += latency.counts[i] as number;
+        values.push({ labels: { ...labels, le: bound }, value: cumulative, metricName: `${this.metricName}_bucket` });
+      });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: latency.count, metricName: `${this.metricName}_bucket` });
+      values.push({ labels, value: latency.sumMs / 1000, metricName: `${this.metricName}_sum` });
+      values.push({ labels, value: latency.count, metricName: `${this.metricName}_count` });
+    }
+    return { name: this.metricName, help: this.metricHelp, type: 'histogram', aggregator: 'sum', values, collect: () => undefined } as unknown as HistogramSnapshot;
+  }
+
+  override async get(): Promise<HistogramSnapshot> {
+    return this.snapshot();
+  }
+
+  /** What prom-client's registry calls (in preference to `get`) when it writes the text format. */
+  async getForPromString(): Promise<HistogramSnapshot> {
+    return this.snapshot();
+  }
+}
+
+/** Counts kept per neighbour. */
+interface PeerCounts {
+  floodSent: number;
+  floodStored: number;
+  floodStale: number;
+  antiEntropyExchanges: number;
+  antiEntropyRecords: number;
+  /** Last state the link reported (used until a {@link StatusSource} is attached). */
+  state: LinkStatus;
+  /** Transitions into `up`. */
+  ups: number;
+}
+
+/** Counts kept per places source and status. */
+interface PlacesCounts {
+  readonly source: string;
+  readonly status: string;
+  count: number;
+}
+
+/**
+ * A {@link ServerObserver} that exposes what a server does in Prometheus text format, through a
+ * prom-client {@link Registry} of its own (never the global one, so several servers can share a
+ * process, as in tests).
+ *
+ * Call {@link attach} with the server once it exists: clients held, link states, queued and dropped
+ * updates, uptime and incarnation are read from its {@link HerdServer.status} at scrape time.
+ *
+ * @example
+ *     const metrics = new MetricsObserver({ serverName: 'Alford' });
+ *     const server = new HerdServer({ ..., observer: metrics });
+ *     metrics.attach(server);
+ *     const text = await metrics.metrics();
+ */
+export class MetricsObserver implements ServerObserver {
+  /** The registry holding this server's metrics (and, unless disabled, the process metrics). */
+  readonly registry = new Registry();
+  private source: StatusSource | undefined;
+  private readonly boundsMs: Float64Array;
+  /** Command counts, `[kind * outcomes + outcome]`. */
+  private readonly commandCounts = new Float64Array(COMMAND_KINDS.length * COMMAND_OUTCOMES.length);
+  private readonly replyLatency: LatencyCounts[];
+  private readonly peers = new Map<string, PeerCounts>();
+  private readonly places = new Map<string, PlacesCounts>();
+  private readonly placesLatency = new Map<string, LatencyCounts>();
+  private readonly openConnections = { client: 0, peer: 0 };
+  private readonly openedConnections = { client: 0, peer: 0 };
+
+  constructor(options: MetricsObserverOptions) {
+    const buckets = options.latencyBucketsSeconds ?? LATENCY_BUCKETS_SECONDS;
+    this.boundsMs = Float64Array.from(buckets, (seconds) => seconds * 1000);
+    this.replyLatency = COMMAND_KINDS.map(() => new LatencyCounts(this.boundsMs));
+    this.registry.setDefaultLabels({ server: options.serverName });
+    if (options.defaultMetrics ?? true) {
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
+    }
+    this.defineMetrics(buckets);
+  }
+
+  /** Reads clients held, link states and the rest of `/status` from `source` from now on. */
+  attach(source: StatusSource): void {
+    this.source = source;
+  }
+
+  /** The `Content-Type` of {@link metrics}: Prometheus text format 0.0.4. */
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Every metric in Prometheus text format (what `GET /metrics` serves). */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  // --- ServerObserver hooks: plain arithmetic only, they run per command. ---
+
+  command(kind: CommandKind, outcome: CommandOutcome, latencyMs: number): void {
+    const k = KIND_INDEX[kind];
+    const i = k * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome];
+    this.commandCounts[i] = (this.commandCounts[i] as number) + 1;
+    this.replyLatency[k]?.observe(latencyMs);
+  }
+
+  flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number): void {
+    const counts = this.peer(peer);
+    if (event === 'sent') counts.floodSent += count;
+    else if (event === 'stored') counts.floodStored += count;
+    else counts.floodStale += count;
+  }
+
+  linkStatus(peer: string, status: LinkStatus): void {
+    const counts = this.peer(peer);
+    counts.state = status;
+    if (status === 'up') counts.ups++;
+  }
+
+  placesLookup(source: string, status: string, latencyMs: number): void {
+    const key = `${source}\u0000${status}`;
+    let counts = this.places.get(key);
+    if (counts === undefined) {
+      counts = { source, status, count: 0 };
+      this.places.set(key, counts);
+    }
+    counts.count++;
+    let latency = this.placesLatency.get(source);
+    if (latency === undefined) {
+      latency = new LatencyCounts(this.boundsMs);
+      this.placesLatency.set(source, latency);
+    }
+    latency.observe(latencyMs);
+  }
+
+  connection(kind: 'client' | 'peer', event: 'open' | 'close'): void {
+    if (event === 'open') {
+      this.openConnections[kind]++;
+      this.openedConnections[kind]++;
+    } else {
+      this.openConnections[kind]--;
+    }
+  }
+
+  antiEntropy(peer: string, records: number): void {
+    const counts = this.peer(peer);
+    counts.antiEntropyExchanges++;
+    counts.antiEntropyRecords += records;
+  }
+
+  private peer(name: string): PeerCounts {
+    let counts = this.peers.get(name);
+    if (counts === undefined) {
+      counts = { floodSent: 0, floodStored: 0, floodStale: 0, antiEntropyExchanges: 0, antiEntropyRecords: 0, state: 'idle', ups: 0 };
+      this.peers.set(name, counts);
+    }
+    return counts;
+  }
+
+  /** Every neighbour: those the server lists (so quiet ones show 0) and any a hook named. */
+  private peerNames(status: ServerStatus | undefined): string[] {
+    const names = new Set<string>(status?.links.map((link) => link.peer));
+    for (const name of this.peers.keys()) names.add(name);
+    return [...names];
+  }
+
+  // --- Scrape time: copy the counts into prom-client metrics. ---
+
+  private defineMetrics(buckets: readonly number[]): void {
+    const registers = [this.registry];
+    // A status snapshot shared by the collectors of one scrape (they run one after another, synchronously).
+    let snapshot: { status: ServerStatus | undefined } | undefined;
+    const status = (): ServerStatus | undefined => {
+      if (snapshot === undefined) {
+        snapshot = { status: this.source?.status() };
+        queueMicrotask(() => (snapshot = undefined));
+      }
+      return snapshot.status;
+    };
+    /** A counter whose series are set at scrape time (prom-client counters have no `set`). */
+    const counter = <L extends string>(name: string, help: string, labelNames: L[], fill: (set: (labels: Record<L, string>, value: number) => void) => void): void => {
+      const metric: Counter<L> = new Counter<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect: () => {
+          metric.reset();
+          fill((labels, value) => metric.inc(labels as Partial<Record<L, string>>, value));
+        },
+      });
+    };
+    const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (set: (labels: Record<L, string>, value: number) => void) => void): void => {
+      const metric: Gauge<L> = new Gauge<L>({
+        name,
+        help,
+        labelNames,
+        registers,
+        collect: () => {
+          metric.reset();
+          fill((labels, value) => metric.set(labels as Partial<Record<L, string>>, value));
+        },
+      });
+    };
+
+    counter('herd_commands_total', 'Client commands answered, by command (IAMAT, WHATSAT, INVALID) and outcome.', ['command', 'outcome'], (set) => {
+      const shown = new Set<number>(EXPECTED_COMMANDS.map(([kind, outcome]) => KIND_INDEX[kind] * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome]));
+      COMMAND_KINDS.forEach((command, k) =>
+        COMMAND_OUTCOMES.forEach((outcome, o) => {
+          const i = k * COMMAND_OUTCOMES.length + o;
+          const value = this.commandCounts[i] as number;
+          if (value > 0 || shown.has(i)) set({ command, outcome }, value);
+        }),
+      );
+    });
+    new CountedHistogram(
+      {
+        name: 'herd_reply_latency_seconds',
+        help: 'Time from receipt of a command line to its reply being ready, seconds, by command.',
+        labelNames: ['command'],
+        registry: this.registry,
+        bucketsSeconds: buckets,
+      },
+      () => COMMAND_KINDS.map((command, k) => ({ labels: { command }, latency: this.replyLatency[k] as LatencyCounts })),
+    );
+    counter('herd_flood_sent_total', 'Lines written to the neighbour over the outgoing link (AT floods, and anti-entropy lines).', ['peer'], (set) => {
+      for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.floodSent ?? 0);
+    });
+    counter('herd_flood_received_total', 'AT updates received from the neighbour, by result: stored (newer) or stale (ignored).', ['peer', 'result'], (set) => {
+      for (const peer of this.peerNames(status())) {
+        set({ peer, result: 'stored' }, this.peers.get(peer)?.floodStored ?? 0);
+        set({ peer, result: 'stale' }, this.peers.get(peer)?.floodStale ?? 0);
+      }
+    });
+    gauge('herd_link_state', 'State of the outgoing link to each neighbour: 1 for the current state, 0 for the others.', ['peer', 'state'], (set) => {
+      const snapshot = status();
+      const current = new Map<string, string>(this.peerNames(snapshot).map((peer) => [peer, this.peers.get(peer)?.state ?? 'idle']));
+      for (const link of snapshot?.links ?? []) current.set(link.peer, link.status);
+      for (const [peer, state] of current) for (const each of LINK_STATES) set({ peer, state: each }, each === state ? 1 : 0);
+    });
+    counter('herd_link_reconnects_total', 'Times the outgoing link to the neighbour came up again after its first time up.', ['peer'], (set) => {
+      for (const peer of this.peerNames(status())) set({ peer }, Math.max(0, (this.peers.get(peer)?.ups ?? 0) - 1));
+    });
+    gauge('herd_link_queued_updates', 'Lines waiting to be written to the neighbour.', ['peer'], (set) => {
+      for (const link of status()?.links ?? []) set({ peer: link.peer }, link.queued);
+    });
+    counter('herd_link_dropped_updates_total', 'Lines dropped at the queue bound while the neighbour was unreachable (anti-entropy repairs them).', ['peer'], (set) => {
+      for (const link of status()?.links ?? []) set({ peer: link.peer }, link.dropped);
+    });
+    counter('herd_anti_entropy_exchanges_total', 'Anti-entropy exchanges completed as the offering side: the neighbour said what it was missing and this server sent it (possibly nothing).', ['peer'], (set) => {
+      for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.antiEntropyExchanges ?? 0);
+    });
+    counter('herd_anti_entropy_records_total', 'Records sent to the neighbour by anti-entropy.', ['peer'], (set) => {
+      for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.antiEntropyRecords ?? 0);
+    });
+    counter('herd_places_lookups_total', 'Places look-ups, by source and legacy Nearby Search status (OK, ZERO_RESULTS, UNKNOWN_ERROR, ...).', ['source', 'status'], (set) => {
+      for (const counts of this.places.values()) set({ source: counts.source, status: counts.status }, counts.count);
+    });
+    new CountedHistogram(
+      {
+        name: 'herd_places_lookup_seconds',
+        help: 'Duration of places look-ups, seconds, by source (time-outs included).',
+        labelNames: ['source'],
+        registry: this.registry,
+        bucketsSeconds: buckets,
+      },
+      () => [...this.placesLatency].map(([source, latency]) => ({ labels: { source }, latency })),
+    );
+    gauge('herd_clients', 'Client ids held in the location store.', [], (set) => {
+      const snapshot = status();
+      if (snapshot !== undefined) set({}, snapshot.clients);
+    });
+    gauge('herd_connections', 'Open connections, by kind: client, or peer (incoming links).', ['kind'], (set) => {
+      set({ kind: 'client' }, this.openConnections.client);
+      set({ kind: 'peer' }, this.openConnections.peer);
+    });
+    counter('herd_connections_opened_total', 'Connections accepted, by kind (a link counts as peer once its HELLO is accepted).', ['kind'], (set) => {
+      // An accepted link was first counted as a client connection; count it once, as a peer.
+      set({ kind: 'client' }, this.openedConnections.client - this.openedConnections.peer);
+      set({ kind: 'peer' }, this.openedConnections.peer);
+    });
+    gauge('herd_uptime_seconds', 'Seconds since the server started listening.', [], (set) => {
+      const snapshot = status();
+      if (snapshot !== undefined) set({}, snapshot.uptimeMs / 1000);
+    });
+    gauge('herd_server_info', 'Always 1; the labels tell the incarnation (changes at every start) and the places source.', ['incarnation', 'places_source'], (set) => {
+      const snapshot = status();
+      if (snapshot !== undefined) set({ incarnation: snapshot.incarnation, places_source: snapshot.placesSource }, 1);
+    });
+  }
+}

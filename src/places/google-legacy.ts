@@ -1,0 +1,145 @@
+/**
+ * The `google` places source: Google's legacy Nearby Search,
+ * `GET {base}/maps/api/place/nearbysearch/json?location=LAT,LNG&radius=METRES&key=KEY`
+ * (`../shared/reference/google-places.md` section 1). Its JSON is already the format WHATSAT answers
+ * in, so it is passed on as Google sent it (key order, `status`, `error_message`, `next_page_token`,
+ * `html_attributions`, `info_messages`), with `results` cut to the bound.
+ */
+import type { Logger } from '../observability/logger.js';
+import type { LatLng } from '../protocol/location.js';
+import {
+  GoogleHttpClient,
+  isTransientHttpStatus,
+  legacyStatusForHttp,
+  type AttemptOutcome,
+  type FetchFunction,
+  type GoogleRequest,
+  type HttpExchange,
+} from './google-http.js';
+import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from './provider.js';
+
+/** Path of legacy Nearby Search under its base URL (reference section 1.1). */
+export const LEGACY_NEARBY_PATH = '/maps/api/place/nearbysearch/json';
+/** How error messages name the legacy API. */
+export const LEGACY_LABEL = 'Google Places API (Legacy)';
+
+/** Options of a {@link GoogleLegacyPlacesProvider}. */
+export interface GoogleLegacyOptions {
+  /** The API key (sent as the `key` query parameter). */
+  readonly apiKey: string;
+  /** Scheme, host, port and path prefix, no trailing slash, e.g. `https://maps.googleapis.com`. */
+  readonly baseUrl: string;
+  /** Time budget of one look-up, retry included, ms. */
+  readonly timeoutMs: number;
+  /** Retry once after a transient failure. @default true */
+  readonly retry?: boolean;
+  readonly logger?: Logger;
+  /** @default globalThis.fetch */
+  readonly fetch?: FetchFunction;
+}
+
+/**
+ * Formats a coordinate or radius for a query string: at most 8 decimals, no exponent, no trailing
+ * zeros (`34.06893`, `-118.445127`, `800`).
+ */
+export function formatDecimal(value: number): string {
+  const text = value.toFixed(8);
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+}
+
+/**
+ * The URL of one legacy Nearby Search request: `location` (`lat,lng`), `radius` (metres) and `key`,
+ * nothing else (no `keyword`/`type`, so every kind of place is eligible, ranked by prominence).
+ */
+export function legacyNearbyUrl(baseUrl: string, apiKey: string, location: LatLng, radiusMeters: number): string {
+  const query = new URLSearchParams({
+    location: `${formatDecimal(location.latitude)},${formatDecimal(location.longitude)}`,
+    radius: formatDecimal(radiusMeters),
+    key: apiKey,
+  });
+  return `${baseUrl}${LEGACY_NEARBY_PATH}?${query.toString()}`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/**
+ * Turns one legacy Nearby Search HTTP response into a WHATSAT document.
+ *
+ * - A JSON body with a string `status` and a `results` array is authoritative whatever the HTTP
+ *   status (reference section 1.4): passed on with `results` cut to `limit` and every other member
+ *   kept in Google's order (`html_attributions: []` is added if missing). Transient when its status
+ *   is `UNKNOWN_ERROR` or the HTTP status is 429 or 5xx.
+ * - Anything else on HTTP 2xx: `UNKNOWN_ERROR` (malformed JSON, or JSON of another shape).
+ * - Anything else on an HTTP error: the status of {@link legacyStatusForHttp}.
+ */
+export function interpretLegacyExchange(exchange: HttpExchange, limit: number): AttemptOutcome {
+  const ok = exchange.status >= 200 && exchange.status < 300;
+  let parsed: unknown;
+  let parses = true;
+  try {
+    parsed = JSON.parse(exchange.body);
+  } catch {
+    parses = false;
+  }
+  if (isRecord(parsed) && typeof parsed.status === 'string' && Array.isArray(parsed.results)) {
+    let copy: Record<string, unknown> = { ...parsed };
+    if (!Array.isArray(copy.html_attributions)) {
+      const { html_attributions: _dropped, ...rest } = copy;
+      copy = { html_attributions: [], ...rest };
+    }
+    const response = copy as unknown as NearbySearchResponse;
+    if (response.results.length > limit) response.results = response.results.slice(0, limit);
+    return { response, transient: response.status === 'UNKNOWN_ERROR' || isTransientHttpStatus(exchange.status) };
+  }
+  if (ok) {
+    const what = parses ? 'JSON that is not a Nearby Search response' : 'malformed JSON';
+    return { response: failedNearbySearch('UNKNOWN_ERROR', `${LEGACY_LABEL} answered ${what} (HTTP ${exchange.status})`), transient: false };
+  }
+  const reason = exchange.statusText === '' ? '' : ` ${exchange.statusText}`;
+  return {
+    response: failedNearbySearch(legacyStatusForHttp(exchange.status), `${LEGACY_LABEL} answered HTTP ${exchange.status}${reason}`),
+    transient: isTransientHttpStatus(exchange.status),
+  };
+}
+
+/**
+ * Nearby Search through Google's legacy Places API. Never rejects: every failure is a legacy
+ * document with a non-OK `status` (see {@link GoogleHttpClient} for the timeout and retry policy).
+ */
+export class GoogleLegacyPlacesProvider implements PlacesProvider {
+  readonly source = 'google';
+  private readonly options: GoogleLegacyOptions;
+  private readonly http: GoogleHttpClient;
+
+  constructor(options: GoogleLegacyOptions) {
+    this.options = options;
+    this.http = new GoogleHttpClient({
+      source: this.source,
+      label: LEGACY_LABEL,
+      apiKey: options.apiKey,
+      timeoutMs: options.timeoutMs,
+      retry: options.retry,
+      logger: options.logger,
+      fetch: options.fetch,
+    });
+  }
+
+  /**
+   * Places within `radiusMeters` of `location`, Google's order (prominence), at most `limit` (the
+   * request itself asks for a full page of up to 20).
+   */
+  nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+    const request: GoogleRequest = {
+      url: legacyNearbyUrl(this.options.baseUrl, this.options.apiKey, location, radiusMeters),
+      init: { method: 'GET', headers: { accept: 'application/json' } },
+    };
+    return this.http.lookUp(request, (exchange) => interpretLegacyExchange(exchange, limit));
+  }
+
+  /** Aborts look-ups in flight. */
+  async close(): Promise<void> {
+    this.http.close();
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * Limits and shutdown of a real `herd serve` process (issue "Hostile clients and networks"): as many
+ * connections as the file-descriptor limit allows, SIGTERM that answers and flushes, and a second
+ * SIGTERM that exits at once.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI, exchange, waitUntil } from '../helpers/herd-process.js';
+
+interface Serving {
+  child: ChildProcess;
+  port: number;
+  dir: string;
+  exited: Promise<number | null>;
+}
+
+/** Starts `herd serve Solo` with the soft descriptor limit raised to the hard limit. */
+async function serveSolo(limits: Record<string, number>, dir?: string): Promise<Serving> {
+  const folder = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'herd-proc-')));
+  const configFile = path.join(folder, 'herd.json');
+  await writeFile(
+    configFile,
+    JSON.stringify({ servers: [{ name: 'Solo', host: '127.0.0.1', port: 0 }], logDir: path.join(folder, 'logs'), dataDir: path.join(folder, 'data'), limits }),
+  );
+  const command = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "${process.execPath}" "${CLI}" serve Solo --config "${configFile}"`;
+  const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const match = await waitUntil(() => /listening on 127\.0\.0\.1:(\d+)/.exec(out), 15_000, `herd serve to listen (output: ${out})`);
+  return { child, port: Number(match[1]), dir: folder, exited };
+}
+
+async function stop(serving: Serving): Promise<void> {
+  if (serving.child.exitCode === null && serving.child.signalCode === null) {
+    serving.child.kill('SIGKILL');
+    await serving.exited;
+  }
+}
+
+/** This process's soft limit on open files (children of `sh` inherit it). */
+function softFileLimit(): number {
+  return Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
+}
+
+describe('a herd serve process', () => {
+  test('holds as many connections as the descriptor limit allows, refuses one past maxConnections, and keeps serving', async () => {
+    const limit = softFileLimit();
+    // Leave room in this process for the extra sockets the test opens itself.
+    const count = Math.max(100, Math.min(limit - 300, 16_000));
+    const serving = await serveSolo({ maxConnections: count, maxConnectionsPerAddress: count + 100 });
+    const held: net.Socket[] = [];
+    try {
+      for (let opened = 0; opened < count; ) {
+        const batch = Math.min(500, count - opened);
+        await Promise.all(
+          Array.from({ length: batch }, () => {
+            const socket = net.connect({ host: '127.0.0.1', port: serving.port });
+            socket.on('error', () => undefined);
+            held.push(socket);
+            return new Promise<void>((resolve, reject) => {
+              socket.once('connect', () => resolve());
+              socket.once('error', reject);
+            });
+          }),
+        );
+        opened += batch;
+      }
+      // Accepted connections are counted when the server sees them: wait until it holds all.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const extra = net.connect({ host: '127.0.0.1', port: serving.port });
+      extra.on('error', () => undefined);
+      await new Promise<void>((resolve) => extra.once('close', () => resolve()));
+      // A held connection is still served.
+      const last = held[held.length - 1] as net.Socket;
+      const reply = new Promise<string>((resolve) => last.once('data', (chunk: Buffer) => resolve(chunk.toString())));
+      last.write('IAMAT held +1+1 1700000000\n');
+      assert.match(await reply, /^AT Solo /);
+      // Freeing one slot lets a new client in.
+      (held.shift() as net.Socket).destroy();
+      await waitUntil(async () => (await exchange(serving.port, 'IAMAT fresh +1+1 1700000000\n', 3000).catch(() => '')).startsWith('AT Solo'), 5000, 'a new client to get in');
+      const log = await readFile(path.join(serving.dir, 'logs', 'Solo.log'), 'utf8');
+      assert.match(log, /"event":"connection-refused".*maxConnections \(\d+\) reached/);
+      console.log(`# held ${count} connections (soft descriptor limit ${limit})`);
+    } finally {
+      for (const socket of held) socket.destroy();
+      await stop(serving);
+      await rm(serving.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('SIGTERM stops accepting, commits the store and exits; a restart has every acknowledged update', async () => {
+    let serving = await serveSolo({});
+    try {
+      const lines = Array.from({ length: 50 }, (_, i) => `IAMAT term-${i} +1+1 1700000000\n`).join('');
+      const reply = await exchange(serving.port, lines);
+      assert.equal(reply.split('\n').filter((line) => line.startsWith('AT Solo')).length, 50);
+      // At once, well inside the 50 ms commit interval: only a graceful stop can have committed them.
+      serving.child.kill('SIGTERM');
+      assert.equal(await serving.exited, 0);
+      serving = await serveSolo({}, serving.dir);
+      const ids = Array.from({ length: 50 }, (_, i) => `WHATSAT term-${i} 1 1\n`).join('');
+      const answers = await exchange(serving.port, ids);
+      assert.equal(answers.split('\n').filter((line) => line.startsWith('AT Solo')).length, 50);
+    } finally {
+      await stop(serving);
+      await rm(serving.dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a second SIGTERM exits at once while the first is still waiting for a client that does not read', async () => {
+    const serving = await serveSolo({ shutdownGraceMs: 60_000, slowReaderTimeoutMs: 60_000, maxPendingOutputBytes: 16 * 1024 });
+    const slow = net.connect({ host: '127.0.0.1', port: serving.port });
+    slow.on('error', () => undefined);
+    try {
+      await new Promise((resolve) => slow.once('connect', resolve));
+      slow.pause();
+      slow.write('IAMAT la +34.068930-118.445127 1700000000\n');
+      slow.write('WHATSAT la 50 20\n'.repeat(3000));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      serving.child.kill('SIGTERM');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      assert.equal(serving.child.exitCode, null, 'the first SIGTERM waits for the unread replies');
+      await assert.rejects(exchange(serving.port, 'IAMAT late +1+1 1700000000\n', 2000), /ECONNREFUSED/, 'no new connections after SIGTERM');
+      const started = Date.now();
+      serving.child.kill('SIGTERM');
+      const code = await serving.exited;
+      assert.ok(Date.now() - started < 2000, `exited ${Date.now() - started} ms after the second SIGTERM`);
+      assert.equal(code, 1);
+    } finally {
+      slow.destroy();
+      await stop(serving);
+      await rm(serving.dir, { recursive: true, force: true });
+    }
+  });
+});
