@@ -60,7 +60,7 @@ function numberAt(report: unknown, path: string): number {
   return value as number;
 }
 
-describe('herd bench', () => {
+describe('herd bench', { timeout: 240_000 }, () => {
   it('runs every scenario in a smoke configuration and prints JSON with the required keys', { timeout: BENCH_TIMEOUT_MS + 10_000 }, async () => {
     const dirsBefore = await benchDirs();
     const { code, stdout, stderr } = await runBench(['--quick', '--json']);

@@ -53,7 +53,7 @@ function countReplies(output: string): number {
   return replies;
 }
 
-describe('fuzz: a live server', () => {
+describe('fuzz: a live server', { timeout: 180_000 }, () => {
   let server: HerdServer;
   let port: number;
 

@@ -272,7 +272,7 @@ function assertRequests(fake: FakeGoogle, count: number): void {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('google (legacy Nearby Search) through a HerdServer', () => {
+describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_000 }, () => {
   let rig: Rig;
   before(async () => {
     rig = await startRig('google', 'Legacy', '/maps-proxy');
@@ -418,7 +418,7 @@ describe('google (legacy Nearby Search) through a HerdServer', () => {
   });
 });
 
-describe('google-new (Places API (New)) through a HerdServer', () => {
+describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_000 }, () => {
   let rig: Rig;
   before(async () => {
     rig = await startRig('google-new', 'New', '');
@@ -562,7 +562,7 @@ describe('google-new (Places API (New)) through a HerdServer', () => {
   });
 });
 
-describe('herd start --places google-new (real processes)', () => {
+describe('herd start --places google-new (real processes)', { timeout: 120_000 }, () => {
   let fake: FakeGoogle;
   let herd: RunningHerd | undefined;
   let dir = '';
@@ -631,7 +631,7 @@ describe('herd start --places google-new (real processes)', () => {
   });
 });
 
-describe('the key never leaks', () => {
+describe('the key never leaks', { timeout: 120_000 }, () => {
   test('no log file and no CLI output contains the API key', async () => {
     let files = 0;
     let placesLines = 0;

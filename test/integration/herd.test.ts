@@ -9,7 +9,7 @@ import { DEFAULT_SERVERS, RunningHerd, TEST_HERD_SECRET, atLineAt, exchange, tem
 
 const AT_LINE = /^AT (\S+) ([+-]\d+\.\d{9}) (\S+) (\S+) (\S+)$/;
 
-describe('a five-server herd started with herd start', () => {
+describe('a five-server herd started with herd start', { timeout: 180_000 }, () => {
   let herd: RunningHerd;
   let cleanup: () => Promise<void>;
 

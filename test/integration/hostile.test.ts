@@ -72,7 +72,7 @@ async function open(port: number, localAddress?: string): Promise<{ socket: net.
   return { socket, lines, closed };
 }
 
-describe('limits', () => {
+describe('limits', { timeout: 120_000 }, () => {
   test('a 10 MiB line without newline gets one "? " with a truncated copy, the connection closes, and others are served', async () => {
     await withServer({}, async (_server, port) => {
       const { socket, lines, closed } = await open(port);
@@ -161,7 +161,7 @@ describe('limits', () => {
   });
 });
 
-describe('slow readers', () => {
+describe('slow readers', { timeout: 120_000 }, () => {
   test('a client that sends but never reads is paused, then dropped; other clients keep being answered', async () => {
     const log = capturingLogger();
     // Replies of about 4 KiB each, so that unread output piles up quickly.
@@ -200,7 +200,7 @@ describe('slow readers', () => {
   });
 });
 
-describe('peer authentication', () => {
+describe('peer authentication', { timeout: 120_000 }, () => {
   const withSecureServer = (body: (server: HerdServer, port: number) => Promise<void>) =>
     withServer({ neighbours: ['Friend'], secret: SECRET }, body);
 
@@ -284,7 +284,7 @@ describe('peer authentication', () => {
   });
 });
 
-describe('TLS', () => {
+describe('TLS', { timeout: 120_000 }, () => {
   const cert = readFileSync(path.join(ROOT, 'test', 'fixtures', 'tls', 'herd-test.crt'));
   const key = readFileSync(path.join(ROOT, 'test', 'fixtures', 'tls', 'herd-test.key'));
   const tlsOptions = { server: { cert, key }, client: { cert, key, ca: cert, rejectUnauthorized: true } };
@@ -320,7 +320,7 @@ describe('TLS', () => {
   });
 });
 
-describe('graceful shutdown', () => {
+describe('graceful shutdown', { timeout: 120_000 }, () => {
   test('close() stops accepting, answers what was received, then ends', async () => {
     let release: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (release = resolve));

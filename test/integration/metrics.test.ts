@@ -81,7 +81,7 @@ async function statusOf(adminUrl: string): Promise<ServerStatus> {
   return (await response.json()) as ServerStatus;
 }
 
-describe('the admin server of one member', () => {
+describe('the admin server of one member', { timeout: 180_000 }, () => {
   let member: Member;
   const places = new ScriptedPlaces();
   before(async () => {
@@ -149,7 +149,7 @@ describe('the admin server of one member', () => {
   });
 });
 
-describe('metrics of two linked members', () => {
+describe('metrics of two linked members', { timeout: 180_000 }, () => {
   let a: Member;
   let b: Member | undefined;
   before(async () => {
@@ -239,7 +239,7 @@ function herdClientCli(configFile: string, name: string, line: string): Promise<
   });
 }
 
-describe('herd start and herd status over real processes', () => {
+describe('herd start and herd status over real processes', { timeout: 180_000 }, () => {
   let herd: RunningHerd | undefined;
   let temp: Awaited<ReturnType<typeof tempHerdConfig>>;
   before(async () => {

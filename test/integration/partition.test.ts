@@ -55,7 +55,7 @@ function sameTables(...servers: HerdServer[]): boolean {
   return rest.every((t) => t.size === first?.size && [...t].every(([id, line]) => first?.get(id) === line));
 }
 
-describe('partitions', () => {
+describe('partitions', { timeout: 60_000 }, () => {
   test('a link blocked both ways while both servers stay up heals and converges', async () => {
     const herd = await lineOfThree(100_000);
     try {

@@ -49,7 +49,7 @@ function softFileLimit(): number {
   return Number(execFileSync('sh', ['-c', 'ulimit -n']).toString().trim());
 }
 
-describe('a herd serve process', () => {
+describe('a herd serve process', { timeout: 180_000 }, () => {
   test('holds as many connections as the descriptor limit allows, refuses one past maxConnections, and keeps serving', async () => {
     const limit = softFileLimit();
     // Leave room in this process for the extra sockets the test opens itself.

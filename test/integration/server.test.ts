@@ -45,7 +45,7 @@ async function withServer(
   }
 }
 
-describe('HerdServer', () => {
+describe('HerdServer', { timeout: 60_000 }, () => {
   test('the AT reply carries the exact time difference in nanoseconds', async () => {
     await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (_server, port) => {
       const reply = await exchange(port, 'IAMAT kiwi +34.068930-118.445127 1700000000.000000001\nIAMAT ahead +34-118 1700000011\n');
@@ -182,7 +182,7 @@ describe('HerdServer', () => {
   });
 });
 
-describe('two linked HerdServers', () => {
+describe('two linked HerdServers', { timeout: 60_000 }, () => {
   test('floods in both directions, ignores stale updates, and re-links after a restart on the same port', async () => {
     const places = new ScriptedPlaces(async () => okResponse([]));
     const common = { host: '127.0.0.1', places, logger: silentLogger(), links: { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 } };

@@ -29,7 +29,7 @@ async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-describe('SqliteLocationLog', () => {
+describe('SqliteLocationLog', { timeout: 30_000 }, () => {
   test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'nested', 'A.sqlite');
