@@ -123,9 +123,15 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const firstTag = options.firstTag ?? 0;
   const lastTag = options.requests === undefined ? Number.POSITIVE_INFINITY : firstTag + options.requests;
   if (options.durationMs === undefined && options.requests === undefined) throw new BenchError('runLoad needs durationMs or requests');
-  const sockets = await Promise.all(
+  const opened = await Promise.allSettled(
     Array.from({ length: options.connections }, (_, i) => connect(options.targets[i % options.targets.length] as LoadTarget)),
   );
+  const sockets = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const refused = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (refused !== undefined) {
+    for (const socket of sockets) socket.destroy();
+    throw refused.reason;
+  }
   const connections = sockets.map((socket) => new LoadConnection(socket, window));
   const histogram = latencyHistogram();
   const onReply = options.onReply;
@@ -241,6 +247,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     timers.push(interval);
   }
 
+  let pacer: NodeJS.Timeout | undefined;
   if (options.ratePerSecond === undefined) {
     for (const connection of connections) issue(connection, window);
   } else {
@@ -268,7 +275,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       }
       // Requests that found no room are dropped, not owed: an open loop does not catch up in bursts.
       issued += due;
-      timers.push(setTimeout(tick, 1));
+      pacer = setTimeout(tick, 1);
     };
     tick();
   }
@@ -285,6 +292,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
 
   await finished;
   for (const timer of timers) clearTimeout(timer);
+  clearTimeout(pacer);
   await Promise.all(connections.map((connection) => closeSocket(connection.socket)));
   if (failure !== undefined) throw failure;
   const endMs = Math.min(performance.now(), lastReplyMs);

@@ -2,7 +2,8 @@
  * Where a server's time goes, from a V8 CPU profile (`node --cpu-prof`, e.g. `herd bench --cpu-prof
  * DIR`): each sample is put in the first category whose pattern appears anywhere on its stack (so
  * "logging" includes the JSON serialisation and the file writes a log call makes), then the top
- * functions by self time. Start-up (module loading, the places index) is left out of the shares.
+ * functions by self time. Shares are of busy time: idle and start-up (module loading, the places
+ * index) are left out.
  *
  *     node dist/bench/profile-summary.js DIR/*.cpuprofile
  *
@@ -38,12 +39,13 @@ export const PROFILE_CATEGORIES: readonly (readonly [string, readonly string[]])
   ['line framing, dispatch', ['push line-splitter', 'onLine ']],
 ];
 const START_UP = 'start-up (modules, places index)';
+const IDLE = 'idle';
 const OTHER = 'other (event loop, libuv, builtins)';
 
 function frameLabel(frame: { functionName: string; url: string }): string {
   const url = frame.url;
   const file = url.includes('/node_modules/') ? (url.split('/node_modules/').pop() as string) : path.basename(url);
-  return `${frame.functionName === '' ? '(anonymous)' : frame.functionName} ${file}`;
+  return `${frame.functionName === '' ? '(anonymous)' : frame.functionName} ${file}`.trimEnd();
 }
 
 /** Shares of busy time by category and the top functions by self time, as text. */
@@ -72,16 +74,21 @@ export function summarizeProfile(profile: CpuProfile, name: string, top = 12): s
     const cat = category(id);
     byCategory.set(cat, (byCategory.get(cat) ?? 0) + us);
     const node = byId.get(id);
-    if (node !== undefined && cat !== START_UP) {
+    if (node !== undefined && cat !== START_UP && cat !== IDLE) {
       const label = `${frameLabel(node.callFrame)}${node.callFrame.url === '' ? '' : `:${node.callFrame.lineNumber + 1}`}`;
       bySelf.set(label, (bySelf.get(label) ?? 0) + us);
     }
   });
   const startUp = byCategory.get(START_UP) ?? 0;
+  const idle = byCategory.get(IDLE) ?? 0;
   byCategory.delete(START_UP);
+  byCategory.delete(IDLE);
   const busy = [...byCategory.values()].reduce((a, b) => a + b, 0);
   const percent = (us: number): string => `${((us * 100) / Math.max(1, busy)).toFixed(1).padStart(5)}%`;
-  const lines = [`== ${name}: ${((profile.endTime - profile.startTime) / 1e6).toFixed(1)} s profiled, ${(startUp / 1e6).toFixed(2)} s start-up left out`];
+  const seconds = (us: number): string => `${(us / 1e6).toFixed(2)} s`;
+  const lines = [
+    `== ${name}: ${seconds(profile.endTime - profile.startTime)} profiled: ${seconds(busy)} busy (shares below), ${seconds(idle)} idle, ${seconds(startUp)} start-up`,
+  ];
   for (const [cat, us] of [...byCategory].sort((a, b) => b[1] - a[1])) lines.push(`  ${percent(us)}  ${cat}`);
   lines.push('  top functions by self time:');
   for (const [label, us] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${percent(us)}  ${label}`);

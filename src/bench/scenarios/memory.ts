@@ -55,6 +55,7 @@ export interface ServerMemory {
   readonly heap_used_bytes_before: number | null;
   /** V8 heap reserved after GC (used plus free space V8 keeps); null when not read. */
   readonly heap_total_bytes: number | null;
+  readonly heap_total_bytes_before: number | null;
 }
 
 /** Memory figures, as `--json` reports them. */
@@ -138,6 +139,7 @@ export async function runMemory(context: BenchContext): Promise<MemoryResult> {
         rss_bytes_before: before[i]?.rss ?? 0,
         heap_used_bytes_before: before[i]?.heap ?? null,
         heap_total_bytes: after[i]?.heapTotal ?? null,
+        heap_total_bytes_before: before[i]?.heapTotal ?? null,
       }));
       const measured = rows.filter((row) => row.rss_bytes > 0);
       const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
