@@ -14,6 +14,9 @@ import type { NearbySearchResponse, NearbySearchResult, PlacesProvider } from '.
 export const GEONAMES_ATTRIBUTION =
   'Place data from <a href="https://www.geonames.org/">GeoNames</a>, licensed under <a href="https://creativecommons.org/licenses/by/4.0/">CC BY 4.0</a>';
 
+/** The `html_attributions` of every response: frozen, so its JSON is printed once. */
+const ATTRIBUTIONS = Object.freeze([GEONAMES_ATTRIBUTION]) as string[];
+
 /**
  * Google place `types` for a GeoNames feature code (https://www.geonames.org/export/codes.html,
  * class P). Sections of a populated place (PPLX) are neighbourhoods; every other populated place is a
@@ -76,6 +79,11 @@ function loadIndex(): GeoNamesIndex {
 export class GeoNamesPlacesProvider implements PlacesProvider {
   readonly source = 'offline';
   private data: GeoNamesIndex | undefined;
+  /**
+   * One frozen result object per place, made on first use: places do not change, and a frozen
+   * object's JSON is printed once (see formatGoogleJson). Bounded by the data set (135k places).
+   */
+  private results: (NearbySearchResult | undefined)[] = [];
 
   /** Builds the index (about 0.3 s, 40 MB) if it is not built yet. Idempotent. */
   async ready(): Promise<void> {
@@ -85,6 +93,18 @@ export class GeoNamesPlacesProvider implements PlacesProvider {
   private load(): GeoNamesIndex {
     this.data ??= loadIndex();
     return this.data;
+  }
+
+  private makeResult(data: GeoNamesIndex, i: number): NearbySearchResult {
+    const name = data.names[i] as string;
+    const location = Object.freeze({ lat: data.latitudes[i] as number, lng: data.longitudes[i] as number });
+    return Object.freeze({
+      geometry: Object.freeze({ location }),
+      name,
+      place_id: `geonames:${data.ids[i] as number}`,
+      types: Object.freeze(typesForFeatureCode(data.featureCodes[i] as string)) as string[],
+      vicinity: `${name}, ${data.countries[i] as string}`,
+    });
   }
 
   /** Number of places in the data set (loads it). */
@@ -106,17 +126,10 @@ export class GeoNamesPlacesProvider implements PlacesProvider {
     const results: NearbySearchResult[] = new Array(count);
     for (let k = 0; k < count; k++) {
       const i = candidates[k] as number;
-      const name = data.names[i] as string;
-      results[k] = {
-        geometry: { location: { lat: data.latitudes[i] as number, lng: data.longitudes[i] as number } },
-        name,
-        place_id: `geonames:${data.ids[i] as number}`,
-        types: typesForFeatureCode(data.featureCodes[i] as string),
-        vicinity: `${name}, ${data.countries[i] as string}`,
-      };
+      results[k] = this.results[i] ??= this.makeResult(data, i);
     }
     return {
-      html_attributions: [GEONAMES_ATTRIBUTION],
+      html_attributions: ATTRIBUTIONS,
       results,
       status: count > 0 ? 'OK' : 'ZERO_RESULTS',
     };

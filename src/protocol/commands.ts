@@ -183,5 +183,7 @@ const TRAILING_NEWLINES = /\n+$/;
  * @param json - a Nearby Search response document.
  */
 export function formatWhatsatReply(atLine: string, json: string): string {
-  return `${atLine}\n${json.replace(NEWLINE_RUNS, '\n').replace(TRAILING_NEWLINES, '')}\n\n`;
+  // The regular expressions only run when there is something to fix (never for our own printer).
+  const body = json.includes('\n\n') ? json.replace(NEWLINE_RUNS, '\n') : json;
+  return `${atLine}\n${body.endsWith('\n') ? body.replace(TRAILING_NEWLINES, '') : body}\n\n`;
 }

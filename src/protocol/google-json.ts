@@ -45,7 +45,31 @@ export function formatGoogleJson(value: unknown): string {
   return parts.join('');
 }
 
+/**
+ * Printed text of frozen objects, by indent: a frozen object cannot change, so its text can be
+ * reused. The offline places source returns the same frozen result object for a place every time,
+ * which makes a WHATSAT's JSON mostly reused text. Entries go with their objects.
+ */
+const frozenText = new WeakMap<object, { indent: string; text: string }>();
+
 function write(value: unknown, indent: string, out: string[]): void {
+  if (typeof value === 'object' && value !== null && Object.isFrozen(value)) {
+    const cached = frozenText.get(value);
+    if (cached !== undefined && cached.indent === indent) {
+      out.push(cached.text);
+      return;
+    }
+    const parts: string[] = [];
+    writeFresh(value, indent, parts);
+    const text = parts.join('');
+    frozenText.set(value, { indent, text });
+    out.push(text);
+    return;
+  }
+  writeFresh(value, indent, out);
+}
+
+function writeFresh(value: unknown, indent: string, out: string[]): void {
   if (isScalar(value)) {
     out.push(scalar(value));
     return;

@@ -435,16 +435,16 @@ export class HerdServer {
       this.onPeerLine(connection, line);
       return undefined;
     }
-    this.log.info({ event: 'line-in', conn: connection.id, line }, 'in');
     if (connection.handshake !== undefined) return this.completePeerHandshake(connection, line);
     const command = parseClientCommand(line);
     if (command === undefined) return undefined;
     const started = performance.now();
     let reply: Reply;
     let kind: CommandKind;
+    let reason: string | undefined;
     if (command.kind !== 'INVALID' && Buffer.byteLength(command.clientId) > this.limits.maxClientIdBytes) {
-      this.log.info({ event: 'invalid-command', conn: connection.id, reason: 'client id too long', maxClientIdBytes: this.limits.maxClientIdBytes }, 'client id too long');
       kind = command.kind;
+      reason = `client id over maxClientIdBytes (${this.limits.maxClientIdBytes})`;
       reply = formatInvalidReply(line);
     } else if (command.kind === 'IAMAT') {
       kind = 'IAMAT';
@@ -455,19 +455,20 @@ export class HerdServer {
     } else {
       const greeting = connection.pendingReplies === 0 ? parseGreeting(line) : undefined;
       if (greeting?.verb === 'HELLO' && this.acceptPeer(connection, greeting.serverName, greeting.incarnation, greeting.nonce)) return undefined;
-      this.log.info({ event: 'invalid-command', conn: connection.id, reason: command.reason }, `invalid: ${command.reason}`);
       kind = 'INVALID';
+      reason = command.reason;
       reply = formatInvalidReply(line);
     }
+    // One log event per command, with the line in and the reply out (PROTOCOL.md section 4).
     if (typeof reply === 'string') {
       this.observer.command(kind, outcomeOf(kind, reply), performance.now() - started);
-      this.log.info({ event: 'line-out', conn: connection.id, reply }, 'out');
+      this.log.info({ event: 'command', conn: connection.id, line, reply: reply.slice(0, -1), reason }, kind);
       return reply;
     }
     return reply.then(
       (text) => {
         this.observer.command(kind, outcomeOf(kind, text), performance.now() - started);
-        this.log.info({ event: 'line-out', conn: connection.id, reply: text.slice(0, text.indexOf('\n')), bytes: Buffer.byteLength(text) }, 'out');
+        this.log.info({ event: 'command', conn: connection.id, line, reply: text.slice(0, text.indexOf('\n')), bytes: Buffer.byteLength(text) }, kind);
         return text;
       },
       (error: unknown) => {

@@ -13,6 +13,9 @@ import type { Logger } from '../observability/logger.js';
 import { parseAt } from '../protocol/commands.js';
 import type { LocationRecord } from './location-store.js';
 
+/** Rows per multi-row upsert statement in a commit. */
+export const UPSERT_CHUNK_ROWS = 128;
+
 /** Default {@link SqliteLogOptions.commitIntervalMs}. */
 export const COMMIT_INTERVAL_MS = 50;
 
@@ -43,6 +46,7 @@ interface Waiter {
 export class SqliteLocationLog {
   private readonly db: Database.Database;
   private readonly upsert: Database.Statement<[string, string]>;
+  private readonly upsertChunk: Database.Statement<string[]>;
   private readonly commitBatch: (rows: Map<string, string>) => void;
   private readonly commitIntervalMs: number;
   private readonly log: Logger;
@@ -57,9 +61,22 @@ export class SqliteLocationLog {
     this.db = db;
     this.log = options.logger;
     this.commitIntervalMs = options.commitIntervalMs ?? COMMIT_INTERVAL_MS;
-    this.upsert = db.prepare('INSERT INTO locations (client_id, at_line) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line');
+    const upsertSql = (rows: number): string =>
+      `INSERT INTO locations (client_id, at_line) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')} ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line`;
+    this.upsert = db.prepare(upsertSql(1));
+    // Rows go in statements of UPSERT_CHUNK_ROWS: one statement per row costs a commit most of its time.
+    this.upsertChunk = db.prepare(upsertSql(UPSERT_CHUNK_ROWS));
+    const params: string[] = [];
     this.commitBatch = db.transaction((rows: Map<string, string>) => {
-      for (const [clientId, atLine] of rows) this.upsert.run(clientId, atLine);
+      params.length = 0;
+      for (const [clientId, atLine] of rows) {
+        params.push(clientId, atLine);
+        if (params.length === UPSERT_CHUNK_ROWS * 2) {
+          this.upsertChunk.run(...params);
+          params.length = 0;
+        }
+      }
+      for (let i = 0; i < params.length; i += 2) this.upsert.run(params[i] as string, params[i + 1] as string);
     });
   }
 

@@ -54,6 +54,23 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     });
   });
 
+  test('a batch larger than one multi-row statement is committed whole', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 5, logger: silentLogger() });
+      // 300 clients (two full statements of 128 rows and a rest of 44), one of them written twice.
+      for (let i = 0; i < 300; i++) opened.log.write(record(`many-${i}`, 1700000000 + i));
+      opened.log.write(record('many-7', 1800000000));
+      await opened.log.whenCommitted();
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 300);
+      assert.equal(again.records.find((r) => r.clientId === 'many-7')?.timeNs, 1_800_000_000_000_000_000n);
+      assert.equal(again.records.find((r) => r.clientId === 'many-299')?.timeNs, 1_700_000_299_000_000_000n);
+      again.log.close();
+    });
+  });
+
   test('close() commits what is pending', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');

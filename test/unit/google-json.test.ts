@@ -81,6 +81,16 @@ describe('formatGoogleJson', () => {
     assert.equal(text.split('\n').length, 3);
   });
 
+  test('a frozen object prints the same as an unfrozen one, at any depth, every time (its text is reused)', () => {
+    const place = Object.freeze({ geometry: Object.freeze({ location: Object.freeze({ lat: 1.5, lng: -2 }) }), name: 'A <b>', types: Object.freeze(['locality']) });
+    const plain = JSON.parse(JSON.stringify(place)) as object;
+    for (const wrap of [(p: object) => ({ results: [p] }), (p: object) => ({ a: { b: [p] } }), (p: object) => [p]]) {
+      const expected = formatGoogleJson(wrap(plain));
+      assert.equal(formatGoogleJson(wrap(place)), expected);
+      assert.equal(formatGoogleJson(wrap(place)), expected, 'again, from the reused text');
+    }
+  });
+
   test('has no trailing newline', () => {
     assert.ok(!formatGoogleJson({ a: [1] }).endsWith('\n'));
   });
