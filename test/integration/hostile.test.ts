@@ -220,6 +220,20 @@ describe('peer authentication', { timeout: 120_000 }, () => {
     });
   });
 
+  test('a HELLO that is never followed by AUTH is cut off after handshakeTimeoutMs', async () => {
+    const log = capturingLogger();
+    await withServer({ neighbours: ['Friend'], secret: SECRET, logger: log.logger, links: { handshakeTimeoutMs: 200 } }, async (server, port) => {
+      const client = await open(port);
+      const started = Date.now();
+      client.socket.write(formatHello('Friend', '7', newNonce()));
+      await client.closed;
+      assert.ok(Date.now() - started >= 150, `cut off after ${Date.now() - started} ms`);
+      assert.equal(parseGreeting(client.lines[0] ?? '')?.verb, 'WELCOME');
+      assert.ok(log.events().some((entry) => entry.event === 'peer-rejected' && entry.reason === 'no AUTH in time'));
+      assert.equal(server.status().connections, 0);
+    });
+  });
+
   /** Runs the dialler's side of the handshake by hand; returns the lines sent and the connection. */
   async function handshake(port: number, secret: Buffer, replay?: { hello: string; auth: string }) {
     const client = await open(port);
