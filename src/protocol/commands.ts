@@ -144,7 +144,14 @@ const TIME_DIFFERENCE = /^[+-]\d+\.\d{9}$/;
  * @returns the message, or `undefined` when any field is malformed.
  */
 export function parseAt(line: string): AtMessage | undefined {
-  const fields = splitFields(line);
+  return parseAtFields(splitFields(line));
+}
+
+/**
+ * {@link parseAt} for a line already split with `splitFields` (a server splits each peer line once
+ * to read its verb).
+ */
+export function parseAtFields(fields: readonly string[]): AtMessage | undefined {
   if (fields.length !== 6 || fields[0] !== 'AT') return undefined;
   const [, serverName, difference, clientId, locationText, timeText] = fields as [string, string, string, string, string, string];
   if (!TIME_DIFFERENCE.test(difference)) return undefined;

@@ -13,7 +13,7 @@ import {
   formatAt,
   formatInvalidReply,
   formatWhatsatReply,
-  parseAt,
+  parseAtFields,
   parseClientCommand,
   type IamatCommand,
   type WhatsatCommand,
@@ -630,8 +630,8 @@ export class HerdServer {
     }
   }
 
-  private receiveFlood(from: string, line: string): boolean {
-    const message = parseAt(line);
+  private receiveFlood(from: string, line: string, fields: readonly string[]): boolean {
+    const message = parseAtFields(fields);
     if (message === undefined) {
       this.log.error({ event: 'flood-malformed', peer: from, line }, `malformed line from ${from}`);
       return false;
@@ -727,7 +727,7 @@ export class HerdServer {
     const peerName = connection.peerName as string;
     const fields = splitFields(line);
     if (fields[0] === 'AT') {
-      const stored = this.receiveFlood(peerName, line);
+      const stored = this.receiveFlood(peerName, line, fields);
       const sync = this.incomingSyncs.get(connection);
       if (stored && sync !== undefined) sync.stored++;
       return;
