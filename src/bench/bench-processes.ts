@@ -3,6 +3,7 @@
  * memory (`/proc/<pid>/status`, and the heap through {@link MEMORY_PROBE}); and kernel socket byte
  * counts (`ss`). Everything listens on 127.0.0.1, port 0, and every process is stopped by its handle.
  */
+import { createInterface } from 'node:readline';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -54,17 +55,7 @@ export class BenchProcess {
       env: options.env ?? benchEnv(),
     });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-    let buffer = '';
-    this.child.stdout?.setEncoding('utf8');
-    this.child.stdout?.on('data', (text: string) => {
-      buffer += text;
-      let newline = buffer.indexOf('\n');
-      while (newline !== -1) {
-        this.onLine(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf('\n');
-      }
-    });
+    if (this.child.stdout !== null) createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (text: string) => this.output.push(`[stderr] ${text.trimEnd()}`));
   }

@@ -68,17 +68,26 @@ export const lineStream = fc
     return Buffer.concat(parts);
   });
 
-/** Cuts `bytes` at the given fractional positions: the same stream, split anywhere. */
-export function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((cut) => Math.floor(cut * bytes.length)))].filter((p) => p > 0 && p < bytes.length).sort((a, b) => a - b);
-  const chunks: Buffer[] = [];
-  let start = 0;
+/**
+ * Splits `data` at byte offsets (any values; reduced modulo length + 1, sorted, deduplicated, so a
+ * chunk may be empty).
+ */
+export function splitAtOffsets(data: Buffer, offsets: readonly number[]): Buffer[] {
+  const points = [...new Set(offsets.map((c) => (data.length === 0 ? 0 : c % (data.length + 1))))].sort((a, b) => a - b);
+  const out: Buffer[] = [];
+  let previous = 0;
   for (const point of points) {
-    chunks.push(bytes.subarray(start, point));
-    start = point;
+    out.push(data.subarray(previous, point));
+    previous = point;
   }
-  chunks.push(bytes.subarray(start));
-  return chunks;
+  out.push(data.subarray(previous));
+  return out;
+}
+
+/** Cuts `bytes` at the given fractional positions in [0, 1): the same stream, split anywhere, no empty chunk. */
+export function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
+  const offsets = cuts.map((cut) => Math.floor(cut * bytes.length)).filter((p) => p > 0 && p < bytes.length);
+  return splitAtOffsets(bytes, offsets);
 }
 
 /** The model: the lines a server must see in `bytes` (LF-terminated, CR before LF removed, last unterminated line kept). */

@@ -2,6 +2,7 @@
  * Test helpers: herds started through the real CLI (`dist/cli/main.js start`) on 127.0.0.1 port 0,
  * and a line client. Every process and socket they open is closed by `stop()` / on return.
  */
+import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -157,17 +158,7 @@ export class RunningHerd {
 
   private constructor(child: ChildProcess) {
     this.child = child;
-    let buffer = '';
-    child.stdout?.setEncoding('utf8');
-    child.stdout?.on('data', (text: string) => {
-      buffer += text;
-      let newline = buffer.indexOf('\n');
-      while (newline !== -1) {
-        this.onLine(buffer.slice(0, newline));
-        buffer = buffer.slice(newline + 1);
-        newline = buffer.indexOf('\n');
-      }
-    });
+    if (child.stdout !== null) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => this.output.push(`[stderr] ${text}`));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));

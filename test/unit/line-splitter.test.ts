@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineSplitterOptions } from '../../src/protocol/line-splitter.js';
+import { splitAtOffsets } from '../helpers/fuzz.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
 
@@ -27,19 +28,6 @@ function run(chunks: readonly Buffer[], options: Omit<LineSplitterOptions, 'onOv
 function bytewise(data: Buffer): Buffer[] {
   const out: Buffer[] = [];
   for (let i = 0; i < data.length; i++) out.push(data.subarray(i, i + 1));
-  return out;
-}
-
-/** Splits `data` at the given cut points (any values; reduced modulo length, sorted, deduplicated). */
-function splitAt(data: Buffer, cuts: readonly number[]): Buffer[] {
-  const points = [...new Set(cuts.map((c) => (data.length === 0 ? 0 : c % (data.length + 1))))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let previous = 0;
-  for (const point of points) {
-    out.push(data.subarray(previous, point));
-    previous = point;
-  }
-  out.push(data.subarray(previous));
   return out;
 }
 
@@ -170,7 +158,7 @@ describe('LineSplitter', () => {
         const whole = run([data]);
         assert.deepEqual(whole, model(data, DEFAULT_MAX_LINE_BYTES));
         assert.deepEqual(run(bytewise(data)), whole);
-        assert.deepEqual(run(splitAt(data, cuts)), whole);
+        assert.deepEqual(run(splitAtOffsets(data, cuts)), whole);
       }),
       FC,
     );
@@ -183,7 +171,7 @@ describe('LineSplitter', () => {
         assert.ok(expected.overflows.length <= 1);
         assert.deepEqual(run([data], { maxLineBytes }), expected);
         assert.deepEqual(run(bytewise(data), { maxLineBytes }), expected);
-        assert.deepEqual(run(splitAt(data, cuts), { maxLineBytes }), expected);
+        assert.deepEqual(run(splitAtOffsets(data, cuts), { maxLineBytes }), expected);
       }),
       FC,
     );
