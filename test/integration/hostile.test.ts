@@ -220,6 +220,28 @@ describe('peer authentication', { timeout: 120_000 }, () => {
     });
   });
 
+  test('a neighbour that accepts but never answers HELLO is dropped after handshakeTimeoutMs and re-dialled', async () => {
+    const log = capturingLogger();
+    const accepted: net.Socket[] = [];
+    const silent = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const server = new HerdServer({
+      name: 'A', host: '127.0.0.1', port: 0, neighbours: ['Mute'], places: quickPlaces, logger: log.logger,
+      links: { handshakeTimeoutMs: 150, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 50 },
+    });
+    try {
+      await server.listen();
+      server.setPeerAddress('Mute', { host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port });
+      await waitUntil(() => log.events().filter((entry) => entry.event === 'handshake-timeout').length >= 2, 5000, 'two handshake time-outs');
+      assert.ok(accepted.length >= 2, 'the link dialled again after the time-out');
+      assert.notEqual(server.peerLinks.get('Mute')?.status, 'up');
+    } finally {
+      await server.close();
+      for (const socket of accepted) socket.destroy();
+      await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
   test('a HELLO that is never followed by AUTH is cut off after handshakeTimeoutMs', async () => {
     const log = capturingLogger();
     await withServer({ neighbours: ['Friend'], secret: SECRET, logger: log.logger, links: { handshakeTimeoutMs: 200 } }, async (server, port) => {

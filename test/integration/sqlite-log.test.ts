@@ -5,10 +5,22 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
 import { pino } from 'pino';
 import { silentLogger } from '../../src/observability/logger.js';
 import { SqliteLocationLog } from '../../src/store/sqlite-log.js';
 import type { LocationRecord } from '../../src/store/location-store.js';
+
+function capturingLogger() {
+  const lines: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      lines.push(chunk.toString());
+      callback();
+    },
+  });
+  return { logger: pino(sink), events: () => lines.map((line) => JSON.parse(line) as { event?: string }) };
+}
 
 function record(clientId: string, seconds: number, server = 'Alford'): LocationRecord {
   return {
@@ -67,6 +79,27 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       assert.equal(again.records.length, 300);
       assert.equal(again.records.find((r) => r.clientId === 'many-7')?.timeNs, 1_800_000_000_000_000_000n);
       assert.equal(again.records.find((r) => r.clientId === 'many-299')?.timeNs, 1_700_000_299_000_000_000n);
+      again.log.close();
+    });
+  });
+
+  test('a failed commit rejects its waiters, keeps the records, and retries at the next interval', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const log = capturingLogger();
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 20, logger: log.logger });
+      // Another connection pulls the table away: the next commit fails.
+      const other = new Database(file);
+      other.exec('DROP TABLE locations');
+      opened.log.write(record('kept', 1700000000));
+      await assert.rejects(opened.log.whenCommitted(), /no such table/);
+      assert.ok(log.events().some((entry) => entry.event === 'store-commit-failed'));
+      other.exec('CREATE TABLE locations (client_id TEXT PRIMARY KEY, at_line TEXT NOT NULL) WITHOUT ROWID');
+      other.close();
+      await opened.log.whenCommitted();
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.deepEqual(again.records.map((r) => r.clientId), ['kept']);
       again.log.close();
     });
   });
