@@ -55,7 +55,8 @@ export class BenchProcess {
       env: options.env ?? benchEnv(),
     });
     this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
-    if (this.child.stdout !== null) createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
+    if (this.child.stdout !== null)
+      createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
     this.child.stderr?.setEncoding('utf8');
     this.child.stderr?.on('data', (text: string) => this.output.push(`[stderr] ${text.trimEnd()}`));
   }
@@ -139,9 +140,17 @@ export interface ServeHandle extends LoadTarget {
  * Runs `herd serve NAME --config FILE` (not supervised: it reads its port from the config, 0 here)
  * and resolves once it prints that it listens.
  */
-export async function startServe(configFile: string, name: string, options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<ServeHandle> {
+export async function startServe(
+  configFile: string,
+  name: string,
+  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<ServeHandle> {
   const spawnedAtMs = performance.now();
-  const child = new BenchProcess(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', name, '--config', configFile], { env: options.env });
+  const child = new BenchProcess(
+    process.execPath,
+    [...(options.nodeArgs ?? []), CLI, 'serve', name, '--config', configFile],
+    { env: options.env },
+  );
   try {
     const match = await child.waitForLine(/^(\S+) listening on (\S+):(\d+)/);
     return { process: child, pid: child.pid, name, host: match[2] as string, port: Number(match[3]), spawnedAtMs };
@@ -180,9 +189,13 @@ export async function startHerdProcess(
   options: { nodeArgs?: readonly string[]; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<HerdHandle> {
   const spawnedAtMs = performance.now();
-  const child = new BenchProcess(process.execPath, [...(options.nodeArgs ?? []), CLI, 'start', '--config', configFile, ...(options.args ?? [])], {
-    env: options.env,
-  });
+  const child = new BenchProcess(
+    process.execPath,
+    [...(options.nodeArgs ?? []), CLI, 'start', '--config', configFile, ...(options.args ?? [])],
+    {
+      env: options.env,
+    },
+  );
   try {
     await child.waitForLine(/^herd: \d+ servers up/);
   } catch (error) {
@@ -207,7 +220,13 @@ export function latestMember(herd: HerdHandle, name: string): HerdMember | undef
   for (const line of herd.process.output) {
     const match = MEMBER_LINE.exec(line);
     if (match !== null && match[1] === name) {
-      found = { name, host: match[2] as string, port: Number(match[3]), pid: Number(match[4]), logFile: match[5] as string };
+      found = {
+        name,
+        host: match[2] as string,
+        port: Number(match[3]),
+        pid: Number(match[4]),
+        logFile: match[5] as string,
+      };
     }
   }
   return found;
@@ -291,7 +310,10 @@ export async function probeMemory(pid: number, probeDir: string, timeoutMs = 20_
     } catch {
       // Not written yet.
     }
-    if (Date.now() > deadline) throw new BenchError(`server ${pid} did not report its memory within ${timeoutMs} ms (started without the memory probe?)`);
+    if (Date.now() > deadline)
+      throw new BenchError(
+        `server ${pid} did not report its memory within ${timeoutMs} ms (started without the memory probe?)`,
+      );
     await sleep(50);
   }
 }
@@ -369,10 +391,20 @@ export async function whenPlacesReady(servers: readonly LoadTarget[]): Promise<v
       const socket = net.connect({ host: server.host, port: server.port, allowHalfOpen: true });
       let text = '';
       socket.setEncoding('utf8');
-      socket.on('connect', () => socket.end(`IAMAT ${clientId} +34.068930-118.445127 ${seconds}.0\nWHATSAT ${clientId} 10 1\n`));
+      socket.on('connect', () =>
+        socket.end(`IAMAT ${clientId} +34.068930-118.445127 ${seconds}.0\nWHATSAT ${clientId} 10 1\n`),
+      );
       socket.on('data', (chunk: string) => (text += chunk));
-      socket.on('error', (error) => reject(new BenchError(`warm-up of ${server.host}:${server.port} failed: ${error.message}`, { cause: error })));
-      socket.on('close', () => (text.includes('"results"') ? resolve() : reject(new BenchError(`warm-up of ${server.host}:${server.port}: no Nearby Search reply: ${text.slice(0, 300)}`))));
+      socket.on('error', (error) =>
+        reject(new BenchError(`warm-up of ${server.host}:${server.port} failed: ${error.message}`, { cause: error })),
+      );
+      socket.on('close', () =>
+        text.includes('"results"')
+          ? resolve()
+          : reject(
+              new BenchError(`warm-up of ${server.host}:${server.port}: no Nearby Search reply: ${text.slice(0, 300)}`),
+            ),
+      );
     });
   }
 }
@@ -410,15 +442,19 @@ export interface BenchConfigOptions {
 export async function writeBenchConfig(dir: string, options: BenchConfigOptions): Promise<string> {
   const shipped = loadHerdConfig(builtInHerdFile('default'));
   const names = options.servers ?? shipped.servers.map((server) => server.name);
-  const links: [string, string][] = (options.links ?? (options.servers === undefined ? shipped.links : [])).map(([a, b]) => [a, b]);
+  const links: [string, string][] = (options.links ?? (options.servers === undefined ? shipped.links : [])).map(
+    ([a, b]) => [a, b],
+  );
   // As shipped: an admin server (metrics) where the shipped herd has one, on port 0 here.
   const withAdmin = shipped.servers.some((server) => server.adminPort !== undefined);
-  const servers: { name: string; host: string; port: number; adminPort?: number; external?: boolean }[] = names.map((name) => ({
-    name,
-    host: '127.0.0.1',
-    port: 0,
-    ...(withAdmin ? { adminPort: 0 } : {}),
-  }));
+  const servers: { name: string; host: string; port: number; adminPort?: number; external?: boolean }[] = names.map(
+    (name) => ({
+      name,
+      host: '127.0.0.1',
+      port: 0,
+      ...(withAdmin ? { adminPort: 0 } : {}),
+    }),
+  );
   if (options.observer !== undefined) {
     servers.push({ name: options.observer.name, host: '127.0.0.1', port: options.observer.port, external: true });
     for (const name of names) links.push([name, options.observer.name]);

@@ -7,13 +7,26 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ScenarioName } from './run-bench.js';
 
 /** Mirrors `SCENARIOS` in run-bench.ts (kept here so parsing options does not load the scenarios). */
-const SCENARIO_NAMES: readonly ScenarioName[] = ['floor', 'iamat', 'iamat-sync', 'herd', 'whatsat', 'memory', 'startup', 'catch-up'];
+const SCENARIO_NAMES: readonly ScenarioName[] = [
+  'floor',
+  'iamat',
+  'iamat-sync',
+  'herd',
+  'whatsat',
+  'memory',
+  'startup',
+  'catch-up',
+];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function scenarioList(value: string): ScenarioName[] {
-  const names = value.split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   for (const name of names) {
-    if (!(SCENARIO_NAMES as readonly string[]).includes(name)) throw new InvalidArgumentError(`unknown scenario "${name}" (scenarios: ${SCENARIO_NAMES.join(', ')})`);
+    if (!(SCENARIO_NAMES as readonly string[]).includes(name))
+      throw new InvalidArgumentError(`unknown scenario "${name}" (scenarios: ${SCENARIO_NAMES.join(', ')})`);
   }
   return names as ScenarioName[];
 }
@@ -26,10 +39,20 @@ export function benchCommand(): Command {
     )
     .option('--json', 'print one JSON object instead of the table')
     .option('--quick', 'run every scenario briefly (well under a minute), for smoke tests')
-    .option('-c, --config <file>', 'load a running herd (real ports) instead of starting one; an external server linked to every server lets the bench observe propagation')
-    .addOption(new Option('--log-level <level>', 'log level of the servers the bench starts').choices(LOG_LEVELS).default('info'))
+    .option(
+      '-c, --config <file>',
+      'load a running herd (real ports) instead of starting one; an external server linked to every server lets the bench observe propagation',
+    )
+    .addOption(
+      new Option('--log-level <level>', 'log level of the servers the bench starts')
+        .choices(LOG_LEVELS)
+        .default('info'),
+    )
     .option('--only <scenarios>', `run only these, comma-separated: ${SCENARIO_NAMES.join(', ')}`, scenarioList)
-    .option('--cpu-prof <dir>', 'write a CPU profile of each server process of the speed scenarios into <dir> (summary: node dist/bench/profile-summary.js <dir>/*.cpuprofile)')
+    .option(
+      '--cpu-prof <dir>',
+      'write a CPU profile of each server process of the speed scenarios into <dir> (summary: node dist/bench/profile-summary.js <dir>/*.cpuprofile)',
+    )
     .addHelpText(
       'after',
       `
@@ -41,8 +64,17 @@ Examples:
   herd bench --only iamat --cpu-prof /tmp/prof && node dist/bench/profile-summary.js /tmp/prof/*.cpuprofile
   herd bench --config my-herd.json      load a running herd`,
     )
-    .action(async (options: { json?: boolean; quick?: boolean; config?: string; logLevel: (typeof LOG_LEVELS)[number]; only?: ScenarioName[]; cpuProf?: string }) => {
-      const { runBenchCommand } = await import('./run-bench.js');
-      process.exitCode = await runBenchCommand(options);
-    });
+    .action(
+      async (options: {
+        json?: boolean;
+        quick?: boolean;
+        config?: string;
+        logLevel: (typeof LOG_LEVELS)[number];
+        only?: ScenarioName[];
+        cpuProf?: string;
+      }) => {
+        const { runBenchCommand } = await import('./run-bench.js');
+        process.exitCode = await runBenchCommand(options);
+      },
+    );
 }

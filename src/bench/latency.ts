@@ -15,7 +15,12 @@ export interface LatencySummary {
 
 /** A histogram of latencies in µs, 3 significant digits, 1 µs to {@link MAX_TRACKED_LATENCY_US}. */
 export function latencyHistogram(): Histogram {
-  return build({ lowestDiscernibleValue: 1, highestTrackableValue: MAX_TRACKED_LATENCY_US, numberOfSignificantValueDigits: 3, autoResize: false });
+  return build({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: MAX_TRACKED_LATENCY_US,
+    numberOfSignificantValueDigits: 3,
+    autoResize: false,
+  });
 }
 
 /** Records a latency given in ms (fractional) into a µs histogram. */

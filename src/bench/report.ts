@@ -34,7 +34,13 @@ export function machineInfo(): MachineInfo {
   } catch {
     // Not Linux: os.cpus() it is.
   }
-  return { nproc: os.availableParallelism(), cpu_model: model, node: process.version, os: `${os.type()} ${os.release()} ${os.arch()}`, memory_bytes: os.totalmem() };
+  return {
+    nproc: os.availableParallelism(),
+    cpu_model: model,
+    node: process.version,
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    memory_bytes: os.totalmem(),
+  };
 }
 
 /** A throughput figure with its ratio to the floor. */
@@ -107,22 +113,50 @@ function rated(figure: ThroughputFigure, floor: number | undefined): RatedFigure
   return { ...figure, ratio_to_floor: ratio(figure.rate, floor) };
 }
 
-function check(name: string, target: string, value: number | null | undefined, met: (value: number) => boolean): TargetCheck {
-  return value === null || value === undefined ? { name, target, value: null, met: null } : { name, target, value, met: met(value) };
+function check(
+  name: string,
+  target: string,
+  value: number | null | undefined,
+  met: (value: number) => boolean,
+): TargetCheck {
+  return value === null || value === undefined
+    ? { name, target, value: null, met: null }
+    : { name, target, value, met: met(value) };
 }
 
 /** Assembles the report: ratios to the floor and the targets of issue 5. */
 export function buildReport(
   results: ScenarioResults,
-  meta: { startedAt: Date; durationMs: number; quick: boolean; logLevel: string; target: string; errors: Record<string, string>; skipped: Record<string, string>; seconds: Record<string, number> },
+  meta: {
+    startedAt: Date;
+    durationMs: number;
+    quick: boolean;
+    logLevel: string;
+    target: string;
+    errors: Record<string, string>;
+    skipped: Record<string, string>;
+    seconds: Record<string, number>;
+  },
 ): BenchReport {
   const floorRuns = [results.floor, results.floorAgain].filter((run): run is FloorResult => run !== undefined);
-  const mean = (values: number[]): number | undefined => (values.length === 0 ? undefined : Math.round(values.reduce((a, b) => a + b, 0) / values.length));
+  const mean = (values: number[]): number | undefined =>
+    values.length === 0 ? undefined : Math.round(values.reduce((a, b) => a + b, 0) / values.length);
   const floorW1 = mean(floorRuns.map((run) => run.w1.rate));
   const floorW16 = mean(floorRuns.map((run) => run.w16.rate));
-  const iamat = results.iamat === undefined ? null : { w1: rated(results.iamat.w1, floorW1), w16: rated(results.iamat.w16, floorW16), neighbours: results.iamat.neighbours };
-  const herd = results.herd === undefined ? null : { ...results.herd, ratio_to_floor: ratio(results.herd.rate, floorW16) };
-  const whatsat = results.whatsat === undefined ? null : { ...results.whatsat, ratio_to_floor: ratio(results.whatsat.rate, floorW16) };
+  const iamat =
+    results.iamat === undefined
+      ? null
+      : {
+          w1: rated(results.iamat.w1, floorW1),
+          w16: rated(results.iamat.w16, floorW16),
+          neighbours: results.iamat.neighbours,
+        };
+  const herd =
+    results.herd === undefined ? null : { ...results.herd, ratio_to_floor: ratio(results.herd.rate, floorW16) };
+  const whatsat =
+    results.whatsat === undefined
+      ? null
+      : { ...results.whatsat, ratio_to_floor: ratio(results.whatsat.rate, floorW16) };
   const targets: TargetCheck[] = [
     check('iamat W=1 / floor W=1', '>= 0.9x', iamat?.w1.ratio_to_floor, (v) => v >= 0.9),
     check('iamat W=16 / floor W=16', '>= 0.7x', iamat?.w16.ratio_to_floor, (v) => v >= 0.7),
@@ -150,7 +184,10 @@ export function buildReport(
             latency: { w1: results.floor.w1, w16: results.floor.w16 },
           },
     iamat,
-    iamat_sync: results.iamatSync === undefined ? null : { w1: rated(results.iamatSync.w1, floorW1), w16: rated(results.iamatSync.w16, floorW16) },
+    iamat_sync:
+      results.iamatSync === undefined
+        ? null
+        : { w1: rated(results.iamatSync.w1, floorW1), w16: rated(results.iamatSync.w16, floorW16) },
     herd,
     whatsat,
     memory: results.memory ?? null,
@@ -166,7 +203,8 @@ const count = (n: number): string => Math.round(n).toLocaleString('en-US');
 const ms = (n: number): string => (n >= 100 ? String(Math.round(n)) : n >= 10 ? n.toFixed(1) : n.toFixed(2));
 const mb = (bytes: number): string => `${Math.round(bytes / 1048576)}`;
 const times = (r: number | null): string => (r === null ? '' : `${r.toFixed(r < 0.1 ? 3 : 2)}x`);
-const latency = (f: { p50_ms: number; p99_ms: number; p999_ms: number }): string => `${ms(f.p50_ms)} / ${ms(f.p99_ms)} / ${ms(f.p999_ms)}`;
+const latency = (f: { p50_ms: number; p99_ms: number; p999_ms: number }): string =>
+  `${ms(f.p50_ms)} / ${ms(f.p99_ms)} / ${ms(f.p999_ms)}`;
 
 type Row = readonly [scenario: string, figure: string, value: string, latency: string, ratio: string, target: string];
 
@@ -182,49 +220,159 @@ export function formatTable(report: BenchReport): string {
   const rows: Row[] = [];
   const c = report.floor?.latency.w1.connections ?? report.iamat?.w1.connections ?? 50;
   if (report.floor !== null) {
-    const runs = (values: readonly number[]): string => (values.length < 2 ? '' : ` (mean of ${values.map(count).join(' and ')})`);
-    rows.push(['floor', `echo lines/s, C=${c} W=1${runs(report.floor.runs.w1)}`, count(report.floor.w1), latency(report.floor.latency.w1), '1.00x', '']);
-    rows.push(['floor', `echo lines/s, C=${c} W=16${runs(report.floor.runs.w16)}`, count(report.floor.w16), latency(report.floor.latency.w16), '1.00x', '']);
+    const runs = (values: readonly number[]): string =>
+      values.length < 2 ? '' : ` (mean of ${values.map(count).join(' and ')})`;
+    rows.push([
+      'floor',
+      `echo lines/s, C=${c} W=1${runs(report.floor.runs.w1)}`,
+      count(report.floor.w1),
+      latency(report.floor.latency.w1),
+      '1.00x',
+      '',
+    ]);
+    rows.push([
+      'floor',
+      `echo lines/s, C=${c} W=16${runs(report.floor.runs.w16)}`,
+      count(report.floor.w16),
+      latency(report.floor.latency.w16),
+      '1.00x',
+      '',
+    ]);
   }
   if (report.iamat !== null) {
     const who = report.iamat.neighbours === 0 ? '1 server, no peers' : `server with ${report.iamat.neighbours} peers`;
-    rows.push(['iamat', `IAMAT/s, ${who}, W=1`, count(report.iamat.w1.rate), latency(report.iamat.w1), times(report.iamat.w1.ratio_to_floor), verdict(report, 'iamat W=1 / floor W=1')]);
-    rows.push(['iamat', `IAMAT/s, ${who}, W=16`, count(report.iamat.w16.rate), latency(report.iamat.w16), times(report.iamat.w16.ratio_to_floor), verdict(report, 'iamat W=16 / floor W=16')]);
+    rows.push([
+      'iamat',
+      `IAMAT/s, ${who}, W=1`,
+      count(report.iamat.w1.rate),
+      latency(report.iamat.w1),
+      times(report.iamat.w1.ratio_to_floor),
+      verdict(report, 'iamat W=1 / floor W=1'),
+    ]);
+    rows.push([
+      'iamat',
+      `IAMAT/s, ${who}, W=16`,
+      count(report.iamat.w16.rate),
+      latency(report.iamat.w16),
+      times(report.iamat.w16.ratio_to_floor),
+      verdict(report, 'iamat W=16 / floor W=16'),
+    ]);
   }
   if (report.iamat_sync !== null) {
-    rows.push(['iamat sync', 'IAMAT/s, store.sync: true, W=1', count(report.iamat_sync.w1.rate), latency(report.iamat_sync.w1), times(report.iamat_sync.w1.ratio_to_floor), '']);
-    rows.push(['iamat sync', 'IAMAT/s, store.sync: true, W=16', count(report.iamat_sync.w16.rate), latency(report.iamat_sync.w16), times(report.iamat_sync.w16.ratio_to_floor), '']);
+    rows.push([
+      'iamat sync',
+      'IAMAT/s, store.sync: true, W=1',
+      count(report.iamat_sync.w1.rate),
+      latency(report.iamat_sync.w1),
+      times(report.iamat_sync.w1.ratio_to_floor),
+      '',
+    ]);
+    rows.push([
+      'iamat sync',
+      'IAMAT/s, store.sync: true, W=16',
+      count(report.iamat_sync.w16.rate),
+      latency(report.iamat_sync.w16),
+      times(report.iamat_sync.w16.ratio_to_floor),
+      '',
+    ]);
   }
   if (report.herd !== null) {
     const h = report.herd;
-    rows.push(['herd ingest', `updates/s on all ${h.servers} (max; acks ${count(h.ack_rate)}/s)`, count(h.rate), `prop. ${ms(h.propagation_p50_ms)} / ${ms(h.propagation_p99_ms)}`, times(h.ratio_to_floor), verdict(report, 'herd ingest / floor W=16')]);
-    rows.push(['herd ingest', 'propagation at 1k/s, ms', '', `${ms(h.propagation_p50_ms_at_1k)} / ${ms(h.propagation_p99_ms_at_1k)} / ${ms(h.propagation_p999_ms_at_1k)}`, '', verdict(report, 'propagation p99 at 1k/s, ms')]);
+    rows.push([
+      'herd ingest',
+      `updates/s on all ${h.servers} (max; acks ${count(h.ack_rate)}/s)`,
+      count(h.rate),
+      `prop. ${ms(h.propagation_p50_ms)} / ${ms(h.propagation_p99_ms)}`,
+      times(h.ratio_to_floor),
+      verdict(report, 'herd ingest / floor W=16'),
+    ]);
+    rows.push([
+      'herd ingest',
+      'propagation at 1k/s, ms',
+      '',
+      `${ms(h.propagation_p50_ms_at_1k)} / ${ms(h.propagation_p99_ms_at_1k)} / ${ms(h.propagation_p999_ms_at_1k)}`,
+      '',
+      verdict(report, 'propagation p99 at 1k/s, ms'),
+    ]);
   }
   if (report.whatsat !== null) {
     const w = report.whatsat;
-    rows.push(['whatsat', `WHATSAT/s, 10 km, bound 20, W=${w.window} (${count(w.reply_bytes)} B)`, count(w.rate), latency(w), times(w.ratio_to_floor), verdict(report, 'WHATSAT/s')]);
+    rows.push([
+      'whatsat',
+      `WHATSAT/s, 10 km, bound 20, W=${w.window} (${count(w.reply_bytes)} B)`,
+      count(w.rate),
+      latency(w),
+      times(w.ratio_to_floor),
+      verdict(report, 'WHATSAT/s'),
+    ]);
   }
   if (report.memory !== null) {
     const mem = report.memory;
     const level = mem.log_level === null ? '' : `, servers at ${mem.log_level}`;
-    rows.push(['memory', `bytes/client, RSS (${count(mem.clients)} clients${level})`, count(mem.bytes_per_client), '', '', verdict(report, 'bytes per client (RSS)')]);
-    if (mem.heap_bytes_per_client !== null) rows.push(['memory', 'bytes/client, heap after GC', count(mem.heap_bytes_per_client), '', '', '']);
+    rows.push([
+      'memory',
+      `bytes/client, RSS (${count(mem.clients)} clients${level})`,
+      count(mem.bytes_per_client),
+      '',
+      '',
+      verdict(report, 'bytes per client (RSS)'),
+    ]);
+    if (mem.heap_bytes_per_client !== null)
+      rows.push(['memory', 'bytes/client, heap after GC', count(mem.heap_bytes_per_client), '', '', '']);
     for (const server of mem.servers) {
       const heap = server.heap_used_bytes === null ? '?' : mb(server.heap_used_bytes);
       const heapBefore = server.heap_used_bytes_before === null ? '?' : mb(server.heap_used_bytes_before);
-      rows.push(['memory', `${server.name}: RSS / heap MB (before: ${mb(server.rss_bytes_before)} / ${heapBefore})`, `${mb(server.rss_bytes)} / ${heap}`, '', '', '']);
+      rows.push([
+        'memory',
+        `${server.name}: RSS / heap MB (before: ${mb(server.rss_bytes_before)} / ${heapBefore})`,
+        `${mb(server.rss_bytes)} / ${heap}`,
+        '',
+        '',
+        '',
+      ]);
     }
   }
   if (report.startup !== null) {
     const s = report.startup;
-    rows.push(['startup', `one server accepting, ms (median of ${s.server_runs_ms.length})`, count(s.server_ms), '', '', verdict(report, 'one server accepting, ms')]);
-    rows.push(['startup', `whole herd accepting, ms (median of ${s.herd_runs_ms.length})`, count(s.herd_ms), '', '', '']);
+    rows.push([
+      'startup',
+      `one server accepting, ms (median of ${s.server_runs_ms.length})`,
+      count(s.server_ms),
+      '',
+      '',
+      verdict(report, 'one server accepting, ms'),
+    ]);
+    rows.push([
+      'startup',
+      `whole herd accepting, ms (median of ${s.herd_runs_ms.length})`,
+      count(s.herd_ms),
+      '',
+      '',
+      '',
+    ]);
   }
   if (report.catch_up !== null) {
     const a = report.catch_up;
-    rows.push(['catch-up', `${a.server} empty -> ${count(a.clients)} clients, ms`, count(a.catch_up_ms), `from kill ${count(a.from_kill_ms)}`, '', '']);
-    const records = a.records_received === null ? '' : `${count(a.records_received)} records in, ${count(a.records_stored ?? 0)} stored`;
-    rows.push(['catch-up', `bytes on its links (${count(a.bytes_per_client)}/client)`, count(a.bytes_exchanged), records, '', '']);
+    rows.push([
+      'catch-up',
+      `${a.server} empty -> ${count(a.clients)} clients, ms`,
+      count(a.catch_up_ms),
+      `from kill ${count(a.from_kill_ms)}`,
+      '',
+      '',
+    ]);
+    const records =
+      a.records_received === null
+        ? ''
+        : `${count(a.records_received)} records in, ${count(a.records_stored ?? 0)} stored`;
+    rows.push([
+      'catch-up',
+      `bytes on its links (${count(a.bytes_per_client)}/client)`,
+      count(a.bytes_exchanged),
+      records,
+      '',
+      '',
+    ]);
   }
 
   const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target (issue 5)'];
@@ -244,5 +392,7 @@ export function formatTable(report: BenchReport): string {
     ...Object.entries(report.errors).map(([scenario, error]) => `FAILED ${scenario}: ${error}`),
     ...Object.entries(report.skipped).map(([scenario, why]) => `skipped ${scenario}: ${why}`),
   ];
-  return [title, '', line(header), rule, ...rows.map(line), ...(notes.length === 0 ? [] : ['', ...notes]), ''].join('\n');
+  return [title, '', line(header), rule, ...rows.map(line), ...(notes.length === 0 ? [] : ['', ...notes]), ''].join(
+    '\n',
+  );
 }

@@ -83,7 +83,12 @@ export function iamatWriter(options: IamatWriterOptions): RequestWriter {
 }
 
 /** `WHATSAT <prefix><tag % clients> <radiusKm> <bound>`. */
-export function whatsatWriter(options: { prefix: string; clients: number; radiusKm: number; bound: number }): RequestWriter {
+export function whatsatWriter(options: {
+  prefix: string;
+  clients: number;
+  radiusKm: number;
+  bound: number;
+}): RequestWriter {
   const head = `WHATSAT ${options.prefix}`;
   const tail = ` ${options.radiusKm} ${options.bound}\n`;
   return {

@@ -55,10 +55,16 @@ export function readTargetHerd(configFile: string): TargetHerd {
   const config = loadHerdConfig(configFile);
   const members = config.servers.filter((server) => !server.external);
   for (const server of members) {
-    if (server.port === 0) throw new UsageError(`${configFile}: server ${server.name} has port 0; --config needs the real ports of a running herd`);
+    if (server.port === 0)
+      throw new UsageError(
+        `${configFile}: server ${server.name} has port 0; --config needs the real ports of a running herd`,
+      );
   }
-  const linked = (a: string, b: string): boolean => config.links.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
-  const observer = config.servers.find((server) => server.external && members.every((member) => linked(member.name, server.name)));
+  const linked = (a: string, b: string): boolean =>
+    config.links.some(([x, y]) => (x === a && y === b) || (x === b && y === a));
+  const observer = config.servers.find(
+    (server) => server.external && members.every((member) => linked(member.name, server.name)),
+  );
   return {
     configFile: path.resolve(configFile),
     config,
@@ -82,7 +88,10 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     progress,
     target,
     connections: BENCH_CONNECTIONS,
-    serverNodeArgs: options.cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`],
+    serverNodeArgs:
+      options.cpuProfileDir === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`],
   };
   const selected = (name: ScenarioName): boolean => options.only === undefined || options.only.includes(name);
   const results: ScenarioResults = {};
@@ -101,16 +110,53 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     }
     seconds[name] = Math.round(((seconds[name] ?? 0) * 1000 + performance.now() - scenarioStarted) / 100) / 10;
   };
-  await run('floor', () => runFloor(context), (r) => (results.floor = r));
-  await run('iamat', () => runIamat(context), (r) => (results.iamat = r));
-  await run('iamat-sync', () => runIamat(context, true), (r) => (results.iamatSync = r));
-  await run('herd', () => runHerdIngest(context), (r) => (results.herd = r));
-  await run('whatsat', () => runWhatsat(context), (r) => (results.whatsat = r));
+  await run(
+    'floor',
+    () => runFloor(context),
+    (r) => (results.floor = r),
+  );
+  await run(
+    'iamat',
+    () => runIamat(context),
+    (r) => (results.iamat = r),
+  );
+  await run(
+    'iamat-sync',
+    () => runIamat(context, true),
+    (r) => (results.iamatSync = r),
+  );
+  await run(
+    'herd',
+    () => runHerdIngest(context),
+    (r) => (results.herd = r),
+  );
+  await run(
+    'whatsat',
+    () => runWhatsat(context),
+    (r) => (results.whatsat = r),
+  );
   // The floor again after the speed scenarios: on a shared box it drifts; the ratios use the mean.
-  if (results.floor !== undefined) await run('floor', () => runFloor(context), (r) => (results.floorAgain = r));
-  await run('memory', () => runMemory(context), (r) => (results.memory = r));
-  await run('startup', () => runStartup(context), (r) => (results.startup = r));
-  await run('catch-up', () => runCatchUp(context), (r) => (results.catchUp = r));
+  if (results.floor !== undefined)
+    await run(
+      'floor',
+      () => runFloor(context),
+      (r) => (results.floorAgain = r),
+    );
+  await run(
+    'memory',
+    () => runMemory(context),
+    (r) => (results.memory = r),
+  );
+  await run(
+    'startup',
+    () => runStartup(context),
+    (r) => (results.startup = r),
+  );
+  await run(
+    'catch-up',
+    () => runCatchUp(context),
+    (r) => (results.catchUp = r),
+  );
   progress.clear();
   return buildReport(results, {
     startedAt,

@@ -45,12 +45,17 @@ export function resolveTarget(target: string, configFile: string): { host: strin
   const config = loadHerdConfig(configFile);
   const server = config.servers.find((s) => s.name === target);
   if (server === undefined) {
-    throw new UsageError(`"${target}" is neither host:port nor a server of ${configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`);
+    throw new UsageError(
+      `"${target}" is neither host:port nor a server of ${configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`,
+    );
   }
   // A running `herd start` of this config knows the real port (docs/observability.md, runtime file).
   const live = readRuntimeFile(runtimeFilePath(config.logDir), configFile)?.servers[target];
   if (live !== undefined) return { host: live.host, port: live.port };
-  if (server.port === 0) throw new UsageError(`${target} has port 0 in ${configFile} and no running herd start of it was found: give its real address as host:port`);
+  if (server.port === 0)
+    throw new UsageError(
+      `${target} has port 0 in ${configFile} and no running herd start of it was found: give its real address as host:port`,
+    );
   return { host: server.host, port: server.port };
 }
 
@@ -61,7 +66,10 @@ export function resolveTarget(target: string, configFile: string): { host: strin
  * @returns undefined for plain TCP.
  * @throws {UsageError} when a CA file cannot be read.
  */
-export function clientTlsOptions(configFile: string, flags: { tls?: boolean; ca?: string }): tls.ConnectionOptions | undefined {
+export function clientTlsOptions(
+  configFile: string,
+  flags: { tls?: boolean; ca?: string },
+): tls.ConnectionOptions | undefined {
   let caFile = flags.ca;
   let useTls = flags.tls === true || caFile !== undefined;
   if (caFile === undefined) {
@@ -100,9 +108,15 @@ export async function runClient(options: ClientOptions): Promise<number> {
   const timeoutMs = options.timeoutMs ?? CLIENT_TIMEOUT_MS;
   return new Promise<number>((resolve) => {
     let failed = false;
-    const socket = options.tls === undefined
-      ? net.connect({ host: address.host, port: address.port, allowHalfOpen: true })
-      : tls.connect({ ...(net.isIP(address.host) === 0 ? { servername: address.host } : {}), ...options.tls, host: address.host, port: address.port });
+    const socket =
+      options.tls === undefined
+        ? net.connect({ host: address.host, port: address.port, allowHalfOpen: true })
+        : tls.connect({
+            ...(net.isIP(address.host) === 0 ? { servername: address.host } : {}),
+            ...options.tls,
+            host: address.host,
+            port: address.port,
+          });
     socket.once(options.tls === undefined ? 'connect' : 'secureConnect', () => {
       if (options.lines.length > 0) {
         socket.end(`${options.lines.join('\n')}\n`);

@@ -13,7 +13,8 @@ import { STATUS_TIMEOUT_MS, herdStatus } from './status.js';
 function integer(min: number, max: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    if (!/^\d+$/.test(value) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
     return n;
   };
 }
@@ -28,18 +29,25 @@ function configFileOf(options: ConfigChoice): string {
 }
 
 function placesOption(): Option {
-  return new Option('--places <source>', "places source (overrides the config's places.source; see docs/places.md)").choices(PLACES_SOURCES);
+  return new Option(
+    '--places <source>',
+    "places source (overrides the config's places.source; see docs/places.md)",
+  ).choices(PLACES_SOURCES);
 }
 
 function addConfigOptions(command: Command): Command {
   return command
     .addOption(new Option('-c, --config <file>', 'herd config file (JSON; see docs/operations.md)').conflicts('herd'))
-    .addOption(new Option('--herd <name>', 'a shipped herd (PROTOCOL.md section 1)').choices(BUILT_IN_HERDS).default('default'));
+    .addOption(
+      new Option('--herd <name>', 'a shipped herd (PROTOCOL.md section 1)').choices(BUILT_IN_HERDS).default('default'),
+    );
 }
 
 const program = new Command()
   .name('herd')
-  .description('An application server herd: TCP servers that flood client locations to each other and answer WHATSAT with nearby places.')
+  .description(
+    'An application server herd: TCP servers that flood client locations to each other and answer WHATSAT with nearby places.',
+  )
   .showHelpAfterError()
   .addHelpText(
     'after',
@@ -55,15 +63,39 @@ Examples:
 addConfigOptions(
   program
     .command('start')
-    .description('start every server of the herd, each in its own process; restart any that dies; Ctrl-C or SIGTERM stops all')
+    .description(
+      'start every server of the herd, each in its own process; restart any that dies; Ctrl-C or SIGTERM stops all',
+    )
     .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
     .option('--data-dir <dir>', "folder of the durable stores (overrides the config's dataDir)")
     .addOption(placesOption())
     .option('--no-restart', 'do not restart a server that exits')
-    .option('--restart-delay <ms>', 'delay before restarting a server that exited', integer(0, 3_600_000), RESTART_DELAY_MS),
-).action(async (options: ConfigChoice & { logDir?: string; dataDir?: string; places?: PlacesSource; restart: boolean; restartDelay: number }) => {
-  await startHerd({ configFile: configFileOf(options), logDir: options.logDir, dataDir: options.dataDir, places: options.places, restart: options.restart, restartDelayMs: options.restartDelay });
-});
+    .option(
+      '--restart-delay <ms>',
+      'delay before restarting a server that exited',
+      integer(0, 3_600_000),
+      RESTART_DELAY_MS,
+    ),
+).action(
+  async (
+    options: ConfigChoice & {
+      logDir?: string;
+      dataDir?: string;
+      places?: PlacesSource;
+      restart: boolean;
+      restartDelay: number;
+    },
+  ) => {
+    await startHerd({
+      configFile: configFileOf(options),
+      logDir: options.logDir,
+      dataDir: options.dataDir,
+      places: options.places,
+      restart: options.restart,
+      restartDelayMs: options.restartDelay,
+    });
+  },
+);
 
 addConfigOptions(
   program
@@ -71,38 +103,80 @@ addConfigOptions(
     .description('run one server of the herd in the foreground (how each member runs on its own machine)')
     .argument('<name>', 'server name in the config')
     .option('-p, --port <port>', 'listen on this port instead of the configured one', integer(0, 65535))
-    .option('--admin-port <port>', 'serve /metrics, /status, /healthz on this port (0: any) instead of the configured adminPort', integer(0, 65535))
+    .option(
+      '--admin-port <port>',
+      'serve /metrics, /status, /healthz on this port (0: any) instead of the configured adminPort',
+      integer(0, 65535),
+    )
     .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
     .option('--data-dir <dir>', "folder of the durable store (overrides the config's dataDir)")
     .addOption(placesOption()),
-).action(async (name: string, options: ConfigChoice & { port?: number; adminPort?: number; logDir?: string; dataDir?: string; places?: PlacesSource }) => {
-  await serve({ configFile: configFileOf(options), name, port: options.port, adminPort: options.adminPort, logDir: options.logDir, dataDir: options.dataDir, places: options.places });
-});
+).action(
+  async (
+    name: string,
+    options: ConfigChoice & {
+      port?: number;
+      adminPort?: number;
+      logDir?: string;
+      dataDir?: string;
+      places?: PlacesSource;
+    },
+  ) => {
+    await serve({
+      configFile: configFileOf(options),
+      name,
+      port: options.port,
+      adminPort: options.adminPort,
+      logDir: options.logDir,
+      dataDir: options.dataDir,
+      places: options.places,
+    });
+  },
+);
 
 addConfigOptions(
   program
     .command('client')
-    .description('send lines to a server and print every reply; without lines, read them from stdin (interactive on a terminal)')
+    .description(
+      'send lines to a server and print every reply; without lines, read them from stdin (interactive on a terminal)',
+    )
     .argument('<target>', 'server name in the config, or host:port')
     .argument('[lines...]', 'command lines to send, e.g. "WHATSAT kiwi.cs.ucla.edu 10 5"')
-    .option('-t, --timeout <ms>', 'give up when the server is silent this long (not interactive)', integer(1, 3_600_000), CLIENT_TIMEOUT_MS)
-    .option('--tls', "connect with TLS (automatic when the config has a tls section)")
+    .option(
+      '-t, --timeout <ms>',
+      'give up when the server is silent this long (not interactive)',
+      integer(1, 3_600_000),
+      CLIENT_TIMEOUT_MS,
+    )
+    .option('--tls', 'connect with TLS (automatic when the config has a tls section)')
     .option('--ca <file>', 'PEM CA certificate to verify the server with (implies --tls)'),
-).action(async (target: string, lines: string[], options: ConfigChoice & { timeout: number; tls?: boolean; ca?: string }) => {
-  const configFile = configFileOf(options);
-  const tls = clientTlsOptions(configFile, { tls: options.tls, ca: options.ca });
-  process.exitCode = await runClient({ target, lines, configFile, timeoutMs: options.timeout, tls });
-});
+).action(
+  async (target: string, lines: string[], options: ConfigChoice & { timeout: number; tls?: boolean; ca?: string }) => {
+    const configFile = configFileOf(options);
+    const tls = clientTlsOptions(configFile, { tls: options.tls, ca: options.ca });
+    process.exitCode = await runClient({ target, lines, configFile, timeoutMs: options.timeout, tls });
+  },
+);
 
 addConfigOptions(
   program
     .command('status')
-    .description("one table for the whole herd from each server's admin port: up/down, links, clients held, event-loop lag, admin URL (exit 1 if any is not up)")
-    .option('--log-dir <dir>', 'the --log-dir given to herd start, where its runtime file is (default: the config\'s logDir)')
+    .description(
+      "one table for the whole herd from each server's admin port: up/down, links, clients held, event-loop lag, admin URL (exit 1 if any is not up)",
+    )
+    .option(
+      '--log-dir <dir>',
+      "the --log-dir given to herd start, where its runtime file is (default: the config's logDir)",
+    )
     .option('-t, --timeout <ms>', 'longest wait for each server', integer(1, 60_000), STATUS_TIMEOUT_MS)
     .option('--json', 'print JSON instead of the table'),
 ).action(async (options: ConfigChoice & { logDir?: string; timeout: number; json?: boolean }) => {
-  process.exitCode = await herdStatus({ configFile: configFileOf(options), logDir: options.logDir, timeoutMs: options.timeout, json: options.json });
+  process.exitCode = await herdStatus({
+    configFile: configFileOf(options),
+    logDir: options.logDir,
+    timeoutMs: options.timeout,
+    json: options.json,
+  });
 });
 
 // The scenarios load only when `bench` runs (src/bench/command.ts); docs/benchmarks.md.

@@ -44,14 +44,17 @@ export async function serve(options: ServeOptions): Promise<void> {
   const config = loadHerdConfig(options.configFile);
   const serverConfig = config.servers.find((server) => server.name === options.name);
   if (serverConfig === undefined) {
-    throw new UsageError(`no server "${options.name}" in ${options.configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`);
+    throw new UsageError(
+      `no server "${options.name}" in ${options.configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`,
+    );
   }
   resolvePlacesSettings(config.places, process.env, options.places);
   const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
   const neighbours = neighboursOf(config, serverConfig.name);
   const peerAddresses = new Map<string, PeerAddress>();
   for (const server of config.servers) {
-    if (neighbours.includes(server.name) && server.port !== 0) peerAddresses.set(server.name, { host: server.host, port: server.port });
+    if (neighbours.includes(server.name) && server.port !== 0)
+      peerAddresses.set(server.name, { host: server.host, port: server.port });
   }
   const secret = loadHerdSecret(config.secretFile);
   const tls = config.tls === undefined ? undefined : loadTlsOptions(config.tls, options.configFile);
@@ -91,7 +94,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   metrics?.attach(server);
   if (secret === undefined) {
-    log.logger.warn({ event: 'no-herd-secret' }, 'no herd secret (HERD_SECRET, HERD_SECRET_FILE or secretFile): links are NOT authenticated; development mode');
+    log.logger.warn(
+      { event: 'no-herd-secret' },
+      'no herd secret (HERD_SECRET, HERD_SECRET_FILE or secretFile): links are NOT authenticated; development mode',
+    );
   }
 
   let stopping = false;
@@ -150,27 +156,49 @@ export async function serve(options: ServeOptions): Promise<void> {
   if (supervised) {
     process.on('message', (message) => {
       if (!isPeersMessage(message)) return;
-      for (const [peerName, peerAddress] of Object.entries(message.addresses)) server.setPeerAddress(peerName, peerAddress);
+      for (const [peerName, peerAddress] of Object.entries(message.addresses))
+        server.setPeerAddress(peerName, peerAddress);
     });
     // The supervisor is gone (killed or crashed): do not linger as an orphan.
     process.on('disconnect', () => void stop('supervisor gone', 0));
-    const listening: ListeningMessage = { type: 'listening', name: server.name, host: address.address, port: address.port, pid: process.pid, logFile: log.file, adminUrl: admin?.url };
+    const listening: ListeningMessage = {
+      type: 'listening',
+      name: server.name,
+      host: address.address,
+      port: address.port,
+      pid: process.pid,
+      logFile: log.file,
+      adminUrl: admin?.url,
+    };
     process.send?.(listening);
   } else {
     const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}`;
-    process.stdout.write(`${server.name} listening on ${address.address}:${address.port} (log ${log.file}${adminNote}); Ctrl-C stops it\n`);
+    process.stdout.write(
+      `${server.name} listening on ${address.address}:${address.port} (log ${log.file}${adminNote}); Ctrl-C stops it\n`,
+    );
   }
   for (const name of neighbours) {
     if (!peerAddresses.has(name) && !supervised) {
-      log.logger.error({ event: 'no-peer-address', peer: name }, `neighbour ${name} has port 0 in the config and no supervisor will say where it is; not dialling it`);
+      log.logger.error(
+        { event: 'no-peer-address', peer: name },
+        `neighbour ${name} has port 0 in the config and no supervisor will say where it is; not dialling it`,
+      );
     }
   }
   // Accept first, index places after: a WHATSAT that arrives earlier waits for the index.
   setImmediate(() => {
     const started = performance.now();
     places.ready?.().then(
-      () => log.logger.info({ event: 'places-ready', source: places.source, ms: Math.round(performance.now() - started) }, 'places source ready'),
-      (error: unknown) => log.logger.error({ event: 'places-failed', source: places.source, err: String(error) }, 'places source failed to load'),
+      () =>
+        log.logger.info(
+          { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - started) },
+          'places source ready',
+        ),
+      (error: unknown) =>
+        log.logger.error(
+          { event: 'places-failed', source: places.source, err: String(error) },
+          'places source failed to load',
+        ),
     );
   });
 }

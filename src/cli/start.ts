@@ -52,7 +52,10 @@ interface Member {
   lastListening?: ListeningMessage;
 }
 
-const MAIN_SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), `main${path.extname(fileURLToPath(import.meta.url))}`);
+const MAIN_SCRIPT = path.join(
+  path.dirname(fileURLToPath(import.meta.url)),
+  `main${path.extname(fileURLToPath(import.meta.url))}`,
+);
 
 function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
   return signal === null ? `exit code ${code ?? '?'}` : `signal ${signal}`;
@@ -89,7 +92,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
     for (const server of externals) out[server.name] = { host: server.host, port: server.port };
     for (const member of members) {
       const server = config.servers.find((s) => s.name === member.name);
-      if (member.listening !== undefined && server !== undefined) out[member.name] = { host: server.host, port: member.listening.port };
+      if (member.listening !== undefined && server !== undefined)
+        out[member.name] = { host: server.host, port: member.listening.port };
     }
     return out;
   };
@@ -107,10 +111,22 @@ export async function startHerd(options: StartOptions): Promise<void> {
       const last = member.lastListening;
       const server = config.servers.find((s) => s.name === member.name);
       if (last === undefined || server === undefined) continue;
-      servers[member.name] = { host: server.host, port: last.port, adminUrl: last.adminUrl, pid: last.pid, logFile: last.logFile };
+      servers[member.name] = {
+        host: server.host,
+        port: last.port,
+        adminUrl: last.adminUrl,
+        pid: last.pid,
+        logFile: last.logFile,
+      };
     }
     try {
-      writeRuntimeFile(runtimeFile, { version: 1, configFile, supervisorPid: process.pid, updatedAt: new Date().toISOString(), servers });
+      writeRuntimeFile(runtimeFile, {
+        version: 1,
+        configFile,
+        supervisorPid: process.pid,
+        updatedAt: new Date().toISOString(),
+        servers,
+      });
     } catch (error) {
       print(`herd: cannot write ${runtimeFile}: ${(error as Error).message}; herd status will use the config's ports`);
     }
@@ -128,7 +144,12 @@ export async function startHerd(options: StartOptions): Promise<void> {
     return new Promise<ListeningMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
-        reject(new HerdError('HERD_START_TIMEOUT', `${member.name} did not start listening within ${SERVER_START_TIMEOUT_MS} ms`));
+        reject(
+          new HerdError(
+            'HERD_START_TIMEOUT',
+            `${member.name} did not start listening within ${SERVER_START_TIMEOUT_MS} ms`,
+          ),
+        );
       }, SERVER_START_TIMEOUT_MS);
       child.on('message', (message) => {
         if (!isListeningMessage(message)) return;
@@ -188,9 +209,13 @@ export async function startHerd(options: StartOptions): Promise<void> {
   };
 
   if (loadHerdSecret(config.secretFile) === undefined) {
-    print('herd: warning: no herd secret (HERD_SECRET, HERD_SECRET_FILE or secretFile in the config): links are not authenticated (development mode)');
+    print(
+      'herd: warning: no herd secret (HERD_SECRET, HERD_SECRET_FILE or secretFile in the config): links are not authenticated (development mode)',
+    );
   }
-  print(`herd: starting ${members.length} servers of ${configFile} (logs in ${logDir}${config.store.durable ? `, data in ${dataDir}` : ''})`);
+  print(
+    `herd: starting ${members.length} servers of ${configFile} (logs in ${logDir}${config.store.durable ? `, data in ${dataDir}` : ''})`,
+  );
   const started = performance.now();
   try {
     const listening = await Promise.all(members.map((member) => spawn(member)));

@@ -105,17 +105,32 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> 
 
 function isServerStatus(value: unknown): value is ServerStatus {
   const status = value as Partial<ServerStatus> | null;
-  return typeof status === 'object' && status !== null && typeof status.name === 'string' && Array.isArray(status.links) && typeof status.clients === 'number';
+  return (
+    typeof status === 'object' &&
+    status !== null &&
+    typeof status.name === 'string' &&
+    Array.isArray(status.links) &&
+    typeof status.clients === 'number'
+  );
 }
 
 async function probe(
-  base: { name: string; address: string | undefined; host: string | undefined; port: number | undefined; adminUrl: string | undefined; pid: number | undefined; external: boolean },
+  base: {
+    name: string;
+    address: string | undefined;
+    host: string | undefined;
+    port: number | undefined;
+    adminUrl: string | undefined;
+    pid: number | undefined;
+    external: boolean;
+  },
   timeoutMs: number,
 ): Promise<ServerReport> {
   const { host, port, ...rest } = base;
   const report = { ...rest, status: undefined, lagP99Ms: undefined, error: undefined };
   if (base.adminUrl === undefined) {
-    if (host === undefined || port === undefined) return { ...report, state: 'unknown', error: 'no address (port 0 and no runtime file)' };
+    if (host === undefined || port === undefined)
+      return { ...report, state: 'unknown', error: 'no address (port 0 and no runtime file)' };
     try {
       await tcpProbe(host, port, timeoutMs);
       return { ...report, state: 'up' };
@@ -123,7 +138,10 @@ async function probe(
       return { ...report, state: 'down', error: (error as Error).message };
     }
   }
-  const [status, metrics] = await Promise.allSettled([httpGet(`${base.adminUrl}/status`, timeoutMs), httpGet(`${base.adminUrl}/metrics`, timeoutMs)]);
+  const [status, metrics] = await Promise.allSettled([
+    httpGet(`${base.adminUrl}/status`, timeoutMs),
+    httpGet(`${base.adminUrl}/metrics`, timeoutMs),
+  ]);
   if (status.status === 'rejected') return { ...report, state: 'down', error: (status.reason as Error).message };
   let parsed: unknown;
   try {
@@ -157,7 +175,10 @@ export async function collectHerdStatus(options: StatusOptions): Promise<HerdSta
     config.servers.map((server) => {
       const live = runtime?.servers[server.name];
       const port = live?.port ?? (server.port === 0 ? undefined : server.port);
-      const configAdmin = server.adminPort === undefined || server.adminPort === 0 ? undefined : httpUrl(server.adminHost, server.adminPort);
+      const configAdmin =
+        server.adminPort === undefined || server.adminPort === 0
+          ? undefined
+          : httpUrl(server.adminHost, server.adminPort);
       return probe(
         {
           name: server.name,
@@ -190,14 +211,20 @@ export function formatStatusTable(report: HerdStatusReport): string[] {
     server.name,
     server.state,
     server.address ?? '?',
-    server.status === undefined ? '-' : server.status.links.map((link) => `${link.peer}:${link.status}`).join(',') || '(none)',
+    server.status === undefined
+      ? '-'
+      : server.status.links.map((link) => `${link.peer}:${link.status}`).join(',') || '(none)',
     server.status === undefined ? '-' : String(server.status.clients),
     formatLag(server.lagP99Ms),
     server.adminUrl ?? '-',
   ]);
   const header = ['SERVER', 'STATE', 'ADDRESS', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
-  const format = (cells: string[]): string => cells.map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number))).join('  ').trimEnd();
+  const format = (cells: string[]): string =>
+    cells
+      .map((cell, i) => (i === cells.length - 1 ? cell : cell.padEnd(widths[i] as number)))
+      .join('  ')
+      .trimEnd();
   const up = report.servers.filter((server) => server.state === 'up').length;
   const from = report.runtimeFile === undefined ? 'addresses from the config' : `addresses from ${report.runtimeFile}`;
   const lines = [`herd: status of ${report.configFile} (${from})`, format(header), ...rows.map(format)];

@@ -66,7 +66,12 @@ const serverSchema = z.strictObject({
 
 const positiveInt = z.number().int().positive();
 
-const baseUrl = z.string().refine((text) => normalizeBaseUrl(text) !== undefined, 'must be an http:// or https:// URL without credentials, query or fragment');
+const baseUrl = z
+  .string()
+  .refine(
+    (text) => normalizeBaseUrl(text) !== undefined,
+    'must be an http:// or https:// URL without credentials, query or fragment',
+  );
 
 /** The schema of the config's `places` object (docs/places.md). */
 export const placesConfigSchema = z
@@ -187,25 +192,37 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
   const rawPlaces = raw !== null && typeof raw === 'object' ? (raw as { places?: unknown }).places : undefined;
   if (rawPlaces !== null && typeof rawPlaces === 'object') {
     for (const field of ['apiKey', 'key', 'api_key']) {
-      if (field in rawPlaces) throw new ConfigError(file, `places.${field}: the Google API key is read only from the environment variable ${GOOGLE_PLACES_API_KEY_ENV}; remove it from the config file`);
+      if (field in rawPlaces)
+        throw new ConfigError(
+          file,
+          `places.${field}: the Google API key is read only from the environment variable ${GOOGLE_PLACES_API_KEY_ENV}; remove it from the config file`,
+        );
     }
   }
   const result = herdConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new ConfigError(file, issue === undefined ? 'invalid' : `${fieldPath(issue.path)}: ${issue.message}`, { cause: result.error });
+    throw new ConfigError(file, issue === undefined ? 'invalid' : `${fieldPath(issue.path)}: ${issue.message}`, {
+      cause: result.error,
+    });
   }
   const config = result.data;
   const names = new Set<string>();
   const endpoints = new Map<string, string>();
   config.servers.forEach((server, i) => {
-    if (names.has(server.name)) throw new ConfigError(file, `servers[${i}].name: duplicate server name "${server.name}"`);
+    if (names.has(server.name))
+      throw new ConfigError(file, `servers[${i}].name: duplicate server name "${server.name}"`);
     names.add(server.name);
-    if (server.external && server.port === 0) throw new ConfigError(file, `servers[${i}].port: external server "${server.name}" needs a real port, not 0`);
+    if (server.external && server.port === 0)
+      throw new ConfigError(file, `servers[${i}].port: external server "${server.name}" needs a real port, not 0`);
     if (server.port !== 0) {
       const endpoint = `${server.host}:${server.port}`;
       const other = endpoints.get(endpoint);
-      if (other !== undefined) throw new ConfigError(file, `servers[${i}].port: ${endpoint} is also the address of "${other}" (duplicate port)`);
+      if (other !== undefined)
+        throw new ConfigError(
+          file,
+          `servers[${i}].port: ${endpoint} is also the address of "${other}" (duplicate port)`,
+        );
       endpoints.set(endpoint, server.name);
     }
   });
@@ -213,23 +230,40 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
   const adminEndpoints = new Map<string, string>();
   config.servers.forEach((server, i) => {
     if (server.adminPort === undefined) return;
-    if (server.external && server.adminPort === 0) throw new ConfigError(file, `servers[${i}].adminPort: external server "${server.name}" needs a real admin port, not 0`);
+    if (server.external && server.adminPort === 0)
+      throw new ConfigError(
+        file,
+        `servers[${i}].adminPort: external server "${server.name}" needs a real admin port, not 0`,
+      );
     if (server.adminPort === 0) return;
     const endpoint = `${server.adminHost}:${server.adminPort}`;
     const client = endpoints.get(endpoint);
-    if (client !== undefined) throw new ConfigError(file, `servers[${i}].adminPort: ${endpoint} is also the client address of "${client}" (duplicate port)`);
+    if (client !== undefined)
+      throw new ConfigError(
+        file,
+        `servers[${i}].adminPort: ${endpoint} is also the client address of "${client}" (duplicate port)`,
+      );
     const other = adminEndpoints.get(endpoint);
-    if (other !== undefined) throw new ConfigError(file, `servers[${i}].adminPort: ${endpoint} is also the admin address of "${other}" (duplicate port)`);
+    if (other !== undefined)
+      throw new ConfigError(
+        file,
+        `servers[${i}].adminPort: ${endpoint} is also the admin address of "${other}" (duplicate port)`,
+      );
     adminEndpoints.set(endpoint, server.name);
   });
   if (config.places.source !== 'offline' && config.places.timeoutMs >= config.limits.placesTimeoutMs) {
     // A Google source must give up first, so the client gets its specific error, not the server's generic one.
-    throw new ConfigError(file, `places.timeoutMs: ${config.places.timeoutMs} must be less than limits.placesTimeoutMs (${config.limits.placesTimeoutMs})`);
+    throw new ConfigError(
+      file,
+      `places.timeoutMs: ${config.places.timeoutMs} must be less than limits.placesTimeoutMs (${config.limits.placesTimeoutMs})`,
+    );
   }
   const seen = new Set<string>();
   config.links.forEach(([a, b], i) => {
-    if (!names.has(a)) throw new ConfigError(file, `links[${i}][0]: unknown server "${a}" (servers are ${[...names].join(', ')})`);
-    if (!names.has(b)) throw new ConfigError(file, `links[${i}][1]: unknown server "${b}" (servers are ${[...names].join(', ')})`);
+    if (!names.has(a))
+      throw new ConfigError(file, `links[${i}][0]: unknown server "${a}" (servers are ${[...names].join(', ')})`);
+    if (!names.has(b))
+      throw new ConfigError(file, `links[${i}][1]: unknown server "${b}" (servers are ${[...names].join(', ')})`);
     if (a === b) throw new ConfigError(file, `links[${i}]: a server cannot link to itself ("${a}")`);
     const key = a < b ? `${a}\u0000${b}` : `${b}\u0000${a}`;
     if (seen.has(key)) throw new ConfigError(file, `links[${i}]: duplicate link ${a}-${b}`);
@@ -248,7 +282,9 @@ export function loadHerdConfig(file: string): HerdConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new ConfigError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new ConfigError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
   }
   let raw: unknown;
   try {

@@ -23,7 +23,10 @@ export function loadTlsOptions(settings: NonNullable<HerdConfig['tls']>, configF
     try {
       return readFileSync(resolved);
     } catch (error) {
-      throw new ConfigError(configFile, `tls.${field}: cannot read ${resolved}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`);
+      throw new ConfigError(
+        configFile,
+        `tls.${field}: cannot read ${resolved}: ${(error as NodeJS.ErrnoException).code ?? 'error'}`,
+      );
     }
   };
   const cert = read('certFile', settings.certFile);

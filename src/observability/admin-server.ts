@@ -44,8 +44,20 @@ export function httpUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-function send(response: http.ServerResponse, status: number, contentType: string, body: string, head: boolean, headers: Record<string, string> = {}): void {
-  response.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...headers });
+function send(
+  response: http.ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  head: boolean,
+  headers: Record<string, string> = {},
+): void {
+  response.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
   response.end(head ? undefined : body);
 }
 
@@ -85,12 +97,20 @@ export class AdminServer {
     const port = this.options.port ?? 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new HerdError('HERD_ADMIN_LISTEN', `admin server cannot listen on ${host}:${port}: ${error.code ?? error.message}`, { cause: error })),
+        reject(
+          new HerdError(
+            'HERD_ADMIN_LISTEN',
+            `admin server cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
+            { cause: error },
+          ),
+        ),
       );
       server.listen({ host, port }, () => resolve());
     });
     server.removeAllListeners('error');
-    server.on('error', (error) => this.options.logger?.error({ event: 'admin-error', err: error.message }, 'admin server error'));
+    server.on('error', (error) =>
+      this.options.logger?.error({ event: 'admin-error', err: error.message }, 'admin server error'),
+    );
     this.server = server;
     this.address = server.address() as net.AddressInfo;
     return this.address;
@@ -119,7 +139,10 @@ export class AdminServer {
     }
     const pathname = (request.url ?? '/').split('?', 1)[0];
     const fail = (error: unknown): void => {
-      this.options.logger?.error({ event: 'admin-failed', path: pathname, err: String(error) }, `admin ${pathname} failed`);
+      this.options.logger?.error(
+        { event: 'admin-failed', path: pathname, err: String(error) },
+        `admin ${pathname} failed`,
+      );
       if (!response.headersSent) send(response, 500, TEXT, 'internal error\n', head);
       else response.destroy();
     };

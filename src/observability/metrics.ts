@@ -18,7 +18,8 @@ import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js'
  * microseconds, a WHATSAT against a remote places source up to its time-out).
  */
 export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5, 10,
 ];
 
 /**
@@ -34,7 +35,13 @@ export const LINK_STATES: readonly LinkStatus[] = ['idle', 'connecting', 'greeti
 const COMMAND_KINDS: readonly CommandKind[] = ['IAMAT', 'WHATSAT', 'INVALID'];
 const COMMAND_OUTCOMES: readonly CommandOutcome[] = ['ok', 'invalid', 'unknown_client', 'clock_skew', 'error'];
 const KIND_INDEX: Readonly<Record<CommandKind, number>> = { IAMAT: 0, WHATSAT: 1, INVALID: 2 };
-const OUTCOME_INDEX: Readonly<Record<CommandOutcome, number>> = { ok: 0, invalid: 1, unknown_client: 2, clock_skew: 3, error: 4 };
+const OUTCOME_INDEX: Readonly<Record<CommandOutcome, number>> = {
+  ok: 0,
+  invalid: 1,
+  unknown_client: 2,
+  clock_skew: 3,
+  error: 4,
+};
 /** Command series shown even at 0, so a dashboard has a line from the first scrape. */
 const EXPECTED_COMMANDS: readonly (readonly [CommandKind, CommandOutcome])[] = [
   ['IAMAT', 'ok'],
@@ -102,10 +109,22 @@ class CountedHistogram extends Histogram<string> {
   private readonly metricHelp: string;
 
   constructor(
-    options: { name: string; help: string; labelNames: string[]; registry: Registry; bucketsSeconds: readonly number[] },
+    options: {
+      name: string;
+      help: string;
+      labelNames: string[];
+      registry: Registry;
+      bucketsSeconds: readonly number[];
+    },
     read: () => Iterable<{ labels: Record<string, string>; latency: LatencyCounts }>,
   ) {
-    super({ name: options.name, help: options.help, labelNames: options.labelNames, buckets: [...options.bucketsSeconds], registers: [options.registry] });
+    super({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labelNames,
+      buckets: [...options.bucketsSeconds],
+      registers: [options.registry],
+    });
     this.read = read;
     this.boundsSeconds = options.bucketsSeconds;
     this.metricName = options.name;
@@ -124,7 +143,14 @@ class CountedHistogram extends Histogram<string> {
       values.push({ labels, value: latency.sumMs / 1000, metricName: `${this.metricName}_sum` });
       values.push({ labels, value: latency.count, metricName: `${this.metricName}_count` });
     }
-    return { name: this.metricName, help: this.metricHelp, type: 'histogram', aggregator: 'sum', values, collect: () => undefined } as unknown as HistogramSnapshot;
+    return {
+      name: this.metricName,
+      help: this.metricHelp,
+      type: 'histogram',
+      aggregator: 'sum',
+      values,
+      collect: () => undefined,
+    } as unknown as HistogramSnapshot;
   }
 
   override async get(): Promise<HistogramSnapshot> {
@@ -267,7 +293,15 @@ export class MetricsObserver implements ServerObserver {
   private peer(name: string): PeerCounts {
     let counts = this.peers.get(name);
     if (counts === undefined) {
-      counts = { floodSent: 0, floodStored: 0, floodStale: 0, antiEntropyExchanges: 0, antiEntropyRecords: 0, state: 'idle', ups: 0 };
+      counts = {
+        floodSent: 0,
+        floodStored: 0,
+        floodStale: 0,
+        antiEntropyExchanges: 0,
+        antiEntropyRecords: 0,
+        state: 'idle',
+        ups: 0,
+      };
       this.peers.set(name, counts);
     }
     return counts;
@@ -294,7 +328,12 @@ export class MetricsObserver implements ServerObserver {
       return snapshot.status;
     };
     /** A counter whose series are set at scrape time (prom-client counters have no `set`). */
-    const counter = <L extends string>(name: string, help: string, labelNames: L[], fill: (set: (labels: Record<L, string>, value: number) => void) => void): void => {
+    const counter = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      fill: (set: (labels: Record<L, string>, value: number) => void) => void,
+    ): void => {
       const metric: Counter<L> = new Counter<L>({
         name,
         help,
@@ -306,7 +345,12 @@ export class MetricsObserver implements ServerObserver {
         },
       });
     };
-    const gauge = <L extends string>(name: string, help: string, labelNames: L[], fill: (set: (labels: Record<L, string>, value: number) => void) => void): void => {
+    const gauge = <L extends string>(
+      name: string,
+      help: string,
+      labelNames: L[],
+      fill: (set: (labels: Record<L, string>, value: number) => void) => void,
+    ): void => {
       const metric: Gauge<L> = new Gauge<L>({
         name,
         help,
@@ -319,16 +363,25 @@ export class MetricsObserver implements ServerObserver {
       });
     };
 
-    counter('herd_commands_total', 'Client commands answered, by command (IAMAT, WHATSAT, INVALID) and outcome.', ['command', 'outcome'], (set) => {
-      const shown = new Set<number>(EXPECTED_COMMANDS.map(([kind, outcome]) => KIND_INDEX[kind] * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome]));
-      COMMAND_KINDS.forEach((command, k) =>
-        COMMAND_OUTCOMES.forEach((outcome, o) => {
-          const i = k * COMMAND_OUTCOMES.length + o;
-          const value = this.commandCounts[i] as number;
-          if (value > 0 || shown.has(i)) set({ command, outcome }, value);
-        }),
-      );
-    });
+    counter(
+      'herd_commands_total',
+      'Client commands answered, by command (IAMAT, WHATSAT, INVALID) and outcome.',
+      ['command', 'outcome'],
+      (set) => {
+        const shown = new Set<number>(
+          EXPECTED_COMMANDS.map(
+            ([kind, outcome]) => KIND_INDEX[kind] * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome],
+          ),
+        );
+        COMMAND_KINDS.forEach((command, k) =>
+          COMMAND_OUTCOMES.forEach((outcome, o) => {
+            const i = k * COMMAND_OUTCOMES.length + o;
+            const value = this.commandCounts[i] as number;
+            if (value > 0 || shown.has(i)) set({ command, outcome }, value);
+          }),
+        );
+      },
+    );
     new CountedHistogram(
       {
         name: 'herd_reply_latency_seconds',
@@ -337,41 +390,80 @@ export class MetricsObserver implements ServerObserver {
         registry: this.registry,
         bucketsSeconds: buckets,
       },
-      () => COMMAND_KINDS.map((command, k) => ({ labels: { command }, latency: this.replyLatency[k] as LatencyCounts })),
+      () =>
+        COMMAND_KINDS.map((command, k) => ({ labels: { command }, latency: this.replyLatency[k] as LatencyCounts })),
     );
-    counter('herd_flood_sent_total', 'Lines written to the neighbour over the outgoing link (AT floods, and anti-entropy lines).', ['peer'], (set) => {
-      for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.floodSent ?? 0);
-    });
-    counter('herd_flood_received_total', 'AT updates received from the neighbour, by result: stored (newer) or stale (ignored).', ['peer', 'result'], (set) => {
-      for (const peer of this.peerNames(status())) {
-        set({ peer, result: 'stored' }, this.peers.get(peer)?.floodStored ?? 0);
-        set({ peer, result: 'stale' }, this.peers.get(peer)?.floodStale ?? 0);
-      }
-    });
-    gauge('herd_link_state', 'State of the outgoing link to each neighbour: 1 for the current state, 0 for the others.', ['peer', 'state'], (set) => {
-      const snapshot = status();
-      const current = new Map<string, string>(this.peerNames(snapshot).map((peer) => [peer, this.peers.get(peer)?.state ?? 'idle']));
-      for (const link of snapshot?.links ?? []) current.set(link.peer, link.status);
-      for (const [peer, state] of current) for (const each of LINK_STATES) set({ peer, state: each }, each === state ? 1 : 0);
-    });
-    counter('herd_link_reconnects_total', 'Times the outgoing link to the neighbour came up again after its first time up.', ['peer'], (set) => {
-      for (const peer of this.peerNames(status())) set({ peer }, Math.max(0, (this.peers.get(peer)?.ups ?? 0) - 1));
-    });
+    counter(
+      'herd_flood_sent_total',
+      'Lines written to the neighbour over the outgoing link (AT floods, and anti-entropy lines).',
+      ['peer'],
+      (set) => {
+        for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.floodSent ?? 0);
+      },
+    );
+    counter(
+      'herd_flood_received_total',
+      'AT updates received from the neighbour, by result: stored (newer) or stale (ignored).',
+      ['peer', 'result'],
+      (set) => {
+        for (const peer of this.peerNames(status())) {
+          set({ peer, result: 'stored' }, this.peers.get(peer)?.floodStored ?? 0);
+          set({ peer, result: 'stale' }, this.peers.get(peer)?.floodStale ?? 0);
+        }
+      },
+    );
+    gauge(
+      'herd_link_state',
+      'State of the outgoing link to each neighbour: 1 for the current state, 0 for the others.',
+      ['peer', 'state'],
+      (set) => {
+        const snapshot = status();
+        const current = new Map<string, string>(
+          this.peerNames(snapshot).map((peer) => [peer, this.peers.get(peer)?.state ?? 'idle']),
+        );
+        for (const link of snapshot?.links ?? []) current.set(link.peer, link.status);
+        for (const [peer, state] of current)
+          for (const each of LINK_STATES) set({ peer, state: each }, each === state ? 1 : 0);
+      },
+    );
+    counter(
+      'herd_link_reconnects_total',
+      'Times the outgoing link to the neighbour came up again after its first time up.',
+      ['peer'],
+      (set) => {
+        for (const peer of this.peerNames(status())) set({ peer }, Math.max(0, (this.peers.get(peer)?.ups ?? 0) - 1));
+      },
+    );
     gauge('herd_link_queued_updates', 'Lines waiting to be written to the neighbour.', ['peer'], (set) => {
       for (const link of status()?.links ?? []) set({ peer: link.peer }, link.queued);
     });
-    counter('herd_link_dropped_updates_total', 'Lines dropped at the queue bound while the neighbour was unreachable (anti-entropy repairs them).', ['peer'], (set) => {
-      for (const link of status()?.links ?? []) set({ peer: link.peer }, link.dropped);
-    });
-    counter('herd_anti_entropy_exchanges_total', 'Anti-entropy exchanges completed as the offering side: the neighbour said what it was missing and this server sent it (possibly nothing).', ['peer'], (set) => {
-      for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.antiEntropyExchanges ?? 0);
-    });
+    counter(
+      'herd_link_dropped_updates_total',
+      'Lines dropped at the queue bound while the neighbour was unreachable (anti-entropy repairs them).',
+      ['peer'],
+      (set) => {
+        for (const link of status()?.links ?? []) set({ peer: link.peer }, link.dropped);
+      },
+    );
+    counter(
+      'herd_anti_entropy_exchanges_total',
+      'Anti-entropy exchanges completed as the offering side: the neighbour said what it was missing and this server sent it (possibly nothing).',
+      ['peer'],
+      (set) => {
+        for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.antiEntropyExchanges ?? 0);
+      },
+    );
     counter('herd_anti_entropy_records_total', 'Records sent to the neighbour by anti-entropy.', ['peer'], (set) => {
       for (const peer of this.peerNames(status())) set({ peer }, this.peers.get(peer)?.antiEntropyRecords ?? 0);
     });
-    counter('herd_places_lookups_total', 'Places look-ups, by source and legacy Nearby Search status (OK, ZERO_RESULTS, UNKNOWN_ERROR, ...).', ['source', 'status'], (set) => {
-      for (const counts of this.places.values()) set({ source: counts.source, status: counts.status }, counts.count);
-    });
+    counter(
+      'herd_places_lookups_total',
+      'Places look-ups, by source and legacy Nearby Search status (OK, ZERO_RESULTS, UNKNOWN_ERROR, ...).',
+      ['source', 'status'],
+      (set) => {
+        for (const counts of this.places.values()) set({ source: counts.source, status: counts.status }, counts.count);
+      },
+    );
     new CountedHistogram(
       {
         name: 'herd_places_lookup_seconds',
@@ -390,18 +482,28 @@ export class MetricsObserver implements ServerObserver {
       set({ kind: 'client' }, this.openConnections.client);
       set({ kind: 'peer' }, this.openConnections.peer);
     });
-    counter('herd_connections_opened_total', 'Connections accepted, by kind (a link counts as peer once its HELLO is accepted).', ['kind'], (set) => {
-      // An accepted link was first counted as a client connection; count it once, as a peer.
-      set({ kind: 'client' }, this.openedConnections.client - this.openedConnections.peer);
-      set({ kind: 'peer' }, this.openedConnections.peer);
-    });
+    counter(
+      'herd_connections_opened_total',
+      'Connections accepted, by kind (a link counts as peer once its HELLO is accepted).',
+      ['kind'],
+      (set) => {
+        // An accepted link was first counted as a client connection; count it once, as a peer.
+        set({ kind: 'client' }, this.openedConnections.client - this.openedConnections.peer);
+        set({ kind: 'peer' }, this.openedConnections.peer);
+      },
+    );
     gauge('herd_uptime_seconds', 'Seconds since the server started listening.', [], (set) => {
       const snapshot = status();
       if (snapshot !== undefined) set({}, snapshot.uptimeMs / 1000);
     });
-    gauge('herd_server_info', 'Always 1; the labels tell the incarnation (changes at every start) and the places source.', ['incarnation', 'places_source'], (set) => {
-      const snapshot = status();
-      if (snapshot !== undefined) set({ incarnation: snapshot.incarnation, places_source: snapshot.placesSource }, 1);
-    });
+    gauge(
+      'herd_server_info',
+      'Always 1; the labels tell the incarnation (changes at every start) and the places source.',
+      ['incarnation', 'places_source'],
+      (set) => {
+        const snapshot = status();
+        if (snapshot !== undefined) set({ incarnation: snapshot.incarnation, places_source: snapshot.placesSource }, 1);
+      },
+    );
   }
 }

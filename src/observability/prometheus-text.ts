@@ -83,7 +83,11 @@ export function parsePrometheusText(text: string): PrometheusSample[] {
  *
  * @returns undefined when there is none.
  */
-export function findSample(samples: readonly PrometheusSample[], name: string, labels: Readonly<Record<string, string>> = {}): number | undefined {
+export function findSample(
+  samples: readonly PrometheusSample[],
+  name: string,
+  labels: Readonly<Record<string, string>> = {},
+): number | undefined {
   for (const sample of samples) {
     if (sample.name !== name) continue;
     if (Object.entries(labels).every(([key, value]) => sample.labels[key] === value)) return sample.value;

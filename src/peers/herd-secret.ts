@@ -20,14 +20,20 @@ export const MIN_SECRET_BYTES = 16;
  * @returns the secret, or `undefined` when none is configured (development mode).
  * @throws {ConfigError} when the file cannot be read or the secret is shorter than {@link MIN_SECRET_BYTES}.
  */
-export function loadHerdSecret(secretFile: string | undefined, env: NodeJS.ProcessEnv = process.env): Buffer | undefined {
+export function loadHerdSecret(
+  secretFile: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Buffer | undefined {
   let text: string | undefined;
   let source: string;
   if (env[HERD_SECRET_ENV] !== undefined && env[HERD_SECRET_ENV] !== '') {
     text = env[HERD_SECRET_ENV];
     source = HERD_SECRET_ENV;
   } else {
-    const file = env[HERD_SECRET_FILE_ENV] !== undefined && env[HERD_SECRET_FILE_ENV] !== '' ? env[HERD_SECRET_FILE_ENV] : secretFile;
+    const file =
+      env[HERD_SECRET_FILE_ENV] !== undefined && env[HERD_SECRET_FILE_ENV] !== ''
+        ? env[HERD_SECRET_FILE_ENV]
+        : secretFile;
     if (file === undefined) return undefined;
     source = file;
     try {

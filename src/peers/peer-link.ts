@@ -122,7 +122,10 @@ export class PeerLink {
     const from = this.statusValue;
     this.statusValue = status;
     this.options.onStatus?.(status);
-    this.log.info({ event: 'link-status', from, to: status, ...details }, `link to ${this.options.peerName}: ${from} -> ${status}`);
+    this.log.info(
+      { event: 'link-status', from, to: status, ...details },
+      `link to ${this.options.peerName}: ${from} -> ${status}`,
+    );
   }
 
   /** Sets (or changes) where the neighbour listens, and dials it if the link is idle. */
@@ -175,7 +178,10 @@ export class PeerLink {
     const lines = this.queue;
     this.queue = [];
     const ok = socket.write(`${lines.join('\n')}\n`);
-    this.log.info({ event: 'flood-sent', count: lines.length }, `sent ${lines.length} update(s) to ${this.options.peerName}`);
+    this.log.info(
+      { event: 'flood-sent', count: lines.length },
+      `sent ${lines.length} update(s) to ${this.options.peerName}`,
+    );
     this.options.onSent?.(lines.length);
     if (!ok) {
       this.blocked = true;
@@ -195,7 +201,12 @@ export class PeerLink {
       tlsOptions === undefined
         ? net.connect({ host: a.host, port: a.port })
         : // SNI takes host names only (RFC 6066); an IP address is checked against the certificate's IP SANs.
-          tls.connect({ ...(net.isIP(a.host) === 0 ? { servername: a.host } : {}), ...tlsOptions, host: a.host, port: a.port });
+          tls.connect({
+            ...(net.isIP(a.host) === 0 ? { servername: a.host } : {}),
+            ...tlsOptions,
+            host: a.host,
+            port: a.port,
+          });
     const socket = (this.options.connect ?? defaultConnect)(address);
     this.socket = socket;
     this.blocked = false;
@@ -215,21 +226,47 @@ export class PeerLink {
       if (this.statusValue !== 'greeting') return;
       const greeting = parseGreeting(line);
       if (greeting?.verb !== 'WELCOME' || greeting.serverName !== this.options.peerName) {
-        this.log.error({ event: 'handshake-rejected', line: line.slice(0, 200) }, `bad greeting from ${this.options.peerName}: ${line.slice(0, 200)}`);
+        this.log.error(
+          { event: 'handshake-rejected', line: line.slice(0, 200) },
+          `bad greeting from ${this.options.peerName}: ${line.slice(0, 200)}`,
+        );
         socket.destroy();
         return;
       }
       if (secret !== undefined && ownNonce !== undefined) {
-        const expected = handshakeMac(secret, 'WELCOME', this.options.peerName, this.options.localName, ownNonce, greeting.nonce ?? '', greeting.incarnation);
+        const expected = handshakeMac(
+          secret,
+          'WELCOME',
+          this.options.peerName,
+          this.options.localName,
+          ownNonce,
+          greeting.nonce ?? '',
+          greeting.incarnation,
+        );
         if (greeting.nonce === undefined || greeting.mac === undefined || !macsEqual(expected, greeting.mac)) {
           this.log.error(
-            { event: 'handshake-rejected', reason: greeting.mac === undefined ? 'neighbour has no herd secret' : 'bad MAC' },
+            {
+              event: 'handshake-rejected',
+              reason: greeting.mac === undefined ? 'neighbour has no herd secret' : 'bad MAC',
+            },
             `${this.options.peerName} failed authentication (${greeting.mac === undefined ? 'it runs without a herd secret' : 'wrong herd secret'}); not linking`,
           );
           socket.destroy();
           return;
         }
-        socket.write(formatAuth(handshakeMac(secret, 'AUTH', this.options.localName, this.options.peerName, greeting.nonce, ownNonce, this.options.incarnation)));
+        socket.write(
+          formatAuth(
+            handshakeMac(
+              secret,
+              'AUTH',
+              this.options.localName,
+              this.options.peerName,
+              greeting.nonce,
+              ownNonce,
+              this.options.incarnation,
+            ),
+          ),
+        );
       }
       this.timers.clearTimeout(handshakeTimer);
       this.attempt = 0;
@@ -248,7 +285,10 @@ export class PeerLink {
     else socket.once('connect', greet);
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      this.log.warn({ event: 'link-error', code: error.code, err: error.message }, `link to ${this.options.peerName}: ${error.message}`);
+      this.log.warn(
+        { event: 'link-error', code: error.code, err: error.message },
+        `link to ${this.options.peerName}: ${error.message}`,
+      );
     });
     socket.on('close', () => {
       this.timers.clearTimeout(handshakeTimer);

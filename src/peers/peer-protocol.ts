@@ -47,8 +47,18 @@ export function newNonce(): string {
  *
  * @param role - `WELCOME` for the neighbour's MAC, `AUTH` for the dialler's.
  */
-export function handshakeMac(secret: Buffer, role: 'WELCOME' | 'AUTH', from: string, to: string, theirNonce: string, ownNonce: string, incarnation: string): string {
-  return createHmac('sha256', secret).update(`herd-link-v1|${role}|${from}|${to}|${theirNonce}|${ownNonce}|${incarnation}`).digest('hex');
+export function handshakeMac(
+  secret: Buffer,
+  role: 'WELCOME' | 'AUTH',
+  from: string,
+  to: string,
+  theirNonce: string,
+  ownNonce: string,
+  incarnation: string,
+): string {
+  return createHmac('sha256', secret)
+    .update(`herd-link-v1|${role}|${from}|${to}|${theirNonce}|${ownNonce}|${incarnation}`)
+    .digest('hex');
 }
 
 /** Compares two hex MACs in constant time. */
@@ -65,7 +75,9 @@ export function formatHello(serverName: string, incarnation: string, nonce?: str
 
 /** `WELCOME <server name> <incarnation> [<nonce> <mac>]`, with terminator. */
 export function formatWelcome(serverName: string, incarnation: string, auth?: { nonce: string; mac: string }): string {
-  return auth === undefined ? `WELCOME ${serverName} ${incarnation}\n` : `WELCOME ${serverName} ${incarnation} ${auth.nonce} ${auth.mac}\n`;
+  return auth === undefined
+    ? `WELCOME ${serverName} ${incarnation}\n`
+    : `WELCOME ${serverName} ${incarnation} ${auth.nonce} ${auth.mac}\n`;
 }
 
 /** `AUTH <mac>`, with terminator. */
@@ -79,13 +91,20 @@ export function parseGreeting(line: string): Greeting | undefined {
   const verb = fields[0];
   if (verb === 'HELLO') {
     if (fields.length === 3) return { verb, serverName: fields[1] as string, incarnation: fields[2] as string };
-    if (fields.length === 4 && TOKEN.test(fields[3] as string)) return { verb, serverName: fields[1] as string, incarnation: fields[2] as string, nonce: fields[3] as string };
+    if (fields.length === 4 && TOKEN.test(fields[3] as string))
+      return { verb, serverName: fields[1] as string, incarnation: fields[2] as string, nonce: fields[3] as string };
     return undefined;
   }
   if (verb === 'WELCOME') {
     if (fields.length === 3) return { verb, serverName: fields[1] as string, incarnation: fields[2] as string };
     if (fields.length === 5 && TOKEN.test(fields[3] as string) && TOKEN.test(fields[4] as string)) {
-      return { verb, serverName: fields[1] as string, incarnation: fields[2] as string, nonce: fields[3] as string, mac: fields[4] as string };
+      return {
+        verb,
+        serverName: fields[1] as string,
+        incarnation: fields[2] as string,
+        nonce: fields[3] as string,
+        mac: fields[4] as string,
+      };
     }
   }
   return undefined;
@@ -94,7 +113,7 @@ export function parseGreeting(line: string): Greeting | undefined {
 /** The MAC of an `AUTH <mac>` line, or `undefined` for any other line. */
 export function parseAuth(line: string): string | undefined {
   const fields = splitFields(line);
-  return fields.length === 2 && fields[0] === 'AUTH' && TOKEN.test(fields[1] as string) ? (fields[1] as string) : undefined;
+  return fields.length === 2 && fields[0] === 'AUTH' && TOKEN.test(fields[1] as string) ? fields[1] : undefined;
 }
 
 /*
@@ -116,13 +135,19 @@ export const SUMS_PER_LINE = 128;
 export const WANTS_PER_LINE = 256;
 
 /** Formats a digest as `SYNC`, `SUMS` and `SUMS-END` lines, without terminators. */
-export function formatDigestLines(syncId: number, digest: { buckets: number; high: Uint32Array; low: Uint32Array }): string[] {
+export function formatDigestLines(
+  syncId: number,
+  digest: { buckets: number; high: Uint32Array; low: Uint32Array },
+): string[] {
   const lines = [`SYNC ${syncId} ${digest.buckets}`];
   for (let start = 0; start < digest.buckets; start += SUMS_PER_LINE) {
     const end = Math.min(digest.buckets, start + SUMS_PER_LINE);
     const parts: string[] = ['SUMS', String(syncId), String(start)];
     for (let i = start; i < end; i++) {
-      parts.push((digest.high[i] as number).toString(16).padStart(8, '0') + (digest.low[i] as number).toString(16).padStart(8, '0'));
+      parts.push(
+        (digest.high[i] as number).toString(16).padStart(8, '0') +
+          (digest.low[i] as number).toString(16).padStart(8, '0'),
+      );
     }
     lines.push(parts.join(' '));
   }
@@ -143,7 +168,13 @@ export function formatWantLines(syncId: number, wanted: readonly number[]): stri
 /** Any anti-entropy message, parsed. */
 export type SyncMessage =
   | { readonly verb: 'SYNC'; readonly syncId: number; readonly buckets: number }
-  | { readonly verb: 'SUMS'; readonly syncId: number; readonly start: number; readonly high: number[]; readonly low: number[] }
+  | {
+      readonly verb: 'SUMS';
+      readonly syncId: number;
+      readonly start: number;
+      readonly high: number[];
+      readonly low: number[];
+    }
   | { readonly verb: 'SUMS-END'; readonly syncId: number }
   | { readonly verb: 'WANT'; readonly syncId: number; readonly buckets: number[] }
   | { readonly verb: 'WANT-END'; readonly syncId: number }
@@ -168,7 +199,14 @@ export function parseSyncMessage(fields: readonly string[]): SyncMessage | undef
   switch (fields[0]) {
     case 'SYNC': {
       const buckets = uint(fields[2]);
-      if (fields.length !== 3 || buckets === undefined || buckets < 1 || buckets > 65536 || (buckets & (buckets - 1)) !== 0) return undefined;
+      if (
+        fields.length !== 3 ||
+        buckets === undefined ||
+        buckets < 1 ||
+        buckets > 65536 ||
+        (buckets & (buckets - 1)) !== 0
+      )
+        return undefined;
       return { verb: 'SYNC', syncId, buckets };
     }
     case 'SUMS': {

@@ -68,7 +68,10 @@ export class CoalescingPlacesProvider implements PlacesProvider {
     this.inner = inner;
     this.source = inner.source;
     this.options = options;
-    this.cache = options.cache === undefined ? undefined : new LRUCache({ max: options.cache.maxEntries, ttl: options.cache.ttlMs });
+    this.cache =
+      options.cache === undefined
+        ? undefined
+        : new LRUCache({ max: options.cache.maxEntries, ttl: options.cache.ttlMs });
   }
 
   /** The key of a look-up: what decides the upstream request. */
@@ -80,7 +83,10 @@ export class CoalescingPlacesProvider implements PlacesProvider {
   async nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
     this.stats.lookups++;
     const decimals = this.options.locationDecimals;
-    const rounded: LatLng = { latitude: roundTo(location.latitude, decimals), longitude: roundTo(location.longitude, decimals) };
+    const rounded: LatLng = {
+      latitude: roundTo(location.latitude, decimals),
+      longitude: roundTo(location.longitude, decimals),
+    };
     // Never round a positive radius down to 0, which Google rejects.
     const radius = Math.max(roundTo(radiusMeters, RADIUS_DECIMALS), 10 ** -RADIUS_DECIMALS);
     const key = this.keyOf(rounded, radius, limit);
@@ -93,7 +99,8 @@ export class CoalescingPlacesProvider implements PlacesProvider {
     if (shared === undefined) {
       this.stats.upstream++;
       shared = this.inner.nearby(rounded, radius, this.options.limitInKey ? limit : MAX_RESULTS).then((response) => {
-        if (this.cache !== undefined && (response.status === 'OK' || response.status === 'ZERO_RESULTS')) this.cache.set(key, response);
+        if (this.cache !== undefined && (response.status === 'OK' || response.status === 'ZERO_RESULTS'))
+          this.cache.set(key, response);
         return response;
       });
       const settled = (): void => {

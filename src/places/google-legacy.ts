@@ -95,11 +95,17 @@ export function interpretLegacyExchange(exchange: HttpExchange, limit: number): 
   }
   if (ok) {
     const what = parses ? 'JSON that is not a Nearby Search response' : 'malformed JSON';
-    return { response: failedNearbySearch('UNKNOWN_ERROR', `${LEGACY_LABEL} answered ${what} (HTTP ${exchange.status})`), transient: false };
+    return {
+      response: failedNearbySearch('UNKNOWN_ERROR', `${LEGACY_LABEL} answered ${what} (HTTP ${exchange.status})`),
+      transient: false,
+    };
   }
   const reason = exchange.statusText === '' ? '' : ` ${exchange.statusText}`;
   return {
-    response: failedNearbySearch(legacyStatusForHttp(exchange.status), `${LEGACY_LABEL} answered HTTP ${exchange.status}${reason}`),
+    response: failedNearbySearch(
+      legacyStatusForHttp(exchange.status),
+      `${LEGACY_LABEL} answered HTTP ${exchange.status}${reason}`,
+    ),
     transient: isTransientHttpStatus(exchange.status),
   };
 }

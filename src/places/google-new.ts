@@ -16,7 +16,14 @@ import {
   type GoogleRequest,
   type HttpExchange,
 } from './google-http.js';
-import { failedNearbySearch, type NearbySearchLatLng, type NearbySearchResponse, type NearbySearchResult, type NearbySearchStatus, type PlacesProvider } from './provider.js';
+import {
+  failedNearbySearch,
+  type NearbySearchLatLng,
+  type NearbySearchResponse,
+  type NearbySearchResult,
+  type NearbySearchStatus,
+  type PlacesProvider,
+} from './provider.js';
 import type { NewFieldSet } from './settings.js';
 
 /** Path of Nearby Search (New) under its base URL (reference section 3.1). */
@@ -47,7 +54,12 @@ const PRO_FIELDS = [
   'places.attributions',
 ];
 /** Fields that raise a request to the Nearby Search Enterprise SKU: rating, ratings count, price level, open now. */
-const ENTERPRISE_FIELDS = ['places.rating', 'places.userRatingCount', 'places.priceLevel', 'places.currentOpeningHours.openNow'];
+const ENTERPRISE_FIELDS = [
+  'places.rating',
+  'places.userRatingCount',
+  'places.priceLevel',
+  'places.currentOpeningHours.openNow',
+];
 
 /**
  * The `X-Goog-FieldMask` for each field set: only what the legacy result shape needs (no `*`).
@@ -149,7 +161,11 @@ function legacyPhoto(photo: unknown): NonNullable<NearbySearchResult['photos']>[
     if (!isRecord(author)) continue;
     const displayName = stringOf(author.displayName) ?? '';
     const uri = stringOf(author.uri);
-    attributions.push(uri === undefined ? escapeHtml(displayName) : `<a href="${escapeHtml(absoluteUri(uri))}">${escapeHtml(displayName)}</a>`);
+    attributions.push(
+      uri === undefined
+        ? escapeHtml(displayName)
+        : `<a href="${escapeHtml(absoluteUri(uri))}">${escapeHtml(displayName)}</a>`,
+    );
   }
   return { height, html_attributions: attributions, photo_reference: reference, width };
 }
@@ -174,7 +190,8 @@ export function legacyResultFromPlace(place: unknown): NearbySearchResult | unde
   const name = isRecord(place.displayName) ? (stringOf(place.displayName.text) ?? '') : '';
   const out: Record<string, unknown> = {};
   const businessStatus = stringOf(place.businessStatus);
-  if (businessStatus !== undefined && LEGACY_BUSINESS_STATUSES.has(businessStatus)) out.business_status = businessStatus;
+  if (businessStatus !== undefined && LEGACY_BUSINESS_STATUSES.has(businessStatus))
+    out.business_status = businessStatus;
   const geometry: NearbySearchResult['geometry'] = { location };
   if (isRecord(place.viewport)) {
     const northeast = latLngOf(place.viewport.high);
@@ -196,7 +213,11 @@ export function legacyResultFromPlace(place: unknown): NearbySearchResult | unde
   if (isRecord(place.plusCode)) {
     const globalCode = stringOf(place.plusCode.globalCode);
     const compoundCode = stringOf(place.plusCode.compoundCode);
-    if (globalCode !== undefined) out.plus_code = compoundCode === undefined ? { global_code: globalCode } : { compound_code: compoundCode, global_code: globalCode };
+    if (globalCode !== undefined)
+      out.plus_code =
+        compoundCode === undefined
+          ? { global_code: globalCode }
+          : { compound_code: compoundCode, global_code: globalCode };
   }
   const priceLevel = PRICE_LEVELS[stringOf(place.priceLevel) ?? ''];
   if (priceLevel !== undefined) out.price_level = priceLevel;
@@ -235,7 +256,9 @@ export function legacyResponseFromSearchNearby(body: unknown): NearbySearchRespo
       const provider = stringOf(attribution.provider);
       if (provider === undefined) continue;
       const uri = stringOf(attribution.providerUri);
-      attributions.add(uri === undefined ? escapeHtml(provider) : `<a href="${escapeHtml(uri)}">${escapeHtml(provider)}</a>`);
+      attributions.add(
+        uri === undefined ? escapeHtml(provider) : `<a href="${escapeHtml(uri)}">${escapeHtml(provider)}</a>`,
+      );
     }
   }
   return { html_attributions: [...attributions], results, status: results.length > 0 ? 'OK' : 'ZERO_RESULTS' };
@@ -252,7 +275,11 @@ export function legacyResponseFromSearchNearby(body: unknown): NearbySearchRespo
  * @param rpcStatus - `error.status`, the `google.rpc.Code` name, if sent.
  * @param reasons - the `reason` of each `google.rpc.ErrorInfo` in `error.details`.
  */
-export function legacyStatusForNewError(httpStatus: number, rpcStatus: string | undefined, reasons: readonly string[]): NearbySearchStatus {
+export function legacyStatusForNewError(
+  httpStatus: number,
+  rpcStatus: string | undefined,
+  reasons: readonly string[],
+): NearbySearchStatus {
   if (reasons.some((reason) => reason.startsWith('API_KEY_'))) return 'REQUEST_DENIED';
   switch (rpcStatus) {
     case 'UNAUTHENTICATED':
@@ -290,7 +317,10 @@ export function interpretNewExchange(exchange: HttpExchange): AttemptOutcome {
     const response = parses ? legacyResponseFromSearchNearby(parsed) : undefined;
     if (response !== undefined) return { response, transient: false };
     const what = parses ? 'JSON that is not a searchNearby response' : 'malformed JSON';
-    return { response: failedNearbySearch('UNKNOWN_ERROR', `${NEW_LABEL} answered ${what} (HTTP ${exchange.status})`), transient: false };
+    return {
+      response: failedNearbySearch('UNKNOWN_ERROR', `${NEW_LABEL} answered ${what} (HTTP ${exchange.status})`),
+      transient: false,
+    };
   }
   const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
   const reasons: string[] = [];
@@ -298,11 +328,18 @@ export function interpretNewExchange(exchange: HttpExchange): AttemptOutcome {
     const reason = isRecord(detail) ? stringOf(detail.reason) : undefined;
     if (reason !== undefined) reasons.push(reason);
   }
-  const status = legacyStatusForNewError(exchange.status, error === undefined ? undefined : stringOf(error.status), reasons);
+  const status = legacyStatusForNewError(
+    exchange.status,
+    error === undefined ? undefined : stringOf(error.status),
+    reasons,
+  );
   const message = error === undefined ? undefined : stringOf(error.message);
   const reason = exchange.statusText === '' ? '' : ` ${exchange.statusText}`;
   return {
-    response: failedNearbySearch(status, message !== undefined && message !== '' ? message : `${NEW_LABEL} answered HTTP ${exchange.status}${reason}`),
+    response: failedNearbySearch(
+      status,
+      message !== undefined && message !== '' ? message : `${NEW_LABEL} answered HTTP ${exchange.status}${reason}`,
+    ),
     transient: isTransientHttpStatus(exchange.status),
   };
 }
@@ -352,7 +389,9 @@ export class GoogleNewPlacesProvider implements PlacesProvider {
     // Google honours maxResultCount; the cut guards the bound against an upstream that does not.
     return this.http
       .lookUp(request, interpretNewExchange)
-      .then((response) => (response.results.length > limit ? { ...response, results: response.results.slice(0, limit) } : response));
+      .then((response) =>
+        response.results.length > limit ? { ...response, results: response.results.slice(0, limit) } : response,
+      );
   }
 
   /** Aborts look-ups in flight. */

@@ -6,7 +6,13 @@ import type { FetchFunction } from './google-http.js';
 import { GoogleLegacyPlacesProvider } from './google-legacy.js';
 import { GoogleNewPlacesProvider } from './google-new.js';
 import type { PlacesProvider } from './provider.js';
-import { resolvePlacesSettings, type GooglePlacesSettings, type PlacesConfig, type PlacesEnvironment, type PlacesSource } from './settings.js';
+import {
+  resolvePlacesSettings,
+  type GooglePlacesSettings,
+  type PlacesConfig,
+  type PlacesEnvironment,
+  type PlacesSource,
+} from './settings.js';
 
 export { GeoNamesPlacesProvider, GEONAMES_ATTRIBUTION } from './geonames.js';
 export * from './provider.js';
@@ -29,10 +35,22 @@ export interface CreatePlacesProviderOptions {
 }
 
 /** A Google source from resolved settings, behind coalescing (and the cache when enabled). */
-export function createGooglePlacesProvider(settings: GooglePlacesSettings, options: Pick<CreatePlacesProviderOptions, 'logger' | 'fetch'> = {}): CoalescingPlacesProvider {
-  const common = { apiKey: settings.apiKey, baseUrl: settings.baseUrl, timeoutMs: settings.timeoutMs, retry: settings.retry, logger: options.logger, fetch: options.fetch };
+export function createGooglePlacesProvider(
+  settings: GooglePlacesSettings,
+  options: Pick<CreatePlacesProviderOptions, 'logger' | 'fetch'> = {},
+): CoalescingPlacesProvider {
+  const common = {
+    apiKey: settings.apiKey,
+    baseUrl: settings.baseUrl,
+    timeoutMs: settings.timeoutMs,
+    retry: settings.retry,
+    logger: options.logger,
+    fetch: options.fetch,
+  };
   const inner =
-    settings.source === 'google' ? new GoogleLegacyPlacesProvider(common) : new GoogleNewPlacesProvider({ ...common, fields: settings.newFields });
+    settings.source === 'google'
+      ? new GoogleLegacyPlacesProvider(common)
+      : new GoogleNewPlacesProvider({ ...common, fields: settings.newFields });
   return new CoalescingPlacesProvider(inner, {
     locationDecimals: settings.locationDecimals,
     // Only Places API (New) sends the bound upstream (maxResultCount); legacy always returns a page of up to 20.

@@ -6,12 +6,7 @@ import type { LatLng } from '../protocol/location.js';
 
 /** Legacy Nearby Search `status` values (reference section 1.4). */
 export type NearbySearchStatus =
-  | 'OK'
-  | 'ZERO_RESULTS'
-  | 'INVALID_REQUEST'
-  | 'OVER_QUERY_LIMIT'
-  | 'REQUEST_DENIED'
-  | 'UNKNOWN_ERROR';
+  'OK' | 'ZERO_RESULTS' | 'INVALID_REQUEST' | 'OVER_QUERY_LIMIT' | 'REQUEST_DENIED' | 'UNKNOWN_ERROR';
 
 /** A `{lat, lng}` pair in decimal degrees. */
 export interface NearbySearchLatLng {
@@ -54,7 +49,8 @@ export interface NearbySearchResponse {
   info_messages?: string[];
   next_page_token?: string;
   results: NearbySearchResult[];
-  status: NearbySearchStatus | string;
+  /** One of {@link NearbySearchStatus}, or a status Google adds later (passed through as sent). */
+  status: NearbySearchStatus | (string & {});
 }
 
 /**

@@ -117,7 +117,9 @@ function baseUrlFrom(env: PlacesEnvironment, variable: string, configured: strin
   const url = normalizeBaseUrl(text);
   if (url === undefined) {
     const where = useEnv ? variable : `places.${field}`;
-    throw new UsageError(`${where}: "${text}" is not a usable base URL (http:// or https://, no credentials, query or fragment)`);
+    throw new UsageError(
+      `${where}: "${text}" is not a usable base URL (http:// or https://, no credentials, query or fragment)`,
+    );
   }
   return url;
 }
@@ -132,12 +134,18 @@ function baseUrlFrom(env: PlacesEnvironment, variable: string, configured: strin
  *   empty, or a base URL (config or environment) is not a usable http(s) URL. The message names the
  *   variable, never the key.
  */
-export function resolvePlacesSettings(places: PlacesConfig, env: PlacesEnvironment = process.env, sourceOverride?: PlacesSource): PlacesSettings {
+export function resolvePlacesSettings(
+  places: PlacesConfig,
+  env: PlacesEnvironment = process.env,
+  sourceOverride?: PlacesSource,
+): PlacesSettings {
   const source = sourceOverride ?? places.source;
   if (source === 'offline') return { source };
   const apiKey = env[GOOGLE_PLACES_API_KEY_ENV]?.trim() ?? '';
   if (apiKey === '') {
-    throw new UsageError(`places source ${source} needs a Google API key: set the environment variable ${GOOGLE_PLACES_API_KEY_ENV} (see docs/places.md)`);
+    throw new UsageError(
+      `places source ${source} needs a Google API key: set the environment variable ${GOOGLE_PLACES_API_KEY_ENV} (see docs/places.md)`,
+    );
   }
   const baseUrl =
     source === 'google'

@@ -153,7 +153,14 @@ export function parseAt(line: string): AtMessage | undefined {
  */
 export function parseAtFields(fields: readonly string[]): AtMessage | undefined {
   if (fields.length !== 6 || fields[0] !== 'AT') return undefined;
-  const [, serverName, difference, clientId, locationText, timeText] = fields as [string, string, string, string, string, string];
+  const [, serverName, difference, clientId, locationText, timeText] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
   if (!TIME_DIFFERENCE.test(difference)) return undefined;
   const point = parseIso6709(locationText);
   const timeNs = parsePosixTime(timeText);

@@ -29,7 +29,10 @@ export function parseIso6709(text: string): LatLng | undefined {
   const longitude = Number(match[2]);
   if (!(latitude >= -90 && latitude <= 90 && longitude >= -180 && longitude <= 180)) return undefined;
   // A double cannot tell 90 from 90.0000000000000001: at a bound, judge the decimal text itself.
-  if ((Math.abs(latitude) === 90 && hasNonZeroFraction(match[1] as string)) || (Math.abs(longitude) === 180 && hasNonZeroFraction(match[2] as string))) {
+  if (
+    (Math.abs(latitude) === 90 && hasNonZeroFraction(match[1] as string)) ||
+    (Math.abs(longitude) === 180 && hasNonZeroFraction(match[2] as string))
+  ) {
     return undefined;
   }
   return { latitude, longitude };

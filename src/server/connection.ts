@@ -249,7 +249,14 @@ export class Connection {
   }
 
   private maybeFinish(): void {
-    if (this.inputEnded && !this.ending && !this.closed && this.pendingReplies === 0 && this.output === '' && !this.flushScheduled) {
+    if (
+      this.inputEnded &&
+      !this.ending &&
+      !this.closed &&
+      this.pendingReplies === 0 &&
+      this.output === '' &&
+      !this.flushScheduled
+    ) {
       this.ending = true;
       // After an over-long line the remote may still be sending: close both directions.
       this.stream.end(() => {

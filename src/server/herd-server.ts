@@ -37,7 +37,12 @@ import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } fr
 import { PlacesError } from '../errors.js';
 import { digestBucketsFor, LocationStore, type LocationRecord } from '../store/location-store.js';
 import { Connection, type ConnectionHandler, type Reply } from './connection.js';
-import { NOOP_OBSERVER, type CommandKind, type CommandOutcome, type ServerObserver } from '../observability/observer.js';
+import {
+  NOOP_OBSERVER,
+  type CommandKind,
+  type CommandOutcome,
+  type ServerObserver,
+} from '../observability/observer.js';
 
 /** Default {@link ServerLimits.maxPendingOutputBytes}: 256 KiB. */
 export const MAX_PENDING_OUTPUT_BYTES = 256 * 1024;
@@ -264,7 +269,10 @@ export class HerdServer {
     };
     this.linkSettings = linkSettings;
     for (const record of options.initialRecords ?? []) this.store.offer(record);
-    const backoff = exponentialBackoff({ baseDelayMs: linkSettings.reconnectBaseDelayMs, maxDelayMs: linkSettings.reconnectMaxDelayMs });
+    const backoff = exponentialBackoff({
+      baseDelayMs: linkSettings.reconnectBaseDelayMs,
+      maxDelayMs: linkSettings.reconnectMaxDelayMs,
+    });
     for (const peerName of options.neighbours) {
       this.links.set(
         peerName,
@@ -308,7 +316,10 @@ export class HerdServer {
           event === 'paused'
             ? `connection ${connection.id} does not read its replies (over ${this.limits.maxPendingOutputBytes} bytes unwritten); stopped reading it`
             : `connection ${connection.id} did not read for ${this.limits.slowReaderTimeoutMs} ms; dropped`;
-        this.log.warn({ event: `slow-reader-${event}`, conn: connection.id, remote: connection.remote, kind: connection.kind }, message);
+        this.log.warn(
+          { event: `slow-reader-${event}`, conn: connection.id, remote: connection.remote, kind: connection.kind },
+          message,
+        );
       },
       onClose: (connection, reason) => {
         this.connections.delete(connection);
@@ -316,7 +327,14 @@ export class HerdServer {
         if (pending !== undefined) clearTimeout(pending.timer);
         this.observer.connection(connection.kind, 'close');
         this.log.info(
-          { event: 'connection-closed', conn: connection.id, remote: connection.remote, kind: connection.kind, peer: connection.peerName, reason },
+          {
+            event: 'connection-closed',
+            conn: connection.id,
+            remote: connection.remote,
+            kind: connection.kind,
+            peer: connection.peerName,
+            reason,
+          },
           `${connection.kind} connection ${connection.id} closed`,
         );
       },
@@ -364,7 +382,14 @@ export class HerdServer {
         : tls.createServer({ ...tlsOptions.server, allowHalfOpen: true }, (socket) => this.accept(socket));
     if (tlsOptions !== undefined) {
       server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
-        this.log.warn({ event: 'tls-error', remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: error.message }, `TLS handshake failed: ${error.message}`),
+        this.log.warn(
+          {
+            event: 'tls-error',
+            remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
+            err: error.message,
+          },
+          `TLS handshake failed: ${error.message}`,
+        ),
       );
     }
     this.server = server;
@@ -375,10 +400,13 @@ export class HerdServer {
         resolve();
       });
     });
-    server.on('error', (error) => this.log.error({ event: 'server-error', err: error.message }, 'server error'));
+    server.on('error', (error: Error) => this.log.error({ event: 'server-error', err: error.message }, 'server error'));
     const address = server.address() as net.AddressInfo;
     this.startedAtMs = Date.now();
-    this.log.info({ event: 'listening', host: address.address, port: address.port, incarnation: this.incarnation }, `${this.name} listening on ${address.address}:${address.port}`);
+    this.log.info(
+      { event: 'listening', host: address.address, port: address.port, incarnation: this.incarnation },
+      `${this.name} listening on ${address.address}:${address.port}`,
+    );
     for (const [peerName, address] of this.options.peerAddresses ?? []) this.setPeerAddress(peerName, address);
     return address;
   }
@@ -394,8 +422,14 @@ export class HerdServer {
     const remote = `${address}:${socket.remotePort ?? '?'}`;
     const fromAddress = this.connectionsPerAddress.get(address) ?? 0;
     if (this.connections.size >= this.limits.maxConnections || fromAddress >= this.limits.maxConnectionsPerAddress) {
-      const which = this.connections.size >= this.limits.maxConnections ? `maxConnections (${this.limits.maxConnections})` : `maxConnectionsPerAddress (${this.limits.maxConnectionsPerAddress}) for ${address}`;
-      this.log.warn({ event: 'connection-refused', remote, open: this.connections.size, fromAddress }, `refused connection from ${remote}: ${which} reached`);
+      const which =
+        this.connections.size >= this.limits.maxConnections
+          ? `maxConnections (${this.limits.maxConnections})`
+          : `maxConnectionsPerAddress (${this.limits.maxConnectionsPerAddress}) for ${address}`;
+      this.log.warn(
+        { event: 'connection-refused', remote, open: this.connections.size, fromAddress },
+        `refused connection from ${remote}: ${which} reached`,
+      );
       socket.on('error', () => undefined);
       socket.destroy();
       return;
@@ -412,7 +446,10 @@ export class HerdServer {
     // Idle clients are closed; links stay up (they carry keep-alives and periodic anti-entropy).
     socket.setTimeout(this.limits.idleTimeoutMs, () => {
       if (connection.kind === 'peer' || connection.pendingReplies > 0) return;
-      this.log.info({ event: 'idle-timeout', conn: connection.id, remote, idleTimeoutMs: this.limits.idleTimeoutMs }, `connection ${connection.id} idle for ${this.limits.idleTimeoutMs} ms; closing`);
+      this.log.info(
+        { event: 'idle-timeout', conn: connection.id, remote, idleTimeoutMs: this.limits.idleTimeoutMs },
+        `connection ${connection.id} idle for ${this.limits.idleTimeoutMs} ms; closing`,
+      );
       connection.finish();
     });
   }
@@ -426,7 +463,10 @@ export class HerdServer {
     const connection = new Connection(this.nextConnectionId++, remote, stream, this.handler, this.limits);
     this.connections.add(connection);
     this.observer.connection('client', 'open');
-    this.log.info({ event: 'connection-new', conn: connection.id, remote }, `connection ${connection.id} from ${remote}`);
+    this.log.info(
+      { event: 'connection-new', conn: connection.id, remote },
+      `connection ${connection.id} from ${remote}`,
+    );
     return connection;
   }
 
@@ -454,7 +494,11 @@ export class HerdServer {
       reply = this.commands.WHATSAT(command, line);
     } else {
       const greeting = connection.pendingReplies === 0 ? parseGreeting(line) : undefined;
-      if (greeting?.verb === 'HELLO' && this.acceptPeer(connection, greeting.serverName, greeting.incarnation, greeting.nonce)) return undefined;
+      if (
+        greeting?.verb === 'HELLO' &&
+        this.acceptPeer(connection, greeting.serverName, greeting.incarnation, greeting.nonce)
+      )
+        return undefined;
       kind = 'INVALID';
       reason = command.reason;
       reply = formatInvalidReply(line);
@@ -468,7 +512,16 @@ export class HerdServer {
     return reply.then(
       (text) => {
         this.observer.command(kind, outcomeOf(kind, text), performance.now() - started);
-        this.log.info({ event: 'command', conn: connection.id, line, reply: text.slice(0, text.indexOf('\n')), bytes: Buffer.byteLength(text) }, kind);
+        this.log.info(
+          {
+            event: 'command',
+            conn: connection.id,
+            line,
+            reply: text.slice(0, text.indexOf('\n')),
+            bytes: Buffer.byteLength(text),
+          },
+          kind,
+        );
         return text;
       },
       (error: unknown) => {
@@ -484,10 +537,18 @@ export class HerdServer {
    *
    * @returns false when the HELLO is refused (it is then answered as an invalid command).
    */
-  private acceptPeer(connection: Connection, peerName: string, incarnation: string, nonce: string | undefined): boolean {
+  private acceptPeer(
+    connection: Connection,
+    peerName: string,
+    incarnation: string,
+    nonce: string | undefined,
+  ): boolean {
     const link = this.links.get(peerName);
     if (link === undefined) {
-      this.log.warn({ event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'not a neighbour' }, `HELLO from ${peerName}, which is not a neighbour`);
+      this.log.warn(
+        { event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'not a neighbour' },
+        `HELLO from ${peerName}, which is not a neighbour`,
+      );
       return false;
     }
     const secret = this.options.secret;
@@ -497,7 +558,10 @@ export class HerdServer {
       return true;
     }
     if (nonce === undefined) {
-      this.log.warn({ event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'no challenge' }, `HELLO from ${peerName} without a challenge, but this herd requires authentication`);
+      this.log.warn(
+        { event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'no challenge' },
+        `HELLO from ${peerName} without a challenge, but this herd requires authentication`,
+      );
       return false;
     }
     const ownNonce = newNonce();
@@ -507,7 +571,10 @@ export class HerdServer {
       incarnation,
       expectedMac: handshakeMac(secret, 'AUTH', peerName, this.name, ownNonce, nonce, incarnation),
       timer: setTimeout(() => {
-        this.log.warn({ event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'no AUTH in time' }, `${peerName} did not authenticate in time`);
+        this.log.warn(
+          { event: 'peer-rejected', conn: connection.id, peer: peerName, reason: 'no AUTH in time' },
+          `${peerName} did not authenticate in time`,
+        );
         connection.destroy('handshake timeout');
       }, this.linkSettings.handshakeTimeoutMs),
     };
@@ -527,7 +594,13 @@ export class HerdServer {
       return undefined;
     }
     this.log.warn(
-      { event: 'peer-rejected', conn: connection.id, peer: pending.peerName, remote: connection.remote, reason: mac === undefined ? 'no AUTH' : 'bad MAC' },
+      {
+        event: 'peer-rejected',
+        conn: connection.id,
+        peer: pending.peerName,
+        remote: connection.remote,
+        reason: mac === undefined ? 'no AUTH' : 'bad MAC',
+      },
       `link from ${connection.remote} claiming to be ${pending.peerName} failed authentication`,
     );
     this.observer.command('INVALID', 'invalid', 0);
@@ -542,7 +615,14 @@ export class HerdServer {
     this.observer.connection('client', 'close');
     this.observer.connection('peer', 'open');
     this.log.info(
-      { event: 'peer-connected', conn: connection.id, peer: peerName, incarnation, remote: connection.remote, authenticated: this.options.secret !== undefined },
+      {
+        event: 'peer-connected',
+        conn: connection.id,
+        peer: peerName,
+        incarnation,
+        remote: connection.remote,
+        authenticated: this.options.secret !== undefined,
+      },
       `link from ${peerName} up`,
     );
     this.noteIncarnation(peerName, incarnation);
@@ -554,7 +634,12 @@ export class HerdServer {
     const receivedNs = this.clock.nowNs();
     if (command.timeNs - receivedNs > BigInt(this.limits.maxFutureSkewMs) * 1_000_000n) {
       this.log.warn(
-        { event: 'clock-skew-rejected', clientId: command.clientId, time: command.timeText, maxFutureSkewMs: this.limits.maxFutureSkewMs },
+        {
+          event: 'clock-skew-rejected',
+          clientId: command.clientId,
+          time: command.timeText,
+          maxFutureSkewMs: this.limits.maxFutureSkewMs,
+        },
         `IAMAT time ${command.timeText} is more than ${this.limits.maxFutureSkewMs} ms ahead of this server's clock; rejected`,
       );
       return formatInvalidReply(line);
@@ -582,7 +667,10 @@ export class HerdServer {
   private whatsat(command: WhatsatCommand, line: string): Reply {
     const record = this.store.get(command.clientId);
     if (record === undefined) {
-      this.log.info({ event: 'invalid-command', reason: 'unknown client id', clientId: command.clientId }, 'WHATSAT for an unknown client');
+      this.log.info(
+        { event: 'invalid-command', reason: 'unknown client id', clientId: command.clientId },
+        'WHATSAT for an unknown client',
+      );
       return formatInvalidReply(line);
     }
     return this.lookUpPlaces(record, command.radiusKm * 1000, command.bound).then((response) =>
@@ -590,7 +678,11 @@ export class HerdServer {
     );
   }
 
-  private async lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+  private async lookUpPlaces(
+    record: LocationRecord,
+    radiusMeters: number,
+    limit: number,
+  ): Promise<NearbySearchResponse> {
     const places = this.options.places;
     const started = performance.now();
     let timer: NodeJS.Timeout | undefined;
@@ -600,7 +692,13 @@ export class HerdServer {
         places.nearby({ latitude: record.latitude, longitude: record.longitude }, radiusMeters, limit),
         new Promise<never>((_, reject) => {
           timer = setTimeout(
-            () => reject(new PlacesError('UNKNOWN_ERROR', `places source ${places.source} did not answer within ${this.limits.placesTimeoutMs} ms`)),
+            () =>
+              reject(
+                new PlacesError(
+                  'UNKNOWN_ERROR',
+                  `places source ${places.source} did not answer within ${this.limits.placesTimeoutMs} ms`,
+                ),
+              ),
             this.limits.placesTimeoutMs,
           );
         }),
@@ -617,7 +715,17 @@ export class HerdServer {
     this.observer.placesLookup(places.source, response.status, performance.now() - started);
     const level = response.status === 'OK' || response.status === 'ZERO_RESULTS' ? 'info' : 'warn';
     this.log[level](
-      { event: 'places', source: places.source, clientId: record.clientId, radiusMeters, limit, status: response.status, results: response.results.length, ms, error: response.error_message },
+      {
+        event: 'places',
+        source: places.source,
+        clientId: record.clientId,
+        radiusMeters,
+        limit,
+        status: response.status,
+        results: response.results.length,
+        ms,
+        error: response.error_message,
+      },
       `places ${response.status} in ${ms} ms`,
     );
     return response;
@@ -644,13 +752,19 @@ export class HerdServer {
       longitude: message.longitude,
     };
     if (this.store.offer(record)) {
-      this.log.info({ event: 'flood-stored', peer: from, clientId: record.clientId, line: record.atLine }, 'flood stored');
+      this.log.info(
+        { event: 'flood-stored', peer: from, clientId: record.clientId, line: record.atLine },
+        'flood stored',
+      );
       this.observer.flood('stored', from, 1);
       this.options.persistence?.write(record);
       this.flood(record, from);
       return true;
     }
-    this.log.info({ event: 'flood-stale', peer: from, clientId: record.clientId, line: record.atLine }, 'flood ignored as stale');
+    this.log.info(
+      { event: 'flood-stale', peer: from, clientId: record.clientId, line: record.atLine },
+      'flood ignored as stale',
+    );
     this.observer.flood('stale', from, 1);
     return false;
   }
@@ -659,7 +773,10 @@ export class HerdServer {
     const previous = this.peerIncarnations.get(peerName);
     this.peerIncarnations.set(peerName, incarnation);
     if (previous !== undefined && previous !== incarnation) {
-      this.log.info({ event: 'peer-restarted', peer: peerName, previous, incarnation }, `${peerName} restarted (incarnation ${previous} -> ${incarnation}); reconciling`);
+      this.log.info(
+        { event: 'peer-restarted', peer: peerName, previous, incarnation },
+        `${peerName} restarted (incarnation ${previous} -> ${incarnation}); reconciling`,
+      );
     }
   }
 
@@ -694,7 +811,10 @@ export class HerdServer {
     this.outgoingSyncs.set(peerName, sync);
     const lines = formatDigestLines(sync.id, this.store.digest(buckets));
     for (const line of lines) link.send(line);
-    this.log.info({ event: 'anti-entropy-offer', peer: peerName, syncId: sync.id, buckets, records: this.store.size }, `anti-entropy: offered digest of ${buckets} buckets to ${peerName}`);
+    this.log.info(
+      { event: 'anti-entropy-offer', peer: peerName, syncId: sync.id, buckets, records: this.store.size },
+      `anti-entropy: offered digest of ${buckets} buckets to ${peerName}`,
+    );
     this.scheduleSync(peerName);
   }
 
@@ -702,7 +822,8 @@ export class HerdServer {
     const message = parseSyncMessage(splitFields(line));
     const sync = this.outgoingSyncs.get(peerName);
     if (message === undefined || sync === undefined || message.syncId !== sync.id) {
-      if (message === undefined) this.log.warn({ event: 'peer-line-ignored', peer: peerName, line }, `unexpected line from ${peerName}`);
+      if (message === undefined)
+        this.log.warn({ event: 'peer-line-ignored', peer: peerName, line }, `unexpected line from ${peerName}`);
       return;
     }
     if (message.verb === 'WANT') {
@@ -715,7 +836,15 @@ export class HerdServer {
       link?.send(`SYNCED ${sync.id} ${records.length}`);
       this.observer.antiEntropy(peerName, records.length);
       this.log.info(
-        { event: 'anti-entropy-send', peer: peerName, syncId: sync.id, buckets: sync.buckets, wantedBuckets: sync.wanted.size, records: records.length, ms: Date.now() - sync.startedMs },
+        {
+          event: 'anti-entropy-send',
+          peer: peerName,
+          syncId: sync.id,
+          buckets: sync.buckets,
+          wantedBuckets: sync.wanted.size,
+          records: records.length,
+          ms: Date.now() - sync.startedMs,
+        },
         `anti-entropy: ${peerName} wanted ${sync.wanted.size} of ${sync.buckets} buckets; sent ${records.length} records`,
       );
     }
@@ -734,7 +863,10 @@ export class HerdServer {
     }
     const message = parseSyncMessage(fields);
     if (message === undefined) {
-      this.log.error({ event: 'peer-line-malformed', peer: peerName, line: line.slice(0, 200) }, `malformed line from ${peerName}`);
+      this.log.error(
+        { event: 'peer-line-malformed', peer: peerName, line: line.slice(0, 200) },
+        `malformed line from ${peerName}`,
+      );
       return;
     }
     if (message.verb === 'SYNC') {
@@ -763,11 +895,27 @@ export class HerdServer {
         if (!theirsEmpty && (sync.high[i] !== ours.high[i] || sync.low[i] !== ours.low[i])) wanted.push(i);
       }
       connection.writeRaw(`${formatWantLines(sync.id, wanted).join('\n')}\n`);
-      this.log.info({ event: 'anti-entropy-want', peer: peerName, syncId: sync.id, buckets: sync.buckets, wantedBuckets: wanted.length }, `anti-entropy: asked ${peerName} for ${wanted.length} of ${sync.buckets} buckets`);
+      this.log.info(
+        {
+          event: 'anti-entropy-want',
+          peer: peerName,
+          syncId: sync.id,
+          buckets: sync.buckets,
+          wantedBuckets: wanted.length,
+        },
+        `anti-entropy: asked ${peerName} for ${wanted.length} of ${sync.buckets} buckets`,
+      );
     } else if (message.verb === 'SYNCED') {
       this.incomingSyncs.delete(connection);
       this.log.info(
-        { event: 'anti-entropy-done', peer: peerName, syncId: sync.id, received: message.records, stored: sync.stored, ms: Date.now() - sync.startedMs },
+        {
+          event: 'anti-entropy-done',
+          peer: peerName,
+          syncId: sync.id,
+          received: message.records,
+          stored: sync.stored,
+          ms: Date.now() - sync.startedMs,
+        },
         `anti-entropy with ${peerName}: received ${message.records} records, ${sync.stored} newer than ours`,
       );
     }
@@ -780,7 +928,8 @@ export class HerdServer {
   async close(): Promise<void> {
     const server = this.server;
     this.server = undefined;
-    const closed = server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    const closed =
+      server === undefined ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
     for (const timer of this.syncTimers.values()) clearTimeout(timer);
     this.syncTimers.clear();
     const clients = [...this.connections].filter((connection) => connection.kind === 'client');

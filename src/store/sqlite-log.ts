@@ -113,21 +113,33 @@ export class SqliteLocationLog {
                CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`);
       const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
       const epoch = (row === undefined ? 0 : Number(row.value) || 0) + 1;
-      db.prepare("INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value").run(String(epoch));
+      db.prepare(
+        "INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      ).run(String(epoch));
       const records: LocationRecord[] = [];
       let unreadable = 0;
-      for (const { at_line: atLine } of db.prepare('SELECT at_line FROM locations').iterate() as IterableIterator<{ at_line: string }>) {
+      for (const { at_line: atLine } of db.prepare('SELECT at_line FROM locations').iterate() as IterableIterator<{
+        at_line: string;
+      }>) {
         const message = parseAt(atLine);
         if (message === undefined) {
           unreadable++;
           continue;
         }
-        records.push({ clientId: message.clientId, timeNs: message.timeNs, atLine: message.line, latitude: message.latitude, longitude: message.longitude });
+        records.push({
+          clientId: message.clientId,
+          timeNs: message.timeNs,
+          atLine: message.line,
+          latitude: message.latitude,
+          longitude: message.longitude,
+        });
       }
       const log = new SqliteLocationLog(db, options);
       options.logger.info(
         { event: 'store-opened', file: options.file, existed, records: records.length, unreadable, epoch },
-        existed ? `store ${options.file}: ${records.length} locations, epoch ${epoch}` : `store ${options.file} created (none before); peers will catch this server up`,
+        existed
+          ? `store ${options.file}: ${records.length} locations, epoch ${epoch}`
+          : `store ${options.file} created (none before); peers will catch this server up`,
       );
       return { log, records, epoch };
     } catch (error) {
@@ -167,10 +179,16 @@ export class SqliteLocationLog {
     try {
       this.commitBatch(rows);
       this.commits++;
-      this.log.debug({ event: 'store-commit', rows: rows.size, ms: Math.round((performance.now() - started) * 1000) / 1000 }, 'committed');
+      this.log.debug(
+        { event: 'store-commit', rows: rows.size, ms: Math.round((performance.now() - started) * 1000) / 1000 },
+        'committed',
+      );
       for (const waiter of waiters) waiter.resolve();
     } catch (error) {
-      this.log.error({ event: 'store-commit-failed', rows: rows.size, err: (error as Error).message }, 'commit failed; retrying at the next interval');
+      this.log.error(
+        { event: 'store-commit-failed', rows: rows.size, err: (error as Error).message },
+        'commit failed; retrying at the next interval',
+      );
       for (const [clientId, atLine] of rows) if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
       for (const waiter of waiters) waiter.reject(error as Error);
       if (!this.closed) this.timer = setTimeout(() => this.commit(), this.commitIntervalMs);

@@ -18,9 +18,9 @@ export class CuttableProxy {
 
   /** Starts a proxy on 127.0.0.1 port 0 forwarding to `target`. */
   static async start(target: { host: string; port: number }): Promise<{ proxy: CuttableProxy; port: number }> {
-    let proxy: CuttableProxy | undefined;
     const server = net.createServer({ allowHalfOpen: true }, (inbound) => {
-      const self = proxy as CuttableProxy;
+      // Connections arrive only after listen(), when `proxy` is set.
+      const self = proxy;
       if (self.cut) {
         inbound.destroy();
         return;
@@ -38,7 +38,7 @@ export class CuttableProxy {
       inbound.pipe(outbound);
       outbound.pipe(inbound);
     });
-    proxy = new CuttableProxy(server);
+    const proxy = new CuttableProxy(server);
     await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
     return { proxy, port: (server.address() as net.AddressInfo).port };
   }

@@ -34,11 +34,15 @@ export interface ServerInfo {
 }
 
 /** Resolves when `predicate` returns a truthy value; rejects after `timeoutMs`. */
-export async function waitUntil<T>(predicate: () => T | Promise<T>, timeoutMs = 10_000, what = 'condition'): Promise<NonNullable<T>> {
+export async function waitUntil<T>(
+  predicate: () => T | Promise<T>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await predicate();
-    if (value) return value as NonNullable<T>;
+    if (value) return value;
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
@@ -48,14 +52,22 @@ export async function waitUntil<T>(predicate: () => T | Promise<T>, timeoutMs = 
  * Opens a connection, writes `data`, half-closes, and returns everything the server sent until it
  * closed. Rejects if the server does not close within `timeoutMs`.
  */
-export async function exchange(port: number, data: string | Buffer | (string | Buffer)[], timeoutMs = 10_000): Promise<string> {
+export async function exchange(
+  port: number,
+  data: string | Buffer | (string | Buffer)[],
+  timeoutMs = 10_000,
+): Promise<string> {
   const chunks = Array.isArray(data) ? data : [data];
   return new Promise<string>((resolve, reject) => {
     const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
     const received: Buffer[] = [];
     const timer = setTimeout(() => {
       socket.destroy();
-      reject(new Error(`no close from port ${port} within ${timeoutMs} ms; got ${JSON.stringify(Buffer.concat(received).toString())}`));
+      reject(
+        new Error(
+          `no close from port ${port} within ${timeoutMs} ms; got ${JSON.stringify(Buffer.concat(received).toString())}`,
+        ),
+      );
     }, timeoutMs);
     socket.on('connect', () => {
       for (const chunk of chunks) socket.write(chunk);
@@ -125,7 +137,12 @@ export const TEST_HERD_SECRET = 'test-only herd secret, 32 bytes+';
  * server also gets `adminPort: 0` (an admin server on a port the OS chooses).
  */
 export async function tempHerdConfig(
-  options: { servers?: readonly string[]; links?: [string, string][]; extra?: Record<string, unknown>; admin?: boolean } = {},
+  options: {
+    servers?: readonly string[];
+    links?: [string, string][];
+    extra?: Record<string, unknown>;
+    admin?: boolean;
+  } = {},
 ): Promise<{ dir: string; configFile: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-test-'));
   const configFile = path.join(dir, 'herd.json');
@@ -133,7 +150,12 @@ export async function tempHerdConfig(
   const secretFile = path.join(dir, 'herd-secret');
   await writeFile(secretFile, `${TEST_HERD_SECRET}\n`, { mode: 0o600 });
   const config = {
-    servers: (options.servers ?? DEFAULT_SERVERS).map((name) => ({ name, host: '127.0.0.1', port: 0, ...(options.admin === true ? { adminPort: 0 } : {}) })),
+    servers: (options.servers ?? DEFAULT_SERVERS).map((name) => ({
+      name,
+      host: '127.0.0.1',
+      port: 0,
+      ...(options.admin === true ? { adminPort: 0 } : {}),
+    })),
     links: options.links ?? DEFAULT_LINKS,
     logDir: path.join(dir, 'logs'),
     dataDir: path.join(dir, 'data'),
@@ -158,7 +180,8 @@ export class RunningHerd {
 
   private constructor(child: ChildProcess) {
     this.child = child;
-    if (child.stdout !== null) createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
+    if (child.stdout !== null)
+      createInterface({ input: child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
     child.stderr?.setEncoding('utf8');
     child.stderr?.on('data', (text: string) => this.output.push(`[stderr] ${text}`));
     this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
@@ -168,7 +191,15 @@ export class RunningHerd {
     this.output.push(line);
     const member = MEMBER_LINE.exec(line);
     if (member !== null) {
-      const [, name, host, port, pid, logFile, adminUrl] = member as unknown as [string, string, string, string, string, string, string | undefined];
+      const [, name, host, port, pid, logFile, adminUrl] = member as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string | undefined,
+      ];
       this.servers.set(name, { name, host, port: Number(port), pid: Number(pid), logFile, adminUrl });
     }
     for (let i = this.waiters.length - 1; i >= 0; i--) {
@@ -188,13 +219,16 @@ export class RunningHerd {
    * @param env - the environment of the supervisor (and so of every server). @default process.env
    */
   static async start(configFile: string, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<RunningHerd> {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: env ?? process.env });
+    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: env ?? process.env,
+    });
     const herd = new RunningHerd(child);
     try {
       await herd.waitForLine(/^herd: \d+ servers up/, 20_000);
     } catch (error) {
       await herd.stop();
-      throw new Error(`herd did not start: ${(error as Error).message}\n${herd.output.join('\n')}`);
+      throw new Error(`herd did not start: ${(error as Error).message}\n${herd.output.join('\n')}`, { cause: error });
     }
     return herd;
   }
@@ -202,7 +236,10 @@ export class RunningHerd {
   /** Resolves with the first line from now on matching `pattern`. */
   waitForLine(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
       this.waiters.push({
         pattern,
         from: this.output.length,

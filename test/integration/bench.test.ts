@@ -56,55 +56,72 @@ function numberAt(report: unknown, path: string): number {
     value = (value as Record<string, unknown>)[key];
   }
   assert.equal(typeof value, 'number', `${path} should be a number, got ${JSON.stringify(value)}`);
-  assert.ok(Number.isFinite(value as number), `${path} should be finite`);
+  assert.ok(Number.isFinite(value), `${path} should be finite`);
   return value as number;
 }
 
 describe('herd bench', { timeout: 240_000 }, () => {
-  it('runs every scenario in a smoke configuration and prints JSON with the required keys', { timeout: BENCH_TIMEOUT_MS + 10_000 }, async () => {
-    const dirsBefore = await benchDirs();
-    const { code, stdout, stderr } = await runBench(['--quick', '--json']);
-    const report = JSON.parse(stdout) as { errors: Record<string, string>; skipped: Record<string, string>; scenario_s: Record<string, number> };
-    assert.deepEqual(report.errors, {}, `scenarios failed; stderr: ${stderr}`);
-    assert.deepEqual(report.skipped, {});
-    assert.equal(code, 0);
-    assert.deepEqual(Object.keys(report.scenario_s).sort(), ['catch-up', 'floor', 'herd', 'iamat', 'iamat-sync', 'memory', 'startup', 'whatsat']);
-    for (const key of [
-      'floor.w1',
-      'floor.w16',
-      'iamat.w1.rate',
-      'iamat.w1.p50_ms',
-      'iamat.w1.p99_ms',
-      'iamat.w16.rate',
-      'iamat.w16.p50_ms',
-      'iamat.w16.p99_ms',
-      'iamat_sync.w1.rate',
-      'iamat_sync.w16.p99_ms',
-      'herd.rate',
-      'herd.propagation_p50_ms',
-      'herd.propagation_p99_ms',
-      'herd.propagation_p99_ms_at_1k',
-      'whatsat.rate',
-      'whatsat.p99_ms',
-      'memory.bytes_per_client',
-      'memory.heap_bytes_per_client',
-      'startup.server_ms',
-      'startup.herd_ms',
-      'catch_up.catch_up_ms',
-      'catch_up.bytes_exchanged',
-      'machine.nproc',
-    ]) {
-      numberAt(report, key);
-    }
-    assert.ok(numberAt(report, 'floor.w16') > 0);
-    assert.ok(numberAt(report, 'herd.rate') > 0, 'every update reached every server');
-    assert.ok(numberAt(report, 'catch_up.bytes_exchanged') > 0);
+  it(
+    'runs every scenario in a smoke configuration and prints JSON with the required keys',
+    { timeout: BENCH_TIMEOUT_MS + 10_000 },
+    async () => {
+      const dirsBefore = await benchDirs();
+      const { code, stdout, stderr } = await runBench(['--quick', '--json']);
+      const report = JSON.parse(stdout) as {
+        errors: Record<string, string>;
+        skipped: Record<string, string>;
+        scenario_s: Record<string, number>;
+      };
+      assert.deepEqual(report.errors, {}, `scenarios failed; stderr: ${stderr}`);
+      assert.deepEqual(report.skipped, {});
+      assert.equal(code, 0);
+      assert.deepEqual(Object.keys(report.scenario_s).sort(), [
+        'catch-up',
+        'floor',
+        'herd',
+        'iamat',
+        'iamat-sync',
+        'memory',
+        'startup',
+        'whatsat',
+      ]);
+      for (const key of [
+        'floor.w1',
+        'floor.w16',
+        'iamat.w1.rate',
+        'iamat.w1.p50_ms',
+        'iamat.w1.p99_ms',
+        'iamat.w16.rate',
+        'iamat.w16.p50_ms',
+        'iamat.w16.p99_ms',
+        'iamat_sync.w1.rate',
+        'iamat_sync.w16.p99_ms',
+        'herd.rate',
+        'herd.propagation_p50_ms',
+        'herd.propagation_p99_ms',
+        'herd.propagation_p99_ms_at_1k',
+        'whatsat.rate',
+        'whatsat.p99_ms',
+        'memory.bytes_per_client',
+        'memory.heap_bytes_per_client',
+        'startup.server_ms',
+        'startup.herd_ms',
+        'catch_up.catch_up_ms',
+        'catch_up.bytes_exchanged',
+        'machine.nproc',
+      ]) {
+        numberAt(report, key);
+      }
+      assert.ok(numberAt(report, 'floor.w16') > 0);
+      assert.ok(numberAt(report, 'herd.rate') > 0, 'every update reached every server');
+      assert.ok(numberAt(report, 'catch_up.bytes_exchanged') > 0);
 
-    // Nothing left behind: no temporary folder, no process started from one.
-    const leftover = [...(await benchDirs())].filter((name) => !dirsBefore.has(name));
-    assert.deepEqual(leftover, []);
-    assert.deepEqual(await processesMentioning(`${os.tmpdir()}/herd-bench-`), []);
-  });
+      // Nothing left behind: no temporary folder, no process started from one.
+      const leftover = [...(await benchDirs())].filter((name) => !dirsBefore.has(name));
+      assert.deepEqual(leftover, []);
+      assert.deepEqual(await processesMentioning(`${os.tmpdir()}/herd-bench-`), []);
+    },
+  );
 
   it('prints the table by default and rejects an unknown scenario', { timeout: BENCH_TIMEOUT_MS }, async () => {
     const { code, stdout } = await runBench(['--quick', '--only', 'floor,startup']);

@@ -55,7 +55,7 @@ async function assertConverged(herd: RunningHerd, expected: Expected, boundMs = 
       'every server to hold the newest update of every client',
     );
   } catch (error) {
-    throw new Error(`${(error as Error).message}; last difference: ${last}`);
+    throw new Error(`${(error as Error).message}; last difference: ${last}`, { cause: error });
   }
   return Date.now() - started;
 }
@@ -115,7 +115,11 @@ describe('convergence under faults', { timeout: 400_000 }, () => {
             for (let attempt = 0; attempt < 20 && !acked; attempt++) {
               const server = DEFAULT_SERVERS[Math.floor(random() * DEFAULT_SERVERS.length)] as string;
               try {
-                const reply = await exchange(herd.port(server), `IAMAT ${update.id} ${update.location} ${update.time}\n`, 3000);
+                const reply = await exchange(
+                  herd.port(server),
+                  `IAMAT ${update.id} ${update.location} ${update.time}\n`,
+                  3000,
+                );
                 acked = reply.startsWith('AT ');
               } catch {
                 await new Promise((resolve) => setTimeout(resolve, 50));
@@ -123,17 +127,31 @@ describe('convergence under faults', { timeout: 400_000 }, () => {
             }
             assert.ok(acked, `no server acknowledged ${update.id} in 20 attempts`);
             const current = expected.get(update.id);
-            if (current === undefined || Number(update.time) > Number(current.time)) expected.set(update.id, { location: update.location, time: update.time });
+            if (current === undefined || Number(update.time) > Number(current.time))
+              expected.set(update.id, { location: update.location, time: update.time });
           }
         }
         assert.ok(kills >= 2, `the schedule killed ${kills} servers`);
         // Faults stop: wait for every restarted server to be back before measuring convergence.
-        await waitUntil(async () => {
-          const up = await Promise.all(DEFAULT_SERVERS.map((name) => exchange(herd.port(name), '\n', 1000).then(() => true, () => false)));
-          return up.every(Boolean);
-        }, 10_000, 'every server to be up');
+        await waitUntil(
+          async () => {
+            const up = await Promise.all(
+              DEFAULT_SERVERS.map((name) =>
+                exchange(herd.port(name), '\n', 1000).then(
+                  () => true,
+                  () => false,
+                ),
+              ),
+            );
+            return up.every(Boolean);
+          },
+          10_000,
+          'every server to be up',
+        );
         const ms = await assertConverged(herd, expected);
-        console.log(`# seed ${seed}: ${kills} kills, ${expected.size} clients, converged ${ms} ms after the last fault`);
+        console.log(
+          `# seed ${seed}: ${kills} kills, ${expected.size} clients, converged ${ms} ms after the last fault`,
+        );
       } finally {
         await herd.stop();
         await temp.cleanup();
@@ -169,12 +187,21 @@ describe('stopping two of the five default servers', { timeout: 400_000 }, () =>
           expected.set(id, { location: '+1.0-2.0', time });
           const connected = reachable(origin, down);
           for (const name of connected) {
-            await waitUntil(async () => (await atLineAt(herd.port(name), id)) === atLine, 2000, `${name} (connected to ${origin}) to get ${id} with ${[...down].join('+')} down`);
+            await waitUntil(
+              async () => (await atLineAt(herd.port(name), id)) === atLine,
+              2000,
+              `${name} (connected to ${origin}) to get ${id} with ${[...down].join('+')} down`,
+            );
           }
           // Give a stray path time to show itself, then check the cut-off servers really lack it.
           await new Promise((resolve) => setTimeout(resolve, 150));
           for (const name of alive) {
-            if (!connected.has(name)) assert.equal(await atLineAt(herd.port(name), id), undefined, `${name} is cut off from ${origin} and must not have ${id}`);
+            if (!connected.has(name))
+              assert.equal(
+                await atLineAt(herd.port(name), id),
+                undefined,
+                `${name} is cut off from ${origin} and must not have ${id}`,
+              );
           }
           await Promise.all(backAgain);
           await assertConverged(herd, expected);

@@ -19,7 +19,10 @@ import { FUZZ_SEED, fuzzRuns, lineStream, modelLines, needsReply, splitAt } from
 const NOW_NS = 1_700_000_010_500_000_000n;
 const CLOCK: WallClock = { nowNs: () => NOW_NS };
 const MAX_FUTURE_SKEW_MS = 86_400_000;
-const places: PlacesProvider = { source: 'fuzz', nearby: async () => ({ html_attributions: [], results: [], status: 'ZERO_RESULTS' }) };
+const places: PlacesProvider = {
+  source: 'fuzz',
+  nearby: async () => ({ html_attributions: [], results: [], status: 'ZERO_RESULTS' }),
+};
 
 /** Sends the chunks one write each, half-closes, and returns everything the server sent. */
 function send(port: number, chunks: Buffer[]): Promise<string> {
@@ -58,7 +61,15 @@ describe('fuzz: a live server', { timeout: 180_000 }, () => {
   let port: number;
 
   before(async () => {
-    server = new HerdServer({ name: 'Fuzz', host: '127.0.0.1', port: 0, neighbours: [], places, logger: silentLogger(), clock: CLOCK });
+    server = new HerdServer({
+      name: 'Fuzz',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: [],
+      places,
+      logger: silentLogger(),
+      clock: CLOCK,
+    });
     port = (await server.listen()).port;
   });
 
@@ -68,25 +79,40 @@ describe('fuzz: a live server', { timeout: 180_000 }, () => {
 
   test('one reply per non-blank line, no crash, and only valid newer IAMATs change the table', async () => {
     await fc.assert(
-      fc.asyncProperty(lineStream, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }), async (bytes, cuts) => {
-        const lines = modelLines(bytes);
-        // The model of the table: what it held, plus each valid and newer IAMAT in order.
-        const expected = new Map<string, LocationRecord>();
-        for (const line of lines) {
-          const command = parseClientCommand(line);
-          if (command?.kind !== 'IAMAT' || command.timeNs - NOW_NS > BigInt(MAX_FUTURE_SKEW_MS) * 1_000_000n || Buffer.byteLength(command.clientId) > 256) continue;
-          const record = { clientId: command.clientId, timeNs: command.timeNs, atLine: formatAt('Fuzz', NOW_NS - command.timeNs, command), latitude: command.latitude, longitude: command.longitude };
-          const current = expected.get(record.clientId) ?? server.store.get(record.clientId);
-          if (isNewer(record, current)) expected.set(record.clientId, record);
-        }
-        const before = new Map([...server.store.values()].map((record) => [record.clientId, record.atLine]));
-        const output = await send(port, splitAt(bytes, cuts));
-        assert.equal(countReplies(output), lines.filter(needsReply).length, JSON.stringify({ lines, output }));
-        for (const record of server.store.values()) {
-          const want = expected.get(record.clientId)?.atLine ?? before.get(record.clientId);
-          assert.equal(record.atLine, want, `table entry of ${JSON.stringify(record.clientId)}`);
-        }
-      }),
+      fc.asyncProperty(
+        lineStream,
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 8 }),
+        async (bytes, cuts) => {
+          const lines = modelLines(bytes);
+          // The model of the table: what it held, plus each valid and newer IAMAT in order.
+          const expected = new Map<string, LocationRecord>();
+          for (const line of lines) {
+            const command = parseClientCommand(line);
+            if (
+              command?.kind !== 'IAMAT' ||
+              command.timeNs - NOW_NS > BigInt(MAX_FUTURE_SKEW_MS) * 1_000_000n ||
+              Buffer.byteLength(command.clientId) > 256
+            )
+              continue;
+            const record = {
+              clientId: command.clientId,
+              timeNs: command.timeNs,
+              atLine: formatAt('Fuzz', NOW_NS - command.timeNs, command),
+              latitude: command.latitude,
+              longitude: command.longitude,
+            };
+            const current = expected.get(record.clientId) ?? server.store.get(record.clientId);
+            if (isNewer(record, current)) expected.set(record.clientId, record);
+          }
+          const before = new Map([...server.store.values()].map((record) => [record.clientId, record.atLine]));
+          const output = await send(port, splitAt(bytes, cuts));
+          assert.equal(countReplies(output), lines.filter(needsReply).length, JSON.stringify({ lines, output }));
+          for (const record of server.store.values()) {
+            const want = expected.get(record.clientId)?.atLine ?? before.get(record.clientId);
+            assert.equal(record.atLine, want, `table entry of ${JSON.stringify(record.clientId)}`);
+          }
+        },
+      ),
       { seed: FUZZ_SEED, numRuns: fuzzRuns(2000) },
     );
     // Still serving.

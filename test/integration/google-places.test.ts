@@ -15,7 +15,12 @@ import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { placesConfigSchema } from '../../src/config/herd-config.js';
 import { openServerLog, type ServerLog } from '../../src/observability/logger.js';
-import { createPlacesProvider, type NearbySearchResponse, type PlacesProvider, type PlacesSource } from '../../src/places/index.js';
+import {
+  createPlacesProvider,
+  type NearbySearchResponse,
+  type PlacesProvider,
+  type PlacesSource,
+} from '../../src/places/index.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import type { WallClock } from '../../src/protocol/time.js';
@@ -69,15 +74,17 @@ interface FakeRequest {
 
 /** How the fake answers one request. */
 type Responder = (request: FakeRequest, res: http.ServerResponse, req: http.IncomingMessage) => void | Promise<void>;
+/** A responder that answers at once (so calling it from another responder needs no await). */
+type ImmediateResponder = (request: FakeRequest, res: http.ServerResponse, req: http.IncomingMessage) => void;
 
 const json =
-  (status: number, body: unknown, headers: Record<string, string> = {}): Responder =>
+  (status: number, body: unknown, headers: Record<string, string> = {}): ImmediateResponder =>
   (_request, res) => {
     res.writeHead(status, { 'content-type': 'application/json; charset=UTF-8', ...headers });
     res.end(JSON.stringify(body, null, 3));
   };
 const text =
-  (status: number, body: string, contentType = 'text/html; charset=UTF-8'): Responder =>
+  (status: number, body: string, contentType = 'text/html; charset=UTF-8'): ImmediateResponder =>
   (_request, res) => {
     res.writeHead(status, { 'content-type': contentType });
     res.end(body);
@@ -108,9 +115,9 @@ class FakeGoogle {
   ) {}
 
   static async start(api: Api, prefix: string): Promise<FakeGoogle> {
-    let fake: FakeGoogle | undefined;
-    const server = http.createServer((req, res) => void fake?.handle(req, res));
-    fake = new FakeGoogle(api, prefix, server);
+    // Requests arrive only after listen(), when `fake` is set.
+    const server = http.createServer((req, res) => void fake.handle(req, res));
+    const fake = new FakeGoogle(api, prefix, server);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     return fake;
   }
@@ -132,12 +139,22 @@ class FakeGoogle {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     const url = new URL(req.url ?? '/', 'http://fake');
-    const request: FakeRequest = { method: req.method ?? '', path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+    const request: FakeRequest = {
+      method: req.method ?? '',
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body: Buffer.concat(chunks).toString('utf8'),
+    };
     this.requests.push(request);
     const problems = this.api === 'legacy' ? this.checkLegacy(request) : this.checkNew(request);
     if (problems.length > 0) {
       this.problems.push(...problems);
-      json(400, { error: { code: 400, message: `fake Google: ${problems.join('; ')}`, status: 'INVALID_ARGUMENT' } })(request, res, req);
+      json(400, { error: { code: 400, message: `fake Google: ${problems.join('; ')}`, status: 'INVALID_ARGUMENT' } })(
+        request,
+        res,
+        req,
+      );
       return;
     }
     const responder = this.script.shift();
@@ -158,9 +175,11 @@ class FakeGoogle {
       ['radius', String(this.expectation.radiusMeters)],
       ['key', TEST_API_KEY],
     ];
-    if (JSON.stringify([...request.query]) !== JSON.stringify(expected)) problems.push(`query ${request.query.toString().replace(TEST_API_KEY, 'KEY')}`);
+    if (JSON.stringify([...request.query]) !== JSON.stringify(expected))
+      problems.push(`query ${request.query.toString().replace(TEST_API_KEY, 'KEY')}`);
     if (request.body !== '') problems.push('a GET with a body');
-    if (request.headers['x-goog-api-key'] !== undefined) problems.push('legacy takes the key in the query, not a header');
+    if (request.headers['x-goog-api-key'] !== undefined)
+      problems.push('legacy takes the key in the query, not a header');
     return problems;
   }
 
@@ -170,8 +189,10 @@ class FakeGoogle {
     if (request.path !== `${this.prefix}/v1/places:searchNearby`) problems.push(`path ${request.path}`);
     if ([...request.query].length > 0) problems.push('a query string (the key goes in a header)');
     if (request.headers['x-goog-api-key'] !== TEST_API_KEY) problems.push('X-Goog-Api-Key missing or wrong');
-    if (request.headers['x-goog-fieldmask'] !== ENTERPRISE_FIELD_MASK) problems.push(`X-Goog-FieldMask ${String(request.headers['x-goog-fieldmask'])}`);
-    if (!String(request.headers['content-type']).startsWith('application/json')) problems.push(`Content-Type ${String(request.headers['content-type'])}`);
+    if (request.headers['x-goog-fieldmask'] !== ENTERPRISE_FIELD_MASK)
+      problems.push(`X-Goog-FieldMask ${String(request.headers['x-goog-fieldmask'])}`);
+    if (!String(request.headers['content-type']).startsWith('application/json'))
+      problems.push(`Content-Type ${String(request.headers['content-type'])}`);
     let body: unknown;
     try {
       body = JSON.parse(request.body);
@@ -231,8 +252,18 @@ async function startRig(source: Exclude<PlacesSource, 'offline'>, name: string, 
     GOOGLE_PLACES_API_KEY: TEST_API_KEY,
     [source === 'google' ? 'GOOGLE_PLACES_LEGACY_URL' : 'GOOGLE_PLACES_NEW_URL']: fake.baseUrl,
   };
-  const places = new CountingPlaces(createPlacesProvider(placesConfigSchema.parse({ source, timeoutMs: TIMEOUT_MS }), { env, logger: log.logger }));
-  const server = new HerdServer({ name, host: '127.0.0.1', port: 0, neighbours: [], places, logger: log.logger, clock: FIXED_CLOCK });
+  const places = new CountingPlaces(
+    createPlacesProvider(placesConfigSchema.parse({ source, timeoutMs: TIMEOUT_MS }), { env, logger: log.logger }),
+  );
+  const server = new HerdServer({
+    name,
+    host: '127.0.0.1',
+    port: 0,
+    neighbours: [],
+    places,
+    logger: log.logger,
+    clock: FIXED_CLOCK,
+  });
   const { port } = await server.listen();
   const atLine = (await exchange(port, IAMAT)).trimEnd();
   assert.equal(atLine, `AT ${name} +10.500000000 kiwi.cs.ucla.edu +34.068930-118.445127 1700000000`);
@@ -281,7 +312,7 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
     await rig?.close();
   });
 
-  test('OK: Google\'s document passed on, results cut to the bound, next_page_token kept', async () => {
+  test("OK: Google's document passed on, results cut to the bound, next_page_token kept", async () => {
     rig.fake.answer({ radiusMeters: 1100, limit: 3 }, json(200, LEGACY_OK));
     // 1.1 km is 1100.0000000000002 m in floating point: the request says 1100.
     const { reply } = await whatsat(rig, '1.1', 3);
@@ -308,7 +339,7 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
     assertRequests(rig.fake, 1);
   });
 
-  test('REQUEST_DENIED keeps Google\'s message, trailing space included', async () => {
+  test("REQUEST_DENIED keeps Google's message, trailing space included", async () => {
     rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(200, LEGACY_REQUEST_DENIED));
     assert.equal(
       (await whatsat(rig, '10', 5)).reply,
@@ -328,12 +359,19 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
 
   test('UNKNOWN_ERROR in the body is retried once', async () => {
     rig.fake.answer({ radiusMeters: 10_000, limit: 2 }, json(200, LEGACY_UNKNOWN_ERROR), json(200, LEGACY_OK));
-    assert.equal((await whatsat(rig, '10', 2)).reply, replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 2) }));
+    assert.equal(
+      (await whatsat(rig, '10', 2)).reply,
+      replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 2) }),
+    );
     assertRequests(rig.fake, 2);
   });
 
   test('HTTP 500 twice: UNKNOWN_ERROR after one retry', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, text(500, '<html>Server Error</html>'), text(500, '<html>Server Error</html>'));
+    rig.fake.answer(
+      { radiusMeters: 10_000, limit: 5 },
+      text(500, '<html>Server Error</html>'),
+      text(500, '<html>Server Error</html>'),
+    );
     assert.equal(
       (await whatsat(rig, '10', 5)).reply,
       `${rig.atLine}\n{\n   "error_message" : "Google Places API (Legacy) answered HTTP 500 Internal Server Error",\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "UNKNOWN_ERROR"\n}\n\n`,
@@ -342,11 +380,18 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
   });
 
   test('429 with Retry-After: 0 is retried at once and the retry answers', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 1 }, (request, res, req) => {
-      res.setHeader('retry-after', '0');
-      text(429, 'slow down', 'text/plain')(request, res, req);
-    }, json(200, LEGACY_OK));
-    assert.equal((await whatsat(rig, '10', 1)).reply, replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 1) }));
+    rig.fake.answer(
+      { radiusMeters: 10_000, limit: 1 },
+      (request, res, req) => {
+        res.setHeader('retry-after', '0');
+        text(429, 'slow down', 'text/plain')(request, res, req);
+      },
+      json(200, LEGACY_OK),
+    );
+    assert.equal(
+      (await whatsat(rig, '10', 1)).reply,
+      replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 1) }),
+    );
     assertRequests(rig.fake, 2);
   });
 
@@ -365,7 +410,10 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
   });
 
   test('malformed JSON: UNKNOWN_ERROR, not retried', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, text(200, '{"html_attributions": [], "results": [', 'application/json'));
+    rig.fake.answer(
+      { radiusMeters: 10_000, limit: 5 },
+      text(200, '{"html_attributions": [], "results": [', 'application/json'),
+    );
     assert.equal(
       (await whatsat(rig, '10', 5)).reply,
       `${rig.atLine}\n{\n   "error_message" : "Google Places API (Legacy) answered malformed JSON (HTTP 200)",\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "UNKNOWN_ERROR"\n}\n\n`,
@@ -409,7 +457,11 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
     const before = rig.places.calls;
     const first = whatsat(rig, '5', 2);
     const second = whatsat(rig, '5', 4);
-    await waitUntil(() => rig.places.calls === before + 2 && rig.fake.requests.length === 1, 5000, 'both look-ups to be in flight');
+    await waitUntil(
+      () => rig.places.calls === before + 2 && rig.fake.requests.length === 1,
+      5000,
+      'both look-ups to be in flight',
+    );
     release();
     const [a, b] = await Promise.all([first, second]);
     assert.equal(a.reply, replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 2) }));
@@ -447,11 +499,18 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
   });
 
   test('OVER_QUERY_LIMIT: 429 RESOURCE_EXHAUSTED on both attempts', async () => {
-    const quota = newErrorBody(429, 'RESOURCE_EXHAUSTED', "Quota exceeded for quota metric 'SearchNearby requests' and limit 'SearchNearby requests per minute'.");
+    const quota = newErrorBody(
+      429,
+      'RESOURCE_EXHAUSTED',
+      "Quota exceeded for quota metric 'SearchNearby requests' and limit 'SearchNearby requests per minute'.",
+    );
     rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(429, quota), json(429, quota));
     assert.equal(
       (await whatsat(rig, '10', 5)).reply,
-      errorReply('OVER_QUERY_LIMIT', "Quota exceeded for quota metric 'SearchNearby requests' and limit 'SearchNearby requests per minute'."),
+      errorReply(
+        'OVER_QUERY_LIMIT',
+        "Quota exceeded for quota metric 'SearchNearby requests' and limit 'SearchNearby requests per minute'.",
+      ),
     );
     assertRequests(rig.fake, 2);
   });
@@ -459,25 +518,50 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
   test('REQUEST_DENIED: 403 PERMISSION_DENIED, not retried', async () => {
     rig.fake.answer(
       { radiusMeters: 10_000, limit: 5 },
-      json(403, newErrorBody(403, 'PERMISSION_DENIED', 'Places API (New) has not been used in project 123 before or it is disabled.')),
+      json(
+        403,
+        newErrorBody(
+          403,
+          'PERMISSION_DENIED',
+          'Places API (New) has not been used in project 123 before or it is disabled.',
+        ),
+      ),
     );
-    assert.equal((await whatsat(rig, '10', 5)).reply, errorReply('REQUEST_DENIED', 'Places API (New) has not been used in project 123 before or it is disabled.'));
+    assert.equal(
+      (await whatsat(rig, '10', 5)).reply,
+      errorReply('REQUEST_DENIED', 'Places API (New) has not been used in project 123 before or it is disabled.'),
+    );
     assertRequests(rig.fake, 1);
   });
 
   test('REQUEST_DENIED: 400 with ErrorInfo API_KEY_INVALID', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(400, newErrorBody(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', 'API_KEY_INVALID')));
-    assert.equal((await whatsat(rig, '10', 5)).reply, errorReply('REQUEST_DENIED', 'API key not valid. Please pass a valid API key.'));
+    rig.fake.answer(
+      { radiusMeters: 10_000, limit: 5 },
+      json(
+        400,
+        newErrorBody(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', 'API_KEY_INVALID'),
+      ),
+    );
+    assert.equal(
+      (await whatsat(rig, '10', 5)).reply,
+      errorReply('REQUEST_DENIED', 'API key not valid. Please pass a valid API key.'),
+    );
     assertRequests(rig.fake, 1);
   });
 
   test('INVALID_REQUEST: 400 INVALID_ARGUMENT', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(400, newErrorBody(400, 'INVALID_ARGUMENT', 'Invalid radius. Radius must be in (0, 50000].')));
-    assert.equal((await whatsat(rig, '10', 5)).reply, errorReply('INVALID_REQUEST', 'Invalid radius. Radius must be in (0, 50000].'));
+    rig.fake.answer(
+      { radiusMeters: 10_000, limit: 5 },
+      json(400, newErrorBody(400, 'INVALID_ARGUMENT', 'Invalid radius. Radius must be in (0, 50000].')),
+    );
+    assert.equal(
+      (await whatsat(rig, '10', 5)).reply,
+      errorReply('INVALID_REQUEST', 'Invalid radius. Radius must be in (0, 50000].'),
+    );
     assertRequests(rig.fake, 1);
   });
 
-  test('HTTP 500 twice: UNKNOWN_ERROR with Google\'s message after one retry', async () => {
+  test("HTTP 500 twice: UNKNOWN_ERROR with Google's message after one retry", async () => {
     const internal = newErrorBody(500, 'INTERNAL', 'Internal error encountered.');
     rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(500, internal), json(500, internal));
     assert.equal((await whatsat(rig, '10', 5)).reply, errorReply('UNKNOWN_ERROR', 'Internal error encountered.'));
@@ -485,7 +569,11 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
   });
 
   test('HTTP 500 then OK: the retry answers', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(500, newErrorBody(500, 'INTERNAL', 'Internal error encountered.')), json(200, NEW_OK));
+    rig.fake.answer(
+      { radiusMeters: 10_000, limit: 5 },
+      json(500, newErrorBody(500, 'INTERNAL', 'Internal error encountered.')),
+      json(200, NEW_OK),
+    );
     assert.equal((await whatsat(rig, '10', 5)).reply, replyOf(rig.atLine, NEW_OK_AS_LEGACY));
     assertRequests(rig.fake, 2);
   });
@@ -501,7 +589,10 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
   });
 
   test('429 with a Retry-After beyond the time budget: OVER_QUERY_LIMIT at once', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(429, newErrorBody(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.'), { 'retry-after': '60' }));
+    rig.fake.answer(
+      { radiusMeters: 10_000, limit: 5 },
+      json(429, newErrorBody(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.'), { 'retry-after': '60' }),
+    );
     const { reply, ms } = await whatsat(rig, '10', 5);
     assert.equal(reply, errorReply('OVER_QUERY_LIMIT', 'Quota exceeded.'));
     assert.ok(ms < TIMEOUT_MS, `answered in ${ms} ms, without waiting`);
@@ -510,7 +601,10 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
 
   test('malformed JSON: UNKNOWN_ERROR, not retried', async () => {
     rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, text(200, '{"places": [{"id": ', 'application/json'));
-    assert.equal((await whatsat(rig, '10', 5)).reply, errorReply('UNKNOWN_ERROR', 'Google Places API (New) answered malformed JSON (HTTP 200)'));
+    assert.equal(
+      (await whatsat(rig, '10', 5)).reply,
+      errorReply('UNKNOWN_ERROR', 'Google Places API (New) answered malformed JSON (HTTP 200)'),
+    );
     assertRequests(rig.fake, 1);
   });
 
@@ -524,7 +618,10 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
 
   test('a connection reset twice: UNKNOWN_ERROR after one retry', async () => {
     rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, reset, reset);
-    assert.equal((await whatsat(rig, '10', 5)).reply, errorReply('UNKNOWN_ERROR', 'Google Places API (New) could not be reached: UND_ERR_SOCKET other side closed'));
+    assert.equal(
+      (await whatsat(rig, '10', 5)).reply,
+      errorReply('UNKNOWN_ERROR', 'Google Places API (New) could not be reached: UND_ERR_SOCKET other side closed'),
+    );
     assertRequests(rig.fake, 2);
   });
 
@@ -543,7 +640,15 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
     const places = createPlacesProvider(placesConfigSchema.parse({ source: 'google-new', timeoutMs: TIMEOUT_MS }), {
       env: { GOOGLE_PLACES_API_KEY: TEST_API_KEY, GOOGLE_PLACES_NEW_URL: `http://127.0.0.1:${port}` },
     });
-    const server = new HerdServer({ name: 'Offline', host: '127.0.0.1', port: 0, neighbours: [], places, logger: rig.log.logger, clock: FIXED_CLOCK });
+    const server = new HerdServer({
+      name: 'Offline',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: [],
+      places,
+      logger: rig.log.logger,
+      clock: FIXED_CLOCK,
+    });
     const listening = await server.listen();
     try {
       const started = performance.now();
@@ -569,7 +674,11 @@ describe('herd start --places google-new (real processes)', { timeout: 120_000 }
 
   before(async () => {
     fake = await FakeGoogle.start('new', '/places-proxy');
-    const temp = await tempHerdConfig({ servers: ['Alford', 'Ball'], links: [['Alford', 'Ball']], extra: { places: { source: 'offline', timeoutMs: 500 } } });
+    const temp = await tempHerdConfig({
+      servers: ['Alford', 'Ball'],
+      links: [['Alford', 'Ball']],
+      extra: { places: { source: 'offline', timeoutMs: 500 } },
+    });
     dir = temp.dir;
     tempDirs.push(temp.dir);
     logDirs.push(path.join(temp.dir, 'logs'));
@@ -623,7 +732,10 @@ describe('herd start --places google-new (real processes)', { timeout: 120_000 }
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
       const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
       const source = args.includes('google') ? 'google' : 'google-new';
-      assert.equal(stderr, `herd: places source ${source} needs a Google API key: set the environment variable GOOGLE_PLACES_API_KEY (see docs/places.md)\n`);
+      assert.equal(
+        stderr,
+        `herd: places source ${source} needs a Google API key: set the environment variable GOOGLE_PLACES_API_KEY (see docs/places.md)\n`,
+      );
       assert.equal(code, 2, `${args[0]} exit code`);
       assert.equal(stdout, '', `${args[0]} started nothing`);
     }

@@ -5,7 +5,15 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { DEFAULT_SERVERS, RunningHerd, TEST_HERD_SECRET, atLineAt, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import {
+  DEFAULT_SERVERS,
+  RunningHerd,
+  TEST_HERD_SECRET,
+  atLineAt,
+  exchange,
+  tempHerdConfig,
+  waitUntil,
+} from '../helpers/herd-process.js';
 
 const AT_LINE = /^AT (\S+) ([+-]\d+\.\d{9}) (\S+) (\S+) (\S+)$/;
 
@@ -33,7 +41,10 @@ describe('a five-server herd started with herd start', { timeout: 180_000 }, () 
   });
 
   test('an IAMAT at one server is answered by WHATSAT at every other with the same AT line', async () => {
-    const reply = await exchange(herd.port('Alford'), 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503\n');
+    const reply = await exchange(
+      herd.port('Alford'),
+      'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503\n',
+    );
     const match = AT_LINE.exec(reply.trimEnd());
     assert.ok(match, `AT reply: ${JSON.stringify(reply)}`);
     assert.equal(match[1], 'Alford');
@@ -42,24 +53,40 @@ describe('a five-server herd started with herd start', { timeout: 180_000 }, () 
     assert.equal(match[5], '1621464827.959498503');
     const atLine = reply.trimEnd();
     for (const name of DEFAULT_SERVERS) {
-      await waitUntil(async () => (await atLineAt(herd.port(name), 'kiwi.cs.ucla.edu')) === atLine, 10_000, `${name} to hold the AT line`);
+      await waitUntil(
+        async () => (await atLineAt(herd.port(name), 'kiwi.cs.ucla.edu')) === atLine,
+        10_000,
+        `${name} to hold the AT line`,
+      );
     }
     const whatsat = await exchange(herd.port('Ball'), 'WHATSAT kiwi.cs.ucla.edu 10 5\n');
     assert.ok(whatsat.startsWith(`${atLine}\n{\n`), whatsat.slice(0, 200));
     assert.ok(whatsat.endsWith('}\n\n') && !whatsat.endsWith('\n\n\n'), 'reply ends in exactly one empty line');
-    const json = JSON.parse(whatsat.slice(atLine.length + 1)) as { status: string; results: { name: string; place_id: string }[] };
+    const json = JSON.parse(whatsat.slice(atLine.length + 1)) as {
+      status: string;
+      results: { name: string; place_id: string }[];
+    };
     assert.equal(json.status, 'OK');
     assert.ok(json.results.length >= 1 && json.results.length <= 5);
-    assert.ok(json.results.some((place) => place.name === 'Santa Monica'), 'Santa Monica is within 10 km of UCLA');
+    assert.ok(
+      json.results.some((place) => place.name === 'Santa Monica'),
+      'Santa Monica is within 10 km of UCLA',
+    );
   });
 
   test('pipelined WHATSAT then IAMAT on one connection are answered in order', async () => {
     await exchange(herd.port('Hamilton'), 'IAMAT pipe-a +51.5072-000.1276 1700000000.5\n');
-    const reply = await exchange(herd.port('Hamilton'), 'WHATSAT pipe-a 5 3\nIAMAT pipe-b +35.6762+139.6503 1700000001\nWHATSAT pipe-b 5 1\n');
+    const reply = await exchange(
+      herd.port('Hamilton'),
+      'WHATSAT pipe-a 5 3\nIAMAT pipe-b +35.6762+139.6503 1700000001\nWHATSAT pipe-b 5 1\n',
+    );
     const parts = reply.split('\n');
     assert.match(parts[0] ?? '', /^AT Hamilton \S+ pipe-a \+51\.5072-000\.1276 1700000000\.5$/);
     const afterFirstJson = reply.indexOf('}\n\n') + 3;
-    assert.match(reply.slice(afterFirstJson), /^AT Hamilton \S+ pipe-b \+35\.6762\+139\.6503 1700000001\nAT Hamilton \S+ pipe-b/);
+    assert.match(
+      reply.slice(afterFirstJson),
+      /^AT Hamilton \S+ pipe-b \+35\.6762\+139\.6503 1700000001\nAT Hamilton \S+ pipe-b/,
+    );
   });
 
   test('a client that half-closes right after writing gets every reply, including a last line without terminator', async () => {
@@ -103,16 +130,30 @@ describe('a five-server herd started with herd start', { timeout: 180_000 }, () 
     const atLine = reply.trimEnd();
     assert.match(atLine, /^AT Welsh /);
     for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) {
-      await waitUntil(async () => (await atLineAt(herd.port(name), 'while-ball-down')) === atLine, 3000, `${name} to get the update while Ball is down`);
+      await waitUntil(
+        async () => (await atLineAt(herd.port(name), 'while-ball-down')) === atLine,
+        3000,
+        `${name} to get the update while Ball is down`,
+      );
     }
     await herd.waitForLine(/^herd: Ball is back/, 15_000);
-    const second = (await exchange(herd.port('Alford'), 'IAMAT after-ball-back +48.8566+002.3522 1700000200\n')).trimEnd();
+    const second = (
+      await exchange(herd.port('Alford'), 'IAMAT after-ball-back +48.8566+002.3522 1700000200\n')
+    ).trimEnd();
     for (const name of DEFAULT_SERVERS) {
-      await waitUntil(async () => (await atLineAt(herd.port(name), 'after-ball-back')) === second, 10_000, `${name} to get the update after Ball returned`);
+      await waitUntil(
+        async () => (await atLineAt(herd.port(name), 'after-ball-back')) === second,
+        10_000,
+        `${name} to get the update after Ball returned`,
+      );
     }
     const log = await readFile(herd.servers.get('Welsh')?.logFile ?? '', 'utf8');
     assert.match(log, /"event":"link-status".*"to":"backoff"/, 'Welsh logged its link to Ball going down');
-    assert.match(log, /"event":"peer-connected".*"peer":"Ball".*"authenticated":true/, 'links are authenticated with the herd secret');
+    assert.match(
+      log,
+      /"event":"peer-connected".*"peer":"Ball".*"authenticated":true/,
+      'links are authenticated with the herd secret',
+    );
     assert.ok(!log.includes(TEST_HERD_SECRET), 'the herd secret never reaches a log');
   });
 });

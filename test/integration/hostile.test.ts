@@ -23,7 +23,10 @@ const quickPlaces: PlacesProvider = {
 };
 
 /** A logger whose entries the test can read. */
-function capturingLogger(): { logger: Logger; events: () => { event?: string; msg: string; [key: string]: unknown }[] } {
+function capturingLogger(): {
+  logger: Logger;
+  events: () => { event?: string; msg: string; [key: string]: unknown }[];
+} {
   const lines: string[] = [];
   const sink = new Writable({
     write(chunk: Buffer, _encoding, callback) {
@@ -34,8 +37,19 @@ function capturingLogger(): { logger: Logger; events: () => { event?: string; ms
   return { logger: pino(sink), events: () => lines.map((line) => JSON.parse(line) as { event?: string; msg: string }) };
 }
 
-async function withServer(options: Partial<HerdServerOptions>, body: (server: HerdServer, port: number) => Promise<void>): Promise<void> {
-  const server = new HerdServer({ name: 'Solo', host: '127.0.0.1', port: 0, neighbours: [], places: quickPlaces, logger: silentLogger(), ...options });
+async function withServer(
+  options: Partial<HerdServerOptions>,
+  body: (server: HerdServer, port: number) => Promise<void>,
+): Promise<void> {
+  const server = new HerdServer({
+    name: 'Solo',
+    host: '127.0.0.1',
+    port: 0,
+    neighbours: [],
+    places: quickPlaces,
+    logger: silentLogger(),
+    ...options,
+  });
   const { port } = await server.listen();
   try {
     await body(server, port);
@@ -45,7 +59,10 @@ async function withServer(options: Partial<HerdServerOptions>, body: (server: He
 }
 
 /** A connected socket with a line reader; `closed` resolves when the server has ended or closed it. */
-async function open(port: number, localAddress?: string): Promise<{ socket: net.Socket; lines: string[]; closed: Promise<void> }> {
+async function open(
+  port: number,
+  localAddress?: string,
+): Promise<{ socket: net.Socket; lines: string[]; closed: Promise<void> }> {
   const socket = net.connect({ host: '127.0.0.1', port, localAddress, allowHalfOpen: true });
   const lines: string[] = [];
   let buffer = '';
@@ -92,8 +109,14 @@ describe('limits', { timeout: 120_000 }, () => {
 
   test('a client id longer than maxClientIdBytes gets "? "', async () => {
     await withServer({ limits: { maxClientIdBytes: 8 } }, async (server, port) => {
-      const reply = await exchange(port, 'IAMAT 12345678 +1+1 1700000000\nIAMAT 123456789 +1+1 1700000000\nIAMAT \u00e9\u00e9\u00e9\u00e9\u00e9 +1+1 1700000000\n');
-      assert.deepEqual(reply.split('\n').map((line) => line.slice(0, 2)), ['AT', '? ', '? ', '']);
+      const reply = await exchange(
+        port,
+        'IAMAT 12345678 +1+1 1700000000\nIAMAT 123456789 +1+1 1700000000\nIAMAT \u00e9\u00e9\u00e9\u00e9\u00e9 +1+1 1700000000\n',
+      );
+      assert.deepEqual(
+        reply.split('\n').map((line) => line.slice(0, 2)),
+        ['AT', '? ', '? ', ''],
+      );
       assert.equal(server.store.size, 1);
     });
   });
@@ -109,7 +132,11 @@ describe('limits', { timeout: 120_000 }, () => {
       other.socket.end('IAMAT other +1+1 1700000000\n');
       await other.closed;
       assert.match(other.lines[0] ?? '', /^AT Solo /);
-      assert.ok(log.events().some((entry) => entry.event === 'connection-refused' && /maxConnectionsPerAddress \(3\)/.test(entry.msg)));
+      assert.ok(
+        log
+          .events()
+          .some((entry) => entry.event === 'connection-refused' && /maxConnectionsPerAddress \(3\)/.test(entry.msg)),
+      );
       for (const connection of held) connection.socket.destroy();
     });
   });
@@ -169,34 +196,51 @@ describe('slow readers', { timeout: 120_000 }, () => {
       source: 'bulky',
       nearby: async () => ({
         html_attributions: [],
-        results: Array.from({ length: 20 }, (_, i) => ({ geometry: { location: { lat: i, lng: i } }, name: `Place ${i} ${'x'.repeat(100)}`, place_id: `p${i}`, types: ['locality'] })),
+        results: Array.from({ length: 20 }, (_, i) => ({
+          geometry: { location: { lat: i, lng: i } },
+          name: `Place ${i} ${'x'.repeat(100)}`,
+          place_id: `p${i}`,
+          types: ['locality'],
+        })),
         status: 'OK',
       }),
     };
-    await withServer({ places: bulky, logger: log.logger, limits: { maxPendingOutputBytes: 64 * 1024, slowReaderTimeoutMs: 800 } }, async (server, port) => {
-      await exchange(port, 'IAMAT big +34.068930-118.445127 1700000000\n');
-      const slow = net.connect({ host: '127.0.0.1', port });
-      slow.on('error', () => undefined);
-      await new Promise((resolve) => slow.once('connect', resolve));
-      slow.pause();
-      // Each WHATSAT reply is a few hundred bytes; 100k of them would be tens of MB if buffered.
-      const burst = 'WHATSAT big 50 20\n'.repeat(2000);
-      let writes = 0;
-      const pump = setInterval(() => {
-        if (writes++ < 50 && !slow.destroyed) slow.write(burst);
-      }, 10);
-      try {
-        await waitUntil(() => log.events().some((entry) => entry.event === 'slow-reader-paused'), 5000, 'the server to stop reading the slow client');
-        // Meanwhile others are served.
-        for (let i = 0; i < 5; i++) assert.match(await exchange(port, `IAMAT fast-${i} +1+1 1700000000\n`, 2000), /^AT Solo /);
-        // The client is paused, so it will not see its socket end: watch the server's side.
-        await waitUntil(() => log.events().some((entry) => entry.event === 'slow-reader-dropped'), 5000, 'the slow client to be dropped');
-        await waitUntil(() => server.status().connections === 0, 2000, 'the slow connection to be gone');
-      } finally {
-        clearInterval(pump);
-        slow.destroy();
-      }
-    });
+    await withServer(
+      { places: bulky, logger: log.logger, limits: { maxPendingOutputBytes: 64 * 1024, slowReaderTimeoutMs: 800 } },
+      async (server, port) => {
+        await exchange(port, 'IAMAT big +34.068930-118.445127 1700000000\n');
+        const slow = net.connect({ host: '127.0.0.1', port });
+        slow.on('error', () => undefined);
+        await new Promise((resolve) => slow.once('connect', resolve));
+        slow.pause();
+        // Each WHATSAT reply is a few hundred bytes; 100k of them would be tens of MB if buffered.
+        const burst = 'WHATSAT big 50 20\n'.repeat(2000);
+        let writes = 0;
+        const pump = setInterval(() => {
+          if (writes++ < 50 && !slow.destroyed) slow.write(burst);
+        }, 10);
+        try {
+          await waitUntil(
+            () => log.events().some((entry) => entry.event === 'slow-reader-paused'),
+            5000,
+            'the server to stop reading the slow client',
+          );
+          // Meanwhile others are served.
+          for (let i = 0; i < 5; i++)
+            assert.match(await exchange(port, `IAMAT fast-${i} +1+1 1700000000\n`, 2000), /^AT Solo /);
+          // The client is paused, so it will not see its socket end: watch the server's side.
+          await waitUntil(
+            () => log.events().some((entry) => entry.event === 'slow-reader-dropped'),
+            5000,
+            'the slow client to be dropped',
+          );
+          await waitUntil(() => server.status().connections === 0, 2000, 'the slow connection to be gone');
+        } finally {
+          clearInterval(pump);
+          slow.destroy();
+        }
+      },
+    );
   });
 });
 
@@ -226,13 +270,22 @@ describe('peer authentication', { timeout: 120_000 }, () => {
     const silent = net.createServer((socket) => accepted.push(socket));
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const server = new HerdServer({
-      name: 'A', host: '127.0.0.1', port: 0, neighbours: ['Mute'], places: quickPlaces, logger: log.logger,
+      name: 'A',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: ['Mute'],
+      places: quickPlaces,
+      logger: log.logger,
       links: { handshakeTimeoutMs: 150, reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 50 },
     });
     try {
       await server.listen();
       server.setPeerAddress('Mute', { host: '127.0.0.1', port: (silent.address() as net.AddressInfo).port });
-      await waitUntil(() => log.events().filter((entry) => entry.event === 'handshake-timeout').length >= 2, 5000, 'two handshake time-outs');
+      await waitUntil(
+        () => log.events().filter((entry) => entry.event === 'handshake-timeout').length >= 2,
+        5000,
+        'two handshake time-outs',
+      );
       assert.ok(accepted.length >= 2, 'the link dialled again after the time-out');
       assert.notEqual(server.peerLinks.get('Mute')?.status, 'up');
     } finally {
@@ -244,16 +297,19 @@ describe('peer authentication', { timeout: 120_000 }, () => {
 
   test('a HELLO that is never followed by AUTH is cut off after handshakeTimeoutMs', async () => {
     const log = capturingLogger();
-    await withServer({ neighbours: ['Friend'], secret: SECRET, logger: log.logger, links: { handshakeTimeoutMs: 200 } }, async (server, port) => {
-      const client = await open(port);
-      const started = Date.now();
-      client.socket.write(formatHello('Friend', '7', newNonce()));
-      await client.closed;
-      assert.ok(Date.now() - started >= 150, `cut off after ${Date.now() - started} ms`);
-      assert.equal(parseGreeting(client.lines[0] ?? '')?.verb, 'WELCOME');
-      assert.ok(log.events().some((entry) => entry.event === 'peer-rejected' && entry.reason === 'no AUTH in time'));
-      assert.equal(server.status().connections, 0);
-    });
+    await withServer(
+      { neighbours: ['Friend'], secret: SECRET, logger: log.logger, links: { handshakeTimeoutMs: 200 } },
+      async (server, port) => {
+        const client = await open(port);
+        const started = Date.now();
+        client.socket.write(formatHello('Friend', '7', newNonce()));
+        await client.closed;
+        assert.ok(Date.now() - started >= 150, `cut off after ${Date.now() - started} ms`);
+        assert.equal(parseGreeting(client.lines[0] ?? '')?.verb, 'WELCOME');
+        assert.ok(log.events().some((entry) => entry.event === 'peer-rejected' && entry.reason === 'no AUTH in time'));
+        assert.equal(server.status().connections, 0);
+      },
+    );
   });
 
   /** Runs the dialler's side of the handshake by hand; returns the lines sent and the connection. */
@@ -265,7 +321,8 @@ describe('peer authentication', { timeout: 120_000 }, () => {
     await waitUntil(() => client.lines.length >= 1, 2000, 'WELCOME');
     const welcome = parseGreeting(client.lines[0] ?? '');
     assert.equal(welcome?.verb, 'WELCOME');
-    const auth = replay?.auth ?? `AUTH ${handshakeMac(secret, 'AUTH', 'Friend', 'Solo', welcome?.nonce ?? '', nonce, '7')}\n`;
+    const auth =
+      replay?.auth ?? `AUTH ${handshakeMac(secret, 'AUTH', 'Friend', 'Solo', welcome?.nonce ?? '', nonce, '7')}\n`;
     client.socket.write(auth);
     return { client, hello, auth };
   }
@@ -297,9 +354,33 @@ describe('peer authentication', { timeout: 120_000 }, () => {
   test('linked servers with the same secret flood; a server with another secret never links', async () => {
     const log = capturingLogger();
     const intruderLog = capturingLogger();
-    const a = new HerdServer({ name: 'A', host: '127.0.0.1', port: 0, neighbours: ['B'], places: quickPlaces, logger: silentLogger(), secret: SECRET });
-    const b = new HerdServer({ name: 'B', host: '127.0.0.1', port: 0, neighbours: ['A'], places: quickPlaces, logger: log.logger, secret: SECRET });
-    const intruder = new HerdServer({ name: 'A', host: '127.0.0.1', port: 0, neighbours: ['B'], places: quickPlaces, logger: intruderLog.logger, secret: Buffer.from('a different secret of 32 bytes!!') });
+    const a = new HerdServer({
+      name: 'A',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: ['B'],
+      places: quickPlaces,
+      logger: silentLogger(),
+      secret: SECRET,
+    });
+    const b = new HerdServer({
+      name: 'B',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: ['A'],
+      places: quickPlaces,
+      logger: log.logger,
+      secret: SECRET,
+    });
+    const intruder = new HerdServer({
+      name: 'A',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: ['B'],
+      places: quickPlaces,
+      logger: intruderLog.logger,
+      secret: Buffer.from('a different secret of 32 bytes!!'),
+    });
     try {
       const portA = (await a.listen()).port;
       const portB = (await b.listen()).port;
@@ -310,10 +391,19 @@ describe('peer authentication', { timeout: 120_000 }, () => {
       await waitUntil(() => b.store.get('linked') !== undefined, 5000, 'B to learn from A');
       intruder.setPeerAddress('B', { host: '127.0.0.1', port: portB });
       // B's WELCOME carries a MAC under B's secret: the intruder cannot verify it and never sends AUTH.
-      await waitUntil(() => intruderLog.events().filter((entry) => entry.event === 'handshake-rejected' && entry.reason === 'bad MAC').length >= 2, 5000, 'the intruder to fail B\'s challenge twice');
+      await waitUntil(
+        () =>
+          intruderLog.events().filter((entry) => entry.event === 'handshake-rejected' && entry.reason === 'bad MAC')
+            .length >= 2,
+        5000,
+        "the intruder to fail B's challenge twice",
+      );
       assert.notEqual(intruder.peerLinks.get('B')?.status, 'up');
-      assert.equal(log.events().filter((entry) => entry.event === 'peer-connected').length, 1, 'B linked only with the real A');
-
+      assert.equal(
+        log.events().filter((entry) => entry.event === 'peer-connected').length,
+        1,
+        'B linked only with the real A',
+      );
     } finally {
       await Promise.all([a.close(), b.close(), intruder.close()]);
     }
@@ -336,7 +426,9 @@ describe('TLS', { timeout: 120_000 }, () => {
       a.setPeerAddress('B', { host: '127.0.0.1', port: portB });
       b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
       const reply = await new Promise<string>((resolve, reject) => {
-        const socket = tls.connect({ host: '127.0.0.1', port: portA, ca: cert }, () => socket.write('IAMAT secure +1+1 1700000000\n'));
+        const socket = tls.connect({ host: '127.0.0.1', port: portA, ca: cert }, () =>
+          socket.write('IAMAT secure +1+1 1700000000\n'),
+        );
         // The server keeps the connection open after its reply; close once the reply is in.
         socket.once('data', () => setTimeout(() => socket.end(), 20));
         let text = '';
@@ -349,7 +441,11 @@ describe('TLS', { timeout: 120_000 }, () => {
       await waitUntil(() => b.store.get('secure') !== undefined, 5000, 'the flood over TLS');
       const plain = await exchange(portB, 'IAMAT plain +1+1 1700000000\n', 5000).catch(() => '');
       assert.equal(plain, '');
-      await waitUntil(() => log.events().some((entry) => entry.event === 'tls-error'), 5000, 'the TLS error to be logged');
+      await waitUntil(
+        () => log.events().some((entry) => entry.event === 'tls-error'),
+        5000,
+        'the TLS error to be logged',
+      );
     } finally {
       await Promise.all([a.close(), b.close()]);
     }
@@ -367,7 +463,14 @@ describe('graceful shutdown', { timeout: 120_000 }, () => {
         return { html_attributions: [], results: [], status: 'ZERO_RESULTS' };
       },
     };
-    const server = new HerdServer({ name: 'Solo', host: '127.0.0.1', port: 0, neighbours: [], places, logger: silentLogger() });
+    const server = new HerdServer({
+      name: 'Solo',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: [],
+      places,
+      logger: silentLogger(),
+    });
     const { port } = await server.listen();
     const client = await open(port);
     client.socket.write('IAMAT g +1+1 1700000000\nWHATSAT g 1 1\n');
@@ -377,6 +480,10 @@ describe('graceful shutdown', { timeout: 120_000 }, () => {
     setTimeout(release, 100);
     await closing;
     await client.closed;
-    assert.equal(client.lines.filter((line) => line.startsWith('AT Solo')).length, 2, 'the pending WHATSAT was answered before the close');
+    assert.equal(
+      client.lines.filter((line) => line.startsWith('AT Solo')).length,
+      2,
+      'the pending WHATSAT was answered before the close',
+    );
   });
 });

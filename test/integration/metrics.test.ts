@@ -25,7 +25,11 @@ class ScriptedPlaces implements PlacesProvider {
   fail = false;
   async nearby(_location: LatLng, _radiusMeters: number, _limit: number): Promise<NearbySearchResponse> {
     if (this.fail) throw new Error('upstream down');
-    return { html_attributions: [], results: [{ geometry: { location: { lat: 1, lng: 1 } }, name: 'Somewhere', place_id: 'p1', types: ['locality'] }], status: 'OK' };
+    return {
+      html_attributions: [],
+      results: [{ geometry: { location: { lat: 1, lng: 1 } }, name: 'Somewhere', place_id: 'p1', types: ['locality'] }],
+      status: 'OK',
+    };
   }
 }
 
@@ -92,7 +96,10 @@ describe('the admin server of one member', { timeout: 180_000 }, () => {
   });
 
   test('/metrics counts 3 IAMATs and 1 invalid line just sent, in Prometheus format', async () => {
-    const reply = await exchange(member.port, 'IAMAT m1 +34-118 1700000000\nIAMAT m2 +34-118 1700000000\nIAMAT m3 +34-118 1700000000\nHELLO there\n');
+    const reply = await exchange(
+      member.port,
+      'IAMAT m1 +34-118 1700000000\nIAMAT m2 +34-118 1700000000\nIAMAT m3 +34-118 1700000000\nHELLO there\n',
+    );
     assert.equal(reply.split('\n').filter((line) => line.startsWith('AT ')).length, 3);
     assert.match(reply, /^\? HELLO there$/m);
     const response = await fetch(`${member.adminUrl}/metrics`);
@@ -190,21 +197,31 @@ describe('metrics of two linked members', { timeout: 180_000 }, () => {
     const down = await scrape(a.adminUrl);
     assert.equal(findSample(down, 'herd_link_state', { peer: 'B', state: 'up' }), 0);
     assert.equal(
-      (findSample(down, 'herd_link_state', { peer: 'B', state: 'backoff' }) ?? 0) + (findSample(down, 'herd_link_state', { peer: 'B', state: 'connecting' }) ?? 0),
+      (findSample(down, 'herd_link_state', { peer: 'B', state: 'backoff' }) ?? 0) +
+        (findSample(down, 'herd_link_state', { peer: 'B', state: 'connecting' }) ?? 0),
       1,
     );
     assert.equal(findSample(down, 'herd_link_reconnects_total', { peer: 'B' }), 0);
     // B comes back on the same port; A's link redials it.
     b = await startMember({ name: 'B', neighbours: ['A'], port });
-    await waitUntil(async () => findSample(await scrape(a.adminUrl), 'herd_link_reconnects_total', { peer: 'B' }) === 1, 10_000, 'a reconnect to be counted');
+    await waitUntil(
+      async () => findSample(await scrape(a.adminUrl), 'herd_link_reconnects_total', { peer: 'B' }) === 1,
+      10_000,
+      'a reconnect to be counted',
+    );
     assert.equal(findSample(await scrape(a.adminUrl), 'herd_link_state', { peer: 'B', state: 'up' }), 1);
   });
 });
 
 /** Runs `herd status` through the CLI; resolves with its output and exit code. */
-function herdStatusCli(configFile: string, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function herdStatusCli(
+  configFile: string,
+  extra: string[] = [],
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'status', '--config', configFile, '--timeout', '2000', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'status', '--config', configFile, '--timeout', '2000', ...extra], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
@@ -223,7 +240,8 @@ function rowsOf(stdout: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     const cells = line.split(/\s{2,}/);
-    if (cells.length === 7 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string)) rows.set(cells[0] as string, cells);
+    if (cells.length === 7 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
+      rows.set(cells[0] as string, cells);
   }
   return rows;
 }
@@ -231,7 +249,9 @@ function rowsOf(stdout: string): Map<string, string[]> {
 /** Runs `herd client NAME LINE` through the CLI. */
 function herdClientCli(configFile: string, name: string, line: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'client', name, line, '--config', configFile, '--timeout', '5000'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, 'client', name, line, '--config', configFile, '--timeout', '5000'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.on('error', reject);
@@ -263,7 +283,13 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
       const info = running.servers.get(name);
       assert.match(info?.adminUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/, `${name} admin URL`);
       assert.ok(info?.logFile.endsWith(`${name}.log`), `log path without the admin part: ${info?.logFile}`);
-      assert.deepEqual(runtime.servers[name], { host: '127.0.0.1', port: info?.port, adminUrl: info?.adminUrl, pid: info?.pid, logFile: info?.logFile });
+      assert.deepEqual(runtime.servers[name], {
+        host: '127.0.0.1',
+        port: info?.port,
+        adminUrl: info?.adminUrl,
+        pid: info?.pid,
+        logFile: info?.logFile,
+      });
       const health = await fetch(`${info?.adminUrl}/healthz`);
       assert.equal(await health.text(), 'ok\n');
     }
@@ -275,10 +301,16 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
   test('herd status shows every server up, then a killed one down, then back', async () => {
     const running = herd as RunningHerd;
     // Links come up just after the herd is up: wait for every one.
-    await waitUntil(async () => {
-      const rows = rowsOf((await herdStatusCli(temp.configFile)).stdout);
-      return rows.size === 5 && [...rows.values()].every((row) => row[1] === 'up' && !/:(?!up\b)\w+/.test(row[3] ?? ''));
-    }, 15_000, 'every server and link up');
+    await waitUntil(
+      async () => {
+        const rows = rowsOf((await herdStatusCli(temp.configFile)).stdout);
+        return (
+          rows.size === 5 && [...rows.values()].every((row) => row[1] === 'up' && !/:(?!up\b)\w+/.test(row[3] ?? ''))
+        );
+      },
+      15_000,
+      'every server and link up',
+    );
     const before = await herdStatusCli(temp.configFile);
     assert.equal(before.code, 0, before.stdout + before.stderr);
     assert.match(before.stdout, /herd: 5 of 5 servers up/);
@@ -307,7 +339,11 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     const runtime = readRuntime();
     assert.notEqual(runtime.servers.Ball?.pid, oldPid);
     assert.equal(runtime.servers.Ball?.port, running.port('Ball'));
-    assert.equal(runtime.servers.Ball?.adminUrl, running.servers.get('Ball')?.adminUrl, 'the admin port is pinned like the client port');
+    assert.equal(
+      runtime.servers.Ball?.adminUrl,
+      running.servers.get('Ball')?.adminUrl,
+      'the admin port is pinned like the client port',
+    );
     const after = await herdStatusCli(temp.configFile);
     assert.equal(rowsOf(after.stdout).get('Ball')?.[1], 'up', after.stdout);
   });

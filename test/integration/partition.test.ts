@@ -35,7 +35,11 @@ async function lineOfThree(maxQueuedUpdates: number) {
   const ab = [await wire(a, b), await wire(b, a)];
   await wire(b, c);
   await wire(c, b);
-  await waitUntil(() => [a, b, c].every((s) => [...s.peerLinks.values()].every((l) => l.status === 'up')), 5000, 'all links up');
+  await waitUntil(
+    () => [a, b, c].every((s) => [...s.peerLinks.values()].every((l) => l.status === 'up')),
+    5000,
+    'all links up',
+  );
   return {
     a,
     b,
@@ -62,7 +66,11 @@ describe('partitions', { timeout: 60_000 }, () => {
       await exchange(herd.port(herd.a), 'IAMAT before +1+1 1700000000\n');
       await waitUntil(() => herd.c.store.get('before') !== undefined, 5000, 'C to learn "before"');
       herd.partitionAB();
-      await waitUntil(() => herd.a.peerLinks.get('B')?.status !== 'up' && herd.b.peerLinks.get('A')?.status !== 'up', 5000, 'the A-B link to drop');
+      await waitUntil(
+        () => herd.a.peerLinks.get('B')?.status !== 'up' && herd.b.peerLinks.get('A')?.status !== 'up',
+        5000,
+        'the A-B link to drop',
+      );
       // Both sides keep taking updates; the same client moves on both sides of the cut.
       await exchange(herd.port(herd.a), 'IAMAT split +1+1 1700000010\nIAMAT only-a +2+2 1700000000\n');
       await exchange(herd.port(herd.c), 'IAMAT split +3+3 1700000020\nIAMAT only-c +4+4 1700000000\n');
@@ -72,7 +80,11 @@ describe('partitions', { timeout: 60_000 }, () => {
       assert.equal(herd.b.store.get('only-a'), undefined, 'B is cut off from A');
       assert.equal(herd.a.store.get('split')?.latitude, 1);
       herd.healAB();
-      await waitUntil(() => sameTables(herd.a, herd.b, herd.c) && herd.a.store.size === 4, 10_000, 'the three tables to converge after the heal');
+      await waitUntil(
+        () => sameTables(herd.a, herd.b, herd.c) && herd.a.store.size === 4,
+        10_000,
+        'the three tables to converge after the heal',
+      );
       assert.equal(herd.a.store.get('split')?.latitude, 3, 'the newer client time wins on every server');
     } finally {
       await herd.close();
@@ -90,7 +102,11 @@ describe('partitions', { timeout: 60_000 }, () => {
       assert.ok((link?.droppedUpdates ?? 0) >= 45, `dropped ${link?.droppedUpdates}`);
       assert.ok((link?.queuedUpdates ?? 99) <= 5, `queued ${link?.queuedUpdates}`);
       herd.healAB();
-      await waitUntil(() => herd.c.store.size === 50 && sameTables(herd.a, herd.b, herd.c), 10_000, 'all 50 updates to reach C after the heal');
+      await waitUntil(
+        () => herd.c.store.size === 50 && sameTables(herd.a, herd.b, herd.c),
+        10_000,
+        'all 50 updates to reach C after the heal',
+      );
     } finally {
       await herd.close();
     }

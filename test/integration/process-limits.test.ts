@@ -25,7 +25,12 @@ async function serveSolo(limits: Record<string, number>, dir?: string): Promise<
   const configFile = path.join(folder, 'herd.json');
   await writeFile(
     configFile,
-    JSON.stringify({ servers: [{ name: 'Solo', host: '127.0.0.1', port: 0 }], logDir: path.join(folder, 'logs'), dataDir: path.join(folder, 'data'), limits }),
+    JSON.stringify({
+      servers: [{ name: 'Solo', host: '127.0.0.1', port: 0 }],
+      logDir: path.join(folder, 'logs'),
+      dataDir: path.join(folder, 'data'),
+      limits,
+    }),
   );
   const command = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "${process.execPath}" "${CLI}" serve Solo --config "${configFile}"`;
   const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -33,7 +38,11 @@ async function serveSolo(limits: Record<string, number>, dir?: string): Promise<
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const match = await waitUntil(() => /listening on 127\.0\.0\.1:(\d+)/.exec(out), 15_000, `herd serve to listen (output: ${out})`);
+  const match = await waitUntil(
+    () => /listening on 127\.0\.0\.1:(\d+)/.exec(out),
+    15_000,
+    `herd serve to listen (output: ${out})`,
+  );
   return { child, port: Number(match[1]), dir: folder, exited };
 }
 
@@ -57,7 +66,7 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
     const serving = await serveSolo({ maxConnections: count, maxConnectionsPerAddress: count + 100 });
     const held: net.Socket[] = [];
     try {
-      for (let opened = 0; opened < count; ) {
+      for (let opened = 0; opened < count;) {
         const batch = Math.min(500, count - opened);
         await Promise.all(
           Array.from({ length: batch }, () => {
@@ -84,10 +93,18 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
       assert.match(await reply, /^AT Solo /);
       // Freeing one slot lets a new client in.
       (held.shift() as net.Socket).destroy();
-      await waitUntil(async () => (await exchange(serving.port, 'IAMAT fresh +1+1 1700000000\n', 3000).catch(() => '')).startsWith('AT Solo'), 5000, 'a new client to get in');
+      await waitUntil(
+        async () =>
+          (await exchange(serving.port, 'IAMAT fresh +1+1 1700000000\n', 3000).catch(() => '')).startsWith('AT Solo'),
+        5000,
+        'a new client to get in',
+      );
       // Logs are written asynchronously in batches, behind 16k connection lines: wait for the line.
       await waitUntil(
-        async () => /"event":"connection-refused".*maxConnections \(\d+\) reached/.test(await readFile(path.join(serving.dir, 'logs', 'Solo.log'), 'utf8')),
+        async () =>
+          /"event":"connection-refused".*maxConnections \(\d+\) reached/.test(
+            await readFile(path.join(serving.dir, 'logs', 'Solo.log'), 'utf8'),
+          ),
         10_000,
         'the refusal to be logged',
       );
@@ -119,7 +136,11 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
   });
 
   test('a second SIGTERM exits at once while the first is still waiting for a client that does not read', async () => {
-    const serving = await serveSolo({ shutdownGraceMs: 60_000, slowReaderTimeoutMs: 60_000, maxPendingOutputBytes: 16 * 1024 });
+    const serving = await serveSolo({
+      shutdownGraceMs: 60_000,
+      slowReaderTimeoutMs: 60_000,
+      maxPendingOutputBytes: 16 * 1024,
+    });
     const slow = net.connect({ host: '127.0.0.1', port: serving.port });
     slow.on('error', () => undefined);
     try {
@@ -131,7 +152,11 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
       serving.child.kill('SIGTERM');
       await new Promise((resolve) => setTimeout(resolve, 500));
       assert.equal(serving.child.exitCode, null, 'the first SIGTERM waits for the unread replies');
-      await assert.rejects(exchange(serving.port, 'IAMAT late +1+1 1700000000\n', 2000), /ECONNREFUSED/, 'no new connections after SIGTERM');
+      await assert.rejects(
+        exchange(serving.port, 'IAMAT late +1+1 1700000000\n', 2000),
+        /ECONNREFUSED/,
+        'no new connections after SIGTERM',
+      );
       const started = Date.now();
       serving.child.kill('SIGTERM');
       const code = await serving.exited;

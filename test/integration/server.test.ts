@@ -26,7 +26,12 @@ class ScriptedPlaces implements PlacesProvider {
 
 const okResponse = (names: string[]): NearbySearchResponse => ({
   html_attributions: [],
-  results: names.map((name, i) => ({ geometry: { location: { lat: i, lng: i } }, name, place_id: `p${i}`, types: ['locality'] })),
+  results: names.map((name, i) => ({
+    geometry: { location: { lat: i, lng: i } },
+    name,
+    place_id: `p${i}`,
+    types: ['locality'],
+  })),
   status: 'OK',
 });
 
@@ -36,7 +41,15 @@ async function withServer(
   options: Partial<HerdServerOptions> & { places: PlacesProvider },
   body: (server: HerdServer, port: number) => Promise<void>,
 ): Promise<void> {
-  const server = new HerdServer({ name: 'Solo', host: '127.0.0.1', port: 0, neighbours: [], logger: silentLogger(), clock: FIXED_CLOCK, ...options });
+  const server = new HerdServer({
+    name: 'Solo',
+    host: '127.0.0.1',
+    port: 0,
+    neighbours: [],
+    logger: silentLogger(),
+    clock: FIXED_CLOCK,
+    ...options,
+  });
   const { port } = await server.listen();
   try {
     await body(server, port);
@@ -48,18 +61,27 @@ async function withServer(
 describe('HerdServer', { timeout: 60_000 }, () => {
   test('the AT reply carries the exact time difference in nanoseconds', async () => {
     await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (_server, port) => {
-      const reply = await exchange(port, 'IAMAT kiwi +34.068930-118.445127 1700000000.000000001\nIAMAT ahead +34-118 1700000011\n');
-      assert.equal(reply, 'AT Solo +10.499999999 kiwi +34.068930-118.445127 1700000000.000000001\nAT Solo -0.500000000 ahead +34-118 1700000011\n');
+      const reply = await exchange(
+        port,
+        'IAMAT kiwi +34.068930-118.445127 1700000000.000000001\nIAMAT ahead +34-118 1700000011\n',
+      );
+      assert.equal(
+        reply,
+        'AT Solo +10.499999999 kiwi +34.068930-118.445127 1700000000.000000001\nAT Solo -0.500000000 ahead +34-118 1700000011\n',
+      );
     });
   });
 
   test('an IAMAT more than maxFutureSkewMs ahead of the server clock gets "? " and is not stored', async () => {
-    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), limits: { maxFutureSkewMs: 60_000 } }, async (server, port) => {
-      // The fixed clock reads 1700000010.5: 60 s ahead is allowed, 60.5 s is not.
-      const reply = await exchange(port, 'IAMAT ok +1+1 1700000070.5\nIAMAT far +1+1 1700000071\n');
-      assert.equal(reply, 'AT Solo -60.000000000 ok +1+1 1700000070.5\n? IAMAT far +1+1 1700000071\n');
-      assert.equal(server.store.get('far'), undefined);
-    });
+    await withServer(
+      { places: new ScriptedPlaces(async () => okResponse([])), limits: { maxFutureSkewMs: 60_000 } },
+      async (server, port) => {
+        // The fixed clock reads 1700000010.5: 60 s ahead is allowed, 60.5 s is not.
+        const reply = await exchange(port, 'IAMAT ok +1+1 1700000070.5\nIAMAT far +1+1 1700000071\n');
+        assert.equal(reply, 'AT Solo -60.000000000 ok +1+1 1700000070.5\n? IAMAT far +1+1 1700000071\n');
+        assert.equal(server.store.get('far'), undefined);
+      },
+    );
   });
 
   test('in sync mode the AT reply waits for the commit of its update', async () => {
@@ -79,15 +101,18 @@ describe('HerdServer', { timeout: 60_000 }, () => {
         });
       },
     };
-    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), persistence, syncCommit: true }, async (_server, port) => {
-      const pending = exchange(port, 'IAMAT durable +1+1 1700000000\n');
-      await waitUntil(() => persistence.written.length === 1, 5000, 'the write');
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.deepEqual(committed, []);
-      release();
-      assert.match(await pending, /^AT Solo \S+ durable /);
-      assert.deepEqual(committed, ['durable']);
-    });
+    await withServer(
+      { places: new ScriptedPlaces(async () => okResponse([])), persistence, syncCommit: true },
+      async (_server, port) => {
+        const pending = exchange(port, 'IAMAT durable +1+1 1700000000\n');
+        await waitUntil(() => persistence.written.length === 1, 5000, 'the write');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        assert.deepEqual(committed, []);
+        release();
+        assert.match(await pending, /^AT Solo \S+ durable /);
+        assert.deepEqual(committed, ['durable']);
+      },
+    );
   });
 
   test('a slow WHATSAT is answered before the IAMAT sent after it on the same connection', async () => {
@@ -145,7 +170,10 @@ describe('HerdServer', { timeout: 60_000 }, () => {
     await withServer({ places }, async (_server, port) => {
       const reply = await exchange(port, 'IAMAT c1 +1+1 1700000000\nWHATSAT c1 1 2\n');
       const json = JSON.parse(reply.slice(reply.indexOf('{'))) as NearbySearchResponse;
-      assert.deepEqual(json.results.map((r) => r.name), ['a', 'b']);
+      assert.deepEqual(
+        json.results.map((r) => r.name),
+        ['a', 'b'],
+      );
     });
   });
 
@@ -153,39 +181,56 @@ describe('HerdServer', { timeout: 60_000 }, () => {
     await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (_server, port) => {
       const text = 'IAMAT caf\u00e9 +1+1 1700000000\r\nBOGUS \u00fcber\nIAMAT x +2+2 1700000000';
       const bytes = Buffer.from(text, 'utf8');
-      const reply = await exchange(port, [...bytes].map((byte) => Buffer.from([byte])));
-      assert.equal(reply, 'AT Solo +10.500000000 caf\u00e9 +1+1 1700000000\n? BOGUS \u00fcber\nAT Solo +10.500000000 x +2+2 1700000000\n');
+      const reply = await exchange(
+        port,
+        [...bytes].map((byte) => Buffer.from([byte])),
+      );
+      assert.equal(
+        reply,
+        'AT Solo +10.500000000 caf\u00e9 +1+1 1700000000\n? BOGUS \u00fcber\nAT Solo +10.500000000 x +2+2 1700000000\n',
+      );
     });
   });
 
   test('an over-long line gets one "? " with its first maxLineBytes bytes and the connection closes', async () => {
-    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), limits: { maxLineBytes: 64 } }, async (_server, port) => {
-      const reply = await new Promise<string>((resolve, reject) => {
-        const socket = net.connect({ host: '127.0.0.1', port });
-        let received = '';
-        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-        socket.on('close', () => resolve(received));
-        socket.on('error', reject);
-        socket.write('IAMAT ok +1+1 1700000000\n');
-        // Keeps sending without a newline; the server must cut it off rather than buffer it.
-        const filler = 'x'.repeat(1000);
-        for (let i = 0; i < 100; i++) socket.write(filler);
-      });
-      assert.equal(reply, `AT Solo +10.500000000 ok +1+1 1700000000\n? ${'x'.repeat(64)}\n`);
-    });
+    await withServer(
+      { places: new ScriptedPlaces(async () => okResponse([])), limits: { maxLineBytes: 64 } },
+      async (_server, port) => {
+        const reply = await new Promise<string>((resolve, reject) => {
+          const socket = net.connect({ host: '127.0.0.1', port });
+          let received = '';
+          socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+          socket.on('close', () => resolve(received));
+          socket.on('error', reject);
+          socket.write('IAMAT ok +1+1 1700000000\n');
+          // Keeps sending without a newline; the server must cut it off rather than buffer it.
+          const filler = 'x'.repeat(1000);
+          for (let i = 0; i < 100; i++) socket.write(filler);
+        });
+        assert.equal(reply, `AT Solo +10.500000000 ok +1+1 1700000000\n? ${'x'.repeat(64)}\n`);
+      },
+    );
   });
 
   test('HELLO from a server that is not a neighbour is an invalid command', async () => {
-    await withServer({ places: new ScriptedPlaces(async () => okResponse([])), neighbours: ['Friend'] }, async (_server, port) => {
-      assert.equal(await exchange(port, 'HELLO Stranger 1\n'), '? HELLO Stranger 1\n');
-    });
+    await withServer(
+      { places: new ScriptedPlaces(async () => okResponse([])), neighbours: ['Friend'] },
+      async (_server, port) => {
+        assert.equal(await exchange(port, 'HELLO Stranger 1\n'), '? HELLO Stranger 1\n');
+      },
+    );
   });
 });
 
 describe('two linked HerdServers', { timeout: 60_000 }, () => {
   test('floods in both directions, ignores stale updates, and re-links after a restart on the same port', async () => {
     const places = new ScriptedPlaces(async () => okResponse([]));
-    const common = { host: '127.0.0.1', places, logger: silentLogger(), links: { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 } };
+    const common = {
+      host: '127.0.0.1',
+      places,
+      logger: silentLogger(),
+      links: { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 },
+    };
     const a = new HerdServer({ ...common, name: 'A', port: 0, neighbours: ['B'] });
     let b = new HerdServer({ ...common, name: 'B', port: 0, neighbours: ['A'] });
     const portA = (await a.listen()).port;
@@ -207,7 +252,11 @@ describe('two linked HerdServers', { timeout: 60_000 }, () => {
       b = new HerdServer({ ...common, name: 'B', port: portB, neighbours: ['A'] });
       await b.listen();
       b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
-      await waitUntil(() => a.peerLinks.get('B')?.status === 'up' && (a.peerLinks.get('B')?.connects ?? 0) >= 2, 5000, 'A to re-link to B');
+      await waitUntil(
+        () => a.peerLinks.get('B')?.status === 'up' && (a.peerLinks.get('B')?.connects ?? 0) >= 2,
+        5000,
+        'A to re-link to B',
+      );
       await exchange(portA, 'IAMAT e +3+3 1700000000\n');
       await waitUntil(() => b.store.get('e') !== undefined, 5000, 'the restarted B to learn e');
     } finally {

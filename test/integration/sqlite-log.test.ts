@@ -99,7 +99,10 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       await opened.log.whenCommitted();
       opened.log.close();
       const again = SqliteLocationLog.open({ file, logger: silentLogger() });
-      assert.deepEqual(again.records.map((r) => r.clientId), ['kept']);
+      assert.deepEqual(
+        again.records.map((r) => r.clientId),
+        ['kept'],
+      );
       again.log.close();
     });
   });
@@ -133,8 +136,13 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       opened.log.write(record('fresh', 1700000000));
       opened.log.close();
       const entries = await readdir(dir);
-      assert.ok(entries.some((name) => /^A\.sqlite\.corrupt-\d+$/.test(name)), entries.join(', '));
-      const error = lines.map((line) => JSON.parse(line) as { level: number; event?: string; msg: string }).find((entry) => entry.event === 'store-corrupt');
+      assert.ok(
+        entries.some((name) => /^A\.sqlite\.corrupt-\d+$/.test(name)),
+        entries.join(', '),
+      );
+      const error = lines
+        .map((line) => JSON.parse(line) as { level: number; event?: string; msg: string })
+        .find((entry) => entry.event === 'store-corrupt');
       assert.ok(error, 'logged store-corrupt');
       assert.equal(error.level, 50);
       assert.match(error.msg, /unreadable.*moved it to.*peers will catch this server up/);

@@ -48,7 +48,8 @@ describe('exponentialBackoff', () => {
 
   test('huge attempt numbers stay at the cap and finite', () => {
     const backoff = exponentialBackoff({ random: () => 0 });
-    for (const attempt of [31, 100, 1024, 1e6, Number.MAX_SAFE_INTEGER]) assert.equal(backoff(attempt), 1000, String(attempt));
+    for (const attempt of [31, 100, 1024, 1e6, Number.MAX_SAFE_INTEGER])
+      assert.equal(backoff(attempt), 1000, String(attempt));
   });
 
   test('property: the delay lies in [ceiling/2, ceiling) and never exceeds the cap', () => {
@@ -62,7 +63,10 @@ describe('exponentialBackoff', () => {
           const max = base + extra;
           const ceiling = ceilingOf(attempt, base, max);
           const delay = exponentialBackoff({ baseDelayMs: base, maxDelayMs: max, random: () => r })(attempt);
-          assert.ok(delay >= ceiling / 2 && delay < ceiling, `attempt ${attempt}: ${delay} not in [${ceiling / 2}, ${ceiling})`);
+          assert.ok(
+            delay >= ceiling / 2 && delay < ceiling,
+            `attempt ${attempt}: ${delay} not in [${ceiling / 2}, ${ceiling})`,
+          );
           assert.ok(delay <= max);
         },
       ),
@@ -80,12 +84,9 @@ describe('exponentialBackoff', () => {
     );
   });
 
-  test(
-    'the largest Math.random() value still gives a delay below the ceiling',
-    () => {
-      const backoff = exponentialBackoff({ random: () => LARGEST_RANDOM });
-      assert.ok(backoff(0) < 100, String(backoff(0)));
-      assert.ok(backoff(10) < 2000, String(backoff(10)));
-    },
-  );
+  test('the largest Math.random() value still gives a delay below the ceiling', () => {
+    const backoff = exponentialBackoff({ random: () => LARGEST_RANDOM });
+    assert.ok(backoff(0) < 100, String(backoff(0)));
+    assert.ok(backoff(10) < 2000, String(backoff(10)));
+  });
 });

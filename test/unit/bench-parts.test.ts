@@ -13,7 +13,10 @@ import { startEchoServer } from '../../src/bench/echo-server.js';
 import { runLoad } from '../../src/bench/load-client.js';
 import { acceptAuth, answerHello, HerdObserver } from '../../src/bench/observer.js';
 
-function linesOf(writer: { maxLineBytes: number; write(buffer: Buffer, offset: number, tag: number): number }, tags: number[]): string[] {
+function linesOf(
+  writer: { maxLineBytes: number; write(buffer: Buffer, offset: number, tag: number): number },
+  tags: number[],
+): string[] {
   const buffer = Buffer.alloc(writer.maxLineBytes * tags.length);
   let offset = 0;
   for (const tag of tags) offset = writer.write(buffer, offset, tag);
@@ -30,7 +33,10 @@ describe('bench request writers', () => {
   });
 
   it('write IAMATs the server accepts, each client with a later time', () => {
-    const lines = linesOf(iamatWriter({ prefix: 'c', clients: 3, baseSeconds: 1_700_000_000 }), [0, 1, 2, 3, 1_000_000]);
+    const lines = linesOf(
+      iamatWriter({ prefix: 'c', clients: 3, baseSeconds: 1_700_000_000 }),
+      [0, 1, 2, 3, 1_000_000],
+    );
     assert.equal(lines[0], 'IAMAT c0 +34.068930-118.445127 1700000000.000000000');
     assert.equal(lines[3], 'IAMAT c0 +34.068930-118.445127 1700000000.000000003');
     for (const line of lines) assert.equal(parseClientCommand(line)?.kind, 'IAMAT', line);
@@ -67,7 +73,10 @@ describe('bench load client', () => {
     assert.equal(result.requests, 300);
     assert.equal(result.replies, 300);
     assert.equal(result.latency.count, 300);
-    assert.deepEqual([...tags].sort((a, b) => a - b), Array.from({ length: 300 }, (_, i) => 1000 + i));
+    assert.deepEqual(
+      [...tags].sort((a, b) => a - b),
+      Array.from({ length: 300 }, (_, i) => 1000 + i),
+    );
   });
 
   it('counts blank-line framed replies split across chunks', async () => {
@@ -100,14 +109,22 @@ describe('bench observer', () => {
     const answer = answerHello(formatHello('Alford', 'inc-1'), plain);
     assert.equal(answer?.serverName, 'Alford');
     assert.equal(answer?.expectedAuthMac, undefined);
-    assert.deepEqual(parseGreeting((answer?.reply ?? '').trimEnd()), { verb: 'WELCOME', serverName: 'Observer', incarnation: 'obs-1' });
+    assert.deepEqual(parseGreeting((answer?.reply ?? '').trimEnd()), {
+      verb: 'WELCOME',
+      serverName: 'Observer',
+      incarnation: 'obs-1',
+    });
     assert.equal(answerHello('WELCOME Alford 1', plain), undefined);
     assert.equal(answerHello('IAMAT a +1+1 1', plain), undefined);
   });
 
   it('takes part in the challenge-response handshake with a herd secret, as a neighbour would', () => {
     const identity = { ...plain, secret };
-    assert.equal(answerHello(formatHello('Alford', 'inc-1'), identity), undefined, 'a HELLO without a challenge is refused');
+    assert.equal(
+      answerHello(formatHello('Alford', 'inc-1'), identity),
+      undefined,
+      'a HELLO without a challenge is refused',
+    );
     const dialler = newNonce();
     const answer = answerHello(formatHello('Alford', 'inc-1', dialler), identity);
     assert.ok(answer?.expectedAuthMac !== undefined);
@@ -115,9 +132,27 @@ describe('bench observer', () => {
     assert.ok(welcome?.nonce !== undefined && welcome.mac !== undefined);
     // What the dialler's link checks (src/peers/peer-link.ts), and the AUTH it then sends.
     assert.equal(welcome.mac, handshakeMac(secret, 'WELCOME', 'Observer', 'Alford', dialler, welcome.nonce, 'obs-1'));
-    const auth = formatAuth(handshakeMac(secret, 'AUTH', 'Alford', 'Observer', welcome.nonce, dialler, 'inc-1')).trimEnd();
+    const auth = formatAuth(
+      handshakeMac(secret, 'AUTH', 'Alford', 'Observer', welcome.nonce, dialler, 'inc-1'),
+    ).trimEnd();
     assert.equal(acceptAuth(auth, answer.expectedAuthMac), true);
-    assert.equal(acceptAuth(formatAuth(handshakeMac(Buffer.from('another secret, 16+ bytes'), 'AUTH', 'Alford', 'Observer', welcome.nonce, dialler, 'inc-1')).trimEnd(), answer.expectedAuthMac), false);
+    assert.equal(
+      acceptAuth(
+        formatAuth(
+          handshakeMac(
+            Buffer.from('another secret, 16+ bytes'),
+            'AUTH',
+            'Alford',
+            'Observer',
+            welcome.nonce,
+            dialler,
+            'inc-1',
+          ),
+        ).trimEnd(),
+        answer.expectedAuthMac,
+      ),
+      false,
+    );
   });
 
   it('greets a server, reads client numbers from AT lines split anywhere, and wants nothing', async () => {
@@ -138,7 +173,8 @@ describe('bench observer', () => {
       // Byte by byte: every split point at once.
       for (const byte of Buffer.from(lines)) socket.write(Buffer.from([byte]));
       const deadline = Date.now() + 5000;
-      while ((seen.length < 3 || !received.includes('WANT-END 9')) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      while ((seen.length < 3 || !received.includes('WANT-END 9')) && Date.now() < deadline)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       assert.equal(received, `WELCOME Observer ${observer.incarnation}\nWANT-END 9\n`);
       assert.deepEqual(seen, [
         ['Ball', 42],
@@ -160,7 +196,9 @@ describe('bench observer', () => {
       socket.on('error', () => {});
       socket.resume();
       await new Promise((resolve) => socket.once('connect', resolve));
-      socket.write(`${formatHello('Ball', '7', newNonce()).trimEnd()}\nAUTH ${'0'.repeat(64)}\nAT Ball +0.000100000 h42 +1+1 1700000000\n`);
+      socket.write(
+        `${formatHello('Ball', '7', newNonce()).trimEnd()}\nAUTH ${'0'.repeat(64)}\nAT Ball +0.000100000 h42 +1+1 1700000000\n`,
+      );
       await closed;
       assert.equal(observer.atLinesFrom('Ball'), 0);
       assert.equal(observer.servers.size, 0);

@@ -25,13 +25,19 @@ const WS = [' ', '\t', '\r', '\n', '\f', '\v'] as const;
 
 function iamat(line: string): IamatCommand {
   const command = parseClientCommand(line);
-  assert.ok(command !== undefined && command.kind === 'IAMAT', `${JSON.stringify(line)} -> ${JSON.stringify(command, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`);
+  assert.ok(
+    command !== undefined && command.kind === 'IAMAT',
+    `${JSON.stringify(line)} -> ${JSON.stringify(command, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
+  );
   return command;
 }
 
 function whatsat(line: string): WhatsatCommand {
   const command = parseClientCommand(line);
-  assert.ok(command !== undefined && command.kind === 'WHATSAT', `${JSON.stringify(line)} -> ${JSON.stringify(command)}`);
+  assert.ok(
+    command !== undefined && command.kind === 'WHATSAT',
+    `${JSON.stringify(line)} -> ${JSON.stringify(command)}`,
+  );
   return command;
 }
 
@@ -47,7 +53,8 @@ const token = fc.string({
   maxLength: 12,
 });
 const wsRun = (minLength: number) => fc.string({ unit: fc.constantFrom(...WS), minLength, maxLength: 3 });
-const digits = (minLength: number, maxLength: number) => fc.string({ unit: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'), minLength, maxLength });
+const digits = (minLength: number, maxLength: number) =>
+  fc.string({ unit: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'), minLength, maxLength });
 
 describe('parseClientCommand: IAMAT', () => {
   test('parses the protocol example', () => {
@@ -105,7 +112,13 @@ describe('parseClientCommand: IAMAT', () => {
   });
 
   test('rejects malformed locations', () => {
-    for (const location of ['34.068930-118.445127', '+34.068930', '+34.068930 -118.445127', '+34.0689x-118.4', 'here']) {
+    for (const location of [
+      '34.068930-118.445127',
+      '+34.068930',
+      '+34.068930 -118.445127',
+      '+34.0689x-118.4',
+      'here',
+    ]) {
       assertInvalid(`IAMAT c ${location} 1621464827.959498503`);
     }
   });
@@ -115,7 +128,10 @@ describe('parseClientCommand: IAMAT', () => {
       const time = n === 0 ? '1621464827' : `1621464827.${'123456789'.slice(0, n)}`;
       const command = iamat(`IAMAT c +1+1 ${time}`);
       assert.equal(command.timeText, time);
-      assert.equal(command.timeNs, 1_621_464_827_000_000_000n + (n === 0 ? 0n : BigInt('123456789'.slice(0, n).padEnd(9, '0'))));
+      assert.equal(
+        command.timeNs,
+        1_621_464_827_000_000_000n + (n === 0 ? 0n : BigInt('123456789'.slice(0, n).padEnd(9, '0'))),
+      );
     }
     assertInvalid('IAMAT c +1+1 1621464827.1234567890');
   });
@@ -135,22 +151,59 @@ describe('parseClientCommand: IAMAT', () => {
 
 describe('parseClientCommand: WHATSAT', () => {
   test('parses the protocol example', () => {
-    assert.deepEqual(whatsat('WHATSAT kiwi.cs.ucla.edu 10 5'), { kind: 'WHATSAT', clientId: 'kiwi.cs.ucla.edu', radiusKm: 10, bound: 5 });
+    assert.deepEqual(whatsat('WHATSAT kiwi.cs.ucla.edu 10 5'), {
+      kind: 'WHATSAT',
+      clientId: 'kiwi.cs.ucla.edu',
+      radiusKm: 10,
+      bound: 5,
+    });
   });
 
   test('accepts white-space runs and tabs as separators', () => {
-    assert.deepEqual(whatsat('\tWHATSAT\t\tkiwi   10 \t 5  \r'), { kind: 'WHATSAT', clientId: 'kiwi', radiusKm: 10, bound: 5 });
+    assert.deepEqual(whatsat('\tWHATSAT\t\tkiwi   10 \t 5  \r'), {
+      kind: 'WHATSAT',
+      clientId: 'kiwi',
+      radiusKm: 10,
+      bound: 5,
+    });
   });
 
   test('accepts a radius greater than 0 and at most 50, decimals included', () => {
-    for (const [text, value] of [['0.001', 0.001], ['0.5', 0.5], ['1', 1], ['10.25', 10.25], ['49.9999', 49.9999], ['50', 50], ['50.0', 50], ['50.000000', 50]] as const) {
+    for (const [text, value] of [
+      ['0.001', 0.001],
+      ['0.5', 0.5],
+      ['1', 1],
+      ['10.25', 10.25],
+      ['49.9999', 49.9999],
+      ['50', 50],
+      ['50.0', 50],
+      ['50.000000', 50],
+    ] as const) {
       assert.equal(whatsat(`WHATSAT c ${text} 5`).radiusKm, value, text);
     }
     assert.equal(MAX_RADIUS_KM, 50);
   });
 
   test('rejects a radius of 0, above 50, negative or not a decimal number', () => {
-    for (const text of ['0', '0.0', '0.000', '50.0001', '50.000001', '51', '1000', '-1', '-0.5', '+10', '1e1', '0x10', 'Infinity', 'NaN', 'ten', '10km', '1,5']) {
+    for (const text of [
+      '0',
+      '0.0',
+      '0.000',
+      '50.0001',
+      '50.000001',
+      '51',
+      '1000',
+      '-1',
+      '-0.5',
+      '+10',
+      '1e1',
+      '0x10',
+      'Infinity',
+      'NaN',
+      'ten',
+      '10km',
+      '1,5',
+    ]) {
       assertInvalid(`WHATSAT c ${text} 5`);
     }
   });
@@ -177,7 +230,7 @@ describe('parseClientCommand: WHATSAT', () => {
         const command = parseClientCommand(`WHATSAT c ${text} 20`);
         if (thousandths > 0 && thousandths <= 50_000) {
           assert.equal(command?.kind, 'WHATSAT', text);
-          assert.equal((command as WhatsatCommand).radiusKm, thousandths / 1000);
+          assert.equal(command.radiusKm, thousandths / 1000);
         } else {
           assert.equal(command?.kind, 'INVALID', text);
         }
@@ -196,13 +249,10 @@ describe('parseClientCommand: WHATSAT', () => {
     );
   });
 
-  test(
-    'a radius above 50 or above 0 by less than a double can show is judged on its decimal value',
-    () => {
-      assertInvalid('WHATSAT c 50.0000000000000001 5');
-      assert.equal(parseClientCommand(`WHATSAT c 0.${'0'.repeat(399)}1 5`)?.kind, 'WHATSAT');
-    },
-  );
+  test('a radius above 50 or above 0 by less than a double can show is judged on its decimal value', () => {
+    assertInvalid('WHATSAT c 50.0000000000000001 5');
+    assert.equal(parseClientCommand(`WHATSAT c 0.${'0'.repeat(399)}1 5`)?.kind, 'WHATSAT');
+  });
 });
 
 describe('parseClientCommand: blank lines and other commands', () => {
@@ -248,12 +298,15 @@ describe('formatInvalidReply', () => {
 
   test('property: the reply is the raw line verbatim between "? " and one LF', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'grapheme' }).map((s) => s.replaceAll('\n', '')), (raw) => {
-        const reply = formatInvalidReply(raw);
-        assert.ok(reply.startsWith('? '));
-        assert.ok(reply.endsWith('\n') && !reply.slice(0, -1).includes('\n'));
-        assert.equal(reply.slice(2, -1), raw);
-      }),
+      fc.property(
+        fc.string({ unit: 'grapheme' }).map((s) => s.replaceAll('\n', '')),
+        (raw) => {
+          const reply = formatInvalidReply(raw);
+          assert.ok(reply.startsWith('? '));
+          assert.ok(reply.endsWith('\n') && !reply.slice(0, -1).includes('\n'));
+          assert.equal(reply.slice(2, -1), raw);
+        },
+      ),
       FC,
     );
   });
@@ -271,30 +324,56 @@ describe('formatAt', () => {
 
   test('a client clock ahead of the server gives a negative difference; equal clocks +0', () => {
     const command = iamat('IAMAT c +27.5916+086.5640 1621464830.000000001');
-    assert.equal(formatAt('Ball', 1_621_464_827_000_000_000n - command.timeNs, command), 'AT Ball -3.000000001 c +27.5916+086.5640 1621464830.000000001');
+    assert.equal(
+      formatAt('Ball', 1_621_464_827_000_000_000n - command.timeNs, command),
+      'AT Ball -3.000000001 c +27.5916+086.5640 1621464830.000000001',
+    );
     assert.equal(formatAt('Ball', 0n, command), 'AT Ball +0.000000000 c +27.5916+086.5640 1621464830.000000001');
   });
 
   test('echoes client id, location and time verbatim, not re-formatted', () => {
     const command = iamat('IAMAT\tkiwi\u00a0café  +27.5916+086.5640 \t1621464827.50 ');
-    assert.equal(formatAt('Welsh', 1n, command), 'AT Welsh +0.000000001 kiwi\u00a0café +27.5916+086.5640 1621464827.50');
+    assert.equal(
+      formatAt('Welsh', 1n, command),
+      'AT Welsh +0.000000001 kiwi\u00a0café +27.5916+086.5640 1621464827.50',
+    );
   });
 
   test('property: fields 3-5 of the reply are the IAMAT operands as sent; field 2 is the exact difference', () => {
     const location = fc
-      .tuple(fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 89 }), digits(0, 8), fc.constantFrom('+', '-'), fc.integer({ min: 0, max: 179 }), digits(0, 8), fc.integer({ min: 0, max: 3 }))
-      .map(([s1, d1, f1, s2, d2, f2, pad]) => `${s1}${String(d1).padStart(pad, '0')}${f1 === '' ? '' : `.${f1}`}${s2}${String(d2).padStart(pad, '0')}${f2 === '' ? '' : `.${f2}`}`);
+      .tuple(
+        fc.constantFrom('+', '-'),
+        fc.integer({ min: 0, max: 89 }),
+        digits(0, 8),
+        fc.constantFrom('+', '-'),
+        fc.integer({ min: 0, max: 179 }),
+        digits(0, 8),
+        fc.integer({ min: 0, max: 3 }),
+      )
+      .map(
+        ([s1, d1, f1, s2, d2, f2, pad]) =>
+          `${s1}${String(d1).padStart(pad, '0')}${f1 === '' ? '' : `.${f1}`}${s2}${String(d2).padStart(pad, '0')}${f2 === '' ? '' : `.${f2}`}`,
+      );
     const time = fc.tuple(digits(1, 12), digits(0, 9)).map(([s, f]) => (f === '' ? s : `${s}.${f}`));
     fc.assert(
-      fc.property(token, location, time, wsRun(0), fc.array(wsRun(1), { minLength: 3, maxLength: 3 }), wsRun(0), fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), (clientId, loc, t, lead, seps, trail, receivedOffsetNs) => {
-        const line = `${lead}IAMAT${seps[0] as string}${clientId}${seps[1] as string}${loc}${seps[2] as string}${t}${trail}`;
-        const command = iamat(line);
-        const timeNs = parsePosixTime(t);
-        assert.ok(timeNs !== undefined);
-        const receivedNs = timeNs + receivedOffsetNs;
-        const reply = formatAt('Hamilton', receivedNs - command.timeNs, command);
-        assert.equal(reply, `AT Hamilton ${formatTimeDifference(receivedOffsetNs)} ${clientId} ${loc} ${t}`);
-      }),
+      fc.property(
+        token,
+        location,
+        time,
+        wsRun(0),
+        fc.array(wsRun(1), { minLength: 3, maxLength: 3 }),
+        wsRun(0),
+        fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+        (clientId, loc, t, lead, seps, trail, receivedOffsetNs) => {
+          const line = `${lead}IAMAT${seps[0] as string}${clientId}${seps[1] as string}${loc}${seps[2] as string}${t}${trail}`;
+          const command = iamat(line);
+          const timeNs = parsePosixTime(t);
+          assert.ok(timeNs !== undefined);
+          const receivedNs = timeNs + receivedOffsetNs;
+          const reply = formatAt('Hamilton', receivedNs - command.timeNs, command);
+          assert.equal(reply, `AT Hamilton ${formatTimeDifference(receivedOffsetNs)} ${clientId} ${loc} ${t}`);
+        },
+      ),
       FC,
     );
   });
@@ -351,7 +430,14 @@ describe('parseAt', () => {
           const locationText = `${lat < 0 ? '-' : '+'}${Math.abs(lat)}${lng < 0 ? '-' : '+'}${Math.abs(lng)}`;
           const command = iamat(`IAMAT ${clientId} ${locationText} ${timeText}`);
           const line = formatAt(server, differenceNs, command);
-          assert.deepEqual(parseAt(line), { line, serverName: server, clientId, latitude: lat, longitude: lng, timeNs });
+          assert.deepEqual(parseAt(line), {
+            line,
+            serverName: server,
+            clientId,
+            latitude: lat,
+            longitude: lng,
+            timeNs,
+          });
         },
       ),
       FC,
@@ -368,7 +454,10 @@ describe('formatWhatsatReply', () => {
 
   test('collapses runs of newlines inside the JSON and drops trailing ones', () => {
     const json = '{\n\n   "html_attributions" : [],\n\n\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n\n';
-    assert.equal(formatWhatsatReply(atLine, json), `${atLine}\n{\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n`);
+    assert.equal(
+      formatWhatsatReply(atLine, json),
+      `${atLine}\n{\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n`,
+    );
   });
 
   test('a formatGoogleJson document parses back from the reply', () => {
@@ -379,7 +468,11 @@ describe('formatWhatsatReply', () => {
   });
 
   test('property: the reply ends in exactly one empty line and has no other empty line', () => {
-    const text = fc.string({ unit: fc.constantFrom('{', '}', 'a', ' ', '"', '\n', '\n', '\n'), minLength: 0, maxLength: 40 });
+    const text = fc.string({
+      unit: fc.constantFrom('{', '}', 'a', ' ', '"', '\n', '\n', '\n'),
+      minLength: 0,
+      maxLength: 40,
+    });
     fc.assert(
       fc.property(fc.constantFrom('{', '[', 'x'), text, (first, rest) => {
         const json = first + rest;
@@ -390,7 +483,10 @@ describe('formatWhatsatReply', () => {
         // "...\n\n" splits into [..., lastLine, '', '']: the last line of content, one empty line, end.
         assert.equal(lines.at(-1), '');
         assert.equal(lines.at(-2), '');
-        assert.ok(lines.slice(0, -2).every((line) => line !== ''), JSON.stringify(reply));
+        assert.ok(
+          lines.slice(0, -2).every((line) => line !== ''),
+          JSON.stringify(reply),
+        );
         // Only newlines were removed.
         assert.equal(reply.replaceAll('\n', ''), atLine + json.replaceAll('\n', ''));
       }),

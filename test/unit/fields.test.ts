@@ -11,7 +11,20 @@ const FC = { seed: 42, numRuns: 500 } as const;
 
 const PROTOCOL_WHITE_SPACE = [' ', '\t', '\r', '\n', '\f', '\v'] as const;
 /** White space to JavaScript's `\s` or Unicode, but not to the protocol. */
-const UNICODE_SPACES = ['\u00a0', '\u1680', '\u2000', '\u2003', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000', '\ufeff', '\u0085', '\u200b'] as const;
+const UNICODE_SPACES = [
+  '\u00a0',
+  '\u1680',
+  '\u2000',
+  '\u2003',
+  '\u2028',
+  '\u2029',
+  '\u202f',
+  '\u205f',
+  '\u3000',
+  '\ufeff',
+  '\u0085',
+  '\u200b',
+] as const;
 
 describe('isProtocolWhiteSpace', () => {
   test('is true for exactly space, tab, CR, LF, FF and VT among all UTF-16 code units', () => {
@@ -56,12 +69,19 @@ describe('splitFields', () => {
       fc.constantFrom(...UNICODE_SPACES),
     );
     const field = fc.string({ unit: fieldChar, minLength: 1, maxLength: 8 });
-    const run = (minLength: number) => fc.string({ unit: fc.constantFrom(...PROTOCOL_WHITE_SPACE), minLength, maxLength: 4 });
+    const run = (minLength: number) =>
+      fc.string({ unit: fc.constantFrom(...PROTOCOL_WHITE_SPACE), minLength, maxLength: 4 });
     fc.assert(
-      fc.property(fc.array(field, { minLength: 0, maxLength: 6 }), run(0), run(0), fc.array(run(1), { minLength: 6, maxLength: 6 }), (fields, lead, trail, seps) => {
-        const line = lead + fields.map((f, i) => (i === 0 ? f : (seps[i] as string) + f)).join('') + trail;
-        assert.deepEqual(splitFields(line), fields);
-      }),
+      fc.property(
+        fc.array(field, { minLength: 0, maxLength: 6 }),
+        run(0),
+        run(0),
+        fc.array(run(1), { minLength: 6, maxLength: 6 }),
+        (fields, lead, trail, seps) => {
+          const line = lead + fields.map((f, i) => (i === 0 ? f : (seps[i] as string) + f)).join('') + trail;
+          assert.deepEqual(splitFields(line), fields);
+        },
+      ),
       FC,
     );
   });

@@ -15,15 +15,19 @@ import { FUZZ_SEED, commandLike, fuzzRuns, lineStream, modelLines, needsReply, s
 const RUNS = { seed: FUZZ_SEED, numRuns: fuzzRuns(3000) };
 
 describe('fuzz: framing and parsing', () => {
-  test('any byte stream, split anywhere, gives the model\'s lines', () => {
+  test("any byte stream, split anywhere, gives the model's lines", () => {
     fc.assert(
-      fc.property(lineStream, fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }), (bytes, cuts) => {
-        const lines: string[] = [];
-        const splitter = new LineSplitter((line) => lines.push(line), { maxLineBytes: 1 << 20 });
-        for (const chunk of splitAt(bytes, cuts)) splitter.push(chunk);
-        splitter.end();
-        assert.deepEqual(lines, modelLines(bytes));
-      }),
+      fc.property(
+        lineStream,
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }),
+        (bytes, cuts) => {
+          const lines: string[] = [];
+          const splitter = new LineSplitter((line) => lines.push(line), { maxLineBytes: 1 << 20 });
+          for (const chunk of splitAt(bytes, cuts)) splitter.push(chunk);
+          splitter.end();
+          assert.deepEqual(lines, modelLines(bytes));
+        },
+      ),
       RUNS,
     );
   });
@@ -35,10 +39,19 @@ describe('fuzz: framing and parsing', () => {
         if (!needsReply(line)) assert.equal(command, undefined);
         else assert.ok(command !== undefined && ['IAMAT', 'WHATSAT', 'INVALID'].includes(command.kind));
         if (command?.kind === 'IAMAT') {
-          assert.ok(command.latitude >= -90 && command.latitude <= 90 && command.longitude >= -180 && command.longitude <= 180);
+          assert.ok(
+            command.latitude >= -90 && command.latitude <= 90 && command.longitude >= -180 && command.longitude <= 180,
+          );
           assert.equal(typeof command.timeNs, 'bigint');
         }
-        if (command?.kind === 'WHATSAT') assert.ok(command.radiusKm > 0 && command.radiusKm <= 50 && Number.isInteger(command.bound) && command.bound >= 1 && command.bound <= 20);
+        if (command?.kind === 'WHATSAT')
+          assert.ok(
+            command.radiusKm > 0 &&
+              command.radiusKm <= 50 &&
+              Number.isInteger(command.bound) &&
+              command.bound >= 1 &&
+              command.bound <= 20,
+          );
       }),
       RUNS,
     );

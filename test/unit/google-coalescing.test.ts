@@ -8,7 +8,12 @@ import type { LatLng } from '../../src/protocol/location.js';
 /** A source whose look-ups stay pending until the test settles them. */
 class GatedPlaces implements PlacesProvider {
   readonly source = 'gated';
-  readonly calls: { location: LatLng; radiusMeters: number; limit: number; settle: (response: NearbySearchResponse) => void }[] = [];
+  readonly calls: {
+    location: LatLng;
+    radiusMeters: number;
+    limit: number;
+    settle: (response: NearbySearchResponse) => void;
+  }[] = [];
   closed = false;
   nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
     return new Promise((settle) => this.calls.push({ location, radiusMeters, limit, settle }));
@@ -20,11 +25,16 @@ class GatedPlaces implements PlacesProvider {
 
 const ok = (count: number): NearbySearchResponse => ({
   html_attributions: [],
-  results: Array.from({ length: count }, (_, i) => ({ geometry: { location: { lat: i, lng: i } }, name: `p${i}`, place_id: `p${i}`, types: [] })),
+  results: Array.from({ length: count }, (_, i) => ({
+    geometry: { location: { lat: i, lng: i } },
+    name: `p${i}`,
+    place_id: `p${i}`,
+    types: [],
+  })),
   status: 'OK',
 });
 
-const here: LatLng = { latitude: 34.068930, longitude: -118.445127 };
+const here: LatLng = { latitude: 34.06893, longitude: -118.445127 };
 
 describe('CoalescingPlacesProvider', () => {
   test('identical concurrent look-ups share one request; each caller gets its own cut', async () => {
@@ -34,7 +44,10 @@ describe('CoalescingPlacesProvider', () => {
     const b = places.nearby({ latitude: 34.0689301, longitude: -118.4451269 }, 1000, 5);
     assert.equal(inner.calls.length, 1);
     // Without the bound in the key, the inner source is asked for a full page.
-    assert.deepEqual({ ...inner.calls[0], settle: undefined }, { location: { latitude: 34.06893, longitude: -118.445127 }, radiusMeters: 1000, limit: 20, settle: undefined });
+    assert.deepEqual(
+      { ...inner.calls[0], settle: undefined },
+      { location: { latitude: 34.06893, longitude: -118.445127 }, radiusMeters: 1000, limit: 20, settle: undefined },
+    );
     inner.calls[0]?.settle(ok(7));
     const [ra, rb] = await Promise.all([a, b]);
     assert.equal(ra.results.length, 2);
@@ -49,10 +62,16 @@ describe('CoalescingPlacesProvider', () => {
     const a = places.nearby(here, 1000, 2);
     const b = places.nearby(here, 1000, 3);
     const c = places.nearby(here, 1000, 3);
-    assert.deepEqual(inner.calls.map((call) => call.limit), [2, 3]);
+    assert.deepEqual(
+      inner.calls.map((call) => call.limit),
+      [2, 3],
+    );
     inner.calls[0]?.settle(ok(2));
     inner.calls[1]?.settle(ok(3));
-    assert.deepEqual((await Promise.all([a, b, c])).map((r) => r.results.length), [2, 3, 3]);
+    assert.deepEqual(
+      (await Promise.all([a, b, c])).map((r) => r.results.length),
+      [2, 3, 3],
+    );
   });
 
   test('a different radius or a location apart after rounding is another request', () => {
@@ -81,7 +100,11 @@ describe('CoalescingPlacesProvider', () => {
 
   test('the cache answers repeats within the TTL, never caches failures, and expires', async () => {
     const inner = new GatedPlaces();
-    const places = new CoalescingPlacesProvider(inner, { locationDecimals: 6, limitInKey: false, cache: { ttlMs: 60, maxEntries: 10 } });
+    const places = new CoalescingPlacesProvider(inner, {
+      locationDecimals: 6,
+      limitInKey: false,
+      cache: { ttlMs: 60, maxEntries: 10 },
+    });
     const failing = places.nearby(here, 500, 1);
     inner.calls[0]?.settle(failedNearbySearch('OVER_QUERY_LIMIT', 'quota'));
     assert.equal((await failing).status, 'OVER_QUERY_LIMIT');

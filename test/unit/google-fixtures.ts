@@ -39,7 +39,10 @@ export const LEGACY_OK = {
       business_status: 'OPERATIONAL',
       geometry: {
         location: { lat: 37.7990213, lng: -122.3977412 },
-        viewport: { northeast: { lat: 37.80036028029151, lng: -122.3963922197085 }, southwest: { lat: 37.79766231970851, lng: -122.3990901802915 } },
+        viewport: {
+          northeast: { lat: 37.80036028029151, lng: -122.3963922197085 },
+          southwest: { lat: 37.79766231970851, lng: -122.3990901802915 },
+        },
       },
       icon: 'https://maps.gstatic.com/mapfiles/place_api/icons/v1/png_71/restaurant-71.png',
       icon_background_color: '#FF9E67',
@@ -49,7 +52,9 @@ export const LEGACY_OK = {
       photos: [
         {
           height: 3024,
-          html_attributions: ['<a href="https://maps.google.com/maps/contrib/100000000000000000002">Pier 7 Oyster House</a>'],
+          html_attributions: [
+            '<a href="https://maps.google.com/maps/contrib/100000000000000000002">Pier 7 Oyster House</a>',
+          ],
           photo_reference: 'AcJnMuFixtureOysterPhotoRef0002pL4mN7qR1sT5vW8xY2zA6bC9dE3fG0hJ4kL',
           width: 4032,
         },
@@ -68,7 +73,10 @@ export const LEGACY_OK = {
       business_status: 'OPERATIONAL',
       geometry: {
         location: { lat: 37.7932058, lng: -122.3929561 },
-        viewport: { northeast: { lat: 37.79455478029151, lng: -122.3916071197085 }, southwest: { lat: 37.79185681970851, lng: -122.3943050802915 } },
+        viewport: {
+          northeast: { lat: 37.79455478029151, lng: -122.3916071197085 },
+          southwest: { lat: 37.79185681970851, lng: -122.3943050802915 },
+        },
       },
       icon: 'https://maps.gstatic.com/mapfiles/place_api/icons/v1/png_71/cafe-71.png',
       icon_background_color: '#FF9E67',
@@ -103,7 +111,12 @@ export const LEGACY_OK = {
 
 /** Legacy error bodies (reference 1.6), each as Google sends it (HTTP 200). */
 export const LEGACY_ZERO_RESULTS = { html_attributions: [], results: [], status: 'ZERO_RESULTS' };
-export const LEGACY_REQUEST_DENIED = { error_message: 'The provided API key is invalid. ', html_attributions: [], results: [], status: 'REQUEST_DENIED' };
+export const LEGACY_REQUEST_DENIED = {
+  error_message: 'The provided API key is invalid. ',
+  html_attributions: [],
+  results: [],
+  status: 'REQUEST_DENIED',
+};
 export const LEGACY_INVALID_REQUEST = { html_attributions: [], results: [], status: 'INVALID_REQUEST' };
 export const LEGACY_OVER_QUERY_LIMIT = {
   error_message: 'You have exceeded your rate-limit for this API.',
@@ -124,7 +137,10 @@ export const NEW_OK = {
       types: ['locality', 'political'],
       shortFormattedAddress: 'San Francisco',
       location: { latitude: 37.7749295, longitude: -122.4194155 },
-      viewport: { low: { latitude: 37.70339999999999, longitude: -122.527 }, high: { latitude: 37.812, longitude: -122.3482 } },
+      viewport: {
+        low: { latitude: 37.70339999999999, longitude: -122.527 },
+        high: { latitude: 37.812, longitude: -122.3482 },
+      },
       displayName: { text: 'San Francisco', languageCode: 'en' },
       iconMaskBaseUri: 'https://maps.gstatic.com/mapfiles/place_api/icons/v2/generic_pinlet',
       iconBackgroundColor: '#7B9EB0',
@@ -133,9 +149,20 @@ export const NEW_OK = {
           name: 'places/ChIJFixtureSFLocality0001/photos/AcJnMuFixtureLocalityPhotoRef0001xQ9vT3kLmN8pR2sW6yZ0aB4cD7eF1gH5jK9',
           widthPx: 4032,
           heightPx: 2268,
-          authorAttributions: [{ displayName: 'A Google User', uri: '//maps.google.com/maps/contrib/100000000000000000001', photoUri: '//lh3.googleusercontent.com/a-/Fixture001' }],
+          authorAttributions: [
+            {
+              displayName: 'A Google User',
+              uri: '//maps.google.com/maps/contrib/100000000000000000001',
+              photoUri: '//lh3.googleusercontent.com/a-/Fixture001',
+            },
+          ],
         },
-        { name: 'places/ChIJFixtureSFLocality0001/photos/SecondPhotoIsDropped', widthPx: 100, heightPx: 100, authorAttributions: [] },
+        {
+          name: 'places/ChIJFixtureSFLocality0001/photos/SecondPhotoIsDropped',
+          widthPx: 100,
+          heightPx: 100,
+          authorAttributions: [],
+        },
       ],
     },
     {
@@ -143,7 +170,10 @@ export const NEW_OK = {
       types: ['seafood_restaurant', 'bar', 'restaurant', 'food', 'point_of_interest', 'establishment'],
       shortFormattedAddress: 'Pier 7, The Embarcadero, San Francisco',
       location: { latitude: 37.7990213, longitude: -122.3977412 },
-      viewport: { low: { latitude: 37.79766231970851, longitude: -122.3990901802915 }, high: { latitude: 37.80036028029151, longitude: -122.3963922197085 } },
+      viewport: {
+        low: { latitude: 37.79766231970851, longitude: -122.3990901802915 },
+        high: { latitude: 37.80036028029151, longitude: -122.3963922197085 },
+      },
       plusCode: { globalCode: '849VQJX2+JW', compoundCode: 'QJX2+JW San Francisco, CA, USA' },
       rating: 4.5,
       userRatingCount: 2874,
@@ -158,7 +188,13 @@ export const NEW_OK = {
           name: 'places/ChIJFixtureOysterHouse002/photos/AcJnMuFixtureOysterPhotoRef0002pL4mN7qR1sT5vW8xY2zA6bC9dE3fG0hJ4kL',
           widthPx: 4032,
           heightPx: 3024,
-          authorAttributions: [{ displayName: 'Pier 7 Oyster House', uri: '//maps.google.com/maps/contrib/100000000000000000002', photoUri: '//lh3.googleusercontent.com/a-/Fixture002' }],
+          authorAttributions: [
+            {
+              displayName: 'Pier 7 Oyster House',
+              uri: '//maps.google.com/maps/contrib/100000000000000000002',
+              photoUri: '//lh3.googleusercontent.com/a-/Fixture002',
+            },
+          ],
         },
       ],
     },
@@ -174,7 +210,10 @@ export const NEW_OK = {
       types: ['coffee_shop', 'cafe', 'food', 'point_of_interest', 'store', 'establishment'],
       shortFormattedAddress: '101 Steuart St, San Francisco',
       location: { latitude: 37.7932058, longitude: -122.3929561 },
-      viewport: { low: { latitude: 37.79185681970851, longitude: -122.3943050802915 }, high: { latitude: 37.79455478029151, longitude: -122.3916071197085 } },
+      viewport: {
+        low: { latitude: 37.79185681970851, longitude: -122.3943050802915 },
+        high: { latitude: 37.79455478029151, longitude: -122.3916071197085 },
+      },
       plusCode: { globalCode: '849VQJV4+7R', compoundCode: 'QJV4+7R San Francisco, CA, USA' },
       rating: 4.3,
       userRatingCount: 412,
@@ -267,10 +306,22 @@ export const NEW_OK_AS_LEGACY = {
 };
 
 /** A `google.rpc.Status` error body of Places API (New) (reference 3.3). */
-export function newErrorBody(code: number, status: string, message: string, reason?: string): { error: Record<string, unknown> } {
+export function newErrorBody(
+  code: number,
+  status: string,
+  message: string,
+  reason?: string,
+): { error: Record<string, unknown> } {
   const error: Record<string, unknown> = { code, message, status };
   if (reason !== undefined) {
-    error.details = [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason, domain: 'googleapis.com', metadata: { service: 'places.googleapis.com' } }];
+    error.details = [
+      {
+        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+        reason,
+        domain: 'googleapis.com',
+        metadata: { service: 'places.googleapis.com' },
+      },
+    ];
   }
   return { error };
 }

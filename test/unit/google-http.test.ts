@@ -20,7 +20,10 @@ import { TEST_API_KEY } from './google-fixtures.js';
 const interpret = (exchange: HttpExchange): AttemptOutcome =>
   exchange.status === 200
     ? { response: { html_attributions: [], results: [], status: 'ZERO_RESULTS' }, transient: false }
-    : { response: failedNearbySearch(legacyStatusForHttp(exchange.status), `HTTP ${exchange.status}`), transient: exchange.status >= 429 };
+    : {
+        response: failedNearbySearch(legacyStatusForHttp(exchange.status), `HTTP ${exchange.status}`),
+        transient: exchange.status >= 429,
+      };
 
 interface Scripted {
   fetch: FetchFunction;
@@ -42,7 +45,10 @@ function scriptedFetch(steps: (() => Response | Promise<Response>)[]): Scripted 
 }
 
 /** A client on a fake clock: `sleep` advances it and records each wait. */
-function client(fetch: FetchFunction, options: Partial<GoogleHttpOptions> = {}): { http: GoogleHttpClient; sleeps: number[] } {
+function client(
+  fetch: FetchFunction,
+  options: Partial<GoogleHttpOptions> = {},
+): { http: GoogleHttpClient; sleeps: number[] } {
   let now = 0;
   const sleeps: number[] = [];
   const http = new GoogleHttpClient({
@@ -87,12 +93,19 @@ describe('scrubbing the key', () => {
   test('plain, URL-encoded, and any key= query value', () => {
     const secret = 'a+b/c=d';
     assert.equal(scrubSecret(`x a+b/c=d y ${encodeURIComponent(secret)} z`, secret), `x ${REDACTED} y ${REDACTED} z`);
-    assert.equal(scrubSecret('GET /json?location=1,2&key=OTHER&radius=5', 'unrelated'), `GET /json?location=1,2&key=${REDACTED}&radius=5`);
+    assert.equal(
+      scrubSecret('GET /json?location=1,2&key=OTHER&radius=5', 'unrelated'),
+      `GET /json?location=1,2&key=${REDACTED}&radius=5`,
+    );
   });
   test('a response is copied only when the key is in it', () => {
     const clean = failedNearbySearch('UNKNOWN_ERROR', 'nothing secret');
     assert.equal(scrubResponse(clean, TEST_API_KEY), clean);
-    const dirty = { html_attributions: [], results: [{ name: `n ${TEST_API_KEY}`, place_id: 'p', types: [], geometry: { location: { lat: 0, lng: 0 } } }], status: 'OK' };
+    const dirty = {
+      html_attributions: [],
+      results: [{ name: `n ${TEST_API_KEY}`, place_id: 'p', types: [], geometry: { location: { lat: 0, lng: 0 } } }],
+      status: 'OK',
+    };
     const scrubbed = scrubResponse(dirty, TEST_API_KEY);
     assert.ok(!JSON.stringify(scrubbed).includes(TEST_API_KEY));
     assert.equal(scrubbed.results[0]?.name, `n ${REDACTED}`);
@@ -127,7 +140,10 @@ describe('GoogleHttpClient', () => {
   });
 
   test('429 waits the Retry-After Google asks for', async () => {
-    const fake = scriptedFetch([() => new Response('', { status: 429, headers: { 'retry-after': '2' } }), () => new Response('{}', { status: 200 })]);
+    const fake = scriptedFetch([
+      () => new Response('', { status: 429, headers: { 'retry-after': '2' } }),
+      () => new Response('{}', { status: 200 }),
+    ]);
     const { http, sleeps } = client(fake.fetch);
     assert.equal((await http.lookUp(request, interpret)).status, 'ZERO_RESULTS');
     assert.deepEqual(sleeps, [2000]);
@@ -157,25 +173,38 @@ describe('GoogleHttpClient', () => {
 
   test('a transport error that names the key is retried, and its message is scrubbed', async () => {
     const failure = (): never => {
-      throw new TypeError('fetch failed', { cause: Object.assign(new Error(`socket hang up for ?key=${TEST_API_KEY}`), { code: 'ECONNRESET' }) });
+      throw new TypeError('fetch failed', {
+        cause: Object.assign(new Error(`socket hang up for ?key=${TEST_API_KEY}`), { code: 'ECONNRESET' }),
+      });
     };
     const fake = scriptedFetch([failure, failure]);
     const { http } = client(fake.fetch);
     const response = await http.lookUp(request, interpret);
     assert.equal(fake.calls.length, 2);
-    assert.deepEqual(response, failedNearbySearch('UNKNOWN_ERROR', `Google Places API (New) could not be reached: ECONNRESET socket hang up for ?key=${REDACTED}`));
+    assert.deepEqual(
+      response,
+      failedNearbySearch(
+        'UNKNOWN_ERROR',
+        `Google Places API (New) could not be reached: ECONNRESET socket hang up for ?key=${REDACTED}`,
+      ),
+    );
   });
 
   test('a DNS failure (ENOTFOUND) is not retried', async () => {
     const fake = scriptedFetch([
       () => {
-        throw new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND places.googleapis.com'), { code: 'ENOTFOUND' }) });
+        throw new TypeError('fetch failed', {
+          cause: Object.assign(new Error('getaddrinfo ENOTFOUND places.googleapis.com'), { code: 'ENOTFOUND' }),
+        });
       },
     ]);
     const { http } = client(fake.fetch);
     assert.deepEqual(
       await http.lookUp(request, interpret),
-      failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (New) could not be reached: getaddrinfo ENOTFOUND places.googleapis.com'),
+      failedNearbySearch(
+        'UNKNOWN_ERROR',
+        'Google Places API (New) could not be reached: getaddrinfo ENOTFOUND places.googleapis.com',
+      ),
     );
     assert.equal(fake.calls.length, 1);
   });
@@ -187,28 +216,51 @@ describe('GoogleHttpClient', () => {
         signal = init.signal ?? undefined;
         signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
       });
-    const http = new GoogleHttpClient({ source: 'google', label: 'Google Places API (Legacy)', apiKey: TEST_API_KEY, timeoutMs: 30, fetch: hang });
+    const http = new GoogleHttpClient({
+      source: 'google',
+      label: 'Google Places API (Legacy)',
+      apiKey: TEST_API_KEY,
+      timeoutMs: 30,
+      fetch: hang,
+    });
     const started = performance.now();
     const response = await http.lookUp(request, interpret);
     assert.ok(performance.now() - started >= 25);
     assert.equal(signal?.aborted, true);
-    assert.deepEqual(response, failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (Legacy) did not answer within 30 ms'));
+    assert.deepEqual(
+      response,
+      failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (Legacy) did not answer within 30 ms'),
+    );
   });
 
   test('close() aborts look-ups in flight and refuses new ones', async () => {
     const hang: FetchFunction = (_url, init) =>
-      new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
-    const http = new GoogleHttpClient({ source: 'google', label: 'L', apiKey: TEST_API_KEY, timeoutMs: 60_000, fetch: hang });
+      new Promise((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      );
+    const http = new GoogleHttpClient({
+      source: 'google',
+      label: 'L',
+      apiKey: TEST_API_KEY,
+      timeoutMs: 60_000,
+      fetch: hang,
+    });
     const pending = http.lookUp(request, interpret);
     http.close();
     assert.deepEqual(await pending, failedNearbySearch('UNKNOWN_ERROR', 'places source google is closed'));
-    assert.deepEqual(await http.lookUp(request, interpret), failedNearbySearch('UNKNOWN_ERROR', 'places source google is closed'));
+    assert.deepEqual(
+      await http.lookUp(request, interpret),
+      failedNearbySearch('UNKNOWN_ERROR', 'places source google is closed'),
+    );
   });
 
   test('a body larger than MAX_RESPONSE_BYTES is refused', async () => {
     const big = new Uint8Array(4 * 1024 * 1024 + 1);
     const fake = scriptedFetch([() => new Response(big, { status: 200 })]);
     const { http } = client(fake.fetch);
-    assert.deepEqual(await http.lookUp(request, interpret), failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (New) answered with more than 4194304 bytes'));
+    assert.deepEqual(
+      await http.lookUp(request, interpret),
+      failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (New) answered with more than 4194304 bytes'),
+    );
   });
 });

@@ -11,7 +11,7 @@ import { formatGoogleJson } from '../../src/protocol/google-json.js';
 const FC = { seed: 42, numRuns: 500 } as const;
 
 describe('formatGoogleJson', () => {
-  test('prints a Nearby Search response in Google\'s layout', () => {
+  test("prints a Nearby Search response in Google's layout", () => {
     const doc = {
       html_attributions: [],
       results: [
@@ -51,7 +51,10 @@ describe('formatGoogleJson', () => {
   test('prints empty arrays and objects as [] and {}, at top level and nested', () => {
     assert.equal(formatGoogleJson([]), '[]');
     assert.equal(formatGoogleJson({}), '{}');
-    assert.equal(formatGoogleJson({ a: [], b: {}, c: [[], {}] }), '{\n   "a" : [],\n   "b" : {},\n   "c" : [\n      [],\n      {}\n   ]\n}');
+    assert.equal(
+      formatGoogleJson({ a: [], b: {}, c: [[], {}] }),
+      '{\n   "a" : [],\n   "b" : {},\n   "c" : [\n      [],\n      {}\n   ]\n}',
+    );
   });
 
   test('prints scalars as JSON does', () => {
@@ -64,7 +67,10 @@ describe('formatGoogleJson', () => {
   });
 
   test('keeps keys in the order given', () => {
-    assert.equal(formatGoogleJson({ status: 'OK', results: [], html_attributions: [] }), '{\n   "status" : "OK",\n   "results" : [],\n   "html_attributions" : []\n}');
+    assert.equal(
+      formatGoogleJson({ status: 'OK', results: [], html_attributions: [] }),
+      '{\n   "status" : "OK",\n   "results" : [],\n   "html_attributions" : []\n}',
+    );
   });
 
   test('leaves out undefined and function members; non-finite numbers and undefined array items become null', () => {
@@ -82,7 +88,11 @@ describe('formatGoogleJson', () => {
   });
 
   test('a frozen object prints the same as an unfrozen one, at any depth, every time (its text is reused)', () => {
-    const place = Object.freeze({ geometry: Object.freeze({ location: Object.freeze({ lat: 1.5, lng: -2 }) }), name: 'A <b>', types: Object.freeze(['locality']) });
+    const place = Object.freeze({
+      geometry: Object.freeze({ location: Object.freeze({ lat: 1.5, lng: -2 }) }),
+      name: 'A <b>',
+      types: Object.freeze(['locality']),
+    });
     const plain = JSON.parse(JSON.stringify(place)) as object;
     for (const wrap of [(p: object) => ({ results: [p] }), (p: object) => ({ a: { b: [p] } }), (p: object) => [p]]) {
       const expected = formatGoogleJson(wrap(plain));
@@ -107,9 +117,15 @@ describe('formatGoogleJson', () => {
   });
 
   test('short arrays of scalars go on one line, long ones a line per item, as Google prints them', () => {
-    assert.equal(formatGoogleJson({ types: ['bank', 'atm', 'finance', 'point_of_interest', 'establishment'] }), '{\n   "types" : [ "bank", "atm", "finance", "point_of_interest", "establishment" ]\n}');
+    assert.equal(
+      formatGoogleJson({ types: ['bank', 'atm', 'finance', 'point_of_interest', 'establishment'] }),
+      '{\n   "types" : [ "bank", "atm", "finance", "point_of_interest", "establishment" ]\n}',
+    );
     const long = 'x'.repeat(90);
-    assert.equal(formatGoogleJson({ html_attributions: [long] }), `{\n   "html_attributions" : [\n      "${long}"\n   ]\n}`);
+    assert.equal(
+      formatGoogleJson({ html_attributions: [long] }),
+      `{\n   "html_attributions" : [\n      "${long}"\n   ]\n}`,
+    );
   });
 
   test('< and > in strings are escaped as \\u003c and \\u003e, and parse back', () => {
@@ -123,7 +139,13 @@ describe('formatGoogleJson', () => {
     // Strings without quote, colon or backslash, so that '": ' in JSON.stringify's output only ever
     // follows a key.
     const plain = fc.string({ unit: fc.constantFrom('a', 'b', ' ', '_', 'é', '1', '\n', '{', ']', ','), maxLength: 6 });
-    const leaf = fc.oneof(plain, fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.boolean(), fc.constant(null));
+    const leaf = fc.oneof(
+      plain,
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.boolean(),
+      fc.constant(null),
+    );
     // Arrays hold only containers here: arrays of scalars have their own (inline) layout.
     const { value } = fc.letrec((tie) => ({
       value: fc.oneof({ depthSize: 'small', withCrossShrink: true }, leaf, tie('array'), tie('object')),

@@ -3,7 +3,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatDecimal, interpretLegacyExchange, legacyNearbyUrl } from '../../src/places/google-legacy.js';
 import { failedNearbySearch } from '../../src/places/provider.js';
-import { LEGACY_OK, LEGACY_OVER_QUERY_LIMIT, LEGACY_REQUEST_DENIED, LEGACY_UNKNOWN_ERROR, TEST_API_KEY } from './google-fixtures.js';
+import {
+  LEGACY_OK,
+  LEGACY_OVER_QUERY_LIMIT,
+  LEGACY_REQUEST_DENIED,
+  LEGACY_UNKNOWN_ERROR,
+  TEST_API_KEY,
+} from './google-fixtures.js';
 
 const exchange = (status: number, body: unknown, statusText = ''): Parameters<typeof interpretLegacyExchange>[0] => ({
   status,
@@ -14,13 +20,23 @@ const exchange = (status: number, body: unknown, statusText = ''): Parameters<ty
 
 describe('legacyNearbyUrl', () => {
   test('location, radius in metres and key; the base keeps its path prefix', () => {
-    const url = new URL(legacyNearbyUrl('http://127.0.0.1:8080/proxy/google', TEST_API_KEY, { latitude: 34.06893, longitude: -118.445127 }, 10_000));
+    const url = new URL(
+      legacyNearbyUrl(
+        'http://127.0.0.1:8080/proxy/google',
+        TEST_API_KEY,
+        { latitude: 34.06893, longitude: -118.445127 },
+        10_000,
+      ),
+    );
     assert.equal(url.pathname, '/proxy/google/maps/api/place/nearbysearch/json');
-    assert.deepEqual([...url.searchParams], [
-      ['location', '34.06893,-118.445127'],
-      ['radius', '10000'],
-      ['key', TEST_API_KEY],
-    ]);
+    assert.deepEqual(
+      [...url.searchParams],
+      [
+        ['location', '34.06893,-118.445127'],
+        ['radius', '10000'],
+        ['key', TEST_API_KEY],
+      ],
+    );
   });
 
   test('formatDecimal never uses an exponent nor trailing zeros', () => {
@@ -33,7 +49,7 @@ describe('legacyNearbyUrl', () => {
 });
 
 describe('interpretLegacyExchange', () => {
-  test('OK is passed on in Google\'s key order with results cut to the bound', () => {
+  test("OK is passed on in Google's key order with results cut to the bound", () => {
     const { response, transient } = interpretLegacyExchange(exchange(200, LEGACY_OK), 2);
     assert.equal(transient, false);
     assert.deepEqual(Object.keys(response), ['html_attributions', 'next_page_token', 'results', 'status']);
@@ -41,13 +57,25 @@ describe('interpretLegacyExchange', () => {
   });
 
   test('non-OK statuses pass through; only UNKNOWN_ERROR is transient', () => {
-    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_REQUEST_DENIED), 5), { response: LEGACY_REQUEST_DENIED, transient: false });
-    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_OVER_QUERY_LIMIT), 5), { response: LEGACY_OVER_QUERY_LIMIT, transient: false });
-    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_UNKNOWN_ERROR), 5), { response: LEGACY_UNKNOWN_ERROR, transient: true });
+    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_REQUEST_DENIED), 5), {
+      response: LEGACY_REQUEST_DENIED,
+      transient: false,
+    });
+    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_OVER_QUERY_LIMIT), 5), {
+      response: LEGACY_OVER_QUERY_LIMIT,
+      transient: false,
+    });
+    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_UNKNOWN_ERROR), 5), {
+      response: LEGACY_UNKNOWN_ERROR,
+      transient: true,
+    });
   });
 
   test('a legacy body is authoritative on a non-200 too', () => {
-    assert.deepEqual(interpretLegacyExchange(exchange(403, LEGACY_REQUEST_DENIED, 'Forbidden'), 5), { response: LEGACY_REQUEST_DENIED, transient: false });
+    assert.deepEqual(interpretLegacyExchange(exchange(403, LEGACY_REQUEST_DENIED, 'Forbidden'), 5), {
+      response: LEGACY_REQUEST_DENIED,
+      transient: false,
+    });
   });
 
   test('a missing html_attributions is added as []', () => {
@@ -65,7 +93,10 @@ describe('interpretLegacyExchange', () => {
       transient: false,
     });
     assert.deepEqual(interpretLegacyExchange(exchange(200, { places: [] }), 5), {
-      response: failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (Legacy) answered JSON that is not a Nearby Search response (HTTP 200)'),
+      response: failedNearbySearch(
+        'UNKNOWN_ERROR',
+        'Google Places API (Legacy) answered JSON that is not a Nearby Search response (HTTP 200)',
+      ),
       transient: false,
     });
   });
@@ -81,7 +112,10 @@ describe('interpretLegacyExchange', () => {
     ];
     for (const [status, text, legacy, transient] of cases) {
       assert.deepEqual(interpretLegacyExchange(exchange(status, '<html>oops</html>', text), 5), {
-        response: failedNearbySearch(legacy as 'UNKNOWN_ERROR', `Google Places API (Legacy) answered HTTP ${status} ${text}`),
+        response: failedNearbySearch(
+          legacy as 'UNKNOWN_ERROR',
+          `Google Places API (Legacy) answered HTTP ${status} ${text}`,
+        ),
         transient,
       });
     }

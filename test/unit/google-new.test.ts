@@ -68,11 +68,20 @@ describe('mapping places to legacy results', () => {
 
   test('price levels, business statuses and the vicinity fallback', () => {
     const base = { id: 'p1', location: { latitude: 1, longitude: 2 }, displayName: { text: 'Somewhere' } };
-    const levels = ['PRICE_LEVEL_FREE', 'PRICE_LEVEL_INEXPENSIVE', 'PRICE_LEVEL_MODERATE', 'PRICE_LEVEL_EXPENSIVE', 'PRICE_LEVEL_VERY_EXPENSIVE'];
+    const levels = [
+      'PRICE_LEVEL_FREE',
+      'PRICE_LEVEL_INEXPENSIVE',
+      'PRICE_LEVEL_MODERATE',
+      'PRICE_LEVEL_EXPENSIVE',
+      'PRICE_LEVEL_VERY_EXPENSIVE',
+    ];
     levels.forEach((priceLevel, i) => assert.equal(legacyResultFromPlace({ ...base, priceLevel })?.price_level, i));
     assert.equal(legacyResultFromPlace({ ...base, priceLevel: 'PRICE_LEVEL_UNSPECIFIED' })?.price_level, undefined);
     assert.equal(legacyResultFromPlace({ ...base, businessStatus: 'FUTURE_OPENING' })?.business_status, undefined);
-    assert.equal(legacyResultFromPlace({ ...base, businessStatus: 'CLOSED_TEMPORARILY' })?.business_status, 'CLOSED_TEMPORARILY');
+    assert.equal(
+      legacyResultFromPlace({ ...base, businessStatus: 'CLOSED_TEMPORARILY' })?.business_status,
+      'CLOSED_TEMPORARILY',
+    );
     assert.deepEqual(legacyResultFromPlace(base), {
       geometry: { location: { lat: 1, lng: 2 } },
       name: 'Somewhere',
@@ -85,14 +94,20 @@ describe('mapping places to legacy results', () => {
   });
 
   test('proto3 JSON leaves out a zero coordinate; a place without id or location is skipped', () => {
-    assert.deepEqual(legacyResultFromPlace({ id: 'eq', location: { longitude: 5 } })?.geometry, { location: { lat: 0, lng: 5 } });
+    assert.deepEqual(legacyResultFromPlace({ id: 'eq', location: { longitude: 5 } })?.geometry, {
+      location: { lat: 0, lng: 5 },
+    });
     assert.equal(legacyResultFromPlace({ id: 'x' }), undefined);
     assert.equal(legacyResultFromPlace({ location: { latitude: 1, longitude: 1 } }), undefined);
     assert.equal(legacyResultFromPlace('nonsense'), undefined);
   });
 
   test('{} is ZERO_RESULTS; a non-array places is not a response', () => {
-    assert.deepEqual(legacyResponseFromSearchNearby({}), { html_attributions: [], results: [], status: 'ZERO_RESULTS' });
+    assert.deepEqual(legacyResponseFromSearchNearby({}), {
+      html_attributions: [],
+      results: [],
+      status: 'ZERO_RESULTS',
+    });
     assert.equal(legacyResponseFromSearchNearby({ places: 'x' }), undefined);
     assert.equal(legacyResponseFromSearchNearby([]), undefined);
   });
@@ -102,7 +117,10 @@ describe('errors', () => {
   test('legacyStatusForNewError follows the reference table', () => {
     assert.equal(legacyStatusForNewError(400, 'INVALID_ARGUMENT', []), 'INVALID_REQUEST');
     assert.equal(legacyStatusForNewError(400, 'INVALID_ARGUMENT', ['API_KEY_INVALID']), 'REQUEST_DENIED');
-    assert.equal(legacyStatusForNewError(403, 'PERMISSION_DENIED', ['API_KEY_HTTP_REFERRER_BLOCKED']), 'REQUEST_DENIED');
+    assert.equal(
+      legacyStatusForNewError(403, 'PERMISSION_DENIED', ['API_KEY_HTTP_REFERRER_BLOCKED']),
+      'REQUEST_DENIED',
+    );
     assert.equal(legacyStatusForNewError(401, 'UNAUTHENTICATED', []), 'REQUEST_DENIED');
     assert.equal(legacyStatusForNewError(429, 'RESOURCE_EXHAUSTED', []), 'OVER_QUERY_LIMIT');
     assert.equal(legacyStatusForNewError(500, 'INTERNAL', []), 'UNKNOWN_ERROR');
@@ -112,15 +130,25 @@ describe('errors', () => {
   });
 
   test('error.message becomes error_message; 429 and 5xx are transient', () => {
-    const denied = newErrorBody(403, 'PERMISSION_DENIED', 'Places API (New) has not been used in project 123 before or it is disabled.');
+    const denied = newErrorBody(
+      403,
+      'PERMISSION_DENIED',
+      'Places API (New) has not been used in project 123 before or it is disabled.',
+    );
     assert.deepEqual(interpretNewExchange(exchange(403, denied)), {
-      response: failedNearbySearch('REQUEST_DENIED', 'Places API (New) has not been used in project 123 before or it is disabled.'),
+      response: failedNearbySearch(
+        'REQUEST_DENIED',
+        'Places API (New) has not been used in project 123 before or it is disabled.',
+      ),
       transient: false,
     });
-    assert.deepEqual(interpretNewExchange(exchange(500, newErrorBody(500, 'INTERNAL', 'Internal error encountered.'))), {
-      response: failedNearbySearch('UNKNOWN_ERROR', 'Internal error encountered.'),
-      transient: true,
-    });
+    assert.deepEqual(
+      interpretNewExchange(exchange(500, newErrorBody(500, 'INTERNAL', 'Internal error encountered.'))),
+      {
+        response: failedNearbySearch('UNKNOWN_ERROR', 'Internal error encountered.'),
+        transient: true,
+      },
+    );
     assert.deepEqual(interpretNewExchange(exchange(502, '<html>bad gateway</html>', 'Bad Gateway')), {
       response: failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (New) answered HTTP 502 Bad Gateway'),
       transient: true,
@@ -133,7 +161,10 @@ describe('errors', () => {
       transient: false,
     });
     assert.deepEqual(interpretNewExchange(exchange(200, { places: {} })), {
-      response: failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (New) answered JSON that is not a searchNearby response (HTTP 200)'),
+      response: failedNearbySearch(
+        'UNKNOWN_ERROR',
+        'Google Places API (New) answered JSON that is not a searchNearby response (HTTP 200)',
+      ),
       transient: false,
     });
   });

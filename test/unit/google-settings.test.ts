@@ -3,7 +3,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { placesConfigSchema, validateHerdConfig } from '../../src/config/herd-config.js';
 import { ConfigError, UsageError } from '../../src/errors.js';
-import { CoalescingPlacesProvider, GeoNamesPlacesProvider, createPlacesProvider, normalizeBaseUrl, resolvePlacesSettings } from '../../src/places/index.js';
+import {
+  CoalescingPlacesProvider,
+  GeoNamesPlacesProvider,
+  createPlacesProvider,
+  normalizeBaseUrl,
+  resolvePlacesSettings,
+} from '../../src/places/index.js';
 import { TEST_API_KEY } from './google-fixtures.js';
 
 const defaults = placesConfigSchema.parse(undefined);
@@ -25,20 +31,32 @@ describe('places config', () => {
   });
 
   test('partial objects get the inner defaults', () => {
-    const places = validateHerdConfig({ servers, places: { source: 'google-new', cache: { enabled: true } } }, 'h.json').places;
+    const places = validateHerdConfig(
+      { servers, places: { source: 'google-new', cache: { enabled: true } } },
+      'h.json',
+    ).places;
     assert.equal(places.source, 'google-new');
     assert.deepEqual(places.cache, { enabled: true, ttlMs: 60_000, maxEntries: 1000 });
   });
 
   test('bad values name the field', () => {
-    assert.throws(() => validateHerdConfig({ servers, places: { source: 'bing' } }, 'h.json'), (error: unknown) => error instanceof ConfigError && /^h\.json: places\.source: /.test(error.message));
-    assert.throws(() => validateHerdConfig({ servers, places: { newBaseUrl: 'ftp://x' } }, 'h.json'), /places\.newBaseUrl: must be an http/);
+    assert.throws(
+      () => validateHerdConfig({ servers, places: { source: 'bing' } }, 'h.json'),
+      (error: unknown) => error instanceof ConfigError && /^h\.json: places\.source: /.test(error.message),
+    );
+    assert.throws(
+      () => validateHerdConfig({ servers, places: { newBaseUrl: 'ftp://x' } }, 'h.json'),
+      /places\.newBaseUrl: must be an http/,
+    );
     assert.throws(
       () => validateHerdConfig({ servers, places: { source: 'google', timeoutMs: 10_000 } }, 'h.json'),
       /places\.timeoutMs: 10000 must be less than limits\.placesTimeoutMs \(10000\)/,
     );
     // The offline source has no time budget of its own: a low server limit stays valid.
-    assert.equal(validateHerdConfig({ servers, limits: { placesTimeoutMs: 200 } }, 'h.json').limits.placesTimeoutMs, 200);
+    assert.equal(
+      validateHerdConfig({ servers, limits: { placesTimeoutMs: 200 } }, 'h.json').limits.placesTimeoutMs,
+      200,
+    );
   });
 
   test('a key in the config file is refused with a pointer to the environment, without echoing it', () => {
@@ -46,7 +64,8 @@ describe('places config', () => {
       () => validateHerdConfig({ servers, places: { source: 'google', apiKey: TEST_API_KEY } }, 'h.json'),
       (error: unknown) =>
         error instanceof ConfigError &&
-        error.message === 'h.json: places.apiKey: the Google API key is read only from the environment variable GOOGLE_PLACES_API_KEY; remove it from the config file',
+        error.message ===
+          'h.json: places.apiKey: the Google API key is read only from the environment variable GOOGLE_PLACES_API_KEY; remove it from the config file',
     );
   });
 });
@@ -62,13 +81,18 @@ describe('resolvePlacesSettings', () => {
         () => resolvePlacesSettings(defaults, env, 'google-new'),
         (error: unknown) =>
           error instanceof UsageError &&
-          error.message === 'places source google-new needs a Google API key: set the environment variable GOOGLE_PLACES_API_KEY (see docs/places.md)',
+          error.message ===
+            'places source google-new needs a Google API key: set the environment variable GOOGLE_PLACES_API_KEY (see docs/places.md)',
       );
     }
   });
 
   test('--places wins over the config; the key and base URL come from the environment', () => {
-    const env = { GOOGLE_PLACES_API_KEY: TEST_API_KEY, GOOGLE_PLACES_NEW_URL: 'http://127.0.0.1:9999/prefix/', GOOGLE_PLACES_LEGACY_URL: 'http://127.0.0.1:8888' };
+    const env = {
+      GOOGLE_PLACES_API_KEY: TEST_API_KEY,
+      GOOGLE_PLACES_NEW_URL: 'http://127.0.0.1:9999/prefix/',
+      GOOGLE_PLACES_LEGACY_URL: 'http://127.0.0.1:8888',
+    };
     const settings = resolvePlacesSettings({ ...defaults, source: 'google' }, env, 'google-new');
     assert.equal(settings.source, 'google-new');
     assert.equal(settings.apiKey, TEST_API_KEY);
@@ -79,14 +103,22 @@ describe('resolvePlacesSettings', () => {
   });
 
   test('without overrides the configured base URLs are used', () => {
-    const settings = resolvePlacesSettings({ ...defaults, source: 'google' }, { GOOGLE_PLACES_API_KEY: TEST_API_KEY, GOOGLE_PLACES_LEGACY_URL: '' });
+    const settings = resolvePlacesSettings(
+      { ...defaults, source: 'google' },
+      { GOOGLE_PLACES_API_KEY: TEST_API_KEY, GOOGLE_PLACES_LEGACY_URL: '' },
+    );
     assert.ok(settings.source === 'google');
     assert.equal(settings.baseUrl, 'https://maps.googleapis.com');
   });
 
   test('an unusable base URL in the environment is a UsageError naming the variable', () => {
     assert.throws(
-      () => resolvePlacesSettings(defaults, { GOOGLE_PLACES_API_KEY: TEST_API_KEY, GOOGLE_PLACES_NEW_URL: 'places.example.com' }, 'google-new'),
+      () =>
+        resolvePlacesSettings(
+          defaults,
+          { GOOGLE_PLACES_API_KEY: TEST_API_KEY, GOOGLE_PLACES_NEW_URL: 'places.example.com' },
+          'google-new',
+        ),
       /^UsageError: GOOGLE_PLACES_NEW_URL: "places\.example\.com" is not a usable base URL/,
     );
   });

@@ -83,7 +83,8 @@ function assertConfigError(fn: () => unknown, file: string, field: string, ...pa
     assert.equal(error.name, 'ConfigError');
     assert.equal(error.file, file);
     assert.ok(error.message.startsWith(`${file}: ${field}`), error.message);
-    for (const part of parts) assert.ok(error.message.includes(part), `${JSON.stringify(part)} not in: ${error.message}`);
+    for (const part of parts)
+      assert.ok(error.message.includes(part), `${JSON.stringify(part)} not in: ${error.message}`);
     return true;
   });
 }
@@ -134,7 +135,9 @@ describe('validateHerdConfig', () => {
     assert.equal(config.places.source, 'offline');
     assert.equal(config.logLevel, 'info');
     assert.equal(config.limits.maxLineBytes, DEFAULT_MAX_LINE_BYTES);
-    assert.ok(config.peer.reconnectBaseDelayMs > 0 && config.peer.reconnectMaxDelayMs >= config.peer.reconnectBaseDelayMs);
+    assert.ok(
+      config.peer.reconnectBaseDelayMs > 0 && config.peer.reconnectMaxDelayMs >= config.peer.reconnectBaseDelayMs,
+    );
   });
 
   test('accepts a valid herd and keeps its values', () => {
@@ -156,7 +159,14 @@ describe('validateHerdConfig', () => {
   test('a duplicate port on the same host is an error naming the server entry', () => {
     const raw = base();
     raw.servers[2] = { name: 'Hamilton', port: 12000 };
-    assertConfigError(() => validateHerdConfig(raw, FILE), FILE, 'servers[2].port', '127.0.0.1:12000', 'Alford', 'duplicate port');
+    assertConfigError(
+      () => validateHerdConfig(raw, FILE),
+      FILE,
+      'servers[2].port',
+      '127.0.0.1:12000',
+      'Alford',
+      'duplicate port',
+    );
   });
 
   test('the same port on different hosts, or port 0 twice, is allowed', () => {
@@ -191,22 +201,52 @@ describe('validateHerdConfig', () => {
   });
 
   test('schema violations name the field', () => {
-    assertConfigError(() => validateHerdConfig({ servers: [{ name: 'A', port: 70000 }] }, FILE), FILE, 'servers[0].port');
+    assertConfigError(
+      () => validateHerdConfig({ servers: [{ name: 'A', port: 70000 }] }, FILE),
+      FILE,
+      'servers[0].port',
+    );
     assertConfigError(() => validateHerdConfig({ servers: [{ name: 'A', port: -1 }] }, FILE), FILE, 'servers[0].port');
     assertConfigError(() => validateHerdConfig({ servers: [{ name: 'A', port: 1.5 }] }, FILE), FILE, 'servers[0].port');
-    assertConfigError(() => validateHerdConfig({ servers: [{ name: 'A', port: '12000' }] }, FILE), FILE, 'servers[0].port');
-    assertConfigError(() => validateHerdConfig({ servers: [{ name: 'A', port: 1 }, { name: 'Bad Name', port: 2 }] }, FILE), FILE, 'servers[1].name');
+    assertConfigError(
+      () => validateHerdConfig({ servers: [{ name: 'A', port: '12000' }] }, FILE),
+      FILE,
+      'servers[0].port',
+    );
+    assertConfigError(
+      () =>
+        validateHerdConfig(
+          {
+            servers: [
+              { name: 'A', port: 1 },
+              { name: 'Bad Name', port: 2 },
+            ],
+          },
+          FILE,
+        ),
+      FILE,
+      'servers[1].name',
+    );
     assertConfigError(() => validateHerdConfig({ servers: [{ port: 1 }] }, FILE), FILE, 'servers[0].name');
     assertConfigError(() => validateHerdConfig({ servers: [] }, FILE), FILE, 'servers', 'at least one server');
     assertConfigError(() => validateHerdConfig({}, FILE), FILE, 'servers');
     assertConfigError(() => validateHerdConfig({ ...base(), links: [['Alford']] }, FILE), FILE, 'links[0]');
     assertConfigError(() => validateHerdConfig({ ...base(), logLevel: 'loud' }, FILE), FILE, 'logLevel');
-    assertConfigError(() => validateHerdConfig({ ...base(), limits: { maxLineBytes: 0 } }, FILE), FILE, 'limits.maxLineBytes');
+    assertConfigError(
+      () => validateHerdConfig({ ...base(), limits: { maxLineBytes: 0 } }, FILE),
+      FILE,
+      'limits.maxLineBytes',
+    );
   });
 
   test('unknown keys are errors that name the key', () => {
     assertConfigError(() => validateHerdConfig({ ...base(), serverz: [] }, FILE), FILE, '(top level)', 'serverz');
-    assertConfigError(() => validateHerdConfig({ servers: [{ name: 'A', port: 1, prot: 2 }] }, FILE), FILE, 'servers[0]', 'prot');
+    assertConfigError(
+      () => validateHerdConfig({ servers: [{ name: 'A', port: 1, prot: 2 }] }, FILE),
+      FILE,
+      'servers[0]',
+      'prot',
+    );
   });
 
   test('a document that is not an object is an error', () => {
@@ -231,7 +271,10 @@ describe('loadHerdConfig', () => {
     const file = path.join(dir, 'ok.json');
     await writeFile(file, JSON.stringify(base()));
     const config = loadHerdConfig(file);
-    assert.deepEqual(config.servers.map((s) => s.name), ['Alford', 'Ball', 'Hamilton']);
+    assert.deepEqual(
+      config.servers.map((s) => s.name),
+      ['Alford', 'Ball', 'Hamilton'],
+    );
   });
 
   test('a missing file is an error naming the file', () => {
@@ -256,7 +299,8 @@ describe('loadHerdConfig', () => {
   test('the error keeps its cause', () => {
     assert.throws(
       () => loadHerdConfig(path.join(dir, 'missing.json')),
-      (error: unknown) => error instanceof ConfigError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT',
+      (error: unknown) =>
+        error instanceof ConfigError && (error.cause as NodeJS.ErrnoException | undefined)?.code === 'ENOENT',
     );
   });
 });

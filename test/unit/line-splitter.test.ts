@@ -17,9 +17,16 @@ interface Outcome {
 }
 
 /** Feeds `chunks` then calls end(); collects lines and overflow prefixes. */
-function run(chunks: readonly Buffer[], options: Omit<LineSplitterOptions, 'onOverflow'> = {}, callEnd = true): Outcome {
+function run(
+  chunks: readonly Buffer[],
+  options: Omit<LineSplitterOptions, 'onOverflow'> = {},
+  callEnd = true,
+): Outcome {
   const outcome: Outcome = { lines: [], overflows: [] };
-  const splitter = new LineSplitter((line) => outcome.lines.push(line), { ...options, onOverflow: (prefix) => outcome.overflows.push(prefix) });
+  const splitter = new LineSplitter((line) => outcome.lines.push(line), {
+    ...options,
+    onOverflow: (prefix) => outcome.overflows.push(prefix),
+  });
   for (const chunk of chunks) splitter.push(chunk);
   if (callEnd) splitter.end();
   return outcome;
@@ -97,19 +104,35 @@ describe('LineSplitter', () => {
   test('decodes a UTF-8 character split across chunks at every byte', () => {
     const data = Buffer.from('IAMAT café☕\u{1f600} +1+1 5\n');
     for (let cut = 0; cut <= data.length; cut++) {
-      assert.deepEqual(run([data.subarray(0, cut), data.subarray(cut)]).lines, ['IAMAT café☕\u{1f600} +1+1 5'], `cut at ${cut}`);
+      assert.deepEqual(
+        run([data.subarray(0, cut), data.subarray(cut)]).lines,
+        ['IAMAT café☕\u{1f600} +1+1 5'],
+        `cut at ${cut}`,
+      );
     }
     assert.deepEqual(run(bytewise(data)).lines, ['IAMAT café☕\u{1f600} +1+1 5']);
   });
 
   test('a line of exactly maxLineBytes is accepted, with or without CR', () => {
-    assert.deepEqual(run([Buffer.from('abcde\nabcde\r\nabcde')], { maxLineBytes: 5 }), { lines: ['abcde', 'abcde', 'abcde'], overflows: [] });
-    assert.deepEqual(run(bytewise(Buffer.from('abcde\r\nabcde\r')), { maxLineBytes: 5 }), { lines: ['abcde', 'abcde'], overflows: [] });
+    assert.deepEqual(run([Buffer.from('abcde\nabcde\r\nabcde')], { maxLineBytes: 5 }), {
+      lines: ['abcde', 'abcde', 'abcde'],
+      overflows: [],
+    });
+    assert.deepEqual(run(bytewise(Buffer.from('abcde\r\nabcde\r')), { maxLineBytes: 5 }), {
+      lines: ['abcde', 'abcde'],
+      overflows: [],
+    });
   });
 
   test('a line over maxLineBytes calls onOverflow once with its first maxLineBytes bytes', () => {
-    assert.deepEqual(run([Buffer.from('ok\nabcdefgh\nlater\n')], { maxLineBytes: 5 }), { lines: ['ok'], overflows: ['abcde'] });
-    assert.deepEqual(run(bytewise(Buffer.from('ok\nabcdefgh\nlater\n')), { maxLineBytes: 5 }), { lines: ['ok'], overflows: ['abcde'] });
+    assert.deepEqual(run([Buffer.from('ok\nabcdefgh\nlater\n')], { maxLineBytes: 5 }), {
+      lines: ['ok'],
+      overflows: ['abcde'],
+    });
+    assert.deepEqual(run(bytewise(Buffer.from('ok\nabcdefgh\nlater\n')), { maxLineBytes: 5 }), {
+      lines: ['ok'],
+      overflows: ['abcde'],
+    });
     assert.deepEqual(run([Buffer.from('abcdef')], { maxLineBytes: 5 }), { lines: [], overflows: ['abcde'] });
     assert.deepEqual(run([Buffer.from('abcdef\r\n')], { maxLineBytes: 5 }), { lines: [], overflows: ['abcde'] });
   });
@@ -121,7 +144,10 @@ describe('LineSplitter', () => {
 
   test('after an overflow all later input is ignored, end() included', () => {
     const outcome: Outcome = { lines: [], overflows: [] };
-    const splitter = new LineSplitter((line) => outcome.lines.push(line), { maxLineBytes: 4, onOverflow: (p) => outcome.overflows.push(p) });
+    const splitter = new LineSplitter((line) => outcome.lines.push(line), {
+      maxLineBytes: 4,
+      onOverflow: (p) => outcome.overflows.push(p),
+    });
     assert.equal(splitter.hasOverflowed, false);
     splitter.push(Buffer.from('abcdefgh'));
     assert.equal(splitter.hasOverflowed, true);
@@ -149,7 +175,9 @@ describe('LineSplitter', () => {
 
   // Bytes that matter to framing: LF, CR, ASCII, and the pieces of multi-byte UTF-8 characters.
   const frameBytes = fc
-    .array(fc.constantFrom('\n', '\r', '\r\n', 'a', 'IAMAT ', ' ', '\t', 'é', '☕', '\u{1f600}', '\n\n'), { maxLength: 40 })
+    .array(fc.constantFrom('\n', '\r', '\r\n', 'a', 'IAMAT ', ' ', '\t', 'é', '☕', '\u{1f600}', '\n\n'), {
+      maxLength: 40,
+    })
     .map((parts) => Buffer.from(parts.join('')));
 
   test('property: whole, byte-by-byte and randomly split input give the same lines (no limit reached)', () => {
@@ -166,13 +194,18 @@ describe('LineSplitter', () => {
 
   test('property: with a small limit every chunking gives the same lines and the same single overflow', () => {
     fc.assert(
-      fc.property(frameBytes, fc.array(fc.nat(), { maxLength: 10 }), fc.integer({ min: 1, max: 12 }), (data, cuts, maxLineBytes) => {
-        const expected = model(data, maxLineBytes);
-        assert.ok(expected.overflows.length <= 1);
-        assert.deepEqual(run([data], { maxLineBytes }), expected);
-        assert.deepEqual(run(bytewise(data), { maxLineBytes }), expected);
-        assert.deepEqual(run(splitAtOffsets(data, cuts), { maxLineBytes }), expected);
-      }),
+      fc.property(
+        frameBytes,
+        fc.array(fc.nat(), { maxLength: 10 }),
+        fc.integer({ min: 1, max: 12 }),
+        (data, cuts, maxLineBytes) => {
+          const expected = model(data, maxLineBytes);
+          assert.ok(expected.overflows.length <= 1);
+          assert.deepEqual(run([data], { maxLineBytes }), expected);
+          assert.deepEqual(run(bytewise(data), { maxLineBytes }), expected);
+          assert.deepEqual(run(splitAtOffsets(data, cuts), { maxLineBytes }), expected);
+        },
+      ),
       FC,
     );
   });

@@ -13,7 +13,13 @@ function record(clientId: string, timeNs: bigint, server = 'Alford', difference 
   // The AT line determines the record, as on the wire.
   const latitude = Number(timeNs % 90n);
   const longitude = -Number(timeNs % 180n);
-  return { clientId, timeNs, atLine: `AT ${server} ${difference} ${clientId} +${latitude}-${-longitude} ${timeNs}`, latitude, longitude };
+  return {
+    clientId,
+    timeNs,
+    atLine: `AT ${server} ${difference} ${clientId} +${latitude}-${-longitude} ${timeNs}`,
+    latitude,
+    longitude,
+  };
 }
 
 /** Independent winner per client: the greatest (time, AT line) pair. */
@@ -21,7 +27,8 @@ function expectedWinners(records: readonly LocationRecord[]): Map<string, Locati
   const best = new Map<string, LocationRecord>();
   for (const r of records) {
     const held = best.get(r.clientId);
-    if (held === undefined || r.timeNs > held.timeNs || (r.timeNs === held.timeNs && r.atLine > held.atLine)) best.set(r.clientId, r);
+    if (held === undefined || r.timeNs > held.timeNs || (r.timeNs === held.timeNs && r.atLine > held.atLine))
+      best.set(r.clientId, r);
   }
   return best;
 }
@@ -93,7 +100,10 @@ describe('LocationStore', () => {
     assert.equal(store.offer(record('a', 10n)), true);
     assert.equal(store.offer(record('b', 5n)), true);
     assert.equal(store.size, 2);
-    assert.deepEqual([...store.values()].map((r) => r.clientId), ['a', 'b']);
+    assert.deepEqual(
+      [...store.values()].map((r) => r.clientId),
+      ['a', 'b'],
+    );
   });
 
   const records = fc

@@ -37,7 +37,18 @@ describe('parseIso6709', () => {
   });
 
   test('rejects a latitude outside [-90, 90] or a longitude outside [-180, 180]', () => {
-    for (const text of ['+90.0001+000', '-90.000001+0', '+91+0', '-91+0', '+0+180.0001', '+0-180.000001', '+0+181', '+0-181', '+900+0', '+0+1800']) {
+    for (const text of [
+      '+90.0001+000',
+      '-90.000001+0',
+      '+91+0',
+      '-91+0',
+      '+0+180.0001',
+      '+0-180.000001',
+      '+0+181',
+      '+0-181',
+      '+900+0',
+      '+0+1800',
+    ]) {
       assert.equal(parseIso6709(text), undefined, text);
     }
   });
@@ -85,23 +96,29 @@ describe('parseIso6709', () => {
   });
 
   test('property: a point with either coordinate out of range is rejected', () => {
-    const outLat = fc.oneof(fc.integer({ min: 90_000_001, max: 999_999_999 }), fc.integer({ min: -999_999_999, max: -90_000_001 }));
-    const outLng = fc.oneof(fc.integer({ min: 180_000_001, max: 999_999_999 }), fc.integer({ min: -999_999_999, max: -180_000_001 }));
+    const outLat = fc.oneof(
+      fc.integer({ min: 90_000_001, max: 999_999_999 }),
+      fc.integer({ min: -999_999_999, max: -90_000_001 }),
+    );
+    const outLng = fc.oneof(
+      fc.integer({ min: 180_000_001, max: 999_999_999 }),
+      fc.integer({ min: -999_999_999, max: -180_000_001 }),
+    );
     const inLat = fc.integer({ min: -90_000_000, max: 90_000_000 });
     const inLng = fc.integer({ min: -180_000_000, max: 180_000_000 });
     fc.assert(
-      fc.property(fc.oneof(fc.tuple(outLat, inLng), fc.tuple(inLat, outLng), fc.tuple(outLat, outLng)), ([lat, lng]) => {
-        assert.equal(parseIso6709(microDegreesText(lat, 1) + microDegreesText(lng, 1)), undefined);
-      }),
+      fc.property(
+        fc.oneof(fc.tuple(outLat, inLng), fc.tuple(inLat, outLng), fc.tuple(outLat, outLng)),
+        ([lat, lng]) => {
+          assert.equal(parseIso6709(microDegreesText(lat, 1) + microDegreesText(lng, 1)), undefined);
+        },
+      ),
       FC,
     );
   });
 
-  test(
-    'a latitude or longitude just past the bound by less than a double can show is rejected',
-    () => {
-      assert.equal(parseIso6709('+90.0000000000000001+000.0'), undefined);
-      assert.equal(parseIso6709('+00.0-180.00000000000001'), undefined);
-    },
-  );
+  test('a latitude or longitude just past the bound by less than a double can show is rejected', () => {
+    assert.equal(parseIso6709('+90.0000000000000001+000.0'), undefined);
+    assert.equal(parseIso6709('+00.0-180.00000000000001'), undefined);
+  });
 });

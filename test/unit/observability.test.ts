@@ -12,7 +12,13 @@ import { BUILT_IN_HERDS, builtInHerdFile, loadHerdConfig, validateHerdConfig } f
 import { ConfigError } from '../../src/errors.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
 import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
-import { readRuntimeFile, removeRuntimeFile, runtimeFilePath, writeRuntimeFile, type RuntimeFile } from '../../src/cli/runtime-file.js';
+import {
+  readRuntimeFile,
+  removeRuntimeFile,
+  runtimeFilePath,
+  writeRuntimeFile,
+  type RuntimeFile,
+} from '../../src/cli/runtime-file.js';
 import { formatStatusTable, type HerdStatusReport } from '../../src/cli/status.js';
 import type { ServerStatus } from '../../src/server/herd-server.js';
 
@@ -69,10 +75,22 @@ describe('MetricsObserver', () => {
     assert.equal(findSample(samples, 'herd_commands_total', { command: 'IAMAT', outcome: 'ok', server: 'Solo' }), 2);
     assert.equal(findSample(samples, 'herd_commands_total', { command: 'IAMAT', outcome: 'clock_skew' }), 1);
     assert.equal(findSample(samples, 'herd_commands_total', { command: 'INVALID', outcome: 'invalid' }), 1);
-    assert.equal(findSample(samples, 'herd_commands_total', { command: 'WHATSAT', outcome: 'ok' }), 0, 'expected series start at 0');
+    assert.equal(
+      findSample(samples, 'herd_commands_total', { command: 'WHATSAT', outcome: 'ok' }),
+      0,
+      'expected series start at 0',
+    );
     assert.equal(findSample(samples, 'herd_reply_latency_seconds_count', { command: 'IAMAT' }), 3);
-    assert.equal(findSample(samples, 'herd_reply_latency_seconds_bucket', { command: 'IAMAT', le: '0.000025' }), 2, '0.02 ms and 0.01 ms');
-    assert.equal(findSample(samples, 'herd_reply_latency_seconds_bucket', { command: 'IAMAT', le: '0.0025' }), 2, '3 ms is above 2.5 ms');
+    assert.equal(
+      findSample(samples, 'herd_reply_latency_seconds_bucket', { command: 'IAMAT', le: '0.000025' }),
+      2,
+      '0.02 ms and 0.01 ms',
+    );
+    assert.equal(
+      findSample(samples, 'herd_reply_latency_seconds_bucket', { command: 'IAMAT', le: '0.0025' }),
+      2,
+      '3 ms is above 2.5 ms',
+    );
     assert.equal(findSample(samples, 'herd_reply_latency_seconds_bucket', { command: 'IAMAT', le: '0.005' }), 3);
     assert.equal(findSample(samples, 'herd_reply_latency_seconds_bucket', { command: 'IAMAT', le: '+Inf' }), 3);
     const sum = findSample(samples, 'herd_reply_latency_seconds_sum', { command: 'IAMAT' }) ?? Number.NaN;
@@ -81,12 +99,30 @@ describe('MetricsObserver', () => {
 
   test('floods, link states, reconnects, anti-entropy, places, connections and status values', async () => {
     const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
-    metrics.attach(fakeStatus([{ peer: 'Ball', status: 'backoff' }, { peer: 'Quiet', status: 'idle' }], 42));
+    metrics.attach(
+      fakeStatus(
+        [
+          { peer: 'Ball', status: 'backoff' },
+          { peer: 'Quiet', status: 'idle' },
+        ],
+        42,
+      ),
+    );
     metrics.flood('sent', 'Ball', 5);
     metrics.flood('stored', 'Ball', 1);
     metrics.flood('stale', 'Ball', 1);
     metrics.flood('stale', 'Ball', 1);
-    for (const status of ['connecting', 'greeting', 'up', 'backoff', 'connecting', 'greeting', 'up', 'backoff'] as const) metrics.linkStatus('Ball', status);
+    for (const status of [
+      'connecting',
+      'greeting',
+      'up',
+      'backoff',
+      'connecting',
+      'greeting',
+      'up',
+      'backoff',
+    ] as const)
+      metrics.linkStatus('Ball', status);
     metrics.antiEntropy('Ball', 12);
     metrics.placesLookup('offline', 'OK', 0.5);
     metrics.placesLookup('offline', 'OK', 0.7);
@@ -96,7 +132,8 @@ describe('MetricsObserver', () => {
     metrics.connection('client', 'close');
     metrics.connection('peer', 'open');
     const samples = parsePrometheusText(await metrics.metrics());
-    const value = (name: string, labels: Record<string, string> = {}): number | undefined => findSample(samples, name, labels);
+    const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
+      findSample(samples, name, labels);
     assert.equal(value('herd_flood_sent_total', { peer: 'Ball' }), 5);
     assert.equal(value('herd_flood_sent_total', { peer: 'Quiet' }), 0, 'a quiet neighbour still has its series');
     assert.equal(value('herd_flood_received_total', { peer: 'Ball', result: 'stored' }), 1);
@@ -115,7 +152,11 @@ describe('MetricsObserver', () => {
     assert.equal(value('herd_places_lookups_total', { source: 'offline', status: 'UNKNOWN_ERROR' }), 1);
     assert.equal(value('herd_places_lookup_seconds_count', { source: 'offline' }), 3);
     assert.equal(value('herd_places_lookup_seconds_bucket', { source: 'offline', le: '0.001' }), 2);
-    assert.equal(value('herd_places_lookup_seconds_bucket', { source: 'offline', le: '10' }), 3, '10 s is within le="10"');
+    assert.equal(
+      value('herd_places_lookup_seconds_bucket', { source: 'offline', le: '10' }),
+      3,
+      '10 s is within le="10"',
+    );
     assert.equal(value('herd_connections', { kind: 'client' }), 1);
     assert.equal(value('herd_connections', { kind: 'peer' }), 1);
     assert.equal(value('herd_connections_opened_total', { kind: 'client' }), 1, 'the link is counted once, as a peer');
@@ -139,7 +180,10 @@ describe('MetricsObserver', () => {
     const b = new MetricsObserver({ serverName: 'B' });
     const samples = parsePrometheusText(await a.metrics());
     assert.ok(findSample(samples, 'nodejs_eventloop_lag_p99_seconds', { server: 'A' }) !== undefined);
-    assert.ok(findSample(parsePrometheusText(await b.metrics()), 'process_resident_memory_bytes', { server: 'B' }) !== undefined);
+    assert.ok(
+      findSample(parsePrometheusText(await b.metrics()), 'process_resident_memory_bytes', { server: 'B' }) !==
+        undefined,
+    );
     assert.match(a.contentType, /^text\/plain; version=0\.0\.4/);
   });
 });
@@ -148,7 +192,13 @@ describe('admin ports in the config', () => {
   const base = (servers: Record<string, unknown>[]) => ({ servers, links: [] });
 
   test('adminPort is optional and adminHost defaults to loopback', () => {
-    const config = validateHerdConfig(base([{ name: 'A', port: 1000, adminPort: 0 }, { name: 'B', port: 1001 }]), 'x.json');
+    const config = validateHerdConfig(
+      base([
+        { name: 'A', port: 1000, adminPort: 0 },
+        { name: 'B', port: 1001 },
+      ]),
+      'x.json',
+    );
     assert.equal(config.servers[0]?.adminPort, 0);
     assert.equal(config.servers[0]?.adminHost, '127.0.0.1');
     assert.equal(config.servers[1]?.adminPort, undefined);
@@ -156,16 +206,46 @@ describe('admin ports in the config', () => {
 
   test('an admin port may not repeat a client port or another admin port', () => {
     assert.throws(
-      () => validateHerdConfig(base([{ name: 'A', port: 1000, adminPort: 2000 }, { name: 'B', port: 1001, adminPort: 1000 }]), 'x.json'),
-      (error: unknown) => error instanceof ConfigError && /servers\[1\]\.adminPort: 127\.0\.0\.1:1000 is also the client address of "A"/.test(error.message),
+      () =>
+        validateHerdConfig(
+          base([
+            { name: 'A', port: 1000, adminPort: 2000 },
+            { name: 'B', port: 1001, adminPort: 1000 },
+          ]),
+          'x.json',
+        ),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /servers\[1\]\.adminPort: 127\.0\.0\.1:1000 is also the client address of "A"/.test(error.message),
     );
     assert.throws(
-      () => validateHerdConfig(base([{ name: 'A', port: 1000, adminPort: 2000 }, { name: 'B', port: 1001, adminPort: 2000 }]), 'x.json'),
-      (error: unknown) => error instanceof ConfigError && /servers\[1\]\.adminPort: 127\.0\.0\.1:2000 is also the admin address of "A"/.test(error.message),
+      () =>
+        validateHerdConfig(
+          base([
+            { name: 'A', port: 1000, adminPort: 2000 },
+            { name: 'B', port: 1001, adminPort: 2000 },
+          ]),
+          'x.json',
+        ),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /servers\[1\]\.adminPort: 127\.0\.0\.1:2000 is also the admin address of "A"/.test(error.message),
     );
     // Port 0 never clashes; another interface does not either.
-    validateHerdConfig(base([{ name: 'A', port: 1000, adminPort: 0 }, { name: 'B', port: 1001, adminPort: 0 }]), 'x.json');
-    validateHerdConfig(base([{ name: 'A', port: 1000, adminPort: 2000 }, { name: 'B', port: 1001, adminPort: 2000, adminHost: '127.0.0.2' }]), 'x.json');
+    validateHerdConfig(
+      base([
+        { name: 'A', port: 1000, adminPort: 0 },
+        { name: 'B', port: 1001, adminPort: 0 },
+      ]),
+      'x.json',
+    );
+    validateHerdConfig(
+      base([
+        { name: 'A', port: 1000, adminPort: 2000 },
+        { name: 'B', port: 1001, adminPort: 2000, adminHost: '127.0.0.2' },
+      ]),
+      'x.json',
+    );
   });
 
   test('an external server needs a real admin port', () => {
@@ -185,7 +265,7 @@ describe('admin ports in the config', () => {
         assert.equal(server.adminPort, (expected[herd] as number) + i, `${herd} ${server.name}`);
         assert.equal(server.adminHost, '127.0.0.1');
         clientPorts.add(server.port);
-        adminPorts.push(server.adminPort as number);
+        adminPorts.push(server.adminPort);
       });
     }
     for (const port of adminPorts) assert.ok(!clientPorts.has(port), `admin port ${port} is a client port`);
@@ -207,7 +287,9 @@ describe('the runtime file', () => {
     configFile,
     supervisorPid,
     updatedAt: new Date().toISOString(),
-    servers: { A: { host: '127.0.0.1', port: 40001, adminUrl: 'http://127.0.0.1:40002', pid: 1234, logFile: '/tmp/A.log' } },
+    servers: {
+      A: { host: '127.0.0.1', port: 40001, adminUrl: 'http://127.0.0.1:40002', pid: 1234, logFile: '/tmp/A.log' },
+    },
   });
 
   test('is read back for the same config while its supervisor runs, and removed without error', () => {
@@ -249,14 +331,42 @@ describe('formatStatusTable', () => {
       configFile: '/h.json',
       runtimeFile: undefined,
       servers: [
-        { name: 'A', state: 'up', address: '127.0.0.1:1', adminUrl: 'http://127.0.0.1:2', pid: 1, external: false, status, lagP99Ms: 0.25, error: undefined },
-        { name: 'B', state: 'down', address: '127.0.0.1:3', adminUrl: 'http://127.0.0.1:4', pid: 2, external: false, status: undefined, lagP99Ms: undefined, error: 'ECONNREFUSED' },
+        {
+          name: 'A',
+          state: 'up',
+          address: '127.0.0.1:1',
+          adminUrl: 'http://127.0.0.1:2',
+          pid: 1,
+          external: false,
+          status,
+          lagP99Ms: 0.25,
+          error: undefined,
+        },
+        {
+          name: 'B',
+          state: 'down',
+          address: '127.0.0.1:3',
+          adminUrl: 'http://127.0.0.1:4',
+          pid: 2,
+          external: false,
+          status: undefined,
+          lagP99Ms: undefined,
+          error: 'ECONNREFUSED',
+        },
       ],
     };
     const lines = formatStatusTable(report);
     assert.match(lines[0] ?? '', /^herd: status of \/h\.json \(addresses from the config\)$/);
     assert.deepEqual(lines[1]?.split(/\s{2,}/), ['SERVER', 'STATE', 'ADDRESS', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN']);
-    assert.deepEqual(lines[2]?.split(/\s{2,}/), ['A', 'up', '127.0.0.1:1', 'B:backoff', '3', '0.3 ms', 'http://127.0.0.1:2']);
+    assert.deepEqual(lines[2]?.split(/\s{2,}/), [
+      'A',
+      'up',
+      '127.0.0.1:1',
+      'B:backoff',
+      '3',
+      '0.3 ms',
+      'http://127.0.0.1:2',
+    ]);
     assert.deepEqual(lines[3]?.split(/\s{2,}/), ['B', 'down', '127.0.0.1:3', '-', '-', '-', 'http://127.0.0.1:4']);
     assert.equal(lines[4], '  B: ECONNREFUSED');
     assert.equal(lines[5], 'herd: 1 of 2 servers up');

@@ -16,9 +16,21 @@ describe('peer greetings', () => {
   });
 
   test('parseGreeting reads HELLO and WELCOME, terminator or not', () => {
-    assert.deepEqual(parseGreeting('HELLO Alford inc-1'), { verb: 'HELLO', serverName: 'Alford', incarnation: 'inc-1' });
-    assert.deepEqual(parseGreeting('WELCOME Ball inc-2\n'), { verb: 'WELCOME', serverName: 'Ball', incarnation: 'inc-2' });
-    assert.deepEqual(parseGreeting('  HELLO\tAlford   inc-1 \r'), { verb: 'HELLO', serverName: 'Alford', incarnation: 'inc-1' });
+    assert.deepEqual(parseGreeting('HELLO Alford inc-1'), {
+      verb: 'HELLO',
+      serverName: 'Alford',
+      incarnation: 'inc-1',
+    });
+    assert.deepEqual(parseGreeting('WELCOME Ball inc-2\n'), {
+      verb: 'WELCOME',
+      serverName: 'Ball',
+      incarnation: 'inc-2',
+    });
+    assert.deepEqual(parseGreeting('  HELLO\tAlford   inc-1 \r'), {
+      verb: 'HELLO',
+      serverName: 'Alford',
+      incarnation: 'inc-1',
+    });
   });
 
   test('parseGreeting rejects anything else', () => {
@@ -39,13 +51,22 @@ describe('peer greetings', () => {
   });
 
   test('property: parseGreeting(format(name, incarnation)) gives back the same greeting', () => {
-    const token = fc.string({ unit: fc.constantFrom('A', 'z', '0', '-', '_', '.', 'é', '\u00a0'), minLength: 1, maxLength: 16 });
+    const token = fc.string({
+      unit: fc.constantFrom('A', 'z', '0', '-', '_', '.', 'é', '\u00a0'),
+      minLength: 1,
+      maxLength: 16,
+    });
     fc.assert(
-      fc.property(fc.constantFrom('HELLO' as const, 'WELCOME' as const), token, token, (verb, serverName, incarnation) => {
-        const line = verb === 'HELLO' ? formatHello(serverName, incarnation) : formatWelcome(serverName, incarnation);
-        assert.ok(line.endsWith('\n') && line.indexOf('\n') === line.length - 1);
-        assert.deepEqual(parseGreeting(line), { verb, serverName, incarnation });
-      }),
+      fc.property(
+        fc.constantFrom('HELLO' as const, 'WELCOME' as const),
+        token,
+        token,
+        (verb, serverName, incarnation) => {
+          const line = verb === 'HELLO' ? formatHello(serverName, incarnation) : formatWelcome(serverName, incarnation);
+          assert.ok(line.endsWith('\n') && line.indexOf('\n') === line.length - 1);
+          assert.deepEqual(parseGreeting(line), { verb, serverName, incarnation });
+        },
+      ),
       FC,
     );
   });

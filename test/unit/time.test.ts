@@ -40,7 +40,11 @@ describe('parsePosixTime', () => {
     assert.equal(parsePosixTime('0'), 0n);
     assert.equal(parsePosixTime('0.000000000'), 0n);
     for (let digits = 1; digits <= 9; digits++) {
-      assert.equal(parsePosixTime(`7.${'1'.repeat(digits)}`), 7_000_000_000n + BigInt('1'.repeat(digits)) * 10n ** BigInt(9 - digits), `${digits} digits`);
+      assert.equal(
+        parsePosixTime(`7.${'1'.repeat(digits)}`),
+        7_000_000_000n + BigInt('1'.repeat(digits)) * 10n ** BigInt(9 - digits),
+        `${digits} digits`,
+      );
     }
   });
 
@@ -55,7 +59,28 @@ describe('parsePosixTime', () => {
   });
 
   test('rejects text that is not digits with an optional fraction', () => {
-    for (const text of ['', '.5', '-1', '+1', '-1.5', '1e9', '1E9', ' 1', '1 ', '1\n', '\t1', '1.2.3', '1,5', '0x10', 'Infinity', 'NaN', 'abc', '１２', '١٢٣', '1.５']) {
+    for (const text of [
+      '',
+      '.5',
+      '-1',
+      '+1',
+      '-1.5',
+      '1e9',
+      '1E9',
+      ' 1',
+      '1 ',
+      '1\n',
+      '\t1',
+      '1.2.3',
+      '1,5',
+      '0x10',
+      'Infinity',
+      'NaN',
+      'abc',
+      '１２',
+      '١٢٣',
+      '1.５',
+    ]) {
       assert.equal(parsePosixTime(text), undefined, JSON.stringify(text));
     }
   });
@@ -72,9 +97,13 @@ describe('parsePosixTime', () => {
 
   test('property: 10 to 30 fraction digits are always rejected', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fractionDigits(30).filter((f) => f.length >= 10), (seconds, fraction) => {
-        assert.equal(parsePosixTime(`${seconds}.${fraction}`), undefined);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fractionDigits(30).filter((f) => f.length >= 10),
+        (seconds, fraction) => {
+          assert.equal(parsePosixTime(`${seconds}.${fraction}`), undefined);
+        },
+      ),
       FC,
     );
   });
@@ -139,7 +168,10 @@ describe('formatTimeDifference', () => {
           const server = parsePosixTime(f1 === '' ? `${s1}` : `${s1}.${f1}`);
           const client = parsePosixTime(f2 === '' ? `${s2}` : `${s2}.${f2}`);
           assert.ok(server !== undefined && client !== undefined);
-          assert.equal(formatTimeDifference(server - client), referenceDifference(referenceNs(s1, f1) - referenceNs(s2, f2)));
+          assert.equal(
+            formatTimeDifference(server - client),
+            referenceDifference(referenceNs(s1, f1) - referenceNs(s2, f2)),
+          );
         },
       ),
       FC,
@@ -162,7 +194,10 @@ describe('SystemWallClock', () => {
   test('has sub-millisecond resolution (not just Date.now() scaled)', () => {
     const clock = new SystemWallClock();
     const reads = Array.from({ length: 100 }, () => clock.nowNs());
-    assert.ok(reads.some((ns) => ns % 1_000_000n !== 0n), 'every read was a whole millisecond');
+    assert.ok(
+      reads.some((ns) => ns % 1_000_000n !== 0n),
+      'every read was a whole millisecond',
+    );
   });
 
   test('follows the system clock when it is stepped forward or back', (t) => {

@@ -56,7 +56,10 @@ async function waitDead(pid: number): Promise<void> {
 }
 
 /** Sums the `anti-entropy-done` events of process `pid` in a server log (JSON lines). */
-async function antiEntropyFromLog(logFile: string, pid: number): Promise<{ received: number; stored: number; events: number } | undefined> {
+async function antiEntropyFromLog(
+  logFile: string,
+  pid: number,
+): Promise<{ received: number; stored: number; events: number } | undefined> {
   let text: string;
   try {
     text = await readFile(logFile, 'utf8');
@@ -78,13 +81,19 @@ async function antiEntropyFromLog(logFile: string, pid: number): Promise<{ recei
 
 /** Runs the catch-up scenario (only on a herd the bench starts). */
 export async function runCatchUp(context: BenchContext): Promise<CatchUpResult> {
-  if (context.target !== undefined) throw new ScenarioSkipped('the catch-up scenario kills and restarts a server, so it runs only on a herd the bench starts (not with --config)');
+  if (context.target !== undefined)
+    throw new ScenarioSkipped(
+      'the catch-up scenario kills and restarts a server, so it runs only on a herd the bench starts (not with --config)',
+    );
   const clients = context.sizes.catchUpClients;
-  const observed = await startObservedHerd(context, { startArgs: ['--restart-delay', String(CATCH_UP_RESTART_DELAY_MS)] });
+  const observed = await startObservedHerd(context, {
+    startArgs: ['--restart-delay', String(CATCH_UP_RESTART_DELAY_MS)],
+  });
   try {
     const herd = observed.herd;
     const victim = herd?.members.find((member) => member.name === CATCH_UP_VICTIM);
-    if (herd === undefined || victim === undefined || observed.dir === undefined) throw new BenchError(`no ${CATCH_UP_VICTIM} in the bench herd`);
+    if (herd === undefined || victim === undefined || observed.dir === undefined)
+      throw new BenchError(`no ${CATCH_UP_VICTIM} in the bench herd`);
     await ingestAndConverge(context, observed, {
       label: `catch-up, ${clients.toLocaleString('en-US')} clients`,
       prefix: 'ae-',
@@ -99,7 +108,10 @@ export async function runCatchUp(context: BenchContext): Promise<CatchUpResult> 
     await sleep(200);
 
     context.progress.update(`catch-up: killing ${victim.name} and deleting its data file`);
-    const relisten = herd.process.waitForLine(new RegExp(`^\\s+${victim.name}\\s+\\S+:\\d+\\s+pid (\\d+)`), CATCH_UP_TIMEOUT_MS);
+    const relisten = herd.process.waitForLine(
+      new RegExp(`^\\s+${victim.name}\\s+\\S+:\\d+\\s+pid (\\d+)`),
+      CATCH_UP_TIMEOUT_MS,
+    );
     const killedAt = performance.now();
     process.kill(victim.pid, 'SIGKILL');
     await waitDead(victim.pid);
@@ -115,14 +127,21 @@ export async function runCatchUp(context: BenchContext): Promise<CatchUpResult> 
       return server !== undefined && server.connections >= 2 ? server.atLinesThisConnection : 0;
     };
     while (seen() < clients) {
-      if (performance.now() > deadline) throw new BenchError(`${victim.name} held ${seen()} of ${clients} clients ${CATCH_UP_TIMEOUT_MS} ms after its restart`);
-      context.progress.update(`catch-up: ${victim.name} holds ${seen().toLocaleString('en-US')} of ${clients.toLocaleString('en-US')} clients`);
+      if (performance.now() > deadline)
+        throw new BenchError(
+          `${victim.name} held ${seen()} of ${clients} clients ${CATCH_UP_TIMEOUT_MS} ms after its restart`,
+        );
+      context.progress.update(
+        `catch-up: ${victim.name} holds ${seen().toLocaleString('en-US')} of ${clients.toLocaleString('en-US')} clients`,
+      );
       await sleep(5);
     }
     const doneAt = performance.now();
     // What it stored it also floods on to its neighbours, maybe a moment later: count until quiet.
     const linkBytes = async (): Promise<number> =>
-      (await socketBytesOf(newPid)).filter((socket) => socket.remotePort !== observed.observer.port).reduce((sum, socket) => sum + socket.sent + socket.received, 0);
+      (await socketBytesOf(newPid))
+        .filter((socket) => socket.remotePort !== observed.observer.port)
+        .reduce((sum, socket) => sum + socket.sent + socket.received, 0);
     let bytes = await linkBytes();
     for (let i = 0; i < 25; i++) {
       await sleep(200);

@@ -92,15 +92,25 @@ class PropagationTracker {
   }
 }
 
-async function waitComplete(context: BenchContext, tracker: PropagationTracker, label: string, from: number, to: number): Promise<void> {
+async function waitComplete(
+  context: BenchContext,
+  tracker: PropagationTracker,
+  label: string,
+  from: number,
+  to: number,
+): Promise<void> {
   const deadline = performance.now() + CONVERGE_TIMEOUT_MS;
   for (;;) {
     const done = tracker.completeIn(from, to);
     if (done === to - from) return;
     if (performance.now() > deadline) {
-      throw new BenchError(`${label}: ${to - from - done} of ${to - from} updates were not stored on every server within ${CONVERGE_TIMEOUT_MS} ms`);
+      throw new BenchError(
+        `${label}: ${to - from - done} of ${to - from} updates were not stored on every server within ${CONVERGE_TIMEOUT_MS} ms`,
+      );
     }
-    context.progress.update(`${label}: waiting for propagation, ${done.toLocaleString('en-US')}/${(to - from).toLocaleString('en-US')} stored everywhere`);
+    context.progress.update(
+      `${label}: waiting for propagation, ${done.toLocaleString('en-US')}/${(to - from).toLocaleString('en-US')} stored everywhere`,
+    );
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -143,7 +153,9 @@ export async function runHerdIngest(context: BenchContext): Promise<HerdIngestRe
       ratePerSecond: FIXED_RATE,
       onReply: (tag, nowMs) => tracker.reply(tag, nowMs),
       onProgress: (replies) =>
-        context.progress.update(`herd ingest at ${FIXED_RATE}/s: ${replies} updates, ${Math.round(((performance.now() - fixedStarted) * 100) / context.sizes.fixedRateMs)}%`),
+        context.progress.update(
+          `herd ingest at ${FIXED_RATE}/s: ${replies} updates, ${Math.round(((performance.now() - fixedStarted) * 100) / context.sizes.fixedRateMs)}%`,
+        ),
     });
     await waitComplete(context, tracker, `herd ingest at ${FIXED_RATE}/s`, nextTag, nextTag + fixed.requests);
     const atFixed: LatencySummary = summarize(tracker.delays(nextTag, nextTag + fixed.requests).histogram);

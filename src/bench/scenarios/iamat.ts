@@ -19,11 +19,24 @@ export interface IamatResult {
   readonly neighbours: number;
 }
 
-async function measure(context: BenchContext, label: string, target: LoadTarget, neighbours: number): Promise<IamatResult> {
+async function measure(
+  context: BenchContext,
+  label: string,
+  target: LoadTarget,
+  neighbours: number,
+): Promise<IamatResult> {
   await whenPlacesReady([target]);
   // Each phase its own client ids: a later phase never meets a stale-time client of an earlier one.
-  const w1 = await measureThroughput(context, `${label} W=1`, { targets: [target], window: 1, writer: iamatWriter({ prefix: 'iamat-a', clients: 10_000 }) });
-  const w16 = await measureThroughput(context, `${label} W=16`, { targets: [target], window: 16, writer: iamatWriter({ prefix: 'iamat-b', clients: 10_000 }) });
+  const w1 = await measureThroughput(context, `${label} W=1`, {
+    targets: [target],
+    window: 1,
+    writer: iamatWriter({ prefix: 'iamat-a', clients: 10_000 }),
+  });
+  const w16 = await measureThroughput(context, `${label} W=16`, {
+    targets: [target],
+    window: 16,
+    writer: iamatWriter({ prefix: 'iamat-b', clients: 10_000 }),
+  });
   return { w1, w16, neighbours };
 }
 
@@ -38,7 +51,8 @@ export async function runIamat(context: BenchContext, sync = false): Promise<Iam
   const target = context.target;
   if (target !== undefined) {
     // A running herd's store settings are its own.
-    if (sync) throw new ScenarioSkipped('iamat-sync needs a server the bench starts with store.sync: true (not with --config)');
+    if (sync)
+      throw new ScenarioSkipped('iamat-sync needs a server the bench starts with store.sync: true (not with --config)');
     const server = target.servers[0];
     if (server === undefined) throw new BenchError(`${target.configFile} has no server to load`);
     const neighbours = target.config.links.filter(([a, b]) => a === server.name || b === server.name).length;
@@ -46,7 +60,11 @@ export async function runIamat(context: BenchContext, sync = false): Promise<Iam
   }
   const { dir, cleanup } = await benchDir();
   try {
-    const configFile = await writeBenchConfig(dir, { servers: ['Alford'], logLevel: context.logLevel, store: sync ? { sync: true } : undefined });
+    const configFile = await writeBenchConfig(dir, {
+      servers: ['Alford'],
+      logLevel: context.logLevel,
+      store: sync ? { sync: true } : undefined,
+    });
     const server = await startServe(configFile, 'Alford', { nodeArgs: context.serverNodeArgs });
     try {
       return await measure(context, label, server, 0);

@@ -28,7 +28,6 @@ import {
   PROBE_DIR_ENV,
   readRssBytes,
 } from '../bench-processes.js';
-import type { LoadTarget } from '../load-client.js';
 import { ingestAndConverge, startObservedHerd } from './observed-herd.js';
 import { stat } from 'node:fs/promises';
 import type { HerdConfig } from '../../config/herd-config.js';
@@ -86,7 +85,10 @@ async function quietLogs(files: readonly string[]): Promise<void> {
   }
 }
 
-async function measure(pid: number | undefined, probeDir: string | undefined): Promise<{ rss: number; heap: number | null; heapTotal: number | null }> {
+async function measure(
+  pid: number | undefined,
+  probeDir: string | undefined,
+): Promise<{ rss: number; heap: number | null; heapTotal: number | null }> {
   if (pid === undefined) return { rss: 0, heap: null, heapTotal: null };
   const probed = probeDir === undefined ? undefined : await probeMemory(pid, probeDir);
   const rss = await readRssBytes(pid);
@@ -108,12 +110,17 @@ export async function runMemory(context: BenchContext): Promise<MemoryResult> {
     });
     try {
       const servers = observed.servers;
-      const pids = await Promise.all(servers.map(async (server) => ('pid' in server ? (server.pid as number) : await pidListeningOn(server.port))));
+      const pids = await Promise.all(
+        servers.map(async (server) => ('pid' in server ? (server.pid as number) : await pidListeningOn(server.port))),
+      );
       await whenPlacesReady(servers);
       // Each warm-up client reaches every server: wait for those floods so the baseline is quiet.
       const baseline = new Map(servers.map((server) => [server.name, observed.observer.atLinesFrom(server.name)]));
       const settle = performance.now() + 10_000;
-      while (servers.some((server) => observed.observer.atLinesFrom(server.name) < servers.length) && performance.now() < settle) {
+      while (
+        servers.some((server) => observed.observer.atLinesFrom(server.name) < servers.length) &&
+        performance.now() < settle
+      ) {
         await new Promise((resolve) => setTimeout(resolve, 20));
       }
       for (const server of servers) baseline.set(server.name, observed.observer.atLinesFrom(server.name));
@@ -148,7 +155,15 @@ export async function runMemory(context: BenchContext): Promise<MemoryResult> {
         clients,
         bytes_per_client: Math.round(mean(measured.map((row) => (row.rss_bytes - row.rss_bytes_before) / clients))),
         heap_bytes_per_client:
-          heapRows.length === 0 ? null : Math.round(mean(heapRows.map((row) => ((row.heap_used_bytes as number) - (row.heap_used_bytes_before as number)) / clients))),
+          heapRows.length === 0
+            ? null
+            : Math.round(
+                mean(
+                  heapRows.map(
+                    (row) => ((row.heap_used_bytes as number) - (row.heap_used_bytes_before as number)) / clients,
+                  ),
+                ),
+              ),
         servers: rows,
         ingest_ms: Math.round(ingestMs),
         log_level: local ? logLevel : null,

@@ -55,7 +55,10 @@ export interface ObservedHerdOptions {
  * @throws {ScenarioSkipped} when a `--config` herd has no external member linked to every server.
  * @throws {BenchError} when a server does not link in time.
  */
-export async function startObservedHerd(context: BenchContext, options: ObservedHerdOptions = {}): Promise<ObservedHerd> {
+export async function startObservedHerd(
+  context: BenchContext,
+  options: ObservedHerdOptions = {},
+): Promise<ObservedHerd> {
   const target = context.target;
   if (target !== undefined) {
     if (target.observer === undefined) {
@@ -63,8 +66,19 @@ export async function startObservedHerd(context: BenchContext, options: Observed
         `${target.configFile} has no external server linked to every server; add one (e.g. {"name": "${OBSERVER_NAME}", "host": "127.0.0.1", "port": 12099, "external": true} and a link to it from each server) so the bench can observe propagation`,
       );
     }
-    const observer = await HerdObserver.listen({ host: target.observer.host, port: target.observer.port, name: target.observer.name, secret: target.secret });
-    const observed: ObservedHerd = { observer, servers: target.servers, herd: undefined, dir: undefined, close: () => observer.close() };
+    const observer = await HerdObserver.listen({
+      host: target.observer.host,
+      port: target.observer.port,
+      name: target.observer.name,
+      secret: target.secret,
+    });
+    const observed: ObservedHerd = {
+      observer,
+      servers: target.servers,
+      herd: undefined,
+      dir: undefined,
+      close: () => observer.close(),
+    };
     try {
       await waitForLinks(context, observed);
     } catch (error) {
@@ -82,8 +96,16 @@ export async function startObservedHerd(context: BenchContext, options: Observed
     await cleanup();
   };
   try {
-    const configFile = await writeBenchConfig(dir, { logLevel: options.logLevel ?? context.logLevel, observer: { name: observer.name, port: observer.port }, store: options.store });
-    herd = await startHerdProcess(configFile, { nodeArgs: [...context.serverNodeArgs, ...(options.nodeArgs ?? [])], args: options.startArgs, env: options.env });
+    const configFile = await writeBenchConfig(dir, {
+      logLevel: options.logLevel ?? context.logLevel,
+      observer: { name: observer.name, port: observer.port },
+      store: options.store,
+    });
+    herd = await startHerdProcess(configFile, {
+      nodeArgs: [...context.serverNodeArgs, ...(options.nodeArgs ?? [])],
+      args: options.startArgs,
+      env: options.env,
+    });
     const observed: ObservedHerd = { observer, servers: herd.members, herd, dir, close };
     await waitForLinks(context, observed);
     return observed;
@@ -97,7 +119,9 @@ async function waitForLinks(context: BenchContext, observed: ObservedHerd): Prom
   const deadline = performance.now() + LINK_TIMEOUT_MS;
   while (observed.servers.some((server) => !observed.observer.servers.has(server.name))) {
     if (performance.now() > deadline) {
-      const missing = observed.servers.filter((server) => !observed.observer.servers.has(server.name)).map((server) => server.name);
+      const missing = observed.servers
+        .filter((server) => !observed.observer.servers.has(server.name))
+        .map((server) => server.name);
       throw new BenchError(`${missing.join(', ')} did not link to the observer within ${LINK_TIMEOUT_MS} ms`);
     }
     context.progress.update(`waiting for ${observed.servers.length} servers to link to the observer`);
@@ -116,11 +140,24 @@ async function waitForLinks(context: BenchContext, observed: ObservedHerd): Prom
 export async function ingestAndConverge(
   context: BenchContext,
   observed: ObservedHerd,
-  options: { label: string; prefix: string; firstTag: number; count: number; window: number; expectedPerServer: (name: string) => number; timeoutMs: number },
+  options: {
+    label: string;
+    prefix: string;
+    firstTag: number;
+    count: number;
+    window: number;
+    expectedPerServer: (name: string) => number;
+    timeoutMs: number;
+  },
 ): Promise<number> {
   const writer: RequestWriter = iamatWriter({ prefix: options.prefix });
   const started = performance.now();
-  const arrived = (): number => observed.servers.reduce((sum, server) => sum + Math.min(observed.observer.atLinesFrom(server.name), options.expectedPerServer(server.name)), 0);
+  const arrived = (): number =>
+    observed.servers.reduce(
+      (sum, server) =>
+        sum + Math.min(observed.observer.atLinesFrom(server.name), options.expectedPerServer(server.name)),
+      0,
+    );
   const expected = observed.servers.reduce((sum, server) => sum + options.expectedPerServer(server.name), 0);
   const show = (replies: number): void => {
     const elapsed = (performance.now() - started) / 1000;
@@ -143,8 +180,13 @@ export async function ingestAndConverge(
     if (performance.now() > deadline) {
       const behind = observed.servers
         .filter((server) => observed.observer.atLinesFrom(server.name) < options.expectedPerServer(server.name))
-        .map((server) => `${server.name} ${observed.observer.atLinesFrom(server.name)}/${options.expectedPerServer(server.name)}`);
-      throw new BenchError(`${options.label}: the herd did not converge within ${options.timeoutMs} ms (${behind.join(', ')})`);
+        .map(
+          (server) =>
+            `${server.name} ${observed.observer.atLinesFrom(server.name)}/${options.expectedPerServer(server.name)}`,
+        );
+      throw new BenchError(
+        `${options.label}: the herd did not converge within ${options.timeoutMs} ms (${behind.join(', ')})`,
+      );
     }
     show(options.count);
     await new Promise((resolve) => setTimeout(resolve, 50));

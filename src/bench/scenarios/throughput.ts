@@ -19,7 +19,13 @@ export interface ThroughputFigure {
 export async function measureThroughput(
   context: BenchContext,
   label: string,
-  options: { targets: readonly LoadTarget[]; window: number; writer: RequestWriter; framing?: ReplyFraming; firstTag?: number },
+  options: {
+    targets: readonly LoadTarget[];
+    window: number;
+    writer: RequestWriter;
+    framing?: ReplyFraming;
+    firstTag?: number;
+  },
 ): Promise<ThroughputFigure> {
   const { warmupMs, durationMs } = context.sizes;
   const started = performance.now();
@@ -34,7 +40,9 @@ export async function measureThroughput(
     firstTag: options.firstTag,
     onProgress: (replies) => {
       const elapsed = performance.now() - started;
-      context.progress.update(`${label}: ${Math.round((replies * 1000) / Math.max(1, elapsed)).toLocaleString('en-US')}/s, ${Math.min(100, Math.round((elapsed * 100) / (warmupMs + durationMs)))}%`);
+      context.progress.update(
+        `${label}: ${Math.round((replies * 1000) / Math.max(1, elapsed)).toLocaleString('en-US')}/s, ${Math.min(100, Math.round((elapsed * 100) / (warmupMs + durationMs)))}%`,
+      );
     },
   });
   return {

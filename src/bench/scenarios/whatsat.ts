@@ -51,7 +51,9 @@ async function checkIn(target: LoadTarget): Promise<number> {
     // Deterministic scatter of about +-5 km around the centre.
     const dLat = (((i * 7919) % 1000) / 1000 - 0.5) * 0.09;
     const dLng = (((i * 104729) % 1000) / 1000 - 0.5) * 0.09;
-    lines.push(`IAMAT ${PREFIX}${i} ${iso6709(latitude + dLat, longitude + dLng)} ${seconds}.${String(i).padStart(9, '0')}\n`);
+    lines.push(
+      `IAMAT ${PREFIX}${i} ${iso6709(latitude + dLat, longitude + dLng)} ${seconds}.${String(i).padStart(9, '0')}\n`,
+    );
   }
   lines.push(`WHATSAT ${PREFIX}0 ${WHATSAT_RADIUS_KM} ${WHATSAT_BOUND}\n`);
   const reply = await new Promise<string>((resolve, reject) => {
@@ -59,13 +61,17 @@ async function checkIn(target: LoadTarget): Promise<number> {
     const chunks: Buffer[] = [];
     socket.on('connect', () => socket.end(lines.join('')));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
-    socket.on('error', (error) => reject(new BenchError(`whatsat check-in failed: ${error.message}`, { cause: error })));
+    socket.on('error', (error) =>
+      reject(new BenchError(`whatsat check-in failed: ${error.message}`, { cause: error })),
+    );
     socket.on('close', () => resolve(Buffer.concat(chunks).toString('utf8')));
   });
   const replies = reply.split('\n');
   const acknowledged = replies.filter((line) => line.startsWith('AT ')).length;
   if (acknowledged < WHATSAT_CLIENTS + 1 || !reply.includes('"status" : "OK"')) {
-    throw new BenchError(`whatsat check-in: expected ${WHATSAT_CLIENTS} AT replies and an OK Nearby Search, got:\n${reply.slice(-500)}`);
+    throw new BenchError(
+      `whatsat check-in: expected ${WHATSAT_CLIENTS} AT replies and an OK Nearby Search, got:\n${reply.slice(-500)}`,
+    );
   }
   const whatsat = reply.slice(reply.lastIndexOf(`AT `, reply.indexOf('{')));
   return Buffer.byteLength(whatsat);
@@ -78,7 +84,12 @@ export async function runWhatsat(context: BenchContext): Promise<WhatsatResult> 
     const figure = await measureThroughput(context, 'whatsat', {
       targets: [target],
       window: WHATSAT_WINDOW,
-      writer: whatsatWriter({ prefix: PREFIX, clients: WHATSAT_CLIENTS, radiusKm: WHATSAT_RADIUS_KM, bound: WHATSAT_BOUND }),
+      writer: whatsatWriter({
+        prefix: PREFIX,
+        clients: WHATSAT_CLIENTS,
+        radiusKm: WHATSAT_RADIUS_KM,
+        bound: WHATSAT_BOUND,
+      }),
       framing: 'blank-line',
     });
     return { ...figure, reply_bytes: replyBytes };
