@@ -2,7 +2,6 @@
 /** The `herd` command line: `start`, `serve`, `client`, `status`. Run `herd --help`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/herd-config.js';
-import { benchCommand } from '../bench/command.js';
 import { ConfigError, HerdError, UsageError } from '../errors.js';
 import { PLACES_SOURCES, type PlacesSource } from '../places/settings.js';
 import { clientTlsOptions, runClient, CLIENT_TIMEOUT_MS } from './client.js';
@@ -178,9 +177,6 @@ addConfigOptions(
     json: options.json,
   });
 });
-
-// The scenarios load only when `bench` runs (src/bench/command.ts); docs/benchmarks.md.
-program.addCommand(benchCommand());
 
 try {
   await program.parseAsync();

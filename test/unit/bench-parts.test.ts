@@ -8,10 +8,10 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseClientCommand } from '../../src/protocol/commands.js';
 import { formatAuth, formatHello, handshakeMac, newNonce, parseGreeting } from '../../src/peers/peer-protocol.js';
-import { iamatWriter, whatsatWriter, writeDecimal } from '../../src/bench/request-writers.js';
-import { startEchoServer } from '../../src/bench/echo-server.js';
-import { runLoad } from '../../src/bench/load-client.js';
-import { acceptAuth, answerHello, HerdObserver } from '../../src/bench/observer.js';
+import { iamatWriter, whatsatWriter, writeDecimal } from '../../bench/request-writers.js';
+import { startEchoServer } from '../../bench/echo-server.js';
+import { runLoad } from '../../bench/load-client.js';
+import { acceptAuth, answerHello, HerdObserver } from '../../bench/observer.js';
 
 function linesOf(
   writer: { maxLineBytes: number; write(buffer: Buffer, offset: number, tag: number): number },

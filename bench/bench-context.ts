@@ -1,5 +1,5 @@
 /** What every scenario of a bench run shares: its size, the servers' log level, progress, the target. */
-import type { HerdConfig } from '../config/herd-config.js';
+import type { HerdConfig } from '../src/config/herd-config.js';
 import type { LoadTarget } from './load-client.js';
 import type { Progress } from './progress.js';
 

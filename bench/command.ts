@@ -1,7 +1,7 @@
 /**
- * The `bench` command line, shared by `herd bench` (src/cli/main.ts) and `npm run bench`
- * (dist/bench/main.js). The scenarios are loaded only when the command runs, so the other `herd`
- * commands do not pay for them at start.
+ * The `npm run bench` command line (bench/main.ts). The bench is a tool beside the product: it lives
+ * outside `src/`, runs through tsx, and drives the built product (`dist/cli/main.js`) as separate
+ * processes. The scenarios are loaded only when the command runs, so `--help` is instant.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ScenarioName } from './run-bench.js';
@@ -51,18 +51,18 @@ export function benchCommand(): Command {
     .option('--only <scenarios>', `run only these, comma-separated: ${SCENARIO_NAMES.join(', ')}`, scenarioList)
     .option(
       '--cpu-prof <dir>',
-      'write a CPU profile of each server process of the speed scenarios into <dir> (summary: node dist/bench/profile-summary.js <dir>/*.cpuprofile)',
+      'write a CPU profile of each server process of the speed scenarios into <dir> (summary: node --import tsx bench/profile-summary.ts <dir>/*.cpuprofile)',
     )
     .addHelpText(
       'after',
       `
 Examples:
   npm run bench                         full run (under 5 minutes on 2 cores), table on stdout
-  herd bench --quick --json             every scenario briefly, one JSON object
-  herd bench --log-level warn           the same with servers logging only warnings
-  herd bench --only herd,catch-up       some scenarios only
-  herd bench --only iamat --cpu-prof /tmp/prof && node dist/bench/profile-summary.js /tmp/prof/*.cpuprofile
-  herd bench --config my-herd.json      load a running herd`,
+  npm run bench -- --quick --json       every scenario briefly, one JSON object
+  npm run bench -- --log-level warn     the same with servers logging only warnings
+  npm run bench -- --only herd,catch-up some scenarios only
+  npm run bench -- --only iamat --cpu-prof /tmp/prof && node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
+  npm run bench -- --config my-herd.json  load a running herd`,
     )
     .action(
       async (options: {

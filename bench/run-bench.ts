@@ -1,12 +1,12 @@
 /**
- * `herd bench` / `npm run bench` (issue 5): runs the scenarios in order, each on fresh processes,
+ * `npm run bench` (issue 5): runs the scenarios in order, each on fresh processes,
  * and prints one table (or, with `--json`, one JSON object). A scenario that fails is reported and
  * the others still run; the exit code is then 1. See docs/benchmarks.md.
  */
 import path from 'node:path';
-import { loadHerdConfig, type HerdConfig } from '../config/herd-config.js';
-import { loadHerdSecret } from '../peers/herd-secret.js';
-import { UsageError } from '../errors.js';
+import { loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
+import { loadHerdSecret } from '../src/peers/herd-secret.js';
+import { UsageError } from '../src/errors.js';
 import { ScenarioSkipped } from './bench-error.js';
 import { FULL_SIZES, QUICK_SIZES, type BenchContext, type TargetHerd } from './bench-context.js';
 import { Progress } from './progress.js';
@@ -38,7 +38,7 @@ export interface BenchOptions {
   readonly only?: readonly ScenarioName[];
   /**
    * Write a CPU profile of every server process the speed scenarios start into this folder
-   * (`node --cpu-prof`); summarize them with `node dist/bench/profile-summary.js <dir>/*.cpuprofile`.
+   * (`node --cpu-prof`); summarize them with `node --import tsx bench/profile-summary.ts <dir>/*.cpuprofile`.
    */
   readonly cpuProfileDir?: string;
   /** Where progress goes. @default a {@link Progress} on stderr (silent unless a terminal) */
@@ -170,7 +170,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   });
 }
 
-/** Options of the `herd bench` command line. */
+/** Options of the `npm run bench` command line. */
 export interface BenchCommandOptions {
   readonly json?: boolean;
   readonly quick?: boolean;

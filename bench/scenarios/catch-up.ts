@@ -14,7 +14,7 @@
  */
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadHerdConfig, neighboursOf } from '../../config/herd-config.js';
+import { loadHerdConfig, neighboursOf } from '../../src/config/herd-config.js';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError, ScenarioSkipped } from '../bench-error.js';
 import { killIfAlive, socketBytesOf, sleep } from '../bench-processes.js';

@@ -1,11 +1,11 @@
 /**
- * Where a server's time goes, from a V8 CPU profile (`node --cpu-prof`, e.g. `herd bench --cpu-prof
+ * Where a server's time goes, from a V8 CPU profile (`node --cpu-prof`, e.g. `npm run bench -- --cpu-prof
  * DIR`): each sample is put in the first category whose pattern appears anywhere on its stack (so
  * "logging" includes the JSON serialisation and the file writes a log call makes), then the top
  * functions by self time. Shares are of busy time: idle and start-up (module loading, the places
  * index) are left out.
  *
- *     node dist/bench/profile-summary.js DIR/*.cpuprofile
+ *     node --import tsx bench/profile-summary.ts DIR/*.cpuprofile
  *
  * The categories name this product's code paths; a flame graph (Chrome DevTools, speedscope) of the
  * same file shows the detail.
@@ -111,7 +111,7 @@ export function summarizeProfile(profile: CpuProfile, name: string, top = 12): s
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const files = process.argv.slice(2);
   if (files.length === 0) {
-    process.stderr.write('usage: node dist/bench/profile-summary.js FILE.cpuprofile ...\n');
+    process.stderr.write('usage: node --import tsx bench/profile-summary.ts FILE.cpuprofile ...\n');
     process.exitCode = 2;
   }
   for (const file of files)

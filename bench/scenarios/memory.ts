@@ -30,7 +30,7 @@ import {
 } from '../bench-processes.js';
 import { ingestAndConverge, startObservedHerd } from './observed-herd.js';
 import { stat } from 'node:fs/promises';
-import type { HerdConfig } from '../../config/herd-config.js';
+import type { HerdConfig } from '../../src/config/herd-config.js';
 
 /** Window per connection of the memory ingest (IAMAT pipelining). */
 export const MEMORY_WINDOW = 256;

@@ -11,8 +11,15 @@
  * looked at, and only when it is the bench's `<prefix><number>` form.
  */
 import net from 'node:net';
-import { formatWelcome, handshakeMac, macsEqual, newNonce, parseAuth, parseGreeting } from '../peers/peer-protocol.js';
-import { splitFields } from '../protocol/fields.js';
+import {
+  formatWelcome,
+  handshakeMac,
+  macsEqual,
+  newNonce,
+  parseAuth,
+  parseGreeting,
+} from '../src/peers/peer-protocol.js';
+import { splitFields } from '../src/protocol/fields.js';
 
 /** The observer's default server name in the bench's herd config. */
 export const OBSERVER_NAME = 'Observer';

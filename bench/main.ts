@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-/** `npm run bench`: the same command as `herd bench` (see command.ts and docs/benchmarks.md). */
-import { ConfigError, HerdError, UsageError } from '../errors.js';
+/** `npm run bench`: the benchmark (see command.ts and docs/benchmarks.md). */
+import { ConfigError, HerdError, UsageError } from '../src/errors.js';
 import { benchCommand } from './command.js';
 
 try {

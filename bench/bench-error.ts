@@ -1,5 +1,5 @@
 /** Errors of the benchmark (issue 5). */
-import { HerdError, type HerdErrorOptions } from '../errors.js';
+import { HerdError, type HerdErrorOptions } from '../src/errors.js';
 
 /**
  * A benchmark scenario could not run or finish: a process did not start, a connection failed, or

@@ -1,6 +1,7 @@
 /**
  * A preload for server processes of the memory scenario (`node --expose-gc --import
- * dist/bench/memory-probe.js dist/cli/main.js ...`; `herd start` passes its own node flags on to the
+ * bench/memory-probe.mjs dist/cli/main.js ...`; plain JavaScript, so the servers load no TypeScript
+ * loader that would add to the memory being measured; `herd start` passes its own node flags on to the
  * servers it forks). On SIGUSR2 it runs two full garbage collections and writes
  * `process.memoryUsage()` as JSON to `$HERD_BENCH_PROBE_DIR/<pid>.json`. The product is unchanged:
  * without the environment variable the preload does nothing.
@@ -14,7 +15,7 @@ import path from 'node:path';
 const probeDir = process.env.HERD_BENCH_PROBE_DIR;
 if (probeDir !== undefined && probeDir !== '') {
   process.on('SIGUSR2', () => {
-    const gc = (globalThis as { gc?: () => void }).gc;
+    const gc = globalThis.gc;
     gc?.();
     gc?.();
     const usage = process.memoryUsage();

@@ -1,16 +1,16 @@
 /**
- * The floor of `herd bench` (issue 5): a bare line-echo server. For each line it splits the fields on
+ * The floor of the bench (issue 5): a bare line-echo server. For each line it splits the fields on
  * protocol white space and replies with them joined by single spaces, one reply line per line; the
  * replies to one chunk go out in one write. It uses the product's own framing ({@link LineSplitter})
  * and field splitting, so the floor is "the herd server minus everything the protocol means".
  *
- * Run as a program (`node dist/bench/echo-server.js`) it listens on 127.0.0.1, port 0, prints
+ * Run as a program (`node --import tsx bench/echo-server.ts`) it listens on 127.0.0.1, port 0, prints
  * `listening <port>` and runs until SIGTERM, SIGINT or the parent's IPC channel closes.
  */
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { splitFields } from '../protocol/fields.js';
-import { LineSplitter } from '../protocol/line-splitter.js';
+import { splitFields } from '../src/protocol/fields.js';
+import { LineSplitter } from '../src/protocol/line-splitter.js';
 
 /** Serves one connection: echo each line's fields, batched per chunk. */
 function echo(socket: net.Socket): void {

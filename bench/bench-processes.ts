@@ -11,20 +11,20 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../config/herd-config.js';
-import { HERD_SECRET_ENV } from '../peers/herd-secret.js';
+import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
+import { HERD_SECRET_ENV } from '../src/peers/herd-secret.js';
 import { BenchError } from './bench-error.js';
 import type { LoadTarget } from './load-client.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
-/** The package root (this file is `src/bench/` or `dist/bench/`). */
-export const PACKAGE_ROOT = path.resolve(HERE, '..', '..');
+/** The package root (this file is `bench/`). */
+export const PACKAGE_ROOT = path.resolve(HERE, '..');
 /** The built CLI every server process runs. */
 export const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
-/** The built echo server of the floor scenario. */
-export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'dist', 'bench', 'echo-server.js');
-/** The built preload that reports a server's heap on SIGUSR2 (see memory-probe.ts). */
-export const MEMORY_PROBE = path.join(PACKAGE_ROOT, 'dist', 'bench', 'memory-probe.js');
+/** The echo server of the floor scenario (run through tsx, like the bench itself). */
+export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'bench', 'echo-server.ts');
+/** The preload that reports a server's heap on SIGUSR2 (see memory-probe.mjs). */
+export const MEMORY_PROBE = path.join(PACKAGE_ROOT, 'bench', 'memory-probe.mjs');
 /** Environment variable naming the folder where {@link MEMORY_PROBE} writes `<pid>.json`. */
 export const PROBE_DIR_ENV = 'HERD_BENCH_PROBE_DIR';
 
@@ -250,7 +250,7 @@ export async function stopHerd(herd: HerdHandle): Promise<void> {
 
 /** Runs the echo server of the floor scenario. */
 export async function startEchoProcess(): Promise<{ process: BenchProcess; target: LoadTarget }> {
-  const child = new BenchProcess(process.execPath, [ECHO_SERVER]);
+  const child = new BenchProcess(process.execPath, ['--import', 'tsx', ECHO_SERVER]);
   try {
     const match = await child.waitForLine(/^listening (\d+)/);
     return { process: child, target: { host: '127.0.0.1', port: Number(match[1]) } };
