@@ -42,6 +42,19 @@ export function benchEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
 /** Longest wait for a process to print that it listens, ms. */
 export const PROCESS_START_TIMEOUT_MS = 30_000;
 
+/** Every child process and temporary folder of this bench run still alive, for {@link abandonBench}. */
+const live = { processes: new Set<BenchProcess>(), dirs: new Set<string>() };
+
+/**
+ * Stops every child process the bench started (SIGTERM, so a `herd start` stops its servers) and
+ * removes every temporary folder it made: what an interrupted bench (Ctrl-C, SIGTERM) must not leave
+ * behind. Resolves when done.
+ */
+export async function abandonBench(): Promise<void> {
+  await Promise.all([...live.processes].map((child) => child.stop(5000)));
+  await Promise.all([...live.dirs].map((dir) => rm(dir, { recursive: true, force: true })));
+}
+
 /** A child process whose stdout is read line by line. */
 export class BenchProcess {
   readonly child: ChildProcess;
@@ -54,7 +67,13 @@ export class BenchProcess {
       stdio: options.ipc === true ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
       env: options.env ?? benchEnv(),
     });
-    this.exited = new Promise((resolve) => this.child.once('exit', () => resolve()));
+    live.processes.add(this);
+    this.exited = new Promise((resolve) =>
+      this.child.once('exit', () => {
+        live.processes.delete(this);
+        resolve();
+      }),
+    );
     if (this.child.stdout !== null)
       createInterface({ input: this.child.stdout, crlfDelay: Infinity }).on('line', (line) => this.onLine(line));
     this.child.stderr?.setEncoding('utf8');
@@ -178,10 +197,10 @@ export interface HerdHandle {
 }
 
 /**
- * `herd start` prints each member as `  <name>  <host>:<port>  pid <pid>  log <file>`, possibly
- * followed by more fields (src/cli/start.ts).
+ * `herd start` prints each member as `  <name>  <host>:<port>  peer <host>:<port>  pid <pid>  log
+ * <file>`, possibly followed by more fields (src/cli/start.ts).
  */
-export const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+pid (\d+)\s+log (\S+)/;
+export const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+peer \S+:\d+\s+pid (\d+)\s+log (\S+)/;
 
 /** Runs `herd start --config FILE ...args` and resolves once it prints `servers up`. */
 export async function startHerdProcess(
@@ -417,7 +436,14 @@ export function sleep(ms: number): Promise<void> {
 /** A fresh temporary folder for one scenario's config, logs and data; `cleanup` removes it. */
 export async function benchDir(): Promise<{ dir: string; cleanup: () => Promise<void> }> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-bench-'));
-  return { dir, cleanup: () => rm(dir, { recursive: true, force: true }) };
+  live.dirs.add(dir);
+  return {
+    dir,
+    cleanup: async () => {
+      await rm(dir, { recursive: true, force: true });
+      live.dirs.delete(dir);
+    },
+  };
 }
 
 /** What {@link writeBenchConfig} writes. */
@@ -447,16 +473,30 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
   );
   // As shipped: an admin server (metrics) where the shipped herd has one, on port 0 here.
   const withAdmin = shipped.servers.some((server) => server.adminPort !== undefined);
-  const servers: { name: string; host: string; port: number; adminPort?: number; external?: boolean }[] = names.map(
-    (name) => ({
-      name,
-      host: '127.0.0.1',
-      port: 0,
-      ...(withAdmin ? { adminPort: 0 } : {}),
-    }),
-  );
+  const servers: {
+    name: string;
+    host: string;
+    port: number;
+    peerPort?: number;
+    adminPort?: number;
+    external?: boolean;
+  }[] = names.map((name) => ({
+    name,
+    host: '127.0.0.1',
+    port: 0,
+    ...(withAdmin ? { adminPort: 0 } : {}),
+  }));
   if (options.observer !== undefined) {
-    servers.push({ name: options.observer.name, host: '127.0.0.1', port: options.observer.port, external: true });
+    // The observer is only a peer port; an external member needs a client port too, which nobody dials.
+    const observerPort = options.observer.port;
+    const unusedClientPort = observerPort < 65535 ? observerPort + 1 : observerPort - 1;
+    servers.push({
+      name: options.observer.name,
+      host: '127.0.0.1',
+      port: unusedClientPort,
+      peerPort: observerPort,
+      external: true,
+    });
     for (const name of names) links.push([name, options.observer.name]);
   }
   const config = {

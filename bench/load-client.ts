@@ -1,6 +1,6 @@
 /**
  * The load generator of the bench (issue 5): C connections, each keeping up to W request lines
- * outstanding, replies matched to requests by order (PROTOCOL.md section 2: replies leave in the order
+ * outstanding, replies matched to requests by order (docs/protocol.md "Framing": replies leave in the order
  * their commands arrived). Replies are counted on the raw bytes (no decoding); refills go out as one
  * write per connection per received chunk; per request it keeps two numbers in preallocated rings.
  *
@@ -24,7 +24,7 @@ export interface LoadTarget {
 
 /**
  * How replies end: `line` (IAMAT, echo: one LF-terminated line each) or `blank-line` (WHATSAT: the
- * reply ends in an empty line, PROTOCOL.md section 2).
+ * reply ends in an empty line, docs/protocol.md "Client commands").
  */
 export type ReplyFraming = 'line' | 'blank-line';
 

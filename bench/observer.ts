@@ -1,9 +1,9 @@
 /**
  * The bench's observer: an in-process listener that plays an extra, external member of the herd
  * (`{ "name": "Observer", ..., "external": true }`, linked to every server). Each server dials it,
- * greets it (HELLO, and with a herd secret the HMAC challenge-response of src/peers/peer-protocol.ts)
- * and, like any neighbour, sends it every update the server stores, right after the store
- * (src/server/herd-server.ts `flood`). So "the observer received client X's AT line from server
+ * greets it on its peer port (HELLO, and with a herd secret the HMAC challenge-response, answered
+ * with the product's own src/peers/handshake.ts) and, like any neighbour, sends it every update the
+ * server stores, right after the store (src/peers/links.ts `flood`). So "the observer received client X's AT line from server
  * S" is, within one flush and one loopback hop, "S stored X" (docs/benchmarks.md, "Propagation").
  *
  * It answers the anti-entropy offer (SYNC, SUMS, SUMS-END) with an empty `WANT-END`, so it never
@@ -11,14 +11,7 @@
  * looked at, and only when it is the bench's `<prefix><number>` form.
  */
 import net from 'node:net';
-import {
-  formatWelcome,
-  handshakeMac,
-  macsEqual,
-  newNonce,
-  parseAuth,
-  parseGreeting,
-} from '../src/peers/peer-protocol.js';
+import { answerHello, checkAuth, type HelloAnswer, type LinkIdentity } from '../src/peers/handshake.js';
 import { splitFields } from '../src/protocol/fields.js';
 
 /** The observer's default server name in the bench's herd config. */
@@ -37,75 +30,6 @@ export interface ObservedServer {
   connections: number;
   /** `performance.now()` of its latest greeting. */
   connectedAtMs: number;
-}
-
-/** Who the observer is in a handshake. */
-export interface ObserverIdentity {
-  readonly name: string;
-  readonly incarnation: string;
-  /** The herd secret; without one, links are not authenticated (development mode). */
-  readonly secret: Buffer | undefined;
-}
-
-/** The observer's answer to a HELLO. */
-export interface HelloAnswer {
-  /** The greeting server's name. */
-  readonly serverName: string;
-  /** The WELCOME line to write. */
-  readonly reply: string;
-  /** With a secret: the MAC the server's `AUTH` line must carry before its floods count. */
-  readonly expectedAuthMac: string | undefined;
-}
-
-/**
- * The observer's side of the link handshake, as a neighbour's (src/server/herd-server.ts
- * `acceptPeer`, src/peers/peer-protocol.ts): without a secret, `HELLO <server> <incarnation>` is
- * answered `WELCOME <observer> <incarnation>`; with one, the HELLO must carry the dialler's nonce, the
- * WELCOME carries the observer's nonce and MAC, and the dialler's next line must be
- * `AUTH <expectedAuthMac>` (see {@link acceptAuth}). Kept in these two functions so that a change to
- * the handshake has one place to follow.
- *
- * @returns the answer, or `undefined` to refuse the line (not a HELLO; no challenge though a secret is set).
- */
-export function answerHello(line: string, observer: ObserverIdentity): HelloAnswer | undefined {
-  const greeting = parseGreeting(line);
-  if (greeting?.verb !== 'HELLO') return undefined;
-  if (observer.secret === undefined)
-    return {
-      serverName: greeting.serverName,
-      reply: formatWelcome(observer.name, observer.incarnation),
-      expectedAuthMac: undefined,
-    };
-  if (greeting.nonce === undefined) return undefined;
-  const ownNonce = newNonce();
-  const mac = handshakeMac(
-    observer.secret,
-    'WELCOME',
-    observer.name,
-    greeting.serverName,
-    greeting.nonce,
-    ownNonce,
-    observer.incarnation,
-  );
-  return {
-    serverName: greeting.serverName,
-    reply: formatWelcome(observer.name, observer.incarnation, { nonce: ownNonce, mac }),
-    expectedAuthMac: handshakeMac(
-      observer.secret,
-      'AUTH',
-      greeting.serverName,
-      observer.name,
-      ownNonce,
-      greeting.nonce,
-      greeting.incarnation,
-    ),
-  };
-}
-
-/** True when `line` is the `AUTH` that {@link answerHello} asked for. */
-export function acceptAuth(line: string, expectedAuthMac: string): boolean {
-  const mac = parseAuth(line);
-  return mac !== undefined && macsEqual(expectedAuthMac, mac);
 }
 
 const LF = 0x0a;
@@ -128,7 +52,7 @@ export class HerdObserver {
   trackedPrefix = 'h';
   private readonly server: net.Server;
   private readonly sockets = new Set<net.Socket>();
-  private readonly identity: ObserverIdentity;
+  private readonly identity: LinkIdentity;
 
   private constructor(server: net.Server, name: string, secret: Buffer | undefined) {
     this.server = server;
@@ -176,7 +100,7 @@ export class HerdObserver {
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
     let server: ObservedServer | undefined;
-    let pending: HelloAnswer | undefined;
+    let pending: Extract<HelloAnswer, { ok: true }> | undefined;
     let partial: Buffer | undefined;
     socket.on('data', (chunk: Buffer) => {
       const now = performance.now();
@@ -191,21 +115,22 @@ export class HerdObserver {
           const line = data.toString('utf8', start, newline);
           if (server === undefined) {
             if (pending === undefined) {
-              // The first line: HELLO.
-              pending = answerHello(line, this.identity);
-              if (pending === undefined) {
+              // The first line: HELLO, answered as any neighbour would (every server may link to the observer).
+              const answer = answerHello(line, this.identity, () => true);
+              if (!answer.ok) {
                 socket.destroy();
                 return;
               }
-              socket.write(pending.reply);
-              if (pending.expectedAuthMac === undefined) server = this.linked(pending.serverName, now);
+              pending = answer;
+              socket.write(answer.reply);
+              if (answer.expectedAuthMac === undefined) server = this.linked(answer.peerName, now);
             } else {
               // With a secret, the second line: AUTH.
-              if (!acceptAuth(line, pending.expectedAuthMac as string)) {
+              if (!checkAuth(line, pending.expectedAuthMac as string)) {
                 socket.destroy();
                 return;
               }
-              server = this.linked(pending.serverName, now);
+              server = this.linked(pending.peerName, now);
             }
           } else {
             this.onControlLine(socket, line);

@@ -69,7 +69,9 @@ export function readTargetHerd(configFile: string): TargetHerd {
     configFile: path.resolve(configFile),
     config,
     servers: members.map((server) => ({ name: server.name, host: server.host, port: server.port })),
-    observer: observer === undefined ? undefined : { name: observer.name, host: observer.host, port: observer.port },
+    // The observer stands in for that member's peer port, which every server dials.
+    observer:
+      observer === undefined ? undefined : { name: observer.name, host: observer.peerHost, port: observer.peerPort },
     secret: loadHerdSecret(config.secretFile),
   };
 }

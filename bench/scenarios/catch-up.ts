@@ -109,7 +109,7 @@ export async function runCatchUp(context: BenchContext): Promise<CatchUpResult> 
 
     context.progress.update(`catch-up: killing ${victim.name} and deleting its data file`);
     const relisten = herd.process.waitForLine(
-      new RegExp(`^\\s+${victim.name}\\s+\\S+:\\d+\\s+pid (\\d+)`),
+      new RegExp(`^\\s+${victim.name}\\s+\\S+:\\d+\\s+peer \\S+:\\d+\\s+pid (\\d+)`),
       CATCH_UP_TIMEOUT_MS,
     );
     const killedAt = performance.now();

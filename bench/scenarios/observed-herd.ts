@@ -63,7 +63,7 @@ export async function startObservedHerd(
   if (target !== undefined) {
     if (target.observer === undefined) {
       throw new ScenarioSkipped(
-        `${target.configFile} has no external server linked to every server; add one (e.g. {"name": "${OBSERVER_NAME}", "host": "127.0.0.1", "port": 12099, "external": true} and a link to it from each server) so the bench can observe propagation`,
+        `${target.configFile} has no external server linked to every server; add one (e.g. {"name": "${OBSERVER_NAME}", "host": "127.0.0.1", "port": 12099, "external": true} and a link to it from each server; the bench listens on its peer port, 22099) so the bench can observe propagation`,
       );
     }
     const observer = await HerdObserver.listen({

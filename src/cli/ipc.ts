@@ -1,12 +1,16 @@
 /** Messages between `herd start` (the supervisor) and the `herd serve` processes it forks. */
-import type { PeerAddress } from '../peers/peer-link.js';
+import type { PeerAddress } from '../peers/outgoing-link.js';
 
 /** Child to supervisor: the server is accepting connections. */
 export interface ListeningMessage {
   readonly type: 'listening';
   readonly name: string;
+  /** The client port's interface and port. */
   readonly host: string;
   readonly port: number;
+  /** The peer port's interface and port. */
+  readonly peerHost: string;
+  readonly peerPort: number;
   readonly pid: number;
   /** Absolute path of the server's log file. */
   readonly logFile: string;
@@ -14,9 +18,10 @@ export interface ListeningMessage {
   readonly adminUrl?: string;
 }
 
-/** Supervisor to child: where every server of the herd listens. */
+/** Supervisor to child: where every server of the herd has its peer port. */
 export interface PeersMessage {
   readonly type: 'peers';
+  /** By server name: the address its neighbours dial. */
   readonly addresses: Record<string, PeerAddress>;
 }
 

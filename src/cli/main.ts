@@ -38,7 +38,9 @@ function addConfigOptions(command: Command): Command {
   return command
     .addOption(new Option('-c, --config <file>', 'herd config file (JSON; see docs/operations.md)').conflicts('herd'))
     .addOption(
-      new Option('--herd <name>', 'a shipped herd (PROTOCOL.md section 1)').choices(BUILT_IN_HERDS).default('default'),
+      new Option('--herd <name>', 'a shipped herd (docs/protocol.md "The herd")')
+        .choices(BUILT_IN_HERDS)
+        .default('default'),
     );
 }
 
@@ -101,7 +103,8 @@ addConfigOptions(
     .command('serve')
     .description('run one server of the herd in the foreground (how each member runs on its own machine)')
     .argument('<name>', 'server name in the config')
-    .option('-p, --port <port>', 'listen on this port instead of the configured one', integer(0, 65535))
+    .option('-p, --port <port>', 'client port, instead of the configured port (0: any)', integer(0, 65535))
+    .option('--peer-port <port>', 'peer port, instead of the configured peerPort (0: any)', integer(0, 65535))
     .option(
       '--admin-port <port>',
       'serve /metrics, /status, /healthz on this port (0: any) instead of the configured adminPort',
@@ -115,6 +118,7 @@ addConfigOptions(
     name: string,
     options: ConfigChoice & {
       port?: number;
+      peerPort?: number;
       adminPort?: number;
       logDir?: string;
       dataDir?: string;
@@ -125,6 +129,7 @@ addConfigOptions(
       configFile: configFileOf(options),
       name,
       port: options.port,
+      peerPort: options.peerPort,
       adminPort: options.adminPort,
       logDir: options.logDir,
       dataDir: options.dataDir,

@@ -8,6 +8,9 @@ import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 
+/** Version of the runtime file's format: 2 added the peer port. */
+export const RUNTIME_FILE_VERSION = 2;
+
 /** Name of the runtime file inside the herd's log folder. */
 export const RUNTIME_FILE_NAME = 'herd-runtime.json';
 
@@ -16,6 +19,10 @@ const runtimeServerSchema = z.object({
   host: z.string(),
   /** The real client port. */
   port: z.number().int().min(1).max(65535),
+  /** Host neighbours dial (the configured `peerHost`). */
+  peerHost: z.string(),
+  /** The real peer port. */
+  peerPort: z.number().int().min(1).max(65535),
   /** `http://host:port` of the admin server; absent when the server has none. */
   adminUrl: z.string().optional(),
   /** Process id of the server. */
@@ -25,8 +32,8 @@ const runtimeServerSchema = z.object({
 });
 
 const runtimeFileSchema = z.object({
-  /** Format version; this is 1. */
-  version: z.literal(1),
+  /** Format version ({@link RUNTIME_FILE_VERSION}); a file of another version is ignored. */
+  version: z.literal(RUNTIME_FILE_VERSION),
   /** Absolute path of the config the herd was started from. */
   configFile: z.string(),
   /** Process id of `herd start`. */
@@ -42,7 +49,7 @@ export type RuntimeServer = z.infer<typeof runtimeServerSchema>;
 
 /**
  * Contents of `<logDir>/herd-runtime.json`:
- * `{ version: 1, configFile, supervisorPid, updatedAt, servers: { [name]: { host, port, adminUrl?, pid, logFile } } }`.
+ * `{ version: 2, configFile, supervisorPid, updatedAt, servers: { [name]: { host, port, peerHost, peerPort, adminUrl?, pid, logFile } } }`.
  */
 export type RuntimeFile = z.infer<typeof runtimeFileSchema>;
 

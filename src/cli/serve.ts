@@ -2,7 +2,7 @@
 import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
 import { UsageError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
-import type { PeerAddress } from '../peers/peer-link.js';
+import type { PeerAddress } from '../peers/outgoing-link.js';
 import { createPlacesProvider, resolvePlacesSettings, type PlacesSource } from '../places/index.js';
 import { HerdServer } from '../server/herd-server.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
@@ -19,8 +19,10 @@ export interface ServeOptions {
   readonly configFile: string;
   /** Which server of the config to run. */
   readonly name: string;
-  /** Overrides the configured port (the supervisor pins a restarted server to its first port). */
+  /** Overrides the configured client port (the supervisor pins a restarted server to its first port). */
   readonly port?: number;
+  /** Overrides the configured peer port (pinned like `port`). */
+  readonly peerPort?: number;
   /**
    * Overrides the configured `adminPort` (0: the OS chooses); the supervisor pins it like `port`. An
    * admin port that cannot be bound stops the server (exit code 1).
@@ -53,8 +55,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const neighbours = neighboursOf(config, serverConfig.name);
   const peerAddresses = new Map<string, PeerAddress>();
   for (const server of config.servers) {
-    if (neighbours.includes(server.name) && server.port !== 0)
-      peerAddresses.set(server.name, { host: server.host, port: server.port });
+    if (neighbours.includes(server.name) && server.peerPort !== 0)
+      peerAddresses.set(server.name, { host: server.peerHost, port: server.peerPort });
   }
   const secret = loadHerdSecret(config.secretFile);
   const tls = config.tls === undefined ? undefined : loadTlsOptions(config.tls, options.configFile);
@@ -78,6 +80,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     name: serverConfig.name,
     host: serverConfig.host,
     port: options.port ?? serverConfig.port,
+    peerHost: serverConfig.peerHost,
+    peerPort: options.peerPort ?? serverConfig.peerPort,
     neighbours,
     peerAddresses: supervised ? undefined : peerAddresses,
     places,
@@ -131,7 +135,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.exit(1);
   });
 
-  const address = await server.listen();
+  const { client: address, peer: peerAddress } = await server.listen();
   if (adminPort !== undefined) {
     const candidate = new AdminServer({
       host: serverConfig.adminHost,
@@ -166,6 +170,8 @@ export async function serve(options: ServeOptions): Promise<void> {
       name: server.name,
       host: address.address,
       port: address.port,
+      peerHost: peerAddress.address,
+      peerPort: peerAddress.port,
       pid: process.pid,
       logFile: log.file,
       adminUrl: admin?.url,
@@ -174,14 +180,14 @@ export async function serve(options: ServeOptions): Promise<void> {
   } else {
     const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}`;
     process.stdout.write(
-      `${server.name} listening on ${address.address}:${address.port} (log ${log.file}${adminNote}); Ctrl-C stops it\n`,
+      `${server.name} listening on ${address.address}:${address.port}, peer port ${peerAddress.address}:${peerAddress.port} (log ${log.file}${adminNote}); Ctrl-C stops it\n`,
     );
   }
   for (const name of neighbours) {
     if (!peerAddresses.has(name) && !supervised) {
       log.logger.error(
         { event: 'no-peer-address', peer: name },
-        `neighbour ${name} has port 0 in the config and no supervisor will say where it is; not dialling it`,
+        `neighbour ${name} has peer port 0 in the config and no supervisor will say where it is; not dialling it`,
       );
     }
   }

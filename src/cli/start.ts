@@ -11,10 +11,16 @@ import { loadHerdConfig, type HerdConfig } from '../config/herd-config.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
 import { HerdError } from '../errors.js';
 import { resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
-import type { PeerAddress } from '../peers/peer-link.js';
+import type { PeerAddress } from '../peers/outgoing-link.js';
 import { isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
 import { httpUrl } from '../observability/admin-server.js';
-import { removeRuntimeFile, runtimeFilePath, writeRuntimeFile, type RuntimeServer } from './runtime-file.js';
+import {
+  RUNTIME_FILE_VERSION,
+  removeRuntimeFile,
+  runtimeFilePath,
+  writeRuntimeFile,
+  type RuntimeServer,
+} from './runtime-file.js';
 
 /** Default {@link StartOptions.restartDelayMs}. */
 export const RESTART_DELAY_MS = 1000;
@@ -44,8 +50,10 @@ interface Member {
   readonly name: string;
   child: ChildProcess | undefined;
   listening: ListeningMessage | undefined;
-  /** The port the server first bound: a restart reuses it so neighbours need no news. */
+  /** The client port the server first bound: a restart reuses it so clients need no news. */
   pinnedPort: number | undefined;
+  /** Likewise for the peer port, so neighbours need no news. */
+  pinnedPeerPort?: number;
   /** Likewise for the admin port, so `herd status` keeps finding it. */
   pinnedAdminPort?: number;
   /** Last report of the server, kept for the runtime file after it exits. */
@@ -89,11 +97,11 @@ export async function startHerd(options: StartOptions): Promise<void> {
 
   const addresses = (): Record<string, PeerAddress> => {
     const out: Record<string, PeerAddress> = {};
-    for (const server of externals) out[server.name] = { host: server.host, port: server.port };
+    for (const server of externals) out[server.name] = { host: server.peerHost, port: server.peerPort };
     for (const member of members) {
       const server = config.servers.find((s) => s.name === member.name);
       if (member.listening !== undefined && server !== undefined)
-        out[member.name] = { host: server.host, port: member.listening.port };
+        out[member.name] = { host: server.peerHost, port: member.listening.peerPort };
     }
     return out;
   };
@@ -102,7 +110,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     for (const member of members) if (member.child?.connected === true) member.child.send(message);
   };
   const describe = (listening: ListeningMessage): string =>
-    `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  pid ${listening.pid}  log ${listening.logFile}${listening.adminUrl === undefined ? '' : `  admin ${listening.adminUrl}`}`;
+    `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  peer ${listening.peerHost}:${listening.peerPort}  pid ${listening.pid}  log ${listening.logFile}${listening.adminUrl === undefined ? '' : `  admin ${listening.adminUrl}`}`;
   // Where each server really listens, for `herd status` and `herd client` (docs/observability.md).
   const runtimeFile = runtimeFilePath(logDir);
   const writeRuntime = (): void => {
@@ -114,6 +122,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
       servers[member.name] = {
         host: server.host,
         port: last.port,
+        peerHost: server.peerHost,
+        peerPort: last.peerPort,
         adminUrl: last.adminUrl,
         pid: last.pid,
         logFile: last.logFile,
@@ -121,7 +131,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     }
     try {
       writeRuntimeFile(runtimeFile, {
-        version: 1,
+        version: RUNTIME_FILE_VERSION,
         configFile,
         supervisorPid: process.pid,
         updatedAt: new Date().toISOString(),
@@ -135,6 +145,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
   const spawn = (member: Member): Promise<ListeningMessage> => {
     const args = ['serve', member.name, '--config', configFile, '--log-dir', logDir, '--data-dir', dataDir];
     if (member.pinnedPort !== undefined) args.push('--port', String(member.pinnedPort));
+    if (member.pinnedPeerPort !== undefined) args.push('--peer-port', String(member.pinnedPeerPort));
     if (options.places !== undefined) args.push('--places', options.places);
     if (member.pinnedAdminPort !== undefined) args.push('--admin-port', String(member.pinnedAdminPort));
     // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops each server in order.
@@ -156,6 +167,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
         clearTimeout(timer);
         member.listening = message;
         member.pinnedPort ??= message.port;
+        member.pinnedPeerPort ??= message.peerPort;
         if (message.adminUrl !== undefined) member.pinnedAdminPort ??= Number(new URL(message.adminUrl).port);
         member.lastListening = message;
         resolve(message);
@@ -227,7 +239,9 @@ export async function startHerd(options: StartOptions): Promise<void> {
   broadcastPeers();
   for (const server of externals) {
     const admin = server.adminPort === undefined ? '' : `  admin ${httpUrl(server.adminHost, server.adminPort)}`;
-    print(`  ${server.name.padEnd(width)}  ${server.host}:${server.port}  external (not started here)${admin}`);
+    print(
+      `  ${server.name.padEnd(width)}  ${server.host}:${server.port}  peer ${server.peerHost}:${server.peerPort}  external (not started here)${admin}`,
+    );
   }
   writeRuntime();
   print(`herd: ${members.length} servers up in ${Math.round(performance.now() - started)} ms; Ctrl-C stops them all`);

@@ -11,7 +11,7 @@ import { loadHerdConfig } from '../config/herd-config.js';
 import { httpUrl } from '../observability/admin-server.js';
 import { EVENT_LOOP_RESOLUTION_MS } from '../observability/metrics.js';
 import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
-import type { ServerStatus } from '../server/herd-server.js';
+import type { ServerStatus } from '../core/status.js';
 import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
 
 /** Default {@link StatusOptions.timeoutMs}: longest wait for one server's answer, ms. */
@@ -41,6 +41,8 @@ export interface ServerReport {
   readonly state: 'up' | 'down' | 'unknown';
   /** Client address `host:port`, or undefined when unknown (port 0 and no runtime file). */
   readonly address: string | undefined;
+  /** Peer address `host:port` (where neighbours dial), or undefined when unknown. */
+  readonly peerAddress: string | undefined;
   /** Admin base URL `http://host:port`, or undefined when the server has none (or it is unknown). */
   readonly adminUrl: string | undefined;
   /** Process id from the runtime file. */
@@ -118,6 +120,7 @@ async function probe(
   base: {
     name: string;
     address: string | undefined;
+    peerAddress: string | undefined;
     host: string | undefined;
     port: number | undefined;
     adminUrl: string | undefined;
@@ -175,6 +178,7 @@ export async function collectHerdStatus(options: StatusOptions): Promise<HerdSta
     config.servers.map((server) => {
       const live = runtime?.servers[server.name];
       const port = live?.port ?? (server.port === 0 ? undefined : server.port);
+      const peerPort = live?.peerPort ?? (server.peerPort === 0 ? undefined : server.peerPort);
       const configAdmin =
         server.adminPort === undefined || server.adminPort === 0
           ? undefined
@@ -185,6 +189,7 @@ export async function collectHerdStatus(options: StatusOptions): Promise<HerdSta
           host: server.host,
           port,
           address: port === undefined ? undefined : `${server.host}:${port}`,
+          peerAddress: peerPort === undefined ? undefined : `${server.peerHost}:${peerPort}`,
           // A server the runtime file lists without an admin URL has none.
           adminUrl: live === undefined ? configAdmin : live.adminUrl,
           pid: live?.pid,
@@ -203,14 +208,15 @@ function formatLag(ms: number | undefined): string {
 }
 
 /**
- * The table `herd status` prints: a header, one row per server (SERVER, STATE, ADDRESS, LINKS as
- * `peer:state,...`, CLIENTS, LAG p99, ADMIN; `-` where unknown), and a summary line.
+ * The table `herd status` prints: a header, one row per server (SERVER, STATE, CLIENT PORT, PEER
+ * PORT, LINKS as `peer:state,...`, CLIENTS, LAG p99, ADMIN; `-` where unknown), and a summary line.
  */
 export function formatStatusTable(report: HerdStatusReport): string[] {
   const rows = report.servers.map((server) => [
     server.name,
     server.state,
     server.address ?? '?',
+    server.peerAddress ?? '?',
     server.status === undefined
       ? '-'
       : server.status.links.map((link) => `${link.peer}:${link.status}`).join(',') || '(none)',
@@ -218,7 +224,7 @@ export function formatStatusTable(report: HerdStatusReport): string[] {
     formatLag(server.lagP99Ms),
     server.adminUrl ?? '-',
   ]);
-  const header = ['SERVER', 'STATE', 'ADDRESS', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN'];
+  const header = ['SERVER', 'STATE', 'CLIENT PORT', 'PEER PORT', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
   const format = (cells: string[]): string =>
     cells

@@ -7,9 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from '../peers/backoff.js';
-import { HANDSHAKE_TIMEOUT_MS, MAX_QUEUED_UPDATES } from '../peers/peer-link.js';
-import { DEFAULT_MAX_LINE_BYTES } from '../protocol/line-splitter.js';
+import { DEFAULT_LINK_SETTINGS } from '../peers/link-settings.js';
 import {
   CACHE_MAX_ENTRIES,
   CACHE_TTL_MS,
@@ -22,47 +20,68 @@ import {
   PLACES_SOURCES,
   normalizeBaseUrl,
 } from '../places/settings.js';
-import {
-  ANTI_ENTROPY_INTERVAL_MS,
-  IDLE_TIMEOUT_MS,
-  MAX_CLIENT_ID_BYTES,
-  MAX_CONNECTIONS,
-  MAX_CONNECTIONS_PER_ADDRESS,
-  MAX_FUTURE_SKEW_MS,
-  MAX_PENDING_OUTPUT_BYTES,
-  MAX_PENDING_REPLIES,
-  PLACES_TIMEOUT_MS,
-  SHUTDOWN_GRACE_MS,
-  SLOW_READER_TIMEOUT_MS,
-} from '../server/herd-server.js';
+import { DEFAULT_SERVER_LIMITS } from '../server/limits.js';
 import { COMMIT_INTERVAL_MS } from '../store/sqlite-log.js';
 
-/** Names of the herds shipped in `herds/` (PROTOCOL.md section 1). */
+/** Names of the herds shipped in `herds/` (docs/protocol.md "The herd"). */
 export const BUILT_IN_HERDS = ['default', '2019', '2023'] as const;
 export type BuiltInHerd = (typeof BUILT_IN_HERDS)[number];
 
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-const serverSchema = z.strictObject({
-  /** Server name: letters, digits, `_`, `.`, `-`; 1-64 characters. */
-  name: z.string().regex(SERVER_NAME, 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit'),
-  /** Interface to listen on, and the address neighbours dial. */
-  host: z.string().min(1).default('127.0.0.1'),
-  /** TCP port; 0 lets the OS choose (only under `herd start`, which tells neighbours the real port). */
-  port: z.number().int().min(0).max(65535),
-  /**
-   * Run elsewhere (another machine, another supervisor): `herd start` links to it but does not start
-   * it, so its port must not be 0.
-   */
-  external: z.boolean().default(false),
-  /**
-   * Port of the admin HTTP server (`/metrics`, `/status`, `/healthz`; docs/observability.md); 0 lets
-   * the OS choose (`herd start` records the real one in its runtime file). Absent: no admin server.
-   */
-  adminPort: z.number().int().min(0).max(65535).optional(),
-  /** Interface the admin server listens on. @default '127.0.0.1' (loopback only) */
-  adminHost: z.string().min(1).default('127.0.0.1'),
-});
+/**
+ * The default peer port is the client port plus this: the convention of Redis Cluster's bus port
+ * (client port + 10000).
+ */
+export const PEER_PORT_OFFSET = 10_000;
+
+const port = z.number().int().min(0).max(65535);
+
+const serverSchema = z
+  .strictObject({
+    /** Server name: letters, digits, `_`, `.`, `-`; 1-64 characters. */
+    name: z
+      .string()
+      .regex(SERVER_NAME, 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit'),
+    /** Interface of the client port, and the address clients dial. */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Client port (clients only); 0 lets the OS choose (only under `herd start`, which knows the real port). */
+    port,
+    /**
+     * Peer port (links from neighbours only). @default `port` + {@link PEER_PORT_OFFSET}, or 0 when
+     * `port` is 0 (`herd start` then tells neighbours the real one).
+     */
+    peerPort: port.optional(),
+    /** Interface of the peer port, and the address neighbours dial (e.g. a private network). @default `host` */
+    peerHost: z.string().min(1).optional(),
+    /**
+     * Run elsewhere (another machine, another supervisor): `herd start` links to it but does not start
+     * it, so its ports must not be 0.
+     */
+    external: z.boolean().default(false),
+    /**
+     * Port of the admin HTTP server (`/metrics`, `/status`, `/healthz`; docs/observability.md); 0 lets
+     * the OS choose (`herd start` records the real one in its runtime file). Absent: no admin server.
+     */
+    adminPort: port.optional(),
+    /** Interface the admin server listens on. @default '127.0.0.1' (loopback only) */
+    adminHost: z.string().min(1).default('127.0.0.1'),
+  })
+  .transform((server, context) => {
+    let peerPort = server.peerPort;
+    if (peerPort === undefined) {
+      peerPort = server.port === 0 ? 0 : server.port + PEER_PORT_OFFSET;
+      if (peerPort > 65535) {
+        context.addIssue({
+          code: 'custom',
+          path: ['peerPort'],
+          message: `the default peer port (port ${server.port} + ${PEER_PORT_OFFSET} = ${peerPort}) is over 65535; set peerPort`,
+        });
+        return z.NEVER;
+      }
+    }
+    return { ...server, peerPort, peerHost: server.peerHost ?? server.host };
+  });
 
 const positiveInt = z.number().int().positive();
 
@@ -139,28 +158,31 @@ export const herdConfigSchema = z.strictObject({
       sync: z.boolean().default(false),
     })
     .prefault({}),
+  /** Link settings (src/peers/link-settings.ts, where the defaults live). */
   peer: z
     .strictObject({
-      reconnectBaseDelayMs: positiveInt.default(RECONNECT_BASE_DELAY_MS),
-      reconnectMaxDelayMs: positiveInt.default(RECONNECT_MAX_DELAY_MS),
-      handshakeTimeoutMs: positiveInt.default(HANDSHAKE_TIMEOUT_MS),
-      maxQueuedUpdates: positiveInt.default(MAX_QUEUED_UPDATES),
-      antiEntropyIntervalMs: positiveInt.default(ANTI_ENTROPY_INTERVAL_MS),
+      reconnectBaseDelayMs: positiveInt.default(DEFAULT_LINK_SETTINGS.reconnectBaseDelayMs),
+      reconnectMaxDelayMs: positiveInt.default(DEFAULT_LINK_SETTINGS.reconnectMaxDelayMs),
+      handshakeTimeoutMs: positiveInt.default(DEFAULT_LINK_SETTINGS.handshakeTimeoutMs),
+      maxQueuedUpdates: positiveInt.default(DEFAULT_LINK_SETTINGS.maxQueuedUpdates),
+      antiEntropyIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.antiEntropyIntervalMs),
     })
     .prefault({}),
+  /** Server limits (src/server/limits.ts, where the defaults live). */
   limits: z
     .strictObject({
-      maxLineBytes: positiveInt.min(3072).default(DEFAULT_MAX_LINE_BYTES),
-      maxClientIdBytes: positiveInt.default(MAX_CLIENT_ID_BYTES),
-      maxConnections: positiveInt.default(MAX_CONNECTIONS),
-      maxConnectionsPerAddress: positiveInt.default(MAX_CONNECTIONS_PER_ADDRESS),
-      idleTimeoutMs: positiveInt.default(IDLE_TIMEOUT_MS),
-      maxPendingOutputBytes: positiveInt.default(MAX_PENDING_OUTPUT_BYTES),
-      maxPendingReplies: positiveInt.default(MAX_PENDING_REPLIES),
-      slowReaderTimeoutMs: positiveInt.default(SLOW_READER_TIMEOUT_MS),
-      shutdownGraceMs: positiveInt.default(SHUTDOWN_GRACE_MS),
-      placesTimeoutMs: positiveInt.default(PLACES_TIMEOUT_MS),
-      maxFutureSkewMs: positiveInt.default(MAX_FUTURE_SKEW_MS),
+      // The longest line between servers, an anti-entropy SUMS line, is about 2.2 KiB.
+      maxLineBytes: positiveInt.min(3072).default(DEFAULT_SERVER_LIMITS.maxLineBytes),
+      maxClientIdBytes: positiveInt.default(DEFAULT_SERVER_LIMITS.maxClientIdBytes),
+      maxConnections: positiveInt.default(DEFAULT_SERVER_LIMITS.maxConnections),
+      maxConnectionsPerAddress: positiveInt.default(DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress),
+      idleTimeoutMs: positiveInt.default(DEFAULT_SERVER_LIMITS.idleTimeoutMs),
+      maxPendingOutputBytes: positiveInt.default(DEFAULT_SERVER_LIMITS.maxPendingOutputBytes),
+      maxPendingReplies: positiveInt.default(DEFAULT_SERVER_LIMITS.maxPendingReplies),
+      slowReaderTimeoutMs: positiveInt.default(DEFAULT_SERVER_LIMITS.slowReaderTimeoutMs),
+      shutdownGraceMs: positiveInt.default(DEFAULT_SERVER_LIMITS.shutdownGraceMs),
+      placesTimeoutMs: positiveInt.default(DEFAULT_SERVER_LIMITS.placesTimeoutMs),
+      maxFutureSkewMs: positiveInt.default(DEFAULT_SERVER_LIMITS.maxFutureSkewMs),
     })
     .prefault({}),
 });
@@ -178,17 +200,55 @@ function fieldPath(segments: readonly PropertyKey[]): string {
   return out === '' ? '(top level)' : out;
 }
 
+/** The three ports of a server, as config fields. */
+const PORT_FIELDS = [
+  { field: 'port', host: 'host', what: 'client port' },
+  { field: 'peerPort', host: 'peerHost', what: 'peer port' },
+  { field: 'adminPort', host: 'adminHost', what: 'admin port' },
+] as const;
+
+/** Interfaces that mean "every interface": a port bound there clashes with that port on any host. */
+const WILDCARD_HOSTS = new Set(['0.0.0.0', '::', '[::]']);
+
+/**
+ * Refuses any port used twice among the client, peer and admin ports of servers whose interfaces
+ * overlap (the same host, or a wildcard one). Port 0 (the OS chooses) never clashes.
+ *
+ * @throws {ConfigError} naming the later field and the earlier use.
+ */
+function checkPortsUnique(servers: readonly ServerConfig[], file: string): void {
+  const used: { host: string; port: number; label: string }[] = [];
+  servers.forEach((server, i) => {
+    for (const { field, host: hostField, what } of PORT_FIELDS) {
+      const port = server[field];
+      if (port === undefined || port === 0) continue;
+      const host = server[hostField];
+      const clash = used.find(
+        (other) =>
+          other.port === port && (other.host === host || WILDCARD_HOSTS.has(other.host) || WILDCARD_HOSTS.has(host)),
+      );
+      if (clash !== undefined) {
+        throw new ConfigError(
+          file,
+          `servers[${i}].${field}: ${host}:${port} is also the ${clash.label} (duplicate port)`,
+        );
+      }
+      used.push({ host, port, label: `${what} of "${server.name}"` });
+    }
+  });
+}
+
 /**
  * Validates a parsed config object.
  *
  * @param raw - the parsed JSON.
  * @param file - the file it came from, for error messages.
- * @throws {ConfigError} naming the file and field: schema violations, duplicate server names or
- *   host:port pairs (client and admin ports alike), links to unknown servers, self-links and
- *   duplicate links.
+ * @throws {ConfigError} naming the file and field: schema violations, duplicate server names, a
+ *   port used twice among the client, peer and admin ports of servers on the same host, a port 0 on
+ *   an external server, links to unknown servers, self-links and duplicate links.
  */
 export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
-  // The key lives only in the environment (PROTOCOL.md section 4): say so rather than "unrecognized key".
+  // The key lives only in the environment (docs/protocol.md "Logs"): say so rather than "unrecognized key".
   const rawPlaces = raw !== null && typeof raw === 'object' ? (raw as { places?: unknown }).places : undefined;
   if (rawPlaces !== null && typeof rawPlaces === 'object') {
     for (const field of ['apiKey', 'key', 'api_key']) {
@@ -208,49 +268,22 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
   }
   const config = result.data;
   const names = new Set<string>();
-  const endpoints = new Map<string, string>();
   config.servers.forEach((server, i) => {
     if (names.has(server.name))
       throw new ConfigError(file, `servers[${i}].name: duplicate server name "${server.name}"`);
     names.add(server.name);
-    if (server.external && server.port === 0)
-      throw new ConfigError(file, `servers[${i}].port: external server "${server.name}" needs a real port, not 0`);
-    if (server.port !== 0) {
-      const endpoint = `${server.host}:${server.port}`;
-      const other = endpoints.get(endpoint);
-      if (other !== undefined)
-        throw new ConfigError(
-          file,
-          `servers[${i}].port: ${endpoint} is also the address of "${other}" (duplicate port)`,
-        );
-      endpoints.set(endpoint, server.name);
+    if (server.external) {
+      for (const field of ['port', 'peerPort', 'adminPort'] as const) {
+        if (server[field] === 0) {
+          throw new ConfigError(
+            file,
+            `servers[${i}].${field}: external server "${server.name}" needs a real port, not 0`,
+          );
+        }
+      }
     }
   });
-  // Admin ports must not clash with any client port nor with each other.
-  const adminEndpoints = new Map<string, string>();
-  config.servers.forEach((server, i) => {
-    if (server.adminPort === undefined) return;
-    if (server.external && server.adminPort === 0)
-      throw new ConfigError(
-        file,
-        `servers[${i}].adminPort: external server "${server.name}" needs a real admin port, not 0`,
-      );
-    if (server.adminPort === 0) return;
-    const endpoint = `${server.adminHost}:${server.adminPort}`;
-    const client = endpoints.get(endpoint);
-    if (client !== undefined)
-      throw new ConfigError(
-        file,
-        `servers[${i}].adminPort: ${endpoint} is also the client address of "${client}" (duplicate port)`,
-      );
-    const other = adminEndpoints.get(endpoint);
-    if (other !== undefined)
-      throw new ConfigError(
-        file,
-        `servers[${i}].adminPort: ${endpoint} is also the admin address of "${other}" (duplicate port)`,
-      );
-    adminEndpoints.set(endpoint, server.name);
-  });
+  checkPortsUnique(config.servers, file);
   if (config.places.source !== 'offline' && config.places.timeoutMs >= config.limits.placesTimeoutMs) {
     // A Google source must give up first, so the client gets its specific error, not the server's generic one.
     throw new ConfigError(

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from './logger.js';
-import type { ServerStatus } from '../server/herd-server.js';
+import type { ServerStatus } from '../core/status.js';
 import { HerdError } from '../errors.js';
 
 /** Default {@link AdminServerOptions.host}: loopback only. */

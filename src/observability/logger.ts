@@ -1,5 +1,5 @@
 /**
- * Per-server JSON-lines logs (PROTOCOL.md section 4) through pino: one file per server, named after
+ * Per-server JSON-lines logs (docs/protocol.md "Logs") through pino: one file per server, named after
  * it, e.g. `logs/Alford.log`.
  */
 import path from 'node:path';

@@ -8,10 +8,10 @@
  * Every series carries the label `server` (the server's name). Names, labels and units are listed in
  * docs/observability.md.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { LinkStatus } from '../peers/peer-link.js';
-import type { ServerStatus } from '../server/herd-server.js';
-import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js';
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import { CountedHistogram, LatencyCounts, scrapedCounter, scrapedGauge } from './scraped-metrics.js';
+import { LINK_STATES, type LinkState, type ServerStatus } from '../core/status.js';
+import { COMMAND_OUTCOMES, type CommandKind, type CommandOutcome, type ServerObserver } from './observer.js';
 
 /**
  * Upper bounds of the latency histogram buckets, seconds: 10 us to 10 s (an IAMAT takes a few
@@ -29,28 +29,23 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
  */
 export const EVENT_LOOP_RESOLUTION_MS = 10;
 
-/** Every state of a link, in the order `herd_link_state` lists them. */
-export const LINK_STATES: readonly LinkStatus[] = ['idle', 'connecting', 'greeting', 'up', 'backoff', 'closed'];
-
 const COMMAND_KINDS: readonly CommandKind[] = ['IAMAT', 'WHATSAT', 'INVALID'];
-const COMMAND_OUTCOMES: readonly CommandOutcome[] = ['ok', 'invalid', 'unknown_client', 'clock_skew', 'error'];
 const KIND_INDEX: Readonly<Record<CommandKind, number>> = { IAMAT: 0, WHATSAT: 1, INVALID: 2 };
-const OUTCOME_INDEX: Readonly<Record<CommandOutcome, number>> = {
-  ok: 0,
-  invalid: 1,
-  unknown_client: 2,
-  clock_skew: 3,
-  error: 4,
-};
+const OUTCOME_INDEX = Object.fromEntries(COMMAND_OUTCOMES.map((outcome, i) => [outcome, i])) as Readonly<
+  Record<CommandOutcome, number>
+>;
 /** Command series shown even at 0, so a dashboard has a line from the first scrape. */
 const EXPECTED_COMMANDS: readonly (readonly [CommandKind, CommandOutcome])[] = [
   ['IAMAT', 'ok'],
   ['IAMAT', 'clock_skew'],
+  ['IAMAT', 'client_id_too_long'],
   ['IAMAT', 'error'],
   ['WHATSAT', 'ok'],
   ['WHATSAT', 'unknown_client'],
+  ['WHATSAT', 'client_id_too_long'],
   ['WHATSAT', 'error'],
   ['INVALID', 'invalid'],
+  ['INVALID', 'line_too_long'],
 ];
 
 /** Where the observer reads what it does not count itself: clients held, live link states, queues. */
@@ -72,97 +67,6 @@ export interface MetricsObserverOptions {
   readonly latencyBucketsSeconds?: readonly number[];
 }
 
-/** Bucket counts of one latency series, kept in milliseconds so a hook needs no division. */
-class LatencyCounts {
-  /** `counts[i]` observations with `bounds[i-1] < ms <= bounds[i]`; the last slot is above every bound. */
-  readonly counts: Float64Array;
-  sumMs = 0;
-  count = 0;
-
-  constructor(private readonly boundsMs: Float64Array) {
-    this.counts = new Float64Array(boundsMs.length + 1);
-  }
-
-  observe(ms: number): void {
-    const bounds = this.boundsMs;
-    let i = 0;
-    // Linear: most observations fall in the first few buckets.
-    while (i < bounds.length && ms > (bounds[i] as number)) i++;
-    this.counts[i] = (this.counts[i] as number) + 1;
-    this.sumMs += ms;
-    this.count++;
-  }
-}
-
-/** What {@link Histogram.get} resolves to (prom-client does not export the type by name). */
-type HistogramSnapshot = Awaited<ReturnType<Histogram['get']>>;
-type HistogramValue = HistogramSnapshot['values'][number];
-
-/**
- * A prom-client histogram whose series are read from {@link LatencyCounts} at scrape time instead of
- * being fed through `observe()`. It overrides both methods the registry reads a metric through.
- */
-class CountedHistogram extends Histogram<string> {
-  private readonly read: () => Iterable<{ labels: Record<string, string>; latency: LatencyCounts }>;
-  private readonly boundsSeconds: readonly number[];
-  private readonly metricName: string;
-  private readonly metricHelp: string;
-
-  constructor(
-    options: {
-      name: string;
-      help: string;
-      labelNames: string[];
-      registry: Registry;
-      bucketsSeconds: readonly number[];
-    },
-    read: () => Iterable<{ labels: Record<string, string>; latency: LatencyCounts }>,
-  ) {
-    super({
-      name: options.name,
-      help: options.help,
-      labelNames: options.labelNames,
-      buckets: [...options.bucketsSeconds],
-      registers: [options.registry],
-    });
-    this.read = read;
-    this.boundsSeconds = options.bucketsSeconds;
-    this.metricName = options.name;
-    this.metricHelp = options.help;
-  }
-
-  private snapshot(): HistogramSnapshot {
-    const values: HistogramValue[] = [];
-    for (const { labels, latency } of this.read()) {
-      let cumulative = 0;
-      this.boundsSeconds.forEach((bound, i) => {
-        cumulative += latency.counts[i] as number;
-        values.push({ labels: { ...labels, le: bound }, value: cumulative, metricName: `${this.metricName}_bucket` });
-      });
-      values.push({ labels: { ...labels, le: '+Inf' }, value: latency.count, metricName: `${this.metricName}_bucket` });
-      values.push({ labels, value: latency.sumMs / 1000, metricName: `${this.metricName}_sum` });
-      values.push({ labels, value: latency.count, metricName: `${this.metricName}_count` });
-    }
-    return {
-      name: this.metricName,
-      help: this.metricHelp,
-      type: 'histogram',
-      aggregator: 'sum',
-      values,
-      collect: () => undefined,
-    } as unknown as HistogramSnapshot;
-  }
-
-  override async get(): Promise<HistogramSnapshot> {
-    return this.snapshot();
-  }
-
-  /** What prom-client's registry calls (in preference to `get`) when it writes the text format. */
-  async getForPromString(): Promise<HistogramSnapshot> {
-    return this.snapshot();
-  }
-}
-
 /** Counts kept per neighbour. */
 interface PeerCounts {
   floodSent: number;
@@ -171,7 +75,7 @@ interface PeerCounts {
   antiEntropyExchanges: number;
   antiEntropyRecords: number;
   /** Last state the link reported (used until a {@link StatusSource} is attached). */
-  state: LinkStatus;
+  state: LinkState;
   /** Transitions into `up`. */
   ups: number;
 }
@@ -253,7 +157,7 @@ export class MetricsObserver implements ServerObserver {
     else counts.floodStale += count;
   }
 
-  linkStatus(peer: string, status: LinkStatus): void {
+  linkStatus(peer: string, status: LinkState): void {
     const counts = this.peer(peer);
     counts.state = status;
     if (status === 'up') counts.ups++;
@@ -317,7 +221,6 @@ export class MetricsObserver implements ServerObserver {
   // --- Scrape time: copy the counts into prom-client metrics. ---
 
   private defineMetrics(buckets: readonly number[]): void {
-    const registers = [this.registry];
     // A status snapshot shared by the collectors of one scrape (they run one after another, synchronously).
     let snapshot: { status: ServerStatus | undefined } | undefined;
     const status = (): ServerStatus | undefined => {
@@ -327,41 +230,18 @@ export class MetricsObserver implements ServerObserver {
       }
       return snapshot.status;
     };
-    /** A counter whose series are set at scrape time (prom-client counters have no `set`). */
     const counter = <L extends string>(
       name: string,
       help: string,
       labelNames: L[],
       fill: (set: (labels: Record<L, string>, value: number) => void) => void,
-    ): void => {
-      const metric: Counter<L> = new Counter<L>({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect: () => {
-          metric.reset();
-          fill((labels, value) => metric.inc(labels as Partial<Record<L, string>>, value));
-        },
-      });
-    };
+    ): void => scrapedCounter(this.registry, name, help, labelNames, fill);
     const gauge = <L extends string>(
       name: string,
       help: string,
       labelNames: L[],
       fill: (set: (labels: Record<L, string>, value: number) => void) => void,
-    ): void => {
-      const metric: Gauge<L> = new Gauge<L>({
-        name,
-        help,
-        labelNames,
-        registers,
-        collect: () => {
-          metric.reset();
-          fill((labels, value) => metric.set(labels as Partial<Record<L, string>>, value));
-        },
-      });
-    };
+    ): void => scrapedGauge(this.registry, name, help, labelNames, fill);
 
     counter(
       'herd_commands_total',
@@ -478,17 +358,21 @@ export class MetricsObserver implements ServerObserver {
       const snapshot = status();
       if (snapshot !== undefined) set({}, snapshot.clients);
     });
-    gauge('herd_connections', 'Open connections, by kind: client, or peer (incoming links).', ['kind'], (set) => {
-      set({ kind: 'client' }, this.openConnections.client);
-      set({ kind: 'peer' }, this.openConnections.peer);
-    });
-    counter(
-      'herd_connections_opened_total',
-      'Connections accepted, by kind (a link counts as peer once its HELLO is accepted).',
+    gauge(
+      'herd_connections',
+      'Open connections, by kind: client (client port), or peer (peer port).',
       ['kind'],
       (set) => {
-        // An accepted link was first counted as a client connection; count it once, as a peer.
-        set({ kind: 'client' }, this.openedConnections.client - this.openedConnections.peer);
+        set({ kind: 'client' }, this.openConnections.client);
+        set({ kind: 'peer' }, this.openConnections.peer);
+      },
+    );
+    counter(
+      'herd_connections_opened_total',
+      'Connections accepted, by kind: client (client port), or peer (peer port, handshake or not).',
+      ['kind'],
+      (set) => {
+        set({ kind: 'client' }, this.openedConnections.client);
         set({ kind: 'peer' }, this.openedConnections.peer);
       },
     );

@@ -3,17 +3,32 @@
  * implementation lives beside this file, and the default does nothing, so the server needs no
  * metrics library to run.
  */
-import type { LinkStatus } from '../peers/peer-link.js';
+import type { LinkState } from '../core/status.js';
+import type { ClientCommand } from '../protocol/commands.js';
 
 /** Which client command a line was. */
-export type CommandKind = 'IAMAT' | 'WHATSAT' | 'INVALID';
+export type CommandKind = ClientCommand['kind'];
 
 /**
- * How a client command ended: `ok`; `invalid` (answered `?`: bad verb, operands or ranges);
- * `unknown_client` (WHATSAT for a client id no server has heard of); `clock_skew` (IAMAT too far in
- * the future); `error` (the reply could not be produced and `?` was sent).
+ * How a client command ended, as its handler labels it: `ok`; `invalid` (answered `?`: bad verb,
+ * operands or ranges); `unknown_client` (WHATSAT for a client id no server has heard of);
+ * `clock_skew` (IAMAT too far in the future); `client_id_too_long` (over `limits.maxClientIdBytes`);
+ * `line_too_long` (over `limits.maxLineBytes`; the connection is closed); `error` (the reply could not
+ * be produced and `?` was sent).
  */
-export type CommandOutcome = 'ok' | 'invalid' | 'unknown_client' | 'clock_skew' | 'error';
+export type CommandOutcome =
+  'ok' | 'invalid' | 'unknown_client' | 'clock_skew' | 'client_id_too_long' | 'line_too_long' | 'error';
+
+/** Every {@link CommandOutcome}, in the order metrics list them. */
+export const COMMAND_OUTCOMES: readonly CommandOutcome[] = [
+  'ok',
+  'invalid',
+  'unknown_client',
+  'clock_skew',
+  'client_id_too_long',
+  'line_too_long',
+  'error',
+];
 
 /** Hooks a server calls as it works. Every method must be cheap and must not throw. */
 export interface ServerObserver {
@@ -22,7 +37,7 @@ export interface ServerObserver {
   /** Floods: `count` updates `sent` to, or received from `peer` and `stored` or ignored as `stale`. */
   flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number): void;
   /** The outgoing link to `peer` changed state. */
-  linkStatus(peer: string, status: LinkStatus): void;
+  linkStatus(peer: string, status: LinkState): void;
   /** A places look-up finished with this legacy `status` (`OK`, `ZERO_RESULTS`, `UNKNOWN_ERROR`, ...). */
   placesLookup(source: string, status: string, latencyMs: number): void;
   /** A connection opened or closed. */

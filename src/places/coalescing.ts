@@ -19,8 +19,8 @@ export interface CoalescingOptions {
   readonly locationDecimals: number;
   /**
    * Whether the upstream request depends on the bound (Places API (New) sends it as
-   * `maxResultCount`). When false, the inner source is always asked for {@link MAX_RESULTS} and each
-   * caller gets its own cut, so look-ups that differ only in the bound share a request.
+   * `maxResultCount`). When false, the inner source is always asked for {@link MAX_RESULTS}, so
+   * look-ups that differ only in the bound share a request (the server cuts each to its bound).
    */
   readonly limitInKey: boolean;
   /** Cache successful (`OK` / `ZERO_RESULTS`) responses; absent = no cache. */
@@ -53,7 +53,8 @@ export interface CoalescingStats {
  * Wraps a source so that look-ups with the same key (source, rounded location, rounded radius, and
  * the bound when {@link CoalescingOptions.limitInKey}) share one request while it is in flight, and,
  * with a cache, are answered from it for `ttlMs`. Failures are shared by the callers in flight but
- * never cached. Every caller gets its own response object, cut to its own bound.
+ * never cached. Callers of one request share its (read-only) response; the server keeps the first
+ * `bound` results of each WHATSAT (src/server/places-lookup.ts).
  */
 export class CoalescingPlacesProvider implements PlacesProvider {
   readonly source: string;
@@ -93,7 +94,7 @@ export class CoalescingPlacesProvider implements PlacesProvider {
     const cached = this.cache?.get(key);
     if (cached !== undefined) {
       this.stats.cacheHits++;
-      return cut(cached, limit);
+      return cached;
     }
     let shared = this.inFlight.get(key);
     if (shared === undefined) {
@@ -111,7 +112,7 @@ export class CoalescingPlacesProvider implements PlacesProvider {
     } else {
       this.stats.coalesced++;
     }
-    return cut(await shared, limit);
+    return shared;
   }
 
   async ready(): Promise<void> {
@@ -123,9 +124,4 @@ export class CoalescingPlacesProvider implements PlacesProvider {
     this.cache?.clear();
     await this.inner.close?.();
   }
-}
-
-/** A caller's own copy of a shared response, with at most `limit` results. */
-function cut(response: NearbySearchResponse, limit: number): NearbySearchResponse {
-  return { ...response, results: response.results.slice(0, limit) };
 }

@@ -68,13 +68,13 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * Turns one legacy Nearby Search HTTP response into a WHATSAT document.
  *
  * - A JSON body with a string `status` and a `results` array is authoritative whatever the HTTP
- *   status (reference section 1.4): passed on with `results` cut to `limit` and every other member
- *   kept in Google's order (`html_attributions: []` is added if missing). Transient when its status
+ *   status (Google's legacy reference, response statuses): passed on whole, every member kept in
+ *   Google's order (the server keeps the first `bound` results of a WHATSAT) (`html_attributions: []` is added if missing). Transient when its status
  *   is `UNKNOWN_ERROR` or the HTTP status is 429 or 5xx.
  * - Anything else on HTTP 2xx: `UNKNOWN_ERROR` (malformed JSON, or JSON of another shape).
  * - Anything else on an HTTP error: the status of {@link legacyStatusForHttp}.
  */
-export function interpretLegacyExchange(exchange: HttpExchange, limit: number): AttemptOutcome {
+export function interpretLegacyExchange(exchange: HttpExchange): AttemptOutcome {
   const ok = exchange.status >= 200 && exchange.status < 300;
   let parsed: unknown;
   let parses = true;
@@ -90,7 +90,6 @@ export function interpretLegacyExchange(exchange: HttpExchange, limit: number): 
       copy = { html_attributions: [], ...rest };
     }
     const response = copy as unknown as NearbySearchResponse;
-    if (response.results.length > limit) response.results = response.results.slice(0, limit);
     return { response, transient: response.status === 'UNKNOWN_ERROR' || isTransientHttpStatus(exchange.status) };
   }
   if (ok) {
@@ -133,15 +132,15 @@ export class GoogleLegacyPlacesProvider implements PlacesProvider {
   }
 
   /**
-   * Places within `radiusMeters` of `location`, Google's order (prominence), at most `limit` (the
-   * request itself asks for a full page of up to 20).
+   * Places within `radiusMeters` of `location`, Google's order (prominence): a full page of up to 20,
+   * whatever `limit` (the legacy API has no bound parameter; the server keeps the first `limit`).
    */
-  nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+  nearby(location: LatLng, radiusMeters: number, _limit: number): Promise<NearbySearchResponse> {
     const request: GoogleRequest = {
       url: legacyNearbyUrl(this.options.baseUrl, this.options.apiKey, location, radiusMeters),
       init: { method: 'GET', headers: { accept: 'application/json' } },
     };
-    return this.http.lookUp(request, (exchange) => interpretLegacyExchange(exchange, limit));
+    return this.http.lookUp(request, interpretLegacyExchange);
   }
 
   /** Aborts look-ups in flight. */

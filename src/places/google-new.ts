@@ -386,12 +386,8 @@ export class GoogleNewPlacesProvider implements PlacesProvider {
         body: JSON.stringify(searchNearbyBody(location, radiusMeters, limit)),
       },
     };
-    // Google honours maxResultCount; the cut guards the bound against an upstream that does not.
-    return this.http
-      .lookUp(request, interpretNewExchange)
-      .then((response) =>
-        response.results.length > limit ? { ...response, results: response.results.slice(0, limit) } : response,
-      );
+    // Google honours maxResultCount; the server still keeps only the first `limit` of any answer.
+    return this.http.lookUp(request, interpretNewExchange);
   }
 
   /** Aborts look-ups in flight. */

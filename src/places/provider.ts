@@ -66,7 +66,9 @@ export interface PlacesProvider {
    *
    * @param location - the centre, decimal degrees.
    * @param radiusMeters - search radius in metres, in (0, 50000].
-   * @param limit - most results to return, in [1, 20].
+   * @param limit - most results wanted, in [1, 20]. A source may return more (the legacy API always
+   *   answers a page of up to 20, and coalesced look-ups share one answer): the server keeps the
+   *   first `limit` (src/server/places-lookup.ts), the one place the WHATSAT bound is applied.
    */
   nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse>;
   /** Loads whatever the source needs (an index, a connection pool); resolves when it can answer. */

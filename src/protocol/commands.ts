@@ -1,14 +1,14 @@
 /**
- * Parsing client commands and formatting replies (PROTOCOL.md sections 2 and 3). Pure functions: no
+ * Parsing client commands and formatting replies (docs/protocol.md "Client commands" and "Links"). Pure functions: no
  * sockets, clocks or logs.
  */
 import { splitFields } from './fields.js';
 import { hasNonZeroFraction, parseIso6709 } from './location.js';
 import { formatTimeDifference, parsePosixTime } from './time.js';
 
-/** Largest WHATSAT radius, in kilometres (PROTOCOL.md section 2). */
+/** Largest WHATSAT radius, in kilometres (docs/protocol.md "Client commands"). */
 export const MAX_RADIUS_KM = 50;
-/** Largest WHATSAT bound on the number of places (PROTOCOL.md section 2). */
+/** Largest WHATSAT bound on the number of places (docs/protocol.md "Client commands"). */
 export const MAX_BOUND = 20;
 
 /** `IAMAT <client id> <ISO 6709 location> <POSIX time>`: a client says where it is. */
@@ -138,7 +138,7 @@ export interface AtMessage {
 const TIME_DIFFERENCE = /^[+-]\d+\.\d{9}$/;
 
 /**
- * Parses an AT line received from a peer (PROTOCOL.md section 3).
+ * Parses an AT line received from a peer (docs/protocol.md "Floods").
  *
  * @param line - `AT <server> <time difference> <client id> <location> <time>`.
  * @returns the message, or `undefined` when any field is malformed.
@@ -176,8 +176,8 @@ export function parseAtFields(fields: readonly string[]): AtMessage | undefined 
 }
 
 /**
- * Formats the reply to an invalid command: `? ` and the line exactly as received (PROTOCOL.md
- * section 2), with a line terminator.
+ * Formats the reply to an invalid command: `? ` and the line exactly as received (docs/protocol.md
+ * "Anything else"), with a line terminator.
  *
  * @param rawLine - the received line without its LF or CRLF terminator.
  */
@@ -191,7 +191,7 @@ const TRAILING_NEWLINES = /\n+$/;
 /**
  * Formats the WHATSAT reply: the stored AT line, a newline, the JSON document with every run of two
  * or more newlines made one and trailing newlines removed, then two newlines, so the reply ends in
- * exactly one empty line (PROTOCOL.md section 2).
+ * exactly one empty line (docs/protocol.md "Client commands").
  *
  * @param atLine - the stored AT line of the client, without terminator.
  * @param json - a Nearby Search response document.

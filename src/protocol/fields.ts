@@ -1,5 +1,5 @@
 /**
- * White space as PROTOCOL.md section 2 defines it: space, tab, CR, LF, FF and VT. Deliberately not
+ * White space as docs/protocol.md "Client commands" defines it: space, tab, CR, LF, FF and VT. Deliberately not
  * JavaScript's `\s`, which also matches Unicode spaces (U+00A0, U+2028, ...) that may be part of a
  * client id.
  */
@@ -11,7 +11,7 @@ export function isProtocolWhiteSpace(code: number): boolean {
 }
 
 /**
- * Splits a command line into its fields (PROTOCOL.md section 2): separated by one or more white-space
+ * Splits a command line into its fields (docs/protocol.md "Client commands"): separated by one or more white-space
  * characters, leading and trailing white space ignored.
  *
  * @param line - one line without its terminator.

@@ -1,5 +1,5 @@
 /**
- * Line framing for the herd protocol (PROTOCOL.md section 2): lines end in LF, a CR before the LF is
+ * Line framing for the herd protocol (docs/protocol.md "Client commands"): lines end in LF, a CR before the LF is
  * part of the terminator, data may be split at any byte (even inside a UTF-8 sequence), and a last
  * line without terminator counts when the sender half-closes.
  */

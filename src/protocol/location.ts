@@ -1,6 +1,6 @@
 /**
  * ISO 6709 locations in decimal degrees as the protocol uses them: latitude then longitude, each with
- * its own sign, e.g. `+34.068930-118.445127` (PROTOCOL.md section 2).
+ * its own sign, e.g. `+34.068930-118.445127` (docs/protocol.md "Client commands").
  */
 
 /** A point on the Earth in decimal degrees (WGS 84). */

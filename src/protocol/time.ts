@@ -1,5 +1,5 @@
 /**
- * POSIX times and time differences, exact to the nanosecond (PROTOCOL.md section 2, IAMAT). Client
+ * POSIX times and time differences, exact to the nanosecond (docs/protocol.md "IAMAT"). Client
  * times carry up to nine fractional digits, more than a double can hold next to ten integer digits, so
  * every computation here is on `bigint` nanoseconds.
  */

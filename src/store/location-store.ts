@@ -1,6 +1,6 @@
 /**
  * The location store: per client id, the newest location by client time and the AT line that
- * announced it (PROTOCOL.md sections 2 and 3), with an incrementally maintained digest for
+ * announced it (docs/protocol.md "Client commands" and "Links"), with an incrementally maintained digest for
  * anti-entropy (docs/operations.md, "Anti-entropy").
  */
 import { hash32, hash64 } from './hash.js';
@@ -22,7 +22,7 @@ export interface LocationRecord {
  * The merge rule of the herd: `candidate` replaces `current` when its client time is later, or when
  * the times are equal and its AT line sorts after the current one (UTF-16 code-unit order). The tie
  * break depends only on the two records, so every server picks the same winner whatever order the
- * updates arrive in, and the herd converges (PROTOCOL.md section 3). An identical record is not newer,
+ * updates arrive in, and the herd converges (docs/protocol.md "Floods"). An identical record is not newer,
  * which is what ends a flood.
  */
 export function isNewer(candidate: LocationRecord, current: LocationRecord | undefined): boolean {

@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
 
-/** The default ring of PROTOCOL.md section 1. */
+/** The default ring of docs/protocol.md "The herd". */
 export const DEFAULT_SERVERS = ['Alford', 'Ball', 'Hamilton', 'Holiday', 'Welsh'] as const;
 export const DEFAULT_LINKS: [string, string][] = [
   ['Alford', 'Hamilton'],
@@ -26,7 +26,10 @@ export const DEFAULT_LINKS: [string, string][] = [
 export interface ServerInfo {
   name: string;
   host: string;
+  /** The client port. */
   port: number;
+  /** The peer port. */
+  peerPort: number;
   pid: number;
   logFile: string;
   /** `http://host:port` of the admin server, when the server has one (config `adminPort`). */
@@ -168,7 +171,7 @@ export async function tempHerdConfig(
 }
 
 // `log (.+?)` is lazy so that a trailing `  admin http://...` is not read as part of the log path.
-const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+pid (\d+)\s+log (.+?)(?:\s+admin (\S+))?$/;
+const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+peer \S+:(\d+)\s+pid (\d+)\s+log (.+?)(?:\s+admin (\S+))?$/;
 
 /** A herd run by `herd start` in a child process. */
 export class RunningHerd {
@@ -191,7 +194,8 @@ export class RunningHerd {
     this.output.push(line);
     const member = MEMBER_LINE.exec(line);
     if (member !== null) {
-      const [, name, host, port, pid, logFile, adminUrl] = member as unknown as [
+      const [, name, host, port, peerPort, pid, logFile, adminUrl] = member as unknown as [
+        string,
         string,
         string,
         string,
@@ -200,7 +204,15 @@ export class RunningHerd {
         string,
         string | undefined,
       ];
-      this.servers.set(name, { name, host, port: Number(port), pid: Number(pid), logFile, adminUrl });
+      this.servers.set(name, {
+        name,
+        host,
+        port: Number(port),
+        peerPort: Number(peerPort),
+        pid: Number(pid),
+        logFile,
+        adminUrl,
+      });
     }
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const waiter = this.waiters[i];

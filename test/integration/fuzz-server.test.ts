@@ -70,7 +70,7 @@ describe('fuzz: a live server', { timeout: 180_000 }, () => {
       logger: silentLogger(),
       clock: CLOCK,
     });
-    port = (await server.listen()).port;
+    port = (await server.listen()).client.port;
   });
 
   after(async () => {

@@ -264,7 +264,9 @@ async function startRig(source: Exclude<PlacesSource, 'offline'>, name: string, 
     logger: log.logger,
     clock: FIXED_CLOCK,
   });
-  const { port } = await server.listen();
+  const {
+    client: { port },
+  } = await server.listen();
   const atLine = (await exchange(port, IAMAT)).trimEnd();
   assert.equal(atLine, `AT ${name} +10.500000000 kiwi.cs.ucla.edu +34.068930-118.445127 1700000000`);
   return {
@@ -290,7 +292,7 @@ async function whatsat(rig: Rig, radiusKm: string, bound: number): Promise<{ rep
   return { reply, ms: performance.now() - started };
 }
 
-/** The exact WHATSAT reply for a document (PROTOCOL.md section 2). */
+/** The exact WHATSAT reply for a document (docs/protocol.md "Client commands"). */
 function replyOf(atLine: string, document: unknown): string {
   return `${atLine}\n${formatGoogleJson(document)}\n\n`;
 }
@@ -652,7 +654,7 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
     const listening = await server.listen();
     try {
       const started = performance.now();
-      const reply = await exchange(listening.port, `${IAMAT}WHATSAT kiwi.cs.ucla.edu 10 5\n`);
+      const reply = await exchange(listening.client.port, `${IAMAT}WHATSAT kiwi.cs.ucla.edu 10 5\n`);
       const ms = performance.now() - started;
       const at = 'AT Offline +10.500000000 kiwi.cs.ucla.edu +34.068930-118.445127 1700000000';
       assert.equal(

@@ -2,16 +2,15 @@
  * Hostile clients and networks (issue "Hostile clients and networks"): every limit on real sockets,
  * slow readers, forged and replayed peer handshakes, TLS, graceful shutdown.
  */
+import { capturingLogger } from '../helpers/capture-log.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import tls from 'node:tls';
-import { Writable } from 'node:stream';
-import { pino, type Logger } from 'pino';
 import { silentLogger } from '../../src/observability/logger.js';
-import { formatHello, handshakeMac, newNonce, parseGreeting } from '../../src/peers/peer-protocol.js';
+import { formatHello, handshakeMac, newNonce, parseGreeting } from '../../src/peers/handshake.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { ROOT, exchange, waitUntil } from '../helpers/herd-process.js';
@@ -22,24 +21,9 @@ const quickPlaces: PlacesProvider = {
   nearby: async () => ({ html_attributions: [], results: [], status: 'ZERO_RESULTS' }),
 };
 
-/** A logger whose entries the test can read. */
-function capturingLogger(): {
-  logger: Logger;
-  events: () => { event?: string; msg: string; [key: string]: unknown }[];
-} {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  return { logger: pino(sink), events: () => lines.map((line) => JSON.parse(line) as { event?: string; msg: string }) };
-}
-
 async function withServer(
   options: Partial<HerdServerOptions>,
-  body: (server: HerdServer, port: number) => Promise<void>,
+  body: (server: HerdServer, port: number, peerPort: number) => Promise<void>,
 ): Promise<void> {
   const server = new HerdServer({
     name: 'Solo',
@@ -50,9 +34,9 @@ async function withServer(
     logger: silentLogger(),
     ...options,
   });
-  const { port } = await server.listen();
+  const { client, peer } = await server.listen();
   try {
-    await body(server, port);
+    await body(server, client.port, peer.port);
   } finally {
     await server.close();
   }
@@ -245,22 +229,66 @@ describe('slow readers', { timeout: 120_000 }, () => {
 });
 
 describe('peer authentication', { timeout: 120_000 }, () => {
-  const withSecureServer = (body: (server: HerdServer, port: number) => Promise<void>) =>
+  const withSecureServer = (body: (server: HerdServer, port: number, peerPort: number) => Promise<void>) =>
     withServer({ neighbours: ['Friend'], secret: SECRET }, body);
 
-  test('an AT line from a plain client gets "? " and changes nothing', async () => {
+  test('on the client port, an AT line or any other link message gets "? " and changes nothing', async () => {
     await withSecureServer(async (server, port) => {
-      const line = 'AT Friend +0.000000000 victim +1+1 1700000000';
-      assert.equal(await exchange(port, `${line}\n`), `? ${line}\n`);
+      const lines = [
+        'AT Friend +0.000000000 victim +1+1 1700000000',
+        'HELLO Friend 1',
+        `HELLO Friend 1 ${newNonce()}`,
+        `AUTH ${'ab'.repeat(32)}`,
+        'WELCOME Friend 1',
+        'SYNC 1 1',
+        'SUMS 1 0 0000000000000001',
+        'SUMS-END 1',
+        'WANT 1 0',
+        'WANT-END 1',
+        'SYNCED 1 0',
+      ];
+      assert.equal(
+        await exchange(port, lines.map((line) => `${line}\n`).join('')),
+        lines.map((line) => `? ${line}\n`).join(''),
+      );
       assert.equal(server.store.get('victim'), undefined);
+      assert.equal(server.status().links[0]?.inbound, false);
     });
   });
 
-  test('HELLO without a challenge, or from a server that is not a neighbour, gets "? "', async () => {
-    await withSecureServer(async (_server, port) => {
-      assert.equal(await exchange(port, 'HELLO Friend 1\n'), '? HELLO Friend 1\n');
-      const stranger = `HELLO Stranger 1 ${newNonce()}`;
-      assert.equal(await exchange(port, `${stranger}\n`), `? ${stranger}\n`);
+  test('on the peer port, client commands and refused HELLOs get no reply, close the connection and change nothing', async () => {
+    const log = capturingLogger();
+    await withServer({ neighbours: ['Friend'], secret: SECRET, logger: log.logger }, async (server, port, peerPort) => {
+      assert.match(await exchange(port, 'IAMAT held +1+1 1700000000\n'), /^AT Solo /);
+      for (const first of [
+        'IAMAT victim +1+1 1700000000',
+        'WHATSAT held 10 5',
+        'AT Friend +0.000000000 victim +1+1 1700000000',
+        'HELLO Friend 1',
+        `HELLO Stranger 1 ${newNonce()}`,
+        'SYNC 1 1',
+      ]) {
+        const connection = await open(peerPort);
+        connection.socket.write(`${first}\nAT Friend +0.000000000 victim +1+1 1700000000\n`);
+        await connection.closed;
+        assert.deepEqual(connection.lines, [], `no reply to ${first}`);
+        connection.socket.destroy();
+      }
+      assert.equal(server.store.get('victim'), undefined);
+      assert.equal(server.store.size, 1);
+      const refused = log.events().filter((entry) => entry.event === 'peer-rejected');
+      assert.deepEqual(
+        refused.map((entry) => entry.reason),
+        [
+          'first line is not a HELLO',
+          'first line is not a HELLO',
+          'first line is not a HELLO',
+          'no challenge, but this herd has a secret',
+          'not a neighbour',
+          'first line is not a HELLO',
+        ],
+      );
+      await waitUntil(() => server.status().connections === 0, 2000, 'every peer-port connection to be closed');
     });
   });
 
@@ -299,22 +327,22 @@ describe('peer authentication', { timeout: 120_000 }, () => {
     const log = capturingLogger();
     await withServer(
       { neighbours: ['Friend'], secret: SECRET, logger: log.logger, links: { handshakeTimeoutMs: 200 } },
-      async (server, port) => {
-        const client = await open(port);
+      async (server, _port, peerPort) => {
+        const client = await open(peerPort);
         const started = Date.now();
         client.socket.write(formatHello('Friend', '7', newNonce()));
         await client.closed;
         assert.ok(Date.now() - started >= 150, `cut off after ${Date.now() - started} ms`);
         assert.equal(parseGreeting(client.lines[0] ?? '')?.verb, 'WELCOME');
         assert.ok(log.events().some((entry) => entry.event === 'peer-rejected' && entry.reason === 'no AUTH in time'));
-        assert.equal(server.status().connections, 0);
+        await waitUntil(() => server.status().connections === 0, 2000, 'the connection to be gone');
       },
     );
   });
 
-  /** Runs the dialler's side of the handshake by hand; returns the lines sent and the connection. */
-  async function handshake(port: number, secret: Buffer, replay?: { hello: string; auth: string }) {
-    const client = await open(port);
+  /** Runs the dialler's side of the handshake by hand on the peer port; returns the lines sent and the connection. */
+  async function handshake(peerPort: number, secret: Buffer, replay?: { hello: string; auth: string }) {
+    const client = await open(peerPort);
     const nonce = newNonce();
     const hello = replay?.hello ?? formatHello('Friend', '7', nonce);
     client.socket.write(hello);
@@ -327,26 +355,28 @@ describe('peer authentication', { timeout: 120_000 }, () => {
     return { client, hello, auth };
   }
 
-  test('a handshake with the wrong secret gets "? AUTH ..." and its floods are never taken', async () => {
-    await withSecureServer(async (server, port) => {
-      const { client, auth } = await handshake(port, Buffer.from('not the herd secret at all!!'));
+  test('a handshake with the wrong secret is refused and its floods are never taken', async () => {
+    await withSecureServer(async (server, _port, peerPort) => {
+      const { client } = await handshake(peerPort, Buffer.from('not the herd secret at all!!'));
       client.socket.write('AT Friend +0.000000000 forged +1+1 1700000000\n');
       await client.closed;
-      assert.equal(client.lines[1], `? ${auth.trimEnd()}`);
+      assert.equal(client.lines.length, 1, 'nothing after the WELCOME');
       assert.equal(server.store.get('forged'), undefined);
+      assert.equal(server.status().links[0]?.inbound, false);
     });
   });
 
   test('a replayed handshake fails: the AUTH of an earlier session does not answer a new challenge', async () => {
-    await withSecureServer(async (server, port) => {
-      const genuine = await handshake(port, SECRET);
+    await withSecureServer(async (server, _port, peerPort) => {
+      const genuine = await handshake(peerPort, SECRET);
       genuine.client.socket.write('AT Friend +0.000000000 genuine +1+1 1700000000\n');
       await waitUntil(() => server.store.get('genuine') !== undefined, 2000, 'the genuine flood');
+      assert.equal(server.status().links[0]?.inbound, true);
       genuine.client.socket.destroy();
-      const replayed = await handshake(port, SECRET, { hello: genuine.hello, auth: genuine.auth });
+      const replayed = await handshake(peerPort, SECRET, { hello: genuine.hello, auth: genuine.auth });
       replayed.client.socket.write('AT Friend +0.000000000 replayed +1+1 1700000000\n');
       await replayed.client.closed;
-      assert.equal(replayed.client.lines[1], `? ${genuine.auth.trimEnd()}`);
+      assert.equal(replayed.client.lines.length, 1, 'nothing after the WELCOME');
       assert.equal(server.store.get('replayed'), undefined);
     });
   });
@@ -382,14 +412,14 @@ describe('peer authentication', { timeout: 120_000 }, () => {
       secret: Buffer.from('a different secret of 32 bytes!!'),
     });
     try {
-      const portA = (await a.listen()).port;
-      const portB = (await b.listen()).port;
+      const listeningA = await a.listen();
+      const listeningB = await b.listen();
       await intruder.listen();
-      a.setPeerAddress('B', { host: '127.0.0.1', port: portB });
-      b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
-      await exchange(portA, 'IAMAT linked +1+1 1700000000\n');
+      a.setPeerAddress('B', { host: '127.0.0.1', port: listeningB.peer.port });
+      b.setPeerAddress('A', { host: '127.0.0.1', port: listeningA.peer.port });
+      await exchange(listeningA.client.port, 'IAMAT linked +1+1 1700000000\n');
       await waitUntil(() => b.store.get('linked') !== undefined, 5000, 'B to learn from A');
-      intruder.setPeerAddress('B', { host: '127.0.0.1', port: portB });
+      intruder.setPeerAddress('B', { host: '127.0.0.1', port: listeningB.peer.port });
       // B's WELCOME carries a MAC under B's secret: the intruder cannot verify it and never sends AUTH.
       await waitUntil(
         () =>
@@ -421,10 +451,12 @@ describe('TLS', { timeout: 120_000 }, () => {
     const a = new HerdServer({ ...common, name: 'A', neighbours: ['B'], logger: silentLogger() });
     const b = new HerdServer({ ...common, name: 'B', neighbours: ['A'], logger: log.logger });
     try {
-      const portA = (await a.listen()).port;
-      const portB = (await b.listen()).port;
-      a.setPeerAddress('B', { host: '127.0.0.1', port: portB });
-      b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
+      const listeningA = await a.listen();
+      const listeningB = await b.listen();
+      const portA = listeningA.client.port;
+      const portB = listeningB.client.port;
+      a.setPeerAddress('B', { host: '127.0.0.1', port: listeningB.peer.port });
+      b.setPeerAddress('A', { host: '127.0.0.1', port: listeningA.peer.port });
       const reply = await new Promise<string>((resolve, reject) => {
         const socket = tls.connect({ host: '127.0.0.1', port: portA, ca: cert }, () =>
           socket.write('IAMAT secure +1+1 1700000000\n'),
@@ -471,7 +503,9 @@ describe('graceful shutdown', { timeout: 120_000 }, () => {
       places,
       logger: silentLogger(),
     });
-    const { port } = await server.listen();
+    const {
+      client: { port },
+    } = await server.listen();
     const client = await open(port);
     client.socket.write('IAMAT g +1+1 1700000000\nWHATSAT g 1 1\n');
     await waitUntil(() => client.lines.length >= 1, 2000, 'the AT reply');

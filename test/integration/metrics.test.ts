@@ -15,7 +15,8 @@ import { MetricsObserver } from '../../src/observability/metrics.js';
 import { findSample, parsePrometheusText, type PrometheusSample } from '../../src/observability/prometheus-text.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
-import { HerdServer, type HerdServerOptions, type ServerStatus } from '../../src/server/herd-server.js';
+import type { ServerStatus } from '../../src/core/status.js';
+import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { RUNTIME_FILE_NAME, type RuntimeFile } from '../../src/cli/runtime-file.js';
 import { CLI, DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 
@@ -38,6 +39,7 @@ interface Member {
   readonly server: HerdServer;
   readonly admin: AdminServer;
   readonly port: number;
+  readonly peerPort: number;
   readonly adminUrl: string;
   close(): Promise<void>;
 }
@@ -55,14 +57,15 @@ async function startMember(options: Partial<HerdServerOptions> & { name: string 
     ...options,
   });
   metrics.attach(server);
-  const { port } = await server.listen();
+  const { client, peer } = await server.listen();
   let closing = false;
   const admin = new AdminServer({ status: () => server.status(), metrics, healthy: () => !closing });
   await admin.listen();
   return {
     server,
     admin,
-    port,
+    port: client.port,
+    peerPort: peer.port,
     adminUrl: admin.url as string,
     close: async () => {
       closing = true;
@@ -163,7 +166,7 @@ describe('metrics of two linked members', { timeout: 180_000 }, () => {
     a = await startMember({ name: 'A', neighbours: ['B'] });
     b = await startMember({ name: 'B', neighbours: ['A'] });
     // Only A dials B: B's floods to A stay queued, so what A floods to B is all B receives.
-    a.server.setPeerAddress('B', { host: '127.0.0.1', port: b.port });
+    a.server.setPeerAddress('B', { host: '127.0.0.1', port: b.peerPort });
     await waitUntil(() => a.server.status().links[0]?.status === 'up', 10_000, 'link A->B up');
   });
   after(async () => {
@@ -187,7 +190,7 @@ describe('metrics of two linked members', { timeout: 180_000 }, () => {
   });
 
   test('the link to a closed neighbour shows down in /status and /metrics, and a reconnect is counted', async () => {
-    const port = b!.port;
+    const { port, peerPort } = b!;
     await b!.close();
     b = undefined;
     await waitUntil(async () => (await statusOf(a.adminUrl)).links[0]?.status !== 'up', 10_000, 'link A->B to go down');
@@ -203,7 +206,7 @@ describe('metrics of two linked members', { timeout: 180_000 }, () => {
     );
     assert.equal(findSample(down, 'herd_link_reconnects_total', { peer: 'B' }), 0);
     // B comes back on the same port; A's link redials it.
-    b = await startMember({ name: 'B', neighbours: ['A'], port });
+    b = await startMember({ name: 'B', neighbours: ['A'], port, peerPort });
     await waitUntil(
       async () => findSample(await scrape(a.adminUrl), 'herd_link_reconnects_total', { peer: 'B' }) === 1,
       10_000,
@@ -240,7 +243,7 @@ function rowsOf(stdout: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     const cells = line.split(/\s{2,}/);
-    if (cells.length === 7 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
+    if (cells.length === 8 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
       rows.set(cells[0] as string, cells);
   }
   return rows;
@@ -283,9 +286,12 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
       const info = running.servers.get(name);
       assert.match(info?.adminUrl ?? '', /^http:\/\/127\.0\.0\.1:\d+$/, `${name} admin URL`);
       assert.ok(info?.logFile.endsWith(`${name}.log`), `log path without the admin part: ${info?.logFile}`);
+      assert.notEqual(info?.peerPort, info?.port);
       assert.deepEqual(runtime.servers[name], {
         host: '127.0.0.1',
         port: info?.port,
+        peerHost: '127.0.0.1',
+        peerPort: info?.peerPort,
         adminUrl: info?.adminUrl,
         pid: info?.pid,
         logFile: info?.logFile,
@@ -305,7 +311,7 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
       async () => {
         const rows = rowsOf((await herdStatusCli(temp.configFile)).stdout);
         return (
-          rows.size === 5 && [...rows.values()].every((row) => row[1] === 'up' && !/:(?!up\b)\w+/.test(row[3] ?? ''))
+          rows.size === 5 && [...rows.values()].every((row) => row[1] === 'up' && !/:(?!up\b)\w+/.test(row[4] ?? ''))
         );
       },
       15_000,
@@ -316,12 +322,20 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.match(before.stdout, /herd: 5 of 5 servers up/);
     const alford = rowsOf(before.stdout).get('Alford') as string[];
     assert.equal(alford[2], `127.0.0.1:${running.port('Alford')}`);
-    assert.equal(alford[3], 'Hamilton:up,Welsh:up');
-    assert.match(alford[4] ?? '', /^\d+$/);
-    assert.match(alford[5] ?? '', /^\d+(\.\d)? ms$/);
-    assert.equal(alford[6], running.servers.get('Alford')?.adminUrl);
+    assert.equal(alford[3], `127.0.0.1:${running.servers.get('Alford')?.peerPort}`);
+    assert.equal(alford[4], 'Hamilton:up,Welsh:up');
+    assert.match(alford[5] ?? '', /^\d+$/);
+    assert.match(alford[6] ?? '', /^\d+(\.\d)? ms$/);
+    assert.equal(alford[7], running.servers.get('Alford')?.adminUrl);
+    const status = (await (await fetch(`${running.servers.get('Alford')?.adminUrl}/status`)).json()) as {
+      clientAddress: string;
+      peerAddress: string;
+    };
+    assert.equal(status.clientAddress, alford[2]);
+    assert.equal(status.peerAddress, alford[3]);
 
     const oldPid = running.servers.get('Ball')?.pid;
+    const oldPeerPort = running.servers.get('Ball')?.peerPort;
     const exited = running.waitForLine(/^herd: Ball exited/, 10_000);
     running.kill('Ball');
     await exited;
@@ -329,7 +343,7 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.equal(during.code, 1, 'exit code 1 when a server is down');
     const rows = rowsOf(during.stdout);
     assert.equal(rows.get('Ball')?.[1], 'down', during.stdout);
-    assert.deepEqual(rows.get('Ball')?.slice(3, 6), ['-', '-', '-']);
+    assert.deepEqual(rows.get('Ball')?.slice(4, 7), ['-', '-', '-']);
     assert.match(during.stdout, /^ {2}Ball: ECONNREFUSED$/m);
     assert.match(during.stdout, /herd: 4 of 5 servers up/);
     for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) assert.equal(rows.get(name)?.[1], 'up', name);
@@ -339,6 +353,7 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     const runtime = readRuntime();
     assert.notEqual(runtime.servers.Ball?.pid, oldPid);
     assert.equal(runtime.servers.Ball?.port, running.port('Ball'));
+    assert.equal(runtime.servers.Ball?.peerPort, oldPeerPort, 'the peer port is pinned like the client port');
     assert.equal(
       runtime.servers.Ball?.adminUrl,
       running.servers.get('Ball')?.adminUrl,

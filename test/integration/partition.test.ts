@@ -23,11 +23,17 @@ async function lineOfThree(maxQueuedUpdates: number) {
   const a = make('A', ['B']);
   const b = make('B', ['A', 'C']);
   const c = make('C', ['B']);
-  const ports = new Map<HerdServer, number>();
-  for (const server of [a, b, c]) ports.set(server, (await server.listen()).port);
+  const clientPorts = new Map<HerdServer, number>();
+  const peerPorts = new Map<HerdServer, number>();
+  for (const server of [a, b, c]) {
+    const { client, peer } = await server.listen();
+    clientPorts.set(server, client.port);
+    peerPorts.set(server, peer.port);
+  }
   const proxies: CuttableProxy[] = [];
+  // Each link dials its neighbour's peer port through a proxy the test can cut.
   const wire = async (from: HerdServer, to: HerdServer) => {
-    const { proxy, port } = await CuttableProxy.start({ host: '127.0.0.1', port: ports.get(to) as number });
+    const { proxy, port } = await CuttableProxy.start({ host: '127.0.0.1', port: peerPorts.get(to) as number });
     proxies.push(proxy);
     from.setPeerAddress(to.name, { host: '127.0.0.1', port });
     return proxy;
@@ -44,7 +50,7 @@ async function lineOfThree(maxQueuedUpdates: number) {
     a,
     b,
     c,
-    port: (server: HerdServer) => ports.get(server) as number,
+    port: (server: HerdServer) => clientPorts.get(server) as number,
     partitionAB: () => ab.forEach((p) => p.partition()),
     healAB: () => ab.forEach((p) => p.heal()),
     close: async () => {

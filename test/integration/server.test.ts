@@ -50,7 +50,9 @@ async function withServer(
     clock: FIXED_CLOCK,
     ...options,
   });
-  const { port } = await server.listen();
+  const {
+    client: { port },
+  } = await server.listen();
   try {
     await body(server, port);
   } finally {
@@ -233,10 +235,12 @@ describe('two linked HerdServers', { timeout: 60_000 }, () => {
     };
     const a = new HerdServer({ ...common, name: 'A', port: 0, neighbours: ['B'] });
     let b = new HerdServer({ ...common, name: 'B', port: 0, neighbours: ['A'] });
-    const portA = (await a.listen()).port;
-    const portB = (await b.listen()).port;
-    a.setPeerAddress('B', { host: '127.0.0.1', port: portB });
-    b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
+    const listeningA = await a.listen();
+    const listeningB = await b.listen();
+    const portA = listeningA.client.port;
+    const portB = listeningB.client.port;
+    a.setPeerAddress('B', { host: '127.0.0.1', port: listeningB.peer.port });
+    b.setPeerAddress('A', { host: '127.0.0.1', port: listeningA.peer.port });
     try {
       await exchange(portA, 'IAMAT c +1+1 1700000005\n');
       await waitUntil(() => b.store.get('c')?.timeNs === 1_700_000_005_000_000_000n, 5000, 'B to learn c');
@@ -249,9 +253,9 @@ describe('two linked HerdServers', { timeout: 60_000 }, () => {
       assert.equal(a.store.get('c')?.latitude, 1);
 
       await b.close();
-      b = new HerdServer({ ...common, name: 'B', port: portB, neighbours: ['A'] });
+      b = new HerdServer({ ...common, name: 'B', port: portB, peerPort: listeningB.peer.port, neighbours: ['A'] });
       await b.listen();
-      b.setPeerAddress('A', { host: '127.0.0.1', port: portA });
+      b.setPeerAddress('A', { host: '127.0.0.1', port: listeningA.peer.port });
       await waitUntil(
         () => a.peerLinks.get('B')?.status === 'up' && (a.peerLinks.get('B')?.connects ?? 0) >= 2,
         5000,

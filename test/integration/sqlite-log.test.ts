@@ -1,26 +1,14 @@
 /** The durable store (issue "Nothing lost"): group commit, reopen, epochs, corrupt files. */
+import { capturingLogger } from '../helpers/capture-log.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
-import { pino } from 'pino';
 import { silentLogger } from '../../src/observability/logger.js';
 import { SqliteLocationLog } from '../../src/store/sqlite-log.js';
 import type { LocationRecord } from '../../src/store/location-store.js';
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, callback) {
-      lines.push(chunk.toString());
-      callback();
-    },
-  });
-  return { logger: pino(sink), events: () => lines.map((line) => JSON.parse(line) as { event?: string }) };
-}
 
 function record(clientId: string, seconds: number, server = 'Alford'): LocationRecord {
   return {
@@ -123,14 +111,8 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
       await writeFile(file, Buffer.alloc(8192, 0x5a));
-      const lines: string[] = [];
-      const sink = new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          lines.push(chunk.toString());
-          callback();
-        },
-      });
-      const opened = SqliteLocationLog.open({ file, logger: pino(sink) });
+      const log = capturingLogger();
+      const opened = SqliteLocationLog.open({ file, logger: log.logger });
       assert.deepEqual(opened.records, []);
       assert.equal(opened.epoch, 1);
       opened.log.write(record('fresh', 1700000000));
@@ -140,9 +122,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
         entries.some((name) => /^A\.sqlite\.corrupt-\d+$/.test(name)),
         entries.join(', '),
       );
-      const error = lines
-        .map((line) => JSON.parse(line) as { level: number; event?: string; msg: string })
-        .find((entry) => entry.event === 'store-corrupt');
+      const error = log.events().find((entry) => entry.event === 'store-corrupt');
       assert.ok(error, 'logged store-corrupt');
       assert.equal(error.level, 50);
       assert.match(error.msg, /unreadable.*moved it to.*peers will catch this server up/);

@@ -1,5 +1,5 @@
 /**
- * Reconnect backoff (PROTOCOL.md section 3: a dropped link is retried with backoff and jitter): the
+ * Reconnect backoff (docs/protocol.md "Links": a dropped link is retried with backoff and jitter): the
  * ceiling doubles from the base delay up to the cap, and the delay is drawn from [ceiling/2, ceiling).
  */
 import { describe, test } from 'node:test';

@@ -1,17 +1,18 @@
 /**
  * The bench's parts (issue 5): its request lines are valid commands, the load client matches replies
- * to requests on whole and split chunks, and the observer greets like a neighbour, reads client ids
- * from AT lines split anywhere, and declines anti-entropy offers.
+ * to requests on whole and split chunks, and the observer greets like a neighbour (with the product's
+ * own handshake, tested in handshake.test.ts), reads client ids from AT lines split anywhere, and
+ * declines anti-entropy offers.
  */
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseClientCommand } from '../../src/protocol/commands.js';
-import { formatAuth, formatHello, handshakeMac, newNonce, parseGreeting } from '../../src/peers/peer-protocol.js';
+import { formatHello, newNonce } from '../../src/peers/handshake.js';
 import { iamatWriter, whatsatWriter, writeDecimal } from '../../bench/request-writers.js';
 import { startEchoServer } from '../../bench/echo-server.js';
 import { runLoad } from '../../bench/load-client.js';
-import { acceptAuth, answerHello, HerdObserver } from '../../bench/observer.js';
+import { HerdObserver } from '../../bench/observer.js';
 
 function linesOf(
   writer: { maxLineBytes: number; write(buffer: Buffer, offset: number, tag: number): number },
@@ -102,59 +103,6 @@ describe('bench load client', () => {
 });
 
 describe('bench observer', () => {
-  const plain = { name: 'Observer', incarnation: 'obs-1', secret: undefined };
-  const secret = Buffer.from('0123456789abcdef0123456789abcdef');
-
-  it('answers HELLO with WELCOME and refuses anything else (no secret)', () => {
-    const answer = answerHello(formatHello('Alford', 'inc-1'), plain);
-    assert.equal(answer?.serverName, 'Alford');
-    assert.equal(answer?.expectedAuthMac, undefined);
-    assert.deepEqual(parseGreeting((answer?.reply ?? '').trimEnd()), {
-      verb: 'WELCOME',
-      serverName: 'Observer',
-      incarnation: 'obs-1',
-    });
-    assert.equal(answerHello('WELCOME Alford 1', plain), undefined);
-    assert.equal(answerHello('IAMAT a +1+1 1', plain), undefined);
-  });
-
-  it('takes part in the challenge-response handshake with a herd secret, as a neighbour would', () => {
-    const identity = { ...plain, secret };
-    assert.equal(
-      answerHello(formatHello('Alford', 'inc-1'), identity),
-      undefined,
-      'a HELLO without a challenge is refused',
-    );
-    const dialler = newNonce();
-    const answer = answerHello(formatHello('Alford', 'inc-1', dialler), identity);
-    assert.ok(answer?.expectedAuthMac !== undefined);
-    const welcome = parseGreeting(answer.reply.trimEnd());
-    assert.ok(welcome?.nonce !== undefined && welcome.mac !== undefined);
-    // What the dialler's link checks (src/peers/peer-link.ts), and the AUTH it then sends.
-    assert.equal(welcome.mac, handshakeMac(secret, 'WELCOME', 'Observer', 'Alford', dialler, welcome.nonce, 'obs-1'));
-    const auth = formatAuth(
-      handshakeMac(secret, 'AUTH', 'Alford', 'Observer', welcome.nonce, dialler, 'inc-1'),
-    ).trimEnd();
-    assert.equal(acceptAuth(auth, answer.expectedAuthMac), true);
-    assert.equal(
-      acceptAuth(
-        formatAuth(
-          handshakeMac(
-            Buffer.from('another secret, 16+ bytes'),
-            'AUTH',
-            'Alford',
-            'Observer',
-            welcome.nonce,
-            dialler,
-            'inc-1',
-          ),
-        ).trimEnd(),
-        answer.expectedAuthMac,
-      ),
-      false,
-    );
-  });
-
   it('greets a server, reads client numbers from AT lines split anywhere, and wants nothing', async () => {
     const observer = await HerdObserver.listen();
     const seen: [string, number][] = [];
@@ -189,7 +137,7 @@ describe('bench observer', () => {
   });
 
   it('with a secret, counts nothing from a server that fails to authenticate', async () => {
-    const observer = await HerdObserver.listen({ secret });
+    const observer = await HerdObserver.listen({ secret: Buffer.from('0123456789abcdef0123456789abcdef') });
     const socket = net.connect({ host: '127.0.0.1', port: observer.port });
     try {
       const closed = new Promise((resolve) => socket.once('close', resolve));

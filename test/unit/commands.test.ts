@@ -1,5 +1,5 @@
 /**
- * Client commands and replies (PROTOCOL.md section 2): IAMAT, WHATSAT, the `?` reply, the AT line
+ * Client commands and replies (docs/protocol.md "Client commands"): IAMAT, WHATSAT, the `?` reply, the AT line
  * and the WHATSAT reply layout; and AT lines between servers (section 3).
  */
 import { describe, test } from 'node:test';

@@ -1,5 +1,5 @@
 /**
- * Field splitting (PROTOCOL.md section 2): fields are separated by runs of space, tab, CR, LF, FF and
+ * Field splitting (docs/protocol.md "Client commands"): fields are separated by runs of space, tab, CR, LF, FF and
  * VT; leading and trailing white space is ignored; Unicode spaces are ordinary field characters.
  */
 import { describe, test } from 'node:test';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseAt, parseClientCommand } from '../../src/protocol/commands.js';
 import { LineSplitter } from '../../src/protocol/line-splitter.js';
-import { parseGreeting, parseSyncMessage } from '../../src/peers/peer-protocol.js';
+import { parseGreeting } from '../../src/peers/handshake.js';
+import { parseSyncMessage } from '../../src/peers/anti-entropy-messages.js';
 import { splitFields } from '../../src/protocol/fields.js';
 import { FUZZ_SEED, commandLike, fuzzRuns, lineStream, modelLines, needsReply, splitAt } from '../helpers/fuzz.js';
 

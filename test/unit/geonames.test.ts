@@ -1,5 +1,5 @@
 /**
- * The offline places source (PROTOCOL.md section 2, WHATSAT; reference/google-places.md section 1):
+ * The offline places source (docs/protocol.md "WHATSAT"; reference/google-places.md section 1):
  * places within the radius by great-circle distance, ranked by population, at most `limit`, in the
  * legacy Nearby Search shape with the GeoNames attribution. Checked against a brute-force scan of the
  * same data set with geokdbush's own `distance`.

@@ -1,5 +1,5 @@
 /**
- * Google's legacy pretty print (PROTOCOL.md section 2, WHATSAT; reference/google-places.md): 3-space
+ * Google's legacy pretty print (docs/protocol.md "WHATSAT"; reference/google-places.md): 3-space
  * indent, `"key" : value`, `[]` and `{}` for empties, keys in the order given, and a document that
  * JSON.parse reads back to the same value.
  */

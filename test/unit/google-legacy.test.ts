@@ -49,37 +49,37 @@ describe('legacyNearbyUrl', () => {
 });
 
 describe('interpretLegacyExchange', () => {
-  test("OK is passed on in Google's key order with results cut to the bound", () => {
-    const { response, transient } = interpretLegacyExchange(exchange(200, LEGACY_OK), 2);
+  test("OK is passed on whole, in Google's key order (the server applies the bound)", () => {
+    const { response, transient } = interpretLegacyExchange(exchange(200, LEGACY_OK));
     assert.equal(transient, false);
     assert.deepEqual(Object.keys(response), ['html_attributions', 'next_page_token', 'results', 'status']);
-    assert.deepEqual(response, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 2) });
+    assert.deepEqual(response, LEGACY_OK);
   });
 
   test('non-OK statuses pass through; only UNKNOWN_ERROR is transient', () => {
-    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_REQUEST_DENIED), 5), {
+    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_REQUEST_DENIED)), {
       response: LEGACY_REQUEST_DENIED,
       transient: false,
     });
-    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_OVER_QUERY_LIMIT), 5), {
+    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_OVER_QUERY_LIMIT)), {
       response: LEGACY_OVER_QUERY_LIMIT,
       transient: false,
     });
-    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_UNKNOWN_ERROR), 5), {
+    assert.deepEqual(interpretLegacyExchange(exchange(200, LEGACY_UNKNOWN_ERROR)), {
       response: LEGACY_UNKNOWN_ERROR,
       transient: true,
     });
   });
 
   test('a legacy body is authoritative on a non-200 too', () => {
-    assert.deepEqual(interpretLegacyExchange(exchange(403, LEGACY_REQUEST_DENIED, 'Forbidden'), 5), {
+    assert.deepEqual(interpretLegacyExchange(exchange(403, LEGACY_REQUEST_DENIED, 'Forbidden')), {
       response: LEGACY_REQUEST_DENIED,
       transient: false,
     });
   });
 
   test('a missing html_attributions is added as []', () => {
-    const { response } = interpretLegacyExchange(exchange(200, { results: [], status: 'ZERO_RESULTS' }), 5);
+    const { response } = interpretLegacyExchange(exchange(200, { results: [], status: 'ZERO_RESULTS' }));
     assert.deepEqual(Object.entries(response), [
       ['html_attributions', []],
       ['results', []],
@@ -88,11 +88,11 @@ describe('interpretLegacyExchange', () => {
   });
 
   test('malformed or foreign JSON on 200 is UNKNOWN_ERROR, not retried', () => {
-    assert.deepEqual(interpretLegacyExchange(exchange(200, '{"results": ['), 5), {
+    assert.deepEqual(interpretLegacyExchange(exchange(200, '{"results": [')), {
       response: failedNearbySearch('UNKNOWN_ERROR', 'Google Places API (Legacy) answered malformed JSON (HTTP 200)'),
       transient: false,
     });
-    assert.deepEqual(interpretLegacyExchange(exchange(200, { places: [] }), 5), {
+    assert.deepEqual(interpretLegacyExchange(exchange(200, { places: [] })), {
       response: failedNearbySearch(
         'UNKNOWN_ERROR',
         'Google Places API (Legacy) answered JSON that is not a Nearby Search response (HTTP 200)',
@@ -111,7 +111,7 @@ describe('interpretLegacyExchange', () => {
       [404, 'Not Found', 'UNKNOWN_ERROR', false],
     ];
     for (const [status, text, legacy, transient] of cases) {
-      assert.deepEqual(interpretLegacyExchange(exchange(status, '<html>oops</html>', text), 5), {
+      assert.deepEqual(interpretLegacyExchange(exchange(status, '<html>oops</html>', text)), {
         response: failedNearbySearch(
           legacy as 'UNKNOWN_ERROR',
           `Google Places API (Legacy) answered HTTP ${status} ${text}`,

@@ -1,6 +1,6 @@
 /**
- * Herd config files (PROTOCOL.md section 1): the three shipped herds and their topologies, defaults,
- * and errors that name the file and the field.
+ * Herd config files (docs/protocol.md "The herd"): the three shipped herds and their topologies,
+ * defaults (the peer port among them), and errors that name the file and the field.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,7 +20,7 @@ import {
 import { ConfigError } from '../../src/errors.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/protocol/line-splitter.js';
 
-/** PROTOCOL.md section 1, table "Topologies". */
+/** docs/protocol.md "The herd", table of topologies. */
 const TOPOLOGIES: Record<string, { servers: string[]; links: string }> = {
   default: {
     servers: ['Alford', 'Ball', 'Hamilton', 'Holiday', 'Welsh'],
@@ -99,7 +99,7 @@ describe('shipped herds', () => {
   });
 
   for (const name of BUILT_IN_HERDS) {
-    test(`herd ${name} loads with the servers and links of PROTOCOL.md section 1`, () => {
+    test(`herd ${name} loads with the servers and links of docs/protocol.md "The herd"`, () => {
       const config = loadHerdConfig(builtInHerdFile(name));
       const expected = TOPOLOGIES[name];
       assert.ok(expected !== undefined);
@@ -253,6 +253,99 @@ describe('validateHerdConfig', () => {
     assertConfigError(() => validateHerdConfig(42, FILE), FILE, '(top level)');
     assertConfigError(() => validateHerdConfig(null, FILE), FILE, '(top level)');
     assertConfigError(() => validateHerdConfig([], FILE), FILE, '(top level)');
+  });
+});
+
+describe('peer ports', () => {
+  type Raw = { servers: Record<string, unknown>[]; links: [string, string][] };
+  const two = (a: Record<string, unknown>, b: Record<string, unknown>): Raw => ({
+    servers: [
+      { name: 'A', ...a },
+      { name: 'B', ...b },
+    ],
+    links: [['A', 'B']],
+  });
+
+  test('peerPort defaults to port + 10000 (0 for port 0), peerHost to host', () => {
+    const config = validateHerdConfig(two({ port: 12000 }, { host: '10.0.0.2', port: 0 }), FILE);
+    assert.equal(config.servers[0]?.peerPort, 22000);
+    assert.equal(config.servers[0]?.peerHost, '127.0.0.1');
+    assert.equal(config.servers[1]?.peerPort, 0);
+    assert.equal(config.servers[1]?.peerHost, '10.0.0.2');
+    const explicit = validateHerdConfig(
+      two({ port: 12000, peerPort: 7000, peerHost: '10.9.0.1' }, { port: 12001 }),
+      FILE,
+    );
+    assert.equal(explicit.servers[0]?.peerPort, 7000);
+    assert.equal(explicit.servers[0]?.peerHost, '10.9.0.1');
+  });
+
+  test('the shipped default herd has client ports 12000-12004 and peer ports 22000-22004', () => {
+    const config = loadHerdConfig(builtInHerdFile('default'));
+    assert.deepEqual(
+      config.servers.map((server) => [server.port, server.peerPort]),
+      [0, 1, 2, 3, 4].map((i) => [12000 + i, 22000 + i]),
+    );
+  });
+
+  test('a default peer port over 65535 is an error asking for peerPort', () => {
+    assertConfigError(
+      () => validateHerdConfig(two({ port: 60000 }, { port: 12001 }), FILE),
+      FILE,
+      'servers[0].peerPort',
+      '60000 + 10000 = 70000',
+      'set peerPort',
+    );
+    assertConfigError(
+      () => validateHerdConfig(two({ port: 12000, peerPort: 65536 }, { port: 12001 }), FILE),
+      FILE,
+      'servers[0].peerPort',
+    );
+    // With an explicit peer port, a high client port is fine.
+    assert.equal(validateHerdConfig(two({ port: 60000, peerPort: 20000 }, { port: 12001 }), FILE).servers.length, 2);
+  });
+
+  test('a port used twice among client, peer and admin ports on one host is an error naming the field', () => {
+    assertConfigError(
+      () => validateHerdConfig(two({ port: 12000 }, { port: 22000 }), FILE),
+      FILE,
+      'servers[1].port',
+      '127.0.0.1:22000 is also the peer port of "A"',
+    );
+    assertConfigError(
+      () => validateHerdConfig(two({ port: 12000, peerPort: 12000 }, { port: 12001 }), FILE),
+      FILE,
+      'servers[0].peerPort',
+      'is also the client port of "A"',
+    );
+    assertConfigError(
+      () => validateHerdConfig(two({ port: 12000, adminPort: 22001 }, { port: 12001 }), FILE),
+      FILE,
+      'servers[1].peerPort',
+      '127.0.0.1:22001 is also the admin port of "A"',
+    );
+    // A wildcard interface overlaps every host.
+    assertConfigError(
+      () => validateHerdConfig(two({ host: '0.0.0.0', port: 12000 }, { host: '10.0.0.2', port: 22000 }), FILE),
+      FILE,
+      'servers[1].port',
+      'peer port of "A"',
+    );
+    // Links on a private interface may reuse a number that clients use elsewhere.
+    assert.equal(
+      validateHerdConfig(two({ port: 12000, peerHost: '10.0.0.1', peerPort: 12001 }, { port: 12001 }), FILE).servers
+        .length,
+      2,
+    );
+  });
+
+  test('an external server needs real client and peer ports', () => {
+    assertConfigError(
+      () => validateHerdConfig(two({ port: 12000, peerPort: 0, external: true }, { port: 0 }), FILE),
+      FILE,
+      'servers[0].peerPort',
+      'external server "A" needs a real port',
+    );
   });
 });
 

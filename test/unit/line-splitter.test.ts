@@ -1,5 +1,5 @@
 /**
- * Line framing (PROTOCOL.md section 2): LF or CRLF terminators, chunks split at any byte (also inside
+ * Line framing (docs/protocol.md "Client commands"): LF or CRLF terminators, chunks split at any byte (also inside
  * a UTF-8 sequence), a last line without terminator on end(), and the maxLineBytes limit. Tested
  * whole-chunk, byte-by-byte and with random splits.
  */

@@ -1,5 +1,5 @@
 /**
- * The merge rule (PROTOCOL.md section 3): a location is stored only when its client time is newer;
+ * The merge rule (docs/protocol.md "Floods"): a location is stored only when its client time is newer;
  * equal times resolve the same way everywhere; a duplicate is not stored again, which ends a flood.
  */
 import { describe, test } from 'node:test';

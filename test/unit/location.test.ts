@@ -1,5 +1,5 @@
 /**
- * ISO 6709 decimal-degree locations (PROTOCOL.md section 2, IAMAT): latitude then longitude, each
+ * ISO 6709 decimal-degree locations (docs/protocol.md "IAMAT"): latitude then longitude, each
  * with its own sign; latitude in [-90, 90] and longitude in [-180, 180], both inclusive.
  */
 import { describe, test } from 'node:test';

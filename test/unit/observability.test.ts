@@ -20,7 +20,7 @@ import {
   type RuntimeFile,
 } from '../../src/cli/runtime-file.js';
 import { formatStatusTable, type HerdStatusReport } from '../../src/cli/status.js';
-import type { ServerStatus } from '../../src/server/herd-server.js';
+import type { LinkState, ServerStatus } from '../../src/core/status.js';
 
 describe('parsePrometheusText', () => {
   test('reads names, labels (with escapes) and values, and skips comments', () => {
@@ -56,10 +56,19 @@ function fakeStatus(links: { peer: string; status: string }[], clients = 0): { s
       name: 'Solo',
       incarnation: 'inc-1',
       uptimeMs: 1500,
+      clientAddress: '127.0.0.1:12000',
+      peerAddress: '127.0.0.1:22000',
       clients,
       connections: 0,
       placesSource: 'offline',
-      links: links.map((link) => ({ ...link, queued: 2, dropped: 7, connects: 1 })),
+      links: links.map((link) => ({
+        ...link,
+        status: link.status as LinkState,
+        queued: 2,
+        dropped: 7,
+        connects: 1,
+        inbound: true,
+      })),
     }),
   };
 }
@@ -159,7 +168,8 @@ describe('MetricsObserver', () => {
     );
     assert.equal(value('herd_connections', { kind: 'client' }), 1);
     assert.equal(value('herd_connections', { kind: 'peer' }), 1);
-    assert.equal(value('herd_connections_opened_total', { kind: 'client' }), 1, 'the link is counted once, as a peer');
+    // Each port counts its own connections (a link is never a client connection first).
+    assert.equal(value('herd_connections_opened_total', { kind: 'client' }), 2);
     assert.equal(value('herd_connections_opened_total', { kind: 'peer' }), 1);
     assert.equal(value('herd_clients'), 42);
     assert.equal(value('herd_uptime_seconds'), 1.5);
@@ -216,7 +226,9 @@ describe('admin ports in the config', () => {
         ),
       (error: unknown) =>
         error instanceof ConfigError &&
-        /servers\[1\]\.adminPort: 127\.0\.0\.1:1000 is also the client address of "A"/.test(error.message),
+        /servers\[1\]\.adminPort: 127\.0\.0\.1:1000 is also the client port of "A" \(duplicate port\)/.test(
+          error.message,
+        ),
     );
     assert.throws(
       () =>
@@ -229,7 +241,9 @@ describe('admin ports in the config', () => {
         ),
       (error: unknown) =>
         error instanceof ConfigError &&
-        /servers\[1\]\.adminPort: 127\.0\.0\.1:2000 is also the admin address of "A"/.test(error.message),
+        /servers\[1\]\.adminPort: 127\.0\.0\.1:2000 is also the admin port of "A" \(duplicate port\)/.test(
+          error.message,
+        ),
     );
     // Port 0 never clashes; another interface does not either.
     validateHerdConfig(
@@ -283,12 +297,20 @@ describe('the runtime file', () => {
   });
 
   const content = (configFile: string, supervisorPid: number): RuntimeFile => ({
-    version: 1,
+    version: 2,
     configFile,
     supervisorPid,
     updatedAt: new Date().toISOString(),
     servers: {
-      A: { host: '127.0.0.1', port: 40001, adminUrl: 'http://127.0.0.1:40002', pid: 1234, logFile: '/tmp/A.log' },
+      A: {
+        host: '127.0.0.1',
+        port: 40001,
+        peerHost: '127.0.0.1',
+        peerPort: 40003,
+        adminUrl: 'http://127.0.0.1:40002',
+        pid: 1234,
+        logFile: '/tmp/A.log',
+      },
     },
   });
 
@@ -311,7 +333,7 @@ describe('the runtime file', () => {
     // Pid numbers wrap far below 2^31 - 1 on Linux; no process has this one.
     writeRuntimeFile(file, content(configFile, 2_147_483_646));
     assert.equal(readRuntimeFile(file, configFile), undefined);
-    await writeFile(file, '{"version": 1, "servers": ');
+    await writeFile(file, '{"version": 2, "servers": ');
     assert.equal(readRuntimeFile(file, configFile), undefined);
   });
 });
@@ -322,10 +344,12 @@ describe('formatStatusTable', () => {
       name: 'A',
       incarnation: 'i',
       uptimeMs: 1,
+      clientAddress: '127.0.0.1:1',
+      peerAddress: '127.0.0.1:5',
       clients: 3,
       connections: 1,
       placesSource: 'offline',
-      links: [{ peer: 'B', status: 'backoff', queued: 0, dropped: 0, connects: 1 }],
+      links: [{ peer: 'B', status: 'backoff', queued: 0, dropped: 0, connects: 1, inbound: false }],
     };
     const report: HerdStatusReport = {
       configFile: '/h.json',
@@ -335,6 +359,7 @@ describe('formatStatusTable', () => {
           name: 'A',
           state: 'up',
           address: '127.0.0.1:1',
+          peerAddress: '127.0.0.1:5',
           adminUrl: 'http://127.0.0.1:2',
           pid: 1,
           external: false,
@@ -346,6 +371,7 @@ describe('formatStatusTable', () => {
           name: 'B',
           state: 'down',
           address: '127.0.0.1:3',
+          peerAddress: '127.0.0.1:6',
           adminUrl: 'http://127.0.0.1:4',
           pid: 2,
           external: false,
@@ -357,17 +383,36 @@ describe('formatStatusTable', () => {
     };
     const lines = formatStatusTable(report);
     assert.match(lines[0] ?? '', /^herd: status of \/h\.json \(addresses from the config\)$/);
-    assert.deepEqual(lines[1]?.split(/\s{2,}/), ['SERVER', 'STATE', 'ADDRESS', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN']);
+    assert.deepEqual(lines[1]?.split(/\s{2,}/), [
+      'SERVER',
+      'STATE',
+      'CLIENT PORT',
+      'PEER PORT',
+      'LINKS',
+      'CLIENTS',
+      'LAG p99',
+      'ADMIN',
+    ]);
     assert.deepEqual(lines[2]?.split(/\s{2,}/), [
       'A',
       'up',
       '127.0.0.1:1',
+      '127.0.0.1:5',
       'B:backoff',
       '3',
       '0.3 ms',
       'http://127.0.0.1:2',
     ]);
-    assert.deepEqual(lines[3]?.split(/\s{2,}/), ['B', 'down', '127.0.0.1:3', '-', '-', '-', 'http://127.0.0.1:4']);
+    assert.deepEqual(lines[3]?.split(/\s{2,}/), [
+      'B',
+      'down',
+      '127.0.0.1:3',
+      '127.0.0.1:6',
+      '-',
+      '-',
+      '-',
+      'http://127.0.0.1:4',
+    ]);
     assert.equal(lines[4], '  B: ECONNREFUSED');
     assert.equal(lines[5], 'herd: 1 of 2 servers up');
   });

@@ -1,5 +1,5 @@
 /**
- * POSIX times and time differences (PROTOCOL.md section 2, IAMAT): exact integer nanoseconds, a sign
+ * POSIX times and time differences (docs/protocol.md "IAMAT"): exact integer nanoseconds, a sign
  * on every difference, exactly nine fractional digits.
  */
 import { describe, test } from 'node:test';

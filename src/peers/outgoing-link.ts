@@ -1,98 +1,78 @@
 /**
- * An outgoing link to one neighbour: a small state machine that dials, greets, floods batched AT
- * lines, and re-dials with backoff when the connection drops (PROTOCOL.md section 3).
- *
- *     idle --dial--> connecting --connected--> greeting --WELCOME--> up
- *       ^                |                        |                   |
- *       +--- backoff <---+------ error/close -----+-------------------+
+ * The outgoing half of a link to one neighbour (docs/protocol.md "Links"): a small state machine that
+ * dials the neighbour's peer port, passes the handshake (src/peers/handshake.ts), floods batched AT
+ * lines, and re-dials with backoff when the connection drops. States are listed with
+ * {@link LinkState} (src/core/status.ts); one method changes them and logs every transition.
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import type { LinkState } from '../core/status.js';
+import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import type { Backoff } from './backoff.js';
-import { formatAuth, formatHello, handshakeMac, macsEqual, newNonce, parseGreeting } from './peer-protocol.js';
+import { checkWelcome, offerHello, type LinkIdentity } from './handshake.js';
+import { DEFAULT_LINK_SETTINGS, LINK_KEEPALIVE_MS } from './link-settings.js';
 
-/** Where a neighbour listens. */
+/** Where a neighbour's peer port listens. */
 export interface PeerAddress {
   readonly host: string;
   readonly port: number;
 }
 
-/** The states of a {@link PeerLink}. */
-export type LinkStatus = 'idle' | 'connecting' | 'greeting' | 'up' | 'backoff' | 'closed';
-
-/** Default {@link PeerLinkOptions.handshakeTimeoutMs}. */
-export const HANDSHAKE_TIMEOUT_MS = 5000;
-/** Default {@link PeerLinkOptions.maxQueuedUpdates}. */
-export const MAX_QUEUED_UPDATES = 100_000;
-
-/** Timer functions, injectable so tests can drive reconnects without sleeping. */
-export interface Timers {
-  setTimeout(callback: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-const SYSTEM_TIMERS: Timers = {
-  setTimeout: (callback, ms) => setTimeout(callback, ms),
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-/** Settings of a {@link PeerLink}. */
-export interface PeerLinkOptions {
-  /** This server's name, sent in HELLO. */
-  readonly localName: string;
-  /** This server's incarnation, sent in HELLO. */
-  readonly incarnation: string;
+/** Settings of an {@link OutgoingLink}. */
+export interface OutgoingLinkOptions {
+  /** This server (name, incarnation and herd secret, sent and proved in the handshake). */
+  readonly self: LinkIdentity;
   /** The neighbour's name; its WELCOME must carry it. */
   readonly peerName: string;
   /** Delay before each re-dial, by attempt. */
   readonly backoff: Backoff;
   readonly logger: Logger;
-  /** Longest wait for WELCOME after connecting, ms. @default {@link HANDSHAKE_TIMEOUT_MS} */
+  /** Longest wait for WELCOME after connecting, ms. @default DEFAULT_LINK_SETTINGS.handshakeTimeoutMs */
   readonly handshakeTimeoutMs?: number;
   /**
    * Most lines held while the neighbour is unreachable or not reading (its socket is full). Past it
    * the queue is dropped whole and logged; anti-entropy at the next link-up repairs the loss.
-   * @default {@link MAX_QUEUED_UPDATES}
+   * @default DEFAULT_LINK_SETTINGS.maxQueuedUpdates
    */
   readonly maxQueuedUpdates?: number;
-  /** @default real timers */
+  /** @default {@link SYSTEM_TIMERS} */
   readonly timers?: Timers;
-  /** Opens the TCP connection. @default `net.connect` */
+  /** Opens the TCP connection. @default `net.connect` (or `tls.connect` with {@link tls}) */
   readonly connect?: (address: PeerAddress) => net.Socket;
   /** Called each time the link comes up, with the neighbour's incarnation from its WELCOME. */
   readonly onUp?: (incarnation: string) => void;
+  /** Called each time an up link goes down. */
+  readonly onDown?: () => void;
   /** Called for each line the neighbour sends after its WELCOME (anti-entropy replies). */
   readonly onMessage?: (line: string) => void;
   /** Called on every state change. */
-  readonly onStatus?: (status: LinkStatus) => void;
+  readonly onStatus?: (status: LinkState) => void;
   /** Called after each batched write with the number of lines in it. */
   readonly onSent?: (lines: number) => void;
-  /** The herd secret: the neighbour must prove it, and this side proves it in turn. @default none (development mode) */
-  readonly secret?: Buffer;
   /** Dial with TLS, with these options (CA, client certificate). @default plain TCP */
   readonly tls?: tls.ConnectionOptions;
 }
 
-/** Idle time after which TCP keep-alive probes a link, ms (a dead neighbour is noticed without traffic). */
-export const LINK_KEEPALIVE_MS = 15_000;
+/** On close, longest wait for the neighbour to take the last lines before the socket is cut, ms. */
+export const LINK_CLOSE_TIMEOUT_MS = 1000;
 
 /**
  * The outgoing half of a link to one neighbour. Lines given to {@link send} are queued and written
  * in batches (one socket write per event-loop turn) while the link is up, and kept (up to a bound)
  * while it is not.
  */
-export class PeerLink {
-  private statusValue: LinkStatus = 'idle';
+export class OutgoingLink {
+  private statusValue: LinkState = 'idle';
   private address: PeerAddress | undefined;
   private socket: net.Socket | undefined;
   private attempt = 0;
-  private timer: unknown;
+  private timer: TimerHandle | undefined;
   private queue: string[] = [];
   private flushScheduled = false;
   private blocked = false;
-  private readonly options: PeerLinkOptions;
+  private readonly options: OutgoingLinkOptions;
   private readonly timers: Timers;
   private readonly log: Logger;
   /** Lines dropped at the queue bound since start. */
@@ -100,14 +80,14 @@ export class PeerLink {
   /** Successful greetings since start; more than one means the link was re-established. */
   connects = 0;
 
-  constructor(options: PeerLinkOptions) {
+  constructor(options: OutgoingLinkOptions) {
     this.options = options;
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.log = options.logger.child({ peer: options.peerName, link: 'out' });
   }
 
   /** The current state. */
-  get status(): LinkStatus {
+  get status(): LinkState {
     return this.statusValue;
   }
 
@@ -117,7 +97,7 @@ export class PeerLink {
   }
 
   // One place changes the state, and logs every transition.
-  private setStatus(status: LinkStatus, details: Record<string, unknown> = {}): void {
+  private setStatus(status: LinkState, details: Record<string, unknown> = {}): void {
     if (status === this.statusValue) return;
     const from = this.statusValue;
     this.statusValue = status;
@@ -147,7 +127,7 @@ export class PeerLink {
   /** Queues one AT line (without terminator) for the neighbour. */
   send(line: string): void {
     if (this.statusValue === 'closed') return;
-    const max = this.options.maxQueuedUpdates ?? MAX_QUEUED_UPDATES;
+    const max = this.options.maxQueuedUpdates ?? DEFAULT_LINK_SETTINGS.maxQueuedUpdates;
     // The bound is for a neighbour that is down or not reading; a healthy link drains at the next flush.
     const draining = this.statusValue === 'up' && !this.blocked;
     if (!draining && this.queue.length >= max) {
@@ -212,82 +192,47 @@ export class PeerLink {
     this.blocked = false;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, LINK_KEEPALIVE_MS);
-    const secret = this.options.secret;
-    const ownNonce = secret === undefined ? undefined : newNonce();
+    const { self, peerName } = this.options;
+    const offer = offerHello(self);
     const handshakeTimer = this.timers.setTimeout(() => {
-      this.log.warn({ event: 'handshake-timeout' }, `no WELCOME from ${this.options.peerName} in time`);
+      this.log.warn({ event: 'handshake-timeout' }, `no WELCOME from ${peerName} in time`);
       socket.destroy();
-    }, this.options.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS);
+    }, this.options.handshakeTimeoutMs ?? DEFAULT_LINK_SETTINGS.handshakeTimeoutMs);
     const splitter = new LineSplitter((line) => {
       if (this.statusValue === 'up') {
         this.options.onMessage?.(line);
         return;
       }
-      if (this.statusValue !== 'greeting') return;
-      const greeting = parseGreeting(line);
-      if (greeting?.verb !== 'WELCOME' || greeting.serverName !== this.options.peerName) {
+      if (this.statusValue !== 'greeting' || this.socket !== socket) return;
+      const verdict = checkWelcome(line, self, peerName, offer);
+      if (!verdict.ok) {
         this.log.error(
-          { event: 'handshake-rejected', line: line.slice(0, 200) },
-          `bad greeting from ${this.options.peerName}: ${line.slice(0, 200)}`,
+          { event: 'handshake-rejected', reason: verdict.reason, line: line.slice(0, 200) },
+          `${peerName} failed the handshake (${verdict.reason}); not linking`,
         );
         socket.destroy();
         return;
       }
-      if (secret !== undefined && ownNonce !== undefined) {
-        const expected = handshakeMac(
-          secret,
-          'WELCOME',
-          this.options.peerName,
-          this.options.localName,
-          ownNonce,
-          greeting.nonce ?? '',
-          greeting.incarnation,
-        );
-        if (greeting.nonce === undefined || greeting.mac === undefined || !macsEqual(expected, greeting.mac)) {
-          this.log.error(
-            {
-              event: 'handshake-rejected',
-              reason: greeting.mac === undefined ? 'neighbour has no herd secret' : 'bad MAC',
-            },
-            `${this.options.peerName} failed authentication (${greeting.mac === undefined ? 'it runs without a herd secret' : 'wrong herd secret'}); not linking`,
-          );
-          socket.destroy();
-          return;
-        }
-        socket.write(
-          formatAuth(
-            handshakeMac(
-              secret,
-              'AUTH',
-              this.options.localName,
-              this.options.peerName,
-              greeting.nonce,
-              ownNonce,
-              this.options.incarnation,
-            ),
-          ),
-        );
-      }
+      if (verdict.authLine !== undefined) socket.write(verdict.authLine);
       this.timers.clearTimeout(handshakeTimer);
       this.attempt = 0;
       this.connects++;
-      this.setStatus('up', { incarnation: greeting.incarnation });
+      this.setStatus('up', { incarnation: verdict.incarnation });
       this.scheduleFlush();
-      this.options.onUp?.(greeting.incarnation);
+      this.options.onUp?.(verdict.incarnation);
     });
     const greet = (): void => {
       this.setStatus('greeting');
-      socket.write(formatHello(this.options.localName, this.options.incarnation, ownNonce));
+      socket.write(offer.line);
     };
-    // A TLS socket may be written at once (data waits for the TLS handshake); 'connect' alone would
-    // greet before certificates are checked only on plain TCP, where there are none.
+    // On TLS, greet only once the neighbour's certificate is checked; on plain TCP, once connected.
     if (socket instanceof tls.TLSSocket) socket.once('secureConnect', greet);
     else socket.once('connect', greet);
     socket.on('data', (chunk: Buffer) => splitter.push(chunk));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.log.warn(
         { event: 'link-error', code: error.code, err: error.message },
-        `link to ${this.options.peerName}: ${error.message}`,
+        `link to ${peerName}: ${error.message}`,
       );
     });
     socket.on('close', () => {
@@ -295,9 +240,11 @@ export class PeerLink {
       if (this.socket !== socket) return;
       this.socket = undefined;
       if (this.statusValue === 'closed') return;
+      const wasUp = this.statusValue === 'up';
       const delayMs = Math.round(this.options.backoff(this.attempt));
       this.attempt++;
       this.setStatus('backoff', { retryInMs: delayMs, attempt: this.attempt });
+      if (wasUp) this.options.onDown?.();
       this.timer = this.timers.setTimeout(() => {
         this.timer = undefined;
         this.dial();
@@ -315,9 +262,9 @@ export class PeerLink {
     this.socket = undefined;
     if (socket === undefined || socket.destroyed) return;
     await new Promise<void>((resolve) => {
-      const timer = setTimeout(() => socket.destroy(), 1000);
+      const timer = this.timers.setTimeout(() => socket.destroy(), LINK_CLOSE_TIMEOUT_MS);
       socket.once('close', () => {
-        clearTimeout(timer);
+        this.timers.clearTimeout(timer);
         resolve();
       });
       socket.end();

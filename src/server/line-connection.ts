@@ -1,9 +1,11 @@
 /**
- * One accepted connection, client or peer. Framing, ordered replies, flow control and half-close
- * handling live here; what a line means is the {@link ConnectionHandler}'s business. Works on any
- * duplex stream, so tests need no socket.
+ * The transport of a client connection: framing, replies written in command order, flow control and
+ * half-close handling (docs/protocol.md "Client commands"). What a line means is the
+ * {@link ConnectionHandler}'s business (src/server/client-session.ts). Works on any duplex stream,
+ * so tests need no socket.
  */
 import type { Duplex } from 'node:stream';
+import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 
 /** A reply: ready text, or a promise of it (a WHATSAT waiting on places). */
@@ -14,18 +16,18 @@ export interface ConnectionHandler {
   /**
    * Handles one received line (without terminator).
    *
-   * @returns the reply to send (with terminator), or `undefined` when none is due (blank line, peer
-   *   flood). A rejected promise is answered with `fallback(line)`.
+   * @returns the reply to send (with terminator), or `undefined` when none is due (a blank line). A
+   *   rejected promise is answered with `fallback(line)`.
    */
-  onLine(connection: Connection, line: string): Reply | undefined;
+  onLine(line: string): Reply | undefined;
   /** The reply for a line whose reply promise rejected (must not throw). */
   fallback(line: string, error: unknown): string;
   /** Called once with the first `maxLineBytes` bytes of an over-long line; the connection then closes. */
-  onOverflow(connection: Connection, prefix: string): string;
+  onOverflow(prefix: string): string;
   /** Called when the connection stops reading or is dropped because its peer does not read. */
-  onSlowReader(connection: Connection, event: 'paused' | 'dropped'): void;
+  onSlowReader(event: 'paused' | 'dropped'): void;
   /** Called once when the connection is gone, with the reason. */
-  onClose(connection: Connection, reason: string): void;
+  onClose(reason: string): void;
 }
 
 /** Limits of one connection. */
@@ -54,19 +56,9 @@ interface Slot {
 /**
  * Reads lines from a duplex stream and writes replies in the order of the lines, whatever order
  * they complete in; replies ready together go out in one write. After the remote half-closes, every
- * reply still due is written before the stream is ended (PROTOCOL.md section 2).
+ * reply still due is written before the stream is ended (docs/protocol.md "Client commands").
  */
-export class Connection {
-  /** A process-unique id for logs. */
-  readonly id: number;
-  /** `host:port` of the remote end. */
-  readonly remote: string;
-  /** Free for the handler: `client` until a peer greeting says otherwise. */
-  kind: 'client' | 'peer' = 'client';
-  /** The neighbour's name once the connection is a peer link. */
-  peerName: string | undefined;
-  /** Free for the handler: state of a peer handshake in progress. */
-  handshake: unknown;
+export class LineConnection {
   private readonly stream: Duplex;
   private readonly handler: ConnectionHandler;
   private readonly limits: ConnectionLimits;
@@ -80,14 +72,22 @@ export class Connection {
   private paused = false;
   private overflowed = false;
   private ending = false;
-  private slowTimer: NodeJS.Timeout | undefined;
+  private slowTimer: TimerHandle | undefined;
+  private readonly timers: Timers;
+  private lastInputMs: number;
   private readonly closedPromise: Promise<void>;
   private resolveClosed: () => void = () => undefined;
 
-  constructor(id: number, remote: string, stream: Duplex, handler: ConnectionHandler, limits: ConnectionLimits) {
-    this.id = id;
-    this.remote = remote;
+  /**
+   * @param stream - the connection (a socket, or a `duplexPair()` end in tests).
+   * @param handler - what lines mean.
+   * @param limits - this connection's bounds.
+   * @param timers - clock and timers for the slow-reader timeout. @default {@link SYSTEM_TIMERS}
+   */
+  constructor(stream: Duplex, handler: ConnectionHandler, limits: ConnectionLimits, timers: Timers = SYSTEM_TIMERS) {
     this.stream = stream;
+    this.timers = timers;
+    this.lastInputMs = timers.now();
     this.handler = handler;
     this.limits = limits;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
@@ -95,12 +95,15 @@ export class Connection {
       maxLineBytes: limits.maxLineBytes,
       onOverflow: (prefix) => {
         // The over-long line gets its `? ` reply after every earlier reply, then the connection ends.
-        this.enqueue(this.handler.onOverflow(this, prefix));
+        this.enqueue(this.handler.onOverflow(prefix));
         this.overflowed = true;
         this.stopReading();
       },
     });
-    stream.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    stream.on('data', (chunk: Buffer) => {
+      this.lastInputMs = this.timers.now();
+      this.splitter.push(chunk);
+    });
     stream.on('end', () => {
       if (this.inputEnded) return;
       this.splitter.end();
@@ -117,14 +120,14 @@ export class Connection {
     return this.pending.length - this.pendingHead;
   }
 
+  /** {@link Timers.now} when input last arrived (or the connection opened). */
+  get lastInputAtMs(): number {
+    return this.lastInputMs;
+  }
+
   /** Resolves when the connection is closed. */
   get closedSignal(): Promise<void> {
     return this.closedPromise;
-  }
-
-  /** Writes text to the remote end outside the reply order (peer handshakes). */
-  writeRaw(text: string): void {
-    if (!this.closed) this.stream.write(text);
   }
 
   /** Closes the connection now, dropping unwritten replies. */
@@ -152,7 +155,7 @@ export class Connection {
 
   private onLine(line: string): void {
     if (this.closed || this.inputEnded) return;
-    const reply = this.handler.onLine(this, line);
+    const reply = this.handler.onLine(line);
     if (reply === undefined) return;
     if (typeof reply === 'string') {
       this.enqueue(reply);
@@ -234,16 +237,16 @@ export class Connection {
     }
     // A remote end that does not read keeps its output full: after the timeout it is dropped.
     if (outputFull && this.slowTimer === undefined) {
-      this.handler.onSlowReader(this, 'paused');
-      this.slowTimer = setTimeout(() => {
+      this.handler.onSlowReader('paused');
+      this.slowTimer = this.timers.setTimeout(() => {
         this.slowTimer = undefined;
         if (this.stream.writableLength > this.limits.maxPendingOutputBytes) {
-          this.handler.onSlowReader(this, 'dropped');
+          this.handler.onSlowReader('dropped');
           this.destroy('slow reader');
         }
       }, this.limits.slowReaderTimeoutMs);
     } else if (!outputFull && this.slowTimer !== undefined) {
-      clearTimeout(this.slowTimer);
+      this.timers.clearTimeout(this.slowTimer);
       this.slowTimer = undefined;
     }
   }
@@ -268,9 +271,9 @@ export class Connection {
   private close(reason: string): void {
     if (this.closed) return;
     this.closed = true;
-    clearTimeout(this.slowTimer);
+    this.timers.clearTimeout(this.slowTimer);
     this.slowTimer = undefined;
-    this.handler.onClose(this, reason);
+    this.handler.onClose(reason);
     this.resolveClosed();
   }
 }

@@ -1,0 +1,55 @@
+/**
+ * What a server reports about itself (`/status`, `herd status`, metrics). These types sit below the
+ * server, the links and observability, so none of those folders has to import another to share them.
+ */
+
+/**
+ * The states of an outgoing link (src/peers/outgoing-link.ts):
+ *
+ *     idle --dial--> connecting --connected--> greeting --WELCOME--> up
+ *       ^                |                        |                   |
+ *       +--- backoff <---+------ error/close -----+-------------------+
+ *
+ * `closed` is final (the server is stopping).
+ */
+export type LinkState = 'idle' | 'connecting' | 'greeting' | 'up' | 'backoff' | 'closed';
+
+/** Every {@link LinkState}, in the order metrics list them. */
+export const LINK_STATES: readonly LinkState[] = ['idle', 'connecting', 'greeting', 'up', 'backoff', 'closed'];
+
+/** One neighbour as a server sees it: its outgoing link and whether the neighbour's link to us is up. */
+export interface LinkStatusRow {
+  /** The neighbour's name. */
+  readonly peer: string;
+  /** State of this server's outgoing link to it. */
+  readonly status: LinkState;
+  /** Updates queued on the outgoing link, not yet written. */
+  readonly queued: number;
+  /** Updates dropped at the queue bound since start (anti-entropy repairs them at reconnect). */
+  readonly dropped: number;
+  /** Times the outgoing link came up since start; more than 1 means it was re-established. */
+  readonly connects: number;
+  /** True while the neighbour's own (incoming) link to this server is authenticated and open. */
+  readonly inbound: boolean;
+}
+
+/** A snapshot of one server, as `/status` serves it. */
+export interface ServerStatus {
+  readonly name: string;
+  /** Token that changes at every start (`<epoch>.<start ms>` with a durable store). */
+  readonly incarnation: string;
+  /** Milliseconds since the server started listening (0 before). */
+  readonly uptimeMs: number;
+  /** `host:port` of the client port (clients only), or `''` before listening. */
+  readonly clientAddress: string;
+  /** `host:port` of the peer port (links only), or `''` before listening. */
+  readonly peerAddress: string;
+  /** Client ids held in the location store. */
+  readonly clients: number;
+  /** Open connections: client sessions plus incoming links (and peer-port connections still greeting). */
+  readonly connections: number;
+  /** The places source (`offline`, `google`, `google-new`, or a test source). */
+  readonly placesSource: string;
+  /** One row per neighbour, in config link order. */
+  readonly links: readonly LinkStatusRow[];
+}

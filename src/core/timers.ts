@@ -1,0 +1,26 @@
+/**
+ * Time as the server's timeouts see it: a monotonic clock and one-shot timers, behind one small
+ * interface so that tests drive idle, handshake, slow-reader and reconnect timeouts without sleeping
+ * (the pattern of MQTT.js `get-timer.ts` and undici's fake timers). The wall clock that stamps AT
+ * lines is a separate injection (`WallClock`, src/protocol/time.ts).
+ */
+
+/** An opaque handle of a timer set with {@link Timers.setTimeout} (a Node `Timeout` for {@link SYSTEM_TIMERS}). */
+export type TimerHandle = object;
+
+/** A monotonic clock and one-shot timers. */
+export interface Timers {
+  /** Monotonic milliseconds (any origin; only differences mean something). */
+  now(): number;
+  /** Calls `callback` once after `ms` milliseconds; returns a handle for {@link clearTimeout}. */
+  setTimeout(callback: () => void, ms: number): TimerHandle;
+  /** Cancels a timer; `undefined` or a timer that already fired is fine. */
+  clearTimeout(handle: TimerHandle | undefined): void;
+}
+
+/** Node's own timers and `performance.now()`: what a server uses unless a test injects others. */
+export const SYSTEM_TIMERS: Timers = {
+  now: () => performance.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+};

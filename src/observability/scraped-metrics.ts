@@ -1,0 +1,140 @@
+/**
+ * prom-client metrics whose values are counted by the server's own hooks and copied in at scrape
+ * time (src/observability/metrics.ts says why: prom-client's `inc`/`observe` hash labels on every
+ * call): counters and gauges filled by a callback, and latency histograms read from plain counts.
+ */
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+
+/** Fills a metric's series at scrape time: call `set` once per series. */
+export type ScrapeFill<L extends string> = (set: (labels: Record<L, string>, value: number) => void) => void;
+
+/** Registers a counter whose series are set at scrape time by `fill` (prom-client counters have no `set`). */
+export function scrapedCounter<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+  fill: ScrapeFill<L>,
+): void {
+  const metric: Counter<L> = new Counter<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect: () => {
+      metric.reset();
+      fill((labels, value) => metric.inc(labels as Partial<Record<L, string>>, value));
+    },
+  });
+}
+
+/** Registers a gauge whose series are set at scrape time by `fill`. */
+export function scrapedGauge<L extends string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: L[],
+  fill: ScrapeFill<L>,
+): void {
+  const metric: Gauge<L> = new Gauge<L>({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect: () => {
+      metric.reset();
+      fill((labels, value) => metric.set(labels as Partial<Record<L, string>>, value));
+    },
+  });
+}
+
+/** Bucket counts of one latency series, kept in milliseconds so a hook needs no division. */
+export class LatencyCounts {
+  /** `counts[i]` observations with `bounds[i-1] < ms <= bounds[i]`; the last slot is above every bound. */
+  readonly counts: Float64Array;
+  sumMs = 0;
+  count = 0;
+
+  constructor(private readonly boundsMs: Float64Array) {
+    this.counts = new Float64Array(boundsMs.length + 1);
+  }
+
+  observe(ms: number): void {
+    const bounds = this.boundsMs;
+    let i = 0;
+    // Linear: most observations fall in the first few buckets.
+    while (i < bounds.length && ms > (bounds[i] as number)) i++;
+    this.counts[i] = (this.counts[i] as number) + 1;
+    this.sumMs += ms;
+    this.count++;
+  }
+}
+
+/** What {@link Histogram.get} resolves to (prom-client does not export the type by name). */
+type HistogramSnapshot = Awaited<ReturnType<Histogram['get']>>;
+type HistogramValue = HistogramSnapshot['values'][number];
+
+/**
+ * A prom-client histogram whose series are read from {@link LatencyCounts} at scrape time instead of
+ * being fed through `observe()`. It overrides both methods the registry reads a metric through.
+ */
+export class CountedHistogram extends Histogram<string> {
+  private readonly read: () => Iterable<{ labels: Record<string, string>; latency: LatencyCounts }>;
+  private readonly boundsSeconds: readonly number[];
+  private readonly metricName: string;
+  private readonly metricHelp: string;
+
+  constructor(
+    options: {
+      name: string;
+      help: string;
+      labelNames: string[];
+      registry: Registry;
+      bucketsSeconds: readonly number[];
+    },
+    read: () => Iterable<{ labels: Record<string, string>; latency: LatencyCounts }>,
+  ) {
+    super({
+      name: options.name,
+      help: options.help,
+      labelNames: options.labelNames,
+      buckets: [...options.bucketsSeconds],
+      registers: [options.registry],
+    });
+    this.read = read;
+    this.boundsSeconds = options.bucketsSeconds;
+    this.metricName = options.name;
+    this.metricHelp = options.help;
+  }
+
+  private snapshot(): HistogramSnapshot {
+    const values: HistogramValue[] = [];
+    for (const { labels, latency } of this.read()) {
+      let cumulative = 0;
+      this.boundsSeconds.forEach((bound, i) => {
+        cumulative += latency.counts[i] as number;
+        values.push({ labels: { ...labels, le: bound }, value: cumulative, metricName: `${this.metricName}_bucket` });
+      });
+      values.push({ labels: { ...labels, le: '+Inf' }, value: latency.count, metricName: `${this.metricName}_bucket` });
+      values.push({ labels, value: latency.sumMs / 1000, metricName: `${this.metricName}_sum` });
+      values.push({ labels, value: latency.count, metricName: `${this.metricName}_count` });
+    }
+    return {
+      name: this.metricName,
+      help: this.metricHelp,
+      type: 'histogram',
+      aggregator: 'sum',
+      values,
+      collect: () => undefined,
+    } as unknown as HistogramSnapshot;
+  }
+
+  override async get(): Promise<HistogramSnapshot> {
+    return this.snapshot();
+  }
+
+  /** What prom-client's registry calls (in preference to `get`) when it writes the text format. */
+  async getForPromString(): Promise<HistogramSnapshot> {
+    return this.snapshot();
+  }
+}

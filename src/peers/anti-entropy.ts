@@ -1,0 +1,248 @@
+/**
+ * Anti-entropy: both sides of the digest exchange that reconciles two neighbours' tables
+ * (docs/protocol.md "Anti-entropy", docs/operations.md "Guarantees"). The dialler of a link offers
+ * its digest whenever the link comes up and then periodically; the neighbour compares it with its
+ * own and asks for the buckets that differ; the dialler sends every record of those buckets as AT
+ * lines, which the neighbour takes like any flood (newer wins). Each side works over a store and a
+ * `send` function only, so it is tested without sockets. Message formats: ./anti-entropy-messages.ts.
+ */
+import type { Timers, TimerHandle } from '../core/timers.js';
+import type { Logger } from '../observability/logger.js';
+import { digestBucketsFor, type LocationStore } from '../store/location-store.js';
+import { formatDigestLines, formatWantLines, parseSyncMessage } from './anti-entropy-messages.js';
+
+/** A reconciliation not finished within this is abandoned (the next one starts afresh), ms. */
+export const SYNC_TIMEOUT_MS = 60_000;
+/** Each periodic run is jittered by up to this fraction of the interval either way. */
+export const SYNC_JITTER = 0.2;
+
+/** Options of {@link AntiEntropyDialler}. */
+export interface AntiEntropyDiallerOptions {
+  /** The neighbour, for logs. */
+  readonly peerName: string;
+  readonly store: LocationStore;
+  /** Queues one line (without terminator) on the outgoing link. */
+  readonly send: (line: string) => void;
+  readonly log: Logger;
+  readonly timers: Timers;
+  /** Mean interval between offers while the link is up, ms. */
+  readonly intervalMs: number;
+  /** Called when records were sent, with their number (metrics). */
+  readonly onRecordsSent?: (records: number) => void;
+  /** Source of uniform randoms in [0, 1) for the jitter. @default Math.random */
+  readonly random?: () => number;
+}
+
+interface RunningOffer {
+  readonly id: number;
+  readonly buckets: number;
+  readonly wanted: Set<number>;
+  readonly startedMs: number;
+}
+
+/**
+ * The dialler's side, one per outgoing link: offers the digest ({@link linkUp}, then every
+ * `intervalMs` +-20% while up), collects the neighbour's WANTs, and answers WANT-END with the
+ * records of the wanted buckets and `SYNCED`.
+ */
+export class AntiEntropyDialler {
+  private readonly options: AntiEntropyDiallerOptions;
+  private running: RunningOffer | undefined;
+  private timer: TimerHandle | undefined;
+  private up = false;
+  private nextId = 1;
+
+  constructor(options: AntiEntropyDiallerOptions) {
+    this.options = options;
+  }
+
+  /** The link came up: offer at once (any exchange of the previous connection is void), then periodically. */
+  linkUp(): void {
+    this.up = true;
+    this.running = undefined;
+    this.offer();
+  }
+
+  /** The link went down: stop offering until it is up again. */
+  linkDown(): void {
+    this.up = false;
+    this.running = undefined;
+    this.options.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  /**
+   * Offers the digest now, unless the link is down or an offer made less than {@link SYNC_TIMEOUT_MS}
+   * ago is still unanswered; then schedules the next.
+   */
+  offer(): void {
+    if (!this.up) return;
+    const { store, send, log, peerName, timers } = this.options;
+    const running = this.running;
+    if (running === undefined || timers.now() - running.startedMs >= SYNC_TIMEOUT_MS) {
+      const buckets = digestBucketsFor(store.size);
+      const offer: RunningOffer = { id: this.nextId++, buckets, wanted: new Set(), startedMs: timers.now() };
+      this.running = offer;
+      for (const line of formatDigestLines(offer.id, store.digest(buckets))) send(line);
+      log.info(
+        { event: 'anti-entropy-offer', peer: peerName, syncId: offer.id, buckets, records: store.size },
+        `anti-entropy: offered digest of ${buckets} buckets to ${peerName}`,
+      );
+    }
+    this.schedule();
+  }
+
+  private schedule(): void {
+    const { timers, intervalMs } = this.options;
+    timers.clearTimeout(this.timer);
+    const random = this.options.random ?? Math.random;
+    const delay = intervalMs * (1 - SYNC_JITTER + 2 * SYNC_JITTER * random());
+    this.timer = timers.setTimeout(() => {
+      this.timer = undefined;
+      this.offer();
+    }, delay);
+  }
+
+  /** A line the neighbour sent back on the outgoing link (WANT, WANT-END); others are logged and ignored. */
+  onMessage(line: string, fields: readonly string[]): void {
+    const { store, send, log, peerName, timers } = this.options;
+    const message = parseSyncMessage(fields);
+    const running = this.running;
+    if (message === undefined) {
+      log.warn(
+        { event: 'peer-line-ignored', peer: peerName, line: line.slice(0, 200) },
+        `unexpected line from ${peerName}`,
+      );
+      return;
+    }
+    if (running === undefined || message.syncId !== running.id) return;
+    if (message.verb === 'WANT') {
+      for (const bucket of message.buckets) if (bucket < running.buckets) running.wanted.add(bucket);
+    } else if (message.verb === 'WANT-END') {
+      this.running = undefined;
+      const records = store.recordsInBuckets(running.buckets, running.wanted);
+      for (const record of records) send(record.atLine);
+      send(`SYNCED ${running.id} ${records.length}`);
+      this.options.onRecordsSent?.(records.length);
+      log.info(
+        {
+          event: 'anti-entropy-send',
+          peer: peerName,
+          syncId: running.id,
+          buckets: running.buckets,
+          wantedBuckets: running.wanted.size,
+          records: records.length,
+          ms: Math.round(timers.now() - running.startedMs),
+        },
+        `anti-entropy: ${peerName} wanted ${running.wanted.size} of ${running.buckets} buckets; sent ${records.length} records`,
+      );
+    }
+  }
+
+  /** Stops for good (server shutdown). */
+  close(): void {
+    this.linkDown();
+  }
+}
+
+/** Options of {@link AntiEntropyResponder}. */
+export interface AntiEntropyResponderOptions {
+  /** The neighbour, for logs. */
+  readonly peerName: string;
+  readonly store: LocationStore;
+  /** Writes text (with terminators) back to the dialler on the incoming link. */
+  readonly send: (text: string) => void;
+  readonly log: Logger;
+  readonly timers: Timers;
+}
+
+interface RunningCompare {
+  readonly id: number;
+  readonly buckets: number;
+  readonly high: Uint32Array;
+  readonly low: Uint32Array;
+  readonly startedMs: number;
+  stored: number;
+}
+
+/**
+ * The neighbour's side, one per incoming link: collects an offered digest (SYNC, SUMS, SUMS-END),
+ * answers with the buckets that differ from its own (WANT ..., WANT-END), and logs the outcome at
+ * SYNCED. The records themselves arrive as AT lines, taken as floods by the incoming link, which
+ * counts them here with {@link noteStored}.
+ */
+export class AntiEntropyResponder {
+  private readonly options: AntiEntropyResponderOptions;
+  private running: RunningCompare | undefined;
+
+  constructor(options: AntiEntropyResponderOptions) {
+    this.options = options;
+  }
+
+  /** A flood on this link was newer than what was held (counted into the running exchange). */
+  noteStored(): void {
+    if (this.running !== undefined) this.running.stored++;
+  }
+
+  /**
+   * Handles one anti-entropy line from the dialler.
+   *
+   * @returns false when the line is not a well-formed anti-entropy message (the caller logs it).
+   */
+  onMessage(fields: readonly string[]): boolean {
+    const message = parseSyncMessage(fields);
+    if (message === undefined) return false;
+    const { store, send, log, peerName, timers } = this.options;
+    if (message.verb === 'SYNC') {
+      this.running = {
+        id: message.syncId,
+        buckets: message.buckets,
+        high: new Uint32Array(message.buckets),
+        low: new Uint32Array(message.buckets),
+        startedMs: timers.now(),
+        stored: 0,
+      };
+      return true;
+    }
+    const running = this.running;
+    if (running === undefined || running.id !== message.syncId) return true;
+    if (message.verb === 'SUMS') {
+      for (let i = 0; i < message.high.length && message.start + i < running.buckets; i++) {
+        running.high[message.start + i] = message.high[i] as number;
+        running.low[message.start + i] = message.low[i] as number;
+      }
+    } else if (message.verb === 'SUMS-END') {
+      const ours = store.digest(running.buckets);
+      const wanted: number[] = [];
+      for (let i = 0; i < running.buckets; i++) {
+        const theirsEmpty = running.high[i] === 0 && running.low[i] === 0;
+        if (!theirsEmpty && (running.high[i] !== ours.high[i] || running.low[i] !== ours.low[i])) wanted.push(i);
+      }
+      send(`${formatWantLines(running.id, wanted).join('\n')}\n`);
+      log.info(
+        {
+          event: 'anti-entropy-want',
+          peer: peerName,
+          syncId: running.id,
+          buckets: running.buckets,
+          wantedBuckets: wanted.length,
+        },
+        `anti-entropy: asked ${peerName} for ${wanted.length} of ${running.buckets} buckets`,
+      );
+    } else if (message.verb === 'SYNCED') {
+      this.running = undefined;
+      log.info(
+        {
+          event: 'anti-entropy-done',
+          peer: peerName,
+          syncId: running.id,
+          received: message.records,
+          stored: running.stored,
+          ms: Math.round(timers.now() - running.startedMs),
+        },
+        `anti-entropy with ${peerName}: received ${message.records} records, ${running.stored} newer than ours`,
+      );
+    }
+    return true;
+  }
+}

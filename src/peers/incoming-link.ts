@@ -1,0 +1,244 @@
+/**
+ * The accepted side of a link: one connection to the peer port (docs/protocol.md "Links"). Its first
+ * line must be a valid HELLO from a neighbour, and with a herd secret the next must be the right
+ * AUTH; anything else is logged and the connection closed, with no reply. Only then are its lines
+ * taken: AT lines as floods (through `ingest`, newer wins), and anti-entropy offers answered by an
+ * {@link AntiEntropyResponder}. Works on any duplex stream, so tests need no socket.
+ */
+import type { Duplex } from 'node:stream';
+import type { Timers, TimerHandle } from '../core/timers.js';
+import type { Logger } from '../observability/logger.js';
+import type { ServerObserver } from '../observability/observer.js';
+import { parseAtFields } from '../protocol/commands.js';
+import { splitFields } from '../protocol/fields.js';
+import { LineSplitter } from '../protocol/line-splitter.js';
+import type { LocationRecord, LocationStore } from '../store/location-store.js';
+import { AntiEntropyResponder } from './anti-entropy.js';
+import { answerHello, checkAuth, type LinkIdentity } from './handshake.js';
+
+/** Where an incoming link is in its life. */
+export type IncomingLinkState = 'hello' | 'auth' | 'up' | 'closed';
+
+/** Options of an {@link IncomingLink}. */
+export interface IncomingLinkOptions {
+  /** A process-unique connection id, for logs. */
+  readonly id: number;
+  /** `host:port` of the remote end, for logs. */
+  readonly remote: string;
+  readonly stream: Duplex;
+  /** This server in the handshake. */
+  readonly self: LinkIdentity;
+  /** Whether a server of this name may link to this one. */
+  readonly isNeighbour: (name: string) => boolean;
+  /** Longest line, bytes; a longer one closes the connection. */
+  readonly maxLineBytes: number;
+  /** Longest wait for HELLO (and AUTH) after accepting, ms. */
+  readonly handshakeTimeoutMs: number;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  readonly observer: ServerObserver;
+  /** The table anti-entropy offers are compared with. */
+  readonly store: LocationStore;
+  /** Takes a record from the neighbour: stores it if newer, persists and floods it on; true when stored. */
+  readonly ingest: (record: LocationRecord, from: string) => boolean;
+  /** Called once the neighbour has passed the handshake. */
+  readonly onUp?: (link: IncomingLink) => void;
+  /** Called once when the connection is gone. */
+  readonly onClose?: (link: IncomingLink, reason: string) => void;
+}
+
+/** One accepted connection on the peer port, from handshake to close. */
+export class IncomingLink {
+  readonly id: number;
+  readonly remote: string;
+  private stateValue: IncomingLinkState = 'hello';
+  private peer: string | undefined;
+  private incarnationValue: string | undefined;
+  private expectedAuthMac: string | undefined;
+  private handshakeTimer: TimerHandle | undefined;
+  private responder: AntiEntropyResponder | undefined;
+  private readonly options: IncomingLinkOptions;
+  private readonly splitter: LineSplitter;
+
+  constructor(options: IncomingLinkOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.remote = options.remote;
+    const { stream, timers } = options;
+    this.splitter = new LineSplitter((line) => this.onLine(line), {
+      maxLineBytes: options.maxLineBytes,
+      onOverflow: () => this.refuse(`line over ${options.maxLineBytes} bytes`),
+    });
+    this.handshakeTimer = timers.setTimeout(
+      () => this.refuse(this.stateValue === 'auth' ? 'no AUTH in time' : 'no HELLO in time'),
+      options.handshakeTimeoutMs,
+    );
+    stream.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    stream.on('end', () => {
+      this.splitter.end();
+      this.close('ended');
+      stream.end();
+    });
+    stream.on('error', (error: Error) => this.close(`error: ${error.message}`));
+    stream.on('close', () => this.close('closed'));
+  }
+
+  /** The handshake state; `up` once the neighbour is authenticated. */
+  get state(): IncomingLinkState {
+    return this.stateValue;
+  }
+
+  /** The neighbour's name, once its HELLO was accepted. */
+  get peerName(): string | undefined {
+    return this.peer;
+  }
+
+  /** The neighbour's incarnation from its HELLO. */
+  get incarnation(): string | undefined {
+    return this.incarnationValue;
+  }
+
+  private onLine(line: string): void {
+    switch (this.stateValue) {
+      case 'hello':
+        this.onHello(line);
+        return;
+      case 'auth':
+        if (checkAuth(line, this.expectedAuthMac as string)) this.becomeUp();
+        else this.refuse(line.startsWith('AUTH') ? 'bad MAC' : 'no AUTH');
+        return;
+      case 'up':
+        this.onPeerLine(line);
+        return;
+      case 'closed':
+        return;
+    }
+  }
+
+  private onHello(line: string): void {
+    const { self, isNeighbour, stream } = this.options;
+    const answer = answerHello(line, self, isNeighbour);
+    if (!answer.ok) {
+      this.peer = answer.peerName;
+      this.refuse(answer.reason, line);
+      return;
+    }
+    this.peer = answer.peerName;
+    this.incarnationValue = answer.incarnation;
+    stream.write(answer.reply);
+    if (answer.expectedAuthMac === undefined) {
+      this.becomeUp();
+    } else {
+      this.expectedAuthMac = answer.expectedAuthMac;
+      this.stateValue = 'auth';
+    }
+  }
+
+  private becomeUp(): void {
+    const { timers, logger, store, stream, self } = this.options;
+    timers.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.expectedAuthMac = undefined;
+    this.stateValue = 'up';
+    const peerName = this.peer as string;
+    this.responder = new AntiEntropyResponder({
+      peerName,
+      store,
+      send: (text) => stream.write(text),
+      log: logger,
+      timers,
+    });
+    logger.info(
+      {
+        event: 'peer-connected',
+        conn: this.id,
+        peer: peerName,
+        incarnation: this.incarnationValue,
+        remote: this.remote,
+        authenticated: self.secret !== undefined,
+      },
+      `link from ${peerName} up`,
+    );
+    this.options.onUp?.(this);
+  }
+
+  private onPeerLine(line: string): void {
+    const peerName = this.peer as string;
+    const { logger, observer } = this.options;
+    const fields = splitFields(line);
+    if (fields[0] !== 'AT') {
+      if (fields.length > 0 && this.responder?.onMessage(fields) !== true) {
+        logger.error(
+          { event: 'peer-line-malformed', peer: peerName, line: line.slice(0, 200) },
+          `malformed line from ${peerName}`,
+        );
+      }
+      return;
+    }
+    const message = parseAtFields(fields);
+    if (message === undefined) {
+      logger.error(
+        { event: 'flood-malformed', peer: peerName, line: line.slice(0, 200) },
+        `malformed line from ${peerName}`,
+      );
+      return;
+    }
+    const record: LocationRecord = {
+      clientId: message.clientId,
+      timeNs: message.timeNs,
+      atLine: message.line,
+      latitude: message.latitude,
+      longitude: message.longitude,
+    };
+    if (this.options.ingest(record, peerName)) {
+      this.responder?.noteStored();
+      logger.info(
+        { event: 'flood-stored', peer: peerName, clientId: record.clientId, line: record.atLine },
+        'flood stored',
+      );
+      observer.flood('stored', peerName, 1);
+    } else {
+      logger.info(
+        { event: 'flood-stale', peer: peerName, clientId: record.clientId, line: record.atLine },
+        'flood ignored as stale',
+      );
+      observer.flood('stale', peerName, 1);
+    }
+  }
+
+  /** Logs why the connection is not (or no longer) a link and closes it, without a reply. */
+  private refuse(reason: string, line?: string): void {
+    if (this.stateValue === 'closed') return;
+    this.options.logger.warn(
+      {
+        event: 'peer-rejected',
+        conn: this.id,
+        remote: this.remote,
+        peer: this.peer,
+        reason,
+        line: line?.slice(0, 200),
+      },
+      `peer port: connection ${this.id} from ${this.remote}${this.peer === undefined ? '' : ` (claiming to be ${this.peer})`} refused: ${reason}`,
+    );
+    this.destroy(`refused: ${reason}`);
+  }
+
+  /** Closes the connection now. */
+  destroy(reason: string): void {
+    this.close(reason);
+    this.options.stream.destroy();
+  }
+
+  /** Ends the connection gracefully (server shutdown). */
+  end(): void {
+    this.options.stream.end();
+  }
+
+  private close(reason: string): void {
+    if (this.stateValue === 'closed') return;
+    this.stateValue = 'closed';
+    this.options.timers.clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
+    this.options.onClose?.(this, reason);
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * A server's links to its neighbours (docs/protocol.md "Links"): one outgoing link per neighbour,
+ * which this server dials and floods over; the incoming link each neighbour dials back; the
+ * neighbours' incarnations; anti-entropy on every link-up and periodically; and the status rows of
+ * `/status`. A link between two servers is two TCP connections, one per flooding direction.
+ */
+import type tls from 'node:tls';
+import type { LinkStatusRow } from '../core/status.js';
+import type { Timers } from '../core/timers.js';
+import type { Logger } from '../observability/logger.js';
+import type { ServerObserver } from '../observability/observer.js';
+import { splitFields } from '../protocol/fields.js';
+import type { LocationRecord, LocationStore } from '../store/location-store.js';
+import { AntiEntropyDialler } from './anti-entropy.js';
+import { exponentialBackoff } from './backoff.js';
+import type { LinkIdentity } from './handshake.js';
+import type { IncomingLink } from './incoming-link.js';
+import type { LinkSettings } from './link-settings.js';
+import { OutgoingLink, type PeerAddress } from './outgoing-link.js';
+
+/** Options of {@link Links}. */
+export interface LinksOptions {
+  /** This server in handshakes. */
+  readonly self: LinkIdentity;
+  /** Names of the neighbours: the servers this one dials and accepts links from. */
+  readonly neighbours: readonly string[];
+  readonly settings: LinkSettings;
+  /** The table that anti-entropy offers digests of. */
+  readonly store: LocationStore;
+  readonly logger: Logger;
+  readonly observer: ServerObserver;
+  readonly timers: Timers;
+  /** Dial with TLS, with these options. @default plain TCP */
+  readonly tls?: tls.ConnectionOptions;
+}
+
+interface Neighbour {
+  readonly outgoing: OutgoingLink;
+  readonly antiEntropy: AntiEntropyDialler;
+  /** The neighbour's authenticated link to us, if open. */
+  incoming: IncomingLink | undefined;
+  /** Last incarnation it announced, to tell a restart from a reconnect. */
+  incarnation: string | undefined;
+}
+
+/** Every link of one server. */
+export class Links {
+  private readonly neighbours = new Map<string, Neighbour>();
+  private readonly outgoingLinks = new Map<string, OutgoingLink>();
+  private readonly log: Logger;
+
+  constructor(options: LinksOptions) {
+    const { settings, logger, observer, timers, store, self } = options;
+    this.log = logger;
+    const backoff = exponentialBackoff({
+      baseDelayMs: settings.reconnectBaseDelayMs,
+      maxDelayMs: settings.reconnectMaxDelayMs,
+    });
+    for (const peerName of options.neighbours) {
+      // Each callback below runs only once the link dials, after both objects exist.
+      const outgoing: OutgoingLink = new OutgoingLink({
+        self,
+        peerName,
+        backoff,
+        logger,
+        timers,
+        handshakeTimeoutMs: settings.handshakeTimeoutMs,
+        maxQueuedUpdates: settings.maxQueuedUpdates,
+        tls: options.tls,
+        onUp: (incarnation) => {
+          this.noteIncarnation(peerName, incarnation);
+          antiEntropy.linkUp();
+        },
+        onDown: () => antiEntropy.linkDown(),
+        onMessage: (line) => antiEntropy.onMessage(line, splitFields(line)),
+        onStatus: (status) => observer.linkStatus(peerName, status),
+        onSent: (lines) => observer.flood('sent', peerName, lines),
+      });
+      // The dialler's side of anti-entropy: it offers and answers over the outgoing link.
+      const antiEntropy = new AntiEntropyDialler({
+        peerName,
+        store,
+        send: (line) => outgoing.send(line),
+        log: logger,
+        timers,
+        intervalMs: settings.antiEntropyIntervalMs,
+        onRecordsSent: (records) => observer.antiEntropy(peerName, records),
+      });
+      this.neighbours.set(peerName, { outgoing, antiEntropy, incoming: undefined, incarnation: undefined });
+      this.outgoingLinks.set(peerName, outgoing);
+    }
+  }
+
+  /** Whether `name` is a neighbour (only neighbours may link to this server). */
+  isNeighbour(name: string): boolean {
+    return this.neighbours.has(name);
+  }
+
+  /** The outgoing link to each neighbour, by name. */
+  get outgoing(): ReadonlyMap<string, OutgoingLink> {
+    return this.outgoingLinks;
+  }
+
+  /** Tells where neighbour `peerName`'s peer port is; its link dials it. Unknown names and port 0 are ignored. */
+  setPeerAddress(peerName: string, address: PeerAddress): void {
+    if (address.port === 0) return;
+    this.neighbours.get(peerName)?.outgoing.setAddress(address);
+  }
+
+  /** Sends a stored record to every neighbour except `from`, the one it came from (split horizon). */
+  flood(record: LocationRecord, from: string | undefined): void {
+    for (const [peerName, neighbour] of this.neighbours) {
+      if (peerName !== from) neighbour.outgoing.send(record.atLine);
+    }
+  }
+
+  /** Offers this server's digest to `peerName` now (no-op unless its outgoing link is up). */
+  startSync(peerName: string): void {
+    this.neighbours.get(peerName)?.antiEntropy.offer();
+  }
+
+  /**
+   * A neighbour's incoming link passed its handshake: it replaces any older one from that
+   * neighbour, and our own link to it re-dials at once if it was backing off (it is evidently back).
+   */
+  incomingUp(link: IncomingLink): void {
+    const peerName = link.peerName as string;
+    const neighbour = this.neighbours.get(peerName);
+    if (neighbour === undefined) return;
+    const previous = neighbour.incoming;
+    neighbour.incoming = link;
+    if (previous !== undefined && previous !== link) previous.destroy('replaced by a new link from the same neighbour');
+    this.noteIncarnation(peerName, link.incarnation as string);
+    neighbour.outgoing.redialNow();
+  }
+
+  /** An incoming link closed. */
+  incomingClosed(link: IncomingLink): void {
+    const neighbour = link.peerName === undefined ? undefined : this.neighbours.get(link.peerName);
+    if (neighbour?.incoming === link) neighbour.incoming = undefined;
+  }
+
+  private noteIncarnation(peerName: string, incarnation: string): void {
+    const neighbour = this.neighbours.get(peerName);
+    if (neighbour === undefined) return;
+    const previous = neighbour.incarnation;
+    neighbour.incarnation = incarnation;
+    if (previous !== undefined && previous !== incarnation) {
+      this.log.info(
+        { event: 'peer-restarted', peer: peerName, previous, incarnation },
+        `${peerName} restarted (incarnation ${previous} -> ${incarnation}); reconciling`,
+      );
+    }
+  }
+
+  /** One row per neighbour, in config link order. */
+  status(): LinkStatusRow[] {
+    return [...this.neighbours].map(([peer, { outgoing, incoming }]) => ({
+      peer,
+      status: outgoing.status,
+      queued: outgoing.queuedUpdates,
+      dropped: outgoing.droppedUpdates,
+      connects: outgoing.connects,
+      inbound: incoming !== undefined,
+    }));
+  }
+
+  /** Stops every outgoing link (pending lines are written first) and anti-entropy; resolves when closed. */
+  async close(): Promise<void> {
+    for (const neighbour of this.neighbours.values()) neighbour.antiEntropy.close();
+    await Promise.all([...this.neighbours.values()].map((neighbour) => neighbour.outgoing.close()));
+  }
+}

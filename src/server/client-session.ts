@@ -1,0 +1,176 @@
+/**
+ * One client connection on the client port (docs/protocol.md "Client commands"): each line is
+ * parsed, checked against the limits, dispatched through the command table, and answered in order
+ * by the {@link LineConnection} beneath; each command gets one log event and one metric, labelled by
+ * the handler's typed outcome. Idle clients are closed. Works on any duplex stream, with injected
+ * timers, so tests need neither sockets nor sleeping.
+ */
+import type { Duplex } from 'node:stream';
+import type { Timers, TimerHandle } from '../core/timers.js';
+import type { Logger } from '../observability/logger.js';
+import type { ServerObserver } from '../observability/observer.js';
+import { formatInvalidReply, parseClientCommand } from '../protocol/commands.js';
+import { COMMANDS, dispatch, type CommandContext, type CommandKind, type CommandResult } from './commands/index.js';
+import type { CommandTable } from './commands/command.js';
+import type { ServerLimits } from './limits.js';
+import { LineConnection, type ConnectionHandler } from './line-connection.js';
+
+/** Options of a {@link ClientSession}. */
+export interface ClientSessionOptions {
+  /** A process-unique connection id, for logs. */
+  readonly id: number;
+  /** `host:port` of the remote end, for logs. */
+  readonly remote: string;
+  readonly stream: Duplex;
+  /** What the command handlers share. */
+  readonly context: CommandContext;
+  readonly limits: ServerLimits;
+  readonly timers: Timers;
+  readonly logger: Logger;
+  readonly observer: ServerObserver;
+  /** The command handlers. @default {@link COMMANDS} */
+  readonly table?: CommandTable;
+  /** Called once when the connection is gone. */
+  readonly onClose?: (session: ClientSession, reason: string) => void;
+}
+
+/** Whether a client id is over `maxBytes` in UTF-8, without encoding it in the common case. */
+function clientIdTooLong(clientId: string, maxBytes: number): boolean {
+  // A UTF-16 code unit is 1 to 3 UTF-8 bytes.
+  if (clientId.length * 3 <= maxBytes) return false;
+  return clientId.length > maxBytes || Buffer.byteLength(clientId) > maxBytes;
+}
+
+/** A client's connection, from accept to close. */
+export class ClientSession {
+  readonly id: number;
+  readonly remote: string;
+  private readonly options: ClientSessionOptions;
+  private readonly connection: LineConnection;
+  private readonly table: CommandTable;
+  private idleTimer: TimerHandle | undefined;
+
+  constructor(options: ClientSessionOptions) {
+    this.options = options;
+    this.id = options.id;
+    this.remote = options.remote;
+    this.table = options.table ?? COMMANDS;
+    const { limits, logger } = options;
+    const handler: ConnectionHandler = {
+      onLine: (line) => this.onLine(line),
+      fallback: (line, error) => {
+        logger.error({ event: 'reply-failed', conn: this.id, line, err: String(error) }, 'reply failed; answering ?');
+        return formatInvalidReply(line);
+      },
+      onOverflow: (prefix) => {
+        const reply = formatInvalidReply(prefix);
+        this.record(
+          'INVALID',
+          { reply, outcome: 'line_too_long', reason: `line over ${limits.maxLineBytes} bytes` },
+          prefix,
+          0,
+        );
+        return reply;
+      },
+      onSlowReader: (event) => {
+        const message =
+          event === 'paused'
+            ? `connection ${this.id} does not read its replies (over ${limits.maxPendingOutputBytes} bytes unwritten); stopped reading it`
+            : `connection ${this.id} did not read for ${limits.slowReaderTimeoutMs} ms; dropped`;
+        logger.warn({ event: `slow-reader-${event}`, conn: this.id, remote: this.remote }, message);
+      },
+      onClose: (reason) => {
+        options.timers.clearTimeout(this.idleTimer);
+        this.idleTimer = undefined;
+        options.onClose?.(this, reason);
+      },
+    };
+    this.connection = new LineConnection(options.stream, handler, limits, options.timers);
+    this.armIdleTimer(limits.idleTimeoutMs);
+  }
+
+  /** Replies not yet written. */
+  get pendingReplies(): number {
+    return this.connection.pendingReplies;
+  }
+
+  /** Resolves when the connection is closed. */
+  get closed(): Promise<void> {
+    return this.connection.closedSignal;
+  }
+
+  /** Reads no more, writes every reply due, then ends the connection (shutdown, idle). */
+  finish(): void {
+    this.connection.finish();
+  }
+
+  /** Closes now, dropping unwritten replies. */
+  destroy(reason: string): void {
+    this.connection.destroy(reason);
+  }
+
+  private armIdleTimer(delayMs: number): void {
+    const { timers, limits, logger } = this.options;
+    this.idleTimer = timers.setTimeout(() => {
+      const idleForMs = timers.now() - this.connection.lastInputAtMs;
+      if (idleForMs < limits.idleTimeoutMs || this.connection.pendingReplies > 0) {
+        // Input came meanwhile, or replies are still due: look again when it could next be idle.
+        this.armIdleTimer(Math.max(1, limits.idleTimeoutMs - Math.max(0, idleForMs)));
+        return;
+      }
+      logger.info(
+        { event: 'idle-timeout', conn: this.id, remote: this.remote, idleTimeoutMs: limits.idleTimeoutMs },
+        `connection ${this.id} idle for ${limits.idleTimeoutMs} ms; closing`,
+      );
+      this.connection.finish();
+    }, delayMs);
+  }
+
+  private onLine(line: string): string | Promise<string> | undefined {
+    const command = parseClientCommand(line);
+    if (command === undefined) return undefined;
+    const { timers, limits, context } = this.options;
+    const started = timers.now();
+    const kind = command.kind;
+    const result =
+      kind !== 'INVALID' && clientIdTooLong(command.clientId, limits.maxClientIdBytes)
+        ? {
+            reply: formatInvalidReply(line),
+            outcome: 'client_id_too_long' as const,
+            reason: `client id over maxClientIdBytes (${limits.maxClientIdBytes})`,
+          }
+        : dispatch(command, line, context, this.table);
+    if (!(result instanceof Promise)) return this.record(kind, result, line, started);
+    return result.then(
+      (done) => this.record(kind, done, line, started),
+      (error: unknown) => {
+        const reply = formatInvalidReply(line);
+        this.record(kind, { reply, outcome: 'error', reason: String(error) }, line, started);
+        return reply;
+      },
+    );
+  }
+
+  /** One metric and one log event per command (docs/protocol.md "Logs"), then the reply. */
+  private record(kind: CommandKind, result: CommandResult, line: string, startedMs: number): string {
+    const { observer, logger, timers } = this.options;
+    const reply = result.reply;
+    observer.command(kind, result.outcome, timers.now() - startedMs);
+    // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its size.
+    const newline = reply.indexOf('\n');
+    const multiLine = newline < reply.length - 1;
+    logger.info(
+      {
+        event: 'command',
+        conn: this.id,
+        line,
+        reply: reply.slice(0, newline),
+        outcome: result.outcome,
+        reason: result.reason,
+        bytes: multiLine ? Buffer.byteLength(reply) : undefined,
+      },
+      kind,
+    );
+    return reply;
+  }
+}

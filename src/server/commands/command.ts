@@ -1,0 +1,61 @@
+/**
+ * What a client command handler is: a function from a parsed command to a typed result. The
+ * handlers live one per file beside this one and are dispatched from one table (./index.ts); the
+ * session (../client-session.ts) logs and counts each result once, by its `outcome`.
+ */
+import type { CommandKind, CommandOutcome } from '../../observability/observer.js';
+import type { NearbySearchResponse } from '../../places/provider.js';
+import type { ClientCommand } from '../../protocol/commands.js';
+import type { WallClock } from '../../protocol/time.js';
+import type { LocationRecord, LocationStore } from '../../store/location-store.js';
+
+/** How a command ended: the reply to write, its outcome label, and why (for the log) when not ok. */
+export interface CommandResult {
+  /** The whole reply, with its terminator(s). */
+  readonly reply: string;
+  /** The label of metrics and logs. */
+  readonly outcome: CommandOutcome;
+  /** Why the command was refused, for the log (never sent to the client). */
+  readonly reason?: string;
+}
+
+/** A result now, or later (a WHATSAT waiting on places; an IAMAT waiting on its commit with `store.sync`). */
+export type CommandReply = CommandResult | Promise<CommandResult>;
+
+/** What the handlers of one server share. */
+export interface CommandContext {
+  /** The server's name, written into AT lines. */
+  readonly serverName: string;
+  /** Stamps the receive time of an IAMAT. */
+  readonly clock: WallClock;
+  /** How far a client's time may be ahead of the server's clock, ns (`limits.maxFutureSkewMs`). */
+  readonly maxFutureSkewNs: bigint;
+  /** The location table (read by WHATSAT). */
+  readonly store: LocationStore;
+  /** Offers a record to the store; when it is newer, persists and floods it. True when stored. */
+  ingest(record: LocationRecord): boolean;
+  /** With `store.sync`: resolves once everything written so far is committed. Else `undefined`. */
+  readonly whenCommitted: (() => Promise<void>) | undefined;
+  /** Asks the places source, within the server's time limit; always resolves (failures become a status). */
+  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse>;
+}
+
+export type { CommandKind };
+
+/** The parsed command of kind `K`. */
+export type CommandOf<K extends CommandKind> = Extract<ClientCommand, { kind: K }>;
+
+/**
+ * A handler: turns one parsed command into its result.
+ *
+ * @param command - the parsed command.
+ * @param line - the line as received, without terminator (echoed by `? ` replies).
+ */
+export type CommandHandler<K extends CommandKind> = (
+  command: CommandOf<K>,
+  line: string,
+  context: CommandContext,
+) => CommandReply;
+
+/** One handler per command kind. */
+export type CommandTable = { readonly [K in CommandKind]: CommandHandler<K> };
