@@ -1,0 +1,205 @@
+/**
+ * One client connection (src/server/client-session.ts) over `duplexPair()` with hand-moved timers:
+ * ordered replies, the outcome label of every kind of `? `, and the idle and slow-reader timeouts,
+ * all without a socket or a sleep.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { duplexPair, type Duplex } from 'node:stream';
+import { NOOP_OBSERVER, type CommandKind, type CommandOutcome } from '../../src/observability/observer.js';
+import type { NearbySearchResponse } from '../../src/places/provider.js';
+import type { WallClock } from '../../src/protocol/time.js';
+import { LocationStore } from '../../src/store/location-store.js';
+import { ClientSession } from '../../src/server/client-session.js';
+import { COMMANDS, type CommandContext } from '../../src/server/commands/index.js';
+import type { CommandTable } from '../../src/server/commands/command.js';
+import { ingest } from '../../src/server/ingest.js';
+import { resolveServerLimits, type ServerLimits } from '../../src/server/limits.js';
+import { capturingLogger } from '../helpers/capture-log.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
+
+/** The server's clock: 1700000010.5 s, so an IAMAT at 1700000000 is 10.5 s old. */
+const CLOCK: WallClock = { nowNs: () => 1_700_000_010_500_000_000n };
+const ZERO: NearbySearchResponse = { html_attributions: [], results: [], status: 'ZERO_RESULTS' };
+
+interface Rig {
+  /** The session's end of the pair. */
+  readonly server: Duplex;
+  /** The test's end. */
+  readonly client: Duplex;
+  readonly session: ClientSession;
+  readonly timers: ManualTimers;
+  readonly store: LocationStore;
+  readonly outcomes: [CommandKind, CommandOutcome][];
+  readonly log: ReturnType<typeof capturingLogger>;
+  /** Everything the session wrote so far. */
+  readonly received: () => string;
+  /** Resolves when the test's end sees the session end or close the connection. */
+  closed: Promise<void>;
+}
+
+function rig(options: { limits?: Partial<ServerLimits>; table?: CommandTable; read?: boolean } = {}): Rig {
+  const [server, client] = duplexPair();
+  const timers = new ManualTimers();
+  const store = new LocationStore();
+  const outcomes: [CommandKind, CommandOutcome][] = [];
+  const log = capturingLogger();
+  const context: CommandContext = {
+    serverName: 'Solo',
+    clock: CLOCK,
+    maxFutureSkewNs: 60_000_000_000n,
+    store,
+    ingest: (record) => ingest({ store, flood: () => undefined }, record),
+    whenCommitted: undefined,
+    lookUpPlaces: async () => ZERO,
+  };
+  let text = '';
+  if (options.read !== false) client.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  const closed = new Promise<void>((resolve) => {
+    client.once('end', () => resolve());
+    client.once('close', () => resolve());
+  });
+  const session = new ClientSession({
+    id: 1,
+    remote: 'test',
+    stream: server,
+    context,
+    limits: resolveServerLimits(options.limits),
+    timers,
+    logger: log.logger,
+    observer: { ...NOOP_OBSERVER, command: (kind, outcome) => outcomes.push([kind, outcome]) },
+    table: options.table,
+  });
+  return { server, client, session, timers, store, outcomes, log, received: () => text, closed };
+}
+
+/** Lets the streams and the session's microtasks run. */
+const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('ClientSession', () => {
+  test('each kind of "? " is labelled by its handler, never guessed from the reply', async () => {
+    const { client, outcomes, received, store } = rig({ limits: { maxClientIdBytes: 8 } });
+    client.write(
+      [
+        'IAMAT kiwi +34.068930-118.445127 1700000000',
+        'IAMAT kiwi +91+0 1700000000',
+        'IAMAT kiwi +1+1 1800000000',
+        'IAMAT waytoolong +1+1 1700000000',
+        'WHATSAT waytoolong 10 5',
+        'WHATSAT nobody 10 5',
+        'HELLO Alford 1',
+        'WHATSAT kiwi 10 5',
+        '',
+      ].join('\n') + '\n',
+    );
+    await settle();
+    await settle();
+    assert.deepEqual(outcomes, [
+      ['IAMAT', 'ok'],
+      ['INVALID', 'invalid'],
+      ['IAMAT', 'clock_skew'],
+      ['IAMAT', 'client_id_too_long'],
+      ['WHATSAT', 'client_id_too_long'],
+      ['WHATSAT', 'unknown_client'],
+      ['INVALID', 'invalid'],
+      ['WHATSAT', 'ok'],
+    ]);
+    const lines = received().split('\n');
+    assert.equal(lines[0], 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000');
+    assert.deepEqual(lines.slice(1, 6), [
+      '? IAMAT kiwi +91+0 1700000000',
+      '? IAMAT kiwi +1+1 1800000000',
+      '? IAMAT waytoolong +1+1 1700000000',
+      '? WHATSAT waytoolong 10 5',
+      '? WHATSAT nobody 10 5',
+    ]);
+    assert.equal(store.size, 1);
+  });
+
+  test('a line over maxLineBytes is labelled line_too_long, answered once, and the connection ends', async () => {
+    const { client, outcomes, received, closed } = rig({ limits: { maxLineBytes: 3072 } });
+    client.write(`IAMAT a +1+1 1700000000\n${'x'.repeat(5000)}`);
+    await closed;
+    assert.deepEqual(outcomes, [
+      ['IAMAT', 'ok'],
+      ['INVALID', 'line_too_long'],
+    ]);
+    assert.equal(received().split('\n')[1], `? ${'x'.repeat(3072)}`);
+  });
+
+  test('a handler that fails is answered "? " and labelled error', async () => {
+    const table: CommandTable = {
+      ...COMMANDS,
+      WHATSAT: () => Promise.reject(new Error('boom')),
+    };
+    const { client, outcomes, received, log } = rig({ table });
+    client.write('IAMAT a +1+1 1700000000\nWHATSAT a 1 1\n');
+    await settle();
+    await settle();
+    assert.deepEqual(outcomes, [
+      ['IAMAT', 'ok'],
+      ['WHATSAT', 'error'],
+    ]);
+    assert.equal(received().split('\n')[1], '? WHATSAT a 1 1');
+    assert.ok(log.events().some((entry) => entry.event === 'command' && entry.outcome === 'error'));
+  });
+
+  test('an idle client is closed after idleTimeoutMs of silence; input re-arms the wait', async () => {
+    const { client, timers, closed, log } = rig({ limits: { idleTimeoutMs: 1000 } });
+    let ended = false;
+    void closed.then(() => (ended = true));
+    timers.advance(600);
+    client.write('\n');
+    await settle();
+    timers.advance(600);
+    await settle();
+    assert.equal(ended, false, 'input 600 ms ago: not idle yet');
+    timers.advance(399);
+    await settle();
+    assert.equal(ended, false);
+    timers.advance(1);
+    await closed;
+    assert.ok(log.events().some((entry) => entry.event === 'idle-timeout'));
+  });
+
+  test('a client with a reply pending is not idle', async () => {
+    let release: (response: NearbySearchResponse) => void = () => undefined;
+    const table: CommandTable = {
+      ...COMMANDS,
+      WHATSAT: () => new Promise((resolve) => (release = () => resolve({ reply: 'late\n', outcome: 'ok' }))),
+    };
+    const { client, timers, closed, received } = rig({ limits: { idleTimeoutMs: 1000 }, table });
+    let ended = false;
+    void closed.then(() => (ended = true));
+    client.write('WHATSAT a 1 1\n');
+    await settle();
+    timers.advance(5000);
+    await settle();
+    assert.equal(ended, false, 'the reply is still due');
+    release(ZERO);
+    await settle();
+    assert.equal(received(), 'late\n');
+    timers.advance(1000);
+    await closed;
+  });
+
+  test('a client that does not read is paused past maxPendingOutputBytes, then dropped after slowReaderTimeoutMs', async () => {
+    const { server, client, timers, log } = rig({
+      limits: { maxPendingOutputBytes: 1024, slowReaderTimeoutMs: 30_000 },
+      read: false,
+    });
+    // Replies pile up unread: 1000 AT lines of about 60 bytes, past the reading side's own 16 KiB buffer.
+    client.write('IAMAT reader +1+1 1700000000\n'.repeat(1000));
+    await settle();
+    await settle();
+    assert.ok(log.events().some((entry) => entry.event === 'slow-reader-paused'));
+    timers.advance(29_999);
+    await settle();
+    assert.equal(log.events().filter((entry) => entry.event === 'slow-reader-dropped').length, 0);
+    assert.equal(server.destroyed, false);
+    timers.advance(1);
+    assert.ok(log.events().some((entry) => entry.event === 'slow-reader-dropped'));
+    assert.equal(server.destroyed, true, 'the connection is cut');
+    client.destroy();
+  });
+});
