@@ -1,11 +1,12 @@
 #!/usr/bin/env node
-/** The `herd` command line: `start`, `serve`, `client`, `status`. Run `herd --help`. */
+/** The `herd` command line: `start`, `serve`, `client`, `status`, `places import`, `bench`. Run `herd --help`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/herd-config.js';
 import { benchCommand } from '../bench/command.js';
 import { ConfigError, HerdError, UsageError } from '../errors.js';
 import { PLACES_SOURCES, type PlacesSource } from '../places/settings.js';
 import { clientTlsOptions, runClient, CLIENT_TIMEOUT_MS } from './client.js';
+import { placesCommand } from './places.js';
 import { serve } from './serve.js';
 import { RESTART_DELAY_MS, startHerd } from './start.js';
 import { STATUS_TIMEOUT_MS, herdStatus } from './status.js';
@@ -35,6 +36,13 @@ function placesOption(): Option {
   ).choices(PLACES_SOURCES);
 }
 
+function placesDataOption(): Option {
+  return new Option(
+    '--places-data <file>',
+    "offline places data file, from herd places import (overrides the config's places.data; see docs/places.md)",
+  );
+}
+
 function addConfigOptions(command: Command): Command {
   return command
     .addOption(new Option('-c, --config <file>', 'herd config file (JSON; see docs/operations.md)').conflicts('herd'))
@@ -57,7 +65,9 @@ Examples:
   herd client Alford 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503'
   herd client Ball 'WHATSAT kiwi.cs.ucla.edu 10 5'
   herd serve Alford --config my-herd.json      run one member in the foreground
-  herd status                                  one table: up/down, links, clients, lag, admin URLs`,
+  herd status                                  one table: up/down, links, clients, lag, admin URLs
+  herd places import US.zip --out us.places    offline places from a GeoNames dump (docs/places.md)
+  herd start --places-data us.places           answer WHATSAT from it`,
   );
 
 addConfigOptions(
@@ -69,6 +79,7 @@ addConfigOptions(
     .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
     .option('--data-dir <dir>', "folder of the durable stores (overrides the config's dataDir)")
     .addOption(placesOption())
+    .addOption(placesDataOption())
     .option('--no-restart', 'do not restart a server that exits')
     .option(
       '--restart-delay <ms>',
@@ -82,6 +93,7 @@ addConfigOptions(
       logDir?: string;
       dataDir?: string;
       places?: PlacesSource;
+      placesData?: string;
       restart: boolean;
       restartDelay: number;
     },
@@ -91,6 +103,7 @@ addConfigOptions(
       logDir: options.logDir,
       dataDir: options.dataDir,
       places: options.places,
+      placesData: options.placesData,
       restart: options.restart,
       restartDelayMs: options.restartDelay,
     });
@@ -110,7 +123,8 @@ addConfigOptions(
     )
     .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
     .option('--data-dir <dir>', "folder of the durable store (overrides the config's dataDir)")
-    .addOption(placesOption()),
+    .addOption(placesOption())
+    .addOption(placesDataOption()),
 ).action(
   async (
     name: string,
@@ -120,6 +134,7 @@ addConfigOptions(
       logDir?: string;
       dataDir?: string;
       places?: PlacesSource;
+      placesData?: string;
     },
   ) => {
     await serve({
@@ -130,6 +145,7 @@ addConfigOptions(
       logDir: options.logDir,
       dataDir: options.dataDir,
       places: options.places,
+      placesData: options.placesData,
     });
   },
 );
@@ -178,6 +194,9 @@ addConfigOptions(
     json: options.json,
   });
 });
+
+// The importer loads only when `places import` runs (src/cli/places.ts); docs/places.md.
+program.addCommand(placesCommand());
 
 // The scenarios load only when `bench` runs (src/bench/command.ts); docs/benchmarks.md.
 program.addCommand(benchCommand());
