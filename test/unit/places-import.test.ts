@@ -190,7 +190,7 @@ describe('herd places import', () => {
     assert.equal(byName(results, 'Santa Monica').vicinity, 'Santa Monica, US');
   });
 
-  test('GeoJSON: required name, optional types, prominence, place_id and vicinity with their defaults', async () => {
+  test('GeoJSON: required name; types (else from OSM tags), prominence, place_id, vicinity with their defaults', async () => {
     const file = await put(
       dir,
       'pois.geojson',
@@ -214,6 +214,7 @@ describe('herd places import', () => {
           'node/42',
         ),
         point(-118.446, 34.066, { name: 'Kiosk' }),
+        point(-118.444, 34.067, { name: 'Westwood Inn', tourism: 'hotel' }, 'node/43'),
         {
           type: 'Feature',
           geometry: {
@@ -230,8 +231,8 @@ describe('herd places import', () => {
     );
     const out = path.join(dir, 'pois.places');
     const summary = await importPlaces({ inputs: [file], out });
-    assert.equal(summary.read, 5);
-    assert.equal(summary.kept, 3);
+    assert.equal(summary.read, 6);
+    assert.equal(summary.kept, 4);
     assert.deepEqual(summary.skipped, { 'geometry is not a Point': 2 });
     const places = new OfflinePlacesProvider({ file: out });
     providers.push(places);
@@ -253,6 +254,8 @@ describe('herd places import', () => {
     assert.equal(kiosk.place_id, 'pois:2');
     assert.equal(kiosk.vicinity, undefined);
     assert.ok(!('vicinity' in kiosk));
+    // No properties.types: the OpenStreetMap tag decides (tourism=hotel).
+    assert.deepEqual(byName(results, 'Westwood Inn').types, ['lodging', 'point_of_interest', 'establishment']);
   });
 
   test('mixed inputs make one data file: GeoNames zip, admin codes and GeoJSON, both attributions', async () => {

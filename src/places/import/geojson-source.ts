@@ -6,7 +6,7 @@
  * | property                 | required | default                                                       |
  * | ------------------------ | -------- | ------------------------------------------------------------- |
  * | `properties.name`        | yes      |                                                               |
- * | `properties.types`       | no       | `["point_of_interest", "establishment"]`                      |
+ * | `properties.types`       | no       | from OpenStreetMap tags (osm-types.ts), else `["point_of_interest", "establishment"]` |
  * | `properties.prominence`  | no       | 0                                                             |
  * | `properties.place_id`    | no       | `<file stem>:<feature id>`, or `<file stem>:<feature index>`  |
  * | `properties.vicinity`    | no       | `<addr:housenumber> <addr:street>, <addr:city>` when present  |
@@ -18,9 +18,10 @@ import { JSONParser, TokenParserError, TokenizerError } from '@streamparser/json
 import { ImportError } from '../../errors.js';
 import { MAX_TEXT_BYTES } from '../offline/data-format.js';
 import type { FeatureSink } from './feature-sink.js';
+import { typesFromOsmTags } from './osm-types.js';
 import { MAX_TYPES_PER_PLACE, type ImportedPlace } from './place-sorter.js';
 
-/** `types` of a GeoJSON place without `properties.types`. */
+/** `types` of a GeoJSON place without `properties.types` nor a known OpenStreetMap tag. */
 export const GEOJSON_DEFAULT_TYPES: readonly string[] = Object.freeze(['point_of_interest', 'establishment']);
 /** `prominence` of a GeoJSON place without `properties.prominence`. */
 export const GEOJSON_DEFAULT_PROMINENCE = 0;
@@ -75,7 +76,7 @@ export function parseGeoJsonFeature(
   const name = properties.name;
   if (typeof name !== 'string' || name.trim() === '' || tooLong(name))
     return { field: 'properties.name', message: `required: a non-empty string of at most ${MAX_TEXT_BYTES} bytes` };
-  let types = GEOJSON_DEFAULT_TYPES;
+  let types = typesFromOsmTags(properties) ?? GEOJSON_DEFAULT_TYPES;
   if (properties.types !== undefined) {
     const given = properties.types;
     if (

