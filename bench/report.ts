@@ -10,6 +10,7 @@ import type { FloorResult } from './scenarios/floor.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
+import { placesRows, placesTargets, type PlacesResult } from './scenarios/places.js';
 import type { StartupResult } from './scenarios/startup.js';
 import type { ThroughputFigure } from './scenarios/throughput.js';
 import type { WhatsatResult } from './scenarios/whatsat.js';
@@ -84,6 +85,7 @@ export interface BenchReport {
   readonly memory: MemoryResult | null;
   readonly startup: StartupResult | null;
   readonly catch_up: CatchUpResult | null;
+  readonly places: PlacesResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -103,6 +105,7 @@ export interface ScenarioResults {
   memory?: MemoryResult;
   startup?: StartupResult;
   catchUp?: CatchUpResult;
+  places?: PlacesResult;
 }
 
 function ratio(value: number, floor: number | undefined): number | null {
@@ -165,6 +168,7 @@ export function buildReport(
     check('WHATSAT/s', '>= 20k/s', whatsat?.rate, (v) => v >= 20_000),
     check('bytes per client (RSS)', '<= 300 B', results.memory?.bytes_per_client, (v) => v <= 300),
     check('one server accepting, ms', '<= 1 s', results.startup?.server_ms, (v) => v <= 1000),
+    ...placesTargets(results.places),
   ];
   return {
     started_at: meta.startedAt.toISOString(),
@@ -193,6 +197,7 @@ export function buildReport(
     memory: results.memory ?? null,
     startup: results.startup ?? null,
     catch_up: results.catchUp ?? null,
+    places: results.places ?? null,
     targets,
     errors: meta.errors,
     skipped: meta.skipped,
@@ -374,6 +379,8 @@ export function formatTable(report: BenchReport): string {
       '',
     ]);
   }
+
+  if (report.places !== null) rows.push(...placesRows(report.places));
 
   const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target (issue 5)'];
   const all = [header, ...rows];

@@ -1,6 +1,6 @@
 /**
  * Issue 5: the bench runs in a smoke configuration (`--quick`: every scenario, including iamat with
- * `store.sync` and the anti-entropy catch-up, briefly), every scenario completes, and `--json` parses with the keys the issue lists. Numbers
+ * `store.sync`, the anti-entropy catch-up and the offline places at scale (issue 11), briefly), every scenario completes, and `--json` parses with the keys the issue lists. Numbers
  * are not asserted (these machines are noisy); that nothing is left behind is.
  */
 import { spawn } from 'node:child_process';
@@ -88,6 +88,7 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'iamat',
         'iamat-sync',
         'memory',
+        'places',
         'startup',
         'whatsat',
       ]);
@@ -114,6 +115,11 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'startup.herd_ms',
         'catch_up.catch_up_ms',
         'catch_up.bytes_exchanged',
+        'places.import_features_per_s',
+        'places.server_rss_bytes',
+        'places.whatsat.p99_ms',
+        'places.startup_to_answer_ms',
+        'places.load_default_max_block_ms',
         'machine.nproc',
       ]) {
         numberAt(report, key);
