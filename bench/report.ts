@@ -10,6 +10,7 @@ import type { FloorResult } from './scenarios/floor.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
+import { costRows, type CostResult } from './scenarios/cost.js';
 import { placesRows, placesTargets, type PlacesResult } from './scenarios/places.js';
 import type { StartupResult } from './scenarios/startup.js';
 import type { ThroughputFigure } from './scenarios/throughput.js';
@@ -85,6 +86,8 @@ export interface BenchReport {
   readonly memory: MemoryResult | null;
   readonly startup: StartupResult | null;
   readonly catch_up: CatchUpResult | null;
+  /** Server CPU microseconds per IAMAT, stored flood, stale flood and WHATSAT. */
+  readonly cost_us: CostResult | null;
   readonly places: PlacesResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
@@ -105,6 +108,7 @@ export interface ScenarioResults {
   memory?: MemoryResult;
   startup?: StartupResult;
   catchUp?: CatchUpResult;
+  cost?: CostResult;
   places?: PlacesResult;
 }
 
@@ -197,6 +201,7 @@ export function buildReport(
     memory: results.memory ?? null,
     startup: results.startup ?? null,
     catch_up: results.catchUp ?? null,
+    cost_us: results.cost ?? null,
     places: results.places ?? null,
     targets,
     errors: meta.errors,
@@ -380,6 +385,7 @@ export function formatTable(report: BenchReport): string {
     ]);
   }
 
+  if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
   if (report.places !== null) rows.push(...placesRows(report.places));
 
   const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target (issue 5)'];

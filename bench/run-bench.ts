@@ -12,6 +12,7 @@ import { FULL_SIZES, QUICK_SIZES, type BenchContext, type TargetHerd } from './b
 import { Progress } from './progress.js';
 import { buildReport, formatTable, type BenchReport, type ScenarioResults } from './report.js';
 import { runCatchUp } from './scenarios/catch-up.js';
+import { runCost } from './scenarios/cost.js';
 import { runFloor } from './scenarios/floor.js';
 import { runHerdIngest } from './scenarios/herd-ingest.js';
 import { runIamat } from './scenarios/iamat.js';
@@ -30,6 +31,7 @@ export const SCENARIOS = [
   'iamat-sync',
   'herd',
   'whatsat',
+  'cost',
   'memory',
   'startup',
   'catch-up',
@@ -147,6 +149,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     'whatsat',
     () => runWhatsat(context),
     (r) => (results.whatsat = r),
+  );
+  await run(
+    'cost',
+    () => runCost(context),
+    (r) => (results.cost = r),
   );
   // The floor again after the speed scenarios: on a shared box it drifts; the ratios use the mean.
   if (results.floor !== undefined)

@@ -83,6 +83,7 @@ describe('npm run bench', { timeout: 240_000 }, () => {
       assert.equal(code, 0);
       assert.deepEqual(Object.keys(report.scenario_s).sort(), [
         'catch-up',
+        'cost',
         'floor',
         'herd',
         'iamat',
@@ -114,6 +115,10 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'startup.server_ms',
         'startup.herd_ms',
         'catch_up.catch_up_ms',
+        'cost_us.iamat',
+        'cost_us.flood_stored',
+        'cost_us.flood_stale',
+        'cost_us.whatsat',
         'catch_up.bytes_exchanged',
         'places.import_features_per_s',
         'places.server_rss_bytes',
