@@ -9,10 +9,10 @@ import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
-import { parseAtFields } from '../protocol/commands.js';
+import { atLineClientId, parseAtFields } from '../protocol/commands.js';
 import { splitFields } from '../protocol/fields.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
-import type { LocationRecord, LocationStore } from '../store/location-store.js';
+import type { LocationStore, LocationUpdate } from '../store/location-store.js';
 import { AntiEntropyResponder } from './anti-entropy.js';
 import { answerHello, checkAuth, type LinkIdentity } from './handshake.js';
 
@@ -40,7 +40,7 @@ export interface IncomingLinkOptions {
   /** The table anti-entropy offers are compared with. */
   readonly store: LocationStore;
   /** Takes a record from the neighbour: stores it if newer, persists and floods it on; true when stored. */
-  readonly ingest: (record: LocationRecord, from: string) => boolean;
+  readonly ingest: (update: LocationUpdate, from: string) => boolean;
   /** Called once the neighbour has passed the handshake. */
   readonly onUp?: (link: IncomingLink) => void;
   /** Called once when the connection is gone. */
@@ -164,7 +164,15 @@ export class IncomingLink {
 
   private onPeerLine(line: string): void {
     const peerName = this.peer as string;
-    const { logger, observer } = this.options;
+    const { logger, store } = this.options;
+    // The commonest flood is an update already held, arriving by a second path: the same AT line as
+    // the stored one. It is stale whatever else holds, so it needs no parsing (the stored line was
+    // validated when it was taken).
+    const heldId = atLineClientId(line);
+    if (heldId !== undefined && store.atLineOf(heldId) === line) {
+      this.noteFlood(false, peerName, heldId, line);
+      return;
+    }
     const fields = splitFields(line);
     if (fields[0] !== 'AT') {
       if (fields.length > 0 && this.responder?.onMessage(fields) !== true) {
@@ -183,25 +191,19 @@ export class IncomingLink {
       );
       return;
     }
-    const record: LocationRecord = {
-      clientId: message.clientId,
-      timeNs: message.timeNs,
-      atLine: message.line,
-      latitude: message.latitude,
-      longitude: message.longitude,
-    };
-    if (this.options.ingest(record, peerName)) {
-      this.responder?.noteStored();
-      logger.info(
-        { event: 'flood-stored', peer: peerName, clientId: record.clientId, line: record.atLine },
-        'flood stored',
-      );
+    const stored = this.options.ingest({ clientId: message.clientId, atLine: message.line }, peerName);
+    if (stored) this.responder?.noteStored();
+    this.noteFlood(stored, peerName, message.clientId, message.line);
+  }
+
+  /** One log event and one metric per flood taken from the link. */
+  private noteFlood(stored: boolean, peerName: string, clientId: string, atLine: string): void {
+    const { logger, observer } = this.options;
+    if (stored) {
+      logger.info({ event: 'flood-stored', peer: peerName, clientId, line: atLine }, 'flood stored');
       observer.flood('stored', peerName, 1);
     } else {
-      logger.info(
-        { event: 'flood-stale', peer: peerName, clientId: record.clientId, line: record.atLine },
-        'flood ignored as stale',
-      );
+      logger.info({ event: 'flood-stale', peer: peerName, clientId, line: atLine }, 'flood ignored as stale');
       observer.flood('stale', peerName, 1);
     }
   }

@@ -11,7 +11,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../observability/logger.js';
 import { parseAt } from '../protocol/commands.js';
-import type { LocationRecord } from './location-store.js';
+import type { LocationUpdate } from './location-store.js';
 
 /** Rows per multi-row upsert statement in a commit. */
 export const UPSERT_CHUNK_ROWS = 128;
@@ -32,7 +32,7 @@ export interface SqliteLogOptions {
 export interface OpenedLog {
   readonly log: SqliteLocationLog;
   /** Every record stored before, to load into the in-memory store. */
-  readonly records: LocationRecord[];
+  readonly records: LocationUpdate[];
   /** This start's epoch: one more than the last start's, 1 for a new (or replaced) file. */
   readonly epoch: number;
 }
@@ -116,7 +116,7 @@ export class SqliteLocationLog {
       db.prepare(
         "INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       ).run(String(epoch));
-      const records: LocationRecord[] = [];
+      const records: LocationUpdate[] = [];
       let unreadable = 0;
       for (const { at_line: atLine } of db.prepare('SELECT at_line FROM locations').iterate() as IterableIterator<{
         at_line: string;
@@ -126,13 +126,7 @@ export class SqliteLocationLog {
           unreadable++;
           continue;
         }
-        records.push({
-          clientId: message.clientId,
-          timeNs: message.timeNs,
-          atLine: message.line,
-          latitude: message.latitude,
-          longitude: message.longitude,
-        });
+        records.push({ clientId: message.clientId, atLine: message.line });
       }
       const log = new SqliteLocationLog(db, options);
       options.logger.info(
@@ -149,9 +143,9 @@ export class SqliteLocationLog {
   }
 
   /** Buffers a stored record for the next commit (a newer one for the same client replaces it). */
-  write(record: LocationRecord): void {
+  write(update: LocationUpdate): void {
     if (this.closed) return;
-    this.pending.set(record.clientId, record.atLine);
+    this.pending.set(update.clientId, update.atLine);
     this.timer ??= setTimeout(() => this.commit(), this.commitIntervalMs);
   }
 

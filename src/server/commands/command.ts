@@ -7,7 +7,7 @@ import type { CommandKind, CommandOutcome } from '../../observability/observer.j
 import type { NearbySearchResponse } from '../../places/provider.js';
 import type { ClientCommand } from '../../protocol/commands.js';
 import type { WallClock } from '../../protocol/time.js';
-import type { LocationRecord, LocationStore } from '../../store/location-store.js';
+import type { LocationRecord, LocationStore, LocationUpdate } from '../../store/location-store.js';
 
 /** How a command ended: the reply to write, its outcome label, and why (for the log) when not ok. */
 export interface CommandResult {
@@ -33,7 +33,7 @@ export interface CommandContext {
   /** The location table (read by WHATSAT). */
   readonly store: LocationStore;
   /** Offers a record to the store; when it is newer, persists and floods it. True when stored. */
-  ingest(record: LocationRecord): boolean;
+  ingest(update: LocationUpdate): boolean;
   /** With `store.sync`: resolves once everything written so far is committed. Else `undefined`. */
   readonly whenCommitted: (() => Promise<void>) | undefined;
   /** Asks the places source, within the server's time limit; always resolves (failures become a status). */
