@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
+import { fastLogOf, jsonString, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import { atLineClientId, parseAtFields } from '../protocol/commands.js';
@@ -59,11 +60,15 @@ export class IncomingLink {
   private responder: AntiEntropyResponder | undefined;
   private readonly options: IncomingLinkOptions;
   private readonly splitter: LineSplitter;
+  private readonly fastLog: FastLog;
+  /** The neighbour's name as JSON, for its flood log events. */
+  private peerJson: string | undefined;
 
   constructor(options: IncomingLinkOptions) {
     this.options = options;
     this.id = options.id;
     this.remote = options.remote;
+    this.fastLog = fastLogOf(options.logger);
     const { stream, timers } = options;
     this.splitter = new LineSplitter((line) => this.onLine(line), {
       maxLineBytes: options.maxLineBytes,
@@ -198,14 +203,14 @@ export class IncomingLink {
 
   /** One log event and one metric per flood taken from the link. */
   private noteFlood(stored: boolean, peerName: string, clientId: string, atLine: string): void {
-    const { logger, observer } = this.options;
-    if (stored) {
-      logger.info({ event: 'flood-stored', peer: peerName, clientId, line: atLine }, 'flood stored');
-      observer.flood('stored', peerName, 1);
-    } else {
-      logger.info({ event: 'flood-stale', peer: peerName, clientId, line: atLine }, 'flood ignored as stale');
-      observer.flood('stale', peerName, 1);
-    }
+    this.options.observer.flood(stored ? 'stored' : 'stale', peerName, 1);
+    const log = this.fastLog;
+    if (!log.enabled) return;
+    this.peerJson ??= jsonString(peerName);
+    log.info(
+      `,"event":"${stored ? 'flood-stored' : 'flood-stale'}","peer":${this.peerJson},"clientId":${jsonString(clientId)},"line":${jsonString(atLine)}`,
+      stored ? '"flood stored"' : '"flood ignored as stale"',
+    );
   }
 
   /** Logs why the connection is not (or no longer) a link and closes it, without a reply. */
