@@ -96,6 +96,33 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     });
   });
 
+  test('a waiter starts a commit right after the turn, without waiting for the interval; one turn is one commit', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      // An interval no test would wait for: only a waiter can cause the commits below.
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const waits: Promise<void>[] = [];
+      for (let i = 0; i < 50; i++) {
+        opened.log.write(record(`sync-${i}`, 1700000000 + i));
+        waits.push(opened.log.whenCommitted());
+      }
+      assert.equal(opened.log.commits, 0, 'not while the turn runs');
+      await Promise.all(waits);
+      assert.equal(opened.log.commits, 1, 'the turn shares one commit');
+      // Written while nobody waits: left for the interval; a later waiter takes it along.
+      opened.log.write(record('later', 1800000000));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(opened.log.commits, 1);
+      await opened.log.whenCommitted();
+      assert.equal(opened.log.commits, 2);
+      assert.equal(await opened.log.whenCommitted(), undefined, 'nothing pending: resolves at once');
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 51);
+      again.log.close();
+    });
+  });
+
   test('close() commits what is pending', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
