@@ -172,6 +172,16 @@ export function buildReport(
     check('WHATSAT/s', '>= 20k/s', whatsat?.rate, (v) => v >= 20_000),
     check('bytes per client (RSS)', '<= 300 B', results.memory?.bytes_per_client, (v) => v <= 300),
     check('one server accepting, ms', '<= 1 s', results.startup?.server_ms, (v) => v <= 1000),
+    check(
+      'iamat sync W=1 / floor W=1',
+      '>= 0.3x',
+      results.iamatSync === undefined ? undefined : ratio(results.iamatSync.w1.rate, floorW1),
+      (v) => v >= 0.3,
+    ),
+    check('iamat sync W=1 p50, ms', 'p50 <= 2 ms', results.iamatSync?.w1.p50_ms, (v) => v <= 2),
+    check('IAMAT at the first accept, ms', '< 50 ms', results.startup?.iamat_at_accept_ms, (v) => Math.abs(v) < 50),
+    check('max event-loop delay, first 2 s', '<= 20 ms', results.startup?.max_loop_delay_ms, (v) => v <= 20),
+    check('idle server RSS, MB', '< 100 MB', results.startup?.idle_rss_bytes, (v) => v < 100 * 1048576),
     ...placesTargets(results.places),
   ];
   return {
@@ -275,7 +285,7 @@ export function formatTable(report: BenchReport): string {
       count(report.iamat_sync.w1.rate),
       latency(report.iamat_sync.w1),
       times(report.iamat_sync.w1.ratio_to_floor),
-      '',
+      [verdict(report, 'iamat sync W=1 / floor W=1'), verdict(report, 'iamat sync W=1 p50, ms')].join(', '),
     ]);
     rows.push([
       'iamat sync',
@@ -360,6 +370,30 @@ export function formatTable(report: BenchReport): string {
       '',
       '',
     ]);
+    rows.push([
+      'startup',
+      'IAMAT at the first accept: time difference, ms',
+      ms(s.iamat_at_accept_ms),
+      '',
+      '',
+      verdict(report, 'IAMAT at the first accept, ms'),
+    ]);
+    rows.push([
+      'startup',
+      'max event-loop delay in the first 2 s, ms',
+      ms(s.max_loop_delay_ms),
+      '',
+      '',
+      verdict(report, 'max event-loop delay, first 2 s'),
+    ]);
+    rows.push([
+      'startup',
+      'idle server RSS, MB (default place data)',
+      mb(s.idle_rss_bytes),
+      '',
+      '',
+      verdict(report, 'idle server RSS, MB'),
+    ]);
   }
   if (report.catch_up !== null) {
     const a = report.catch_up;
@@ -388,7 +422,7 @@ export function formatTable(report: BenchReport): string {
   if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
   if (report.places !== null) rows.push(...placesRows(report.places));
 
-  const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target (issue 5)'];
+  const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target'];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]?.length ?? 0)));
   const line = (row: Row): string =>

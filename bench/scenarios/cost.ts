@@ -26,6 +26,7 @@ import {
   PROBE_DIR_ENV,
   benchDir,
   benchEnv,
+  freeLoopbackPort,
   memoryProbeNodeArgs,
   probeMemory,
   sleep,
@@ -71,15 +72,6 @@ async function perOperation(
   await work();
   const after = await cpuUs(server, probeDir);
   return Math.round(((after - before) / operations) * 100) / 100;
-}
-
-/** A free port number on loopback (for a neighbour that is configured but never listens). */
-async function unusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Sends `text` and resolves once it is all handed to the kernel. */
@@ -150,8 +142,8 @@ async function flood(link: net.Socket, server: ServeHandle, lines: readonly stri
 async function writeCostConfig(dir: string, name: string, context: BenchContext, neighbour: boolean): Promise<string> {
   const servers: Record<string, unknown>[] = [{ name, host: '127.0.0.1', port: 0, peerPort: 0 }];
   if (neighbour) {
-    const port = await unusedPort();
-    servers.push({ name: 'Peer', host: '127.0.0.1', port, peerPort: await unusedPort(), external: true });
+    const port = await freeLoopbackPort();
+    servers.push({ name: 'Peer', host: '127.0.0.1', port, peerPort: await freeLoopbackPort(), external: true });
   }
   const file = path.join(dir, `${name}.json`);
   await writeFile(

@@ -17,6 +17,10 @@ import path from 'node:path';
 import { isPeersMessage, type ListeningMessage } from './ipc.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { MetricsObserver } from '../observability/metrics.js';
+import { watchStartupDelay } from '../observability/startup-delay.js';
+
+/** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
+export const STARTUP_DELAY_BUDGET_MS = 20;
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -144,7 +148,24 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.exit(1);
   });
 
+  // Place data is loaded before listening (a data file loads in milliseconds, without blocking), so
+  // that the first WHATSAT is answered at once and nothing blocks the loop once the ports accept.
+  const placesStarted = performance.now();
+  try {
+    await places.ready?.();
+    log.logger.info(
+      { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - placesStarted) },
+      'places source ready',
+    );
+  } catch (error) {
+    // WHATSATs answer UNKNOWN_ERROR with the reason; the herd still takes and floods locations.
+    log.logger.error(
+      { event: 'places-failed', source: places.source, err: String(error) },
+      'places source failed to load',
+    );
+  }
   const { client: address, peer: peerAddress } = await server.listen();
+  const startupDelay = watchStartupDelay();
   if (adminPort !== undefined) {
     const candidate = new AdminServer({
       host: serverConfig.adminHost,
@@ -200,20 +221,12 @@ export async function serve(options: ServeOptions): Promise<void> {
       );
     }
   }
-  // Accept first, index places after: a WHATSAT that arrives earlier waits for the index.
-  setImmediate(() => {
-    const started = performance.now();
-    places.ready?.().then(
-      () =>
-        log.logger.info(
-          { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - started) },
-          'places source ready',
-        ),
-      (error: unknown) =>
-        log.logger.error(
-          { event: 'places-failed', source: places.source, err: String(error) },
-          'places source failed to load',
-        ),
+  // Accepting means answering: report how long the loop was ever blocked just after listening.
+  void startupDelay.then((delay) => {
+    metrics?.startupDelay(delay);
+    log.logger[delay.maxMs > STARTUP_DELAY_BUDGET_MS ? 'warn' : 'info'](
+      { event: 'startup-delay', maxMs: delay.maxMs, p99Ms: delay.p99Ms, windowMs: delay.windowMs },
+      `event loop delay in the first ${delay.windowMs} ms after listening: max ${delay.maxMs} ms`,
     );
   });
 }
