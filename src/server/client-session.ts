@@ -176,7 +176,7 @@ export class ClientSession {
     if (newline < reply.length - 1) fields += `,"chars":${reply.length}`;
     const places = result.places;
     if (places !== undefined) {
-      fields += `,"places":{"source":${jsonString(places.source)},"status":${jsonString(places.status)},"results":${places.results},"ms":${places.ms}}`;
+      fields += `,"places":{"source":${jsonString(places.source)},"status":${jsonString(places.status)},"results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;
     }
     log.info(fields, KIND_JSON[kind]);
     return reply;

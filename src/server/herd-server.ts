@@ -152,7 +152,7 @@ export class HerdServer {
       ingest: (record) => this.ingest(record, undefined),
       whenCommitted:
         options.syncCommit === true && persistence !== undefined ? () => persistence.whenCommitted() : undefined,
-      lookUpPlaces: (record, radiusMeters, limit) => places.lookUp(record, radiusMeters, limit),
+      lookUpPlaces: (record, radiusMeters, limit) => places.lookUpJson(record, radiusMeters, limit),
     };
   }
 

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { duplexPair, type Duplex } from 'node:stream';
 import { NOOP_OBSERVER, type CommandKind, type CommandOutcome } from '../../src/observability/observer.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
+import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { WallClock } from '../../src/protocol/time.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { ClientSession } from '../../src/server/client-session.js';
@@ -51,7 +52,10 @@ function rig(options: { limits?: Partial<ServerLimits>; table?: CommandTable; re
     store,
     ingest: (record) => ingest({ store, flood: () => undefined }, record),
     whenCommitted: undefined,
-    lookUpPlaces: async () => ({ response: ZERO, source: 'test', ms: 0 }),
+    lookUpPlaces: async () => ({
+      json: formatGoogleJson(ZERO),
+      places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
+    }),
   };
   let text = '';
   if (options.read !== false) client.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));

@@ -42,6 +42,8 @@ export interface OfflinePlacesProviderOptions {
  */
 export class OfflinePlacesProvider implements PlacesProvider {
   readonly source = 'offline';
+  /** The data file never changes while it is served: the same search always has the same answer. */
+  readonly deterministic = true;
   /** The data file. */
   readonly file: string;
   private loading: Promise<Loaded> | undefined;

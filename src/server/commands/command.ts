@@ -7,7 +7,7 @@ import type { CommandKind, CommandOutcome } from '../../observability/observer.j
 import type { ClientCommand } from '../../protocol/commands.js';
 import type { WallClock } from '../../protocol/time.js';
 import type { LocationRecord, LocationStore, LocationUpdate } from '../../store/location-store.js';
-import type { PlacesAnswer } from '../places-lookup.js';
+import type { PlacesJson } from '../places-lookup.js';
 
 /** How a command ended: the reply to write, its outcome label, and why (for the log) when not ok. */
 export interface CommandResult {
@@ -17,8 +17,8 @@ export interface CommandResult {
   readonly outcome: CommandOutcome;
   /** Why the command was refused, for the log (never sent to the client). */
   readonly reason?: string;
-  /** For a WHATSAT, its look-up: logged with the command as `places: { source, status, results, ms }`. */
-  readonly places?: { readonly source: string; readonly status: string; readonly results: number; readonly ms: number };
+  /** For a WHATSAT, its look-up: logged with the command as `places: { source, status, results, ms, cached? }`. */
+  readonly places?: PlacesJson['places'];
 }
 
 /** A result now, or later (a WHATSAT waiting on places; an IAMAT waiting on its commit with `store.sync`). */
@@ -38,8 +38,11 @@ export interface CommandContext {
   ingest(update: LocationUpdate): boolean;
   /** With `store.sync`: resolves once everything written so far is committed. Else `undefined`. */
   readonly whenCommitted: (() => Promise<void>) | undefined;
-  /** Asks the places source, within the server's time limit; always resolves (failures become a status). */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesAnswer>;
+  /**
+   * Asks the places source, within the server's time limit, for the document a WHATSAT prints;
+   * always resolves (failures become a status).
+   */
+  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson>;
 }
 
 export type { CommandKind };
