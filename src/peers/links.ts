@@ -81,6 +81,7 @@ export class Links {
         peerName,
         store,
         send: (line) => outgoing.send(line),
+        backlog: () => outgoing.queuedUpdates,
         log: logger,
         timers,
         intervalMs: settings.antiEntropyIntervalMs,

@@ -223,11 +223,18 @@ export class LocationStore {
 
   /** The AT line of every client whose id falls in one of `wanted` (bucket numbers at `buckets` buckets). */
   atLinesInBuckets(buckets: number, wanted: ReadonlySet<number>): string[] {
-    const out: string[] = [];
-    if (wanted.size === 0) return out;
+    return [...this.scanBuckets(buckets, wanted)];
+  }
+
+  /**
+   * {@link atLinesInBuckets}, one at a time, for a caller that sends them a slice per event-loop
+   * turn. The scan is live: a client stored meanwhile may be yielded (again), which a receiver
+   * takes as stale.
+   */
+  *scanBuckets(buckets: number, wanted: ReadonlySet<number>): Generator<string, void, undefined> {
+    if (wanted.size === 0) return;
     for (const [clientId, atLine] of this.lines) {
-      if (wanted.has(bucketOf(clientId, buckets))) out.push(atLine);
+      if (wanted.has(bucketOf(clientId, buckets))) yield atLine;
     }
-    return out;
   }
 }

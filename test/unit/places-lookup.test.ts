@@ -28,6 +28,7 @@ function places(count: number, status = 'OK'): NearbySearchResponse {
       geometry: { location: { lat: i, lng: i } },
       name: `Place ${i}`,
       place_id: `p${i}`,
+      types: ['locality'],
     })),
     status,
   };
