@@ -10,7 +10,7 @@ import type { Timers, TimerHandle } from '../core/timers.js';
 import { fastLogOf, jsonString, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
-import { atLineClientId, parseAtFields } from '../protocol/commands.js';
+import { atLineClientId, checkAtFields } from '../protocol/commands.js';
 import { splitFields } from '../protocol/fields.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import type { LocationStore, LocationUpdate } from '../store/location-store.js';
@@ -188,7 +188,7 @@ export class IncomingLink {
       }
       return;
     }
-    const message = parseAtFields(fields);
+    const message = checkAtFields(fields, line);
     if (message === undefined) {
       logger.error(
         { event: 'flood-malformed', peer: peerName, line: line.slice(0, 200) },

@@ -10,7 +10,8 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../observability/logger.js';
-import { parseAt } from '../protocol/commands.js';
+import { checkAtFields } from '../protocol/commands.js';
+import { splitFields } from '../protocol/fields.js';
 import type { LocationUpdate } from './location-store.js';
 
 /** Rows per multi-row upsert statement in a commit. */
@@ -126,7 +127,7 @@ export class SqliteLocationLog {
       for (const { at_line: atLine } of db.prepare('SELECT at_line FROM locations').iterate() as IterableIterator<{
         at_line: string;
       }>) {
-        const message = parseAt(atLine);
+        const message = checkAtFields(splitFields(atLine), atLine);
         if (message === undefined) {
           unreadable++;
           continue;
