@@ -11,6 +11,7 @@
  * `exchange` writes `data`, half-closes, and returns all the server sent until it closed; every
  * request has a time limit (`timeoutMs`, default 10 s), and a failure is `{"ok": false, "error"}`.
  */
+import http from 'node:http';
 import net from 'node:net';
 import { createInterface } from 'node:readline';
 
@@ -40,14 +41,30 @@ function exchange(host: string, port: number, data: string, timeoutMs: number): 
   });
 }
 
+// A fresh connection per request (no keep-alive pool): servers are killed and restarted under it.
+function get(url: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: false, timeout: timeoutMs }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }),
+      );
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer from ${url} in ${timeoutMs} ms`)));
+    request.on('error', reject);
+  });
+}
+
 async function handle(request: AgentRequest): Promise<AgentReply> {
   const timeoutMs = request.timeoutMs ?? AGENT_TIMEOUT_MS;
   try {
     if (request.op === 'exchange') {
       return { id: request.id, ok: true, text: await exchange(request.host, request.port, request.data, timeoutMs) };
     }
-    const response = await fetch(request.url, { signal: AbortSignal.timeout(timeoutMs) });
-    return { id: request.id, ok: true, status: response.status, text: await response.text() };
+    const response = await get(request.url, timeoutMs);
+    return { id: request.id, ok: true, status: response.status, text: response.text };
   } catch (error) {
     return { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };
   }

@@ -75,10 +75,16 @@ describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 
           const row = (await herd.status(name)).links.find((link) => link.peer === CUT);
           assert.ok((row?.timeouts ?? 0) >= 1, `${name} counts the timeout: ${JSON.stringify(row)}`);
         }
-        const events = (await herd.logEvents('Alford')).filter(
-          (entry) => entry.event === 'link-status' && entry.peer === CUT && entry.from === 'up',
+        // The transition is logged with its reason (logs are written in batches at least every 100 ms).
+        const down = await waitUntil(
+          async () =>
+            (await herd.logEvents('Alford')).find(
+              (entry) => entry.event === 'link-status' && entry.peer === CUT && entry.from === 'up',
+            ),
+          2000,
+          `Alford's link-status line for ${CUT}`,
         );
-        assert.equal(events[0]?.reason, `no data for ${deadAfterMs} ms`, JSON.stringify(events));
+        assert.equal(down.reason, `no data for ${deadAfterMs} ms`, JSON.stringify(down));
         const metrics = await herd.metrics('Alford');
         assert.match(metrics, new RegExp(`herd_link_timeouts_total\\{[^}]*peer="${CUT}"[^}]*link="out"[^}]*\\} [1-9]`));
 
