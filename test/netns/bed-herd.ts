@@ -7,7 +7,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -139,6 +139,8 @@ export interface BedHerdOptions {
   readonly links?: readonly (readonly [string, string])[];
   /** Servers started under a shifted wall clock: name -> libfaketime offset such as `+30s`. */
   readonly clockOffsets?: Readonly<Record<string, string>>;
+  /** Folder of the config, logs and data (emptied first). @default a fresh temporary folder */
+  readonly dir?: string;
 }
 
 /** A herd in a bed: start with {@link BedHerd.start}, always {@link stop}. */
@@ -163,7 +165,12 @@ export class BedHerd {
    * the bed, and resolves once every server listens.
    */
   static async start(bed: NetnsBed, options: BedHerdOptions = {}): Promise<BedHerd> {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-bed-'));
+    let dir = options.dir;
+    if (dir === undefined) dir = await mkdtemp(path.join(os.tmpdir(), 'herd-bed-'));
+    else {
+      await rm(dir, { recursive: true, force: true });
+      await mkdir(dir, { recursive: true });
+    }
     const secretFile = path.join(dir, 'herd-secret');
     await writeFile(secretFile, `${TEST_HERD_SECRET}\n`, { mode: 0o600 });
     const config = {

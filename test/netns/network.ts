@@ -170,6 +170,17 @@ export class NetnsBed {
     return bed;
   }
 
+  /**
+   * The bed of `id` that an earlier process made (for commands run by hand against a running bed).
+   *
+   * @throws when its hub namespace does not exist.
+   */
+  static async attach(names: readonly string[], id: string): Promise<NetnsBed> {
+    const bed = new NetnsBed(id, names);
+    if (!(await namespaces()).includes(bed.hub)) throw new Error(`no bed "${id}" here (no namespace ${bed.hub})`);
+    return bed;
+  }
+
   private async build(): Promise<void> {
     const hub = this.hub;
     await ip('netns', 'add', hub);
