@@ -17,6 +17,12 @@ export interface ServerLog {
   readonly file: string;
   /** Writes every buffered line to the file, synchronously (call before exiting). */
   flushSync(): void;
+  /**
+   * Closes the log file and opens `<logDir>/<name>.log` again, after the lines already buffered are
+   * written to the old one: what log rotation needs after it renamed the file (`herd serve` does it
+   * on SIGHUP; docs/deploy.md "Log rotation").
+   */
+  reopen(): void;
 }
 
 /**
@@ -59,6 +65,7 @@ export function openServerLog(logDir: string, serverName: string, level: LevelWi
         // Nothing buffered yet (the file is still opening): nothing to lose.
       }
     },
+    reopen: () => destination.reopen(),
   };
 }
 
