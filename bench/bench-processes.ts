@@ -343,6 +343,9 @@ export interface SocketBytes {
   readonly remotePort: number;
   readonly sent: number;
   readonly received: number;
+  /** TCP segments sent and received (`segs_out`, `segs_in`), ACKs included. */
+  readonly segmentsOut: number;
+  readonly segmentsIn: number;
 }
 
 /**
@@ -370,11 +373,15 @@ export function socketBytesOf(pid: number): Promise<SocketBytes[]> {
         const info = lines[i + 1] ?? '';
         const sent = /bytes_sent:(\d+)/.exec(info) ?? /bytes_acked:(\d+)/.exec(info);
         const received = /bytes_received:(\d+)/.exec(info);
+        const segmentsOut = /segs_out:(\d+)/.exec(info);
+        const segmentsIn = /segs_in:(\d+)/.exec(info);
         out.push({
           localPort: Number(local.slice(local.lastIndexOf(':') + 1)),
           remotePort: Number(remote.slice(remote.lastIndexOf(':') + 1)),
           sent: sent === null ? 0 : Number(sent[1]),
           received: received === null ? 0 : Number(received[1]),
+          segmentsOut: segmentsOut === null ? 0 : Number(segmentsOut[1]),
+          segmentsIn: segmentsIn === null ? 0 : Number(segmentsIn[1]),
         });
       }
       resolve(out);
@@ -458,6 +465,8 @@ export interface BenchConfigOptions {
   readonly observer?: { readonly name: string; readonly port: number };
   /** Overrides of `store`. */
   readonly store?: Partial<HerdConfig['store']>;
+  /** Overrides of `peer` (link settings). */
+  readonly peer?: Partial<HerdConfig['peer']>;
 }
 
 /**
@@ -506,6 +515,7 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
     dataDir: path.join(dir, 'data'),
     logLevel: options.logLevel,
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.peer === undefined ? {} : { peer: options.peer }),
   };
   const file = path.join(dir, 'herd.json');
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { CatchUpResult } from './scenarios/catch-up.js';
 import type { FloorResult } from './scenarios/floor.js';
+import type { HeartbeatResult } from './scenarios/heartbeat.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
@@ -84,6 +85,7 @@ export interface BenchReport {
   readonly memory: MemoryResult | null;
   readonly startup: StartupResult | null;
   readonly catch_up: CatchUpResult | null;
+  readonly heartbeat: HeartbeatResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -103,6 +105,7 @@ export interface ScenarioResults {
   memory?: MemoryResult;
   startup?: StartupResult;
   catchUp?: CatchUpResult;
+  heartbeat?: HeartbeatResult;
 }
 
 function ratio(value: number, floor: number | undefined): number | null {
@@ -193,6 +196,7 @@ export function buildReport(
     memory: results.memory ?? null,
     startup: results.startup ?? null,
     catch_up: results.catchUp ?? null,
+    heartbeat: results.heartbeat ?? null,
     targets,
     errors: meta.errors,
     skipped: meta.skipped,
@@ -370,6 +374,18 @@ export function formatTable(report: BenchReport): string {
       `bytes on its links (${count(a.bytes_per_client)}/client)`,
       count(a.bytes_exchanged),
       records,
+      '',
+      '',
+    ]);
+  }
+
+  if (report.heartbeat !== null) {
+    const h = report.heartbeat;
+    rows.push([
+      'heartbeat',
+      `idle link, payload B/s (every ${h.heartbeat_interval_ms} ms, both ways, ${h.window_s} s)`,
+      String(h.payload_bytes_per_s_per_link),
+      `${h.segments_per_s_per_link} segments/s, ~${Math.round(h.wire_bytes_per_s_per_link)} B/s on a wire`,
       '',
       '',
     ]);

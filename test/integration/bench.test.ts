@@ -84,6 +84,7 @@ describe('npm run bench', { timeout: 240_000 }, () => {
       assert.deepEqual(Object.keys(report.scenario_s).sort(), [
         'catch-up',
         'floor',
+        'heartbeat',
         'herd',
         'iamat',
         'iamat-sync',
@@ -114,6 +115,8 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'startup.herd_ms',
         'catch_up.catch_up_ms',
         'catch_up.bytes_exchanged',
+        'heartbeat.payload_bytes_per_s_per_link',
+        'heartbeat.wire_bytes_per_s_per_link',
         'machine.nproc',
       ]) {
         numberAt(report, key);
@@ -121,6 +124,7 @@ describe('npm run bench', { timeout: 240_000 }, () => {
       assert.ok(numberAt(report, 'floor.w16') > 0);
       assert.ok(numberAt(report, 'herd.rate') > 0, 'every update reached every server');
       assert.ok(numberAt(report, 'catch_up.bytes_exchanged') > 0);
+      assert.ok(numberAt(report, 'heartbeat.payload_bytes_per_s_per_link') > 0, 'an idle link carries heartbeats');
 
       // Nothing left behind: no temporary folder, no process started from one.
       const leftover = [...(await benchDirs())].filter((name) => !dirsBefore.has(name));
