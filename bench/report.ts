@@ -11,6 +11,8 @@ import type { HeartbeatResult } from './scenarios/heartbeat.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
+import { costRows, type CostResult } from './scenarios/cost.js';
+import { placesRows, placesTargets, type PlacesResult } from './scenarios/places.js';
 import type { StartupResult } from './scenarios/startup.js';
 import type { ThroughputFigure } from './scenarios/throughput.js';
 import type { WhatsatResult } from './scenarios/whatsat.js';
@@ -85,6 +87,9 @@ export interface BenchReport {
   readonly memory: MemoryResult | null;
   readonly startup: StartupResult | null;
   readonly catch_up: CatchUpResult | null;
+  /** Server CPU microseconds per IAMAT, stored flood, stale flood and WHATSAT. */
+  readonly cost_us: CostResult | null;
+  readonly places: PlacesResult | null;
   readonly heartbeat: HeartbeatResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
@@ -105,6 +110,8 @@ export interface ScenarioResults {
   memory?: MemoryResult;
   startup?: StartupResult;
   catchUp?: CatchUpResult;
+  cost?: CostResult;
+  places?: PlacesResult;
   heartbeat?: HeartbeatResult;
 }
 
@@ -168,6 +175,7 @@ export function buildReport(
     check('WHATSAT/s', '>= 20k/s', whatsat?.rate, (v) => v >= 20_000),
     check('bytes per client (RSS)', '<= 300 B', results.memory?.bytes_per_client, (v) => v <= 300),
     check('one server accepting, ms', '<= 1 s', results.startup?.server_ms, (v) => v <= 1000),
+    ...placesTargets(results.places),
   ];
   return {
     started_at: meta.startedAt.toISOString(),
@@ -196,6 +204,8 @@ export function buildReport(
     memory: results.memory ?? null,
     startup: results.startup ?? null,
     catch_up: results.catchUp ?? null,
+    cost_us: results.cost ?? null,
+    places: results.places ?? null,
     heartbeat: results.heartbeat ?? null,
     targets,
     errors: meta.errors,
@@ -379,6 +389,8 @@ export function formatTable(report: BenchReport): string {
     ]);
   }
 
+  if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
+  if (report.places !== null) rows.push(...placesRows(report.places));
   if (report.heartbeat !== null) {
     const h = report.heartbeat;
     rows.push([

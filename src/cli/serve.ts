@@ -3,7 +3,12 @@ import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
 import { UsageError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
-import { createPlacesProvider, resolvePlacesSettings, type PlacesSource } from '../places/index.js';
+import {
+  assertPlacesDataReadable,
+  createPlacesProvider,
+  resolvePlacesSettings,
+  type PlacesSource,
+} from '../places/index.js';
 import { HerdServer } from '../server/herd-server.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
 import { loadTlsOptions } from '../config/tls.js';
@@ -34,13 +39,16 @@ export interface ServeOptions {
   readonly dataDir?: string;
   /** Overrides the config's `places.source` (`--places`). */
   readonly places?: PlacesSource;
+  /** Overrides the config's `places.data` (`--places-data`), relative to the working directory. */
+  readonly placesData?: string;
 }
 
 /**
  * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
  *
- * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, or
- *   a Google places source without `GOOGLE_PLACES_API_KEY` (before anything listens or logs).
+ * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, a
+ *   Google places source without `GOOGLE_PLACES_API_KEY`, or an offline data file that cannot be read
+ *   (before anything listens or logs).
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = loadHerdConfig(options.configFile);
@@ -50,7 +58,8 @@ export async function serve(options: ServeOptions): Promise<void> {
       `no server "${options.name}" in ${options.configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`,
     );
   }
-  resolvePlacesSettings(config.places, process.env, options.places);
+  if (options.placesData !== undefined) config.places.data = path.resolve(options.placesData);
+  assertPlacesDataReadable(resolvePlacesSettings(config.places, process.env, options.places));
   const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
   const neighbours = neighboursOf(config, serverConfig.name);
   const peerAddresses = new Map<string, PeerAddress>();

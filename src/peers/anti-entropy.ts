@@ -120,8 +120,8 @@ export class AntiEntropyDialler {
       for (const bucket of message.buckets) if (bucket < running.buckets) running.wanted.add(bucket);
     } else if (message.verb === 'WANT-END') {
       this.running = undefined;
-      const records = store.recordsInBuckets(running.buckets, running.wanted);
-      for (const record of records) send(record.atLine);
+      const records = store.atLinesInBuckets(running.buckets, running.wanted);
+      for (const atLine of records) send(atLine);
       send(`SYNCED ${running.id} ${records.length}`);
       this.options.onRecordsSent?.(records.length);
       log.info(

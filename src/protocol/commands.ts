@@ -176,6 +176,25 @@ export function parseAtFields(fields: readonly string[]): AtMessage | undefined 
 }
 
 /**
+ * The client id of an AT line written with single spaces (`AT <server> <difference> <client id>
+ * ...`, as servers write and forward them), found without splitting the line. Does not validate
+ * anything else.
+ *
+ * @returns the fourth field, or `undefined` when the line does not start with `AT ` or has fewer
+ *   than five fields.
+ */
+export function atLineClientId(line: string): string | undefined {
+  if (!line.startsWith('AT ')) return undefined;
+  const afterServer = line.indexOf(' ', 3);
+  if (afterServer === -1) return undefined;
+  const afterDifference = line.indexOf(' ', afterServer + 1);
+  if (afterDifference === -1) return undefined;
+  const afterClientId = line.indexOf(' ', afterDifference + 1);
+  if (afterClientId === -1) return undefined;
+  return line.slice(afterDifference + 1, afterClientId);
+}
+
+/**
  * Formats the reply to an invalid command: `? ` and the line exactly as received (docs/protocol.md
  * "Anything else"), with a line terminator.
  *

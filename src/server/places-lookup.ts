@@ -1,7 +1,9 @@
 /**
  * A places look-up as the server makes it: the source asked within `limits.placesTimeoutMs`, any
- * failure turned into a Nearby Search document with a non-OK `status`, and one log event and one
- * metric per look-up (docs/protocol.md "WHATSAT": a WHATSAT is never left unanswered).
+ * failure turned into a Nearby Search document with a non-OK `status` (docs/protocol.md "WHATSAT": a
+ * WHATSAT is never left unanswered), the bound applied, and one metric per look-up. A successful
+ * look-up is logged with the command that made it (its `places` field); a failed one also gets a
+ * `places` warning of its own, with Google's error message.
  */
 import type { Timers, TimerHandle } from '../core/timers.js';
 import { PlacesError } from '../errors.js';
@@ -25,6 +27,15 @@ export interface PlacesLookupOptions {
   readonly timers: Timers;
 }
 
+/** What a look-up found, and how long it took: the `places` field of a WHATSAT's log event. */
+export interface PlacesAnswer {
+  readonly response: NearbySearchResponse;
+  /** The source's name (`offline`, `google`, `google-new`). */
+  readonly source: string;
+  /** Milliseconds from asking to answer (time-outs included), three decimals. */
+  readonly ms: number;
+}
+
 /** Asks a {@link PlacesProvider} on behalf of WHATSAT. */
 export class PlacesLookup {
   private readonly options: PlacesLookupOptions;
@@ -37,7 +48,7 @@ export class PlacesLookup {
    * The places within `radiusMeters` of the record's location, the first `limit` of what the source
    * answers. Never rejects.
    */
-  async lookUp(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+  async lookUp(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesAnswer> {
     const { places, timeoutMs, timers, logger, observer } = this.options;
     const started = timers.now();
     let timer: TimerHandle | undefined;
@@ -69,21 +80,21 @@ export class PlacesLookup {
     const elapsedMs = timers.now() - started;
     observer.placesLookup(places.source, response.status, elapsedMs);
     const ms = Math.round(elapsedMs * 1000) / 1000;
-    const level = response.status === 'OK' || response.status === 'ZERO_RESULTS' ? 'info' : 'warn';
-    logger[level](
-      {
-        event: 'places',
-        source: places.source,
-        clientId: record.clientId,
-        radiusMeters,
-        limit,
-        status: response.status,
-        results: response.results.length,
-        ms,
-        error: response.error_message,
-      },
-      `places ${response.status} in ${ms} ms`,
-    );
-    return response;
+    if (response.status !== 'OK' && response.status !== 'ZERO_RESULTS') {
+      logger.warn(
+        {
+          event: 'places',
+          source: places.source,
+          clientId: record.clientId,
+          radiusMeters,
+          limit,
+          status: response.status,
+          ms,
+          error: response.error_message,
+        },
+        `places ${response.status} in ${ms} ms`,
+      );
+    }
+    return { response, source: places.source, ms };
   }
 }

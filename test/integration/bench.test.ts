@@ -1,6 +1,6 @@
 /**
  * Issue 5: the bench runs in a smoke configuration (`--quick`: every scenario, including iamat with
- * `store.sync` and the anti-entropy catch-up, briefly), every scenario completes, and `--json` parses with the keys the issue lists. Numbers
+ * `store.sync`, the anti-entropy catch-up and the offline places at scale (issue 11), briefly), every scenario completes, and `--json` parses with the keys the issue lists. Numbers
  * are not asserted (these machines are noisy); that nothing is left behind is.
  */
 import { spawn } from 'node:child_process';
@@ -83,12 +83,14 @@ describe('npm run bench', { timeout: 240_000 }, () => {
       assert.equal(code, 0);
       assert.deepEqual(Object.keys(report.scenario_s).sort(), [
         'catch-up',
+        'cost',
         'floor',
         'heartbeat',
         'herd',
         'iamat',
         'iamat-sync',
         'memory',
+        'places',
         'startup',
         'whatsat',
       ]);
@@ -114,9 +116,18 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'startup.server_ms',
         'startup.herd_ms',
         'catch_up.catch_up_ms',
+        'cost_us.iamat',
+        'cost_us.flood_stored',
+        'cost_us.flood_stale',
+        'cost_us.whatsat',
         'catch_up.bytes_exchanged',
         'heartbeat.payload_bytes_per_s_per_link',
         'heartbeat.wire_bytes_per_s_per_link',
+        'places.import_features_per_s',
+        'places.server_rss_bytes',
+        'places.whatsat.p99_ms',
+        'places.startup_to_answer_ms',
+        'places.load_default_max_block_ms',
         'machine.nproc',
       ]) {
         numberAt(report, key);

@@ -61,7 +61,7 @@ describe('test bed: a flapping link under load', { skip: NETNS_SKIP, timeout: 12
           await new Promise((resolve) => setTimeout(resolve, 250));
         }
       })();
-      let flaps = 0;
+      let flaps: number;
       try {
         flaps = await bed.flap(A, B, { periodMs: PERIOD_MS, durationMs: FLAP_FOR_MS });
       } finally {

@@ -26,8 +26,8 @@ describe('test bed: a host SIGKILLed and restarted', { skip: NETNS_SKIP, timeout
         );
         let targets: readonly string[] = HOSTS;
         const traffic = new Traffic(herd, { prefix: 'kr', everyMs: 25, targets: () => targets });
-        let missedByVictim = 0;
-        let restartedAt = 0;
+        let missedByVictim: number;
+        let restartedAt: number;
         try {
           await new Promise((resolve) => setTimeout(resolve, 1000));
           targets = HOSTS.filter((name) => name !== VICTIM);

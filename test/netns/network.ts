@@ -290,8 +290,8 @@ export class NetnsBed {
     return flaps;
   }
 
-  /** The command line that runs `command` inside host `name`'s namespace (or the clients' one). */
-  execArgs(name: string | 'clients', command: readonly string[]): string[] {
+  /** The `ip` arguments that run `command` inside host `name`'s namespace (`clients`: the clients' one). */
+  execArgs(name: string, command: readonly string[]): string[] {
     const ns = name === 'clients' ? this.clients : this.host(name).ns;
     return ['netns', 'exec', ns, ...command];
   }

@@ -17,8 +17,9 @@ export function whatsat(command: WhatsatCommand, line: string, context: CommandC
       reason: 'no server of the herd has heard of this client id',
     };
   }
-  return context.lookUpPlaces(record, command.radiusKm * 1000, command.bound).then((response) => ({
+  return context.lookUpPlaces(record, command.radiusKm * 1000, command.bound).then(({ response, source, ms }) => ({
     reply: formatWhatsatReply(record.atLine, formatGoogleJson(response)),
     outcome: 'ok',
+    places: { source, status: response.status, results: response.results.length, ms },
   }));
 }
