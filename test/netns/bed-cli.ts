@@ -1,10 +1,12 @@
 /**
- * The test bed by hand (`npm run bed -- <command>`; docs/deploy.md "Trying it in the test bed"). As
- * root. `up` builds the bed (id `manual`) and runs the default herd in it in the foreground,
- * restarting a server that dies, as systemd's `Restart=on-failure` would; Ctrl-C stops the servers
- * and removes every namespace. The other commands act on that running bed from another terminal.
+ * The test bed by hand (`npm run bed -- <command>`; docs/deploy.md "The test bed"). As root. `up`
+ * builds the bed (id `manual`) and runs the default herd in it in the foreground, restarting a
+ * server that fails (exits non-zero, or dies of a signal other than SIGTERM, SIGINT or SIGHUP), as
+ * systemd's `Restart=on-failure` does; Ctrl-C stops the servers and removes every namespace. The
+ * other commands act on that running bed from another terminal.
  */
 import { spawn } from 'node:child_process';
+import { openSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI, DEFAULT_SERVERS, ROOT } from '../helpers/herd-process.js';
@@ -29,6 +31,7 @@ const USAGE = `usage: npm run bed -- <command>   (as root)
   cut-one-way A B | heal-one-way A B    drop what A sends to B / stop
   flap A B [PERIOD_MS] [FOR_MS]         cut-link and heal-link every PERIOD_MS (2000) for FOR_MS (30000)
   kill NAME                   SIGKILL NAME's server (up restarts it after ${RESTART_DELAY_MS} ms)
+  stop NAME | start NAME      SIGTERM NAME's server (a clean stop: not restarted) / start it again
   exec NAME CMD ...           run a command in NAME's namespace (NAME may be "clients")
   down                        remove the bed (what a killed "up" left behind)`;
 
@@ -72,8 +75,14 @@ async function up(args: string[]): Promise<number> {
   }
   const running = herd;
   const watch = (name: string): void => {
-    void running.servers.get(name)?.exited.then(() => {
-      if (stopping) return;
+    const server = running.servers.get(name);
+    void server?.exited.then(() => {
+      const { exitCode, signalCode } = server.process;
+      const clean = exitCode === 0 || (signalCode !== null && ['SIGTERM', 'SIGINT', 'SIGHUP'].includes(signalCode));
+      if (stopping || clean) {
+        if (!stopping) process.stdout.write(`bed: ${name} stopped cleanly; not restarting it\n`);
+        return;
+      }
       process.stdout.write(`bed: ${name} exited; restarting it in ${RESTART_DELAY_MS} ms\n`);
       setTimeout(() => {
         running.startServer(name, clockOffsets[name]).then(
@@ -155,6 +164,27 @@ async function main(argv: string[]): Promise<number> {
         onChange: (cut) => process.stdout.write(`bed: ${a}-${b} ${cut ? 'cut' : 'healed'}\n`),
       });
       process.stdout.write(`bed: ${flaps} flaps\n`);
+      break;
+    }
+    case 'stop': {
+      const pids = (await ip('netns', 'pids', bed.host(a).ns)).split('\n').filter((pid) => pid !== '');
+      for (const pid of pids) process.kill(Number(pid), 'SIGTERM');
+      process.stdout.write(`bed: SIGTERM to ${a} (pid ${pids.join(', ')})\n`);
+      break;
+    }
+    case 'start': {
+      // Detached, its output in <dir>/<name>.out: it outlives this command; "down" or Ctrl-C on "up" ends it.
+      const outFile = path.join(MANUAL_BED_DIR, `${a}.out`);
+      const out = openSync(outFile, 'w');
+      const child = spawn('ip', bed.execArgs(a, [process.execPath, CLI, 'serve', a, '--config', config]), {
+        cwd: ROOT,
+        detached: true,
+        stdio: ['ignore', out, out],
+      });
+      child.unref();
+      for (let i = 0; i < 200 && !readFileSync(outFile, 'utf8').includes(' listening on '); i++)
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      process.stdout.write(readFileSync(outFile, 'utf8').trimEnd().split('\n').slice(-1)[0] + '\n');
       break;
     }
     case 'kill': {
