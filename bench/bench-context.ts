@@ -31,6 +31,8 @@ export interface BenchSizes {
   readonly serverStarts: number;
   /** Starts of the whole herd timed in the startup scenario. */
   readonly herdStarts: number;
+  /** Idle time over which the heartbeat scenario counts a link's bytes, ms. */
+  readonly heartbeatWindowMs: number;
 }
 
 /** Sizes of a full run (`npm run bench`): under 5 minutes on the 2-core reference box. */
@@ -42,6 +44,7 @@ export const FULL_SIZES: BenchSizes = {
   catchUpClients: 100_000,
   serverStarts: 5,
   herdStarts: 3,
+  heartbeatWindowMs: 20_000,
 };
 
 /** Sizes of `--quick`: every scenario briefly, for smoke tests. */
@@ -53,6 +56,7 @@ export const QUICK_SIZES: BenchSizes = {
   catchUpClients: 2_000,
   serverStarts: 1,
   herdStarts: 1,
+  heartbeatWindowMs: 3000,
 };
 
 /** The shared state of a run. */

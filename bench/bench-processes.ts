@@ -19,8 +19,10 @@ import type { LoadTarget } from './load-client.js';
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 /** The package root (this file is `bench/`). */
 export const PACKAGE_ROOT = path.resolve(HERE, '..');
-/** The built CLI every server process runs. */
-export const CLI = path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+/** Environment variable naming another build's CLI to measure (e.g. an earlier commit's, for a before/after). */
+export const CLI_ENV = 'HERD_BENCH_CLI';
+/** The built CLI every server process runs: this checkout's `dist/cli/main.js`, or {@link CLI_ENV}. */
+export const CLI = process.env[CLI_ENV] ?? path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
 /** The echo server of the floor scenario (run through tsx, like the bench itself). */
 export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'bench', 'echo-server.ts');
 /** The preload that reports a server's heap on SIGUSR2 (see memory-probe.mjs). */
@@ -360,6 +362,9 @@ export interface SocketBytes {
   readonly remotePort: number;
   readonly sent: number;
   readonly received: number;
+  /** TCP segments sent and received (`segs_out`, `segs_in`), ACKs included. */
+  readonly segmentsOut: number;
+  readonly segmentsIn: number;
 }
 
 /**
@@ -387,11 +392,15 @@ export function socketBytesOf(pid: number): Promise<SocketBytes[]> {
         const info = lines[i + 1] ?? '';
         const sent = /bytes_sent:(\d+)/.exec(info) ?? /bytes_acked:(\d+)/.exec(info);
         const received = /bytes_received:(\d+)/.exec(info);
+        const segmentsOut = /segs_out:(\d+)/.exec(info);
+        const segmentsIn = /segs_in:(\d+)/.exec(info);
         out.push({
           localPort: Number(local.slice(local.lastIndexOf(':') + 1)),
           remotePort: Number(remote.slice(remote.lastIndexOf(':') + 1)),
           sent: sent === null ? 0 : Number(sent[1]),
           received: received === null ? 0 : Number(received[1]),
+          segmentsOut: segmentsOut === null ? 0 : Number(segmentsOut[1]),
+          segmentsIn: segmentsIn === null ? 0 : Number(segmentsIn[1]),
         });
       }
       resolve(out);
@@ -484,6 +493,8 @@ export interface BenchConfigOptions {
   readonly observer?: { readonly name: string; readonly port: number };
   /** Overrides of `store`. */
   readonly store?: Partial<HerdConfig['store']>;
+  /** Overrides of `peer` (link settings). */
+  readonly peer?: Partial<HerdConfig['peer']>;
 }
 
 /**
@@ -532,6 +543,7 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
     dataDir: path.join(dir, 'data'),
     logLevel: options.logLevel,
     ...(options.store === undefined ? {} : { store: options.store }),
+    ...(options.peer === undefined ? {} : { peer: options.peer }),
   };
   const file = path.join(dir, 'herd.json');
   await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);

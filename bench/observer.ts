@@ -7,11 +7,15 @@
  * S" is, within one flush and one loopback hop, "S stored X" (docs/benchmarks.md, "Propagation").
  *
  * It answers the anti-entropy offer (SYNC, SUMS, SUMS-END) with an empty `WANT-END`, so it never
- * asks for records, and ignores `SYNCED`. AT lines are read on the raw bytes: only the client id is
+ * asks for records, and ignores `SYNCED`. Like any neighbour it writes a heartbeat every
+ * `heartbeatIntervalMs` (src/peers/failure-detector.ts), so the servers' failure detectors keep its
+ * links up however long it has nothing else to say. AT lines are read on the raw bytes: only the client id is
  * looked at, and only when it is the bench's `<prefix><number>` form.
  */
 import net from 'node:net';
+import { HEARTBEAT_TEXT } from '../src/peers/failure-detector.js';
 import { answerHello, checkAuth, type HelloAnswer, type LinkIdentity } from '../src/peers/handshake.js';
+import { DEFAULT_LINK_SETTINGS } from '../src/peers/link-settings.js';
 import { splitFields } from '../src/protocol/fields.js';
 
 /** The observer's default server name in the bench's herd config. */
@@ -102,6 +106,11 @@ export class HerdObserver {
     let server: ObservedServer | undefined;
     let pending: Extract<HelloAnswer, { ok: true }> | undefined;
     let partial: Buffer | undefined;
+    // A heartbeat every interval once linked (not only when idle: simpler here than tracking writes).
+    const heartbeat = setInterval(() => {
+      if (server !== undefined) socket.write(HEARTBEAT_TEXT);
+    }, DEFAULT_LINK_SETTINGS.heartbeatIntervalMs);
+    socket.on('close', () => clearInterval(heartbeat));
     socket.on('data', (chunk: Buffer) => {
       const now = performance.now();
       const data = partial === undefined ? chunk : Buffer.concat([partial, chunk]);

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { CatchUpResult } from './scenarios/catch-up.js';
 import type { FloorResult } from './scenarios/floor.js';
+import type { HeartbeatResult } from './scenarios/heartbeat.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
@@ -89,6 +90,7 @@ export interface BenchReport {
   /** Server CPU microseconds per IAMAT, stored flood, stale flood and WHATSAT. */
   readonly cost_us: CostResult | null;
   readonly places: PlacesResult | null;
+  readonly heartbeat: HeartbeatResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -110,6 +112,7 @@ export interface ScenarioResults {
   catchUp?: CatchUpResult;
   cost?: CostResult;
   places?: PlacesResult;
+  heartbeat?: HeartbeatResult;
 }
 
 function ratio(value: number, floor: number | undefined): number | null {
@@ -213,6 +216,7 @@ export function buildReport(
     catch_up: results.catchUp ?? null,
     cost_us: results.cost ?? null,
     places: results.places ?? null,
+    heartbeat: results.heartbeat ?? null,
     targets,
     errors: meta.errors,
     skipped: meta.skipped,
@@ -421,6 +425,17 @@ export function formatTable(report: BenchReport): string {
 
   if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
   if (report.places !== null) rows.push(...placesRows(report.places));
+  if (report.heartbeat !== null) {
+    const h = report.heartbeat;
+    rows.push([
+      'heartbeat',
+      `idle link, payload B/s (every ${h.heartbeat_interval_ms} ms, both ways, ${h.window_s} s)`,
+      String(h.payload_bytes_per_s_per_link),
+      `${h.segments_per_s_per_link} segments/s, ~${Math.round(h.wire_bytes_per_s_per_link)} B/s on a wire`,
+      '',
+      '',
+    ]);
+  }
 
   const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target'];
   const all = [header, ...rows];

@@ -14,6 +14,7 @@ import { buildReport, formatTable, type BenchReport, type ScenarioResults } from
 import { runCatchUp } from './scenarios/catch-up.js';
 import { runCost } from './scenarios/cost.js';
 import { runFloor } from './scenarios/floor.js';
+import { runHeartbeat } from './scenarios/heartbeat.js';
 import { runHerdIngest } from './scenarios/herd-ingest.js';
 import { runIamat } from './scenarios/iamat.js';
 import { runMemory } from './scenarios/memory.js';
@@ -36,6 +37,7 @@ export const SCENARIOS = [
   'startup',
   'catch-up',
   'places',
+  'heartbeat',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
@@ -181,6 +183,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     'places',
     () => runPlaces(context),
     (r) => (results.places = r),
+  );
+  await run(
+    'heartbeat',
+    () => runHeartbeat(context),
+    (r) => (results.heartbeat = r),
   );
   progress.clear();
   return buildReport(results, {

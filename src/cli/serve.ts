@@ -136,6 +136,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.exit(code);
   };
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
+  // Log rotation (docs/deploy.md): the rotated file is renamed away, and SIGHUP opens a new one.
+  process.on('SIGHUP', () => {
+    log.reopen();
+    log.logger.info({ event: 'log-reopened', file: log.file }, `log file reopened (SIGHUP): ${log.file}`);
+  });
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('uncaughtException', (error) => {
     log.logger.fatal({ event: 'crash', err: error.stack ?? String(error) }, 'uncaught exception');

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { DEFAULT_LINK_SETTINGS } from '../peers/link-settings.js';
+import { DEFAULT_LINK_SETTINGS, linkSettingsProblem } from '../peers/link-settings.js';
 import {
   CACHE_MAX_ENTRIES,
   CACHE_TTL_MS,
@@ -169,6 +169,8 @@ export const herdConfigSchema = z.strictObject({
       handshakeTimeoutMs: positiveInt.default(DEFAULT_LINK_SETTINGS.handshakeTimeoutMs),
       maxQueuedUpdates: positiveInt.default(DEFAULT_LINK_SETTINGS.maxQueuedUpdates),
       antiEntropyIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.antiEntropyIntervalMs),
+      heartbeatIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.heartbeatIntervalMs),
+      deadAfterMs: positiveInt.default(DEFAULT_LINK_SETTINGS.deadAfterMs),
     })
     .prefault({}),
   /** Server limits (src/server/limits.ts, where the defaults live). */
@@ -248,7 +250,8 @@ function checkPortsUnique(servers: readonly ServerConfig[], file: string): void 
  * @param file - the file it came from, for error messages.
  * @throws {ConfigError} naming the file and field: schema violations, duplicate server names, a
  *   port used twice among the client, peer and admin ports of servers on the same host, a port 0 on
- *   an external server, links to unknown servers, self-links and duplicate links.
+ *   an external server, links to unknown servers, self-links, duplicate links, and link settings that
+ *   break a rule between fields (`peer.deadAfterMs` under twice `peer.heartbeatIntervalMs`).
  */
 export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
   // The key lives only in the environment (docs/protocol.md "Logs"): say so rather than "unrecognized key".
@@ -287,6 +290,8 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
     }
   });
   checkPortsUnique(config.servers, file);
+  const linkProblem = linkSettingsProblem(config.peer);
+  if (linkProblem !== undefined) throw new ConfigError(file, `peer.${linkProblem}`);
   if (config.places.source !== 'offline' && config.places.timeoutMs >= config.limits.placesTimeoutMs) {
     // A Google source must give up first, so the client gets its specific error, not the server's generic one.
     throw new ConfigError(

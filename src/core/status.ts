@@ -31,6 +31,13 @@ export interface LinkStatusRow {
   readonly connects: number;
   /** True while the neighbour's own (incoming) link to this server is authenticated and open. */
   readonly inbound: boolean;
+  /**
+   * Times since start that the failure detector closed the outgoing link: nothing, not even a
+   * heartbeat, received for `peer.deadAfterMs` (src/peers/failure-detector.ts).
+   */
+  readonly timeouts: number;
+  /** The same for the neighbour's links to this server, closed on this side. */
+  readonly inboundTimeouts: number;
 }
 
 /** A snapshot of one server, as `/status` serves it. */

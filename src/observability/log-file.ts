@@ -111,6 +111,25 @@ export class LogFile {
     }
   }
 
+  /**
+   * Writes what is buffered, then opens `file` again (creating it) and closes the old descriptor:
+   * after log rotation renamed the file away, new lines go to a new file of the same name. If the
+   * new file cannot be opened, lines keep going to the old one and the error goes to `onError`.
+   */
+  reopen(): void {
+    if (this.fd === undefined) return;
+    this.flushSync();
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'a');
+    } catch (error) {
+      this.onError(error as Error);
+      return;
+    }
+    closeSync(this.fd);
+    this.fd = fd;
+  }
+
   /** Writes what is buffered and closes the file; later lines are dropped. */
   close(): void {
     this.flushSync();

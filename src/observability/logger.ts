@@ -17,6 +17,12 @@ export interface ServerLog {
   readonly file: string;
   /** Writes every buffered line to the file, synchronously (call before exiting). */
   flushSync(): void;
+  /**
+   * Closes the log file and opens `<logDir>/<name>.log` again, after the lines already buffered are
+   * written to the old one: what log rotation needs after it renamed the file (`herd serve` does it
+   * on SIGHUP; docs/deploy.md "Log rotation").
+   */
+  reopen(): void;
 }
 
 /**
@@ -38,7 +44,12 @@ export function openServerLog(logDir: string, serverName: string, level: LevelWi
     },
     destination,
   );
-  return { logger, file: destination.file, flushSync: () => destination.flushSync() };
+  return {
+    logger,
+    file: destination.file,
+    flushSync: () => destination.flushSync(),
+    reopen: () => destination.reopen(),
+  };
 }
 
 /** A logger that drops everything, for tests and embedding. */

@@ -314,6 +314,17 @@ export class MetricsObserver implements ServerObserver {
       },
     );
     counter(
+      'herd_link_timeouts_total',
+      'Link connections the failure detector closed after peer.deadAfterMs without a byte received, by side: out (our link to the neighbour) or in (its link to us).',
+      ['peer', 'link'],
+      (set) => {
+        for (const row of status()?.links ?? []) {
+          set({ peer: row.peer, link: 'out' }, row.timeouts);
+          set({ peer: row.peer, link: 'in' }, row.inboundTimeouts);
+        }
+      },
+    );
+    counter(
       'herd_anti_entropy_exchanges_total',
       'Anti-entropy exchanges completed as the offering side: the neighbour said what it was missing and this server sent it (possibly nothing).',
       ['peer'],

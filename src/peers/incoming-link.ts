@@ -15,7 +15,9 @@ import { splitFields } from '../protocol/fields.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import type { LocationStore, LocationUpdate } from '../store/location-store.js';
 import { AntiEntropyResponder } from './anti-entropy.js';
+import { FailureDetector, HEARTBEAT_LINE, HEARTBEAT_TEXT } from './failure-detector.js';
 import { answerHello, checkAuth, type LinkIdentity } from './handshake.js';
+import { DEFAULT_LINK_SETTINGS } from './link-settings.js';
 
 /** Where an incoming link is in its life. */
 export type IncomingLinkState = 'hello' | 'auth' | 'up' | 'closed';
@@ -35,6 +37,10 @@ export interface IncomingLinkOptions {
   readonly maxLineBytes: number;
   /** Longest wait for HELLO (and AUTH) after accepting, ms. */
   readonly handshakeTimeoutMs: number;
+  /** Heartbeat when nothing was written for this long, ms. @default DEFAULT_LINK_SETTINGS.heartbeatIntervalMs */
+  readonly heartbeatIntervalMs?: number;
+  /** Close when nothing was received for this long, ms. @default DEFAULT_LINK_SETTINGS.deadAfterMs */
+  readonly deadAfterMs?: number;
   readonly timers: Timers;
   readonly logger: Logger;
   readonly observer: ServerObserver;
@@ -58,6 +64,8 @@ export class IncomingLink {
   private expectedAuthMac: string | undefined;
   private handshakeTimer: TimerHandle | undefined;
   private responder: AntiEntropyResponder | undefined;
+  private detector: FailureDetector | undefined;
+  private timedOutValue = false;
   private readonly options: IncomingLinkOptions;
   private readonly splitter: LineSplitter;
   private readonly fastLog: FastLog;
@@ -78,7 +86,10 @@ export class IncomingLink {
       () => this.refuse(this.stateValue === 'auth' ? 'no AUTH in time' : 'no HELLO in time'),
       options.handshakeTimeoutMs,
     );
-    stream.on('data', (chunk: Buffer) => this.splitter.push(chunk));
+    stream.on('data', (chunk: Buffer) => {
+      this.detector?.received();
+      this.splitter.push(chunk);
+    });
     stream.on('end', () => {
       this.splitter.end();
       this.close('ended');
@@ -101,6 +112,11 @@ export class IncomingLink {
   /** The neighbour's incarnation from its HELLO. */
   get incarnation(): string | undefined {
     return this.incarnationValue;
+  }
+
+  /** True when the failure detector closed the link (nothing received for `deadAfterMs`). */
+  get timedOut(): boolean {
+    return this.timedOutValue;
   }
 
   private onLine(line: string): void {
@@ -149,10 +165,14 @@ export class IncomingLink {
     this.responder = new AntiEntropyResponder({
       peerName,
       store,
-      send: (text) => stream.write(text),
+      send: (text) => {
+        stream.write(text);
+        this.detector?.sent();
+      },
       log: logger,
       timers,
     });
+    this.watch(peerName);
     logger.info(
       {
         event: 'peer-connected',
@@ -180,7 +200,7 @@ export class IncomingLink {
     }
     const fields = splitFields(line);
     if (fields[0] !== 'AT') {
-      if (fields.length > 0 && this.responder?.onMessage(fields) !== true) {
+      if (fields.length > 0 && line !== HEARTBEAT_LINE && this.responder?.onMessage(fields) !== true) {
         logger.error(
           { event: 'peer-line-malformed', peer: peerName, line: line.slice(0, 200) },
           `malformed line from ${peerName}`,
@@ -211,6 +231,35 @@ export class IncomingLink {
       `,"event":"${stored ? 'flood-stored' : 'flood-stale'}","peer":${this.peerJson},"clientId":${jsonString(clientId)},"line":${jsonString(atLine)}`,
       stored ? '"flood stored"' : '"flood ignored as stale"',
     );
+  }
+
+  // Issue 12: the accepted side, too, closes a link that went silent (src/peers/failure-detector.ts).
+  private watch(peerName: string): void {
+    const { timers, logger, stream } = this.options;
+    const deadAfterMs = this.options.deadAfterMs ?? DEFAULT_LINK_SETTINGS.deadAfterMs;
+    this.detector = new FailureDetector({
+      timers,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? DEFAULT_LINK_SETTINGS.heartbeatIntervalMs,
+      deadAfterMs,
+      sendHeartbeat: () => {
+        if (stream.writableLength === 0) stream.write(HEARTBEAT_TEXT);
+      },
+      onDead: (silentMs) => {
+        this.timedOutValue = true;
+        logger.warn(
+          {
+            event: 'link-timeout',
+            peer: peerName,
+            link: 'in',
+            conn: this.id,
+            silentMs: Math.round(silentMs),
+            deadAfterMs,
+          },
+          `link from ${peerName}: nothing received for ${Math.round(silentMs)} ms; closing it`,
+        );
+        this.destroy(`no data for ${deadAfterMs} ms`);
+      },
+    });
   }
 
   /** Logs why the connection is not (or no longer) a link and closes it, without a reply. */
@@ -244,6 +293,7 @@ export class IncomingLink {
   private close(reason: string): void {
     if (this.stateValue === 'closed') return;
     this.stateValue = 'closed';
+    this.detector?.stop();
     this.options.timers.clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
     this.options.onClose?.(this, reason);

@@ -1,6 +1,6 @@
 /**
- * Settings of the links between servers: reconnect backoff, handshake deadline, queue bound and
- * anti-entropy interval. The one home of their defaults: the config schema takes them from
+ * Settings of the links between servers: reconnect backoff, handshake deadline, queue bound,
+ * anti-entropy interval and the failure detector's heartbeat interval and dead line. The one home of their defaults: the config schema takes them from
  * {@link DEFAULT_LINK_SETTINGS}, and a server resolves a partial set once with
  * {@link resolveLinkSettings}. docs/operations.md documents each.
  */
@@ -25,6 +25,17 @@ export interface LinkSettings {
   readonly maxQueuedUpdates: number;
   /** Mean interval of periodic anti-entropy per link, ms (each run is jittered by +-20%). @default 30000 */
   readonly antiEntropyIntervalMs: number;
+  /**
+   * Each side of a link connection writes a heartbeat line when it has written nothing for this
+   * long, ms (src/peers/failure-detector.ts). @default 1000
+   */
+  readonly heartbeatIntervalMs: number;
+  /**
+   * A link connection that has received nothing (not even a heartbeat) for this long is declared
+   * dead and closed, ms; the outgoing side re-dials with backoff. At least
+   * {@link MIN_DEAD_AFTER_HEARTBEATS} times `heartbeatIntervalMs`. @default 5000
+   */
+  readonly deadAfterMs: number;
 }
 
 /** The default of every {@link LinkSettings} field. */
@@ -34,12 +45,42 @@ export const DEFAULT_LINK_SETTINGS: Readonly<LinkSettings> = Object.freeze({
   handshakeTimeoutMs: 5000,
   maxQueuedUpdates: 100_000,
   antiEntropyIntervalMs: 30_000,
+  // memberlist's LAN defaults probe every 1 s and declare a node dead after about 4-5 s (issue 12).
+  heartbeatIntervalMs: 1000,
+  deadAfterMs: 5000,
 });
+
+/**
+ * `deadAfterMs` must be at least this many heartbeat intervals: one interval is the longest a
+ * healthy idle neighbour stays quiet, and the rest is the margin for a neighbour (or this server)
+ * whose event loop is busy. The default ratio is 5.
+ */
+export const MIN_DEAD_AFTER_HEARTBEATS = 2;
+
+/**
+ * What is wrong with a complete set of link settings, as `field: message`, or `undefined` when
+ * nothing is: the one home of the rules between fields.
+ */
+export function linkSettingsProblem(settings: Readonly<LinkSettings>): string | undefined {
+  const { heartbeatIntervalMs, deadAfterMs } = settings;
+  if (deadAfterMs < MIN_DEAD_AFTER_HEARTBEATS * heartbeatIntervalMs) {
+    return `deadAfterMs: ${deadAfterMs} must be at least ${MIN_DEAD_AFTER_HEARTBEATS} x heartbeatIntervalMs (${heartbeatIntervalMs})`;
+  }
+  return undefined;
+}
 
 /** Idle time after which TCP keep-alive probes a link, ms (a dead neighbour is noticed without traffic). */
 export const LINK_KEEPALIVE_MS = 15_000;
 
-/** Fills what `overrides` leaves out from {@link DEFAULT_LINK_SETTINGS}; returns a frozen, complete set. */
+/**
+ * Fills what `overrides` leaves out from {@link DEFAULT_LINK_SETTINGS}; returns a frozen, complete set.
+ *
+ * @throws {RangeError} when the result breaks a rule of {@link linkSettingsProblem} (the config
+ *   file reports the same rule as a `ConfigError` naming `peer.<field>`).
+ */
 export function resolveLinkSettings(overrides: Partial<LinkSettings> = {}): Readonly<LinkSettings> {
-  return withDefaults(DEFAULT_LINK_SETTINGS, overrides);
+  const settings = withDefaults(DEFAULT_LINK_SETTINGS, overrides);
+  const problem = linkSettingsProblem(settings);
+  if (problem !== undefined) throw new RangeError(`link settings: ${problem}`);
+  return settings;
 }

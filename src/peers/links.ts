@@ -41,6 +41,8 @@ interface Neighbour {
   incoming: IncomingLink | undefined;
   /** Last incarnation it announced, to tell a restart from a reconnect. */
   incarnation: string | undefined;
+  /** Its links to us that the failure detector closed (nothing received for `deadAfterMs`). */
+  inboundTimeouts: number;
 }
 
 /** Every link of one server. */
@@ -66,6 +68,8 @@ export class Links {
         timers,
         handshakeTimeoutMs: settings.handshakeTimeoutMs,
         maxQueuedUpdates: settings.maxQueuedUpdates,
+        heartbeatIntervalMs: settings.heartbeatIntervalMs,
+        deadAfterMs: settings.deadAfterMs,
         tls: options.tls,
         onUp: (incarnation) => {
           this.noteIncarnation(peerName, incarnation);
@@ -87,7 +91,13 @@ export class Links {
         intervalMs: settings.antiEntropyIntervalMs,
         onRecordsSent: (records) => observer.antiEntropy(peerName, records),
       });
-      this.neighbours.set(peerName, { outgoing, antiEntropy, incoming: undefined, incarnation: undefined });
+      this.neighbours.set(peerName, {
+        outgoing,
+        antiEntropy,
+        incoming: undefined,
+        incarnation: undefined,
+        inboundTimeouts: 0,
+      });
       this.outgoingLinks.set(peerName, outgoing);
     }
   }
@@ -138,6 +148,7 @@ export class Links {
   /** An incoming link closed. */
   incomingClosed(link: IncomingLink): void {
     const neighbour = link.peerName === undefined ? undefined : this.neighbours.get(link.peerName);
+    if (neighbour !== undefined && link.timedOut) neighbour.inboundTimeouts++;
     if (neighbour?.incoming === link) neighbour.incoming = undefined;
   }
 
@@ -156,13 +167,15 @@ export class Links {
 
   /** One row per neighbour, in config link order. */
   status(): LinkStatusRow[] {
-    return [...this.neighbours].map(([peer, { outgoing, incoming }]) => ({
+    return [...this.neighbours].map(([peer, { outgoing, incoming, inboundTimeouts }]) => ({
       peer,
       status: outgoing.status,
       queued: outgoing.queuedUpdates,
       dropped: outgoing.droppedUpdates,
       connects: outgoing.connects,
       inbound: incoming !== undefined,
+      timeouts: outgoing.timeouts,
+      inboundTimeouts,
     }));
   }
 

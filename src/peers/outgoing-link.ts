@@ -11,6 +11,7 @@ import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js'
 import type { Logger } from '../observability/logger.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 import type { Backoff } from './backoff.js';
+import { FailureDetector, HEARTBEAT_LINE, HEARTBEAT_TEXT } from './failure-detector.js';
 import { checkWelcome, offerHello, type LinkIdentity } from './handshake.js';
 import { DEFAULT_LINK_SETTINGS, LINK_KEEPALIVE_MS } from './link-settings.js';
 
@@ -37,6 +38,10 @@ export interface OutgoingLinkOptions {
    * @default DEFAULT_LINK_SETTINGS.maxQueuedUpdates
    */
   readonly maxQueuedUpdates?: number;
+  /** Heartbeat when nothing was written for this long, ms. @default DEFAULT_LINK_SETTINGS.heartbeatIntervalMs */
+  readonly heartbeatIntervalMs?: number;
+  /** Close and re-dial when nothing was received for this long, ms. @default DEFAULT_LINK_SETTINGS.deadAfterMs */
+  readonly deadAfterMs?: number;
   /** @default {@link SYSTEM_TIMERS} */
   readonly timers?: Timers;
   /** Opens the TCP connection. @default `net.connect` (or `tls.connect` with {@link tls}) */
@@ -80,6 +85,9 @@ export class OutgoingLink {
   private queueHead = 0;
   private flushScheduled = false;
   private blocked = false;
+  private detector: FailureDetector | undefined;
+  /** Why the current connection is being closed, for the `link-status` line (e.g. `no data for 5000 ms`). */
+  private closeReason: string | undefined;
   private readonly options: OutgoingLinkOptions;
   private readonly timers: Timers;
   private readonly log: Logger;
@@ -87,6 +95,8 @@ export class OutgoingLink {
   droppedUpdates = 0;
   /** Successful greetings since start; more than one means the link was re-established. */
   connects = 0;
+  /** Connections the failure detector declared dead since start (nothing received for `deadAfterMs`). */
+  timeouts = 0;
 
   constructor(options: OutgoingLinkOptions) {
     this.options = options;
@@ -182,6 +192,7 @@ export class OutgoingLink {
       }
     }
     const ok = socket.write(`${lines.join('\n')}\n`);
+    this.detector?.sent();
     this.log.info(
       { event: 'flood-sent', count: lines.length },
       `sent ${lines.length} update(s) to ${this.options.peerName}`,
@@ -226,7 +237,7 @@ export class OutgoingLink {
     }, this.options.handshakeTimeoutMs ?? DEFAULT_LINK_SETTINGS.handshakeTimeoutMs);
     const splitter = new LineSplitter((line) => {
       if (this.statusValue === 'up') {
-        this.options.onMessage?.(line);
+        if (line !== HEARTBEAT_LINE) this.options.onMessage?.(line);
         return;
       }
       if (this.statusValue !== 'greeting' || this.socket !== socket) return;
@@ -244,6 +255,7 @@ export class OutgoingLink {
       this.attempt = 0;
       this.connects++;
       this.setStatus('up', { incarnation: verdict.incarnation });
+      this.watch(socket);
       this.scheduleFlush();
       this.options.onUp?.(verdict.incarnation);
     });
@@ -254,7 +266,10 @@ export class OutgoingLink {
     // On TLS, greet only once the neighbour's certificate is checked; on plain TCP, once connected.
     if (socket instanceof tls.TLSSocket) socket.once('secureConnect', greet);
     else socket.once('connect', greet);
-    socket.on('data', (chunk: Buffer) => splitter.push(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      this.detector?.received();
+      splitter.push(chunk);
+    });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.log.warn(
         { event: 'link-error', code: error.code, err: error.message },
@@ -265,16 +280,47 @@ export class OutgoingLink {
       this.timers.clearTimeout(handshakeTimer);
       if (this.socket !== socket) return;
       this.socket = undefined;
+      this.detector?.stop();
+      this.detector = undefined;
+      const reason = this.closeReason;
+      this.closeReason = undefined;
       if (this.statusValue === 'closed') return;
       const wasUp = this.statusValue === 'up';
       const delayMs = Math.round(this.options.backoff(this.attempt));
       this.attempt++;
-      this.setStatus('backoff', { retryInMs: delayMs, attempt: this.attempt });
+      this.setStatus('backoff', {
+        retryInMs: delayMs,
+        attempt: this.attempt,
+        ...(reason === undefined ? {} : { reason }),
+      });
       if (wasUp) this.options.onDown?.();
       this.timer = this.timers.setTimeout(() => {
         this.timer = undefined;
         this.dial();
       }, delayMs);
+    });
+  }
+
+  // Issue 12: a silent network ends the connection within deadAfterMs (src/peers/failure-detector.ts).
+  private watch(socket: net.Socket): void {
+    const deadAfterMs = this.options.deadAfterMs ?? DEFAULT_LINK_SETTINGS.deadAfterMs;
+    this.detector = new FailureDetector({
+      timers: this.timers,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? DEFAULT_LINK_SETTINGS.heartbeatIntervalMs,
+      deadAfterMs,
+      // A socket that is not draining has bytes on their way already; a heartbeat would queue behind them.
+      sendHeartbeat: () => {
+        if (!this.blocked) socket.write(HEARTBEAT_TEXT);
+      },
+      onDead: (silentMs) => {
+        this.timeouts++;
+        this.closeReason = `no data for ${deadAfterMs} ms`;
+        this.log.warn(
+          { event: 'link-timeout', silentMs: Math.round(silentMs), deadAfterMs },
+          `link to ${this.options.peerName}: nothing received for ${Math.round(silentMs)} ms; closing it and re-dialling`,
+        );
+        socket.destroy();
+      },
     });
   }
 
@@ -288,6 +334,8 @@ export class OutgoingLink {
       this.flush();
       this.blocked = false;
     }
+    this.detector?.stop();
+    this.detector = undefined;
     this.setStatus('closed');
     this.timers.clearTimeout(this.timer);
     const socket = this.socket;

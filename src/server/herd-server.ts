@@ -333,6 +333,8 @@ export class HerdServer {
       isNeighbour: (name) => this.links.isNeighbour(name),
       maxLineBytes: this.limits.maxLineBytes,
       handshakeTimeoutMs: this.linkSettings.handshakeTimeoutMs,
+      heartbeatIntervalMs: this.linkSettings.heartbeatIntervalMs,
+      deadAfterMs: this.linkSettings.deadAfterMs,
       timers: this.timers,
       logger: this.log,
       observer: this.observer,

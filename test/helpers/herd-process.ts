@@ -101,7 +101,20 @@ export async function atLineAt(port: number, clientId: string): Promise<string |
  * @returns client id -> stored AT line (absent when the server answered `?`).
  */
 export async function readTable(port: number, clientIds: readonly string[]): Promise<Map<string, string>> {
-  const reply = await exchange(port, clientIds.map((id) => `WHATSAT ${id} 0.001 1\n`).join(''), 30_000);
+  return parseWhatsatReplies(await exchange(port, whatsatLines(clientIds), 30_000), clientIds);
+}
+
+/** One `WHATSAT <id> 0.001 1` line per client id: the request of {@link readTable}. */
+export function whatsatLines(clientIds: readonly string[]): string {
+  return clientIds.map((id) => `WHATSAT ${id} 0.001 1\n`).join('');
+}
+
+/**
+ * Reads the replies to {@link whatsatLines} for `clientIds`, in order.
+ *
+ * @returns client id -> stored AT line (absent when the server answered `?`).
+ */
+export function parseWhatsatReplies(reply: string, clientIds: readonly string[]): Map<string, string> {
   const table = new Map<string, string>();
   let position = 0;
   let index = 0;

@@ -4,9 +4,9 @@
  * are not asserted (these machines are noisy); that nothing is left behind is.
  */
 import { spawn } from 'node:child_process';
-import { readdir, readFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ROOT } from '../helpers/herd-process.js';
@@ -16,8 +16,14 @@ const BENCH_MAIN = path.join(ROOT, 'bench', 'main.ts');
 
 const BENCH_TIMEOUT_MS = 90_000;
 
+/**
+ * The bench runs with its own temporary folder (TMPDIR), so that what it leaves behind is told apart
+ * from the folders of any other bench on the machine.
+ */
+let benchTmp = os.tmpdir();
+
 async function benchDirs(): Promise<Set<string>> {
-  return new Set((await readdir(os.tmpdir())).filter((name) => name.startsWith('herd-bench-')));
+  return new Set((await readdir(benchTmp)).filter((name) => name.startsWith('herd-bench-')));
 }
 
 /** Pids of live processes whose command line mentions `text`. */
@@ -39,6 +45,7 @@ function runBench(args: string[]): Promise<{ code: number | null; stdout: string
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', BENCH_MAIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TMPDIR: benchTmp },
     });
     let stdout = '';
     let stderr = '';
@@ -67,6 +74,13 @@ function numberAt(report: unknown, path: string): number {
 }
 
 describe('npm run bench', { timeout: 240_000 }, () => {
+  before(async () => {
+    benchTmp = await mkdtemp(path.join(os.tmpdir(), 'herd-bench-test-'));
+  });
+  after(async () => {
+    await rm(benchTmp, { recursive: true, force: true });
+  });
+
   it(
     'runs every scenario in a smoke configuration and prints JSON with the required keys',
     { timeout: BENCH_TIMEOUT_MS + 10_000 },
@@ -85,6 +99,7 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'catch-up',
         'cost',
         'floor',
+        'heartbeat',
         'herd',
         'iamat',
         'iamat-sync',
@@ -123,6 +138,8 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'cost_us.flood_stale',
         'cost_us.whatsat',
         'catch_up.bytes_exchanged',
+        'heartbeat.payload_bytes_per_s_per_link',
+        'heartbeat.wire_bytes_per_s_per_link',
         'places.import_features_per_s',
         'places.server_rss_bytes',
         'places.whatsat.p99_ms',
@@ -135,11 +152,12 @@ describe('npm run bench', { timeout: 240_000 }, () => {
       assert.ok(numberAt(report, 'floor.w16') > 0);
       assert.ok(numberAt(report, 'herd.rate') > 0, 'every update reached every server');
       assert.ok(numberAt(report, 'catch_up.bytes_exchanged') > 0);
+      assert.ok(numberAt(report, 'heartbeat.payload_bytes_per_s_per_link') > 0, 'an idle link carries heartbeats');
 
       // Nothing left behind: no temporary folder, no process started from one.
       const leftover = [...(await benchDirs())].filter((name) => !dirsBefore.has(name));
       assert.deepEqual(leftover, []);
-      assert.deepEqual(await processesMentioning(`${os.tmpdir()}/herd-bench-`), []);
+      assert.deepEqual(await processesMentioning(`${benchTmp}/herd-bench-`), []);
     },
   );
 

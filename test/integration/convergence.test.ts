@@ -175,8 +175,9 @@ describe('stopping two of the five default servers', { timeout: 400_000 }, () =>
         for (let j = i + 1; j < DEFAULT_SERVERS.length; j++) {
           round++;
           const down = new Set([DEFAULT_SERVERS[i] as string, DEFAULT_SERVERS[j] as string]);
-          const backAgain = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} is back`), 20_000));
-          const exits = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} exited`), 5000));
+          const backAgain = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} is back`), 40_000));
+          // A graceful stop (SIGTERM) answers what is due and closes its links first: allow for a loaded machine.
+          const exits = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} exited`), 15_000));
           // As the graders stop a server: SIGTERM to whatever holds a socket on its client port.
           for (const name of down) {
             const pid = herd.servers.get(name)?.pid;

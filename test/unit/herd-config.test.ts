@@ -18,6 +18,7 @@ import {
   type HerdConfig,
 } from '../../src/config/herd-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { DEFAULT_LINK_SETTINGS, resolveLinkSettings } from '../../src/peers/link-settings.js';
 import { DEFAULT_MAX_LINE_BYTES } from '../../src/protocol/line-splitter.js';
 
 /** docs/protocol.md "The herd", table of topologies. */
@@ -145,6 +146,37 @@ describe('validateHerdConfig', () => {
     assert.deepEqual(config.links, base().links);
     assert.equal(config.logLevel, 'debug');
     assert.equal(config.limits.maxLineBytes, 8192);
+  });
+
+  test('the failure detector settings default from DEFAULT_LINK_SETTINGS, and deadAfterMs must be at least 2 heartbeats', () => {
+    const config = validateHerdConfig(base(), FILE);
+    assert.equal(config.peer.heartbeatIntervalMs, DEFAULT_LINK_SETTINGS.heartbeatIntervalMs);
+    assert.equal(config.peer.deadAfterMs, DEFAULT_LINK_SETTINGS.deadAfterMs);
+    assert.equal(
+      validateHerdConfig({ ...base(), peer: { heartbeatIntervalMs: 200, deadAfterMs: 400 } }, FILE).peer.deadAfterMs,
+      400,
+    );
+    assertConfigError(
+      () => validateHerdConfig({ ...base(), peer: { heartbeatIntervalMs: 1000, deadAfterMs: 1999 } }, FILE),
+      FILE,
+      'peer.deadAfterMs',
+      '1999 must be at least 2 x heartbeatIntervalMs (1000)',
+    );
+    // Against the default interval too.
+    assertConfigError(
+      () => validateHerdConfig({ ...base(), peer: { deadAfterMs: 1500 } }, FILE),
+      FILE,
+      'peer.deadAfterMs',
+    );
+    assertConfigError(
+      () => validateHerdConfig({ ...base(), peer: { heartbeatIntervalMs: 0 } }, FILE),
+      FILE,
+      'peer.heartbeatIntervalMs',
+    );
+    assert.throws(
+      () => resolveLinkSettings({ deadAfterMs: 10 }),
+      /deadAfterMs: 10 must be at least 2 x heartbeatIntervalMs/,
+    );
   });
 
   test('a link to an unknown server names the link and the server', () => {

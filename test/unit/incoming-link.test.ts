@@ -107,7 +107,10 @@ describe('IncomingLink', () => {
     await authenticate(r);
     assert.equal(r.link.state, 'up');
     assert.equal(r.ups(), 1);
-    assert.equal(r.timers.pending, 0, 'no handshake deadline left');
+    // The one timer left is the failure detector's (heartbeats and the dead line), not the handshake's.
+    assert.equal(r.timers.pending, 1, 'no handshake deadline left');
+    r.timers.advance(HANDSHAKE_TIMEOUT_MS - 1);
+    assert.equal(r.closedReason(), undefined, 'no handshake deadline left');
     r.client.write('AT Friend +0.5 bad-difference +1+1 1700000000\nAT Friend +0.000000000 a +1+1 1700000000\n');
     r.client.write('AT Friend +0.000000000 a +1+1 1700000000\nSYNC x\n');
     await settle();

@@ -68,6 +68,8 @@ function fakeStatus(links: { peer: string; status: string }[], clients = 0): { s
         dropped: 7,
         connects: 1,
         inbound: true,
+        timeouts: 3,
+        inboundTimeouts: 4,
       })),
     }),
   };
@@ -155,6 +157,8 @@ describe('MetricsObserver', () => {
     assert.equal(value('herd_link_reconnects_total', { peer: 'Quiet' }), 0);
     assert.equal(value('herd_link_queued_updates', { peer: 'Ball' }), 2);
     assert.equal(value('herd_link_dropped_updates_total', { peer: 'Ball' }), 7);
+    assert.equal(value('herd_link_timeouts_total', { peer: 'Ball', link: 'out' }), 3);
+    assert.equal(value('herd_link_timeouts_total', { peer: 'Ball', link: 'in' }), 4);
     assert.equal(value('herd_anti_entropy_exchanges_total', { peer: 'Ball' }), 1);
     assert.equal(value('herd_anti_entropy_records_total', { peer: 'Ball' }), 12);
     assert.equal(value('herd_places_lookups_total', { source: 'offline', status: 'OK' }), 2);
@@ -349,7 +353,18 @@ describe('formatStatusTable', () => {
       clients: 3,
       connections: 1,
       placesSource: 'offline',
-      links: [{ peer: 'B', status: 'backoff', queued: 0, dropped: 0, connects: 1, inbound: false }],
+      links: [
+        {
+          peer: 'B',
+          status: 'backoff',
+          queued: 0,
+          dropped: 0,
+          connects: 1,
+          inbound: false,
+          timeouts: 0,
+          inboundTimeouts: 0,
+        },
+      ],
     };
     const report: HerdStatusReport = {
       configFile: '/h.json',

@@ -1,0 +1,171 @@
+/**
+ * The failure detector of a link connection (src/peers/failure-detector.ts) with hand-moved timers
+ * and a hand-run "after I/O" queue: heartbeats only when idle, death after `deadAfterMs` of silence,
+ * and no false death when the event loop was blocked while the neighbour's bytes waited in the kernel.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { FailureDetector } from '../../src/peers/failure-detector.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
+
+const HEARTBEAT_MS = 1000;
+const DEAD_AFTER_MS = 5000;
+
+/** A detector whose "after I/O" callbacks run only when the test says the I/O phase is over. */
+function rig(heartbeatIntervalMs = HEARTBEAT_MS, deadAfterMs = DEAD_AFTER_MS) {
+  const timers = new ManualTimers();
+  const afterIo: (() => void)[] = [];
+  const heartbeats: number[] = [];
+  const deaths: { atMs: number; silentMs: number }[] = [];
+  const detector = new FailureDetector({
+    timers,
+    heartbeatIntervalMs,
+    deadAfterMs,
+    sendHeartbeat: () => heartbeats.push(timers.now()),
+    onDead: (silentMs) => deaths.push({ atMs: timers.now(), silentMs }),
+    afterIo: (callback) => afterIo.push(callback),
+  });
+  /** The check phase of this loop turn: runs what waited for the I/O phase. */
+  const endOfTurn = (): void => {
+    for (const callback of afterIo.splice(0)) callback();
+  };
+  /** Moves time in 10 ms loop turns, each ending with its check phase; `each` runs every turn. */
+  const run = (ms: number, each?: (nowMs: number) => void): void => {
+    for (let t = 0; t < ms; t += 10) {
+      timers.advance(10);
+      each?.(timers.now());
+      endOfTurn();
+    }
+  };
+  return { timers, detector, heartbeats, deaths, endOfTurn, run };
+}
+
+describe('FailureDetector', () => {
+  test('an idle connection gets a heartbeat after each heartbeatIntervalMs of not writing', () => {
+    const r = rig();
+    // The neighbour keeps talking (so nothing dies); this side writes nothing.
+    r.run(3500, (now) => {
+      if (now % 500 === 0) r.detector.received();
+    });
+    assert.deepEqual(r.heartbeats, [1000, 2000, 3000]);
+    assert.equal(r.detector.heartbeatsSent, 3);
+    assert.deepEqual(r.deaths, []);
+  });
+
+  test('no heartbeat while traffic flows; the first comes one interval after the last write', () => {
+    const r = rig();
+    r.run(10_000, (now) => {
+      r.detector.received();
+      if (now <= 6000 && now % 50 === 0) r.detector.sent();
+    });
+    assert.deepEqual(r.heartbeats, [7000, 8000, 9000, 10_000]);
+  });
+
+  test('declared dead after deadAfterMs without a byte received, once, with the silence measured', () => {
+    const r = rig();
+    r.run(DEAD_AFTER_MS - 10);
+    assert.deepEqual(r.deaths, []);
+    r.run(10);
+    assert.deepEqual(r.deaths, [{ atMs: DEAD_AFTER_MS, silentMs: DEAD_AFTER_MS }]);
+    // It kept sending its own heartbeats until then, and stops everything after.
+    assert.deepEqual(r.heartbeats, [1000, 2000, 3000, 4000, 5000]);
+    assert.equal(r.timers.pending, 0);
+    r.run(20_000);
+    assert.equal(r.deaths.length, 1);
+    assert.equal(r.heartbeats.length, 5);
+  });
+
+  test('silence is measured from the last byte received, not from the start', () => {
+    const r = rig();
+    r.run(2000, (now) => {
+      if (now === 1230) r.detector.received();
+    });
+    r.run(5000);
+    assert.deepEqual(r.deaths, [{ atMs: 1230 + DEAD_AFTER_MS, silentMs: DEAD_AFTER_MS }]);
+  });
+
+  test('no false death when the event loop is blocked for up to deadAfterMs / 2 with bytes waiting', () => {
+    for (const blockMs of [20, 500, 1000, 2000, DEAD_AFTER_MS / 2]) {
+      const r = rig();
+      // The neighbour's last byte was read at 0; then it went quiet (it was busy too). Our loop blocks
+      // just before the dead line and stays blocked past it; meanwhile the neighbour's next heartbeat
+      // lands in our kernel buffer, unread.
+      r.run(DEAD_AFTER_MS - blockMs / 2);
+      r.timers.block(blockMs);
+      // The loop turn after the block: timers first (the dead line has passed)...
+      r.timers.advance(0);
+      assert.ok(r.timers.now() - 0 >= DEAD_AFTER_MS, `block ${blockMs}: the dead line passed`);
+      // ...then the poll phase reads what waited in the kernel...
+      r.detector.received();
+      // ...then the check phase, where the detector looks again.
+      r.endOfTurn();
+      assert.deepEqual(r.deaths, [], `block ${blockMs}: no false death`);
+      // Still watching: a real silence afterwards is caught.
+      r.run(DEAD_AFTER_MS + 10);
+      assert.equal(r.deaths.length, 1, `block ${blockMs}: a real silence is still caught`);
+    }
+  });
+
+  test('the check after I/O is what prevents it: judged in the timer itself, the same block is a false death', () => {
+    const timers = new ManualTimers();
+    let deaths = 0;
+    const detector = new FailureDetector({
+      timers,
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      deadAfterMs: DEAD_AFTER_MS,
+      sendHeartbeat: () => undefined,
+      onDead: () => deaths++,
+      afterIo: (callback) => callback(),
+    });
+    timers.advance(DEAD_AFTER_MS - 1000);
+    timers.block(2000);
+    timers.advance(0);
+    detector.received();
+    assert.equal(deaths, 1);
+  });
+
+  test('a blocked loop with nothing waiting after it is a real silence', () => {
+    const r = rig();
+    r.run(3000);
+    r.timers.block(DEAD_AFTER_MS / 2);
+    r.timers.advance(0);
+    r.endOfTurn();
+    assert.equal(r.deaths.length, 1);
+    assert.equal(r.deaths[0]?.silentMs, 3000 + DEAD_AFTER_MS / 2);
+  });
+
+  test('a neighbour heartbeating at heartbeatIntervalMs keeps the connection alive through a block of deadAfterMs / 2 on either side', () => {
+    const r = rig();
+    // The neighbour's heartbeats arrive every interval, but a block of deadAfterMs / 2 on its side
+    // delays one by that much; ours is blocked for as long right after.
+    let next = HEARTBEAT_MS;
+    r.run(20_000, (now) => {
+      if (now === 6000) next += DEAD_AFTER_MS / 2;
+      if (now >= next) {
+        r.detector.received();
+        next = now + HEARTBEAT_MS;
+      }
+      if (now === 8400) r.timers.block(DEAD_AFTER_MS / 2);
+    });
+    assert.deepEqual(r.deaths, []);
+  });
+
+  test('stop() cancels everything: no heartbeat and no death after it', () => {
+    const r = rig();
+    r.run(1500);
+    r.detector.stop();
+    assert.equal(r.timers.pending, 0);
+    r.run(20_000);
+    assert.deepEqual(r.heartbeats, [1000]);
+    assert.deepEqual(r.deaths, []);
+  });
+
+  test('stopped between the dead line and the check after I/O: no death reported', () => {
+    const r = rig();
+    r.run(DEAD_AFTER_MS - 10);
+    r.timers.advance(10);
+    r.detector.stop();
+    r.endOfTurn();
+    assert.deepEqual(r.deaths, []);
+  });
+});
