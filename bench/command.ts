@@ -4,22 +4,8 @@
  * processes. The scenarios are loaded only when the command runs, so `--help` is instant.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ScenarioName } from './run-bench.js';
+import { SCENARIOS as SCENARIO_NAMES, type ScenarioName } from './scenario-names.js';
 
-/** Mirrors `SCENARIOS` in run-bench.ts (kept here so parsing options does not load the scenarios). */
-const SCENARIO_NAMES: readonly ScenarioName[] = [
-  'floor',
-  'iamat',
-  'iamat-sync',
-  'herd',
-  'whatsat',
-  'cost',
-  'memory',
-  'startup',
-  'catch-up',
-  'places',
-  'heartbeat',
-];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 function scenarioList(value: string): ScenarioName[] {

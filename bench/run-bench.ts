@@ -25,21 +25,8 @@ import { runWhatsat } from './scenarios/whatsat.js';
 /** Client connections of the throughput scenarios, C. */
 export const BENCH_CONNECTIONS = 50;
 
-/** Scenario names, in running order (`--only` takes a comma-separated subset). */
-export const SCENARIOS = [
-  'floor',
-  'iamat',
-  'iamat-sync',
-  'herd',
-  'whatsat',
-  'cost',
-  'memory',
-  'startup',
-  'catch-up',
-  'places',
-  'heartbeat',
-] as const;
-export type ScenarioName = (typeof SCENARIOS)[number];
+export { SCENARIOS, type ScenarioName } from './scenario-names.js';
+import type { ScenarioName } from './scenario-names.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {

@@ -52,7 +52,7 @@ function median(values: readonly number[]): number {
 }
 
 /** Connects as soon as `port` accepts, trying about every millisecond; rejects after `timeoutMs`. */
-async function connectTheInstantItAccepts(port: number, timeoutMs: number): Promise<net.Socket> {
+export async function connectTheInstantItAccepts(port: number, timeoutMs: number): Promise<net.Socket> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });

@@ -3,7 +3,7 @@
  * sockets, clocks or logs.
  */
 import { splitFields } from './fields.js';
-import { hasNonZeroFraction, parseIso6709 } from './location.js';
+import { hasNonZeroFraction, parseIso6709, type LatLng } from './location.js';
 import { formatTimeDifference, parsePosixTime } from './time.js';
 
 /** Largest WHATSAT radius, in kilometres (docs/protocol.md "Client commands"). */
@@ -152,26 +152,17 @@ export function parseAt(line: string): AtMessage | undefined {
  * to read its verb).
  */
 export function parseAtFields(fields: readonly string[]): AtMessage | undefined {
-  if (fields.length !== 6 || fields[0] !== 'AT') return undefined;
-  const [, serverName, difference, clientId, locationText, timeText] = fields as [
-    string,
-    string,
-    string,
-    string,
-    string,
-    string,
-  ];
-  if (!TIME_DIFFERENCE.test(difference)) return undefined;
-  const point = parseIso6709(locationText);
-  const timeNs = parsePosixTime(timeText);
-  if (point === undefined || timeNs === undefined) return undefined;
+  const checked = checkAtFields(fields);
+  if (checked === undefined) return undefined;
+  // Checked: the location and the time parse.
+  const point = parseIso6709(fields[4] as string) as LatLng;
   return {
-    line: fields.join(' '),
-    serverName,
-    clientId,
+    line: checked.line,
+    serverName: fields[1] as string,
+    clientId: checked.clientId,
     latitude: point.latitude,
     longitude: point.longitude,
-    timeNs,
+    timeNs: parsePosixTime(fields[5] as string) as bigint,
   };
 }
 

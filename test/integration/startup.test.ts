@@ -7,37 +7,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freeLoopbackPort as freePort } from '../../bench/bench-processes.js';
+import { connectTheInstantItAccepts } from '../../bench/scenarios/startup.js';
 import { CLI, waitUntil } from '../helpers/herd-process.js';
 
 /** Generous: this is correctness (the stamp is not late by a blocked loop), not speed. */
 const MAX_DIFFERENCE_MS = 250;
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
-/** Connects as soon as `port` accepts (trying every millisecond or so); rejects after `timeoutMs`. */
-async function connectTheInstantItAccepts(port: number, timeoutMs: number): Promise<net.Socket> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    const connected = await new Promise<boolean>((resolve) => {
-      socket.once('connect', () => resolve(true));
-      socket.once('error', () => resolve(false));
-    });
-    if (connected) return socket;
-    socket.destroy();
-    if (Date.now() > deadline) throw new Error(`port ${port} did not accept within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 1));
-  }
-}
 
 describe('start-up', { timeout: 60_000 }, () => {
   test('an IAMAT sent the instant the port accepts gets a correct time difference, and a WHATSAT its places', async () => {

@@ -1,0 +1,20 @@
+/**
+ * The bench's scenarios by name, in running order (`--only` takes a comma-separated subset). A
+ * module of its own so that parsing the command line does not load the scenarios.
+ */
+export const SCENARIOS = [
+  'floor',
+  'iamat',
+  'iamat-sync',
+  'herd',
+  'whatsat',
+  'cost',
+  'memory',
+  'startup',
+  'catch-up',
+  'places',
+  'heartbeat',
+] as const;
+
+/** One of {@link SCENARIOS}. */
+export type ScenarioName = (typeof SCENARIOS)[number];
