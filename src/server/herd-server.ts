@@ -17,7 +17,7 @@ import { IncomingLink } from '../peers/incoming-link.js';
 import { resolveLinkSettings, LINK_KEEPALIVE_MS, type LinkSettings } from '../peers/link-settings.js';
 import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
-import type { PlacesProvider } from '../places/provider.js';
+import type { NearbySearchResponse, PlacesProvider } from '../places/provider.js';
 import { SystemWallClock, type WallClock } from '../protocol/time.js';
 import { LocationStore, type LocationRecord } from '../store/location-store.js';
 import type { LocationPersistence } from '../store/persistence.js';
@@ -152,11 +152,13 @@ export class HerdServer {
 
   /** The one path into the table: offer, persist, flood (src/server/ingest.ts). */
   private ingest(record: LocationRecord, from: string | undefined): boolean {
-    return ingest(
+    const stored = ingest(
       { store: this.store, persistence: this.options.persistence, flood: (r, f) => this.links.flood(r, f) },
       record,
       from,
     );
+    if (stored) this.observer.stored(record, from);
+    return stored;
   }
 
   /**
@@ -174,6 +176,15 @@ export class HerdServer {
       placesSource: this.options.places.source,
       links: this.links.status(),
     };
+  }
+
+  /**
+   * The places a WHATSAT for `record` with this radius and bound would answer, through the very
+   * look-up WHATSAT uses ({@link PlacesLookup}: its time-out, its `places` log event, its metric).
+   * The dashboard's client view asks here. Never rejects.
+   */
+  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+    return this.context.lookUpPlaces(record, radiusMeters, limit);
   }
 
   /** The outgoing link to each neighbour, by name. */
