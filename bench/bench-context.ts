@@ -31,6 +31,14 @@ export interface BenchSizes {
   readonly serverStarts: number;
   /** Starts of the whole herd timed in the startup scenario. */
   readonly herdStarts: number;
+  /** Updates of each ingest run of the dashboard scenario (with and without pages). */
+  readonly dashboardUpdates: number;
+  /** Rounds (one run without pages, one with) of the dashboard scenario. */
+  readonly dashboardRounds: number;
+  /** Clients held when the dashboard's time to first paint is measured. */
+  readonly firstPaintClients: number;
+  /** Page loads timed for the first paint. */
+  readonly firstPaintRuns: number;
 }
 
 /** Sizes of a full run (`npm run bench`): under 5 minutes on the 2-core reference box. */
@@ -42,6 +50,10 @@ export const FULL_SIZES: BenchSizes = {
   catchUpClients: 100_000,
   serverStarts: 5,
   herdStarts: 3,
+  dashboardUpdates: 60_000,
+  dashboardRounds: 7,
+  firstPaintClients: 1_000_000,
+  firstPaintRuns: 3,
 };
 
 /** Sizes of `--quick`: every scenario briefly, for smoke tests. */
@@ -53,6 +65,10 @@ export const QUICK_SIZES: BenchSizes = {
   catchUpClients: 2_000,
   serverStarts: 1,
   herdStarts: 1,
+  dashboardUpdates: 4_000,
+  dashboardRounds: 1,
+  firstPaintClients: 10_000,
+  firstPaintRuns: 1,
 };
 
 /** The shared state of a run. */

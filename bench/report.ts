@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { CatchUpResult } from './scenarios/catch-up.js';
+import type { DashboardResult } from './scenarios/dashboard.js';
 import type { FloorResult } from './scenarios/floor.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
@@ -84,6 +85,7 @@ export interface BenchReport {
   readonly memory: MemoryResult | null;
   readonly startup: StartupResult | null;
   readonly catch_up: CatchUpResult | null;
+  readonly dashboard: DashboardResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -103,6 +105,7 @@ export interface ScenarioResults {
   memory?: MemoryResult;
   startup?: StartupResult;
   catchUp?: CatchUpResult;
+  dashboard?: DashboardResult;
 }
 
 function ratio(value: number, floor: number | undefined): number | null {
@@ -165,6 +168,7 @@ export function buildReport(
     check('WHATSAT/s', '>= 20k/s', whatsat?.rate, (v) => v >= 20_000),
     check('bytes per client (RSS)', '<= 300 B', results.memory?.bytes_per_client, (v) => v <= 300),
     check('one server accepting, ms', '<= 1 s', results.startup?.server_ms, (v) => v <= 1000),
+    check('ingest cost of 3 dashboard pages, %', '<= 5%', results.dashboard?.ingest_cost_percent, (v) => v <= 5),
   ];
   return {
     started_at: meta.startedAt.toISOString(),
@@ -193,6 +197,7 @@ export function buildReport(
     memory: results.memory ?? null,
     startup: results.startup ?? null,
     catch_up: results.catchUp ?? null,
+    dashboard: results.dashboard ?? null,
     targets,
     errors: meta.errors,
     skipped: meta.skipped,
@@ -370,6 +375,41 @@ export function formatTable(report: BenchReport): string {
       `bytes on its links (${count(a.bytes_per_client)}/client)`,
       count(a.bytes_exchanged),
       records,
+      '',
+      '',
+    ]);
+  }
+  if (report.dashboard !== null) {
+    const d = report.dashboard;
+    rows.push([
+      'dashboard',
+      `herd ingest updates/s, ${d.pages} pages open (without: ${count(d.rate_without)})`,
+      count(d.rate_with),
+      `cost ${d.ingest_cost_percent.toFixed(1)}% (median of ${d.runs_with.length} rounds)`,
+      '',
+      verdict(report, 'ingest cost of 3 dashboard pages, %'),
+    ]);
+    rows.push([
+      'dashboard',
+      `one page: events/s, bytes/s (bound ${count(d.stream_unwritten_bound_bytes)} B unwritten)`,
+      `${d.events_per_second_per_page.toFixed(1)}`,
+      `${count(d.bytes_per_second_per_page)} B/s`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'dashboard',
+      `first paint, ms, ${count(d.first_paint_clients)} clients (${d.first_paint_mode ?? 'no browser'})`,
+      d.first_paint_ms === null ? '-' : count(d.first_paint_ms),
+      d.page_longest_task_ms === null ? (d.browser ?? '') : `longest task ${count(d.page_longest_task_ms)} ms`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'dashboard',
+      `snapshot scan of ${count(d.first_paint_clients)} clients, ms (${d.snapshot_slices} slices)`,
+      ms(d.snapshot_scan_ms),
+      `longest slice ${ms(d.snapshot_longest_slice_ms)} ms`,
       '',
       '',
     ]);

@@ -12,6 +12,7 @@ import { FULL_SIZES, QUICK_SIZES, type BenchContext, type TargetHerd } from './b
 import { Progress } from './progress.js';
 import { buildReport, formatTable, type BenchReport, type ScenarioResults } from './report.js';
 import { runCatchUp } from './scenarios/catch-up.js';
+import { runDashboard } from './scenarios/dashboard.js';
 import { runFloor } from './scenarios/floor.js';
 import { runHerdIngest } from './scenarios/herd-ingest.js';
 import { runIamat } from './scenarios/iamat.js';
@@ -23,7 +24,17 @@ import { runWhatsat } from './scenarios/whatsat.js';
 export const BENCH_CONNECTIONS = 50;
 
 /** Scenario names, in running order (`--only` takes a comma-separated subset). */
-export const SCENARIOS = ['floor', 'iamat', 'iamat-sync', 'herd', 'whatsat', 'memory', 'startup', 'catch-up'] as const;
+export const SCENARIOS = [
+  'floor',
+  'iamat',
+  'iamat-sync',
+  'herd',
+  'whatsat',
+  'memory',
+  'startup',
+  'catch-up',
+  'dashboard',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 /** Options of {@link runBench}. */
@@ -158,6 +169,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     'catch-up',
     () => runCatchUp(context),
     (r) => (results.catchUp = r),
+  );
+  await run(
+    'dashboard',
+    () => runDashboard(context),
+    (r) => (results.dashboard = r),
   );
   progress.clear();
   return buildReport(results, {

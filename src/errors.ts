@@ -52,3 +52,9 @@ export class PlacesError extends HerdError {
     this.status = status;
   }
 }
+
+/**
+ * The dashboard cannot take a request now (codes `HERD_DASHBOARD_BUSY`: too many snapshot requests
+ * waiting; `HERD_DASHBOARD_NOT_READY`: used before its server was attached). Answered 503.
+ */
+export class DashboardBusyError extends HerdError {}

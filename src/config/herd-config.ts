@@ -214,6 +214,7 @@ export const herdConfigSchema = z.strictObject({
       snapshotSliceMs: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.snapshotSliceMs),
       maxSnapshotRequests: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxSnapshotRequests),
       maxLookupsInFlight: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxLookupsInFlight),
+      allowedHosts: z.array(z.string().min(1)).default([...DEFAULT_DASHBOARD_SETTINGS.allowedHosts]),
     })
     .prefault({}),
 });

@@ -11,88 +11,28 @@
  * | `/client?id=&radius=&limit=` | one client's AT line and the places a WHATSAT would answer            |
  * | `/events`                    | server-sent events: `checkin`, `link`, `server` ({@link EventStreams}) |
  *
- * Check-ins come from the server's {@link ServerObserver.stored} hook, which only puts the record in
- * a fixed buffer while a page is open; everything else (latest location per client, serializing,
- * writing) happens on the flush timer.
+ * Check-ins come from the server's {@link ServerObserver.stored} hook through a {@link CheckinFeed};
+ * everything but noting the record happens on the flush timer.
  */
 import { readFile } from 'node:fs/promises';
 import type http from 'node:http';
-import { createRequire } from 'node:module';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { LinkState, ServerStatus } from '../core/status.js';
+import type { ServerStatus } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+import { DashboardBusyError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { NearbySearchResponse } from '../places/provider.js';
 import { MAX_BOUND, MAX_RADIUS_KM } from '../protocol/commands.js';
 import type { LocationRecord } from '../store/location-store.js';
 import { EventStreams, sseMessage } from './event-stream.js';
+import { CheckinFeed, toCheckin } from './feed.js';
 import { HerdPoller, type HerdDescription, type ServerRow } from './herd-view.js';
+import { CONTENT_TYPES, hostAllowed, hostName, sendResponse, staticFiles } from './http.js';
 import { resolveDashboardSettings, type DashboardSettings } from './settings.js';
-import {
-  SnapshotBusyError,
-  SnapshotScanner,
-  atLineServer,
-  parseSnapshotQuery,
-  type ScannableStore,
-} from './snapshot.js';
+import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
 import { worldCountriesJson } from './world.js';
 
-/** The page's own files: `web/dashboard/` at the package root (beside `herds/`). */
-export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dashboard');
-
-/**
- * The Content-Security-Policy of every dashboard response: only this origin's own scripts, styles,
- * images and connections; no inline script or style, no plugins, no framing, no forms.
- */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "connect-src 'self'",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/** Headers on every dashboard response. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': CONTENT_SECURITY_POLICY,
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'no-referrer',
-  'X-Frame-Options': 'DENY',
-  'Cross-Origin-Resource-Policy': 'same-origin',
-};
-
-const require = createRequire(import.meta.url);
-const leafletDir = (): string => path.dirname(require.resolve('leaflet/dist/leaflet-src.esm.js'));
-
-const JS = 'text/javascript; charset=utf-8';
-const CSS = 'text/css; charset=utf-8';
-const PNG = 'image/png';
-const JSON_TYPE = 'application/json; charset=utf-8';
-const TEXT = 'text/plain; charset=utf-8';
-
-/** Static files by URL path: where each is and its type. Nothing outside this list is served. */
-function staticFiles(): Map<string, { file: () => string; type: string }> {
-  const web = (name: string) => () => path.join(WEB_DIR, name);
-  const leaflet = (name: string) => () => path.join(leafletDir(), name);
-  const files = new Map<string, { file: () => string; type: string }>([
-    ['/', { file: web('index.html'), type: 'text/html; charset=utf-8' }],
-    ['/index.html', { file: web('index.html'), type: 'text/html; charset=utf-8' }],
-    ['/dashboard/dashboard.css', { file: web('dashboard.css'), type: CSS }],
-    ['/dashboard/vendor/leaflet/leaflet.js', { file: leaflet('leaflet-src.esm.js'), type: JS }],
-    ['/dashboard/vendor/leaflet/leaflet.css', { file: leaflet('leaflet.css'), type: CSS }],
-  ]);
-  for (const module of ['dashboard.js', 'dom.js', 'map.js', 'topology.js', 'client-view.js'])
-    files.set(`/dashboard/${module}`, { file: web(module), type: JS });
-  for (const image of ['layers.png', 'layers-2x.png', 'marker-icon.png', 'marker-icon-2x.png', 'marker-shadow.png'])
-    files.set(`/dashboard/vendor/leaflet/images/${image}`, { file: leaflet(path.join('images', image)), type: PNG });
-  return files;
-}
+export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './http.js';
 
 /** What the dashboard needs of its server ({@link HerdServer} fits). */
 export interface DashboardServer {
@@ -114,25 +54,13 @@ export interface DashboardOptions {
   readonly timers?: Timers;
 }
 
-/** One check-in as a `checkin` event carries it. */
-export interface Checkin {
-  readonly id: string;
-  readonly lat: number;
-  readonly lng: number;
-  /** The server whose AT line it is. */
-  readonly server: string;
-  /** The client's time from the AT line (POSIX seconds, as the client sent it). */
-  readonly time: string;
-}
+/** Routes answered before {@link Dashboard.attach} (with 503). */
+const API_ROUTES = new Set(['/events', '/herd', '/clients', '/client', '/dashboard/countries.json']);
 
-function toCheckin(record: LocationRecord): Checkin {
-  return {
-    id: record.clientId,
-    lat: record.latitude,
-    lng: record.longitude,
-    server: atLineServer(record.atLine),
-    time: record.atLine.slice(record.atLine.lastIndexOf(' ') + 1),
-  };
+interface Attached {
+  readonly server: DashboardServer;
+  readonly poller: HerdPoller;
+  readonly scanner: SnapshotScanner;
 }
 
 /** The dashboard routes of one server's admin port. */
@@ -144,14 +72,9 @@ export class Dashboard {
   private readonly timers: Timers;
   private readonly log: Logger;
   private readonly streams: EventStreams;
-  private attached: { server: DashboardServer; poller: HerdPoller; scanner: SnapshotScanner } | undefined;
+  private readonly feed: CheckinFeed;
   private readonly files = staticFiles();
-  /** Records stored since the last flush (only while a stream is open). */
-  private readonly buffer: (LocationRecord | undefined)[];
-  private buffered = 0;
-  private overflow = 0;
-  private readonly linkChanges = new Map<string, LinkState>();
-  private active = false;
+  private attached: Attached | undefined;
   private flushTimer: TimerHandle | undefined;
   private serverTimer: TimerHandle | undefined;
   private lookupsInFlight = 0;
@@ -161,7 +84,8 @@ export class Dashboard {
     this.settings = resolveDashboardSettings(options.settings);
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.log = options.logger;
-    this.buffer = new Array<LocationRecord | undefined>(this.settings.maxBufferedCheckins);
+    this.feed = new CheckinFeed(this.settings.maxBufferedCheckins, this.settings.maxCheckinsPerFlush);
+    this.observer = this.feed.observer;
     this.streams = new EventStreams({
       settings: this.settings,
       timers: this.timers,
@@ -169,22 +93,11 @@ export class Dashboard {
       onActive: () => this.start(),
       onIdle: () => this.stop(),
     });
-    // The hot path: one comparison while no page is open, one array store while one is.
-    this.observer = {
-      stored: (record) => {
-        if (!this.active) return;
-        if (this.buffered < this.buffer.length) this.buffer[this.buffered++] = record;
-        else this.overflow++;
-      },
-      linkStatus: (peer, status) => {
-        if (this.active) this.linkChanges.set(peer, status);
-      },
-    };
   }
 
   /**
    * Connects the dashboard to its server (which is created with {@link observer} among its hooks,
-   * hence after the dashboard). Routes answer 503 until then.
+   * hence after the dashboard). Its routes answer 503 until then.
    */
   attach(server: DashboardServer): void {
     const metrics = this.options.metrics;
@@ -199,21 +112,6 @@ export class Dashboard {
       maxRequests: this.settings.maxSnapshotRequests,
     });
     this.attached = { server, poller, scanner };
-  }
-
-  private get server(): DashboardServer {
-    if (this.attached === undefined) throw new Error('dashboard used before attach()');
-    return this.attached.server;
-  }
-
-  private get poller(): HerdPoller {
-    if (this.attached === undefined) throw new Error('dashboard used before attach()');
-    return this.attached.poller;
-  }
-
-  private get scanner(): SnapshotScanner {
-    if (this.attached === undefined) throw new Error('dashboard used before attach()');
-    return this.attached.scanner;
   }
 
   /** Open `/events` streams. */
@@ -236,7 +134,7 @@ export class Dashboard {
   }
 
   /**
-   * Answers a dashboard route.
+   * Answers a dashboard route (a GET or HEAD).
    *
    * @returns false when `pathname` is not one (the admin server answers it).
    */
@@ -246,90 +144,81 @@ export class Dashboard {
     pathname: string,
     query: URLSearchParams,
   ): boolean {
-    const head = request.method === 'HEAD';
-    if (this.attached === undefined) {
-      if (pathname !== '/events' && pathname !== '/herd' && pathname !== '/clients' && pathname !== '/client')
-        if (!this.files.has(pathname) && pathname !== '/dashboard/countries.json') return false;
-      this.send(response, 503, TEXT, 'starting\n', head);
-      return true;
-    }
-    if (pathname === '/events') {
-      if (head) this.send(response, 200, 'text/event-stream; charset=utf-8', '', true);
-      else this.streams.open(request, response, this.initialEvents());
-      return true;
-    }
-    if (pathname === '/herd') {
-      void this.herdJson().then(
-        (body) => this.send(response, 200, JSON_TYPE, body, head),
-        (error: unknown) => this.fail(response, pathname, error, head),
-      );
-      return true;
-    }
-    if (pathname === '/clients') {
-      this.clients(response, query, head);
-      return true;
-    }
-    if (pathname === '/client') {
-      this.client(response, query, head);
-      return true;
-    }
-    if (pathname === '/dashboard/countries.json') {
-      this.send(response, 200, JSON_TYPE, worldCountriesJson(), head);
-      return true;
-    }
     const file = this.files.get(pathname);
-    if (file === undefined) return false;
-    readFile(file.file()).then(
-      (body) => this.send(response, 200, file.type, body, head),
+    if (file === undefined && !API_ROUTES.has(pathname)) return false;
+    const head = request.method === 'HEAD';
+    const host = hostName(request.headers.host);
+    if (!hostAllowed(host, this.settings.allowedHosts)) {
+      this.log.warn(
+        { event: 'dashboard-host-refused', host, path: pathname },
+        `dashboard request for host "${host}" refused (not an address of this server; dashboard.allowedHosts)`,
+      );
+      const body = `this dashboard answers requests for its IP addresses and localhost; add "${host}" to dashboard.allowedHosts to use that name\n`;
+      sendResponse(response, 421, CONTENT_TYPES.text, body, head);
+      return true;
+    }
+    const attached = this.attached;
+    if (attached === undefined) {
+      sendResponse(response, 503, CONTENT_TYPES.text, 'starting\n', head);
+      return true;
+    }
+    switch (pathname) {
+      case '/events':
+        if (head) sendResponse(response, 200, CONTENT_TYPES.events, '', true);
+        else this.streams.open(request, response, this.initialEvents(attached));
+        return true;
+      case '/herd':
+        this.herdJson(attached).then(
+          (body) => sendResponse(response, 200, CONTENT_TYPES.json, body, head),
+          (error: unknown) => this.fail(response, pathname, error, head),
+        );
+        return true;
+      case '/clients':
+        this.clients(attached, response, query, head);
+        return true;
+      case '/client':
+        this.client(attached, response, query, head);
+        return true;
+      case '/dashboard/countries.json':
+        worldCountriesJson().then(
+          (body) => sendResponse(response, 200, CONTENT_TYPES.json, body, head),
+          (error: unknown) => this.fail(response, pathname, error, head),
+        );
+        return true;
+      default:
+        break;
+    }
+    readFile((file as NonNullable<typeof file>).file()).then(
+      (body) => sendResponse(response, 200, (file as NonNullable<typeof file>).type, body, head),
       (error: unknown) => this.fail(response, pathname, error, head),
     );
     return true;
   }
 
-  private send(
-    response: http.ServerResponse,
-    status: number,
-    type: string,
-    body: string | Buffer,
-    head: boolean,
-    headers: Record<string, string> = {},
-  ): void {
-    if (response.destroyed) return;
-    response.writeHead(status, {
-      ...SECURITY_HEADERS,
-      'Content-Type': type,
-      'Content-Length': typeof body === 'string' ? Buffer.byteLength(body) : body.length,
-      'Cache-Control': 'no-store',
-      ...headers,
-    });
-    response.end(head ? undefined : body);
-  }
-
   private sendJson(response: http.ServerResponse, status: number, value: unknown, head: boolean): void {
-    this.send(response, status, JSON_TYPE, `${JSON.stringify(value)}\n`, head);
+    sendResponse(response, status, CONTENT_TYPES.json, `${JSON.stringify(value)}\n`, head);
   }
 
   private fail(response: http.ServerResponse, pathname: string, error: unknown, head: boolean): void {
     this.log.error({ event: 'admin-failed', path: pathname, err: String(error) }, `admin ${pathname} failed`);
-    if (!response.headersSent) this.send(response, 500, TEXT, 'internal error\n', head);
+    if (!response.headersSent) sendResponse(response, 500, CONTENT_TYPES.text, 'internal error\n', head);
     else response.destroy();
   }
 
-  private initialEvents(): string[] {
-    return this.poller.rows.length === 0 ? [] : [this.serverEvent(this.poller.rows)];
+  private initialEvents(attached: Attached): string[] {
+    return attached.poller.rows.length === 0 ? [] : [this.serverEvent(attached.poller.rows)];
   }
 
   private serverEvent(rows: readonly ServerRow[]): string {
-    return sseMessage('server', { server: this.server.name, rows });
+    return sseMessage('server', { server: this.options.herd.self, rows });
   }
 
-  private async herdJson(): Promise<string> {
-    const rows = this.poller.rows.length === 0 ? await this.poller.poll() : this.poller.rows;
+  private async herdJson(attached: Attached): Promise<string> {
+    const rows = attached.poller.rows.length === 0 ? await attached.poller.poll() : attached.poller.rows;
     const { herd } = this.options;
-    const status = this.server.status();
     return `${JSON.stringify({
       self: herd.self,
-      placesSource: status.placesSource,
+      placesSource: attached.server.status().placesSource,
       servers: herd.servers.map((member) => ({
         name: member.name,
         location:
@@ -350,7 +239,7 @@ export class Dashboard {
     })}\n`;
   }
 
-  private clients(response: http.ServerResponse, params: URLSearchParams, head: boolean): void {
+  private clients(attached: Attached, response: http.ServerResponse, params: URLSearchParams, head: boolean): void {
     const query = parseSnapshotQuery(params, {
       maxPoints: this.settings.maxSnapshotPoints,
       maxCells: this.settings.maxSnapshotCells,
@@ -359,10 +248,10 @@ export class Dashboard {
       this.sendJson(response, 400, { error: query }, head);
       return;
     }
-    this.scanner.request(query).then(
+    attached.scanner.request(query).then(
       (result) => this.sendJson(response, 200, result, head),
       (error: unknown) => {
-        if (error instanceof SnapshotBusyError) {
+        if (error instanceof DashboardBusyError) {
           this.log.warn({ event: 'dashboard-busy', what: 'snapshot' }, `dashboard snapshot refused: ${error.message}`);
           this.sendJson(response, 503, { error: `busy: ${error.message} (dashboard.maxSnapshotRequests)` }, head);
         } else this.fail(response, '/clients', error, head);
@@ -370,12 +259,11 @@ export class Dashboard {
     );
   }
 
-  private client(response: http.ServerResponse, params: URLSearchParams, head: boolean): void {
+  /** `/client`: the client view, through the server's own WHATSAT look-up (so it counts as one). */
+  private client(attached: Attached, response: http.ServerResponse, params: URLSearchParams, head: boolean): void {
     const id = params.get('id');
-    const radiusText = params.get('radius') ?? '10';
-    const limitText = params.get('limit') ?? String(MAX_BOUND);
-    const radiusKm = Number(radiusText);
-    const limit = Number(limitText);
+    const radiusKm = Number(params.get('radius') ?? '10');
+    const limit = Number(params.get('limit') ?? String(MAX_BOUND));
     if (id === null || id === '') {
       this.sendJson(response, 400, { error: 'id is required' }, head);
       return;
@@ -388,7 +276,7 @@ export class Dashboard {
       this.sendJson(response, 400, { error: `limit must be an integer in [1, ${MAX_BOUND}], as in WHATSAT` }, head);
       return;
     }
-    const record = this.server.store.get(id);
+    const record = attached.server.store.get(id);
     if (record === undefined) {
       this.sendJson(response, 404, { error: 'no server of the herd has told this one of that client id' }, head);
       return;
@@ -398,99 +286,54 @@ export class Dashboard {
         { event: 'dashboard-busy', what: 'places' },
         'dashboard places look-up refused: too many in flight',
       );
-      this.sendJson(
-        response,
-        503,
-        { error: `busy: ${this.lookupsInFlight} look-ups in flight (dashboard.maxLookupsInFlight)` },
-        head,
-      );
+      const error = `busy: ${this.lookupsInFlight} look-ups in flight (dashboard.maxLookupsInFlight)`;
+      this.sendJson(response, 503, { error }, head);
       return;
     }
     this.lookupsInFlight++;
-    this.server
+    attached.server
       .lookUpPlaces(record, radiusKm * 1000, limit)
       .finally(() => this.lookupsInFlight--)
       .then(
         (places) =>
-          this.sendJson(
-            response,
-            200,
-            {
-              ...toCheckin(record),
-              atLine: record.atLine,
-              radiusKm,
-              limit,
-              places,
-            },
-            head,
-          ),
+          this.sendJson(response, 200, { ...toCheckin(record), atLine: record.atLine, radiusKm, limit, places }, head),
         (error: unknown) => this.fail(response, '/client', error, head),
       );
   }
 
   private start(): void {
-    if (this.active) return;
-    this.active = true;
+    if (this.feed.active) return;
+    this.feed.active = true;
     this.scheduleFlush();
     this.pollServers();
   }
 
   private stop(): void {
-    this.active = false;
+    this.feed.clear();
     this.timers.clearTimeout(this.flushTimer);
     this.timers.clearTimeout(this.serverTimer);
     this.flushTimer = undefined;
     this.serverTimer = undefined;
-    this.buffer.fill(undefined, 0, this.buffered);
-    this.buffered = 0;
-    this.overflow = 0;
-    this.linkChanges.clear();
   }
 
   private scheduleFlush(): void {
     this.flushTimer = this.timers.setTimeout(() => {
       this.flushTimer = undefined;
-      if (!this.active) return;
-      this.flush();
-      if (this.active) this.scheduleFlush();
+      const attached = this.attached;
+      if (!this.feed.active || attached === undefined) return;
+      this.streams.broadcast(this.feed.take(attached.server.name, () => attached.server.status().links));
+      if (this.feed.active) this.scheduleFlush();
     }, this.settings.flushIntervalMs);
   }
 
   private pollServers(): void {
-    void this.poller.poll().then((rows) => {
-      if (!this.active) return;
+    const attached = this.attached;
+    if (attached === undefined) return;
+    void attached.poller.poll().then((rows) => {
+      if (!this.feed.active) return;
       this.streams.broadcast(this.serverEvent(rows));
       this.timers.clearTimeout(this.serverTimer);
       this.serverTimer = this.timers.setTimeout(() => this.pollServers(), this.settings.serverIntervalMs);
     });
-  }
-
-  /** Sends what happened since the last flush: link changes, then check-ins (latest per client). */
-  private flush(): void {
-    let chunk = '';
-    if (this.linkChanges.size > 0) {
-      const rows = new Map(this.server.status().links.map((row) => [row.peer, row]));
-      const links = [...this.linkChanges].map(([peer, state]) => ({ ...rows.get(peer), peer, status: state }));
-      this.linkChanges.clear();
-      chunk += sseMessage('link', { server: this.server.name, links });
-    }
-    if (this.buffered > 0 || this.overflow > 0) {
-      const seen = new Set<string>();
-      const checkins: Checkin[] = [];
-      let more = this.overflow;
-      const max = this.settings.maxCheckinsPerFlush;
-      for (let i = this.buffered - 1; i >= 0; i--) {
-        const record = this.buffer[i] as LocationRecord;
-        this.buffer[i] = undefined;
-        if (seen.has(record.clientId)) continue;
-        seen.add(record.clientId);
-        if (checkins.length < max) checkins.push(toCheckin(record));
-        else more++;
-      }
-      this.buffered = 0;
-      this.overflow = 0;
-      chunk += sseMessage('checkin', { server: this.server.name, checkins, more });
-    }
-    this.streams.broadcast(chunk);
   }
 }

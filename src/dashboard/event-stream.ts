@@ -95,6 +95,8 @@ export class EventStreams {
       `dashboard stream ${stream.id} from ${remote} open`,
     );
     response.once('close', () => this.remove(stream, 'closed'));
+    // A reset by the page surfaces as 'close'; an error on the way must not be unhandled.
+    response.on('error', () => this.remove(stream, 'error'));
     if (this.streams.size === 1) {
       this.scheduleHeartbeat();
       this.options.onActive?.();
@@ -113,6 +115,11 @@ export class EventStreams {
     const bytes = Buffer.byteLength(chunk);
     const limit = this.options.settings.maxStreamUnwrittenBytes;
     for (const stream of this.streams) {
+      if (stream.response.destroyed || stream.response.writableEnded) {
+        // Gone, and its 'close' has not come yet.
+        this.remove(stream, 'closed');
+        continue;
+      }
       const unwritten = stream.response.writableLength;
       if (unwritten > 0 && unwritten + bytes > limit) {
         this.dropped++;

@@ -4,7 +4,6 @@
  * from itself, the others' from their admin `/status` and `/metrics` through the config's admin
  * addresses (or, under `herd start`, the real ones the supervisor sends).
  */
-import http from 'node:http';
 import type { ServerStatus } from '../core/status.js';
 import type { HerdConfig } from '../config/herd-config.js';
 import { httpUrl } from '../observability/admin-server.js';
@@ -55,28 +54,23 @@ export interface MemberSource {
   metrics(): Promise<string>;
 }
 
-/** GET `url` with a time-out; resolves with the body of a 200, rejects with a short reason. */
-export function httpGetText(url: string, timeoutMs: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, headers: { Connection: 'close' } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        clearTimeout(timer);
-        if (response.statusCode === 200) resolve(Buffer.concat(chunks).toString('utf8'));
-        else reject(new Error(`answered ${response.statusCode ?? '?'}`));
-      });
-      response.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new Error(error.code ?? error.message));
-    });
-  });
+/** GET `url` within `timeoutMs`; resolves with the body of a 200, rejects with a short reason. */
+export async function httpGetText(url: string, timeoutMs: number): Promise<string> {
+  let response: Response;
+  try {
+    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
+  } catch (error) {
+    const cause = (error as { cause?: { code?: string } }).cause;
+    throw new Error(
+      (error as Error).name === 'TimeoutError'
+        ? `timed out after ${timeoutMs} ms`
+        : (cause?.code ?? (error as Error).message),
+      { cause: error },
+    );
+  }
+  const text = await response.text();
+  if (response.status !== 200) throw new Error(`answered ${response.status}`);
+  return text;
 }
 
 /** A member read over HTTP. */

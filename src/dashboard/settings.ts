@@ -1,3 +1,5 @@
+import { withDefaults } from '../core/settings.js';
+
 /**
  * Every bound and interval of the dashboard (issue 10), in one place. The herd config's `dashboard`
  * section overrides any of them (src/config/herd-config.ts); docs/operations.md lists them in its
@@ -53,6 +55,12 @@ export interface DashboardSettings {
   readonly maxSnapshotRequests: number;
   /** Client-view places look-ups (`/client`) in flight; one more is answered 503. */
   readonly maxLookupsInFlight: number;
+  /**
+   * Host names (the request's `Host` header, without port) the dashboard answers besides IP
+   * addresses and `localhost`. A request naming another host is answered 421: a web page that
+   * rebinds its own name to 127.0.0.1 (DNS rebinding) cannot read client locations.
+   */
+  readonly allowedHosts: readonly string[];
 }
 
 /** The defaults. */
@@ -60,21 +68,20 @@ export const DEFAULT_DASHBOARD_SETTINGS: Readonly<DashboardSettings> = Object.fr
   maxStreams: 16,
   maxStreamUnwrittenBytes: 1_048_576,
   flushIntervalMs: 250,
-  maxCheckinsPerFlush: 2000,
+  maxCheckinsPerFlush: 500,
   maxBufferedCheckins: 20_000,
   heartbeatIntervalMs: 15_000,
   serverIntervalMs: 2000,
   pollTimeoutMs: 1000,
   maxSnapshotPoints: 5000,
   maxSnapshotCells: 32_768,
-  snapshotSliceMs: 8,
+  snapshotSliceMs: 5,
   maxSnapshotRequests: 32,
   maxLookupsInFlight: 4,
+  allowedHosts: Object.freeze([]),
 });
 
 /** The settings with every field left out taken from {@link DEFAULT_DASHBOARD_SETTINGS}. */
 export function resolveDashboardSettings(overrides: Partial<DashboardSettings> = {}): Readonly<DashboardSettings> {
-  const settings: Record<string, number> = { ...DEFAULT_DASHBOARD_SETTINGS };
-  for (const [key, value] of Object.entries(overrides)) if (value !== undefined) settings[key] = value;
-  return settings as unknown as DashboardSettings;
+  return withDefaults(DEFAULT_DASHBOARD_SETTINGS, overrides);
 }

@@ -7,6 +7,8 @@
  * the event loop every `snapshotSliceMs`, so a scan of a million clients never holds the loop for
  * long; requests that arrive while a scan runs are answered together by the next one.
  */
+import type { Timers } from '../core/timers.js';
+import { DashboardBusyError } from '../errors.js';
 import type { LocationRecord } from '../store/location-store.js';
 
 /** A box of longitudes and latitudes; `west > east` means it crosses the antimeridian. */
@@ -145,9 +147,6 @@ class Accumulator {
   }
 }
 
-/** Thrown by {@link SnapshotScanner.request} when `maxRequests` are waiting already. */
-export class SnapshotBusyError extends Error {}
-
 /** Options of {@link SnapshotScanner}. */
 export interface SnapshotScannerOptions {
   readonly store: ScannableStore;
@@ -157,6 +156,8 @@ export interface SnapshotScannerOptions {
   readonly maxRequests: number;
   /** Yields to the event loop. @default setImmediate */
   readonly yieldToLoop?: () => Promise<void>;
+  /** The clock that times the slices. @default `performance.now()` */
+  readonly clock?: Pick<Timers, 'now'>;
 }
 
 interface Waiting {
@@ -177,20 +178,25 @@ export class SnapshotScanner {
   /**
    * Resolves with the answer to `query` once a scan has read every client.
    *
-   * @throws {SnapshotBusyError} (synchronously rejected) when `maxRequests` are waiting.
+   * @throws {DashboardBusyError} `HERD_DASHBOARD_BUSY` (as a rejection) when `maxRequests` are waiting.
    */
   request(query: SnapshotQuery): Promise<SnapshotResult> {
     if (this.waiting.length >= this.options.maxRequests)
-      return Promise.reject(new SnapshotBusyError(`${this.waiting.length} snapshot requests are waiting`));
+      return Promise.reject(
+        new DashboardBusyError('HERD_DASHBOARD_BUSY', `${this.waiting.length} snapshot requests are waiting`),
+      );
     return new Promise((resolve) => {
       this.waiting.push({ accumulator: new Accumulator(query), resolve });
-      if (!this.scanning) void this.scan();
+      if (this.scanning) return;
+      // Start on the next turn, so that requests of the same turn share the pass.
+      this.scanning = true;
+      setImmediate(() => void this.scan());
     });
   }
 
   private async scan(): Promise<void> {
-    this.scanning = true;
     const yieldToLoop = this.options.yieldToLoop ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+    const clock = this.options.clock ?? performance;
     try {
       while (this.waiting.length > 0) {
         const batch = this.waiting;
@@ -202,16 +208,16 @@ export class SnapshotScanner {
         // Reading at most `clients` records bounds the scan whatever the store's iterator does.
         let left = clients;
         const iterator = store.values();
-        const started = performance.now();
+        const started = clock.now();
         let longestSliceMs = 0;
         let slices = 0;
         let done = false;
         while (!done) {
-          const sliceStarted = performance.now();
+          const sliceStarted = clock.now();
           slices++;
           for (;;) {
-            // Look at the clock every 512 records: reading it is not free either.
-            for (let i = 0; i < 512; i++) {
+            // Look at the clock every 256 records: reading it is not free either.
+            for (let i = 0; i < 256; i++) {
               const next = left-- > 0 ? iterator.next() : undefined;
               if (next === undefined || next.done === true) {
                 done = true;
@@ -219,12 +225,12 @@ export class SnapshotScanner {
               }
               for (const accumulator of accumulators) accumulator.add(next.value);
             }
-            if (done || performance.now() - sliceStarted >= this.options.sliceMs) break;
+            if (done || clock.now() - sliceStarted >= this.options.sliceMs) break;
           }
-          longestSliceMs = Math.max(longestSliceMs, performance.now() - sliceStarted);
+          longestSliceMs = Math.max(longestSliceMs, clock.now() - sliceStarted);
           if (!done) await yieldToLoop();
         }
-        const timing = { scanMs: performance.now() - started, longestSliceMs, slices };
+        const timing = { scanMs: clock.now() - started, longestSliceMs, slices };
         for (const waiting of batch) waiting.resolve(waiting.accumulator.result(clients, timing));
       }
     } finally {

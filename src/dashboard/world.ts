@@ -11,7 +11,7 @@
  * such as Antarctica's, along the pole line). The projection is set up as the identity on degrees
  * (scale 180/pi, no translation, no resampling), so what comes out is longitude and minus latitude.
  */
-import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { geoEquirectangular, geoStream, type GeoStream } from 'd3-geo';
 import topojson from 'topojson-client';
@@ -128,34 +128,51 @@ export function cutAtAntimeridian(geometry: Geometry): Position[][][] {
   return polygons;
 }
 
-let cached: FeatureCollection<MultiPolygon, { readonly name: string }> | undefined;
-let cachedJson: string | undefined;
+/** Longest run of the outline computation before it yields to the event loop, ms. */
+export const OUTLINE_SLICE_MS = 5;
 
-/** Every country of world-atlas's `countries-110m.json`, cut at the antimeridian (computed once). */
-export function worldCountries(): FeatureCollection<MultiPolygon, { readonly name: string }> {
-  if (cached !== undefined) return cached;
+let computing: Promise<FeatureCollection<MultiPolygon, { readonly name: string }>> | undefined;
+let json: Promise<string> | undefined;
+
+async function compute(): Promise<FeatureCollection<MultiPolygon, { readonly name: string }>> {
   const require = createRequire(import.meta.url);
   const file = require.resolve('world-atlas/countries-110m.json');
-  const topology = JSON.parse(readFileSync(file, 'utf8')) as Topology<{
+  const topology = JSON.parse(await readFile(file, 'utf8')) as Topology<{
     countries: GeometryCollection<{ name: string }>;
   }>;
-  const collection = topojson.feature(topology, topology.objects.countries);
   const features: CountryFeature[] = [];
-  for (const feature of collection.features) {
+  let sliceStarted = performance.now();
+  // About 60 ms in all: one country at a time, yielding every few ms, so no request waits behind it.
+  for (const geometry of topology.objects.countries.geometries) {
+    // A country is one geometry object, so this is one Feature (never a collection).
+    const feature = topojson.feature(topology, geometry) as Feature<Geometry, { name?: string } | null>;
     const polygons = cutAtAntimeridian(feature.geometry);
-    if (polygons.length === 0) continue;
-    features.push({
-      type: 'Feature',
-      properties: { name: String(feature.properties?.name ?? '') },
-      geometry: { type: 'MultiPolygon', coordinates: polygons },
-    });
+    if (polygons.length > 0) {
+      features.push({
+        type: 'Feature',
+        properties: { name: String(feature.properties?.name ?? '') },
+        geometry: { type: 'MultiPolygon', coordinates: polygons },
+      });
+    }
+    if (performance.now() - sliceStarted >= OUTLINE_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStarted = performance.now();
+    }
   }
-  cached = { type: 'FeatureCollection', features };
-  return cached;
+  return { type: 'FeatureCollection', features };
 }
 
-/** {@link worldCountries} as JSON text (serialized once). */
-export function worldCountriesJson(): string {
-  cachedJson ??= JSON.stringify(worldCountries());
-  return cachedJson;
+/**
+ * Every country of world-atlas's `countries-110m.json`, cut at the antimeridian: computed once per
+ * process, in slices of {@link OUTLINE_SLICE_MS}, then kept.
+ */
+export function worldCountries(): Promise<FeatureCollection<MultiPolygon, { readonly name: string }>> {
+  computing ??= compute();
+  return computing;
+}
+
+/** {@link worldCountries} as JSON text (serialized once, about 190 KB). */
+export function worldCountriesJson(): Promise<string> {
+  json ??= worldCountries().then((collection) => JSON.stringify(collection));
+  return json;
 }

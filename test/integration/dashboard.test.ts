@@ -9,6 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import http from 'node:http';
 import net from 'node:net';
 import { AdminServer } from '../../src/observability/admin-server.js';
 import { silentLogger } from '../../src/observability/logger.js';
@@ -24,7 +25,7 @@ import type { SnapshotResult } from '../../src/dashboard/snapshot.js';
 import { CLI, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 import { capturingLogger, type LogEntry } from '../helpers/capture-log.js';
-import { openEventStream, type SseEvent } from '../helpers/sse.js';
+import { openEventStream, type SseEvent } from '../../bench/sse-reader.js';
 
 /** A places source that answers one place near the asked point, named after the radius. */
 class ScriptedPlaces implements PlacesProvider {
@@ -330,6 +331,30 @@ describe('the dashboard of one server', { timeout: 120_000 }, () => {
     assert.equal((await fetch(`${member.url}/client?id=nobody`)).status, 404);
     assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&radius=51`)).status, 400);
     assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&limit=21`)).status, 400);
+  });
+
+  test('a request naming another host (DNS rebinding) is refused with 421; IP addresses and localhost are not', async () => {
+    const get = (host: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const request = http.get(`${member.url}/clients`, { headers: { Host: host }, agent: false }, (response) => {
+          response.resume();
+          resolve(response.statusCode ?? 0);
+        });
+        request.on('error', reject);
+      });
+    const port = new URL(member.url).port;
+    assert.equal(await get(`evil.example:${port}`), 421);
+    assert.equal(await get(`127.0.0.1:${port}`), 200);
+    assert.equal(await get(`localhost:${port}`), 200);
+    assert.ok(member.log().some((entry) => entry.event === 'dashboard-host-refused' && entry.host === 'evil.example'));
+    // The admin server's own routes are as before.
+    const status = await new Promise<number>((resolve) =>
+      http.get(`${member.url}/healthz`, { headers: { Host: 'evil.example' }, agent: false }, (response) => {
+        response.resume();
+        resolve(response.statusCode ?? 0);
+      }),
+    );
+    assert.equal(status, 200);
   });
 
   test('/herd describes the members and their rows, and carries no secret', async () => {

@@ -56,7 +56,7 @@ function summary() {
       ? ''
       : snapshot.grid
         ? `${formatCount(snapshot.total)} clients in view: density (more than ${formatCount(herd.limits.maxSnapshotPoints)}); zoom in for points`
-        : `${formatCount(herd.map.markers.size)} clients in view`;
+        : `${formatCount(herd.map.markers.size)} clients on the map`;
   document.getElementById('map-note').textContent = note;
 }
 
@@ -190,7 +190,10 @@ async function main() {
   state.lastReload = performance.now();
   herdMap.fitTo(snapshot.extent);
   herdMap.setSnapshot(snapshot);
-  if (snapshot.grid) await reloadSnapshot();
+  // A grid for the world is too coarse for a view fitted to a small part of it: ask for the view.
+  const view = herdMap.viewBox();
+  const share = ((view.east - view.west) * (view.north - view.south)) / (360 * 180);
+  if (snapshot.grid && share < 0.5) await reloadSnapshot();
   summary();
   if (!live) setMode('static', `static · ${new Date().toLocaleString()}`);
   state.painted = true;
