@@ -151,6 +151,8 @@ export interface ServeHandle extends LoadTarget {
   readonly process: BenchProcess;
   readonly pid: number;
   readonly name: string;
+  /** Its peer port. */
+  readonly peer: LoadTarget;
   /** `performance.now()` just before the spawn. */
   readonly spawnedAtMs: number;
 }
@@ -171,8 +173,16 @@ export async function startServe(
     { env: options.env },
   );
   try {
-    const match = await child.waitForLine(/^(\S+) listening on (\S+):(\d+)/);
-    return { process: child, pid: child.pid, name, host: match[2] as string, port: Number(match[3]), spawnedAtMs };
+    const match = await child.waitForLine(/^(\S+) listening on (\S+):(\d+), peer port (\S+):(\d+)/);
+    return {
+      process: child,
+      pid: child.pid,
+      name,
+      host: match[2] as string,
+      port: Number(match[3]),
+      peer: { host: match[4] as string, port: Number(match[5]) },
+      spawnedAtMs,
+    };
   } catch (error) {
     await child.stop();
     throw error;
@@ -302,13 +312,20 @@ export async function readRssBytes(pid: number): Promise<number | undefined> {
   }
 }
 
-/** `process.memoryUsage()` of a server, after two full garbage collections, as the probe wrote it. */
+/**
+ * `process.memoryUsage()` of a server, after two full garbage collections (unless the probe was
+ * told not to collect), and its `process.cpuUsage()` just before, as the probe wrote them.
+ */
 export interface ProbedMemory {
   readonly rss: number;
   readonly heapUsed: number;
   readonly heapTotal: number;
   readonly external: number;
   readonly arrayBuffers: number;
+  /** User CPU time of the whole process since it started, microseconds. */
+  readonly cpuUserUs: number;
+  /** System CPU time of the whole process since it started, microseconds. */
+  readonly cpuSystemUs: number;
 }
 
 /**
@@ -426,6 +443,15 @@ export async function whenPlacesReady(servers: readonly LoadTarget[]): Promise<v
       );
     });
   }
+}
+
+/** A port number free on loopback right now (for a config that must name its port before the server starts). */
+export async function freeLoopbackPort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 /** Sleeps `ms`. */

@@ -13,9 +13,11 @@ const SCENARIO_NAMES: readonly ScenarioName[] = [
   'iamat-sync',
   'herd',
   'whatsat',
+  'cost',
   'memory',
   'startup',
   'catch-up',
+  'places',
   'dashboard',
 ];
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -36,7 +38,7 @@ function scenarioList(value: string): ScenarioName[] {
 export function benchCommand(): Command {
   return new Command('bench')
     .description(
-      'measure the herd on this machine (floor, iamat, iamat with store.sync, herd ingest, whatsat, memory, startup, anti-entropy catch-up, dashboard) and print one table; see docs/benchmarks.md',
+      'measure the herd on this machine (floor, iamat, iamat with store.sync, herd ingest, whatsat, server CPU per operation, memory, startup, anti-entropy catch-up, offline places at 2M, dashboard) and print one table; see docs/benchmarks.md',
     )
     .option('--json', 'print one JSON object instead of the table')
     .option('--quick', 'run every scenario briefly (well under a minute), for smoke tests')

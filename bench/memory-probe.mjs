@@ -2,8 +2,9 @@
  * A preload for server processes of the memory scenario (`node --expose-gc --import
  * bench/memory-probe.mjs dist/cli/main.js ...`; plain JavaScript, so the servers load no TypeScript
  * loader that would add to the memory being measured; `herd start` passes its own node flags on to the
- * servers it forks). On SIGUSR2 it runs two full garbage collections and writes
- * `process.memoryUsage()` as JSON to `$HERD_BENCH_PROBE_DIR/<pid>.json`. The product is unchanged:
+ * servers it forks). On SIGUSR2 it reads `process.cpuUsage()`, runs two full garbage collections
+ * (unless HERD_BENCH_PROBE_GC=0) and writes `process.memoryUsage()` and the CPU time as JSON to
+ * `$HERD_BENCH_PROBE_DIR/<pid>.json`. The product is unchanged:
  * without the environment variable the preload does nothing.
  *
  * Why a preload: a server's heap is visible only from inside its process, and the bench must not add
@@ -14,11 +15,18 @@ import path from 'node:path';
 
 const probeDir = process.env.HERD_BENCH_PROBE_DIR;
 if (probeDir !== undefined && probeDir !== '') {
+  // HERD_BENCH_PROBE_GC=0: report without collecting (the cost scenario must not add GC work to
+  // the CPU time it measures).
+  const collect = process.env.HERD_BENCH_PROBE_GC !== '0';
   process.on('SIGUSR2', () => {
+    // CPU first, so the collections below count in the next interval, not this one.
+    const cpu = process.cpuUsage();
     const gc = globalThis.gc;
-    gc?.();
-    gc?.();
-    const usage = process.memoryUsage();
+    if (collect) {
+      gc?.();
+      gc?.();
+    }
+    const usage = { ...process.memoryUsage(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system };
     const file = path.join(probeDir, `${process.pid}.json`);
     // Written whole then renamed, so the bench never reads half a file.
     writeFileSync(`${file}.tmp`, `${JSON.stringify(usage)}\n`);

@@ -11,6 +11,8 @@ import type { FloorResult } from './scenarios/floor.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
+import { costRows, type CostResult } from './scenarios/cost.js';
+import { placesRows, placesTargets, type PlacesResult } from './scenarios/places.js';
 import type { StartupResult } from './scenarios/startup.js';
 import type { ThroughputFigure } from './scenarios/throughput.js';
 import type { WhatsatResult } from './scenarios/whatsat.js';
@@ -85,6 +87,9 @@ export interface BenchReport {
   readonly memory: MemoryResult | null;
   readonly startup: StartupResult | null;
   readonly catch_up: CatchUpResult | null;
+  /** Server CPU microseconds per IAMAT, stored flood, stale flood and WHATSAT. */
+  readonly cost_us: CostResult | null;
+  readonly places: PlacesResult | null;
   readonly dashboard: DashboardResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
@@ -105,6 +110,8 @@ export interface ScenarioResults {
   memory?: MemoryResult;
   startup?: StartupResult;
   catchUp?: CatchUpResult;
+  cost?: CostResult;
+  places?: PlacesResult;
   dashboard?: DashboardResult;
 }
 
@@ -168,6 +175,17 @@ export function buildReport(
     check('WHATSAT/s', '>= 20k/s', whatsat?.rate, (v) => v >= 20_000),
     check('bytes per client (RSS)', '<= 300 B', results.memory?.bytes_per_client, (v) => v <= 300),
     check('one server accepting, ms', '<= 1 s', results.startup?.server_ms, (v) => v <= 1000),
+    check(
+      'iamat sync W=1 / floor W=1',
+      '>= 0.3x',
+      results.iamatSync === undefined ? undefined : ratio(results.iamatSync.w1.rate, floorW1),
+      (v) => v >= 0.3,
+    ),
+    check('iamat sync W=1 p50, ms', 'p50 <= 2 ms', results.iamatSync?.w1.p50_ms, (v) => v <= 2),
+    check('IAMAT at the first accept, ms', '< 50 ms', results.startup?.iamat_at_accept_ms, (v) => Math.abs(v) < 50),
+    check('max event-loop delay, first 2 s', '<= 20 ms', results.startup?.max_loop_delay_ms, (v) => v <= 20),
+    check('idle server RSS, MB', '< 100 MB', results.startup?.idle_rss_bytes, (v) => v < 100 * 1048576),
+    ...placesTargets(results.places),
     check('ingest cost of 3 dashboard pages, %', '<= 5%', results.dashboard?.ingest_cost_percent, (v) => v <= 5),
   ];
   return {
@@ -197,6 +215,8 @@ export function buildReport(
     memory: results.memory ?? null,
     startup: results.startup ?? null,
     catch_up: results.catchUp ?? null,
+    cost_us: results.cost ?? null,
+    places: results.places ?? null,
     dashboard: results.dashboard ?? null,
     targets,
     errors: meta.errors,
@@ -270,7 +290,7 @@ export function formatTable(report: BenchReport): string {
       count(report.iamat_sync.w1.rate),
       latency(report.iamat_sync.w1),
       times(report.iamat_sync.w1.ratio_to_floor),
-      '',
+      [verdict(report, 'iamat sync W=1 / floor W=1'), verdict(report, 'iamat sync W=1 p50, ms')].join(', '),
     ]);
     rows.push([
       'iamat sync',
@@ -355,6 +375,30 @@ export function formatTable(report: BenchReport): string {
       '',
       '',
     ]);
+    rows.push([
+      'startup',
+      'IAMAT at the first accept: time difference, ms',
+      ms(s.iamat_at_accept_ms),
+      '',
+      '',
+      verdict(report, 'IAMAT at the first accept, ms'),
+    ]);
+    rows.push([
+      'startup',
+      'max event-loop delay in the first 2 s, ms',
+      ms(s.max_loop_delay_ms),
+      '',
+      '',
+      verdict(report, 'max event-loop delay, first 2 s'),
+    ]);
+    rows.push([
+      'startup',
+      'idle server RSS, MB (default place data)',
+      mb(s.idle_rss_bytes),
+      '',
+      '',
+      verdict(report, 'idle server RSS, MB'),
+    ]);
   }
   if (report.catch_up !== null) {
     const a = report.catch_up;
@@ -391,6 +435,14 @@ export function formatTable(report: BenchReport): string {
     ]);
     rows.push([
       'dashboard',
+      `server CPU per update, us, ${d.pages} pages open (without: ${d.cpu_us_per_update_without})`,
+      String(d.cpu_us_per_update_with),
+      `cost ${d.cpu_cost_percent.toFixed(1)}% (median of rounds)`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'dashboard',
       `one page: events/s, bytes/s (bound ${count(d.stream_unwritten_bound_bytes)} B unwritten)`,
       `${d.events_per_second_per_page.toFixed(1)}`,
       `${count(d.bytes_per_second_per_page)} B/s`,
@@ -415,7 +467,10 @@ export function formatTable(report: BenchReport): string {
     ]);
   }
 
-  const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target (issue 5)'];
+  if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
+  if (report.places !== null) rows.push(...placesRows(report.places));
+
+  const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target'];
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((row) => row[i]?.length ?? 0)));
   const line = (row: Row): string =>

@@ -12,11 +12,13 @@ import { FULL_SIZES, QUICK_SIZES, type BenchContext, type TargetHerd } from './b
 import { Progress } from './progress.js';
 import { buildReport, formatTable, type BenchReport, type ScenarioResults } from './report.js';
 import { runCatchUp } from './scenarios/catch-up.js';
+import { runCost } from './scenarios/cost.js';
 import { runDashboard } from './scenarios/dashboard.js';
 import { runFloor } from './scenarios/floor.js';
 import { runHerdIngest } from './scenarios/herd-ingest.js';
 import { runIamat } from './scenarios/iamat.js';
 import { runMemory } from './scenarios/memory.js';
+import { runPlaces } from './scenarios/places.js';
 import { runStartup } from './scenarios/startup.js';
 import { runWhatsat } from './scenarios/whatsat.js';
 
@@ -30,9 +32,11 @@ export const SCENARIOS = [
   'iamat-sync',
   'herd',
   'whatsat',
+  'cost',
   'memory',
   'startup',
   'catch-up',
+  'places',
   'dashboard',
 ] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -148,6 +152,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     () => runWhatsat(context),
     (r) => (results.whatsat = r),
   );
+  await run(
+    'cost',
+    () => runCost(context),
+    (r) => (results.cost = r),
+  );
   // The floor again after the speed scenarios: on a shared box it drifts; the ratios use the mean.
   if (results.floor !== undefined)
     await run(
@@ -169,6 +178,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     'catch-up',
     () => runCatchUp(context),
     (r) => (results.catchUp = r),
+  );
+  await run(
+    'places',
+    () => runPlaces(context),
+    (r) => (results.places = r),
   );
   await run(
     'dashboard',

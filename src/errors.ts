@@ -53,6 +53,54 @@ export class PlacesError extends HerdError {
   }
 }
 
+/** Where in an import input a problem is: the file, and the line (text dumps) or feature (GeoJSON). */
+export interface ImportErrorLocation {
+  /** The input, as given on the command line; for a zip entry `US.zip:US.txt`. */
+  readonly file: string;
+  /** 1-based line number in a text dump. */
+  readonly line?: number;
+  /** 0-based index in a GeoJSON FeatureCollection's `features` array. */
+  readonly feature?: number;
+  /** The column or property at fault, e.g. `latitude` or `properties.name`. */
+  readonly field?: string;
+}
+
+/**
+ * An input of `herd places import` is malformed: the message names the file, the line (or feature
+ * index) and the field, e.g. `US.zip:US.txt: line 12: latitude: "91.5" is not a number in [-90, 90]`.
+ */
+export class ImportError extends HerdError {
+  readonly file: string;
+  readonly line: number | undefined;
+  readonly feature: number | undefined;
+  readonly field: string | undefined;
+
+  constructor(location: ImportErrorLocation, message: string, options: HerdErrorOptions = {}) {
+    const where = [
+      location.file,
+      location.line === undefined ? undefined : `line ${location.line}`,
+      location.feature === undefined ? undefined : `feature ${location.feature}`,
+      location.field,
+    ].filter((part) => part !== undefined);
+    super('HERD_IMPORT_INVALID', `${where.join(': ')}: ${message}`, options);
+    this.file = location.file;
+    this.line = location.line;
+    this.feature = location.feature;
+    this.field = location.field;
+  }
+}
+
+/** A places data file (`places.data`, `--places-data`) is missing, truncated or not in herd's format. */
+export class PlacesDataError extends HerdError {
+  /** The data file. */
+  readonly file: string;
+
+  constructor(file: string, message: string, options: HerdErrorOptions = {}) {
+    super('HERD_PLACES_DATA_INVALID', `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
 /**
  * The dashboard cannot take a request now (codes `HERD_DASHBOARD_BUSY`: too many snapshot requests
  * waiting; `HERD_DASHBOARD_NOT_READY`: used before its server was attached). Answered 503.

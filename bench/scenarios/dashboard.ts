@@ -15,6 +15,7 @@
  *   outlines, topology, the snapshot drawn). The page's longest task and the server's snapshot scan
  *   (time, slices, longest slice) are reported beside it.
  */
+import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type { BenchContext } from '../bench-context.js';
 import { ScenarioSkipped } from '../bench-error.js';
@@ -52,6 +53,15 @@ export interface DashboardResult {
   readonly ingest_cost_percent: number;
   /** 100 * (1 - rate_with / rate_without), from the means. */
   readonly ingest_cost_percent_of_means: number;
+  /**
+   * Server CPU (user + system, all five servers, from /proc/<pid>/stat) per update stored on every
+   * server, microseconds, the median of the runs without pages and with; less sensitive than a rate
+   * to what else the machine runs.
+   */
+  readonly cpu_us_per_update_without: number;
+  readonly cpu_us_per_update_with: number;
+  /** The median over the rounds of 100 * (with / without - 1) of that CPU per update. */
+  readonly cpu_cost_percent: number;
   /** What one page received during the runs with pages: SSE events/s and bytes/s. */
   readonly events_per_second_per_page: number;
   readonly bytes_per_second_per_page: number;
@@ -120,6 +130,21 @@ function adminUrls(observed: ObservedHerd): Map<string, string> {
   return urls;
 }
 
+/** Clock ticks per second of /proc/<pid>/stat (Linux: USER_HZ, 100). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat; 0 when unreadable. */
+async function cpuSecondsOf(pid: number): Promise<number> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces, inside parentheses): utime is 14th, stime 15th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
 const mean = (values: readonly number[]): number => values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
 const median = (values: readonly number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -163,6 +188,9 @@ async function ingestCost(
     | 'rate_with'
     | 'ingest_cost_percent'
     | 'ingest_cost_percent_of_means'
+    | 'cpu_us_per_update_without'
+    | 'cpu_us_per_update_with'
+    | 'cpu_cost_percent'
     | 'events_per_second_per_page'
     | 'bytes_per_second_per_page'
   >
@@ -184,6 +212,11 @@ async function ingestCost(
     );
     const without: number[] = [];
     const withPages: number[] = [];
+    const cpuWithout: number[] = [];
+    const cpuWith: number[] = [];
+    const pids = (observed.herd?.members ?? []).map((member) => member.pid);
+    const serverCpu = async (): Promise<number> =>
+      (await Promise.all(pids.map(cpuSecondsOf))).reduce((a, b) => a + b, 0);
     let events = 0;
     let bytes = 0;
     let pageSeconds = 0;
@@ -196,6 +229,7 @@ async function ingestCost(
           readers = await Promise.all(pageServers.map((name) => openEventStream(`${urls.get(name) as string}/events`)));
           await Promise.all(readers.map((reader) => reader.waitFor((event) => event.event === 'server', 10_000)));
         }
+        const cpuBefore = await serverCpu();
         const started = performance.now();
         const eventsBefore = readers.reduce((sum, reader) => sum + reader.events.length, 0);
         const bytesBefore = readers.reduce((sum, reader) => sum + reader.bytes(), 0);
@@ -207,6 +241,8 @@ async function ingestCost(
           count,
           DASHBOARD_WINDOW,
         );
+        const cpuUs = (((await serverCpu()) - cpuBefore) * 1e6) / count;
+        (pages ? cpuWith : cpuWithout).push(Math.round(cpuUs * 10) / 10);
         if (pages) {
           pageSeconds += ((performance.now() - started) / 1000) * readers.length;
           events += readers.reduce((sum, reader) => sum + reader.events.length, 0) - eventsBefore;
@@ -219,6 +255,7 @@ async function ingestCost(
     const rateWithout = mean(without);
     const rateWith = mean(withPages);
     const paired = without.map((rate, i) => 100 * (1 - (withPages[i] ?? rate) / rate));
+    const pairedCpu = cpuWithout.map((cpu, i) => 100 * ((cpuWith[i] ?? cpu) / cpu - 1));
     return {
       pages: DASHBOARD_PAGES,
       updates_per_run: count,
@@ -228,6 +265,9 @@ async function ingestCost(
       rate_with: Math.round(rateWith),
       ingest_cost_percent: Math.round(median(paired) * 10) / 10,
       ingest_cost_percent_of_means: Math.round((1 - rateWith / rateWithout) * 1000) / 10,
+      cpu_us_per_update_without: median(cpuWithout),
+      cpu_us_per_update_with: median(cpuWith),
+      cpu_cost_percent: Math.round(median(pairedCpu) * 10) / 10,
       events_per_second_per_page: Math.round((events / Math.max(pageSeconds, 0.001)) * 10) / 10,
       bytes_per_second_per_page: Math.round(bytes / Math.max(pageSeconds, 0.001)),
     };

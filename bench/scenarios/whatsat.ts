@@ -43,7 +43,7 @@ function iso6709(latitude: number, longitude: number): string {
  * Checks the clients in on one connection (pipelined), then asks one WHATSAT (which waits for the
  * places index), and returns that reply's size.
  */
-async function checkIn(target: LoadTarget): Promise<number> {
+export async function checkInDenseClients(target: LoadTarget): Promise<number> {
   const seconds = Math.floor(Date.now() / 1000) - 60;
   const lines: string[] = [];
   for (let i = 0; i < WHATSAT_CLIENTS; i++) {
@@ -80,7 +80,7 @@ async function checkIn(target: LoadTarget): Promise<number> {
 /** Runs the whatsat scenario on a server the bench starts, or on the first server of `--config`. */
 export async function runWhatsat(context: BenchContext): Promise<WhatsatResult> {
   const measure = async (target: LoadTarget): Promise<WhatsatResult> => {
-    const replyBytes = await checkIn(target);
+    const replyBytes = await checkInDenseClients(target);
     const figure = await measureThroughput(context, 'whatsat', {
       targets: [target],
       window: WHATSAT_WINDOW,

@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-/** The `herd` command line: `start`, `serve`, `client`, `status`. Run `herd --help`. */
+/** The `herd` command line: `start`, `serve`, `client`, `status`, `places import`. Run `herd --help`. */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/herd-config.js';
 import { ConfigError, HerdError, UsageError } from '../errors.js';
 import { PLACES_SOURCES, type PlacesSource } from '../places/settings.js';
 import { clientTlsOptions, runClient, CLIENT_TIMEOUT_MS } from './client.js';
+import { placesCommand } from './places.js';
 import { serve } from './serve.js';
 import { RESTART_DELAY_MS, startHerd } from './start.js';
 import { STATUS_TIMEOUT_MS, herdStatus } from './status.js';
@@ -34,6 +35,13 @@ function placesOption(): Option {
   ).choices(PLACES_SOURCES);
 }
 
+function placesDataOption(): Option {
+  return new Option(
+    '--places-data <file>',
+    "offline places data file, from herd places import (overrides the config's places.data; see docs/places.md)",
+  );
+}
+
 function addConfigOptions(command: Command): Command {
   return command
     .addOption(new Option('-c, --config <file>', 'herd config file (JSON; see docs/operations.md)').conflicts('herd'))
@@ -58,7 +66,9 @@ Examples:
   herd client Alford 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503'
   herd client Ball 'WHATSAT kiwi.cs.ucla.edu 10 5'
   herd serve Alford --config my-herd.json      run one member in the foreground
-  herd status                                  one table: up/down, links, clients, lag, admin URLs`,
+  herd status                                  one table: up/down, links, clients, lag, admin URLs
+  herd places import US.zip --out us.places    offline places from a GeoNames dump (docs/places.md)
+  herd start --places-data us.places           answer WHATSAT from it`,
   );
 
 addConfigOptions(
@@ -70,6 +80,7 @@ addConfigOptions(
     .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
     .option('--data-dir <dir>', "folder of the durable stores (overrides the config's dataDir)")
     .addOption(placesOption())
+    .addOption(placesDataOption())
     .option('--no-restart', 'do not restart a server that exits')
     .option(
       '--restart-delay <ms>',
@@ -83,6 +94,7 @@ addConfigOptions(
       logDir?: string;
       dataDir?: string;
       places?: PlacesSource;
+      placesData?: string;
       restart: boolean;
       restartDelay: number;
     },
@@ -92,6 +104,7 @@ addConfigOptions(
       logDir: options.logDir,
       dataDir: options.dataDir,
       places: options.places,
+      placesData: options.placesData,
       restart: options.restart,
       restartDelayMs: options.restartDelay,
     });
@@ -112,7 +125,8 @@ addConfigOptions(
     )
     .option('--log-dir <dir>', "folder of the log files (overrides the config's logDir)")
     .option('--data-dir <dir>', "folder of the durable store (overrides the config's dataDir)")
-    .addOption(placesOption()),
+    .addOption(placesOption())
+    .addOption(placesDataOption()),
 ).action(
   async (
     name: string,
@@ -123,6 +137,7 @@ addConfigOptions(
       logDir?: string;
       dataDir?: string;
       places?: PlacesSource;
+      placesData?: string;
     },
   ) => {
     await serve({
@@ -134,6 +149,7 @@ addConfigOptions(
       logDir: options.logDir,
       dataDir: options.dataDir,
       places: options.places,
+      placesData: options.placesData,
     });
   },
 );
@@ -182,6 +198,9 @@ addConfigOptions(
     json: options.json,
   });
 });
+
+// The importer loads only when `places import` runs (src/cli/places.ts); docs/places.md.
+program.addCommand(placesCommand());
 
 try {
   await program.parseAsync();

@@ -3,7 +3,12 @@ import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
 import { UsageError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
-import { createPlacesProvider, resolvePlacesSettings, type PlacesSource } from '../places/index.js';
+import {
+  assertPlacesDataReadable,
+  createPlacesProvider,
+  resolvePlacesSettings,
+  type PlacesSource,
+} from '../places/index.js';
 import { HerdServer } from '../server/herd-server.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
 import { loadTlsOptions } from '../config/tls.js';
@@ -15,6 +20,10 @@ import { MetricsObserver } from '../observability/metrics.js';
 import { composeObservers } from '../observability/observer.js';
 import { Dashboard } from '../dashboard/dashboard.js';
 import { describeHerd } from '../dashboard/herd-view.js';
+import { watchStartupDelay } from '../observability/startup-delay.js';
+
+/** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
+export const STARTUP_DELAY_BUDGET_MS = 20;
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -37,13 +46,16 @@ export interface ServeOptions {
   readonly dataDir?: string;
   /** Overrides the config's `places.source` (`--places`). */
   readonly places?: PlacesSource;
+  /** Overrides the config's `places.data` (`--places-data`), relative to the working directory. */
+  readonly placesData?: string;
 }
 
 /**
  * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
  *
- * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, or
- *   a Google places source without `GOOGLE_PLACES_API_KEY` (before anything listens or logs).
+ * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, a
+ *   Google places source without `GOOGLE_PLACES_API_KEY`, or an offline data file that cannot be read
+ *   (before anything listens or logs).
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = loadHerdConfig(options.configFile);
@@ -53,7 +65,8 @@ export async function serve(options: ServeOptions): Promise<void> {
       `no server "${options.name}" in ${options.configFile} (servers are ${config.servers.map((s) => s.name).join(', ')})`,
     );
   }
-  resolvePlacesSettings(config.places, process.env, options.places);
+  if (options.placesData !== undefined) config.places.data = path.resolve(options.placesData);
+  assertPlacesDataReadable(resolvePlacesSettings(config.places, process.env, options.places));
   const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
   const neighbours = neighboursOf(config, serverConfig.name);
   const peerAddresses = new Map<string, PeerAddress>();
@@ -152,7 +165,24 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.exit(1);
   });
 
+  // Place data is loaded before listening (a data file loads in milliseconds, without blocking), so
+  // that the first WHATSAT is answered at once and nothing blocks the loop once the ports accept.
+  const placesStarted = performance.now();
+  try {
+    await places.ready?.();
+    log.logger.info(
+      { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - placesStarted) },
+      'places source ready',
+    );
+  } catch (error) {
+    // WHATSATs answer UNKNOWN_ERROR with the reason; the herd still takes and floods locations.
+    log.logger.error(
+      { event: 'places-failed', source: places.source, err: String(error) },
+      'places source failed to load',
+    );
+  }
   const { client: address, peer: peerAddress } = await server.listen();
+  const startupDelay = watchStartupDelay();
   if (adminPort !== undefined) {
     const candidate = new AdminServer({
       host: serverConfig.adminHost,
@@ -212,20 +242,12 @@ export async function serve(options: ServeOptions): Promise<void> {
       );
     }
   }
-  // Accept first, index places after: a WHATSAT that arrives earlier waits for the index.
-  setImmediate(() => {
-    const started = performance.now();
-    places.ready?.().then(
-      () =>
-        log.logger.info(
-          { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - started) },
-          'places source ready',
-        ),
-      (error: unknown) =>
-        log.logger.error(
-          { event: 'places-failed', source: places.source, err: String(error) },
-          'places source failed to load',
-        ),
+  // Accepting means answering: report how long the loop was ever blocked just after listening.
+  void startupDelay.then((delay) => {
+    metrics?.startupDelay(delay);
+    log.logger[delay.maxMs > STARTUP_DELAY_BUDGET_MS ? 'warn' : 'info'](
+      { event: 'startup-delay', maxMs: delay.maxMs, p99Ms: delay.p99Ms, windowMs: delay.windowMs },
+      `event loop delay in the first ${delay.windowMs} ms after listening: max ${delay.maxMs} ms`,
     );
   });
 }

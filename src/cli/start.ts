@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadHerdConfig, type HerdConfig } from '../config/herd-config.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
 import { HerdError } from '../errors.js';
-import { resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
+import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
 import { isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
 import { httpUrl } from '../observability/admin-server.js';
@@ -38,6 +38,8 @@ export interface StartOptions {
   readonly dataDir?: string;
   /** Overrides the config's `places.source`; passed on to every `herd serve` as `--places`. */
   readonly places?: PlacesSource;
+  /** Overrides the config's `places.data`; passed on to every `herd serve` as `--places-data` (absolute). */
+  readonly placesData?: string;
   /** Restart a server that exits unexpectedly. @default true */
   readonly restart?: boolean;
   /** Delay before such a restart, ms. @default {@link RESTART_DELAY_MS} */
@@ -74,15 +76,17 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
  *
  * @returns when every server has stopped after a signal.
  * @throws {ConfigError} for a bad config; `UsageError` for a Google places source without
- *   `GOOGLE_PLACES_API_KEY` (before any server starts); {@link HerdError} when a server fails to start
+ *   `GOOGLE_PLACES_API_KEY` or an offline data file that cannot be read (before any server starts); {@link HerdError} when a server fails to start
  *   (the others are stopped first).
  */
 export async function startHerd(options: StartOptions): Promise<void> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const configFile = path.resolve(options.configFile);
   const config: HerdConfig = loadHerdConfig(configFile);
-  // A missing key is one clear error here rather than one per forked server.
-  resolvePlacesSettings(config.places, process.env, options.places);
+  // A missing key or data file is one clear error here rather than one per forked server.
+  const placesData = options.placesData === undefined ? undefined : path.resolve(options.placesData);
+  if (placesData !== undefined) config.places.data = placesData;
+  assertPlacesDataReadable(resolvePlacesSettings(config.places, process.env, options.places));
   const restart = options.restart ?? true;
   const restartDelayMs = options.restartDelayMs ?? RESTART_DELAY_MS;
   const logDir = path.resolve(options.logDir ?? config.logDir);
@@ -162,6 +166,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     if (member.pinnedPort !== undefined) args.push('--port', String(member.pinnedPort));
     if (member.pinnedPeerPort !== undefined) args.push('--peer-port', String(member.pinnedPeerPort));
     if (options.places !== undefined) args.push('--places', options.places);
+    if (placesData !== undefined) args.push('--places-data', placesData);
     if (member.pinnedAdminPort !== undefined) args.push('--admin-port', String(member.pinnedAdminPort));
     // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops each server in order.
     const child = fork(MAIN_SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });

@@ -11,6 +11,7 @@ import { DEFAULT_LINK_SETTINGS } from '../peers/link-settings.js';
 import {
   CACHE_MAX_ENTRIES,
   CACHE_TTL_MS,
+  DEFAULT_PLACES_DATA_FILE,
   GOOGLE_LEGACY_BASE_URL,
   GOOGLE_NEW_BASE_URL,
   GOOGLE_PLACES_API_KEY_ENV,
@@ -110,6 +111,8 @@ export const placesConfigSchema = z
   .strictObject({
     /** Where WHATSAT places come from; `--places` overrides it. */
     source: z.enum(PLACES_SOURCES).default('offline'),
+    /** The offline source's data file (`herd places import`); relative to the config file. Default: the built-in one. */
+    data: z.string().min(1).default(DEFAULT_PLACES_DATA_FILE),
     /** Legacy Nearby Search base (scheme, host, port, path prefix); env GOOGLE_PLACES_LEGACY_URL overrides it. */
     legacyBaseUrl: baseUrl.default(GOOGLE_LEGACY_BASE_URL),
     /** Places API (New) base; env GOOGLE_PLACES_NEW_URL overrides it. */
@@ -362,6 +365,7 @@ export function loadHerdConfig(file: string): HerdConfig {
   // dataDir) against the working directory.
   const here = path.dirname(path.resolve(file));
   if (config.secretFile !== undefined) config.secretFile = path.resolve(here, config.secretFile);
+  config.places.data = path.resolve(here, config.places.data);
   if (config.tls !== undefined) {
     config.tls.certFile = path.resolve(here, config.tls.certFile);
     config.tls.keyFile = path.resolve(here, config.tls.keyFile);

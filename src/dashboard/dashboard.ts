@@ -22,6 +22,7 @@ import { DashboardBusyError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { NearbySearchResponse } from '../places/provider.js';
+import type { PlacesJson } from '../server/places-lookup.js';
 import { MAX_BOUND, MAX_RADIUS_KM } from '../protocol/commands.js';
 import type { LocationRecord } from '../store/location-store.js';
 import { EventStreams, sseMessage } from './event-stream.js';
@@ -39,7 +40,8 @@ export interface DashboardServer {
   readonly name: string;
   readonly store: ScannableStore & { get(clientId: string): LocationRecord | undefined };
   status(): ServerStatus;
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse>;
+  /** The look-up WHATSAT makes, answered as the document WHATSAT prints. */
+  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson>;
 }
 
 /** Options of {@link Dashboard}. */
@@ -295,8 +297,15 @@ export class Dashboard {
       .lookUpPlaces(record, radiusKm * 1000, limit)
       .finally(() => this.lookupsInFlight--)
       .then(
-        (places) =>
-          this.sendJson(response, 200, { ...toCheckin(record), atLine: record.atLine, radiusKm, limit, places }, head),
+        (answer) => {
+          // The very document a WHATSAT would print, read back for the page.
+          const places = JSON.parse(answer.json) as NearbySearchResponse;
+          this.log.info(
+            { event: 'dashboard-lookup', clientId: id, radiusKm, limit, places: answer.places },
+            `dashboard client view: places ${answer.places.status} (${answer.places.results})`,
+          );
+          this.sendJson(response, 200, { ...toCheckin(record), atLine: record.atLine, radiusKm, limit, places }, head);
+        },
         (error: unknown) => this.fail(response, '/client', error, head),
       );
   }

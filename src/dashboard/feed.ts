@@ -7,7 +7,8 @@
  */
 import type { LinkState, LinkStatusRow } from '../core/status.js';
 import type { ServerObserver } from '../observability/observer.js';
-import type { LocationRecord } from '../store/location-store.js';
+import { parseIso6709 } from '../protocol/location.js';
+import type { LocationUpdate } from '../store/location-store.js';
 import { sseMessage } from './event-stream.js';
 import { atLineServer } from './snapshot.js';
 
@@ -22,14 +23,24 @@ export interface Checkin {
   readonly time: string;
 }
 
-/** A record as a {@link Checkin}. */
-export function toCheckin(record: LocationRecord): Checkin {
+/**
+ * An update as a {@link Checkin}, read from its AT line (`AT <server> <difference> <client id>
+ * <location> <time>`, single spaces, as the store holds it): only the fields the page needs.
+ *
+ * @returns undefined for a line without a valid location (never one the store accepted).
+ */
+export function toCheckin(update: LocationUpdate): Checkin | undefined {
+  const line = update.atLine;
+  const timeAt = line.lastIndexOf(' ');
+  const locationAt = line.lastIndexOf(' ', timeAt - 1);
+  const location = parseIso6709(line.slice(locationAt + 1, timeAt));
+  if (location === undefined) return undefined;
   return {
-    id: record.clientId,
-    lat: record.latitude,
-    lng: record.longitude,
-    server: atLineServer(record.atLine),
-    time: record.atLine.slice(record.atLine.lastIndexOf(' ') + 1),
+    id: update.clientId,
+    lat: location.latitude,
+    lng: location.longitude,
+    server: atLineServer(line),
+    time: line.slice(timeAt + 1),
   };
 }
 
@@ -37,7 +48,7 @@ export function toCheckin(record: LocationRecord): Checkin {
 export class CheckinFeed {
   /** The hooks to compose into the server's observer. */
   readonly observer: Pick<ServerObserver, 'stored' | 'linkStatus'>;
-  private readonly buffer: (LocationRecord | undefined)[];
+  private readonly buffer: (LocationUpdate | undefined)[];
   private buffered = 0;
   private overflow = 0;
   private readonly linkChanges = new Map<string, LinkState>();
@@ -51,7 +62,7 @@ export class CheckinFeed {
    * @param maxPerEvent - check-ins in one `checkin` event (`dashboard.maxCheckinsPerFlush`).
    */
   constructor(capacity: number, maxPerEvent: number) {
-    this.buffer = new Array<LocationRecord | undefined>(capacity);
+    this.buffer = new Array<LocationUpdate | undefined>(capacity);
     this.maxPerEvent = maxPerEvent;
     this.observer = {
       stored: (record) => {
@@ -86,12 +97,16 @@ export class CheckinFeed {
       let more = this.overflow;
       // Newest first: the first record met for a client id is its latest.
       for (let i = this.buffered - 1; i >= 0; i--) {
-        const record = this.buffer[i] as LocationRecord;
+        const record = this.buffer[i] as LocationUpdate;
         this.buffer[i] = undefined;
         if (seen.has(record.clientId)) continue;
         seen.add(record.clientId);
-        if (checkins.length < this.maxPerEvent) checkins.push(toCheckin(record));
-        else more++;
+        if (checkins.length >= this.maxPerEvent) {
+          more++;
+          continue;
+        }
+        const checkin = toCheckin(record);
+        if (checkin !== undefined) checkins.push(checkin);
       }
       this.buffered = 0;
       this.overflow = 0;

@@ -3,13 +3,14 @@
  * a bounding box is either its points (at most `limit`) or, when more clients are in the box, a
  * density grid of counts (cells even in Web Mercator, the map's projection).
  *
- * The scan reads the location store only through its public API (`values()`, `size`) and yields to
+ * The scan reads the location store only through its public API (`atLines()`, `size`: the AT lines
+ * as held, each read for its location alone, without parsing the rest) and yields to
  * the event loop every `snapshotSliceMs`, so a scan of a million clients never holds the loop for
  * long; requests that arrive while a scan runs are answered together by the next one.
  */
 import type { Timers } from '../core/timers.js';
 import { DashboardBusyError } from '../errors.js';
-import type { LocationRecord } from '../store/location-store.js';
+import { parseIso6709 } from '../protocol/location.js';
 
 /** A box of longitudes and latitudes; `west > east` means it crosses the antimeridian. */
 export interface BoundingBox {
@@ -60,7 +61,8 @@ export interface SnapshotResult {
 /** The store as the scan reads it. */
 export interface ScannableStore {
   readonly size: number;
-  values(): IterableIterator<LocationRecord>;
+  /** Every AT line held (`AT <server> <difference> <client id> <location> <time>`, single spaces). */
+  atLines(): IterableIterator<string>;
 }
 
 /** Web Mercator's latitude limit, degrees. */
@@ -69,6 +71,35 @@ export const MERCATOR_MAX_LATITUDE = 85.0511287798;
 function mercatorY(latitude: number): number {
   const clamped = Math.max(-MERCATOR_MAX_LATITUDE, Math.min(MERCATOR_MAX_LATITUDE, latitude));
   return Math.log(Math.tan(Math.PI / 4 + (clamped * Math.PI) / 360));
+}
+
+/** The client id of an AT line (its fourth field). */
+export function atLineClientId(atLine: string): string {
+  const start = atLine.indexOf(' ', atLine.indexOf(' ', 3) + 1) + 1;
+  return atLine.slice(start, atLine.indexOf(' ', start));
+}
+
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+
+/**
+ * The location of an AT line (its fifth field, ISO 6709 as the store accepted it), or undefined if
+ * it is not one. The scan's hot loop: the two numbers are read where their signs are, without a
+ * regular expression; anything odd falls back to {@link parseIso6709}.
+ */
+export function atLineLocation(atLine: string): { latitude: number; longitude: number } | undefined {
+  const timeAt = atLine.lastIndexOf(' ');
+  const start = atLine.lastIndexOf(' ', timeAt - 1) + 1;
+  let split = start + 1;
+  while (split < timeAt) {
+    const code = atLine.charCodeAt(split);
+    if (code === PLUS || code === MINUS) break;
+    split++;
+  }
+  const latitude = Number(atLine.substring(start, split));
+  const longitude = Number(atLine.substring(split, timeAt));
+  if (latitude >= -90 && latitude <= 90 && longitude >= -180 && longitude <= 180) return { latitude, longitude };
+  return parseIso6709(atLine.slice(start, timeAt));
 }
 
 /** The server name of an AT line (`AT <server> ...`). */
@@ -101,10 +132,8 @@ class Accumulator {
     this.counts = new Uint32Array(query.cols * query.rows);
   }
 
-  add(record: LocationRecord): void {
+  add(atLine: string, lat: number, lng: number): void {
     const { west, east, south, north } = this.query.bbox;
-    const lat = record.latitude;
-    const lng = record.longitude;
     if (lat < south || lat > north) return;
     if (this.crosses ? lng < west && lng > east : lng < west || lng > east) return;
     this.total++;
@@ -113,7 +142,7 @@ class Accumulator {
     if (lng < this.west) this.west = lng;
     if (lng > this.east) this.east = lng;
     if (this.total <= this.query.limit)
-      this.points.push({ id: record.clientId, lat, lng, server: atLineServer(record.atLine) });
+      this.points.push({ id: atLineClientId(atLine), lat, lng, server: atLineServer(atLine) });
     else if (this.points.length > 0) this.points = [];
     const { cols, rows } = this.query;
     const dx = lng >= west ? lng - west : lng + 360 - west;
@@ -207,7 +236,7 @@ export class SnapshotScanner {
         // Records stored during the scan may or may not be seen; the stream brings them anyway.
         // Reading at most `clients` records bounds the scan whatever the store's iterator does.
         let left = clients;
-        const iterator = store.values();
+        const iterator = store.atLines();
         const started = clock.now();
         let longestSliceMs = 0;
         let slices = 0;
@@ -223,7 +252,10 @@ export class SnapshotScanner {
                 done = true;
                 break;
               }
-              for (const accumulator of accumulators) accumulator.add(next.value);
+              const location = atLineLocation(next.value);
+              if (location === undefined) continue;
+              for (const accumulator of accumulators)
+                accumulator.add(next.value, location.latitude, location.longitude);
             }
             if (done || clock.now() - sliceStarted >= this.options.sliceMs) break;
           }

@@ -4,11 +4,11 @@
  */
 import path from 'node:path';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { LogFile } from './log-file.js';
+
+export { LOG_FLUSH_INTERVAL_MS } from './log-file.js';
 
 export type { Logger } from 'pino';
-
-/** Longest time a log line waits in the write batch, ms. */
-export const LOG_FLUSH_INTERVAL_MS = 100;
 
 /** A server's logger and what is needed to shut it down without losing lines. */
 export interface ServerLog {
@@ -28,18 +28,7 @@ export interface ServerLog {
  * @param level - pino level; `info` logs every line in and out. @default 'info'
  */
 export function openServerLog(logDir: string, serverName: string, level: LevelWithSilent = 'info'): ServerLog {
-  const file = path.resolve(logDir, `${serverName}.log`);
-  // Asynchronous writes in batches of up to 4 KiB keep logging off the reply path; the timer below
-  // bounds how long a line can wait in the batch, so `tail -f` stays live on a quiet server.
-  const destination = pino.destination({ dest: file, mkdir: true, sync: false, minLength: 4096 });
-  const flushTimer = setInterval(() => {
-    try {
-      destination.flush();
-    } catch {
-      // Still opening: the next tick flushes.
-    }
-  }, LOG_FLUSH_INTERVAL_MS);
-  flushTimer.unref();
+  const destination = new LogFile(path.join(logDir, `${serverName}.log`));
   const logger = pino(
     {
       level,
@@ -49,17 +38,7 @@ export function openServerLog(logDir: string, serverName: string, level: LevelWi
     },
     destination,
   );
-  return {
-    logger,
-    file,
-    flushSync: () => {
-      try {
-        destination.flushSync();
-      } catch {
-        // Nothing buffered yet (the file is still opening): nothing to lose.
-      }
-    },
-  };
+  return { logger, file: destination.file, flushSync: () => destination.flushSync() };
 }
 
 /** A logger that drops everything, for tests and embedding. */

@@ -11,7 +11,8 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { CountedHistogram, LatencyCounts, scrapedCounter, scrapedGauge } from './scraped-metrics.js';
 import { LINK_STATES, type LinkState, type ServerStatus } from '../core/status.js';
-import { COMMAND_OUTCOMES, type CommandKind, type CommandOutcome, type ServerObserver } from './observer.js';
+import { COMMAND_KINDS, COMMAND_OUTCOMES, EXPECTED_COMMANDS, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
+import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js';
 
 /**
  * Upper bounds of the latency histogram buckets, seconds: 10 us to 10 s (an IAMAT takes a few
@@ -28,25 +29,6 @@ export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
  * `herd status` subtracts it.
  */
 export const EVENT_LOOP_RESOLUTION_MS = 10;
-
-const COMMAND_KINDS: readonly CommandKind[] = ['IAMAT', 'WHATSAT', 'INVALID'];
-const KIND_INDEX: Readonly<Record<CommandKind, number>> = { IAMAT: 0, WHATSAT: 1, INVALID: 2 };
-const OUTCOME_INDEX = Object.fromEntries(COMMAND_OUTCOMES.map((outcome, i) => [outcome, i])) as Readonly<
-  Record<CommandOutcome, number>
->;
-/** Command series shown even at 0, so a dashboard has a line from the first scrape. */
-const EXPECTED_COMMANDS: readonly (readonly [CommandKind, CommandOutcome])[] = [
-  ['IAMAT', 'ok'],
-  ['IAMAT', 'clock_skew'],
-  ['IAMAT', 'client_id_too_long'],
-  ['IAMAT', 'error'],
-  ['WHATSAT', 'ok'],
-  ['WHATSAT', 'unknown_client'],
-  ['WHATSAT', 'client_id_too_long'],
-  ['WHATSAT', 'error'],
-  ['INVALID', 'invalid'],
-  ['INVALID', 'line_too_long'],
-];
 
 /** Where the observer reads what it does not count itself: clients held, live link states, queues. */
 export interface StatusSource {
@@ -105,6 +87,7 @@ export class MetricsObserver implements ServerObserver {
   /** The registry holding this server's metrics (and, unless disabled, the process metrics). */
   readonly registry = new Registry();
   private source: StatusSource | undefined;
+  private startupDelayMs: number | undefined;
   private readonly boundsMs: Float64Array;
   /** Command counts, `[kind * outcomes + outcome]`. */
   private readonly commandCounts = new Float64Array(COMMAND_KINDS.length * COMMAND_OUTCOMES.length);
@@ -124,6 +107,11 @@ export class MetricsObserver implements ServerObserver {
       collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
     }
     this.defineMetrics(buckets);
+  }
+
+  /** Records the start-up's longest event-loop block (src/observability/startup-delay.ts). */
+  startupDelay(delay: { readonly maxMs: number }): void {
+    this.startupDelayMs = delay.maxMs;
   }
 
   /** Reads clients held, link states and the rest of `/status` from `source` from now on. */
@@ -379,6 +367,14 @@ export class MetricsObserver implements ServerObserver {
       (set) => {
         set({ kind: 'client' }, this.openedConnections.client);
         set({ kind: 'peer' }, this.openedConnections.peer);
+      },
+    );
+    gauge(
+      'herd_startup_event_loop_delay_max_seconds',
+      'Longest event-loop block in the first seconds after the server started listening (absent until measured).',
+      [],
+      (set) => {
+        if (this.startupDelayMs !== undefined) set({}, this.startupDelayMs / 1000);
       },
     );
     gauge('herd_uptime_seconds', 'Seconds since the server started listening.', [], (set) => {

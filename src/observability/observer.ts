@@ -5,7 +5,7 @@
  */
 import type { LinkState } from '../core/status.js';
 import type { ClientCommand } from '../protocol/commands.js';
-import type { LocationRecord } from '../store/location-store.js';
+import type { LocationUpdate } from '../store/location-store.js';
 
 /** Which client command a line was. */
 export type CommandKind = ClientCommand['kind'];
@@ -46,14 +46,14 @@ export interface ServerObserver {
   /** An anti-entropy exchange sent `records` records to `peer`. */
   antiEntropy(peer: string, records: number): void;
   /**
-   * A record was stored: newer than what the table held for its client id. Called once per stored
-   * record (an IAMAT, a flood or an anti-entropy record), on the ingest path, after the store and
-   * the flood: an implementation must only note the record (the dashboard buffers it and does its
-   * work on a timer, src/dashboard/feed.ts).
+   * An update was stored: newer than what the table held for its client id. Called once per stored
+   * update (an IAMAT, a flood or an anti-entropy record), on the ingest path, after the store and
+   * the flood: an implementation must only note it (the dashboard buffers it and does its work on a
+   * timer, src/dashboard/feed.ts).
    *
    * @param from - the neighbour it came from; `undefined` for a client's IAMAT.
    */
-  stored(record: LocationRecord, from: string | undefined): void;
+  stored(update: LocationUpdate, from: string | undefined): void;
 }
 
 /** An observer that ignores everything (the default). */

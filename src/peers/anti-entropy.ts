@@ -15,6 +15,14 @@ import { formatDigestLines, formatWantLines, parseSyncMessage } from './anti-ent
 export const SYNC_TIMEOUT_MS = 60_000;
 /** Each periodic run is jittered by up to this fraction of the interval either way. */
 export const SYNC_JITTER = 0.2;
+/**
+ * Records of a reconciliation handed to the link per event-loop turn, at most; the next slice waits
+ * until the link's backlog is below this too. A neighbour catching up on a million clients so never
+ * holds the loop, nor the link's memory, for more than one slice.
+ */
+export const SYNC_SEND_SLICE = 4096;
+/** How long the sending waits for the link's backlog to shrink before looking again, ms. */
+export const SYNC_SEND_WAIT_MS = 5;
 
 /** Options of {@link AntiEntropyDialler}. */
 export interface AntiEntropyDiallerOptions {
@@ -23,6 +31,8 @@ export interface AntiEntropyDiallerOptions {
   readonly store: LocationStore;
   /** Queues one line (without terminator) on the outgoing link. */
   readonly send: (line: string) => void;
+  /** Lines queued on the outgoing link and not yet written. @default always 0 */
+  readonly backlog?: () => number;
   readonly log: Logger;
   readonly timers: Timers;
   /** Mean interval between offers while the link is up, ms. */
@@ -49,8 +59,13 @@ export class AntiEntropyDialler {
   private readonly options: AntiEntropyDiallerOptions;
   private running: RunningOffer | undefined;
   private timer: TimerHandle | undefined;
+  private sendTimer: TimerHandle | undefined;
   private up = false;
   private nextId = 1;
+  /** Changes at every link-down, so a sending in progress stops. */
+  private generation = 0;
+  /** Records of a reconciliation are still being sent: no new offer until they are. */
+  private sending = false;
 
   constructor(options: AntiEntropyDiallerOptions) {
     this.options = options;
@@ -67,8 +82,12 @@ export class AntiEntropyDialler {
   linkDown(): void {
     this.up = false;
     this.running = undefined;
+    this.sending = false;
+    this.generation++;
     this.options.timers.clearTimeout(this.timer);
     this.timer = undefined;
+    this.options.timers.clearTimeout(this.sendTimer);
+    this.sendTimer = undefined;
   }
 
   /**
@@ -79,7 +98,7 @@ export class AntiEntropyDialler {
     if (!this.up) return;
     const { store, send, log, peerName, timers } = this.options;
     const running = this.running;
-    if (running === undefined || timers.now() - running.startedMs >= SYNC_TIMEOUT_MS) {
+    if (!this.sending && (running === undefined || timers.now() - running.startedMs >= SYNC_TIMEOUT_MS)) {
       const buckets = digestBucketsFor(store.size);
       const offer: RunningOffer = { id: this.nextId++, buckets, wanted: new Set(), startedMs: timers.now() };
       this.running = offer;
@@ -105,7 +124,7 @@ export class AntiEntropyDialler {
 
   /** A line the neighbour sent back on the outgoing link (WANT, WANT-END); others are logged and ignored. */
   onMessage(line: string, fields: readonly string[]): void {
-    const { store, send, log, peerName, timers } = this.options;
+    const { store, log, peerName } = this.options;
     const message = parseSyncMessage(fields);
     const running = this.running;
     if (message === undefined) {
@@ -120,23 +139,54 @@ export class AntiEntropyDialler {
       for (const bucket of message.buckets) if (bucket < running.buckets) running.wanted.add(bucket);
     } else if (message.verb === 'WANT-END') {
       this.running = undefined;
-      const records = store.recordsInBuckets(running.buckets, running.wanted);
-      for (const record of records) send(record.atLine);
-      send(`SYNCED ${running.id} ${records.length}`);
-      this.options.onRecordsSent?.(records.length);
-      log.info(
-        {
-          event: 'anti-entropy-send',
-          peer: peerName,
-          syncId: running.id,
-          buckets: running.buckets,
-          wantedBuckets: running.wanted.size,
-          records: records.length,
-          ms: Math.round(timers.now() - running.startedMs),
-        },
-        `anti-entropy: ${peerName} wanted ${running.wanted.size} of ${running.buckets} buckets; sent ${records.length} records`,
-      );
+      this.sendWanted(running, store.scanBuckets(running.buckets, running.wanted));
     }
+  }
+
+  /**
+   * Sends the records of the wanted buckets a slice at a time ({@link SYNC_SEND_SLICE}), each slice
+   * once the link's backlog allows, then `SYNCED`; stops if the link goes down meanwhile.
+   */
+  private sendWanted(running: RunningOffer, lines: Iterator<string>): void {
+    const { send, log, peerName, timers } = this.options;
+    const backlog = this.options.backlog ?? (() => 0);
+    const generation = this.generation;
+    let sent = 0;
+    this.sending = true;
+    const next = (): void => {
+      this.sendTimer = undefined;
+      if (generation !== this.generation) return;
+      if (backlog() >= SYNC_SEND_SLICE) {
+        this.sendTimer = timers.setTimeout(next, SYNC_SEND_WAIT_MS);
+        return;
+      }
+      for (let i = 0; i < SYNC_SEND_SLICE; i++) {
+        const line = lines.next();
+        if (line.done === true) {
+          this.sending = false;
+          send(`SYNCED ${running.id} ${sent}`);
+          this.options.onRecordsSent?.(sent);
+          log.info(
+            {
+              event: 'anti-entropy-send',
+              peer: peerName,
+              syncId: running.id,
+              buckets: running.buckets,
+              wantedBuckets: running.wanted.size,
+              records: sent,
+              ms: Math.round(timers.now() - running.startedMs),
+            },
+            `anti-entropy: ${peerName} wanted ${running.wanted.size} of ${running.buckets} buckets; sent ${sent} records`,
+          );
+          return;
+        }
+        send(line.value);
+        sent++;
+      }
+      // A full slice went out: the rest waits for the next turn, after the I/O of this one.
+      this.sendTimer = timers.setTimeout(next, 0);
+    };
+    next();
   }
 
   /** Stops for good (server shutdown). */

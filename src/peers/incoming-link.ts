@@ -7,12 +7,13 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
+import { fastLogOf, jsonString, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
-import { parseAtFields } from '../protocol/commands.js';
+import { atLineClientId, checkAtFields } from '../protocol/commands.js';
 import { splitFields } from '../protocol/fields.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
-import type { LocationRecord, LocationStore } from '../store/location-store.js';
+import type { LocationStore, LocationUpdate } from '../store/location-store.js';
 import { AntiEntropyResponder } from './anti-entropy.js';
 import { answerHello, checkAuth, type LinkIdentity } from './handshake.js';
 
@@ -40,7 +41,7 @@ export interface IncomingLinkOptions {
   /** The table anti-entropy offers are compared with. */
   readonly store: LocationStore;
   /** Takes a record from the neighbour: stores it if newer, persists and floods it on; true when stored. */
-  readonly ingest: (record: LocationRecord, from: string) => boolean;
+  readonly ingest: (update: LocationUpdate, from: string) => boolean;
   /** Called once the neighbour has passed the handshake. */
   readonly onUp?: (link: IncomingLink) => void;
   /** Called once when the connection is gone. */
@@ -59,11 +60,15 @@ export class IncomingLink {
   private responder: AntiEntropyResponder | undefined;
   private readonly options: IncomingLinkOptions;
   private readonly splitter: LineSplitter;
+  private readonly fastLog: FastLog;
+  /** The neighbour's name as JSON, for its flood log events. */
+  private peerJson: string | undefined;
 
   constructor(options: IncomingLinkOptions) {
     this.options = options;
     this.id = options.id;
     this.remote = options.remote;
+    this.fastLog = fastLogOf(options.logger);
     const { stream, timers } = options;
     this.splitter = new LineSplitter((line) => this.onLine(line), {
       maxLineBytes: options.maxLineBytes,
@@ -164,7 +169,15 @@ export class IncomingLink {
 
   private onPeerLine(line: string): void {
     const peerName = this.peer as string;
-    const { logger, observer } = this.options;
+    const { logger, store } = this.options;
+    // The commonest flood is an update already held, arriving by a second path: the same AT line as
+    // the stored one. It is stale whatever else holds, so it needs no parsing (the stored line was
+    // validated when it was taken).
+    const heldId = atLineClientId(line);
+    if (heldId !== undefined && store.atLineOf(heldId) === line) {
+      this.noteFlood(false, peerName, heldId, line);
+      return;
+    }
     const fields = splitFields(line);
     if (fields[0] !== 'AT') {
       if (fields.length > 0 && this.responder?.onMessage(fields) !== true) {
@@ -175,7 +188,7 @@ export class IncomingLink {
       }
       return;
     }
-    const message = parseAtFields(fields);
+    const message = checkAtFields(fields, line);
     if (message === undefined) {
       logger.error(
         { event: 'flood-malformed', peer: peerName, line: line.slice(0, 200) },
@@ -183,27 +196,21 @@ export class IncomingLink {
       );
       return;
     }
-    const record: LocationRecord = {
-      clientId: message.clientId,
-      timeNs: message.timeNs,
-      atLine: message.line,
-      latitude: message.latitude,
-      longitude: message.longitude,
-    };
-    if (this.options.ingest(record, peerName)) {
-      this.responder?.noteStored();
-      logger.info(
-        { event: 'flood-stored', peer: peerName, clientId: record.clientId, line: record.atLine },
-        'flood stored',
-      );
-      observer.flood('stored', peerName, 1);
-    } else {
-      logger.info(
-        { event: 'flood-stale', peer: peerName, clientId: record.clientId, line: record.atLine },
-        'flood ignored as stale',
-      );
-      observer.flood('stale', peerName, 1);
-    }
+    const stored = this.options.ingest({ clientId: message.clientId, atLine: message.line }, peerName);
+    if (stored) this.responder?.noteStored();
+    this.noteFlood(stored, peerName, message.clientId, message.line);
+  }
+
+  /** One log event and one metric per flood taken from the link. */
+  private noteFlood(stored: boolean, peerName: string, clientId: string, atLine: string): void {
+    this.options.observer.flood(stored ? 'stored' : 'stale', peerName, 1);
+    const log = this.fastLog;
+    if (!log.enabled) return;
+    this.peerJson ??= jsonString(peerName);
+    log.info(
+      `,"event":"${stored ? 'flood-stored' : 'flood-stale'}","peer":${this.peerJson},"clientId":${jsonString(clientId)},"line":${jsonString(atLine)}`,
+      stored ? '"flood stored"' : '"flood ignored as stale"',
+    );
   }
 
   /** Logs why the connection is not (or no longer) a link and closes it, without a reply. */

@@ -10,7 +10,7 @@ import type { Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import { splitFields } from '../protocol/fields.js';
-import type { LocationRecord, LocationStore } from '../store/location-store.js';
+import type { LocationStore, LocationUpdate } from '../store/location-store.js';
 import { AntiEntropyDialler } from './anti-entropy.js';
 import { exponentialBackoff } from './backoff.js';
 import type { LinkIdentity } from './handshake.js';
@@ -81,6 +81,7 @@ export class Links {
         peerName,
         store,
         send: (line) => outgoing.send(line),
+        backlog: () => outgoing.queuedUpdates,
         log: logger,
         timers,
         intervalMs: settings.antiEntropyIntervalMs,
@@ -108,9 +109,9 @@ export class Links {
   }
 
   /** Sends a stored record to every neighbour except `from`, the one it came from (split horizon). */
-  flood(record: LocationRecord, from: string | undefined): void {
+  flood(update: LocationUpdate, from: string | undefined): void {
     for (const [peerName, neighbour] of this.neighbours) {
-      if (peerName !== from) neighbour.outgoing.send(record.atLine);
+      if (peerName !== from) neighbour.outgoing.send(update.atLine);
     }
   }
 

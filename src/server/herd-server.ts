@@ -17,16 +17,16 @@ import { IncomingLink } from '../peers/incoming-link.js';
 import { resolveLinkSettings, LINK_KEEPALIVE_MS, type LinkSettings } from '../peers/link-settings.js';
 import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
-import type { NearbySearchResponse, PlacesProvider } from '../places/provider.js';
+import type { PlacesProvider } from '../places/provider.js';
 import { SystemWallClock, type WallClock } from '../protocol/time.js';
-import { LocationStore, type LocationRecord } from '../store/location-store.js';
+import { LocationStore, type LocationRecord, type LocationUpdate } from '../store/location-store.js';
 import type { LocationPersistence } from '../store/persistence.js';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
-import { ingest } from './ingest.js';
+import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import { PlacesLookup } from './places-lookup.js';
+import { PlacesLookup, type PlacesJson } from './places-lookup.js';
 
 /** Everything a {@link HerdServer} needs. */
 export interface HerdServerOptions {
@@ -57,7 +57,7 @@ export interface HerdServerOptions {
   /** Link settings; what is left out takes its default (src/peers/link-settings.ts). */
   readonly links?: Partial<LinkSettings>;
   /** Records to start with (read from the durable store); loaded without flooding. */
-  readonly initialRecords?: Iterable<LocationRecord>;
+  readonly initialRecords?: Iterable<LocationUpdate>;
   /** Where stored records go to be durable. @default none (memory only) */
   readonly persistence?: LocationPersistence;
   /** Acknowledge an IAMAT only once its update is committed to `persistence`. @default false */
@@ -97,6 +97,7 @@ export class HerdServer {
   private readonly links: Links;
   private readonly admission: Admission;
   private readonly context: CommandContext;
+  private readonly ingestTargets: IngestTargets;
   private readonly self: LinkIdentity;
   private readonly sessions = new Set<ClientSession>();
   private readonly incoming = new Set<IncomingLink>();
@@ -130,6 +131,11 @@ export class HerdServer {
       timers: this.timers,
       tls: options.tls?.client,
     });
+    this.ingestTargets = {
+      store: this.store,
+      persistence: options.persistence,
+      flood: (update, from) => this.links.flood(update, from),
+    };
     const places = new PlacesLookup({
       places: options.places,
       timeoutMs: this.limits.placesTimeoutMs,
@@ -146,18 +152,14 @@ export class HerdServer {
       ingest: (record) => this.ingest(record, undefined),
       whenCommitted:
         options.syncCommit === true && persistence !== undefined ? () => persistence.whenCommitted() : undefined,
-      lookUpPlaces: (record, radiusMeters, limit) => places.lookUp(record, radiusMeters, limit),
+      lookUpPlaces: (record, radiusMeters, limit) => places.lookUpJson(record, radiusMeters, limit),
     };
   }
 
   /** The one path into the table: offer, persist, flood (src/server/ingest.ts). */
-  private ingest(record: LocationRecord, from: string | undefined): boolean {
-    const stored = ingest(
-      { store: this.store, persistence: this.options.persistence, flood: (r, f) => this.links.flood(r, f) },
-      record,
-      from,
-    );
-    if (stored) this.observer.stored(record, from);
+  private ingest(update: LocationUpdate, from: string | undefined): boolean {
+    const stored = ingest(this.ingestTargets, update, from);
+    if (stored) this.observer.stored(update, from);
     return stored;
   }
 
@@ -180,10 +182,11 @@ export class HerdServer {
 
   /**
    * The places a WHATSAT for `record` with this radius and bound would answer, through the very
-   * look-up WHATSAT uses ({@link PlacesLookup}: its time-out, its `places` log event, its metric).
-   * The dashboard's client view asks here. Never rejects.
+   * look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of identical
+   * answers, its metric), as the document WHATSAT prints. The dashboard's client view asks here.
+   * Never rejects.
    */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson> {
     return this.context.lookUpPlaces(record, radiusMeters, limit);
   }
 

@@ -1,7 +1,9 @@
 /**
  * A places look-up as the server makes it: the source asked within `limits.placesTimeoutMs`, any
- * failure turned into a Nearby Search document with a non-OK `status`, and one log event and one
- * metric per look-up (docs/protocol.md "WHATSAT": a WHATSAT is never left unanswered).
+ * failure turned into a Nearby Search document with a non-OK `status` (docs/protocol.md "WHATSAT": a
+ * WHATSAT is never left unanswered), the bound applied, and one metric per look-up. A successful
+ * look-up is logged with the command that made it (its `places` field); a failed one also gets a
+ * `places` warning of its own, with Google's error message.
  */
 import type { Timers, TimerHandle } from '../core/timers.js';
 import { PlacesError } from '../errors.js';
@@ -13,7 +15,14 @@ import {
   type NearbySearchStatus,
   type PlacesProvider,
 } from '../places/provider.js';
+import { LRUCache } from 'lru-cache';
+import { formatGoogleJson } from '../protocol/google-json.js';
 import type { LocationRecord } from '../store/location-store.js';
+
+/** Most formatted answers of a deterministic source kept for reuse (see {@link PlacesLookup.lookUpJson}). */
+export const PLACES_JSON_CACHE_ENTRIES = 4096;
+/** Most characters of formatted answers kept for reuse: about 16 MB. */
+export const PLACES_JSON_CACHE_CHARS = 16 * 1024 * 1024;
 
 /** Options of {@link PlacesLookup}. */
 export interface PlacesLookupOptions {
@@ -25,19 +34,77 @@ export interface PlacesLookupOptions {
   readonly timers: Timers;
 }
 
+/** What a look-up found, and how long it took: the `places` field of a WHATSAT's log event. */
+export interface PlacesAnswer {
+  readonly response: NearbySearchResponse;
+  /** The source's name (`offline`, `google`, `google-new`). */
+  readonly source: string;
+  /** Milliseconds from asking to answer (time-outs included), three decimals. */
+  readonly ms: number;
+}
+
+/** A look-up's answer as the Nearby Search document a WHATSAT prints. */
+export interface PlacesJson {
+  /** The document, printed as Google prints it (src/protocol/google-json.ts). */
+  readonly json: string;
+  /** What goes into the WHATSAT's log event. */
+  readonly places: {
+    readonly source: string;
+    readonly status: string;
+    readonly results: number;
+    readonly ms: number;
+    /** The formatted answer of an identical earlier look-up was reused. */
+    readonly cached?: true;
+  };
+}
+
 /** Asks a {@link PlacesProvider} on behalf of WHATSAT. */
 export class PlacesLookup {
   private readonly options: PlacesLookupOptions;
+  /** Formatted successful answers of a deterministic source, by location, radius and bound. */
+  private readonly jsonCache: LRUCache<string, PlacesJson> | undefined;
 
   constructor(options: PlacesLookupOptions) {
     this.options = options;
+    this.jsonCache =
+      options.places.deterministic === true
+        ? new LRUCache({
+            max: PLACES_JSON_CACHE_ENTRIES,
+            maxSize: PLACES_JSON_CACHE_CHARS,
+            sizeCalculation: (answer) => Math.max(1, answer.json.length),
+          })
+        : undefined;
+  }
+
+  /**
+   * {@link lookUp}, formatted as the WHATSAT reply's document. For a deterministic source (the
+   * offline data) an identical earlier look-up's document is reused, so a client polling from where
+   * it stands costs neither a search nor a print. Never rejects.
+   */
+  async lookUpJson(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson> {
+    const cache = this.jsonCache;
+    const key = cache === undefined ? '' : `${record.latitude} ${record.longitude} ${radiusMeters} ${limit}`;
+    const hit = cache?.get(key);
+    if (hit !== undefined) {
+      this.options.observer.placesLookup(hit.places.source, hit.places.status, 0);
+      return hit;
+    }
+    const { response, source, ms } = await this.lookUp(record, radiusMeters, limit);
+    const answer: PlacesJson = {
+      json: formatGoogleJson(response),
+      places: { source, status: response.status, results: response.results.length, ms },
+    };
+    if (cache !== undefined && (response.status === 'OK' || response.status === 'ZERO_RESULTS')) {
+      cache.set(key, { json: answer.json, places: { ...answer.places, ms: 0, cached: true } });
+    }
+    return answer;
   }
 
   /**
    * The places within `radiusMeters` of the record's location, the first `limit` of what the source
    * answers. Never rejects.
    */
-  async lookUp(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+  async lookUp(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesAnswer> {
     const { places, timeoutMs, timers, logger, observer } = this.options;
     const started = timers.now();
     let timer: TimerHandle | undefined;
@@ -69,21 +136,21 @@ export class PlacesLookup {
     const elapsedMs = timers.now() - started;
     observer.placesLookup(places.source, response.status, elapsedMs);
     const ms = Math.round(elapsedMs * 1000) / 1000;
-    const level = response.status === 'OK' || response.status === 'ZERO_RESULTS' ? 'info' : 'warn';
-    logger[level](
-      {
-        event: 'places',
-        source: places.source,
-        clientId: record.clientId,
-        radiusMeters,
-        limit,
-        status: response.status,
-        results: response.results.length,
-        ms,
-        error: response.error_message,
-      },
-      `places ${response.status} in ${ms} ms`,
-    );
-    return response;
+    if (response.status !== 'OK' && response.status !== 'ZERO_RESULTS') {
+      logger.warn(
+        {
+          event: 'places',
+          source: places.source,
+          clientId: record.clientId,
+          radiusMeters,
+          limit,
+          status: response.status,
+          ms,
+          error: response.error_message,
+        },
+        `places ${response.status} in ${ms} ms`,
+      );
+    }
+    return { response, source: places.source, ms };
   }
 }

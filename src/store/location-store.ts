@@ -1,29 +1,89 @@
 /**
  * The location store: per client id, the newest location by client time and the AT line that
- * announced it (docs/protocol.md "Client commands" and "Links"), with an incrementally maintained digest for
- * anti-entropy (docs/operations.md, "Anti-entropy").
+ * announced it (docs/protocol.md "IAMAT" and "Floods"), with an incrementally maintained digest for
+ * anti-entropy (docs/protocol.md "Anti-entropy").
+ *
+ * What is held per client is the AT line alone, in a `Map` keyed by a slice of that line: the line
+ * carries the client id, the location and the client's time verbatim, so nothing else needs storing.
+ * Times are compared on their decimal text, exactly, without a `bigint` per record; a
+ * {@link LocationRecord} with parsed fields is made only when one is read. About 190 bytes a client
+ * on the heap for a 90-byte AT line (docs/benchmarks.md "memory").
  */
+import { parseAt } from '../protocol/commands.js';
 import { hash32, hash64 } from './hash.js';
 
-/** One client's location as the herd stores and floods it. */
-export interface LocationRecord {
+/** A location as the herd floods it: the AT line, and the client id it is about (its fourth field). */
+export interface LocationUpdate {
   readonly clientId: string;
+  /**
+   * The AT line that announced it, as the receiving server wrote it, without terminator, its fields
+   * separated by single spaces (as the server writes it, and as a flood is normalised when parsed).
+   */
+  readonly atLine: string;
+}
+
+/** A stored location with its AT line's fields parsed. */
+export interface LocationRecord extends LocationUpdate {
   /** The client's POSIX time of this location, in nanoseconds. */
   readonly timeNs: bigint;
-  /** The AT line that announced it, as the receiving server wrote it, without terminator. */
-  readonly atLine: string;
   /** Degrees north. */
   readonly latitude: number;
   /** Degrees east. */
   readonly longitude: number;
 }
 
+const ZERO = 0x30;
+const POINT = 0x2e;
+
 /**
- * The merge rule of the herd: `candidate` replaces `current` when its client time is later, or when
- * the times are equal and its AT line sorts after the current one (UTF-16 code-unit order). The tie
- * break depends only on the two records, so every server picks the same winner whatever order the
- * updates arrive in, and the herd converges (docs/protocol.md "Floods"). An identical record is not newer,
- * which is what ends a flood.
+ * Compares two POSIX times written in decimal (`\d+` with an optional `.` and up to nine digits, as
+ * validated when the AT line was accepted), exactly: leading zeros and trailing fraction zeros do
+ * not matter, as with the integer nanoseconds they stand for.
+ *
+ * @param a - text holding the first time from index `aFrom` to its end.
+ * @param b - text holding the second time from index `bFrom` to its end.
+ * @returns a negative number, 0 or a positive number as the first time is earlier, equal or later.
+ */
+export function compareTimeText(a: string, aFrom: number, b: string, bFrom: number): number {
+  let ai = aFrom;
+  let bi = bFrom;
+  while (ai < a.length - 1 && a.charCodeAt(ai) === ZERO && a.charCodeAt(ai + 1) !== POINT) ai++;
+  while (bi < b.length - 1 && b.charCodeAt(bi) === ZERO && b.charCodeAt(bi + 1) !== POINT) bi++;
+  let aPoint = a.indexOf('.', ai);
+  if (aPoint === -1) aPoint = a.length;
+  let bPoint = b.indexOf('.', bi);
+  if (bPoint === -1) bPoint = b.length;
+  // Whole seconds: more digits is later; as many digits compare digit by digit.
+  if (aPoint - ai !== bPoint - bi) return aPoint - ai - (bPoint - bi);
+  for (; ai < aPoint; ai++, bi++) {
+    const d = a.charCodeAt(ai) - b.charCodeAt(bi);
+    if (d !== 0) return d;
+  }
+  // Fractions, a missing digit counting as 0.
+  for (let i = 1; i <= 9; i++) {
+    const da = aPoint + i < a.length ? a.charCodeAt(aPoint + i) : ZERO;
+    const db = bPoint + i < b.length ? b.charCodeAt(bPoint + i) : ZERO;
+    if (da !== db) return da - db;
+  }
+  return 0;
+}
+
+/**
+ * The merge rule of the herd on AT lines: `candidate` replaces `current` when its client time (the
+ * last field) is later, or when the times are equal and the candidate line sorts after the current
+ * one (UTF-16 code-unit order). The tie break depends only on the two lines, so every server picks
+ * the same winner whatever order the updates arrive in, and the herd converges (docs/protocol.md
+ * "Floods"). An identical line is not newer, which is what ends a flood.
+ */
+export function isNewerLine(candidate: string, current: string | undefined): boolean {
+  if (current === undefined) return true;
+  const order = compareTimeText(candidate, candidate.lastIndexOf(' ') + 1, current, current.lastIndexOf(' ') + 1);
+  return order !== 0 ? order > 0 : candidate > current;
+}
+
+/**
+ * {@link isNewerLine} for parsed records: a later `timeNs` wins, equal times go to the AT line that
+ * sorts last. The reference statement of the merge rule (the tests check the store against it).
  */
 export function isNewer(candidate: LocationRecord, current: LocationRecord | undefined): boolean {
   if (current === undefined) return true;
@@ -62,30 +122,65 @@ export function digestBucketsFor(records: number): number {
   return buckets;
 }
 
-/** An in-memory table of {@link LocationRecord}s keyed by client id. */
+/**
+ * Parses a stored AT line into a {@link LocationRecord}.
+ *
+ * @throws {TypeError} if the line is not a valid AT line (never for a line the store accepted).
+ */
+function recordOf(atLine: string): LocationRecord {
+  const message = parseAt(atLine);
+  if (message === undefined) throw new TypeError(`not an AT line: ${atLine}`);
+  return {
+    clientId: message.clientId,
+    atLine,
+    timeNs: message.timeNs,
+    latitude: message.latitude,
+    longitude: message.longitude,
+  };
+}
+
+/** An in-memory table of locations keyed by client id. */
 export class LocationStore {
-  private readonly records = new Map<string, LocationRecord>();
+  /** Client id (a slice of its AT line) -> the AT line. */
+  private readonly lines = new Map<string, string>();
   private readonly sumHigh = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly sumLow = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly scratch = new Uint32Array(2);
 
-  /** The stored record of `clientId`, if any. */
+  /** The stored AT line of `clientId`, if any (no parsing). */
+  atLineOf(clientId: string): string | undefined {
+    return this.lines.get(clientId);
+  }
+
+  /** The stored location of `clientId`, parsed, if any. */
   get(clientId: string): LocationRecord | undefined {
-    return this.records.get(clientId);
+    const atLine = this.lines.get(clientId);
+    return atLine === undefined ? undefined : recordOf(atLine);
   }
 
   /**
-   * Stores `record` if it is newer (by {@link isNewer}) than what is held for its client id.
+   * Stores `update` if its AT line is newer (by {@link isNewerLine}) than what is held for its client.
    *
+   * @param update - a valid AT line and its client id (the caller has validated the line).
    * @returns true when stored (and so to be flooded on), false when it was stale or a duplicate.
    */
-  offer(record: LocationRecord): boolean {
-    const current = this.records.get(record.clientId);
-    if (!isNewer(record, current)) return false;
-    const bucket = hash32(record.clientId) & (MAX_DIGEST_BUCKETS - 1);
-    if (current !== undefined) this.toggle(bucket, current.atLine);
-    this.toggle(bucket, record.atLine);
-    this.records.set(record.clientId, record);
+  offer(update: LocationUpdate): boolean {
+    const { clientId, atLine } = update;
+    const current = this.lines.get(clientId);
+    if (!isNewerLine(atLine, current)) return false;
+    const bucket = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1);
+    // Hashing also flattens a line built by concatenation, so the map holds one flat string.
+    this.toggle(bucket, atLine);
+    // The key is a slice of the line itself, so it keeps nothing else alive (not the line a client
+    // sent, nor, after an update, the replaced line): an update takes the entry out and puts it back.
+    // `AT <server> <difference> <client id> ...`: the client id starts after the third space.
+    const start = atLine.indexOf(' ', atLine.indexOf(' ', 3) + 1) + 1;
+    const key = atLine.slice(start, start + clientId.length);
+    if (current !== undefined) {
+      this.toggle(bucket, current);
+      this.lines.delete(clientId);
+    }
+    this.lines.set(key, atLine);
     return true;
   }
 
@@ -97,12 +192,17 @@ export class LocationStore {
 
   /** Number of client ids held. */
   get size(): number {
-    return this.records.size;
+    return this.lines.size;
   }
 
-  /** Every stored record, in insertion order of their client ids. */
-  values(): IterableIterator<LocationRecord> {
-    return this.records.values();
+  /** Every stored AT line (no parsing), in the order their client ids were last stored. */
+  atLines(): IterableIterator<string> {
+    return this.lines.values();
+  }
+
+  /** Every stored location, parsed, in the order their client ids were last stored. */
+  *values(): IterableIterator<LocationRecord> {
+    for (const atLine of this.lines.values()) yield recordOf(atLine);
   }
 
   /**
@@ -121,13 +221,20 @@ export class LocationStore {
     return { buckets, high, low };
   }
 
-  /** Every record whose client id falls in one of `wanted` (bucket numbers at `buckets` buckets). */
-  recordsInBuckets(buckets: number, wanted: ReadonlySet<number>): LocationRecord[] {
-    const out: LocationRecord[] = [];
-    if (wanted.size === 0) return out;
-    for (const record of this.records.values()) {
-      if (wanted.has(bucketOf(record.clientId, buckets))) out.push(record);
+  /** The AT line of every client whose id falls in one of `wanted` (bucket numbers at `buckets` buckets). */
+  atLinesInBuckets(buckets: number, wanted: ReadonlySet<number>): string[] {
+    return [...this.scanBuckets(buckets, wanted)];
+  }
+
+  /**
+   * {@link atLinesInBuckets}, one at a time, for a caller that sends them a slice per event-loop
+   * turn. The scan is live: a client stored meanwhile may be yielded (again), which a receiver
+   * takes as stale.
+   */
+  *scanBuckets(buckets: number, wanted: ReadonlySet<number>): Generator<string, void, undefined> {
+    if (wanted.size === 0) return;
+    for (const [clientId, atLine] of this.lines) {
+      if (wanted.has(bucketOf(clientId, buckets))) yield atLine;
     }
-    return out;
   }
 }

@@ -10,8 +10,9 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../observability/logger.js';
-import { parseAt } from '../protocol/commands.js';
-import type { LocationRecord } from './location-store.js';
+import { checkAtFields } from '../protocol/commands.js';
+import { splitFields } from '../protocol/fields.js';
+import type { LocationUpdate } from './location-store.js';
 
 /** Rows per multi-row upsert statement in a commit. */
 export const UPSERT_CHUNK_ROWS = 128;
@@ -32,7 +33,7 @@ export interface SqliteLogOptions {
 export interface OpenedLog {
   readonly log: SqliteLocationLog;
   /** Every record stored before, to load into the in-memory store. */
-  readonly records: LocationRecord[];
+  readonly records: LocationUpdate[];
   /** This start's epoch: one more than the last start's, 1 for a new (or replaced) file. */
   readonly epoch: number;
 }
@@ -51,7 +52,12 @@ export class SqliteLocationLog {
   private readonly commitIntervalMs: number;
   private readonly log: Logger;
   private pending = new Map<string, string>();
-  private waiters: Waiter[] = [];
+  /** The promise every caller of {@link whenCommitted} since the last commit waits on. */
+  private waiting: (Waiter & { promise: Promise<void> }) | undefined;
+  /** A commit is due right after this event-loop turn (someone waits). */
+  private commitSoon = false;
+  /** The last commit failed: retries follow the interval timer only. */
+  private failing = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
   /** Transactions committed since open. */
@@ -116,23 +122,17 @@ export class SqliteLocationLog {
       db.prepare(
         "INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
       ).run(String(epoch));
-      const records: LocationRecord[] = [];
+      const records: LocationUpdate[] = [];
       let unreadable = 0;
       for (const { at_line: atLine } of db.prepare('SELECT at_line FROM locations').iterate() as IterableIterator<{
         at_line: string;
       }>) {
-        const message = parseAt(atLine);
+        const message = checkAtFields(splitFields(atLine), atLine);
         if (message === undefined) {
           unreadable++;
           continue;
         }
-        records.push({
-          clientId: message.clientId,
-          timeNs: message.timeNs,
-          atLine: message.line,
-          latitude: message.latitude,
-          longitude: message.longitude,
-        });
+        records.push({ clientId: message.clientId, atLine: message.line });
       }
       const log = new SqliteLocationLog(db, options);
       options.logger.info(
@@ -149,49 +149,66 @@ export class SqliteLocationLog {
   }
 
   /** Buffers a stored record for the next commit (a newer one for the same client replaces it). */
-  write(record: LocationRecord): void {
+  write(update: LocationUpdate): void {
     if (this.closed) return;
-    this.pending.set(record.clientId, record.atLine);
+    this.pending.set(update.clientId, update.atLine);
     this.timer ??= setTimeout(() => this.commit(), this.commitIntervalMs);
   }
 
   /**
-   * Resolves when every record written so far is committed.
+   * Resolves when every record written so far is committed. A caller waiting (an IAMAT with
+   * `store.sync`) starts a commit at once, right after the I/O of this event-loop turn, as group
+   * commit does in databases: everything written until then shares that commit, and what arrives
+   * while it runs goes into the next one, so the batch follows the load and no timer is waited for.
    *
    * @throws (rejects) the SQLite error when that commit fails (the records stay pending and are
-   *   retried at the next interval).
+   *   retried at the next interval; until one succeeds, waiters wait for those retries).
    */
   whenCommitted(): Promise<void> {
     if (this.pending.size === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+    if (this.waiting === undefined) {
+      let settle: Waiter | undefined;
+      const promise = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+      this.waiting = { promise, ...(settle as Waiter) };
+    }
+    if (!this.commitSoon && !this.failing) {
+      this.commitSoon = true;
+      setImmediate(() => {
+        this.commitSoon = false;
+        this.commit();
+      });
+    }
+    return this.waiting.promise;
   }
 
-  /** Commits what is pending now (also run by the timer). */
+  /** Commits what is pending now (also run by the timer, and right after the turn when someone waits). */
   commit(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.size === 0) return;
+    if (this.pending.size === 0 || this.closed) return;
     const rows = this.pending;
-    const waiters = this.waiters;
+    const waiting = this.waiting;
     this.pending = new Map();
-    this.waiters = [];
+    this.waiting = undefined;
     const started = performance.now();
     try {
       this.commitBatch(rows);
       this.commits++;
+      this.failing = false;
       this.log.debug(
         { event: 'store-commit', rows: rows.size, ms: Math.round((performance.now() - started) * 1000) / 1000 },
         'committed',
       );
-      for (const waiter of waiters) waiter.resolve();
+      waiting?.resolve();
     } catch (error) {
+      this.failing = true;
       this.log.error(
         { event: 'store-commit-failed', rows: rows.size, err: (error as Error).message },
         'commit failed; retrying at the next interval',
       );
       for (const [clientId, atLine] of rows) if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
-      for (const waiter of waiters) waiter.reject(error as Error);
-      if (!this.closed) this.timer = setTimeout(() => this.commit(), this.commitIntervalMs);
+      waiting?.reject(error as Error);
+      this.timer = setTimeout(() => this.commit(), this.commitIntervalMs);
     }
   }
 
@@ -200,6 +217,7 @@ export class SqliteLocationLog {
     if (this.closed) return;
     this.commit();
     this.closed = true;
+    // A commit that failed just now leaves its waiters rejected; nothing is left to wait for.
     clearTimeout(this.timer);
     this.db.close();
   }

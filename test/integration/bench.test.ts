@@ -1,6 +1,6 @@
 /**
  * Issue 5: the bench runs in a smoke configuration (`--quick`: every scenario, including iamat with
- * `store.sync` and the anti-entropy catch-up, briefly), every scenario completes, and `--json` parses with the keys the issue lists. Numbers
+ * `store.sync`, the anti-entropy catch-up and the offline places at scale (issue 11), briefly), every scenario completes, and `--json` parses with the keys the issue lists. Numbers
  * are not asserted (these machines are noisy); that nothing is left behind is.
  */
 import { spawn } from 'node:child_process';
@@ -84,12 +84,14 @@ describe('npm run bench', { timeout: 240_000 }, () => {
       assert.equal(code, 0);
       assert.deepEqual(Object.keys(report.scenario_s).sort(), [
         'catch-up',
+        'cost',
         'dashboard',
         'floor',
         'herd',
         'iamat',
         'iamat-sync',
         'memory',
+        'places',
         'startup',
         'whatsat',
       ]);
@@ -114,8 +116,20 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'memory.heap_bytes_per_client',
         'startup.server_ms',
         'startup.herd_ms',
+        'startup.iamat_at_accept_ms',
+        'startup.max_loop_delay_ms',
+        'startup.idle_rss_bytes',
         'catch_up.catch_up_ms',
+        'cost_us.iamat',
+        'cost_us.flood_stored',
+        'cost_us.flood_stale',
+        'cost_us.whatsat',
         'catch_up.bytes_exchanged',
+        'places.import_features_per_s',
+        'places.server_rss_bytes',
+        'places.whatsat.p99_ms',
+        'places.startup_to_answer_ms',
+        'places.load_default_max_block_ms',
         'dashboard.ingest_cost_percent',
         'dashboard.rate_with',
         'dashboard.rate_without',

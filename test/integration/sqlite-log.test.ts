@@ -48,8 +48,9 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       const byId = new Map(second.records.map((r) => [r.clientId, r]));
       assert.equal(byId.size, 2);
       assert.equal(byId.get('a')?.atLine, record('a', 1700000002).atLine);
-      assert.equal(byId.get('a')?.timeNs, 1_700_000_002_000_000_000n);
-      assert.equal(byId.get('b')?.latitude, 1.5);
+      // The AT line carries the client's time and location: they come back exactly.
+      assert.equal(byId.get('a')?.atLine.split(' ')[5], '1700000002');
+      assert.equal(byId.get('b')?.atLine.split(' ')[4], '+1.5-2.5');
       second.log.close();
     });
   });
@@ -65,8 +66,8 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       opened.log.close();
       const again = SqliteLocationLog.open({ file, logger: silentLogger() });
       assert.equal(again.records.length, 300);
-      assert.equal(again.records.find((r) => r.clientId === 'many-7')?.timeNs, 1_800_000_000_000_000_000n);
-      assert.equal(again.records.find((r) => r.clientId === 'many-299')?.timeNs, 1_700_000_299_000_000_000n);
+      assert.equal(again.records.find((r) => r.clientId === 'many-7')?.atLine, record('many-7', 1800000000).atLine);
+      assert.equal(again.records.find((r) => r.clientId === 'many-299')?.atLine, record('many-299', 1700000299).atLine);
       again.log.close();
     });
   });
@@ -91,6 +92,33 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
         again.records.map((r) => r.clientId),
         ['kept'],
       );
+      again.log.close();
+    });
+  });
+
+  test('a waiter starts a commit right after the turn, without waiting for the interval; one turn is one commit', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      // An interval no test would wait for: only a waiter can cause the commits below.
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const waits: Promise<void>[] = [];
+      for (let i = 0; i < 50; i++) {
+        opened.log.write(record(`sync-${i}`, 1700000000 + i));
+        waits.push(opened.log.whenCommitted());
+      }
+      assert.equal(opened.log.commits, 0, 'not while the turn runs');
+      await Promise.all(waits);
+      assert.equal(opened.log.commits, 1, 'the turn shares one commit');
+      // Written while nobody waits: left for the interval; a later waiter takes it along.
+      opened.log.write(record('later', 1800000000));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(opened.log.commits, 1);
+      await opened.log.whenCommitted();
+      assert.equal(opened.log.commits, 2);
+      assert.equal(await opened.log.whenCommitted(), undefined, 'nothing pending: resolves at once');
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 51);
       again.log.close();
     });
   });

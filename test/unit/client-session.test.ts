@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { duplexPair, type Duplex } from 'node:stream';
 import { NOOP_OBSERVER, type CommandKind, type CommandOutcome } from '../../src/observability/observer.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
+import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { WallClock } from '../../src/protocol/time.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { ClientSession } from '../../src/server/client-session.js';
@@ -51,7 +52,10 @@ function rig(options: { limits?: Partial<ServerLimits>; table?: CommandTable; re
     store,
     ingest: (record) => ingest({ store, flood: () => undefined }, record),
     whenCommitted: undefined,
-    lookUpPlaces: async () => ZERO,
+    lookUpPlaces: async () => ({
+      json: formatGoogleJson(ZERO),
+      places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
+    }),
   };
   let text = '';
   if (options.read !== false) client.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
@@ -114,6 +118,56 @@ describe('ClientSession', () => {
       '? WHATSAT nobody 10 5',
     ]);
     assert.equal(store.size, 1);
+  });
+
+  test('each command is one log event with the line in, the reply out, its outcome and its look-up', async () => {
+    const { client, log } = rig();
+    client.write('IAMAT kiwi +34.068930-118.445127 1700000000\nWHATSAT kiwi 10 5\nbogus "line"\n');
+    await settle();
+    await settle();
+    // Logged as each finishes: the WHATSAT, waiting on places, after the line behind it.
+    const events = log.events().filter((entry) => entry.event === 'command');
+    assert.deepEqual(
+      events.map(({ msg, line, reply, outcome, reason, chars, places }) => ({
+        msg,
+        line,
+        reply,
+        outcome,
+        reason,
+        chars,
+        places,
+      })),
+      [
+        {
+          msg: 'IAMAT',
+          line: 'IAMAT kiwi +34.068930-118.445127 1700000000',
+          reply: 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000',
+          outcome: 'ok',
+          reason: undefined,
+          chars: undefined,
+          places: undefined,
+        },
+        {
+          msg: 'INVALID',
+          line: 'bogus "line"',
+          reply: '? bogus "line"',
+          outcome: 'invalid',
+          reason: 'unknown command',
+          chars: undefined,
+          places: undefined,
+        },
+        {
+          msg: 'WHATSAT',
+          line: 'WHATSAT kiwi 10 5',
+          reply: 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000',
+          outcome: 'ok',
+          reason: undefined,
+          chars: 142,
+          places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
+        },
+      ],
+    );
+    assert.ok(events.every((entry) => entry.level === 30 && typeof entry.time === 'number'));
   });
 
   test('a line over maxLineBytes is labelled line_too_long, answered once, and the connection ends', async () => {

@@ -85,7 +85,12 @@ function record(i: number): LocationRecord {
   const latitude = ((i * 37) % 17_000) / 100 - 85;
   const longitude = ((i * 101) % 36_000) / 100 - 180;
   const clientId = `c${i}`;
-  return { clientId, timeNs: 1n, atLine: `AT S +0.000000000 ${clientId} +0+0 1`, latitude, longitude };
+  const iso = (value: number, width: number): string =>
+    `${value < 0 ? '-' : '+'}${Math.abs(value)
+      .toFixed(2)
+      .padStart(width + 3, '0')}`;
+  const atLine = `AT S +0.000000000 ${clientId} ${iso(latitude, 2)}${iso(longitude, 3)} 1`;
+  return { clientId, timeNs: 1_000_000_000n, atLine, latitude, longitude };
 }
 
 describe('the snapshot scan', () => {

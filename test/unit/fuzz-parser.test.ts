@@ -6,7 +6,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseAt, parseClientCommand } from '../../src/protocol/commands.js';
+import {
+  atLineClientId,
+  checkAtFields,
+  parseAt,
+  parseAtFields,
+  parseClientCommand,
+} from '../../src/protocol/commands.js';
 import { LineSplitter } from '../../src/protocol/line-splitter.js';
 import { parseGreeting } from '../../src/peers/handshake.js';
 import { parseSyncMessage } from '../../src/peers/anti-entropy-messages.js';
@@ -16,6 +22,42 @@ import { FUZZ_SEED, commandLike, fuzzRuns, lineStream, modelLines, needsReply, s
 const RUNS = { seed: FUZZ_SEED, numRuns: fuzzRuns(3000) };
 
 describe('fuzz: framing and parsing', () => {
+  test('checkAtFields takes exactly the AT lines parseAtFields takes, with the same normalised line', () => {
+    const separator = fc.constantFrom(' ', ' ', ' ', '  ', '\t', ' \t', '\r', '\v');
+    const field = fc.constantFrom(
+      'Alford',
+      '+0.263873386',
+      '-1.000000000',
+      '+0.5',
+      'kiwi',
+      'é中',
+      '+34.068930-118.445127',
+      '+91+0',
+      '1621464827.959498503',
+      '01.5',
+      '1.1234567890',
+      'x',
+    );
+    const atLine = fc
+      .tuple(fc.constantFrom('AT', 'at', 'AT'), fc.array(fc.tuple(separator, field), { minLength: 4, maxLength: 6 }))
+      .map(([verb, rest]) => verb + rest.map(([sep, f]) => sep + f).join(''));
+    fc.assert(
+      fc.property(fc.oneof(atLine, fc.string()), fc.constantFrom('', ' ', '\t'), (line, edge) => {
+        const text = `${edge}${line}${edge}`;
+        const fields = splitFields(text);
+        const full = parseAtFields(fields);
+        const checked = checkAtFields(fields, text);
+        assert.equal(checked === undefined, full === undefined, text);
+        if (checked !== undefined && full !== undefined) {
+          assert.equal(checked.line, full.line);
+          assert.equal(checked.clientId, full.clientId);
+          assert.equal(atLineClientId(checked.line), full.clientId);
+        }
+      }),
+      RUNS,
+    );
+  });
+
   test("any byte stream, split anywhere, gives the model's lines", () => {
     fc.assert(
       fc.property(

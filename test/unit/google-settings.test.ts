@@ -5,7 +5,8 @@ import { placesConfigSchema, validateHerdConfig } from '../../src/config/herd-co
 import { ConfigError, UsageError } from '../../src/errors.js';
 import {
   CoalescingPlacesProvider,
-  GeoNamesPlacesProvider,
+  DEFAULT_PLACES_DATA_FILE,
+  OfflinePlacesProvider,
   createPlacesProvider,
   normalizeBaseUrl,
   resolvePlacesSettings,
@@ -16,9 +17,10 @@ const defaults = placesConfigSchema.parse(undefined);
 const servers = [{ name: 'A', port: 0 }];
 
 describe('places config', () => {
-  test('defaults: offline, Google hosts, 5 s, one retry, enterprise fields, no cache', () => {
+  test('defaults: offline with the built-in data, Google hosts, 5 s, one retry, enterprise fields, no cache', () => {
     assert.deepEqual(defaults, {
       source: 'offline',
+      data: DEFAULT_PLACES_DATA_FILE,
       legacyBaseUrl: 'https://maps.googleapis.com',
       newBaseUrl: 'https://places.googleapis.com',
       timeoutMs: 5000,
@@ -72,7 +74,7 @@ describe('places config', () => {
 
 describe('resolvePlacesSettings', () => {
   test('offline needs nothing from the environment', () => {
-    assert.deepEqual(resolvePlacesSettings(defaults, {}), { source: 'offline' });
+    assert.deepEqual(resolvePlacesSettings(defaults, {}), { source: 'offline', dataFile: DEFAULT_PLACES_DATA_FILE });
   });
 
   test('a Google source without a key is a UsageError naming the variable', () => {
@@ -133,8 +135,10 @@ describe('resolvePlacesSettings', () => {
 });
 
 describe('createPlacesProvider', () => {
-  test('offline is GeoNames; Google sources come behind coalescing', async () => {
-    assert.ok(createPlacesProvider(defaults, { env: {} }) instanceof GeoNamesPlacesProvider);
+  test('offline answers from places.data; Google sources come behind coalescing', async () => {
+    const offline = createPlacesProvider({ ...defaults, data: '/some/where.places' }, { env: {} });
+    assert.ok(offline instanceof OfflinePlacesProvider);
+    assert.equal(offline.file, '/some/where.places');
     const env = { GOOGLE_PLACES_API_KEY: TEST_API_KEY };
     for (const source of ['google', 'google-new'] as const) {
       const places = createPlacesProvider(defaults, { env, source });

@@ -9,7 +9,7 @@ import { duplexPair } from 'node:stream';
 import { NOOP_OBSERVER } from '../../src/observability/observer.js';
 import { checkWelcome, offerHello, type LinkIdentity } from '../../src/peers/handshake.js';
 import { IncomingLink } from '../../src/peers/incoming-link.js';
-import { LocationStore, type LocationRecord } from '../../src/store/location-store.js';
+import { LocationStore, type LocationUpdate } from '../../src/store/location-store.js';
 import { ingest } from '../../src/server/ingest.js';
 import { capturingLogger } from '../helpers/capture-log.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
@@ -48,8 +48,8 @@ function rig(self: LinkIdentity = SOLO) {
     logger: log.logger,
     observer: NOOP_OBSERVER,
     store,
-    ingest: (record: LocationRecord, from: string) =>
-      ingest({ store, flood: (r, f) => flooded.push([r.clientId, f]) }, record, from),
+    ingest: (update: LocationUpdate, from: string) =>
+      ingest({ store, flood: (u, f) => flooded.push([u.clientId, f]) }, update, from),
     onUp: () => upCount++,
     onClose: (_link, reason) => (closedReason = reason),
   });

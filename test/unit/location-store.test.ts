@@ -5,18 +5,27 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LocationStore, isNewer, type LocationRecord } from '../../src/store/location-store.js';
+import {
+  LocationStore,
+  compareTimeText,
+  isNewer,
+  isNewerLine,
+  type LocationRecord,
+} from '../../src/store/location-store.js';
+import { parsePosixTime } from '../../src/protocol/time.js';
+import { ReferenceLocationStore } from '../helpers/reference-store.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
 
 function record(clientId: string, timeNs: bigint, server = 'Alford', difference = '+0.000000001'): LocationRecord {
-  // The AT line determines the record, as on the wire.
+  // The AT line determines the record, as on the wire: its last field is the client's time.
   const latitude = Number(timeNs % 90n);
   const longitude = -Number(timeNs % 180n);
+  const time = `${timeNs / 1_000_000_000n}.${String(timeNs % 1_000_000_000n).padStart(9, '0')}`;
   return {
     clientId,
     timeNs,
-    atLine: `AT ${server} ${difference} ${clientId} +${latitude}-${-longitude} ${timeNs}`,
+    atLine: `AT ${server} ${difference} ${clientId} +${latitude}-${-longitude} ${time}`,
     latitude,
     longitude,
   };
@@ -69,7 +78,7 @@ describe('LocationStore', () => {
     const store = new LocationStore();
     const a = record('kiwi', 10n);
     assert.equal(store.offer(a), true);
-    assert.equal(store.get('kiwi'), a);
+    assert.deepEqual(store.get('kiwi'), a);
     assert.equal(store.size, 1);
     assert.equal(store.get('other'), undefined);
   });
@@ -80,10 +89,10 @@ describe('LocationStore', () => {
     const older = record('kiwi', 10n);
     assert.equal(store.offer(newer), true);
     assert.equal(store.offer(older), false);
-    assert.equal(store.get('kiwi'), newer);
+    assert.deepEqual(store.get('kiwi'), newer);
     const newest = record('kiwi', 30n);
     assert.equal(store.offer(newest), true);
-    assert.equal(store.get('kiwi'), newest);
+    assert.deepEqual(store.get('kiwi'), newest);
   });
 
   test('a duplicate is not stored again (the flood ends)', () => {
@@ -157,12 +166,101 @@ describe('LocationStore', () => {
           const before = store.get(r.clientId);
           const stored = store.offer(r);
           assert.equal(stored, isNewer(r, before));
-          assert.equal(store.get(r.clientId), stored ? r : before);
+          assert.deepEqual(store.get(r.clientId), stored ? r : before);
         }
         // Re-offering every held record changes nothing: a flood of what is stored ends.
         for (const r of [...store.values()]) assert.equal(store.offer({ ...r }), false);
       }),
       FC,
+    );
+  });
+});
+
+describe('time text comparison', () => {
+  const timeText = fc
+    .tuple(
+      fc.string({ unit: fc.constantFrom('0', '1', '9'), minLength: 1, maxLength: 12 }),
+      fc.option(fc.string({ unit: fc.constantFrom('0', '1', '5', '9'), minLength: 1, maxLength: 9 })),
+    )
+    .map(([seconds, fraction]) => (fraction === null ? seconds : `${seconds}.${fraction}`));
+
+  test('orders as the integer nanoseconds do: leading zeros and trailing fraction zeros do not count', () => {
+    assert.equal(compareTimeText('1700000000', 0, '1700000000.000', 0), 0);
+    assert.equal(compareTimeText('01700000000.5', 0, '1700000000.500000000', 0), 0);
+    assert.ok(compareTimeText('1700000000.000000001', 0, '1700000000', 0) > 0);
+    assert.ok(compareTimeText('999999999', 0, '1000000000', 0) < 0);
+    assert.ok(compareTimeText('x 0.9', 2, 'y 1', 2) < 0, 'from an index');
+    assert.equal(compareTimeText('0', 0, '0000.0', 0), 0);
+  });
+
+  test('property: the sign matches the comparison of parsePosixTime', () => {
+    fc.assert(
+      fc.property(timeText, timeText, (a, b) => {
+        const na = parsePosixTime(a) as bigint;
+        const nb = parsePosixTime(b) as bigint;
+        assert.equal(Math.sign(compareTimeText(a, 0, b, 0)), na === nb ? 0 : na > nb ? 1 : -1, `${a} vs ${b}`);
+      }),
+      { seed: 42, numRuns: 3000 },
+    );
+  });
+
+  test('isNewerLine agrees with isNewer on parsed records', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 3n }),
+        fc.bigInt({ min: 0n, max: 3n }),
+        fc.constantFrom('Alford', 'Ball'),
+        fc.constantFrom('Alford', 'Ball'),
+        (ta, tb, sa, sb) => {
+          const a = record('c', 1_700_000_000_000_000_000n + ta, sa);
+          const b = record('c', 1_700_000_000_000_000_000n + tb, sb);
+          assert.equal(isNewerLine(a.atLine, b.atLine), isNewer(a, b));
+        },
+      ),
+      FC,
+    );
+  });
+});
+
+describe('LocationStore against the reference store', () => {
+  // Updates as they arrive: client ids (some of them slices of others, some 13+ characters, so the
+  // store's own keys are slices of its lines), times in every written form, servers for tie breaks.
+  const update = fc
+    .record({
+      clientId: fc.constantFrom('kiwi', 'kiwi.cs.ucla.edu', 'kiwi.cs.ucla.edu.long', 'é中', 'a'),
+      seconds: fc.constantFrom('1700000000', '01700000000', '1700000001', '0'),
+      fraction: fc.constantFrom('', '.5', '.500000000', '.000000001', '.1'),
+      server: fc.constantFrom('Alford', 'Ball', 'Hamilton'),
+      difference: fc.constantFrom('+0.000000001', '-0.500000000'),
+      latitude: fc.integer({ min: -90, max: 90 }),
+    })
+    .map((u) => {
+      const sign = u.latitude < 0 ? '-' : '+';
+      const atLine = `AT ${u.server} ${u.difference} ${u.clientId} ${sign}${Math.abs(u.latitude)}+1 ${u.seconds}${u.fraction}`;
+      return { clientId: u.clientId, atLine };
+    });
+
+  test('property: the same answers to every offer, the same contents, the same digests', () => {
+    fc.assert(
+      fc.property(fc.array(update, { minLength: 1, maxLength: 40 }), (updates) => {
+        const store = new LocationStore();
+        const reference = new ReferenceLocationStore();
+        for (const u of updates) assert.equal(store.offer(u), reference.offer(u), u.atLine);
+        assert.equal(store.size, reference.size);
+        for (const held of reference.values()) {
+          assert.equal(store.atLineOf(held.clientId), held.atLine);
+          assert.deepEqual(store.get(held.clientId), held);
+        }
+        for (const buckets of [1, 2, 64, 65536]) assert.deepEqual(store.digest(buckets), reference.digest(buckets));
+        assert.deepEqual(
+          [...store.atLinesInBuckets(2, new Set([0]))].sort(),
+          [...reference.values()]
+            .filter((r) => reference.bucketOf(r.clientId, 2) === 0)
+            .map((r) => r.atLine)
+            .sort(),
+        );
+      }),
+      { seed: 7, numRuns: 2000 },
     );
   });
 });

@@ -4,10 +4,10 @@
  * session (../client-session.ts) logs and counts each result once, by its `outcome`.
  */
 import type { CommandKind, CommandOutcome } from '../../observability/observer.js';
-import type { NearbySearchResponse } from '../../places/provider.js';
 import type { ClientCommand } from '../../protocol/commands.js';
 import type { WallClock } from '../../protocol/time.js';
-import type { LocationRecord, LocationStore } from '../../store/location-store.js';
+import type { LocationRecord, LocationStore, LocationUpdate } from '../../store/location-store.js';
+import type { PlacesJson } from '../places-lookup.js';
 
 /** How a command ended: the reply to write, its outcome label, and why (for the log) when not ok. */
 export interface CommandResult {
@@ -17,6 +17,8 @@ export interface CommandResult {
   readonly outcome: CommandOutcome;
   /** Why the command was refused, for the log (never sent to the client). */
   readonly reason?: string;
+  /** For a WHATSAT, its look-up: logged with the command as `places: { source, status, results, ms, cached? }`. */
+  readonly places?: PlacesJson['places'];
 }
 
 /** A result now, or later (a WHATSAT waiting on places; an IAMAT waiting on its commit with `store.sync`). */
@@ -33,11 +35,14 @@ export interface CommandContext {
   /** The location table (read by WHATSAT). */
   readonly store: LocationStore;
   /** Offers a record to the store; when it is newer, persists and floods it. True when stored. */
-  ingest(record: LocationRecord): boolean;
+  ingest(update: LocationUpdate): boolean;
   /** With `store.sync`: resolves once everything written so far is committed. Else `undefined`. */
   readonly whenCommitted: (() => Promise<void>) | undefined;
-  /** Asks the places source, within the server's time limit; always resolves (failures become a status). */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<NearbySearchResponse>;
+  /**
+   * Asks the places source, within the server's time limit, for the document a WHATSAT prints;
+   * always resolves (failures become a status).
+   */
+  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson>;
 }
 
 export type { CommandKind };

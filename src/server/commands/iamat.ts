@@ -1,6 +1,5 @@
 /** `IAMAT <client id> <location> <time>`: a client says where it is (docs/protocol.md "IAMAT"). */
 import { formatAt, formatInvalidReply, type IamatCommand } from '../../protocol/commands.js';
-import type { LocationRecord } from '../../store/location-store.js';
 import type { CommandContext, CommandReply, CommandResult } from './command.js';
 
 /**
@@ -19,14 +18,7 @@ export function iamat(command: IamatCommand, line: string, context: CommandConte
     };
   }
   const atLine = formatAt(context.serverName, receivedNs - command.timeNs, command);
-  const record: LocationRecord = {
-    clientId: command.clientId,
-    timeNs: command.timeNs,
-    atLine,
-    latitude: command.latitude,
-    longitude: command.longitude,
-  };
-  context.ingest(record);
+  context.ingest({ clientId: command.clientId, atLine });
   const result: CommandResult = { reply: `${atLine}\n`, outcome: 'ok' };
   const whenCommitted = context.whenCommitted;
   return whenCommitted === undefined ? result : whenCommitted().then(() => result);

@@ -1,5 +1,4 @@
 /** `WHATSAT <client id> <radius km> <bound>`: what is near a client (docs/protocol.md "WHATSAT"). */
-import { formatGoogleJson } from '../../protocol/google-json.js';
 import { formatInvalidReply, formatWhatsatReply, type WhatsatCommand } from '../../protocol/commands.js';
 import type { CommandContext, CommandReply } from './command.js';
 
@@ -17,8 +16,9 @@ export function whatsat(command: WhatsatCommand, line: string, context: CommandC
       reason: 'no server of the herd has heard of this client id',
     };
   }
-  return context.lookUpPlaces(record, command.radiusKm * 1000, command.bound).then((response) => ({
-    reply: formatWhatsatReply(record.atLine, formatGoogleJson(response)),
+  return context.lookUpPlaces(record, command.radiusKm * 1000, command.bound).then(({ json, places }) => ({
+    reply: formatWhatsatReply(record.atLine, json),
     outcome: 'ok',
+    places,
   }));
 }

@@ -1,0 +1,120 @@
+/**
+ * The destination pino writes a server's log lines to: one file, appended to through one
+ * preallocated buffer. A line is UTF-8 encoded straight into the buffer; the buffer goes to the file
+ * in one `write` when it is nearly full, and at least every {@link LOG_FLUSH_INTERVAL_MS}, so `tail
+ * -f` stays live on a quiet server. Memory is bounded by the buffer, and a line costs no more than
+ * its own bytes.
+ *
+ * Why not pino's own `pino.destination()` (sonic-boom 4 and 5): its `write` measures the whole
+ * pending batch with `Buffer.byteLength` on every line, so a line costs in proportion to what is
+ * already buffered; on a busy server that was 15% of all CPU (docs/benchmarks.md). The writes here
+ * are synchronous, like pino's default destination: a 64 KiB append to the page cache takes
+ * microseconds, and a line is on its way to the file before the process can be killed mid-batch.
+ */
+import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import path from 'node:path';
+import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+
+/** Longest time a log line waits in the buffer, ms. */
+export const LOG_FLUSH_INTERVAL_MS = 100;
+/** Size of the buffer lines are gathered in before one write to the file, bytes. */
+export const LOG_BUFFER_BYTES = 64 * 1024;
+
+/** Most UTF-8 bytes one UTF-16 code unit encodes to (a surrogate pair is 4 bytes for 2 units). */
+const MAX_BYTES_PER_UNIT = 3;
+
+/** Options of a {@link LogFile}. */
+export interface LogFileOptions {
+  /** @default {@link LOG_BUFFER_BYTES} */
+  readonly bufferBytes?: number;
+  /** @default {@link LOG_FLUSH_INTERVAL_MS} */
+  readonly flushIntervalMs?: number;
+  /** @default {@link SYSTEM_TIMERS} */
+  readonly timers?: Timers;
+  /** Where a failed write is reported (the log itself cannot be). @default process.stderr */
+  readonly onError?: (error: Error) => void;
+}
+
+/** An append-only log file with a write buffer, for pino (`pino(options, new LogFile(path))`). */
+export class LogFile {
+  /** Absolute path of the file. */
+  readonly file: string;
+  /** Bytes written to the file since it was opened. */
+  bytesWritten = 0;
+  /** Bytes of lines lost to failed writes (disk full, ...). */
+  bytesLost = 0;
+  private fd: number | undefined;
+  private readonly buffer: Buffer;
+  private used = 0;
+  private timer: TimerHandle | undefined;
+  private readonly timers: Timers;
+  private readonly flushIntervalMs: number;
+  private readonly onError: (error: Error) => void;
+
+  /**
+   * Opens `file` for appending, creating its folder.
+   *
+   * @throws the file system error (e.g. `EACCES`) when the file cannot be opened.
+   */
+  constructor(file: string, options: LogFileOptions = {}) {
+    this.file = path.resolve(file);
+    mkdirSync(path.dirname(this.file), { recursive: true });
+    this.fd = openSync(this.file, 'a');
+    this.buffer = Buffer.allocUnsafe(options.bufferBytes ?? LOG_BUFFER_BYTES);
+    this.timers = options.timers ?? SYSTEM_TIMERS;
+    this.flushIntervalMs = options.flushIntervalMs ?? LOG_FLUSH_INTERVAL_MS;
+    this.onError =
+      options.onError ?? ((error) => process.stderr.write(`herd: cannot write ${this.file}: ${error.message}\n`));
+  }
+
+  /** Bytes waiting in the buffer. */
+  get pendingBytes(): number {
+    return this.used;
+  }
+
+  /** Buffers `text` (one or more whole lines) for the file; what pino calls for every line. */
+  write(text: string): boolean {
+    if (this.fd === undefined) return false;
+    const worst = text.length * MAX_BYTES_PER_UNIT;
+    if (this.used + worst > this.buffer.length) this.flushSync();
+    if (worst > this.buffer.length) {
+      this.writeOut(Buffer.from(text, 'utf8'));
+      return true;
+    }
+    this.used += this.buffer.write(text, this.used);
+    this.timer ??= this.timers.setTimeout(() => {
+      this.timer = undefined;
+      this.flushSync();
+    }, this.flushIntervalMs);
+    return true;
+  }
+
+  /** Writes everything buffered to the file now. */
+  flushSync(): void {
+    this.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.used === 0) return;
+    const bytes = this.buffer.subarray(0, this.used);
+    this.used = 0;
+    this.writeOut(bytes);
+  }
+
+  private writeOut(bytes: Buffer): void {
+    if (this.fd === undefined) return;
+    try {
+      let offset = 0;
+      while (offset < bytes.length) offset += writeSync(this.fd, bytes, offset, bytes.length - offset);
+      this.bytesWritten += bytes.length;
+    } catch (error) {
+      this.bytesLost += bytes.length;
+      this.onError(error as Error);
+    }
+  }
+
+  /** Writes what is buffered and closes the file; later lines are dropped. */
+  close(): void {
+    this.flushSync();
+    if (this.fd !== undefined) closeSync(this.fd);
+    this.fd = undefined;
+  }
+}

@@ -1,0 +1,176 @@
+/**
+ * GeoJSON input (RFC 7946): a FeatureCollection of Point features, read as a stream with
+ * @streamparser/json so a file of any size takes memory for one feature at a time. Each Point feature
+ * becomes a place:
+ *
+ * | property                 | required | default                                                       |
+ * | ------------------------ | -------- | ------------------------------------------------------------- |
+ * | `properties.name`        | yes      |                                                               |
+ * | `properties.types`       | no       | from OpenStreetMap tags (osm-types.ts), else `["point_of_interest", "establishment"]` |
+ * | `properties.prominence`  | no       | 0                                                             |
+ * | `properties.place_id`    | no       | `<file stem>:<feature id>`, or `<file stem>:<feature index>`  |
+ * | `properties.vicinity`    | no       | `<addr:housenumber> <addr:street>, <addr:city>` when present  |
+ *
+ * Features of another geometry (or none) are skipped and counted, as OpenStreetMap exports mix them.
+ */
+import path from 'node:path';
+import { JSONParser, TokenParserError, TokenizerError } from '@streamparser/json';
+import { ImportError } from '../../errors.js';
+import { MAX_TEXT_BYTES } from '../offline/data-format.js';
+import type { FeatureSink } from './feature-sink.js';
+import { typesFromOsmTags } from './osm-types.js';
+import { MAX_TYPES_PER_PLACE, type ImportedPlace } from './place-sorter.js';
+
+/** `types` of a GeoJSON place without `properties.types` nor a known OpenStreetMap tag. */
+export const GEOJSON_DEFAULT_TYPES: readonly string[] = Object.freeze(['point_of_interest', 'establishment']);
+/** `prominence` of a GeoJSON place without `properties.prominence`. */
+export const GEOJSON_DEFAULT_PROMINENCE = 0;
+/** Skip reason of a feature whose geometry is not a Point. */
+export const NOT_A_POINT = 'geometry is not a Point';
+
+type Json = unknown;
+
+const isObject = (value: Json): value is Record<string, Json> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+const tooLong = (text: string): boolean => Buffer.byteLength(text, 'utf8') > MAX_TEXT_BYTES;
+
+/** A property that failed validation, with why. */
+interface FeatureProblem {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The default vicinity from OpenStreetMap address tags, as osmium and ogr2ogr export them. */
+function addressOf(properties: Record<string, Json>): string | undefined {
+  const text = (key: string): string => {
+    const value = properties[key];
+    return typeof value === 'string' ? value.trim() : '';
+  };
+  const street = [text('addr:housenumber'), text('addr:street')].filter((part) => part !== '').join(' ');
+  const parts = [text('addr:street') === '' ? '' : street, text('addr:city')].filter((part) => part !== '');
+  const vicinity = parts.join(', ');
+  return vicinity === '' || tooLong(vicinity) ? undefined : vicinity;
+}
+
+/**
+ * Validates one feature and makes it a place.
+ *
+ * @param stem - the file name without its extension, for default place ids.
+ * @param index - the feature's index in `features`.
+ * @returns the place; `undefined` for a feature to skip as {@link NOT_A_POINT}; or the field at fault.
+ */
+export function parseGeoJsonFeature(
+  feature: Json,
+  stem: string,
+  index: number,
+): ImportedPlace | FeatureProblem | undefined {
+  if (!isObject(feature) || feature.type !== 'Feature') return { field: 'type', message: 'not a GeoJSON Feature' };
+  const geometry = feature.geometry;
+  if (!isObject(geometry) || geometry.type !== 'Point') return undefined;
+  const coordinates = geometry.coordinates;
+  const [lng, lat] = Array.isArray(coordinates) ? (coordinates as Json[]) : [];
+  if (typeof lng !== 'number' || !(lng >= -180 && lng <= 180) || typeof lat !== 'number' || !(lat >= -90 && lat <= 90))
+    return { field: 'geometry.coordinates', message: 'not [longitude, latitude] in [-180, 180] x [-90, 90]' };
+  const properties = isObject(feature.properties) ? feature.properties : {};
+  const name = properties.name;
+  if (typeof name !== 'string' || name.trim() === '' || tooLong(name))
+    return { field: 'properties.name', message: `required: a non-empty string of at most ${MAX_TEXT_BYTES} bytes` };
+  let types = typesFromOsmTags(properties) ?? GEOJSON_DEFAULT_TYPES;
+  if (properties.types !== undefined) {
+    const given = properties.types;
+    if (
+      !Array.isArray(given) ||
+      given.length === 0 ||
+      given.length > MAX_TYPES_PER_PLACE ||
+      !given.every((type) => typeof type === 'string' && type !== '' && !tooLong(type))
+    )
+      return { field: 'properties.types', message: `not an array of 1 to ${MAX_TYPES_PER_PLACE} non-empty strings` };
+    types = given as string[];
+  }
+  let prominence = GEOJSON_DEFAULT_PROMINENCE;
+  if (properties.prominence !== undefined) {
+    if (typeof properties.prominence !== 'number' || !Number.isFinite(properties.prominence))
+      return { field: 'properties.prominence', message: 'not a finite number' };
+    prominence = properties.prominence;
+  }
+  let placeId: string;
+  if (properties.place_id !== undefined) {
+    const given = properties.place_id;
+    if ((typeof given !== 'string' && typeof given !== 'number') || String(given) === '' || tooLong(String(given)))
+      return { field: 'properties.place_id', message: 'not a non-empty string or a number' };
+    placeId = String(given);
+  } else {
+    const id = feature.id;
+    placeId = `${stem}:${typeof id === 'string' || typeof id === 'number' ? String(id) : String(index)}`;
+    if (tooLong(placeId)) return { field: 'id', message: `longer than ${MAX_TEXT_BYTES} bytes` };
+  }
+  let vicinity: string | undefined;
+  if (properties.vicinity !== undefined) {
+    if (typeof properties.vicinity !== 'string' || tooLong(properties.vicinity))
+      return { field: 'properties.vicinity', message: `not a string of at most ${MAX_TEXT_BYTES} bytes` };
+    vicinity = properties.vicinity;
+  } else {
+    vicinity = addressOf(properties);
+  }
+  return { lng, lat, prominence, name, placeId, vicinity, types };
+}
+
+/**
+ * Reads a GeoJSON FeatureCollection stream into the sink.
+ *
+ * @param file - the file (its stem makes default place ids); `label` names it in messages.
+ * @throws {ImportError} for malformed JSON, a top-level value that is not a FeatureCollection, or
+ *   (unless the sink counts them) the first malformed feature.
+ */
+export async function readGeoJson(
+  stream: AsyncIterable<Buffer>,
+  file: string,
+  label: string,
+  sink: FeatureSink,
+): Promise<void> {
+  const stem = path.basename(file).replace(/\.[^.]*$/, '');
+  const parser = new JSONParser({ paths: ['$.type', '$.features.*'], keepStack: false });
+  let topType: Json;
+  let lastIndex = -1;
+  let failure: Error | undefined;
+  parser.onValue = ({ value, key }) => {
+    if (failure !== undefined) return;
+    try {
+      if (typeof key !== 'number') {
+        topType = value;
+        return;
+      }
+      lastIndex = key;
+      const parsed = parseGeoJsonFeature(value, stem, key);
+      if (parsed === undefined) sink.skip(NOT_A_POINT);
+      else if ('field' in parsed)
+        sink.invalid(new ImportError({ file: label, feature: key, field: parsed.field }, parsed.message));
+      else sink.keep(parsed);
+    } catch (error) {
+      failure = error instanceof Error ? error : new Error(String(error));
+    }
+  };
+  const malformed = (error: unknown): ImportError =>
+    new ImportError(
+      { file: label, feature: lastIndex + 1 },
+      `malformed JSON: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  try {
+    for await (const chunk of stream) {
+      sink.consumed(chunk.length);
+      parser.write(chunk);
+      if (failure !== undefined) throw failure;
+    }
+    if (!parser.isEnded) parser.end();
+  } catch (error) {
+    throw error instanceof TokenizerError || error instanceof TokenParserError ? malformed(error) : error;
+  }
+  if (failure !== undefined) throw failure;
+  if (topType !== 'FeatureCollection')
+    throw new ImportError(
+      { file: label, field: 'type' },
+      `expected a GeoJSON FeatureCollection, found ${topType === undefined ? 'no "type"' : JSON.stringify(topType)}`,
+    );
+}

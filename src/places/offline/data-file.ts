@@ -1,0 +1,168 @@
+/**
+ * Opens a places data file (format: data-format.ts) without blocking the event loop: the header and
+ * the numeric sections are read with asynchronous reads of at most {@link LOAD_CHUNK_BYTES} each
+ * into one ArrayBuffer, which typed arrays then view without copying; no loop runs over the places.
+ * The records stay on disk and are read a few at a time by {@link readRecord}.
+ */
+import { open, type FileHandle } from 'node:fs/promises';
+import { readSync } from 'node:fs';
+import os from 'node:os';
+import { PlacesDataError } from '../../errors.js';
+import {
+  NODE_FIELDS,
+  PLACES_DATA_MAGIC,
+  PLACES_DATA_VERSION,
+  PREAMBLE_BYTES,
+  headerOffset,
+  layoutSections,
+  placesDataHeaderSchema,
+  treeLevels,
+  type PlacesDataHeader,
+  type Section,
+} from './data-format.js';
+import { decodeRecord, type DecodedRecord } from './record-codec.js';
+
+/** Largest single read while loading, bytes: each is one short task on libuv's thread pool. */
+export const LOAD_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** An open data file: its header, typed views of its numeric sections, and the open file. */
+export interface PlacesData {
+  readonly file: string;
+  readonly header: PlacesDataHeader;
+  /** Places in the file. */
+  readonly count: number;
+  /** `[lng, lat]` of each place, degrees, in file order. */
+  readonly coordinates: Float64Array;
+  readonly prominence: Float64Array;
+  /** Record `i` is bytes `[recordOffsets[i], recordOffsets[i + 1])` of the records section. */
+  readonly recordOffsets: Uint32Array;
+  /** {@link NODE_FIELDS} numbers per node, level 0 first. */
+  readonly nodes: Float64Array;
+  /** Index (in nodes) of the first node of each level. */
+  readonly levelStarts: readonly number[];
+  /** File position of the records section. */
+  readonly recordsPosition: number;
+  readonly handle: FileHandle;
+}
+
+async function readExactly(handle: FileHandle, target: Uint8Array, position: number, file: string): Promise<void> {
+  let done = 0;
+  while (done < target.length) {
+    const length = Math.min(LOAD_CHUNK_BYTES, target.length - done);
+    const { bytesRead } = await handle.read(target, done, length, position + done);
+    if (bytesRead === 0) throw new PlacesDataError(file, 'truncated (the file ends inside a section)');
+    done += bytesRead;
+  }
+}
+
+async function readHeader(handle: FileHandle, file: string, size: number): Promise<PlacesDataHeader> {
+  if (size < PREAMBLE_BYTES) throw new PlacesDataError(file, 'not a herd places data file (too short)');
+  const preamble = Buffer.alloc(PREAMBLE_BYTES);
+  await readExactly(handle, preamble, 0, file);
+  if (preamble.toString('latin1', 0, 8) !== PLACES_DATA_MAGIC)
+    throw new PlacesDataError(file, 'not a herd places data file (make one with herd places import)');
+  const version = preamble.readUInt32LE(8);
+  if (version !== PLACES_DATA_VERSION)
+    throw new PlacesDataError(
+      file,
+      `format version ${version}, this herd reads version ${PLACES_DATA_VERSION}: import the data again`,
+    );
+  const headerBytes = preamble.readUInt32LE(12);
+  const at = preamble.readDoubleLE(16);
+  if (!Number.isSafeInteger(at) || at < PREAMBLE_BYTES || at + headerBytes !== size)
+    throw new PlacesDataError(file, 'truncated or corrupt (header position does not match the file size)');
+  const text = Buffer.alloc(headerBytes);
+  await readExactly(handle, text, at, file);
+  let json: unknown;
+  try {
+    json = JSON.parse(text.toString('utf8'));
+  } catch (error) {
+    throw new PlacesDataError(file, 'corrupt header (not JSON)', { cause: error });
+  }
+  const parsed = placesDataHeaderSchema.safeParse(json);
+  if (!parsed.success)
+    throw new PlacesDataError(file, `corrupt header (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  const header = parsed.data;
+  const expected = layoutSections(header.count, header.sections.records[1]);
+  if (
+    JSON.stringify(expected) !== JSON.stringify(header.sections) ||
+    JSON.stringify(treeLevels(header.count)) !== JSON.stringify(header.levels) ||
+    headerOffset(expected) !== at
+  )
+    throw new PlacesDataError(file, 'corrupt header (sections do not match the place count)');
+  return header;
+}
+
+/**
+ * Opens and reads a data file.
+ *
+ * @returns the data, with the file left open for {@link readRecord}; close `handle` when done.
+ * @throws {PlacesDataError} when the file cannot be read, is not a data file, is of another format
+ *   version, or is truncated or corrupt.
+ */
+export async function loadPlacesData(file: string): Promise<PlacesData> {
+  if (os.endianness() !== 'LE') throw new PlacesDataError(file, 'data files are little-endian; this machine is not');
+  let handle: FileHandle;
+  try {
+    handle = await open(file, 'r');
+  } catch (error) {
+    throw new PlacesDataError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
+  }
+  try {
+    const { size } = await handle.stat();
+    const header = await readHeader(handle, file, size);
+    const { coordinates, prominence, recordOffsets, nodes, records } = header.sections;
+    // The numeric sections are contiguous from the preamble to the records: one buffer, one view each.
+    const buffer = new ArrayBuffer(records[0] - PREAMBLE_BYTES);
+    await readExactly(handle, new Uint8Array(buffer), PREAMBLE_BYTES, file);
+    const f64 = ([offset, bytes]: Section): Float64Array =>
+      new Float64Array(buffer, offset - PREAMBLE_BYTES, bytes / 8);
+    const u32 = ([offset, bytes]: Section): Uint32Array => new Uint32Array(buffer, offset - PREAMBLE_BYTES, bytes / 4);
+    const count = header.count;
+    const data: PlacesData = {
+      file,
+      header,
+      count,
+      coordinates: f64(coordinates),
+      prominence: f64(prominence),
+      recordOffsets: u32(recordOffsets),
+      nodes: f64(nodes),
+      levelStarts: header.levels.reduce<number[]>((starts, _, i) => {
+        starts.push(i === 0 ? 0 : (starts[i - 1] as number) + (header.levels[i - 1] as number));
+        return starts;
+      }, []),
+      recordsPosition: records[0],
+      handle,
+    };
+    if (
+      data.recordOffsets[count] !== records[1] ||
+      data.nodes.length !== header.levels.reduce((a, b) => a + b, 0) * NODE_FIELDS
+    )
+      throw new PlacesDataError(file, 'corrupt (record offsets do not match the records section)');
+    return data;
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+}
+
+/**
+ * Reads and decodes the record of place `i` with one positional read (microseconds when the page is
+ * cached; a WHATSAT reads at most its bound).
+ *
+ * @param scratch - a buffer to read into; a larger one is made when the record does not fit.
+ */
+export function readRecord(data: PlacesData, i: number, scratch: Buffer): DecodedRecord {
+  const start = data.recordOffsets[i] as number;
+  const bytes = (data.recordOffsets[i + 1] as number) - start;
+  const target = bytes <= scratch.length ? scratch : Buffer.alloc(bytes);
+  let done = 0;
+  while (done < bytes) {
+    const read = readSync(data.handle.fd, target, done, bytes - done, data.recordsPosition + start + done);
+    if (read === 0) throw new PlacesDataError(data.file, 'truncated (a record lies past the end of the file)');
+    done += read;
+  }
+  return decodeRecord(target, 0, data.header.types);
+}

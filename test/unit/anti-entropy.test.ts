@@ -1,0 +1,111 @@
+/**
+ * Both sides of anti-entropy (src/peers/anti-entropy.ts) over a store and a send function, with
+ * hand-moved timers: the digest offer, the WANT answer, and the records sent a slice per turn, held
+ * back while the link's backlog is full, stopped when the link goes down.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { silentLogger } from '../../src/observability/logger.js';
+import { AntiEntropyDialler, AntiEntropyResponder, SYNC_SEND_SLICE } from '../../src/peers/anti-entropy.js';
+import { splitFields } from '../../src/protocol/fields.js';
+import { LocationStore } from '../../src/store/location-store.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
+
+function storeOf(count: number, prefix = 'c'): LocationStore {
+  const store = new LocationStore();
+  for (let i = 0; i < count; i++) {
+    const clientId = `${prefix}${i}`;
+    store.offer({
+      clientId,
+      atLine: `AT Alford +0.000000001 ${clientId} +1+1 1700000000.${String(i).padStart(9, '0')}`,
+    });
+  }
+  return store;
+}
+
+function dialler(store: LocationStore, backlog: () => number = () => 0) {
+  const timers = new ManualTimers();
+  const sent: string[] = [];
+  const records: number[] = [];
+  const side = new AntiEntropyDialler({
+    peerName: 'Ball',
+    store,
+    send: (line) => sent.push(line),
+    backlog,
+    log: silentLogger(),
+    timers,
+    intervalMs: 30_000,
+    random: () => 0.5,
+    onRecordsSent: (n) => records.push(n),
+  });
+  return { side, timers, sent, records };
+}
+
+/** Runs the neighbour's side on what the dialler offered and returns its answer lines. */
+function answer(offer: readonly string[], theirs: LocationStore): string[] {
+  const out: string[] = [];
+  const responder = new AntiEntropyResponder({
+    peerName: 'Alford',
+    store: theirs,
+    send: (text) => out.push(...text.trimEnd().split('\n')),
+    log: silentLogger(),
+    timers: new ManualTimers(),
+  });
+  for (const line of offer) assert.equal(responder.onMessage(splitFields(line)), true, line);
+  return out;
+}
+
+describe('anti-entropy', () => {
+  test('an empty neighbour wants every bucket; the records go a slice per turn, then SYNCED', () => {
+    const total = SYNC_SEND_SLICE * 2 + 10;
+    const { side, timers, sent, records } = dialler(storeOf(total));
+    side.linkUp();
+    const offer = sent.splice(0);
+    assert.match(offer[0] ?? '', /^SYNC 1 \d+$/);
+    assert.equal(offer.at(-1), 'SUMS-END 1');
+    for (const line of answer(offer, new LocationStore())) side.onMessage(line, splitFields(line));
+    assert.equal(sent.length, SYNC_SEND_SLICE, 'one slice at once');
+    assert.equal(timers.pending, 2, 'the periodic offer, and the next slice on a later turn');
+    timers.advance(0);
+    assert.equal(sent.length, total + 1);
+    assert.equal(sent.at(-1), `SYNCED 1 ${total}`);
+    assert.deepEqual(records, [total]);
+    assert.equal(new Set(sent.slice(0, -1)).size, total, 'every record once');
+  });
+
+  test('a full backlog holds the next slice back until it drains', () => {
+    let backlog = 0;
+    const { side, timers, sent } = dialler(storeOf(SYNC_SEND_SLICE + 1), () => backlog);
+    side.linkUp();
+    for (const line of answer(sent.splice(0), new LocationStore())) side.onMessage(line, splitFields(line));
+    assert.equal(sent.length, SYNC_SEND_SLICE);
+    backlog = SYNC_SEND_SLICE;
+    timers.advance(50);
+    assert.equal(sent.length, SYNC_SEND_SLICE, 'nothing more while the link is full');
+    backlog = 0;
+    timers.advance(5);
+    assert.equal(sent.length, SYNC_SEND_SLICE + 2);
+  });
+
+  test('a link that goes down stops the sending, and no new offer starts while one is sending', () => {
+    const { side, timers, sent } = dialler(storeOf(SYNC_SEND_SLICE * 3));
+    side.linkUp();
+    for (const line of answer(sent.splice(0), new LocationStore())) side.onMessage(line, splitFields(line));
+    const before = sent.length;
+    side.offer();
+    assert.equal(sent.length, before, 'no offer while records are still being sent');
+    side.linkDown();
+    timers.advance(1000);
+    assert.equal(sent.length, before);
+  });
+
+  test('equal tables: the neighbour wants nothing and nothing is sent', () => {
+    const { side, sent, records } = dialler(storeOf(100));
+    side.linkUp();
+    const reply = answer(sent.splice(0), storeOf(100));
+    assert.deepEqual(reply, ['WANT-END 1']);
+    for (const line of reply) side.onMessage(line, splitFields(line));
+    assert.deepEqual(sent, ['SYNCED 1 0']);
+    assert.deepEqual(records, [0]);
+  });
+});

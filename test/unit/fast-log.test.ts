@@ -1,0 +1,54 @@
+/**
+ * Pre-serialised log lines (src/observability/fast-log.ts) are byte for byte the lines pino writes
+ * for the same fields: level, time, the logger's bindings (child loggers included), the fields, msg.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { FastLog, fastLogOf, jsonString } from '../../src/observability/fast-log.js';
+
+function logger(level = 'info') {
+  const lines: string[] = [];
+  const log = pino(
+    { level, base: { server: 'Alford', pid: 7 }, timestamp: () => ',"time":1700000000123' },
+    { write: (text: string) => void lines.push(text) },
+  );
+  return { log, lines };
+}
+
+describe('FastLog', () => {
+  test('writes what pino writes for the same command event, awkward strings included', () => {
+    const { log, lines } = logger();
+    const line = 'IAMAT "quoted" \\ back\tslash é中𝄞 \u0001 </script>';
+    const reply = `? ${line}`;
+    log.info({ event: 'command', conn: 3, line, reply, outcome: 'invalid', reason: 'unknown command' }, 'INVALID');
+    fastLogOf(log).info(
+      `,"event":"command","conn":3,"line":${jsonString(line)},"reply":${jsonString(reply)},"outcome":"invalid","reason":${jsonString('unknown command')}`,
+      '"INVALID"',
+    );
+    assert.equal(lines.length, 2);
+    assert.equal(lines[1], lines[0]);
+  });
+
+  test('carries a child logger bindings and nested objects as pino does', () => {
+    const { log, lines } = logger();
+    const child = log.child({ peer: 'Ball', link: 'out' });
+    const places = { source: 'offline', status: 'OK', results: 5, ms: 0.25 };
+    child.info({ event: 'flood-stale', clientId: 'kiwi', places }, 'flood ignored as stale');
+    new FastLog(child).info(
+      `,"event":"flood-stale","clientId":"kiwi","places":{"source":"offline","status":"OK","results":5,"ms":0.25}`,
+      '"flood ignored as stale"',
+    );
+    assert.equal(lines[1], lines[0]);
+  });
+
+  test('writes nothing when the level is above info, and is shared per logger', () => {
+    const { log, lines } = logger('warn');
+    const fast = fastLogOf(log);
+    assert.equal(fast.enabled, false);
+    fast.info(',"event":"command"', '"IAMAT"');
+    assert.deepEqual(lines, []);
+    assert.equal(fastLogOf(log), fast);
+    assert.equal(fastLogOf(pino({ level: 'silent' })).enabled, false);
+  });
+});

@@ -1,0 +1,92 @@
+/**
+ * The log destination (src/observability/log-file.ts): lines gathered in one buffer and written when
+ * it is nearly full or after the flush interval (hand-moved timers), whole and in order, multi-byte
+ * text and lines bigger than the buffer included; a failing disk is reported, never thrown.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { LogFile } from '../../src/observability/log-file.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
+
+describe('LogFile', () => {
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'herd-log-file-'));
+  });
+  after(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  test('creates its folder, and writes buffered lines after the flush interval', () => {
+    const timers = new ManualTimers();
+    const file = path.join(dir, 'a', 'b', 'Alford.log');
+    const log = new LogFile(file, { timers, flushIntervalMs: 100 });
+    assert.ok(existsSync(file));
+    log.write('one\n');
+    log.write('two\n');
+    assert.equal(readFileSync(file, 'utf8'), '', 'still buffered');
+    assert.equal(log.pendingBytes, 8);
+    timers.advance(99);
+    assert.equal(readFileSync(file, 'utf8'), '');
+    timers.advance(1);
+    assert.equal(readFileSync(file, 'utf8'), 'one\ntwo\n');
+    assert.equal(timers.pending, 0, 'no timer while nothing is buffered');
+    log.close();
+  });
+
+  test('a nearly full buffer is written at once, in order, with multi-byte text intact', () => {
+    const timers = new ManualTimers();
+    const file = path.join(dir, 'full.log');
+    const log = new LogFile(file, { timers, bufferBytes: 1024 });
+    const lines = Array.from({ length: 200 }, (_, i) => `line ${i} é中𝄞\n`);
+    for (const line of lines) log.write(line);
+    assert.ok(readFileSync(file, 'utf8').length > 0, 'written before any timer fired');
+    log.flushSync();
+    assert.equal(readFileSync(file, 'utf8'), lines.join(''));
+    assert.equal(log.bytesWritten, Buffer.byteLength(lines.join('')));
+    log.close();
+  });
+
+  test('a line bigger than the buffer is written whole, after what was buffered before it', () => {
+    const file = path.join(dir, 'big.log');
+    const log = new LogFile(file, { timers: new ManualTimers(), bufferBytes: 256 });
+    log.write('before\n');
+    const big = `${'x'.repeat(5000)}\n`;
+    log.write(big);
+    log.write('after\n');
+    log.close();
+    assert.equal(readFileSync(file, 'utf8'), `before\n${big}after\n`);
+  });
+
+  test('carries pino lines unchanged', () => {
+    const file = path.join(dir, 'pino.log');
+    const destination = new LogFile(file, { timers: new ManualTimers() });
+    const logger = pino({ base: { server: 'Alford' } }, destination);
+    logger.info({ event: 'command', line: 'IAMAT a +1+1 1' }, 'IAMAT');
+    destination.flushSync();
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    assert.equal(entry.event, 'command');
+    assert.equal(entry.line, 'IAMAT a +1+1 1');
+    assert.equal(entry.server, 'Alford');
+    destination.close();
+  });
+
+  test('a write that fails (a full disk) is reported and counted, and does not throw', () => {
+    const errors: string[] = [];
+    const log = new LogFile('/dev/full', {
+      timers: new ManualTimers(),
+      onError: (error) => errors.push(error.message),
+    });
+    log.write('lost\n');
+    log.flushSync();
+    assert.equal(log.bytesLost, 5);
+    assert.match(errors[0] ?? '', /ENOSPC/);
+    log.close();
+    assert.equal(log.write('after close\n'), false);
+  });
+});
