@@ -140,11 +140,11 @@ export class HerdMap {
     return { west, south, east, north };
   }
 
-  /** Grid columns and rows for a density answer: cells of about 14 px. */
+  /** Grid columns and rows for a density answer: cells of about 20 px (a few thousand shapes to draw). */
   gridSize(maxCells) {
     const size = this.map.getSize();
-    let cols = Math.max(4, Math.round(size.x / 14));
-    let rows = Math.max(4, Math.round(size.y / 14));
+    let cols = Math.max(4, Math.round(size.x / 20));
+    let rows = Math.max(4, Math.round(size.y / 20));
     while (cols * rows > maxCells) {
       cols = Math.max(1, Math.floor(cols / 1.2));
       rows = Math.max(1, Math.floor(rows / 1.2));
