@@ -38,5 +38,10 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
+  {
+    // The dashboard page's own modules (web/): they run in the browser.
+    files: ['web/**/*.js'],
+    languageOptions: { globals: globals.browser },
+  },
   prettier,
 );

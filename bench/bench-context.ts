@@ -33,6 +33,14 @@ export interface BenchSizes {
   readonly herdStarts: number;
   /** Idle time over which the heartbeat scenario counts a link's bytes, ms. */
   readonly heartbeatWindowMs: number;
+  /** Updates of each ingest run of the dashboard scenario (with and without pages). */
+  readonly dashboardUpdates: number;
+  /** Rounds (one run without pages, one with) of the dashboard scenario. */
+  readonly dashboardRounds: number;
+  /** Clients held when the dashboard's time to first paint is measured. */
+  readonly firstPaintClients: number;
+  /** Page loads timed for the first paint. */
+  readonly firstPaintRuns: number;
 }
 
 /** Sizes of a full run (`npm run bench`): under 5 minutes on the 2-core reference box. */
@@ -45,6 +53,10 @@ export const FULL_SIZES: BenchSizes = {
   serverStarts: 5,
   herdStarts: 3,
   heartbeatWindowMs: 20_000,
+  dashboardUpdates: 60_000,
+  dashboardRounds: 7,
+  firstPaintClients: 1_000_000,
+  firstPaintRuns: 3,
 };
 
 /** Sizes of `--quick`: every scenario briefly, for smoke tests. */
@@ -57,6 +69,10 @@ export const QUICK_SIZES: BenchSizes = {
   serverStarts: 1,
   herdStarts: 1,
   heartbeatWindowMs: 3000,
+  dashboardUpdates: 4_000,
+  dashboardRounds: 1,
+  firstPaintClients: 10_000,
+  firstPaintRuns: 1,
 };
 
 /** The shared state of a run. */

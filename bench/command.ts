@@ -24,7 +24,7 @@ function scenarioList(value: string): ScenarioName[] {
 export function benchCommand(): Command {
   return new Command('bench')
     .description(
-      'measure the herd on this machine (floor, iamat, iamat with store.sync, herd ingest, whatsat, server CPU per operation, memory, startup, anti-entropy catch-up, offline places at 2M, heartbeat cost of an idle link) and print one table; see docs/benchmarks.md',
+      'measure the herd on this machine (floor, iamat, iamat with store.sync, herd ingest, whatsat, server CPU per operation, memory, startup, anti-entropy catch-up, offline places at 2M, heartbeat cost of an idle link, dashboard) and print one table; see docs/benchmarks.md',
     )
     .option('--json', 'print one JSON object instead of the table')
     .option('--quick', 'run every scenario briefly (well under a minute), for smoke tests')

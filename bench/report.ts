@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import type { CatchUpResult } from './scenarios/catch-up.js';
+import type { DashboardResult } from './scenarios/dashboard.js';
 import type { FloorResult } from './scenarios/floor.js';
 import type { HeartbeatResult } from './scenarios/heartbeat.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
@@ -91,6 +92,7 @@ export interface BenchReport {
   readonly cost_us: CostResult | null;
   readonly places: PlacesResult | null;
   readonly heartbeat: HeartbeatResult | null;
+  readonly dashboard: DashboardResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -113,6 +115,7 @@ export interface ScenarioResults {
   cost?: CostResult;
   places?: PlacesResult;
   heartbeat?: HeartbeatResult;
+  dashboard?: DashboardResult;
 }
 
 function ratio(value: number, floor: number | undefined): number | null {
@@ -186,6 +189,7 @@ export function buildReport(
     check('max event-loop delay, first 2 s', '<= 20 ms', results.startup?.max_loop_delay_ms, (v) => v <= 20),
     check('idle server RSS, MB', '< 100 MB', results.startup?.idle_rss_bytes, (v) => v < 100 * 1048576),
     ...placesTargets(results.places),
+    check('ingest cost of 3 dashboard pages, %', '<= 5%', results.dashboard?.ingest_cost_percent, (v) => v <= 5),
   ];
   return {
     started_at: meta.startedAt.toISOString(),
@@ -217,6 +221,7 @@ export function buildReport(
     cost_us: results.cost ?? null,
     places: results.places ?? null,
     heartbeat: results.heartbeat ?? null,
+    dashboard: results.dashboard ?? null,
     targets,
     errors: meta.errors,
     skipped: meta.skipped,
@@ -418,6 +423,49 @@ export function formatTable(report: BenchReport): string {
       `bytes on its links (${count(a.bytes_per_client)}/client)`,
       count(a.bytes_exchanged),
       records,
+      '',
+      '',
+    ]);
+  }
+  if (report.dashboard !== null) {
+    const d = report.dashboard;
+    rows.push([
+      'dashboard',
+      `herd ingest updates/s, ${d.pages} pages open (without: ${count(d.rate_without)})`,
+      count(d.rate_with),
+      `cost ${d.ingest_cost_percent.toFixed(1)}% (median of ${d.runs_with.length} rounds)`,
+      '',
+      verdict(report, 'ingest cost of 3 dashboard pages, %'),
+    ]);
+    rows.push([
+      'dashboard',
+      `server CPU per update, us, ${d.pages} pages open (without: ${d.cpu_us_per_update_without})`,
+      String(d.cpu_us_per_update_with),
+      `cost ${d.cpu_cost_percent.toFixed(1)}% (median of rounds)`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'dashboard',
+      `one page: events/s, bytes/s (bound ${count(d.stream_unwritten_bound_bytes)} B unwritten)`,
+      `${d.events_per_second_per_page.toFixed(1)}`,
+      `${count(d.bytes_per_second_per_page)} B/s`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'dashboard',
+      `first paint, ms, ${count(d.first_paint_clients)} clients (${d.first_paint_mode ?? 'no browser'})`,
+      d.first_paint_ms === null ? '-' : count(d.first_paint_ms),
+      d.page_longest_task_ms === null ? (d.browser ?? '') : `longest task ${count(d.page_longest_task_ms)} ms`,
+      '',
+      '',
+    ]);
+    rows.push([
+      'dashboard',
+      `snapshot scan of ${count(d.first_paint_clients)} clients, ms (${d.snapshot_slices} slices)`,
+      ms(d.snapshot_scan_ms),
+      `longest slice ${ms(d.snapshot_longest_slice_ms)} ms`,
       '',
       '',
     ]);

@@ -55,6 +55,8 @@ export interface IamatWriterOptions {
   readonly clients?: number;
   /** The location, ISO 6709. @default '+34.068930-118.445127' (UCLA) */
   readonly location?: string;
+  /** Locations (ISO 6709) to take in turn, `locations[tag % length]`, instead of one `location`. */
+  readonly locations?: readonly string[];
   /** Whole POSIX seconds of every time; the tag is the nine-digit fraction. @default an hour ago */
   readonly baseSeconds?: number;
 }
@@ -67,14 +69,17 @@ export interface IamatWriterOptions {
 export function iamatWriter(options: IamatWriterOptions): RequestWriter {
   const head = `IAMAT ${options.prefix}`;
   // An hour in the past: well inside the server's future-skew bound whatever the tag.
-  const tail = ` ${options.location ?? '+34.068930-118.445127'} ${options.baseSeconds ?? Math.floor(Date.now() / 1000) - 3600}.`;
+  const time = ` ${options.baseSeconds ?? Math.floor(Date.now() / 1000) - 3600}.`;
+  const tails = (options.locations ?? [options.location ?? '+34.068930-118.445127']).map(
+    (location) => ` ${location}${time}`,
+  );
   const clients = options.clients;
   return {
-    maxLineBytes: head.length + tail.length + 16 + 9 + 1,
+    maxLineBytes: head.length + Math.max(...tails.map((tail) => tail.length)) + 16 + 9 + 1,
     write(buffer, offset, tag) {
       let at = writeAscii(buffer, offset, head);
       at = writeDecimal(buffer, at, clients === undefined ? tag : tag % clients);
-      at = writeAscii(buffer, at, tail);
+      at = writeAscii(buffer, at, tails[tag % tails.length] as string);
       at = writeNineDigits(buffer, at, tag);
       buffer[at] = 0x0a;
       return at + 1;

@@ -13,6 +13,7 @@ import { Progress } from './progress.js';
 import { buildReport, formatTable, type BenchReport, type ScenarioResults } from './report.js';
 import { runCatchUp } from './scenarios/catch-up.js';
 import { runCost } from './scenarios/cost.js';
+import { runDashboard } from './scenarios/dashboard.js';
 import { runFloor } from './scenarios/floor.js';
 import { runHeartbeat } from './scenarios/heartbeat.js';
 import { runHerdIngest } from './scenarios/herd-ingest.js';
@@ -175,6 +176,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     'heartbeat',
     () => runHeartbeat(context),
     (r) => (results.heartbeat = r),
+  );
+  await run(
+    'dashboard',
+    () => runDashboard(context),
+    (r) => (results.dashboard = r),
   );
   progress.clear();
   return buildReport(results, {

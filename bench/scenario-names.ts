@@ -14,6 +14,7 @@ export const SCENARIOS = [
   'catch-up',
   'places',
   'heartbeat',
+  'dashboard',
 ] as const;
 
 /** One of {@link SCENARIOS}. */

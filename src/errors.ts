@@ -100,3 +100,9 @@ export class PlacesDataError extends HerdError {
     this.file = file;
   }
 }
+
+/**
+ * The dashboard cannot take a request now (codes `HERD_DASHBOARD_BUSY`: too many snapshot requests
+ * waiting; `HERD_DASHBOARD_NOT_READY`: used before its server was attached). Answered 503.
+ */
+export class DashboardBusyError extends HerdError {}

@@ -148,9 +148,11 @@ export async function ingestAndConverge(
     window: number;
     expectedPerServer: (name: string) => number;
     timeoutMs: number;
+    /** Locations taken in turn (ISO 6709). @default UCLA for every client */
+    locations?: readonly string[];
   },
 ): Promise<number> {
-  const writer: RequestWriter = iamatWriter({ prefix: options.prefix });
+  const writer: RequestWriter = iamatWriter({ prefix: options.prefix, locations: options.locations });
   const started = performance.now();
   const arrived = (): number =>
     observed.servers.reduce(

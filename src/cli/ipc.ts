@@ -23,6 +23,11 @@ export interface PeersMessage {
   readonly type: 'peers';
   /** By server name: the address its neighbours dial. */
   readonly addresses: Record<string, PeerAddress>;
+  /**
+   * By server name: `http://host:port` of its admin server, where known (the real port when the
+   * config says 0), for the dashboards' herd view.
+   */
+  readonly adminUrls?: Record<string, string>;
 }
 
 export function isListeningMessage(message: unknown): message is ListeningMessage {

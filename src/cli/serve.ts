@@ -17,6 +17,9 @@ import path from 'node:path';
 import { isPeersMessage, type ListeningMessage } from './ipc.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { MetricsObserver } from '../observability/metrics.js';
+import { composeObservers } from '../observability/observer.js';
+import { Dashboard } from '../dashboard/dashboard.js';
+import { describeHerd } from '../dashboard/herd-view.js';
 import { watchStartupDelay } from '../observability/startup-delay.js';
 
 /** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
@@ -89,6 +92,17 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Metrics only where an admin server will serve them (docs/observability.md).
   const adminPort = options.adminPort ?? serverConfig.adminPort;
   const metrics = adminPort === undefined ? undefined : new MetricsObserver({ serverName: serverConfig.name });
+  // The dashboard (docs/observability.md "Dashboard") lives on the admin port too.
+  const herdView = describeHerd(config, serverConfig.name);
+  const dashboard =
+    metrics === undefined
+      ? undefined
+      : new Dashboard({
+          herd: herdView,
+          metrics: () => metrics.metrics(),
+          settings: config.dashboard,
+          logger: log.logger,
+        });
   const server = new HerdServer({
     name: serverConfig.name,
     host: serverConfig.host,
@@ -107,9 +121,11 @@ export async function serve(options: ServeOptions): Promise<void> {
     syncCommit: config.store.sync,
     secret,
     tls,
-    observer: metrics,
+    observer:
+      metrics === undefined || dashboard === undefined ? metrics : composeObservers(metrics, dashboard.observer),
   });
   metrics?.attach(server);
+  dashboard?.attach(server);
   if (secret === undefined) {
     log.logger.warn(
       { event: 'no-herd-secret' },
@@ -127,6 +143,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
     stopping = true;
     log.logger.info({ event: 'shutdown', why }, `stopping (${why})`);
+    dashboard?.close();
     await server.close();
     // Closed after the herd server: while it drains, /healthz answers 503 "stopping".
     await admin?.close();
@@ -179,10 +196,13 @@ export async function serve(options: ServeOptions): Promise<void> {
       metrics,
       healthy: () => !stopping,
       logger: log.logger,
+      routes: dashboard,
     });
     try {
       await candidate.listen();
       admin = candidate;
+      const self = herdView.servers.find((member) => member.name === server.name);
+      if (self !== undefined) self.adminUrl = admin.url;
       log.logger.info({ event: 'admin-listening', url: admin.url }, `admin server on ${admin.url}`);
     } catch (error) {
       // A configured admin port that cannot be bound is a configuration error: fail loudly.
@@ -197,6 +217,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       if (!isPeersMessage(message)) return;
       for (const [peerName, peerAddress] of Object.entries(message.addresses))
         server.setPeerAddress(peerName, peerAddress);
+      if (message.adminUrls !== undefined) dashboard?.setAdminUrls(message.adminUrls);
     });
     // The supervisor is gone (killed or crashed): do not linger as an orphan.
     process.on('disconnect', () => void stop('supervisor gone', 0));
@@ -213,7 +234,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     };
     process.send?.(listening);
   } else {
-    const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}`;
+    const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}, dashboard ${admin.url ?? '?'}/`;
     process.stdout.write(
       `${server.name} listening on ${address.address}:${address.port}, peer port ${peerAddress.address}:${peerAddress.port} (log ${log.file}${adminNote}); Ctrl-C stops it\n`,
     );

@@ -109,12 +109,27 @@ export async function startHerd(options: StartOptions): Promise<void> {
     }
     return out;
   };
+  const adminUrls = (): Record<string, string> => {
+    const out: Record<string, string> = {};
+    for (const server of externals)
+      if (server.adminPort !== undefined) out[server.name] = httpUrl(server.adminHost, server.adminPort);
+    for (const member of members) {
+      const url = member.lastListening?.adminUrl;
+      if (url !== undefined) out[member.name] = url;
+    }
+    return out;
+  };
   const broadcastPeers = (): void => {
-    const message: PeersMessage = { type: 'peers', addresses: addresses() };
+    const message: PeersMessage = { type: 'peers', addresses: addresses(), adminUrls: adminUrls() };
     for (const member of members) if (member.child?.connected === true) member.child.send(message);
   };
-  const describe = (listening: ListeningMessage): string =>
-    `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  peer ${listening.peerHost}:${listening.peerPort}  pid ${listening.pid}  log ${listening.logFile}${listening.adminUrl === undefined ? '' : `  admin ${listening.adminUrl}`}`;
+  // The dashboard (the admin URL + `/`) goes on a line of its own, under the server's.
+  const describe = (listening: ListeningMessage): void => {
+    print(
+      `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  peer ${listening.peerHost}:${listening.peerPort}  pid ${listening.pid}  log ${listening.logFile}${listening.adminUrl === undefined ? '' : `  admin ${listening.adminUrl}`}`,
+    );
+    if (listening.adminUrl !== undefined) print(`  ${' '.repeat(width)}  dashboard ${listening.adminUrl}/`);
+  };
   // Where each server really listens, for `herd status` and `herd client` (docs/observability.md).
   const runtimeFile = runtimeFilePath(logDir);
   const writeRuntime = (): void => {
@@ -195,7 +210,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
           if (stopping) return;
           spawn(member).then(
             (listening) => {
-              print(describe(listening));
+              describe(listening);
               writeRuntime();
               print(`herd: ${member.name} is back`);
               broadcastPeers();
@@ -236,17 +251,18 @@ export async function startHerd(options: StartOptions): Promise<void> {
   const started = performance.now();
   try {
     const listening = await Promise.all(members.map((member) => spawn(member)));
-    for (const message of listening) print(describe(message));
+    for (const message of listening) describe(message);
   } catch (error) {
     await stopAll();
     throw error;
   }
   broadcastPeers();
   for (const server of externals) {
-    const admin = server.adminPort === undefined ? '' : `  admin ${httpUrl(server.adminHost, server.adminPort)}`;
+    const adminUrl = server.adminPort === undefined ? undefined : httpUrl(server.adminHost, server.adminPort);
     print(
-      `  ${server.name.padEnd(width)}  ${server.host}:${server.port}  peer ${server.peerHost}:${server.peerPort}  external (not started here)${admin}`,
+      `  ${server.name.padEnd(width)}  ${server.host}:${server.port}  peer ${server.peerHost}:${server.peerPort}  external (not started here)${adminUrl === undefined ? '' : `  admin ${adminUrl}`}`,
     );
+    if (adminUrl !== undefined) print(`  ${' '.repeat(width)}  dashboard ${adminUrl}/`);
   }
   writeRuntime();
   print(`herd: ${members.length} servers up in ${Math.round(performance.now() - started)} ms; Ctrl-C stops them all`);

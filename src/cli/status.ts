@@ -45,6 +45,8 @@ export interface ServerReport {
   readonly peerAddress: string | undefined;
   /** Admin base URL `http://host:port`, or undefined when the server has none (or it is unknown). */
   readonly adminUrl: string | undefined;
+  /** Its dashboard page, the admin URL + `/` (docs/observability.md "Dashboard"); undefined without an admin URL. */
+  readonly dashboardUrl: string | undefined;
   /** Process id from the runtime file. */
   readonly pid: number | undefined;
   /** Not started by `herd start` (config `external`). */
@@ -130,7 +132,13 @@ async function probe(
   timeoutMs: number,
 ): Promise<ServerReport> {
   const { host, port, ...rest } = base;
-  const report = { ...rest, status: undefined, lagP99Ms: undefined, error: undefined };
+  const report = {
+    ...rest,
+    dashboardUrl: base.adminUrl === undefined ? undefined : `${base.adminUrl}/`,
+    status: undefined,
+    lagP99Ms: undefined,
+    error: undefined,
+  };
   if (base.adminUrl === undefined) {
     if (host === undefined || port === undefined)
       return { ...report, state: 'unknown', error: 'no address (port 0 and no runtime file)' };
@@ -209,7 +217,7 @@ function formatLag(ms: number | undefined): string {
 
 /**
  * The table `herd status` prints: a header, one row per server (SERVER, STATE, CLIENT PORT, PEER
- * PORT, LINKS as `peer:state,...`, CLIENTS, LAG p99, ADMIN; `-` where unknown), and a summary line.
+ * PORT, LINKS as `peer:state,...`, CLIENTS, LAG p99, ADMIN, DASHBOARD; `-` where unknown), and a summary line.
  */
 export function formatStatusTable(report: HerdStatusReport): string[] {
   const rows = report.servers.map((server) => [
@@ -223,8 +231,9 @@ export function formatStatusTable(report: HerdStatusReport): string[] {
     server.status === undefined ? '-' : String(server.status.clients),
     formatLag(server.lagP99Ms),
     server.adminUrl ?? '-',
+    server.dashboardUrl ?? '-',
   ]);
-  const header = ['SERVER', 'STATE', 'CLIENT PORT', 'PEER PORT', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN'];
+  const header = ['SERVER', 'STATE', 'CLIENT PORT', 'PEER PORT', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN', 'DASHBOARD'];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
   const format = (cells: string[]): string =>
     cells

@@ -22,6 +22,8 @@ import {
   normalizeBaseUrl,
 } from '../places/settings.js';
 import { DEFAULT_SERVER_LIMITS } from '../server/limits.js';
+import { DEFAULT_DASHBOARD_SETTINGS } from '../dashboard/settings.js';
+import { parseIso6709 } from '../protocol/location.js';
 import { COMMIT_INTERVAL_MS } from '../store/sqlite-log.js';
 
 /** Names of the herds shipped in `herds/` (docs/protocol.md "The herd"). */
@@ -67,6 +69,17 @@ const serverSchema = z
     adminPort: port.optional(),
     /** Interface the admin server listens on. @default '127.0.0.1' (loopback only) */
     adminHost: z.string().min(1).default('127.0.0.1'),
+    /**
+     * Where the server stands, ISO 6709 in decimal degrees (`+34.068930-118.445127`), for the
+     * dashboard's map. Optional.
+     */
+    location: z
+      .string()
+      .refine(
+        (text) => parseIso6709(text) !== undefined,
+        'must be an ISO 6709 location in decimal degrees, e.g. "+34.068930-118.445127"',
+      )
+      .optional(),
   })
   .transform((server, context) => {
     let peerPort = server.peerPort;
@@ -188,6 +201,25 @@ export const herdConfigSchema = z.strictObject({
       shutdownGraceMs: positiveInt.default(DEFAULT_SERVER_LIMITS.shutdownGraceMs),
       placesTimeoutMs: positiveInt.default(DEFAULT_SERVER_LIMITS.placesTimeoutMs),
       maxFutureSkewMs: positiveInt.default(DEFAULT_SERVER_LIMITS.maxFutureSkewMs),
+    })
+    .prefault({}),
+  /** Dashboard bounds and intervals (src/dashboard/settings.ts, where the defaults live). */
+  dashboard: z
+    .strictObject({
+      maxStreams: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxStreams),
+      maxStreamUnwrittenBytes: positiveInt.min(4096).default(DEFAULT_DASHBOARD_SETTINGS.maxStreamUnwrittenBytes),
+      flushIntervalMs: positiveInt.min(50).default(DEFAULT_DASHBOARD_SETTINGS.flushIntervalMs),
+      maxCheckinsPerFlush: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxCheckinsPerFlush),
+      maxBufferedCheckins: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxBufferedCheckins),
+      heartbeatIntervalMs: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.heartbeatIntervalMs),
+      serverIntervalMs: positiveInt.min(100).default(DEFAULT_DASHBOARD_SETTINGS.serverIntervalMs),
+      pollTimeoutMs: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.pollTimeoutMs),
+      maxSnapshotPoints: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxSnapshotPoints),
+      maxSnapshotCells: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxSnapshotCells),
+      snapshotSliceMs: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.snapshotSliceMs),
+      maxSnapshotRequests: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxSnapshotRequests),
+      maxLookupsInFlight: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxLookupsInFlight),
+      allowedHosts: z.array(z.string().min(1)).default([...DEFAULT_DASHBOARD_SETTINGS.allowedHosts]),
     })
     .prefault({}),
 });

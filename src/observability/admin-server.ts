@@ -37,6 +37,26 @@ export interface AdminServerOptions {
   readonly healthy?: () => boolean;
   /** Where request failures are logged. @default none */
   readonly logger?: Logger;
+  /**
+   * More GET routes (the dashboard, src/dashboard/dashboard.ts): asked for every path that is not
+   * one of the admin server's own, before the 404.
+   */
+  readonly routes?: AdminRoutes;
+}
+
+/** Extra routes of an {@link AdminServer}. */
+export interface AdminRoutes {
+  /**
+   * Answers `request` (a GET or HEAD) if `pathname` is one of its routes.
+   *
+   * @returns false when it is not, and the admin server answers 404.
+   */
+  handle(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    pathname: string,
+    query: URLSearchParams,
+  ): boolean;
 }
 
 /** `http://host:port`, with brackets around an IPv6 host. */
@@ -70,8 +90,9 @@ const TEXT = 'text/plain; charset=utf-8';
  * - `GET /metrics`: 200, Prometheus text format 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`).
  * - `GET /status`: 200, `application/json`, the {@link ServerStatus} snapshot.
  * - `GET /healthz`: 200 `ok` while healthy, else 503 `stopping`.
+ * - anything {@link AdminServerOptions.routes} answers (the dashboard: `/`, `/events`, ...).
  *
- * A query string is ignored. A failure while rendering is answered 500 and logged.
+ * A query string is ignored by the admin server's own routes. A failure while rendering is answered 500 and logged.
  */
 export class AdminServer {
   private readonly options: AdminServerOptions;
@@ -137,7 +158,9 @@ export class AdminServer {
       send(response, 405, TEXT, 'method not allowed\n', false, { Allow: 'GET, HEAD' });
       return;
     }
-    const pathname = (request.url ?? '/').split('?', 1)[0];
+    const url = request.url ?? '/';
+    const queryStart = url.indexOf('?');
+    const pathname = queryStart === -1 ? url : url.slice(0, queryStart);
     const fail = (error: unknown): void => {
       this.options.logger?.error(
         { event: 'admin-failed', path: pathname, err: String(error) },
@@ -162,9 +185,25 @@ export class AdminServer {
           else send(response, 503, TEXT, 'stopping\n', head);
           return;
         default:
+          if (
+            this.options.routes?.handle(
+              request,
+              response,
+              pathname,
+              new URLSearchParams(queryStart === -1 ? '' : url.slice(queryStart + 1)),
+            ) === true
+          )
+            return;
           break;
       }
-      send(response, 404, TEXT, 'not found; try /metrics, /status or /healthz\n', head);
+      send(
+        response,
+        404,
+        TEXT,
+        `not found; try ${this.options.routes === undefined ? '' : '/ (the dashboard), '}/metrics, /status or /healthz\n`,
+        head,
+        { 'X-Content-Type-Options': 'nosniff' },
+      );
     } catch (error) {
       fail(error);
     }

@@ -182,6 +182,11 @@ export class MetricsObserver implements ServerObserver {
     counts.antiEntropyRecords += records;
   }
 
+  /** Nothing to count: stores are counted as floods and commands. Kept empty for the ingest path. */
+  stored(): void {
+    // Intentionally empty.
+  }
+
   private peer(name: string): PeerCounts {
     let counts = this.peers.get(name);
     if (counts === undefined) {

@@ -5,6 +5,7 @@
  */
 import type { LinkState } from '../core/status.js';
 import type { ClientCommand } from '../protocol/commands.js';
+import type { LocationUpdate } from '../store/location-store.js';
 
 /** Which client command a line was. */
 export type CommandKind = ClientCommand['kind'];
@@ -44,6 +45,15 @@ export interface ServerObserver {
   connection(kind: 'client' | 'peer', event: 'open' | 'close'): void;
   /** An anti-entropy exchange sent `records` records to `peer`. */
   antiEntropy(peer: string, records: number): void;
+  /**
+   * An update was stored: newer than what the table held for its client id. Called once per stored
+   * update (an IAMAT, a flood or an anti-entropy record), on the ingest path, after the store and
+   * the flood: an implementation must only note it (the dashboard buffers it and does its work on a
+   * timer, src/dashboard/feed.ts).
+   *
+   * @param from - the neighbour it came from; `undefined` for a client's IAMAT.
+   */
+  stored(update: LocationUpdate, from: string | undefined): void;
 }
 
 /** An observer that ignores everything (the default). */
@@ -54,4 +64,27 @@ export const NOOP_OBSERVER: ServerObserver = {
   placesLookup: () => undefined,
   connection: () => undefined,
   antiEntropy: () => undefined,
+  stored: () => undefined,
 };
+
+/**
+ * One observer that calls `base` and then each of `extras` for every hook. A hook that only one of
+ * them implements is that one's own method, bound, so a hook nobody else wants (a command, for
+ * the metrics) costs no more than before.
+ */
+export function composeObservers(base: ServerObserver, ...extras: Partial<ServerObserver>[]): ServerObserver {
+  const hooks = Object.keys(NOOP_OBSERVER) as (keyof ServerObserver)[];
+  const composed: Record<string, unknown> = {};
+  for (const hook of hooks) {
+    const all = [base, ...extras]
+      .filter((observer) => typeof observer[hook] === 'function')
+      .map((observer) => (observer[hook] as (...args: unknown[]) => void).bind(observer));
+    composed[hook] =
+      all.length === 1
+        ? all[0]
+        : (...args: unknown[]): void => {
+            for (const call of all) call(...args);
+          };
+  }
+  return composed as unknown as ServerObserver;
+}

@@ -19,14 +19,14 @@ import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
 import type { PlacesProvider } from '../places/provider.js';
 import { SystemWallClock, type WallClock } from '../protocol/time.js';
-import { LocationStore, type LocationUpdate } from '../store/location-store.js';
+import { LocationStore, type LocationRecord, type LocationUpdate } from '../store/location-store.js';
 import type { LocationPersistence } from '../store/persistence.js';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import { PlacesLookup } from './places-lookup.js';
+import { PlacesLookup, type PlacesJson } from './places-lookup.js';
 
 /** Everything a {@link HerdServer} needs. */
 export interface HerdServerOptions {
@@ -158,7 +158,9 @@ export class HerdServer {
 
   /** The one path into the table: offer, persist, flood (src/server/ingest.ts). */
   private ingest(update: LocationUpdate, from: string | undefined): boolean {
-    return ingest(this.ingestTargets, update, from);
+    const stored = ingest(this.ingestTargets, update, from);
+    if (stored) this.observer.stored(update, from);
+    return stored;
   }
 
   /**
@@ -176,6 +178,16 @@ export class HerdServer {
       placesSource: this.options.places.source,
       links: this.links.status(),
     };
+  }
+
+  /**
+   * The places a WHATSAT for `record` with this radius and bound would answer, through the very
+   * look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of identical
+   * answers, its metric), as the document WHATSAT prints. The dashboard's client view asks here.
+   * Never rejects.
+   */
+  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson> {
+    return this.context.lookUpPlaces(record, radiusMeters, limit);
   }
 
   /** The outgoing link to each neighbour, by name. */

@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ROOT } from '../helpers/herd-process.js';
+import { browserMissing } from '../../bench/browser.js';
 
 /** The bench's entry point, run through tsx as `npm run bench` does. */
 const BENCH_MAIN = path.join(ROOT, 'bench', 'main.ts');
@@ -98,6 +99,7 @@ describe('npm run bench', { timeout: 240_000 }, () => {
       assert.deepEqual(Object.keys(report.scenario_s).sort(), [
         'catch-up',
         'cost',
+        'dashboard',
         'floor',
         'heartbeat',
         'herd',
@@ -145,10 +147,16 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'places.whatsat.p99_ms',
         'places.startup_to_answer_ms',
         'places.load_default_max_block_ms',
+        'dashboard.ingest_cost_percent',
+        'dashboard.rate_with',
+        'dashboard.rate_without',
+        'dashboard.snapshot_scan_ms',
         'machine.nproc',
       ]) {
         numberAt(report, key);
       }
+      // The first paint needs Chromium; without it the figure is null and says why.
+      if (browserMissing() === undefined) numberAt(report, 'dashboard.first_paint_ms');
       assert.ok(numberAt(report, 'floor.w16') > 0);
       assert.ok(numberAt(report, 'herd.rate') > 0, 'every update reached every server');
       assert.ok(numberAt(report, 'catch_up.bytes_exchanged') > 0);

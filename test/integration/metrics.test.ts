@@ -243,7 +243,7 @@ function rowsOf(stdout: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     const cells = line.split(/\s{2,}/);
-    if (cells.length === 8 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
+    if (cells.length === 9 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
       rows.set(cells[0] as string, cells);
   }
   return rows;
@@ -327,6 +327,7 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.match(alford[5] ?? '', /^\d+$/);
     assert.match(alford[6] ?? '', /^\d+(\.\d)? ms$/);
     assert.equal(alford[7], running.servers.get('Alford')?.adminUrl);
+    assert.equal(alford[8], `${running.servers.get('Alford')?.adminUrl}/`, 'the dashboard URL');
     const status = (await (await fetch(`${running.servers.get('Alford')?.adminUrl}/status`)).json()) as {
       clientAddress: string;
       peerAddress: string;

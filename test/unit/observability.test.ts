@@ -376,6 +376,7 @@ describe('formatStatusTable', () => {
           address: '127.0.0.1:1',
           peerAddress: '127.0.0.1:5',
           adminUrl: 'http://127.0.0.1:2',
+          dashboardUrl: 'http://127.0.0.1:2/',
           pid: 1,
           external: false,
           status,
@@ -388,6 +389,7 @@ describe('formatStatusTable', () => {
           address: '127.0.0.1:3',
           peerAddress: '127.0.0.1:6',
           adminUrl: 'http://127.0.0.1:4',
+          dashboardUrl: 'http://127.0.0.1:4/',
           pid: 2,
           external: false,
           status: undefined,
@@ -407,6 +409,7 @@ describe('formatStatusTable', () => {
       'CLIENTS',
       'LAG p99',
       'ADMIN',
+      'DASHBOARD',
     ]);
     assert.deepEqual(lines[2]?.split(/\s{2,}/), [
       'A',
@@ -417,6 +420,7 @@ describe('formatStatusTable', () => {
       '3',
       '0.3 ms',
       'http://127.0.0.1:2',
+      'http://127.0.0.1:2/',
     ]);
     assert.deepEqual(lines[3]?.split(/\s{2,}/), [
       'B',
@@ -427,6 +431,7 @@ describe('formatStatusTable', () => {
       '-',
       '-',
       'http://127.0.0.1:4',
+      'http://127.0.0.1:4/',
     ]);
     assert.equal(lines[4], '  B: ECONNREFUSED');
     assert.equal(lines[5], 'herd: 1 of 2 servers up');
