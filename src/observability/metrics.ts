@@ -9,19 +9,12 @@
  * docs/observability.md.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import { CountedHistogram, LatencyCounts, scrapedCounter, scrapedGauge } from './scraped-metrics.js';
+import { CountedHistogram, LATENCY_BUCKETS_SECONDS, LatencyCounts, scrapedMetricsOf } from './scraped-metrics.js';
+
+export { LATENCY_BUCKETS_SECONDS };
 import { LINK_STATES, type LinkState, type ServerStatus } from '../core/status.js';
 import { COMMAND_KINDS, COMMAND_OUTCOMES, EXPECTED_COMMANDS, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js';
-
-/**
- * Upper bounds of the latency histogram buckets, seconds: 10 us to 10 s (an IAMAT takes a few
- * microseconds, a WHATSAT against a remote places source up to its time-out).
- */
-export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
-  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
-  5, 10,
-];
 
 /**
  * Sampling period of the event-loop delay monitor behind `nodejs_eventloop_lag_*_seconds`, ms (prom-client's
@@ -223,18 +216,7 @@ export class MetricsObserver implements ServerObserver {
       }
       return snapshot.status;
     };
-    const counter = <L extends string>(
-      name: string,
-      help: string,
-      labelNames: L[],
-      fill: (set: (labels: Record<L, string>, value: number) => void) => void,
-    ): void => scrapedCounter(this.registry, name, help, labelNames, fill);
-    const gauge = <L extends string>(
-      name: string,
-      help: string,
-      labelNames: L[],
-      fill: (set: (labels: Record<L, string>, value: number) => void) => void,
-    ): void => scrapedGauge(this.registry, name, help, labelNames, fill);
+    const { counter, gauge } = scrapedMetricsOf(this.registry);
 
     counter(
       'herd_commands_total',

@@ -5,6 +5,15 @@
  */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
+/**
+ * Upper bounds of the latency histogram buckets, seconds: 10 us to 10 s (an IAMAT takes a few
+ * microseconds, a WHATSAT against a remote places source up to its time-out).
+ */
+export const LATENCY_BUCKETS_SECONDS: readonly number[] = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+  5, 10,
+];
+
 /** Fills a metric's series at scrape time: call `set` once per series. */
 export type ScrapeFill<L extends string> = (set: (labels: Record<L, string>, value: number) => void) => void;
 
@@ -137,4 +146,15 @@ export class CountedHistogram extends Histogram<string> {
   async getForPromString(): Promise<HistogramSnapshot> {
     return this.snapshot();
   }
+}
+
+/** {@link scrapedCounter} and {@link scrapedGauge} bound to one registry. */
+export function scrapedMetricsOf(registry: Registry): {
+  counter: <L extends string>(name: string, help: string, labelNames: L[], fill: ScrapeFill<L>) => void;
+  gauge: <L extends string>(name: string, help: string, labelNames: L[], fill: ScrapeFill<L>) => void;
+} {
+  return {
+    counter: (name, help, labelNames, fill) => scrapedCounter(registry, name, help, labelNames, fill),
+    gauge: (name, help, labelNames, fill) => scrapedGauge(registry, name, help, labelNames, fill),
+  };
 }

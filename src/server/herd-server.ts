@@ -4,8 +4,7 @@
  * store, the outgoing {@link Links}, and the one {@link ingest} path between them. This class only
  * wires them together, listens, reports status and shuts down.
  */
-import net from 'node:net';
-import tls from 'node:tls';
+import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { ServerStatus } from '../core/status.js';
@@ -26,6 +25,7 @@ import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
+import { addressText, createListener, listenOn, type ServerTls } from './listeners.js';
 import { PlacesLookup, type PlacesJson } from './places-lookup.js';
 
 /** Everything a {@link HerdServer} needs. */
@@ -67,7 +67,7 @@ export interface HerdServerOptions {
   /** The herd secret that authenticates links (src/peers/handshake.ts). @default none: development mode */
   readonly secret?: Buffer;
   /** TLS for both listeners and for outgoing links. @default plain TCP */
-  readonly tls?: { readonly server: tls.SecureContextOptions; readonly client: tls.ConnectionOptions };
+  readonly tls?: ServerTls;
 }
 
 /** Where a server listens once {@link HerdServer.listen} resolves. */
@@ -76,11 +76,6 @@ export interface ListeningAddresses {
   readonly client: net.AddressInfo;
   /** The peer port. */
   readonly peer: net.AddressInfo;
-}
-
-function addressText(address: net.AddressInfo | undefined): string {
-  if (address === undefined) return '';
-  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
 }
 
 /** A herd member. Create, {@link listen}, and {@link close} when done. */
@@ -209,28 +204,9 @@ export class HerdServer {
    */
   async listen(): Promise<ListeningAddresses> {
     const tlsOptions = this.options.tls;
-    const create = (allowHalfOpen: boolean, onSocket: (socket: net.Socket) => void): net.Server => {
-      const server =
-        tlsOptions === undefined
-          ? net.createServer({ allowHalfOpen, noDelay: true }, onSocket)
-          : tls.createServer({ ...tlsOptions.server, allowHalfOpen }, onSocket);
-      if (tlsOptions !== undefined) {
-        server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
-          this.log.warn(
-            {
-              event: 'tls-error',
-              remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`,
-              err: error.message,
-            },
-            `TLS handshake failed: ${error.message}`,
-          ),
-        );
-      }
-      return server;
-    };
     // A client that half-closes still gets every reply (docs/protocol.md), hence allowHalfOpen.
-    const clientListener = create(true, (socket) => this.onClientSocket(socket));
-    const peerListener = create(false, (socket) => this.onPeerSocket(socket));
+    const clientListener = createListener(true, (socket) => this.onClientSocket(socket), tlsOptions, this.log);
+    const peerListener = createListener(false, (socket) => this.onPeerSocket(socket), tlsOptions, this.log);
     const { host, port } = this.options;
     const peerHost = this.options.peerHost ?? host;
     const peerPort = this.options.peerPort ?? 0;
@@ -392,15 +368,4 @@ export class HerdServer {
     await closed;
     this.log.info({ event: 'stopped' }, `${this.name} stopped`);
   }
-}
-
-/** Listens on `host:port`; rejects with the `listen` error. */
-function listenOn(server: net.Server, host: string, port: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen({ host, port }, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
 }

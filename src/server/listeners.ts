@@ -1,0 +1,54 @@
+/**
+ * The TCP (or TLS) listeners of a server's two ports, and how their addresses are written: the
+ * plumbing under {@link HerdServer.listen}.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Logger } from '../observability/logger.js';
+
+/** TLS for both listeners and for outgoing links. */
+export interface ServerTls {
+  readonly server: tls.SecureContextOptions;
+  readonly client: tls.ConnectionOptions;
+}
+
+/**
+ * Creates a listener (not yet listening) that hands each accepted socket to `onSocket`; with TLS, a
+ * failed handshake is logged (`tls-error`).
+ *
+ * @param allowHalfOpen - keep writing after the remote end half-closes (the client port: a client
+ *   that half-closes still gets every reply, docs/protocol.md "Framing").
+ */
+export function createListener(
+  allowHalfOpen: boolean,
+  onSocket: (socket: net.Socket) => void,
+  tlsOptions: ServerTls | undefined,
+  log: Logger,
+): net.Server {
+  if (tlsOptions === undefined) return net.createServer({ allowHalfOpen, noDelay: true }, onSocket);
+  const server = tls.createServer({ ...tlsOptions.server, allowHalfOpen }, onSocket);
+  server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
+    log.warn(
+      { event: 'tls-error', remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: error.message },
+      `TLS handshake failed: ${error.message}`,
+    ),
+  );
+  return server;
+}
+
+/** Listens on `host:port`; rejects with the `listen` error (e.g. `EADDRINUSE`). */
+export function listenOn(server: net.Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen({ host, port }, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+/** `host:port` of a bound address (brackets around an IPv6 host), or `''` for none. */
+export function addressText(address: net.AddressInfo | undefined): string {
+  if (address === undefined) return '';
+  return address.family === 'IPv6' ? `[${address.address}]:${address.port}` : `${address.address}:${address.port}`;
+}
