@@ -31,6 +31,12 @@ export { UPSERT_CHUNK_ROWS } from './sqlite-table.js';
 /** Default {@link SqliteLogOptions.commitIntervalMs}. */
 export const COMMIT_INTERVAL_MS = 50;
 
+/**
+ * Most rows in one commit: a larger backlog is committed in several, one after the other, so the
+ * writer thread's memory stays bounded (about 1 MB of AT lines per commit).
+ */
+export const COMMIT_MAX_ROWS = 8_192;
+
 /** Longest wait at {@link SqliteLocationLog.close} for the writer thread's commit and its close, ms. */
 export const CLOSE_WAIT_MS = 10_000;
 
@@ -218,11 +224,24 @@ export class SqliteLocationLog {
       this.commitAfter = true;
       return;
     }
-    const rows = this.pending;
-    this.pending = new Map();
+    let rows = this.pending;
+    let waiting = this.waiting;
+    if (rows.size <= COMMIT_MAX_ROWS) {
+      this.pending = new Map();
+      this.waiting = undefined;
+    } else {
+      // The oldest rows now, the rest when this commit returns; waiters wait for the last one.
+      rows = new Map();
+      for (const [clientId, atLine] of this.pending) {
+        rows.set(clientId, atLine);
+        this.pending.delete(clientId);
+        if (rows.size === COMMIT_MAX_ROWS) break;
+      }
+      waiting = undefined;
+      this.commitAfter = true;
+    }
     const seq = ++this.seq;
-    this.inFlight = { seq, rows, waiting: this.waiting };
-    this.waiting = undefined;
+    this.inFlight = { seq, rows, waiting };
     const request: CommitRequest = { type: 'commit', seq, rows: flatRows(rows).join('\n') };
     const writer = this.startWriter();
     writer.ref();

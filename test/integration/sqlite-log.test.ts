@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/observability/logger.js';
-import { SqliteLocationLog } from '../../src/store/sqlite-log.js';
+import { COMMIT_MAX_ROWS, SqliteLocationLog } from '../../src/store/sqlite-log.js';
 import type { LocationRecord } from '../../src/store/location-store.js';
 
 function record(clientId: string, seconds: number, server = 'Alford'): LocationRecord {
@@ -140,7 +140,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
       const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
-      for (let i = 0; i < 20_000; i++) opened.log.write(record(`bulk-${i}`, 1700000000 + i));
+      for (let i = 0; i < 5_000; i++) opened.log.write(record(`bulk-${i}`, 1700000000 + i));
       opened.log.commit();
       assert.equal(opened.log.commits, 0, 'the transaction is not run by commit() itself');
       // Nothing pending, one commit running: a waiter waits for that one.
@@ -153,7 +153,22 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       assert.equal(opened.log.commits, 2, 'what arrived while the first ran went into the next');
       opened.log.close();
       const again = SqliteLocationLog.open({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 20_001);
+      assert.equal(again.records.length, 5_001);
+      again.log.close();
+    });
+  });
+
+  test(`a backlog of more than COMMIT_MAX_ROWS (${COMMIT_MAX_ROWS}) rows is committed in several commits, oldest first; a waiter waits for the last`, async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const total = COMMIT_MAX_ROWS * 2 + 10;
+      for (let i = 0; i < total; i++) opened.log.write(record(`big-${i}`, 1700000000 + i));
+      await opened.log.whenCommitted();
+      assert.equal(opened.log.commits, 3);
+      opened.log.close();
+      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      assert.equal(again.records.length, total);
       again.log.close();
     });
   });
@@ -185,7 +200,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       const file = path.join(dir, 'A.sqlite');
       const log = capturingLogger();
       const opened = SqliteLocationLog.open({ file, commitIntervalMs: 20, logger: log.logger });
-      for (let i = 0; i < 20_000; i++) opened.log.write(record(`die-${i}`, 1700000000 + i));
+      for (let i = 0; i < 5_000; i++) opened.log.write(record(`die-${i}`, 1700000000 + i));
       opened.log.commit();
       const running = opened.log.whenCommitted();
       // The thread is private: reached here only to kill it, as an out-of-memory or a native crash would.
@@ -195,7 +210,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       await opened.log.whenCommitted();
       opened.log.close();
       const again = SqliteLocationLog.open({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 20_000);
+      assert.equal(again.records.length, 5_000);
       again.log.close();
     });
   });
