@@ -26,6 +26,7 @@ import {
   stopHerd,
   writeBenchConfig,
 } from '../bench-processes.js';
+import { formatPosixTime } from '../../src/protocol/time.js';
 
 /** Startup figures, as `--json` reports them. */
 export interface StartupResult {
@@ -71,7 +72,7 @@ export async function connectTheInstantItAccepts(port: number, timeoutMs: number
 /** Sends an IAMAT stamped now on `socket` and returns the server's time difference, ms. */
 async function iamatNow(socket: net.Socket): Promise<number> {
   const nowNs = BigInt(Date.now()) * 1_000_000n;
-  const time = `${nowNs / 1_000_000_000n}.${String(nowNs % 1_000_000_000n).padStart(9, '0')}`;
+  const time = formatPosixTime(nowNs);
   const reply = await new Promise<string>((resolve, reject) => {
     let text = '';
     socket.setEncoding('utf8');

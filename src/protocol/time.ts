@@ -29,6 +29,17 @@ export function parsePosixTime(text: string): bigint | undefined {
 }
 
 /**
+ * Formats a POSIX time as a client sends it: whole seconds, a point and exactly nine fractional
+ * digits, e.g. `1621464827.959498503` (the inverse of {@link parsePosixTime}).
+ *
+ * @param timeNs - nanoseconds since 1970-01-01T00:00:00Z, not negative.
+ */
+export function formatPosixTime(timeNs: bigint): string {
+  const fraction = (timeNs % NANOS_PER_SECOND).toString();
+  return `${timeNs / NANOS_PER_SECOND}.${ZEROS[9 - fraction.length] as string}${fraction}`;
+}
+
+/**
  * Formats a time difference as the AT reply prints it: always a sign (`+` for zero), the whole
  * seconds, a point and exactly nine fractional digits, e.g. `+0.263873386` or `-3.000000001`.
  *

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { freeLoopbackPort as freePort } from '../../bench/bench-processes.js';
 import { connectTheInstantItAccepts } from '../../bench/scenarios/startup.js';
 import { CLI, waitUntil } from '../helpers/herd-process.js';
+import { formatPosixTime } from '../../src/protocol/time.js';
 
 /** Generous: this is correctness (the stamp is not late by a blocked loop), not speed. */
 const MAX_DIFFERENCE_MS = 250;
@@ -34,7 +35,7 @@ describe('start-up', { timeout: 60_000 }, () => {
     try {
       const socket = await connectTheInstantItAccepts(port, 20_000);
       const sentNs = BigInt(Date.now()) * 1_000_000n;
-      const time = `${sentNs / 1_000_000_000n}.${String(sentNs % 1_000_000_000n).padStart(9, '0')}`;
+      const time = formatPosixTime(sentNs);
       const reply = await new Promise<string>((resolve, reject) => {
         let text = '';
         socket.setEncoding('utf8');

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_SERVERS, waitUntil } from '../helpers/herd-process.js';
 import { BedHerd, type BedHerdOptions } from './bed-herd.js';
 import { NetnsBed, whyNoNetns } from './network.js';
+import { formatPosixTime } from '../../src/protocol/time.js';
 
 /** Why the scenarios skip here (not root, no namespaces), or `undefined` when they run. */
 export const NETNS_SKIP: string | undefined = await whyNoNetns();
@@ -41,7 +42,7 @@ export async function withBedHerd(
 /** A client time for now on the test's clock, as a POSIX time with nine fractional digits. */
 export function clientTime(offsetMs = 0): string {
   const ns = BigInt(Date.now() + offsetMs) * 1_000_000n + BigInt(Math.floor(Math.random() * 1_000_000));
-  return `${ns / 1_000_000_000n}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}`;
+  return formatPosixTime(ns);
 }
 
 /** An update a server acknowledged: the AT line it answered. */

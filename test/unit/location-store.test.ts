@@ -12,7 +12,7 @@ import {
   isNewerLine,
   type LocationRecord,
 } from '../../src/store/location-store.js';
-import { parsePosixTime } from '../../src/protocol/time.js';
+import { formatPosixTime, parsePosixTime } from '../../src/protocol/time.js';
 import { ReferenceLocationStore } from '../helpers/reference-store.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
@@ -21,7 +21,7 @@ function record(clientId: string, timeNs: bigint, server = 'Alford', difference 
   // The AT line determines the record, as on the wire: its last field is the client's time.
   const latitude = Number(timeNs % 90n);
   const longitude = -Number(timeNs % 180n);
-  const time = `${timeNs / 1_000_000_000n}.${String(timeNs % 1_000_000_000n).padStart(9, '0')}`;
+  const time = formatPosixTime(timeNs);
   return {
     clientId,
     timeNs,

@@ -5,7 +5,13 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { NANOS_PER_SECOND, SystemWallClock, formatTimeDifference, parsePosixTime } from '../../src/protocol/time.js';
+import {
+  NANOS_PER_SECOND,
+  SystemWallClock,
+  formatPosixTime,
+  formatTimeDifference,
+  parsePosixTime,
+} from '../../src/protocol/time.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
 
@@ -104,6 +110,23 @@ describe('parsePosixTime', () => {
           assert.equal(parsePosixTime(`${seconds}.${fraction}`), undefined);
         },
       ),
+      FC,
+    );
+  });
+});
+
+describe('formatPosixTime', () => {
+  test('whole seconds, a point and exactly nine fractional digits', () => {
+    assert.equal(formatPosixTime(1621464827959498503n), '1621464827.959498503');
+    assert.equal(formatPosixTime(1621464827000000001n), '1621464827.000000001');
+    assert.equal(formatPosixTime(0n), '0.000000000');
+  });
+
+  test('parsePosixTime reads back every time it formats', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 10n ** 20n }), (ns) => {
+        assert.equal(parsePosixTime(formatPosixTime(ns)), ns);
+      }),
       FC,
     );
   });
