@@ -1,6 +1,6 @@
 /**
  * The attributions the data sets of the offline source require, as HTML for a Nearby Search
- * response's `html_attributions` (reference section 1.2). docs/places.md, "Attribution".
+ * response's `html_attributions` (Google's "Nearby Search (Legacy)" documentation). docs/places.md, "Attribution".
  */
 
 /** GeoNames' CC BY 4.0 attribution (geonames.org/about.html), for every file built from GeoNames dumps. */

@@ -2,13 +2,13 @@
  * A places source in front of another: identical concurrent look-ups share one upstream request, and
  * an optional TTL cache (lru-cache) answers repeats. Used in front of the Google sources, where every
  * request costs money and quota; the cache is off by default because Google's terms allow caching
- * only `place_id` and (for 30 days) coordinates (docs/places.md, reference section 5).
+ * only `place_id` and (for 30 days) coordinates (docs/places.md "Caching").
  */
 import { LRUCache } from 'lru-cache';
 import type { LatLng } from '../protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from './provider.js';
 
-/** Most results any source is asked for (WHATSAT's bound is at most 20; PROTOCOL.md section 2). */
+/** Most results any source is asked for (WHATSAT's bound is at most 20; docs/protocol.md "WHATSAT"). */
 export const MAX_RESULTS = 20;
 /** Decimal places a radius in metres is rounded to (1 cm): `1.1 * 1000` is `1100.0000000000002`. */
 export const RADIUS_DECIMALS = 2;

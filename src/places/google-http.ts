@@ -2,12 +2,22 @@
  * The HTTP side of the Google sources: one look-up is at most two attempts (the second only after a
  * transient failure) inside one time budget, over Node's global `fetch` (undici, keep-alive
  * connections). Every outcome, including a timeout, a reset connection or garbage, becomes a legacy
- * Nearby Search response (PROTOCOL.md section 2: a WHATSAT is never left unanswered), and the API key
- * is scrubbed from anything that leaves (PROTOCOL.md section 4).
+ * Nearby Search response (docs/protocol.md "WHATSAT": a WHATSAT is never left unanswered), and the
+ * API key is scrubbed from anything that leaves (docs/places.md "The key").
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import { failedNearbySearch, type NearbySearchResponse, type NearbySearchStatus } from './provider.js';
+
+/** A JSON object (not `null`, not an array), as the Google sources read response bodies. */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** `value` when it is a string. */
+export function stringOf(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
 
 /** Base delay before the retry when Google sends no `Retry-After`, ms; up to half as much again is added as jitter. */
 export const RETRY_DELAY_MS = 100;
@@ -103,8 +113,9 @@ export function parseRetryAfterMs(value: string | null, wallNowMs: number): numb
 }
 
 /**
- * The legacy `status` for an HTTP failure without a usable body (reference section 3.7): 400
- * `INVALID_REQUEST`, 401/403 `REQUEST_DENIED`, 429 `OVER_QUERY_LIMIT`, anything else `UNKNOWN_ERROR`.
+ * The legacy `status` for an HTTP failure without a usable body (docs/places.md "What clients get when Google
+ * fails"): 400 `INVALID_REQUEST`, 401/403 `REQUEST_DENIED`, 429 `OVER_QUERY_LIMIT`, anything else
+ * `UNKNOWN_ERROR`.
  */
 export function legacyStatusForHttp(httpStatus: number): NearbySearchStatus {
   if (httpStatus === 400) return 'INVALID_REQUEST';

@@ -1,8 +1,9 @@
 /**
- * The `google` places source: Google's legacy Nearby Search,
- * `GET {base}/maps/api/place/nearbysearch/json?location=LAT,LNG&radius=METRES&key=KEY`
- * (`../shared/reference/google-places.md` section 1). Its JSON is already the format WHATSAT answers
- * in, so it is passed on as Google sent it (key order, `status`, `error_message`, `next_page_token`,
+ * The `google` places source: Google's legacy Nearby Search, `GET
+ * {base}/maps/api/place/nearbysearch/json?location=LAT,LNG&radius=METRES&key=KEY` (Google's "Nearby Search
+ * (Legacy)", https://developers.google.com/maps/documentation/places/web-service/legacy/search-nearby;
+ * docs/places.md "`google`: legacy Nearby Search"). Its JSON is already the format WHATSAT answers in, so it
+ * is passed on as Google sent it (key order, `status`, `error_message`, `next_page_token`,
  * `html_attributions`, `info_messages`), with `results` cut to the bound.
  */
 import type { Logger } from '../observability/logger.js';
@@ -15,10 +16,11 @@ import {
   type FetchFunction,
   type GoogleRequest,
   type HttpExchange,
+  isRecord,
 } from './google-http.js';
 import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from './provider.js';
 
-/** Path of legacy Nearby Search under its base URL (reference section 1.1). */
+/** Path of legacy Nearby Search under its base URL (Google's "Nearby Search (Legacy)" documentation). */
 export const LEGACY_NEARBY_PATH = '/maps/api/place/nearbysearch/json';
 /** How error messages name the legacy API. */
 export const LEGACY_LABEL = 'Google Places API (Legacy)';
@@ -58,10 +60,6 @@ export function legacyNearbyUrl(baseUrl: string, apiKey: string, location: LatLn
     key: apiKey,
   });
   return `${baseUrl}${LEGACY_NEARBY_PATH}?${query.toString()}`;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /**

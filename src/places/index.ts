@@ -27,6 +27,7 @@ export * from './coalescing.js';
 export * from './google-http.js';
 export * from './google-legacy.js';
 export * from './google-new.js';
+export * from './google-new-mapping.js';
 
 /** Options of {@link createPlacesProvider}. */
 export interface CreatePlacesProviderOptions {

@@ -1,10 +1,12 @@
 /**
- * The places source interface and the legacy Nearby Search response shape every source answers in
- * (`../shared/reference/google-places.md` sections 1.2-1.4; PROTOCOL.md section 2, WHATSAT).
+ * The places source interface and the legacy Nearby Search response shape every source answers in (the
+ * response, result and `status` of Google's "Nearby Search (Legacy)",
+ * https://developers.google.com/maps/documentation/places/web-service/legacy/search-nearby; docs/protocol.md
+ * "WHATSAT").
  */
 import type { LatLng } from '../protocol/location.js';
 
-/** Legacy Nearby Search `status` values (reference section 1.4). */
+/** Legacy Nearby Search `status` values (Google's "Nearby Search (Legacy)" documentation). */
 export type NearbySearchStatus =
   'OK' | 'ZERO_RESULTS' | 'INVALID_REQUEST' | 'OVER_QUERY_LIMIT' | 'REQUEST_DENIED' | 'UNKNOWN_ERROR';
 
@@ -15,8 +17,8 @@ export interface NearbySearchLatLng {
 }
 
 /**
- * One place of a legacy Nearby Search response (reference section 1.3). Only the fields a source
- * knows are present; sources that pass Google's JSON through may carry more.
+ * One place of a legacy Nearby Search response (Google's "Nearby Search (Legacy)" documentation). Only the
+ * fields a source knows are present; sources that pass Google's JSON through may carry more.
  */
 export interface NearbySearchResult {
   business_status?: string;
@@ -42,7 +44,7 @@ export interface NearbySearchResult {
   [extra: string]: unknown;
 }
 
-/** A legacy Nearby Search response document (reference section 1.2). */
+/** A legacy Nearby Search response document (Google's "Nearby Search (Legacy)" documentation). */
 export interface NearbySearchResponse {
   error_message?: string;
   html_attributions: string[];
@@ -85,7 +87,7 @@ export interface PlacesProvider {
 
 /**
  * A response for a failed look-up: the legacy envelope with no results, the given non-OK `status`
- * and an `error_message` (PROTOCOL.md section 2: a WHATSAT is never left unanswered).
+ * and an `error_message` (docs/protocol.md "WHATSAT": a WHATSAT is never left unanswered).
  */
 export function failedNearbySearch(status: NearbySearchStatus, errorMessage: string): NearbySearchResponse {
   return { error_message: errorMessage, html_attributions: [], results: [], status };

@@ -10,7 +10,10 @@ import { UsageError } from '../errors.js';
 
 /** The places sources, as named in config (`places.source`) and on the command line (`--places`). */
 export const PLACES_SOURCES = ['offline', 'google', 'google-new'] as const;
-/** One of {@link PLACES_SOURCES}: `offline` (GeoNames), `google` (legacy Nearby Search), `google-new` (Places API (New)). */
+/**
+ * One of {@link PLACES_SOURCES}: `offline` (GeoNames), `google` (legacy Nearby Search), `google-new` (Places
+ * API (New)).
+ */
 export type PlacesSource = (typeof PLACES_SOURCES)[number];
 /** The Google sources. */
 export type GooglePlacesSource = Exclude<PlacesSource, 'offline'>;
@@ -24,10 +27,13 @@ export const GOOGLE_PLACES_NEW_URL_ENV = 'GOOGLE_PLACES_NEW_URL';
 
 /**
  * Default base of the legacy Nearby Search: scheme, host, port and path prefix, to which
- * `/maps/api/place/nearbysearch/json` is appended (reference section 1.1).
+ * `/maps/api/place/nearbysearch/json` is appended (Google's "Nearby Search (Legacy)" documentation).
  */
 export const GOOGLE_LEGACY_BASE_URL = 'https://maps.googleapis.com';
-/** Default base of Places API (New), to which `/v1/places:searchNearby` is appended (reference section 3.1). */
+/**
+ * Default base of Places API (New), to which `/v1/places:searchNearby` is appended (Google's "Method:
+ * places.searchNearby" documentation).
+ */
 export const GOOGLE_NEW_BASE_URL = 'https://places.googleapis.com';
 
 /**
@@ -54,7 +60,7 @@ export const CACHE_MAX_ENTRIES = 1000;
 
 /**
  * Field sets of Places API (New) requests, named after the billing SKU the field mask falls in
- * (reference section 3.4): `enterprise` reproduces every legacy field the API can give (Nearby Search
+ * (docs/places.md "Field mask and billing"): `enterprise` reproduces every legacy field the API can give (Nearby Search
  * Enterprise); `pro` leaves out rating, user_ratings_total, price_level and opening_hours (Nearby
  * Search Pro).
  */

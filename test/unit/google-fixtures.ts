@@ -1,7 +1,10 @@
 /**
  * Recorded-shape Google fixtures shared by the Google unit tests and the fake Google of
- * test/integration/google-places.test.ts. Constructed from `../shared/reference/google-places.md`
- * (sections 1.6, 3.2, 3.3); every id, name and photo reference is fabricated.
+ * test/integration/google-places.test.ts. Constructed from the response formats of Google's "Nearby Search
+ * (Legacy)" and "Nearby Search (New)" documentation
+ * (https://developers.google.com/maps/documentation/places/web-service/legacy/search-nearby,
+ * https://developers.google.com/maps/documentation/places/web-service/nearby-search) and its
+ * `google.rpc.Status` errors; every id, name and photo reference is fabricated.
  */
 
 /** An API key that looks real, so the log scan has something distinctive to look for. */

@@ -4,11 +4,10 @@ import assert from 'node:assert/strict';
 import {
   NEW_FIELD_MASKS,
   interpretNewExchange,
-  legacyResponseFromSearchNearby,
-  legacyResultFromPlace,
   legacyStatusForNewError,
   searchNearbyBody,
 } from '../../src/places/google-new.js';
+import { legacyResponseFromSearchNearby, legacyResultFromPlace } from '../../src/places/google-new-mapping.js';
 import { failedNearbySearch } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import { NEW_OK, NEW_OK_AS_LEGACY, newErrorBody } from './google-fixtures.js';

@@ -1,7 +1,7 @@
 /**
- * Google place types (legacy Nearby Search `types`, reference section 1.3) for GeoNames feature
- * classes and codes (geonames.org/export/codes.html), and the prominence of a GeoNames feature. The
- * table is documented in docs/places.md, "Types"; change both together.
+ * Google place types (legacy Nearby Search `types`, Google's "Nearby Search (Legacy)" documentation) for
+ * GeoNames feature classes and codes (geonames.org/export/codes.html), and the prominence of a GeoNames
+ * feature. The table is documented in docs/places.md, "Types"; change both together.
  */
 
 /** Appended to the types of every establishment, as Google types businesses and facilities. */

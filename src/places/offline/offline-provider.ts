@@ -19,7 +19,7 @@ import { PlacesSearch } from './search.js';
  * (formatGoogleJson); the least recently returned goes first.
  */
 export const RESULT_CACHE_ENTRIES = 20_000;
-/** Most results of one search (the largest WHATSAT bound, PROTOCOL.md section 2). */
+/** Most results of one search (the largest WHATSAT bound, docs/protocol.md "WHATSAT"). */
 const MAX_LIMIT = 20;
 
 interface Loaded {
