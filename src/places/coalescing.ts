@@ -5,11 +5,12 @@
  * only `place_id` and (for 30 days) coordinates (docs/places.md "Caching").
  */
 import { LRUCache } from 'lru-cache';
+import { MAX_BOUND } from '../protocol/commands.js';
 import type { LatLng } from '../protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from './provider.js';
 
-/** Most results any source is asked for (WHATSAT's bound is at most 20; docs/protocol.md "WHATSAT"). */
-export const MAX_RESULTS = 20;
+/** Most results any source is asked for: the largest WHATSAT bound. */
+export const MAX_RESULTS = MAX_BOUND;
 /** Decimal places a radius in metres is rounded to (1 cm): `1.1 * 1000` is `1100.0000000000002`. */
 export const RADIUS_DECIMALS = 2;
 

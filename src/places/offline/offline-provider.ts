@@ -10,6 +10,7 @@
 import { LRUCache } from 'lru-cache';
 import { PlacesError } from '../../errors.js';
 import type { LatLng } from '../../protocol/location.js';
+import { MAX_BOUND } from '../../protocol/commands.js';
 import type { NearbySearchResponse, NearbySearchResult, PlacesProvider } from '../provider.js';
 import { loadPlacesData, readRecord, type PlacesData } from './data-file.js';
 import { PlacesSearch } from './search.js';
@@ -19,8 +20,6 @@ import { PlacesSearch } from './search.js';
  * (formatGoogleJson); the least recently returned goes first.
  */
 export const RESULT_CACHE_ENTRIES = 20_000;
-/** Most results of one search (the largest WHATSAT bound, docs/protocol.md "WHATSAT"). */
-const MAX_LIMIT = 20;
 
 interface Loaded {
   readonly data: PlacesData;
@@ -50,7 +49,7 @@ export class OfflinePlacesProvider implements PlacesProvider {
   private loaded: Loaded | undefined;
   private closed = false;
   private readonly results: LRUCache<number, NearbySearchResult>;
-  private readonly positions = new Uint32Array(MAX_LIMIT);
+  private readonly positions = new Uint32Array(MAX_BOUND);
   private scratch = Buffer.alloc(4096);
   /** Frozen `types` arrays, shared by every result with the same types. */
   private readonly typeLists = new Map<string, string[]>();
@@ -125,7 +124,7 @@ export class OfflinePlacesProvider implements PlacesProvider {
       location.latitude,
       location.longitude,
       radiusMeters,
-      Math.min(limit, MAX_LIMIT),
+      Math.min(limit, MAX_BOUND),
       this.positions,
     );
     const results = new Array<NearbySearchResult>(count);
