@@ -26,6 +26,7 @@ import type { BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import { CLI, benchDir, benchEnv, readRssBytes, startServe } from '../bench-processes.js';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../latency.js';
+import { seededRandom } from '../seeded-random.js';
 
 /** GeoNames rows of the generated dump, full run / `--quick`. */
 export const PLACES_DUMP_ROWS = 2_000_000;
@@ -59,18 +60,6 @@ export interface PlacesResult {
   /** The search alone, in this process, µs. */
   readonly search_p50_us: number;
   readonly search_p99_us: number;
-}
-
-/** mulberry32: a small seeded PRNG, so the dump is the same every run. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 type Weighted = readonly (readonly [string, number])[];
@@ -219,7 +208,7 @@ function gaussian(rand: () => number): number {
  * @returns the file's size, bytes.
  */
 export function writeSyntheticGeoNamesDump(file: string, rows: number, seed = 11): number {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const totalShare = CLUSTERS.reduce((sum, c) => sum + c[5], 0);
   const fd = openSync(file, 'w');
   let bytes = 0;
@@ -290,7 +279,7 @@ export function writeSyntheticGeoNamesDump(file: string, rows: number, seed = 11
 
 /** Writes a GeoJSON FeatureCollection of `features` points (OpenStreetMap-like properties) near the dense area. */
 export function writeSyntheticGeoJson(file: string, features: number, seed = 12): number {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   const fd = openSync(file, 'w');
   let bytes = 0;
   const write = (text: string): void => {

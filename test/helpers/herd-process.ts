@@ -133,17 +133,8 @@ export function parseWhatsatReplies(reply: string, clientIds: readonly string[])
   return table;
 }
 
-/** A small seeded PRNG (mulberry32) so fault schedules are reproducible by seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Fault schedules are reproducible by seed: the bench's PRNG. */
+export { seededRandom } from '../../bench/seeded-random.js';
 
 /** The herd secret of test herds (written to `<dir>/herd-secret`); never a real one. */
 export const TEST_HERD_SECRET = 'test-only herd secret, 32 bytes+';

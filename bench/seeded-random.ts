@@ -1,0 +1,17 @@
+/**
+ * mulberry32, a small seeded PRNG: the bench's synthetic data and the tests' fault schedules are the
+ * same for the same seed, run after run.
+ *
+ * @param seed - any 32-bit integer.
+ * @returns a function giving the next number in [0, 1).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
