@@ -7,10 +7,9 @@
  */
 import type { LinkState, LinkStatusRow } from '../core/status.js';
 import type { ServerObserver } from '../observability/observer.js';
-import { parseIso6709 } from '../protocol/location.js';
 import type { LocationUpdate } from '../store/location-store.js';
 import { sseMessage } from './event-stream.js';
-import { atLineServer } from './snapshot.js';
+import { atLineLocation, atLineServer } from './snapshot.js';
 
 /** One check-in as a `checkin` event carries it. */
 export interface Checkin {
@@ -31,16 +30,14 @@ export interface Checkin {
  */
 export function toCheckin(update: LocationUpdate): Checkin | undefined {
   const line = update.atLine;
-  const timeAt = line.lastIndexOf(' ');
-  const locationAt = line.lastIndexOf(' ', timeAt - 1);
-  const location = parseIso6709(line.slice(locationAt + 1, timeAt));
+  const location = atLineLocation(line);
   if (location === undefined) return undefined;
   return {
     id: update.clientId,
     lat: location.latitude,
     lng: location.longitude,
     server: atLineServer(line),
-    time: line.slice(timeAt + 1),
+    time: line.slice(line.lastIndexOf(' ') + 1),
   };
 }
 

@@ -10,6 +10,7 @@
  */
 import type { Timers } from '../core/timers.js';
 import { DashboardBusyError } from '../errors.js';
+import { atLineClientId } from '../protocol/commands.js';
 import { parseIso6709 } from '../protocol/location.js';
 
 /** A box of longitudes and latitudes; `west > east` means it crosses the antimeridian. */
@@ -71,12 +72,6 @@ export const MERCATOR_MAX_LATITUDE = 85.0511287798;
 function mercatorY(latitude: number): number {
   const clamped = Math.max(-MERCATOR_MAX_LATITUDE, Math.min(MERCATOR_MAX_LATITUDE, latitude));
   return Math.log(Math.tan(Math.PI / 4 + (clamped * Math.PI) / 360));
-}
-
-/** The client id of an AT line (its fourth field). */
-export function atLineClientId(atLine: string): string {
-  const start = atLine.indexOf(' ', atLine.indexOf(' ', 3) + 1) + 1;
-  return atLine.slice(start, atLine.indexOf(' ', start));
 }
 
 const PLUS = 0x2b;
@@ -142,7 +137,7 @@ class Accumulator {
     if (lng < this.west) this.west = lng;
     if (lng > this.east) this.east = lng;
     if (this.total <= this.query.limit)
-      this.points.push({ id: atLineClientId(atLine), lat, lng, server: atLineServer(atLine) });
+      this.points.push({ id: atLineClientId(atLine) ?? '', lat, lng, server: atLineServer(atLine) });
     else if (this.points.length > 0) this.points = [];
     const { cols, rows } = this.query;
     const dx = lng >= west ? lng - west : lng + 360 - west;

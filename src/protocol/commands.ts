@@ -3,8 +3,8 @@
  * sockets, clocks or logs.
  */
 import { splitFields } from './fields.js';
-import { hasNonZeroFraction, parseIso6709, type LatLng } from './location.js';
-import { formatTimeDifference, parsePosixTime } from './time.js';
+import { hasNonZeroFraction, parseIso6709 } from './location.js';
+import { POSIX_TIME, formatTimeDifference, parsePosixTime } from './time.js';
 
 /** Largest WHATSAT radius, in kilometres (docs/protocol.md "Client commands"). */
 export const MAX_RADIUS_KM = 50;
@@ -152,21 +152,21 @@ export function parseAt(line: string): AtMessage | undefined {
  * to read its verb).
  */
 export function parseAtFields(fields: readonly string[]): AtMessage | undefined {
-  const checked = checkAtFields(fields);
-  if (checked === undefined) return undefined;
-  // Checked: the location and the time parse.
-  const point = parseIso6709(fields[4] as string) as LatLng;
+  // The same checks as checkAtFields (the fuzz tests hold them to it), with each number parsed once.
+  if (fields.length !== 6 || fields[0] !== 'AT' || !TIME_DIFFERENCE.test(fields[2] as string)) return undefined;
+  const point = parseIso6709(fields[4] as string);
+  const timeNs = parsePosixTime(fields[5] as string);
+  if (point === undefined || timeNs === undefined) return undefined;
   return {
-    line: checked.line,
+    line: fields.join(' '),
     serverName: fields[1] as string,
-    clientId: checked.clientId,
+    clientId: fields[3] as string,
     latitude: point.latitude,
     longitude: point.longitude,
-    timeNs: parsePosixTime(fields[5] as string) as bigint,
+    timeNs,
   };
 }
 
-const POSIX_TIME_TEXT = /^\d+(?:\.\d{1,9})?$/;
 /** Protocol white space other than the space (a line with one is not written with single spaces). */
 const OTHER_WHITE_SPACE = /[\t\n\v\f\r]/;
 
@@ -193,7 +193,7 @@ export function checkAtFields(
     string,
     string,
   ];
-  if (!TIME_DIFFERENCE.test(difference) || !POSIX_TIME_TEXT.test(timeText) || parseIso6709(locationText) === undefined)
+  if (!TIME_DIFFERENCE.test(difference) || !POSIX_TIME.test(timeText) || parseIso6709(locationText) === undefined)
     return undefined;
   const normalisedLength =
     serverName.length + difference.length + clientId.length + locationText.length + timeText.length + 7;

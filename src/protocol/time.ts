@@ -8,7 +8,7 @@
 export const NANOS_PER_SECOND = 1_000_000_000n;
 
 /** Seconds, then an optional fraction of one to nine digits. No sign, no exponent. */
-const POSIX_TIME = /^(\d+)(?:\.(\d{1,9}))?$/;
+export const POSIX_TIME = /^(\d+)(?:\.(\d{1,9}))?$/;
 
 /** Padding for fractional digits; index n holds n zeros. */
 const ZEROS = ['', '0', '00', '000', '0000', '00000', '000000', '0000000', '00000000', '000000000'];
