@@ -126,8 +126,14 @@ export class LogFile {
       this.onError(error as Error);
       return;
     }
-    closeSync(this.fd);
+    const old = this.fd;
     this.fd = fd;
+    try {
+      closeSync(old);
+    } catch (error) {
+      // Called from a signal handler: never thrown from here.
+      this.onError(error as Error);
+    }
   }
 
   /** Writes what is buffered and closes the file; later lines are dropped. */

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -88,5 +88,23 @@ describe('LogFile', () => {
     assert.match(errors[0] ?? '', /ENOSPC/);
     log.close();
     assert.equal(log.write('after close\n'), false);
+  });
+
+  test('a reopen that cannot open the file reports it and keeps writing to the old one', () => {
+    const timers = new ManualTimers();
+    const errors: string[] = [];
+    const folder = path.join(dir, 'rotated');
+    const file = path.join(folder, 'Alford.log');
+    const log = new LogFile(file, { timers, flushIntervalMs: 100, onError: (error) => errors.push(error.message) });
+    log.write('before\n');
+    // The folder goes away (moved): the file cannot be opened again by its name.
+    const moved = path.join(dir, 'rotated-away');
+    renameSync(folder, moved);
+    log.reopen();
+    assert.equal(errors.length, 1);
+    assert.match(errors[0] as string, /ENOENT/);
+    log.write('after\n');
+    log.close();
+    assert.equal(readFileSync(path.join(moved, 'Alford.log'), 'utf8'), 'before\nafter\n');
   });
 });
