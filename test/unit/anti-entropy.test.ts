@@ -6,7 +6,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../src/observability/logger.js';
-import { AntiEntropyDialler, AntiEntropyResponder, SYNC_SEND_SLICE } from '../../src/peers/anti-entropy.js';
+import {
+  AntiEntropyDialler,
+  AntiEntropyResponder,
+  SYNC_SEND_SLICE,
+  SYNC_TIMEOUT_MS,
+} from '../../src/peers/anti-entropy.js';
 import { splitFields } from '../../src/protocol/fields.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
@@ -107,5 +112,23 @@ describe('anti-entropy', () => {
     for (const line of reply) side.onMessage(line, splitFields(line));
     assert.deepEqual(sent, ['SYNCED 1 0']);
     assert.deepEqual(records, [0]);
+  });
+
+  test(`an offer nobody answers holds the next one back until SYNC_TIMEOUT_MS (${SYNC_TIMEOUT_MS} ms), then a new one starts; a late answer to the old one sends nothing`, () => {
+    const store = storeOf(10);
+    const { side, timers, sent } = dialler(store);
+    side.linkUp();
+    const first = sent.splice(0);
+    assert.match(first[0] ?? '', /^SYNC 1 /);
+    // The periodic offers (every 30 s here) come while the first is unanswered: none goes out.
+    timers.advance(SYNC_TIMEOUT_MS - 1);
+    assert.deepEqual(sent, []);
+    timers.advance(30_000);
+    assert.match(sent[0] ?? '', /^SYNC 2 /, 'a new offer once the first is abandoned');
+    sent.splice(0);
+    // The neighbour answers the abandoned offer at last: it wants everything, and gets nothing.
+    for (const line of answer(first, new LocationStore())) side.onMessage(line, splitFields(line));
+    timers.advance(0);
+    assert.deepEqual(sent, []);
   });
 });
