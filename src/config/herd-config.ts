@@ -311,7 +311,7 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
       throw new ConfigError(file, `servers[${i}].name: duplicate server name "${server.name}"`);
     names.add(server.name);
     if (server.external) {
-      for (const field of ['port', 'peerPort', 'adminPort'] as const) {
+      for (const { field } of PORT_FIELDS) {
         if (server[field] === 0) {
           throw new ConfigError(
             file,

@@ -33,7 +33,7 @@ import { resolveDashboardSettings, type DashboardSettings } from './settings.js'
 import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
 import { worldCountriesJson } from './world.js';
 
-export { CONTENT_SECURITY_POLICY, SECURITY_HEADERS } from './http.js';
+export { CONTENT_SECURITY_POLICY } from './http.js';
 
 /** What the dashboard needs of its server ({@link HerdServer} fits). */
 export interface DashboardServer {

@@ -6,8 +6,6 @@ import path from 'node:path';
 import { pino, type Logger, type LevelWithSilent } from 'pino';
 import { LogFile } from './log-file.js';
 
-export { LOG_FLUSH_INTERVAL_MS } from './log-file.js';
-
 export type { Logger } from 'pino';
 
 /** A server's logger and what is needed to shut it down without losing lines. */

@@ -11,7 +11,6 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { CountedHistogram, LATENCY_BUCKETS_SECONDS, LatencyCounts, scrapedMetricsOf } from './scraped-metrics.js';
 
-export { LATENCY_BUCKETS_SECONDS };
 import { LINK_STATES, type LinkState, type ServerStatus } from '../core/status.js';
 import { COMMAND_KINDS, COMMAND_OUTCOMES, EXPECTED_COMMANDS, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js';

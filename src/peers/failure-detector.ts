@@ -73,11 +73,6 @@ export class FailureDetector {
     this.lastSentMs = this.timers.now();
   }
 
-  /** Milliseconds since the last byte received. */
-  get silentMs(): number {
-    return this.timers.now() - this.lastReceivedMs;
-  }
-
   /** Stops the timers for good (the connection closed). */
   stop(): void {
     this.stopped = true;

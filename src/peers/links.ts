@@ -125,11 +125,6 @@ export class Links {
     }
   }
 
-  /** Offers this server's digest to `peerName` now (no-op unless its outgoing link is up). */
-  startSync(peerName: string): void {
-    this.neighbours.get(peerName)?.antiEntropy.offer();
-  }
-
   /**
    * A neighbour's incoming link passed its handshake: it replaces any older one from that
    * neighbour, and our own link to it re-dials at once if it was backing off (it is evidently back).

@@ -19,11 +19,6 @@ export class Admission {
     this.log = logger;
   }
 
-  /** Connections open now, over both ports. */
-  get open(): number {
-    return this.openCount;
-  }
-
   /**
    * Takes a slot for an accepted socket, given back when it closes; or, over a limit, logs the
    * refusal and destroys the socket.

@@ -99,11 +99,6 @@ export class ClientSession {
     this.armIdleTimer(limits.idleTimeoutMs);
   }
 
-  /** Replies not yet written. */
-  get pendingReplies(): number {
-    return this.connection.pendingReplies;
-  }
-
   /** Resolves when the connection is closed. */
   get closed(): Promise<void> {
     return this.connection.closedSignal;
@@ -112,11 +107,6 @@ export class ClientSession {
   /** Reads no more, writes every reply due, then ends the connection (shutdown, idle). */
   finish(): void {
     this.connection.finish();
-  }
-
-  /** Closes now, dropping unwritten replies. */
-  destroy(reason: string): void {
-    this.connection.destroy(reason);
   }
 
   private armIdleTimer(delayMs: number): void {

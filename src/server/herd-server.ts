@@ -190,11 +190,6 @@ export class HerdServer {
     return this.links.outgoing;
   }
 
-  /** Offers this server's anti-entropy digest to `peerName` now (no-op unless the link is up). */
-  startSync(peerName: string): void {
-    this.links.startSync(peerName);
-  }
-
   /**
    * Starts listening on the client port and the peer port, then dials every neighbour whose
    * address is known.

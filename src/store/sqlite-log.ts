@@ -26,8 +26,6 @@ import {
   type WriterData,
 } from './sqlite-writer.js';
 
-export { UPSERT_CHUNK_ROWS } from './sqlite-table.js';
-
 /** Default {@link SqliteLogOptions.commitIntervalMs}. */
 export const COMMIT_INTERVAL_MS = 50;
 
@@ -309,7 +307,7 @@ export class SqliteLocationLog {
       { event: 'store-commit-failed', rows: flight.rows.size, err: error.message },
       'commit failed; retrying at the next interval',
     );
-    for (const [clientId, atLine] of flight.rows) if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
+    this.requeue(flight.rows);
     flight.waiting?.reject(error);
   }
 
@@ -334,8 +332,7 @@ export class SqliteLocationLog {
         flight.waiting?.resolve();
       } else {
         // Failed or still running: written again below (the same rows again are harmless).
-        for (const [clientId, atLine] of flight.rows)
-          if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
+        this.requeue(flight.rows);
         waitings.push(flight.waiting);
       }
     }
@@ -364,6 +361,11 @@ export class SqliteLocationLog {
     } finally {
       this.db.close();
     }
+  }
+
+  /** Puts rows of a commit that did not happen back in the pending set, behind any newer row of the same client. */
+  private requeue(rows: Map<string, string>): void {
+    for (const [clientId, atLine] of rows) if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
   }
 
   /** Blocks this thread until the writer sets `flags[index]` to at least `value`, or the deadline. */

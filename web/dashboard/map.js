@@ -290,8 +290,4 @@ export class HerdMap {
     }).addTo(this.view);
     this.map.fitBounds(circle.getBounds().pad(0.1), { maxZoom: 14, animate: false });
   }
-
-  clearClientView() {
-    this.view.clearLayers();
-  }
 }
