@@ -113,9 +113,14 @@ export class ClientSession {
     const { timers, limits, logger } = this.options;
     this.idleTimer = timers.setTimeout(() => {
       const idleForMs = timers.now() - this.connection.lastInputAtMs;
-      if (idleForMs < limits.idleTimeoutMs || this.connection.pendingReplies > 0) {
-        // Input came meanwhile, or replies are still due: look again when it could next be idle.
-        this.armIdleTimer(Math.max(1, limits.idleTimeoutMs - Math.max(0, idleForMs)));
+      if (this.connection.pendingReplies > 0) {
+        // Replies are still due: not idle; look again one idle period from now (not every millisecond).
+        this.armIdleTimer(limits.idleTimeoutMs);
+        return;
+      }
+      if (idleForMs < limits.idleTimeoutMs) {
+        // Input came meanwhile: look again when it could next be idle.
+        this.armIdleTimer(limits.idleTimeoutMs - Math.max(0, idleForMs));
         return;
       }
       logger.info(

@@ -225,11 +225,18 @@ describe('ClientSession', () => {
     const { client, timers, closed, received } = rig({ limits: { idleTimeoutMs: 1000 }, table });
     let ended = false;
     void closed.then(() => (ended = true));
+    let armed = 0;
+    const setTimer = timers.setTimeout.bind(timers);
+    timers.setTimeout = (callback, ms) => {
+      armed++;
+      return setTimer(callback, ms);
+    };
     client.write('WHATSAT a 1 1\n');
     await settle();
     timers.advance(5000);
     await settle();
     assert.equal(ended, false, 'the reply is still due');
+    assert.ok(armed <= 10, `the idle timer looks again once a period, not every millisecond (${armed} timers)`);
     release(ZERO);
     await settle();
     assert.equal(received(), 'late\n');
