@@ -23,7 +23,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { NearbySearchResponse } from '../places/provider.js';
 import type { PlacesJson } from '../server/places-lookup.js';
-import { MAX_BOUND, MAX_RADIUS_KM } from '../protocol/commands.js';
+import { MAX_BOUND, MAX_RADIUS_KM, whatsatBound, whatsatRadiusKm } from '../protocol/commands.js';
 import type { LocationRecord } from '../store/location-store.js';
 import { EventStreams, sseMessage } from './event-stream.js';
 import { CheckinFeed, toCheckin } from './feed.js';
@@ -264,17 +264,17 @@ export class Dashboard {
   /** `/client`: the client view, through the server's own WHATSAT look-up (so it counts as one). */
   private client(attached: Attached, response: http.ServerResponse, params: URLSearchParams, head: boolean): void {
     const id = params.get('id');
-    const radiusKm = Number(params.get('radius') ?? '10');
-    const limit = Number(params.get('limit') ?? String(MAX_BOUND));
+    const radiusKm = whatsatRadiusKm(params.get('radius') ?? '10');
+    const limit = whatsatBound(params.get('limit') ?? String(MAX_BOUND));
     if (id === null || id === '') {
       this.sendJson(response, 400, { error: 'id is required' }, head);
       return;
     }
-    if (!(radiusKm > 0 && radiusKm <= MAX_RADIUS_KM)) {
+    if (radiusKm === undefined) {
       this.sendJson(response, 400, { error: `radius must be in (0, ${MAX_RADIUS_KM}] km, as in WHATSAT` }, head);
       return;
     }
-    if (!(Number.isInteger(limit) && limit >= 1 && limit <= MAX_BOUND)) {
+    if (limit === undefined) {
       this.sendJson(response, 400, { error: `limit must be an integer in [1, ${MAX_BOUND}], as in WHATSAT` }, head);
       return;
     }

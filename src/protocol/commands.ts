@@ -49,6 +49,26 @@ const RADIUS = /^(?:\d+(?:\.\d*)?|\.\d+)$/;
 const BOUND = /^\d{1,9}$/;
 
 /**
+ * A WHATSAT radius operand as the command takes it (docs/protocol.md "WHATSAT"): decimal digits with
+ * an optional fraction, in (0, {@link MAX_RADIUS_KM}] km.
+ *
+ * @returns kilometres, or undefined when `text` is not such a radius.
+ */
+export function whatsatRadiusKm(text: string): number | undefined {
+  return RADIUS.test(text) ? parseRadiusKm(text) : undefined;
+}
+
+/**
+ * A WHATSAT bound operand as the command takes it: decimal digits, an integer in [1, {@link MAX_BOUND}].
+ *
+ * @returns the bound, or undefined when `text` is not such a bound.
+ */
+export function whatsatBound(text: string): number | undefined {
+  const bound = BOUND.test(text) ? Number(text) : Number.NaN;
+  return bound >= 1 && bound <= MAX_BOUND ? bound : undefined;
+}
+
+/**
  * The radius of a WHATSAT, judged on its decimal text so that no rounding lets 50.0000000000000001
  * in or keeps 0.000...1 out.
  *
@@ -102,10 +122,10 @@ export function parseClientCommand(line: string): ClientCommand | undefined {
     if (fields.length !== 4) return invalid(`WHATSAT takes 3 operands, got ${fields.length - 1}`);
     const radiusText = fields[2] as string;
     const boundText = fields[3] as string;
-    const radiusKm = RADIUS.test(radiusText) ? parseRadiusKm(radiusText) : undefined;
+    const radiusKm = whatsatRadiusKm(radiusText);
     if (radiusKm === undefined) return invalid('radius out of (0, 50] km');
-    const bound = BOUND.test(boundText) ? Number(boundText) : Number.NaN;
-    if (!(bound >= 1 && bound <= MAX_BOUND)) return invalid('bound out of [1, 20]');
+    const bound = whatsatBound(boundText);
+    if (bound === undefined) return invalid('bound out of [1, 20]');
     return { kind: 'WHATSAT', clientId: fields[1] as string, radiusKm, bound };
   }
   return invalid('unknown command');

@@ -331,6 +331,9 @@ describe('the dashboard of one server', { timeout: 120_000 }, () => {
     assert.equal((await fetch(`${member.url}/client?id=nobody`)).status, 404);
     assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&radius=51`)).status, 400);
     assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&limit=21`)).status, 400);
+    // Exactly WHATSAT's operands: what Number() would take but WHATSAT refuses is refused here too.
+    assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&radius=0x10`)).status, 400);
+    assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&limit=1e1`)).status, 400);
   });
 
   test('a request naming another host (DNS rebinding) is refused with 421; IP addresses and localhost are not', async () => {
