@@ -7,6 +7,7 @@
 import type http from 'node:http';
 import type { Timers, TimerHandle } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
+import { CONTENT_TYPES, SECURITY_HEADERS, sendResponse } from './http.js';
 import type { DashboardSettings } from './settings.js';
 
 /** One SSE message: `event: <name>` and its JSON data on one `data:` line. */
@@ -38,10 +39,6 @@ export class EventStreams {
   private readonly streams = new Set<Stream>();
   private nextId = 1;
   private heartbeat: TimerHandle | undefined;
-  /** Streams refused at `maxStreams` since start. */
-  refused = 0;
-  /** Streams dropped at `maxStreamUnwrittenBytes` since start. */
-  dropped = 0;
 
   constructor(options: EventStreamsOptions) {
     this.options = options;
@@ -61,28 +58,20 @@ export class EventStreams {
     const { settings, logger } = this.options;
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     if (this.streams.size >= settings.maxStreams) {
-      this.refused++;
       logger.warn(
         { event: 'dashboard-stream-refused', remote, limit: settings.maxStreams },
         `dashboard stream from ${remote} refused: ${settings.maxStreams} streams open (dashboard.maxStreams)`,
       );
       const body = `too many dashboard streams: ${settings.maxStreams} are open on this server (dashboard.maxStreams); close a page and reload\n`;
-      response.writeHead(503, {
-        'Content-Type': 'text/plain; charset=utf-8',
-        'Content-Length': Buffer.byteLength(body),
-        'Cache-Control': 'no-store',
-        'Retry-After': '10',
-        'X-Content-Type-Options': 'nosniff',
-      });
-      response.end(body);
+      sendResponse(response, 503, CONTENT_TYPES.text, body, false, { 'Retry-After': '10' });
       return;
     }
     const stream: Stream = { id: this.nextId++, response, remote };
     response.writeHead(200, {
-      'Content-Type': 'text/event-stream; charset=utf-8',
+      ...SECURITY_HEADERS,
+      'Content-Type': CONTENT_TYPES.events,
       'Cache-Control': 'no-store',
       Connection: 'keep-alive',
-      'X-Content-Type-Options': 'nosniff',
       // A buffering reverse proxy would hold the events back.
       'X-Accel-Buffering': 'no',
     });
@@ -122,7 +111,6 @@ export class EventStreams {
       }
       const unwritten = stream.response.writableLength;
       if (unwritten > 0 && unwritten + bytes > limit) {
-        this.dropped++;
         this.options.logger.warn(
           { event: 'dashboard-stream-dropped', stream: stream.id, remote: stream.remote, unwritten, limit },
           `dashboard stream ${stream.id} from ${stream.remote} dropped: ${unwritten} bytes unwritten, a page that does not read (dashboard.maxStreamUnwrittenBytes ${limit})`,

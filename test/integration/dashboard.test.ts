@@ -169,6 +169,11 @@ describe('the dashboard of one server', { timeout: 120_000 }, () => {
       assert.equal(stream.status, 200);
       assert.equal(stream.headers['content-type'], 'text/event-stream; charset=utf-8');
       assert.equal(stream.headers['cache-control'], 'no-store');
+      assert.equal(
+        stream.headers['content-security-policy'],
+        CONTENT_SECURITY_POLICY,
+        'the same security headers as every response',
+      );
       await waitUntil(() => member.dashboard.streamCount === 1, 2000, 'the stream to be counted');
       assert.ok(!stream.comments.some((comment) => comment.startsWith('heartbeat')));
       member.timers.advance(member.dashboard.settings.heartbeatIntervalMs);
@@ -226,6 +231,8 @@ describe('the dashboard of one server', { timeout: 120_000 }, () => {
       assert.ok(open.every((stream) => stream.status === 200));
       const refused = await openEventStream(`${member.url}/events`);
       assert.equal(refused.status, 503);
+      assert.equal(refused.headers['retry-after'], '10');
+      assert.equal(refused.headers['x-frame-options'], 'DENY');
       await refused.ended;
       assert.match(
         refused.comments.join(''),
