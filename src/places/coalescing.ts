@@ -5,6 +5,7 @@
  * only `place_id` and (for 30 days) coordinates (docs/places.md "Caching").
  */
 import { LRUCache } from 'lru-cache';
+import { SYSTEM_TIMERS, type Timers } from '../core/timers.js';
 import { MAX_BOUND } from '../protocol/commands.js';
 import type { LatLng } from '../protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from './provider.js';
@@ -31,6 +32,8 @@ export interface CoalescingOptions {
     /** Most entries; the least recently used goes first. */
     readonly maxEntries: number;
   };
+  /** The clock entries age by (tests move it by hand). @default {@link SYSTEM_TIMERS} */
+  readonly timers?: Pick<Timers, 'now'>;
 }
 
 /** `value` rounded to `decimals` places, as `Number#toFixed` rounds. */
@@ -73,7 +76,13 @@ export class CoalescingPlacesProvider implements PlacesProvider {
     this.cache =
       options.cache === undefined
         ? undefined
-        : new LRUCache({ max: options.cache.maxEntries, ttl: options.cache.ttlMs });
+        : new LRUCache({
+            max: options.cache.maxEntries,
+            ttl: options.cache.ttlMs,
+            // Every read asks the clock (no cached time behind a real timer), so an injected clock rules.
+            perf: options.timers ?? SYSTEM_TIMERS,
+            ttlResolution: 0,
+          });
   }
 
   /** The key of a look-up: what decides the upstream request. */

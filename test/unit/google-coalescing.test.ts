@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { CoalescingPlacesProvider, roundTo } from '../../src/places/coalescing.js';
 import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from '../../src/places/provider.js';
 import type { LatLng } from '../../src/protocol/location.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
 
 /** A source whose look-ups stay pending until the test settles them. */
 class GatedPlaces implements PlacesProvider {
@@ -100,10 +101,14 @@ describe('CoalescingPlacesProvider', () => {
 
   test('the cache answers repeats within the TTL, never caches failures, and expires', async () => {
     const inner = new GatedPlaces();
+    const timers = new ManualTimers();
+    // lru-cache takes a start time of 0 for "no TTL": the clock starts later than that.
+    timers.advance(1000);
     const places = new CoalescingPlacesProvider(inner, {
       locationDecimals: 6,
       limitInKey: false,
       cache: { ttlMs: 60, maxEntries: 10 },
+      timers,
     });
     const failing = places.nearby(here, 500, 1);
     inner.calls[0]?.settle(failedNearbySearch('OVER_QUERY_LIMIT', 'quota'));
@@ -116,7 +121,10 @@ describe('CoalescingPlacesProvider', () => {
     assert.equal(cached.results.length, 3);
     assert.equal(inner.calls.length, 2, 'answered from the cache');
     assert.equal(places.stats.cacheHits, 1);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    timers.advance(59);
+    await places.nearby(here, 500, 1);
+    assert.equal(inner.calls.length, 2, 'still fresh 59 ms later');
+    timers.advance(2);
     const expired = places.nearby(here, 500, 1);
     assert.equal(inner.calls.length, 3, 'expired after the TTL');
     inner.calls[2]?.settle(ok(1));
