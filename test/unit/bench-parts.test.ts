@@ -13,6 +13,7 @@ import { iamatWriter, whatsatWriter, writeDecimal } from '../../bench/request-wr
 import { startEchoServer } from '../../bench/echo-server.js';
 import { runLoad } from '../../bench/load-client.js';
 import { HerdObserver } from '../../bench/observer.js';
+import { waitUntil } from '../helpers/herd-process.js';
 
 function linesOf(
   writer: { maxLineBytes: number; write(buffer: Buffer, offset: number, tag: number): number },
@@ -120,9 +121,11 @@ describe('bench observer', () => {
         'AT Ball +0.000100000 h7 +1+1 1700000000\n';
       // Byte by byte: every split point at once.
       for (const byte of Buffer.from(lines)) socket.write(Buffer.from([byte]));
-      const deadline = Date.now() + 5000;
-      while ((seen.length < 3 || !received.includes('WANT-END 9')) && Date.now() < deadline)
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      await waitUntil(
+        () => seen.length >= 3 && received.includes('WANT-END 9'),
+        5000,
+        'the observer to take the lines',
+      );
       assert.equal(received, `WELCOME Observer ${observer.incarnation}\nWANT-END 9\n`);
       assert.deepEqual(seen, [
         ['Ball', 42],

@@ -17,6 +17,7 @@ import { OutgoingLink } from '../../src/peers/outgoing-link.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { capturingLogger } from '../helpers/capture-log.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
+import { waitUntil } from '../helpers/herd-process.js';
 
 const SOLO: LinkIdentity = { name: 'Solo', incarnation: 'solo-1', secret: undefined };
 const FRIEND: LinkIdentity = { name: 'Friend', incarnation: 'friend-1', secret: undefined };
@@ -147,20 +148,19 @@ describe('link liveness: the dialling side', () => {
     });
     try {
       link.setAddress({ host: '127.0.0.1', port: neighbour.port });
-      for (let i = 0; i < 200 && link.status !== 'up'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil(() => link.status === 'up', 5000, 'the link up');
       assert.equal(link.status, 'up');
       // Idle: a heartbeat each interval, and the queue still flows.
       timers.advance(HEARTBEAT_MS);
       link.send('AT Solo +0.000000000 a +1+1 1700000000');
-      for (let i = 0; i < 200 && !neighbour.received().includes('AT Solo'); i++)
-        await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil(() => neighbour.received().includes('AT Solo'), 5000, 'the neighbour to receive the AT line');
       assert.match(neighbour.received(), /\nHEARTBEAT\n(.|\n)*AT Solo /);
       // Nothing ever comes back after the WELCOME: down at deadAfterMs.
       timers.advance(DEAD_AFTER_MS - HEARTBEAT_MS - 1);
       await settle();
       assert.equal(link.status, 'up');
       timers.advance(1);
-      for (let i = 0; i < 200 && link.status === 'up'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil(() => link.status !== 'up', 5000, 'the link down');
       assert.equal(link.status, 'backoff');
       assert.equal(link.timeouts, 1);
       const down = log.events().find((entry) => entry.event === 'link-status' && entry.to === 'backoff');
@@ -171,7 +171,7 @@ describe('link liveness: the dialling side', () => {
       link.send('AT Solo +0.000000000 b +1+1 1700000000');
       assert.equal(link.queuedUpdates, 1);
       timers.advance(100);
-      for (let i = 0; i < 200 && link.status !== 'up'; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+      await waitUntil(() => link.status === 'up', 5000, 'the link up');
       assert.equal(link.status, 'up');
       assert.equal(link.connects, 2);
       assert.deepEqual(statuses.slice(0, 3), ['connecting', 'greeting', 'up']);
