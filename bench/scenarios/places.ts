@@ -25,6 +25,7 @@ import { DEFAULT_PLACES_DATA_FILE } from '../../src/places/settings.js';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import { CLI, benchDir, benchEnv, readRssBytes, startServe } from '../bench-processes.js';
+import { formatIso6709 } from '../../src/protocol/location.js';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../latency.js';
 import { seededRandom } from '../seeded-random.js';
 
@@ -385,11 +386,6 @@ class LineClient {
   }
 }
 
-function iso6709(latitude: number, longitude: number): string {
-  const sign = (value: number): string => (value < 0 ? '-' : '+');
-  return `${sign(latitude)}${Math.abs(latitude).toFixed(6)}${sign(longitude)}${Math.abs(longitude).toFixed(6)}`;
-}
-
 /** Loads of each file in this process; the figures are the median time and the smallest longest block. */
 const LOAD_RUNS = 5;
 
@@ -472,7 +468,7 @@ export async function runPlaces(context: BenchContext): Promise<PlacesResult> {
         // Deterministic scatter of about +-5 km around the centre of the dense area.
         const dLat = (((i * 7919) % 1000) / 1000 - 0.5) * 0.09;
         const dLng = (((i * 104729) % 1000) / 1000 - 0.5) * 0.09;
-        const at = iso6709(DENSE_CENTER.latitude + dLat, DENSE_CENTER.longitude + dLng);
+        const at = formatIso6709(DENSE_CENTER.latitude + dLat, DENSE_CENTER.longitude + dLng);
         await client.ask(`IAMAT places-${i} ${at} ${seconds}.${i}\n`, '\n');
         if (i === 0) {
           const first = await client.ask(`WHATSAT places-0 10 20\n`, '\n\n');

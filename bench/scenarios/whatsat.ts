@@ -8,6 +8,7 @@ import net from 'node:net';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import { benchDir, startServe, writeBenchConfig } from '../bench-processes.js';
+import { formatIso6709 } from '../../src/protocol/location.js';
 import type { LoadTarget } from '../load-client.js';
 import { whatsatWriter } from '../request-writers.js';
 import { measureThroughput, type ThroughputFigure } from './throughput.js';
@@ -34,11 +35,6 @@ export interface WhatsatResult extends ThroughputFigure {
   readonly reply_bytes: number;
 }
 
-function iso6709(latitude: number, longitude: number): string {
-  const sign = (value: number): string => (value < 0 ? '-' : '+');
-  return `${sign(latitude)}${Math.abs(latitude).toFixed(6)}${sign(longitude)}${Math.abs(longitude).toFixed(6)}`;
-}
-
 /**
  * Checks the clients in on one connection (pipelined), then asks one WHATSAT (which waits for the
  * places index), and returns that reply's size.
@@ -52,7 +48,7 @@ export async function checkInDenseClients(target: LoadTarget): Promise<number> {
     const dLat = (((i * 7919) % 1000) / 1000 - 0.5) * 0.09;
     const dLng = (((i * 104729) % 1000) / 1000 - 0.5) * 0.09;
     lines.push(
-      `IAMAT ${PREFIX}${i} ${iso6709(latitude + dLat, longitude + dLng)} ${seconds}.${String(i).padStart(9, '0')}\n`,
+      `IAMAT ${PREFIX}${i} ${formatIso6709(latitude + dLat, longitude + dLng)} ${seconds}.${String(i).padStart(9, '0')}\n`,
     );
   }
   lines.push(`WHATSAT ${PREFIX}0 ${WHATSAT_RADIUS_KM} ${WHATSAT_BOUND}\n`);

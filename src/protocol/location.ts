@@ -15,6 +15,17 @@ export interface LatLng {
 const ISO_6709 = /^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)$/;
 
 /**
+ * Formats a point as a client sends it: each coordinate with its sign and `decimals` fraction digits,
+ * e.g. `+34.068930-118.445127` (the inverse of {@link parseIso6709}, to that precision).
+ *
+ * @param decimals - fraction digits of each coordinate. @default 6
+ */
+export function formatIso6709(latitude: number, longitude: number, decimals = 6): string {
+  const signed = (value: number): string => `${value < 0 ? '-' : '+'}${Math.abs(value).toFixed(decimals)}`;
+  return signed(latitude) + signed(longitude);
+}
+
+/**
  * Parses an ISO 6709 decimal-degree location.
  *
  * @param text - e.g. `+34.068930-118.445127` or `+27.5916+086.5640`; each coordinate needs its sign,

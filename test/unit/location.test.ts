@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { parseIso6709 } from '../../src/protocol/location.js';
+import { formatIso6709, parseIso6709 } from '../../src/protocol/location.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
 
@@ -120,5 +120,28 @@ describe('parseIso6709', () => {
   test('a latitude or longitude just past the bound by less than a double can show is rejected', () => {
     assert.equal(parseIso6709('+90.0000000000000001+000.0'), undefined);
     assert.equal(parseIso6709('+00.0-180.00000000000001'), undefined);
+  });
+});
+
+describe('formatIso6709', () => {
+  test('each coordinate with its sign and six fraction digits', () => {
+    assert.equal(formatIso6709(34.06893, -118.445127), '+34.068930-118.445127');
+    assert.equal(formatIso6709(-0.5, 0), '-0.500000+0.000000');
+  });
+
+  test('parseIso6709 reads back every point it formats, to the microdegree', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: -90, max: 90, noNaN: true }),
+        fc.double({ min: -180, max: 180, noNaN: true }),
+        (latitude, longitude) => {
+          const point = parseIso6709(formatIso6709(latitude, longitude));
+          assert.ok(point !== undefined);
+          assert.ok(Math.abs(point.latitude - latitude) <= 5e-7 + 1e-12);
+          assert.ok(Math.abs(point.longitude - longitude) <= 5e-7 + 1e-12);
+        },
+      ),
+      FC,
+    );
   });
 });
