@@ -3,6 +3,7 @@
  * memory (`/proc/<pid>/status`, and the heap through {@link MEMORY_PROBE}); and kernel socket byte
  * counts (`ss`). Everything listens on 127.0.0.1, port 0, and every process is stopped by its handle.
  */
+import { MEMBER_LINE } from '../src/cli/start.js';
 import { createInterface } from 'node:readline';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -208,11 +209,18 @@ export interface HerdHandle {
   readonly upAtMs: number;
 }
 
-/**
- * `herd start` prints each member as `  <name>  <host>:<port>  peer <host>:<port>  pid <pid>  log
- * <file>`, possibly followed by more fields (src/cli/start.ts).
- */
-export const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+peer \S+:\d+\s+pid (\d+)\s+log (\S+)/;
+/** A member of a `herd start` run, from its line (src/cli/start.ts `MEMBER_LINE`), or undefined for another line. */
+function memberOf(line: string): HerdMember | undefined {
+  const groups = MEMBER_LINE.exec(line)?.groups;
+  if (groups === undefined) return undefined;
+  return {
+    name: groups.name as string,
+    host: groups.host as string,
+    port: Number(groups.port),
+    pid: Number(groups.pid),
+    logFile: groups.logFile as string,
+  };
+}
 
 /** Runs `herd start --config FILE ...args` and resolves once it prints `servers up`. */
 export async function startHerdProcess(
@@ -236,11 +244,8 @@ export async function startHerdProcess(
   const upAtMs = performance.now();
   const members = new Map<string, HerdMember>();
   for (const line of child.output) {
-    const match = MEMBER_LINE.exec(line);
-    if (match !== null) {
-      const [, name, host, port, pid, logFile] = match as unknown as [string, string, string, string, string, string];
-      members.set(name, { name, host, port: Number(port), pid: Number(pid), logFile });
-    }
+    const member = memberOf(line);
+    if (member !== undefined) members.set(member.name, member);
   }
   return { process: child, members: [...members.values()], spawnedAtMs, upAtMs };
 }
@@ -249,16 +254,8 @@ export async function startHerdProcess(
 export function latestMember(herd: HerdHandle, name: string): HerdMember | undefined {
   let found: HerdMember | undefined;
   for (const line of herd.process.output) {
-    const match = MEMBER_LINE.exec(line);
-    if (match !== null && match[1] === name) {
-      found = {
-        name,
-        host: match[2] as string,
-        port: Number(match[3]),
-        pid: Number(match[4]),
-        logFile: match[5] as string,
-      };
-    }
+    const member = memberOf(line);
+    if (member?.name === name) found = member;
   }
   return found;
 }

@@ -24,6 +24,15 @@ import {
 
 /** Default {@link StartOptions.restartDelayMs}. */
 export const RESTART_DELAY_MS = 1000;
+
+/**
+ * A member's line as `herd start` prints it (`startHerd` below): `  <name>  <host>:<port>  peer
+ * <peer host>:<peer port>  pid <pid>  log <file>[  admin <url>]`, for tools that read the output
+ * (the bench, the tests). The log path is matched lazily, so a trailing `admin <url>` is not read as
+ * part of it.
+ */
+export const MEMBER_LINE =
+  /^\s+(?<name>\S+)\s+(?<host>\S+):(?<port>\d+)\s+peer (?<peerHost>\S+):(?<peerPort>\d+)\s+pid (?<pid>\d+)\s+log (?<logFile>.+?)(?:\s+admin (?<adminUrl>\S+))?$/;
 /** Longest wait for a server to report that it listens, ms. */
 export const SERVER_START_TIMEOUT_MS = 15_000;
 /** Longest wait for a server to exit after SIGTERM before it is killed, ms. */

@@ -2,6 +2,7 @@
  * Test helpers: herds started through the real CLI (`dist/cli/main.js start`) on 127.0.0.1 port 0,
  * and a line client. Every process and socket they open is closed by `stop()` / on return.
  */
+import { MEMBER_LINE } from '../../src/cli/start.js';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -174,9 +175,6 @@ export async function tempHerdConfig(
   return { dir, configFile, cleanup: () => rm(dir, { recursive: true, force: true }) };
 }
 
-// `log (.+?)` is lazy so that a trailing `  admin http://...` is not read as part of the log path.
-const MEMBER_LINE = /^\s+(\S+)\s+(\S+):(\d+)\s+peer \S+:(\d+)\s+pid (\d+)\s+log (.+?)(?:\s+admin (\S+))?$/;
-
 /** A herd run by `herd start` in a child process. */
 export class RunningHerd {
   readonly servers = new Map<string, ServerInfo>();
@@ -196,18 +194,11 @@ export class RunningHerd {
 
   private onLine(line: string): void {
     this.output.push(line);
-    const member = MEMBER_LINE.exec(line);
-    if (member !== null) {
-      const [, name, host, port, peerPort, pid, logFile, adminUrl] = member as unknown as [
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string,
-        string | undefined,
-      ];
+    const member = MEMBER_LINE.exec(line)?.groups;
+    if (member !== undefined) {
+      const { name, host, port, peerPort, pid, logFile, adminUrl } = member as {
+        [group in 'name' | 'host' | 'port' | 'peerPort' | 'pid' | 'logFile']: string;
+      } & { adminUrl?: string };
       this.servers.set(name, {
         name,
         host,
