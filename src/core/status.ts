@@ -12,10 +12,10 @@
  *
  * `closed` is final (the server is stopping).
  */
-export type LinkState = 'idle' | 'connecting' | 'greeting' | 'up' | 'backoff' | 'closed';
+export type LinkState = (typeof LINK_STATES)[number];
 
 /** Every {@link LinkState}, in the order metrics list them. */
-export const LINK_STATES: readonly LinkState[] = ['idle', 'connecting', 'greeting', 'up', 'backoff', 'closed'];
+export const LINK_STATES = ['idle', 'connecting', 'greeting', 'up', 'backoff', 'closed'] as const;
 
 /** One neighbour as a server sees it: its outgoing link and whether the neighbour's link to us is up. */
 export interface LinkStatusRow {

@@ -18,11 +18,12 @@ import { JSONParser, TokenParserError, TokenizerError } from '@streamparser/json
 import { ImportError } from '../../errors.js';
 import { MAX_TEXT_BYTES } from '../offline/data-format.js';
 import type { FeatureSink } from './feature-sink.js';
+import { ESTABLISHMENT } from './geonames-types.js';
 import { typesFromOsmTags } from './osm-types.js';
 import { MAX_TYPES_PER_PLACE, type ImportedPlace } from './place-sorter.js';
 
 /** `types` of a GeoJSON place without `properties.types` nor a known OpenStreetMap tag. */
-export const GEOJSON_DEFAULT_TYPES: readonly string[] = Object.freeze(['point_of_interest', 'establishment']);
+export const GEOJSON_DEFAULT_TYPES: readonly string[] = Object.freeze([...ESTABLISHMENT]);
 /** `prominence` of a GeoJSON place without `properties.prominence`. */
 export const GEOJSON_DEFAULT_PROMINENCE = 0;
 /** Skip reason of a feature whose geometry is not a Point. */
@@ -76,8 +77,9 @@ export function parseGeoJsonFeature(
   const name = properties.name;
   if (typeof name !== 'string' || name.trim() === '' || tooLong(name))
     return { field: 'properties.name', message: `required: a non-empty string of at most ${MAX_TEXT_BYTES} bytes` };
-  let types = typesFromOsmTags(properties) ?? GEOJSON_DEFAULT_TYPES;
-  if (properties.types !== undefined) {
+  let types: readonly string[];
+  if (properties.types === undefined) types = typesFromOsmTags(properties) ?? GEOJSON_DEFAULT_TYPES;
+  else {
     const given = properties.types;
     if (
       !Array.isArray(given) ||

@@ -5,7 +5,7 @@
  */
 
 /** Appended to the types of every establishment, as Google types businesses and facilities. */
-const ESTABLISHMENT = ['point_of_interest', 'establishment'] as const;
+export const ESTABLISHMENT = ['point_of_interest', 'establishment'] as const;
 
 /** Feature codes with a type of their own; each also gets point_of_interest and establishment. */
 export const ESTABLISHMENT_TYPES: Readonly<Record<string, string>> = {

@@ -4,6 +4,7 @@
  * `types` of a GeoJSON feature without `properties.types`. docs/places.md, "Types"; change both
  * together.
  */
+import { ESTABLISHMENT } from './geonames-types.js';
 
 /** `key=value` tag -> Google type; `key=*` matches any value of the key. First match wins. */
 export const OSM_TAG_TYPES: readonly (readonly [tag: string, type: string])[] = [
@@ -51,16 +52,20 @@ export const OSM_TAG_TYPES: readonly (readonly [tag: string, type: string])[] = 
   ['shop=*', 'store'],
 ];
 
+/** {@link OSM_TAG_TYPES} split once into key and value. */
+const TAG_RULES = OSM_TAG_TYPES.map(([tag, type]) => {
+  const [key, value] = tag.split('=') as [string, string];
+  return { key, value, type };
+});
+
 /**
  * The Google types of a GeoJSON feature from its OpenStreetMap tags: the first {@link OSM_TAG_TYPES}
  * match, then `point_of_interest, establishment`; `undefined` when no tag matches.
  */
 export function typesFromOsmTags(properties: Readonly<Record<string, unknown>>): string[] | undefined {
-  for (const [tag, type] of OSM_TAG_TYPES) {
-    const [key, value] = tag.split('=') as [string, string];
+  for (const { key, value, type } of TAG_RULES) {
     const given = properties[key];
-    if (typeof given === 'string' && (value === '*' || given === value))
-      return [type, 'point_of_interest', 'establishment'];
+    if (typeof given === 'string' && (value === '*' || given === value)) return [type, ...ESTABLISHMENT];
   }
   return undefined;
 }
