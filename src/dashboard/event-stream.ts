@@ -7,6 +7,7 @@
 import type http from 'node:http';
 import type { Timers, TimerHandle } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
+import { remoteText } from '../server/listeners.js';
 import { CONTENT_TYPES, SECURITY_HEADERS, sendResponse } from './http.js';
 import type { DashboardSettings } from './settings.js';
 
@@ -56,7 +57,7 @@ export class EventStreams {
    */
   open(request: http.IncomingMessage, response: http.ServerResponse, first: string[] = []): void {
     const { settings, logger } = this.options;
-    const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    const remote = remoteText(request.socket);
     if (this.streams.size >= settings.maxStreams) {
       logger.warn(
         { event: 'dashboard-stream-refused', remote, limit: settings.maxStreams },

@@ -6,6 +6,7 @@
 import type net from 'node:net';
 import type { Logger } from '../observability/logger.js';
 import type { ServerLimits } from './limits.js';
+import { remoteText } from './listeners.js';
 
 /** Counts open connections, in all and per remote address, and refuses those over the limits. */
 export class Admission {
@@ -31,7 +32,7 @@ export class Admission {
     const fromAddress = this.perAddress.get(address) ?? 0;
     const { maxConnections, maxConnectionsPerAddress } = this.limits;
     if (this.openCount >= maxConnections || fromAddress >= maxConnectionsPerAddress) {
-      const remote = `${address}:${socket.remotePort ?? '?'}`;
+      const remote = remoteText(socket);
       const which =
         this.openCount >= maxConnections
           ? `maxConnections (${maxConnections})`

@@ -25,7 +25,7 @@ import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import { addressText, createListener, listenOn, type ServerTls } from './listeners.js';
+import { addressText, createListener, listenOn, remoteText, type ServerTls } from './listeners.js';
 import { PlacesLookup, type PlacesJson } from './places-lookup.js';
 
 /** Everything a {@link HerdServer} needs. */
@@ -248,14 +248,14 @@ export class HerdServer {
 
   private onClientSocket(socket: net.Socket): void {
     if (!this.admission.admit(socket, 'client')) return;
-    this.acceptClient(socket, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+    this.acceptClient(socket, remoteText(socket));
   }
 
   private onPeerSocket(socket: net.Socket): void {
     if (!this.admission.admit(socket, 'peer')) return;
     socket.setNoDelay(true);
     socket.setKeepAlive(true, LINK_KEEPALIVE_MS);
-    this.acceptPeer(socket, `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`);
+    this.acceptPeer(socket, remoteText(socket));
   }
 
   /**

@@ -29,7 +29,7 @@ export function createListener(
   const server = tls.createServer({ ...tlsOptions.server, allowHalfOpen }, onSocket);
   server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
     log.warn(
-      { event: 'tls-error', remote: `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`, err: error.message },
+      { event: 'tls-error', remote: remoteText(socket), err: error.message },
       `TLS handshake failed: ${error.message}`,
     ),
   );
@@ -45,6 +45,12 @@ export function listenOn(server: net.Server, host: string, port: number): Promis
       resolve();
     });
   });
+}
+
+/** `host:port` of a connection's remote end (brackets around an IPv6 host; `?` for what is unknown), as logs name it. */
+export function remoteText(socket: net.Socket): string {
+  const host = socket.remoteAddress ?? '?';
+  return `${socket.remoteFamily === 'IPv6' ? `[${host}]` : host}:${socket.remotePort ?? '?'}`;
 }
 
 /** `host:port` of a bound address (brackets around an IPv6 host), or `''` for none. */
