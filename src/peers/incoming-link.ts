@@ -17,7 +17,6 @@ import type { LocationStore, LocationUpdate } from '../store/location-store.js';
 import { AntiEntropyResponder } from './anti-entropy.js';
 import { FailureDetector, HEARTBEAT_LINE, HEARTBEAT_TEXT } from './failure-detector.js';
 import { answerHello, checkAuth, type LinkIdentity } from './handshake.js';
-import { DEFAULT_LINK_SETTINGS } from './link-settings.js';
 
 /** Where an incoming link is in its life. */
 export type IncomingLinkState = 'hello' | 'auth' | 'up' | 'closed';
@@ -37,10 +36,10 @@ export interface IncomingLinkOptions {
   readonly maxLineBytes: number;
   /** Longest wait for HELLO (and AUTH) after accepting, ms. */
   readonly handshakeTimeoutMs: number;
-  /** Heartbeat when nothing was written for this long, ms. @default DEFAULT_LINK_SETTINGS.heartbeatIntervalMs */
-  readonly heartbeatIntervalMs?: number;
-  /** Close when nothing was received for this long, ms. @default DEFAULT_LINK_SETTINGS.deadAfterMs */
-  readonly deadAfterMs?: number;
+  /** Heartbeat when nothing was written for this long, ms (settings resolved once: src/peers/link-settings.ts). */
+  readonly heartbeatIntervalMs: number;
+  /** Close when nothing was received for this long, ms. */
+  readonly deadAfterMs: number;
   readonly timers: Timers;
   readonly logger: Logger;
   readonly observer: ServerObserver;
@@ -236,10 +235,10 @@ export class IncomingLink {
   // Issue 12: the accepted side, too, closes a link that went silent (src/peers/failure-detector.ts).
   private watch(peerName: string): void {
     const { timers, logger, stream } = this.options;
-    const deadAfterMs = this.options.deadAfterMs ?? DEFAULT_LINK_SETTINGS.deadAfterMs;
+    const deadAfterMs = this.options.deadAfterMs;
     this.detector = new FailureDetector({
       timers,
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? DEFAULT_LINK_SETTINGS.heartbeatIntervalMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       deadAfterMs,
       sendHeartbeat: () => {
         if (stream.writableLength === 0) stream.write(HEARTBEAT_TEXT);

@@ -13,7 +13,7 @@ import { LineSplitter } from '../protocol/line-splitter.js';
 import type { Backoff } from './backoff.js';
 import { FailureDetector, HEARTBEAT_LINE, HEARTBEAT_TEXT } from './failure-detector.js';
 import { checkWelcome, offerHello, type LinkIdentity } from './handshake.js';
-import { DEFAULT_LINK_SETTINGS, LINK_KEEPALIVE_MS } from './link-settings.js';
+import { LINK_KEEPALIVE_MS } from './link-settings.js';
 
 /** Where a neighbour's peer port listens. */
 export interface PeerAddress {
@@ -30,18 +30,17 @@ export interface OutgoingLinkOptions {
   /** Delay before each re-dial, by attempt. */
   readonly backoff: Backoff;
   readonly logger: Logger;
-  /** Longest wait for WELCOME after connecting, ms. @default DEFAULT_LINK_SETTINGS.handshakeTimeoutMs */
-  readonly handshakeTimeoutMs?: number;
+  /** Longest wait for WELCOME after connecting, ms (settings resolved once: src/peers/link-settings.ts). */
+  readonly handshakeTimeoutMs: number;
   /**
    * Most lines held while the neighbour is unreachable or not reading (its socket is full). Past it
    * the queue is dropped whole and logged; anti-entropy at the next link-up repairs the loss.
-   * @default DEFAULT_LINK_SETTINGS.maxQueuedUpdates
    */
-  readonly maxQueuedUpdates?: number;
-  /** Heartbeat when nothing was written for this long, ms. @default DEFAULT_LINK_SETTINGS.heartbeatIntervalMs */
-  readonly heartbeatIntervalMs?: number;
-  /** Close and re-dial when nothing was received for this long, ms. @default DEFAULT_LINK_SETTINGS.deadAfterMs */
-  readonly deadAfterMs?: number;
+  readonly maxQueuedUpdates: number;
+  /** Heartbeat when nothing was written for this long, ms. */
+  readonly heartbeatIntervalMs: number;
+  /** Close and re-dial when nothing was received for this long, ms. */
+  readonly deadAfterMs: number;
   /** @default {@link SYSTEM_TIMERS} */
   readonly timers?: Timers;
   /** Opens the TCP connection. @default `net.connect` (or `tls.connect` with {@link tls}) */
@@ -145,7 +144,7 @@ export class OutgoingLink {
   /** Queues one AT line (without terminator) for the neighbour. */
   send(line: string): void {
     if (this.statusValue === 'closed') return;
-    const max = this.options.maxQueuedUpdates ?? DEFAULT_LINK_SETTINGS.maxQueuedUpdates;
+    const max = this.options.maxQueuedUpdates;
     // The bound is for a neighbour that is down or not reading; a healthy link drains at the next flush.
     const draining = this.statusValue === 'up' && !this.blocked;
     const queued = this.queuedUpdates;
@@ -234,7 +233,7 @@ export class OutgoingLink {
     const handshakeTimer = this.timers.setTimeout(() => {
       this.log.warn({ event: 'handshake-timeout' }, `no WELCOME from ${peerName} in time`);
       socket.destroy();
-    }, this.options.handshakeTimeoutMs ?? DEFAULT_LINK_SETTINGS.handshakeTimeoutMs);
+    }, this.options.handshakeTimeoutMs);
     const splitter = new LineSplitter((line) => {
       if (this.statusValue === 'up') {
         if (line !== HEARTBEAT_LINE) this.options.onMessage?.(line);
@@ -303,10 +302,10 @@ export class OutgoingLink {
 
   // Issue 12: a silent network ends the connection within deadAfterMs (src/peers/failure-detector.ts).
   private watch(socket: net.Socket): void {
-    const deadAfterMs = this.options.deadAfterMs ?? DEFAULT_LINK_SETTINGS.deadAfterMs;
+    const deadAfterMs = this.options.deadAfterMs;
     this.detector = new FailureDetector({
       timers: this.timers,
-      heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? DEFAULT_LINK_SETTINGS.heartbeatIntervalMs,
+      heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       deadAfterMs,
       // A socket that is not draining has bytes on their way already; a heartbeat would queue behind them.
       sendHeartbeat: () => {

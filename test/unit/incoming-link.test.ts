@@ -3,6 +3,7 @@
  * timers: the handshake deadline, refusals without a reply, floods only after authentication, and
  * the anti-entropy answer.
  */
+import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplexPair } from 'node:stream';
@@ -44,6 +45,8 @@ function rig(self: LinkIdentity = SOLO) {
     isNeighbour: (name) => name === 'Friend',
     maxLineBytes: 4096,
     handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS,
+    heartbeatIntervalMs: DEFAULT_LINK_SETTINGS.heartbeatIntervalMs,
+    deadAfterMs: DEFAULT_LINK_SETTINGS.deadAfterMs,
     timers,
     logger: log.logger,
     observer: NOOP_OBSERVER,

@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { duplexPair } from 'node:stream';
+import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import { NOOP_OBSERVER } from '../../src/observability/observer.js';
 import { exponentialBackoff } from '../../src/peers/backoff.js';
 import { HEARTBEAT_TEXT } from '../../src/peers/failure-detector.js';
@@ -142,6 +143,8 @@ describe('link liveness: the dialling side', () => {
       backoff: exponentialBackoff({ baseDelayMs: 100, maxDelayMs: 100, random: () => 0 }),
       logger: log.logger,
       timers,
+      handshakeTimeoutMs: DEFAULT_LINK_SETTINGS.handshakeTimeoutMs,
+      maxQueuedUpdates: DEFAULT_LINK_SETTINGS.maxQueuedUpdates,
       heartbeatIntervalMs: HEARTBEAT_MS,
       deadAfterMs: DEAD_AFTER_MS,
       onStatus: (status) => statuses.push(status),
