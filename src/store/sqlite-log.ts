@@ -44,6 +44,8 @@ export interface SqliteLogOptions {
   readonly file: string;
   /** Longest time an update waits in memory before its commit, ms. @default {@link COMMIT_INTERVAL_MS} */
   readonly commitIntervalMs?: number;
+  /** Longest wait at close for the writer thread, ms. @default {@link CLOSE_WAIT_MS} */
+  readonly closeWaitMs?: number;
   readonly logger: Logger;
 }
 
@@ -89,6 +91,7 @@ export class SqliteLocationLog {
   private readonly db: Database.Database;
   private readonly file: string;
   private readonly commitIntervalMs: number;
+  private readonly closeWaitMs: number;
   private readonly log: Logger;
   private readonly flags = new Int32Array(new SharedArrayBuffer(WRITER_FLAG_COUNT * Int32Array.BYTES_PER_ELEMENT));
   private writer: Worker | undefined;
@@ -113,6 +116,7 @@ export class SqliteLocationLog {
     this.file = options.file;
     this.log = options.logger;
     this.commitIntervalMs = options.commitIntervalMs ?? COMMIT_INTERVAL_MS;
+    this.closeWaitMs = options.closeWaitMs ?? CLOSE_WAIT_MS;
     // Started now, while the server starts, so that the first commit does not wait for it to load.
     this.startWriter().unref();
   }
@@ -313,7 +317,7 @@ export class SqliteLocationLog {
 
   /**
    * Commits what is pending and closes the file, synchronously (also from a crash handler): waits up
-   * to {@link CLOSE_WAIT_MS} for a commit the writer thread is running and for its close, then writes
+   * to `closeWaitMs` ({@link CLOSE_WAIT_MS}) for a commit the writer thread is running and for its close, then writes
    * the rest on this thread.
    */
   close(): void {
@@ -321,7 +325,7 @@ export class SqliteLocationLog {
     this.closed = true;
     clearTimeout(this.timer);
     this.timer = undefined;
-    const deadline = performance.now() + CLOSE_WAIT_MS;
+    const deadline = performance.now() + this.closeWaitMs;
     const waitings: (Waiting | undefined)[] = [this.waiting];
     const flight = this.inFlight;
     this.inFlight = undefined;

@@ -215,6 +215,33 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     });
   });
 
+  test('close() gives up on a writer thread stuck past closeWaitMs, tries the rest itself, and rejects the waiters when that fails too', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const log = capturingLogger();
+      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, closeWaitMs: 50, logger: log.logger });
+      // Another connection holds the write lock: the writer thread's commit waits on it (BUSY_TIMEOUT_MS).
+      const other = new Database(file);
+      other.exec('BEGIN IMMEDIATE');
+      try {
+        opened.log.write(record('stuck', 1700000000));
+        const waiting = opened.log.whenCommitted();
+        opened.log.commit();
+        const started = performance.now();
+        opened.log.close();
+        assert.ok(performance.now() - started >= 50, 'it waited closeWaitMs for the writer thread');
+        await assert.rejects(waiting, /locked/);
+        assert.ok(
+          log.events().some((entry) => entry.event === 'store-commit-failed' && /at close/.test(String(entry.msg))),
+          'the failed last commit is logged',
+        );
+      } finally {
+        other.exec('ROLLBACK');
+        other.close();
+      }
+    });
+  });
+
   test('a corrupt file is moved aside, reported at error level, and the store starts empty', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
