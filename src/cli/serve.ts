@@ -99,7 +99,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       ? undefined
       : new Dashboard({
           herd: herdView,
-          metrics: () => metrics.metrics(),
+          counters: () => metrics.counters(),
           settings: config.dashboard,
           logger: log.logger,
         });

@@ -27,7 +27,7 @@ import { MAX_BOUND, MAX_RADIUS_KM, whatsatBound, whatsatRadiusKm } from '../prot
 import type { LocationRecord } from '../store/location-store.js';
 import { EventStreams, sseMessage } from './event-stream.js';
 import { CheckinFeed, toCheckin } from './feed.js';
-import { HerdPoller, type HerdDescription, type ServerRow } from './herd-view.js';
+import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } from './herd-view.js';
 import { CONTENT_TYPES, hostAllowed, hostName, sendResponse, staticFiles } from './http.js';
 import { resolveDashboardSettings, type DashboardSettings } from './settings.js';
 import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
@@ -47,8 +47,8 @@ export interface DashboardServer {
 /** Options of {@link Dashboard}. */
 export interface DashboardOptions {
   readonly herd: HerdDescription;
-  /** This server's metrics in Prometheus text, for its own IAMAT/s and floods/s. */
-  readonly metrics?: () => Promise<string>;
+  /** This server's own counters, for its IAMAT/s and floods/s (read in memory, not through `/metrics`). */
+  readonly counters?: () => HerdCounters;
   /** What is left out takes its default (src/dashboard/settings.ts). */
   readonly settings?: Partial<DashboardSettings>;
   readonly logger: Logger;
@@ -102,10 +102,10 @@ export class Dashboard {
    * hence after the dashboard). Its routes answer 503 until then.
    */
   attach(server: DashboardServer): void {
-    const metrics = this.options.metrics;
+    const counters = this.options.counters;
     const poller = new HerdPoller(
       this.options.herd,
-      { status: async () => server.status(), metrics: async () => (metrics === undefined ? '' : metrics()) },
+      { status: async () => server.status(), counters: async () => counters?.() },
       this.settings.pollTimeoutMs,
     );
     const scanner = new SnapshotScanner({

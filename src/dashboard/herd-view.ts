@@ -50,8 +50,14 @@ export interface ServerRow {
 /** Where a member's figures come from: this server itself, or an admin URL. */
 export interface MemberSource {
   status(): Promise<ServerStatus>;
-  /** Prometheus text of its `/metrics`. */
-  metrics(): Promise<string>;
+  /** Its IAMAT and flood counters (summed over labels), or undefined when it keeps none. */
+  counters(): Promise<HerdCounters | undefined>;
+}
+
+/** The two counters a member's rates come from: IAMATs answered (any outcome) and floods sent (any peer). */
+export interface HerdCounters {
+  readonly iamat: number;
+  readonly floods: number;
 }
 
 /** GET `url` within `timeoutMs`; resolves with the body of a 200, rejects with a short reason. */
@@ -82,12 +88,12 @@ export function remoteSource(adminUrl: string, timeoutMs: number): MemberSource 
         throw new Error('/status is not a status');
       return parsed;
     },
-    metrics: () => httpGetText(`${adminUrl}/metrics`, timeoutMs),
+    counters: async () => readCounters(await httpGetText(`${adminUrl}/metrics`, timeoutMs)),
   };
 }
 
 /** The two counters the rates come from, summed over their labels; undefined when absent. */
-export function readCounters(text: string): { iamat: number; floods: number } | undefined {
+export function readCounters(text: string): HerdCounters | undefined {
   let iamat: number | undefined;
   let floods: number | undefined;
   for (const sample of parsePrometheusText(text)) {
@@ -141,14 +147,14 @@ export class HerdPoller {
     const empty = { name: member.name, dashboardUrl, iamatPerSecond: undefined, floodsPerSecond: undefined };
     if (source === undefined)
       return { ...empty, state: 'unknown', status: undefined, error: 'no admin address in the config' };
-    const [status, metrics] = await Promise.allSettled([source.status(), source.metrics()]);
+    const [status, read] = await Promise.allSettled([source.status(), source.counters()]);
     if (status.status === 'rejected') {
       this.previous.delete(member.name);
       return { ...empty, state: 'down', status: undefined, error: String((status.reason as Error).message) };
     }
     let iamatPerSecond: number | undefined;
     let floodsPerSecond: number | undefined;
-    const counters = metrics.status === 'fulfilled' ? readCounters(metrics.value) : undefined;
+    const counters = read.status === 'fulfilled' ? read.value : undefined;
     if (counters !== undefined) {
       const now = performance.now();
       const before = this.previous.get(member.name);

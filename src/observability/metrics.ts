@@ -41,6 +41,11 @@ export interface MetricsObserverOptions {
   readonly latencyBucketsSeconds?: readonly number[];
 }
 
+/** Positions in the command counts of the series always shown (even at 0). */
+const EXPECTED_COMMAND_INDICES = new Set<number>(
+  EXPECTED_COMMANDS.map(([kind, outcome]) => KIND_INDEX[kind] * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome]),
+);
+
 /** Counts kept per neighbour. */
 interface PeerCounts {
   floodSent: number;
@@ -119,6 +124,19 @@ export class MetricsObserver implements ServerObserver {
   /** Every metric in Prometheus text format (what `GET /metrics` serves). */
   metrics(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /**
+   * IAMATs answered (every outcome) and floods sent (every peer) since start: what
+   * `herd_commands_total{command="IAMAT"}` and `herd_flood_sent_total` sum to, read without a scrape.
+   */
+  counters(): { iamat: number; floods: number } {
+    const k = KIND_INDEX.IAMAT * COMMAND_OUTCOMES.length;
+    let iamat = 0;
+    for (let o = 0; o < COMMAND_OUTCOMES.length; o++) iamat += this.commandCounts[k + o] as number;
+    let floods = 0;
+    for (const counts of this.peers.values()) floods += counts.floodSent;
+    return { iamat, floods };
   }
 
   // --- ServerObserver hooks: plain arithmetic only, they run per command. ---
@@ -222,16 +240,11 @@ export class MetricsObserver implements ServerObserver {
       'Client commands answered, by command (IAMAT, WHATSAT, INVALID) and outcome.',
       ['command', 'outcome'],
       (set) => {
-        const shown = new Set<number>(
-          EXPECTED_COMMANDS.map(
-            ([kind, outcome]) => KIND_INDEX[kind] * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome],
-          ),
-        );
         COMMAND_KINDS.forEach((command, k) =>
           COMMAND_OUTCOMES.forEach((outcome, o) => {
             const i = k * COMMAND_OUTCOMES.length + o;
             const value = this.commandCounts[i] as number;
-            if (value > 0 || shown.has(i)) set({ command, outcome }, value);
+            if (value > 0 || EXPECTED_COMMAND_INDICES.has(i)) set({ command, outcome }, value);
           }),
         );
       },

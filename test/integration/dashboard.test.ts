@@ -73,7 +73,7 @@ async function startMember(settings: Partial<DashboardSettings> = {}): Promise<M
       ],
       links: [],
     },
-    metrics: () => metrics.metrics(),
+    counters: () => metrics.counters(),
     settings,
     logger,
     timers,

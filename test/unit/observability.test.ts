@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { BUILT_IN_HERDS, builtInHerdFile, loadHerdConfig, validateHerdConfig } from '../../src/config/herd-config.js';
 import { ConfigError } from '../../src/errors.js';
+import { readCounters } from '../../src/dashboard/herd-view.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
 import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
 import {
@@ -106,6 +107,27 @@ describe('MetricsObserver', () => {
     assert.equal(findSample(samples, 'herd_reply_latency_seconds_bucket', { command: 'IAMAT', le: '+Inf' }), 3);
     const sum = findSample(samples, 'herd_reply_latency_seconds_sum', { command: 'IAMAT' }) ?? Number.NaN;
     assert.ok(Math.abs(sum - 0.00303) < 1e-12, `sum ${sum}`);
+  });
+
+  test('counters() is what the scrape of herd_commands_total{command="IAMAT"} and herd_flood_sent_total sums to', async () => {
+    const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
+    metrics.attach(
+      fakeStatus(
+        [
+          { peer: 'Ball', status: 'up' },
+          { peer: 'Welsh', status: 'up' },
+        ],
+        3,
+      ),
+    );
+    metrics.command('IAMAT', 'ok', 1);
+    metrics.command('IAMAT', 'clock_skew', 1);
+    metrics.command('WHATSAT', 'ok', 1);
+    metrics.flood('sent', 'Ball', 4);
+    metrics.flood('sent', 'Welsh', 2);
+    metrics.flood('stored', 'Ball', 9);
+    assert.deepEqual(metrics.counters(), { iamat: 2, floods: 6 });
+    assert.deepEqual(readCounters(await metrics.metrics()), metrics.counters());
   });
 
   test('floods, link states, reconnects, anti-entropy, places, connections and status values', async () => {
