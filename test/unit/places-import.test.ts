@@ -5,6 +5,7 @@
  * malformed input names file, line (or feature) and field and leaves nothing behind;
  * `--skip-invalid` counts instead.
  */
+import { MAX_TEXT_BYTES } from '../../src/places/offline/data-format.js';
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
@@ -311,6 +312,19 @@ describe('herd places import', () => {
     await assert.rejects(importPlaces({ inputs: [zip], out: path.join(dir, 'bad-zip.places') }), {
       name: 'ImportError',
       message: `${zip}:BAD.txt: line 2: columns: expected 19 tab-separated columns, found 3`,
+    });
+  });
+
+  test(`a name of exactly MAX_TEXT_BYTES (${MAX_TEXT_BYTES}) UTF-8 bytes is kept whole; one byte more is refused`, async () => {
+    // Two-byte characters: the bound is on bytes, not on the string's length.
+    const fits = 'é'.repeat(MAX_TEXT_BYTES / 2);
+    const kept = await put(dir, 'long-name.geojson', featureCollection([point(-118.44, 34.07, { name: fits })]));
+    const provider = await importAndOpen({ inputs: [kept], out: path.join(dir, 'long-name.places') });
+    const answer = await provider.nearby({ latitude: 34.07, longitude: -118.44 }, 1000, 1);
+    assert.equal(answer.results[0]?.name, fits);
+    const over = await put(dir, 'too-long.geojson', featureCollection([point(1, 2, { name: `${fits}e` })]));
+    await assert.rejects(importPlaces({ inputs: [over], out: path.join(dir, 'too-long.places') }), {
+      message: `${over}: feature 0: properties.name: required: a non-empty string of at most ${MAX_TEXT_BYTES} bytes`,
     });
   });
 
