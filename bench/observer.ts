@@ -12,6 +12,7 @@
  * links up however long it has nothing else to say. AT lines are read on the raw bytes: only the client id is
  * looked at, and only when it is the bench's `<prefix><number>` form.
  */
+import { formatWantLines, parseSyncMessage } from '../src/peers/anti-entropy-messages.js';
 import net from 'node:net';
 import { HEARTBEAT_TEXT } from '../src/peers/failure-detector.js';
 import { answerHello, checkAuth, type HelloAnswer, type LinkIdentity } from '../src/peers/handshake.js';
@@ -202,7 +203,9 @@ export class HerdObserver {
   /** Anti-entropy offers are declined: the observer wants nothing (an empty WANT list). */
   private onControlLine(socket: net.Socket, line: string): void {
     const fields = splitFields(line);
-    if (fields[0] === 'SUMS-END' && fields.length === 2) socket.write(`WANT-END ${fields[1] as string}\n`);
+    if (fields[0] !== 'SUMS-END') return;
+    const message = parseSyncMessage(fields);
+    if (message !== undefined) socket.write(`${formatWantLines(message.syncId, []).join('\n')}\n`);
   }
 
   /** Stops listening and closes every link. */
