@@ -6,7 +6,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplexPair, type Duplex } from 'node:stream';
-import { NOOP_OBSERVER, type CommandKind, type CommandOutcome } from '../../src/observability/observer.js';
+import {
+  NOOP_OBSERVER,
+  type CommandKind,
+  type CommandOutcome,
+  type ServerObserver,
+} from '../../src/observability/observer.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { WallClock } from '../../src/protocol/time.js';
@@ -39,7 +44,14 @@ interface Rig {
   closed: Promise<void>;
 }
 
-function rig(options: { limits?: Partial<ServerLimits>; table?: CommandTable; read?: boolean } = {}): Rig {
+function rig(
+  options: {
+    limits?: Partial<ServerLimits>;
+    table?: CommandTable;
+    read?: boolean;
+    observer?: Partial<ServerObserver>;
+  } = {},
+): Rig {
   const [server, client] = duplexPair();
   const timers = new ManualTimers();
   const store = new LocationStore();
@@ -71,7 +83,7 @@ function rig(options: { limits?: Partial<ServerLimits>; table?: CommandTable; re
     limits: resolveServerLimits(options.limits),
     timers,
     logger: log.logger,
-    observer: { ...NOOP_OBSERVER, command: (kind, outcome) => outcomes.push([kind, outcome]) },
+    observer: { ...NOOP_OBSERVER, command: (kind, outcome) => outcomes.push([kind, outcome]), ...options.observer },
     table: options.table,
   });
   return { server, client, session, timers, store, outcomes, log, received: () => text, closed };
@@ -179,6 +191,23 @@ describe('ClientSession', () => {
       ['INVALID', 'line_too_long'],
     ]);
     assert.equal(received().split('\n')[1], `? ${'x'.repeat(3072)}`);
+  });
+
+  test('when recording the command fails too, the last-resort fallback still answers "? " and logs reply-failed', async () => {
+    const table: CommandTable = { ...COMMANDS, WHATSAT: () => Promise.reject(new Error('boom')) };
+    const observer: Partial<ServerObserver> = {
+      command: (kind) => {
+        if (kind === 'WHATSAT') throw new Error('observer broke');
+      },
+    };
+    const { client, received, log } = rig({ table, observer });
+    client.write('WHATSAT a 1 1\nIAMAT a +1+1 1700000000\n');
+    await settle();
+    await settle();
+    const lines = received().split('\n');
+    assert.equal(lines[0], '? WHATSAT a 1 1');
+    assert.match(lines[1] ?? '', /^AT Solo /, 'the connection goes on, in order');
+    assert.ok(log.events().some((entry) => entry.event === 'reply-failed' && /observer broke/.test(String(entry.err))));
   });
 
   test('a handler that fails is answered "? " and labelled error', async () => {
