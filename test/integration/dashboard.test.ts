@@ -31,8 +31,11 @@ import { openEventStream, type SseEvent } from '../../bench/sse-reader.js';
 class ScriptedPlaces implements PlacesProvider {
   readonly source = 'scripted';
   asked: { location: LatLng; radiusMeters: number; limit: number }[] = [];
+  /** While set, every look-up waits for it (a slow source). */
+  hold: Promise<void> | undefined;
   async nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
     this.asked.push({ location, radiusMeters, limit });
+    if (this.hold !== undefined) await this.hold;
     return {
       html_attributions: [],
       results: [
@@ -341,6 +344,27 @@ describe('the dashboard of one server', { timeout: 120_000 }, () => {
     // Exactly WHATSAT's operands: what Number() would take but WHATSAT refuses is refused here too.
     assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&radius=0x10`)).status, 400);
     assert.equal((await fetch(`${member.url}/client?id=kiwi.cs.ucla.edu&limit=1e1`)).status, 400);
+  });
+
+  test('/client without an id is 400; past dashboard.maxLookupsInFlight a look-up is 503 and logged, and the one in flight still answers', async () => {
+    const busy = await startMember({ maxLookupsInFlight: 1 });
+    try {
+      assert.equal((await fetch(`${busy.url}/client`)).status, 400);
+      await exchange(busy.port, 'IAMAT slow +34.068930-118.445127 1700000000\n');
+      let release: () => void = () => undefined;
+      busy.places.hold = new Promise((resolve) => (release = resolve));
+      const first = fetch(`${busy.url}/client?id=slow&radius=5&limit=3`);
+      await waitUntil(() => busy.places.asked.length === 1, 5000, 'the first look-up to reach the places source');
+      const refused = await fetch(`${busy.url}/client?id=slow&radius=5&limit=3`);
+      assert.equal(refused.status, 503);
+      assert.match(((await refused.json()) as { error: string }).error, /dashboard\.maxLookupsInFlight/);
+      assert.ok(busy.log().some((entry) => entry.event === 'dashboard-busy' && entry.what === 'places'));
+      assert.equal(busy.places.asked.length, 1, 'the refused one never reached the source');
+      release();
+      assert.equal((await first).status, 200);
+    } finally {
+      await busy.close();
+    }
   });
 
   test('a request naming another host (DNS rebinding) is refused with 421; IP addresses and localhost are not', async () => {
