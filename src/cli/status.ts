@@ -4,14 +4,14 @@
  * shown as down and the command never hangs. Addresses come from the runtime file of a running
  * `herd start` when there is one for this config (ports may be 0 in the config), else from the config.
  */
-import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { loadHerdConfig } from '../config/herd-config.js';
+import { httpGet } from '../observability/admin-client.js';
 import { httpUrl } from '../observability/admin-server.js';
 import { EVENT_LOOP_RESOLUTION_MS } from '../observability/metrics.js';
 import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
-import type { ServerStatus } from '../core/status.js';
+import { isServerStatus, type ServerStatus } from '../core/status.js';
 import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
 
 /** Default {@link StatusOptions.timeoutMs}: longest wait for one server's answer, ms. */
@@ -71,29 +71,6 @@ export interface HerdStatusReport {
   readonly servers: readonly ServerReport[];
 }
 
-/** GET `url`; resolves with status and body, rejects with a short reason (never hangs past `timeoutMs`). */
-function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, headers: { Connection: 'close' } }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => {
-        clearTimeout(timer);
-        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
-      });
-      response.on('error', (error) => {
-        clearTimeout(timer);
-        reject(error);
-      });
-    });
-    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
-    request.on('error', (error: NodeJS.ErrnoException) => {
-      clearTimeout(timer);
-      reject(new Error(error.code ?? error.message));
-    });
-  });
-}
-
 /** Whether a TCP connection to `host:port` opens within `timeoutMs`; rejects with the reason. */
 function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -105,17 +82,6 @@ function tcpProbe(host: string, port: number, timeoutMs: number): Promise<void> 
     });
     socket.once('error', (error: NodeJS.ErrnoException) => reject(new Error(error.code ?? error.message)));
   });
-}
-
-function isServerStatus(value: unknown): value is ServerStatus {
-  const status = value as Partial<ServerStatus> | null;
-  return (
-    typeof status === 'object' &&
-    status !== null &&
-    typeof status.name === 'string' &&
-    Array.isArray(status.links) &&
-    typeof status.clients === 'number'
-  );
 }
 
 async function probe(

@@ -60,3 +60,15 @@ export interface ServerStatus {
   /** One row per neighbour, in config link order. */
   readonly links: readonly LinkStatusRow[];
 }
+
+/** Whether a parsed `/status` answer has the shape of a {@link ServerStatus} (name, links, clients). */
+export function isServerStatus(value: unknown): value is ServerStatus {
+  const status = value as Partial<ServerStatus> | null;
+  return (
+    typeof status === 'object' &&
+    status !== null &&
+    typeof status.name === 'string' &&
+    Array.isArray(status.links) &&
+    typeof status.clients === 'number'
+  );
+}

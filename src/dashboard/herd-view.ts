@@ -4,7 +4,8 @@
  * from itself, the others' from their admin `/status` and `/metrics` through the config's admin
  * addresses (or, under `herd start`, the real ones the supervisor sends).
  */
-import type { ServerStatus } from '../core/status.js';
+import { isServerStatus, type ServerStatus } from '../core/status.js';
+import { httpGet } from '../observability/admin-client.js';
 import type { HerdConfig } from '../config/herd-config.js';
 import { httpUrl } from '../observability/admin-server.js';
 import { parseIso6709, type LatLng } from '../protocol/location.js';
@@ -62,30 +63,17 @@ export interface HerdCounters {
 
 /** GET `url` within `timeoutMs`; resolves with the body of a 200, rejects with a short reason. */
 export async function httpGetText(url: string, timeoutMs: number): Promise<string> {
-  let response: Response;
-  try {
-    response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
-  } catch (error) {
-    const cause = (error as { cause?: { code?: string } }).cause;
-    throw new Error(
-      (error as Error).name === 'TimeoutError'
-        ? `timed out after ${timeoutMs} ms`
-        : (cause?.code ?? (error as Error).message),
-      { cause: error },
-    );
-  }
-  const text = await response.text();
-  if (response.status !== 200) throw new Error(`answered ${response.status}`);
-  return text;
+  const { status, body } = await httpGet(url, timeoutMs);
+  if (status !== 200) throw new Error(`answered ${status}`);
+  return body;
 }
 
 /** A member read over HTTP. */
 export function remoteSource(adminUrl: string, timeoutMs: number): MemberSource {
   return {
     status: async () => {
-      const parsed = JSON.parse(await httpGetText(`${adminUrl}/status`, timeoutMs)) as ServerStatus;
-      if (typeof parsed !== 'object' || parsed === null || !Array.isArray(parsed.links))
-        throw new Error('/status is not a status');
+      const parsed: unknown = JSON.parse(await httpGetText(`${adminUrl}/status`, timeoutMs));
+      if (!isServerStatus(parsed)) throw new Error('/status is not a status');
       return parsed;
     },
     counters: async () => readCounters(await httpGetText(`${adminUrl}/metrics`, timeoutMs)),

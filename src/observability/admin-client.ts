@@ -1,0 +1,28 @@
+/**
+ * Reading another server's admin port (its `/status` and `/metrics`, docs/observability.md): what
+ * `herd status` and the dashboard's herd view both do.
+ */
+import http from 'node:http';
+
+/** GET `url`; resolves with status and body, rejects with a short reason (never hangs past `timeoutMs`). */
+export function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const request = http.get(url, { agent: false, headers: { Connection: 'close' } }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', (error) => {
+        clearTimeout(timer);
+        reject(error);
+      });
+    });
+    const timer = setTimeout(() => request.destroy(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    request.on('error', (error: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(new Error(error.code ?? error.message));
+    });
+  });
+}
