@@ -233,8 +233,6 @@ export class Dashboard {
       limits: {
         maxSnapshotPoints: this.settings.maxSnapshotPoints,
         maxSnapshotCells: this.settings.maxSnapshotCells,
-        flushIntervalMs: this.settings.flushIntervalMs,
-        serverIntervalMs: this.settings.serverIntervalMs,
         maxRadiusKm: MAX_RADIUS_KM,
         maxPlaces: MAX_BOUND,
       },

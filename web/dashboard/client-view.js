@@ -18,6 +18,12 @@ export class ClientView {
     });
   }
 
+  /** Takes WHATSAT's bounds from the server's `/herd` (`limits.maxRadiusKm`, `limits.maxPlaces`). */
+  setLimits(limits) {
+    this.radius.max = String(limits.maxRadiusKm);
+    this.maxPlaces = limits.maxPlaces;
+  }
+
   /** Shows client `id`: asks the server, then draws the radius and the places. */
   async select(id) {
     this.id = id;
@@ -33,7 +39,9 @@ export class ClientView {
     document.getElementById('attribution').textContent = '';
     let answer;
     try {
-      const query = new URLSearchParams({ id, radius: String(radiusKm), limit: '20' });
+      // Without a limit (before /herd is read) the server answers up to WHATSAT's largest bound.
+      const query = new URLSearchParams({ id, radius: String(radiusKm) });
+      if (this.maxPlaces !== undefined) query.set('limit', String(this.maxPlaces));
       const response = await fetch(`client?${query}`, { cache: 'no-store' });
       answer = await response.json();
       if (!response.ok) throw new Error(answer.error ?? `answered ${response.status}`);

@@ -179,6 +179,7 @@ async function main() {
   else setMode('static', 'static');
   const [herd, countries] = await Promise.all([getJson('herd'), getJson('dashboard/countries.json')]);
   state.herd = { ...herd, map: herdMap };
+  state.clientView.setLimits(herd.limits);
   for (const row of herd.rows) state.rows.set(row.name, row);
   document.getElementById('self').textContent = herd.self;
   document.title = `herd · ${herd.self}`;
