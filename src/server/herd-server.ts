@@ -264,13 +264,7 @@ export class HerdServer {
    * @param remote - a label for the remote end in logs.
    */
   acceptClient(stream: Duplex, remote: string): ClientSession {
-    const id = this.nextConnectionId++;
-    this.streams.add(stream);
-    this.observer.connection('client', 'open');
-    this.log.info(
-      { event: 'connection-new', conn: id, remote, port: 'client' },
-      `client connection ${id} from ${remote}`,
-    );
+    const id = this.opened('client', stream, remote);
     const session = new ClientSession({
       id,
       remote,
@@ -282,12 +276,7 @@ export class HerdServer {
       observer: this.observer,
       onClose: (closed, reason) => {
         this.sessions.delete(closed);
-        this.streams.delete(stream);
-        this.observer.connection('client', 'close');
-        this.log.info(
-          { event: 'connection-closed', conn: id, remote, kind: 'client', reason },
-          `client connection ${id} closed`,
-        );
+        this.closed('client', stream, { conn: id, remote, reason });
       },
     });
     this.sessions.add(session);
@@ -301,13 +290,7 @@ export class HerdServer {
    * @param remote - a label for the remote end in logs.
    */
   acceptPeer(stream: Duplex, remote: string): IncomingLink {
-    const id = this.nextConnectionId++;
-    this.streams.add(stream);
-    this.observer.connection('peer', 'open');
-    this.log.info(
-      { event: 'connection-new', conn: id, remote, port: 'peer' },
-      `peer-port connection ${id} from ${remote}`,
-    );
+    const id = this.opened('peer', stream, remote);
     const link = new IncomingLink({
       id,
       remote,
@@ -326,17 +309,39 @@ export class HerdServer {
       onUp: (up) => this.links.incomingUp(up),
       onClose: (closed, reason) => {
         this.incoming.delete(closed);
-        this.streams.delete(stream);
         this.links.incomingClosed(closed);
-        this.observer.connection('peer', 'close');
-        this.log.info(
-          { event: 'connection-closed', conn: id, remote, kind: 'peer', peer: closed.peerName, reason },
-          `peer-port connection ${id}${closed.peerName === undefined ? '' : ` (${closed.peerName})`} closed`,
-        );
+        this.closed('peer', stream, { conn: id, remote, reason, peer: closed.peerName });
       },
     });
     this.incoming.add(link);
     return link;
+  }
+
+  /** A connection accepted on either port: counted, logged, and cut at close if still open. Returns its id. */
+  private opened(port: 'client' | 'peer', stream: Duplex, remote: string): number {
+    const id = this.nextConnectionId++;
+    this.streams.add(stream);
+    this.observer.connection(port, 'open');
+    this.log.info(
+      { event: 'connection-new', conn: id, remote, port },
+      `${port === 'client' ? 'client' : 'peer-port'} connection ${id} from ${remote}`,
+    );
+    return id;
+  }
+
+  /** The end of a connection {@link opened}. */
+  private closed(
+    kind: 'client' | 'peer',
+    stream: Duplex,
+    entry: { readonly conn: number; readonly remote: string; readonly reason: string; readonly peer?: string },
+  ): void {
+    this.streams.delete(stream);
+    this.observer.connection(kind, 'close');
+    const peer = entry.peer === undefined ? '' : ` (${entry.peer})`;
+    this.log.info(
+      { event: 'connection-closed', ...entry, kind },
+      `${kind === 'client' ? 'client' : 'peer-port'} connection ${entry.conn}${peer} closed`,
+    );
   }
 
   /**
