@@ -12,7 +12,7 @@ import {
 import { HerdServer } from '../server/herd-server.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
 import { loadTlsOptions } from '../config/tls.js';
-import { SqliteLocationLog, type OpenedLog } from '../store/sqlite-log.js';
+import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
 import path from 'node:path';
 import { isPeersMessage, type ListeningMessage } from './ipc.js';
 import { AdminServer } from '../observability/admin-server.js';
@@ -80,7 +80,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // The durable store gives this start its epoch (incarnation) and the table it had before.
   let opened: OpenedLog | undefined;
   if (config.store.durable) {
-    opened = SqliteLocationLog.open({
+    opened = openSqliteLog({
       file: path.join(options.dataDir ?? config.dataDir, `${serverConfig.name}.sqlite`),
       commitIntervalMs: config.store.commitIntervalMs,
       logger: log.logger,

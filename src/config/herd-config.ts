@@ -24,7 +24,7 @@ import {
 import { DEFAULT_SERVER_LIMITS } from '../server/limits.js';
 import { DEFAULT_DASHBOARD_SETTINGS } from '../dashboard/settings.js';
 import { parseIso6709 } from '../protocol/location.js';
-import { COMMIT_INTERVAL_MS } from '../store/sqlite-log.js';
+import { COMMIT_INTERVAL_MS } from '../store/store-settings.js';
 
 /** Names of the herds shipped in `herds/` (docs/protocol.md "The herd"). */
 export const BUILT_IN_HERDS = ['default', '2019', '2023'] as const;

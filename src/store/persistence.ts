@@ -1,4 +1,4 @@
-/** Where stored records are made durable: the interface the server writes through (src/store/sqlite-log.ts implements it). */
+/** Where stored records are made durable: the interface the server writes through (src/store/sqlite-log.ts implements it; src/store/sqlite-open.ts opens it). */
 import type { LocationUpdate } from './location-store.js';
 
 /** A durable copy of the location table. */

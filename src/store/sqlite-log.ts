@@ -4,19 +4,17 @@
  * the event loop: the transactions run on a writer thread (./sqlite-writer.ts). With
  * `synchronous = FULL` each commit is on disk when it is reported. So a power cut loses at most the
  * updates of the last commit interval (and of a commit still running), and `whenCommitted()` lets a
- * caller wait for zero loss (docs/operations.md, "Durability").
+ * caller wait for zero loss (docs/operations.md, "Durability"). Opening and reading the file is
+ * ./sqlite-open.ts.
  */
-import { existsSync, renameSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import type { Logger } from '../observability/logger.js';
-import { checkAtFields } from '../protocol/commands.js';
-import { splitFields } from '../protocol/fields.js';
 import type { LocationUpdate } from './location-store.js';
-import { connect, prepareUpsert, SCHEMA } from './sqlite-table.js';
+import type { SqliteLogOptions } from './sqlite-open.js';
+import { prepareUpsert } from './sqlite-table.js';
+import { CLOSE_WAIT_MS, COMMIT_INTERVAL_MS, COMMIT_MAX_ROWS } from './store-settings.js';
 import {
   WRITER_FLAG_COUNT,
   WriterFlags,
@@ -25,38 +23,6 @@ import {
   type CommitRequest,
   type WriterData,
 } from './sqlite-writer.js';
-
-/** Default {@link SqliteLogOptions.commitIntervalMs}. */
-export const COMMIT_INTERVAL_MS = 50;
-
-/**
- * Most rows in one commit: a larger backlog is committed in several, one after the other, so the
- * writer thread's memory stays bounded (about 1 MB of AT lines per commit).
- */
-export const COMMIT_MAX_ROWS = 8_192;
-
-/** Longest wait at {@link SqliteLocationLog.close} for the writer thread's commit and its close, ms. */
-export const CLOSE_WAIT_MS = 10_000;
-
-/** Where and how to keep the table. */
-export interface SqliteLogOptions {
-  /** The database file, e.g. `data/Alford.sqlite`; its folder is created. */
-  readonly file: string;
-  /** Longest time an update waits in memory before its commit, ms. @default {@link COMMIT_INTERVAL_MS} */
-  readonly commitIntervalMs?: number;
-  /** Longest wait at close for the writer thread, ms. @default {@link CLOSE_WAIT_MS} */
-  readonly closeWaitMs?: number;
-  readonly logger: Logger;
-}
-
-/** What {@link SqliteLocationLog.open} found on disk. */
-export interface OpenedLog {
-  readonly log: SqliteLocationLog;
-  /** Every record stored before, to load into the in-memory store. */
-  readonly records: LocationUpdate[];
-  /** This start's epoch: one more than the last start's, 1 for a new (or replaced) file. */
-  readonly epoch: number;
-}
 
 /** The promise every caller of {@link SqliteLocationLog.whenCommitted} for one commit waits on. */
 interface Waiting {
@@ -92,7 +58,7 @@ export class SqliteLocationLog {
   private readonly file: string;
   private readonly commitIntervalMs: number;
   private readonly closeWaitMs: number;
-  private readonly log: Logger;
+  private readonly log: SqliteLogOptions['logger'];
   private readonly flags = new Int32Array(new SharedArrayBuffer(WRITER_FLAG_COUNT * Int32Array.BYTES_PER_ELEMENT));
   private writer: Worker | undefined;
   private pending = new Map<string, string>();
@@ -111,7 +77,8 @@ export class SqliteLocationLog {
   /** Transactions committed since open. */
   commits = 0;
 
-  private constructor(db: Database.Database, options: SqliteLogOptions) {
+  /** Takes over `db`, opened and read by `openSqliteLog` (./sqlite-open.ts). */
+  constructor(db: Database.Database, options: SqliteLogOptions) {
     this.db = db;
     this.file = options.file;
     this.log = options.logger;
@@ -119,64 +86,6 @@ export class SqliteLocationLog {
     this.closeWaitMs = options.closeWaitMs ?? CLOSE_WAIT_MS;
     // Started now, while the server starts, so that the first commit does not wait for it to load.
     this.startWriter().unref();
-  }
-
-  /**
-   * Opens (or creates) the store and reads it, on this thread (before the server listens). A file
-   * SQLite cannot read is moved aside to `<file>.corrupt-<POSIX ms>` and logged at error level; the
-   * server then starts empty and its peers catch it up.
-   */
-  static open(options: SqliteLogOptions): OpenedLog {
-    mkdirSync(path.dirname(path.resolve(options.file)), { recursive: true });
-    const existed = existsSync(options.file);
-    try {
-      return SqliteLocationLog.openFile(options, existed);
-    } catch (error) {
-      const aside = `${options.file}.corrupt-${Date.now()}`;
-      options.logger.error(
-        { event: 'store-corrupt', file: options.file, movedTo: aside, err: (error as Error).message },
-        `store ${options.file} is unreadable (${(error as Error).message}); moved it to ${aside} and starting empty; peers will catch this server up`,
-      );
-      for (const suffix of ['', '-wal', '-shm']) {
-        if (existsSync(options.file + suffix)) renameSync(options.file + suffix, aside + suffix);
-      }
-      return SqliteLocationLog.openFile(options, false);
-    }
-  }
-
-  private static openFile(options: SqliteLogOptions, existed: boolean): OpenedLog {
-    const db = connect(options.file, false);
-    try {
-      db.exec(SCHEMA);
-      const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
-      const epoch = (row === undefined ? 0 : Number(row.value) || 0) + 1;
-      db.prepare(
-        "INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-      ).run(String(epoch));
-      const records: LocationUpdate[] = [];
-      let unreadable = 0;
-      for (const { at_line: atLine } of db.prepare('SELECT at_line FROM locations').iterate() as IterableIterator<{
-        at_line: string;
-      }>) {
-        const message = checkAtFields(splitFields(atLine), atLine);
-        if (message === undefined) {
-          unreadable++;
-          continue;
-        }
-        records.push({ clientId: message.clientId, atLine: message.line });
-      }
-      const log = new SqliteLocationLog(db, options);
-      options.logger.info(
-        { event: 'store-opened', file: options.file, existed, records: records.length, unreadable, epoch },
-        existed
-          ? `store ${options.file}: ${records.length} locations, epoch ${epoch}`
-          : `store ${options.file} created (none before); peers will catch this server up`,
-      );
-      return { log, records, epoch };
-    } catch (error) {
-      db.close();
-      throw error;
-    }
   }
 
   /** Buffers a stored record for the next commit (a newer one for the same client replaces it). */

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/observability/logger.js';
-import { COMMIT_MAX_ROWS, SqliteLocationLog } from '../../src/store/sqlite-log.js';
+import { openSqliteLog } from '../../src/store/sqlite-open.js';
+import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
 import type { LocationRecord } from '../../src/store/location-store.js';
 
 function record(clientId: string, seconds: number, server = 'Alford'): LocationRecord {
@@ -30,11 +31,11 @@ async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-describe('SqliteLocationLog', { timeout: 30_000 }, () => {
+describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
   test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'nested', 'A.sqlite');
-      const first = SqliteLocationLog.open({ file, commitIntervalMs: 20, logger: silentLogger() });
+      const first = openSqliteLog({ file, commitIntervalMs: 20, logger: silentLogger() });
       assert.equal(first.epoch, 1);
       assert.deepEqual(first.records, []);
       first.log.write(record('a', 1700000000));
@@ -44,7 +45,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       await first.log.whenCommitted();
       assert.equal(first.log.commits, 1, 'one transaction for the batch');
       first.log.close();
-      const second = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const second = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(second.epoch, 2);
       const byId = new Map(second.records.map((r) => [r.clientId, r]));
       assert.equal(byId.size, 2);
@@ -59,13 +60,13 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
   test('a batch larger than one multi-row statement is committed whole', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 5, logger: silentLogger() });
+      const opened = openSqliteLog({ file, commitIntervalMs: 5, logger: silentLogger() });
       // 300 clients (two full statements of 128 rows and a rest of 44), one of them written twice.
       for (let i = 0; i < 300; i++) opened.log.write(record(`many-${i}`, 1700000000 + i));
       opened.log.write(record('many-7', 1800000000));
       await opened.log.whenCommitted();
       opened.log.close();
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, 300);
       assert.equal(again.records.find((r) => r.clientId === 'many-7')?.atLine, record('many-7', 1800000000).atLine);
       assert.equal(again.records.find((r) => r.clientId === 'many-299')?.atLine, record('many-299', 1700000299).atLine);
@@ -77,7 +78,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
       const log = capturingLogger();
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 20, logger: log.logger });
+      const opened = openSqliteLog({ file, commitIntervalMs: 20, logger: log.logger });
       // Another connection pulls the table away: the next commit fails.
       const other = new Database(file);
       other.exec('DROP TABLE locations');
@@ -88,7 +89,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       other.close();
       await opened.log.whenCommitted();
       opened.log.close();
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.deepEqual(
         again.records.map((r) => r.clientId),
         ['kept'],
@@ -101,7 +102,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
       // An interval no test would wait for: only a waiter can cause the commits below.
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
       const waits: Promise<void>[] = [];
       for (let i = 0; i < 50; i++) {
         opened.log.write(record(`sync-${i}`, 1700000000 + i));
@@ -118,7 +119,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       assert.equal(opened.log.commits, 2);
       assert.equal(await opened.log.whenCommitted(), undefined, 'nothing pending: resolves at once');
       opened.log.close();
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, 51);
       again.log.close();
     });
@@ -127,10 +128,10 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
   test('close() commits what is pending', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
       opened.log.write(record('late', 1700000000));
       opened.log.close();
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, 1);
       again.log.close();
     });
@@ -139,7 +140,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
   test('commits run on the writer thread: commit() returns at once, rows written meanwhile go into the next commit', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
       for (let i = 0; i < 5_000; i++) opened.log.write(record(`bulk-${i}`, 1700000000 + i));
       opened.log.commit();
       assert.equal(opened.log.commits, 0, 'the transaction is not run by commit() itself');
@@ -152,7 +153,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       await second;
       assert.equal(opened.log.commits, 2, 'what arrived while the first ran went into the next');
       opened.log.close();
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, 5_001);
       again.log.close();
     });
@@ -161,13 +162,13 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
   test(`a backlog of more than COMMIT_MAX_ROWS (${COMMIT_MAX_ROWS}) rows is committed in several commits, oldest first; a waiter waits for the last`, async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
       const total = COMMIT_MAX_ROWS * 2 + 10;
       for (let i = 0; i < total; i++) opened.log.write(record(`big-${i}`, 1700000000 + i));
       await opened.log.whenCommitted();
       assert.equal(opened.log.commits, 3);
       opened.log.close();
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, total);
       again.log.close();
     });
@@ -176,7 +177,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
   test('close() waits for a commit the writer thread is running, then writes the rest', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
       for (let i = 0; i < 20_000; i++) opened.log.write(record(`run-${i}`, 1700000000 + i));
       opened.log.commit();
       const running = opened.log.whenCommitted();
@@ -188,7 +189,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       await running;
       await rest;
       assert.equal(opened.log.commits, 2);
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, 20_001);
       assert.equal(again.records.find((r) => r.clientId === 'run-0')?.atLine, record('run-0', 1800000000).atLine);
       again.log.close();
@@ -199,7 +200,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
       const log = capturingLogger();
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 20, logger: log.logger });
+      const opened = openSqliteLog({ file, commitIntervalMs: 20, logger: log.logger });
       for (let i = 0; i < 5_000; i++) opened.log.write(record(`die-${i}`, 1700000000 + i));
       opened.log.commit();
       const running = opened.log.whenCommitted();
@@ -209,7 +210,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       assert.ok(log.events().some((entry) => entry.event === 'store-writer-failed'));
       await opened.log.whenCommitted();
       opened.log.close();
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, 5_000);
       again.log.close();
     });
@@ -219,7 +220,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
       const log = capturingLogger();
-      const opened = SqliteLocationLog.open({ file, commitIntervalMs: 10_000, closeWaitMs: 50, logger: log.logger });
+      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, closeWaitMs: 50, logger: log.logger });
       // Another connection holds the write lock: the writer thread's commit waits on it (BUSY_TIMEOUT_MS).
       const other = new Database(file);
       other.exec('BEGIN IMMEDIATE');
@@ -247,7 +248,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       const file = path.join(dir, 'A.sqlite');
       await writeFile(file, Buffer.alloc(8192, 0x5a));
       const log = capturingLogger();
-      const opened = SqliteLocationLog.open({ file, logger: log.logger });
+      const opened = openSqliteLog({ file, logger: log.logger });
       assert.deepEqual(opened.records, []);
       assert.equal(opened.epoch, 1);
       opened.log.write(record('fresh', 1700000000));
@@ -261,7 +262,7 @@ describe('SqliteLocationLog', { timeout: 30_000 }, () => {
       assert.ok(error, 'logged store-corrupt');
       assert.equal(error.level, 50);
       assert.match(error.msg, /unreadable.*moved it to.*peers will catch this server up/);
-      const again = SqliteLocationLog.open({ file, logger: silentLogger() });
+      const again = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(again.records.length, 1);
       again.log.close();
     });
