@@ -40,6 +40,24 @@ export interface LinkStatusRow {
   readonly inboundTimeouts: number;
 }
 
+/**
+ * What the durable store can do right now (docs/operations.md "Readiness"): `ok` (commits succeed),
+ * `failing` (the last commit failed: a full disk, an I/O error; it is retried), `read-only` (the data
+ * directory or the file cannot be written), or `memory` (no durable store: `store.durable: false`).
+ */
+export type StoreState = 'ok' | 'failing' | 'read-only' | 'memory';
+
+/** The durable store as `/status` reports it (`store`), and `herd status` in its STORE column. */
+export interface StoreStatus {
+  readonly state: StoreState;
+  /** The last commit error (e.g. `SQLITE_FULL: database or disk is full`), while not `ok`. */
+  readonly lastError?: string;
+  /** Rows stored in memory and not yet committed (0 without a durable store). */
+  readonly pendingRows: number;
+  /** Size of the database file and its write-ahead log, bytes, when known. */
+  readonly bytes?: number;
+}
+
 /** A snapshot of one server, as `/status` serves it. */
 export interface ServerStatus {
   readonly name: string;
@@ -59,6 +77,8 @@ export interface ServerStatus {
   readonly placesSource: string;
   /** One row per neighbour, in config link order. */
   readonly links: readonly LinkStatusRow[];
+  /** The durable store. */
+  readonly store: StoreStatus;
 }
 
 /** Whether a parsed `/status` answer has the shape of a {@link ServerStatus} (name, links, clients). */

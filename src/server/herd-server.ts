@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { ServerStatus } from '../core/status.js';
+import type { ServerStatus, StoreStatus } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import { NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
@@ -172,7 +172,16 @@ export class HerdServer {
       connections: this.sessions.size + this.incoming.size,
       placesSource: this.options.places.source,
       links: this.links.status(),
+      store: this.storeStatus(),
     };
+  }
+
+  /**
+   * The store's part of {@link status}: `memory` without a durable store; otherwise `ok`, as far as
+   * the server can tell from here (the store reports its own failures in the log).
+   */
+  private storeStatus(): StoreStatus {
+    return { state: this.options.persistence === undefined ? 'memory' : 'ok', pendingRows: 0 };
   }
 
   /**

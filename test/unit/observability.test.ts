@@ -72,6 +72,7 @@ function fakeStatus(links: { peer: string; status: string }[], clients = 0): { s
         timeouts: 3,
         inboundTimeouts: 4,
       })),
+      store: { state: 'memory', pendingRows: 0 },
     }),
   };
 }
@@ -387,6 +388,7 @@ describe('formatStatusTable', () => {
           inboundTimeouts: 0,
         },
       ],
+      store: { state: 'failing', lastError: 'SQLITE_FULL: database or disk is full', pendingRows: 1200 },
     };
     const report: HerdStatusReport = {
       configFile: '/h.json',
@@ -429,6 +431,7 @@ describe('formatStatusTable', () => {
       'PEER PORT',
       'LINKS',
       'CLIENTS',
+      'STORE',
       'LAG p99',
       'ADMIN',
       'DASHBOARD',
@@ -440,6 +443,7 @@ describe('formatStatusTable', () => {
       '127.0.0.1:5',
       'B:backoff',
       '3',
+      'failing, 1200 pending',
       '0.3 ms',
       'http://127.0.0.1:2',
       'http://127.0.0.1:2/',
@@ -452,10 +456,12 @@ describe('formatStatusTable', () => {
       '-',
       '-',
       '-',
+      '-',
       'http://127.0.0.1:4',
       'http://127.0.0.1:4/',
     ]);
-    assert.equal(lines[4], '  B: ECONNREFUSED');
-    assert.equal(lines[5], 'herd: 1 of 2 servers up');
+    assert.equal(lines[4], '  A: store failing: SQLITE_FULL: database or disk is full');
+    assert.equal(lines[5], '  B: ECONNREFUSED');
+    assert.equal(lines[6], 'herd: 1 of 2 servers up');
   });
 });
