@@ -16,6 +16,7 @@ import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
 import path from 'node:path';
 import { isPeersMessage, type ListeningMessage } from './ipc.js';
 import { AdminServer } from '../observability/admin-server.js';
+import { assertAdminPortsAllowed, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
 import { MetricsObserver } from '../observability/metrics.js';
 import { composeObservers } from '../observability/observer.js';
 import { Dashboard } from '../dashboard/dashboard.js';
@@ -53,7 +54,9 @@ export interface ServeOptions {
 /**
  * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
  *
- * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, a
+ * @throws {ConfigError} for a bad config, an unreadable or short admin token, or an admin port on a
+ *   non-loopback address without an admin token (src/observability/admin-auth.ts
+ *   `assertAdminPortsAllowed`); {@link UsageError} for a name the config does not have, a
  *   Google places source without `GOOGLE_PLACES_API_KEY`, or an offline data file that cannot be read
  *   (before anything listens or logs).
  */
@@ -67,6 +70,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   if (options.placesData !== undefined) config.places.data = path.resolve(options.placesData);
   assertPlacesDataReadable(resolvePlacesSettings(config.places, process.env, options.places));
+  // Checked before anything listens or logs: a refused admin port stops the server with exit code 2.
+  const adminPort = options.adminPort ?? serverConfig.adminPort;
+  const adminTokens = loadAdminTokens(config.admin);
+  if (adminPort !== undefined) assertAdminPortsAllowed(config, options.configFile, [serverConfig.name], adminTokens);
   const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
   const neighbours = neighboursOf(config, serverConfig.name);
   const peerAddresses = new Map<string, PeerAddress>();
@@ -90,7 +97,6 @@ export async function serve(options: ServeOptions): Promise<void> {
   // would only meet refused connections.
   const supervised = typeof process.send === 'function';
   // Metrics only where an admin server will serve them (docs/observability.md).
-  const adminPort = options.adminPort ?? serverConfig.adminPort;
   const metrics = adminPort === undefined ? undefined : new MetricsObserver({ serverName: serverConfig.name });
   // The dashboard (docs/observability.md "Dashboard") lives on the admin port too.
   const herdView = describeHerd(config, serverConfig.name);
@@ -102,6 +108,7 @@ export async function serve(options: ServeOptions): Promise<void> {
           counters: () => metrics.counters(),
           settings: config.dashboard,
           logger: log.logger,
+          authorization: clientAuthorization(adminTokens),
         });
   const server = new HerdServer({
     name: serverConfig.name,
@@ -195,6 +202,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       status: () => server.status(),
       metrics,
       healthy: () => !stopping,
+      tokens: adminTokens,
       logger: log.logger,
       routes: dashboard,
     });

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadHerdConfig, type HerdConfig } from '../config/herd-config.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
+import { assertAdminPortsAllowed, loadAdminTokens } from '../observability/admin-auth.js';
 import { HerdError } from '../errors.js';
 import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
@@ -84,7 +85,8 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
  * Starts every server of a herd and supervises them until SIGINT/SIGTERM.
  *
  * @returns when every server has stopped after a signal.
- * @throws {ConfigError} for a bad config; `UsageError` for a Google places source without
+ * @throws {ConfigError} for a bad config, or an admin port on a non-loopback address without an
+ *   admin token; `UsageError` for a Google places source without
  *   `GOOGLE_PLACES_API_KEY` or an offline data file that cannot be read (before any server starts); {@link HerdError} when a server fails to start
  *   (the others are stopped first).
  */
@@ -105,6 +107,14 @@ export async function startHerd(options: StartOptions): Promise<void> {
     .filter((server) => !server.external)
     .map((server): Member => ({ name: server.name, child: undefined, listening: undefined, pinnedPort: undefined }));
   const externals = config.servers.filter((server) => server.external);
+  // The same refusal as each `herd serve`, once, before any server starts.
+  const withAdmin = config.servers.filter((server) => !server.external && server.adminPort !== undefined);
+  assertAdminPortsAllowed(
+    config,
+    configFile,
+    withAdmin.map((server) => server.name),
+    loadAdminTokens(config.admin),
+  );
   let stopping = false;
   const width = Math.max(...config.servers.map((server) => server.name.length));
 

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { loadHerdConfig } from '../config/herd-config.js';
 import { httpGet } from '../observability/admin-client.js';
 import { httpUrl } from '../observability/admin-server.js';
+import { HERD_ADMIN_TOKEN_ENV, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
 import { EVENT_LOOP_RESOLUTION_MS } from '../observability/metrics.js';
 import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
 import { isServerStatus, type ServerStatus } from '../core/status.js';
@@ -34,7 +35,8 @@ export interface StatusOptions {
 /**
  * What `herd status` learned about one server. `state` is `up` when its admin `/status` answered
  * (or, without an admin URL, its client port accepted a connection), `down` when it did not within
- * the time-out, and `unknown` when there is no address to ask.
+ * the time-out, and `unknown` when there is no address to ask or its admin port refused the token
+ * (401 or 403).
  */
 export interface ServerReport {
   readonly name: string;
@@ -96,6 +98,7 @@ async function probe(
     external: boolean;
   },
   timeoutMs: number,
+  authorization: string | undefined,
 ): Promise<ServerReport> {
   const { host, port, ...rest } = base;
   const report = {
@@ -116,10 +119,15 @@ async function probe(
     }
   }
   const [status, metrics] = await Promise.allSettled([
-    httpGet(`${base.adminUrl}/status`, timeoutMs),
-    httpGet(`${base.adminUrl}/metrics`, timeoutMs),
+    httpGet(`${base.adminUrl}/status`, timeoutMs, authorization),
+    httpGet(`${base.adminUrl}/metrics`, timeoutMs, authorization),
   ]);
   if (status.status === 'rejected') return { ...report, state: 'down', error: (status.reason as Error).message };
+  if (status.value.status === 401 || status.value.status === 403) {
+    const which = authorization === undefined ? 'no admin token is set' : 'it refused this admin token';
+    const error = `its admin port answered ${status.value.status}: ${which} (${HERD_ADMIN_TOKEN_ENV}, or admin.tokenFile in the config)`;
+    return { ...report, state: 'unknown', error };
+  }
   let parsed: unknown;
   try {
     parsed = JSON.parse(status.value.body);
@@ -140,7 +148,8 @@ async function probe(
 /**
  * Asks every server of the herd how it is, all at once.
  *
- * @throws {ConfigError} for a bad config. Unreachable servers are reported, never thrown.
+ * @throws {ConfigError} for a bad config, or an admin token that cannot be read. Unreachable servers
+ *   are reported, never thrown.
  */
 export async function collectHerdStatus(options: StatusOptions): Promise<HerdStatusReport> {
   const configFile = path.resolve(options.configFile);
@@ -148,6 +157,7 @@ export async function collectHerdStatus(options: StatusOptions): Promise<HerdSta
   const timeoutMs = options.timeoutMs ?? STATUS_TIMEOUT_MS;
   const file = runtimeFilePath(options.logDir ?? config.logDir);
   const runtime = readRuntimeFile(file, configFile);
+  const authorization = clientAuthorization(loadAdminTokens(config.admin));
   const servers = await Promise.all(
     config.servers.map((server) => {
       const live = runtime?.servers[server.name];
@@ -170,10 +180,21 @@ export async function collectHerdStatus(options: StatusOptions): Promise<HerdSta
           external: server.external,
         },
         timeoutMs,
+        authorization,
       );
     }),
   );
   return { configFile, runtimeFile: runtime === undefined ? undefined : file, servers };
+}
+
+/**
+ * The STORE cell: the store's state, with the rows waiting when there are any (`failing, 1200
+ * pending`); `-` when down, or for a server too old to report its store.
+ */
+function formatStore(status: ServerStatus | undefined): string {
+  const store = status?.store;
+  if (store === undefined) return '-';
+  return store.pendingRows > 0 ? `${store.state}, ${store.pendingRows} pending` : store.state;
 }
 
 function formatLag(ms: number | undefined): string {
@@ -183,7 +204,8 @@ function formatLag(ms: number | undefined): string {
 
 /**
  * The table `herd status` prints: a header, one row per server (SERVER, STATE, CLIENT PORT, PEER
- * PORT, LINKS as `peer:state,...`, CLIENTS, LAG p99, ADMIN, DASHBOARD; `-` where unknown), and a summary line.
+ * PORT, LINKS as `peer:state,...`, CLIENTS, STORE, LAG p99, ADMIN, DASHBOARD; `-` where unknown), the
+ * reasons of servers down and of stores not `ok`, and a summary line.
  */
 export function formatStatusTable(report: HerdStatusReport): string[] {
   const rows = report.servers.map((server) => [
@@ -195,11 +217,23 @@ export function formatStatusTable(report: HerdStatusReport): string[] {
       ? '-'
       : server.status.links.map((link) => `${link.peer}:${link.status}`).join(',') || '(none)',
     server.status === undefined ? '-' : String(server.status.clients),
+    formatStore(server.status),
     formatLag(server.lagP99Ms),
     server.adminUrl ?? '-',
     server.dashboardUrl ?? '-',
   ]);
-  const header = ['SERVER', 'STATE', 'CLIENT PORT', 'PEER PORT', 'LINKS', 'CLIENTS', 'LAG p99', 'ADMIN', 'DASHBOARD'];
+  const header = [
+    'SERVER',
+    'STATE',
+    'CLIENT PORT',
+    'PEER PORT',
+    'LINKS',
+    'CLIENTS',
+    'STORE',
+    'LAG p99',
+    'ADMIN',
+    'DASHBOARD',
+  ];
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => (row[i] as string).length)));
   const format = (cells: string[]): string =>
     cells
@@ -209,7 +243,11 @@ export function formatStatusTable(report: HerdStatusReport): string[] {
   const up = report.servers.filter((server) => server.state === 'up').length;
   const from = report.runtimeFile === undefined ? 'addresses from the config' : `addresses from ${report.runtimeFile}`;
   const lines = [`herd: status of ${report.configFile} (${from})`, format(header), ...rows.map(format)];
-  for (const server of report.servers) if (server.error !== undefined) lines.push(`  ${server.name}: ${server.error}`);
+  for (const server of report.servers) {
+    if (server.error !== undefined) lines.push(`  ${server.name}: ${server.error}`);
+    const store = server.status?.store;
+    if (store?.lastError !== undefined) lines.push(`  ${server.name}: store ${store.state}: ${store.lastError}`);
+  }
   lines.push(`herd: ${up} of ${report.servers.length} servers up`);
   return lines;
 }

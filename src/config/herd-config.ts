@@ -25,6 +25,7 @@ import { DEFAULT_SERVER_LIMITS } from '../server/limits.js';
 import { DEFAULT_DASHBOARD_SETTINGS } from '../dashboard/settings.js';
 import { parseIso6709 } from '../protocol/location.js';
 import { COMMIT_INTERVAL_MS } from '../store/store-settings.js';
+import { adminConfigSchema, resolveAdminFiles } from './admin-config.js';
 
 /** Names of the herds shipped in `herds/` (docs/protocol.md "The herd"). */
 export const BUILT_IN_HERDS = ['default', '2019', '2023'] as const;
@@ -222,6 +223,8 @@ export const herdConfigSchema = z.strictObject({
       allowedHosts: z.array(z.string().min(1)).default([...DEFAULT_DASHBOARD_SETTINGS.allowedHosts]),
     })
     .prefault({}),
+  /** Who may read the admin ports (src/config/admin-config.ts). */
+  admin: adminConfigSchema,
 });
 
 /** A validated herd config, defaults filled in. */
@@ -371,6 +374,7 @@ export function loadHerdConfig(file: string): HerdConfig {
   const here = path.dirname(path.resolve(file));
   if (config.secretFile !== undefined) config.secretFile = path.resolve(here, config.secretFile);
   config.places.data = path.resolve(here, config.places.data);
+  resolveAdminFiles(config.admin, here);
   if (config.tls !== undefined) {
     config.tls.certFile = path.resolve(here, config.tls.certFile);
     config.tls.keyFile = path.resolve(here, config.tls.keyFile);

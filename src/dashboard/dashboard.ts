@@ -21,6 +21,7 @@ import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js'
 import { DashboardBusyError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
+import type { RouteAccess } from '../observability/admin-auth.js';
 import type { NearbySearchResponse } from '../places/provider.js';
 import type { PlacesJson } from '../server/places-lookup.js';
 import { MAX_BOUND, MAX_RADIUS_KM, whatsatBound, whatsatRadiusKm } from '../protocol/commands.js';
@@ -54,10 +55,21 @@ export interface DashboardOptions {
   readonly logger: Logger;
   /** @default {@link SYSTEM_TIMERS} */
   readonly timers?: Timers;
+  /**
+   * The `Authorization` header the herd view sends to the other members' admin ports (the herd's
+   * admin token: src/observability/admin-auth.ts `clientAuthorization`). @default none
+   */
+  readonly authorization?: string;
 }
 
 /** Routes answered before {@link Dashboard.attach} (with 503). */
 const API_ROUTES = new Set(['/events', '/herd', '/clients', '/client', '/dashboard/countries.json']);
+
+/**
+ * The routes that show client locations: only the locations token reads them when one is set
+ * (src/observability/admin-auth.ts).
+ */
+export const LOCATION_ROUTES: ReadonlySet<string> = new Set(['/clients', '/client', '/events']);
 
 interface Attached {
   readonly server: DashboardServer;
@@ -107,6 +119,7 @@ export class Dashboard {
       this.options.herd,
       { status: async () => server.status(), counters: async () => counters?.() },
       this.settings.pollTimeoutMs,
+      this.options.authorization,
     );
     const scanner = new SnapshotScanner({
       store: server.store,
@@ -133,6 +146,17 @@ export class Dashboard {
   close(): void {
     this.streams.close();
     this.stop();
+  }
+
+  /**
+   * What a dashboard route shows: `public` for the page's own files (code and style: a browser
+   * loads them by navigation, before the page can send a token), `locations` for
+   * {@link LOCATION_ROUTES}, `operator` for the rest; undefined for a path that is not one.
+   */
+  routeAccess(pathname: string): RouteAccess | undefined {
+    if (LOCATION_ROUTES.has(pathname)) return 'locations';
+    if (API_ROUTES.has(pathname)) return 'operator';
+    return this.files.has(pathname) ? 'public' : undefined;
   }
 
   /**

@@ -61,22 +61,25 @@ export interface HerdCounters {
   readonly floods: number;
 }
 
-/** GET `url` within `timeoutMs`; resolves with the body of a 200, rejects with a short reason. */
-export async function httpGetText(url: string, timeoutMs: number): Promise<string> {
-  const { status, body } = await httpGet(url, timeoutMs);
+/**
+ * GET `url` within `timeoutMs` (with `authorization` as the `Authorization` header, if given);
+ * resolves with the body of a 200, rejects with a short reason.
+ */
+export async function httpGetText(url: string, timeoutMs: number, authorization?: string): Promise<string> {
+  const { status, body } = await httpGet(url, timeoutMs, authorization);
   if (status !== 200) throw new Error(`answered ${status}`);
   return body;
 }
 
-/** A member read over HTTP. */
-export function remoteSource(adminUrl: string, timeoutMs: number): MemberSource {
+/** A member read over HTTP, sending `authorization` (the herd's admin token) if given. */
+export function remoteSource(adminUrl: string, timeoutMs: number, authorization?: string): MemberSource {
   return {
     status: async () => {
-      const parsed: unknown = JSON.parse(await httpGetText(`${adminUrl}/status`, timeoutMs));
+      const parsed: unknown = JSON.parse(await httpGetText(`${adminUrl}/status`, timeoutMs, authorization));
       if (!isServerStatus(parsed)) throw new Error('/status is not a status');
       return parsed;
     },
-    counters: async () => readCounters(await httpGetText(`${adminUrl}/metrics`, timeoutMs)),
+    counters: async () => readCounters(await httpGetText(`${adminUrl}/metrics`, timeoutMs, authorization)),
   };
 }
 
@@ -103,15 +106,18 @@ export class HerdPoller {
   private readonly herd: HerdDescription;
   private readonly local: MemberSource;
   private readonly timeoutMs: number;
+  private readonly authorization: string | undefined;
   private readonly previous = new Map<string, Previous>();
   private inFlight: Promise<ServerRow[]> | undefined;
   /** The latest rows, in config order (empty before the first poll). */
   rows: ServerRow[] = [];
 
-  constructor(herd: HerdDescription, local: MemberSource, timeoutMs: number) {
+  /** @param authorization - the `Authorization` header for the other members' admin ports, if they need one. */
+  constructor(herd: HerdDescription, local: MemberSource, timeoutMs: number, authorization?: string) {
     this.herd = herd;
     this.local = local;
     this.timeoutMs = timeoutMs;
+    this.authorization = authorization;
   }
 
   /** Reads every member now (a poll already running is shared); never rejects. */
@@ -131,7 +137,7 @@ export class HerdPoller {
         ? this.local
         : member.adminUrl === undefined
           ? undefined
-          : remoteSource(member.adminUrl, this.timeoutMs);
+          : remoteSource(member.adminUrl, this.timeoutMs, this.authorization);
     const empty = { name: member.name, dashboardUrl, iamatPerSecond: undefined, floodsPerSecond: undefined };
     if (source === undefined)
       return { ...empty, state: 'unknown', status: undefined, error: 'no admin address in the config' };

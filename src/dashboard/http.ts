@@ -56,7 +56,15 @@ export interface StaticFile {
 }
 
 /** The page's ES modules in `web/dashboard/` (each is served; nothing else there is). */
-export const PAGE_MODULES: readonly string[] = ['dashboard.js', 'dom.js', 'map.js', 'topology.js', 'client-view.js'];
+export const PAGE_MODULES: readonly string[] = [
+  'dashboard.js',
+  'admin-token.js',
+  'event-stream.js',
+  'dom.js',
+  'map.js',
+  'topology.js',
+  'client-view.js',
+];
 
 /**
  * Every static file by URL path. Leaflet's are the package's own `dist/` files (its ES module build,

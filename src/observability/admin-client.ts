@@ -4,10 +4,20 @@
  */
 import http from 'node:http';
 
-/** GET `url`; resolves with status and body, rejects with a short reason (never hangs past `timeoutMs`). */
-export function httpGet(url: string, timeoutMs: number): Promise<{ status: number; body: string }> {
+/**
+ * GET `url`, with `authorization` as the `Authorization` header if given (an admin token:
+ * src/observability/admin-auth.ts); resolves with status and body, rejects with a short reason
+ * (never hangs past `timeoutMs`).
+ */
+export function httpGet(
+  url: string,
+  timeoutMs: number,
+  authorization?: string,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, headers: { Connection: 'close' } }, (response) => {
+    const headers: http.OutgoingHttpHeaders = { Connection: 'close' };
+    if (authorization !== undefined) headers.Authorization = authorization;
+    const request = http.get(url, { agent: false, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () => {

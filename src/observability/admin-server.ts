@@ -1,13 +1,15 @@
 /**
- * A server's admin HTTP endpoint (issue 5, "Watch a running herd"): `GET /metrics` (Prometheus text
- * format), `GET /status` (JSON of {@link HerdServer.status}) and `GET /healthz`. Plain HTTP on
- * loopback by default: it is for the operator and a Prometheus on the same machine, not for clients.
+ * A server's admin HTTP endpoint (docs/observability.md "Endpoints"): `GET /metrics` (Prometheus
+ * text format), `GET /status` (JSON of {@link HerdServer.status}), `GET /ready`, `GET /live` and
+ * `GET /healthz`. Plain HTTP on loopback by default: it is for operators and Prometheus, not for
+ * clients; with tokens configured (src/observability/admin-auth.ts) only their holders read it.
  */
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from './logger.js';
-import type { ServerStatus } from '../core/status.js';
+import type { ServerStatus, StoreStatus } from '../core/status.js';
 import { HerdError } from '../errors.js';
+import { checkAccess, type AccessVerdict, type AdminTokens, type RouteAccess } from './admin-auth.js';
 
 /** Default {@link AdminServerOptions.host}: loopback only. */
 export const ADMIN_HOST = '127.0.0.1';
@@ -31,10 +33,13 @@ export interface AdminServerOptions {
   /** What `/metrics` serves; without it `/metrics` is 404. */
   readonly metrics?: MetricsSource;
   /**
-   * Whether `/healthz` says `ok` (200) or `stopping` (503); e.g. false once shutdown began.
+   * Whether `/healthz` says `ok` (200) or `stopping` (503), and `/ready` may say ready; false once
+   * shutdown began.
    * @default always true while the admin server listens
    */
   readonly healthy?: () => boolean;
+  /** The tokens requests must carry (docs/operations.md "The admin port's tokens"). @default none: open */
+  readonly tokens?: AdminTokens;
   /** Where request failures are logged. @default none */
   readonly logger?: Logger;
   /**
@@ -46,6 +51,8 @@ export interface AdminServerOptions {
 
 /** Extra routes of an {@link AdminServer}. */
 export interface AdminRoutes {
+  /** What `pathname` shows, and so which token reads it; undefined when it is not one of its routes. */
+  routeAccess(pathname: string): RouteAccess | undefined;
   /**
    * Answers `request` (a GET or HEAD) if `pathname` is one of its routes.
    *
@@ -82,6 +89,40 @@ function send(
 }
 
 const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+/** The admin server's own routes and what they show (the others come from {@link AdminServerOptions.routes}). */
+const OWN_ROUTES: Readonly<Record<string, RouteAccess>> = {
+  '/live': 'public',
+  '/ready': 'operator',
+  '/healthz': 'operator',
+  '/status': 'operator',
+  '/metrics': 'operator',
+};
+
+/** The least time between two `admin-unauthorized` log lines, ms (a scanner must not flood the log). */
+export const UNAUTHORIZED_LOG_INTERVAL_MS = 1000;
+
+/** What `GET /ready` answers: `{ ready: true, store }` (200), or `{ ready: false, reason, store? }` (503). */
+export interface Readiness {
+  readonly ready: boolean;
+  /** Why not: `stopping`, `store failing: <last error>`, `store read-only: <last error>`. */
+  readonly reason?: string;
+  /** The store's state ({@link StoreStatus.state}). */
+  readonly store?: StoreStatus['state'];
+}
+
+/**
+ * Whether a server can accept and store: not stopping, and its store `ok` (or `memory`: nothing to
+ * fail). A store that is `failing` or `read-only` makes it not ready, with or without `store.sync`.
+ */
+export function readiness(stopping: boolean, store: StoreStatus | undefined): Readiness {
+  if (stopping) return { ready: false, reason: 'stopping', store: store?.state };
+  if (store === undefined || store.state === 'ok' || store.state === 'memory')
+    return { ready: true, store: store?.state };
+  const why = store.lastError === undefined ? '' : `: ${store.lastError}`;
+  return { ready: false, reason: `store ${store.state}${why}`, store: store.state };
+}
 
 /**
  * The admin HTTP server of one herd member. Routes (anything else is 404; methods other than GET and
@@ -89,15 +130,21 @@ const TEXT = 'text/plain; charset=utf-8';
  *
  * - `GET /metrics`: 200, Prometheus text format 0.0.4 (`text/plain; version=0.0.4; charset=utf-8`).
  * - `GET /status`: 200, `application/json`, the {@link ServerStatus} snapshot.
+ * - `GET /ready`: 200 while the server can accept and store, else 503; JSON {@link Readiness}.
+ * - `GET /live`: 200 `live` whenever the event loop runs the handler (never needs a token).
  * - `GET /healthz`: 200 `ok` while healthy, else 503 `stopping`.
  * - anything {@link AdminServerOptions.routes} answers (the dashboard: `/`, `/events`, ...).
  *
- * A query string is ignored by the admin server's own routes. A failure while rendering is answered 500 and logged.
+ * With {@link AdminServerOptions.tokens}, a request without a valid token gets 401 (with
+ * `WWW-Authenticate: Bearer`), and the admin token on a locations route 403. A query string is
+ * ignored by the admin server's own routes. A failure while rendering is answered 500 and logged.
  */
 export class AdminServer {
   private readonly options: AdminServerOptions;
   private server: http.Server | undefined;
   private address: net.AddressInfo | undefined;
+  /** When the last `admin-unauthorized` line was logged, and the refusals since that were not. */
+  private refusals = { loggedAtMs: -Infinity, unlogged: 0 };
 
   constructor(options: AdminServerOptions) {
     this.options = options;
@@ -169,6 +216,12 @@ export class AdminServer {
       if (!response.headersSent) send(response, 500, TEXT, 'internal error\n', head);
       else response.destroy();
     };
+    const access = OWN_ROUTES[pathname] ?? this.options.routes?.routeAccess(pathname) ?? 'operator';
+    const verdict = checkAccess(this.options.tokens ?? {}, access, request.headers.authorization);
+    if (verdict !== 'allowed') {
+      this.refuse(request, response, pathname, verdict, head);
+      return;
+    }
     try {
       switch (pathname) {
         case '/metrics': {
@@ -178,11 +231,19 @@ export class AdminServer {
           return;
         }
         case '/status':
-          send(response, 200, 'application/json; charset=utf-8', `${JSON.stringify(this.options.status())}\n`, head);
+          send(response, 200, JSON_TYPE, `${JSON.stringify(this.options.status())}\n`, head);
           return;
         case '/healthz':
           if (this.options.healthy?.() ?? true) send(response, 200, TEXT, 'ok\n', head);
           else send(response, 503, TEXT, 'stopping\n', head);
+          return;
+        case '/ready': {
+          const answer = readiness(!(this.options.healthy?.() ?? true), this.options.status().store);
+          send(response, answer.ready ? 200 : 503, JSON_TYPE, `${JSON.stringify(answer)}\n`, head);
+          return;
+        }
+        case '/live':
+          send(response, 200, TEXT, 'live\n', head);
           return;
         default:
           if (
@@ -200,12 +261,52 @@ export class AdminServer {
         response,
         404,
         TEXT,
-        `not found; try ${this.options.routes === undefined ? '' : '/ (the dashboard), '}/metrics, /status or /healthz\n`,
+        `not found; try ${this.options.routes === undefined ? '' : '/ (the dashboard), '}/metrics, /status, /ready, /live or /healthz\n`,
         head,
         { 'X-Content-Type-Options': 'nosniff' },
       );
     } catch (error) {
       fail(error);
     }
+  }
+
+  /** Answers 401 or 403, and logs it at most once every {@link UNAUTHORIZED_LOG_INTERVAL_MS} (never the token). */
+  private refuse(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    pathname: string,
+    verdict: Exclude<AccessVerdict, 'allowed'>,
+    head: boolean,
+  ): void {
+    if (verdict === 'forbidden')
+      send(
+        response,
+        403,
+        TEXT,
+        'this token cannot read client locations: use the locations token (admin.locationsTokenFile)\n',
+        head,
+      );
+    else
+      send(
+        response,
+        401,
+        TEXT,
+        'an admin token is required: send Authorization: Bearer <token> (admin.tokenFile)\n',
+        head,
+        {
+          'WWW-Authenticate': 'Bearer realm="herd admin"',
+        },
+      );
+    const now = performance.now();
+    if (now - this.refusals.loggedAtMs < UNAUTHORIZED_LOG_INTERVAL_MS) {
+      this.refusals.unlogged++;
+      return;
+    }
+    const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
+    this.options.logger?.warn(
+      { event: 'admin-unauthorized', path: pathname, remote, verdict, unlogged: this.refusals.unlogged },
+      `admin ${pathname} from ${remote} refused (${verdict === 'forbidden' ? 'token cannot read locations' : 'no valid token'})`,
+    );
+    this.refusals = { loggedAtMs: now, unlogged: 0 };
   }
 }

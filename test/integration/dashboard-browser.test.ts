@@ -8,6 +8,10 @@
  * Content-Security-Policy violation happens on the way. Every wait is on the page's ready flag or
  * on the DOM, never on network idle (the event stream never goes idle).
  *
+ * The herd runs with both admin tokens (docs/operations.md "The admin port's tokens"): the page asks
+ * for one, refuses the admin token for client locations and asks again, takes the locations token,
+ * and never puts either in a URL.
+ *
  * Without Chromium the suite is skipped with one line, unless HERD_REQUIRE_BROWSER is set (CI sets
  * it): then it fails. With HERD_DASHBOARD_SCREENSHOT=<dir> it writes its screenshots there
  * (`HERD_DASHBOARD_SCREENSHOT=docs/images` refreshes the README's); else into a temporary folder.
@@ -78,15 +82,46 @@ const CITIES: readonly [string, string][] = [
 const HOSTILE = '<img/src/onerror=alert(1)>';
 const KIWI = 'kiwi.cs.ucla.edu';
 
+/** The herd's admin token (what Prometheus holds) and its locations token (what the page needs). */
+const ADMIN_TOKEN = 'browser-test-admin-token-0123456789';
+const LOCATIONS_TOKEN = 'browser-test-locations-token-0123456789';
+const TOKEN_ENV = { HERD_ADMIN_TOKEN: ADMIN_TOKEN, HERD_ADMIN_LOCATIONS_TOKEN: LOCATIONS_TOKEN };
+const AUTHORIZATION = { Authorization: `Bearer ${ADMIN_TOKEN}` };
+
 interface PageWatch {
   readonly dialogs: string[];
   readonly errors: string[];
+  /** Every URL the page requested. */
+  readonly urls: string[];
+  /** The token panel's message each time it was shown. */
+  readonly asked: string[];
 }
 
-/** Opens `url` in a new tab, records dialogs (dismissed), page errors and console errors, waits for ready. */
-async function openDashboard(browser: Browser, url: string): Promise<{ page: Page; watch: PageWatch }> {
+/** Waits until the page is painted (returns true) or shows the token panel (returns false). */
+async function paintedOrAsking(page: Page): Promise<boolean> {
+  const handle = await page.waitForFunction(
+    () => {
+      if ((window as unknown as { herdDashboardReady?: boolean }).herdDashboardReady === true) return 'ready';
+      return document.documentElement.dataset.auth === 'needed' ? 'asking' : false;
+    },
+    null,
+    { timeout: 20_000 },
+  );
+  return (await handle.jsonValue()) === 'ready';
+}
+
+/**
+ * Opens `url` in a new tab, records dialogs (dismissed), page errors, console errors and requested
+ * URLs; gives the page `tokens`, one each time it asks; waits for ready.
+ */
+async function openDashboard(
+  browser: Browser,
+  url: string,
+  tokens: readonly string[] = [],
+): Promise<{ page: Page; watch: PageWatch }> {
   const page = await browser.context.newPage();
-  const watch: PageWatch = { dialogs: [], errors: [] };
+  const watch: PageWatch = { dialogs: [], errors: [], urls: [], asked: [] };
+  page.on('request', (request) => watch.urls.push(request.url()));
   page.on('dialog', (dialog) => {
     watch.dialogs.push(dialog.message());
     void dialog.dismiss();
@@ -103,11 +138,15 @@ async function openDashboard(browser: Browser, url: string): Promise<{ page: Pag
     );
   });
   await page.goto(url);
-  await page.waitForFunction(
-    () => (window as unknown as { herdDashboardReady?: boolean }).herdDashboardReady === true,
-    null,
-    { timeout: 20_000 },
-  );
+  for (const token of tokens) {
+    if (await paintedOrAsking(page)) break;
+    watch.asked.push((await page.textContent('#token-message')) ?? '');
+    await page.fill('#token', token);
+    // The panel hides itself once it took the token; wait for that before looking again.
+    await page.click('#token-submit');
+    await page.waitForFunction(() => document.documentElement.dataset.auth !== 'needed', null, { timeout: 5000 });
+  }
+  assert.ok(await paintedOrAsking(page), `the page still asks for a token after ${tokens.length}`);
   return { page, watch };
 }
 
@@ -145,7 +184,7 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
       },
     });
     cleanup = temp.cleanup;
-    herd = await RunningHerd.start(temp.configFile, ['--no-restart']);
+    herd = await RunningHerd.start(temp.configFile, ['--no-restart'], { ...process.env, ...TOKEN_ENV });
     const lines = [
       `IAMAT ${KIWI} +34.068930-118.445127 ${now - 60}`,
       `IAMAT ${HOSTILE} +35.6762+139.6503 ${now - 60}`,
@@ -155,13 +194,16 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
     // The page is on Ball, which hears of every client by flood only.
     const ballAdmin = herd.servers.get('Ball')?.adminUrl as string;
     await waitUntil(
-      async () => ((await (await fetch(`${ballAdmin}/status`)).json()) as { clients: number }).clients === lines.length,
+      async () =>
+        ((await (await fetch(`${ballAdmin}/status`, { headers: AUTHORIZATION })).json()) as { clients: number })
+          .clients === lines.length,
       10_000,
       'Ball to hold every client',
     );
     shots = await screenshotDir();
     browser = await launchBrowser();
-    ({ page, watch } = await openDashboard(browser, `${ballAdmin}/`));
+    // The admin token reads the herd but not its clients: the page asks again, and takes the other.
+    ({ page, watch } = await openDashboard(browser, `${ballAdmin}/`, [ADMIN_TOKEN, LOCATIONS_TOKEN]));
   });
 
   after(async () => {
@@ -260,10 +302,14 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
   test('clicking a client in the list shows its AT line and the places of a WHATSAT with the chosen radius', async () => {
     const ballAdmin = herd.servers.get('Ball')?.adminUrl as string;
     const lookups = async (): Promise<number> =>
-      findSample(parsePrometheusText(await (await fetch(`${ballAdmin}/metrics`)).text()), 'herd_places_lookups_total', {
-        source: 'offline',
-        status: 'OK',
-      }) ?? 0;
+      findSample(
+        parsePrometheusText(await (await fetch(`${ballAdmin}/metrics`, { headers: AUTHORIZATION })).text()),
+        'herd_places_lookups_total',
+        {
+          source: 'offline',
+          status: 'OK',
+        },
+      ) ?? 0;
     const before = await lookups();
     // The client moves across campus: a check-in the page hears of, and lists.
     await exchange(herd.port('Welsh'), `IAMAT ${KIWI} +34.068930-118.445127 ${now}\n`);
@@ -316,7 +362,8 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
 
   test('/?live=0 renders once, without an event stream', async () => {
     const ballAdmin = herd.servers.get('Ball')?.adminUrl as string;
-    const { page: still, watch: stillWatch } = await openDashboard(browser, `${ballAdmin}/?live=0`);
+    // sessionStorage belongs to one tab: a new tab asks again.
+    const { page: still, watch: stillWatch } = await openDashboard(browser, `${ballAdmin}/?live=0`, [LOCATIONS_TOKEN]);
     try {
       assert.equal(await still.getAttribute('#mode', 'data-mode'), 'static');
       const streams = await still.evaluate(
@@ -326,17 +373,33 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
       assert.equal(streams, 0);
       assert.equal(await still.locator('#topology .node').count(), 5);
       assert.deepEqual(stillWatch.dialogs, []);
-      assert.deepEqual(stillWatch.errors, []);
+      assert.deepEqual(stillWatch.asked, ['this admin port needs a token']);
+      assert.deepEqual(
+        stillWatch.errors.filter((error) => !/status of 401/.test(error)),
+        [],
+      );
     } finally {
       await still.close();
+    }
+  });
+
+  test('the page asked for a token, refused the admin token for locations, and never put a token in a URL', () => {
+    assert.equal(watch.asked.length, 2);
+    assert.equal(watch.asked[0], 'this admin port needs a token');
+    assert.match(watch.asked[1] ?? '', /cannot read client locations/);
+    assert.ok(watch.urls.some((url) => new URL(url).pathname === '/clients'));
+    for (const url of watch.urls) {
+      for (const token of [ADMIN_TOKEN, LOCATIONS_TOKEN])
+        for (const form of [token, encodeURIComponent(token)]) assert.ok(!url.includes(form), url);
     }
   });
 
   test('no Content-Security-Policy violation, no script error, no dialog', async () => {
     const violations = await page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
     assert.deepEqual(violations, []);
+    // The refusals that made the page ask (401, then 403 for locations) are logged by the browser itself.
     assert.deepEqual(
-      watch.errors.filter((error) => !/ERR_CONNECTION_REFUSED|net::ERR/.test(error)),
+      watch.errors.filter((error) => !/ERR_CONNECTION_REFUSED|net::ERR|status of 40[13]/.test(error)),
       [],
     );
     assert.deepEqual(watch.dialogs, []);

@@ -1,5 +1,6 @@
 // The client view: one client's AT line and the places a WHATSAT with the chosen radius would
 // answer, from the server's own places source (GET client?id=...; it counts as a look-up).
+import { authFetch } from './admin-token.js';
 import { distanceKm, el } from './dom.js';
 
 export class ClientView {
@@ -42,7 +43,7 @@ export class ClientView {
       // Without a limit (before /herd is read) the server answers up to WHATSAT's largest bound.
       const query = new URLSearchParams({ id, radius: String(radiusKm) });
       if (this.maxPlaces !== undefined) query.set('limit', String(this.maxPlaces));
-      const response = await fetch(`client?${query}`, { cache: 'no-store' });
+      const response = await authFetch(`client?${query}`);
       answer = await response.json();
       if (!response.ok) throw new Error(answer.error ?? `answered ${response.status}`);
     } catch (error) {

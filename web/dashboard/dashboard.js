@@ -1,10 +1,13 @@
 // The herd dashboard (issue 10; docs/observability.md "Dashboard"). A plain ES module, served with
 // a strict Content-Security-Policy: no inline script, no inline style, nothing from elsewhere.
 //
-// First paint: GET herd (members, links, status rows), dashboard/countries.json and clients (a
-// snapshot: points, or a density grid past the server's point limit); then, unless ?live=0, the
-// server-sent events of GET events keep it live. When the page is painted it sets
+// First paint: GET herd (members, links, status rows) and dashboard/countries.json; then, unless
+// ?live=0, the server-sent events of GET events (buffered until the paint is done); then clients (a
+// snapshot: points, or a density grid past the server's point limit). Every request carries the
+// admin token if the admin port asks for one (admin-token.js). When the page is painted it sets
 // data-ready="true" on <html> and window.herdDashboardReady (what tests and the bench wait on).
+import { authFetch, withToken } from './admin-token.js';
+import { openEventStream } from './event-stream.js';
 import { HerdMap } from './map.js';
 import { renderTopology } from './topology.js';
 import { ClientView } from './client-view.js';
@@ -29,7 +32,7 @@ const state = {
 };
 
 async function getJson(url) {
-  const response = await fetch(url, { cache: 'no-store' });
+  const response = await authFetch(url);
   if (!response.ok) throw new Error(`${url} answered ${response.status}`);
   return response.json();
 }
@@ -147,27 +150,17 @@ function handle(type, data) {
 }
 
 function openStream() {
-  const stream = new EventSource('events');
   let opened = false;
-  for (const type of ['checkin', 'link', 'server']) {
-    stream.addEventListener(type, (event) => {
-      let data;
-      try {
-        data = JSON.parse(event.data);
-      } catch {
-        return;
-      }
-      handle(type, data);
-    });
-  }
-  stream.addEventListener('open', () => {
-    setMode('live', 'live');
-    // After a drop, what was missed is in a fresh snapshot.
-    if (opened && state.painted) scheduleReload();
-    opened = true;
+  openEventStream({
+    onOpen: () => {
+      setMode('live', 'live');
+      // After a drop, what was missed is in a fresh snapshot.
+      if (opened && state.painted) scheduleReload();
+      opened = true;
+    },
+    onEvent: handle,
+    onDrop: () => setMode('reconnecting', 'reconnecting…'),
   });
-  stream.addEventListener('error', () => setMode('reconnecting', 'reconnecting…'));
-  return stream;
 }
 
 async function main() {
@@ -175,9 +168,9 @@ async function main() {
     onClientClick: (id) => state.clientView.select(id),
   });
   state.clientView = new ClientView(herdMap);
+  const [herd, countries] = await withToken(() => Promise.all([getJson('herd'), getJson('dashboard/countries.json')]));
   if (live) openStream();
   else setMode('static', 'static');
-  const [herd, countries] = await Promise.all([getJson('herd'), getJson('dashboard/countries.json')]);
   state.herd = { ...herd, map: herdMap };
   state.clientView.setLimits(herd.limits);
   for (const row of herd.rows) state.rows.set(row.name, row);
@@ -186,7 +179,7 @@ async function main() {
   herdMap.setCountries(countries);
   render();
   const world = { west: -180, south: -90, east: 180, north: 90 };
-  const snapshot = await getJson(snapshotUrl(world));
+  const snapshot = await withToken(() => getJson(snapshotUrl(world)));
   state.snapshot = snapshot;
   state.lastReload = performance.now();
   herdMap.fitTo(snapshot.extent);
