@@ -115,7 +115,12 @@ export function clientAuthorization(tokens: AdminTokens): string | undefined {
  */
 export type AccessVerdict = 'allowed' | 'unauthenticated' | 'forbidden';
 
-const BEARER = /^Bearer +(\S+) *$/i;
+/** The token of an `Authorization: Bearer <token>` header (the scheme in any case), or undefined. */
+function bearerToken(header: string | undefined): string | undefined {
+  if (header === undefined || header.slice(0, 7).toLowerCase() !== 'bearer ') return undefined;
+  const token = header.slice(7).trim();
+  return token === '' ? undefined : token;
+}
 
 /**
  * Whether a request with this `Authorization` header may read a route of this kind. A route is open
@@ -130,9 +135,9 @@ export function checkAccess(
   if (access === 'public') return 'allowed';
   const { admin, locations } = tokens;
   if (admin === undefined && (access === 'operator' || locations === undefined)) return 'allowed';
-  const presented = authorization === undefined ? null : BEARER.exec(authorization);
-  if (presented === null) return 'unauthenticated';
-  const digest = sha256(presented[1] as string);
+  const presented = bearerToken(authorization);
+  if (presented === undefined) return 'unauthenticated';
+  const digest = sha256(presented);
   // Both comparisons always run: the time does not tell which token (if any) matched.
   const isAdmin = admin?.matchesDigest(digest) ?? false;
   const isLocations = locations?.matchesDigest(digest) ?? false;

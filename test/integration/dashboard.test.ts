@@ -11,105 +11,14 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
-import { AdminServer } from '../../src/observability/admin-server.js';
-import { silentLogger } from '../../src/observability/logger.js';
-import { MetricsObserver } from '../../src/observability/metrics.js';
-import { composeObservers } from '../../src/observability/observer.js';
 import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
-import type { LatLng } from '../../src/protocol/location.js';
-import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
-import { HerdServer } from '../../src/server/herd-server.js';
-import { Dashboard, CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.js';
-import type { DashboardSettings } from '../../src/dashboard/settings.js';
+import { CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.js';
 import type { SnapshotResult } from '../../src/dashboard/snapshot.js';
 import { CLI, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
-import { ManualTimers } from '../helpers/manual-timers.js';
-import { capturingLogger, type LogEntry } from '../helpers/capture-log.js';
+import { startMember, type Member } from '../helpers/dashboard-member.js';
+import type { LogEntry } from '../helpers/capture-log.js';
+import type { NearbySearchResponse } from '../../src/places/provider.js';
 import { openEventStream, type SseEvent } from '../../bench/sse-reader.js';
-
-/** A places source that answers one place near the asked point, named after the radius. */
-class ScriptedPlaces implements PlacesProvider {
-  readonly source = 'scripted';
-  asked: { location: LatLng; radiusMeters: number; limit: number }[] = [];
-  /** While set, every look-up waits for it (a slow source). */
-  hold: Promise<void> | undefined;
-  async nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
-    this.asked.push({ location, radiusMeters, limit });
-    if (this.hold !== undefined) await this.hold;
-    return {
-      html_attributions: [],
-      results: [
-        {
-          geometry: { location: { lat: location.latitude + 0.01, lng: location.longitude } },
-          name: `Place within ${radiusMeters} m`,
-          place_id: 'p1',
-          types: ['locality'],
-        },
-      ],
-      status: 'OK',
-    };
-  }
-}
-
-interface Member {
-  readonly server: HerdServer;
-  readonly dashboard: Dashboard;
-  readonly timers: ManualTimers;
-  readonly places: ScriptedPlaces;
-  readonly port: number;
-  readonly url: string;
-  readonly log: () => LogEntry[];
-  close(): Promise<void>;
-}
-
-/** One in-process server with metrics and a dashboard on its admin port; the dashboard's timers move by hand. */
-async function startMember(settings: Partial<DashboardSettings> = {}): Promise<Member> {
-  const timers = new ManualTimers();
-  const places = new ScriptedPlaces();
-  const { logger, events } = capturingLogger();
-  const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
-  const dashboard = new Dashboard({
-    herd: {
-      self: 'Solo',
-      servers: [
-        { name: 'Solo', location: { latitude: 34.07, longitude: -118.44 }, adminUrl: undefined, external: false },
-      ],
-      links: [],
-    },
-    counters: () => metrics.counters(),
-    settings,
-    logger,
-    timers,
-  });
-  const server = new HerdServer({
-    name: 'Solo',
-    host: '127.0.0.1',
-    port: 0,
-    neighbours: [],
-    places,
-    logger: silentLogger(),
-    observer: composeObservers(metrics, dashboard.observer),
-  });
-  metrics.attach(server);
-  dashboard.attach(server);
-  const { client } = await server.listen();
-  const admin = new AdminServer({ status: () => server.status(), metrics, routes: dashboard });
-  await admin.listen();
-  return {
-    server,
-    dashboard,
-    timers,
-    places,
-    port: client.port,
-    url: admin.url as string,
-    log: events,
-    close: async () => {
-      dashboard.close();
-      await server.close();
-      await admin.close();
-    },
-  };
-}
 
 describe('the dashboard of one server', { timeout: 120_000 }, () => {
   let member: Member;
