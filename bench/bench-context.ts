@@ -41,6 +41,16 @@ export interface BenchSizes {
   readonly firstPaintClients: number;
   /** Page loads timed for the first paint. */
   readonly firstPaintRuns: number;
+  /** Length of the soak's load, ms (`--soak-minutes` overrides it). */
+  readonly soakMs: number;
+  /** Interval of the soak's samples, ms. */
+  readonly soakSampleMs: number;
+  /** Interval of the soak's link flaps, ms (the first at half of it). */
+  readonly soakFlapEveryMs: number;
+  /** How long each flap keeps the link cut, ms. */
+  readonly soakFlapDownMs: number;
+  /** When the soak's reference sample is taken (the end of the warm-up), ms. */
+  readonly soakReferenceMs: number;
 }
 
 /** Sizes of a full run (`npm run bench`): under 5 minutes on the 2-core reference box. */
@@ -57,6 +67,11 @@ export const FULL_SIZES: BenchSizes = {
   dashboardRounds: 7,
   firstPaintClients: 1_000_000,
   firstPaintRuns: 3,
+  soakMs: 30 * 60_000,
+  soakSampleMs: 60_000,
+  soakFlapEveryMs: 5 * 60_000,
+  soakFlapDownMs: 10_000,
+  soakReferenceMs: 5 * 60_000,
 };
 
 /** Sizes of `--quick`: every scenario briefly, for smoke tests. */
@@ -73,6 +88,11 @@ export const QUICK_SIZES: BenchSizes = {
   dashboardRounds: 1,
   firstPaintClients: 10_000,
   firstPaintRuns: 1,
+  soakMs: 20_000,
+  soakSampleMs: 5000,
+  soakFlapEveryMs: 10_000,
+  soakFlapDownMs: 2000,
+  soakReferenceMs: 10_000,
 };
 
 /** The shared state of a run. */

@@ -37,7 +37,21 @@ export function benchCommand(): Command {
         .choices(LOG_LEVELS)
         .default('info'),
     )
-    .option('--only <scenarios>', `run only these, comma-separated: ${SCENARIO_NAMES.join(', ')}`, scenarioList)
+    .option(
+      '--only <scenarios>',
+      `run only these, comma-separated: ${SCENARIO_NAMES.join(', ')} (soak runs only when named here)`,
+      scenarioList,
+    )
+    .option(
+      '--soak-minutes <minutes>',
+      'length of the soak, minutes (default 30; 20 s with --quick)',
+      (value: string): number => {
+        const minutes = Number(value);
+        if (!/^\d+(\.\d+)?$/.test(value) || minutes <= 0 || minutes > 24 * 60)
+          throw new InvalidArgumentError('expected a number of minutes, more than 0 and at most 1440');
+        return minutes;
+      },
+    )
     .option(
       '--cpu-prof <dir>',
       'write a CPU profile of each server process of the speed scenarios into <dir> (summary: node --import tsx bench/profile-summary.ts <dir>/*.cpuprofile)',
@@ -50,6 +64,8 @@ Examples:
   npm run bench -- --quick --json       every scenario briefly, one JSON object
   npm run bench -- --log-level warn     the same with servers logging only warnings
   npm run bench -- --only herd,catch-up some scenarios only
+  npm run bench -- --only soak          30 minutes of load with connection churn and link flaps: RSS, heap, fds per minute
+  npm run bench -- --only soak --soak-minutes 10
   npm run bench -- --only iamat --cpu-prof /tmp/prof && node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
   npm run bench -- --config my-herd.json  load a running herd`,
     )
@@ -61,6 +77,7 @@ Examples:
         logLevel: (typeof LOG_LEVELS)[number];
         only?: ScenarioName[];
         cpuProf?: string;
+        soakMinutes?: number;
       }) => {
         const { runBenchCommand } = await import('./run-bench.js');
         process.exitCode = await runBenchCommand(options);

@@ -17,6 +17,7 @@ import { placesRows, placesTargets, type PlacesResult } from './scenarios/places
 import type { StartupResult } from './scenarios/startup.js';
 import type { ThroughputFigure } from './scenarios/throughput.js';
 import type { WhatsatResult } from './scenarios/whatsat.js';
+import { SOAK_RSS_TOLERANCE, soakRows, type SoakResult } from './scenarios/soak.js';
 
 /** The machine a run was on. */
 export interface MachineInfo {
@@ -93,6 +94,8 @@ export interface BenchReport {
   readonly places: PlacesResult | null;
   readonly heartbeat: HeartbeatResult | null;
   readonly dashboard: DashboardResult | null;
+  /** The soak (only when `--only` names it). */
+  readonly soak: SoakResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -116,6 +119,7 @@ export interface ScenarioResults {
   places?: PlacesResult;
   heartbeat?: HeartbeatResult;
   dashboard?: DashboardResult;
+  soak?: SoakResult;
 }
 
 function ratio(value: number, floor: number | undefined): number | null {
@@ -190,6 +194,12 @@ export function buildReport(
     check('idle server RSS, MB', '< 100 MB', results.startup?.idle_rss_bytes, (v) => v < 100 * 1048576),
     ...placesTargets(results.places),
     check('ingest cost of 3 dashboard pages, %', '<= 5%', results.dashboard?.ingest_cost_percent, (v) => v <= 5),
+    check(
+      'soak RSS growth after the warm-up, %',
+      `<= ${SOAK_RSS_TOLERANCE * 100}%`,
+      results.soak?.rss_growth_max_percent,
+      (v) => v <= SOAK_RSS_TOLERANCE * 100,
+    ),
   ];
   return {
     started_at: meta.startedAt.toISOString(),
@@ -222,6 +232,7 @@ export function buildReport(
     places: results.places ?? null,
     heartbeat: results.heartbeat ?? null,
     dashboard: results.dashboard ?? null,
+    soak: results.soak ?? null,
     targets,
     errors: meta.errors,
     skipped: meta.skipped,
@@ -471,6 +482,8 @@ export function formatTable(report: BenchReport): string {
     ]);
   }
 
+  if (report.soak !== null)
+    rows.push(...soakRows(report.soak, verdict(report, 'soak RSS growth after the warm-up, %')));
   if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
   if (report.places !== null) rows.push(...placesRows(report.places));
   if (report.heartbeat !== null) {

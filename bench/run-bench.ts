@@ -22,12 +22,13 @@ import { runMemory } from './scenarios/memory.js';
 import { runPlaces } from './scenarios/places.js';
 import { runStartup } from './scenarios/startup.js';
 import { runWhatsat } from './scenarios/whatsat.js';
+import { runSoak } from './scenarios/soak.js';
 
 /** Client connections of the throughput scenarios, C. */
 export const BENCH_CONNECTIONS = 50;
 
 export { SCENARIOS, type ScenarioName } from './scenario-names.js';
-import type { ScenarioName } from './scenario-names.js';
+import { ON_REQUEST_ONLY, type ScenarioName } from './scenario-names.js';
 
 /** Options of {@link runBench}. */
 export interface BenchOptions {
@@ -46,6 +47,8 @@ export interface BenchOptions {
   readonly cpuProfileDir?: string;
   /** Where progress goes. @default a {@link Progress} on stderr (silent unless a terminal) */
   readonly progress?: Progress;
+  /** Length of the soak, minutes. @default 30 (20 s with `quick`) */
+  readonly soakMinutes?: number;
 }
 
 /**
@@ -86,8 +89,9 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
   const quick = options.quick ?? false;
   const progress = options.progress ?? new Progress();
   const target = options.configFile === undefined ? undefined : readTargetHerd(options.configFile);
+  const sizes = quick ? QUICK_SIZES : FULL_SIZES;
   const context: BenchContext = {
-    sizes: quick ? QUICK_SIZES : FULL_SIZES,
+    sizes: options.soakMinutes === undefined ? sizes : { ...sizes, soakMs: Math.round(options.soakMinutes * 60_000) },
     quick,
     logLevel: options.logLevel ?? 'info',
     progress,
@@ -98,7 +102,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
         ? []
         : ['--cpu-prof', `--cpu-prof-dir=${path.resolve(options.cpuProfileDir)}`],
   };
-  const selected = (name: ScenarioName): boolean => options.only === undefined || options.only.includes(name);
+  const selected = (name: ScenarioName): boolean =>
+    options.only === undefined ? !ON_REQUEST_ONLY.includes(name) : options.only.includes(name);
   const results: ScenarioResults = {};
   const errors: Record<string, string> = {};
   const skipped: Record<string, string> = {};
@@ -182,6 +187,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     () => runDashboard(context),
     (r) => (results.dashboard = r),
   );
+  await run(
+    'soak',
+    () => runSoak(context),
+    (r) => (results.soak = r),
+  );
   progress.clear();
   return buildReport(results, {
     startedAt,
@@ -203,6 +213,7 @@ export interface BenchCommandOptions {
   readonly logLevel?: HerdConfig['logLevel'];
   readonly only?: ScenarioName[];
   readonly cpuProf?: string;
+  readonly soakMinutes?: number;
 }
 
 /**
@@ -217,6 +228,7 @@ export async function runBenchCommand(options: BenchCommandOptions): Promise<num
     logLevel: options.logLevel,
     only: options.only,
     cpuProfileDir: options.cpuProf,
+    soakMinutes: options.soakMinutes,
   });
   process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
   return Object.keys(report.errors).length === 0 ? 0 : 1;

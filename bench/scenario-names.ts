@@ -15,7 +15,11 @@ export const SCENARIOS = [
   'places',
   'heartbeat',
   'dashboard',
+  'soak',
 ] as const;
+
+/** Scenarios a run includes only when `--only` names them (too long for every run). */
+export const ON_REQUEST_ONLY: readonly ScenarioName[] = ['soak'];
 
 /** One of {@link SCENARIOS}. */
 export type ScenarioName = (typeof SCENARIOS)[number];

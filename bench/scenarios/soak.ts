@@ -1,0 +1,254 @@
+/**
+ * The soak (docs/benchmarks.md "Soak"): does a herd under steady load with connection churn keep its
+ * memory and descriptors flat? The default herd (five `herd serve` processes, durable stores, the
+ * run's log level) takes 1,800 requests/s spread over the five servers, each on a new connection,
+ * over 10,000 client ids, 80% IAMAT and 20% WHATSAT (`bench/churn-load.ts`, every reply checked),
+ * for 30 minutes (`--soak-minutes`), while one link (Alford-Hamilton) is cut for 10 s every 5
+ * minutes. Every minute it prints, and keeps, each server's RSS, heap and open descriptors with the
+ * load's figures for that minute.
+ *
+ * The verdict: after the warm-up, every server's RSS stays within 5% of its value at minute 5, and
+ * its descriptors within a few of theirs. Not in a default run (`--only soak` runs it); with
+ * `--quick`, 20 s with a sample every 5 s. Not with `--config` (it reads the processes it starts).
+ */
+import type { BenchContext } from '../bench-context.js';
+import { ScenarioSkipped } from '../bench-error.js';
+import { benchDir, sleep, whenPlacesReady } from '../bench-processes.js';
+import { ChurnLoad, type ChurnWindow } from '../churn-load.js';
+import { summarize } from '../latency.js';
+import type { ServerSample } from '../soak-herd.js';
+import { startSoakHerd } from '../soak-herd.js';
+
+/** Requests per second, all servers together. */
+export const SOAK_RATE = 1800;
+/** Distinct client ids. */
+export const SOAK_CLIENTS = 10_000;
+/** Share of IAMATs. */
+export const SOAK_IAMAT_SHARE = 0.8;
+/** Growth of RSS over its value at the reference sample that the soak tolerates. */
+export const SOAK_RSS_TOLERANCE = 0.05;
+/** Growth of a server's open descriptors over the reference that the soak tolerates. */
+export const SOAK_FDS_TOLERANCE = 5;
+/** Connections of the load open at once; more due are counted as skipped. */
+const SOAK_MAX_OPEN = 2000;
+/** A request without its whole reply after this long counts as timed out, ms. */
+const SOAK_TIMEOUT_MS = 10_000;
+/** A WHATSAT names a client id acknowledged at least this long ago, ms. */
+const SOAK_SETTLE_MS = 2000;
+
+/** One sample: the load since the previous one, and every server's memory now. */
+export interface SoakSample {
+  /** Time since the load started, s. */
+  readonly at_s: number;
+  readonly requests_per_s: number;
+  readonly iamat_share: number;
+  readonly ok: number;
+  readonly wrong: number;
+  readonly failed: number;
+  readonly timed_out: number;
+  readonly skipped: number;
+  readonly p50_ms: number;
+  readonly p99_ms: number;
+  readonly servers: readonly ServerSample[];
+}
+
+/** What the soak measured, as `--json` reports it. */
+export interface SoakResult {
+  readonly duration_s: number;
+  readonly sample_every_s: number;
+  readonly rate_per_s: number;
+  readonly clients: number;
+  /** The link cut and healed, and how often. */
+  readonly flap_link: string;
+  readonly flaps: number;
+  readonly flap_every_s: number;
+  readonly flap_down_s: number;
+  /** Before the load: every server's memory with the herd up and idle. */
+  readonly idle: readonly ServerSample[];
+  readonly samples: readonly SoakSample[];
+  /** When the reference sample was taken (minute 5 in a full run), s. */
+  readonly reference_s: number;
+  /** Largest RSS after the reference over RSS at it, per cent, over all servers (null if none later). */
+  readonly rss_growth_max_percent: number | null;
+  /** Largest descriptor count after the reference minus the count at it, over all servers. */
+  readonly fds_growth_max: number | null;
+  readonly requests: number;
+  readonly wrong: number;
+  readonly failed: Readonly<Record<string, number>>;
+  readonly timed_out: number;
+  readonly skipped: number;
+  /** A few wrong replies, if any. */
+  readonly wrong_samples: readonly string[];
+}
+
+function sampleOf(window: ChurnWindow, atMs: number, servers: readonly ServerSample[]): SoakSample {
+  const latency = summarize(window.latency);
+  const failed = Object.values(window.failed).reduce((a, b) => a + b, 0);
+  return {
+    at_s: Math.round(atMs / 1000),
+    requests_per_s: Math.round((window.started / window.ms) * 1000),
+    iamat_share: window.started === 0 ? 0 : Math.round((window.iamat / window.started) * 1000) / 1000,
+    ok: window.ok,
+    wrong: window.wrong,
+    failed,
+    timed_out: window.timedOut,
+    skipped: window.skipped,
+    p50_ms: latency.p50_ms,
+    p99_ms: latency.p99_ms,
+    servers,
+  };
+}
+
+const mb = (bytes: number | null): string => (bytes === null ? '?' : String(Math.round(bytes / 1048576)));
+
+/** One sample as the line the soak prints: time, load, then `name rss/heap/fds` per server. */
+export function formatSoakSample(sample: SoakSample): string {
+  const minutes = `${Math.floor(sample.at_s / 60)}:${String(sample.at_s % 60).padStart(2, '0')}`;
+  const load =
+    `${sample.requests_per_s}/s ok ${sample.ok} wrong ${sample.wrong} failed ${sample.failed + sample.timed_out} ` +
+    `p50 ${sample.p50_ms.toFixed(1)} ms p99 ${sample.p99_ms.toFixed(1)} ms`;
+  const servers = sample.servers.map((s) => `${s.name} ${mb(s.rss_bytes)}/${mb(s.heap_used_bytes)}/${s.fds}`);
+  return `soak ${minutes.padStart(5)}  ${load}  |  ${servers.join('  ')}  (RSS MB/heap MB/fds)`;
+}
+
+/**
+ * The growth after the reference sample: the largest RSS ratio (per cent over the reference) and the
+ * largest descriptor increase, over every server and every later sample; nulls when no sample
+ * follows the reference.
+ */
+export function soakGrowth(
+  samples: readonly SoakSample[],
+  referenceS: number,
+): { rssPercent: number | null; fds: number | null } {
+  const reference = samples.find((sample) => sample.at_s >= referenceS);
+  const later = samples.filter((sample) => reference !== undefined && sample.at_s > reference.at_s);
+  if (reference === undefined || later.length === 0) return { rssPercent: null, fds: null };
+  let rssPercent = -Infinity;
+  let fds = -Infinity;
+  for (const sample of later) {
+    for (const server of sample.servers) {
+      const base = reference.servers.find((each) => each.name === server.name);
+      if (base === undefined) continue;
+      rssPercent = Math.max(rssPercent, ((server.rss_bytes - base.rss_bytes) / base.rss_bytes) * 100);
+      fds = Math.max(fds, server.fds - base.fds);
+    }
+  }
+  return { rssPercent: Math.round(rssPercent * 10) / 10, fds };
+}
+
+/** Runs the soak. @throws {ScenarioSkipped} with `--config`. */
+export async function runSoak(context: BenchContext): Promise<SoakResult> {
+  if (context.target !== undefined)
+    throw new ScenarioSkipped('the soak reads the memory of servers the bench starts (not with --config)');
+  const sizes = context.sizes;
+  const { dir, cleanup } = await benchDir();
+  const herd = await startSoakHerd(dir, context.logLevel);
+  try {
+    await herd.whenLinksUp();
+    await whenPlacesReady(herd.servers);
+    const idle = await herd.sample();
+    const load = new ChurnLoad({
+      targets: herd.servers,
+      ratePerSecond: SOAK_RATE,
+      clients: SOAK_CLIENTS,
+      iamatShare: SOAK_IAMAT_SHARE,
+      settleMs: SOAK_SETTLE_MS,
+      maxOpen: SOAK_MAX_OPEN,
+      timeoutMs: SOAK_TIMEOUT_MS,
+      seed: 21,
+    });
+    const samples: SoakSample[] = [];
+    const windows: ChurnWindow[] = [];
+    let flaps = 0;
+    const started = performance.now();
+    const elapsed = (): number => performance.now() - started;
+    load.start();
+    // Flaps at half a period, then every period, so none falls on the reference sample.
+    let nextFlapMs = sizes.soakFlapEveryMs / 2;
+    for (let nextSampleMs = sizes.soakSampleMs; nextSampleMs <= sizes.soakMs; nextSampleMs += sizes.soakSampleMs) {
+      while (nextFlapMs + sizes.soakFlapDownMs < nextSampleMs && nextFlapMs < sizes.soakMs) {
+        await sleep(Math.max(0, nextFlapMs - elapsed()));
+        herd.cut();
+        await sleep(sizes.soakFlapDownMs);
+        herd.heal();
+        flaps++;
+        nextFlapMs += sizes.soakFlapEveryMs;
+      }
+      await sleep(Math.max(0, nextSampleMs - elapsed()));
+      const window = load.take();
+      windows.push(window);
+      const sample = sampleOf(window, elapsed(), await herd.sample());
+      samples.push(sample);
+      context.progress.clear();
+      process.stderr.write(`${formatSoakSample(sample)}\n`);
+    }
+    await load.stop();
+    const failed: Record<string, number> = {};
+    for (const window of windows)
+      for (const [code, n] of Object.entries(window.failed)) failed[code] = (failed[code] ?? 0) + n;
+    const growth = soakGrowth(samples, sizes.soakReferenceMs / 1000);
+    return {
+      duration_s: Math.round(sizes.soakMs / 1000),
+      sample_every_s: Math.round(sizes.soakSampleMs / 1000),
+      rate_per_s: SOAK_RATE,
+      clients: SOAK_CLIENTS,
+      flap_link: herd.flapLink,
+      flaps,
+      flap_every_s: sizes.soakFlapEveryMs / 1000,
+      flap_down_s: sizes.soakFlapDownMs / 1000,
+      idle,
+      samples,
+      reference_s: Math.round(sizes.soakReferenceMs / 1000),
+      rss_growth_max_percent: growth.rssPercent,
+      fds_growth_max: growth.fds,
+      requests: windows.reduce((sum, window) => sum + window.started, 0),
+      wrong: windows.reduce((sum, window) => sum + window.wrong, 0),
+      failed,
+      timed_out: windows.reduce((sum, window) => sum + window.timedOut, 0),
+      skipped: windows.reduce((sum, window) => sum + window.skipped, 0),
+      wrong_samples: windows.flatMap((window) => window.wrongSamples).slice(0, 5),
+    };
+  } finally {
+    await herd.stop();
+    await cleanup();
+  }
+}
+
+type Row = readonly [string, string, string, string, string, string];
+
+/** The soak's rows of the bench table: the verdict, the load's totals, and one row per sample. */
+export function soakRows(soak: SoakResult, verdict: string): Row[] {
+  const failed = Object.entries(soak.failed)
+    .map(([code, n]) => `${code} ${n}`)
+    .join(', ');
+  const rows: Row[] = [
+    [
+      'soak',
+      `RSS after ${soak.reference_s} s, max % over it (${soak.duration_s} s, ${soak.rate_per_s}/s, new connection each)`,
+      soak.rss_growth_max_percent === null ? '-' : `${soak.rss_growth_max_percent.toFixed(1)}%`,
+      soak.fds_growth_max === null ? '' : `fds ${soak.fds_growth_max >= 0 ? '+' : ''}${soak.fds_growth_max}`,
+      '',
+      verdict,
+    ],
+    [
+      'soak',
+      `requests, wrong replies, timed out (${soak.flaps} flaps of ${soak.flap_link})`,
+      soak.requests.toLocaleString('en-US'),
+      `wrong ${soak.wrong}, timed out ${soak.timed_out}${failed === '' ? '' : `, failed: ${failed}`}`,
+      '',
+      '',
+    ],
+  ];
+  for (const sample of soak.samples) {
+    const servers = sample.servers.map((s) => `${mb(s.rss_bytes)}/${mb(s.heap_used_bytes)}/${s.fds}`).join(' ');
+    rows.push([
+      'soak',
+      `at ${sample.at_s} s: RSS/heap MB/fds of each server`,
+      `${sample.requests_per_s}/s`,
+      `p99 ${sample.p99_ms.toFixed(1)} ms  ${servers}`,
+      '',
+      '',
+    ]);
+  }
+  return rows;
+}
