@@ -5,7 +5,7 @@
  *
  *     in:  {"id": 1, "op": "exchange", "host": "10.77.0.1", "port": 12000, "data": "IAMAT ...\n"}
  *     out: {"id": 1, "ok": true, "text": "AT ...\n"}
- *     in:  {"id": 2, "op": "get", "url": "http://10.77.0.1:12100/status"}
+ *     in:  {"id": 2, "op": "get", "url": "http://10.77.0.1:12100/status", "authorization": "Bearer ..."}
  *     out: {"id": 2, "ok": true, "status": 200, "text": "{...}"}
  *
  * `exchange` writes `data`, half-closes, and returns all the server sent until it closed; every
@@ -18,7 +18,7 @@ import { createInterface } from 'node:readline';
 /** A request to the agent. */
 export type AgentRequest =
   | { id: number; op: 'exchange'; host: string; port: number; data: string; timeoutMs?: number }
-  | { id: number; op: 'get'; url: string; timeoutMs?: number };
+  | { id: number; op: 'get'; url: string; timeoutMs?: number; authorization?: string };
 
 /** The agent's answer to the request of the same `id`. */
 export type AgentReply =
@@ -42,9 +42,10 @@ function exchange(host: string, port: number, data: string, timeoutMs: number): 
 }
 
 // A fresh connection per request (no keep-alive pool): servers are killed and restarted under it.
-function get(url: string, timeoutMs: number): Promise<{ status: number; text: string }> {
+function get(url: string, timeoutMs: number, authorization?: string): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, timeout: timeoutMs }, (response) => {
+    const headers = authorization === undefined ? {} : { Authorization: authorization };
+    const request = http.get(url, { agent: false, timeout: timeoutMs, headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('end', () =>
@@ -63,7 +64,7 @@ async function handle(request: AgentRequest): Promise<AgentReply> {
     if (request.op === 'exchange') {
       return { id: request.id, ok: true, text: await exchange(request.host, request.port, request.data, timeoutMs) };
     }
-    const response = await get(request.url, timeoutMs);
+    const response = await get(request.url, timeoutMs, request.authorization);
     return { id: request.id, ok: true, status: response.status, text: response.text };
   } catch (error) {
     return { id: request.id, ok: false, error: error instanceof Error ? error.message : String(error) };

@@ -1,7 +1,8 @@
 /**
  * A herd run in a {@link NetnsBed}: one `herd serve NAME --config FILE` per host namespace (through
  * `ip netns exec`), client ports on the client network, peer ports on the private one through
- * `peerHost`, admin ports on the client network so the clients' namespace can read `/status`; and a
+ * `peerHost`, admin ports on the client network behind an admin token (docs/deploy.md), so that the
+ * clients' namespace, holding the token, can read `/status`; and a
  * {@link BedAgent} in the clients' namespace to talk to them. A server can run under a shifted wall
  * clock (libfaketime through `LD_PRELOAD`), be SIGKILLed and restarted on its own address.
  */
@@ -30,6 +31,11 @@ export const BED_CLIENT_PORT = 12000;
 export const BED_PEER_PORT = 22000;
 /** Every server's admin port, on its client address. */
 export const BED_ADMIN_PORT = 12100;
+/**
+ * The bed's admin token (written to `<dir>/admin-token`; never a real one): its admin ports are on
+ * the client network, so they take a token as a production herd's would there.
+ */
+export const BED_ADMIN_TOKEN = 'test-only-bed-admin-token-0123456789';
 /** Longest wait for a server to print that it listens, ms. */
 export const SERVER_START_TIMEOUT_MS = 20_000;
 
@@ -101,9 +107,13 @@ export class BedAgent {
     return reply.text;
   }
 
-  /** GETs `url` from the clients' namespace. @throws on a network error or a non-2xx status. */
+  /**
+   * GETs `url` from the clients' namespace, with the bed's admin token.
+   *
+   * @throws on a network error or a non-2xx status.
+   */
   async get(url: string, timeoutMs?: number): Promise<string> {
-    const reply = await this.request({ op: 'get', url, timeoutMs });
+    const reply = await this.request({ op: 'get', url, timeoutMs, authorization: `Bearer ${BED_ADMIN_TOKEN}` });
     if (!reply.ok) throw new Error(`GET ${url}: ${reply.error}`);
     if (reply.status === undefined || reply.status >= 300) throw new Error(`GET ${url}: status ${reply.status}`);
     return reply.text;
@@ -173,6 +183,8 @@ export class BedHerd {
     }
     const secretFile = path.join(dir, 'herd-secret');
     await writeFile(secretFile, `${TEST_HERD_SECRET}\n`, { mode: 0o600 });
+    const adminTokenFile = path.join(dir, 'admin-token');
+    await writeFile(adminTokenFile, `${BED_ADMIN_TOKEN}\n`, { mode: 0o600 });
     const config = {
       servers: [...bed.hosts.values()].map((host) => ({
         name: host.name,
@@ -185,6 +197,7 @@ export class BedHerd {
       })),
       links: options.links ?? DEFAULT_LINKS,
       secretFile,
+      admin: { tokenFile: adminTokenFile },
       logDir: path.join(dir, 'logs'),
       dataDir: path.join(dir, 'data'),
       ...(options.peer === undefined ? {} : { peer: options.peer }),
@@ -226,7 +239,13 @@ export class BedHerd {
     const child = spawn('ip', this.bed.execArgs(name, command), {
       cwd: ROOT,
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, HERD_SECRET: undefined, HERD_SECRET_FILE: undefined },
+      env: {
+        ...process.env,
+        HERD_SECRET: undefined,
+        HERD_SECRET_FILE: undefined,
+        HERD_ADMIN_TOKEN: undefined,
+        HERD_ADMIN_TOKEN_FILE: undefined,
+      },
     });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const server: BedServer = { name, pid: child.pid ?? -1, process: child, clockOffset, exited };
