@@ -63,7 +63,10 @@ export interface ChurnWindow {
   /** Connections that failed (refused, reset, ...), by error code. */
   readonly failed: Readonly<Record<string, number>>;
   readonly timedOut: number;
-  /** Requests not started because `maxOpen` connections were open. */
+  /**
+   * Requests due but not started: `maxOpen` connections were open, or the bench's own event loop
+   * was more than a second behind (a box too busy to offer the load).
+   */
   readonly skipped: number;
   /** Connect to close of the right replies, µs. */
   readonly latency: Histogram;
@@ -165,8 +168,11 @@ export class ChurnLoad {
 
   private tick(): void {
     const due = Math.floor(((performance.now() - this.startedMs) * this.options.ratePerSecond) / 1000);
-    // After a stall (the bench's own loop blocked), at most one second's worth at once.
+    // After a stall (the bench's own loop blocked), at most one second's worth at once; the rest
+    // are counted as skipped, not sent late.
     const count = Math.min(due - this.issued, this.options.ratePerSecond);
+    this.window.started += due - this.issued - count;
+    this.window.skipped += due - this.issued - count;
     this.issued = due;
     for (let i = 0; i < count; i++) this.issue();
   }
