@@ -29,7 +29,7 @@ import type { LocationRecord } from '../store/location-store.js';
 import { EventStreams, sseMessage } from './event-stream.js';
 import { CheckinFeed, toCheckin } from './feed.js';
 import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } from './herd-view.js';
-import { CONTENT_TYPES, hostAllowed, hostName, sendResponse, staticFiles } from './http.js';
+import { API_ROUTES, CONTENT_TYPES, hostAllowed, hostName, routeAccess, sendResponse, staticFiles } from './http.js';
 import { resolveDashboardSettings, type DashboardSettings } from './settings.js';
 import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
 import { worldCountriesJson } from './world.js';
@@ -61,15 +61,6 @@ export interface DashboardOptions {
    */
   readonly authorization?: string;
 }
-
-/** Routes answered before {@link Dashboard.attach} (with 503). */
-const API_ROUTES = new Set(['/events', '/herd', '/clients', '/client', '/dashboard/countries.json']);
-
-/**
- * The routes that show client locations: only the locations token reads them when one is set
- * (src/observability/admin-auth.ts).
- */
-export const LOCATION_ROUTES: ReadonlySet<string> = new Set(['/clients', '/client', '/events']);
 
 interface Attached {
   readonly server: DashboardServer;
@@ -148,15 +139,9 @@ export class Dashboard {
     this.stop();
   }
 
-  /**
-   * What a dashboard route shows: `public` for the page's own files (code and style: a browser
-   * loads them by navigation, before the page can send a token), `locations` for
-   * {@link LOCATION_ROUTES}, `operator` for the rest; undefined for a path that is not one.
-   */
+  /** What a dashboard route shows, and so which token reads it (src/dashboard/http.ts `routeAccess`). */
   routeAccess(pathname: string): RouteAccess | undefined {
-    if (LOCATION_ROUTES.has(pathname)) return 'locations';
-    if (API_ROUTES.has(pathname)) return 'operator';
-    return this.files.has(pathname) ? 'public' : undefined;
+    return routeAccess(pathname, this.files);
   }
 
   /**

@@ -1,13 +1,14 @@
 /**
  * How the dashboard answers over HTTP: the security headers of every response, the page's static
- * files (a fixed list: the page's own from `web/dashboard/`, Leaflet's own from `node_modules`), and
- * the check of the `Host` header against DNS rebinding.
+ * files (a fixed list: the page's own from `web/dashboard/`, Leaflet's own from `node_modules`),
+ * which token reads which route, and the check of the `Host` header against DNS rebinding.
  */
 import type http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { RouteAccess } from '../observability/admin-auth.js';
 
 /** The page's own files: `web/dashboard/` at the package root (beside `herds/`). */
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dashboard');
@@ -90,6 +91,32 @@ export function staticFiles(): ReadonlyMap<string, StaticFile> {
       type: CONTENT_TYPES.png,
     });
   return files;
+}
+
+/** The dashboard's data routes (answered 503 before the dashboard is attached to its server). */
+export const API_ROUTES: ReadonlySet<string> = new Set([
+  '/events',
+  '/herd',
+  '/clients',
+  '/client',
+  '/dashboard/countries.json',
+]);
+
+/**
+ * The routes that show client locations: only the locations token reads them when one is set
+ * (src/observability/admin-auth.ts).
+ */
+export const LOCATION_ROUTES: ReadonlySet<string> = new Set(['/clients', '/client', '/events']);
+
+/**
+ * What a dashboard route shows: `public` for the page's own files (code and style: a browser loads
+ * them by navigation, before the page can send a token), `locations` for {@link LOCATION_ROUTES},
+ * `operator` for the other data routes; undefined for a path that is none of them.
+ */
+export function routeAccess(pathname: string, files: ReadonlyMap<string, StaticFile>): RouteAccess | undefined {
+  if (LOCATION_ROUTES.has(pathname)) return 'locations';
+  if (API_ROUTES.has(pathname)) return 'operator';
+  return files.has(pathname) ? 'public' : undefined;
 }
 
 /** Writes a whole response with {@link SECURITY_HEADERS} and `Cache-Control: no-store`; nothing if the page is gone. */

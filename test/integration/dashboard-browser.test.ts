@@ -18,11 +18,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserMissing, browserRequired, launchBrowser, type Browser } from '../../bench/browser.js';
+import { openDashboard, screenshotDir, type PageWatch } from '../helpers/dashboard-page.js';
 import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
 import {
   DEFAULT_LINKS,
@@ -87,78 +87,6 @@ const ADMIN_TOKEN = 'browser-test-admin-token-0123456789';
 const LOCATIONS_TOKEN = 'browser-test-locations-token-0123456789';
 const TOKEN_ENV = { HERD_ADMIN_TOKEN: ADMIN_TOKEN, HERD_ADMIN_LOCATIONS_TOKEN: LOCATIONS_TOKEN };
 const AUTHORIZATION = { Authorization: `Bearer ${ADMIN_TOKEN}` };
-
-interface PageWatch {
-  readonly dialogs: string[];
-  readonly errors: string[];
-  /** Every URL the page requested. */
-  readonly urls: string[];
-  /** The token panel's message each time it was shown. */
-  readonly asked: string[];
-}
-
-/** Waits until the page is painted (returns true) or shows the token panel (returns false). */
-async function paintedOrAsking(page: Page): Promise<boolean> {
-  const handle = await page.waitForFunction(
-    () => {
-      if ((window as unknown as { herdDashboardReady?: boolean }).herdDashboardReady === true) return 'ready';
-      return document.documentElement.dataset.auth === 'needed' ? 'asking' : false;
-    },
-    null,
-    { timeout: 20_000 },
-  );
-  return (await handle.jsonValue()) === 'ready';
-}
-
-/**
- * Opens `url` in a new tab, records dialogs (dismissed), page errors, console errors and requested
- * URLs; gives the page `tokens`, one each time it asks; waits for ready.
- */
-async function openDashboard(
-  browser: Browser,
-  url: string,
-  tokens: readonly string[] = [],
-): Promise<{ page: Page; watch: PageWatch }> {
-  const page = await browser.context.newPage();
-  const watch: PageWatch = { dialogs: [], errors: [], urls: [], asked: [] };
-  page.on('request', (request) => watch.urls.push(request.url()));
-  page.on('dialog', (dialog) => {
-    watch.dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
-  page.on('pageerror', (error) => watch.errors.push(`pageerror: ${error.message}`));
-  page.on('console', (message) => {
-    if (message.type() === 'error') watch.errors.push(`console: ${message.text()}`);
-  });
-  await page.addInitScript(() => {
-    const violations: string[] = [];
-    (window as unknown as { cspViolations: string[] }).cspViolations = violations;
-    document.addEventListener('securitypolicyviolation', (event) =>
-      violations.push(`${event.violatedDirective} ${event.blockedURI}`),
-    );
-  });
-  await page.goto(url);
-  for (const token of tokens) {
-    if (await paintedOrAsking(page)) break;
-    watch.asked.push((await page.textContent('#token-message')) ?? '');
-    await page.fill('#token', token);
-    // The panel hides itself once it took the token; wait for that before looking again.
-    await page.click('#token-submit');
-    await page.waitForFunction(() => document.documentElement.dataset.auth !== 'needed', null, { timeout: 5000 });
-  }
-  assert.ok(await paintedOrAsking(page), `the page still asks for a token after ${tokens.length}`);
-  return { page, watch };
-}
-
-async function screenshotDir(): Promise<string> {
-  const wanted = process.env.HERD_DASHBOARD_SCREENSHOT;
-  if (wanted !== undefined && wanted !== '' && wanted !== '0') {
-    const dir = path.resolve(wanted === '1' ? path.join('docs', 'images') : wanted);
-    await mkdir(dir, { recursive: true });
-    return dir;
-  }
-  return mkdtemp(path.join(os.tmpdir(), 'herd-dashboard-shots-'));
-}
 
 describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () => {
   let herd: RunningHerd;

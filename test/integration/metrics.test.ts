@@ -243,7 +243,7 @@ function rowsOf(stdout: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     const cells = line.split(/\s{2,}/);
-    if (cells.length === 9 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
+    if (cells.length === 10 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
       rows.set(cells[0] as string, cells);
   }
   return rows;
@@ -325,9 +325,10 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.equal(alford[3], `127.0.0.1:${running.servers.get('Alford')?.peerPort}`);
     assert.equal(alford[4], 'Hamilton:up,Welsh:up');
     assert.match(alford[5] ?? '', /^\d+$/);
-    assert.match(alford[6] ?? '', /^\d+(\.\d)? ms$/);
-    assert.equal(alford[7], running.servers.get('Alford')?.adminUrl);
-    assert.equal(alford[8], `${running.servers.get('Alford')?.adminUrl}/`, 'the dashboard URL');
+    assert.equal(alford[6], 'ok', 'the store');
+    assert.match(alford[7] ?? '', /^\d+(\.\d)? ms$/);
+    assert.equal(alford[8], running.servers.get('Alford')?.adminUrl);
+    assert.equal(alford[9], `${running.servers.get('Alford')?.adminUrl}/`, 'the dashboard URL');
     const status = (await (await fetch(`${running.servers.get('Alford')?.adminUrl}/status`)).json()) as {
       clientAddress: string;
       peerAddress: string;
@@ -344,7 +345,7 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.equal(during.code, 1, 'exit code 1 when a server is down');
     const rows = rowsOf(during.stdout);
     assert.equal(rows.get('Ball')?.[1], 'down', during.stdout);
-    assert.deepEqual(rows.get('Ball')?.slice(4, 7), ['-', '-', '-']);
+    assert.deepEqual(rows.get('Ball')?.slice(4, 8), ['-', '-', '-', '-']);
     assert.match(during.stdout, /^ {2}Ball: ECONNREFUSED$/m);
     assert.match(during.stdout, /herd: 4 of 5 servers up/);
     for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) assert.equal(rows.get(name)?.[1], 'up', name);
