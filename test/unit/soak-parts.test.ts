@@ -1,0 +1,132 @@
+/**
+ * The soak's parts (bench/churn-load.ts, bench/scenarios/soak.ts): the load with a new connection
+ * per request counts right replies of a real server as right, wrong ones as wrong and refused
+ * connections as failed; the verdict's growth is read against the reference sample.
+ */
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ChurnLoad, WRONG_SAMPLES, type ChurnLoadOptions, type ChurnWindow } from '../../bench/churn-load.js';
+import { formatSoakSample, soakGrowth, type SoakSample } from '../../bench/scenarios/soak.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { HerdServer } from '../../src/server/herd-server.js';
+import { ScriptedPlaces } from '../helpers/dashboard-member.js';
+
+/** Runs the load for `ms` at `rate` per second against `port`, and returns its one window. */
+async function churn(port: number, ms: number, options: Partial<ChurnLoadOptions> = {}): Promise<ChurnWindow> {
+  const load = new ChurnLoad({
+    targets: [{ name: 'Solo', host: '127.0.0.1', port }],
+    ratePerSecond: 400,
+    clients: 50,
+    iamatShare: 0.5,
+    settleMs: 100,
+    maxOpen: 100,
+    timeoutMs: 5000,
+    seed: 7,
+    ...options,
+  });
+  load.start();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  await load.stop();
+  return load.take();
+}
+
+describe('the churn load', () => {
+  let server: HerdServer;
+  let port: number;
+  before(async () => {
+    server = new HerdServer({
+      name: 'Solo',
+      host: '127.0.0.1',
+      port: 0,
+      neighbours: [],
+      places: new ScriptedPlaces(),
+      logger: silentLogger(),
+    });
+    port = (await server.listen()).client.port;
+  });
+  after(async () => {
+    await server?.close();
+  });
+
+  it("counts a real server's IAMAT and WHATSAT replies as right, one connection each", async () => {
+    const window = await churn(port, 1500);
+    assert.deepEqual(window.failed, {});
+    assert.equal(window.timedOut, 0);
+    assert.equal(window.wrong, 0, window.wrongSamples.join('\n'));
+    assert.ok(window.whatsat > 20, `${window.whatsat} WHATSATs`);
+    assert.ok(window.iamat > window.whatsat, 'IAMATs until ids are acknowledged, then half');
+    assert.equal(window.ok, window.started - window.skipped);
+    assert.equal(window.latency.totalCount, window.ok);
+    assert.ok(server.store.size > 20 && server.store.size <= 50, `${server.store.size} clients`);
+  });
+
+  it('counts replies that are not the right ones as wrong, with a few samples', async () => {
+    // A server that acknowledges under another name: a valid AT line, but not this server's.
+    const impostor = net.createServer((socket) => {
+      socket.once('data', (chunk: Buffer) => {
+        const [, id, location, time] = chunk.toString('utf8').trim().split(' ');
+        socket.end(`AT Other +0.000000001 ${id} ${location} ${time}\n`);
+      });
+    });
+    await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+    try {
+      const window = await churn((impostor.address() as net.AddressInfo).port, 300, { iamatShare: 1 });
+      assert.ok(window.wrong > 0);
+      assert.equal(window.ok, 0);
+      assert.equal(window.wrongSamples.length, Math.min(WRONG_SAMPLES, window.wrong));
+      assert.match(window.wrongSamples[0] ?? '', /^Solo <- IAMAT soak-\d+ \S+ \S+ -> "AT Other /);
+    } finally {
+      await new Promise<void>((resolve) => impostor.close(() => resolve()));
+    }
+  });
+
+  it('counts refused connections as failed, by error code', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const deadPort = (closed.address() as net.AddressInfo).port;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const window = await churn(deadPort, 200);
+    assert.ok((window.failed.ECONNREFUSED ?? 0) > 0, JSON.stringify(window.failed));
+    assert.equal(window.ok + window.wrong, 0);
+  });
+});
+
+describe('the soak verdict', () => {
+  const sample = (atS: number, rss: [number, number], fds: [number, number]): SoakSample => ({
+    at_s: atS,
+    requests_per_s: 1800,
+    iamat_share: 0.8,
+    ok: 108_000,
+    wrong: 0,
+    failed: 0,
+    timed_out: 0,
+    skipped: 0,
+    p50_ms: 1.25,
+    p99_ms: 8.5,
+    servers: [
+      { name: 'Alford', rss_bytes: rss[0] * 1048576, heap_used_bytes: 30 * 1048576, fds: fds[0] },
+      { name: 'Ball', rss_bytes: rss[1] * 1048576, heap_used_bytes: null, fds: fds[1] },
+    ],
+  });
+
+  it('is the largest growth of any server after the reference, in RSS per cent and descriptors', () => {
+    const samples = [
+      sample(60, [150, 150], [37, 37]),
+      sample(300, [120, 100], [37, 37]),
+      sample(360, [122, 104], [38, 37]),
+      sample(420, [121, 103], [36, 40]),
+    ];
+    // The early 150 MB does not count: the reference is the sample at 300 s.
+    assert.deepEqual(soakGrowth(samples, 300), { rssPercent: 4, fds: 3 });
+    assert.deepEqual(soakGrowth(samples, 420), { rssPercent: null, fds: null });
+    assert.deepEqual(soakGrowth([], 300), { rssPercent: null, fds: null });
+  });
+
+  it('prints one line per sample', () => {
+    assert.equal(
+      formatSoakSample(sample(300, [120, 100], [37, 38])),
+      'soak  5:00  1800/s ok 108000 wrong 0 failed 0 p50 1.3 ms p99 8.5 ms  |  Alford 120/30/37  Ball 100/?/38  (RSS MB/heap MB/fds)',
+    );
+  });
+});
