@@ -165,7 +165,11 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
     load.start();
     // Flaps at half a period, then every period, so none falls on the reference sample.
     let nextFlapMs = sizes.soakFlapEveryMs / 2;
-    for (let nextSampleMs = sizes.soakSampleMs; nextSampleMs <= sizes.soakMs; nextSampleMs += sizes.soakSampleMs) {
+    // A sample every soakSampleMs, and one at the end when the length is not a whole number of them.
+    const sampleTimes: number[] = [];
+    for (let at = sizes.soakSampleMs; at < sizes.soakMs; at += sizes.soakSampleMs) sampleTimes.push(at);
+    sampleTimes.push(sizes.soakMs);
+    for (const nextSampleMs of sampleTimes) {
       while (nextFlapMs + sizes.soakFlapDownMs < nextSampleMs && nextFlapMs < sizes.soakMs) {
         await sleep(Math.max(0, nextFlapMs - elapsed()));
         herd.cut();
