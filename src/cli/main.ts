@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+/**
+ * The `herd` command line (program.ts). Every failure ends in one line on stderr, `herd: <what and
+ * the fix>`, and a documented exit code (errors.ts `exitCodeOf`: 2 usage or config, 1 run time).
+ * Under `herd start`, a server that cannot start tells the supervisor instead (ipc.ts).
+ */
+import { CommanderError } from 'commander';
+import { EXIT_RUNTIME, EXIT_USAGE, HerdError, exitCodeOf } from '../errors.js';
+import { reportStartFailure } from './ipc.js';
+import { buildProgram } from './program.js';
+
+/** What to do about a system error of a file or folder the user named, by its code. */
+const SYSTEM_ERROR_FIXES: Record<string, string> = {
+  EACCES: "check the file's or folder's permissions",
+  EPERM: "check the file's or folder's permissions",
+  ENOENT: 'the folder does not exist: create it, or give another',
+  ENOSPC: 'the disk is full: free some space',
+  EROFS: 'the file system is read-only: give a writable folder',
+  EMFILE: 'too many open files: raise ulimit -n',
+};
+
+try {
+  await buildProgram().parseAsync();
+} catch (error) {
+  if (error instanceof CommanderError) {
+    // Help and --version end with 0; a usage mistake was already printed in one line (program.ts).
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else if (error instanceof HerdError) {
+    await reportStartFailure(error.message);
+    process.exitCode = exitCodeOf(error);
+  } else if (typeof (error as NodeJS.ErrnoException | undefined)?.syscall === 'string') {
+    // A file or folder the system refused (a log folder not writable, a full disk): say which and why.
+    const system = error as NodeJS.ErrnoException;
+    const fix = SYSTEM_ERROR_FIXES[system.code ?? ''];
+    await reportStartFailure(`${system.message}${fix === undefined ? '' : `; ${fix}`}`);
+    process.exitCode = EXIT_RUNTIME;
+  } else {
+    // A bug, not a mistake of the user's: the stack trace is what a report needs.
+    throw error;
+  }
+}
