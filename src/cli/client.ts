@@ -273,9 +273,12 @@ export async function runClient(options: ClientOptions): Promise<number> {
     return 1;
   }
   if (closed.refused > 0) {
-    const log = address.logFile ?? "the server's log";
+    const reasons =
+      address.logFile === undefined
+        ? `the server's log gives the reason of each (its lines with "reply":"? )`
+        : `its log gives the reason of each: grep '"reply":"? ' ${address.logFile}`;
     fail(
-      `${closed.refused === 1 ? 'a reply was' : `${closed.refused} replies were`} "? " (the server did not accept the line); the "reason" of its command event says why: grep '"reply":"? ' ${log}`,
+      `${closed.refused === 1 ? 'a reply was' : `${closed.refused} replies were`} "? " (the server did not accept the line); ${reasons}`,
     );
     return 1;
   }

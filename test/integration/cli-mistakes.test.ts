@@ -266,7 +266,7 @@ describe('herd client, herd status and herd stop against a running herd', { time
     assertOneLine(
       refused,
       1,
-      `herd client: a reply was "? " (the server did not accept the line); the "reason" of its command event says why: grep '"reply":"? ' ${solo.logFile}`,
+      `herd client: a reply was "? " (the server did not accept the line); its log gives the reason of each: grep '"reply":"? ' ${solo.logFile}`,
     );
     assert.match(ok.stdout, /^AT Solo /);
     assert.equal(ok.stderr, '');

@@ -19,6 +19,7 @@ import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server
 import { RUNTIME_FILE_NAME, type RuntimeFile } from '../../src/cli/runtime-file.js';
 import { DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import type { HerdStatusReport } from '../../src/cli/status.js';
 
 /** A places source that answers OK with one place, or fails when told to. */
 class ScriptedPlaces implements PlacesProvider {
@@ -339,17 +340,25 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.equal(rowsOf(after.stdout).get('Ball')?.[1], 'up', after.stdout);
   });
 
-  test('the runtime file is removed when the herd stops cleanly; herd status then reports from the config', async () => {
+  test('the runtime file is removed when the herd stops cleanly; herd status then says no herd runs', async () => {
     assert.ok(existsSync(runtimeFile()));
     await herd?.stop();
     herd = undefined;
     assert.equal(existsSync(runtimeFile()), false);
     const result = await herdStatusCli(temp.configFile);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /addresses from the config/);
-    const rows = rowsOf(result.stdout);
-    // Port 0 in the config and no runtime file: nothing to ask.
-    assert.equal(rows.get('Alford')?.[1], 'unknown');
-    assert.equal(rows.get('Alford')?.[2], '?');
+    assert.equal(result.stdout, '');
+    assert.match(
+      result.stderr,
+      /^herd: no herd of .* is running \(no herd start of it, and none of its 5 servers answers\)/,
+    );
+    // --json still reports each server, from the config: port 0 and no runtime file, nothing to ask.
+    const json = await herdStatusCli(temp.configFile, ['--json']);
+    assert.equal(json.code, 1);
+    const report = JSON.parse(json.stdout) as HerdStatusReport;
+    assert.equal(report.runtimeFile, undefined);
+    const alford = report.servers.find((server) => server.name === 'Alford');
+    assert.equal(alford?.state, 'unknown');
+    assert.equal(alford?.address, undefined);
   });
 });
