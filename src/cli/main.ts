@@ -14,6 +14,7 @@ const SYSTEM_ERROR_FIXES: Record<string, string> = {
   EACCES: "check the file's or folder's permissions",
   EPERM: "check the file's or folder's permissions",
   ENOENT: 'the folder does not exist: create it, or give another',
+  ENOTDIR: 'a part of that path is a file, not a folder: give another folder',
   ENOSPC: 'the disk is full: free some space',
   EROFS: 'the file system is read-only: give a writable folder',
   EMFILE: 'too many open files: raise ulimit -n',

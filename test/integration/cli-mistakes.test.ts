@@ -77,13 +77,20 @@ describe('user mistakes: one line on stderr and a documented exit code', { timeo
     );
   });
 
-  test('config: a mistyped key gets "did you mean", bad JSON its line and column, a missing file the shipped herds (exit 2)', async () => {
-    const [prot, admin, bad, missing] = await Promise.all([
+  test('config: a mistyped key gets "did you mean", bad JSON its line and column, a missing file the shipped herds (exit 2); a log folder that cannot be made (exit 1)', async () => {
+    const [prot, admin, bad, missing, logDir] = await Promise.all([
       runCli(['serve', 'A', '--config', file('prot.json')]),
       runCli(['serve', 'A', '--config', file('admin-typo.json')]),
       runCli(['status', '--config', file('bad.json')]),
       runCli(['start', '--config', file('nothere.json')]),
+      runCli(['serve', 'Solo', '--config', temp.configFile, '--log-dir', file('bad.json/logs')]),
     ]);
+    // A folder the system refuses is named by the system's own words, and the fix (exit 1).
+    assertOneLine(
+      logDir,
+      1,
+      `herd: ENOTDIR: not a directory, mkdir '${file('bad.json/logs')}'; a part of that path is a file, not a folder: give another folder`,
+    );
     assertOneLine(
       prot,
       2,
