@@ -7,7 +7,7 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PlacesDataError, UsageError } from '../errors.js';
-import { PREAMBLE_BYTES, preambleProblem } from './offline/data-format.js';
+import { PREAMBLE_BYTES, preambleProblem } from './offline/preamble.js';
 
 /** The places sources, as named in config (`places.source`) and on the command line (`--places`). */
 export const PLACES_SOURCES = ['offline', 'google', 'google-new'] as const;

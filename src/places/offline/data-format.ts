@@ -22,13 +22,11 @@
  * See docs/places.md, "The data file".
  */
 import { z } from 'zod';
+import { PLACES_DATA_MAGIC, PLACES_DATA_VERSION, PREAMBLE_BYTES } from './preamble.js';
 
-/** The first 8 bytes of every data file. */
-export const PLACES_DATA_MAGIC = 'HERDPLCS';
-/** The format version this code reads and writes. */
-export const PLACES_DATA_VERSION = 1;
-/** Bytes before the first section. */
-export const PREAMBLE_BYTES = 64;
+// The preamble and its check live in preamble.ts (no imports, for the check at start).
+export { PLACES_DATA_MAGIC, PLACES_DATA_VERSION, PREAMBLE_BYTES, preambleProblem } from './preamble.js';
+
 /** Places per leaf node and children per inner node of the tree. */
 export const NODE_SIZE = 16;
 /** Numbers per node in the `nodes` section: minLng, minLat, maxLng, maxLat, maxProminence. */
@@ -39,30 +37,6 @@ export const MAX_TEXT_BYTES = 4096;
 export const MAX_TYPES = 65_535;
 /** Largest `records` section: offsets are u32. */
 export const MAX_RECORD_BYTES = 0xffff_ffff;
-
-/**
- * What is wrong with a data file's first {@link PREAMBLE_BYTES} bytes, given the file's size: not a
- * data file at all (too short, no magic), another format version, or a header position that does not
- * match the size (truncated). Checked when a server loads the file and, synchronously, at start
- * (places/settings.ts), so a wrong file stops `herd start` before anything listens.
- *
- * @param preamble - the first bytes of the file (fewer when the file is shorter).
- * @returns the problem in words, with how to fix it, or undefined for a good preamble.
- */
-export function preambleProblem(preamble: Buffer, size: number): string | undefined {
-  if (size < PREAMBLE_BYTES || preamble.length < PREAMBLE_BYTES)
-    return 'not a herd places data file (too short; make one with herd places import)';
-  if (preamble.toString('latin1', 0, 8) !== PLACES_DATA_MAGIC)
-    return 'not a herd places data file (make one with herd places import)';
-  const version = preamble.readUInt32LE(8);
-  if (version !== PLACES_DATA_VERSION)
-    return `format version ${version}, this herd reads version ${PLACES_DATA_VERSION}: import the data again`;
-  const headerBytes = preamble.readUInt32LE(12);
-  const at = preamble.readDoubleLE(16);
-  if (!Number.isSafeInteger(at) || at < PREAMBLE_BYTES || at + headerBytes !== size)
-    return 'truncated or corrupt (header position does not match the file size): import the data again';
-  return undefined;
-}
 
 /** Byte offset and length of one section. */
 export type Section = [offset: number, bytes: number];
