@@ -7,9 +7,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { AdminToken } from '../../src/observability/admin-auth.js';
-import { exchange, CLI, RunningHerd, tempHerdConfig } from '../helpers/herd-process.js';
+import { exchange, RunningHerd, tempHerdConfig } from '../helpers/herd-process.js';
+import { assertOneLine, runCli } from '../helpers/cli.js';
 import { startMember, type Member } from '../helpers/dashboard-member.js';
 
 const ADMIN = 'admin-port-test-admin-token-0123';
@@ -142,21 +142,6 @@ describe('/ready and /live', { timeout: 60_000 }, () => {
   });
 });
 
-/** Runs the CLI to its exit; resolves with its exit code and output. */
-function runCli(
-  args: string[],
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    child.once('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('an admin port off loopback', { timeout: 60_000 }, () => {
   // 192.0.2.1 (TEST-NET-1, RFC 5737) is no address of this machine: nothing is ever bound there.
   const config = (admin: object) =>
@@ -178,13 +163,13 @@ describe('an admin port off loopback', { timeout: 60_000 }, () => {
         ['serve', 'Alford', '--config', temp.configFile],
         ['start', '--config', temp.configFile],
       ]) {
-        const { code, stdout, stderr } = await runCli(args, env);
-        assert.equal(code, 2, `${args[0]}: ${stderr}`);
-        assert.equal(stdout, '');
-        assert.match(
-          stderr,
-          /^herd: \S+herd\.json: servers\[0\]\.adminHost: 192\.0\.2\.1 is not a loopback address and no admin token is set, .* set admin\.tokenFile \(or HERD_ADMIN_TOKEN\), or admin\.allowUnauthenticated: true to serve it without one\n$/,
+        const result = await runCli(args, { env });
+        assertOneLine(
+          result,
+          2,
+          /^herd: \S+herd\.json: servers\[0\]\.adminHost: 192\.0\.2\.1 is not a loopback address and no admin token is set, .* set admin\.tokenFile \(or HERD_ADMIN_TOKEN\), or admin\.allowUnauthenticated: true to serve it without one$/,
         );
+        assert.equal(result.stdout, '');
       }
     } finally {
       await temp.cleanup();
@@ -199,11 +184,10 @@ describe('an admin port off loopback', { timeout: 60_000 }, () => {
       const temp = await config(admin);
       try {
         const { code, stderr } = await runCli(['serve', 'Alford', '--config', temp.configFile], {
-          ...env,
-          ...extraEnv,
+          env: { ...env, ...extraEnv },
         });
         assert.equal(code, 1, stderr);
-        assert.match(stderr, /admin server cannot listen on 192\.0\.2\.1:0: EADDRNOTAVAIL/);
+        assert.match(stderr, /admin port 192\.0\.2\.1:0: .*\(EADDRNOTAVAIL\)/);
         assert.doesNotMatch(stderr, /loopback/);
       } finally {
         await temp.cleanup();
@@ -213,11 +197,12 @@ describe('an admin port off loopback', { timeout: 60_000 }, () => {
 });
 
 describe('herd status with an admin token', { timeout: 60_000 }, () => {
+  const tokenEnv = { ...process.env, HERD_ADMIN_TOKEN: ADMIN };
   let herd: RunningHerd;
   let temp: Awaited<ReturnType<typeof tempHerdConfig>>;
   before(async () => {
     temp = await tempHerdConfig({ servers: ['Alford', 'Ball'], links: [['Alford', 'Ball']], admin: true });
-    herd = await RunningHerd.start(temp.configFile, ['--no-restart'], { ...process.env, HERD_ADMIN_TOKEN: ADMIN });
+    herd = await RunningHerd.start(temp.configFile, ['--no-restart'], tokenEnv);
   });
   after(async () => {
     await herd?.stop();
@@ -225,10 +210,7 @@ describe('herd status with an admin token', { timeout: 60_000 }, () => {
   });
 
   test('sends the token and shows each store; without it, says the admin port wants one', async () => {
-    const withToken = await runCli(['status', '--config', temp.configFile], {
-      ...process.env,
-      HERD_ADMIN_TOKEN: ADMIN,
-    });
+    const withToken = await runCli(['status', '--config', temp.configFile], { env: tokenEnv });
     assert.equal(withToken.code, 0, withToken.stdout);
     const lines = withToken.stdout.split('\n');
     assert.match(
@@ -236,16 +218,12 @@ describe('herd status with an admin token', { timeout: 60_000 }, () => {
       /^SERVER\s+STATE\s+CLIENT PORT\s+PEER PORT\s+LINKS\s+CLIENTS\s+STORE\s+LAG p99\s+ADMIN/,
     );
     assert.match(lines[2] ?? '', /^Alford\s+up\s+.*\s+Ball:up\s+0\s+ok\s+/);
-    const json = await runCli(['status', '--config', temp.configFile, '--json'], {
-      ...process.env,
-      HERD_ADMIN_TOKEN: ADMIN,
-    });
+    const json = await runCli(['status', '--config', temp.configFile, '--json'], { env: tokenEnv });
     const report = JSON.parse(json.stdout) as { servers: { status: { store: unknown } }[] };
     assert.deepEqual(report.servers[0]?.status.store, { state: 'ok', pendingRows: 0 });
 
     const without = await runCli(['status', '--config', temp.configFile], {
-      ...process.env,
-      HERD_ADMIN_TOKEN: undefined,
+      env: { ...process.env, HERD_ADMIN_TOKEN: undefined },
     });
     assert.equal(without.code, 1);
     assert.match(without.stdout, /^Alford\s+unknown\s/m);
