@@ -40,7 +40,10 @@ const SOAK_SETTLE_MS = 2000;
 export interface SoakSample {
   /** Time since the load started, s. */
   readonly at_s: number;
+  /** Requests offered per second (started, or skipped). */
   readonly requests_per_s: number;
+  /** Right replies per second: what the herd served. */
+  readonly served_per_s: number;
   readonly iamat_share: number;
   readonly ok: number;
   readonly wrong: number;
@@ -70,6 +73,12 @@ export interface SoakResult {
   readonly reference_s: number;
   /** Largest RSS after the reference over RSS at it, per cent, over all servers (null if none later). */
   readonly rss_growth_max_percent: number | null;
+  /**
+   * The steepest trend of any server's RSS after the reference: the least-squares slope of its
+   * samples, MB per minute (null with fewer than two samples after it). A leak climbs steadily; the
+   * swings of garbage collection and of a backlog do not.
+   */
+  readonly rss_slope_max_mb_per_min: number | null;
   /** Largest descriptor count after the reference minus the count at it, over all servers. */
   readonly fds_growth_max: number | null;
   readonly requests: number;
@@ -87,6 +96,7 @@ function sampleOf(window: ChurnWindow, atMs: number, servers: readonly ServerSam
   return {
     at_s: Math.round(atMs / 1000),
     requests_per_s: Math.round((window.started / window.ms) * 1000),
+    served_per_s: Math.round((window.ok / window.ms) * 1000),
     iamat_share: window.started === 0 ? 0 : Math.round((window.iamat / window.started) * 1000) / 1000,
     ok: window.ok,
     wrong: window.wrong,
@@ -105,7 +115,8 @@ const mb = (bytes: number | null): string => (bytes === null ? '?' : String(Math
 export function formatSoakSample(sample: SoakSample): string {
   const minutes = `${Math.floor(sample.at_s / 60)}:${String(sample.at_s % 60).padStart(2, '0')}`;
   const load =
-    `${sample.requests_per_s}/s ok ${sample.ok} wrong ${sample.wrong} failed ${sample.failed + sample.timed_out} ` +
+    `${sample.requests_per_s}/s served ${sample.served_per_s}/s wrong ${sample.wrong} ` +
+    `failed ${sample.failed + sample.timed_out} skipped ${sample.skipped} ` +
     `p50 ${sample.p50_ms.toFixed(1)} ms p99 ${sample.p99_ms.toFixed(1)} ms`;
   const servers = sample.servers.map((s) => `${s.name} ${mb(s.rss_bytes)}/${mb(s.heap_used_bytes)}/${s.fds}`);
   return `soak ${minutes.padStart(5)}  ${load}  |  ${servers.join('  ')}  (RSS MB/heap MB/fds)`;
@@ -134,6 +145,27 @@ export function soakGrowth(
     }
   }
   return { rssPercent: Math.round(rssPercent * 10) / 10, fds };
+}
+
+/** The steepest least-squares slope of any server's RSS over the samples after `referenceS`, MB/min. */
+export function soakSlope(samples: readonly SoakSample[], referenceS: number): number | null {
+  const later = samples.filter((sample) => sample.at_s > referenceS);
+  if (later.length < 2) return null;
+  const names = later[0]?.servers.map((server) => server.name) ?? [];
+  let steepest = -Infinity;
+  for (const name of names) {
+    const points = later.flatMap((sample) => {
+      const server = sample.servers.find((each) => each.name === name);
+      return server === undefined ? [] : [[sample.at_s / 60, server.rss_bytes / 1048576] as const];
+    });
+    const n = points.length;
+    const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
+    const meanY = points.reduce((sum, [, y]) => sum + y, 0) / n;
+    const sxy = points.reduce((sum, [x, y]) => sum + (x - meanX) * (y - meanY), 0);
+    const sxx = points.reduce((sum, [x]) => sum + (x - meanX) ** 2, 0);
+    if (sxx > 0) steepest = Math.max(steepest, sxy / sxx);
+  }
+  return steepest === -Infinity ? null : Math.round(steepest * 100) / 100;
 }
 
 /** Runs the soak. @throws {ScenarioSkipped} with `--config`. */
@@ -204,6 +236,7 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
       samples,
       reference_s: Math.round(sizes.soakReferenceMs / 1000),
       rss_growth_max_percent: growth.rssPercent,
+      rss_slope_max_mb_per_min: soakSlope(samples, sizes.soakReferenceMs / 1000),
       fds_growth_max: growth.fds,
       requests: windows.reduce((sum, window) => sum + window.started, 0),
       wrong: windows.reduce((sum, window) => sum + window.wrong, 0),
@@ -230,7 +263,12 @@ export function soakRows(soak: SoakResult, verdict: string): Row[] {
       'soak',
       `RSS after ${soak.reference_s} s, max % over it (${soak.duration_s} s, ${soak.rate_per_s}/s, new connection each)`,
       soak.rss_growth_max_percent === null ? '-' : `${soak.rss_growth_max_percent.toFixed(1)}%`,
-      soak.fds_growth_max === null ? '' : `fds ${soak.fds_growth_max >= 0 ? '+' : ''}${soak.fds_growth_max}`,
+      [
+        soak.rss_slope_max_mb_per_min === null ? '' : `trend ${soak.rss_slope_max_mb_per_min} MB/min`,
+        soak.fds_growth_max === null ? '' : `fds ${soak.fds_growth_max >= 0 ? '+' : ''}${soak.fds_growth_max}`,
+      ]
+        .filter(Boolean)
+        .join(', '),
       '',
       verdict,
     ],
@@ -247,8 +285,8 @@ export function soakRows(soak: SoakResult, verdict: string): Row[] {
     const servers = sample.servers.map((s) => `${mb(s.rss_bytes)}/${mb(s.heap_used_bytes)}/${s.fds}`).join(' ');
     rows.push([
       'soak',
-      `at ${sample.at_s} s: RSS/heap MB/fds of each server`,
-      `${sample.requests_per_s}/s`,
+      `at ${sample.at_s} s: served/s; RSS/heap MB/fds of each server`,
+      `${sample.served_per_s}/s`,
       `p99 ${sample.p99_ms.toFixed(1)} ms  ${servers}`,
       '',
       '',
