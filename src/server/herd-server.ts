@@ -18,11 +18,13 @@ import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
 import type { PlacesProvider } from '../places/provider.js';
 import { SystemWallClock, type WallClock } from '../protocol/time.js';
-import { LocationStore, type LocationRecord, type LocationUpdate } from '../store/location-store.js';
+import { LocationStore } from '../store/location-store.js';
+import type { AtRecord } from '../protocol/at-record.js';
 import type { LocationPersistence } from '../store/persistence.js';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
+import { createCommandContext } from './commands/context.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
 import { addressText, createListener, listenOn, remoteText, type ServerTls } from './listeners.js';
@@ -57,7 +59,7 @@ export interface HerdServerOptions {
   /** Link settings; what is left out takes its default (src/peers/link-settings.ts). */
   readonly links?: Partial<LinkSettings>;
   /** Records to start with (read from the durable store); loaded without flooding. */
-  readonly initialRecords?: Iterable<LocationUpdate>;
+  readonly initialRecords?: Iterable<AtRecord>;
   /** Where stored records go to be durable. @default none (memory only) */
   readonly persistence?: LocationPersistence;
   /** Acknowledge an IAMAT only once its update is committed to `persistence`. @default false */
@@ -121,6 +123,7 @@ export class HerdServer {
       neighbours: options.neighbours,
       settings: this.linkSettings,
       store: this.store,
+      maxLineBytes: this.limits.maxLineBytes,
       logger: this.log,
       observer: this.observer,
       timers: this.timers,
@@ -139,22 +142,23 @@ export class HerdServer {
       timers: this.timers,
     });
     const persistence = options.persistence;
-    this.context = {
+    this.context = createCommandContext({
       serverName: this.name,
       clock: options.clock ?? new SystemWallClock(),
-      maxFutureSkewNs: BigInt(this.limits.maxFutureSkewMs) * 1_000_000n,
+      maxFutureSkewMs: this.limits.maxFutureSkewMs,
+      maxLineBytes: this.limits.maxLineBytes,
       store: this.store,
       ingest: (record) => this.ingest(record, undefined),
       whenCommitted:
         options.syncCommit === true && persistence !== undefined ? () => persistence.whenCommitted() : undefined,
-      lookUpPlaces: (record, radiusMeters, limit) => places.lookUpJson(record, radiusMeters, limit),
-    };
+      lookUpPlaces: (atLine, radiusMeters, limit) => places.lookUpJson(atLine, radiusMeters, limit),
+    });
   }
 
   /** The one path into the table: offer, persist, flood (src/server/ingest.ts). */
-  private ingest(update: LocationUpdate, from: string | undefined): boolean {
-    const stored = ingest(this.ingestTargets, update, from);
-    if (stored) this.observer.stored(update, from);
+  private ingest(record: AtRecord, from: string | undefined): boolean {
+    const stored = ingest(this.ingestTargets, record, from);
+    if (stored) this.observer.stored(record, from);
     return stored;
   }
 
@@ -176,13 +180,13 @@ export class HerdServer {
   }
 
   /**
-   * The places a WHATSAT for `record` with this radius and bound would answer, through the very
-   * look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of identical
-   * answers, its metric), as the document WHATSAT prints. The dashboard's client view asks here.
-   * Never rejects.
+   * The places a WHATSAT for the client of `atLine` with this radius and bound would answer, through
+   * the very look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of
+   * identical answers, its metric), as the document WHATSAT prints. The dashboard's client view asks
+   * here. Never rejects.
    */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson> {
-    return this.context.lookUpPlaces(record, radiusMeters, limit);
+  lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson> {
+    return this.context.lookUpPlaces(atLine, radiusMeters, limit);
   }
 
   /** The outgoing link to each neighbour, by name. */

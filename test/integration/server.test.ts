@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
-import type { WallClock } from '../../src/protocol/time.js';
+import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
 
 /** A places source whose answers the test controls. */
@@ -35,7 +35,7 @@ const okResponse = (names: string[]): NearbySearchResponse => ({
   status: 'OK',
 });
 
-const FIXED_CLOCK: WallClock = { nowNs: () => 1_700_000_010_500_000_000n };
+const FIXED_CLOCK: WallClock = fixedWallClock(1_700_000_010_500_000_000n);
 
 async function withServer(
   options: Partial<HerdServerOptions> & { places: PlacesProvider },
