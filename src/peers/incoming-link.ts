@@ -13,7 +13,7 @@ import type { ServerObserver } from '../observability/observer.js';
 import type { AtRecord } from '../protocol/at-record.js';
 import type { LocationStore } from '../store/location-store.js';
 import { AntiEntropyResponder } from './anti-entropy.js';
-import { FailureDetector, HEARTBEAT_TEXT } from './failure-detector.js';
+import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure-detector.js';
 import { answerHello, checkAuth, type Greeting, type LinkIdentity } from './handshake.js';
 import { LinkReader, type AtMessage, type LinkHandlers, type LinkMessage } from './link-messages.js';
 
@@ -39,6 +39,8 @@ export interface IncomingLinkOptions {
   readonly heartbeatIntervalMs: number;
   /** Close when nothing was received for this long, ms. */
   readonly deadAfterMs: number;
+  /** The server's shared heartbeat ticks. @default one of this link's own */
+  readonly ticker?: HeartbeatTicker;
   readonly timers: Timers;
   readonly logger: Logger;
   readonly observer: ServerObserver;
@@ -248,6 +250,7 @@ export class IncomingLink {
     this.detector = new FailureDetector({
       timers,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      ticker: this.options.ticker,
       deadAfterMs,
       sendHeartbeat: () => {
         if (stream.writableLength === 0) stream.write(HEARTBEAT_TEXT);

@@ -12,6 +12,7 @@ import type { ServerObserver } from '../observability/observer.js';
 import type { AtRecord } from '../protocol/at-record.js';
 import type { LocationStore } from '../store/location-store.js';
 import { AntiEntropyDialler } from './anti-entropy.js';
+import type { HeartbeatTicker } from './failure-detector.js';
 import { exponentialBackoff } from './backoff.js';
 import type { LinkIdentity } from './handshake.js';
 import type { IncomingLink } from './incoming-link.js';
@@ -27,6 +28,8 @@ export interface LinksOptions {
   readonly settings: LinkSettings;
   /** Longest line a neighbour may send, bytes (`limits.maxLineBytes`). */
   readonly maxLineBytes: number;
+  /** The server's shared heartbeat ticks (src/peers/failure-detector.ts). */
+  readonly ticker?: HeartbeatTicker;
   /** The table that anti-entropy offers digests of. */
   readonly store: LocationStore;
   readonly logger: Logger;
@@ -71,6 +74,7 @@ export class Links {
         handshakeTimeoutMs: settings.handshakeTimeoutMs,
         maxQueuedUpdates: settings.maxQueuedUpdates,
         heartbeatIntervalMs: settings.heartbeatIntervalMs,
+        ticker: options.ticker,
         deadAfterMs: settings.deadAfterMs,
         tls: options.tls,
         onUp: (incarnation) => {

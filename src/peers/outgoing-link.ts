@@ -12,7 +12,7 @@ import { fastLogOf, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMessage } from './anti-entropy-messages.js';
 import type { Backoff } from './backoff.js';
-import { FailureDetector, HEARTBEAT_TEXT } from './failure-detector.js';
+import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure-detector.js';
 import { checkWelcome, offerHello, type HelloOffer, type LinkIdentity } from './handshake.js';
 import { LinkReader, type LinkHandlers, type LinkMessage } from './link-messages.js';
 import { LINK_KEEPALIVE_MS } from './link-settings.js';
@@ -41,6 +41,8 @@ export interface OutgoingLinkOptions {
   readonly maxQueuedUpdates: number;
   /** Heartbeat when nothing was written for this long, ms. */
   readonly heartbeatIntervalMs: number;
+  /** The server's shared heartbeat ticks. @default one of this link's own */
+  readonly ticker?: HeartbeatTicker;
   /** Close and re-dial when nothing was received for this long, ms. */
   readonly deadAfterMs: number;
   /** @default {@link SYSTEM_TIMERS} */
@@ -369,6 +371,7 @@ export class OutgoingLink {
     this.detector = new FailureDetector({
       timers: this.timers,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      ticker: this.options.ticker,
       deadAfterMs,
       // A socket that is not draining has bytes on their way already; a heartbeat would queue behind them.
       sendHeartbeat: () => {

@@ -12,6 +12,7 @@ import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js'
 import type { Logger } from '../observability/logger.js';
 import { NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
 import type { LinkIdentity } from '../peers/handshake.js';
+import { HeartbeatTicker } from '../peers/failure-detector.js';
 import { IncomingLink } from '../peers/incoming-link.js';
 import { resolveLinkSettings, LINK_KEEPALIVE_MS, type LinkSettings } from '../peers/link-settings.js';
 import { Links } from '../peers/links.js';
@@ -92,6 +93,8 @@ export class HerdServer {
   private readonly linkSettings: Readonly<LinkSettings>;
   private readonly observer: ServerObserver;
   private readonly links: Links;
+  /** One heartbeat tick for every link connection of this server (src/peers/failure-detector.ts). */
+  private readonly heartbeats: HeartbeatTicker;
   private readonly admission: Admission;
   private readonly context: CommandContext;
   private readonly ingestTargets: IngestTargets;
@@ -115,6 +118,7 @@ export class HerdServer {
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.limits = resolveServerLimits(options.limits);
     this.linkSettings = resolveLinkSettings(options.links);
+    this.heartbeats = new HeartbeatTicker(this.timers, this.linkSettings.heartbeatIntervalMs);
     this.admission = new Admission(this.limits, this.log);
     for (const record of options.initialRecords ?? []) this.store.offer(record);
     this.self = { name: this.name, incarnation: this.incarnation, secret: options.secret };
@@ -124,6 +128,7 @@ export class HerdServer {
       settings: this.linkSettings,
       store: this.store,
       maxLineBytes: this.limits.maxLineBytes,
+      ticker: this.heartbeats,
       logger: this.log,
       observer: this.observer,
       timers: this.timers,
@@ -304,6 +309,7 @@ export class HerdServer {
       maxLineBytes: this.limits.maxLineBytes,
       handshakeTimeoutMs: this.linkSettings.handshakeTimeoutMs,
       heartbeatIntervalMs: this.linkSettings.heartbeatIntervalMs,
+      ticker: this.heartbeats,
       deadAfterMs: this.linkSettings.deadAfterMs,
       timers: this.timers,
       logger: this.log,
