@@ -31,8 +31,8 @@ export const LIGHT_RATE_PER_SECOND = 500;
 export const LIGHT_REQUESTS = { full: 5_000, quick: 200 } as const;
 /** How long the idle herd is watched, ms, in a full run (and in `--quick`). */
 export const IDLE_WINDOW_MS = { full: 10_000, quick: 1_000 } as const;
-/** Time the idle herd is given to finish starting (links up, first anti-entropy) before it is watched, ms. */
-const IDLE_SETTLE_MS = 2_000;
+/** Time the idle herd is given to settle (links up, first anti-entropy, V8 done with the collections of its start) before it is watched, ms. */
+const IDLE_SETTLE_MS = { full: 20_000, quick: 1_000 } as const;
 
 /** The light-load and idle figures, as `--json` reports them under `cost_us`. */
 export interface LightCostResult {
@@ -97,7 +97,7 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
     const herd = await startHerdProcess(herdConfig, { nodeArgs, env });
     const idle: Record<string, number> = {};
     try {
-      await sleep(IDLE_SETTLE_MS);
+      await sleep(context.quick ? IDLE_SETTLE_MS.quick : IDLE_SETTLE_MS.full);
       const started = performance.now();
       const before = await Promise.all(herd.members.map((member) => cpuUs(member.pid, dir)));
       await sleep(idleWindowMs);
