@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { ServerStatus } from '../core/status.js';
+import type { ServerStatus, StoreStatus } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import { NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
@@ -69,6 +69,9 @@ export interface HerdServerOptions {
   /** TLS for both listeners and for outgoing links. @default plain TCP */
   readonly tls?: ServerTls;
 }
+
+/** `/status`'s `store` without a durable store. */
+const MEMORY_STORE: StoreStatus = Object.freeze({ state: 'memory', pendingRows: 0 });
 
 /** Where a server listens once {@link HerdServer.listen} resolves. */
 export interface ListeningAddresses {
@@ -139,6 +142,7 @@ export class HerdServer {
       timers: this.timers,
     });
     const persistence = options.persistence;
+    persistence?.attach({ table: this.store, observer: this.observer });
     this.context = {
       serverName: this.name,
       clock: options.clock ?? new SystemWallClock(),
@@ -172,6 +176,7 @@ export class HerdServer {
       connections: this.sessions.size + this.incoming.size,
       placesSource: this.options.places.source,
       links: this.links.status(),
+      store: this.options.persistence?.status() ?? MEMORY_STORE,
     };
   }
 
