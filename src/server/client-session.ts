@@ -6,6 +6,7 @@
  * timers, so tests need neither sockets nor sleeping.
  */
 import type { Duplex } from 'node:stream';
+import { StoreUnavailableError } from '../errors.js';
 import type { Timers, TimerHandle } from '../core/timers.js';
 import { fastLogOf, jsonString, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
@@ -69,6 +70,8 @@ export class ClientSession {
     const handler: ConnectionHandler = {
       onLine: (line) => this.onLine(line),
       fallback: (line, error) => {
+        // Not durable: no reply at all, the connection closes (docs/protocol.md "IAMAT").
+        if (error instanceof StoreUnavailableError) return undefined;
         logger.error({ event: 'reply-failed', conn: this.id, line, err: String(error) }, 'reply failed; answering ?');
         return formatInvalidReply(line);
       },
@@ -149,6 +152,10 @@ export class ClientSession {
     return result.then(
       (done) => this.record(kind, done, line, started),
       (error: unknown) => {
+        if (error instanceof StoreUnavailableError) {
+          this.record(kind, { reply: '', outcome: 'store_unavailable', reason: error.message }, line, started);
+          throw error;
+        }
         const reply = formatInvalidReply(line);
         this.record(kind, { reply, outcome: 'error', reason: String(error) }, line, started);
         return reply;
