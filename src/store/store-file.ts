@@ -4,7 +4,7 @@
  * why a commit failed, and moving a damaged file aside (docs/operations.md "When the store cannot
  * write").
  */
-import { accessSync, constants, existsSync, renameSync, statSync, statfsSync } from 'node:fs';
+import { accessSync, constants, existsSync, renameSync, statSync, statfsSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import type { StoreFailureReason } from '../errors.js';
 
@@ -74,12 +74,28 @@ export function failureReason(error: unknown, file: string): StoreFailureReason 
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') return 'corrupt';
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return 'locked';
   if (code === 'SQLITE_READONLY_DBMOVED' || !existsSync(file)) return 'missing';
-  if (code.startsWith('SQLITE_READONLY') || !writable(path.dirname(file)) || !writable(file)) return 'read_only';
+  if (code.startsWith('SQLITE_READONLY') || refusesWrites(path.dirname(file)) || !writable(file)) return 'read_only';
   if (noSpaceLeft(path.dirname(file))) return 'full';
   return 'io';
 }
 
-/** Whether this process may write `target` (a read-only mount answers `EROFS` even to root). */
+/**
+ * Whether the file system holding `folder` refuses writes: a folder this process may not write, or a
+ * file system that answers `EROFS` when the folder's times are set (a mount made read-only, or an
+ * ext4 that turned itself read-only after an error, which `access(2)` does not report).
+ */
+function refusesWrites(folder: string): boolean {
+  if (!writable(folder)) return true;
+  try {
+    const now = new Date();
+    utimesSync(folder, now, now);
+    return false;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EROFS';
+  }
+}
+
+/** Whether this process may write `target` by its permissions (a read-only mount answers `EROFS` even to root). */
 function writable(target: string): boolean {
   try {
     accessSync(target, constants.W_OK);
