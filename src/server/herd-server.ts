@@ -25,7 +25,7 @@ import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import { addressText, createListener, listenOn, remoteText, type ServerTls } from './listeners.js';
+import { addressText, createListener, listenOn, remoteText, watchAcceptErrors, type ServerTls } from './listeners.js';
 import { PlacesLookup, type PlacesJson } from './places-lookup.js';
 
 /** Everything a {@link HerdServer} needs. */
@@ -116,7 +116,7 @@ export class HerdServer {
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.limits = resolveServerLimits(options.limits);
     this.linkSettings = resolveLinkSettings(options.links);
-    this.admission = new Admission(this.limits, this.log);
+    this.admission = new Admission(this.limits, this.log, this.observer);
     for (const record of options.initialRecords ?? []) this.store.offer(record);
     this.self = { name: this.name, incarnation: this.incarnation, secret: options.secret };
     this.links = new Links({
@@ -218,11 +218,9 @@ export class HerdServer {
       peerListener.close();
       throw error;
     }
-    for (const listener of [clientListener, peerListener]) {
-      listener.on('error', (error: Error) =>
-        this.log.error({ event: 'server-error', err: error.message }, 'server error'),
-      );
-    }
+    watchAcceptErrors(clientListener, 'client', this.log, this.observer);
+    watchAcceptErrors(peerListener, 'peer', this.log, this.observer);
+    await this.admission.descriptors.start();
     this.clientListener = clientListener;
     this.peerListener = peerListener;
     const addresses: ListeningAddresses = {
@@ -359,6 +357,7 @@ export class HerdServer {
     this.clientListener = undefined;
     this.peerListener = undefined;
     const closed = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    this.admission.descriptors.stop();
     const sessions = [...this.sessions];
     for (const session of sessions) session.finish();
     let graceTimer: TimerHandle | undefined;

@@ -224,12 +224,21 @@ export class RunningHerd {
    * Starts `herd start --config FILE ...args` and resolves once every server is up.
    *
    * @param env - the environment of the supervisor (and so of every server). @default process.env
+   * @param descriptorLimit - the soft limit on open files (`ulimit -n`) of the supervisor and so of
+   *   every server. @default this process's
    */
-  static async start(configFile: string, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<RunningHerd> {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: env ?? process.env,
-    });
+  static async start(
+    configFile: string,
+    args: string[] = [],
+    env?: NodeJS.ProcessEnv,
+    descriptorLimit?: number,
+  ): Promise<RunningHerd> {
+    const argv = [CLI, 'start', '--config', configFile, ...args];
+    const options = { stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], env: env ?? process.env };
+    const child =
+      descriptorLimit === undefined
+        ? spawn(process.execPath, argv, options)
+        : spawn('sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, ...argv], options);
     const herd = new RunningHerd(child);
     try {
       await herd.waitForLine(/^herd: \d+ servers up/, 20_000);
