@@ -181,7 +181,8 @@ export class RunningHerd {
   readonly output: string[] = [];
   private readonly child: ChildProcess;
   private readonly waiters: { pattern: RegExp; from: number; resolve: (match: RegExpMatchArray) => void }[] = [];
-  private exited: Promise<void>;
+  /** Resolves when the supervisor has exited. */
+  readonly exited: Promise<void>;
 
   private constructor(child: ChildProcess) {
     this.child = child;
@@ -265,6 +266,11 @@ export class RunningHerd {
         },
       });
     });
+  }
+
+  /** The supervisor's process id. */
+  get supervisorPid(): number {
+    return this.child.pid ?? -1;
   }
 
   /** The port of a server. */
