@@ -207,7 +207,8 @@ export class SqliteLocationLog {
       this.commitAfter = true;
     }
     const rewrite = this.rewrite;
-    if (rewrite !== undefined && !this.failing) {
+    // While commits fail, a retry carries only the queued rows (when there are any), not more.
+    if (rewrite !== undefined && (!this.failing || rows.size === 0)) {
       rewrite.fill(rows, COMMIT_MAX_ROWS);
       if (rewrite.done) this.finishRewrite();
       else this.commitAfter = true;
@@ -241,7 +242,8 @@ export class SqliteLocationLog {
     const again = this.commitAfter;
     this.commitAfter = false;
     if (this.pending.size === 0 && this.rewrite === undefined) return;
-    if (again || this.waiting !== undefined) this.commit();
+    // After a failure only a waiter retries at once; the rest waits for the retry timer.
+    if (this.waiting !== undefined || (again && !this.failing)) this.commit();
     else this.timer ??= setTimeout(() => this.commit(), this.failing ? FAILED_COMMIT_RETRY_MS : this.commitIntervalMs);
   }
 
