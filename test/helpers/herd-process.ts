@@ -37,6 +37,16 @@ export interface ServerInfo {
   adminUrl?: string;
 }
 
+/** Whether process `pid` still exists (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves when `predicate` returns a truthy value; rejects after `timeoutMs`. */
 export async function waitUntil<T>(
   predicate: () => T | Promise<T>,

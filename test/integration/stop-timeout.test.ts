@@ -5,16 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { SERVER_STOP_TIMEOUT_MS } from '../../src/cli/start.js';
-import { RunningHerd, tempHerdConfig } from '../helpers/herd-process.js';
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { RunningHerd, processAlive as running, tempHerdConfig } from '../helpers/herd-process.js';
 
 describe('herd start stopping a herd', { timeout: 60_000 }, () => {
   test(`a member that does not exit on SIGTERM is killed after SERVER_STOP_TIMEOUT_MS (${SERVER_STOP_TIMEOUT_MS} ms), and the supervisor exits`, async (t) => {

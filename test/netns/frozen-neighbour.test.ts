@@ -15,6 +15,7 @@ import {
   HOSTS,
   NETNS_SKIP,
   Traffic,
+  allLinksUp,
   assertWithin,
   clientTime,
   converge,
@@ -36,17 +37,7 @@ const BACKLOG_CLIENTS = 3;
 describe('test bed: a neighbour frozen with SIGSTOP', { skip: NETNS_SKIP, timeout: 120_000 }, () => {
   test('declared dead within deadAfterMs and routed around; after SIGCONT its backlog is answered in order and the herd converges within 2 s', async (t) => {
     await withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs } }, async (herd) => {
-      await waitUntil(
-        async () => {
-          for (const name of HOSTS) {
-            const status = await herd.status(name);
-            if (!status.links.every((row) => row.status === 'up' && row.inbound)) return false;
-          }
-          return true;
-        },
-        15_000,
-        'every link up both ways',
-      );
+      await allLinksUp(herd);
       let targets: readonly string[] = HOSTS;
       const traffic = new Traffic(herd, { prefix: 'fz', everyMs: 40, targets: () => targets });
       const victim = herd.servers.get(VICTIM);

@@ -7,21 +7,11 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { exponentialBackoff } from '../../src/peers/backoff.js';
-import { answerHello, type LinkIdentity } from '../../src/peers/handshake.js';
-import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
-import {
-  LINK_CLOSE_TIMEOUT_MS,
-  MAX_LINES_PER_WRITE,
-  OutgoingLink,
-  type PeerAddress,
-} from '../../src/peers/outgoing-link.js';
-import { capturingLogger } from '../helpers/capture-log.js';
+import { answerHello } from '../../src/peers/handshake.js';
+import { LINK_CLOSE_TIMEOUT_MS, MAX_LINES_PER_WRITE, type PeerAddress } from '../../src/peers/outgoing-link.js';
 import { waitUntil } from '../helpers/herd-process.js';
+import { FRIEND, dialler } from '../helpers/link-fixtures.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
-
-const SOLO: LinkIdentity = { name: 'Solo', incarnation: 'solo-1', secret: undefined };
-const FRIEND: LinkIdentity = { name: 'Friend', incarnation: 'friend-1', secret: undefined };
 
 /**
  * A neighbour on 127.0.0.1 that answers HELLO and keeps every line after it. It ends its side of a
@@ -64,28 +54,6 @@ async function neighbour(deaf = false) {
   };
 }
 
-function link(
-  timers: ManualTimers,
-  options: { connect?: (address: PeerAddress) => net.Socket; onSent?: (n: number) => void } = {},
-) {
-  const log = capturingLogger();
-  const statuses: string[] = [];
-  const outgoing = new OutgoingLink({
-    self: SOLO,
-    peerName: 'Friend',
-    backoff: exponentialBackoff({ baseDelayMs: 100, maxDelayMs: 100, random: () => 0 }),
-    logger: log.logger,
-    timers,
-    handshakeTimeoutMs: DEFAULT_LINK_SETTINGS.handshakeTimeoutMs,
-    maxQueuedUpdates: DEFAULT_LINK_SETTINGS.maxQueuedUpdates,
-    heartbeatIntervalMs: DEFAULT_LINK_SETTINGS.heartbeatIntervalMs,
-    deadAfterMs: DEFAULT_LINK_SETTINGS.deadAfterMs,
-    onStatus: (status) => statuses.push(status),
-    ...options,
-  });
-  return { outgoing, log, statuses };
-}
-
 describe('the dialling side of a link', () => {
   test('a dial stuck in connecting is made again at once when the network heals (redialNow), not after the handshake deadline', async () => {
     const friend = await neighbour();
@@ -97,7 +65,7 @@ describe('the dialling side of a link', () => {
       dials.push(socket);
       return socket;
     };
-    const { outgoing, log, statuses } = link(timers, { connect });
+    const { link: outgoing, log, statuses } = dialler(timers, { connect });
     try {
       outgoing.setAddress(friend.address);
       assert.equal(outgoing.status, 'connecting');
@@ -116,7 +84,7 @@ describe('the dialling side of a link', () => {
   test(`more than MAX_LINES_PER_WRITE (${MAX_LINES_PER_WRITE}) queued lines go out in several writes, every line once, in order`, async () => {
     const friend = await neighbour();
     const writes: number[] = [];
-    const { outgoing } = link(new ManualTimers(), { onSent: (n) => writes.push(n) });
+    const { link: outgoing } = dialler(new ManualTimers(), { onSent: (n) => writes.push(n) });
     const total = MAX_LINES_PER_WRITE * 2 + 5;
     try {
       // Queued while the link is not up yet, then flushed once it is.
@@ -139,7 +107,7 @@ describe('the dialling side of a link', () => {
   test(`close() waits LINK_CLOSE_TIMEOUT_MS (${LINK_CLOSE_TIMEOUT_MS}) for a neighbour that never ends its side, then cuts the connection`, async () => {
     const friend = await neighbour(true);
     const timers = new ManualTimers();
-    const { outgoing } = link(timers);
+    const { link: outgoing } = dialler(timers);
     try {
       outgoing.setAddress(friend.address);
       await waitUntil(() => outgoing.status === 'up', 5000, 'the link up');
