@@ -1,6 +1,6 @@
 /** `herd serve NAME`: runs one herd member in the foreground. */
 import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
-import { UsageError } from '../errors.js';
+import { UsageError, type HerdError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
 import {
@@ -14,7 +14,8 @@ import { loadHerdSecret } from '../peers/herd-secret.js';
 import { loadTlsOptions } from '../config/tls.js';
 import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
 import path from 'node:path';
-import { isPeersMessage, type ListeningMessage } from './ipc.js';
+import { isPeersMessage, reportStartFailure, type ListeningMessage } from './ipc.js';
+import { portError } from './port-errors.js';
 import { AdminServer } from '../observability/admin-server.js';
 import { MetricsObserver } from '../observability/metrics.js';
 import { composeObservers } from '../observability/observer.js';
@@ -54,8 +55,10 @@ export interface ServeOptions {
  * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
  *
  * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, a
- *   Google places source without `GOOGLE_PLACES_API_KEY`, or an offline data file that cannot be read
- *   (before anything listens or logs).
+ *   Google places source without `GOOGLE_PLACES_API_KEY`; `PlacesDataError` for an offline data file
+ *   that cannot be read or is not a places data file of this version (before anything listens or
+ *   logs). A port that cannot be bound is reported (`herd: <name>: <port> ...` on stderr, or to
+ *   `herd start` over IPC) and the process exits with code 1.
  */
 export async function serve(options: ServeOptions): Promise<void> {
   const config = loadHerdConfig(options.configFile);
@@ -152,6 +155,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     log.flushSync();
     process.exit(code);
   };
+  // A start that cannot complete (a port taken): one line for the user, then a clean exit 1.
+  const fail = async (error: HerdError): Promise<void> => {
+    log.logger.fatal({ event: 'start-failed', code: error.code, reason: error.message }, error.message);
+    await reportStartFailure(error.message, serverConfig.name);
+    await stop('start failed', 1);
+  };
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   // Log rotation (docs/deploy.md): the rotated file is renamed away, and SIGHUP opens a new one.
   process.on('SIGHUP', () => {
@@ -180,13 +189,29 @@ export async function serve(options: ServeOptions): Promise<void> {
       'places source ready',
     );
   } catch (error) {
+    // Stopped while loading (a sibling failed to start, Ctrl-C): closing the source cut the load short.
+    if (stopping) return;
     // WHATSATs answer UNKNOWN_ERROR with the reason; the herd still takes and floods locations.
     log.logger.error(
       { event: 'places-failed', source: places.source, err: String(error) },
       'places source failed to load',
     );
   }
-  const { client: address, peer: peerAddress } = await server.listen();
+  if (stopping) return;
+  let listening: Awaited<ReturnType<HerdServer['listen']>>;
+  try {
+    listening = await server.listen();
+  } catch (error) {
+    const peerPort = options.peerPort ?? serverConfig.peerPort;
+    const failed = (error as { port?: unknown }).port;
+    await fail(
+      failed === peerPort && peerPort !== 0
+        ? portError('peer', serverConfig.peerHost, peerPort, error, options.configFile)
+        : portError('client', serverConfig.host, options.port ?? serverConfig.port, error, options.configFile),
+    );
+    return;
+  }
+  const { client: address, peer: peerAddress } = listening;
   const startupDelay = watchStartupDelay();
   if (adminPort !== undefined) {
     const candidate = new AdminServer({
@@ -205,10 +230,10 @@ export async function serve(options: ServeOptions): Promise<void> {
       if (self !== undefined) self.adminUrl = admin.url;
       log.logger.info({ event: 'admin-listening', url: admin.url }, `admin server on ${admin.url}`);
     } catch (error) {
-      // A configured admin port that cannot be bound is a configuration error: fail loudly.
-      log.logger.fatal({ event: 'admin-failed', err: (error as Error).message }, (error as Error).message);
-      process.stderr.write(`herd serve ${server.name}: ${(error as Error).message}\n`);
-      await stop('admin server failed', 1);
+      // A configured admin port that cannot be bound stops the server: fail loudly.
+      await fail(
+        portError('admin', serverConfig.adminHost, adminPort, (error as Error).cause ?? error, options.configFile),
+      );
       return;
     }
   }
