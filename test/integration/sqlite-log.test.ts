@@ -14,7 +14,7 @@ import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
 import { ROOT } from '../helpers/herd-process.js';
 import { record, withDir } from '../helpers/store-fixtures.js';
 
-describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
+describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'nested', 'A.sqlite');
