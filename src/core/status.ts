@@ -41,20 +41,21 @@ export interface LinkStatusRow {
 }
 
 /**
- * What the durable store can do right now (docs/operations.md "Readiness"): `ok` (commits succeed),
- * `failing` (the last commit failed: a full disk, an I/O error; it is retried), `read-only` (the data
- * directory or the file cannot be written), or `memory` (no durable store: `store.durable: false`).
+ * The durable store's health: `ok` (the last commit succeeded, or none was needed), `failing` (the
+ * last commit failed: full disk, missing file, corrupt page, lock, I/O), `read-only` (the last commit
+ * failed because the file system or the file refuses writes), `memory` (no durable store: the table is
+ * in memory only). docs/operations.md "When the store cannot write".
  */
 export type StoreState = 'ok' | 'failing' | 'read-only' | 'memory';
 
-/** The durable store as `/status` reports it (`store`), and `herd status` in its STORE column. */
+/** The durable store as `/status` reports it. */
 export interface StoreStatus {
   readonly state: StoreState;
-  /** The last commit error (e.g. `SQLITE_FULL: database or disk is full`), while not `ok`. */
+  /** The last failed commit's error, while the state is not `ok`. */
   readonly lastError?: string;
-  /** Rows stored in memory and not yet committed (0 without a durable store). */
+  /** Rows written to the store and not yet committed (0 without a durable store). */
   readonly pendingRows: number;
-  /** Size of the database file and its write-ahead log, bytes, when known. */
+  /** Size of the store on disk (the SQLite file and its write-ahead log), bytes; absent without one or while it is missing. */
   readonly bytes?: number;
 }
 
@@ -77,7 +78,7 @@ export interface ServerStatus {
   readonly placesSource: string;
   /** One row per neighbour, in config link order. */
   readonly links: readonly LinkStatusRow[];
-  /** The durable store. */
+  /** The durable store's health. */
   readonly store: StoreStatus;
 }
 

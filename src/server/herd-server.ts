@@ -12,20 +12,23 @@ import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js'
 import type { Logger } from '../observability/logger.js';
 import { NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
 import type { LinkIdentity } from '../peers/handshake.js';
+import { HeartbeatTicker } from '../peers/failure-detector.js';
 import { IncomingLink } from '../peers/incoming-link.js';
 import { resolveLinkSettings, LINK_KEEPALIVE_MS, type LinkSettings } from '../peers/link-settings.js';
 import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
 import type { PlacesProvider } from '../places/provider.js';
 import { SystemWallClock, type WallClock } from '../protocol/time.js';
-import { LocationStore, type LocationRecord, type LocationUpdate } from '../store/location-store.js';
+import { LocationStore } from '../store/location-store.js';
+import type { AtRecord } from '../protocol/at-record.js';
 import type { LocationPersistence } from '../store/persistence.js';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
+import { createCommandContext } from './commands/context.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import { addressText, createListener, listenOn, remoteText, type ServerTls } from './listeners.js';
+import { addressText, createListener, listenOn, remoteText, watchAcceptErrors, type ServerTls } from './listeners.js';
 import { PlacesLookup, type PlacesJson } from './places-lookup.js';
 
 /** Everything a {@link HerdServer} needs. */
@@ -57,7 +60,7 @@ export interface HerdServerOptions {
   /** Link settings; what is left out takes its default (src/peers/link-settings.ts). */
   readonly links?: Partial<LinkSettings>;
   /** Records to start with (read from the durable store); loaded without flooding. */
-  readonly initialRecords?: Iterable<LocationUpdate>;
+  readonly initialRecords?: Iterable<AtRecord>;
   /** Where stored records go to be durable. @default none (memory only) */
   readonly persistence?: LocationPersistence;
   /** Acknowledge an IAMAT only once its update is committed to `persistence`. @default false */
@@ -69,6 +72,9 @@ export interface HerdServerOptions {
   /** TLS for both listeners and for outgoing links. @default plain TCP */
   readonly tls?: ServerTls;
 }
+
+/** `/status`'s `store` without a durable store. */
+const MEMORY_STORE: StoreStatus = Object.freeze({ state: 'memory', pendingRows: 0 });
 
 /** Where a server listens once {@link HerdServer.listen} resolves. */
 export interface ListeningAddresses {
@@ -90,6 +96,8 @@ export class HerdServer {
   private readonly linkSettings: Readonly<LinkSettings>;
   private readonly observer: ServerObserver;
   private readonly links: Links;
+  /** One heartbeat tick for every link connection of this server (src/peers/failure-detector.ts). */
+  private readonly heartbeats: HeartbeatTicker;
   private readonly admission: Admission;
   private readonly context: CommandContext;
   private readonly ingestTargets: IngestTargets;
@@ -113,7 +121,8 @@ export class HerdServer {
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.limits = resolveServerLimits(options.limits);
     this.linkSettings = resolveLinkSettings(options.links);
-    this.admission = new Admission(this.limits, this.log);
+    this.heartbeats = new HeartbeatTicker(this.timers, this.linkSettings.heartbeatIntervalMs);
+    this.admission = new Admission(this.limits, this.log, this.observer);
     for (const record of options.initialRecords ?? []) this.store.offer(record);
     this.self = { name: this.name, incarnation: this.incarnation, secret: options.secret };
     this.links = new Links({
@@ -121,6 +130,8 @@ export class HerdServer {
       neighbours: options.neighbours,
       settings: this.linkSettings,
       store: this.store,
+      maxLineBytes: this.limits.maxLineBytes,
+      ticker: this.heartbeats,
       logger: this.log,
       observer: this.observer,
       timers: this.timers,
@@ -139,22 +150,24 @@ export class HerdServer {
       timers: this.timers,
     });
     const persistence = options.persistence;
-    this.context = {
+    persistence?.attach({ table: this.store, observer: this.observer });
+    this.context = createCommandContext({
       serverName: this.name,
       clock: options.clock ?? new SystemWallClock(),
-      maxFutureSkewNs: BigInt(this.limits.maxFutureSkewMs) * 1_000_000n,
+      maxFutureSkewMs: this.limits.maxFutureSkewMs,
+      maxLineBytes: this.limits.maxLineBytes,
       store: this.store,
       ingest: (record) => this.ingest(record, undefined),
       whenCommitted:
         options.syncCommit === true && persistence !== undefined ? () => persistence.whenCommitted() : undefined,
-      lookUpPlaces: (record, radiusMeters, limit) => places.lookUpJson(record, radiusMeters, limit),
-    };
+      lookUpPlaces: (atLine, radiusMeters, limit) => places.lookUpJson(atLine, radiusMeters, limit),
+    });
   }
 
   /** The one path into the table: offer, persist, flood (src/server/ingest.ts). */
-  private ingest(update: LocationUpdate, from: string | undefined): boolean {
-    const stored = ingest(this.ingestTargets, update, from);
-    if (stored) this.observer.stored(update, from);
+  private ingest(record: AtRecord, from: string | undefined): boolean {
+    const stored = ingest(this.ingestTargets, record, from);
+    if (stored) this.observer.stored(record, from);
     return stored;
   }
 
@@ -172,26 +185,18 @@ export class HerdServer {
       connections: this.sessions.size + this.incoming.size,
       placesSource: this.options.places.source,
       links: this.links.status(),
-      store: this.storeStatus(),
+      store: this.options.persistence?.status() ?? MEMORY_STORE,
     };
   }
 
   /**
-   * The store's part of {@link status}: `memory` without a durable store; otherwise `ok`, as far as
-   * the server can tell from here (the store reports its own failures in the log).
+   * The places a WHATSAT for the client of `atLine` with this radius and bound would answer, through
+   * the very look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of
+   * identical answers, its metric), as the document WHATSAT prints. The dashboard's client view asks
+   * here. Never rejects.
    */
-  private storeStatus(): StoreStatus {
-    return { state: this.options.persistence === undefined ? 'memory' : 'ok', pendingRows: 0 };
-  }
-
-  /**
-   * The places a WHATSAT for `record` with this radius and bound would answer, through the very
-   * look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of identical
-   * answers, its metric), as the document WHATSAT prints. The dashboard's client view asks here.
-   * Never rejects.
-   */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson> {
-    return this.context.lookUpPlaces(record, radiusMeters, limit);
+  lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson> {
+    return this.context.lookUpPlaces(atLine, radiusMeters, limit);
   }
 
   /** The outgoing link to each neighbour, by name. */
@@ -222,11 +227,9 @@ export class HerdServer {
       peerListener.close();
       throw error;
     }
-    for (const listener of [clientListener, peerListener]) {
-      listener.on('error', (error: Error) =>
-        this.log.error({ event: 'server-error', err: error.message }, 'server error'),
-      );
-    }
+    watchAcceptErrors(clientListener, 'client', this.log, this.observer);
+    watchAcceptErrors(peerListener, 'peer', this.log, this.observer);
+    await this.admission.descriptors.start();
     this.clientListener = clientListener;
     this.peerListener = peerListener;
     const addresses: ListeningAddresses = {
@@ -309,6 +312,7 @@ export class HerdServer {
       maxLineBytes: this.limits.maxLineBytes,
       handshakeTimeoutMs: this.linkSettings.handshakeTimeoutMs,
       heartbeatIntervalMs: this.linkSettings.heartbeatIntervalMs,
+      ticker: this.heartbeats,
       deadAfterMs: this.linkSettings.deadAfterMs,
       timers: this.timers,
       logger: this.log,
@@ -363,6 +367,7 @@ export class HerdServer {
     this.clientListener = undefined;
     this.peerListener = undefined;
     const closed = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    this.admission.descriptors.stop();
     const sessions = [...this.sessions];
     for (const session of sessions) session.finish();
     let graceTimer: TimerHandle | undefined;

@@ -8,22 +8,31 @@ import type { Duplex } from 'node:stream';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 
-/** A reply: ready text, or a promise of it (a WHATSAT waiting on places). */
+/**
+ * A reply: ready bytes as a binary string (src/protocol/bytes.ts), or a promise of them (a WHATSAT
+ * waiting on places).
+ */
 export type Reply = string | Promise<string>;
 
 /** What a connection asks of the server. */
 export interface ConnectionHandler {
   /**
-   * Handles one received line (without terminator).
+   * Handles one received line, `bytes[start, end)` without terminator (valid only during the call).
    *
    * @returns the reply to send (with terminator), or `undefined` when none is due (a blank line). A
-   *   rejected promise is answered with `fallback(line)`.
+   *   rejected promise is answered with `fallback`'s reply.
    */
-  onLine(line: string): Reply | undefined;
-  /** The reply for a line whose reply promise rejected (must not throw). */
-  fallback(line: string, error: unknown): string;
+  onLine(bytes: Buffer, start: number, end: number): Reply | undefined;
+  /**
+   * The reply for a line whose reply promise rejected (must not throw); or `undefined` for none: the
+   * replies to the lines before it are written, then the connection is closed, and neither this line
+   * nor any after it gets a reply (a valid IAMAT that cannot be made durable, docs/protocol.md#iamat).
+   *
+   * @param line - the line as a binary string.
+   */
+  fallback(line: string, error: unknown): string | undefined;
   /** Called once with the first `maxLineBytes` bytes of an over-long line; the connection then closes. */
-  onOverflow(prefix: string): string;
+  onOverflow(bytes: Buffer, start: number, end: number): string;
   /** Called when the connection stops reading or is dropped because its peer does not read. */
   onSlowReader(event: 'paused' | 'dropped'): void;
   /** Called once when the connection is gone, with the reason. */
@@ -51,7 +60,12 @@ export interface ConnectionLimits {
 
 interface Slot {
   text: string | undefined;
+  /** No reply: the connection closes here (see {@link ConnectionHandler.fallback}). */
+  cut?: boolean;
 }
+
+/** Replies are binary strings: written byte for byte. */
+const REPLY_ENCODING = 'latin1';
 
 /**
  * Reads lines from a duplex stream and writes replies in the order of the lines, whatever order
@@ -71,6 +85,8 @@ export class LineConnection {
   private closed = false;
   private paused = false;
   private overflowed = false;
+  /** A reply was refused ({@link ConnectionHandler.fallback}): close after the replies before it. */
+  private cut = false;
   private ending = false;
   private slowTimer: TimerHandle | undefined;
   private readonly timers: Timers;
@@ -91,11 +107,11 @@ export class LineConnection {
     this.handler = handler;
     this.limits = limits;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.splitter = new LineSplitter((line) => this.onLine(line), {
+    this.splitter = new LineSplitter((bytes, start, end) => this.onLine(bytes, start, end), {
       maxLineBytes: limits.maxLineBytes,
-      onOverflow: (prefix) => {
+      onOverflow: (bytes, start, end) => {
         // The over-long line gets its `? ` reply after every earlier reply, then the connection ends.
-        this.enqueue(this.handler.onOverflow(prefix));
+        this.enqueue(this.handler.onOverflow(bytes, start, end));
         this.overflowed = true;
         this.stopReading();
       },
@@ -153,9 +169,9 @@ export class LineConnection {
     queueMicrotask(() => this.maybeFinish());
   }
 
-  private onLine(line: string): void {
+  private onLine(bytes: Buffer, start: number, end: number): void {
     if (this.closed || this.inputEnded) return;
-    const reply = this.handler.onLine(line);
+    const reply = this.handler.onLine(bytes, start, end);
     if (reply === undefined) return;
     if (typeof reply === 'string') {
       this.enqueue(reply);
@@ -163,13 +179,17 @@ export class LineConnection {
     }
     const slot: Slot = { text: undefined };
     this.pending.push(slot);
+    // Kept only for this rare case: a reply that failed is answered `? <line>`.
+    const line = bytes.toString('latin1', start, end);
     reply.then(
       (text) => {
         slot.text = text;
         this.advance();
       },
       (error: unknown) => {
-        slot.text = this.handler.fallback(line, error);
+        const text = this.handler.fallback(line, error);
+        if (text === undefined) slot.cut = true;
+        else slot.text = text;
         this.advance();
       },
     );
@@ -188,6 +208,10 @@ export class LineConnection {
   private advance(): void {
     while (this.pendingHead < this.pending.length) {
       const slot = this.pending[this.pendingHead] as Slot;
+      if (slot.cut === true) {
+        this.cutHere();
+        break;
+      }
       if (slot.text === undefined) break;
       this.output += slot.text;
       this.pendingHead++;
@@ -200,6 +224,17 @@ export class LineConnection {
       this.pendingHead = 0;
     }
     this.scheduleFlush();
+  }
+
+  /** Drops every reply from here on, reads no more, and closes once the replies before are written. */
+  private cutHere(): void {
+    this.cut = true;
+    this.pending.length = 0;
+    this.pendingHead = 0;
+    if (!this.inputEnded) {
+      this.inputEnded = true;
+      this.stream.pause();
+    }
   }
 
   private scheduleFlush(): void {
@@ -217,7 +252,7 @@ export class LineConnection {
     if (this.output !== '') {
       const text = this.output;
       this.output = '';
-      this.stream.write(text);
+      this.stream.write(text, REPLY_ENCODING);
     }
     this.updateFlow();
     this.maybeFinish();
@@ -261,9 +296,9 @@ export class LineConnection {
       !this.flushScheduled
     ) {
       this.ending = true;
-      // After an over-long line the remote may still be sending: close both directions.
+      // After an over-long line, or a refused reply, the remote may still be sending: close both directions.
       this.stream.end(() => {
-        if (this.overflowed) this.stream.destroy();
+        if (this.overflowed || this.cut) this.stream.destroy();
       });
     }
   }

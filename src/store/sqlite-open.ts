@@ -6,9 +6,7 @@
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../observability/logger.js';
-import { checkAtFields } from '../protocol/commands.js';
-import { splitFields } from '../protocol/fields.js';
-import type { LocationUpdate } from './location-store.js';
+import { checkAtLine, type AtRecord } from '../protocol/at-record.js';
 import { SqliteLocationLog } from './sqlite-log.js';
 import { connect, SCHEMA } from './sqlite-table.js';
 
@@ -27,7 +25,7 @@ export interface SqliteLogOptions {
 export interface OpenedLog {
   readonly log: SqliteLocationLog;
   /** Every record stored before, to load into the in-memory store. */
-  readonly records: LocationUpdate[];
+  readonly records: AtRecord[];
   /** This start's epoch: one more than the last start's, 1 for a new (or replaced) file. */
   readonly epoch: number;
 }
@@ -64,17 +62,17 @@ function openFile(options: SqliteLogOptions, existed: boolean): OpenedLog {
     db.prepare(
       "INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ).run(String(epoch));
-    const records: LocationUpdate[] = [];
+    const records: AtRecord[] = [];
     let unreadable = 0;
     for (const { at_line: atLine } of db.prepare('SELECT at_line FROM locations').iterate() as IterableIterator<{
       at_line: string;
     }>) {
-      const message = checkAtFields(splitFields(atLine), atLine);
-      if (message === undefined) {
+      const record = checkAtLine(atLine);
+      if (record === undefined) {
         unreadable++;
         continue;
       }
-      records.push({ clientId: message.clientId, atLine: message.line });
+      records.push(record);
     }
     const log = new SqliteLocationLog(db, options);
     options.logger.info(

@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplexPair, type Duplex } from 'node:stream';
+import { StoreUnavailableError } from '../../src/errors.js';
 import {
   NOOP_OBSERVER,
   type CommandKind,
@@ -14,7 +15,9 @@ import {
 } from '../../src/observability/observer.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
-import type { WallClock } from '../../src/protocol/time.js';
+import { fixedWallClock } from '../../src/protocol/time.js';
+import { binaryOfText } from '../../src/protocol/bytes.js';
+import { createCommandContext } from '../../src/server/commands/context.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { ClientSession } from '../../src/server/client-session.js';
 import { COMMANDS, type CommandContext } from '../../src/server/commands/index.js';
@@ -25,7 +28,7 @@ import { capturingLogger } from '../helpers/capture-log.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
 /** The server's clock: 1700000010.5 s, so an IAMAT at 1700000000 is 10.5 s old. */
-const CLOCK: WallClock = { nowNs: () => 1_700_000_010_500_000_000n };
+const CLOCK = fixedWallClock(1_700_000_010_500_000_000n);
 const ZERO: NearbySearchResponse = { html_attributions: [], results: [], status: 'ZERO_RESULTS' };
 
 interface Rig {
@@ -50,6 +53,7 @@ function rig(
     table?: CommandTable;
     read?: boolean;
     observer?: Partial<ServerObserver>;
+    whenCommitted?: () => Promise<void>;
   } = {},
 ): Rig {
   const [server, client] = duplexPair();
@@ -57,18 +61,19 @@ function rig(
   const store = new LocationStore();
   const outcomes: [CommandKind, CommandOutcome][] = [];
   const log = capturingLogger();
-  const context: CommandContext = {
+  const context: CommandContext = createCommandContext({
     serverName: 'Solo',
     clock: CLOCK,
-    maxFutureSkewNs: 60_000_000_000n,
+    maxFutureSkewMs: 60_000,
+    maxLineBytes: resolveServerLimits(options.limits).maxLineBytes,
     store,
     ingest: (record) => ingest({ store, flood: () => undefined }, record),
-    whenCommitted: undefined,
+    whenCommitted: options.whenCommitted,
     lookUpPlaces: async () => ({
-      json: formatGoogleJson(ZERO),
+      json: binaryOfText(formatGoogleJson(ZERO)),
       places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
     }),
-  };
+  });
   let text = '';
   if (options.read !== false) client.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const closed = new Promise<void>((resolve) => {
@@ -140,13 +145,13 @@ describe('ClientSession', () => {
     // Logged as each finishes: the WHATSAT, waiting on places, after the line behind it.
     const events = log.events().filter((entry) => entry.event === 'command');
     assert.deepEqual(
-      events.map(({ msg, line, reply, outcome, reason, chars, places }) => ({
+      events.map(({ msg, line, reply, outcome, reason, bytes, places }) => ({
         msg,
         line,
         reply,
         outcome,
         reason,
-        chars,
+        bytes,
         places,
       })),
       [
@@ -156,7 +161,7 @@ describe('ClientSession', () => {
           reply: 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000',
           outcome: 'ok',
           reason: undefined,
-          chars: undefined,
+          bytes: undefined,
           places: undefined,
         },
         {
@@ -165,7 +170,7 @@ describe('ClientSession', () => {
           reply: '? bogus "line"',
           outcome: 'invalid',
           reason: 'unknown command',
-          chars: undefined,
+          bytes: undefined,
           places: undefined,
         },
         {
@@ -174,7 +179,7 @@ describe('ClientSession', () => {
           reply: 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000',
           outcome: 'ok',
           reason: undefined,
-          chars: 142,
+          bytes: 142,
           places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
         },
       ],
@@ -208,6 +213,31 @@ describe('ClientSession', () => {
     assert.equal(lines[0], '? WHATSAT a 1 1');
     assert.match(lines[1] ?? '', /^AT Solo /, 'the connection goes on, in order');
     assert.ok(log.events().some((entry) => entry.event === 'reply-failed' && /observer broke/.test(String(entry.err))));
+  });
+
+  test('with store.sync, an IAMAT whose commit fails gets no reply: earlier replies are written, then the connection closes', async () => {
+    let commits = 0;
+    const whenCommitted = (): Promise<void> =>
+      ++commits === 2
+        ? Promise.reject(new StoreUnavailableError('full', 'commit failed: SQLITE_FULL'))
+        : Promise.resolve();
+    const { client, outcomes, received, closed, log } = rig({ whenCommitted });
+    client.write(
+      'IAMAT a +1+1 1700000000\nWHATSAT a 10 1\nIAMAT b +2+2 1700000000\nWHATSAT a 10 1\nIAMAT c +3+3 1700000000\n',
+    );
+    await closed;
+    const text = received();
+    assert.match(text, /^AT Solo \+10\.500000000 a \+1\+1 1700000000\nAT Solo \S+ a \+1\+1 1700000000\n\{/);
+    assert.doesNotMatch(text, / b | c /, 'nothing for the failed IAMAT or any line after it');
+    assert.doesNotMatch(text, /^\? /m, 'a valid line never gets "? "');
+    assert.deepEqual(outcomes.slice(0, 3), [
+      ['IAMAT', 'ok'],
+      ['WHATSAT', 'ok'],
+      ['IAMAT', 'store_unavailable'],
+    ]);
+    const event = log.events().find((entry) => entry.outcome === 'store_unavailable');
+    assert.match(String(event?.reason), /SQLITE_FULL/);
+    assert.ok(!log.events().some((entry) => entry.event === 'reply-failed'));
   });
 
   test('a handler that fails is answered "? " and labelled error', async () => {

@@ -62,6 +62,7 @@ function fakeStatus(links: { peer: string; status: string }[], clients = 0): { s
       clients,
       connections: 0,
       placesSource: 'offline',
+      store: { state: 'ok', pendingRows: 3, bytes: 8192 },
       links: links.map((link) => ({
         ...link,
         status: link.status as LinkState,
@@ -72,7 +73,6 @@ function fakeStatus(links: { peer: string; status: string }[], clients = 0): { s
         timeouts: 3,
         inboundTimeouts: 4,
       })),
-      store: { state: 'memory', pendingRows: 0 },
     }),
   };
 }
