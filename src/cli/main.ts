@@ -1,14 +1,17 @@
 #!/usr/bin/env node
-/** The `herd` command line: `start`, `serve`, `client`, `status`, `places import`. Run `herd --help`. */
+/**
+ * The `herd` command line: `start`, `serve`, `client`, `status`, `places import`. Run `herd --help`.
+ *
+ * Each command's module is imported when that command runs, so a command loads only what it uses:
+ * `herd client` never loads the server, `herd serve` never loads the supervisor or the importer
+ * (docs/benchmarks.md "Startup").
+ */
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/herd-config.js';
+import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/built-in-herds.js';
 import { ConfigError, HerdError, UsageError } from '../errors.js';
 import { PLACES_SOURCES, type PlacesSource } from '../places/settings.js';
-import { clientTlsOptions, runClient, CLIENT_TIMEOUT_MS } from './client.js';
+import { CLIENT_TIMEOUT_MS, RESTART_DELAY_MS, STATUS_TIMEOUT_MS } from './defaults.js';
 import { placesCommand } from './places.js';
-import { serve } from './serve.js';
-import { RESTART_DELAY_MS, startHerd } from './start.js';
-import { STATUS_TIMEOUT_MS, herdStatus } from './status.js';
 
 function integer(min: number, max: number) {
   return (value: string): number => {
@@ -99,6 +102,7 @@ addConfigOptions(
       restartDelay: number;
     },
   ) => {
+    const { startHerd } = await import('./start.js');
     await startHerd({
       configFile: configFileOf(options),
       logDir: options.logDir,
@@ -140,6 +144,7 @@ addConfigOptions(
       placesData?: string;
     },
   ) => {
+    const { serve } = await import('./serve.js');
     await serve({
       configFile: configFileOf(options),
       name,
@@ -172,6 +177,7 @@ addConfigOptions(
     .option('--ca <file>', 'PEM CA certificate to verify the server with (implies --tls)'),
 ).action(
   async (target: string, lines: string[], options: ConfigChoice & { timeout: number; tls?: boolean; ca?: string }) => {
+    const { clientTlsOptions, runClient } = await import('./client.js');
     const configFile = configFileOf(options);
     const tls = clientTlsOptions(configFile, { tls: options.tls, ca: options.ca });
     process.exitCode = await runClient({ target, lines, configFile, timeoutMs: options.timeout, tls });
@@ -191,6 +197,7 @@ addConfigOptions(
     .option('-t, --timeout <ms>', 'longest wait for each server', integer(1, 60_000), STATUS_TIMEOUT_MS)
     .option('--json', 'print JSON instead of the table'),
 ).action(async (options: ConfigChoice & { logDir?: string; timeout: number; json?: boolean }) => {
+  const { herdStatus } = await import('./status.js');
   process.exitCode = await herdStatus({
     configFile: configFileOf(options),
     logDir: options.logDir,

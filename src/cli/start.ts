@@ -12,6 +12,7 @@ import { loadHerdSecret } from '../peers/herd-secret.js';
 import { HerdError } from '../errors.js';
 import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
+import { RESTART_DELAY_MS } from './defaults.js';
 import { isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
 import { httpUrl } from '../observability/admin-server.js';
 import {
@@ -21,9 +22,6 @@ import {
   writeRuntimeFile,
   type RuntimeServer,
 } from './runtime-file.js';
-
-/** Default {@link StartOptions.restartDelayMs}. */
-export const RESTART_DELAY_MS = 1000;
 
 /**
  * A member's line as `herd start` prints it (`startHerd` below): `  <name>  <host>:<port>  peer

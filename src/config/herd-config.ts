@@ -4,8 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { z } from 'zod';
+import * as z from 'zod';
 import { ConfigError } from '../errors.js';
 import { DEFAULT_LINK_SETTINGS, linkSettingsProblem } from '../peers/link-settings.js';
 import {
@@ -26,9 +25,7 @@ import { DEFAULT_DASHBOARD_SETTINGS } from '../dashboard/settings.js';
 import { parseIso6709 } from '../protocol/location.js';
 import { COMMIT_INTERVAL_MS } from '../store/store-settings.js';
 
-/** Names of the herds shipped in `herds/` (docs/protocol.md "The herd"). */
-export const BUILT_IN_HERDS = ['default', '2019', '2023'] as const;
-export type BuiltInHerd = (typeof BUILT_IN_HERDS)[number];
+export { BUILT_IN_HERDS, HERDS_DIR, builtInHerdFile, type BuiltInHerd } from './built-in-herds.js';
 
 const SERVER_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
@@ -377,14 +374,6 @@ export function loadHerdConfig(file: string): HerdConfig {
     if (config.tls.caFile !== undefined) config.tls.caFile = path.resolve(here, config.tls.caFile);
   }
   return config;
-}
-
-/** The folder holding the shipped herd configs (`herds/` at the package root). */
-export const HERDS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'herds');
-
-/** Path of a shipped herd config. */
-export function builtInHerdFile(name: BuiltInHerd): string {
-  return path.join(HERDS_DIR, `${name}.json`);
 }
 
 /** The neighbours of `serverName`: every server it shares a link with, in link order. */

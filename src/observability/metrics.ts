@@ -11,16 +11,12 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { CountedHistogram, LATENCY_BUCKETS_SECONDS, LatencyCounts, scrapedMetricsOf } from './scraped-metrics.js';
 
+import { EVENT_LOOP_RESOLUTION_MS } from './metrics-settings.js';
 import { LINK_STATES, type LinkState, type ServerStatus } from '../core/status.js';
 import { COMMAND_KINDS, COMMAND_OUTCOMES, EXPECTED_COMMANDS, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js';
 
-/**
- * Sampling period of the event-loop delay monitor behind `nodejs_eventloop_lag_*_seconds`, ms (prom-client's
- * default). Node's monitor counts this period in every sample, so an idle loop reads about this much;
- * `herd status` subtracts it.
- */
-export const EVENT_LOOP_RESOLUTION_MS = 10;
+export { EVENT_LOOP_RESOLUTION_MS } from './metrics-settings.js';
 
 /** Where the observer reads what it does not count itself: clients held, live link states, queues. */
 export interface StatusSource {
