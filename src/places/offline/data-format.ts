@@ -21,7 +21,7 @@
  * covers level `L - 1` nodes `[j * NODE_SIZE, (j + 1) * NODE_SIZE)`; the last level is the root.
  * See docs/places.md, "The data file".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The first 8 bytes of every data file. */
 export const PLACES_DATA_MAGIC = 'HERDPLCS';
