@@ -56,7 +56,13 @@ export interface HerdServerOptions {
   readonly limits?: Partial<ServerLimits>;
   /** Link settings; what is left out takes its default (src/peers/link-settings.ts). */
   readonly links?: Partial<LinkSettings>;
-  /** Records to start with (read from the durable store); loaded without flooding. */
+  /**
+   * The table to serve from. @default a new, empty {@link LocationStore} (`herd serve` gives a
+   * `RestoringStore`, src/store/restoring-store.ts, that fills itself from the durable store after
+   * listening).
+   */
+  readonly store?: LocationStore;
+  /** Records to start with; offered to the table without flooding. */
   readonly initialRecords?: Iterable<LocationUpdate>;
   /** Where stored records go to be durable. @default none (memory only) */
   readonly persistence?: LocationPersistence;
@@ -82,7 +88,7 @@ export interface ListeningAddresses {
 export class HerdServer {
   readonly name: string;
   readonly incarnation: string;
-  readonly store = new LocationStore();
+  readonly store: LocationStore;
   private readonly options: HerdServerOptions;
   private readonly log: Logger;
   private readonly timers: Timers;
@@ -108,6 +114,7 @@ export class HerdServer {
     this.options = options;
     this.name = options.name;
     this.incarnation = options.incarnation ?? `${Date.now()}-${randomBytes(4).toString('hex')}`;
+    this.store = options.store ?? new LocationStore();
     this.log = options.logger;
     this.observer = options.observer ?? NOOP_OBSERVER;
     this.timers = options.timers ?? SYSTEM_TIMERS;

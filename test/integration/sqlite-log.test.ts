@@ -9,6 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/observability/logger.js';
 import { openSqliteLog } from '../../src/store/sqlite-open.js';
+import { storedRecords } from '../helpers/stored-records.js';
 import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
 import type { LocationRecord } from '../../src/store/location-store.js';
 
@@ -37,7 +38,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       const file = path.join(dir, 'nested', 'A.sqlite');
       const first = openSqliteLog({ file, commitIntervalMs: 20, logger: silentLogger() });
       assert.equal(first.epoch, 1);
-      assert.deepEqual(first.records, []);
+      assert.deepEqual(storedRecords(first.rows), []);
       first.log.write(record('a', 1700000000));
       first.log.write(record('b', 1700000001));
       first.log.write(record('a', 1700000002));
@@ -47,7 +48,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       first.log.close();
       const second = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(second.epoch, 2);
-      const byId = new Map(second.records.map((r) => [r.clientId, r]));
+      const byId = new Map(storedRecords(second.rows).map((r) => [r.clientId, r]));
       assert.equal(byId.size, 2);
       assert.equal(byId.get('a')?.atLine, record('a', 1700000002).atLine);
       // The AT line carries the client's time and location: they come back exactly.
@@ -67,9 +68,13 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       await opened.log.whenCommitted();
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 300);
-      assert.equal(again.records.find((r) => r.clientId === 'many-7')?.atLine, record('many-7', 1800000000).atLine);
-      assert.equal(again.records.find((r) => r.clientId === 'many-299')?.atLine, record('many-299', 1700000299).atLine);
+      const stored = storedRecords(again.rows);
+      assert.equal(stored.length, 300);
+      assert.equal(stored.find((r) => r.clientId === 'many-7')?.atLine, record('many-7', 1800000000).atLine);
+      assert.equal(
+        storedRecords(again.rows).find((r) => r.clientId === 'many-299')?.atLine,
+        record('many-299', 1700000299).atLine,
+      );
       again.log.close();
     });
   });
@@ -91,7 +96,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
       assert.deepEqual(
-        again.records.map((r) => r.clientId),
+        storedRecords(again.rows).map((r) => r.clientId),
         ['kept'],
       );
       again.log.close();
@@ -120,7 +125,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       assert.equal(await opened.log.whenCommitted(), undefined, 'nothing pending: resolves at once');
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 51);
+      assert.equal(storedRecords(again.rows).length, 51);
       again.log.close();
     });
   });
@@ -132,7 +137,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       opened.log.write(record('late', 1700000000));
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 1);
+      assert.equal(storedRecords(again.rows).length, 1);
       again.log.close();
     });
   });
@@ -154,7 +159,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       assert.equal(opened.log.commits, 2, 'what arrived while the first ran went into the next');
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 5_001);
+      assert.equal(storedRecords(again.rows).length, 5_001);
       again.log.close();
     });
   });
@@ -169,7 +174,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       assert.equal(opened.log.commits, 3);
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, total);
+      assert.equal(storedRecords(again.rows).length, total);
       again.log.close();
     });
   });
@@ -190,8 +195,11 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       await rest;
       assert.equal(opened.log.commits, 2);
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 20_001);
-      assert.equal(again.records.find((r) => r.clientId === 'run-0')?.atLine, record('run-0', 1800000000).atLine);
+      assert.equal(storedRecords(again.rows).length, 20_001);
+      assert.equal(
+        storedRecords(again.rows).find((r) => r.clientId === 'run-0')?.atLine,
+        record('run-0', 1800000000).atLine,
+      );
       again.log.close();
     });
   });
@@ -211,7 +219,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       await opened.log.whenCommitted();
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 5_000);
+      assert.equal(storedRecords(again.rows).length, 5_000);
       again.log.close();
     });
   });
@@ -249,7 +257,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       await writeFile(file, Buffer.alloc(8192, 0x5a));
       const log = capturingLogger();
       const opened = openSqliteLog({ file, logger: log.logger });
-      assert.deepEqual(opened.records, []);
+      assert.deepEqual(storedRecords(opened.rows), []);
       assert.equal(opened.epoch, 1);
       opened.log.write(record('fresh', 1700000000));
       opened.log.close();
@@ -263,7 +271,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       assert.equal(error.level, 50);
       assert.match(error.msg, /unreadable.*moved it to.*peers will catch this server up/);
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 1);
+      assert.equal(storedRecords(again.rows).length, 1);
       again.log.close();
     });
   });
