@@ -31,7 +31,6 @@ import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } f
 import { CONTENT_TYPES, hostAllowed, hostName, sendResponse, staticFiles } from './http.js';
 import { resolveDashboardSettings, type DashboardSettings } from './settings.js';
 import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
-import { worldCountriesJson } from './world.js';
 
 export { CONTENT_SECURITY_POLICY } from './http.js';
 
@@ -57,7 +56,7 @@ export interface DashboardOptions {
 }
 
 /** Routes answered before {@link Dashboard.attach} (with 503). */
-const API_ROUTES = new Set(['/events', '/herd', '/clients', '/client', '/dashboard/countries.json']);
+const API_ROUTES = new Set(['/events', '/herd', '/clients', '/client']);
 
 interface Attached {
   readonly server: DashboardServer;
@@ -180,12 +179,6 @@ export class Dashboard {
         return true;
       case '/client':
         this.client(attached, response, query, head);
-        return true;
-      case '/dashboard/countries.json':
-        worldCountriesJson().then(
-          (body) => sendResponse(response, 200, CONTENT_TYPES.json, body, head),
-          (error: unknown) => this.fail(response, pathname, error, head),
-        );
         return true;
       default:
         break;

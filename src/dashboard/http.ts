@@ -1,6 +1,7 @@
 /**
  * How the dashboard answers over HTTP: the security headers of every response, the page's static
- * files (a fixed list: the page's own from `web/dashboard/`, Leaflet's own from `node_modules`), and
+ * files (a fixed list: the page's own from `web/dashboard/`, the country outlines built into
+ * `dist/dashboard/`, Leaflet's own from `node_modules`), and
  * the check of the `Host` header against DNS rebinding.
  */
 import type http from 'node:http';
@@ -11,6 +12,19 @@ import { fileURLToPath } from 'node:url';
 
 /** The page's own files: `web/dashboard/` at the package root (beside `herds/`). */
 export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dashboard');
+
+/**
+ * The country outlines the page draws (GeoJSON, about 190 KB), computed at build time by
+ * ./build-world.ts (`npm run build`) into `dist/dashboard/`.
+ */
+export const COUNTRIES_FILE = path.resolve(
+  path.dirname(fileURLToPath(import.meta.url)),
+  '..',
+  '..',
+  'dist',
+  'dashboard',
+  'countries.json',
+);
 
 /**
  * The Content-Security-Policy of every dashboard response: only this origin's own scripts, styles,
@@ -72,6 +86,7 @@ export function staticFiles(): ReadonlyMap<string, StaticFile> {
     ['/', { file: web('index.html'), type: CONTENT_TYPES.html }],
     ['/index.html', { file: web('index.html'), type: CONTENT_TYPES.html }],
     ['/dashboard/dashboard.css', { file: web('dashboard.css'), type: CONTENT_TYPES.css }],
+    ['/dashboard/countries.json', { file: () => COUNTRIES_FILE, type: CONTENT_TYPES.json }],
     ['/dashboard/vendor/leaflet/leaflet.js', { file: leaflet('leaflet-src.esm.js'), type: CONTENT_TYPES.js }],
     ['/dashboard/vendor/leaflet/leaflet.css', { file: leaflet('leaflet.css'), type: CONTENT_TYPES.css }],
   ]);
