@@ -22,8 +22,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const PACKAGE_ROOT = path.resolve(HERE, '..');
 /** Environment variable naming another build's CLI to measure (e.g. an earlier commit's, for a before/after). */
 export const CLI_ENV = 'HERD_BENCH_CLI';
-/** The built CLI every server process runs: this checkout's `dist/cli/main.js`, or {@link CLI_ENV}. */
-export const CLI = process.env[CLI_ENV] ?? path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+/** The built CLI every server process runs: this checkout's `dist/bundle/main.js`, or {@link CLI_ENV}. */
+export const CLI = process.env[CLI_ENV] ?? path.join(PACKAGE_ROOT, 'dist', 'bundle', 'main.js');
 /** The echo server of the floor scenario (run through tsx, like the bench itself). */
 export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'bench', 'echo-server.ts');
 /** The preload that reports a server's heap on SIGUSR2 (see memory-probe.mjs). */

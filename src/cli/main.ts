@@ -6,12 +6,18 @@
  * `herd client` never loads the server, `herd serve` never loads the supervisor or the importer
  * (docs/benchmarks.md "Startup").
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/built-in-herds.js';
 import { ConfigError, HerdError, UsageError } from '../errors.js';
 import { PLACES_SOURCES, type PlacesSource } from '../places/settings.js';
 import { CLIENT_TIMEOUT_MS, RESTART_DELAY_MS, STATUS_TIMEOUT_MS } from './defaults.js';
 import { placesCommand } from './places.js';
+import { mapStackTraces } from './stack-traces.js';
+
+// Run from the bundle (build/bundle.ts), stack traces still name the source files.
+mapStackTraces(path.dirname(fileURLToPath(import.meta.url)));
 
 function integer(min: number, max: number) {
   return (value: string): number => {
