@@ -28,7 +28,7 @@ import {
 import { HerdServer } from '../server/herd-server.js';
 import { RestoringStore } from '../store/restoring-store.js';
 import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
-import { isPeersMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
+import { isPeersMessage, peerAddressesFromEnv, type ListeningMessage, type PeersMessage } from './ipc.js';
 import type { AdminServer } from '../observability/admin-server.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import type { Logger } from '../observability/logger.js';
@@ -119,10 +119,15 @@ export async function serve(options: ServeOptions): Promise<void> {
   const tls = config.tls === undefined ? undefined : loadTlsOptions(config.tls, options.configFile);
   const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
   const neighbours = neighboursOf(config, serverConfig.name);
+  // Dialled as soon as the peer port listens: the config's addresses, and what the supervisor knows.
   const peerAddresses = new Map<string, PeerAddress>();
   for (const server of config.servers) {
     if (neighbours.includes(server.name) && server.peerPort !== 0)
       peerAddresses.set(server.name, { host: server.peerHost, port: server.peerPort });
+  }
+  if (supervised) {
+    for (const [name, address] of Object.entries(peerAddressesFromEnv()))
+      if (neighbours.includes(name)) peerAddresses.set(name, address);
   }
   const places = await openPlacesProvider(placesSettings, log.logger);
   // Place data is loaded before listening, so that the first WHATSAT is answered at once; its reads
@@ -152,7 +157,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     peerHost: serverConfig.peerHost,
     peerPort: options.peerPort ?? serverConfig.peerPort,
     neighbours,
-    peerAddresses: supervised ? undefined : peerAddresses,
+    peerAddresses,
     places,
     logger: log.logger,
     limits: config.limits,
@@ -214,9 +219,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
 
   await placesReady;
+  // The rows come in slices from the next turn on, while the ports open and the links come up.
+  if (opened !== undefined) void table?.restore(opened.rows, { logger: log.logger });
   const { client: address, peer: peerAddress } = await server.listen();
   const startupDelay = watchStartupDelay();
-  if (opened !== undefined) void table?.restore(opened.rows, { logger: log.logger });
   if (supervised) {
     onPeers = (message) => {
       for (const [peerName, peerAddress] of Object.entries(message.addresses))

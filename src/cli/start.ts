@@ -2,7 +2,8 @@
  * `herd start`: the supervisor. Forks one `herd serve` process per server of the config, tells every
  * server where its neighbours listen (so ports may be 0), prints where each listens and logs (and its
  * admin URL), keeps the runtime file `<logDir>/herd-runtime.json` up to date (src/cli/runtime-file.ts),
- * restarts a server that dies, and stops them all on SIGINT or SIGTERM.
+ * restarts a server that dies, passes SIGHUP on to every server (each reopens its log file), and
+ * stops them all on SIGINT or SIGTERM.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -13,7 +14,7 @@ import { HerdError } from '../errors.js';
 import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
 import { RESTART_DELAY_MS } from './defaults.js';
-import { isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
+import { PEER_ADDRESSES_ENV, isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
 import { httpUrl } from '../observability/admin-server.js';
 import {
   RUNTIME_FILE_VERSION,
@@ -176,7 +177,12 @@ export async function startHerd(options: StartOptions): Promise<void> {
     if (placesData !== undefined) args.push('--places-data', placesData);
     if (member.pinnedAdminPort !== undefined) args.push('--admin-port', String(member.pinnedAdminPort));
     // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops each server in order.
-    const child = fork(MAIN_SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    // The addresses known now go with it, so that a restarted server dials its neighbours at once.
+    const child = fork(MAIN_SCRIPT, args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+      env: { ...process.env, [PEER_ADDRESSES_ENV]: JSON.stringify(addresses()) },
+    });
     member.child = child;
     member.listening = undefined;
     return new Promise<ListeningMessage>((resolve, reject) => {
@@ -197,6 +203,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
         member.pinnedPeerPort ??= message.peerPort;
         if (message.adminUrl !== undefined) member.pinnedAdminPort ??= Number(new URL(message.adminUrl).port);
         member.lastListening = message;
+        // Every server learns each new address at once (those it already dials ignore it).
+        broadcastPeers();
         resolve(message);
       });
       child.once('exit', (code, signal) => {
@@ -220,7 +228,6 @@ export async function startHerd(options: StartOptions): Promise<void> {
               describe(listening);
               writeRuntime();
               print(`herd: ${member.name} is back`);
-              broadcastPeers();
             },
             (error: unknown) => print(`herd: ${member.name} did not come back: ${(error as Error).message}`),
           );
@@ -263,7 +270,6 @@ export async function startHerd(options: StartOptions): Promise<void> {
     await stopAll();
     throw error;
   }
-  broadcastPeers();
   for (const server of externals) {
     const adminUrl = server.adminPort === undefined ? undefined : httpUrl(server.adminHost, server.adminPort);
     print(
@@ -274,6 +280,11 @@ export async function startHerd(options: StartOptions): Promise<void> {
   writeRuntime();
   print(`herd: ${members.length} servers up in ${Math.round(performance.now() - started)} ms; Ctrl-C stops them all`);
 
+  // Log rotation through the supervisor, as under systemd (docs/deploy.md "Log rotation").
+  const onHangup = (): void => {
+    for (const member of members) member.child?.kill('SIGHUP');
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
@@ -287,6 +298,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
         print('herd: all servers stopped');
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onHangup);
         resolve();
       });
     };

@@ -181,6 +181,7 @@ export const herdConfigSchema = z.strictObject({
       antiEntropyIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.antiEntropyIntervalMs),
       heartbeatIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.heartbeatIntervalMs),
       deadAfterMs: positiveInt.default(DEFAULT_LINK_SETTINGS.deadAfterMs),
+      joinTimeoutMs: z.number().int().min(0).default(DEFAULT_LINK_SETTINGS.joinTimeoutMs),
     })
     .prefault({}),
   /** Server limits (src/server/limits.ts, where the defaults live). */
