@@ -492,6 +492,11 @@ export interface BenchConfigOptions {
   readonly store?: Partial<HerdConfig['store']>;
   /** Overrides of `peer` (link settings). */
   readonly peer?: Partial<HerdConfig['peer']>;
+  /**
+   * Free loopback ports instead of 0 for every client and peer port, so that a member started on its
+   * own (`herd serve`, not under `herd start`) finds its neighbours in the config. @default false
+   */
+  readonly fixedPorts?: boolean;
 }
 
 /**
@@ -514,12 +519,14 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
     peerPort?: number;
     adminPort?: number;
     external?: boolean;
-  }[] = names.map((name) => ({
-    name,
-    host: '127.0.0.1',
-    port: 0,
-    ...(withAdmin ? { adminPort: 0 } : {}),
-  }));
+  }[] = [];
+  for (const name of names) {
+    const ports =
+      options.fixedPorts === true
+        ? { port: await freeLoopbackPort(), peerPort: await freeLoopbackPort() }
+        : { port: 0 };
+    servers.push({ name, host: '127.0.0.1', ...ports, ...(withAdmin ? { adminPort: 0 } : {}) });
+  }
   if (options.observer !== undefined) {
     // The observer is only a peer port; an external member needs a client port too, which nobody dials.
     const observerPort = options.observer.port;

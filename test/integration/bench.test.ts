@@ -129,8 +129,15 @@ describe('npm run bench', { timeout: 240_000 }, () => {
         'whatsat.p99_ms',
         'memory.bytes_per_client',
         'memory.heap_bytes_per_client',
+        'startup.floor_ms',
         'startup.server_ms',
         'startup.herd_ms',
+        'startup.restart_accept_ms',
+        'startup.restart_links_ms',
+        'startup.restart_flood_ms',
+        'startup.client_ms',
+        'startup.large_store_ms',
+        'startup.large_store_answered',
         'startup.iamat_at_accept_ms',
         'startup.max_loop_delay_ms',
         'startup.idle_rss_bytes',
@@ -174,7 +181,7 @@ describe('npm run bench', { timeout: 240_000 }, () => {
     assert.equal(code, 0);
     assert.match(stdout, /^herd bench --quick .* node v\d+/m);
     assert.match(stdout, /floor\s+echo lines\/s, C=50 W=16 \(mean of [\d,]+ and [\d,]+\)\s+[\d,]+/);
-    assert.match(stdout, /startup\s+one server accepting/);
+    assert.match(stdout, /startup\s+herd serve, spawn to accepting, ms \(median of 1\)\s+[\d,]+\s+[\d.]+x/);
     const bad = await runBench(['--only', 'floor,nonsense']);
     assert.notEqual(bad.code, 0);
     assert.equal(bad.stdout, '');
