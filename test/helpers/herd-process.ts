@@ -265,6 +265,11 @@ export class RunningHerd {
     return info.port;
   }
 
+  /** Sends `signal` to the supervisor. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
+  }
+
   /** Kills one server with SIGKILL (the supervisor notices and restarts it after its delay). */
   kill(name: string): void {
     const info = this.servers.get(name);
