@@ -9,6 +9,13 @@ import type { PeerAddress } from '../peers/outgoing-link.js';
  */
 export const PEER_ADDRESSES_ENV = 'HERD_PEER_ADDRESSES';
 
+/**
+ * Environment variable the supervisor sets to `0` for the servers it starts together, at the first
+ * start of a herd: none has anything to catch up on, so each opens its client port without waiting
+ * for its neighbours' links (`peer.joinTimeoutMs` is for a server joining a running herd).
+ */
+export const JOIN_ENV = 'HERD_JOIN';
+
 /** The addresses of {@link PEER_ADDRESSES_ENV}; anything malformed is left out. */
 export function peerAddressesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, PeerAddress> {
   const out: Record<string, PeerAddress> = {};

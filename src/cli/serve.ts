@@ -28,7 +28,7 @@ import {
 import { HerdServer } from '../server/herd-server.js';
 import { RestoringStore } from '../store/restoring-store.js';
 import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
-import { isPeersMessage, peerAddressesFromEnv, type ListeningMessage, type PeersMessage } from './ipc.js';
+import { JOIN_ENV, isPeersMessage, peerAddressesFromEnv, type ListeningMessage, type PeersMessage } from './ipc.js';
 import type { AdminServer } from '../observability/admin-server.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import type { Logger } from '../observability/logger.js';
@@ -161,7 +161,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     places,
     logger: log.logger,
     limits: config.limits,
-    links: config.peer,
+    // Started with the whole herd by `herd start`: nobody to wait for (JOIN_ENV).
+    links: supervised && process.env[JOIN_ENV] === '0' ? { ...config.peer, joinTimeoutMs: 0 } : config.peer,
     incarnation: opened === undefined ? undefined : `${opened.epoch}.${Date.now()}`,
     store: table,
     persistence: opened?.log,

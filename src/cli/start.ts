@@ -14,7 +14,7 @@ import { HerdError } from '../errors.js';
 import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
 import { RESTART_DELAY_MS } from './defaults.js';
-import { PEER_ADDRESSES_ENV, isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
+import { JOIN_ENV, PEER_ADDRESSES_ENV, isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
 import { httpUrl } from '../observability/admin-server.js';
 import {
   RUNTIME_FILE_VERSION,
@@ -169,6 +169,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
     }
   };
 
+  // At the first start the servers start together: none waits for the others' links (JOIN_ENV).
+  let firstStart = true;
   const spawn = (member: Member): Promise<ListeningMessage> => {
     const args = ['serve', member.name, '--config', configFile, '--log-dir', logDir, '--data-dir', dataDir];
     if (member.pinnedPort !== undefined) args.push('--port', String(member.pinnedPort));
@@ -181,7 +183,11 @@ export async function startHerd(options: StartOptions): Promise<void> {
     const child = fork(MAIN_SCRIPT, args, {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       detached: true,
-      env: { ...process.env, [PEER_ADDRESSES_ENV]: JSON.stringify(addresses()) },
+      env: {
+        ...process.env,
+        [PEER_ADDRESSES_ENV]: JSON.stringify(addresses()),
+        ...(firstStart ? { [JOIN_ENV]: '0' } : {}),
+      },
     });
     member.child = child;
     member.listening = undefined;
@@ -265,6 +271,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
   const started = performance.now();
   try {
     const listening = await Promise.all(members.map((member) => spawn(member)));
+    firstStart = false;
     for (const message of listening) describe(message);
   } catch (error) {
     await stopAll();

@@ -39,8 +39,8 @@ export interface LinkSettings {
   /**
    * At start, the longest wait for the links to the neighbours before the client port opens, ms:
    * a server takes clients once every neighbour it could reach links to it both ways, so that it is
-   * in the flood from its first client (a neighbour that refuses the dial is not waited for).
-   * @default 500
+   * in the flood from its first client (a neighbour that refuses the dial is not waited for); 0 does
+   * not wait. @default 500
    */
   readonly joinTimeoutMs: number;
 }

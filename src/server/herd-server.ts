@@ -265,7 +265,7 @@ export class HerdServer {
         .status()
         .filter((row) => !row.inbound && (row.status === 'connecting' || row.status === 'greeting' || row.status === 'up'))
         .map((row) => row.peer);
-    if (waitingFor().length === 0) return Promise.resolve();
+    if (this.linkSettings.joinTimeoutMs === 0 || waitingFor().length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
       const done = (timedOut: boolean): void => {
         this.joinCheck = undefined;
