@@ -263,7 +263,9 @@ export class HerdServer {
     const waitingFor = (): string[] =>
       this.links
         .status()
-        .filter((row) => !row.inbound && (row.status === 'connecting' || row.status === 'greeting' || row.status === 'up'))
+        .filter(
+          (row) => !row.inbound && (row.status === 'connecting' || row.status === 'greeting' || row.status === 'up'),
+        )
         .map((row) => row.peer);
     if (this.linkSettings.joinTimeoutMs === 0 || waitingFor().length === 0) return Promise.resolve();
     return new Promise<void>((resolve) => {
@@ -275,7 +277,10 @@ export class HerdServer {
           {
             event: 'joined',
             ms: Math.round(this.timers.now() - started),
-            linked: this.links.status().filter((row) => row.inbound).map((row) => row.peer),
+            linked: this.links
+              .status()
+              .filter((row) => row.inbound)
+              .map((row) => row.peer),
             ...(timedOut ? { waitingFor: late } : {}),
           },
           timedOut
