@@ -163,16 +163,17 @@ async function serverStart(
   }
 }
 
-/** Spawn of `herd start` to every client port accepting. */
-async function herdStart(configFile: string): Promise<number> {
-  const herd = await startHerdProcess(configFile);
+/** Spawn of `herd start` to every client port accepting; the herd is left running. */
+async function herdStart(configFile: string, args: string[]): Promise<[HerdHandle, number]> {
+  const herd = await startHerdProcess(configFile, { args });
   try {
     await Promise.all(
       herd.members.map(async (member) => (await connectTheInstantItAccepts(member.port, 30_000)).destroy()),
     );
-    return performance.now() - herd.spawnedAtMs;
-  } finally {
+    return [herd, performance.now() - herd.spawnedAtMs];
+  } catch (error) {
     await stopHerd(herd);
+    throw error;
   }
 }
 
@@ -186,6 +187,7 @@ async function restartStart(
   herd: HerdHandle,
   configFile: string,
   neighbours: readonly string[],
+  logsInfo: boolean,
 ): Promise<{ acceptMs: number; linksMs: number | null; floodMs: number | null }> {
   const alford = herd.members.find((member) => member.name === 'Alford');
   const hamilton = herd.members.find((member) => member.name === 'Hamilton');
@@ -206,6 +208,8 @@ async function restartStart(
   try {
     (await connectTheInstantItAccepts(alford.port, 30_000)).destroy();
     const acceptMs = performance.now() - spawnedAt;
+    // Links and floods are logged at info: below it there is nothing to read.
+    if (!logsInfo) return { acceptMs, linksMs: null, floodMs: null };
     const after = (event: Record<string, unknown>): boolean => (event.time as number) >= spawnedAtWall;
     const flood = await logEvent(
       alford.logFile,
@@ -294,14 +298,20 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
     const herdRuns: number[] = [];
     const herdConfig = await writeBenchConfig(dir, { logLevel: context.logLevel, fixedPorts: true });
     const neighbours = ['Hamilton', 'Welsh'];
+    // The last herd started stays up for the restarts and the clients (without restarts of its own).
+    let herd: HerdHandle | undefined;
     for (let i = 0; i < context.sizes.herdStarts; i++) {
       context.progress.update(`startup: the herd, start ${i + 1} of ${context.sizes.herdStarts}`);
       await rm(path.join(dir, 'data'), { recursive: true, force: true });
-      herdRuns.push(await herdStart(herdConfig));
+      const last = i === context.sizes.herdStarts - 1;
+      const [started, ms] = await herdStart(herdConfig, last ? ['--no-restart'] : []);
+      herdRuns.push(ms);
+      if (last) herd = started;
+      else await stopHerd(started);
     }
+    if (herd === undefined) throw new BenchError('startup: no herd start');
     const restartRuns: { acceptMs: number; linksMs: number | null; floodMs: number | null }[] = [];
     const clientRuns: number[] = [];
-    const herd = await startHerdProcess(herdConfig, { args: ['--no-restart'] });
     try {
       // Stopped once under the supervisor (--no-restart); each restart after that is stopped by the bench.
       const alford = herd.members.find((member) => member.name === 'Alford');
@@ -311,7 +321,9 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       await exited;
       for (let i = 0; i < starts; i++) {
         context.progress.update(`startup: a member restarted into the herd, ${i + 1} of ${starts}`);
-        restartRuns.push(await restartStart(herd, herdConfig, neighbours));
+        restartRuns.push(
+          await restartStart(herd, herdConfig, neighbours, ['trace', 'debug', 'info'].includes(context.logLevel)),
+        );
       }
       for (let i = 0; i < starts; i++) {
         context.progress.update(`startup: herd client, ${i + 1} of ${starts}`);
