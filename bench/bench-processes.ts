@@ -3,7 +3,7 @@
  * memory (`/proc/<pid>/status`, and the heap through {@link MEMORY_PROBE}); and kernel socket byte
  * counts (`ss`). Everything listens on 127.0.0.1, port 0, and every process is stopped by its handle.
  */
-import { MEMBER_LINE } from '../src/cli/start.js';
+import { HERD_UP_LINE, MEMBER_LINE } from '../src/cli/start.js';
 import { createInterface } from 'node:readline';
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -236,7 +236,7 @@ export async function startHerdProcess(
     },
   );
   try {
-    await child.waitForLine(/^herd: \d+ servers up/);
+    await child.waitForLine(HERD_UP_LINE);
   } catch (error) {
     await child.stop();
     throw error;

@@ -1,7 +1,13 @@
 /**
  * The error family of herd. Every condition a caller may handle is one of these classes, each with a
- * stable `code` (for logs and tests) and an optional `cause`.
+ * stable `code` (for logs and tests) and an optional `cause`. The command line prints one of them as
+ * one line, `herd: <message>`, and exits with {@link exitCodeOf} (README "The command line").
  */
+
+/** Exit code of a failure at run time: a port in use, a server that does not answer, a `? ` reply. */
+export const EXIT_RUNTIME = 1;
+/** Exit code of a usage or config mistake: a bad flag, config, or data file, found before anything runs. */
+export const EXIT_USAGE = 2;
 
 /** Options accepted by every {@link HerdError}. */
 export interface HerdErrorOptions {
@@ -35,7 +41,7 @@ export class ConfigError extends HerdError {
   }
 }
 
-/** A command-line usage error (unknown server name, bad `host:port`, ...). */
+/** A command-line usage error (unknown server name, bad `host:port`, a missing `--out` folder, ...). */
 export class UsageError extends HerdError {
   constructor(message: string, options: HerdErrorOptions = {}) {
     super('HERD_USAGE', message, options);
@@ -74,6 +80,8 @@ export class ImportError extends HerdError {
   readonly line: number | undefined;
   readonly feature: number | undefined;
   readonly field: string | undefined;
+  /** The message without its location. */
+  readonly detail: string;
 
   constructor(location: ImportErrorLocation, message: string, options: HerdErrorOptions = {}) {
     const where = [
@@ -87,6 +95,12 @@ export class ImportError extends HerdError {
     this.line = location.line;
     this.feature = location.feature;
     this.field = location.field;
+    this.detail = message;
+  }
+
+  /** The same error with `; <hint>` after its message (e.g. how to go on past it). */
+  withHint(hint: string): ImportError {
+    return new ImportError(this, `${this.detail}; ${hint}`, { cause: this.cause });
   }
 }
 
@@ -99,6 +113,26 @@ export class PlacesDataError extends HerdError {
     super('HERD_PLACES_DATA_INVALID', `${file}: ${message}`, options);
     this.file = file;
   }
+}
+
+/**
+ * A port cannot be bound (`EADDRINUSE`, `EACCES`, `EADDRNOTAVAIL`): the message names the port, its
+ * role (client, peer or admin port) and the fix. Exit code 1 ({@link EXIT_RUNTIME}).
+ */
+export class PortError extends HerdError {
+  constructor(message: string, options: HerdErrorOptions = {}) {
+    super('HERD_PORT_UNAVAILABLE', message, options);
+  }
+}
+
+/**
+ * The exit code of the command line for an error: {@link EXIT_USAGE} (2) for a usage, config or
+ * places data file mistake (found before anything listens), {@link EXIT_RUNTIME} (1) for the rest.
+ */
+export function exitCodeOf(error: HerdError): number {
+  return error instanceof ConfigError || error instanceof UsageError || error instanceof PlacesDataError
+    ? EXIT_USAGE
+    : EXIT_RUNTIME;
 }
 
 /**

@@ -11,3 +11,12 @@ export const CLIENT_TIMEOUT_MS = 15_000;
 
 /** Default `herd status --timeout`: longest wait for one server's answer, ms. */
 export const STATUS_TIMEOUT_MS = 1000;
+
+/** Longest wait of `herd start` for a server to exit after SIGTERM before it is killed, ms. */
+export const SERVER_STOP_TIMEOUT_MS = 5000;
+
+/**
+ * Default `herd stop --timeout`: the supervisor's own wait for its servers
+ * ({@link SERVER_STOP_TIMEOUT_MS}, after which it kills them) and 5 s more, ms.
+ */
+export const STOP_TIMEOUT_MS = SERVER_STOP_TIMEOUT_MS + 5000;

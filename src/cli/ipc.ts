@@ -63,6 +63,40 @@ export interface PeersMessage {
   readonly adminUrls?: Record<string, string>;
 }
 
+/**
+ * Child to supervisor: the server cannot start (a port in use, a store that does not open, ...);
+ * `herd start` prints `herd: <name>: <reason>` and stops the others.
+ */
+export interface FailedMessage {
+  readonly type: 'failed';
+  /** One line for the user: what failed and the fix, without the server's name. */
+  readonly reason: string;
+}
+
+export function isFailedMessage(message: unknown): message is FailedMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'failed';
+}
+
+/** Whether this process is a server forked by `herd start` (it has an IPC channel to it). */
+export function isSupervised(): boolean {
+  return typeof process.send === 'function' && process.connected;
+}
+
+/**
+ * Reports why this server cannot start: under `herd start`, over IPC to the supervisor, which prints
+ * it with the server's name; otherwise as one line on stderr, `herd: [<name>: ]<reason>`.
+ *
+ * @returns once the message is handed to the channel (so the process may exit right after).
+ */
+export function reportStartFailure(reason: string, name?: string): Promise<void> {
+  if (!isSupervised()) {
+    process.stderr.write(`herd: ${name === undefined ? '' : `${name}: `}${reason}\n`);
+    return Promise.resolve();
+  }
+  const message: FailedMessage = { type: 'failed', reason };
+  return new Promise((resolve) => process.send?.(message, undefined, undefined, () => resolve()));
+}
+
 export function isListeningMessage(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'listening';
 }

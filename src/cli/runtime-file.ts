@@ -74,7 +74,8 @@ export function removeRuntimeFile(file: string): void {
   rmSync(file, { force: true });
 }
 
-function processAlive(pid: number): boolean {
+/** Whether a process with this id exists (one of another user's counts). */
+export function processAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
 import { loadTlsOptions } from '../config/tls.js';
-import { UsageError } from '../errors.js';
+import { UsageError, type HerdError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
 import { MetricsObserver } from '../observability/metrics.js';
 import { composeObservers, LateHooks } from '../observability/observer.js';
@@ -28,7 +28,15 @@ import {
 import { HerdServer } from '../server/herd-server.js';
 import { RestoringStore } from '../store/restoring-store.js';
 import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
-import { JOIN_ENV, isPeersMessage, peerAddressesFromEnv, type ListeningMessage, type PeersMessage } from './ipc.js';
+import {
+  JOIN_ENV,
+  isPeersMessage,
+  peerAddressesFromEnv,
+  reportStartFailure,
+  type ListeningMessage,
+  type PeersMessage,
+} from './ipc.js';
+import { portError } from './port-errors.js';
 import type { AdminServer } from '../observability/admin-server.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import type { Logger } from '../observability/logger.js';
@@ -71,8 +79,11 @@ async function openPlacesProvider(settings: PlacesSettings, logger: Logger): Pro
   return createGooglePlacesProvider(settings, { logger });
 }
 
-/** Loads the place data (or whatever the source prepares); a failure is logged, never thrown. */
-async function preparePlaces(places: PlacesProvider, logger: Logger): Promise<void> {
+/**
+ * Loads the place data (or whatever the source prepares); a failure is logged (unless the server is
+ * stopping: closing the source cut the load short), never thrown.
+ */
+async function preparePlaces(places: PlacesProvider, logger: Logger, stopping: () => boolean): Promise<void> {
   const started = performance.now();
   try {
     await places.ready?.();
@@ -81,6 +92,7 @@ async function preparePlaces(places: PlacesProvider, logger: Logger): Promise<vo
       'places source ready',
     );
   } catch (error) {
+    if (stopping()) return;
     // WHATSATs answer UNKNOWN_ERROR with the reason; the herd still takes and floods locations.
     logger.error({ event: 'places-failed', source: places.source, err: String(error) }, 'places source failed to load');
   }
@@ -90,8 +102,10 @@ async function preparePlaces(places: PlacesProvider, logger: Logger): Promise<vo
  * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
  *
  * @throws {ConfigError} for a bad config; {@link UsageError} for a name the config does not have, a
- *   Google places source without `GOOGLE_PLACES_API_KEY`, an offline data file that cannot be read,
- *   or a data folder that cannot be made (before anything listens or logs).
+ *   Google places source without `GOOGLE_PLACES_API_KEY`, or a data folder that cannot be made;
+ *   `PlacesDataError` for an offline data file that cannot be read or is not a places data file of
+ *   this version (before anything listens or logs). A port that cannot be bound is reported (`herd:
+ *   <name>: <port> ...` on stderr, or to `herd start` over IPC) and the process exits with code 1.
  */
 export async function serve(options: ServeOptions): Promise<void> {
   // Under `herd start`, the supervisor says where the neighbours are, at once for a restart: kept
@@ -132,7 +146,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   const places = await openPlacesProvider(placesSettings, log.logger);
   // Place data is loaded before listening, so that the first WHATSAT is answered at once; its reads
   // run on libuv's threads while this one opens the store.
-  const placesReady = preparePlaces(places, log.logger);
+  let stopping = false;
+  const placesReady = preparePlaces(places, log.logger, () => stopping);
   // The durable store gives this start its epoch (incarnation); its rows are restored after listening.
   let opened: OpenedLog | undefined;
   let table: RestoringStore | undefined;
@@ -179,7 +194,6 @@ export async function serve(options: ServeOptions): Promise<void> {
     );
   }
 
-  let stopping = false;
   let admin: AdminServer | undefined;
   let dashboard: Dashboard | undefined;
   const stop = async (why: string, code: number): Promise<void> => {
@@ -199,6 +213,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     await places.close?.();
     log.flushSync();
     process.exit(code);
+  };
+  // A start that cannot complete (a port taken): one line for the user, then a clean exit 1.
+  const fail = async (error: HerdError): Promise<void> => {
+    log.logger.fatal({ event: 'start-failed', code: error.code, reason: error.message }, error.message);
+    await reportStartFailure(error.message, serverConfig.name);
+    await stop('start failed', 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM', 0));
   // Log rotation (docs/deploy.md): the rotated file is renamed away, and SIGHUP opens a new one.
@@ -220,9 +240,23 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
 
   await placesReady;
+  if (stopping) return;
   // The rows come in slices from the next turn on, while the ports open and the links come up.
   if (opened !== undefined) void table?.restore(opened.rows, { logger: log.logger });
-  const { client: address, peer: peerAddress } = await server.listen();
+  let listening: Awaited<ReturnType<HerdServer['listen']>>;
+  try {
+    listening = await server.listen();
+  } catch (error) {
+    const peerPort = options.peerPort ?? serverConfig.peerPort;
+    const failed = (error as { port?: unknown }).port;
+    await fail(
+      failed === peerPort && peerPort !== 0
+        ? portError('peer', serverConfig.peerHost, peerPort, error, options.configFile)
+        : portError('client', serverConfig.host, options.port ?? serverConfig.port, error, options.configFile),
+    );
+    return;
+  }
+  const { client: address, peer: peerAddress } = listening;
   const startupDelay = watchStartupDelay();
   if (supervised) {
     onPeers = (message) => {
@@ -264,17 +298,17 @@ export async function serve(options: ServeOptions): Promise<void> {
       if (self !== undefined) self.adminUrl = admin.url;
       log.logger.info({ event: 'admin-listening', url: admin.url }, `admin server on ${admin.url}`);
     } catch (error) {
-      // A configured admin port that cannot be bound is a configuration error: fail loudly.
-      log.logger.fatal({ event: 'admin-failed', err: (error as Error).message }, (error as Error).message);
-      process.stderr.write(`herd serve ${server.name}: ${(error as Error).message}\n`);
-      await stop('admin server failed', 1);
+      // A configured admin port that cannot be bound stops the server: fail loudly.
+      await fail(
+        portError('admin', serverConfig.adminHost, adminPort, (error as Error).cause ?? error, options.configFile),
+      );
       return;
     }
   }
   if (supervised) {
     // The supervisor is gone (killed or crashed): do not linger as an orphan.
     process.on('disconnect', () => void stop('supervisor gone', 0));
-    const listening: ListeningMessage = {
+    const message: ListeningMessage = {
       type: 'listening',
       name: server.name,
       host: address.address,
@@ -285,7 +319,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       logFile: log.file,
       adminUrl: admin?.url,
     };
-    process.send?.(listening);
+    process.send?.(message);
   } else {
     const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}, dashboard ${admin.url ?? '?'}/`;
     process.stdout.write(

@@ -13,11 +13,20 @@ import { loadHerdSecret } from '../peers/herd-secret.js';
 import { HerdError } from '../errors.js';
 import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
-import { RESTART_DELAY_MS } from './defaults.js';
-import { JOIN_ENV, PEER_ADDRESSES_ENV, isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
+import { RESTART_DELAY_MS, SERVER_STOP_TIMEOUT_MS } from './defaults.js';
+import {
+  JOIN_ENV,
+  PEER_ADDRESSES_ENV,
+  isFailedMessage,
+  isListeningMessage,
+  type ListeningMessage,
+  type PeersMessage,
+} from './ipc.js';
+import { commandHint, countServers } from './wording.js';
 import { httpUrl } from '../observability/admin-server.js';
 import {
   RUNTIME_FILE_VERSION,
+  readRuntimeFile,
   removeRuntimeFile,
   runtimeFilePath,
   writeRuntimeFile,
@@ -32,10 +41,12 @@ import {
  */
 export const MEMBER_LINE =
   /^\s+(?<name>\S+)\s+(?<host>\S+):(?<port>\d+)\s+peer (?<peerHost>\S+):(?<peerPort>\d+)\s+pid (?<pid>\d+)\s+log (?<logFile>.+?)(?:\s+admin (?<adminUrl>\S+))?$/;
+/** The line `herd start` prints once every server listens (`herd: 5 servers up in 2156 ms; ...`). */
+export const HERD_UP_LINE = /^herd: \d+ servers? up in \d+ ms/;
+
 /** Longest wait for a server to report that it listens, ms. */
 export const SERVER_START_TIMEOUT_MS = 15_000;
-/** Longest wait for a server to exit after SIGTERM before it is killed, ms. */
-export const SERVER_STOP_TIMEOUT_MS = 5000;
+export { SERVER_STOP_TIMEOUT_MS } from './defaults.js';
 
 /** Options of {@link startHerd}. */
 export interface StartOptions {
@@ -84,8 +95,10 @@ function describeExit(code: number | null, signal: NodeJS.Signals | null): strin
  *
  * @returns when every server has stopped after a signal.
  * @throws {ConfigError} for a bad config; `UsageError` for a Google places source without
- *   `GOOGLE_PLACES_API_KEY` or an offline data file that cannot be read (before any server starts); {@link HerdError} when a server fails to start
- *   (the others are stopped first).
+ *   `GOOGLE_PLACES_API_KEY`; `PlacesDataError` for an offline data file that cannot be read or is not
+ *   a places data file of this version (before any server starts); {@link HerdError} when a herd of
+ *   this config already runs (its runtime file names a live `herd start`), or when a server fails to
+ *   start, with that server's reason (the others are stopped first).
  */
 export async function startHerd(options: StartOptions): Promise<void> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -140,6 +153,13 @@ export async function startHerd(options: StartOptions): Promise<void> {
   };
   // Where each server really listens, for `herd status` and `herd client` (docs/observability.md).
   const runtimeFile = runtimeFilePath(logDir);
+  const running = readRuntimeFile(runtimeFile, configFile);
+  if (running !== undefined) {
+    throw new HerdError(
+      'HERD_ALREADY_RUNNING',
+      `this herd is already running (herd start pid ${running.supervisorPid}, ${runtimeFile}): ${commandHint('status', configFile)} shows it, ${commandHint('stop', configFile)} stops it`,
+    );
+  }
   const writeRuntime = (): void => {
     const servers: Record<string, RuntimeServer> = {};
     for (const member of members) {
@@ -191,6 +211,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
     });
     member.child = child;
     member.listening = undefined;
+    // Why the server could not start, in its own words (ipc.ts FailedMessage).
+    let failure: string | undefined;
     return new Promise<ListeningMessage>((resolve, reject) => {
       const timer = setTimeout(() => {
         child.kill('SIGKILL');
@@ -202,6 +224,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
         );
       }, SERVER_START_TIMEOUT_MS);
       child.on('message', (message) => {
+        if (isFailedMessage(message)) failure = message.reason;
         if (!isListeningMessage(message)) return;
         clearTimeout(timer);
         member.listening = message;
@@ -217,7 +240,14 @@ export async function startHerd(options: StartOptions): Promise<void> {
         clearTimeout(timer);
         if (member.child === child) member.child = undefined;
         if (member.listening === undefined) {
-          reject(new HerdError('HERD_START_FAILED', `${member.name} failed to start (${describeExit(code, signal)})`));
+          reject(
+            new HerdError(
+              'HERD_START_FAILED',
+              failure === undefined
+                ? `${member.name} failed to start (${describeExit(code, signal)}); its log is ${path.join(logDir, `${member.name}.log`)}`
+                : `${member.name}: ${failure}`,
+            ),
+          );
           return;
         }
         member.listening = undefined;
@@ -266,7 +296,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     );
   }
   print(
-    `herd: starting ${members.length} servers of ${configFile} (logs in ${logDir}${config.store.durable ? `, data in ${dataDir}` : ''})`,
+    `herd: starting ${countServers(members.length)} of ${configFile} (logs in ${logDir}${config.store.durable ? `, data in ${dataDir}` : ''})`,
   );
   const started = performance.now();
   try {
@@ -285,7 +315,9 @@ export async function startHerd(options: StartOptions): Promise<void> {
     if (adminUrl !== undefined) print(`  ${' '.repeat(width)}  dashboard ${adminUrl}/`);
   }
   writeRuntime();
-  print(`herd: ${members.length} servers up in ${Math.round(performance.now() - started)} ms; Ctrl-C stops them all`);
+  print(
+    `herd: ${countServers(members.length)} up in ${Math.round(performance.now() - started)} ms; ${members.length === 1 ? 'Ctrl-C stops it' : 'Ctrl-C stops them all'}`,
+  );
 
   // Log rotation through the supervisor, as under systemd (docs/deploy.md "Log rotation").
   const onHangup = (): void => {
@@ -299,7 +331,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
         for (const member of members) member.child?.kill('SIGKILL');
         return;
       }
-      print(`herd: ${signal}: stopping ${members.length} servers`);
+      print(`herd: ${signal}: stopping ${countServers(members.length)}`);
       void stopAll().then(() => {
         removeRuntimeFile(runtimeFile);
         print('herd: all servers stopped');

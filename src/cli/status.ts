@@ -1,5 +1,5 @@
 /**
- * `herd status`: one table for the whole herd (issue 5, "Watch a running herd"), read from every
+ * `herd status`: one table for the whole herd (docs/observability.md "herd status"), read from every
  * server's admin `/status` and `/metrics` with a short time-out, so a server that does not answer is
  * shown as down and the command never hangs. Addresses come from the runtime file of a running
  * `herd start` when there is one for this config (ports may be 0 in the config), else from the config.
@@ -13,6 +13,7 @@ import { EVENT_LOOP_RESOLUTION_MS } from '../observability/metrics-settings.js';
 import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
 import { isServerStatus, type ServerStatus } from '../core/status.js';
 import { STATUS_TIMEOUT_MS } from './defaults.js';
+import { commandHint, countServers } from './wording.js';
 import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
 
 /** Options of {@link herdStatus} and {@link collectHerdStatus}. */
@@ -27,6 +28,8 @@ export interface StatusOptions {
   readonly json?: boolean;
   /** Where output lines go. @default stdout */
   readonly print?: (line: string) => void;
+  /** Where the line saying no herd is running goes. @default stderr */
+  readonly warn?: (line: string) => void;
 }
 
 /**
@@ -213,14 +216,30 @@ export function formatStatusTable(report: HerdStatusReport): string[] {
 }
 
 /**
- * Prints the status of every server of a herd.
+ * Whether nothing of the herd runs: no `herd start` of it (no runtime file) and not one of its servers
+ * answers. Then `herd status` says so in one line instead of a table of downs.
+ */
+export function noHerdRunning(report: HerdStatusReport): boolean {
+  return report.runtimeFile === undefined && report.servers.every((server) => server.state !== 'up');
+}
+
+/**
+ * Prints the status of every server of a herd: the table, or (with no `herd start` of it and no
+ * server answering) one line on stderr, `herd: no herd of <config> is running ...`.
  *
  * @returns the exit code: 0 when every server is up, 1 otherwise.
  * @throws {ConfigError} for a bad config.
  */
 export async function herdStatus(options: StatusOptions): Promise<number> {
   const print = options.print ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const warn = options.warn ?? ((line: string) => process.stderr.write(`${line}\n`));
   const report = await collectHerdStatus(options);
+  if (options.json !== true && noHerdRunning(report)) {
+    warn(
+      `herd: no herd of ${report.configFile} is running (no herd start of it, and none of its ${countServers(report.servers.length)} answers); ${commandHint('start', report.configFile)} starts it`,
+    );
+    return 1;
+  }
   if (options.json === true) print(JSON.stringify(report, null, 2));
   else for (const line of formatStatusTable(report)) print(line);
   return report.servers.every((server) => server.state === 'up') ? 0 : 1;

@@ -3,10 +3,11 @@
  * the environment (`GOOGLE_PLACES_API_KEY`, `GOOGLE_PLACES_LEGACY_URL`, `GOOGLE_PLACES_NEW_URL`) and
  * the command line's `--places`. See docs/places.md.
  */
-import { accessSync, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.js';
+import { PlacesDataError, UsageError } from '../errors.js';
+import { PREAMBLE_BYTES, preambleProblem } from './offline/preamble.js';
 
 /** The places sources, as named in config (`places.source`) and on the command line (`--places`). */
 export const PLACES_SOURCES = ['offline', 'google', 'google-new'] as const;
@@ -197,21 +198,45 @@ export function resolvePlacesSettings(
 }
 
 /**
- * Checks that the offline source's data file can be read, so that `herd start` and `herd serve` fail
- * at once (exit code 2) rather than answer every WHATSAT with an error.
+ * Checks that the offline source's data file can be read and is a places data file of this format
+ * version (its first bytes, read synchronously: microseconds), so that `herd start` and `herd serve`
+ * fail at once (exit code 2) rather than answer every WHATSAT with an error (docs/places.md).
  *
- * @throws {UsageError} naming the file, with how to make it.
+ * @throws {UsageError} naming the file, with how to make it, when it cannot be read;
+ *   {@link PlacesDataError} when it is not a places data file (a raw GeoJSON file, say), is of another
+ *   format version, or is truncated.
  */
 export function assertPlacesDataReadable(settings: PlacesSettings): void {
   if (settings.source !== 'offline') return;
+  const file = settings.dataFile;
+  let preamble: Buffer;
+  let size: number;
+  let fd: number | undefined;
   try {
-    accessSync(settings.dataFile, constants.R_OK);
+    fd = openSync(file, 'r');
+    size = fstatSync(fd).size;
+    preamble = Buffer.alloc(Math.min(size, PREAMBLE_BYTES));
+    readSync(fd, preamble, 0, preamble.length, 0);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     const how =
-      settings.dataFile === DEFAULT_PLACES_DATA_FILE
+      file === DEFAULT_PLACES_DATA_FILE
         ? 'npm run build writes the built-in one'
         : 'make one with herd places import (docs/places.md)';
-    throw new UsageError(`places data file ${settings.dataFile}: cannot read (${code}); ${how}`, { cause: error });
+    throw new UsageError(`places data file ${file}: cannot read (${code}); ${how}`, { cause: error });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
+  const problem = preambleProblem(preamble, size);
+  if (problem === undefined) return;
+  // A raw input of the importer given as data is the likely mistake: say how to import it.
+  const input = /\.(geojson|json|txt|zip)$/i.exec(file);
+  if (input !== null && problem.startsWith('not a herd places data file')) {
+    const out = `${path.basename(file, input[0])}.places`;
+    throw new PlacesDataError(
+      file,
+      `not a places data file but an input of the importer: import it first (herd places import ${path.basename(file)} --out ${out}) and give ${out} instead`,
+    );
+  }
+  throw new PlacesDataError(file, problem);
 }

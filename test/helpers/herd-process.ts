@@ -2,7 +2,7 @@
  * Test helpers: herds started through the real CLI (`dist/bundle/main.js start`) on 127.0.0.1 port 0,
  * and a line client. Every process and socket they open is closed by `stop()` / on return.
  */
-import { MEMBER_LINE } from '../../src/cli/start.js';
+import { HERD_UP_LINE, MEMBER_LINE } from '../../src/cli/start.js';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -232,7 +232,7 @@ export class RunningHerd {
     });
     const herd = new RunningHerd(child);
     try {
-      await herd.waitForLine(/^herd: \d+ servers up/, 20_000);
+      await herd.waitForLine(HERD_UP_LINE, 20_000);
     } catch (error) {
       await herd.stop();
       throw new Error(`herd did not start: ${(error as Error).message}\n${herd.output.join('\n')}`, { cause: error });

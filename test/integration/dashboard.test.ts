@@ -8,7 +8,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import net from 'node:net';
 import { AdminServer } from '../../src/observability/admin-server.js';
@@ -22,7 +21,8 @@ import { HerdServer } from '../../src/server/herd-server.js';
 import { Dashboard, CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.js';
 import type { DashboardSettings } from '../../src/dashboard/settings.js';
 import type { SnapshotResult } from '../../src/dashboard/snapshot.js';
-import { CLI, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { runCli } from '../helpers/cli.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 import { capturingLogger, type LogEntry } from '../helpers/capture-log.js';
 import { openEventStream, type SseEvent } from '../../bench/sse-reader.js';
@@ -436,14 +436,7 @@ describe('the dashboards of a herd run by herd start', { timeout: 120_000 }, () 
         `a dashboard line for ${name}`,
       );
     }
-    const status = await new Promise<string>((resolve) => {
-      const child = spawn(process.execPath, [CLI, 'status', '--config', configFile], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.on('exit', () => resolve(out));
-    });
+    const status = (await runCli(['status', '--config', configFile])).stdout;
     assert.match(status, /DASHBOARD/);
     for (const info of herd.servers.values()) assert.ok(status.includes(`${info.adminUrl}/`), status);
   });

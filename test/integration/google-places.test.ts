@@ -7,7 +7,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -25,7 +24,8 @@ import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import type { WallClock } from '../../src/protocol/time.js';
 import { HerdServer } from '../../src/server/herd-server.js';
-import { CLI, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { runCli } from '../helpers/cli.js';
 import {
   LEGACY_INVALID_REQUEST,
   LEGACY_OK,
@@ -727,12 +727,7 @@ describe('herd start --places google-new (real processes)', { timeout: 120_000 }
       ['start', '--config', configFile, '--places', 'google-new'],
       ['serve', 'Ball', '--config', configFile, '--places', 'google'],
     ]) {
-      const child = spawn(process.execPath, [CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('close', (exitCode) => resolve(exitCode)));
+      const { code, stdout, stderr } = await runCli(args, { env });
       const source = args.includes('google') ? 'google' : 'google-new';
       assert.equal(
         stderr,

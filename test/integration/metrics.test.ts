@@ -6,7 +6,6 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../src/observability/admin-server.js';
@@ -18,7 +17,9 @@ import type { NearbySearchResponse, PlacesProvider } from '../../src/places/prov
 import type { ServerStatus } from '../../src/core/status.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { RUNTIME_FILE_NAME, type RuntimeFile } from '../../src/cli/runtime-file.js';
-import { CLI, DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
+import type { HerdStatusReport } from '../../src/cli/status.js';
 
 /** A places source that answers OK with one place, or fails when told to. */
 class ScriptedPlaces implements PlacesProvider {
@@ -217,25 +218,8 @@ describe('metrics of two linked members', { timeout: 180_000 }, () => {
 });
 
 /** Runs `herd status` through the CLI; resolves with its output and exit code. */
-function herdStatusCli(
-  configFile: string,
-  extra: string[] = [],
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'status', '--config', configFile, '--timeout', '2000', ...extra], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+function herdStatusCli(configFile: string, extra: string[] = []): Promise<CliResult> {
+  return runCli(['status', '--config', configFile, '--timeout', '2000', ...extra], { timeoutMs: 20_000 });
 }
 
 /** The table rows of `herd status`, by server name, split into columns. */
@@ -249,17 +233,9 @@ function rowsOf(stdout: string): Map<string, string[]> {
   return rows;
 }
 
-/** Runs `herd client NAME LINE` through the CLI. */
-function herdClientCli(configFile: string, name: string, line: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, 'client', name, line, '--config', configFile, '--timeout', '5000'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.on('error', reject);
-    child.on('exit', () => resolve(stdout));
-  });
+/** Runs `herd client NAME LINE` through the CLI; resolves with what it printed. */
+async function herdClientCli(configFile: string, name: string, line: string): Promise<string> {
+  return (await runCli(['client', name, line, '--config', configFile, '--timeout', '5000'])).stdout;
 }
 
 describe('herd start and herd status over real processes', { timeout: 180_000 }, () => {
@@ -364,17 +340,25 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.equal(rowsOf(after.stdout).get('Ball')?.[1], 'up', after.stdout);
   });
 
-  test('the runtime file is removed when the herd stops cleanly; herd status then reports from the config', async () => {
+  test('the runtime file is removed when the herd stops cleanly; herd status then says no herd runs', async () => {
     assert.ok(existsSync(runtimeFile()));
     await herd?.stop();
     herd = undefined;
     assert.equal(existsSync(runtimeFile()), false);
     const result = await herdStatusCli(temp.configFile);
     assert.equal(result.code, 1);
-    assert.match(result.stdout, /addresses from the config/);
-    const rows = rowsOf(result.stdout);
-    // Port 0 in the config and no runtime file: nothing to ask.
-    assert.equal(rows.get('Alford')?.[1], 'unknown');
-    assert.equal(rows.get('Alford')?.[2], '?');
+    assert.equal(result.stdout, '');
+    assert.match(
+      result.stderr,
+      /^herd: no herd of .* is running \(no herd start of it, and none of its 5 servers answers\)/,
+    );
+    // --json still reports each server, from the config: port 0 and no runtime file, nothing to ask.
+    const json = await herdStatusCli(temp.configFile, ['--json']);
+    assert.equal(json.code, 1);
+    const report = JSON.parse(json.stdout) as HerdStatusReport;
+    assert.equal(report.runtimeFile, undefined);
+    const alford = report.servers.find((server) => server.name === 'Alford');
+    assert.equal(alford?.state, 'unknown');
+    assert.equal(alford?.address, undefined);
   });
 });

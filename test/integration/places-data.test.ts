@@ -6,11 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { GEONAMES_ATTRIBUTION } from '../../src/places/attributions.js';
-import { CLI, RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
+import { RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
+import { runCli, type CliResult } from '../helpers/cli.js';
 import {
   ADMIN1,
   ADMIN2,
@@ -24,23 +24,7 @@ import {
 } from '../helpers/places-fixtures.js';
 
 /** Runs the CLI to completion. */
-function herd(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`herd ${args.join(' ')} did not exit; stderr: ${stderr}`));
-    }, 30_000);
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const herd = (args: string[]): Promise<CliResult> => runCli(args);
 
 interface Whatsat {
   html_attributions: string[];
@@ -116,7 +100,10 @@ describe('herd places import and a herd serving its data file', { timeout: 120_0
     const { code, stdout, stderr } = await herd(['places', 'import', bad, '--out', out]);
     assert.equal(code, 1);
     assert.equal(stdout, '');
-    assert.equal(stderr, `herd: ${bad}: line 5: feature code: "school!" is not a GeoNames feature code\n`);
+    assert.equal(
+      stderr,
+      `herd: ${bad}: line 5: feature code: "school!" is not a GeoNames feature code; fix it, or run again with --skip-invalid to skip and count such lines\n`,
+    );
     assert.ok(!(await readdir(dir)).some((name) => name.startsWith('bad.places')), 'nothing at --out');
     const skipping = await herd(['places', 'import', bad, '--out', out, '--skip-invalid']);
     assert.equal(skipping.code, 0, skipping.stderr);

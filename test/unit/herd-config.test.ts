@@ -182,7 +182,11 @@ describe('validateHerdConfig', () => {
   test('a link to an unknown server names the link and the server', () => {
     const raw = base();
     raw.links.push(['Alford', 'Balll']);
-    assertConfigError(() => validateHerdConfig(raw, FILE), FILE, 'links[2][1]: unknown server "Balll"');
+    assertConfigError(
+      () => validateHerdConfig(raw, FILE),
+      FILE,
+      'links[2][1]: unknown server "Balll" (did you mean "Ball"? servers are',
+    );
     const first = base();
     first.links.unshift(['Nowhere', 'Ball']);
     assertConfigError(() => validateHerdConfig(first, FILE), FILE, 'links[0][0]: unknown server "Nowhere"');
@@ -272,12 +276,33 @@ describe('validateHerdConfig', () => {
   });
 
   test('unknown keys are errors that name the key', () => {
-    assertConfigError(() => validateHerdConfig({ ...base(), serverz: [] }, FILE), FILE, '(top level)', 'serverz');
+    assertConfigError(
+      () => validateHerdConfig({ ...base(), serverz: [] }, FILE),
+      FILE,
+      'unknown key "serverz" (did you mean "servers"?)',
+    );
     assertConfigError(
       () => validateHerdConfig({ servers: [{ name: 'A', port: 1, prot: 2 }] }, FILE),
       FILE,
-      'servers[0]',
-      'prot',
+      'servers[0]: unknown key "prot" (did you mean "port"?)',
+    );
+    assertConfigError(
+      () => validateHerdConfig({ ...base(), zzzzzz: 1 }, FILE),
+      FILE,
+      'unknown key "zzzzzz" (known keys are servers, links, places,',
+    );
+  });
+
+  test('a mistyped key beside the required one it stands for names both', () => {
+    assertConfigError(
+      () => validateHerdConfig({ servers: [{ name: 'A', prot: 12000 }] }, FILE),
+      FILE,
+      'servers[0]: unknown key "prot": did you mean "port"? (port is required)',
+    );
+    assertConfigError(
+      () => validateHerdConfig({ servers: [{ name: 'A' }] }, FILE),
+      FILE,
+      'servers[0].port: required (number), missing',
     );
   });
 
@@ -404,13 +429,23 @@ describe('loadHerdConfig', () => {
 
   test('a missing file is an error naming the file', () => {
     const file = path.join(dir, 'missing.json');
-    assertConfigError(() => loadHerdConfig(file), file, 'cannot read', 'ENOENT');
+    assertConfigError(() => loadHerdConfig(file), file, 'no such file', '--config FILE', '--herd default|2019|2023');
+    const nearly = path.join(dir, 'defualt.json');
+    assertConfigError(() => loadHerdConfig(nearly), nearly, 'no such file', 'did you mean --herd default?');
   });
 
   test('a file that is not JSON is an error naming the file', async () => {
     const file = path.join(dir, 'bad.json');
     await writeFile(file, '{ "servers": [ { "name": "A", "port": 1 }, ] ');
-    assertConfigError(() => loadHerdConfig(file), file, 'bad JSON');
+    assertConfigError(
+      () => loadHerdConfig(file),
+      file,
+      'bad JSON at line 1, column 44: a value was expected (JSON allows no comma before "}" or "]"): { "servers": [',
+    );
+    await writeFile(file, '{\n  "servers": [\n    { name: "A", "port": 1 }\n  ]\n}\n');
+    assertConfigError(() => loadHerdConfig(file), file, 'bad JSON at line 3, column 7', ': { name: "A", "port": 1 }');
+    await writeFile(file, '{ "servers": [');
+    assertConfigError(() => loadHerdConfig(file), file, 'bad JSON at line 1, column 15: the file ends early');
   });
 
   test('an invalid file is an error naming the file and the field', async () => {

@@ -14,7 +14,7 @@
  * Features of another geometry (or none) are skipped and counted, as OpenStreetMap exports mix them.
  */
 import path from 'node:path';
-import { JSONParser, TokenParserError, TokenizerError } from '@streamparser/json';
+import { TokenParser, TokenParserError, Tokenizer, TokenizerError } from '@streamparser/json';
 import { ImportError } from '../../errors.js';
 import { MAX_TEXT_BYTES } from '../offline/data-format.js';
 import type { FeatureSink } from './feature-sink.js';
@@ -132,11 +132,31 @@ export async function readGeoJson(
   sink: FeatureSink,
 ): Promise<void> {
   const stem = path.basename(file).replace(/\.[^.]*$/, '');
-  const parser = new JSONParser({ paths: ['$.type', '$.features.*'], keepStack: false });
+  // The tokenizer and the token parser wired as @streamparser/json's JSONParser wires them, so that
+  // each token's byte offset is known for messages.
+  const tokenizer = new Tokenizer();
+  const tokenParser = new TokenParser({ paths: ['$.type', '$.features.*'], keepStack: false });
+  let tokenOffset = 0;
+  tokenizer.onToken = (token) => {
+    tokenOffset = token.offset;
+    tokenParser.write(token);
+  };
+  tokenizer.onEnd = () => {
+    if (!tokenParser.isEnded) tokenParser.end();
+  };
+  tokenParser.onError = (error) => tokenizer.error(error);
+  tokenParser.onEnd = () => {
+    if (!tokenizer.isEnded) tokenizer.end();
+  };
   let topType: Json;
   let lastIndex = -1;
   let failure: Error | undefined;
-  parser.onValue = ({ value, key }) => {
+  // What a feature's handling threw inside the parser's callback, rethrown out here.
+  const throwFailure = (): void => {
+    if (failure !== undefined) throw failure;
+  };
+  let bytes = 0;
+  tokenParser.onValue = ({ value, key }) => {
     if (failure !== undefined) return;
     try {
       if (typeof key !== 'number') {
@@ -153,23 +173,41 @@ export async function readGeoJson(
       failure = error instanceof Error ? error : new Error(String(error));
     }
   };
-  const malformed = (error: unknown): ImportError =>
-    new ImportError(
+  // The tokenizer names the absolute byte of a bad character; the parser only its token.
+  const malformed = (error: unknown): ImportError => {
+    const text = error instanceof Error ? error.message : String(error);
+    const at = /absolute position "(\d+)"/.exec(text)?.[1] ?? String(tokenOffset);
+    // `Unexpected "x" at chunk position ...` (tokenizer), `Unexpected RIGHT_BRACE ("}") in state VALUE` (parser).
+    const what =
+      /^Unexpected ("[^"]*") at chunk/.exec(text)?.[1] ?? /^Unexpected \w+ \((.*)\) in state/.exec(text)?.[1];
+    return new ImportError(
       { file: label, feature: lastIndex + 1 },
-      `malformed JSON: ${error instanceof Error ? error.message : String(error)}`,
+      `not valid JSON at offset ${at}: ${what === undefined ? text : `unexpected ${what}`}`,
       { cause: error },
     );
+  };
   try {
     for await (const chunk of stream) {
       sink.consumed(chunk.length);
-      parser.write(chunk);
-      if (failure !== undefined) throw failure;
+      bytes += chunk.length;
+      tokenizer.write(chunk);
+      throwFailure();
     }
-    if (!parser.isEnded) parser.end();
   } catch (error) {
     throw error instanceof TokenizerError || error instanceof TokenParserError ? malformed(error) : error;
   }
-  if (failure !== undefined) throw failure;
+  throwFailure();
+  try {
+    if (!tokenizer.isEnded) tokenizer.end();
+  } catch (error) {
+    // Ended inside a token or an unclosed array/object: the file is cut short.
+    throw new ImportError(
+      { file: label, feature: lastIndex + 1 },
+      `the file ends after ${bytes} bytes, inside the JSON (truncated? export or download it again)`,
+      { cause: error },
+    );
+  }
+  throwFailure();
   if (topType !== 'FeatureCollection')
     throw new ImportError(
       { file: label, field: 'type' },

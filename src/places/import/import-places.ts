@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ImportError, UsageError } from '../../errors.js';
 import { GEONAMES_ATTRIBUTION, OSM_ATTRIBUTION } from '../attributions.js';
@@ -144,9 +145,39 @@ async function planInputs(inputs: readonly string[]): Promise<InputPlan[]> {
 }
 
 /**
+ * Checks that a folder the import writes in exists and is writable, before any input is read.
+ *
+ * @param flag - the option that named it, for the message (`--out`, `--tmp-dir`).
+ * @throws {UsageError} naming the option and the folder, with the fix.
+ */
+async function assertWritableFolder(folder: string, flag: string, given: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(folder);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new UsageError(
+      code === 'ENOENT'
+        ? `${flag} ${given}: the folder ${folder} does not exist; create it (mkdir -p ${folder}) or give another ${flag}`
+        : `${flag} ${given}: cannot use the folder ${folder} (${code})`,
+      { cause: error },
+    );
+  }
+  if (!info.isDirectory()) throw new UsageError(`${flag} ${given}: ${folder} is not a folder`);
+  try {
+    await access(folder, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`${flag} ${given}: cannot write in ${folder} (EACCES); give a folder you can write in`, {
+      cause: error,
+    });
+  }
+}
+
+/**
  * Runs an import; see the module comment and docs/places.md.
  *
- * @throws {UsageError} for no inputs, an unknown or unreadable input; {@link ImportError} for a
+ * @throws {UsageError} for no inputs, an unknown or unreadable input, a folder of `out` (or
+ *   `tmpDir`) that does not exist or cannot be written; {@link ImportError} for a
  *   malformed input (the first malformed line or feature, unless `skipInvalid`), naming the file, the
  *   line or feature index and the field. Nothing is left at `out` (nor in the temporary folder) on
  *   any failure; a file already at `out` stays as it was.
@@ -155,6 +186,9 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
   const started = performance.now();
   if (options.inputs.length === 0) throw new UsageError('no inputs: name GeoNames dumps or GeoJSON files to import');
   const out = path.resolve(options.out);
+  await assertWritableFolder(path.dirname(out), '--out', options.out);
+  if (options.tmpDir !== undefined)
+    await assertWritableFolder(path.resolve(options.tmpDir), '--tmp-dir', options.tmpDir);
   const plans = await planInputs(options.inputs);
   const suffix = `${process.pid}-${randomBytes(4).toString('hex')}`;
   const runDir = path.join(options.tmpDir ?? path.dirname(out), `.herd-import-${suffix}`);
@@ -195,7 +229,10 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
         },
         skip,
         invalid: (error: ImportError) => {
-          if (options.skipInvalid !== true) throw error;
+          if (options.skipInvalid !== true)
+            throw error.withHint(
+              `fix it, or run again with --skip-invalid to skip and count such ${plan.kind === 'geojson' ? 'features' : 'lines'}`,
+            );
           const reason = `invalid ${error.field ?? 'input'}`;
           examples[reason] ??= error.message;
           skip(reason);

@@ -10,11 +10,10 @@ import os from 'node:os';
 import { PlacesDataError } from '../../errors.js';
 import {
   NODE_FIELDS,
-  PLACES_DATA_MAGIC,
-  PLACES_DATA_VERSION,
   PREAMBLE_BYTES,
   headerOffset,
   layoutSections,
+  preambleProblem,
   placesDataHeaderSchema,
   treeLevels,
   type PlacesDataHeader,
@@ -56,21 +55,12 @@ async function readExactly(handle: FileHandle, target: Uint8Array, position: num
 }
 
 async function readHeader(handle: FileHandle, file: string, size: number): Promise<PlacesDataHeader> {
-  if (size < PREAMBLE_BYTES) throw new PlacesDataError(file, 'not a herd places data file (too short)');
-  const preamble = Buffer.alloc(PREAMBLE_BYTES);
+  const preamble = Buffer.alloc(Math.min(size, PREAMBLE_BYTES));
   await readExactly(handle, preamble, 0, file);
-  if (preamble.toString('latin1', 0, 8) !== PLACES_DATA_MAGIC)
-    throw new PlacesDataError(file, 'not a herd places data file (make one with herd places import)');
-  const version = preamble.readUInt32LE(8);
-  if (version !== PLACES_DATA_VERSION)
-    throw new PlacesDataError(
-      file,
-      `format version ${version}, this herd reads version ${PLACES_DATA_VERSION}: import the data again`,
-    );
+  const problem = preambleProblem(preamble, size);
+  if (problem !== undefined) throw new PlacesDataError(file, problem);
   const headerBytes = preamble.readUInt32LE(12);
   const at = preamble.readDoubleLE(16);
-  if (!Number.isSafeInteger(at) || at < PREAMBLE_BYTES || at + headerBytes !== size)
-    throw new PlacesDataError(file, 'truncated or corrupt (header position does not match the file size)');
   const text = Buffer.alloc(headerBytes);
   await readExactly(handle, text, at, file);
   let json: unknown;

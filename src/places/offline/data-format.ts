@@ -22,13 +22,11 @@
  * See docs/places.md, "The data file".
  */
 import * as z from 'zod';
+import { PLACES_DATA_MAGIC, PLACES_DATA_VERSION, PREAMBLE_BYTES } from './preamble.js';
 
-/** The first 8 bytes of every data file. */
-export const PLACES_DATA_MAGIC = 'HERDPLCS';
-/** The format version this code reads and writes. */
-export const PLACES_DATA_VERSION = 1;
-/** Bytes before the first section. */
-export const PREAMBLE_BYTES = 64;
+// The preamble and its check live in preamble.ts (no imports, for the check at start).
+export { PLACES_DATA_MAGIC, PLACES_DATA_VERSION, PREAMBLE_BYTES, preambleProblem } from './preamble.js';
+
 /** Places per leaf node and children per inner node of the tree. */
 export const NODE_SIZE = 16;
 /** Numbers per node in the `nodes` section: minLng, minLat, maxLng, maxLat, maxProminence. */

@@ -1,6 +1,6 @@
 /**
- * The herds shipped in `herds/` (docs/protocol.md "The herd"), in a module of their own so that the
- * command line can offer them (`--herd`) without loading the config schema.
+ * The herds shipped in `herds/` (docs/protocol.md "The herd"), for `--herd NAME` and for the message
+ * about a config file that does not exist. No other imports, so the command line can load it cheaply.
  */
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';

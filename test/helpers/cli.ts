@@ -1,0 +1,65 @@
+/**
+ * The built command line (`dist/bundle/main.js`) run as a user runs it: a child process, to completion,
+ * with what it printed and its exit code; and the check every user mistake must pass (one line on
+ * stderr, a documented exit code).
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { CLI } from './herd-process.js';
+
+/** What a finished `herd` run printed, and how it exited. */
+export interface CliResult {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/**
+ * Runs `herd ...args` to completion.
+ *
+ * @param options.env - its environment. @default process.env
+ * @param options.cwd - its working directory. @default this process's
+ * @param options.timeoutMs - it is killed (and the promise rejects) past this. @default 30000
+ */
+export function runCli(
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+    const timeoutMs = options.timeoutMs ?? 30_000;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`herd ${args.join(' ')} did not exit within ${timeoutMs} ms; stderr: ${stderr}`));
+    }, timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Asserts the run ended as a user mistake must: exactly one line on stderr (no stack trace, no
+ * usage dump) that matches `line`, and exit code `code`.
+ */
+export function assertOneLine(result: CliResult, code: number, line: RegExp | string): void {
+  const where = `stderr: ${JSON.stringify(result.stderr)}`;
+  assert.ok(result.stderr.endsWith('\n') && result.stderr.indexOf('\n') === result.stderr.length - 1, where);
+  if (typeof line === 'string') assert.equal(result.stderr, `${line}\n`);
+  else assert.match(result.stderr.trimEnd(), line);
+  assert.equal(result.code, code, `exit code; ${where}`);
+  assert.doesNotMatch(result.stderr, /\n\s+at |Node\.js v\d/, 'no stack trace');
+}
