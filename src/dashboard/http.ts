@@ -8,23 +8,16 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../core/package-root.js';
 
 /** The page's own files: `web/dashboard/` at the package root (beside `herds/`). */
-export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dashboard');
+export const WEB_DIR = path.join(PACKAGE_ROOT, 'web', 'dashboard');
 
 /**
  * The country outlines the page draws (GeoJSON, about 190 KB), computed at build time by
  * ./build-world.ts (`npm run build`) into `dist/dashboard/`.
  */
-export const COUNTRIES_FILE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'dist',
-  'dashboard',
-  'countries.json',
-);
+export const COUNTRIES_FILE = path.join(PACKAGE_ROOT, 'dist', 'dashboard', 'countries.json');
 
 /**
  * The Content-Security-Policy of every dashboard response: only this origin's own scripts, styles,
