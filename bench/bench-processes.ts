@@ -277,11 +277,15 @@ export async function stopHerd(herd: HerdHandle): Promise<void> {
 }
 
 /** Runs the echo server of the floor scenario. */
-export async function startEchoProcess(): Promise<{ process: BenchProcess; target: LoadTarget }> {
-  const child = new BenchProcess(process.execPath, ['--import', 'tsx', ECHO_SERVER]);
+export async function startEchoProcess(
+  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ process: BenchProcess; pid: number; target: LoadTarget }> {
+  const child = new BenchProcess(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ECHO_SERVER], {
+    env: options.env,
+  });
   try {
     const match = await child.waitForLine(/^listening (\d+)/);
-    return { process: child, target: { host: '127.0.0.1', port: Number(match[1]) } };
+    return { process: child, pid: child.pid, target: { host: '127.0.0.1', port: Number(match[1]) } };
   } catch (error) {
     await child.stop();
     throw error;

@@ -1,34 +1,32 @@
 /**
- * The floor of the bench (issue 5): a bare line-echo server. For each line it splits the fields on
- * protocol white space and replies with them joined by single spaces, one reply line per line; the
- * replies to one chunk go out in one write. It uses the product's own framing ({@link LineSplitter})
- * and field splitting, so the floor is "the herd server minus everything the protocol means".
+ * The floor of the bench: a bare line-echo server. Each line comes back as it came, one reply per
+ * line, held as a binary string as the server holds its replies; the replies to one chunk go out in
+ * one write. It uses the product's own framing ({@link LineSplitter}), so the floor is "the herd
+ * server minus everything the protocol means" (docs/benchmarks.md "The floor").
  *
  * Run as a program (`node --import tsx bench/echo-server.ts`) it listens on 127.0.0.1, port 0, prints
  * `listening <port>` and runs until SIGTERM, SIGINT or the parent's IPC channel closes.
  */
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { splitFields } from '../src/protocol/fields.js';
 import { LineSplitter } from '../src/protocol/line-splitter.js';
 
-/** Serves one connection: echo each line's fields, batched per chunk. */
+/** Serves one connection: echo each line, batched per chunk. */
 function echo(socket: net.Socket): void {
   let output = '';
-  const splitter = new LineSplitter((line) => {
-    const fields = splitFields(line);
-    if (fields.length > 0) output += `${fields.join(' ')}\n`;
+  const splitter = new LineSplitter((bytes, start, end) => {
+    output += `${bytes.toString('latin1', start, end)}\n`;
   });
   socket.on('data', (chunk: Buffer) => {
     splitter.push(chunk);
     if (output !== '') {
-      socket.write(output);
+      socket.write(output, 'latin1');
       output = '';
     }
   });
   socket.on('end', () => {
     splitter.end();
-    socket.end(output);
+    socket.end(output, 'latin1');
   });
   socket.on('error', () => socket.destroy());
 }

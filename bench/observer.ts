@@ -15,7 +15,14 @@
 import { formatWantLines, parseSyncMessage } from '../src/peers/anti-entropy-messages.js';
 import net from 'node:net';
 import { HEARTBEAT_TEXT } from '../src/peers/failure-detector.js';
-import { answerHello, checkAuth, type HelloAnswer, type LinkIdentity } from '../src/peers/handshake.js';
+import {
+  answerHello,
+  checkAuth,
+  parseAuth,
+  parseGreeting,
+  type HelloAnswer,
+  type LinkIdentity,
+} from '../src/peers/handshake.js';
 import { DEFAULT_LINK_SETTINGS } from '../src/peers/link-settings.js';
 import { splitFields } from '../src/protocol/fields.js';
 
@@ -126,7 +133,7 @@ export class HerdObserver {
           if (server === undefined) {
             if (pending === undefined) {
               // The first line: HELLO, answered as any neighbour would (every server may link to the observer).
-              const answer = answerHello(line, this.identity, () => true);
+              const answer = answerHello(parseGreeting(line), this.identity, () => true);
               if (!answer.ok) {
                 socket.destroy();
                 return;
@@ -136,7 +143,7 @@ export class HerdObserver {
               if (answer.expectedAuthMac === undefined) server = this.linked(answer.peerName, now);
             } else {
               // With a secret, the second line: AUTH.
-              if (!checkAuth(line, pending.expectedAuthMac as string)) {
+              if (!checkAuth(parseAuth(line), pending.expectedAuthMac as string)) {
                 socket.destroy();
                 return;
               }
@@ -179,7 +186,7 @@ export class HerdObserver {
     server.atLinesThisConnection++;
     const onAt = this.onAt;
     if (onAt === undefined) return;
-    // Flooded AT lines are normalised to single spaces (src/protocol/commands.ts parseAt).
+    // Flooded AT lines are written with single spaces (src/protocol/at-record.ts).
     let at = start + 3;
     for (let spaces = 0; spaces < 2 && at < end; at++) if (data[at] === SPACE) spaces++;
     let clientNumber = -1;

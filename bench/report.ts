@@ -13,6 +13,7 @@ import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
 import { costRows, type CostResult } from './scenarios/cost.js';
+import { redisRows, type RedisResult } from './scenarios/redis.js';
 import { placesRows, placesTargets, type PlacesResult } from './scenarios/places.js';
 import { startupRows, startupTargets, type StartupResult } from './scenarios/startup-report.js';
 import type { ThroughputFigure } from './scenarios/throughput.js';
@@ -90,6 +91,8 @@ export interface BenchReport {
   readonly catch_up: CatchUpResult | null;
   /** Server CPU microseconds per IAMAT, stored flood, stale flood and WHATSAT. */
   readonly cost_us: CostResult | null;
+  /** Redis GEOADD beside herd's IAMAT in memory, when Redis is installed. */
+  readonly redis: RedisResult | null;
   readonly places: PlacesResult | null;
   readonly heartbeat: HeartbeatResult | null;
   readonly dashboard: DashboardResult | null;
@@ -113,6 +116,7 @@ export interface ScenarioResults {
   startup?: StartupResult;
   catchUp?: CatchUpResult;
   cost?: CostResult;
+  redis?: RedisResult;
   places?: PlacesResult;
   heartbeat?: HeartbeatResult;
   dashboard?: DashboardResult;
@@ -216,6 +220,7 @@ export function buildReport(
     startup: results.startup ?? null,
     catch_up: results.catchUp ?? null,
     cost_us: results.cost ?? null,
+    redis: results.redis ?? null,
     places: results.places ?? null,
     heartbeat: results.heartbeat ?? null,
     dashboard: results.dashboard ?? null,
@@ -427,6 +432,7 @@ export function formatTable(report: BenchReport): string {
   }
 
   if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
+  if (report.redis !== null) rows.push(...redisRows(report.redis));
   if (report.places !== null) rows.push(...placesRows(report.places));
   if (report.heartbeat !== null) {
     const h = report.heartbeat;

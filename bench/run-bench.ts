@@ -20,6 +20,7 @@ import { runHerdIngest } from './scenarios/herd-ingest.js';
 import { runIamat } from './scenarios/iamat.js';
 import { runMemory } from './scenarios/memory.js';
 import { runPlaces } from './scenarios/places.js';
+import { runRedis } from './scenarios/redis.js';
 import { runStartup } from './scenarios/startup.js';
 import { runWhatsat } from './scenarios/whatsat.js';
 
@@ -144,6 +145,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     'cost',
     () => runCost(context),
     (r) => (results.cost = r),
+  );
+  await run(
+    'redis',
+    () => runRedis(context),
+    (r) => (results.redis = r),
   );
   // The floor again after the speed scenarios: on a shared box it drifts; the ratios use the mean.
   if (results.floor !== undefined)

@@ -9,6 +9,7 @@ export const SCENARIOS = [
   'herd',
   'whatsat',
   'cost',
+  'redis',
   'memory',
   'startup',
   'catch-up',

@@ -13,12 +13,16 @@
  *   same update arriving by a second path);
  * - `whatsat`: `WHATSAT <client> 10 20` in a dense area at W=16 (look-up, JSON, reply, log).
  *
+ * - `echo_line`: the floor, the echo server (bench/echo-server.ts) answering the same IAMAT lines at
+ *   W=16, measured the same way in the same run: every figure above is read as a multiple of it;
+ * - the light-load and idle figures of ./cost-light.ts.
+ *
  * The profile of where the time goes: `npm run bench -- --only cost --cpu-prof DIR`.
  */
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import { checkWelcome, offerHello, type LinkIdentity } from '../../src/peers/handshake.js';
+import { checkWelcome, offerHello, parseGreeting, type LinkIdentity } from '../../src/peers/handshake.js';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError, ScenarioSkipped } from '../bench-error.js';
 import {
@@ -30,12 +34,14 @@ import {
   memoryProbeNodeArgs,
   probeMemory,
   sleep,
+  startEchoProcess,
   startServe,
   whenPlacesReady,
   type ServeHandle,
 } from '../bench-processes.js';
 import { runLoad, type LoadTarget } from '../load-client.js';
 import { iamatWriter, whatsatWriter } from '../request-writers.js';
+import { lightCostRows, runLightCost, type LightCostResult } from './cost-light.js';
 import { WHATSAT_BOUND, WHATSAT_CLIENTS, WHATSAT_RADIUS_KM, checkInDenseClients } from './whatsat.js';
 
 /** Operations per measured figure in a full run (and in `--quick`). */
@@ -47,23 +53,27 @@ const FLOOD_LINES_PER_WRITE = 512;
 
 /** Server CPU per operation, microseconds, as `--json` reports it under `cost_us`. */
 export interface CostResult {
+  /** The floor: CPU of the echo server (bench/echo-server.ts) per line, the same IAMAT lines at W=16. */
+  readonly echo_line: number;
   readonly iamat: number;
   readonly flood_stored: number;
   readonly flood_stale: number;
   readonly whatsat: number;
   /** Operations behind each figure. */
   readonly operations: { readonly iamat: number; readonly floods: number; readonly whatsat: number };
+  /** The light-load and idle figures (./cost-light.ts). */
+  readonly light: LightCostResult;
 }
 
-/** CPU time of the whole server process so far, microseconds (user + system). */
-async function cpuUs(server: ServeHandle, probeDir: string): Promise<number> {
+/** CPU time of a whole process (every thread) so far, microseconds (user + system). */
+async function cpuUs(server: { readonly pid: number }, probeDir: string): Promise<number> {
   const probed = await probeMemory(server.pid, probeDir);
   return probed.cpuUserUs + probed.cpuSystemUs;
 }
 
-/** CPU microseconds the server spends on `work`, per operation. */
+/** CPU microseconds the process spends on `work`, per operation. */
 async function perOperation(
-  server: ServeHandle,
+  server: { readonly pid: number },
   probeDir: string,
   operations: number,
   work: () => Promise<void>,
@@ -103,7 +113,7 @@ async function dialAsNeighbour(server: ServeHandle, self: LinkIdentity): Promise
     socket.once('error', reject);
     socket.write(offer.line);
   });
-  const verdict = checkWelcome(welcome, self, server.name, offer);
+  const verdict = checkWelcome(parseGreeting(welcome), self, server.name, offer);
   if (!verdict.ok) throw new BenchError(`cost: ${server.name} refused the bench's handshake: ${verdict.reason}`);
   if (verdict.authLine !== undefined) socket.write(verdict.authLine);
   socket.resume();
@@ -170,6 +180,22 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
   const nodeArgs = [...memoryProbeNodeArgs(), ...context.serverNodeArgs];
   const started: ServeHandle[] = [];
   try {
+    context.progress.update(`cost: ${operations.toLocaleString('en-US')} echoed lines`);
+    const echo = await startEchoProcess({ nodeArgs: memoryProbeNodeArgs(), env });
+    let echoLine: number;
+    try {
+      echoLine = await perOperation(echo, dir, operations, async () => {
+        await runLoad({
+          targets: [echo.target],
+          connections: context.connections,
+          window: 16,
+          writer: iamatWriter({ prefix: 'cost-' }),
+          requests: operations,
+        });
+      });
+    } finally {
+      await echo.process.stop();
+    }
     const solo = await startServe(await writeCostConfig(dir, 'Solo', context, false), 'Solo', { nodeArgs, env });
     started.push(solo);
     await whenPlacesReady([solo]);
@@ -219,12 +245,17 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
       const floodStored = await perOperation(relay, dir, operations, () => flood(link, relay, lines, 'marker-1'));
       context.progress.update(`cost: ${operations.toLocaleString('en-US')} stale floods`);
       const floodStale = await perOperation(relay, dir, operations, () => flood(link, relay, lines, 'marker-2'));
+      link.destroy();
+      await relay.process.stop();
+      const light = await runLightCost(context);
       return {
+        echo_line: echoLine,
         iamat,
         flood_stored: floodStored,
         flood_stale: floodStale,
         whatsat,
         operations: { iamat: operations, floods: operations, whatsat: whatsats },
+        light,
       };
     } finally {
       link.destroy();
@@ -239,17 +270,49 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
 export function costRows(cost: CostResult): (readonly [string, string, string, string, string, string])[] {
   const us = (n: number): string => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
   const count = (n: number): string => n.toLocaleString('en-US');
+  // Each figure as a multiple of the floor measured in the same run: only ratios compare across runs.
+  const ratio = (n: number): string => `${(n / cost.echo_line).toFixed(1)}x echo`;
   return [
-    ['cost', `server CPU per IAMAT, us (${count(cost.operations.iamat)}, W=16)`, us(cost.iamat), '', '', ''],
-    ['cost', `server CPU per stored flood, us (${count(cost.operations.floods)})`, us(cost.flood_stored), '', '', ''],
-    ['cost', `server CPU per stale flood, us (${count(cost.operations.floods)})`, us(cost.flood_stale), '', '', ''],
+    [
+      'cost',
+      `echo server CPU per line, us (${count(cost.operations.iamat)}, W=16): the floor`,
+      us(cost.echo_line),
+      '',
+      '1.0x echo',
+      '',
+    ],
+    [
+      'cost',
+      `server CPU per IAMAT, us (${count(cost.operations.iamat)}, W=16)`,
+      us(cost.iamat),
+      '',
+      ratio(cost.iamat),
+      '<= 4x',
+    ],
+    [
+      'cost',
+      `server CPU per stored flood, us (${count(cost.operations.floods)})`,
+      us(cost.flood_stored),
+      '',
+      ratio(cost.flood_stored),
+      '<= 3x',
+    ],
+    [
+      'cost',
+      `server CPU per stale flood, us (${count(cost.operations.floods)})`,
+      us(cost.flood_stale),
+      '',
+      ratio(cost.flood_stale),
+      '<= 1x',
+    ],
     [
       'cost',
       `server CPU per WHATSAT, us (${count(cost.operations.whatsat)}, 10 km, bound 20)`,
       us(cost.whatsat),
       '',
-      '',
-      '',
+      ratio(cost.whatsat),
+      '<= 8x',
     ],
+    ...lightCostRows(cost.light),
   ];
 }

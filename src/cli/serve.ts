@@ -205,6 +205,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     stopping = true;
     log.logger.info({ event: 'shutdown', why }, `stopping (${why})`);
     dashboard?.close();
+    metrics?.close();
     await server.close();
     // Closed after the herd server: while it drains, /healthz answers 503 "stopping".
     await admin?.close();

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { loadHerdConfig } from '../config/herd-config.js';
 import { httpGet } from '../observability/admin-client.js';
 import { httpUrl } from '../observability/admin-server.js';
-import { EVENT_LOOP_RESOLUTION_MS } from '../observability/metrics-settings.js';
+import { LOOP_DELAY_RESOLUTION_MS } from '../observability/metrics-settings.js';
 import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
 import { isServerStatus, type ServerStatus } from '../core/status.js';
 import { STATUS_TIMEOUT_MS } from './defaults.js';
@@ -56,7 +56,7 @@ export interface ServerReport {
   readonly status: ServerStatus | undefined;
   /**
    * Event-loop delay p99 since the previous scrape, ms, with the monitor's own sampling period
-   * ({@link EVENT_LOOP_RESOLUTION_MS}) taken off; undefined when `/metrics` did not answer.
+   * ({@link LOOP_DELAY_RESOLUTION_MS}) taken off; undefined when `/metrics` did not answer.
    */
   readonly lagP99Ms: number | undefined;
   /** Why the server counts as down (e.g. `ECONNREFUSED`, `timed out after 1000 ms`). */
@@ -133,7 +133,7 @@ async function probe(
   let lagP99Ms: number | undefined;
   if (metrics.status === 'fulfilled' && metrics.value.status === 200) {
     const p99 = findSample(parsePrometheusText(metrics.value.body), 'nodejs_eventloop_lag_p99_seconds');
-    if (p99 !== undefined && Number.isFinite(p99)) lagP99Ms = Math.max(0, p99 * 1000 - EVENT_LOOP_RESOLUTION_MS);
+    if (p99 !== undefined && Number.isFinite(p99)) lagP99Ms = Math.max(0, p99 * 1000 - LOOP_DELAY_RESOLUTION_MS);
   }
   return { ...report, state: 'up', status: parsed, lagP99Ms };
 }

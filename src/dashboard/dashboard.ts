@@ -24,7 +24,7 @@ import type { ServerObserver } from '../observability/observer.js';
 import type { NearbySearchResponse } from '../places/provider.js';
 import type { PlacesJson } from '../server/places-lookup.js';
 import { MAX_BOUND, MAX_RADIUS_KM, whatsatBound, whatsatRadiusKm } from '../protocol/commands.js';
-import type { LocationRecord } from '../store/location-store.js';
+import { binaryOfText, textOfBinary } from '../protocol/bytes.js';
 import { EventStreams, sseMessage } from './event-stream.js';
 import { CheckinFeed, toCheckin } from './feed.js';
 import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } from './herd-view.js';
@@ -37,10 +37,11 @@ export { CONTENT_SECURITY_POLICY } from './http.js';
 /** What the dashboard needs of its server ({@link HerdServer} fits). */
 export interface DashboardServer {
   readonly name: string;
-  readonly store: ScannableStore & { get(clientId: string): LocationRecord | undefined };
+  /** The location table; client ids and AT lines are binary strings (src/protocol/bytes.ts). */
+  readonly store: ScannableStore & { atLineOf(clientId: string): string | undefined };
   status(): ServerStatus;
-  /** The look-up WHATSAT makes, answered as the document WHATSAT prints. */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson>;
+  /** The look-up WHATSAT makes for the client of `atLine`, answered as the document WHATSAT prints. */
+  lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson>;
 }
 
 /** Options of {@link Dashboard}. */
@@ -269,8 +270,10 @@ export class Dashboard {
       this.sendJson(response, 400, { error: `limit must be an integer in [1, ${MAX_BOUND}], as in WHATSAT` }, head);
       return;
     }
-    const record = attached.server.store.get(id);
-    if (record === undefined) {
+    // The page sends the id as text; the store knows it by its UTF-8 bytes.
+    const clientId = binaryOfText(id);
+    const atLine = attached.server.store.atLineOf(clientId);
+    if (atLine === undefined) {
       this.sendJson(response, 404, { error: 'no server of the herd has told this one of that client id' }, head);
       return;
     }
@@ -285,17 +288,18 @@ export class Dashboard {
     }
     this.lookupsInFlight++;
     attached.server
-      .lookUpPlaces(record, radiusKm * 1000, limit)
+      .lookUpPlaces(atLine, radiusKm * 1000, limit)
       .finally(() => this.lookupsInFlight--)
       .then(
         (answer) => {
           // The very document a WHATSAT would print, read back for the page.
-          const places = JSON.parse(answer.json) as NearbySearchResponse;
+          const places = JSON.parse(textOfBinary(answer.json)) as NearbySearchResponse;
           this.log.info(
             { event: 'dashboard-lookup', clientId: id, radiusKm, limit, places: answer.places },
             `dashboard client view: places ${answer.places.status} (${answer.places.results})`,
           );
-          this.sendJson(response, 200, { ...toCheckin(record), atLine: record.atLine, radiusKm, limit, places }, head);
+          const checkin = toCheckin({ atLine, clientId });
+          this.sendJson(response, 200, { ...checkin, atLine: textOfBinary(atLine), radiusKm, limit, places }, head);
         },
         (error: unknown) => this.fail(response, '/client', error, head),
       );

@@ -7,12 +7,13 @@
  */
 import type { LinkState, LinkStatusRow } from '../core/status.js';
 import type { ServerObserver } from '../observability/observer.js';
-import type { LocationUpdate } from '../store/location-store.js';
+import { locationOf, serverNameOf, timeStartOf, type AtRecord } from '../protocol/at-record.js';
+import { textOfBinary } from '../protocol/bytes.js';
 import { sseMessage } from './event-stream.js';
-import { atLineLocation, atLineServer } from './snapshot.js';
 
 /** One check-in as a `checkin` event carries it. */
 export interface Checkin {
+  /** The client id as text (its bytes decoded as UTF-8). */
   readonly id: string;
   readonly lat: number;
   readonly lng: number;
@@ -23,21 +24,18 @@ export interface Checkin {
 }
 
 /**
- * An update as a {@link Checkin}, read from its AT line (`AT <server> <difference> <client id>
- * <location> <time>`, single spaces, as the store holds it): only the fields the page needs.
- *
- * @returns undefined for a line without a valid location (never one the store accepted).
+ * A stored record as a {@link Checkin}, read from its AT line with the record's codec
+ * (src/protocol/at-record.ts): only the fields the page needs.
  */
-export function toCheckin(update: LocationUpdate): Checkin | undefined {
-  const line = update.atLine;
-  const location = atLineLocation(line);
-  if (location === undefined) return undefined;
+export function toCheckin(record: AtRecord): Checkin {
+  const line = record.atLine;
+  const location = locationOf(line);
   return {
-    id: update.clientId,
+    id: textOfBinary(record.clientId),
     lat: location.latitude,
     lng: location.longitude,
-    server: atLineServer(line),
-    time: line.slice(line.lastIndexOf(' ') + 1),
+    server: serverNameOf(line),
+    time: line.slice(timeStartOf(line)),
   };
 }
 
@@ -45,7 +43,7 @@ export function toCheckin(update: LocationUpdate): Checkin | undefined {
 export class CheckinFeed {
   /** The hooks to compose into the server's observer. */
   readonly observer: Pick<ServerObserver, 'stored' | 'linkStatus'>;
-  private readonly buffer: (LocationUpdate | undefined)[];
+  private readonly buffer: (AtRecord | undefined)[];
   private buffered = 0;
   private overflow = 0;
   private readonly linkChanges = new Map<string, LinkState>();
@@ -59,7 +57,7 @@ export class CheckinFeed {
    * @param maxPerEvent - check-ins in one `checkin` event (`dashboard.maxCheckinsPerFlush`).
    */
   constructor(capacity: number, maxPerEvent: number) {
-    this.buffer = new Array<LocationUpdate | undefined>(capacity);
+    this.buffer = new Array<AtRecord | undefined>(capacity);
     this.maxPerEvent = maxPerEvent;
     this.observer = {
       stored: (record) => {
@@ -94,7 +92,7 @@ export class CheckinFeed {
       let more = this.overflow;
       // Newest first: the first record met for a client id is its latest.
       for (let i = this.buffered - 1; i >= 0; i--) {
-        const record = this.buffer[i] as LocationUpdate;
+        const record = this.buffer[i] as AtRecord;
         this.buffer[i] = undefined;
         if (seen.has(record.clientId)) continue;
         seen.add(record.clientId);
@@ -102,8 +100,7 @@ export class CheckinFeed {
           more++;
           continue;
         }
-        const checkin = toCheckin(record);
-        if (checkin !== undefined) checkins.push(checkin);
+        checkins.push(toCheckin(record));
       }
       this.buffered = 0;
       this.overflow = 0;

@@ -10,8 +10,8 @@
  */
 import type { Timers } from '../core/timers.js';
 import { DashboardBusyError } from '../errors.js';
-import { atLineClientId } from '../protocol/commands.js';
-import { parseIso6709 } from '../protocol/location.js';
+import { clientIdOf, locationOf, serverNameOf } from '../protocol/at-record.js';
+import { textOfBinary } from '../protocol/bytes.js';
 
 /** A box of longitudes and latitudes; `west > east` means it crosses the antimeridian. */
 export interface BoundingBox {
@@ -62,7 +62,7 @@ export interface SnapshotResult {
 /** The store as the scan reads it. */
 export interface ScannableStore {
   readonly size: number;
-  /** Every AT line held (`AT <server> <difference> <client id> <location> <time>`, single spaces). */
+  /** Every AT line held (`AT <server> <difference> <client id> <location> <time>`, single spaces, binary strings). */
   atLines(): IterableIterator<string>;
 }
 
@@ -72,35 +72,6 @@ export const MERCATOR_MAX_LATITUDE = 85.0511287798;
 function mercatorY(latitude: number): number {
   const clamped = Math.max(-MERCATOR_MAX_LATITUDE, Math.min(MERCATOR_MAX_LATITUDE, latitude));
   return Math.log(Math.tan(Math.PI / 4 + (clamped * Math.PI) / 360));
-}
-
-const PLUS = 0x2b;
-const MINUS = 0x2d;
-
-/**
- * The location of an AT line (its fifth field, ISO 6709 as the store accepted it), or undefined if
- * it is not one. The scan's hot loop: the two numbers are read where their signs are, without a
- * regular expression; anything odd falls back to {@link parseIso6709}.
- */
-export function atLineLocation(atLine: string): { latitude: number; longitude: number } | undefined {
-  const timeAt = atLine.lastIndexOf(' ');
-  const start = atLine.lastIndexOf(' ', timeAt - 1) + 1;
-  let split = start + 1;
-  while (split < timeAt) {
-    const code = atLine.charCodeAt(split);
-    if (code === PLUS || code === MINUS) break;
-    split++;
-  }
-  const latitude = Number(atLine.substring(start, split));
-  const longitude = Number(atLine.substring(split, timeAt));
-  if (latitude >= -90 && latitude <= 90 && longitude >= -180 && longitude <= 180) return { latitude, longitude };
-  return parseIso6709(atLine.slice(start, timeAt));
-}
-
-/** The server name of an AT line (`AT <server> ...`). */
-export function atLineServer(atLine: string): string {
-  const end = atLine.indexOf(' ', 3);
-  return end === -1 ? '' : atLine.slice(3, end);
 }
 
 class Accumulator {
@@ -137,7 +108,7 @@ class Accumulator {
     if (lng < this.west) this.west = lng;
     if (lng > this.east) this.east = lng;
     if (this.total <= this.query.limit)
-      this.points.push({ id: atLineClientId(atLine) ?? '', lat, lng, server: atLineServer(atLine) });
+      this.points.push({ id: textOfBinary(clientIdOf(atLine)), lat, lng, server: serverNameOf(atLine) });
     else if (this.points.length > 0) this.points = [];
     const { cols, rows } = this.query;
     const dx = lng >= west ? lng - west : lng + 360 - west;
@@ -247,8 +218,7 @@ export class SnapshotScanner {
                 done = true;
                 break;
               }
-              const location = atLineLocation(next.value);
-              if (location === undefined) continue;
+              const location = locationOf(next.value);
               for (const accumulator of accumulators)
                 accumulator.add(next.value, location.latitude, location.longitude);
             }

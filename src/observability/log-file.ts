@@ -72,16 +72,27 @@ export class LogFile {
     return this.used;
   }
 
-  /** Buffers `text` (one or more whole lines) for the file; what pino calls for every line. */
+  /** Buffers `text` (one or more whole lines) for the file, UTF-8 encoded; what pino calls for every line. */
   write(text: string): boolean {
+    return this.append(text, text.length * MAX_BYTES_PER_UNIT, 'utf8');
+  }
+
+  /**
+   * Buffers lines already encoded: a binary string (src/protocol/bytes.ts) whose characters are the
+   * bytes to write, copied as they are (src/observability/fast-log.ts writes its lines so).
+   */
+  writeBinary(bytes: string): boolean {
+    return this.append(bytes, bytes.length, 'latin1');
+  }
+
+  private append(text: string, worst: number, encoding: 'utf8' | 'latin1'): boolean {
     if (this.fd === undefined) return false;
-    const worst = text.length * MAX_BYTES_PER_UNIT;
     if (this.used + worst > this.buffer.length) this.flushSync();
     if (worst > this.buffer.length) {
-      this.writeOut(Buffer.from(text, 'utf8'));
+      this.writeOut(Buffer.from(text, encoding));
       return true;
     }
-    this.used += this.buffer.write(text, this.used);
+    this.used += this.buffer.write(text, this.used, encoding);
     this.timer ??= this.timers.setTimeout(() => {
       this.timer = undefined;
       this.flushSync();

@@ -4,8 +4,8 @@
  */
 
 /**
- * Sampling period of the event-loop delay monitor behind `nodejs_eventloop_lag_*_seconds`, ms (prom-client's
- * default). Node's monitor counts this period in every sample, so an idle loop reads about this much;
- * `herd status` subtracts it.
+ * Sampling period of the event-loop delay monitor behind `nodejs_eventloop_lag_*_seconds`, ms
+ * (prom-client's default; ./loop-delay.ts). Node counts this period in every sample, so a loop with
+ * no delay reads about this much; `herd status` subtracts it.
  */
-export const EVENT_LOOP_RESOLUTION_MS = 10;
+export const LOOP_DELAY_RESOLUTION_MS = 10;

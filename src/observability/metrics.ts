@@ -11,12 +11,10 @@
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { CountedHistogram, LATENCY_BUCKETS_SECONDS, LatencyCounts, scrapedMetricsOf } from './scraped-metrics.js';
 
-import { EVENT_LOOP_RESOLUTION_MS } from './metrics-settings.js';
 import { LINK_STATES, type LinkState, type ServerStatus } from '../core/status.js';
 import { COMMAND_KINDS, COMMAND_OUTCOMES, EXPECTED_COMMANDS, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import type { CommandKind, CommandOutcome, ServerObserver } from './observer.js';
-
-export { EVENT_LOOP_RESOLUTION_MS } from './metrics-settings.js';
+import { LoopDelayMonitor, PROM_CLIENT_LAG_RESOLUTION_MS, registerLoopDelayMetrics } from './loop-delay.js';
 
 /** Where the observer reads what it does not count itself: clients held, live link states, queues. */
 export interface StatusSource {
@@ -90,6 +88,8 @@ export class MetricsObserver implements ServerObserver {
   private readonly placesLatency = new Map<string, LatencyCounts>();
   private readonly openConnections = { client: 0, peer: 0 };
   private readonly openedConnections = { client: 0, peer: 0 };
+  /** The event loop's delay, sampled while commands or floods come in (./loop-delay.ts). */
+  private readonly loopDelay: LoopDelayMonitor | undefined;
 
   constructor(options: MetricsObserverOptions) {
     const buckets = options.latencyBucketsSeconds ?? LATENCY_BUCKETS_SECONDS;
@@ -97,9 +97,16 @@ export class MetricsObserver implements ServerObserver {
     this.replyLatency = COMMAND_KINDS.map(() => new LatencyCounts(this.boundsMs));
     this.registry.setDefaultLabels({ server: options.serverName });
     if (options.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: PROM_CLIENT_LAG_RESOLUTION_MS });
+      this.loopDelay = new LoopDelayMonitor();
+      registerLoopDelayMetrics(this.registry, this.loopDelay);
     }
     this.defineMetrics(buckets);
+  }
+
+  /** Stops the event-loop monitor (the server is closing). */
+  close(): void {
+    this.loopDelay?.close();
   }
 
   /** Records the start-up's longest event-loop block (src/observability/startup-delay.ts). */
@@ -138,6 +145,7 @@ export class MetricsObserver implements ServerObserver {
   // --- ServerObserver hooks: plain arithmetic only, they run per command. ---
 
   command(kind: CommandKind, outcome: CommandOutcome, latencyMs: number): void {
+    this.loopDelay?.noteWork();
     const k = KIND_INDEX[kind];
     const i = k * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome];
     this.commandCounts[i] = (this.commandCounts[i] as number) + 1;
@@ -145,6 +153,8 @@ export class MetricsObserver implements ServerObserver {
   }
 
   flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number): void {
+    // Work is what arrives: a flood taken (sent ones follow a store; anti-entropy lines count as sent).
+    if (event !== 'sent') this.loopDelay?.noteWork();
     const counts = this.peer(peer);
     if (event === 'sent') counts.floodSent += count;
     else if (event === 'stored') counts.floodStored += count;

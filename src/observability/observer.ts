@@ -5,7 +5,7 @@
  */
 import type { LinkState } from '../core/status.js';
 import type { ClientCommand } from '../protocol/commands.js';
-import type { LocationUpdate } from '../store/location-store.js';
+import type { AtRecord } from '../protocol/at-record.js';
 
 /** Which client command a line was. */
 export type CommandKind = ClientCommand['kind'];
@@ -53,7 +53,7 @@ export interface ServerObserver {
    *
    * @param from - the neighbour it came from; `undefined` for a client's IAMAT.
    */
-  stored(update: LocationUpdate, from: string | undefined): void;
+  stored(record: AtRecord, from: string | undefined): void;
 }
 
 /** An observer that ignores everything (the default). */
@@ -96,7 +96,7 @@ export function composeObservers(base: ServerObserver, ...extras: Partial<Server
 export class LateHooks implements Pick<ServerObserver, 'stored' | 'linkStatus'> {
   target: Pick<ServerObserver, 'stored' | 'linkStatus'> | undefined;
 
-  stored(update: LocationUpdate, from: string | undefined): void {
+  stored(update: AtRecord, from: string | undefined): void {
     this.target?.stored(update, from);
   }
 

@@ -50,18 +50,18 @@ export function formatWantLines(syncId: number, wanted: readonly number[]): stri
 
 /** Any anti-entropy message, parsed. */
 export type SyncMessage =
-  | { readonly verb: 'SYNC'; readonly syncId: number; readonly buckets: number }
+  | { readonly type: 'SYNC'; readonly syncId: number; readonly buckets: number }
   | {
-      readonly verb: 'SUMS';
+      readonly type: 'SUMS';
       readonly syncId: number;
       readonly start: number;
       readonly high: number[];
       readonly low: number[];
     }
-  | { readonly verb: 'SUMS-END'; readonly syncId: number }
-  | { readonly verb: 'WANT'; readonly syncId: number; readonly buckets: number[] }
-  | { readonly verb: 'WANT-END'; readonly syncId: number }
-  | { readonly verb: 'SYNCED'; readonly syncId: number; readonly records: number };
+  | { readonly type: 'SUMS-END'; readonly syncId: number }
+  | { readonly type: 'WANT'; readonly syncId: number; readonly buckets: number[] }
+  | { readonly type: 'WANT-END'; readonly syncId: number }
+  | { readonly type: 'SYNCED'; readonly syncId: number; readonly records: number };
 
 const UINT = /^\d{1,10}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
@@ -90,7 +90,7 @@ export function parseSyncMessage(fields: readonly string[]): SyncMessage | undef
         (buckets & (buckets - 1)) !== 0
       )
         return undefined;
-      return { verb: 'SYNC', syncId, buckets };
+      return { type: 'SYNC', syncId, buckets };
     }
     case 'SUMS': {
       const start = uint(fields[2]);
@@ -103,7 +103,7 @@ export function parseSyncMessage(fields: readonly string[]): SyncMessage | undef
         high.push(Number.parseInt(hex.slice(0, 8), 16));
         low.push(Number.parseInt(hex.slice(8), 16));
       }
-      return { verb: 'SUMS', syncId, start, high, low };
+      return { type: 'SUMS', syncId, start, high, low };
     }
     case 'WANT': {
       const buckets: number[] = [];
@@ -112,14 +112,14 @@ export function parseSyncMessage(fields: readonly string[]): SyncMessage | undef
         if (bucket === undefined) return undefined;
         buckets.push(bucket);
       }
-      return { verb: 'WANT', syncId, buckets };
+      return { type: 'WANT', syncId, buckets };
     }
     case 'SUMS-END':
     case 'WANT-END':
-      return fields.length === 2 ? { verb: fields[0], syncId } : undefined;
+      return fields.length === 2 ? { type: fields[0], syncId } : undefined;
     case 'SYNCED': {
       const records = uint(fields[2]);
-      return fields.length === 3 && records !== undefined ? { verb: 'SYNCED', syncId, records } : undefined;
+      return fields.length === 3 && records !== undefined ? { type: 'SYNCED', syncId, records } : undefined;
     }
     default:
       return undefined;

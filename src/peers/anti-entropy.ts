@@ -9,7 +9,7 @@
 import type { Timers, TimerHandle } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import { digestBucketsFor, type LocationStore } from '../store/location-store.js';
-import { formatDigestLines, formatWantLines, parseSyncMessage } from './anti-entropy-messages.js';
+import { formatDigestLines, formatWantLines, type SyncMessage } from './anti-entropy-messages.js';
 
 /** A reconciliation not finished within this is abandoned (the next one starts afresh), ms. */
 export const SYNC_TIMEOUT_MS = 60_000;
@@ -29,7 +29,7 @@ export interface AntiEntropyDiallerOptions {
   /** The neighbour, for logs. */
   readonly peerName: string;
   readonly store: LocationStore;
-  /** Queues one line (without terminator) on the outgoing link. */
+  /** Queues one line (without terminator, a binary string) on the outgoing link. */
   readonly send: (line: string) => void;
   /** Lines queued on the outgoing link and not yet written. @default always 0 */
   readonly backlog?: () => number;
@@ -136,24 +136,15 @@ export class AntiEntropyDialler {
     }, delay);
   }
 
-  /** A line the neighbour sent back on the outgoing link (WANT, WANT-END); others are logged and ignored. */
-  onMessage(line: string, fields: readonly string[]): void {
-    const { store, log, peerName } = this.options;
-    const message = parseSyncMessage(fields);
+  /** The neighbour's answer to an offer, on the outgoing link: its WANTs, then WANT-END. */
+  onMessage(message: Extract<SyncMessage, { type: 'WANT' | 'WANT-END' }>): void {
     const running = this.running;
-    if (message === undefined) {
-      log.warn(
-        { event: 'peer-line-ignored', peer: peerName, line: line.slice(0, 200) },
-        `unexpected line from ${peerName}`,
-      );
-      return;
-    }
     if (running === undefined || message.syncId !== running.id) return;
-    if (message.verb === 'WANT') {
+    if (message.type === 'WANT') {
       for (const bucket of message.buckets) if (bucket < running.buckets) running.wanted.add(bucket);
-    } else if (message.verb === 'WANT-END') {
+    } else {
       this.running = undefined;
-      this.sendWanted(running, store.scanBuckets(running.buckets, running.wanted));
+      this.sendWanted(running, this.options.store.scanBuckets(running.buckets, running.wanted));
     }
   }
 
@@ -248,16 +239,10 @@ export class AntiEntropyResponder {
     if (this.running !== undefined) this.running.stored++;
   }
 
-  /**
-   * Handles one anti-entropy line from the dialler.
-   *
-   * @returns false when the line is not a well-formed anti-entropy message (the caller logs it).
-   */
-  onMessage(fields: readonly string[]): boolean {
-    const message = parseSyncMessage(fields);
-    if (message === undefined) return false;
+  /** Handles one anti-entropy message from the dialler (SYNC, SUMS, SUMS-END, SYNCED). */
+  onMessage(message: Extract<SyncMessage, { type: 'SYNC' | 'SUMS' | 'SUMS-END' | 'SYNCED' }>): void {
     const { store, send, log, peerName, timers } = this.options;
-    if (message.verb === 'SYNC') {
+    if (message.type === 'SYNC') {
       this.running = {
         id: message.syncId,
         buckets: message.buckets,
@@ -266,21 +251,21 @@ export class AntiEntropyResponder {
         startedMs: timers.now(),
         stored: 0,
       };
-      return true;
+      return;
     }
     const running = this.running;
-    if (running === undefined || running.id !== message.syncId) return true;
-    if (message.verb === 'SUMS') {
+    if (running === undefined || running.id !== message.syncId) return;
+    if (message.type === 'SUMS') {
       for (let i = 0; i < message.high.length && message.start + i < running.buckets; i++) {
         running.high[message.start + i] = message.high[i] as number;
         running.low[message.start + i] = message.low[i] as number;
       }
-    } else if (message.verb === 'SUMS-END') {
+    } else if (message.type === 'SUMS-END') {
       // Compared once the table is complete (store.loading()); the dialler waits up to SYNC_TIMEOUT_MS.
       const loading = store.loading();
       if (loading !== undefined) {
-        void loading.then(() => this.onMessage(fields));
-        return true;
+        void loading.then(() => this.onMessage(message));
+        return;
       }
       const ours = store.digest(running.buckets);
       const wanted: number[] = [];
@@ -299,7 +284,7 @@ export class AntiEntropyResponder {
         },
         `anti-entropy: asked ${peerName} for ${wanted.length} of ${running.buckets} buckets`,
       );
-    } else if (message.verb === 'SYNCED') {
+    } else {
       this.running = undefined;
       log.info(
         {
@@ -313,6 +298,5 @@ export class AntiEntropyResponder {
         `anti-entropy with ${peerName}: received ${message.records} records, ${running.stored} newer than ours`,
       );
     }
-    return true;
   }
 }

@@ -148,15 +148,20 @@ export type WelcomeCheck =
   | { readonly ok: false; readonly reason: string };
 
 /**
- * Checks the line a neighbour answered a HELLO with.
+ * Checks the greeting a neighbour answered a HELLO with.
  *
- * @param line - the neighbour's first line.
+ * @param greeting - the neighbour's first line, parsed ({@link parseGreeting}); `undefined` when it
+ *   was no greeting at all.
  * @param self - the dialler.
  * @param peerName - the neighbour the dialler meant to reach: the WELCOME must carry that name.
  * @param offer - what {@link offerHello} returned for this connection.
  */
-export function checkWelcome(line: string, self: LinkIdentity, peerName: string, offer: HelloOffer): WelcomeCheck {
-  const greeting = parseGreeting(line);
+export function checkWelcome(
+  greeting: Greeting | undefined,
+  self: LinkIdentity,
+  peerName: string,
+  offer: HelloOffer,
+): WelcomeCheck {
   if (greeting?.verb !== 'WELCOME') return { ok: false, reason: 'not a WELCOME' };
   if (greeting.serverName !== peerName)
     return { ok: false, reason: `WELCOME from ${greeting.serverName}, not ${peerName}` };
@@ -201,14 +206,18 @@ export type HelloAnswer =
 /**
  * Answers the first line of a connection to the peer port.
  *
- * @param line - the connection's first line.
+ * @param greeting - the connection's first line, parsed ({@link parseGreeting}); `undefined` when it
+ *   was no greeting at all.
  * @param self - the accepting server.
  * @param isNeighbour - whether a server of that name may link to this one.
  * @returns the WELCOME to send, or why the line is refused (not a HELLO; not a neighbour; no
  *   challenge though this herd has a secret).
  */
-export function answerHello(line: string, self: LinkIdentity, isNeighbour: (name: string) => boolean): HelloAnswer {
-  const greeting = parseGreeting(line);
+export function answerHello(
+  greeting: Greeting | undefined,
+  self: LinkIdentity,
+  isNeighbour: (name: string) => boolean,
+): HelloAnswer {
   if (greeting?.verb !== 'HELLO') return { ok: false, reason: 'first line is not a HELLO' };
   const { serverName: peerName, incarnation, nonce } = greeting;
   if (!isNeighbour(peerName)) return { ok: false, reason: 'not a neighbour', peerName };
@@ -233,8 +242,10 @@ export function answerHello(line: string, self: LinkIdentity, isNeighbour: (name
   };
 }
 
-/** True when `line` is the `AUTH` that {@link answerHello} asked for. */
-export function checkAuth(line: string, expectedAuthMac: string): boolean {
-  const mac = parseAuth(line);
+/**
+ * True when `mac` (from an `AUTH` line, {@link parseAuth}; `undefined` when the line was no AUTH) is
+ * the one {@link answerHello} asked for.
+ */
+export function checkAuth(mac: string | undefined, expectedAuthMac: string): boolean {
   return mac !== undefined && macsEqual(expectedAuthMac, mac);
 }

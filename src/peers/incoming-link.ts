@@ -7,16 +7,15 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
-import { fastLogOf, jsonString, type FastLog } from '../observability/fast-log.js';
+import { fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
-import { atLineClientId, checkAtFields } from '../protocol/commands.js';
-import { splitFields } from '../protocol/fields.js';
-import { LineSplitter } from '../protocol/line-splitter.js';
-import type { LocationStore, LocationUpdate } from '../store/location-store.js';
+import type { AtRecord } from '../protocol/at-record.js';
+import type { LocationStore } from '../store/location-store.js';
 import { AntiEntropyResponder } from './anti-entropy.js';
-import { FailureDetector, HEARTBEAT_LINE, HEARTBEAT_TEXT } from './failure-detector.js';
-import { answerHello, checkAuth, type LinkIdentity } from './handshake.js';
+import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure-detector.js';
+import { answerHello, checkAuth, type Greeting, type LinkIdentity } from './handshake.js';
+import { LinkReader, type AtMessage, type LinkHandlers, type LinkMessage } from './link-messages.js';
 
 /** Where an incoming link is in its life. */
 export type IncomingLinkState = 'hello' | 'auth' | 'up' | 'closed';
@@ -40,13 +39,15 @@ export interface IncomingLinkOptions {
   readonly heartbeatIntervalMs: number;
   /** Close when nothing was received for this long, ms. */
   readonly deadAfterMs: number;
+  /** The server's shared heartbeat ticks. @default one of this link's own */
+  readonly ticker?: HeartbeatTicker;
   readonly timers: Timers;
   readonly logger: Logger;
   readonly observer: ServerObserver;
   /** The table anti-entropy offers are compared with. */
   readonly store: LocationStore;
   /** Takes a record from the neighbour: stores it if newer, persists and floods it on; true when stored. */
-  readonly ingest: (update: LocationUpdate, from: string) => boolean;
+  readonly ingest: (record: AtRecord, from: string) => boolean;
   /** Called once the neighbour has passed the handshake. */
   readonly onUp?: (link: IncomingLink) => void;
   /** Called once when the connection is gone. */
@@ -66,7 +67,7 @@ export class IncomingLink {
   private detector: FailureDetector | undefined;
   private timedOutValue = false;
   private readonly options: IncomingLinkOptions;
-  private readonly splitter: LineSplitter;
+  private readonly reader: LinkReader;
   private readonly fastLog: FastLog;
   /** The neighbour's name as JSON, for its flood log events. */
   private peerJson: string | undefined;
@@ -77,7 +78,7 @@ export class IncomingLink {
     this.remote = options.remote;
     this.fastLog = fastLogOf(options.logger);
     const { stream, timers } = options;
-    this.splitter = new LineSplitter((line) => this.onLine(line), {
+    this.reader = new LinkReader(this.handlers(), {
       maxLineBytes: options.maxLineBytes,
       onOverflow: () => this.refuse(`line over ${options.maxLineBytes} bytes`),
     });
@@ -87,10 +88,10 @@ export class IncomingLink {
     );
     stream.on('data', (chunk: Buffer) => {
       this.detector?.received();
-      this.splitter.push(chunk);
+      this.reader.push(chunk);
     });
     stream.on('end', () => {
-      this.splitter.end();
+      this.reader.finish();
       this.close('ended');
       stream.end();
     });
@@ -118,29 +119,70 @@ export class IncomingLink {
     return this.timedOutValue;
   }
 
-  private onLine(line: string): void {
-    switch (this.stateValue) {
-      case 'hello':
-        this.onHello(line);
-        return;
-      case 'auth':
-        if (checkAuth(line, this.expectedAuthMac as string)) this.becomeUp();
-        else this.refuse(line.startsWith('AUTH') ? 'bad MAC' : 'no AUTH');
-        return;
-      case 'up':
-        this.onPeerLine(line);
-        return;
-      case 'closed':
-        return;
-    }
+  /**
+   * What each message means on the peer port: a HELLO first, then (with a herd secret) an AUTH, then
+   * floods, heartbeats and the dialler's anti-entropy offers. Anything out of place before the link
+   * is up refuses the connection; after, it is logged and ignored.
+   */
+  private handlers(): LinkHandlers {
+    const sync = (message: Extract<LinkMessage, { type: 'SYNC' | 'SUMS' | 'SUMS-END' | 'SYNCED' }>): void => {
+      if (this.stateValue === 'up') this.responder?.onMessage(message);
+      else this.outOfPlace(message);
+    };
+    return {
+      HELLO: (message) => (this.stateValue === 'hello' ? this.onHello(message.greeting) : this.outOfPlace(message)),
+      AUTH: (message) => {
+        if (this.stateValue !== 'auth') this.outOfPlace(message);
+        else if (checkAuth(message.mac, this.expectedAuthMac as string)) this.becomeUp();
+        else this.refuse('bad MAC');
+      },
+      AT: (message) => (this.stateValue === 'up' ? this.onFlood(message) : this.outOfPlace(message)),
+      HEARTBEAT: (message) => {
+        // Its bytes already told the failure detector the neighbour is alive.
+        if (this.stateValue !== 'up') this.outOfPlace(message);
+      },
+      SYNC: sync,
+      SUMS: sync,
+      'SUMS-END': sync,
+      SYNCED: sync,
+      WELCOME: (message) => this.outOfPlace(message),
+      WANT: (message) => this.outOfPlace(message),
+      'WANT-END': (message) => this.outOfPlace(message),
+      MALFORMED: (message) => this.outOfPlace(message),
+    };
   }
 
-  private onHello(line: string): void {
+  /** A message that has no place here: before the link is up it refuses the connection, after it is logged. */
+  private outOfPlace(message: LinkMessage): void {
+    const line = this.reader.lineText();
+    if (this.stateValue === 'hello') {
+      this.refuse('first line is not a HELLO', line);
+      return;
+    }
+    if (this.stateValue === 'auth') {
+      this.refuse('no AUTH', line);
+      return;
+    }
+    if (this.stateValue !== 'up') return;
+    const peerName = this.peer as string;
+    const flood = message.type === 'MALFORMED' && line.startsWith('AT');
+    this.options.logger.error(
+      {
+        event: flood ? 'flood-malformed' : 'peer-line-malformed',
+        peer: peerName,
+        line,
+        reason: message.type === 'MALFORMED' ? message.reason : `${message.type} has no place on the peer port`,
+      },
+      `malformed line from ${peerName}`,
+    );
+  }
+
+  private onHello(greeting: Greeting): void {
     const { self, isNeighbour, stream } = this.options;
-    const answer = answerHello(line, self, isNeighbour);
+    const answer = answerHello(greeting, self, isNeighbour);
     if (!answer.ok) {
       this.peer = answer.peerName;
-      this.refuse(answer.reason, line);
+      this.refuse(answer.reason, this.reader.lineText());
       return;
     }
     this.peer = answer.peerName;
@@ -165,7 +207,7 @@ export class IncomingLink {
       peerName,
       store,
       send: (text) => {
-        stream.write(text);
+        stream.write(text, 'latin1');
         this.detector?.sent();
       },
       log: logger,
@@ -186,59 +228,29 @@ export class IncomingLink {
     this.options.onUp?.(this);
   }
 
-  private onPeerLine(line: string): void {
+  /** A flood (or an anti-entropy record): through the merge rule, then logged and counted. */
+  private onFlood(message: AtMessage): void {
     const peerName = this.peer as string;
-    const { logger, store } = this.options;
-    // The commonest flood is an update already held, arriving by a second path: the same AT line as
-    // the stored one. It is stale whatever else holds, so it needs no parsing (the stored line was
-    // validated when it was taken).
-    const heldId = atLineClientId(line);
-    if (heldId !== undefined && store.atLineOf(heldId) === line) {
-      this.noteFlood(false, peerName, heldId, line);
-      return;
-    }
-    const fields = splitFields(line);
-    if (fields[0] !== 'AT') {
-      if (fields.length > 0 && line !== HEARTBEAT_LINE && this.responder?.onMessage(fields) !== true) {
-        logger.error(
-          { event: 'peer-line-malformed', peer: peerName, line: line.slice(0, 200) },
-          `malformed line from ${peerName}`,
-        );
-      }
-      return;
-    }
-    const message = checkAtFields(fields, line);
-    if (message === undefined) {
-      logger.error(
-        { event: 'flood-malformed', peer: peerName, line: line.slice(0, 200) },
-        `malformed line from ${peerName}`,
-      );
-      return;
-    }
-    const stored = this.options.ingest({ clientId: message.clientId, atLine: message.line }, peerName);
+    const stored = this.options.ingest(message, peerName);
     if (stored) this.responder?.noteStored();
-    this.noteFlood(stored, peerName, message.clientId, message.line);
-  }
-
-  /** One log event and one metric per flood taken from the link. */
-  private noteFlood(stored: boolean, peerName: string, clientId: string, atLine: string): void {
     this.options.observer.flood(stored ? 'stored' : 'stale', peerName, 1);
     const log = this.fastLog;
     if (!log.enabled) return;
-    this.peerJson ??= jsonString(peerName);
+    this.peerJson ??= jsonText(peerName);
     log.info(
-      `,"event":"${stored ? 'flood-stored' : 'flood-stale'}","peer":${this.peerJson},"clientId":${jsonString(clientId)},"line":${jsonString(atLine)}`,
+      `,"event":"${stored ? 'flood-stored' : 'flood-stale'}","peer":${this.peerJson},"clientId":${jsonBinary(message.clientId)},"line":${jsonBinary(message.atLine)}`,
       stored ? '"flood stored"' : '"flood ignored as stale"',
     );
   }
 
-  // Issue 12: the accepted side, too, closes a link that went silent (src/peers/failure-detector.ts).
+  // The accepted side, too, closes a link that went silent (docs/protocol.md#heartbeats).
   private watch(peerName: string): void {
     const { timers, logger, stream } = this.options;
     const deadAfterMs = this.options.deadAfterMs;
     this.detector = new FailureDetector({
       timers,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      ticker: this.options.ticker,
       deadAfterMs,
       sendHeartbeat: () => {
         if (stream.writableLength === 0) stream.write(HEARTBEAT_TEXT);

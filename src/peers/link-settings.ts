@@ -59,11 +59,12 @@ export const DEFAULT_LINK_SETTINGS: Readonly<LinkSettings> = Object.freeze({
 });
 
 /**
- * `deadAfterMs` must be at least this many heartbeat intervals: one interval is the longest a
- * healthy idle neighbour stays quiet, and the rest is the margin for a neighbour (or this server)
- * whose event loop is busy. The default ratio is 5.
+ * `deadAfterMs` must be at least this many heartbeat intervals: a healthy idle neighbour writes a
+ * heartbeat on the first tick after an interval without writing, so it stays quiet for less than two
+ * intervals (src/peers/failure-detector.ts), and the third is the margin for a neighbour (or this
+ * server) whose event loop is busy. The default ratio is 5.
  */
-export const MIN_DEAD_AFTER_HEARTBEATS = 2;
+export const MIN_DEAD_AFTER_HEARTBEATS = 3;
 
 /**
  * What is wrong with a complete set of link settings, as `field: message`, or `undefined` when

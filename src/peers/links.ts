@@ -9,9 +9,10 @@ import type { LinkStatusRow } from '../core/status.js';
 import type { Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
-import { splitFields } from '../protocol/fields.js';
-import type { LocationStore, LocationUpdate } from '../store/location-store.js';
+import type { AtRecord } from '../protocol/at-record.js';
+import type { LocationStore } from '../store/location-store.js';
 import { AntiEntropyDialler } from './anti-entropy.js';
+import type { HeartbeatTicker } from './failure-detector.js';
 import { exponentialBackoff } from './backoff.js';
 import type { LinkIdentity } from './handshake.js';
 import type { IncomingLink } from './incoming-link.js';
@@ -25,6 +26,10 @@ export interface LinksOptions {
   /** Names of the neighbours: the servers this one dials and accepts links from. */
   readonly neighbours: readonly string[];
   readonly settings: LinkSettings;
+  /** Longest line a neighbour may send, bytes (`limits.maxLineBytes`). */
+  readonly maxLineBytes: number;
+  /** The server's shared heartbeat ticks (src/peers/failure-detector.ts). */
+  readonly ticker?: HeartbeatTicker;
   /** The table that anti-entropy offers digests of. */
   readonly store: LocationStore;
   readonly logger: Logger;
@@ -69,6 +74,7 @@ export class Links {
         handshakeTimeoutMs: settings.handshakeTimeoutMs,
         maxQueuedUpdates: settings.maxQueuedUpdates,
         heartbeatIntervalMs: settings.heartbeatIntervalMs,
+        ticker: options.ticker,
         deadAfterMs: settings.deadAfterMs,
         tls: options.tls,
         onUp: (incarnation) => {
@@ -76,7 +82,8 @@ export class Links {
           antiEntropy.linkUp();
         },
         onDown: () => antiEntropy.linkDown(),
-        onMessage: (line) => antiEntropy.onMessage(line, splitFields(line)),
+        onSyncReply: (message) => antiEntropy.onMessage(message),
+        maxLineBytes: options.maxLineBytes,
         onStatus: (status) => observer.linkStatus(peerName, status),
         onSent: (lines) => observer.flood('sent', peerName, lines),
       });
@@ -119,9 +126,9 @@ export class Links {
   }
 
   /** Sends a stored record to every neighbour except `from`, the one it came from (split horizon). */
-  flood(update: LocationUpdate, from: string | undefined): void {
+  flood(record: AtRecord, from: string | undefined): void {
     for (const [peerName, neighbour] of this.neighbours) {
-      if (peerName !== from) neighbour.outgoing.send(update.atLine);
+      if (peerName !== from) neighbour.outgoing.send(record.atLine);
     }
   }
 

@@ -8,11 +8,13 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { LinkState } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+import { fastLogOf, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
-import { LineSplitter } from '../protocol/line-splitter.js';
+import type { SyncMessage } from './anti-entropy-messages.js';
 import type { Backoff } from './backoff.js';
-import { FailureDetector, HEARTBEAT_LINE, HEARTBEAT_TEXT } from './failure-detector.js';
-import { checkWelcome, offerHello, type LinkIdentity } from './handshake.js';
+import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure-detector.js';
+import { checkWelcome, offerHello, type HelloOffer, type LinkIdentity } from './handshake.js';
+import { LinkReader, type LinkHandlers, type LinkMessage } from './link-messages.js';
 import { LINK_KEEPALIVE_MS } from './link-settings.js';
 
 /** Where a neighbour's peer port listens. */
@@ -39,6 +41,8 @@ export interface OutgoingLinkOptions {
   readonly maxQueuedUpdates: number;
   /** Heartbeat when nothing was written for this long, ms. */
   readonly heartbeatIntervalMs: number;
+  /** The server's shared heartbeat ticks. @default one of this link's own */
+  readonly ticker?: HeartbeatTicker;
   /** Close and re-dial when nothing was received for this long, ms. */
   readonly deadAfterMs: number;
   /** @default {@link SYSTEM_TIMERS} */
@@ -49,8 +53,10 @@ export interface OutgoingLinkOptions {
   readonly onUp?: (incarnation: string) => void;
   /** Called each time an up link goes down. */
   readonly onDown?: () => void;
-  /** Called for each line the neighbour sends after its WELCOME (anti-entropy replies). */
-  readonly onMessage?: (line: string) => void;
+  /** Called for each anti-entropy reply the neighbour sends after its WELCOME (WANT, WANT-END). */
+  readonly onSyncReply?: (message: Extract<SyncMessage, { type: 'WANT' | 'WANT-END' }>) => void;
+  /** Longest line the neighbour may send, bytes (`limits.maxLineBytes`); a longer one closes the connection. */
+  readonly maxLineBytes: number;
   /** Called on every state change. */
   readonly onStatus?: (status: LinkState) => void;
   /** Called after each batched write with the number of lines in it. */
@@ -79,17 +85,20 @@ export class OutgoingLink {
   private socket: net.Socket | undefined;
   private attempt = 0;
   private timer: TimerHandle | undefined;
-  /** Lines waiting, from {@link queueHead} on (the written ones before it are dropped in bulk). */
+  /** Lines waiting (binary strings), from {@link queueHead} on (the written ones before it are dropped in bulk). */
   private queue: string[] = [];
   private queueHead = 0;
   private flushScheduled = false;
   private blocked = false;
   private detector: FailureDetector | undefined;
+  /** The reader of the current connection (for the text of a line that is logged). */
+  private reader: LinkReader | undefined;
   /** Why the current connection is being closed, for the `link-status` line (e.g. `no data for 5000 ms`). */
   private closeReason: string | undefined;
   private readonly options: OutgoingLinkOptions;
   private readonly timers: Timers;
   private readonly log: Logger;
+  private readonly fastLog: FastLog;
   /** Lines dropped at the queue bound since start. */
   droppedUpdates = 0;
   /** Successful greetings since start; more than one means the link was re-established. */
@@ -101,6 +110,7 @@ export class OutgoingLink {
     this.options = options;
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.log = options.logger.child({ peer: options.peerName, link: 'out' });
+    this.fastLog = fastLogOf(this.log);
   }
 
   /** The current state. */
@@ -141,7 +151,7 @@ export class OutgoingLink {
     this.dial();
   }
 
-  /** Queues one AT line (without terminator) for the neighbour. */
+  /** Queues one line (without terminator, a binary string: an AT line, an anti-entropy message) for the neighbour. */
   send(line: string): void {
     if (this.statusValue === 'closed') return;
     const max = this.options.maxQueuedUpdates;
@@ -190,12 +200,9 @@ export class OutgoingLink {
         this.queueHead = 0;
       }
     }
-    const ok = socket.write(`${lines.join('\n')}\n`);
+    const ok = socket.write(`${lines.join('\n')}\n`, 'latin1');
     this.detector?.sent();
-    this.log.info(
-      { event: 'flood-sent', count: lines.length },
-      `sent ${lines.length} update(s) to ${this.options.peerName}`,
-    );
+    this.fastLog.info(`,"event":"flood-sent","count":${lines.length}`, '"sent updates"');
     this.options.onSent?.(lines.length);
     if (!ok) {
       this.blocked = true;
@@ -234,30 +241,17 @@ export class OutgoingLink {
       this.log.warn({ event: 'handshake-timeout' }, `no WELCOME from ${peerName} in time`);
       socket.destroy();
     }, this.options.handshakeTimeoutMs);
-    const splitter = new LineSplitter((line) => {
-      if (this.statusValue === 'up') {
-        if (line !== HEARTBEAT_LINE) this.options.onMessage?.(line);
-        return;
-      }
-      if (this.statusValue !== 'greeting' || this.socket !== socket) return;
-      const verdict = checkWelcome(line, self, peerName, offer);
-      if (!verdict.ok) {
+    const reader = new LinkReader(this.handlers(socket, offer, handshakeTimer), {
+      maxLineBytes: this.options.maxLineBytes,
+      onOverflow: () => {
         this.log.error(
-          { event: 'handshake-rejected', reason: verdict.reason, line: line.slice(0, 200) },
-          `${peerName} failed the handshake (${verdict.reason}); not linking`,
+          { event: 'peer-line-malformed', reason: `line over ${this.options.maxLineBytes} bytes` },
+          `${peerName} sent a line over ${this.options.maxLineBytes} bytes; closing the connection`,
         );
         socket.destroy();
-        return;
-      }
-      if (verdict.authLine !== undefined) socket.write(verdict.authLine);
-      this.timers.clearTimeout(handshakeTimer);
-      this.attempt = 0;
-      this.connects++;
-      this.setStatus('up', { incarnation: verdict.incarnation });
-      this.watch(socket);
-      this.scheduleFlush();
-      this.options.onUp?.(verdict.incarnation);
+      },
     });
+    this.reader = reader;
     const greet = (): void => {
       this.setStatus('greeting');
       socket.write(offer.line);
@@ -267,7 +261,7 @@ export class OutgoingLink {
     else socket.once('connect', greet);
     socket.on('data', (chunk: Buffer) => {
       this.detector?.received();
-      splitter.push(chunk);
+      reader.push(chunk);
     });
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.log.warn(
@@ -300,12 +294,84 @@ export class OutgoingLink {
     });
   }
 
-  // Issue 12: a silent network ends the connection within deadAfterMs (src/peers/failure-detector.ts).
+  /**
+   * What each message means on the connection this link dialled: the WELCOME while greeting, then
+   * heartbeats and the neighbour's answers to anti-entropy offers. Anything else is logged and
+   * ignored (before the WELCOME, it fails the handshake).
+   */
+  private handlers(socket: net.Socket, offer: HelloOffer, handshakeTimer: TimerHandle): LinkHandlers {
+    const { self, peerName } = this.options;
+    const unexpected = (message: LinkMessage): void => {
+      if (this.socket !== socket) return;
+      if (this.statusValue === 'greeting') {
+        this.failHandshake(socket, 'not a WELCOME');
+        return;
+      }
+      this.log.warn(
+        {
+          event: 'peer-line-ignored',
+          line: this.reader?.lineText(),
+          reason: message.type === 'MALFORMED' ? message.reason : `${message.type} has no place on a dialled link`,
+        },
+        `unexpected line from ${peerName}`,
+      );
+    };
+    const syncReply = (message: Extract<SyncMessage, { type: 'WANT' | 'WANT-END' }>): void => {
+      if (this.statusValue === 'up' && this.socket === socket) this.options.onSyncReply?.(message);
+      else unexpected(message);
+    };
+    return {
+      WELCOME: (message) => {
+        if (this.statusValue !== 'greeting' || this.socket !== socket) {
+          unexpected(message);
+          return;
+        }
+        const verdict = checkWelcome(message.greeting, self, peerName, offer);
+        if (!verdict.ok) {
+          this.failHandshake(socket, verdict.reason);
+          return;
+        }
+        if (verdict.authLine !== undefined) socket.write(verdict.authLine);
+        this.timers.clearTimeout(handshakeTimer);
+        this.attempt = 0;
+        this.connects++;
+        this.setStatus('up', { incarnation: verdict.incarnation });
+        this.watch(socket);
+        this.scheduleFlush();
+        this.options.onUp?.(verdict.incarnation);
+      },
+      HEARTBEAT: (message) => {
+        if (this.statusValue !== 'up') unexpected(message);
+      },
+      WANT: syncReply,
+      'WANT-END': syncReply,
+      AT: unexpected,
+      HELLO: unexpected,
+      AUTH: unexpected,
+      SYNC: unexpected,
+      SUMS: unexpected,
+      'SUMS-END': unexpected,
+      SYNCED: unexpected,
+      MALFORMED: unexpected,
+    };
+  }
+
+  /** The neighbour's first line was no acceptable WELCOME: logged, and the connection closed. */
+  private failHandshake(socket: net.Socket, reason: string): void {
+    this.log.error(
+      { event: 'handshake-rejected', reason, line: this.reader?.lineText() },
+      `${this.options.peerName} failed the handshake (${reason}); not linking`,
+    );
+    socket.destroy();
+  }
+
+  // A silent network ends the connection within deadAfterMs (docs/protocol.md#heartbeats).
   private watch(socket: net.Socket): void {
     const deadAfterMs = this.options.deadAfterMs;
     this.detector = new FailureDetector({
       timers: this.timers,
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
+      ticker: this.options.ticker,
       deadAfterMs,
       // A socket that is not draining has bytes on their way already; a heartbeat would queue behind them.
       sendHeartbeat: () => {

@@ -7,12 +7,14 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
-import { fastLogOf, jsonString, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
-import { formatInvalidReply, parseClientCommand } from '../protocol/commands.js';
+import { formatInvalidReply, parseClientCommand, type ClientCommand } from '../protocol/commands.js';
+import { FieldOffsets } from '../protocol/fields.js';
+import { fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
 import { COMMANDS, dispatch, type CommandContext, type CommandKind, type CommandResult } from './commands/index.js';
 import type { CommandTable } from './commands/command.js';
+import { textOfBinary } from '../protocol/bytes.js';
 import type { ServerLimits } from './limits.js';
 import { LineConnection, type ConnectionHandler } from './line-connection.js';
 
@@ -42,12 +44,8 @@ const KIND_JSON: Readonly<Record<CommandKind, string>> = {
   INVALID: '"INVALID"',
 };
 
-/** Whether a client id is over `maxBytes` in UTF-8, without encoding it in the common case. */
-function clientIdTooLong(clientId: string, maxBytes: number): boolean {
-  // A UTF-16 code unit is 1 to 3 UTF-8 bytes.
-  if (clientId.length * 3 <= maxBytes) return false;
-  return clientId.length > maxBytes || Buffer.byteLength(clientId) > maxBytes;
-}
+/** Fields of a client command (the verb and three operands). */
+const COMMAND_FIELDS = 4;
 
 /** A client's connection, from accept to close. */
 export class ClientSession {
@@ -58,6 +56,8 @@ export class ClientSession {
   private readonly table: CommandTable;
   private idleTimer: TimerHandle | undefined;
   private readonly fastLog: FastLog;
+  /** Where the fields of the line being handled are. */
+  private readonly fields = new FieldOffsets(COMMAND_FIELDS);
 
   constructor(options: ClientSessionOptions) {
     this.options = options;
@@ -67,21 +67,21 @@ export class ClientSession {
     this.fastLog = fastLogOf(options.logger);
     const { limits, logger } = options;
     const handler: ConnectionHandler = {
-      onLine: (line) => this.onLine(line),
+      onLine: (bytes, start, end) => this.onLine(bytes, start, end),
       fallback: (line, error) => {
-        logger.error({ event: 'reply-failed', conn: this.id, line, err: String(error) }, 'reply failed; answering ?');
+        logger.error(
+          { event: 'reply-failed', conn: this.id, line: textOfBinary(line), err: String(error) },
+          'reply failed; answering ?',
+        );
         return formatInvalidReply(line);
       },
-      onOverflow: (prefix) => {
-        const reply = formatInvalidReply(prefix);
+      onOverflow: (bytes, start, end) =>
         this.record(
           'INVALID',
-          { reply, outcome: 'line_too_long', reason: `line over ${limits.maxLineBytes} bytes` },
-          prefix,
+          { reply: undefined, outcome: 'line_too_long', reason: `line over ${limits.maxLineBytes} bytes` },
+          bytes.toString('latin1', start, end),
           0,
-        );
-        return reply;
-      },
+        ),
       onSlowReader: (event) => {
         const message =
           event === 'paused'
@@ -131,47 +131,53 @@ export class ClientSession {
     }, delayMs);
   }
 
-  private onLine(line: string): string | Promise<string> | undefined {
-    const command = parseClientCommand(line);
+  private onLine(bytes: Buffer, start: number, end: number): string | Promise<string> | undefined {
+    const command = parseClientCommand(bytes, start, end, this.fields);
     if (command === undefined) return undefined;
-    const { timers, limits, context } = this.options;
+    const { timers, context } = this.options;
     const started = timers.now();
     const kind = command.kind;
-    const result =
-      kind !== 'INVALID' && clientIdTooLong(command.clientId, limits.maxClientIdBytes)
-        ? {
-            reply: formatInvalidReply(line),
-            outcome: 'client_id_too_long' as const,
-            reason: `client id over maxClientIdBytes (${limits.maxClientIdBytes})`,
-          }
-        : dispatch(command, line, context, this.table);
-    if (!(result instanceof Promise)) return this.record(kind, result, line, started);
+    const result = this.clientIdTooLong(command) ?? dispatch(command, context, this.table);
+    if (!(result instanceof Promise)) return this.record(kind, result, bytes.toString('latin1', start, end), started);
+    // The bytes are gone once this call returns: the line is kept for the log and a `?` reply.
+    const line = bytes.toString('latin1', start, end);
     return result.then(
       (done) => this.record(kind, done, line, started),
-      (error: unknown) => {
-        const reply = formatInvalidReply(line);
-        this.record(kind, { reply, outcome: 'error', reason: String(error) }, line, started);
-        return reply;
-      },
+      (error: unknown) =>
+        this.record(kind, { reply: undefined, outcome: 'error', reason: String(error) }, line, started),
     );
   }
 
-  /** One metric and one log event per command (docs/protocol.md "Logs"), then the reply. */
+  /** The refusal of a command whose client id is over `limits.maxClientIdBytes`, else undefined. */
+  private clientIdTooLong(command: ClientCommand): CommandResult | undefined {
+    const max = this.options.limits.maxClientIdBytes;
+    const bytes =
+      command.kind === 'IAMAT' ? command.fields.length(1) : command.kind === 'WHATSAT' ? command.clientId.length : 0;
+    if (bytes <= max) return undefined;
+    return { reply: undefined, outcome: 'client_id_too_long', reason: `client id over maxClientIdBytes (${max})` };
+  }
+
+  /**
+   * One metric and one log event per command (docs/protocol.md#logs), then the reply: the handler's,
+   * or `? <line>` for a refused line.
+   *
+   * @param line - the line as received, a binary string.
+   */
   private record(kind: CommandKind, result: CommandResult, line: string, startedMs: number): string {
     const { observer, timers } = this.options;
-    const reply = result.reply;
+    const reply = result.reply ?? formatInvalidReply(line);
     observer.command(kind, result.outcome, timers.now() - startedMs);
     const log = this.fastLog;
     if (!log.enabled) return reply;
     // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its
-    // length in characters (counting its UTF-8 bytes would scan the whole reply once more).
+    // length in bytes.
     const newline = reply.indexOf('\n');
-    let fields = `,"event":"command","conn":${this.id},"line":${jsonString(line)},"reply":${jsonString(reply.slice(0, newline))},"outcome":"${result.outcome}"`;
-    if (result.reason !== undefined) fields += `,"reason":${jsonString(result.reason)}`;
-    if (newline < reply.length - 1) fields += `,"chars":${reply.length}`;
+    let fields = `,"event":"command","conn":${this.id},"line":${jsonBinary(line)},"reply":${jsonBinary(reply.slice(0, newline))},"outcome":"${result.outcome}"`;
+    if (result.reason !== undefined) fields += `,"reason":${jsonText(result.reason)}`;
+    if (newline < reply.length - 1) fields += `,"bytes":${reply.length}`;
     const places = result.places;
     if (places !== undefined) {
-      fields += `,"places":{"source":${jsonString(places.source)},"status":${jsonString(places.status)},"results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;
+      fields += `,"places":{"source":"${places.source}","status":"${places.status}","results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;
     }
     log.info(fields, KIND_JSON[kind]);
     return reply;

@@ -12,17 +12,20 @@ import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js'
 import type { Logger } from '../observability/logger.js';
 import { composeObservers, NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
 import type { LinkIdentity } from '../peers/handshake.js';
+import { HeartbeatTicker } from '../peers/failure-detector.js';
 import { IncomingLink } from '../peers/incoming-link.js';
 import { resolveLinkSettings, LINK_KEEPALIVE_MS, type LinkSettings } from '../peers/link-settings.js';
 import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
 import type { PlacesProvider } from '../places/provider.js';
 import { SystemWallClock, type WallClock } from '../protocol/time.js';
-import { LocationStore, type LocationRecord, type LocationUpdate } from '../store/location-store.js';
+import { LocationStore } from '../store/location-store.js';
+import type { AtRecord } from '../protocol/at-record.js';
 import type { LocationPersistence } from '../store/persistence.js';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
+import { createCommandContext } from './commands/context.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
 import { addressText, createListener, listenOn, remoteText, type ServerTls } from './listeners.js';
@@ -63,7 +66,7 @@ export interface HerdServerOptions {
    */
   readonly store?: LocationStore;
   /** Records to start with; offered to the table without flooding. */
-  readonly initialRecords?: Iterable<LocationUpdate>;
+  readonly initialRecords?: Iterable<AtRecord>;
   /** Where stored records go to be durable. @default none (memory only) */
   readonly persistence?: LocationPersistence;
   /** Acknowledge an IAMAT only once its update is committed to `persistence`. @default false */
@@ -96,6 +99,8 @@ export class HerdServer {
   private readonly linkSettings: Readonly<LinkSettings>;
   private readonly observer: ServerObserver;
   private readonly links: Links;
+  /** One heartbeat tick for every link connection of this server (src/peers/failure-detector.ts). */
+  private readonly heartbeats: HeartbeatTicker;
   private readonly admission: Admission;
   private readonly context: CommandContext;
   private readonly ingestTargets: IngestTargets;
@@ -122,6 +127,7 @@ export class HerdServer {
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.limits = resolveServerLimits(options.limits);
     this.linkSettings = resolveLinkSettings(options.links);
+    this.heartbeats = new HeartbeatTicker(this.timers, this.linkSettings.heartbeatIntervalMs);
     this.admission = new Admission(this.limits, this.log);
     for (const record of options.initialRecords ?? []) this.store.offer(record);
     this.self = { name: this.name, incarnation: this.incarnation, secret: options.secret };
@@ -130,6 +136,8 @@ export class HerdServer {
       neighbours: options.neighbours,
       settings: this.linkSettings,
       store: this.store,
+      maxLineBytes: this.limits.maxLineBytes,
+      ticker: this.heartbeats,
       logger: this.log,
       // Link changes also end the wait of listen() for the links.
       observer: composeObservers(this.observer, { linkStatus: () => this.joinCheck?.() }),
@@ -149,22 +157,23 @@ export class HerdServer {
       timers: this.timers,
     });
     const persistence = options.persistence;
-    this.context = {
+    this.context = createCommandContext({
       serverName: this.name,
       clock: options.clock ?? new SystemWallClock(),
-      maxFutureSkewNs: BigInt(this.limits.maxFutureSkewMs) * 1_000_000n,
+      maxFutureSkewMs: this.limits.maxFutureSkewMs,
+      maxLineBytes: this.limits.maxLineBytes,
       store: this.store,
       ingest: (record) => this.ingest(record, undefined),
       whenCommitted:
         options.syncCommit === true && persistence !== undefined ? () => persistence.whenCommitted() : undefined,
-      lookUpPlaces: (record, radiusMeters, limit) => places.lookUpJson(record, radiusMeters, limit),
-    };
+      lookUpPlaces: (atLine, radiusMeters, limit) => places.lookUpJson(atLine, radiusMeters, limit),
+    });
   }
 
   /** The one path into the table: offer, persist, flood (src/server/ingest.ts). */
-  private ingest(update: LocationUpdate, from: string | undefined): boolean {
-    const stored = ingest(this.ingestTargets, update, from);
-    if (stored) this.observer.stored(update, from);
+  private ingest(record: AtRecord, from: string | undefined): boolean {
+    const stored = ingest(this.ingestTargets, record, from);
+    if (stored) this.observer.stored(record, from);
     return stored;
   }
 
@@ -186,13 +195,13 @@ export class HerdServer {
   }
 
   /**
-   * The places a WHATSAT for `record` with this radius and bound would answer, through the very
-   * look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of identical
-   * answers, its metric), as the document WHATSAT prints. The dashboard's client view asks here.
-   * Never rejects.
+   * The places a WHATSAT for the client of `atLine` with this radius and bound would answer, through
+   * the very look-up WHATSAT uses ({@link PlacesLookup.lookUpJson}: its time-out, its reuse of
+   * identical answers, its metric), as the document WHATSAT prints. The dashboard's client view asks
+   * here. Never rejects.
    */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson> {
-    return this.context.lookUpPlaces(record, radiusMeters, limit);
+  lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson> {
+    return this.context.lookUpPlaces(atLine, radiusMeters, limit);
   }
 
   /** The outgoing link to each neighbour, by name. */
@@ -355,6 +364,7 @@ export class HerdServer {
       maxLineBytes: this.limits.maxLineBytes,
       handshakeTimeoutMs: this.linkSettings.handshakeTimeoutMs,
       heartbeatIntervalMs: this.linkSettings.heartbeatIntervalMs,
+      ticker: this.heartbeats,
       deadAfterMs: this.linkSettings.deadAfterMs,
       timers: this.timers,
       logger: this.log,

@@ -8,22 +8,29 @@ import type { Duplex } from 'node:stream';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 
-/** A reply: ready text, or a promise of it (a WHATSAT waiting on places). */
+/**
+ * A reply: ready bytes as a binary string (src/protocol/bytes.ts), or a promise of them (a WHATSAT
+ * waiting on places).
+ */
 export type Reply = string | Promise<string>;
 
 /** What a connection asks of the server. */
 export interface ConnectionHandler {
   /**
-   * Handles one received line (without terminator).
+   * Handles one received line, `bytes[start, end)` without terminator (valid only during the call).
    *
    * @returns the reply to send (with terminator), or `undefined` when none is due (a blank line). A
-   *   rejected promise is answered with `fallback(line)`.
+   *   rejected promise is answered with `fallback`'s reply.
    */
-  onLine(line: string): Reply | undefined;
-  /** The reply for a line whose reply promise rejected (must not throw). */
+  onLine(bytes: Buffer, start: number, end: number): Reply | undefined;
+  /**
+   * The reply for a line whose reply promise rejected (must not throw).
+   *
+   * @param line - the line as a binary string.
+   */
   fallback(line: string, error: unknown): string;
   /** Called once with the first `maxLineBytes` bytes of an over-long line; the connection then closes. */
-  onOverflow(prefix: string): string;
+  onOverflow(bytes: Buffer, start: number, end: number): string;
   /** Called when the connection stops reading or is dropped because its peer does not read. */
   onSlowReader(event: 'paused' | 'dropped'): void;
   /** Called once when the connection is gone, with the reason. */
@@ -52,6 +59,9 @@ export interface ConnectionLimits {
 interface Slot {
   text: string | undefined;
 }
+
+/** Replies are binary strings: written byte for byte. */
+const REPLY_ENCODING = 'latin1';
 
 /**
  * Reads lines from a duplex stream and writes replies in the order of the lines, whatever order
@@ -91,11 +101,11 @@ export class LineConnection {
     this.handler = handler;
     this.limits = limits;
     this.closedPromise = new Promise((resolve) => (this.resolveClosed = resolve));
-    this.splitter = new LineSplitter((line) => this.onLine(line), {
+    this.splitter = new LineSplitter((bytes, start, end) => this.onLine(bytes, start, end), {
       maxLineBytes: limits.maxLineBytes,
-      onOverflow: (prefix) => {
+      onOverflow: (bytes, start, end) => {
         // The over-long line gets its `? ` reply after every earlier reply, then the connection ends.
-        this.enqueue(this.handler.onOverflow(prefix));
+        this.enqueue(this.handler.onOverflow(bytes, start, end));
         this.overflowed = true;
         this.stopReading();
       },
@@ -153,9 +163,9 @@ export class LineConnection {
     queueMicrotask(() => this.maybeFinish());
   }
 
-  private onLine(line: string): void {
+  private onLine(bytes: Buffer, start: number, end: number): void {
     if (this.closed || this.inputEnded) return;
-    const reply = this.handler.onLine(line);
+    const reply = this.handler.onLine(bytes, start, end);
     if (reply === undefined) return;
     if (typeof reply === 'string') {
       this.enqueue(reply);
@@ -163,6 +173,8 @@ export class LineConnection {
     }
     const slot: Slot = { text: undefined };
     this.pending.push(slot);
+    // Kept only for this rare case: a reply that failed is answered `? <line>`.
+    const line = bytes.toString('latin1', start, end);
     reply.then(
       (text) => {
         slot.text = text;
@@ -217,7 +229,7 @@ export class LineConnection {
     if (this.output !== '') {
       const text = this.output;
       this.output = '';
-      this.stream.write(text);
+      this.stream.write(text, REPLY_ENCODING);
     }
     this.updateFlow();
     this.maybeFinish();

@@ -16,13 +16,16 @@ import {
   type PlacesProvider,
 } from '../places/provider.js';
 import { LRUCache } from 'lru-cache';
+import { clientIdStartOf, readAtRecord, timeStartOf } from '../protocol/at-record.js';
+import { binaryOfText, textOfBinary } from '../protocol/bytes.js';
+import { normalizeJsonNewlines } from '../protocol/commands.js';
 import { formatGoogleJson } from '../protocol/google-json.js';
-import type { LocationRecord } from '../store/location-store.js';
+import type { LatLng } from '../protocol/location.js';
 
 /** Most formatted answers of a deterministic source kept for reuse (see {@link PlacesLookup.lookUpJson}). */
 export const PLACES_JSON_CACHE_ENTRIES = 4096;
-/** Most characters of formatted answers kept for reuse: about 16 MB. */
-export const PLACES_JSON_CACHE_CHARS = 16 * 1024 * 1024;
+/** Most bytes of formatted answers kept for reuse: 16 MiB. */
+export const PLACES_JSON_CACHE_BYTES = 16 * 1024 * 1024;
 
 /** Options of {@link PlacesLookup}. */
 export interface PlacesLookupOptions {
@@ -45,7 +48,10 @@ export interface PlacesAnswer {
 
 /** A look-up's answer as the Nearby Search document a WHATSAT prints. */
 export interface PlacesJson {
-  /** The document, printed as Google prints it (src/protocol/google-json.ts). */
+  /**
+   * The document, printed as Google prints it (src/protocol/google-json.ts) with its newlines as a
+   * WHATSAT reply has them: the finished bytes, a binary string of its UTF-8 (src/protocol/bytes.ts).
+   */
   readonly json: string;
   /** What goes into the WHATSAT's log event. */
   readonly places: {
@@ -70,28 +76,35 @@ export class PlacesLookup {
       options.places.deterministic === true
         ? new LRUCache({
             max: PLACES_JSON_CACHE_ENTRIES,
-            maxSize: PLACES_JSON_CACHE_CHARS,
+            maxSize: PLACES_JSON_CACHE_BYTES,
             sizeCalculation: (answer) => Math.max(1, answer.json.length),
           })
         : undefined;
   }
 
   /**
-   * {@link lookUp}, formatted as the WHATSAT reply's document. For a deterministic source (the
-   * offline data) an identical earlier look-up's document is reused, so a client polling from where
-   * it stands costs neither a search nor a print. Never rejects.
+   * {@link lookUp} for the client whose stored AT line is `atLine`, formatted as the WHATSAT reply's
+   * document. For a deterministic source (the offline data) an identical earlier look-up's document
+   * is reused, found by the location's text, so a client polling from where it stands costs neither
+   * a search nor a print, nor reading its numbers. Never rejects.
    */
-  async lookUpJson(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson> {
+  async lookUpJson(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson> {
     const cache = this.jsonCache;
-    const key = cache === undefined ? '' : `${record.latitude} ${record.longitude} ${radiusMeters} ${limit}`;
-    const hit = cache?.get(key);
-    if (hit !== undefined) {
-      this.options.observer.placesLookup(hit.places.source, hit.places.status, 0);
-      return hit;
+    let key = '';
+    if (cache !== undefined) {
+      const idStart = clientIdStartOf(atLine);
+      const locationStart = atLine.indexOf(' ', idStart) + 1;
+      key = `${atLine.slice(locationStart, timeStartOf(atLine) - 1)} ${radiusMeters} ${limit}`;
+      const hit = cache.get(key);
+      if (hit !== undefined) {
+        this.options.observer.placesLookup(hit.places.source, hit.places.status, 0);
+        return hit;
+      }
     }
-    const { response, source, ms } = await this.lookUp(record, radiusMeters, limit);
+    const record = readAtRecord(atLine);
+    const { response, source, ms } = await this.lookUp(record, radiusMeters, limit, textOfBinary(record.clientId));
     const answer: PlacesJson = {
-      json: formatGoogleJson(response),
+      json: binaryOfText(normalizeJsonNewlines(formatGoogleJson(response))),
       places: { source, status: response.status, results: response.results.length, ms },
     };
     if (cache !== undefined && (response.status === 'OK' || response.status === 'ZERO_RESULTS')) {
@@ -101,17 +114,19 @@ export class PlacesLookup {
   }
 
   /**
-   * The places within `radiusMeters` of the record's location, the first `limit` of what the source
-   * answers. Never rejects.
+   * The places within `radiusMeters` of `point`, the first `limit` of what the source answers. Never
+   * rejects.
+   *
+   * @param clientId - whose location it is, as text, for the log of a failed look-up.
    */
-  async lookUp(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesAnswer> {
+  async lookUp(point: LatLng, radiusMeters: number, limit: number, clientId: string): Promise<PlacesAnswer> {
     const { places, timeoutMs, timers, logger, observer } = this.options;
     const started = timers.now();
     let timer: TimerHandle | undefined;
     let response: NearbySearchResponse;
     try {
       response = await Promise.race([
-        places.nearby({ latitude: record.latitude, longitude: record.longitude }, radiusMeters, limit),
+        places.nearby({ latitude: point.latitude, longitude: point.longitude }, radiusMeters, limit),
         new Promise<never>((_, reject) => {
           timer = timers.setTimeout(
             () =>
@@ -141,7 +156,7 @@ export class PlacesLookup {
         {
           event: 'places',
           source: places.source,
-          clientId: record.clientId,
+          clientId,
           radiusMeters,
           limit,
           status: response.status,

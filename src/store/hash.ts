@@ -4,7 +4,7 @@
  * (a forged peer could send any update outright), so speed wins over cryptographic strength.
  */
 
-/** FNV-1a, 32 bits, over UTF-16 code units: picks a client's digest bucket. */
+/** FNV-1a, 32 bits, over the string's code units (for a binary string, its bytes): picks a client's digest bucket. */
 export function hash32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) {

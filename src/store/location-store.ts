@@ -1,36 +1,23 @@
 /**
  * The location store: per client id, the newest location by client time and the AT line that
- * announced it (docs/protocol.md "IAMAT" and "Floods"), with an incrementally maintained digest for
- * anti-entropy (docs/protocol.md "Anti-entropy").
+ * announced it (docs/protocol.md#iamat and #floods), with an incrementally maintained digest for
+ * anti-entropy (docs/protocol.md#anti-entropy).
  *
- * What is held per client is the AT line alone, in a `Map` keyed by a slice of that line: the line
- * carries the client id, the location and the client's time verbatim, so nothing else needs storing.
- * Times are compared on their decimal text, exactly, without a `bigint` per record; a
- * {@link LocationRecord} with parsed fields is made only when one is read. About 190 bytes a client
- * on the heap for a 90-byte AT line (docs/benchmarks.md "memory").
+ * What is held per client is the AT line alone, a binary string (src/protocol/bytes.ts), in a `Map`
+ * keyed by a slice of that line: the line carries the client id, the location and the client's time
+ * verbatim, so nothing else needs storing, and two ids are one client exactly when their bytes are
+ * equal. Times are compared on their decimal text, exactly, without a `bigint` per record; the
+ * numbers are read only when someone asks ({@link LocationStore.get}). About 190 bytes a client on the
+ * heap for a 90-byte AT line (docs/benchmarks.md "memory").
  */
-import { parseAt } from '../protocol/commands.js';
+import {
+  clientIdStartOf,
+  readAtRecord,
+  timeStartOf,
+  type AtRecord,
+  type ParsedAtRecord,
+} from '../protocol/at-record.js';
 import { hash32, hash64 } from './hash.js';
-
-/** A location as the herd floods it: the AT line, and the client id it is about (its fourth field). */
-export interface LocationUpdate {
-  readonly clientId: string;
-  /**
-   * The AT line that announced it, as the receiving server wrote it, without terminator, its fields
-   * separated by single spaces (as the server writes it, and as a flood is normalised when parsed).
-   */
-  readonly atLine: string;
-}
-
-/** A stored location with its AT line's fields parsed. */
-export interface LocationRecord extends LocationUpdate {
-  /** The client's POSIX time of this location, in nanoseconds. */
-  readonly timeNs: bigint;
-  /** Degrees north. */
-  readonly latitude: number;
-  /** Degrees east. */
-  readonly longitude: number;
-}
 
 const ZERO = 0x30;
 const POINT = 0x2e;
@@ -70,25 +57,17 @@ export function compareTimeText(a: string, aFrom: number, b: string, bFrom: numb
 
 /**
  * The merge rule of the herd on AT lines: `candidate` replaces `current` when its client time (the
- * last field) is later, or when the times are equal and the candidate line sorts after the current
- * one (UTF-16 code-unit order). The tie break depends only on the two lines, so every server picks
- * the same winner whatever order the updates arrive in, and the herd converges (docs/protocol.md
- * "Floods"). An identical line is not newer, which is what ends a flood.
+ * last field) is later, or when the times are equal and the candidate line's bytes sort after the
+ * current one's. The tie break depends only on the two lines, so every server picks the same winner
+ * whatever order the updates arrive in, and the herd converges (docs/protocol.md#floods). An
+ * identical line is not newer, which is what ends a flood.
+ *
+ * @param candidate - an AT line, a binary string (so string order is byte order).
  */
 export function isNewerLine(candidate: string, current: string | undefined): boolean {
   if (current === undefined) return true;
-  const order = compareTimeText(candidate, candidate.lastIndexOf(' ') + 1, current, current.lastIndexOf(' ') + 1);
+  const order = compareTimeText(candidate, timeStartOf(candidate), current, timeStartOf(current));
   return order !== 0 ? order > 0 : candidate > current;
-}
-
-/**
- * {@link isNewerLine} for parsed records: a later `timeNs` wins, equal times go to the AT line that
- * sorts last. The reference statement of the merge rule (the tests check the store against it).
- */
-export function isNewer(candidate: LocationRecord, current: LocationRecord | undefined): boolean {
-  if (current === undefined) return true;
-  if (candidate.timeNs !== current.timeNs) return candidate.timeNs > current.timeNs;
-  return candidate.atLine > current.atLine;
 }
 
 /** log2 of the finest number of digest buckets. */
@@ -110,7 +89,7 @@ export interface Digest {
   readonly low: Uint32Array;
 }
 
-/** The digest bucket of `clientId` among `buckets` (a power of two). */
+/** The digest bucket of `clientId` (a binary string) among `buckets` (a power of two). */
 export function bucketOf(clientId: string, buckets: number): number {
   return hash32(clientId) & (MAX_DIGEST_BUCKETS - 1) & (buckets - 1);
 }
@@ -120,23 +99,6 @@ export function digestBucketsFor(records: number): number {
   let buckets = 1;
   while (buckets < MAX_DIGEST_BUCKETS && buckets * 8 < records) buckets *= 2;
   return buckets;
-}
-
-/**
- * Parses a stored AT line into a {@link LocationRecord}.
- *
- * @throws {TypeError} if the line is not a valid AT line (never for a line the store accepted).
- */
-function recordOf(atLine: string): LocationRecord {
-  const message = parseAt(atLine);
-  if (message === undefined) throw new TypeError(`not an AT line: ${atLine}`);
-  return {
-    clientId: message.clientId,
-    atLine,
-    timeNs: message.timeNs,
-    latitude: message.latitude,
-    longitude: message.longitude,
-  };
 }
 
 /** An in-memory table of locations keyed by client id. */
@@ -152,20 +114,20 @@ export class LocationStore {
     return this.lines.get(clientId);
   }
 
-  /** The stored location of `clientId`, parsed, if any. */
-  get(clientId: string): LocationRecord | undefined {
+  /** The stored location of `clientId`, its numbers read, if any. */
+  get(clientId: string): ParsedAtRecord | undefined {
     const atLine = this.lines.get(clientId);
-    return atLine === undefined ? undefined : recordOf(atLine);
+    return atLine === undefined ? undefined : readAtRecord(atLine);
   }
 
   /**
-   * Stores `update` if its AT line is newer (by {@link isNewerLine}) than what is held for its client.
+   * Stores `record` if its AT line is newer (by {@link isNewerLine}) than what is held for its client.
    *
-   * @param update - a valid AT line and its client id (the caller has validated the line).
+   * @param record - a valid AT record (checked by its codec, src/protocol/at-record.ts).
    * @returns true when stored (and so to be flooded on), false when it was stale or a duplicate.
    */
-  offer(update: LocationUpdate): boolean {
-    const { clientId, atLine } = update;
+  offer(record: AtRecord): boolean {
+    const { clientId, atLine } = record;
     const current = this.lines.get(clientId);
     if (!isNewerLine(atLine, current)) return false;
     const bucket = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1);
@@ -173,8 +135,7 @@ export class LocationStore {
     this.toggle(bucket, atLine);
     // The key is a slice of the line itself, so it keeps nothing else alive (not the line a client
     // sent, nor, after an update, the replaced line): an update takes the entry out and puts it back.
-    // `AT <server> <difference> <client id> ...`: the client id starts after the third space.
-    const start = atLine.indexOf(' ', atLine.indexOf(' ', 3) + 1) + 1;
+    const start = clientIdStartOf(atLine);
     const key = atLine.slice(start, start + clientId.length);
     if (current !== undefined) {
       this.toggle(bucket, current);
@@ -209,9 +170,9 @@ export class LocationStore {
     return this.lines.values();
   }
 
-  /** Every stored location, parsed, in the order their client ids were last stored. */
-  *values(): IterableIterator<LocationRecord> {
-    for (const atLine of this.lines.values()) yield recordOf(atLine);
+  /** Every stored location, its numbers read, in the order their client ids were last stored. */
+  *values(): IterableIterator<ParsedAtRecord> {
+    for (const atLine of this.lines.values()) yield readAtRecord(atLine);
   }
 
   /**

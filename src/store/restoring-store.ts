@@ -13,7 +13,8 @@
  * table would ask the neighbours for what the store already holds.
  */
 import type { Logger } from '../observability/logger.js';
-import { LocationStore, type LocationRecord, type LocationUpdate } from './location-store.js';
+import type { AtRecord, ParsedAtRecord } from '../protocol/at-record.js';
+import { LocationStore } from './location-store.js';
 import type { RowKey, StoredRows } from './sqlite-open.js';
 
 /** Longest run of the restore before it yields to the event loop, ms. */
@@ -124,14 +125,14 @@ export class RestoringStore extends LocationStore {
     return super.atLineOf(clientId);
   }
 
-  override get(clientId: string): LocationRecord | undefined {
+  override get(clientId: string): ParsedAtRecord | undefined {
     this.fetch(clientId);
     return super.get(clientId);
   }
 
-  override offer(update: LocationUpdate): boolean {
-    this.fetch(update.clientId);
-    return super.offer(update);
+  override offer(record: AtRecord): boolean {
+    this.fetch(record.clientId);
+    return super.offer(record);
   }
 
   /** While restoring: brings `clientId`'s stored row into the table if the table does not hold it yet. */

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
-import type { LocationUpdate } from './location-store.js';
+import type { AtRecord } from '../protocol/at-record.js';
 import type { SqliteLogOptions } from './sqlite-open.js';
 import { prepareUpsert } from './sqlite-table.js';
 import { CLOSE_WAIT_MS, COMMIT_INTERVAL_MS, COMMIT_MAX_ROWS } from './store-settings.js';
@@ -89,7 +89,7 @@ export class SqliteLocationLog {
   }
 
   /** Buffers a stored record for the next commit (a newer one for the same client replaces it). */
-  write(update: LocationUpdate): void {
+  write(update: AtRecord): void {
     if (this.closed) return;
     this.pending.set(update.clientId, update.atLine);
     this.timer ??= setTimeout(() => this.commit(), this.commitIntervalMs);

@@ -10,9 +10,7 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { UsageError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
-import { checkAtFields } from '../protocol/commands.js';
-import { splitFields } from '../protocol/fields.js';
-import type { LocationUpdate } from './location-store.js';
+import { checkAtLine, type AtRecord } from '../protocol/at-record.js';
 import { SqliteLocationLog } from './sqlite-log.js';
 import { connect, SCHEMA } from './sqlite-table.js';
 
@@ -41,7 +39,7 @@ export interface OpenedLog {
 /** A page of stored rows, from {@link StoredRows.page}. */
 export interface StoredPage {
   /** The valid rows of the page, in client id order. */
-  readonly records: LocationUpdate[];
+  readonly records: AtRecord[];
   /** Rows of the page whose AT line is not a valid one (skipped). */
   readonly unreadable: number;
   /** Where the next page starts (after this key); `undefined` when the table ended. */
@@ -74,7 +72,7 @@ export interface StoredRows {
    *
    * @throws the SQLite error when the file cannot be read.
    */
-  one(clientId: string): LocationUpdate | undefined;
+  one(clientId: string): AtRecord | undefined;
 }
 
 /**
@@ -135,7 +133,7 @@ function openFile(options: SqliteLogOptions, existed: boolean): OpenedLog {
   }
 }
 
-/** {@link StoredRows} over `db`; every stored AT line is checked as a flood's is. */
+/** {@link StoredRows} over `db`; every stored AT line is checked by its codec (protocol/at-record.ts), as a flood's is. */
 function storedRows(db: Database.Database): StoredRows {
   const first = db.prepare<[number], [RowKey, string]>(
     'SELECT client_id, at_line FROM locations ORDER BY client_id LIMIT ?',
@@ -146,17 +144,13 @@ function storedRows(db: Database.Database): StoredRows {
   const one = db.prepare<[string], string>('SELECT at_line FROM locations WHERE client_id = ?').pluck();
   first.raw();
   after.raw();
-  const checked = (atLine: string): LocationUpdate | undefined => {
-    const message = checkAtFields(splitFields(atLine), atLine);
-    return message === undefined ? undefined : { clientId: message.clientId, atLine: message.line };
-  };
   return {
     page(from, limit) {
       const rows = from === undefined ? first.all(limit) : after.all(from, limit);
-      const records: LocationUpdate[] = [];
+      const records: AtRecord[] = [];
       let unreadable = 0;
       for (const [, atLine] of rows) {
-        const record = checked(atLine);
+        const record = checkAtLine(atLine);
         if (record === undefined) unreadable++;
         else records.push(record);
       }
@@ -165,7 +159,7 @@ function storedRows(db: Database.Database): StoredRows {
     },
     one(clientId) {
       const atLine = one.get(clientId);
-      return atLine === undefined ? undefined : checked(atLine);
+      return atLine === undefined ? undefined : checkAtLine(atLine);
     },
   };
 }

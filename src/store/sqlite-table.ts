@@ -4,11 +4,21 @@
  */
 import Database from 'better-sqlite3';
 
-/** Rows per multi-row upsert statement in a commit. */
-export const UPSERT_CHUNK_ROWS = 128;
-
 /** How long a connection waits for another one's write lock before it fails, ms. */
 export const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * SQLite's page cache per connection, KiB (`PRAGMA cache_size = -N`): the table's upper B-tree
+ * levels stay in memory, so a commit reads fewer pages back from the file.
+ */
+export const PAGE_CACHE_KIB = 64 * 1024;
+
+/**
+ * Pages the write-ahead log may hold before SQLite copies them into the database file
+ * (`PRAGMA wal_autocheckpoint`): a page updated by several commits is copied once. At 4 KiB a page
+ * the log grows to about 40 MiB between checkpoints.
+ */
+export const WAL_CHECKPOINT_PAGES = 10_000;
 
 /** The tables, created when missing (`locations`: one AT line per client id; `meta`: the epoch). */
 export const SCHEMA = `CREATE TABLE IF NOT EXISTS locations (client_id TEXT PRIMARY KEY, at_line TEXT NOT NULL) WITHOUT ROWID;
@@ -26,6 +36,8 @@ export function connect(file: string, mustExist: boolean): Database.Database {
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
+    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+    db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
   } catch (error) {
     db.close();
     throw error;
@@ -35,20 +47,24 @@ export function connect(file: string, mustExist: boolean): Database.Database {
 
 /**
  * Prepares the commit of one batch: a function that upserts `rows` (client id and AT line
- * alternating: `[id, line, id, line, ...]`) in one transaction, in statements of
- * {@link UPSERT_CHUNK_ROWS} rows (one statement per row costs a commit most of its time).
+ * alternating: `[id, line, id, line, ...]`) in one transaction, in client id order. A client's row
+ * lives in a B-tree leaf found by its id: in id order each leaf is visited once per commit, where in
+ * arrival order a large commit revisits leaves all over the table (measured: about half the CPU of a
+ * commit, docs/benchmarks.md "The durable store").
  *
  * @throws the SQLite error when the table is missing (when preparing) or the write fails (when called).
  */
 export function prepareUpsert(db: Database.Database): (rows: readonly string[]) => void {
-  const upsertSql = (rows: number): string =>
-    `INSERT INTO locations (client_id, at_line) VALUES ${Array.from({ length: rows }, () => '(?, ?)').join(', ')} ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line`;
-  const one = db.prepare<[string, string]>(upsertSql(1));
-  const chunk = db.prepare<string[]>(upsertSql(UPSERT_CHUNK_ROWS));
-  const chunkLength = UPSERT_CHUNK_ROWS * 2;
+  const upsert = db.prepare<[string, string]>(
+    'INSERT INTO locations (client_id, at_line) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line',
+  );
   return db.transaction((rows: readonly string[]) => {
-    let i = 0;
-    for (; i + chunkLength <= rows.length; i += chunkLength) chunk.run(...rows.slice(i, i + chunkLength));
-    for (; i + 1 < rows.length; i += 2) one.run(rows[i] as string, rows[i + 1] as string);
+    const order = Array.from({ length: rows.length >> 1 }, (_, i) => 2 * i);
+    order.sort((a, b) => {
+      const x = rows[a] as string;
+      const y = rows[b] as string;
+      return x < y ? -1 : x > y ? 1 : 0;
+    });
+    for (const i of order) upsert.run(rows[i] as string, rows[i + 1] as string);
   });
 }

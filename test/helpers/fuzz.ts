@@ -156,7 +156,10 @@ export function splitAt(bytes: Buffer, cuts: readonly number[]): Buffer[] {
   return splitAtOffsets(bytes, offsets);
 }
 
-/** The model: the lines a server must see in `bytes` (LF-terminated, CR before LF removed, last unterminated line kept). */
+/**
+ * The model: the lines a server must see in `bytes` (LF-terminated, CR before LF removed, last
+ * unterminated line kept), as binary strings (one character per byte, src/protocol/bytes.ts).
+ */
 export function modelLines(bytes: Buffer): string[] {
   const text = bytes;
   const lines: string[] = [];
@@ -165,14 +168,14 @@ export function modelLines(bytes: Buffer): string[] {
     if (text[i] === 0x0a) {
       let end = i;
       if (end > start && text[end - 1] === 0x0d) end--;
-      lines.push(text.toString('utf8', start, end));
+      lines.push(text.toString('latin1', start, end));
       start = i + 1;
     }
   }
   if (start < text.length) {
     let end = text.length;
     if (text[end - 1] === 0x0d) end--;
-    lines.push(text.toString('utf8', start, end));
+    lines.push(text.toString('latin1', start, end));
   }
   return lines;
 }

@@ -60,6 +60,7 @@ export async function exchange(
   port: number,
   data: string | Buffer | (string | Buffer)[],
   timeoutMs = 10_000,
+  encoding: BufferEncoding = 'utf8',
 ): Promise<string> {
   const chunks = Array.isArray(data) ? data : [data];
   return new Promise<string>((resolve, reject) => {
@@ -84,7 +85,7 @@ export async function exchange(
     });
     socket.on('close', () => {
       clearTimeout(timer);
-      resolve(Buffer.concat(received).toString('utf8'));
+      resolve(Buffer.concat(received).toString(encoding));
     });
   });
 }

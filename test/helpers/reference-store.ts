@@ -1,34 +1,32 @@
 /**
- * The location store as it was before it held AT lines only (issue "The hot path at the limit"): a
- * map of parsed records compared by `isNewer` on `bigint` nanoseconds, with the same digest. Kept as
- * the reference the optimised store (src/store/location-store.ts) is checked against.
+ * The location store stated plainly: a map of records with their times read into `bigint`
+ * nanoseconds, compared by {@link isNewer}, with the same digest. The reference the store
+ * (src/store/location-store.ts), which compares times on their decimal text, is checked against.
  */
-import { parseAt } from '../../src/protocol/commands.js';
+import { checkAtLine, readAtRecord, type AtRecord, type ParsedAtRecord } from '../../src/protocol/at-record.js';
 import { hash32, hash64 } from '../../src/store/hash.js';
-import {
-  MAX_DIGEST_BUCKETS,
-  isNewer,
-  type Digest,
-  type LocationRecord,
-  type LocationUpdate,
-} from '../../src/store/location-store.js';
+import { MAX_DIGEST_BUCKETS, type Digest } from '../../src/store/location-store.js';
+
+/**
+ * The merge rule of the herd (docs/protocol.md#floods), stated on parsed records: a later client
+ * time wins; equal times go to the AT line whose bytes sort last.
+ */
+export function isNewer(candidate: ParsedAtRecord, current: ParsedAtRecord | undefined): boolean {
+  if (current === undefined) return true;
+  if (candidate.timeNs !== current.timeNs) return candidate.timeNs > current.timeNs;
+  return candidate.atLine > current.atLine;
+}
 
 export class ReferenceLocationStore {
-  private readonly records = new Map<string, LocationRecord>();
+  private readonly records = new Map<string, ParsedAtRecord>();
   private readonly sumHigh = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly sumLow = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly scratch = new Uint32Array(2);
 
-  offer(update: LocationUpdate): boolean {
-    const message = parseAt(update.atLine);
-    if (message === undefined) throw new TypeError(`not an AT line: ${update.atLine}`);
-    const record: LocationRecord = {
-      clientId: message.clientId,
-      atLine: message.line,
-      timeNs: message.timeNs,
-      latitude: message.latitude,
-      longitude: message.longitude,
-    };
+  offer(update: AtRecord): boolean {
+    const checked = checkAtLine(update.atLine);
+    if (checked === undefined) throw new TypeError(`not an AT line: ${update.atLine}`);
+    const record = readAtRecord(checked.atLine);
     const current = this.records.get(record.clientId);
     if (!isNewer(record, current)) return false;
     const bucket = hash32(record.clientId) & (MAX_DIGEST_BUCKETS - 1);
@@ -48,7 +46,7 @@ export class ReferenceLocationStore {
     return this.records.size;
   }
 
-  values(): IterableIterator<LocationRecord> {
+  values(): IterableIterator<ParsedAtRecord> {
     return this.records.values();
   }
 

@@ -8,16 +8,19 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
 import { silentLogger } from '../../src/observability/logger.js';
-import { formatAt, parseClientCommand } from '../../src/protocol/commands.js';
-import type { WallClock } from '../../src/protocol/time.js';
+import { readAtRecord, type ParsedAtRecord } from '../../src/protocol/at-record.js';
+import { fixedWallClock } from '../../src/protocol/time.js';
 import type { PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer } from '../../src/server/herd-server.js';
-import { isNewer, type LocationRecord } from '../../src/store/location-store.js';
+import { isNewer } from '../helpers/reference-store.js';
+import { formatAtBinary, iamatView } from '../helpers/protocol-text.js';
+import { parseClientCommand } from '../../src/protocol/commands.js';
+import { FieldOffsets } from '../../src/protocol/fields.js';
 import { exchange } from '../helpers/herd-process.js';
 import { FUZZ_SEED, fuzzRuns, lineStream, modelLines, needsReply, splitAt } from '../helpers/fuzz.js';
 
 const NOW_NS = 1_700_000_010_500_000_000n;
-const CLOCK: WallClock = { nowNs: () => NOW_NS };
+const CLOCK = fixedWallClock(NOW_NS);
 const MAX_FUTURE_SKEW_MS = 86_400_000;
 const places: PlacesProvider = {
   source: 'fuzz',
@@ -85,22 +88,15 @@ describe('fuzz: a live server', { timeout: 180_000 }, () => {
         async (bytes, cuts) => {
           const lines = modelLines(bytes);
           // The model of the table: what it held, plus each valid and newer IAMAT in order.
-          const expected = new Map<string, LocationRecord>();
+          const expected = new Map<string, ParsedAtRecord>();
           for (const line of lines) {
-            const command = parseClientCommand(line);
-            if (
-              command?.kind !== 'IAMAT' ||
-              command.timeNs - NOW_NS > BigInt(MAX_FUTURE_SKEW_MS) * 1_000_000n ||
-              Buffer.byteLength(command.clientId) > 256
-            )
+            const bytes = Buffer.from(line, 'latin1');
+            const command = parseClientCommand(bytes, 0, bytes.length, new FieldOffsets(4));
+            if (command?.kind !== 'IAMAT') continue;
+            const view = iamatView(command);
+            if (view.timeNs - NOW_NS > BigInt(MAX_FUTURE_SKEW_MS) * 1_000_000n || command.fields.length(1) > 256)
               continue;
-            const record = {
-              clientId: command.clientId,
-              timeNs: command.timeNs,
-              atLine: formatAt('Fuzz', NOW_NS - command.timeNs, command),
-              latitude: command.latitude,
-              longitude: command.longitude,
-            };
+            const record = readAtRecord(formatAtBinary('Fuzz', NOW_NS - view.timeNs, bytes));
             const current = expected.get(record.clientId) ?? server.store.get(record.clientId);
             if (isNewer(record, current)) expected.set(record.clientId, record);
           }

@@ -22,7 +22,7 @@ import {
 } from '../../src/places/index.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { LatLng } from '../../src/protocol/location.js';
-import type { WallClock } from '../../src/protocol/time.js';
+import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
 import { HerdServer } from '../../src/server/herd-server.js';
 import { RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { runCli } from '../helpers/cli.js';
@@ -41,7 +41,7 @@ import {
 
 /** The time budget of the sources under test: short, so the hang case is quick. */
 const TIMEOUT_MS = 300;
-const FIXED_CLOCK: WallClock = { nowNs: () => 1_700_000_010_500_000_000n };
+const FIXED_CLOCK: WallClock = fixedWallClock(1_700_000_010_500_000_000n);
 const IAMAT = 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1700000000\n';
 /**
  * The field mask the fake insists on, written out from the reference (section 3.6, "faithful legacy

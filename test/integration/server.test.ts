@@ -10,7 +10,7 @@ import { silentLogger } from '../../src/observability/logger.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
-import type { WallClock } from '../../src/protocol/time.js';
+import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
 
 /** A places source whose answers the test controls. */
@@ -35,7 +35,7 @@ const okResponse = (names: string[]): NearbySearchResponse => ({
   status: 'OK',
 });
 
-const FIXED_CLOCK: WallClock = { nowNs: () => 1_700_000_010_500_000_000n };
+const FIXED_CLOCK: WallClock = fixedWallClock(1_700_000_010_500_000_000n);
 
 async function withServer(
   options: Partial<HerdServerOptions> & { places: PlacesProvider },
@@ -71,6 +71,32 @@ describe('HerdServer', { timeout: 60_000 }, () => {
         reply,
         'AT Solo +10.499999999 kiwi +34.068930-118.445127 1700000000.000000001\nAT Solo -0.500000000 ahead +34-118 1700000011\n',
       );
+    });
+  });
+
+  test('a client id is its bytes: one that is not UTF-8 gets "? " echoed byte for byte, two ids never become one', async () => {
+    await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (server, port) => {
+      // As binary strings: one character per byte, so the replies are compared byte for byte.
+      const lines = [
+        'IAMAT \xfe +10.000000+010.000000 1700000000',
+        'WHATSAT \xff 50 1',
+        'IAMAT caf\xc3\xa9 +10.000000+010.000000 1700000000',
+        'IAMAT cafe\xcc\x81 +20+20 1700000000',
+      ];
+      const reply = await exchange(port, Buffer.from(`${lines.join('\n')}\n`, 'latin1'), 10_000, 'latin1');
+      assert.equal(
+        reply,
+        [
+          '? IAMAT \xfe +10.000000+010.000000 1700000000',
+          '? WHATSAT \xff 50 1',
+          'AT Solo +10.500000000 caf\xc3\xa9 +10.000000+010.000000 1700000000',
+          'AT Solo +10.500000000 cafe\xcc\x81 +20+20 1700000000',
+          '',
+        ].join('\n'),
+      );
+      assert.equal(server.store.size, 2, 'é and e + U+0301 are two clients');
+      const whatsat = await exchange(port, Buffer.from('WHATSAT caf\xc3\xa9 1 1\n', 'latin1'), 10_000, 'latin1');
+      assert.ok(whatsat.startsWith('AT Solo +10.500000000 caf\xc3\xa9 +10.000000+010.000000 1700000000\n{'), whatsat);
     });
   });
 

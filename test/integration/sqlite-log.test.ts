@@ -11,16 +11,10 @@ import { silentLogger } from '../../src/observability/logger.js';
 import { openSqliteLog } from '../../src/store/sqlite-open.js';
 import { storedRecords } from '../helpers/stored-records.js';
 import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
-import type { LocationRecord } from '../../src/store/location-store.js';
+import type { AtRecord } from '../../src/protocol/at-record.js';
 
-function record(clientId: string, seconds: number, server = 'Alford'): LocationRecord {
-  return {
-    clientId,
-    timeNs: BigInt(seconds) * 1_000_000_000n,
-    atLine: `AT ${server} +0.000000001 ${clientId} +1.5-2.5 ${seconds}`,
-    latitude: 1.5,
-    longitude: -2.5,
-  };
+function record(clientId: string, seconds: number, server = 'Alford'): AtRecord {
+  return { clientId, atLine: `AT ${server} +0.000000001 ${clientId} +1.5-2.5 ${seconds}` };
 }
 
 async function withDir(body: (dir: string) => Promise<void>): Promise<void> {

@@ -12,7 +12,9 @@ import {
   SYNC_SEND_SLICE,
   SYNC_TIMEOUT_MS,
 } from '../../src/peers/anti-entropy.js';
-import { splitFields } from '../../src/protocol/fields.js';
+import type { SyncMessage } from '../../src/peers/anti-entropy-messages.js';
+import { parseLinkMessage } from '../../src/peers/link-messages.js';
+import { FieldOffsets } from '../../src/protocol/fields.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
@@ -27,6 +29,17 @@ function storeOf(count: number, prefix = 'c'): LocationStore {
   }
   return store;
 }
+
+/** A line as the link's parser reads it: it must be one of the anti-entropy messages of `types`. */
+function message<T extends SyncMessage['type']>(line: string, types: readonly T[]): Extract<SyncMessage, { type: T }> {
+  const bytes = Buffer.from(line, 'latin1');
+  const parsed = parseLinkMessage(bytes, 0, bytes.length, new FieldOffsets(6));
+  assert.ok((types as readonly string[]).includes(parsed.type), `${line} -> ${parsed.type}`);
+  return parsed as Extract<SyncMessage, { type: T }>;
+}
+
+const WANTS = ['WANT', 'WANT-END'] as const;
+const OFFERS = ['SYNC', 'SUMS', 'SUMS-END', 'SYNCED'] as const;
 
 function dialler(store: LocationStore, backlog: () => number = () => 0) {
   const timers = new ManualTimers();
@@ -56,7 +69,7 @@ function answer(offer: readonly string[], theirs: LocationStore): string[] {
     log: silentLogger(),
     timers: new ManualTimers(),
   });
-  for (const line of offer) assert.equal(responder.onMessage(splitFields(line)), true, line);
+  for (const line of offer) responder.onMessage(message(line, OFFERS));
   return out;
 }
 
@@ -68,7 +81,7 @@ describe('anti-entropy', () => {
     const offer = sent.splice(0);
     assert.match(offer[0] ?? '', /^SYNC 1 \d+$/);
     assert.equal(offer.at(-1), 'SUMS-END 1');
-    for (const line of answer(offer, new LocationStore())) side.onMessage(line, splitFields(line));
+    for (const line of answer(offer, new LocationStore())) side.onMessage(message(line, WANTS));
     assert.equal(sent.length, SYNC_SEND_SLICE, 'one slice at once');
     assert.equal(timers.pending, 2, 'the periodic offer, and the next slice on a later turn');
     timers.advance(0);
@@ -82,7 +95,7 @@ describe('anti-entropy', () => {
     let backlog = 0;
     const { side, timers, sent } = dialler(storeOf(SYNC_SEND_SLICE + 1), () => backlog);
     side.linkUp();
-    for (const line of answer(sent.splice(0), new LocationStore())) side.onMessage(line, splitFields(line));
+    for (const line of answer(sent.splice(0), new LocationStore())) side.onMessage(message(line, WANTS));
     assert.equal(sent.length, SYNC_SEND_SLICE);
     backlog = SYNC_SEND_SLICE;
     timers.advance(50);
@@ -95,7 +108,7 @@ describe('anti-entropy', () => {
   test('a link that goes down stops the sending, and no new offer starts while one is sending', () => {
     const { side, timers, sent } = dialler(storeOf(SYNC_SEND_SLICE * 3));
     side.linkUp();
-    for (const line of answer(sent.splice(0), new LocationStore())) side.onMessage(line, splitFields(line));
+    for (const line of answer(sent.splice(0), new LocationStore())) side.onMessage(message(line, WANTS));
     const before = sent.length;
     side.offer();
     assert.equal(sent.length, before, 'no offer while records are still being sent');
@@ -109,7 +122,7 @@ describe('anti-entropy', () => {
     side.linkUp();
     const reply = answer(sent.splice(0), storeOf(100));
     assert.deepEqual(reply, ['WANT-END 1']);
-    for (const line of reply) side.onMessage(line, splitFields(line));
+    for (const line of reply) side.onMessage(message(line, WANTS));
     assert.deepEqual(sent, ['SYNCED 1 0']);
     assert.deepEqual(records, [0]);
   });
@@ -127,7 +140,7 @@ describe('anti-entropy', () => {
     assert.match(sent[0] ?? '', /^SYNC 2 /, 'a new offer once the first is abandoned');
     sent.splice(0);
     // The neighbour answers the abandoned offer at last: it wants everything, and gets nothing.
-    for (const line of answer(first, new LocationStore())) side.onMessage(line, splitFields(line));
+    for (const line of answer(first, new LocationStore())) side.onMessage(message(line, WANTS));
     timers.advance(0);
     assert.deepEqual(sent, []);
   });
@@ -143,7 +156,7 @@ describe('anti-entropy', () => {
       }
     }
     const ours = new Loading();
-    for (const line of storeOf(3).atLines()) ours.offer({ clientId: splitFields(line)[3] as string, atLine: line });
+    for (const line of storeOf(3).atLines()) ours.offer({ clientId: line.split(' ')[3] as string, atLine: line });
     const { side, sent } = dialler(ours);
     side.linkUp();
     assert.deepEqual(sent, [], 'no offer from a table being restored');
@@ -158,7 +171,7 @@ describe('anti-entropy', () => {
       log: silentLogger(),
       timers: new ManualTimers(),
     });
-    for (const line of theirs.sent.splice(0)) responder.onMessage(splitFields(line));
+    for (const line of theirs.sent.splice(0)) responder.onMessage(message(line, OFFERS));
     assert.deepEqual(replies, []);
     ours.done = true;
     loaded();

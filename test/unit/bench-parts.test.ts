@@ -7,7 +7,7 @@
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseClientCommand } from '../../src/protocol/commands.js';
+import { parseText } from '../helpers/protocol-text.js';
 import { formatHello, newNonce } from '../../src/peers/handshake.js';
 import { iamatWriter, whatsatWriter, writeDecimal } from '../../bench/request-writers.js';
 import { startEchoServer } from '../../bench/echo-server.js';
@@ -41,14 +41,14 @@ describe('bench request writers', () => {
     );
     assert.equal(lines[0], 'IAMAT c0 +34.068930-118.445127 1700000000.000000000');
     assert.equal(lines[3], 'IAMAT c0 +34.068930-118.445127 1700000000.000000003');
-    for (const line of lines) assert.equal(parseClientCommand(line)?.kind, 'IAMAT', line);
+    for (const line of lines) assert.equal(parseText(line)?.kind, 'IAMAT', line);
     assert.equal(linesOf(iamatWriter({ prefix: 'h' }), [123_456])[0]?.split(' ')[1], 'h123456');
   });
 
   it('write WHATSATs the server accepts', () => {
     const lines = linesOf(whatsatWriter({ prefix: 'w', clients: 300, radiusKm: 10, bound: 20 }), [0, 301]);
     assert.deepEqual(lines, ['WHATSAT w0 10 20', 'WHATSAT w1 10 20']);
-    for (const line of lines) assert.equal(parseClientCommand(line)?.kind, 'WHATSAT');
+    for (const line of lines) assert.equal(parseText(line)?.kind, 'WHATSAT');
   });
 });
 

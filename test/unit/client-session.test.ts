@@ -14,7 +14,9 @@ import {
 } from '../../src/observability/observer.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
-import type { WallClock } from '../../src/protocol/time.js';
+import { fixedWallClock } from '../../src/protocol/time.js';
+import { binaryOfText } from '../../src/protocol/bytes.js';
+import { createCommandContext } from '../../src/server/commands/context.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { ClientSession } from '../../src/server/client-session.js';
 import { COMMANDS, type CommandContext } from '../../src/server/commands/index.js';
@@ -25,7 +27,7 @@ import { capturingLogger } from '../helpers/capture-log.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
 /** The server's clock: 1700000010.5 s, so an IAMAT at 1700000000 is 10.5 s old. */
-const CLOCK: WallClock = { nowNs: () => 1_700_000_010_500_000_000n };
+const CLOCK = fixedWallClock(1_700_000_010_500_000_000n);
 const ZERO: NearbySearchResponse = { html_attributions: [], results: [], status: 'ZERO_RESULTS' };
 
 interface Rig {
@@ -57,18 +59,18 @@ function rig(
   const store = new LocationStore();
   const outcomes: [CommandKind, CommandOutcome][] = [];
   const log = capturingLogger();
-  const context: CommandContext = {
+  const context: CommandContext = createCommandContext({
     serverName: 'Solo',
     clock: CLOCK,
-    maxFutureSkewNs: 60_000_000_000n,
+    maxFutureSkewMs: 60_000,
+    maxLineBytes: resolveServerLimits(options.limits).maxLineBytes,
     store,
     ingest: (record) => ingest({ store, flood: () => undefined }, record),
-    whenCommitted: undefined,
     lookUpPlaces: async () => ({
-      json: formatGoogleJson(ZERO),
+      json: binaryOfText(formatGoogleJson(ZERO)),
       places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
     }),
-  };
+  });
   let text = '';
   if (options.read !== false) client.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
   const closed = new Promise<void>((resolve) => {
@@ -140,13 +142,13 @@ describe('ClientSession', () => {
     // Logged as each finishes: the WHATSAT, waiting on places, after the line behind it.
     const events = log.events().filter((entry) => entry.event === 'command');
     assert.deepEqual(
-      events.map(({ msg, line, reply, outcome, reason, chars, places }) => ({
+      events.map(({ msg, line, reply, outcome, reason, bytes, places }) => ({
         msg,
         line,
         reply,
         outcome,
         reason,
-        chars,
+        bytes,
         places,
       })),
       [
@@ -156,7 +158,7 @@ describe('ClientSession', () => {
           reply: 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000',
           outcome: 'ok',
           reason: undefined,
-          chars: undefined,
+          bytes: undefined,
           places: undefined,
         },
         {
@@ -165,7 +167,7 @@ describe('ClientSession', () => {
           reply: '? bogus "line"',
           outcome: 'invalid',
           reason: 'unknown command',
-          chars: undefined,
+          bytes: undefined,
           places: undefined,
         },
         {
@@ -174,7 +176,7 @@ describe('ClientSession', () => {
           reply: 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000',
           outcome: 'ok',
           reason: undefined,
-          chars: 142,
+          bytes: 142,
           places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
         },
       ],

@@ -6,34 +6,34 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  BOUND_NOT_A_NUMBER,
+  BOUND_OUT_OF_RANGE,
   MAX_BOUND,
   MAX_RADIUS_KM,
-  formatAt,
+  RADIUS_NOT_A_NUMBER,
+  RADIUS_OUT_OF_RANGE,
+  parseClientCommand,
   formatInvalidReply,
   formatWhatsatReply,
-  parseAt,
-  parseClientCommand,
+  normalizeJsonNewlines,
   type ClientCommand,
-  type IamatCommand,
   type WhatsatCommand,
 } from '../../src/protocol/commands.js';
+import { iamatView, parseText, type IamatView } from '../helpers/protocol-text.js';
+import { binaryOfText } from '../../src/protocol/bytes.js';
+import { FieldOffsets } from '../../src/protocol/fields.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
-import { formatTimeDifference, parsePosixTime } from '../../src/protocol/time.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
-const WS = [' ', '\t', '\r', '\n', '\f', '\v'] as const;
 
-function iamat(line: string): IamatCommand {
-  const command = parseClientCommand(line);
-  assert.ok(
-    command !== undefined && command.kind === 'IAMAT',
-    `${JSON.stringify(line)} -> ${JSON.stringify(command, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v))}`,
-  );
-  return command;
+function iamat(line: string): IamatView {
+  const command = parseText(line);
+  assert.ok(command !== undefined && command.kind === 'IAMAT', `${JSON.stringify(line)} -> ${command?.kind}`);
+  return iamatView(command);
 }
 
 function whatsat(line: string): WhatsatCommand {
-  const command = parseClientCommand(line);
+  const command = parseText(line);
   assert.ok(
     command !== undefined && command.kind === 'WHATSAT',
     `${JSON.stringify(line)} -> ${JSON.stringify(command)}`,
@@ -42,19 +42,9 @@ function whatsat(line: string): WhatsatCommand {
 }
 
 function assertInvalid(line: string): void {
-  const command: ClientCommand | undefined = parseClientCommand(line);
+  const command: ClientCommand | undefined = parseText(line);
   assert.equal(command?.kind, 'INVALID', JSON.stringify(line));
 }
-
-/** Non-white-space text: ASCII, Unicode letters and Unicode spaces the protocol does not split on. */
-const token = fc.string({
-  unit: fc.constantFrom('a', 'k', 'Z', '0', '9', '.', '-', '_', '+', '@', 'é', '中', '\u{1f600}', '\u00a0', '\u3000'),
-  minLength: 1,
-  maxLength: 12,
-});
-const wsRun = (minLength: number) => fc.string({ unit: fc.constantFrom(...WS), minLength, maxLength: 3 });
-const digits = (minLength: number, maxLength: number) =>
-  fc.string({ unit: fc.constantFrom('0', '1', '2', '3', '4', '5', '6', '7', '8', '9'), minLength, maxLength });
 
 describe('parseClientCommand: IAMAT', () => {
   test('parses the protocol example', () => {
@@ -227,7 +217,7 @@ describe('parseClientCommand: WHATSAT', () => {
     fc.assert(
       fc.property(fc.integer({ min: 0, max: 200_000 }), (thousandths) => {
         const text = `${Math.floor(thousandths / 1000)}.${String(thousandths % 1000).padStart(3, '0')}`;
-        const command = parseClientCommand(`WHATSAT c ${text} 20`);
+        const command = parseText(`WHATSAT c ${text} 20`);
         if (thousandths > 0 && thousandths <= 50_000) {
           assert.equal(command?.kind, 'WHATSAT', text);
           assert.equal(command.radiusKm, thousandths / 1000);
@@ -242,7 +232,7 @@ describe('parseClientCommand: WHATSAT', () => {
   test('property: integer bounds are accepted iff in [1, 20]', () => {
     fc.assert(
       fc.property(fc.integer({ min: -1000, max: 1_000_000 }), (bound) => {
-        const command = parseClientCommand(`WHATSAT c 10 ${bound}`);
+        const command = parseText(`WHATSAT c 10 ${bound}`);
         assert.equal(command?.kind, bound >= 1 && bound <= 20 ? 'WHATSAT' : 'INVALID', String(bound));
       }),
       FC,
@@ -251,14 +241,14 @@ describe('parseClientCommand: WHATSAT', () => {
 
   test('a radius above 50 or above 0 by less than a double can show is judged on its decimal value', () => {
     assertInvalid('WHATSAT c 50.0000000000000001 5');
-    assert.equal(parseClientCommand(`WHATSAT c 0.${'0'.repeat(399)}1 5`)?.kind, 'WHATSAT');
+    assert.equal(parseText(`WHATSAT c 0.${'0'.repeat(399)}1 5`)?.kind, 'WHATSAT');
   });
 });
 
 describe('parseClientCommand: blank lines and other commands', () => {
   test('a blank or white-space-only line gives undefined (no reply)', () => {
     for (const line of ['', ' ', '\t', '\r', '   \t  ', ' \t\r\n\f\v ']) {
-      assert.equal(parseClientCommand(line), undefined, JSON.stringify(line));
+      assert.equal(parseText(line), undefined, JSON.stringify(line));
     }
   });
 
@@ -283,7 +273,7 @@ describe('parseClientCommand: blank lines and other commands', () => {
   });
 
   test('an invalid command says why', () => {
-    const command = parseClientCommand('IAMAT kiwi +1+1');
+    const command = parseText('IAMAT kiwi +1+1');
     assert.ok(command?.kind === 'INVALID');
     assert.ok(command.reason.length > 0);
   });
@@ -312,139 +302,6 @@ describe('formatInvalidReply', () => {
   });
 });
 
-describe('formatAt', () => {
-  test('formats the protocol example', () => {
-    const command = iamat('IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503');
-    const receivedNs = 1_621_464_828_223_371_889n;
-    assert.equal(
-      formatAt('Alford', receivedNs - command.timeNs, command),
-      'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503',
-    );
-  });
-
-  test('a client clock ahead of the server gives a negative difference; equal clocks +0', () => {
-    const command = iamat('IAMAT c +27.5916+086.5640 1621464830.000000001');
-    assert.equal(
-      formatAt('Ball', 1_621_464_827_000_000_000n - command.timeNs, command),
-      'AT Ball -3.000000001 c +27.5916+086.5640 1621464830.000000001',
-    );
-    assert.equal(formatAt('Ball', 0n, command), 'AT Ball +0.000000000 c +27.5916+086.5640 1621464830.000000001');
-  });
-
-  test('echoes client id, location and time verbatim, not re-formatted', () => {
-    const command = iamat('IAMAT\tkiwi\u00a0café  +27.5916+086.5640 \t1621464827.50 ');
-    assert.equal(
-      formatAt('Welsh', 1n, command),
-      'AT Welsh +0.000000001 kiwi\u00a0café +27.5916+086.5640 1621464827.50',
-    );
-  });
-
-  test('property: fields 3-5 of the reply are the IAMAT operands as sent; field 2 is the exact difference', () => {
-    const location = fc
-      .tuple(
-        fc.constantFrom('+', '-'),
-        fc.integer({ min: 0, max: 89 }),
-        digits(0, 8),
-        fc.constantFrom('+', '-'),
-        fc.integer({ min: 0, max: 179 }),
-        digits(0, 8),
-        fc.integer({ min: 0, max: 3 }),
-      )
-      .map(
-        ([s1, d1, f1, s2, d2, f2, pad]) =>
-          `${s1}${String(d1).padStart(pad, '0')}${f1 === '' ? '' : `.${f1}`}${s2}${String(d2).padStart(pad, '0')}${f2 === '' ? '' : `.${f2}`}`,
-      );
-    const time = fc.tuple(digits(1, 12), digits(0, 9)).map(([s, f]) => (f === '' ? s : `${s}.${f}`));
-    fc.assert(
-      fc.property(
-        token,
-        location,
-        time,
-        wsRun(0),
-        fc.array(wsRun(1), { minLength: 3, maxLength: 3 }),
-        wsRun(0),
-        fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
-        (clientId, loc, t, lead, seps, trail, receivedOffsetNs) => {
-          const line = `${lead}IAMAT${seps[0] as string}${clientId}${seps[1] as string}${loc}${seps[2] as string}${t}${trail}`;
-          const command = iamat(line);
-          const timeNs = parsePosixTime(t);
-          assert.ok(timeNs !== undefined);
-          const receivedNs = timeNs + receivedOffsetNs;
-          const reply = formatAt('Hamilton', receivedNs - command.timeNs, command);
-          assert.equal(reply, `AT Hamilton ${formatTimeDifference(receivedOffsetNs)} ${clientId} ${loc} ${t}`);
-        },
-      ),
-      FC,
-    );
-  });
-});
-
-describe('parseAt', () => {
-  test('parses an AT line and keeps it as the stored line', () => {
-    const line = 'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
-    assert.deepEqual(parseAt(line), {
-      line,
-      serverName: 'Alford',
-      clientId: 'kiwi.cs.ucla.edu',
-      latitude: 34.06893,
-      longitude: -118.445127,
-      timeNs: 1_621_464_827_959_498_503n,
-    });
-  });
-
-  test('normalises white space in the stored line to single spaces', () => {
-    const message = parseAt('  AT\tAlford  -3.000000001 c\t+1+1  5\r');
-    assert.equal(message?.line, 'AT Alford -3.000000001 c +1+1 5');
-  });
-
-  test('rejects malformed AT lines', () => {
-    for (const line of [
-      '',
-      'AT',
-      'AT Alford +0.263873386 kiwi +1+1',
-      'AT Alford +0.263873386 kiwi +1+1 5 6',
-      'at Alford +0.263873386 kiwi +1+1 5',
-      'IAMAT Alford +0.263873386 kiwi +1+1 5',
-      'AT Alford 0.263873386 kiwi +1+1 5',
-      'AT Alford +0.26387338 kiwi +1+1 5',
-      'AT Alford +0.2638733861 kiwi +1+1 5',
-      'AT Alford +0 kiwi +1+1 5',
-      'AT Alford +0.263873386 kiwi +91+1 5',
-      'AT Alford +0.263873386 kiwi +1+1 5.1234567890',
-    ]) {
-      assert.equal(parseAt(line), undefined, JSON.stringify(line));
-    }
-  });
-
-  test('property: parseAt(formatAt(...)) recovers server, client, location and time', () => {
-    fc.assert(
-      fc.property(
-        token,
-        token,
-        fc.integer({ min: -90, max: 90 }),
-        fc.integer({ min: -180, max: 180 }),
-        fc.bigInt({ min: 0n, max: 10n ** 19n }),
-        fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }),
-        (server, clientId, lat, lng, timeNs, differenceNs) => {
-          const timeText = formatTimeDifference(timeNs).slice(1);
-          const locationText = `${lat < 0 ? '-' : '+'}${Math.abs(lat)}${lng < 0 ? '-' : '+'}${Math.abs(lng)}`;
-          const command = iamat(`IAMAT ${clientId} ${locationText} ${timeText}`);
-          const line = formatAt(server, differenceNs, command);
-          assert.deepEqual(parseAt(line), {
-            line,
-            serverName: server,
-            clientId,
-            latitude: lat,
-            longitude: lng,
-            timeNs,
-          });
-        },
-      ),
-      FC,
-    );
-  });
-});
-
 describe('formatWhatsatReply', () => {
   const atLine = 'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
 
@@ -455,14 +312,14 @@ describe('formatWhatsatReply', () => {
   test('collapses runs of newlines inside the JSON and drops trailing ones', () => {
     const json = '{\n\n   "html_attributions" : [],\n\n\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n\n';
     assert.equal(
-      formatWhatsatReply(atLine, json),
+      formatWhatsatReply(atLine, normalizeJsonNewlines(json)),
       `${atLine}\n{\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n`,
     );
   });
 
   test('a formatGoogleJson document parses back from the reply', () => {
     const doc = { html_attributions: [], results: [{ name: 'Westwood', place_id: 'geonames:1' }], status: 'OK' };
-    const reply = formatWhatsatReply(atLine, formatGoogleJson(doc));
+    const reply = formatWhatsatReply(atLine, normalizeJsonNewlines(formatGoogleJson(doc)));
     assert.ok(reply.startsWith(`${atLine}\n{\n`));
     assert.deepEqual(JSON.parse(reply.slice(atLine.length + 1)), doc);
   });
@@ -476,7 +333,7 @@ describe('formatWhatsatReply', () => {
     fc.assert(
       fc.property(fc.constantFrom('{', '[', 'x'), text, (first, rest) => {
         const json = first + rest;
-        const reply = formatWhatsatReply(atLine, json);
+        const reply = formatWhatsatReply(atLine, normalizeJsonNewlines(json));
         assert.ok(reply.startsWith(`${atLine}\n${first}`));
         assert.ok(reply.endsWith('\n\n'), JSON.stringify(reply));
         const lines = reply.split('\n');
@@ -492,5 +349,64 @@ describe('formatWhatsatReply', () => {
       }),
       FC,
     );
+  });
+});
+
+describe('client ids are bytes (docs/protocol.md#iamat)', () => {
+  /** Parses raw bytes, given one character per byte. */
+  function parseBytes(binary: string): ClientCommand | undefined {
+    const bytes = Buffer.from(binary, 'latin1');
+    return parseClientCommand(bytes, 0, bytes.length, new FieldOffsets(4));
+  }
+
+  test('an id that is not UTF-8 is refused, whatever the command, and says why', () => {
+    for (const line of ['IAMAT \xfe +10.000000+010.000000 1621464827', 'WHATSAT \xff 50 1', 'IAMAT a\xc3 +1+1 5']) {
+      const command = parseBytes(line);
+      assert.equal(command?.kind, 'INVALID', JSON.stringify(line));
+      assert.equal(command.reason, 'client id is not UTF-8');
+    }
+  });
+
+  test('a UTF-8 id is kept as its bytes: a binary string of them, never decoded', () => {
+    const command = parseBytes('WHATSAT caf\xc3\xa9 10 5');
+    assert.equal(command?.kind, 'WHATSAT');
+    assert.equal(command.clientId, 'caf\xc3\xa9');
+    assert.equal(command.clientId, binaryOfText('café'));
+  });
+
+  test('two ids are one client only when their bytes are equal (é composed or not)', () => {
+    const composed = parseText('WHATSAT \u00e9 10 5');
+    const decomposed = parseText('WHATSAT e\u0301 10 5');
+    assert.ok(composed?.kind === 'WHATSAT' && decomposed?.kind === 'WHATSAT');
+    assert.notEqual(composed.clientId, decomposed.clientId);
+  });
+
+  test('only the six ASCII white-space bytes separate fields: U+0085 and U+00A0 are part of an id', () => {
+    for (const id of ['a\u0085b', 'a\u00a0b']) {
+      const command = parseText(`WHATSAT ${id} 10 5`);
+      assert.ok(command?.kind === 'WHATSAT', id);
+      assert.equal(command.clientId, binaryOfText(id));
+    }
+  });
+});
+
+describe('the reason a WHATSAT operand is refused', () => {
+  test('tells a value that is not a number from a number out of range', () => {
+    for (const [line, reason] of [
+      ['WHATSAT x 10km 5', RADIUS_NOT_A_NUMBER],
+      ['WHATSAT x ten 5', RADIUS_NOT_A_NUMBER],
+      ['WHATSAT x 51 5', RADIUS_OUT_OF_RANGE],
+      ['WHATSAT x 0 5', RADIUS_OUT_OF_RANGE],
+      ['WHATSAT x 10 five', BOUND_NOT_A_NUMBER],
+      ['WHATSAT x 10 1.5', BOUND_NOT_A_NUMBER],
+      ['WHATSAT x 10 21', BOUND_OUT_OF_RANGE],
+      ['WHATSAT x 10 0', BOUND_OUT_OF_RANGE],
+    ] as const) {
+      const command = parseText(line);
+      assert.equal(command?.kind, 'INVALID', line);
+      assert.equal(command.reason, reason, line);
+    }
+    assert.match(RADIUS_OUT_OF_RANGE, new RegExp(`${MAX_RADIUS_KM}`));
+    assert.match(BOUND_OUT_OF_RANGE, new RegExp(`${MAX_BOUND}`));
   });
 });

@@ -7,12 +7,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Position } from 'geojson';
 import { cutAtAntimeridian, worldCountries } from '../../src/dashboard/world.js';
-import { SnapshotScanner, parseSnapshotQuery, atLineServer } from '../../src/dashboard/snapshot.js';
+import { SnapshotScanner, parseSnapshotQuery } from '../../src/dashboard/snapshot.js';
+import { serverNameOf, type AtRecord } from '../../src/protocol/at-record.js';
 import { sseMessage } from '../../src/dashboard/event-stream.js';
 import { DEFAULT_DASHBOARD_SETTINGS, resolveDashboardSettings } from '../../src/dashboard/settings.js';
 import { readCounters } from '../../src/dashboard/herd-view.js';
 import { NOOP_OBSERVER, composeObservers, type ServerObserver } from '../../src/observability/observer.js';
-import { LocationStore, type LocationRecord } from '../../src/store/location-store.js';
+import { LocationStore } from '../../src/store/location-store.js';
 import { validateHerdConfig } from '../../src/config/herd-config.js';
 import { ConfigError, DashboardBusyError } from '../../src/errors.js';
 
@@ -81,7 +82,7 @@ describe('country outlines cut at the antimeridian', async () => {
   });
 });
 
-function record(i: number): LocationRecord {
+function record(i: number): AtRecord & { latitude: number; longitude: number } {
   const latitude = ((i * 37) % 17_000) / 100 - 85;
   const longitude = ((i * 101) % 36_000) / 100 - 180;
   const clientId = `c${i}`;
@@ -90,7 +91,7 @@ function record(i: number): LocationRecord {
       .toFixed(2)
       .padStart(width + 3, '0')}`;
   const atLine = `AT S +0.000000000 ${clientId} ${iso(latitude, 2)}${iso(longitude, 3)} 1`;
-  return { clientId, timeNs: 1_000_000_000n, atLine, latitude, longitude };
+  return { clientId, atLine, latitude, longitude };
 }
 
 describe('the snapshot scan', () => {
@@ -182,7 +183,7 @@ describe('the snapshot scan', () => {
     assert.match(parse('bbox=-181,0,0,1') as string, /range/);
     assert.match(parse('limit=-1') as string, /limit/);
     assert.match(parse('cols=100&rows=100') as string, /at most 4096/);
-    assert.equal(atLineServer('AT Alford +0.1 c +1+1 1'), 'Alford');
+    assert.equal(serverNameOf('AT Alford +0.1 c +1+1 1'), 'Alford');
   });
 });
 
@@ -202,7 +203,7 @@ describe('composeObservers', () => {
       command: () => calls.push('base command'),
       stored: () => calls.push('base stored'),
     };
-    const extra = { stored: (r: LocationRecord) => calls.push(`extra stored ${r.clientId}`) };
+    const extra = { stored: (r: AtRecord) => calls.push(`extra stored ${r.clientId}`) };
     const composed = composeObservers(base, extra);
     composed.command('IAMAT', 'ok', 1);
     composed.stored(record(7), undefined);

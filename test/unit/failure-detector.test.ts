@@ -5,7 +5,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FailureDetector } from '../../src/peers/failure-detector.js';
+import { FailureDetector, HeartbeatTicker } from '../../src/peers/failure-detector.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
 const HEARTBEAT_MS = 1000;
@@ -167,5 +167,58 @@ describe('FailureDetector', () => {
     r.detector.stop();
     r.endOfTurn();
     assert.deepEqual(r.deaths, []);
+  });
+
+  test('a write since the tick before skips the next heartbeat: a side is never silent for two intervals', () => {
+    const r = rig();
+    r.run(3000, (now) => {
+      r.detector.received();
+      if (now === 1300) r.detector.sent();
+    });
+    // Tick 1000 is before the write, tick 2000 follows a write since tick 1000: the first heartbeat is at 3000.
+    assert.deepEqual(r.heartbeats, [1000, 3000]);
+  });
+});
+
+describe('HeartbeatTicker', () => {
+  test('every connection of a server ticks on one timer, at the same moments, whatever their start', () => {
+    const timers = new ManualTimers();
+    const ticker = new HeartbeatTicker(timers, HEARTBEAT_MS, 250);
+    const beats: [string, number][] = [];
+    const detectors = ['a', 'b', 'c'].map((name, i) => {
+      timers.advance(100 * i);
+      return new FailureDetector({
+        timers,
+        heartbeatIntervalMs: HEARTBEAT_MS,
+        deadAfterMs: DEAD_AFTER_MS,
+        ticker,
+        sendHeartbeat: () => beats.push([name, timers.now()]),
+        onDead: () => assert.fail('nothing dies here'),
+      });
+    });
+    assert.equal(timers.pending, 1, 'one timer for three connections');
+    for (let t = 0; t < 3000; t += 50) {
+      timers.advance(50);
+      for (const detector of detectors) detector.received();
+    }
+    const times = [...new Set(beats.map(([, at]) => at))];
+    assert.deepEqual(
+      times,
+      [1250, 2250, 3250].filter((at) => at <= timers.now()),
+      'ticks at the phase',
+    );
+    assert.deepEqual(
+      beats.filter(([, at]) => at === 2250).map(([name]) => name),
+      ['a', 'b', 'c'],
+    );
+    for (const detector of detectors) detector.stop();
+    assert.equal(timers.pending, 0, 'the timer stops with the last connection');
+  });
+
+  test("with the system timers the ticks fall on the wall clock's whole intervals", () => {
+    const ticker = new HeartbeatTicker(undefined as never, 1000, -(performance.timeOrigin % 1000));
+    const tick = ticker.tickAtOrBefore(performance.now());
+    const wall = performance.timeOrigin + tick;
+    assert.ok(Math.abs(wall - Math.round(wall / 1000) * 1000) < 1e-3, `tick at wall ${wall}`);
   });
 });

@@ -5,7 +5,8 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { FastLog, fastLogOf, jsonString } from '../../src/observability/fast-log.js';
+import { FastLog, fastLogOf, jsonBinary, jsonText } from '../../src/observability/fast-log.js';
+import { binaryOfText } from '../../src/protocol/bytes.js';
 
 function logger(level = 'info') {
   const lines: string[] = [];
@@ -23,11 +24,18 @@ describe('FastLog', () => {
     const reply = `? ${line}`;
     log.info({ event: 'command', conn: 3, line, reply, outcome: 'invalid', reason: 'unknown command' }, 'INVALID');
     fastLogOf(log).info(
-      `,"event":"command","conn":3,"line":${jsonString(line)},"reply":${jsonString(reply)},"outcome":"invalid","reason":${jsonString('unknown command')}`,
+      `,"event":"command","conn":3,"line":${jsonBinary(binaryOfText(line))},"reply":${jsonBinary(binaryOfText(reply))},"outcome":"invalid","reason":${jsonText('unknown command')}`,
       '"INVALID"',
     );
     assert.equal(lines.length, 2);
     assert.equal(lines[1], lines[0]);
+  });
+
+  test('a line of bytes that are not UTF-8 is logged as U+FFFD, still one valid JSON line', () => {
+    const { log, lines } = logger();
+    fastLogOf(log).info(`,"event":"command","line":${jsonBinary('IAMAT \xfe +1+1 5')}`, '"INVALID"');
+    const entry = JSON.parse(lines[0] ?? '') as { line: string };
+    assert.equal(entry.line, 'IAMAT \ufffd +1+1 5');
   });
 
   test('carries a child logger bindings and nested objects as pino does', () => {

@@ -6,23 +6,19 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  atLineClientId,
-  checkAtFields,
-  parseAt,
-  parseAtFields,
-  parseClientCommand,
-} from '../../src/protocol/commands.js';
+import { isUtf8 } from 'node:buffer';
+import { parseAtRecord } from '../../src/protocol/at-record.js';
+import { FieldOffsets } from '../../src/protocol/fields.js';
+import { parseLinkMessage } from '../../src/peers/link-messages.js';
+import { iamatView, parseText } from '../helpers/protocol-text.js';
 import { LineSplitter } from '../../src/protocol/line-splitter.js';
-import { parseGreeting } from '../../src/peers/handshake.js';
-import { parseSyncMessage } from '../../src/peers/anti-entropy-messages.js';
 import { splitFields } from '../../src/protocol/fields.js';
 import { FUZZ_SEED, commandLike, fuzzRuns, lineStream, modelLines, needsReply, splitAt } from '../helpers/fuzz.js';
 
 const RUNS = { seed: FUZZ_SEED, numRuns: fuzzRuns(3000) };
 
 describe('fuzz: framing and parsing', () => {
-  test('checkAtFields takes exactly the AT lines parseAtFields takes, with the same normalised line', () => {
+  test('the AT codec takes exactly the lines a plain statement of the AT grammar takes, written with single spaces', () => {
     const separator = fc.constantFrom(' ', ' ', ' ', '  ', '\t', ' \t', '\r', '\v');
     const field = fc.constantFrom(
       'Alford',
@@ -31,7 +27,10 @@ describe('fuzz: framing and parsing', () => {
       '+0.5',
       'kiwi',
       'é中',
+      '\xff',
       '+34.068930-118.445127',
+      '+90.0+180.000',
+      '+90.01+0',
       '+91+0',
       '1621464827.959498503',
       '01.5',
@@ -44,15 +43,13 @@ describe('fuzz: framing and parsing', () => {
     fc.assert(
       fc.property(fc.oneof(atLine, fc.string()), fc.constantFrom('', ' ', '\t'), (line, edge) => {
         const text = `${edge}${line}${edge}`;
-        const fields = splitFields(text);
-        const full = parseAtFields(fields);
-        const checked = checkAtFields(fields, text);
-        assert.equal(checked === undefined, full === undefined, text);
-        if (checked !== undefined && full !== undefined) {
-          assert.equal(checked.line, full.line);
-          assert.equal(checked.clientId, full.clientId);
-          assert.equal(atLineClientId(checked.line), full.clientId);
-        }
+        // '\xff' stands for a byte that is not UTF-8; everything else is UTF-8 text.
+        const bytes = Buffer.from(text.replaceAll('\xff', '\u{1f600}'), 'utf8');
+        for (let i = bytes.indexOf(0xf0); i !== -1; i = bytes.indexOf(0xf0, i + 1)) bytes[i + 1] = 0x28;
+        const record = parseAtRecord(bytes, 0, bytes.length, new FieldOffsets(6));
+        const expected = referenceAtLine(bytes);
+        assert.equal(record?.atLine, expected, text);
+        if (record !== undefined) assert.equal(record.clientId, expected?.split(' ')[3]);
       }),
       RUNS,
     );
@@ -65,7 +62,9 @@ describe('fuzz: framing and parsing', () => {
         fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 10 }),
         (bytes, cuts) => {
           const lines: string[] = [];
-          const splitter = new LineSplitter((line) => lines.push(line), { maxLineBytes: 1 << 20 });
+          const splitter = new LineSplitter((data, start, end) => lines.push(data.toString('latin1', start, end)), {
+            maxLineBytes: 1 << 20,
+          });
           for (const chunk of splitAt(bytes, cuts)) splitter.push(chunk);
           splitter.end();
           assert.deepEqual(lines, modelLines(bytes));
@@ -78,14 +77,13 @@ describe('fuzz: framing and parsing', () => {
   test('parseClientCommand never throws; blank lines give undefined, others a command or INVALID', () => {
     fc.assert(
       fc.property(fc.oneof(commandLike, fc.string(), fc.string({ unit: 'binary' })), (line) => {
-        const command = parseClientCommand(line);
+        const command = parseText(line);
         if (!needsReply(line)) assert.equal(command, undefined);
         else assert.ok(command !== undefined && ['IAMAT', 'WHATSAT', 'INVALID'].includes(command.kind));
         if (command?.kind === 'IAMAT') {
-          assert.ok(
-            command.latitude >= -90 && command.latitude <= 90 && command.longitude >= -180 && command.longitude <= 180,
-          );
-          assert.equal(typeof command.timeNs, 'bigint');
+          const view = iamatView(command);
+          assert.ok(view.latitude >= -90 && view.latitude <= 90 && view.longitude >= -180 && view.longitude <= 180);
+          assert.equal(typeof view.timeNs, 'bigint');
         }
         if (command?.kind === 'WHATSAT')
           assert.ok(
@@ -100,14 +98,37 @@ describe('fuzz: framing and parsing', () => {
     );
   });
 
-  test('the peer-side parsers never throw on any line', () => {
+  test('the link parser never throws on any line, and says what is wrong with one it cannot read', () => {
     fc.assert(
       fc.property(fc.oneof(commandLike, fc.string(), fc.string({ unit: 'binary' })), (line) => {
-        parseAt(line);
-        parseGreeting(line);
-        parseSyncMessage(splitFields(line));
+        const bytes = Buffer.from(line, 'utf8');
+        const message = parseLinkMessage(bytes, 0, bytes.length, new FieldOffsets(6));
+        if (message.type === 'MALFORMED') assert.ok(message.reason.length > 0);
       }),
       RUNS,
     );
   });
 });
+
+/**
+ * The AT grammar stated plainly on whole fields, with regular expressions (docs/protocol.md#floods):
+ * six fields, `AT`, a server, a signed time difference with nine fraction digits, a UTF-8 client id,
+ * an ISO 6709 location in range (judged on its text at the bounds), a POSIX time.
+ *
+ * @returns the line written with single spaces, as a binary string, or undefined when it is not one.
+ */
+function referenceAtLine(bytes: Buffer): string | undefined {
+  const fields = splitFields(bytes.toString('latin1'));
+  if (fields.length !== 6 || fields[0] !== 'AT') return undefined;
+  const [, , difference, clientId, location, time] = fields as [string, string, string, string, string, string];
+  if (!/^[+-]\d+\.\d{9}$/.test(difference) || !/^\d+(\.\d{1,9})?$/.test(time)) return undefined;
+  if (!isUtf8(Buffer.from(clientId, 'latin1'))) return undefined;
+  const match = /^([+-]\d+(?:\.\d+)?)([+-]\d+(?:\.\d+)?)$/.exec(location);
+  if (match === null) return undefined;
+  const beyond = (text: string, limit: number): boolean => {
+    const value = Math.abs(Number(text));
+    return value > limit || (value === limit && /\.\d*[1-9]/.test(text));
+  };
+  if (beyond(match[1] as string, 90) || beyond(match[2] as string, 180)) return undefined;
+  return fields.join(' ');
+}

@@ -16,6 +16,7 @@ import {
   handshakeMac,
   newNonce,
   offerHello,
+  parseAuth,
   parseGreeting,
   type LinkIdentity,
 } from '../../src/peers/handshake.js';
@@ -96,11 +97,11 @@ describe('the handshake, both sides', () => {
     const plainB = { ...ball, secret: undefined };
     const offer = offerHello(plainA);
     assert.equal(offer.line, 'HELLO Alford inc-1\n');
-    const answer = answerHello(offer.line, plainB, neighbours);
+    const answer = answerHello(parseGreeting(offer.line), plainB, neighbours);
     assert.ok(answer.ok);
     assert.equal(answer.peerName, 'Alford');
     assert.equal(answer.expectedAuthMac, undefined);
-    assert.deepEqual(checkWelcome(answer.reply, plainA, 'Ball', offer), {
+    assert.deepEqual(checkWelcome(parseGreeting(answer.reply), plainA, 'Ball', offer), {
       ok: true,
       incarnation: 'inc-2',
       authLine: undefined,
@@ -110,32 +111,32 @@ describe('the handshake, both sides', () => {
   test('with a secret: a full exchange links, and each side proves the secret', () => {
     const offer = offerHello(alford);
     assert.ok(offer.nonce !== undefined);
-    const answer = answerHello(offer.line, ball, neighbours);
+    const answer = answerHello(parseGreeting(offer.line), ball, neighbours);
     assert.ok(answer.ok && answer.expectedAuthMac !== undefined);
     const welcome = parseGreeting(answer.reply);
     assert.ok(welcome?.nonce !== undefined && welcome.mac !== undefined);
     assert.equal(welcome.mac, handshakeMac(secret, 'WELCOME', 'Ball', 'Alford', offer.nonce, welcome.nonce, 'inc-2'));
-    const verdict = checkWelcome(answer.reply, alford, 'Ball', offer);
+    const verdict = checkWelcome(parseGreeting(answer.reply), alford, 'Ball', offer);
     assert.ok(verdict.ok && verdict.authLine !== undefined);
     assert.equal(verdict.incarnation, 'inc-2');
-    assert.equal(checkAuth(verdict.authLine, answer.expectedAuthMac), true);
+    assert.equal(checkAuth(parseAuth(verdict.authLine), answer.expectedAuthMac), true);
   });
 
   test('the accepting side refuses what is not a HELLO, strangers, and a HELLO without a challenge', () => {
-    assert.deepEqual(answerHello('IAMAT a +1+1 1', ball, neighbours), {
+    assert.deepEqual(answerHello(parseGreeting('IAMAT a +1+1 1'), ball, neighbours), {
       ok: false,
       reason: 'first line is not a HELLO',
     });
-    assert.deepEqual(answerHello('WELCOME Alford 1', ball, neighbours), {
+    assert.deepEqual(answerHello(parseGreeting('WELCOME Alford 1'), ball, neighbours), {
       ok: false,
       reason: 'first line is not a HELLO',
     });
-    assert.deepEqual(answerHello(formatHello('Mallory', '1', newNonce()), ball, neighbours), {
+    assert.deepEqual(answerHello(parseGreeting(formatHello('Mallory', '1', newNonce())), ball, neighbours), {
       ok: false,
       reason: 'not a neighbour',
       peerName: 'Mallory',
     });
-    assert.deepEqual(answerHello(formatHello('Alford', '1'), ball, neighbours), {
+    assert.deepEqual(answerHello(parseGreeting(formatHello('Alford', '1')), ball, neighbours), {
       ok: false,
       reason: 'no challenge, but this herd has a secret',
       peerName: 'Alford',
@@ -144,7 +145,7 @@ describe('the handshake, both sides', () => {
 
   test('the accepting side refuses an AUTH under another secret, and a replayed one', () => {
     const offer = offerHello(alford);
-    const answer = answerHello(offer.line, ball, neighbours);
+    const answer = answerHello(parseGreeting(offer.line), ball, neighbours);
     assert.ok(answer.ok && answer.expectedAuthMac !== undefined);
     const welcome = parseGreeting(answer.reply);
     assert.ok(welcome?.nonce !== undefined && offer.nonce !== undefined);
@@ -159,31 +160,38 @@ describe('the handshake, both sides', () => {
         'inc-1',
       ),
     );
-    assert.equal(checkAuth(forged, answer.expectedAuthMac), false);
-    const genuine = checkWelcome(answer.reply, alford, 'Ball', offer);
+    assert.equal(checkAuth(parseAuth(forged), answer.expectedAuthMac), false);
+    const genuine = checkWelcome(parseGreeting(answer.reply), alford, 'Ball', offer);
     assert.ok(genuine.ok && genuine.authLine !== undefined);
     // The same HELLO again gets a new challenge: the earlier AUTH does not answer it.
-    const again = answerHello(offer.line, ball, neighbours);
+    const again = answerHello(parseGreeting(offer.line), ball, neighbours);
     assert.ok(again.ok && again.expectedAuthMac !== undefined);
-    assert.equal(checkAuth(genuine.authLine, again.expectedAuthMac), false);
-    assert.equal(checkAuth('AUTH nothex', again.expectedAuthMac), false);
+    assert.equal(checkAuth(parseAuth(genuine.authLine), again.expectedAuthMac), false);
+    assert.equal(checkAuth(parseAuth('AUTH nothex'), again.expectedAuthMac), false);
   });
 
   test('the dialling side refuses a WELCOME from the wrong server, without a MAC, or with a bad one', () => {
     const offer = offerHello(alford);
-    const answer = answerHello(offer.line, ball, neighbours);
+    const answer = answerHello(parseGreeting(offer.line), ball, neighbours);
     assert.ok(answer.ok);
-    assert.deepEqual(checkWelcome('HELLO Ball 1', alford, 'Ball', offer), { ok: false, reason: 'not a WELCOME' });
-    assert.deepEqual(checkWelcome(answer.reply, alford, 'Hamilton', offer), {
+    assert.deepEqual(checkWelcome(parseGreeting('HELLO Ball 1'), alford, 'Ball', offer), {
+      ok: false,
+      reason: 'not a WELCOME',
+    });
+    assert.deepEqual(checkWelcome(parseGreeting(answer.reply), alford, 'Hamilton', offer), {
       ok: false,
       reason: 'WELCOME from Ball, not Hamilton',
     });
-    assert.deepEqual(checkWelcome(formatWelcome('Ball', 'inc-2'), alford, 'Ball', offer), {
+    assert.deepEqual(checkWelcome(parseGreeting(formatWelcome('Ball', 'inc-2')), alford, 'Ball', offer), {
       ok: false,
       reason: 'neighbour has no herd secret',
     });
-    const other = answerHello(offer.line, { ...ball, secret: Buffer.from('a different herd secret!') }, neighbours);
+    const other = answerHello(
+      parseGreeting(offer.line),
+      { ...ball, secret: Buffer.from('a different herd secret!') },
+      neighbours,
+    );
     assert.ok(other.ok);
-    assert.deepEqual(checkWelcome(other.reply, alford, 'Ball', offer), { ok: false, reason: 'bad MAC' });
+    assert.deepEqual(checkWelcome(parseGreeting(other.reply), alford, 'Ball', offer), { ok: false, reason: 'bad MAC' });
   });
 });

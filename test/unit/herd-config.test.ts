@@ -148,19 +148,19 @@ describe('validateHerdConfig', () => {
     assert.equal(config.limits.maxLineBytes, 8192);
   });
 
-  test('the failure detector settings default from DEFAULT_LINK_SETTINGS, and deadAfterMs must be at least 2 heartbeats', () => {
+  test('the failure detector settings default from DEFAULT_LINK_SETTINGS, and deadAfterMs must be at least MIN_DEAD_AFTER_HEARTBEATS (3) heartbeats', () => {
     const config = validateHerdConfig(base(), FILE);
     assert.equal(config.peer.heartbeatIntervalMs, DEFAULT_LINK_SETTINGS.heartbeatIntervalMs);
     assert.equal(config.peer.deadAfterMs, DEFAULT_LINK_SETTINGS.deadAfterMs);
     assert.equal(
-      validateHerdConfig({ ...base(), peer: { heartbeatIntervalMs: 200, deadAfterMs: 400 } }, FILE).peer.deadAfterMs,
-      400,
+      validateHerdConfig({ ...base(), peer: { heartbeatIntervalMs: 200, deadAfterMs: 600 } }, FILE).peer.deadAfterMs,
+      600,
     );
     assertConfigError(
-      () => validateHerdConfig({ ...base(), peer: { heartbeatIntervalMs: 1000, deadAfterMs: 1999 } }, FILE),
+      () => validateHerdConfig({ ...base(), peer: { heartbeatIntervalMs: 1000, deadAfterMs: 2999 } }, FILE),
       FILE,
       'peer.deadAfterMs',
-      '1999 must be at least 2 x heartbeatIntervalMs (1000)',
+      '2999 must be at least 3 x heartbeatIntervalMs (1000)',
     );
     // Against the default interval too.
     assertConfigError(
@@ -175,7 +175,7 @@ describe('validateHerdConfig', () => {
     );
     assert.throws(
       () => resolveLinkSettings({ deadAfterMs: 10 }),
-      /deadAfterMs: 10 must be at least 2 x heartbeatIntervalMs/,
+      /deadAfterMs: 10 must be at least 3 x heartbeatIntervalMs/,
     );
   });
 

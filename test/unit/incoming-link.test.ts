@@ -8,9 +8,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplexPair } from 'node:stream';
 import { NOOP_OBSERVER } from '../../src/observability/observer.js';
-import { checkWelcome, offerHello, type LinkIdentity } from '../../src/peers/handshake.js';
+import { checkWelcome, offerHello, parseGreeting, type LinkIdentity } from '../../src/peers/handshake.js';
 import { IncomingLink } from '../../src/peers/incoming-link.js';
-import { LocationStore, type LocationUpdate } from '../../src/store/location-store.js';
+import { LocationStore } from '../../src/store/location-store.js';
+import type { AtRecord } from '../../src/protocol/at-record.js';
 import { ingest } from '../../src/server/ingest.js';
 import { capturingLogger } from '../helpers/capture-log.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
@@ -51,7 +52,7 @@ function rig(self: LinkIdentity = SOLO) {
     logger: log.logger,
     observer: NOOP_OBSERVER,
     store,
-    ingest: (update: LocationUpdate, from: string) =>
+    ingest: (update: AtRecord, from: string) =>
       ingest({ store, flood: (u, f) => flooded.push([u.clientId, f]) }, update, from),
     onUp: () => upCount++,
     onClose: (_link, reason) => (closedReason = reason),
@@ -77,7 +78,7 @@ async function authenticate(r: ReturnType<typeof rig>): Promise<void> {
   const offer = offerHello(FRIEND);
   r.client.write(offer.line);
   await settle();
-  const verdict = checkWelcome(r.lines[0] ?? '', FRIEND, 'Solo', offer);
+  const verdict = checkWelcome(parseGreeting(r.lines[0] ?? ''), FRIEND, 'Solo', offer);
   assert.ok(verdict.ok && verdict.authLine !== undefined, JSON.stringify(verdict));
   r.client.write(verdict.authLine);
   await settle();

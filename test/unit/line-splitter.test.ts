@@ -1,7 +1,7 @@
 /**
- * Line framing (docs/protocol.md "Client commands"): LF or CRLF terminators, chunks split at any byte (also inside
- * a UTF-8 sequence), a last line without terminator on end(), and the maxLineBytes limit. Tested
- * whole-chunk, byte-by-byte and with random splits.
+ * Line framing (docs/protocol.md#framing): LF or CRLF terminators, chunks split at any byte (also
+ * inside a UTF-8 sequence), a last line without terminator on end(), and the maxLineBytes limit.
+ * Tested whole-chunk, byte-by-byte and with random splits; lines are read back as UTF-8 text.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,9 +23,9 @@ function run(
   callEnd = true,
 ): Outcome {
   const outcome: Outcome = { lines: [], overflows: [] };
-  const splitter = new LineSplitter((line) => outcome.lines.push(line), {
+  const splitter = new LineSplitter((bytes, start, end) => outcome.lines.push(bytes.toString('utf8', start, end)), {
     ...options,
-    onOverflow: (prefix) => outcome.overflows.push(prefix),
+    onOverflow: (bytes, start, end) => outcome.overflows.push(bytes.toString('utf8', start, end)),
   });
   for (const chunk of chunks) splitter.push(chunk);
   if (callEnd) splitter.end();
@@ -80,7 +80,7 @@ describe('LineSplitter', () => {
 
   test('lines are delivered as soon as they are terminated, before end()', () => {
     const lines: string[] = [];
-    const splitter = new LineSplitter((line) => lines.push(line));
+    const splitter = new LineSplitter((bytes, start, end) => lines.push(bytes.toString('utf8', start, end)));
     splitter.push(Buffer.from('one\ntw'));
     assert.deepEqual(lines, ['one']);
     splitter.push(Buffer.from('o\nthr'));
@@ -101,7 +101,7 @@ describe('LineSplitter', () => {
     assert.deepEqual(run([Buffer.alloc(0), Buffer.alloc(0)]).lines, []);
   });
 
-  test('decodes a UTF-8 character split across chunks at every byte', () => {
+  test('keeps a UTF-8 character split across chunks at every byte whole', () => {
     const data = Buffer.from('IAMAT café☕\u{1f600} +1+1 5\n');
     for (let cut = 0; cut <= data.length; cut++) {
       assert.deepEqual(
@@ -144,9 +144,9 @@ describe('LineSplitter', () => {
 
   test('after an overflow all later input is ignored, end() included', () => {
     const outcome: Outcome = { lines: [], overflows: [] };
-    const splitter = new LineSplitter((line) => outcome.lines.push(line), {
+    const splitter = new LineSplitter((bytes, start, end) => outcome.lines.push(bytes.toString('utf8', start, end)), {
       maxLineBytes: 4,
-      onOverflow: (p) => outcome.overflows.push(p),
+      onOverflow: (bytes, start, end) => outcome.overflows.push(bytes.toString('utf8', start, end)),
     });
     assert.equal(splitter.hasOverflowed, false);
     splitter.push(Buffer.from('abcdefgh'));
@@ -165,6 +165,19 @@ describe('LineSplitter', () => {
     assert.deepEqual(over.lines, []);
     assert.equal(over.overflows.length, 1);
     assert.equal(over.overflows[0]?.length, DEFAULT_MAX_LINE_BYTES);
+  });
+
+  test('a line that arrived whole is handed on as a range of its chunk, not a copy', () => {
+    const chunk = Buffer.from('one\r\ntwo\n');
+    const seen: [Buffer, number, number][] = [];
+    new LineSplitter((bytes, start, end) => seen.push([bytes, start, end])).push(chunk);
+    assert.deepEqual(
+      seen.map(([bytes, start, end]) => [bytes === chunk, start, end]),
+      [
+        [true, 0, 3],
+        [true, 5, 8],
+      ],
+    );
   });
 
   test('the overflow prefix is counted in bytes, not characters', () => {

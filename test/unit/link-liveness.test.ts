@@ -12,7 +12,8 @@ import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import { NOOP_OBSERVER } from '../../src/observability/observer.js';
 import { exponentialBackoff } from '../../src/peers/backoff.js';
 import { HEARTBEAT_TEXT } from '../../src/peers/failure-detector.js';
-import { answerHello, offerHello, type LinkIdentity } from '../../src/peers/handshake.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../../src/protocol/line-splitter.js';
+import { answerHello, offerHello, parseGreeting, type LinkIdentity } from '../../src/peers/handshake.js';
 import { IncomingLink } from '../../src/peers/incoming-link.js';
 import { OutgoingLink } from '../../src/peers/outgoing-link.js';
 import { LocationStore } from '../../src/store/location-store.js';
@@ -115,7 +116,7 @@ async function silentNeighbour() {
       received += chunk.toString('utf8');
       if (!greeted && received.includes('\n')) {
         greeted = true;
-        const answer = answerHello(received.slice(0, received.indexOf('\n')), FRIEND, () => true);
+        const answer = answerHello(parseGreeting(received.slice(0, received.indexOf('\n'))), FRIEND, () => true);
         if (answer.ok) socket.write(answer.reply);
       }
     });
@@ -140,6 +141,7 @@ describe('link liveness: the dialling side', () => {
     const link = new OutgoingLink({
       self: SOLO,
       peerName: 'Friend',
+      maxLineBytes: DEFAULT_MAX_LINE_BYTES,
       backoff: exponentialBackoff({ baseDelayMs: 100, maxDelayMs: 100, random: () => 0 }),
       logger: log.logger,
       timers,

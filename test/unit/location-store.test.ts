@@ -1,29 +1,26 @@
 /**
- * The merge rule (docs/protocol.md "Floods"): a location is stored only when its client time is newer;
+ * The merge rule (docs/protocol.md#floods): a location is stored only when its client time is newer;
  * equal times resolve the same way everywhere; a duplicate is not stored again, which ends a flood.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import {
-  LocationStore,
-  compareTimeText,
-  isNewer,
-  isNewerLine,
-  type LocationRecord,
-} from '../../src/store/location-store.js';
+import { LocationStore, compareTimeText, isNewerLine } from '../../src/store/location-store.js';
+import type { ParsedAtRecord } from '../../src/protocol/at-record.js';
+import { binaryOfText } from '../../src/protocol/bytes.js';
 import { formatPosixTime, parsePosixTime } from '../../src/protocol/time.js';
-import { ReferenceLocationStore } from '../helpers/reference-store.js';
+import { ReferenceLocationStore, isNewer } from '../helpers/reference-store.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
 
-function record(clientId: string, timeNs: bigint, server = 'Alford', difference = '+0.000000001'): LocationRecord {
+function record(clientId: string, timeNs: bigint, server = 'Alford', difference = '+0.000000001'): ParsedAtRecord {
   // The AT line determines the record, as on the wire: its last field is the client's time.
   const latitude = Number(timeNs % 90n);
   const longitude = -Number(timeNs % 180n);
   const time = formatPosixTime(timeNs);
   return {
     clientId,
+    serverName: server,
     timeNs,
     atLine: `AT ${server} ${difference} ${clientId} +${latitude}-${-longitude} ${time}`,
     latitude,
@@ -32,8 +29,8 @@ function record(clientId: string, timeNs: bigint, server = 'Alford', difference 
 }
 
 /** Independent winner per client: the greatest (time, AT line) pair. */
-function expectedWinners(records: readonly LocationRecord[]): Map<string, LocationRecord> {
-  const best = new Map<string, LocationRecord>();
+function expectedWinners(records: readonly ParsedAtRecord[]): Map<string, ParsedAtRecord> {
+  const best = new Map<string, ParsedAtRecord>();
   for (const r of records) {
     const held = best.get(r.clientId);
     if (held === undefined || r.timeNs > held.timeNs || (r.timeNs === held.timeNs && r.atLine > held.atLine))
@@ -42,7 +39,7 @@ function expectedWinners(records: readonly LocationRecord[]): Map<string, Locati
   return best;
 }
 
-function snapshot(store: LocationStore): Map<string, LocationRecord> {
+function snapshot(store: LocationStore): Map<string, ParsedAtRecord> {
   return new Map([...store.values()].map((r) => [r.clientId, r] as const));
 }
 
@@ -142,7 +139,7 @@ describe('LocationStore', () => {
           // Insert copies of some records at arbitrary places in the shuffled order.
           const order = [...shuffled];
           duplicateIndexes.forEach((index, k) => {
-            const copy = { ...(original[index] as LocationRecord) };
+            const copy = { ...(original[index] as ParsedAtRecord) };
             order.splice((positions[k] ?? 0) % (order.length + 1), 0, copy);
           });
           const a = new LocationStore();
@@ -237,7 +234,8 @@ describe('LocationStore against the reference store', () => {
     .map((u) => {
       const sign = u.latitude < 0 ? '-' : '+';
       const atLine = `AT ${u.server} ${u.difference} ${u.clientId} ${sign}${Math.abs(u.latitude)}+1 ${u.seconds}${u.fraction}`;
-      return { clientId: u.clientId, atLine };
+      // As a server holds them: binary strings of the UTF-8 bytes.
+      return { clientId: binaryOfText(u.clientId), atLine: binaryOfText(atLine) };
     });
 
   test('property: the same answers to every offer, the same contents, the same digests', () => {

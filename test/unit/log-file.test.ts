@@ -63,6 +63,23 @@ describe('LogFile', () => {
     assert.equal(readFileSync(file, 'utf8'), `before\n${big}after\n`);
   });
 
+  test('writeBinary copies bytes as they are, in order with the text lines around them', () => {
+    const file = path.join(dir, 'binary.log');
+    const log = new LogFile(file);
+    log.write('é\n');
+    log.writeBinary('caf\xc3\xa9 \xfe\n');
+    log.write('end\n');
+    log.close();
+    assert.deepEqual(
+      readFileSync(file),
+      Buffer.concat([
+        Buffer.from('é\n'),
+        Buffer.from([0x63, 0x61, 0x66, 0xc3, 0xa9, 0x20, 0xfe, 0x0a]),
+        Buffer.from('end\n'),
+      ]),
+    );
+  });
+
   test('carries pino lines unchanged', () => {
     const file = path.join(dir, 'pino.log');
     const destination = new LogFile(file, { timers: new ManualTimers() });

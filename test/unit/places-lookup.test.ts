@@ -10,16 +10,15 @@ import { NOOP_OBSERVER } from '../../src/observability/observer.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import { PlacesLookup } from '../../src/server/places-lookup.js';
-import type { LocationRecord } from '../../src/store/location-store.js';
+import { binaryOfText } from '../../src/protocol/bytes.js';
+import { normalizeJsonNewlines } from '../../src/protocol/commands.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
-const KIWI: LocationRecord = {
-  clientId: 'kiwi',
-  atLine: 'AT Alford +0.000000001 kiwi +34.068930-118.445127 1700000000',
-  timeNs: 1_700_000_000_000_000_000n,
-  latitude: 34.06893,
-  longitude: -118.445127,
-};
+/** The stored AT line of a client, and its location. */
+const KIWI = 'AT Alford +0.000000001 kiwi +34.068930-118.445127 1700000000';
+const KIWI_POINT = { latitude: 34.06893, longitude: -118.445127 };
+/** The same client, elsewhere. */
+const KIWI_MOVED = 'AT Alford +0.000000001 kiwi +34.07-118.445127 1700000001';
 
 function places(count: number, status = 'OK'): NearbySearchResponse {
   return {
@@ -60,7 +59,7 @@ function lookup(provider: PlacesProvider, timers = new ManualTimers()) {
 describe('PlacesLookup', () => {
   test('keeps the first `bound` results of a source that answers more', async () => {
     const { provider } = source(async () => places(20), false);
-    const { response } = await lookup(provider).lookUp(KIWI, 10_000, 5);
+    const { response } = await lookup(provider).lookUp(KIWI_POINT, 10_000, 5, 'kiwi');
     assert.deepEqual(
       response.results.map((r) => r.place_id),
       ['p0', 'p1', 'p2', 'p3', 'p4'],
@@ -70,7 +69,7 @@ describe('PlacesLookup', () => {
   test('a source that never answers gets UNKNOWN_ERROR at the time limit', async () => {
     const timers = new ManualTimers();
     const { provider } = source(() => new Promise(() => undefined), false);
-    const pending = lookup(provider, timers).lookUp(KIWI, 10_000, 5);
+    const pending = lookup(provider, timers).lookUp(KIWI_POINT, 10_000, 5, 'kiwi');
     timers.advance(999);
     await new Promise((resolve) => setImmediate(resolve));
     timers.advance(1);
@@ -87,12 +86,12 @@ describe('PlacesLookup', () => {
     const again = await places1.lookUpJson(KIWI, 10_000, 5);
     assert.equal(calls.length, 1);
     assert.equal(again.json, first.json);
-    assert.equal(first.json, formatGoogleJson(places(3)));
+    assert.equal(first.json, binaryOfText(normalizeJsonNewlines(formatGoogleJson(places(3)))));
     assert.equal(again.places.cached, true);
     assert.equal(first.places.cached, undefined);
     await places1.lookUpJson(KIWI, 5_000, 5);
     await places1.lookUpJson(KIWI, 10_000, 4);
-    await places1.lookUpJson({ ...KIWI, latitude: 34.07 }, 10_000, 5);
+    await places1.lookUpJson(KIWI_MOVED, 10_000, 5);
     assert.equal(calls.length, 4);
   });
 

@@ -6,11 +6,18 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
+  MAX_TIME_DIFFERENCE_BYTES,
   NANOS_PER_SECOND,
   SystemWallClock,
+  differenceNs,
   formatPosixTime,
   formatTimeDifference,
+  instantOfNs,
+  isPosixTime,
+  nsOfInstant,
   parsePosixTime,
+  readPosixTime,
+  writeTimeDifference,
 } from '../../src/protocol/time.js';
 
 const FC = { seed: 42, numRuns: 500 } as const;
@@ -202,21 +209,69 @@ describe('formatTimeDifference', () => {
   });
 });
 
+describe('writeTimeDifference (numbers) against formatTimeDifference (bigint)', () => {
+  test('property: the same text for every pair of instants, either side of the epoch second', () => {
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 19n }),
+        fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }),
+        (earlierNs, differenceNs) => {
+          const later = instantOfNs(earlierNs + differenceNs);
+          const earlier = instantOfNs(earlierNs);
+          const out = Buffer.alloc(MAX_TIME_DIFFERENCE_BYTES);
+          const end = writeTimeDifference(out, 0, later, earlier);
+          assert.equal(out.toString('latin1', 0, end), formatTimeDifference(differenceNs));
+        },
+      ),
+      FC,
+    );
+  });
+
+  test('readPosixTime reads what parsePosixTime reads, and refuses seconds beyond a safe integer', () => {
+    for (const text of [
+      '0',
+      '1621464827',
+      '1621464827.5',
+      '1621464827.959498503',
+      '0001.000000001',
+      '9007199254740991',
+    ]) {
+      const bytes = Buffer.from(text);
+      const instant = { seconds: 0, nanoseconds: 0 };
+      assert.equal(isPosixTime(bytes, 0, bytes.length), true, text);
+      assert.equal(readPosixTime(bytes, 0, bytes.length, instant), true, text);
+      assert.equal(nsOfInstant(instant), parsePosixTime(text), text);
+    }
+    const huge = Buffer.from('9007199254740993');
+    assert.equal(readPosixTime(huge, 0, huge.length, { seconds: 0, nanoseconds: 0 }), false);
+  });
+
+  test('differenceNs is exact below 2^53 ns', () => {
+    const a = instantOfNs(1_700_000_000_123_456_789n);
+    const b = instantOfNs(1_699_999_000_000_000_001n);
+    assert.equal(differenceNs(a, b), 1_000_123_456_788);
+    assert.equal(differenceNs(b, a), -1_000_123_456_788);
+  });
+});
+
 describe('SystemWallClock', () => {
+  const nowNs = (clock: SystemWallClock): bigint => nsOfInstant(clock.now());
+
   test('reads within a few milliseconds of Date.now()', () => {
     const clock = new SystemWallClock();
+    const skewNs = BigInt(SystemWallClock.MAX_SKEW_MS) * 1_000_000n;
     for (let i = 0; i < 100; i++) {
       const before = BigInt(Date.now()) * 1_000_000n;
-      const now = clock.nowNs();
+      const now = nowNs(clock);
       const after = BigInt(Date.now() + 1) * 1_000_000n;
-      assert.ok(now >= before - SystemWallClock.MAX_SKEW_NS, `${now} < ${before}`);
-      assert.ok(now <= after + SystemWallClock.MAX_SKEW_NS, `${now} > ${after}`);
+      assert.ok(now >= before - skewNs, `${now} < ${before}`);
+      assert.ok(now <= after + skewNs, `${now} > ${after}`);
     }
   });
 
   test('has sub-millisecond resolution (not just Date.now() scaled)', () => {
     const clock = new SystemWallClock();
-    const reads = Array.from({ length: 100 }, () => clock.nowNs());
+    const reads = Array.from({ length: 100 }, () => nowNs(clock));
     assert.ok(
       reads.some((ns) => ns % 1_000_000n !== 0n),
       'every read was a whole millisecond',
@@ -227,13 +282,14 @@ describe('SystemWallClock', () => {
     let wallMs = 1_700_000_000_000;
     t.mock.method(Date, 'now', () => wallMs);
     const clock = new SystemWallClock();
-    const first = clock.nowNs();
-    assert.ok(first >= 1_700_000_000_000_000_000n && first < 1_700_000_000_000_000_000n + SystemWallClock.MAX_SKEW_NS);
+    const skewNs = BigInt(SystemWallClock.MAX_SKEW_MS) * 1_000_000n;
+    const first = nowNs(clock);
+    assert.ok(first >= 1_700_000_000_000_000_000n && first < 1_700_000_000_000_000_000n + skewNs);
 
     wallMs += 3_600_000; // NTP steps the clock an hour ahead
-    assert.equal(clock.nowNs(), 1_700_003_600_000_000_000n);
+    assert.equal(nowNs(clock), 1_700_003_600_000_000_000n);
 
     wallMs -= 7_200_000; // and then two hours back
-    assert.equal(clock.nowNs(), 1_699_996_400_000_000_000n);
+    assert.equal(nowNs(clock), 1_699_996_400_000_000_000n);
   });
 });

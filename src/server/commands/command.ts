@@ -1,18 +1,23 @@
 /**
  * What a client command handler is: a function from a parsed command to a typed result. The
  * handlers live one per file beside this one and are dispatched from one table (./index.ts); the
- * session (../client-session.ts) logs and counts each result once, by its `outcome`.
+ * session (../client-session.ts) logs and counts each result once, by its `outcome`, and answers a
+ * refused line with `? <line>` (docs/protocol.md#anything-else), so no handler needs the line itself.
  */
 import type { CommandKind, CommandOutcome } from '../../observability/observer.js';
+import type { AtRecord } from '../../protocol/at-record.js';
 import type { ClientCommand } from '../../protocol/commands.js';
-import type { WallClock } from '../../protocol/time.js';
-import type { LocationRecord, LocationStore, LocationUpdate } from '../../store/location-store.js';
+import type { PosixInstant, WallClock } from '../../protocol/time.js';
+import type { LocationStore } from '../../store/location-store.js';
 import type { PlacesJson } from '../places-lookup.js';
 
 /** How a command ended: the reply to write, its outcome label, and why (for the log) when not ok. */
 export interface CommandResult {
-  /** The whole reply, with its terminator(s). */
-  readonly reply: string;
+  /**
+   * The whole reply with its terminator(s), a binary string (src/protocol/bytes.ts); `undefined` when
+   * the line is refused and answered `? <line>`.
+   */
+  readonly reply: string | undefined;
   /** The label of metrics and logs. */
   readonly outcome: CommandOutcome;
   /** Why the command was refused, for the log (never sent to the client). */
@@ -26,23 +31,33 @@ export type CommandReply = CommandResult | Promise<CommandResult>;
 
 /** What the handlers of one server share. */
 export interface CommandContext {
-  /** The server's name, written into AT lines. */
-  readonly serverName: string;
+  /** The server's name as the bytes written into AT lines. */
+  readonly serverName: Buffer;
   /** Stamps the receive time of an IAMAT. */
   readonly clock: WallClock;
   /** How far a client's time may be ahead of the server's clock, ns (`limits.maxFutureSkewMs`). */
-  readonly maxFutureSkewNs: bigint;
+  readonly maxFutureSkewNs: number;
   /** The location table (read by WHATSAT). */
   readonly store: LocationStore;
   /** Offers a record to the store; when it is newer, persists and floods it. True when stored. */
-  ingest(update: LocationUpdate): boolean;
+  ingest(record: AtRecord): boolean;
   /** With `store.sync`: resolves once everything written so far is committed. Else `undefined`. */
   readonly whenCommitted: (() => Promise<void>) | undefined;
   /**
-   * Asks the places source, within the server's time limit, for the document a WHATSAT prints;
-   * always resolves (failures become a status).
+   * Asks the places source, within the server's time limit, for the document a WHATSAT prints about
+   * the client whose stored AT line is `atLine`; always resolves (failures become a status).
    */
-  lookUpPlaces(record: LocationRecord, radiusMeters: number, limit: number): Promise<PlacesJson>;
+  lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson>;
+  /** Scratch the handlers reuse from command to command (they run one at a time). */
+  readonly scratch: CommandScratch;
+}
+
+/** Memory the handlers write into instead of allocating per command. */
+export interface CommandScratch {
+  /** An AT line being written: at least `AT_LINE_OVERHEAD_BYTES` + name + `limits.maxLineBytes` bytes. */
+  readonly atLine: Buffer;
+  /** A client time being read. */
+  readonly clientTime: PosixInstant;
 }
 
 export type { CommandKind };
@@ -50,17 +65,8 @@ export type { CommandKind };
 /** The parsed command of kind `K`. */
 export type CommandOf<K extends CommandKind> = Extract<ClientCommand, { kind: K }>;
 
-/**
- * A handler: turns one parsed command into its result.
- *
- * @param command - the parsed command.
- * @param line - the line as received, without terminator (echoed by `? ` replies).
- */
-export type CommandHandler<K extends CommandKind> = (
-  command: CommandOf<K>,
-  line: string,
-  context: CommandContext,
-) => CommandReply;
+/** A handler: turns one parsed command into its result. */
+export type CommandHandler<K extends CommandKind> = (command: CommandOf<K>, context: CommandContext) => CommandReply;
 
 /** One handler per command kind. */
 export type CommandTable = { readonly [K in CommandKind]: CommandHandler<K> };

@@ -5,7 +5,7 @@ import { iamat } from './iamat.js';
 import { invalid } from './invalid.js';
 import { whatsat } from './whatsat.js';
 
-export type { CommandContext, CommandReply, CommandResult, CommandKind } from './command.js';
+export type { CommandContext, CommandReply, CommandResult, CommandKind, CommandScratch } from './command.js';
 
 /** Every client command, by kind. */
 export const COMMANDS: CommandTable = Object.freeze({ IAMAT: iamat, WHATSAT: whatsat, INVALID: invalid });
@@ -13,12 +13,11 @@ export const COMMANDS: CommandTable = Object.freeze({ IAMAT: iamat, WHATSAT: wha
 /** Runs `command` through its handler in `table` (default {@link COMMANDS}). */
 export function dispatch(
   command: ClientCommand,
-  line: string,
   context: CommandContext,
   table: CommandTable = COMMANDS,
 ): CommandReply {
   // The table maps each kind to the handler of exactly that kind, which TypeScript cannot follow
   // through an indexed access on a union; the cast restates what the table's type guarantees.
   const handler = table[command.kind] as unknown as CommandHandler<CommandKind>;
-  return handler(command, line, context);
+  return handler(command, context);
 }

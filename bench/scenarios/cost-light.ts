@@ -1,0 +1,156 @@
+/**
+ * The part of the `cost` scenario where the load is light: what a server costs when it is mostly
+ * waiting, which is where wake-ups and system calls, not parsing, set the price.
+ *
+ * - `light`: one connection, one IAMAT at a time, at {@link LIGHT_RATE_PER_SECOND}, to a server as
+ *   shipped (durable store, info logs, an admin port with its metrics), beside the echo server
+ *   driven the same way: server CPU per IAMAT and per echoed line, measured in the same run.
+ * - `idle`: the shipped five-server herd with nothing to do for {@link IDLE_WINDOW_MS}: the CPU of
+ *   each server as a percentage of one core (heartbeats, timers, metrics).
+ */
+import type { BenchContext } from '../bench-context.js';
+import {
+  PROBE_DIR_ENV,
+  benchDir,
+  benchEnv,
+  memoryProbeNodeArgs,
+  probeMemory,
+  sleep,
+  startEchoProcess,
+  startHerdProcess,
+  startServe,
+  whenPlacesReady,
+  writeBenchConfig,
+} from '../bench-processes.js';
+import { runLoad, type LoadTarget } from '../load-client.js';
+import { iamatWriter } from '../request-writers.js';
+
+/** Requests per second of the light load: about what one mobile client's burst looks like to a server. */
+export const LIGHT_RATE_PER_SECOND = 500;
+/** Requests of the light load in a full run (and in `--quick`). */
+export const LIGHT_REQUESTS = { full: 5_000, quick: 200 } as const;
+/** How long the idle herd is watched, ms, in a full run (and in `--quick`). */
+export const IDLE_WINDOW_MS = { full: 10_000, quick: 1_000 } as const;
+/** Time the idle herd is given to settle (links up, first anti-entropy, V8 done with the collections of its start) before it is watched, ms. */
+const IDLE_SETTLE_MS = { full: 20_000, quick: 1_000 } as const;
+
+/** The light-load and idle figures, as `--json` reports them under `cost_us`. */
+export interface LightCostResult {
+  /** Server CPU per IAMAT at the light rate, one at a time, us. */
+  readonly light_iamat: number;
+  /** Echo server CPU per line at the same rate, us: the floor of `light_iamat`. */
+  readonly light_echo_line: number;
+  readonly light_rate_per_s: number;
+  /** Each idle server's CPU as a percentage of one core, by name. */
+  readonly idle_cpu_percent: Readonly<Record<string, number>>;
+  readonly idle_window_ms: number;
+}
+
+async function cpuUs(pid: number, probeDir: string): Promise<number> {
+  const probed = await probeMemory(pid, probeDir);
+  return probed.cpuUserUs + probed.cpuSystemUs;
+}
+
+/** CPU microseconds `pid` spends per request while `requests` IAMATs go to `target` one at a time. */
+async function lightLoad(target: LoadTarget, pid: number, probeDir: string, requests: number): Promise<number> {
+  const before = await cpuUs(pid, probeDir);
+  await runLoad({
+    targets: [target],
+    connections: 1,
+    window: 1,
+    ratePerSecond: LIGHT_RATE_PER_SECOND,
+    writer: iamatWriter({ prefix: `light-${pid}-` }),
+    requests,
+  });
+  const after = await cpuUs(pid, probeDir);
+  return Math.round(((after - before) / requests) * 10) / 10;
+}
+
+/** Runs the light-load and idle measurements on processes the bench starts. */
+export async function runLightCost(context: BenchContext): Promise<LightCostResult> {
+  const requests = context.quick ? LIGHT_REQUESTS.quick : LIGHT_REQUESTS.full;
+  const idleWindowMs = context.quick ? IDLE_WINDOW_MS.quick : IDLE_WINDOW_MS.full;
+  const { dir, cleanup } = await benchDir();
+  const env = benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' });
+  const nodeArgs = memoryProbeNodeArgs();
+  try {
+    context.progress.update(`cost: ${requests} echoed lines at ${LIGHT_RATE_PER_SECOND}/s, one at a time`);
+    const echo = await startEchoProcess({ nodeArgs, env });
+    let lightEcho: number;
+    try {
+      lightEcho = await lightLoad(echo.target, echo.pid, dir, requests);
+    } finally {
+      await echo.process.stop();
+    }
+    context.progress.update(`cost: ${requests} IAMATs at ${LIGHT_RATE_PER_SECOND}/s, one at a time`);
+    const soloConfig = await writeBenchConfig(dir, { servers: ['Alford'], logLevel: context.logLevel });
+    const solo = await startServe(soloConfig, 'Alford', { nodeArgs, env });
+    let lightIamat: number;
+    try {
+      await whenPlacesReady([solo]);
+      lightIamat = await lightLoad(solo, solo.pid, dir, requests);
+    } finally {
+      await solo.process.stop();
+    }
+    context.progress.update(`cost: the shipped herd idle for ${idleWindowMs / 1000} s`);
+    const herdConfig = await writeBenchConfig(dir, { logLevel: context.logLevel });
+    const herd = await startHerdProcess(herdConfig, { nodeArgs, env });
+    const idle: Record<string, number> = {};
+    try {
+      await sleep(context.quick ? IDLE_SETTLE_MS.quick : IDLE_SETTLE_MS.full);
+      const started = performance.now();
+      const before = await Promise.all(herd.members.map((member) => cpuUs(member.pid, dir)));
+      await sleep(idleWindowMs);
+      const after = await Promise.all(herd.members.map((member) => cpuUs(member.pid, dir)));
+      const wallUs = (performance.now() - started) * 1000;
+      herd.members.forEach((member, i) => {
+        idle[member.name] = Math.round((((after[i] as number) - (before[i] as number)) / wallUs) * 10_000) / 100;
+      });
+    } finally {
+      await herd.process.stop();
+    }
+    return {
+      light_iamat: lightIamat,
+      light_echo_line: lightEcho,
+      light_rate_per_s: LIGHT_RATE_PER_SECOND,
+      idle_cpu_percent: idle,
+      idle_window_ms: idleWindowMs,
+    };
+  } finally {
+    await cleanup();
+  }
+}
+
+/** The table rows of the light-load and idle figures. */
+export function lightCostRows(result: LightCostResult): (readonly [string, string, string, string, string, string])[] {
+  const idle = Object.values(result.idle_cpu_percent);
+  const worst = idle.length === 0 ? 0 : Math.max(...idle);
+  return [
+    [
+      'cost',
+      `echo server CPU per line at ${result.light_rate_per_s}/s, one at a time, us: the floor`,
+      result.light_echo_line.toFixed(1),
+      '',
+      '1.0x echo',
+      '',
+    ],
+    [
+      'cost',
+      `server CPU per IAMAT at ${result.light_rate_per_s}/s, one at a time, us`,
+      result.light_iamat.toFixed(1),
+      '',
+      `${(result.light_iamat / result.light_echo_line).toFixed(1)}x echo`,
+      '<= 1.5x',
+    ],
+    [
+      'cost',
+      `idle server CPU, % of a core, most of ${idle.length} (${result.idle_window_ms / 1000} s)`,
+      worst.toFixed(2),
+      Object.entries(result.idle_cpu_percent)
+        .map(([name, percent]) => `${name} ${percent.toFixed(2)}`)
+        .join(', '),
+      '',
+      '<= 0.2',
+    ],
+  ];
+}

@@ -1,0 +1,216 @@
+/**
+ * The AT record, the one message the herd exists to spread (docs/protocol.md#iamat and #floods):
+ *
+ *     AT <server> <time difference> <client id> <ISO 6709 location> <POSIX time>
+ *
+ * The server that received an IAMAT writes it ({@link writeAtLine}), answers the client with it,
+ * stores it and floods it; every other server takes it from a link ({@link parseAtRecord}), stores it
+ * when it is newer, and forwards the very same line. This module is the one codec of that line: every
+ * rule of its fields lives here or in the field modules it calls (location.ts, time.ts, bytes.ts).
+ * A record is held as its line, a binary string (src/protocol/bytes.ts) with single spaces and no
+ * terminator; the offsets of its fields are found again from the spaces when needed.
+ */
+import { isUtf8Bytes } from './bytes.js';
+import { bytesEqual, FieldOffsets, scanFields } from './fields.js';
+import { readIso6709, scanIso6709, type LatLng } from './location.js';
+import {
+  isPosixTime,
+  MAX_TIME_DIFFERENCE_BYTES,
+  parsePosixTime,
+  writeTimeDifference,
+  type PosixInstant,
+} from './time.js';
+
+/** An AT record: its line and the client it is about. */
+export interface AtRecord {
+  /** The AT line without terminator, fields separated by single spaces, as a binary string. */
+  readonly atLine: string;
+  /** Its client id (the fourth field), a binary string: the client's exact bytes. */
+  readonly clientId: string;
+}
+
+/** An AT record with its location and time read, for those who need the numbers (places, the dashboard). */
+export interface ParsedAtRecord extends AtRecord, LatLng {
+  /** The name of the server that received the IAMAT. */
+  readonly serverName: string;
+  /** The client's POSIX time, in nanoseconds. */
+  readonly timeNs: bigint;
+}
+
+const SPACE = 0x20;
+const ZERO = 0x30;
+const NINE = 0x39;
+const POINT = 0x2e;
+const PLUS = 0x2b;
+const MINUS = 0x2d;
+
+/** Fields of an AT line. */
+const AT_FIELDS = 6;
+
+/**
+ * Whether `bytes[start, end)` is a time difference as an AT line prints it: a sign, digits, a point
+ * and exactly nine digits.
+ */
+function isTimeDifference(bytes: Uint8Array, start: number, end: number): boolean {
+  if (end - start < 12 || (bytes[start] !== PLUS && bytes[start] !== MINUS) || bytes[end - 10] !== POINT) return false;
+  for (let i = start + 1; i < end; i++) {
+    if (i === end - 10) continue;
+    const code = bytes[i] as number;
+    if (code < ZERO || code > NINE) return false;
+  }
+  return true;
+}
+
+/**
+ * Checks and takes the AT line in `bytes[start, end)` (a line from a link, or from the store).
+ *
+ * @param fields - scratch for the field offsets (capacity at least 6), reused across calls.
+ * @returns the record, its line written with single spaces, or `undefined` when any field is
+ *   malformed: not six fields, not `AT`, a bad time difference, a client id that is not UTF-8, a bad
+ *   location or time.
+ */
+export function parseAtRecord(bytes: Buffer, start: number, end: number, fields: FieldOffsets): AtRecord | undefined {
+  if (scanFields(bytes, start, end, fields) !== AT_FIELDS || !bytesEqual(bytes, fields.start(0), fields.end(0), 'AT'))
+    return undefined;
+  if (
+    !isTimeDifference(bytes, fields.start(2), fields.end(2)) ||
+    !isUtf8Bytes(bytes, fields.start(3), fields.end(3)) ||
+    scanIso6709(bytes, fields.start(4), fields.end(4)) === -1 ||
+    !isPosixTime(bytes, fields.start(5), fields.end(5))
+  )
+    return undefined;
+  const first = fields.start(0);
+  const last = fields.end(5);
+  // Written with single spaces (as servers write them) when the fields fill the span but for 5 bytes.
+  let fieldBytes = 0;
+  for (let i = 0; i < AT_FIELDS; i++) fieldBytes += fields.length(i);
+  let atLine: string;
+  if (last - first === fieldBytes + AT_FIELDS - 1 && singleSpaced(bytes, fields)) {
+    atLine = bytes.toString('latin1', first, last);
+  } else {
+    atLine = bytes.toString('latin1', fields.start(0), fields.end(0));
+    for (let i = 1; i < AT_FIELDS; i++) atLine += ` ${bytes.toString('latin1', fields.start(i), fields.end(i))}`;
+  }
+  const idStart = fields.length(0) + fields.length(1) + fields.length(2) + 3;
+  return { atLine, clientId: atLine.slice(idStart, idStart + fields.length(3)) };
+}
+
+/** Whether every separator between the fields is one space byte. */
+function singleSpaced(bytes: Uint8Array, fields: FieldOffsets): boolean {
+  for (let i = 1; i < AT_FIELDS; i++) if (bytes[fields.start(i) - 1] !== SPACE) return false;
+  return true;
+}
+
+/** Scratch of {@link checkAtLine}. */
+const CHECK_FIELDS = new FieldOffsets(AT_FIELDS);
+
+/**
+ * Checks a stored or received AT line held as a binary string.
+ *
+ * @returns the record, or `undefined` when it is not a valid AT line.
+ */
+export function checkAtLine(atLine: string): AtRecord | undefined {
+  const bytes = Buffer.from(atLine, 'latin1');
+  return parseAtRecord(bytes, 0, bytes.length, CHECK_FIELDS);
+}
+
+/** Where the client id of a single-spaced AT line starts: after its third space. */
+export function clientIdStartOf(atLine: string): number {
+  return atLine.indexOf(' ', atLine.indexOf(' ', 3) + 1) + 1;
+}
+
+/** The client id of a single-spaced AT line (as the store holds them), found from its spaces. */
+export function clientIdOf(atLine: string): string {
+  const start = clientIdStartOf(atLine);
+  return atLine.slice(start, atLine.indexOf(' ', start));
+}
+
+/** Where the POSIX time (the last field) of a single-spaced AT line starts. */
+export function timeStartOf(atLine: string): number {
+  return atLine.lastIndexOf(' ') + 1;
+}
+
+/** The server name of a single-spaced AT line (`AT <server> ...`). */
+export function serverNameOf(atLine: string): string {
+  const end = atLine.indexOf(' ', 3);
+  return end === -1 ? '' : atLine.slice(3, end);
+}
+
+/**
+ * The location of a single-spaced AT line known to be valid (one the store holds), read where the
+ * two signs are, without checking it again: the dashboard reads a million of them per scan.
+ */
+export function locationOf(atLine: string): LatLng {
+  const timeAt = atLine.lastIndexOf(' ');
+  const start = atLine.lastIndexOf(' ', timeAt - 1) + 1;
+  let split = start + 1;
+  while (split < timeAt) {
+    const code = atLine.charCodeAt(split);
+    if (code === PLUS || code === MINUS) break;
+    split++;
+  }
+  return { latitude: Number(atLine.substring(start, split)), longitude: Number(atLine.substring(split, timeAt)) };
+}
+
+/**
+ * Reads the numbers of a single-spaced AT line known to be valid (one the store holds).
+ *
+ * @throws {TypeError} when the line is not a valid AT line (never for a line the store accepted).
+ */
+export function readAtRecord(atLine: string): ParsedAtRecord {
+  const serverEnd = atLine.indexOf(' ', 3);
+  const idStart = atLine.indexOf(' ', serverEnd + 1) + 1;
+  const idEnd = atLine.indexOf(' ', idStart);
+  const timeStart = atLine.lastIndexOf(' ') + 1;
+  const location = Buffer.from(atLine.slice(idEnd + 1, timeStart - 1), 'latin1');
+  const longitudeAt = scanIso6709(location, 0, location.length);
+  const timeNs = parsePosixTime(atLine.slice(timeStart));
+  if (serverEnd < 4 || idEnd === -1 || longitudeAt === -1 || timeNs === undefined)
+    throw new TypeError(`not an AT line: ${JSON.stringify(atLine)}`);
+  const { latitude, longitude } = readIso6709(location, 0, longitudeAt, location.length);
+  return {
+    atLine,
+    clientId: atLine.slice(idStart, idEnd),
+    serverName: atLine.slice(3, serverEnd),
+    latitude,
+    longitude,
+    timeNs,
+  };
+}
+
+/** Most bytes an AT line adds to an IAMAT's three operands, besides the server's name: `AT`, a time difference, spaces. */
+export const AT_LINE_OVERHEAD_BYTES = 3 + 1 + MAX_TIME_DIFFERENCE_BYTES + 3;
+
+/**
+ * Writes the AT line that acknowledges an IAMAT into `out` at 0 (docs/protocol.md#iamat):
+ * `AT <server> <time difference> <client id> <location> <time>`, the last three exactly as the
+ * client sent them, joined by single spaces.
+ *
+ * @param serverName - the receiving server's name, as bytes.
+ * @param received - when the server received the IAMAT.
+ * @param clientTime - the client's time, read from its field.
+ * @param line - the IAMAT line's bytes; `fields` holds its four fields' offsets.
+ * @returns the length of the line written. `out` must hold {@link AT_LINE_OVERHEAD_BYTES}, the
+ *   server name's length and the line's length.
+ */
+export function writeAtLine(
+  out: Buffer,
+  serverName: Uint8Array,
+  received: PosixInstant,
+  clientTime: PosixInstant,
+  line: Buffer,
+  fields: FieldOffsets,
+): number {
+  out[0] = 0x41; // A
+  out[1] = 0x54; // T
+  out[2] = SPACE;
+  out.set(serverName, 3);
+  let at = 3 + serverName.length;
+  out[at++] = SPACE;
+  at = writeTimeDifference(out, at, received, clientTime);
+  for (let i = 1; i < 4; i++) {
+    out[at++] = SPACE;
+    at += line.copy(out, at, fields.start(i), fields.end(i));
+  }
+  return at;
+}
