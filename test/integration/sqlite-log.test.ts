@@ -26,7 +26,7 @@ async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
   }
 }
 
-describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
+describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'nested', 'A.sqlite');
