@@ -18,7 +18,7 @@ export interface StartupResult {
   readonly restart_links_ms: number | null;
   /** The same, spawn to the first flood it stored of a check-in at a neighbour after the spawn. */
   readonly restart_flood_ms: number | null;
-  /** `herd client NAME LINE`, spawn to exit. */
+  /** `herd client NAME 'IAMAT ...'`, spawn to exit. */
   readonly client_ms: number;
   /** Clients in the store of the large-store server. */
   readonly large_store_clients: number;

@@ -39,6 +39,9 @@ import { formatPosixTime } from '../../src/protocol/time.js';
 import { writeLargeStore } from './large-store.js';
 import { median, type StartupResult } from './startup-report.js';
 
+/** The wall clock's POSIX time as a check-in carries it. */
+const nowPosixTime = (): string => formatPosixTime(BigInt(Date.now()) * 1_000_000n);
+
 export type { StartupResult } from './startup-report.js';
 
 /** Clients asked at the first accept of the large-store server, spread over the store. */
@@ -75,7 +78,7 @@ function converse(socket: net.Socket, text: string): Promise<string> {
 
 /** Sends an IAMAT stamped now on `socket` and returns the server's time difference, ms. */
 async function iamatNow(socket: net.Socket): Promise<number> {
-  const time = formatPosixTime(BigInt(Date.now()) * 1_000_000n);
+  const time = nowPosixTime();
   const reply = await converse(socket, `IAMAT startup +34.068930-118.445127 ${time}\n`);
   const difference = reply.split(' ')[2];
   if (!reply.startsWith('AT ') || difference === undefined) throw new BenchError(`startup: IAMAT got ${reply}`);
@@ -200,7 +203,7 @@ async function restartStart(
     for (let n = 0; checkingIn; n++) {
       const socket = net.connect({ host: '127.0.0.1', port: hamilton.port });
       socket.on('error', () => undefined);
-      const time = formatPosixTime(BigInt(Date.now()) * 1_000_000n);
+      const time = nowPosixTime();
       await converse(socket, `IAMAT restart-probe-${n} +1+1 ${time}\n`).catch(() => '');
       await sleep(5);
     }
@@ -233,17 +236,11 @@ async function restartStart(
   }
 }
 
-/** Spawn to exit of `herd client Ball LINE` against the running herd. */
+/** Spawn to exit of `herd client Ball 'IAMAT ...'` (one check-in, answered AT) against the running herd. */
 async function clientRun(configFile: string): Promise<number> {
+  const line = `IAMAT bench-client +1+1 ${nowPosixTime()}`;
   const spawnedAt = performance.now();
-  const child = new BenchProcess(process.execPath, [
-    CLI,
-    'client',
-    'Ball',
-    '--config',
-    configFile,
-    'WHATSAT nobody 1 1',
-  ]);
+  const child = new BenchProcess(process.execPath, [CLI, 'client', 'Ball', '--config', configFile, line]);
   await child.whenExited();
   if (child.child.exitCode !== 0)
     throw new BenchError(`startup: herd client exited ${child.child.exitCode}: ${child.output.join('\n')}`);
