@@ -31,6 +31,8 @@ export interface BenchSizes {
   readonly serverStarts: number;
   /** Starts of the whole herd timed in the startup scenario. */
   readonly herdStarts: number;
+  /** Clients in the store of the startup scenario's large-store server. */
+  readonly largeStoreClients: number;
   /** Idle time over which the heartbeat scenario counts a link's bytes, ms. */
   readonly heartbeatWindowMs: number;
   /** Updates of each ingest run of the dashboard scenario (with and without pages). */
@@ -61,7 +63,8 @@ export const FULL_SIZES: BenchSizes = {
   memoryClients: 1_000_000,
   catchUpClients: 100_000,
   serverStarts: 5,
-  herdStarts: 3,
+  herdStarts: 5,
+  largeStoreClients: 1_000_000,
   heartbeatWindowMs: 20_000,
   dashboardUpdates: 60_000,
   dashboardRounds: 7,
@@ -83,6 +86,7 @@ export const QUICK_SIZES: BenchSizes = {
   catchUpClients: 2_000,
   serverStarts: 1,
   herdStarts: 1,
+  largeStoreClients: 10_000,
   heartbeatWindowMs: 3000,
   dashboardUpdates: 4_000,
   dashboardRounds: 1,

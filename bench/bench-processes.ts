@@ -22,8 +22,8 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const PACKAGE_ROOT = path.resolve(HERE, '..');
 /** Environment variable naming another build's CLI to measure (e.g. an earlier commit's, for a before/after). */
 export const CLI_ENV = 'HERD_BENCH_CLI';
-/** The built CLI every server process runs: this checkout's `dist/cli/main.js`, or {@link CLI_ENV}. */
-export const CLI = process.env[CLI_ENV] ?? path.join(PACKAGE_ROOT, 'dist', 'cli', 'main.js');
+/** The built CLI every server process runs: this checkout's `dist/bundle/main.js`, or {@link CLI_ENV}. */
+export const CLI = process.env[CLI_ENV] ?? path.join(PACKAGE_ROOT, 'dist', 'bundle', 'main.js');
 /** The echo server of the floor scenario (run through tsx, like the bench itself). */
 export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'bench', 'echo-server.ts');
 /** The preload that reports a server's heap on SIGUSR2 (see memory-probe.mjs). */
@@ -496,6 +496,11 @@ export interface BenchConfigOptions {
   readonly store?: Partial<HerdConfig['store']>;
   /** Overrides of `peer` (link settings). */
   readonly peer?: Partial<HerdConfig['peer']>;
+  /**
+   * Free loopback ports instead of 0 for every client and peer port, so that a member started on its
+   * own (`herd serve`, not under `herd start`) finds its neighbours in the config. @default false
+   */
+  readonly fixedPorts?: boolean;
 }
 
 /**
@@ -518,12 +523,14 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
     peerPort?: number;
     adminPort?: number;
     external?: boolean;
-  }[] = names.map((name) => ({
-    name,
-    host: '127.0.0.1',
-    port: 0,
-    ...(withAdmin ? { adminPort: 0 } : {}),
-  }));
+  }[] = [];
+  for (const name of names) {
+    const ports =
+      options.fixedPorts === true
+        ? { port: await freeLoopbackPort(), peerPort: await freeLoopbackPort() }
+        : { port: 0 };
+    servers.push({ name, host: '127.0.0.1', ...ports, ...(withAdmin ? { adminPort: 0 } : {}) });
+  }
   if (options.observer !== undefined) {
     // The observer is only a peer port; an external member needs a client port too, which nobody dials.
     const observerPort = options.observer.port;

@@ -1,6 +1,6 @@
 /**
  * The `npm run bench` command line (bench/main.ts). The bench is a tool beside the product: it lives
- * outside `src/`, runs through tsx, and drives the built product (`dist/cli/main.js`) as separate
+ * outside `src/`, runs through tsx, and drives the built product (`dist/bundle/main.js`) as separate
  * processes. The scenarios are loaded only when the command runs, so `--help` is instant.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';

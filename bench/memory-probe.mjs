@@ -1,6 +1,6 @@
 /**
  * A preload for server processes of the memory scenario (`node --expose-gc --import
- * bench/memory-probe.mjs dist/cli/main.js ...`; plain JavaScript, so the servers load no TypeScript
+ * bench/memory-probe.mjs dist/bundle/main.js ...`; plain JavaScript, so the servers load no TypeScript
  * loader that would add to the memory being measured; `herd start` passes its own node flags on to the
  * servers it forks). On SIGUSR2 it reads `process.cpuUsage()`, runs two full garbage collections
  * (unless HERD_BENCH_PROBE_GC=0) and writes `process.memoryUsage()` and the CPU time as JSON to

@@ -6,11 +6,9 @@ import tls from 'node:tls';
 import type { Readable, Writable } from 'node:stream';
 import { loadHerdConfig } from '../config/herd-config.js';
 import { UsageError } from '../errors.js';
+import { CLIENT_TIMEOUT_MS } from './defaults.js';
 import { commandHint } from './wording.js';
 import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
-
-/** Default {@link ClientOptions.timeoutMs}: give up when the server is silent this long. */
-export const CLIENT_TIMEOUT_MS = 15_000;
 
 /**
  * Longest wait for the TLS handshake `herd client` tries on a port that closed without a reply, to

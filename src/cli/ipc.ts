@@ -1,6 +1,39 @@
 /** Messages between `herd start` (the supervisor) and the `herd serve` processes it forks. */
 import type { PeerAddress } from '../peers/outgoing-link.js';
 
+/**
+ * Environment variable the supervisor sets for each server it forks: JSON, by server name, the peer
+ * addresses it knows at that moment (`{"Ball":{"host":"127.0.0.1","port":22001}}`), so that a
+ * restarted server dials its neighbours as soon as its peer port listens, without waiting for a
+ * {@link PeersMessage}.
+ */
+export const PEER_ADDRESSES_ENV = 'HERD_PEER_ADDRESSES';
+
+/**
+ * Environment variable the supervisor sets to `0` for the servers it starts together, at the first
+ * start of a herd: none has anything to catch up on, so each opens its client port without waiting
+ * for its neighbours' links (`peer.joinTimeoutMs` is for a server joining a running herd).
+ */
+export const JOIN_ENV = 'HERD_JOIN';
+
+/** The addresses of {@link PEER_ADDRESSES_ENV}; anything malformed is left out. */
+export function peerAddressesFromEnv(env: NodeJS.ProcessEnv = process.env): Record<string, PeerAddress> {
+  const out: Record<string, PeerAddress> = {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(env[PEER_ADDRESSES_ENV] ?? '{}');
+  } catch {
+    return out;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return out;
+  for (const [name, value] of Object.entries(parsed as Record<string, unknown>)) {
+    const { host, port } = (value ?? {}) as { host?: unknown; port?: unknown };
+    if (typeof host === 'string' && Number.isInteger(port) && (port as number) > 0 && (port as number) < 65536)
+      out[name] = { host, port: port as number };
+  }
+  return out;
+}
+
 /** Child to supervisor: the server is accepting connections. */
 export interface ListeningMessage {
   readonly type: 'listening';

@@ -4,10 +4,16 @@
  * the fix>`, and a documented exit code (errors.ts `exitCodeOf`: 2 usage or config, 1 run time).
  * Under `herd start`, a server that cannot start tells the supervisor instead (ipc.ts).
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { EXIT_RUNTIME, EXIT_USAGE, HerdError, exitCodeOf } from '../errors.js';
 import { reportStartFailure } from './ipc.js';
 import { buildProgram } from './program.js';
+import { mapStackTraces } from './stack-traces.js';
+
+// Run from the bundle (build/bundle.ts), stack traces still name the source files.
+mapStackTraces(path.dirname(fileURLToPath(import.meta.url)));
 
 /** What to do about a system error of a file or folder the user named, by its code. */
 const SYSTEM_ERROR_FIXES: Record<string, string> = {

@@ -2,17 +2,17 @@
  * The `herd` command line as a commander program: `start`, `stop`, `serve`, `client`, `status`,
  * `places import`, `version`. main.ts runs it; tests read its help. Every mistake commander catches
  * (an unknown option, a missing argument) is one line on stderr with exit code 2.
+ *
+ * Each command's module is imported when that command runs, so a command loads only what it uses:
+ * `herd client` never loads the server, `herd serve` never the supervisor or the importer (the
+ * defaults shown in the help are in ./defaults.js; docs/benchmarks.md "Startup").
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/shipped-herds.js';
 import { EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
 import { PLACES_SOURCES, type PlacesSource } from '../places/settings.js';
-import { clientTlsOptions, runClient, CLIENT_TIMEOUT_MS } from './client.js';
+import { CLIENT_TIMEOUT_MS, RESTART_DELAY_MS, STATUS_TIMEOUT_MS, STOP_TIMEOUT_MS } from './defaults.js';
 import { placesCommand } from './places.js';
-import { serve } from './serve.js';
-import { RESTART_DELAY_MS, startHerd } from './start.js';
-import { STATUS_TIMEOUT_MS, herdStatus } from './status.js';
-import { STOP_TIMEOUT_MS, stopHerd } from './stop.js';
 import { versionLine } from './version.js';
 
 function integer(min: number, max: number) {
@@ -135,6 +135,7 @@ ${EXIT_CODES_HELP}`,
         restartDelay: number;
       },
     ) => {
+      const { startHerd } = await import('./start.js');
       await startHerd({
         configFile: configFileOf(options),
         logDir: options.logDir,
@@ -176,6 +177,7 @@ ${EXIT_CODES_HELP}`,
         placesData?: string;
       },
     ) => {
+      const { serve } = await import('./serve.js');
       await serve({
         configFile: configFileOf(options),
         name,
@@ -222,6 +224,7 @@ reached or closed without replying; ${EXIT_USAGE} a usage or config mistake.`,
       lines: string[],
       options: ConfigChoice & { timeout: number; tls?: boolean; ca?: string },
     ) => {
+      const { clientTlsOptions, runClient } = await import('./client.js');
       const configFile = configFileOf(options);
       const tls = clientTlsOptions(configFile, { tls: options.tls, ca: options.ca });
       process.exitCode = await runClient({ target, lines, configFile, timeoutMs: options.timeout, tls });
@@ -241,6 +244,7 @@ reached or closed without replying; ${EXIT_USAGE} a usage or config mistake.`,
       .option('-t, --timeout <ms>', 'longest wait for each server', integer(1, 60_000), STATUS_TIMEOUT_MS)
       .option('--json', 'print JSON instead of the table'),
   ).action(async (options: ConfigChoice & { logDir?: string; timeout: number; json?: boolean }) => {
+    const { herdStatus } = await import('./status.js');
     process.exitCode = await herdStatus({
       configFile: configFileOf(options),
       logDir: options.logDir,
@@ -261,6 +265,7 @@ reached or closed without replying; ${EXIT_USAGE} a usage or config mistake.`,
       )
       .option('-t, --timeout <ms>', 'longest wait for the herd to exit', integer(1, 600_000), STOP_TIMEOUT_MS),
   ).action(async (options: ConfigChoice & { logDir?: string; timeout: number }) => {
+    const { stopHerd } = await import('./stop.js');
     process.exitCode = await stopHerd({
       configFile: configFileOf(options),
       logDir: options.logDir,

@@ -6,7 +6,7 @@
  */
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Version of the runtime file's format: 2 added the peer port. */
 export const RUNTIME_FILE_VERSION = 2;

@@ -1,28 +1,46 @@
-/** `herd serve NAME`: runs one herd member in the foreground. */
+/**
+ * `herd serve NAME`: runs one herd member in the foreground.
+ *
+ * Before the ports accept, only what serving needs is loaded and done: the config is checked, the log
+ * and the durable store are opened and the place data is read (its reads run on libuv's threads
+ * while the store opens). The rows of the store, the admin server and the dashboard come after
+ * listening, none holding the event loop for more than a few milliseconds (docs/operations.md
+ * "Start-up").
+ */
+import path from 'node:path';
 import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
+import { loadTlsOptions } from '../config/tls.js';
 import { UsageError, type HerdError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
+import { MetricsObserver } from '../observability/metrics.js';
+import { composeObservers, LateHooks } from '../observability/observer.js';
+import { watchStartupDelay } from '../observability/startup-delay.js';
+import { loadHerdSecret } from '../peers/herd-secret.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
+import { OfflinePlacesProvider } from '../places/offline/offline-provider.js';
+import type { PlacesProvider } from '../places/provider.js';
 import {
   assertPlacesDataReadable,
-  createPlacesProvider,
   resolvePlacesSettings,
+  type PlacesSettings,
   type PlacesSource,
-} from '../places/index.js';
+} from '../places/settings.js';
 import { HerdServer } from '../server/herd-server.js';
-import { loadHerdSecret } from '../peers/herd-secret.js';
-import { loadTlsOptions } from '../config/tls.js';
+import { RestoringStore } from '../store/restoring-store.js';
 import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
-import path from 'node:path';
-import { isPeersMessage, reportStartFailure, type ListeningMessage } from './ipc.js';
+import {
+  JOIN_ENV,
+  isPeersMessage,
+  peerAddressesFromEnv,
+  reportStartFailure,
+  type ListeningMessage,
+  type PeersMessage,
+} from './ipc.js';
 import { portError } from './port-errors.js';
-import { AdminServer } from '../observability/admin-server.js';
+import type { AdminServer } from '../observability/admin-server.js';
 import { assertAdminPortsAllowed, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
-import { MetricsObserver } from '../observability/metrics.js';
-import { composeObservers } from '../observability/observer.js';
-import { Dashboard } from '../dashboard/dashboard.js';
-import { describeHerd } from '../dashboard/herd-view.js';
-import { watchStartupDelay } from '../observability/startup-delay.js';
+import type { Dashboard } from '../dashboard/dashboard.js';
+import type { Logger } from '../observability/logger.js';
 
 /** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
 export const STARTUP_DELAY_BUDGET_MS = 20;
@@ -53,17 +71,57 @@ export interface ServeOptions {
 }
 
 /**
+ * The places source of `settings`. The Google sources (and their HTTP client) are loaded only when
+ * one is configured; their settings, the key included, were checked by `resolvePlacesSettings`.
+ */
+async function openPlacesProvider(settings: PlacesSettings, logger: Logger): Promise<PlacesProvider> {
+  if (settings.source === 'offline') return new OfflinePlacesProvider({ file: settings.dataFile });
+  const { createGooglePlacesProvider } = await import('../places/google-provider.js');
+  return createGooglePlacesProvider(settings, { logger });
+}
+
+/**
+ * Loads the place data (or whatever the source prepares); a failure is logged (unless the server is
+ * stopping: closing the source cut the load short), never thrown.
+ */
+async function preparePlaces(places: PlacesProvider, logger: Logger, stopping: () => boolean): Promise<void> {
+  const started = performance.now();
+  try {
+    await places.ready?.();
+    logger.info(
+      { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - started) },
+      'places source ready',
+    );
+  } catch (error) {
+    if (stopping()) return;
+    // WHATSATs answer UNKNOWN_ERROR with the reason; the herd still takes and floods locations.
+    logger.error({ event: 'places-failed', source: places.source, err: String(error) }, 'places source failed to load');
+  }
+}
+
+/**
  * Runs one server until SIGINT or SIGTERM (or, under `herd start`, until the supervisor goes away).
  *
  * @throws {ConfigError} for a bad config, an unreadable or short admin token, or an admin port on a
  *   non-loopback address without an admin token (src/observability/admin-auth.ts
  *   `assertAdminPortsAllowed`); {@link UsageError} for a name the config does not have, a
- *   Google places source without `GOOGLE_PLACES_API_KEY`; `PlacesDataError` for an offline data file
- *   that cannot be read or is not a places data file of this version (before anything listens or
- *   logs). A port that cannot be bound is reported (`herd: <name>: <port> ...` on stderr, or to
- *   `herd start` over IPC) and the process exits with code 1.
+ *   Google places source without `GOOGLE_PLACES_API_KEY`, or a data folder that cannot be made;
+ *   `PlacesDataError` for an offline data file that cannot be read or is not a places data file of
+ *   this version (before anything listens or logs). A port that cannot be bound is reported (`herd:
+ *   <name>: <port> ...` on stderr, or to `herd start` over IPC) and the process exits with code 1.
  */
 export async function serve(options: ServeOptions): Promise<void> {
+  // Under `herd start`, the supervisor says where the neighbours are, at once for a restart: kept
+  // from the first moment, used once the peer port listens.
+  const supervised = typeof process.send === 'function';
+  let peersMessage: PeersMessage | undefined;
+  let onPeers = (message: PeersMessage): void => void (peersMessage = message);
+  if (supervised) {
+    process.on('message', (message) => {
+      if (isPeersMessage(message)) onPeers(message);
+    });
+  }
+
   const config = loadHerdConfig(options.configFile);
   const serverConfig = config.servers.find((server) => server.name === options.name);
   if (serverConfig === undefined) {
@@ -72,47 +130,47 @@ export async function serve(options: ServeOptions): Promise<void> {
     );
   }
   if (options.placesData !== undefined) config.places.data = path.resolve(options.placesData);
-  assertPlacesDataReadable(resolvePlacesSettings(config.places, process.env, options.places));
+  const placesSettings = resolvePlacesSettings(config.places, process.env, options.places);
+  assertPlacesDataReadable(placesSettings);
+  const secret = loadHerdSecret(config.secretFile);
+  const tls = config.tls === undefined ? undefined : loadTlsOptions(config.tls, options.configFile);
   // Checked before anything listens or logs: a refused admin port stops the server with exit code 2.
   const adminPort = options.adminPort ?? serverConfig.adminPort;
   const adminTokens = loadAdminTokens(config.admin);
   if (adminPort !== undefined) assertAdminPortsAllowed(config, options.configFile, [serverConfig.name], adminTokens);
   const log = openServerLog(options.logDir ?? config.logDir, serverConfig.name, config.logLevel);
   const neighbours = neighboursOf(config, serverConfig.name);
+  // Dialled as soon as the peer port listens: the config's addresses, and what the supervisor knows.
   const peerAddresses = new Map<string, PeerAddress>();
   for (const server of config.servers) {
     if (neighbours.includes(server.name) && server.peerPort !== 0)
       peerAddresses.set(server.name, { host: server.peerHost, port: server.peerPort });
   }
-  const secret = loadHerdSecret(config.secretFile);
-  const tls = config.tls === undefined ? undefined : loadTlsOptions(config.tls, options.configFile);
-  const places = createPlacesProvider(config.places, { source: options.places, logger: log.logger });
-  // The durable store gives this start its epoch (incarnation) and the table it had before.
+  if (supervised) {
+    for (const [name, address] of Object.entries(peerAddressesFromEnv()))
+      if (neighbours.includes(name)) peerAddresses.set(name, address);
+  }
+  const places = await openPlacesProvider(placesSettings, log.logger);
+  // Place data is loaded before listening, so that the first WHATSAT is answered at once; its reads
+  // run on libuv's threads while this one opens the store.
+  let stopping = false;
+  const placesReady = preparePlaces(places, log.logger, () => stopping);
+  // The durable store gives this start its epoch (incarnation); its rows are restored after listening.
   let opened: OpenedLog | undefined;
+  let table: RestoringStore | undefined;
   if (config.store.durable) {
     opened = openSqliteLog({
       file: path.join(options.dataDir ?? config.dataDir, `${serverConfig.name}.sqlite`),
       commitIntervalMs: config.store.commitIntervalMs,
       logger: log.logger,
     });
+    table = new RestoringStore();
   }
-  // Under `herd start`, the supervisor sends every address once all servers listen: dialling earlier
-  // would only meet refused connections.
-  const supervised = typeof process.send === 'function';
   // Metrics only where an admin server will serve them (docs/observability.md).
   const metrics = adminPort === undefined ? undefined : new MetricsObserver({ serverName: serverConfig.name });
-  // The dashboard (docs/observability.md "Dashboard") lives on the admin port too.
-  const herdView = describeHerd(config, serverConfig.name);
-  const dashboard =
-    metrics === undefined
-      ? undefined
-      : new Dashboard({
-          herd: herdView,
-          counters: () => metrics.counters(),
-          settings: config.dashboard,
-          logger: log.logger,
-          authorization: clientAuthorization(adminTokens),
-        });
+  // The dashboard (docs/observability.md "Dashboard") is loaded after listening; it notes nothing
+  // before a page is open, so its hooks join the observer then.
+  const dashboardHooks = new LateHooks();
   const server = new HerdServer({
     name: serverConfig.name,
     host: serverConfig.host,
@@ -120,22 +178,21 @@ export async function serve(options: ServeOptions): Promise<void> {
     peerHost: serverConfig.peerHost,
     peerPort: options.peerPort ?? serverConfig.peerPort,
     neighbours,
-    peerAddresses: supervised ? undefined : peerAddresses,
+    peerAddresses,
     places,
     logger: log.logger,
     limits: config.limits,
-    links: config.peer,
+    // Started with the whole herd by `herd start`: nobody to wait for (JOIN_ENV).
+    links: supervised && process.env[JOIN_ENV] === '0' ? { ...config.peer, joinTimeoutMs: 0 } : config.peer,
     incarnation: opened === undefined ? undefined : `${opened.epoch}.${Date.now()}`,
-    initialRecords: opened?.records,
+    store: table,
     persistence: opened?.log,
     syncCommit: config.store.sync,
     secret,
     tls,
-    observer:
-      metrics === undefined || dashboard === undefined ? metrics : composeObservers(metrics, dashboard.observer),
+    observer: metrics === undefined ? undefined : composeObservers(metrics, dashboardHooks),
   });
   metrics?.attach(server);
-  dashboard?.attach(server);
   if (secret === undefined) {
     log.logger.warn(
       { event: 'no-herd-secret' },
@@ -143,8 +200,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     );
   }
 
-  let stopping = false;
   let admin: AdminServer | undefined;
+  let dashboard: Dashboard | undefined;
   const stop = async (why: string, code: number): Promise<void> => {
     if (stopping) {
       // A second signal: leave at once.
@@ -158,6 +215,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     await server.close();
     // Closed after the herd server: while it drains, /healthz answers 503 "stopping".
     await admin?.close();
+    table?.stop();
     opened?.log.close();
     await places.close?.();
     log.flushSync();
@@ -179,6 +237,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   process.on('uncaughtException', (error) => {
     log.logger.fatal({ event: 'crash', err: error.stack ?? String(error) }, 'uncaught exception');
     try {
+      table?.stop();
       opened?.log.close();
     } catch {
       // Already failing: the peers hold the data and will catch this server up.
@@ -187,25 +246,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     process.exit(1);
   });
 
-  // Place data is loaded before listening (a data file loads in milliseconds, without blocking), so
-  // that the first WHATSAT is answered at once and nothing blocks the loop once the ports accept.
-  const placesStarted = performance.now();
-  try {
-    await places.ready?.();
-    log.logger.info(
-      { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - placesStarted) },
-      'places source ready',
-    );
-  } catch (error) {
-    // Stopped while loading (a sibling failed to start, Ctrl-C): closing the source cut the load short.
-    if (stopping) return;
-    // WHATSATs answer UNKNOWN_ERROR with the reason; the herd still takes and floods locations.
-    log.logger.error(
-      { event: 'places-failed', source: places.source, err: String(error) },
-      'places source failed to load',
-    );
-  }
+  await placesReady;
   if (stopping) return;
+  // The rows come in slices from the next turn on, while the ports open and the links come up.
+  if (opened !== undefined) void table?.restore(opened.rows, { logger: log.logger });
   let listening: Awaited<ReturnType<HerdServer['listen']>>;
   try {
     listening = await server.listen();
@@ -221,7 +265,31 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const { client: address, peer: peerAddress } = listening;
   const startupDelay = watchStartupDelay();
-  if (adminPort !== undefined) {
+  if (supervised) {
+    onPeers = (message) => {
+      for (const [peerName, peerAddress] of Object.entries(message.addresses))
+        server.setPeerAddress(peerName, peerAddress);
+      if (message.adminUrls !== undefined) dashboard?.setAdminUrls(message.adminUrls);
+    };
+    if (peersMessage !== undefined) onPeers(peersMessage);
+  }
+  if (adminPort !== undefined && metrics !== undefined) {
+    const [{ AdminServer }, { Dashboard }, { describeHerd }] = await Promise.all([
+      import('../observability/admin-server.js'),
+      import('../dashboard/dashboard.js'),
+      import('../dashboard/herd-view.js'),
+    ]);
+    const herdView = describeHerd(config, serverConfig.name);
+    dashboard = new Dashboard({
+      herd: herdView,
+      counters: () => metrics.counters(),
+      settings: config.dashboard,
+      logger: log.logger,
+      authorization: clientAuthorization(adminTokens),
+    });
+    dashboard.attach(server);
+    dashboardHooks.target = dashboard.observer;
+    if (peersMessage?.adminUrls !== undefined) dashboard.setAdminUrls(peersMessage.adminUrls);
     const candidate = new AdminServer({
       host: serverConfig.adminHost,
       port: adminPort,
@@ -247,15 +315,9 @@ export async function serve(options: ServeOptions): Promise<void> {
     }
   }
   if (supervised) {
-    process.on('message', (message) => {
-      if (!isPeersMessage(message)) return;
-      for (const [peerName, peerAddress] of Object.entries(message.addresses))
-        server.setPeerAddress(peerName, peerAddress);
-      if (message.adminUrls !== undefined) dashboard?.setAdminUrls(message.adminUrls);
-    });
     // The supervisor is gone (killed or crashed): do not linger as an orphan.
     process.on('disconnect', () => void stop('supervisor gone', 0));
-    const listening: ListeningMessage = {
+    const message: ListeningMessage = {
       type: 'listening',
       name: server.name,
       host: address.address,
@@ -266,7 +328,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       logFile: log.file,
       adminUrl: admin?.url,
     };
-    process.send?.(listening);
+    process.send?.(message);
   } else {
     const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}, dashboard ${admin.url ?? '?'}/`;
     process.stdout.write(

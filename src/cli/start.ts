@@ -2,7 +2,8 @@
  * `herd start`: the supervisor. Forks one `herd serve` process per server of the config, tells every
  * server where its neighbours listen (so ports may be 0), prints where each listens and logs (and its
  * admin URL), keeps the runtime file `<logDir>/herd-runtime.json` up to date (src/cli/runtime-file.ts),
- * restarts a server that dies, and stops them all on SIGINT or SIGTERM.
+ * restarts a server that dies, passes SIGHUP on to every server (each reopens its log file), and
+ * stops them all on SIGINT or SIGTERM.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -13,7 +14,15 @@ import { assertAdminPortsAllowed, loadAdminTokens } from '../observability/admin
 import { HerdError } from '../errors.js';
 import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
-import { isFailedMessage, isListeningMessage, type ListeningMessage, type PeersMessage } from './ipc.js';
+import { RESTART_DELAY_MS, SERVER_STOP_TIMEOUT_MS } from './defaults.js';
+import {
+  JOIN_ENV,
+  PEER_ADDRESSES_ENV,
+  isFailedMessage,
+  isListeningMessage,
+  type ListeningMessage,
+  type PeersMessage,
+} from './ipc.js';
 import { commandHint, countServers } from './wording.js';
 import { httpUrl } from '../observability/admin-server.js';
 import {
@@ -24,9 +33,6 @@ import {
   writeRuntimeFile,
   type RuntimeServer,
 } from './runtime-file.js';
-
-/** Default {@link StartOptions.restartDelayMs}. */
-export const RESTART_DELAY_MS = 1000;
 
 /**
  * A member's line as `herd start` prints it (`startHerd` below): `  <name>  <host>:<port>  peer
@@ -41,8 +47,7 @@ export const HERD_UP_LINE = /^herd: \d+ servers? up in \d+ ms/;
 
 /** Longest wait for a server to report that it listens, ms. */
 export const SERVER_START_TIMEOUT_MS = 15_000;
-/** Longest wait for a server to exit after SIGTERM before it is killed, ms. */
-export const SERVER_STOP_TIMEOUT_MS = 5000;
+export { SERVER_STOP_TIMEOUT_MS } from './defaults.js';
 
 /** Options of {@link startHerd}. */
 export interface StartOptions {
@@ -194,6 +199,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
     }
   };
 
+  // At the first start the servers start together: none waits for the others' links (JOIN_ENV).
+  let firstStart = true;
   const spawn = (member: Member): Promise<ListeningMessage> => {
     const args = ['serve', member.name, '--config', configFile, '--log-dir', logDir, '--data-dir', dataDir];
     if (member.pinnedPort !== undefined) args.push('--port', String(member.pinnedPort));
@@ -202,7 +209,16 @@ export async function startHerd(options: StartOptions): Promise<void> {
     if (placesData !== undefined) args.push('--places-data', placesData);
     if (member.pinnedAdminPort !== undefined) args.push('--admin-port', String(member.pinnedAdminPort));
     // Own process group: a terminal's Ctrl-C reaches only the supervisor, which then stops each server in order.
-    const child = fork(MAIN_SCRIPT, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], detached: true });
+    // The addresses known now go with it, so that a restarted server dials its neighbours at once.
+    const child = fork(MAIN_SCRIPT, args, {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      detached: true,
+      env: {
+        ...process.env,
+        [PEER_ADDRESSES_ENV]: JSON.stringify(addresses()),
+        ...(firstStart ? { [JOIN_ENV]: '0' } : {}),
+      },
+    });
     member.child = child;
     member.listening = undefined;
     // Why the server could not start, in its own words (ipc.ts FailedMessage).
@@ -226,6 +242,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
         member.pinnedPeerPort ??= message.peerPort;
         if (message.adminUrl !== undefined) member.pinnedAdminPort ??= Number(new URL(message.adminUrl).port);
         member.lastListening = message;
+        // Every server learns each new address at once (those it already dials ignore it).
+        broadcastPeers();
         resolve(message);
       });
       child.once('exit', (code, signal) => {
@@ -256,7 +274,6 @@ export async function startHerd(options: StartOptions): Promise<void> {
               describe(listening);
               writeRuntime();
               print(`herd: ${member.name} is back`);
-              broadcastPeers();
             },
             (error: unknown) => print(`herd: ${member.name} did not come back: ${(error as Error).message}`),
           );
@@ -294,12 +311,12 @@ export async function startHerd(options: StartOptions): Promise<void> {
   const started = performance.now();
   try {
     const listening = await Promise.all(members.map((member) => spawn(member)));
+    firstStart = false;
     for (const message of listening) describe(message);
   } catch (error) {
     await stopAll();
     throw error;
   }
-  broadcastPeers();
   for (const server of externals) {
     const adminUrl = server.adminPort === undefined ? undefined : httpUrl(server.adminHost, server.adminPort);
     print(
@@ -312,6 +329,11 @@ export async function startHerd(options: StartOptions): Promise<void> {
     `herd: ${countServers(members.length)} up in ${Math.round(performance.now() - started)} ms; ${members.length === 1 ? 'Ctrl-C stops it' : 'Ctrl-C stops them all'}`,
   );
 
+  // Log rotation through the supervisor, as under systemd (docs/deploy.md "Log rotation").
+  const onHangup = (): void => {
+    for (const member of members) member.child?.kill('SIGHUP');
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
@@ -325,6 +347,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
         print('herd: all servers stopped');
         process.off('SIGINT', onSignal);
         process.off('SIGTERM', onSignal);
+        process.off('SIGHUP', onHangup);
         resolve();
       });
     };

@@ -10,14 +10,12 @@ import { loadHerdConfig } from '../config/herd-config.js';
 import { httpGet } from '../observability/admin-client.js';
 import { httpUrl } from '../observability/admin-server.js';
 import { HERD_ADMIN_TOKEN_ENV, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
-import { LOOP_DELAY_RESOLUTION_MS } from '../observability/loop-delay.js';
+import { LOOP_DELAY_RESOLUTION_MS } from '../observability/metrics-settings.js';
 import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
 import { isServerStatus, type ServerStatus } from '../core/status.js';
+import { STATUS_TIMEOUT_MS } from './defaults.js';
 import { commandHint, countServers } from './wording.js';
 import { readRuntimeFile, runtimeFilePath } from './runtime-file.js';
-
-/** Default {@link StatusOptions.timeoutMs}: longest wait for one server's answer, ms. */
-export const STATUS_TIMEOUT_MS = 1000;
 
 /** Options of {@link herdStatus} and {@link collectHerdStatus}. */
 export interface StatusOptions {

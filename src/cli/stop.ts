@@ -8,13 +8,9 @@ import { loadHerdConfig } from '../config/herd-config.js';
 import { HerdError } from '../errors.js';
 import { commandHint, countServers } from './wording.js';
 import { processAlive, readRuntimeFile, runtimeFilePath } from './runtime-file.js';
-import { SERVER_STOP_TIMEOUT_MS } from './start.js';
+import { STOP_TIMEOUT_MS } from './defaults.js';
 
-/**
- * Default {@link StopOptions.timeoutMs}: the supervisor's own wait for its servers
- * ({@link SERVER_STOP_TIMEOUT_MS}, after which it kills them) and 5 s more.
- */
-export const STOP_TIMEOUT_MS = SERVER_STOP_TIMEOUT_MS + 5000;
+export { STOP_TIMEOUT_MS } from './defaults.js';
 
 /** How often `herd stop` looks whether the supervisor has exited, ms. */
 export const STOP_POLL_INTERVAL_MS = 50;

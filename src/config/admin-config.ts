@@ -4,7 +4,7 @@
  * so `herd status` and each dashboard can read all of them.
  */
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** The schema of the config's `admin` object. */
 export const adminConfigSchema = z

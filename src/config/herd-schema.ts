@@ -4,7 +4,7 @@
  * wording its errors in herd-config.ts and config-messages.ts. Fields and defaults: docs/operations.md
  * "Configuration".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { adminConfigSchema } from './admin-config.js';
 import { DEFAULT_LINK_SETTINGS } from '../peers/link-settings.js';
 import {
@@ -178,6 +178,7 @@ export const herdConfigSchema = z.strictObject({
       antiEntropyIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.antiEntropyIntervalMs),
       heartbeatIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.heartbeatIntervalMs),
       deadAfterMs: positiveInt.default(DEFAULT_LINK_SETTINGS.deadAfterMs),
+      joinTimeoutMs: z.number().int().min(0).default(DEFAULT_LINK_SETTINGS.joinTimeoutMs),
     })
     .prefault({}),
   /** Server limits (src/server/limits.ts, where the defaults live). */

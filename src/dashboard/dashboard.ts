@@ -32,7 +32,6 @@ import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } f
 import { API_ROUTES, CONTENT_TYPES, hostAllowed, hostName, routeAccess, sendResponse, staticFiles } from './http.js';
 import { resolveDashboardSettings, type DashboardSettings } from './settings.js';
 import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
-import { worldCountriesJson } from './world.js';
 
 export { CONTENT_SECURITY_POLICY } from './http.js';
 
@@ -190,12 +189,6 @@ export class Dashboard {
         return true;
       case '/client':
         this.client(attached, response, query, head);
-        return true;
-      case '/dashboard/countries.json':
-        worldCountriesJson().then(
-          (body) => sendResponse(response, 200, CONTENT_TYPES.json, body, head),
-          (error: unknown) => this.fail(response, pathname, error, head),
-        );
         return true;
       default:
         break;

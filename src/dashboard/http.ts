@@ -1,17 +1,24 @@
 /**
  * How the dashboard answers over HTTP: the security headers of every response, the page's static
- * files (a fixed list: the page's own from `web/dashboard/`, Leaflet's own from `node_modules`),
- * which token reads which route, and the check of the `Host` header against DNS rebinding.
+ * files (a fixed list: the page's own from `web/dashboard/`, the country outlines built into
+ * `dist/dashboard/`, Leaflet's own from `node_modules`), which token reads which route, and the check
+ * of the `Host` header against DNS rebinding.
  */
 import type http from 'node:http';
 import { createRequire } from 'node:module';
 import net from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RouteAccess } from '../observability/admin-auth.js';
+import { PACKAGE_ROOT } from '../core/package-root.js';
 
 /** The page's own files: `web/dashboard/` at the package root (beside `herds/`). */
-export const WEB_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'web', 'dashboard');
+export const WEB_DIR = path.join(PACKAGE_ROOT, 'web', 'dashboard');
+
+/**
+ * The country outlines the page draws (GeoJSON, about 190 KB), computed at build time by
+ * ./build-world.ts (`npm run build`) into `dist/dashboard/`.
+ */
+export const COUNTRIES_FILE = path.join(PACKAGE_ROOT, 'dist', 'dashboard', 'countries.json');
 
 /**
  * The Content-Security-Policy of every dashboard response: only this origin's own scripts, styles,
@@ -81,6 +88,7 @@ export function staticFiles(): ReadonlyMap<string, StaticFile> {
     ['/', { file: web('index.html'), type: CONTENT_TYPES.html }],
     ['/index.html', { file: web('index.html'), type: CONTENT_TYPES.html }],
     ['/dashboard/dashboard.css', { file: web('dashboard.css'), type: CONTENT_TYPES.css }],
+    ['/dashboard/countries.json', { file: () => COUNTRIES_FILE, type: CONTENT_TYPES.json }],
     ['/dashboard/vendor/leaflet/leaflet.js', { file: leaflet('leaflet-src.esm.js'), type: CONTENT_TYPES.js }],
     ['/dashboard/vendor/leaflet/leaflet.css', { file: leaflet('leaflet.css'), type: CONTENT_TYPES.css }],
   ]);

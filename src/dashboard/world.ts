@@ -1,7 +1,8 @@
 /**
  * The dashboard's country outlines: Natural Earth's 1:110m countries from the `world-atlas` package
  * (TopoJSON), turned into GeoJSON with `topojson-client` and cut at the antimeridian with `d3-geo`,
- * once per process, on the server.
+ * once, at build time (./build-world.ts writes `COUNTRIES_FILE`, which the dashboard serves as a
+ * file; a server never loads this module).
  *
  * world-atlas is made for a renderer that draws on a sphere: a ring of Russia, Fiji or Antarctica
  * goes from 179.9 E to 179.9 W in one step, a short great-circle arc. A flat map (Leaflet) draws that
@@ -128,21 +129,17 @@ export function cutAtAntimeridian(geometry: Geometry): Position[][][] {
   return polygons;
 }
 
-/** Longest run of the outline computation before it yields to the event loop, ms. */
-export const OUTLINE_SLICE_MS = 5;
-
-let computing: Promise<FeatureCollection<MultiPolygon, { readonly name: string }>> | undefined;
-let json: Promise<string> | undefined;
-
-async function compute(): Promise<FeatureCollection<MultiPolygon, { readonly name: string }>> {
+/**
+ * Every country of world-atlas's `countries-110m.json`, cut at the antimeridian (about 60 ms; run at
+ * build time).
+ */
+export async function worldCountries(): Promise<FeatureCollection<MultiPolygon, { readonly name: string }>> {
   const require = createRequire(import.meta.url);
   const file = require.resolve('world-atlas/countries-110m.json');
   const topology = JSON.parse(await readFile(file, 'utf8')) as Topology<{
     countries: GeometryCollection<{ name: string }>;
   }>;
   const features: CountryFeature[] = [];
-  let sliceStarted = performance.now();
-  // About 60 ms in all: one country at a time, yielding every few ms, so no request waits behind it.
   for (const geometry of topology.objects.countries.geometries) {
     // A country is one geometry object, so this is one Feature (never a collection).
     const feature = topojson.feature(topology, geometry) as Feature<Geometry, { name?: string } | null>;
@@ -154,25 +151,6 @@ async function compute(): Promise<FeatureCollection<MultiPolygon, { readonly nam
         geometry: { type: 'MultiPolygon', coordinates: polygons },
       });
     }
-    if (performance.now() - sliceStarted >= OUTLINE_SLICE_MS) {
-      await new Promise((resolve) => setImmediate(resolve));
-      sliceStarted = performance.now();
-    }
   }
   return { type: 'FeatureCollection', features };
-}
-
-/**
- * Every country of world-atlas's `countries-110m.json`, cut at the antimeridian: computed once per
- * process, in slices of {@link OUTLINE_SLICE_MS}, then kept.
- */
-export function worldCountries(): Promise<FeatureCollection<MultiPolygon, { readonly name: string }>> {
-  computing ??= compute();
-  return computing;
-}
-
-/** {@link worldCountries} as JSON text (serialized once, about 190 KB). */
-export function worldCountriesJson(): Promise<string> {
-  json ??= worldCountries().then((collection) => JSON.stringify(collection));
-  return json;
 }

@@ -9,13 +9,10 @@
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import type { Registry } from 'prom-client';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+import { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
 import { scrapedMetricsOf } from './scraped-metrics.js';
 
-/**
- * Sampling period of the monitor, ms (prom-client's default). Node counts this period in every
- * sample, so a loop with no delay reads about this much; `herd status` subtracts it.
- */
-export const LOOP_DELAY_RESOLUTION_MS = 10;
+export { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
 
 /** The monitor sleeps once no work was noted for this long, ms (checked once per period). */
 export const LOOP_DELAY_IDLE_AFTER_MS = 2_000;

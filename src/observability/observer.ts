@@ -126,3 +126,19 @@ export function composeObservers(base: ServerObserver, ...extras: Partial<Server
   }
   return composed as unknown as ServerObserver;
 }
+
+/**
+ * The hooks of a part that is loaded after the server starts (the dashboard, src/cli/serve.ts): they
+ * call {@link target} once it is set, and do nothing before.
+ */
+export class LateHooks implements Pick<ServerObserver, 'stored' | 'linkStatus'> {
+  target: Pick<ServerObserver, 'stored' | 'linkStatus'> | undefined;
+
+  stored(update: AtRecord, from: string | undefined): void {
+    this.target?.stored(update, from);
+  }
+
+  linkStatus(peer: string, status: LinkState): void {
+    this.target?.linkStatus(peer, status);
+  }
+}

@@ -66,6 +66,8 @@ export class AntiEntropyDialler {
   private generation = 0;
   /** Records of a reconciliation are still being sent: no new offer until they are. */
   private sending = false;
+  /** An offer waits for the table to be complete (store.loading()). */
+  private waitingForTable = false;
 
   constructor(options: AntiEntropyDiallerOptions) {
     this.options = options;
@@ -97,6 +99,18 @@ export class AntiEntropyDialler {
   offer(): void {
     if (!this.up) return;
     const { store, send, log, peerName, timers } = this.options;
+    // A digest of a table still being restored would ask for what the durable store holds.
+    const loading = store.loading();
+    if (loading !== undefined) {
+      if (!this.waitingForTable) {
+        this.waitingForTable = true;
+        void loading.then(() => {
+          this.waitingForTable = false;
+          this.offer();
+        });
+      }
+      return;
+    }
     const running = this.running;
     if (!this.sending && (running === undefined || timers.now() - running.startedMs >= SYNC_TIMEOUT_MS)) {
       const buckets = digestBucketsFor(store.size);
@@ -247,6 +261,12 @@ export class AntiEntropyResponder {
         running.low[message.start + i] = message.low[i] as number;
       }
     } else if (message.type === 'SUMS-END') {
+      // Compared once the table is complete (store.loading()); the dialler waits up to SYNC_TIMEOUT_MS.
+      const loading = store.loading();
+      if (loading !== undefined) {
+        void loading.then(() => this.onMessage(message));
+        return;
+      }
       const ours = store.digest(running.buckets);
       const wanted: number[] = [];
       for (let i = 0; i < running.buckets; i++) {

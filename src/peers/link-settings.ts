@@ -36,6 +36,13 @@ export interface LinkSettings {
    * {@link MIN_DEAD_AFTER_HEARTBEATS} times `heartbeatIntervalMs`. @default 5000
    */
   readonly deadAfterMs: number;
+  /**
+   * At start, the longest wait for the links to the neighbours before the client port opens, ms:
+   * a server takes clients once every neighbour it could reach links to it both ways, so that it is
+   * in the flood from its first client (a neighbour that refuses the dial is not waited for); 0 does
+   * not wait. @default 500
+   */
+  readonly joinTimeoutMs: number;
 }
 
 /** The default of every {@link LinkSettings} field. */
@@ -48,6 +55,7 @@ export const DEFAULT_LINK_SETTINGS: Readonly<LinkSettings> = Object.freeze({
   // memberlist's LAN defaults probe every 1 s and declare a node dead after about 4-5 s (issue 12).
   heartbeatIntervalMs: 1000,
   deadAfterMs: 5000,
+  joinTimeoutMs: 500,
 });
 
 /**

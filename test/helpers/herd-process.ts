@@ -1,5 +1,5 @@
 /**
- * Test helpers: herds started through the real CLI (`dist/cli/main.js start`) on 127.0.0.1 port 0,
+ * Test helpers: herds started through the real CLI (`dist/bundle/main.js start`) on 127.0.0.1 port 0,
  * and a line client. Every process and socket they open is closed by `stop()` / on return.
  */
 import { HERD_UP_LINE, MEMBER_LINE } from '../../src/cli/start.js';
@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = path.join(ROOT, 'dist', 'cli', 'main.js');
+export const CLI = path.join(ROOT, 'dist', 'bundle', 'main.js');
 
 /** The default ring of docs/protocol.md "The herd". */
 export const DEFAULT_SERVERS = ['Alford', 'Ball', 'Hamilton', 'Holiday', 'Welsh'] as const;
@@ -289,6 +289,11 @@ export class RunningHerd {
     const info = this.servers.get(name);
     if (info === undefined) throw new Error(`no server ${name}`);
     return info.port;
+  }
+
+  /** Sends `signal` to the supervisor. */
+  signal(signal: NodeJS.Signals): void {
+    this.child.kill(signal);
   }
 
   /** Kills one server with SIGKILL (the supervisor notices and restarts it after its delay). */

@@ -1,5 +1,5 @@
 /**
- * A newcomer's mistakes through the real command line (`dist/cli/main.js`, child processes): each
+ * A newcomer's mistakes through the real command line (`dist/bundle/main.js`, child processes): each
  * ends in one line on stderr that names the thing and says the fix, with the documented exit code
  * (2 usage or config, 1 run time; README "The command line"). Also `herd stop`, `herd --version`,
  * and `herd client`'s exit code and messages against a running herd.

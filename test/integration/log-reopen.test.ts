@@ -2,6 +2,7 @@
  * Log rotation (docs/deploy.md "Log rotation"): `herd serve` reopens its log file on SIGHUP, so a
  * rotation that renames the file and then signals the server loses no line: what was written before
  * the signal is in the renamed file, and what comes after is in a new file of the original name.
+ * `herd start` passes SIGHUP on to every server it runs.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
-import { CLI, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { CLI, DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 
 describe('log rotation', { timeout: 30_000 }, () => {
   test('SIGHUP reopens the log file: old lines stay in the renamed file, new ones go to a new file', async () => {
@@ -44,6 +45,27 @@ describe('log rotation', { timeout: 30_000 }, () => {
       child.kill('SIGTERM');
       await exited;
       await cleanup();
+    }
+  });
+
+  test('herd start passes SIGHUP on: every server reopens its log, and keeps running', async () => {
+    const temp = await tempHerdConfig();
+    const herd = await RunningHerd.start(temp.configFile);
+    try {
+      const read = (file: string): Promise<string> => readFile(file, 'utf8').catch(() => '');
+      for (const name of DEFAULT_SERVERS) {
+        const logFile = herd.servers.get(name)?.logFile as string;
+        await rename(logFile, `${logFile}.1`);
+      }
+      herd.signal('SIGHUP');
+      for (const name of DEFAULT_SERVERS) {
+        const logFile = herd.servers.get(name)?.logFile as string;
+        await waitUntil(async () => (await read(logFile)).includes('"log-reopened"'), 10_000, `${name}'s new log file`);
+        assert.match(await exchange(herd.port(name), `IAMAT after-${name} +1+1 1700000000\n`), /^AT /);
+      }
+    } finally {
+      await herd.stop();
+      await temp.cleanup();
     }
   });
 });

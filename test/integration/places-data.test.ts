@@ -1,5 +1,5 @@
 /**
- * Issue 11 through the real CLI (`dist/cli/main.js`): `herd places import` writes a data file (exit 0
+ * Issue 11 through the real CLI (`dist/bundle/main.js`): `herd places import` writes a data file (exit 0
  * and a summary; a malformed line exits 1 naming file, line and field, with nothing written), and a
  * herd started with `places.data`, or `--places-data` (which `herd start` passes on to the servers it
  * forks), answers WHATSAT over TCP from the imported places.

@@ -10,6 +10,7 @@ import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/observability/logger.js';
 import { openSqliteLog } from '../../src/store/sqlite-open.js';
+import { storedRecords } from '../helpers/stored-records.js';
 import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
 import { ROOT } from '../helpers/herd-process.js';
 import { record, withDir } from '../helpers/store-fixtures.js';
@@ -20,7 +21,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       const file = path.join(dir, 'nested', 'A.sqlite');
       const first = openSqliteLog({ file, commitIntervalMs: 20, logger: silentLogger() });
       assert.equal(first.epoch, 1);
-      assert.deepEqual(first.records, []);
+      assert.deepEqual(storedRecords(first.rows), []);
       first.log.write(record('a', 1700000000));
       first.log.write(record('b', 1700000001));
       first.log.write(record('a', 1700000002));
@@ -30,7 +31,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       first.log.close();
       const second = openSqliteLog({ file, logger: silentLogger() });
       assert.equal(second.epoch, 2);
-      const byId = new Map(second.records.map((r) => [r.clientId, r]));
+      const byId = new Map(storedRecords(second.rows).map((r) => [r.clientId, r]));
       assert.equal(byId.size, 2);
       assert.equal(byId.get('a')?.atLine, record('a', 1700000002).atLine);
       // The AT line carries the client's time and location: they come back exactly.
@@ -50,9 +51,13 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await opened.log.whenCommitted();
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 300);
-      assert.equal(again.records.find((r) => r.clientId === 'many-7')?.atLine, record('many-7', 1800000000).atLine);
-      assert.equal(again.records.find((r) => r.clientId === 'many-299')?.atLine, record('many-299', 1700000299).atLine);
+      const stored = storedRecords(again.rows);
+      assert.equal(stored.length, 300);
+      assert.equal(stored.find((r) => r.clientId === 'many-7')?.atLine, record('many-7', 1800000000).atLine);
+      assert.equal(
+        storedRecords(again.rows).find((r) => r.clientId === 'many-299')?.atLine,
+        record('many-299', 1700000299).atLine,
+      );
       again.log.close();
     });
   });
@@ -74,7 +79,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
       assert.deepEqual(
-        again.records.map((r) => r.clientId),
+        storedRecords(again.rows).map((r) => r.clientId),
         ['kept'],
       );
       again.log.close();
@@ -103,7 +108,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       assert.equal(await opened.log.whenCommitted(), undefined, 'nothing pending: resolves at once');
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 51);
+      assert.equal(storedRecords(again.rows).length, 51);
       again.log.close();
     });
   });
@@ -115,7 +120,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       opened.log.write(record('late', 1700000000));
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 1);
+      assert.equal(storedRecords(again.rows).length, 1);
       again.log.close();
     });
   });
@@ -137,7 +142,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       assert.equal(opened.log.commits, 2, 'what arrived while the first ran went into the next');
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 5_001);
+      assert.equal(storedRecords(again.rows).length, 5_001);
       again.log.close();
     });
   });
@@ -152,7 +157,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       assert.equal(opened.log.commits, 3);
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, total);
+      assert.equal(storedRecords(again.rows).length, total);
       again.log.close();
     });
   });
@@ -173,8 +178,11 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await rest;
       assert.equal(opened.log.commits, 2);
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 20_001);
-      assert.equal(again.records.find((r) => r.clientId === 'run-0')?.atLine, record('run-0', 1800000000).atLine);
+      assert.equal(storedRecords(again.rows).length, 20_001);
+      assert.equal(
+        storedRecords(again.rows).find((r) => r.clientId === 'run-0')?.atLine,
+        record('run-0', 1800000000).atLine,
+      );
       again.log.close();
     });
   });
@@ -194,7 +202,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await opened.log.whenCommitted();
       opened.log.close();
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 5_000);
+      assert.equal(storedRecords(again.rows).length, 5_000);
       again.log.close();
     });
   });
@@ -261,7 +269,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await writerExited;
       clearInterval(keepAlive);
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.find((r) => r.clientId === 'x')?.atLine, record('x', 1800000000).atLine);
+      assert.equal(storedRecords(again.rows).find((r) => r.clientId === 'x')?.atLine, record('x', 1800000000).atLine);
       again.log.close();
     });
   });
@@ -272,7 +280,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await writeFile(file, Buffer.alloc(8192, 0x5a));
       const log = capturingLogger();
       const opened = openSqliteLog({ file, logger: log.logger });
-      assert.deepEqual(opened.records, []);
+      assert.deepEqual(storedRecords(opened.rows), []);
       assert.equal(opened.epoch, 1);
       opened.log.write(record('fresh', 1700000000));
       opened.log.close();
@@ -286,7 +294,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       assert.equal(error.level, 50);
       assert.match(error.msg, /unreadable.*moved it to.*peers will catch this server up/);
       const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(again.records.length, 1);
+      assert.equal(storedRecords(again.rows).length, 1);
       again.log.close();
     });
   });

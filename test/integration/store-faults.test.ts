@@ -12,6 +12,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../../src/errors.js';
+import { storedRecords } from '../helpers/stored-records.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import type { SqliteLocationLog } from '../../src/store/sqlite-log.js';
@@ -38,8 +39,9 @@ function storeIn(file: string, logger = silentLogger()) {
 /** What a store file holds, by reopening it: client id -> AT line. */
 function reopen(file: string): Map<string, string> {
   const again = openSqliteLog({ file, logger: silentLogger() });
+  const held = new Map(storedRecords(again.rows).map((r) => [r.clientId, r.atLine]));
   again.log.close();
-  return new Map(again.records.map((r) => [r.clientId, r.atLine]));
+  return held;
 }
 
 /** Asserts that `file` holds exactly what `table` holds. */

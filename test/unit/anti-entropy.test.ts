@@ -144,4 +144,41 @@ describe('anti-entropy', () => {
     timers.advance(0);
     assert.deepEqual(sent, []);
   });
+
+  test('while the table is still being restored, neither side compares digests; both do once it is complete', async () => {
+    let loaded!: () => void;
+    const loading = new Promise<void>((resolve) => (loaded = resolve));
+    /** A table that says it is loading until `loaded()`. */
+    class Loading extends LocationStore {
+      done = false;
+      override loading(): Promise<void> | undefined {
+        return this.done ? undefined : loading;
+      }
+    }
+    const ours = new Loading();
+    for (const line of storeOf(3).atLines()) ours.offer({ clientId: line.split(' ')[3] as string, atLine: line });
+    const { side, sent } = dialler(ours);
+    side.linkUp();
+    assert.deepEqual(sent, [], 'no offer from a table being restored');
+    // The neighbour's offer to a table being restored is answered once it is complete.
+    const theirs = dialler(storeOf(5));
+    theirs.side.linkUp();
+    const replies: string[] = [];
+    const responder = new AntiEntropyResponder({
+      peerName: 'Ball',
+      store: ours,
+      send: (text) => replies.push(...text.trimEnd().split('\n')),
+      log: silentLogger(),
+      timers: new ManualTimers(),
+    });
+    for (const line of theirs.sent.splice(0)) responder.onMessage(message(line, OFFERS));
+    assert.deepEqual(replies, []);
+    ours.done = true;
+    loaded();
+    await loading;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.match(sent[0] ?? '', /^SYNC 1 /, 'the held offer goes out');
+    assert.match(replies.at(-1) ?? '', /^WANT-END 1$/);
+    assert.ok(replies.length > 1, 'it wants the buckets it lacks');
+  });
 });

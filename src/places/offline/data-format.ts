@@ -21,7 +21,7 @@
  * covers level `L - 1` nodes `[j * NODE_SIZE, (j + 1) * NODE_SIZE)`; the last level is the root.
  * See docs/places.md, "The data file".
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { PLACES_DATA_MAGIC, PLACES_DATA_VERSION, PREAMBLE_BYTES } from './preamble.js';
 
 // The preamble and its check live in preamble.ts (no imports, for the check at start).

@@ -1,0 +1,11 @@
+/**
+ * Settings of the metrics shared with their readers, in a module without imports, so that `herd
+ * status` reads them without loading prom-client.
+ */
+
+/**
+ * Sampling period of the event-loop delay monitor behind `nodejs_eventloop_lag_*_seconds`, ms
+ * (prom-client's default; ./loop-delay.ts). Node counts this period in every sample, so a loop with
+ * no delay reads about this much; `herd status` subtracts it.
+ */
+export const LOOP_DELAY_RESOLUTION_MS = 10;
