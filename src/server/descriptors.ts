@@ -1,7 +1,9 @@
 /**
  * The file descriptors a server may still open (docs/operations.md "When descriptors run out"): the
  * process's soft `RLIMIT_NOFILE` and how many are open, read from `/proc` (Linux) about once a second
- * and kept current between two readings by the connections the server opens and closes. The client
+ * while clients connect, and kept current between two readings by the connections the server opens
+ * and closes. A second in which no client connected stops the readings until the next one does, so
+ * an idle server does not wake for them. The client
  * port leaves the last {@link DESCRIPTOR_RESERVE} to the links (a re-dial, a neighbour's connection
  * on the peer port), the store's files and the admin port, so that clients never starve them.
  *
@@ -17,7 +19,7 @@ import { readdir, readFile } from 'node:fs/promises';
  */
 export const DESCRIPTOR_RESERVE = 64;
 
-/** How often the open descriptors are counted again, ms. */
+/** How often the open descriptors are counted again while clients connect, ms. */
 export const DESCRIPTOR_SAMPLE_MS = 1000;
 
 /** This process's soft limit on open files, from `/proc/self/limits`; `undefined` where there is none (not Linux). */
@@ -66,6 +68,9 @@ export class DescriptorBudget {
   private sampledConnections = 0;
   private timer: NodeJS.Timeout | undefined;
   private reading = false;
+  private started = false;
+  /** Whether a client asked for room since the last reading. */
+  private asked = false;
 
   /**
    * @param connections - the connections the server holds now (each one descriptor).
@@ -77,16 +82,16 @@ export class DescriptorBudget {
     this.source = source;
   }
 
-  /** Starts reading the counts (now, and every {@link DESCRIPTOR_SAMPLE_MS}). */
+  /** Reads the counts now; later ones every {@link DESCRIPTOR_SAMPLE_MS} while clients connect. */
   async start(): Promise<void> {
+    this.started = true;
     await this.sample();
-    this.timer ??= setInterval(() => void this.sample(), DESCRIPTOR_SAMPLE_MS).unref();
   }
 
   /** Stops reading. */
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.started = false;
+    this.sleep();
   }
 
   /** The soft limit, when known. */
@@ -94,8 +99,17 @@ export class DescriptorBudget {
     return this.limit;
   }
 
-  /** Descriptors the client port may still take (infinite where the limit is unknown). */
+  /**
+   * Descriptors the client port may still take (infinite where the limit is unknown). Asked at each
+   * client connection: after a quiet spell it reads the counts again at once, and every
+   * {@link DESCRIPTOR_SAMPLE_MS} while clients keep connecting.
+   */
   clientRoom(): number {
+    this.asked = true;
+    if (this.started && this.timer === undefined) {
+      void this.sample();
+      this.timer = setInterval(() => this.tick(), DESCRIPTOR_SAMPLE_MS).unref();
+    }
     if (this.limit === undefined) return Number.POSITIVE_INFINITY;
     const open = this.sampledOpen + (this.connections() - this.sampledConnections);
     return this.limit - this.reserveOf(this.limit) - open;
@@ -104,6 +118,18 @@ export class DescriptorBudget {
   /** The descriptors kept back under `limit`. */
   reserveOf(limit: number): number {
     return Math.min(this.reserve, Math.floor(limit / 4));
+  }
+
+  /** A reading if a client connected since the last one; otherwise the readings sleep. */
+  private tick(): void {
+    if (!this.asked) return this.sleep();
+    this.asked = false;
+    void this.sample();
+  }
+
+  private sleep(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   private async sample(): Promise<void> {
