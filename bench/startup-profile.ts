@@ -130,7 +130,8 @@ try {
       '--config',
       configFile,
     ]);
-    await sleep(WINDOW_MS + 500);
+    // The window, and at least until the server listens (a busy machine can take longer than it).
+    await Promise.all([sleep(WINDOW_MS + 500), child.waitForLine(/ listening on /)]);
     await child.stop();
     // The main thread's profile is the first one written (the writer thread's comes after it).
     const [first] = (await readdir(profiles)).sort();
