@@ -4,6 +4,7 @@
  * `GET /healthz`. Plain HTTP on loopback by default: it is for operators and Prometheus, not for
  * clients; with tokens configured (src/observability/admin-auth.ts) only their holders read it.
  */
+import { LogThrottle } from './log-throttle.js';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from './logger.js';
@@ -100,9 +101,6 @@ const OWN_ROUTES: Readonly<Record<string, RouteAccess>> = {
   '/metrics': 'operator',
 };
 
-/** The least time between two `admin-unauthorized` log lines, ms (a scanner must not flood the log). */
-export const UNAUTHORIZED_LOG_INTERVAL_MS = 1000;
-
 /** What `GET /ready` answers: `{ ready: true, store }` (200), or `{ ready: false, reason, store? }` (503). */
 export interface Readiness {
   readonly ready: boolean;
@@ -143,8 +141,8 @@ export class AdminServer {
   private readonly options: AdminServerOptions;
   private server: http.Server | undefined;
   private address: net.AddressInfo | undefined;
-  /** When the last `admin-unauthorized` line was logged, and the refusals since that were not. */
-  private refusals = { loggedAtMs: -Infinity, unlogged: 0 };
+  /** `admin-unauthorized` at most once a second: a scanner must not flood the log. */
+  private readonly refusals = new LogThrottle();
 
   constructor(options: AdminServerOptions) {
     this.options = options;
@@ -270,7 +268,7 @@ export class AdminServer {
     }
   }
 
-  /** Answers 401 or 403, and logs it at most once every {@link UNAUTHORIZED_LOG_INTERVAL_MS} (never the token). */
+  /** Answers 401 or 403, and logs it at most once a second through a LogThrottle (never the token). */
   private refuse(
     request: http.IncomingMessage,
     response: http.ServerResponse,
@@ -297,16 +295,12 @@ export class AdminServer {
           'WWW-Authenticate': 'Bearer realm="herd admin"',
         },
       );
-    const now = performance.now();
-    if (now - this.refusals.loggedAtMs < UNAUTHORIZED_LOG_INTERVAL_MS) {
-      this.refusals.unlogged++;
-      return;
-    }
+    const unlogged = this.refusals.take();
+    if (unlogged === undefined) return;
     const remote = `${request.socket.remoteAddress ?? '?'}:${request.socket.remotePort ?? '?'}`;
     this.options.logger?.warn(
-      { event: 'admin-unauthorized', path: pathname, remote, verdict, unlogged: this.refusals.unlogged },
+      { event: 'admin-unauthorized', path: pathname, remote, verdict, unlogged },
       `admin ${pathname} from ${remote} refused (${verdict === 'forbidden' ? 'token cannot read locations' : 'no valid token'})`,
     );
-    this.refusals = { loggedAtMs: now, unlogged: 0 };
   }
 }

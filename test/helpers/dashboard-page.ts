@@ -66,7 +66,7 @@ export async function openDashboard(
     await page.fill('#token', token);
     // The panel hides itself once it took the token; wait for that before looking again.
     await page.click('#token-submit');
-    await page.waitForFunction(() => document.documentElement.dataset.auth !== 'needed', null, { timeout: 5000 });
+    await page.waitForFunction(() => document.documentElement.dataset.auth !== 'needed', null, { timeout: 20_000 });
   }
   assert.ok(await paintedOrAsking(page), `the page still asks for a token after ${tokens.length}`);
   return { page, watch };
