@@ -254,6 +254,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   try {
     listening = await server.listen();
   } catch (error) {
+    // A SIGTERM while the links were joining closed the server: a stop, not a failed start.
+    if (stopping) return;
     const peerPort = options.peerPort ?? serverConfig.peerPort;
     const failed = (error as { port?: unknown }).port;
     await fail(

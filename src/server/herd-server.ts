@@ -96,6 +96,8 @@ export class HerdServer {
   readonly incarnation: string;
   readonly store: LocationStore;
   private readonly options: HerdServerOptions;
+  /** Set by {@link close}: a start still joining must not open the client port after it. */
+  private closing = false;
   private readonly log: Logger;
   private readonly timers: Timers;
   private readonly limits: Readonly<ServerLimits>;
@@ -236,6 +238,9 @@ export class HerdServer {
       this.peerListener = peerListener;
       for (const [peerName, address] of this.options.peerAddresses ?? []) this.setPeerAddress(peerName, address);
       await this.joined();
+      // Read before the client port opens: nothing may wait between its opening and the return.
+      await this.admission.descriptors.start();
+      if (this.closing) throw new Error(`${this.name} was closed while it started`);
       await listenOn(clientListener, host, port);
     } catch (error) {
       clientListener.close();
@@ -244,7 +249,6 @@ export class HerdServer {
     }
     watchAcceptErrors(clientListener, 'client', this.log, this.observer);
     watchAcceptErrors(peerListener, 'peer', this.log, this.observer);
-    await this.admission.descriptors.start();
     this.clientListener = clientListener;
     const addresses: ListeningAddresses = {
       client: clientListener.address() as net.AddressInfo,
@@ -421,6 +425,7 @@ export class HerdServer {
    * what is left. Resolves when done.
    */
   async close(): Promise<void> {
+    this.closing = true;
     const listeners = [this.clientListener, this.peerListener].filter((l): l is net.Server => l !== undefined);
     this.clientListener = undefined;
     this.peerListener = undefined;

@@ -109,4 +109,30 @@ describe('joining the herd before taking clients', { timeout: 30_000 }, () => {
       await new Promise((resolve) => frozen.close(resolve));
     }
   });
+
+  test('a server closed while it joins never opens its client port, and its listen() rejects', async () => {
+    const timers = new ManualTimers();
+    const hellos: string[] = [];
+    const frozen = net.createServer((socket) => socket.on('data', (chunk: Buffer) => hellos.push(chunk.toString())));
+    await new Promise<void>((resolve) => frozen.listen(0, '127.0.0.1', resolve));
+    const port = await freeLoopbackPort();
+    const alford = member('Alford', ['Ball'], {
+      timers,
+      port,
+      links: { joinTimeoutMs: 300 },
+      peerAddresses: new Map([['Ball', { host: '127.0.0.1', port: (frozen.address() as net.AddressInfo).port }]]),
+    });
+    try {
+      const listened = alford.listen();
+      await waitUntil(() => hellos.join('').startsWith('HELLO Alford '), 5000, 'the HELLO');
+      // A SIGTERM in the middle of the start: the wait for the links ends with the close.
+      await alford.close();
+      timers.advance(300);
+      await assert.rejects(listened, /closed while it started/);
+      await assert.rejects(exchange(port, 'IAMAT c +1+1 1700000000\n'), /ECONNREFUSED/);
+    } finally {
+      await alford.close();
+      await new Promise((resolve) => frozen.close(resolve));
+    }
+  });
 });
