@@ -267,19 +267,31 @@ export async function startHerd(options: StartOptions): Promise<void> {
           return;
         }
         print(`herd: ${member.name} exited (${describeExit(code, signal)}); restarting in ${restartDelayMs} ms`);
-        setTimeout(() => {
-          if (stopping) return;
-          spawn(member).then(
-            (listening) => {
-              describe(listening);
-              writeRuntime();
-              print(`herd: ${member.name} is back`);
-            },
-            (error: unknown) => print(`herd: ${member.name} did not come back: ${(error as Error).message}`),
-          );
-        }, restartDelayMs);
+        restartLater(member);
       });
     });
+  };
+
+  // A member that dies again before it listens (killed during its start, or failing) is tried again
+  // after the same delay, for as long as the herd runs: a restart never gives up on a server.
+  const restartLater = (member: (typeof members)[number]): void => {
+    setTimeout(() => {
+      if (stopping) return;
+      spawn(member).then(
+        (listening) => {
+          describe(listening);
+          writeRuntime();
+          print(`herd: ${member.name} is back`);
+        },
+        (error: unknown) => {
+          if (stopping) return;
+          print(
+            `herd: ${member.name} did not come back (${(error as Error).message}); trying again in ${restartDelayMs} ms`,
+          );
+          restartLater(member);
+        },
+      );
+    }, restartDelayMs);
   };
 
   const stopAll = async (): Promise<void> => {
