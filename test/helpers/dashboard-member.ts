@@ -4,40 +4,14 @@
  * admin-port tests share it.
  */
 import { AdminServer, type AdminServerOptions } from '../../src/observability/admin-server.js';
-import { silentLogger } from '../../src/observability/logger.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
 import { composeObservers } from '../../src/observability/observer.js';
-import type { LatLng } from '../../src/protocol/location.js';
-import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer } from '../../src/server/herd-server.js';
 import { Dashboard } from '../../src/dashboard/dashboard.js';
 import type { DashboardSettings } from '../../src/dashboard/settings.js';
 import { ManualTimers } from './manual-timers.js';
 import { capturingLogger, type LogEntry } from './capture-log.js';
-
-/** A places source that answers one place near the asked point, named after the radius. */
-export class ScriptedPlaces implements PlacesProvider {
-  readonly source = 'scripted';
-  asked: { location: LatLng; radiusMeters: number; limit: number }[] = [];
-  /** While set, every look-up waits for it (a slow source). */
-  hold: Promise<void> | undefined;
-  async nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
-    this.asked.push({ location, radiusMeters, limit });
-    if (this.hold !== undefined) await this.hold;
-    return {
-      html_attributions: [],
-      results: [
-        {
-          geometry: { location: { lat: location.latitude + 0.01, lng: location.longitude } },
-          name: `Place within ${radiusMeters} m`,
-          place_id: 'p1',
-          types: ['locality'],
-        },
-      ],
-      status: 'OK',
-    };
-  }
-}
+import { ScriptedPlaces, soloOptions } from './one-server.js';
 
 export interface Member {
   readonly server: HerdServer;
@@ -77,15 +51,7 @@ export async function startMember(
     logger,
     timers,
   });
-  const server = new HerdServer({
-    name: 'Solo',
-    host: '127.0.0.1',
-    port: 0,
-    neighbours: [],
-    places,
-    logger: silentLogger(),
-    observer: composeObservers(metrics, dashboard.observer),
-  });
+  const server = new HerdServer(soloOptions({ places, observer: composeObservers(metrics, dashboard.observer) }));
   metrics.attach(server);
   dashboard.attach(server);
   const { client } = await server.listen();

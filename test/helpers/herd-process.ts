@@ -5,6 +5,7 @@
 import { HERD_UP_LINE, MEMBER_LINE } from '../../src/cli/start.js';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -14,15 +15,22 @@ import { fileURLToPath } from 'node:url';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'bundle', 'main.js');
 
-/** The default ring of docs/protocol.md "The herd". */
-export const DEFAULT_SERVERS = ['Alford', 'Ball', 'Hamilton', 'Holiday', 'Welsh'] as const;
-export const DEFAULT_LINKS: [string, string][] = [
-  ['Alford', 'Hamilton'],
-  ['Alford', 'Welsh'],
-  ['Ball', 'Welsh'],
-  ['Ball', 'Holiday'],
-  ['Hamilton', 'Holiday'],
-];
+/** One server of herds/default.json (the fields the tests read). */
+export interface DefaultServer {
+  readonly name: string;
+  /** ISO 6709, where the server stands on the map. */
+  readonly location: string;
+}
+
+/** The default herd as the project ships it (herds/default.json; docs/protocol.md "The herd"). */
+export const DEFAULT_HERD = JSON.parse(readFileSync(path.join(ROOT, 'herds', 'default.json'), 'utf8')) as {
+  readonly servers: readonly DefaultServer[];
+  readonly links: readonly [string, string][];
+};
+/** The names of the default herd's servers. */
+export const DEFAULT_SERVERS: readonly string[] = DEFAULT_HERD.servers.map((server) => server.name);
+/** The links of the default ring. */
+export const DEFAULT_LINKS: [string, string][] = DEFAULT_HERD.links.map(([a, b]) => [a, b]);
 
 export interface ServerInfo {
   name: string;

@@ -25,6 +25,7 @@ import { browserMissing, browserRequired, launchBrowser, type Browser } from '..
 import { openDashboard, screenshotDir, type PageWatch } from '../helpers/dashboard-page.js';
 import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
 import {
+  DEFAULT_HERD,
   DEFAULT_LINKS,
   DEFAULT_SERVERS,
   RunningHerd,
@@ -39,13 +40,9 @@ if (missing !== undefined && browserRequired())
 if (missing !== undefined) process.stdout.write(`# dashboard browser test skipped: ${missing}\n`);
 
 /** Where the default herd stands (as herds/default.json has it). */
-const LOCATIONS: Record<string, string> = {
-  Alford: '+34.068930-118.445127',
-  Ball: '+34.072855-118.442198',
-  Hamilton: '+34.070209-118.439435',
-  Holiday: '+34.066512-118.448401',
-  Welsh: '+34.073621-118.450263',
-};
+const LOCATIONS: Record<string, string> = Object.fromEntries(
+  DEFAULT_HERD.servers.map((server) => [server.name, server.location]),
+);
 
 /** Clients around the world (Suva and Anadyr by the antimeridian). */
 const CITIES: readonly [string, string][] = [

@@ -7,10 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import fc from 'fast-check';
-import { silentLogger } from '../../src/observability/logger.js';
 import { readAtRecord, type ParsedAtRecord } from '../../src/protocol/at-record.js';
 import { fixedWallClock } from '../../src/protocol/time.js';
-import type { PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer } from '../../src/server/herd-server.js';
 import { isNewer } from '../helpers/reference-store.js';
 import { formatAtBinary, iamatView } from '../helpers/protocol-text.js';
@@ -18,14 +16,11 @@ import { parseClientCommand } from '../../src/protocol/commands.js';
 import { FieldOffsets } from '../../src/protocol/fields.js';
 import { exchange } from '../helpers/herd-process.js';
 import { FUZZ_SEED, fuzzRuns, lineStream, modelLines, needsReply, splitAt } from '../helpers/fuzz.js';
+import { soloOptions } from '../helpers/one-server.js';
 
 const NOW_NS = 1_700_000_010_500_000_000n;
 const CLOCK = fixedWallClock(NOW_NS);
 const MAX_FUTURE_SKEW_MS = 86_400_000;
-const places: PlacesProvider = {
-  source: 'fuzz',
-  nearby: async () => ({ html_attributions: [], results: [], status: 'ZERO_RESULTS' }),
-};
 
 /** Sends the chunks one write each, half-closes, and returns everything the server sent. */
 function send(port: number, chunks: Buffer[]): Promise<string> {
@@ -64,15 +59,7 @@ describe('fuzz: a live server', { timeout: 180_000 }, () => {
   let port: number;
 
   before(async () => {
-    server = new HerdServer({
-      name: 'Fuzz',
-      host: '127.0.0.1',
-      port: 0,
-      neighbours: [],
-      places,
-      logger: silentLogger(),
-      clock: CLOCK,
-    });
+    server = new HerdServer(soloOptions({ name: 'Fuzz', clock: CLOCK }));
     port = (await server.listen()).client.port;
   });
 

@@ -6,29 +6,15 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { silentLogger } from '../../src/observability/logger.js';
-import type { PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { capturingLogger } from '../helpers/capture-log.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
+import { soloOptions } from '../helpers/one-server.js';
 import { freeLoopbackPort } from '../../bench/bench-processes.js';
 
-const PLACES: PlacesProvider = {
-  source: 'none',
-  nearby: () => Promise.resolve({ html_attributions: [], results: [], status: 'ZERO_RESULTS' }),
-};
-
 function member(name: string, neighbours: string[], options: Partial<HerdServerOptions> = {}): HerdServer {
-  return new HerdServer({
-    name,
-    host: '127.0.0.1',
-    port: 0,
-    neighbours,
-    places: PLACES,
-    logger: silentLogger(),
-    ...options,
-  });
+  return new HerdServer(soloOptions({ name, neighbours, ...options }));
 }
 
 describe('joining the herd before taking clients', { timeout: 30_000 }, () => {

@@ -9,31 +9,15 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../src/observability/admin-server.js';
-import { silentLogger } from '../../src/observability/logger.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
 import { findSample, parsePrometheusText, type PrometheusSample } from '../../src/observability/prometheus-text.js';
-import type { LatLng } from '../../src/protocol/location.js';
-import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import type { ServerStatus } from '../../src/core/status.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
+import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';
 import { RUNTIME_FILE_NAME, type RuntimeFile } from '../../src/cli/runtime-file.js';
 import { DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import type { HerdStatusReport } from '../../src/cli/status.js';
-
-/** A places source that answers OK with one place, or fails when told to. */
-class ScriptedPlaces implements PlacesProvider {
-  readonly source = 'scripted';
-  fail = false;
-  async nearby(_location: LatLng, _radiusMeters: number, _limit: number): Promise<NearbySearchResponse> {
-    if (this.fail) throw new Error('upstream down');
-    return {
-      html_attributions: [],
-      results: [{ geometry: { location: { lat: 1, lng: 1 } }, name: 'Somewhere', place_id: 'p1', types: ['locality'] }],
-      status: 'OK',
-    };
-  }
-}
 
 /** One in-process member with metrics and an admin server, both on port 0. */
 interface Member {
@@ -47,16 +31,14 @@ interface Member {
 
 async function startMember(options: Partial<HerdServerOptions> & { name: string }): Promise<Member> {
   const metrics = new MetricsObserver({ serverName: options.name, defaultMetrics: false });
-  const server = new HerdServer({
-    host: '127.0.0.1',
-    port: 0,
-    neighbours: [],
-    places: new ScriptedPlaces(),
-    logger: silentLogger(),
-    links: { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 },
-    observer: metrics,
-    ...options,
-  });
+  const server = new HerdServer(
+    soloOptions({
+      places: new ScriptedPlaces(),
+      links: { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 100 },
+      observer: metrics,
+      ...options,
+    }),
+  );
   metrics.attach(server);
   const { client, peer } = await server.listen();
   let closing = false;
@@ -227,8 +209,7 @@ function rowsOf(stdout: string): Map<string, string[]> {
   const rows = new Map<string, string[]>();
   for (const line of stdout.split('\n')) {
     const cells = line.split(/\s{2,}/);
-    if (cells.length === 10 && (DEFAULT_SERVERS as readonly string[]).includes(cells[0] as string))
-      rows.set(cells[0] as string, cells);
+    if (cells.length === 10 && DEFAULT_SERVERS.includes(cells[0] as string)) rows.set(cells[0] as string, cells);
   }
   return rows;
 }

@@ -4,22 +4,15 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { silentLogger } from '../../src/observability/logger.js';
-import type { PlacesProvider } from '../../src/places/provider.js';
 import { HerdServer } from '../../src/server/herd-server.js';
 import { CuttableProxy } from '../helpers/cuttable-proxy.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
-
-const places: PlacesProvider = {
-  source: 'none',
-  nearby: async () => ({ html_attributions: [], results: [], status: 'ZERO_RESULTS' }),
-};
+import { soloOptions } from '../helpers/one-server.js';
 
 /** Three servers in a line A - B - C, each link through its own proxy (one per direction). */
 async function lineOfThree(maxQueuedUpdates: number) {
   const links = { reconnectBaseDelayMs: 20, reconnectMaxDelayMs: 150, antiEntropyIntervalMs: 60_000, maxQueuedUpdates };
-  const make = (name: string, neighbours: string[]) =>
-    new HerdServer({ name, host: '127.0.0.1', port: 0, neighbours, places, logger: silentLogger(), links });
+  const make = (name: string, neighbours: string[]) => new HerdServer(soloOptions({ name, neighbours, links }));
   const a = make('A', ['B']);
   const b = make('B', ['A', 'C']);
   const c = make('C', ['B']);
@@ -81,7 +74,15 @@ describe('partitions', { timeout: 60_000 }, () => {
       await exchange(herd.port(herd.a), 'IAMAT split +1+1 1700000010\nIAMAT only-a +2+2 1700000000\n');
       await exchange(herd.port(herd.c), 'IAMAT split +3+3 1700000020\nIAMAT only-c +4+4 1700000000\n');
       await waitUntil(() => herd.b.store.get('only-c') !== undefined, 5000, 'B to learn only-c from C');
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      // Each side has flooded its updates toward the other and holds them queued on the cut link:
+      // what comes after any stray delivery would have happened.
+      await waitUntil(
+        () =>
+          (herd.b.peerLinks.get('A')?.queuedUpdates ?? 0) >= 2 && (herd.a.peerLinks.get('B')?.queuedUpdates ?? 0) >= 2,
+        5000,
+        'both sides of the cut to hold their floods',
+      );
+      assert.notEqual(herd.a.peerLinks.get('B')?.status, 'up');
       assert.equal(herd.a.store.get('only-c'), undefined, 'A is cut off from C');
       assert.equal(herd.b.store.get('only-a'), undefined, 'B is cut off from A');
       assert.equal(herd.a.store.get('split')?.latitude, 1);

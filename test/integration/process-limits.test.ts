@@ -9,7 +9,12 @@ import { execFileSync } from 'node:child_process';
 import { readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
-import { serveSolo, stopSolo as stop } from '../helpers/solo-process.js';
+import { serveSolo, stopSolo as stop, type Solo } from '../helpers/solo-process.js';
+
+/** Whether the server has logged an event named `event` (its log is JSON lines, written in batches). */
+async function logged(serving: Solo, event: string): Promise<boolean> {
+  return (await readFile(serving.logFile, 'utf8').catch(() => '')).includes(`"event":"${event}"`);
+}
 
 /** This process's soft limit on open files (children of `sh` inherit it). */
 function softFileLimit(): number {
@@ -39,16 +44,14 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
         );
         opened += batch;
       }
-      // Accepted connections are counted when the server sees them: wait until it holds all.
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      const extra = net.connect({ host: '127.0.0.1', port: serving.port });
-      extra.on('error', () => undefined);
-      await new Promise<void>((resolve) => extra.once('close', () => resolve()));
-      // A held connection is still served.
+      // A reply on the last connection: the server accepts in order, so it holds every one before it.
       const last = held[held.length - 1] as net.Socket;
       const reply = new Promise<string>((resolve) => last.once('data', (chunk: Buffer) => resolve(chunk.toString())));
       last.write('IAMAT held +1+1 1700000000\n');
       assert.match(await reply, /^AT Solo /);
+      const extra = net.connect({ host: '127.0.0.1', port: serving.port });
+      extra.on('error', () => undefined);
+      await new Promise<void>((resolve) => extra.once('close', () => resolve()));
       // Freeing one slot lets a new client in.
       (held.shift() as net.Socket).destroy();
       await waitUntil(
@@ -102,19 +105,20 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
       slow.pause();
       slow.write('IAMAT la +34.068930-118.445127 1700000000\n');
       slow.write('WHATSAT la 50 20\n'.repeat(3000));
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-      serving.child.kill('SIGTERM');
-      // The first SIGTERM closes the client port (a positive signal that it was taken) and then waits.
       await waitUntil(
-        () =>
-          exchange(serving.port, 'IAMAT late +1+1 1700000000\n', 2000).then(
-            () => false,
-            (error: Error) => /ECONNREFUSED/.test(error.message),
-          ),
+        () => logged(serving, 'slow-reader-paused'),
         10_000,
+        'the server to stop reading the slow client',
+      );
+      serving.child.kill('SIGTERM');
+      await waitUntil(() => logged(serving, 'shutdown'), 10_000, 'the first SIGTERM to be logged');
+      // The exit code below (1: the second SIGTERM's, not 0) shows that this one was still waiting.
+      assert.equal(serving.child.exitCode, null, 'the first SIGTERM waits for the unread replies');
+      await assert.rejects(
+        exchange(serving.port, 'IAMAT late +1+1 1700000000\n', 2000),
+        /ECONNREFUSED/,
         'no new connections after SIGTERM',
       );
-      assert.equal(serving.child.exitCode, null, 'the first SIGTERM waits for the unread replies');
       const started = Date.now();
       serving.child.kill('SIGTERM');
       const code = await serving.exited;

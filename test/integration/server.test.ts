@@ -7,22 +7,12 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { PlacesError } from '../../src/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import type { LatLng } from '../../src/protocol/location.js';
-import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
+import type { NearbySearchResponse } from '../../src/places/provider.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
-
-/** A places source whose answers the test controls. */
-class ScriptedPlaces implements PlacesProvider {
-  readonly source = 'scripted';
-  calls: { location: LatLng; radiusMeters: number; limit: number }[] = [];
-  constructor(private readonly answer: (call: number) => Promise<NearbySearchResponse>) {}
-  nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
-    this.calls.push({ location, radiusMeters, limit });
-    return this.answer(this.calls.length);
-  }
-}
+import { openLineClient, roundTrip } from '../helpers/line-client.js';
+import { ScriptedPlaces, withServer as withSolo } from '../helpers/one-server.js';
 
 const okResponse = (names: string[]): NearbySearchResponse => ({
   html_attributions: [],
@@ -37,32 +27,17 @@ const okResponse = (names: string[]): NearbySearchResponse => ({
 
 const FIXED_CLOCK: WallClock = fixedWallClock(1_700_000_010_500_000_000n);
 
-async function withServer(
-  options: Partial<HerdServerOptions> & { places: PlacesProvider },
+/** The one-server herd of test/helpers/one-server.ts on a clock fixed at 1700000010.5. */
+function withServer(
+  options: Partial<HerdServerOptions>,
   body: (server: HerdServer, port: number) => Promise<void>,
 ): Promise<void> {
-  const server = new HerdServer({
-    name: 'Solo',
-    host: '127.0.0.1',
-    port: 0,
-    neighbours: [],
-    logger: silentLogger(),
-    clock: FIXED_CLOCK,
-    ...options,
-  });
-  const {
-    client: { port },
-  } = await server.listen();
-  try {
-    await body(server, port);
-  } finally {
-    await server.close();
-  }
+  return withSolo({ clock: FIXED_CLOCK, ...options }, body);
 }
 
 describe('HerdServer', { timeout: 60_000 }, () => {
   test('the AT reply carries the exact time difference in nanoseconds', async () => {
-    await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (_server, port) => {
+    await withServer({}, async (_server, port) => {
       const reply = await exchange(
         port,
         'IAMAT kiwi +34.068930-118.445127 1700000000.000000001\nIAMAT ahead +34-118 1700000011\n',
@@ -75,7 +50,7 @@ describe('HerdServer', { timeout: 60_000 }, () => {
   });
 
   test('a client id is its bytes: one that is not UTF-8 gets "? " echoed byte for byte, two ids never become one', async () => {
-    await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (server, port) => {
+    await withServer({}, async (server, port) => {
       // As binary strings: one character per byte, so the replies are compared byte for byte.
       const lines = [
         'IAMAT \xfe +10.000000+010.000000 1700000000',
@@ -101,15 +76,12 @@ describe('HerdServer', { timeout: 60_000 }, () => {
   });
 
   test('an IAMAT more than maxFutureSkewMs ahead of the server clock gets "? " and is not stored', async () => {
-    await withServer(
-      { places: new ScriptedPlaces(async () => okResponse([])), limits: { maxFutureSkewMs: 60_000 } },
-      async (server, port) => {
-        // The fixed clock reads 1700000010.5: 60 s ahead is allowed, 60.5 s is not.
-        const reply = await exchange(port, 'IAMAT ok +1+1 1700000070.5\nIAMAT far +1+1 1700000071\n');
-        assert.equal(reply, 'AT Solo -60.000000000 ok +1+1 1700000070.5\n? IAMAT far +1+1 1700000071\n');
-        assert.equal(server.store.get('far'), undefined);
-      },
-    );
+    await withServer({ limits: { maxFutureSkewMs: 60_000 } }, async (server, port) => {
+      // The fixed clock reads 1700000010.5: 60 s ahead is allowed, 60.5 s is not.
+      const reply = await exchange(port, 'IAMAT ok +1+1 1700000070.5\nIAMAT far +1+1 1700000071\n');
+      assert.equal(reply, 'AT Solo -60.000000000 ok +1+1 1700000070.5\n? IAMAT far +1+1 1700000071\n');
+      assert.equal(server.store.get('far'), undefined);
+    });
   });
 
   test('in sync mode the AT reply waits for the commit of its update', async () => {
@@ -131,18 +103,18 @@ describe('HerdServer', { timeout: 60_000 }, () => {
         });
       },
     };
-    await withServer(
-      { places: new ScriptedPlaces(async () => okResponse([])), persistence, syncCommit: true },
-      async (_server, port) => {
-        const pending = exchange(port, 'IAMAT durable +1+1 1700000000\n');
-        await waitUntil(() => persistence.written.length === 1, 5000, 'the write');
-        await new Promise((resolve) => setTimeout(resolve, 50));
-        assert.deepEqual(committed, []);
-        release();
-        assert.match(await pending, /^AT Solo \S+ durable /);
-        assert.deepEqual(committed, ['durable']);
-      },
-    );
+    await withServer({ persistence, syncCommit: true }, async (_server, port) => {
+      const client = await openLineClient(port);
+      client.socket.end('IAMAT durable +1+1 1700000000\n');
+      await waitUntil(() => persistence.written.length === 1, 5000, 'the write');
+      // A reply the server writes after it handled the IAMAT: no AT may have come before it.
+      await roundTrip(port);
+      assert.deepEqual(client.lines, [], 'no AT before the commit');
+      release();
+      await client.closed;
+      assert.match(client.lines[0] ?? '', /^AT Solo \S+ durable /);
+      assert.deepEqual(committed, ['durable']);
+    });
   });
 
   test('a slow WHATSAT is answered before the IAMAT sent after it on the same connection', async () => {
@@ -152,18 +124,19 @@ describe('HerdServer', { timeout: 60_000 }, () => {
       await gate;
       return okResponse(['Slowtown']);
     });
-    await withServer({ places }, async (_server, port) => {
+    await withServer({ places }, async (server, port) => {
       await exchange(port, 'IAMAT c1 +1+1 1700000000\n');
       const pending = exchange(port, 'WHATSAT c1 10 3\nIAMAT c2 +2+2 1700000000\n');
-      await waitUntil(() => places.calls.length === 1, 5000, 'the look-up to start');
-      setTimeout(release, 100);
+      // The IAMAT behind the held look-up is handled (stored) before the look-up answers.
+      await waitUntil(() => places.asked.length === 1 && server.store.get('c2') !== undefined, 5000, 'c2 stored');
+      release();
       const reply = await pending;
       const lines = reply.split('\n');
       assert.equal(lines[0], 'AT Solo +10.500000000 c1 +1+1 1700000000');
       assert.equal(lines[1], '{');
       assert.ok(reply.includes('"name" : "Slowtown"'));
       assert.ok(reply.endsWith('}\n\nAT Solo +10.500000000 c2 +2+2 1700000000\n'), JSON.stringify(reply.slice(-80)));
-      assert.deepEqual(places.calls[0], { location: { latitude: 1, longitude: 1 }, radiusMeters: 10_000, limit: 3 });
+      assert.deepEqual(places.asked[0], { location: { latitude: 1, longitude: 1 }, radiusMeters: 10_000, limit: 3 });
     });
   });
 
@@ -208,7 +181,7 @@ describe('HerdServer', { timeout: 60_000 }, () => {
   });
 
   test('commands sent one byte at a time are framed like whole ones', async () => {
-    await withServer({ places: new ScriptedPlaces(async () => okResponse([])) }, async (_server, port) => {
+    await withServer({}, async (_server, port) => {
       const text = 'IAMAT caf\u00e9 +1+1 1700000000\r\nBOGUS \u00fcber\nIAMAT x +2+2 1700000000';
       const bytes = Buffer.from(text, 'utf8');
       const reply = await exchange(
@@ -223,32 +196,26 @@ describe('HerdServer', { timeout: 60_000 }, () => {
   });
 
   test('an over-long line gets one "? " with its first maxLineBytes bytes and the connection closes', async () => {
-    await withServer(
-      { places: new ScriptedPlaces(async () => okResponse([])), limits: { maxLineBytes: 64 } },
-      async (_server, port) => {
-        const reply = await new Promise<string>((resolve, reject) => {
-          const socket = net.connect({ host: '127.0.0.1', port });
-          let received = '';
-          socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
-          socket.on('close', () => resolve(received));
-          socket.on('error', reject);
-          socket.write('IAMAT ok +1+1 1700000000\n');
-          // Keeps sending without a newline; the server must cut it off rather than buffer it.
-          const filler = 'x'.repeat(1000);
-          for (let i = 0; i < 100; i++) socket.write(filler);
-        });
-        assert.equal(reply, `AT Solo +10.500000000 ok +1+1 1700000000\n? ${'x'.repeat(64)}\n`);
-      },
-    );
+    await withServer({ limits: { maxLineBytes: 64 } }, async (_server, port) => {
+      const reply = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect({ host: '127.0.0.1', port });
+        let received = '';
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+        socket.on('close', () => resolve(received));
+        socket.on('error', reject);
+        socket.write('IAMAT ok +1+1 1700000000\n');
+        // Keeps sending without a newline; the server must cut it off rather than buffer it.
+        const filler = 'x'.repeat(1000);
+        for (let i = 0; i < 100; i++) socket.write(filler);
+      });
+      assert.equal(reply, `AT Solo +10.500000000 ok +1+1 1700000000\n? ${'x'.repeat(64)}\n`);
+    });
   });
 
   test('HELLO from a server that is not a neighbour is an invalid command', async () => {
-    await withServer(
-      { places: new ScriptedPlaces(async () => okResponse([])), neighbours: ['Friend'] },
-      async (_server, port) => {
-        assert.equal(await exchange(port, 'HELLO Stranger 1\n'), '? HELLO Stranger 1\n');
-      },
-    );
+    await withServer({ neighbours: ['Friend'] }, async (_server, port) => {
+      assert.equal(await exchange(port, 'HELLO Stranger 1\n'), '? HELLO Stranger 1\n');
+    });
   });
 });
 

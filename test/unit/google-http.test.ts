@@ -14,7 +14,7 @@ import {
   type HttpExchange,
 } from '../../src/places/google-http.js';
 import { failedNearbySearch } from '../../src/places/provider.js';
-import { TEST_API_KEY } from './google-fixtures.js';
+import { TEST_API_KEY } from '../helpers/google-fixtures.js';
 
 /** Interprets 200 as OK and anything else as a transient UNKNOWN_ERROR naming the status. */
 const interpret = (exchange: HttpExchange): AttemptOutcome =>

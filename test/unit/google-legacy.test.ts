@@ -9,7 +9,7 @@ import {
   LEGACY_REQUEST_DENIED,
   LEGACY_UNKNOWN_ERROR,
   TEST_API_KEY,
-} from './google-fixtures.js';
+} from '../helpers/google-fixtures.js';
 
 const exchange = (status: number, body: unknown, statusText = ''): Parameters<typeof interpretLegacyExchange>[0] => ({
   status,

@@ -11,7 +11,7 @@ import {
   normalizeBaseUrl,
   resolvePlacesSettings,
 } from '../../src/places/index.js';
-import { TEST_API_KEY } from './google-fixtures.js';
+import { TEST_API_KEY } from '../helpers/google-fixtures.js';
 
 const defaults = placesConfigSchema.parse(undefined);
 const servers = [{ name: 'A', port: 0 }];

@@ -8,9 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChurnLoad, WRONG_SAMPLES, type ChurnLoadOptions, type ChurnWindow } from '../../bench/churn-load.js';
 import { formatSoakSample, soakGrowth, soakSlope, type SoakSample } from '../../bench/scenarios/soak.js';
-import { silentLogger } from '../../src/observability/logger.js';
 import { HerdServer } from '../../src/server/herd-server.js';
-import { ScriptedPlaces } from '../helpers/dashboard-member.js';
+import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';
 
 /** Runs the load for `ms` at `rate` per second against `port`, and returns its one window. */
 async function churn(port: number, ms: number, options: Partial<ChurnLoadOptions> = {}): Promise<ChurnWindow> {
@@ -35,14 +34,7 @@ describe('the churn load', () => {
   let server: HerdServer;
   let port: number;
   before(async () => {
-    server = new HerdServer({
-      name: 'Solo',
-      host: '127.0.0.1',
-      port: 0,
-      neighbours: [],
-      places: new ScriptedPlaces(),
-      logger: silentLogger(),
-    });
+    server = new HerdServer(soloOptions({ places: new ScriptedPlaces() }));
     port = (await server.listen()).client.port;
   });
   after(async () => {

@@ -1,0 +1,169 @@
+/**
+ * A HerdServer whose places source is a real Google source pointed at a {@link FakeGoogle}, on
+ * 127.0.0.1 port 0, logging at debug level into a temporary folder; and the scan that no log and no
+ * CLI output of a test file holds the API key.
+ */
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { placesConfigSchema } from '../../src/config/herd-config.js';
+import { openServerLog, type ServerLog } from '../../src/observability/logger.js';
+import {
+  createPlacesProvider,
+  type NearbySearchResponse,
+  type PlacesProvider,
+  type PlacesSource,
+} from '../../src/places/index.js';
+import { formatGoogleJson } from '../../src/protocol/google-json.js';
+import type { LatLng } from '../../src/protocol/location.js';
+import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
+import { HerdServer } from '../../src/server/herd-server.js';
+import { FakeGoogle } from './fake-google.js';
+import { TEST_API_KEY } from './google-fixtures.js';
+import { exchange } from './herd-process.js';
+
+/**
+ * The time budget of the sources under test: short, so that the hang cases are quick, and long
+ * enough that a loaded machine answers every other case within it.
+ */
+export const TIMEOUT_MS = 1500;
+export const FIXED_CLOCK: WallClock = fixedWallClock(1_700_000_010_500_000_000n);
+export const IAMAT = 'IAMAT kiwi.cs.ucla.edu +34.068930-118.445127 1700000000\n';
+
+/**
+ * What a test file wrote and printed, for its final scan for the key ({@link assertNoKeyLeaked}), and
+ * the folders to remove when it is done.
+ */
+export class KeyWatch {
+  /** Every folder of log files. */
+  readonly logDirs: string[] = [];
+  /** Temporary folders to remove at the end. */
+  readonly tempDirs: string[] = [];
+  /** Everything the CLI runs printed. */
+  readonly printed: string[] = [];
+
+  /**
+   * Asserts that no log file under {@link logDirs} and no printed line holds the key, and that the
+   * scan read at least `minFiles` log files and `minLookUps` look-up lines (or it proves nothing).
+   */
+  async assertNoKeyLeaked(minFiles: number, minLookUps: number): Promise<void> {
+    let files = 0;
+    let placesLines = 0;
+    for (const dir of this.logDirs) {
+      for (const entry of await readdir(dir, { recursive: true })) {
+        if (!entry.endsWith('.log')) continue;
+        const file = path.join(dir, entry);
+        const content = await readFile(file, 'utf8');
+        files++;
+        // A look-up is logged with its WHATSAT (`"places":{...}`), and a failed one on its own too.
+        placesLines += content
+          .split('\n')
+          .filter((line) => line.includes('"event":"places"') || line.includes('"places":{"source"')).length;
+        assert.ok(!content.includes(TEST_API_KEY), `${file} contains the key`);
+        assert.ok(!content.includes(encodeURIComponent(TEST_API_KEY)), `${file} contains the URL-encoded key`);
+      }
+    }
+    assert.ok(files >= minFiles, `scanned ${files} log files`);
+    assert.ok(placesLines >= minLookUps, `scanned ${placesLines} look-up lines`);
+    for (const line of this.printed) assert.ok(!line.includes(TEST_API_KEY), `CLI output contains the key: ${line}`);
+  }
+
+  /** Removes {@link tempDirs}. */
+  async cleanup(): Promise<void> {
+    for (const dir of this.tempDirs) await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A source that counts the look-ups it is asked for, in front of the real one. */
+export class CountingPlaces implements PlacesProvider {
+  calls = 0;
+  constructor(readonly inner: PlacesProvider) {}
+  get source(): string {
+    return this.inner.source;
+  }
+  nearby(location: LatLng, radiusMeters: number, limit: number): Promise<NearbySearchResponse> {
+    this.calls++;
+    return this.inner.nearby(location, radiusMeters, limit);
+  }
+  async close(): Promise<void> {
+    await this.inner.close?.();
+  }
+}
+
+export interface Rig {
+  fake: FakeGoogle;
+  server: HerdServer;
+  places: CountingPlaces;
+  port: number;
+  log: ServerLog;
+  atLine: string;
+  close(): Promise<void>;
+}
+
+/** Starts a fake Google for `source` under path `prefix` and a server `name` asking it; the client of {@link IAMAT} has checked in. */
+export async function startRig(
+  source: Exclude<PlacesSource, 'offline'>,
+  name: string,
+  prefix: string,
+  watch: KeyWatch,
+): Promise<Rig> {
+  const fake = await FakeGoogle.start(source === 'google' ? 'legacy' : 'new', prefix);
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-google-'));
+  watch.tempDirs.push(dir);
+  watch.logDirs.push(dir);
+  const log = openServerLog(dir, name, 'debug');
+  const env = {
+    GOOGLE_PLACES_API_KEY: TEST_API_KEY,
+    [source === 'google' ? 'GOOGLE_PLACES_LEGACY_URL' : 'GOOGLE_PLACES_NEW_URL']: fake.baseUrl,
+  };
+  const places = new CountingPlaces(
+    createPlacesProvider(placesConfigSchema.parse({ source, timeoutMs: TIMEOUT_MS }), { env, logger: log.logger }),
+  );
+  const server = new HerdServer({
+    name,
+    host: '127.0.0.1',
+    port: 0,
+    neighbours: [],
+    places,
+    logger: log.logger,
+    clock: FIXED_CLOCK,
+  });
+  const {
+    client: { port },
+  } = await server.listen();
+  const atLine = (await exchange(port, IAMAT)).trimEnd();
+  assert.equal(atLine, `AT ${name} +10.500000000 kiwi.cs.ucla.edu +34.068930-118.445127 1700000000`);
+  return {
+    fake,
+    server,
+    places,
+    port,
+    log,
+    atLine,
+    close: async () => {
+      await server.close();
+      await places.close();
+      await fake.close();
+      log.flushSync();
+    },
+  };
+}
+
+/** Sends one WHATSAT and returns the reply and how long it took, ms. */
+export async function whatsat(rig: Rig, radiusKm: string, bound: number): Promise<{ reply: string; ms: number }> {
+  const started = performance.now();
+  const reply = await exchange(rig.port, `WHATSAT kiwi.cs.ucla.edu ${radiusKm} ${bound}\n`);
+  return { reply, ms: performance.now() - started };
+}
+
+/** The exact WHATSAT reply for a document (docs/protocol.md "Client commands"). */
+export function replyOf(atLine: string, document: unknown): string {
+  return `${atLine}\n${formatGoogleJson(document)}\n\n`;
+}
+
+/** Asserts the fake saw `count` well-formed requests. */
+export function assertRequests(fake: FakeGoogle, count: number): void {
+  assert.deepEqual(fake.problems, []);
+  assert.equal(fake.requests.length, count);
+}
