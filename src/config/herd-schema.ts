@@ -5,7 +5,7 @@
  * "Configuration".
  */
 import { z } from 'zod';
-import { DEFAULT_LINK_SETTINGS } from '../peers/link-settings.js';
+import { DEFAULT_LINK_SETTINGS, DISSEMINATIONS } from '../peers/link-settings.js';
 import {
   CACHE_MAX_ENTRIES,
   CACHE_TTL_MS,
@@ -177,6 +177,8 @@ export const herdConfigSchema = z.strictObject({
       antiEntropyIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.antiEntropyIntervalMs),
       heartbeatIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.heartbeatIntervalMs),
       deadAfterMs: positiveInt.default(DEFAULT_LINK_SETTINGS.deadAfterMs),
+      /** `flood` (every link) or `tree` (Plumtree: a tree per origin, ids on the other links). */
+      dissemination: z.enum(DISSEMINATIONS).default(DEFAULT_LINK_SETTINGS.dissemination),
     })
     .prefault({}),
   /** Server limits (src/server/limits.ts, where the defaults live). */

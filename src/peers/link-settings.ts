@@ -1,11 +1,18 @@
 /**
  * Settings of the links between servers: reconnect backoff, handshake deadline, queue bound,
- * anti-entropy interval and the failure detector's heartbeat interval and dead line. The one home of their defaults: the config schema takes them from
+ * anti-entropy interval, the failure detector's heartbeat interval and dead line, and how updates
+ * spread (flood or tree). The one home of their defaults: the config schema takes them from
  * {@link DEFAULT_LINK_SETTINGS}, and a server resolves a partial set once with
  * {@link resolveLinkSettings}. docs/operations.md documents each.
  */
 import { withDefaults } from '../core/settings.js';
 import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from './backoff.js';
+
+/** Every way a server can spread what it stores (`peer.dissemination`). */
+export const DISSEMINATIONS = ['flood', 'tree'] as const;
+
+/** How a server spreads what it stores: over every link (`flood`), or over a tree per origin (`tree`, src/peers/plumtree.ts). */
+export type Dissemination = (typeof DISSEMINATIONS)[number];
 
 /** Settings of a server's links; each has a default in {@link DEFAULT_LINK_SETTINGS}. */
 export interface LinkSettings {
@@ -36,6 +43,12 @@ export interface LinkSettings {
    * {@link MIN_DEAD_AFTER_HEARTBEATS} times `heartbeatIntervalMs`. @default 5000
    */
   readonly deadAfterMs: number;
+  /**
+   * How stored updates spread (docs/protocol.md#dissemination-flood-or-tree): `flood` sends each over
+   * every link but the one it came on; `tree` pushes it along a spanning tree per origin and
+   * announces it on the other links (src/peers/plumtree.ts). @default 'tree'
+   */
+  readonly dissemination: Dissemination;
 }
 
 /** The default of every {@link LinkSettings} field. */
@@ -48,6 +61,8 @@ export const DEFAULT_LINK_SETTINGS: Readonly<LinkSettings> = Object.freeze({
   // memberlist's LAN defaults probe every 1 s and declare a node dead after about 4-5 s (issue 12).
   heartbeatIntervalMs: 1000,
   deadAfterMs: 5000,
+  // Measured by the bench's scale scenario: docs/protocol.md#dissemination-flood-or-tree says why.
+  dissemination: 'tree',
 });
 
 /**

@@ -316,6 +316,8 @@ export class HerdServer {
       observer: this.observer,
       store: this.store,
       ingest: (record, from) => this.ingest(record, from),
+      onNotStored: (record, link) => this.links.notStored(record, link),
+      onIHave: (message, link) => this.links.treeMessage(message, link),
       onUp: (up) => this.links.incomingUp(up),
       onClose: (closed, reason) => {
         this.incoming.delete(closed);
