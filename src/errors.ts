@@ -140,3 +140,41 @@ export function exitCodeOf(error: HerdError): number {
  * waiting; `HERD_DASHBOARD_NOT_READY`: used before its server was attached). Answered 503.
  */
 export class DashboardBusyError extends HerdError {}
+
+/**
+ * Why a durable store could not commit (docs/operations.md "When the store cannot write"): `full`
+ * (no space left), `read_only` (the file system or the file refuses writes), `missing` (the file or
+ * its data directory is gone), `corrupt` (SQLite found a damaged page), `locked` (another process
+ * held the write lock past `BUSY_TIMEOUT_MS`), `writer_exited` (the writer thread died), `overflow`
+ * (the rows waited past `MAX_PENDING_ROWS` and were dropped from the queue), `io` (any other I/O
+ * error).
+ */
+export type StoreFailureReason =
+  'full' | 'read_only' | 'missing' | 'corrupt' | 'locked' | 'writer_exited' | 'overflow' | 'io';
+
+/** Every {@link StoreFailureReason}, in the order metrics list them. */
+export const STORE_FAILURE_REASONS: readonly StoreFailureReason[] = [
+  'full',
+  'read_only',
+  'missing',
+  'corrupt',
+  'locked',
+  'writer_exited',
+  'overflow',
+  'io',
+];
+
+/**
+ * An update could not be made durable (code `HERD_STORE_UNAVAILABLE`): the commit that carried it
+ * failed. With `store.sync` the IAMAT that waits for it is not acknowledged: its connection is closed
+ * without a reply (docs/protocol.md "IAMAT"), so the client retries, at another server if it likes.
+ */
+export class StoreUnavailableError extends HerdError {
+  /** What went wrong, as the `reason` label of `herd_store_commit_failures_total`. */
+  readonly reason: StoreFailureReason;
+
+  constructor(reason: StoreFailureReason, message: string, options: HerdErrorOptions = {}) {
+    super('HERD_STORE_UNAVAILABLE', message, options);
+    this.reason = reason;
+  }
+}

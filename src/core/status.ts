@@ -40,6 +40,25 @@ export interface LinkStatusRow {
   readonly inboundTimeouts: number;
 }
 
+/**
+ * The durable store's health: `ok` (the last commit succeeded, or none was needed), `failing` (the
+ * last commit failed: full disk, missing file, corrupt page, lock, I/O), `read-only` (the last commit
+ * failed because the file system or the file refuses writes), `memory` (no durable store: the table is
+ * in memory only). docs/operations.md "When the store cannot write".
+ */
+export type StoreState = 'ok' | 'failing' | 'read-only' | 'memory';
+
+/** The durable store as `/status` reports it. */
+export interface StoreStatus {
+  readonly state: StoreState;
+  /** The last failed commit's error, while the state is not `ok`. */
+  readonly lastError?: string;
+  /** Rows written to the store and not yet committed (0 without a durable store). */
+  readonly pendingRows: number;
+  /** Size of the store on disk (the SQLite file and its write-ahead log), bytes; absent without one or while it is missing. */
+  readonly bytes?: number;
+}
+
 /** A snapshot of one server, as `/status` serves it. */
 export interface ServerStatus {
   readonly name: string;
@@ -59,6 +78,8 @@ export interface ServerStatus {
   readonly placesSource: string;
   /** One row per neighbour, in config link order. */
   readonly links: readonly LinkStatusRow[];
+  /** The durable store's health. */
+  readonly store: StoreStatus;
 }
 
 /** Whether a parsed `/status` answer has the shape of a {@link ServerStatus} (name, links, clients). */

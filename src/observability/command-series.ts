@@ -22,6 +22,7 @@ export const EXPECTED_COMMANDS: readonly (readonly [CommandKind, CommandOutcome]
   ['IAMAT', 'clock_skew'],
   ['IAMAT', 'client_id_too_long'],
   ['IAMAT', 'error'],
+  ['IAMAT', 'store_unavailable'],
   ['WHATSAT', 'ok'],
   ['WHATSAT', 'unknown_client'],
   ['WHATSAT', 'client_id_too_long'],

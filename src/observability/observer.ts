@@ -4,6 +4,7 @@
  * metrics library to run.
  */
 import type { LinkState } from '../core/status.js';
+import type { StoreFailureReason } from '../errors.js';
 import type { ClientCommand } from '../protocol/commands.js';
 import type { AtRecord } from '../protocol/at-record.js';
 
@@ -15,10 +16,18 @@ export type CommandKind = ClientCommand['kind'];
  * operands or ranges); `unknown_client` (WHATSAT for a client id no server has heard of);
  * `clock_skew` (IAMAT too far in the future); `client_id_too_long` (over `limits.maxClientIdBytes`);
  * `line_too_long` (over `limits.maxLineBytes`; the connection is closed); `error` (the reply could not
- * be produced and `?` was sent).
+ * be produced and `?` was sent); `store_unavailable` (an IAMAT with `store.sync` whose commit failed:
+ * no reply, the connection was closed).
  */
 export type CommandOutcome =
-  'ok' | 'invalid' | 'unknown_client' | 'clock_skew' | 'client_id_too_long' | 'line_too_long' | 'error';
+  | 'ok'
+  | 'invalid'
+  | 'unknown_client'
+  | 'clock_skew'
+  | 'client_id_too_long'
+  | 'line_too_long'
+  | 'error'
+  | 'store_unavailable';
 
 /** Every {@link CommandOutcome}, in the order metrics list them. */
 export const COMMAND_OUTCOMES: readonly CommandOutcome[] = [
@@ -29,6 +38,23 @@ export const COMMAND_OUTCOMES: readonly CommandOutcome[] = [
   'client_id_too_long',
   'line_too_long',
   'error',
+  'store_unavailable',
+];
+
+/**
+ * Why a connection was closed at accept, or not accepted: `descriptors` (the client port keeps the
+ * last `DESCRIPTOR_RESERVE` file descriptors for links and the store), `max_connections` and
+ * `max_connections_per_address` (`limits.*`), `accept_error` (the listener failed to accept: e.g.
+ * `EMFILE` when even libuv's spare descriptor was gone).
+ */
+export type AcceptFailureReason = 'descriptors' | 'max_connections' | 'max_connections_per_address' | 'accept_error';
+
+/** Every {@link AcceptFailureReason}, in the order metrics list them. */
+export const ACCEPT_FAILURE_REASONS: readonly AcceptFailureReason[] = [
+  'descriptors',
+  'max_connections',
+  'max_connections_per_address',
+  'accept_error',
 ];
 
 /** Hooks a server calls as it works. Every method must be cheap and must not throw. */
@@ -54,6 +80,14 @@ export interface ServerObserver {
    * @param from - the neighbour it came from; `undefined` for a client's IAMAT.
    */
   stored(record: AtRecord, from: string | undefined): void;
+  /** A durable store's commit succeeded after `latencyMs` in its transaction. */
+  storeCommit(latencyMs: number): void;
+  /** A durable store's commit failed (its rows stay queued). */
+  storeFailure(reason: StoreFailureReason): void;
+  /** `rows` rows queued for the durable store were dropped at its bound (rewritten from memory later). */
+  storeDropped(rows: number): void;
+  /** A connection was refused or closed at accept on `port`. */
+  acceptFailure(port: 'client' | 'peer', reason: AcceptFailureReason): void;
 }
 
 /** An observer that ignores everything (the default). */
@@ -65,6 +99,10 @@ export const NOOP_OBSERVER: ServerObserver = {
   connection: () => undefined,
   antiEntropy: () => undefined,
   stored: () => undefined,
+  storeCommit: () => undefined,
+  storeFailure: () => undefined,
+  storeDropped: () => undefined,
+  acceptFailure: () => undefined,
 };
 
 /**

@@ -146,8 +146,25 @@ export class OutgoingLink {
     else if (changed && this.statusValue === 'backoff') this.redialNow();
   }
 
-  /** Cuts a pending backoff short and dials at once (e.g. the neighbour just dialled us). */
+  /**
+   * Cuts a pending backoff short and dials at once (e.g. the neighbour just dialled us, so the network
+   * between us works again). A dial still `connecting` (its SYNs lost while the network was cut) is
+   * abandoned and made again, instead of waiting out the kernel's retransmissions or the handshake
+   * deadline.
+   */
   redialNow(): void {
+    if (this.statusValue === 'connecting') {
+      const stuck = this.socket;
+      // Cleared first, so that its close does not start a backoff.
+      this.socket = undefined;
+      stuck?.destroy();
+      this.log.info(
+        { event: 'link-redial' },
+        `link to ${this.options.peerName}: dialling again now (the last dial was still connecting)`,
+      );
+      this.dial();
+      return;
+    }
     if (this.statusValue !== 'backoff') return;
     this.timers.clearTimeout(this.timer);
     this.timer = undefined;

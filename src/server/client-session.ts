@@ -6,6 +6,7 @@
  * timers, so tests need neither sockets nor sleeping.
  */
 import type { Duplex } from 'node:stream';
+import { StoreUnavailableError } from '../errors.js';
 import type { Timers, TimerHandle } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
@@ -69,6 +70,8 @@ export class ClientSession {
     const handler: ConnectionHandler = {
       onLine: (bytes, start, end) => this.onLine(bytes, start, end),
       fallback: (line, error) => {
+        // Not durable: no reply at all, the connection closes (docs/protocol.md#iamat).
+        if (error instanceof StoreUnavailableError) return undefined;
         logger.error(
           { event: 'reply-failed', conn: this.id, line: textOfBinary(line), err: String(error) },
           'reply failed; answering ?',
@@ -143,8 +146,14 @@ export class ClientSession {
     const line = bytes.toString('latin1', start, end);
     return result.then(
       (done) => this.record(kind, done, line, started),
-      (error: unknown) =>
-        this.record(kind, { reply: undefined, outcome: 'error', reason: String(error) }, line, started),
+      (error: unknown) => {
+        if (error instanceof StoreUnavailableError) {
+          // Logged and counted with no reply; the connection then cuts here (docs/protocol.md#iamat).
+          this.record(kind, { reply: '', outcome: 'store_unavailable', reason: error.message }, line, started);
+          throw error;
+        }
+        return this.record(kind, { reply: undefined, outcome: 'error', reason: String(error) }, line, started);
+      },
     );
   }
 

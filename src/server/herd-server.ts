@@ -7,7 +7,7 @@
 import type net from 'node:net';
 import { randomBytes } from 'node:crypto';
 import type { Duplex } from 'node:stream';
-import type { ServerStatus } from '../core/status.js';
+import type { ServerStatus, StoreStatus } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import { NOOP_OBSERVER, type ServerObserver } from '../observability/observer.js';
@@ -28,7 +28,7 @@ import type { CommandContext } from './commands/index.js';
 import { createCommandContext } from './commands/context.js';
 import { ingest, type IngestTargets } from './ingest.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import { addressText, createListener, listenOn, remoteText, type ServerTls } from './listeners.js';
+import { addressText, createListener, listenOn, remoteText, watchAcceptErrors, type ServerTls } from './listeners.js';
 import { PlacesLookup, type PlacesJson } from './places-lookup.js';
 
 /** Everything a {@link HerdServer} needs. */
@@ -72,6 +72,9 @@ export interface HerdServerOptions {
   /** TLS for both listeners and for outgoing links. @default plain TCP */
   readonly tls?: ServerTls;
 }
+
+/** `/status`'s `store` without a durable store. */
+const MEMORY_STORE: StoreStatus = Object.freeze({ state: 'memory', pendingRows: 0 });
 
 /** Where a server listens once {@link HerdServer.listen} resolves. */
 export interface ListeningAddresses {
@@ -119,7 +122,7 @@ export class HerdServer {
     this.limits = resolveServerLimits(options.limits);
     this.linkSettings = resolveLinkSettings(options.links);
     this.heartbeats = new HeartbeatTicker(this.timers, this.linkSettings.heartbeatIntervalMs);
-    this.admission = new Admission(this.limits, this.log);
+    this.admission = new Admission(this.limits, this.log, this.observer);
     for (const record of options.initialRecords ?? []) this.store.offer(record);
     this.self = { name: this.name, incarnation: this.incarnation, secret: options.secret };
     this.links = new Links({
@@ -147,6 +150,7 @@ export class HerdServer {
       timers: this.timers,
     });
     const persistence = options.persistence;
+    persistence?.attach({ table: this.store, observer: this.observer });
     this.context = createCommandContext({
       serverName: this.name,
       clock: options.clock ?? new SystemWallClock(),
@@ -181,6 +185,7 @@ export class HerdServer {
       connections: this.sessions.size + this.incoming.size,
       placesSource: this.options.places.source,
       links: this.links.status(),
+      store: this.options.persistence?.status() ?? MEMORY_STORE,
     };
   }
 
@@ -222,11 +227,9 @@ export class HerdServer {
       peerListener.close();
       throw error;
     }
-    for (const listener of [clientListener, peerListener]) {
-      listener.on('error', (error: Error) =>
-        this.log.error({ event: 'server-error', err: error.message }, 'server error'),
-      );
-    }
+    watchAcceptErrors(clientListener, 'client', this.log, this.observer);
+    watchAcceptErrors(peerListener, 'peer', this.log, this.observer);
+    await this.admission.descriptors.start();
     this.clientListener = clientListener;
     this.peerListener = peerListener;
     const addresses: ListeningAddresses = {
@@ -366,6 +369,7 @@ export class HerdServer {
     this.clientListener = undefined;
     this.peerListener = undefined;
     const closed = Promise.all(listeners.map((l) => new Promise<void>((resolve) => l.close(() => resolve()))));
+    this.admission.descriptors.stop();
     const sessions = [...this.sessions];
     for (const session of sessions) session.finish();
     let graceTimer: TimerHandle | undefined;

@@ -24,11 +24,13 @@ export interface ConnectionHandler {
    */
   onLine(bytes: Buffer, start: number, end: number): Reply | undefined;
   /**
-   * The reply for a line whose reply promise rejected (must not throw).
+   * The reply for a line whose reply promise rejected (must not throw); or `undefined` for none: the
+   * replies to the lines before it are written, then the connection is closed, and neither this line
+   * nor any after it gets a reply (a valid IAMAT that cannot be made durable, docs/protocol.md#iamat).
    *
    * @param line - the line as a binary string.
    */
-  fallback(line: string, error: unknown): string;
+  fallback(line: string, error: unknown): string | undefined;
   /** Called once with the first `maxLineBytes` bytes of an over-long line; the connection then closes. */
   onOverflow(bytes: Buffer, start: number, end: number): string;
   /** Called when the connection stops reading or is dropped because its peer does not read. */
@@ -58,6 +60,8 @@ export interface ConnectionLimits {
 
 interface Slot {
   text: string | undefined;
+  /** No reply: the connection closes here (see {@link ConnectionHandler.fallback}). */
+  cut?: boolean;
 }
 
 /** Replies are binary strings: written byte for byte. */
@@ -81,6 +85,8 @@ export class LineConnection {
   private closed = false;
   private paused = false;
   private overflowed = false;
+  /** A reply was refused ({@link ConnectionHandler.fallback}): close after the replies before it. */
+  private cut = false;
   private ending = false;
   private slowTimer: TimerHandle | undefined;
   private readonly timers: Timers;
@@ -181,7 +187,9 @@ export class LineConnection {
         this.advance();
       },
       (error: unknown) => {
-        slot.text = this.handler.fallback(line, error);
+        const text = this.handler.fallback(line, error);
+        if (text === undefined) slot.cut = true;
+        else slot.text = text;
         this.advance();
       },
     );
@@ -200,6 +208,10 @@ export class LineConnection {
   private advance(): void {
     while (this.pendingHead < this.pending.length) {
       const slot = this.pending[this.pendingHead] as Slot;
+      if (slot.cut === true) {
+        this.cutHere();
+        break;
+      }
       if (slot.text === undefined) break;
       this.output += slot.text;
       this.pendingHead++;
@@ -212,6 +224,17 @@ export class LineConnection {
       this.pendingHead = 0;
     }
     this.scheduleFlush();
+  }
+
+  /** Drops every reply from here on, reads no more, and closes once the replies before are written. */
+  private cutHere(): void {
+    this.cut = true;
+    this.pending.length = 0;
+    this.pendingHead = 0;
+    if (!this.inputEnded) {
+      this.inputEnded = true;
+      this.stream.pause();
+    }
   }
 
   private scheduleFlush(): void {
@@ -273,9 +296,9 @@ export class LineConnection {
       !this.flushScheduled
     ) {
       this.ending = true;
-      // After an over-long line the remote may still be sending: close both directions.
+      // After an over-long line, or a refused reply, the remote may still be sending: close both directions.
       this.stream.end(() => {
-        if (this.overflowed) this.stream.destroy();
+        if (this.overflowed || this.cut) this.stream.destroy();
       });
     }
   }

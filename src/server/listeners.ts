@@ -4,7 +4,9 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { LogThrottle } from '../observability/log-throttle.js';
 import type { Logger } from '../observability/logger.js';
+import type { ServerObserver } from '../observability/observer.js';
 
 /** TLS for both listeners and for outgoing links. */
 export interface ServerTls {
@@ -44,6 +46,29 @@ export function listenOn(server: net.Server, host: string, port: number): Promis
       server.off('error', reject);
       resolve();
     });
+  });
+}
+
+/**
+ * Counts and logs (at most once a second) what a listening port fails to accept: an `error` event of
+ * a listener is an accept that failed (`EMFILE` when libuv's spare descriptor is gone too, `ENFILE`,
+ * `ENOMEM`); the listener stays open and accepts again as soon as it can.
+ */
+export function watchAcceptErrors(
+  listener: net.Server,
+  port: 'client' | 'peer',
+  log: Logger,
+  observer: Pick<ServerObserver, 'acceptFailure'>,
+): void {
+  const throttle = new LogThrottle();
+  listener.on('error', (error: NodeJS.ErrnoException) => {
+    observer.acceptFailure(port, 'accept_error');
+    const suppressed = throttle.take();
+    if (suppressed === undefined) return;
+    log.error(
+      { event: 'accept-failed', port, code: error.code, err: error.message, suppressed },
+      `the ${port} port could not accept a connection (${error.message}); it keeps listening`,
+    );
   });
 }
 

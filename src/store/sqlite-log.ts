@@ -6,23 +6,34 @@
  * updates of the last commit interval (and of a commit still running), and `whenCommitted()` lets a
  * caller wait for zero loss (docs/operations.md, "Durability"). Opening and reading the file is
  * ./sqlite-open.ts.
+ *
+ * When commits fail (a full disk, a read-only, missing or damaged file: docs/operations.md "When the
+ * store cannot write"), the rows stay queued up to {@link MAX_PENDING_ROWS} and are retried at least
+ * every {@link FAILED_COMMIT_RETRY_MS}; their waiters are rejected with a {@link StoreUnavailableError};
+ * the state is on `/status` (./store-health.ts). When the file had to be replaced, or queued rows were
+ * dropped, the whole in-memory table is written again (./table-rewrite.ts).
  */
+import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
+import type { StoreStatus } from '../core/status.js';
+import { StoreUnavailableError, type StoreFailureReason } from '../errors.js';
 import type { AtRecord } from '../protocol/at-record.js';
+import type { PersistenceAttachment } from './persistence.js';
 import type { SqliteLogOptions } from './sqlite-open.js';
-import { prepareUpsert } from './sqlite-table.js';
-import { CLOSE_WAIT_MS, COMMIT_INTERVAL_MS, COMMIT_MAX_ROWS } from './store-settings.js';
+import { connect, prepareUpsert, SCHEMA } from './sqlite-table.js';
+import { databaseBytes, failureReason, identify, sameFile, type FileIdentity } from './store-file.js';
+import { StoreHealth } from './store-health.js';
 import {
-  WRITER_FLAG_COUNT,
-  WriterFlags,
-  type CloseRequest,
-  type CommitDone,
-  type CommitRequest,
-  type WriterData,
-} from './sqlite-writer.js';
+  CLOSE_WAIT_MS,
+  COMMIT_INTERVAL_MS,
+  COMMIT_MAX_ROWS,
+  FAILED_COMMIT_RETRY_MS,
+  MAX_PENDING_ROWS,
+} from './store-settings.js';
+import { TableRewrite, type MirroredTable } from './table-rewrite.js';
+import type { CommitDone } from './sqlite-writer.js';
+import { WriterThread } from './writer-thread.js';
 
 /** The promise every caller of {@link SqliteLocationLog.whenCommitted} for one commit waits on. */
 interface Waiting {
@@ -48,19 +59,18 @@ interface InFlight {
   waiting: Waiting | undefined;
 }
 
-// Run from the TypeScript sources (the tests, under tsx), the writer is a .ts file too.
-const WRITER_URL = new URL(`./sqlite-writer${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
-
 /** The on-disk copy of one server's location table. */
 export class SqliteLocationLog {
   /** This thread's connection: the open, the read, and the last commit at close. */
   private readonly db: Database.Database;
+  /** The file {@link db} has open. */
+  private readonly dbFile: FileIdentity | undefined;
   private readonly file: string;
   private readonly commitIntervalMs: number;
   private readonly closeWaitMs: number;
   private readonly log: SqliteLogOptions['logger'];
-  private readonly flags = new Int32Array(new SharedArrayBuffer(WRITER_FLAG_COUNT * Int32Array.BYTES_PER_ELEMENT));
-  private writer: Worker | undefined;
+  private readonly health: StoreHealth;
+  private readonly writer: WriterThread;
   private pending = new Map<string, string>();
   /** Callers of {@link whenCommitted} waiting for what is pending. */
   private waiting: Waiting | undefined;
@@ -70,10 +80,15 @@ export class SqliteLocationLog {
   private commitSoon = false;
   /** The interval passed while a commit ran: the next one starts when it returns. */
   private commitAfter = false;
-  /** The last commit failed: retries follow the interval timer only. */
+  /** The last commit failed: retries follow {@link FAILED_COMMIT_RETRY_MS}, or a waiter. */
   private failing = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The table this store mirrors, to rewrite it whole when the file lost rows. */
+  private table: MirroredTable | undefined;
+  /** The file lost rows (replaced, or rows dropped): rewrite the table after the next successful commit. */
+  private rewriteDue = false;
+  private rewrite: TableRewrite | undefined;
   /** Transactions committed since open. */
   commits = 0;
 
@@ -81,18 +96,57 @@ export class SqliteLocationLog {
   constructor(db: Database.Database, options: SqliteLogOptions) {
     this.db = db;
     this.file = options.file;
+    this.dbFile = identify(options.file);
     this.log = options.logger;
+    this.health = new StoreHealth(options.file, options.logger);
     this.commitIntervalMs = options.commitIntervalMs ?? COMMIT_INTERVAL_MS;
     this.closeWaitMs = options.closeWaitMs ?? CLOSE_WAIT_MS;
-    // Started now, while the server starts, so that the first commit does not wait for it to load.
-    this.startWriter().unref();
+    this.writer = new WriterThread(options.file, options.logger, {
+      onDone: (done) => this.finished(done),
+      onExit: (error) => {
+        const flight = this.inFlight;
+        if (flight !== undefined) this.finished({ seq: flight.seq, ms: 0, error, reason: 'writer_exited' });
+      },
+    });
   }
 
-  /** Buffers a stored record for the next commit (a newer one for the same client replaces it). */
+  /** Connects the store to its server: the table it mirrors, and where commits and faults are counted. */
+  attach(server: PersistenceAttachment): void {
+    this.table = server.table;
+    this.health.observer = server.observer;
+  }
+
+  /** The store's health, queue and size, as `/status` reports it. */
+  status(): StoreStatus {
+    const pendingRows = this.pending.size + (this.inFlight?.rows.size ?? 0) + (this.rewrite?.remaining ?? 0);
+    const lastError = this.health.lastError;
+    const bytes = databaseBytes(this.file);
+    return {
+      state: this.health.state,
+      ...(lastError === undefined ? {} : { lastError }),
+      pendingRows,
+      ...(bytes === undefined ? {} : { bytes }),
+    };
+  }
+
+  /**
+   * Buffers a stored record for the next commit (a newer one for the same client replaces it). While
+   * commits fail, past {@link MAX_PENDING_ROWS} queued rows the queue is dropped (counted, logged, and
+   * rewritten from memory once a commit succeeds) and its waiters are rejected.
+   */
   write(update: AtRecord): void {
     if (this.closed) return;
+    if (this.failing && this.pending.size >= MAX_PENDING_ROWS && !this.pending.has(update.clientId)) {
+      this.health.dropped(this.pending.size, MAX_PENDING_ROWS);
+      this.waiting?.reject(
+        new StoreUnavailableError('overflow', `over ${MAX_PENDING_ROWS} rows waited for a commit while commits failed`),
+      );
+      this.waiting = undefined;
+      this.pending = new Map();
+      this.rewriteDue = true;
+    }
     this.pending.set(update.clientId, update.atLine);
-    this.timer ??= setTimeout(() => this.commit(), this.commitIntervalMs);
+    this.timer ??= setTimeout(() => this.commit(), this.failing ? FAILED_COMMIT_RETRY_MS : this.commitIntervalMs);
   }
 
   /**
@@ -100,10 +154,10 @@ export class SqliteLocationLog {
    * `store.sync`) starts a commit at once, right after the I/O of this event-loop turn, as group
    * commit does in databases: everything written until then shares that commit, and what arrives
    * while it runs goes into the next one, started when it returns, so the batch follows the load and
-   * no timer is waited for.
+   * no timer is waited for. While commits fail, each waiter's commit is a new attempt.
    *
-   * @throws (rejects) the SQLite error when that commit fails (the records stay pending and are
-   *   retried at the next interval; until one succeeds, waiters wait for those retries).
+   * @throws {StoreUnavailableError} (rejects) when that commit fails (the records stay pending and
+   *   are retried), or when they were dropped at {@link MAX_PENDING_ROWS}.
    */
   whenCommitted(): Promise<void> {
     if (this.pending.size === 0) {
@@ -113,7 +167,7 @@ export class SqliteLocationLog {
       return flight.waiting.promise;
     }
     this.waiting ??= newWaiting();
-    if (!this.commitSoon && !this.failing && this.inFlight === undefined) {
+    if (!this.commitSoon && this.inFlight === undefined) {
       this.commitSoon = true;
       setImmediate(() => {
         this.commitSoon = false;
@@ -125,12 +179,13 @@ export class SqliteLocationLog {
 
   /**
    * Hands what is pending to the writer thread now (also run by the timer, and right after the turn
-   * when someone waits). While a commit runs, the next one starts when it returns.
+   * when someone waits). While a commit runs, the next one starts when it returns. A table rewrite
+   * under way fills the rest of the batch.
    */
   commit(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.pending.size === 0 || this.closed) return;
+    if (this.closed || (this.pending.size === 0 && this.rewrite === undefined)) return;
     if (this.inFlight !== undefined) {
       this.commitAfter = true;
       return;
@@ -151,42 +206,17 @@ export class SqliteLocationLog {
       waiting = undefined;
       this.commitAfter = true;
     }
+    const rewrite = this.rewrite;
+    // While commits fail, a retry carries only the queued rows (when there are any), not more.
+    if (rewrite !== undefined && (!this.failing || rows.size === 0)) {
+      rewrite.fill(rows, COMMIT_MAX_ROWS);
+      if (rewrite.done) this.finishRewrite();
+      else this.commitAfter = true;
+    }
+    if (rows.size === 0) return;
     const seq = ++this.seq;
     this.inFlight = { seq, rows, waiting };
-    const request: CommitRequest = { type: 'commit', seq, rows: flatRows(rows).join('\n') };
-    const writer = this.startWriter();
-    writer.ref();
-    writer.postMessage(request);
-  }
-
-  private startWriter(): Worker {
-    if (this.writer !== undefined) return this.writer;
-    const workerData: WriterData = { file: this.file, flags: this.flags.buffer };
-    const writer = WRITER_URL.pathname.endsWith('.ts')
-      ? // Node 20 does not pass `--import tsx` on to workers: the writer registers tsx itself.
-        new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WRITER_URL.href)}); })`,
-          { eval: true, workerData },
-        )
-      : new Worker(WRITER_URL, { workerData });
-    writer.on('message', (done: CommitDone) => this.finished(done));
-    let failure = 'exited';
-    writer.on('error', (error) => {
-      failure = error.message;
-    });
-    // Not at close (this.writer is cleared first): the thread died, so its commit failed.
-    writer.on('exit', (code) => {
-      if (this.writer !== writer) return;
-      this.writer = undefined;
-      this.log.error(
-        { event: 'store-writer-failed', file: this.file, code, err: failure },
-        `store writer thread failed (${failure}); a new one takes the next commit`,
-      );
-      const flight = this.inFlight;
-      if (flight !== undefined) this.finished({ seq: flight.seq, ms: 0, error: failure });
-    });
-    this.writer = writer;
-    return writer;
+    this.writer.post(seq, flatRows(rows));
   }
 
   /** A commit returned from the writer thread. */
@@ -194,40 +224,69 @@ export class SqliteLocationLog {
     const flight = this.inFlight;
     if (flight === undefined || flight.seq !== done.seq || this.closed) return;
     this.inFlight = undefined;
-    this.writer?.unref();
+    this.writer.idle();
     if (done.error === undefined) {
       this.commits++;
       this.failing = false;
+      this.health.committed(flight.rows.size, done.ms);
       this.log.debug(
         { event: 'store-commit', rows: flight.rows.size, ms: Math.round(done.ms * 1000) / 1000 },
         'committed',
       );
+      if (done.recreated !== undefined) this.replaced(done.recreated, done.movedTo);
+      if (this.rewriteDue) this.startRewrite();
       flight.waiting?.resolve();
     } else {
-      this.failed(flight, new Error(done.error));
+      this.failed(flight, done.reason ?? 'io', done.error);
     }
     const again = this.commitAfter;
     this.commitAfter = false;
-    if (this.pending.size === 0) return;
-    if (!this.failing && (again || this.waiting !== undefined)) this.commit();
-    else this.timer ??= setTimeout(() => this.commit(), this.commitIntervalMs);
+    if (this.pending.size === 0 && this.rewrite === undefined) return;
+    // After a failure only a waiter retries at once; the rest waits for the retry timer.
+    if (this.waiting !== undefined || (again && !this.failing)) this.commit();
+    else this.timer ??= setTimeout(() => this.commit(), this.failing ? FAILED_COMMIT_RETRY_MS : this.commitIntervalMs);
   }
 
   /** A commit failed: its records are pending again (behind any newer ones), its waiters rejected. */
-  private failed(flight: InFlight, error: Error): void {
+  private failed(flight: InFlight, reason: StoreFailureReason, error: string): void {
     this.failing = true;
-    this.log.error(
-      { event: 'store-commit-failed', rows: flight.rows.size, err: error.message },
-      'commit failed; retrying at the next interval',
-    );
+    this.health.failed(reason, error, flight.rows.size);
     this.requeue(flight.rows);
-    flight.waiting?.reject(error);
+    flight.waiting?.reject(new StoreUnavailableError(reason, `commit failed: ${error}`));
+  }
+
+  /** The writer put the last commit into a new file: everything else must be written into it too. */
+  private replaced(why: 'missing' | 'corrupt', movedTo: string | undefined): void {
+    this.log.warn(
+      { event: 'store-replaced', file: this.file, reason: why, movedTo, rows: this.table?.size ?? 0 },
+      why === 'corrupt'
+        ? `store ${this.file} has a damaged page; moved it to ${movedTo ?? '?'} and writing the table from memory into a new file`
+        : `store ${this.file} was removed or replaced while running; writing the table from memory into the file now at that path`,
+    );
+    this.rewriteDue = true;
+  }
+
+  private startRewrite(): void {
+    this.rewriteDue = false;
+    if (this.table === undefined) return;
+    this.rewrite = new TableRewrite(this.table);
+    this.log.info(
+      { event: 'store-rewrite', file: this.file, rows: this.table.size },
+      `rewriting ${this.table.size} locations from memory into ${this.file}`,
+    );
+  }
+
+  private finishRewrite(): void {
+    this.rewrite = undefined;
+    this.log.info({ event: 'store-rewritten', file: this.file }, `${this.file} holds the whole table again`);
   }
 
   /**
    * Commits what is pending and closes the file, synchronously (also from a crash handler): waits up
-   * to `closeWaitMs` ({@link CLOSE_WAIT_MS}) for a commit the writer thread is running and for its close, then writes
-   * the rest on this thread.
+   * to `closeWaitMs` ({@link CLOSE_WAIT_MS}) for a commit the writer thread is running and for its
+   * close, then writes the rest on this thread. A writer still busy then is abandoned and terminated:
+   * a commit of its that gets the write lock after that rolls back, so it never lands over the
+   * newer rows written here.
    */
   close(): void {
     if (this.closed) return;
@@ -239,8 +298,7 @@ export class SqliteLocationLog {
     const flight = this.inFlight;
     this.inFlight = undefined;
     if (flight !== undefined) {
-      const done = this.waitForFlag(WriterFlags.finished, flight.seq, deadline);
-      if (done && Atomics.load(this.flags, WriterFlags.failed) !== flight.seq) {
+      if (this.writer.waitFor(flight.seq, deadline) === 'committed') {
         this.commits++;
         flight.waiting?.resolve();
       } else {
@@ -249,47 +307,56 @@ export class SqliteLocationLog {
         waitings.push(flight.waiting);
       }
     }
-    const writer = this.writer;
-    this.writer = undefined;
-    if (writer !== undefined) {
-      writer.postMessage({ type: 'close' } satisfies CloseRequest);
-      this.waitForFlag(WriterFlags.closed, 1, deadline);
-      writer.unref();
-    }
+    this.writer.close(deadline);
     const rows = this.pending;
     this.pending = new Map();
     this.waiting = undefined;
+    let db: Database.Database | undefined;
     try {
+      db = this.lastConnection();
+      // A file that lost rows gets the whole table (after the queued rows, which are as new).
+      if ((db !== this.db || this.rewriteDue || this.rewrite !== undefined) && this.table !== undefined) {
+        (this.rewrite ?? new TableRewrite(this.table)).rest(rows);
+      }
       if (rows.size > 0) {
-        prepareUpsert(this.db)(flatRows(rows));
+        prepareUpsert(db)(flatRows(rows));
         this.commits++;
       }
       for (const waiting of waitings) waiting?.resolve();
     } catch (error) {
+      const reason = failureReason(error, this.file);
       this.log.error(
-        { event: 'store-commit-failed', rows: rows.size, err: (error as Error).message },
+        { event: 'store-commit-failed', rows: rows.size, reason, err: (error as Error).message },
         'last commit at close failed; peers will catch this server up',
       );
-      for (const waiting of waitings) waiting?.reject(error as Error);
+      for (const waiting of waitings) waiting?.reject(new StoreUnavailableError(reason, (error as Error).message));
     } finally {
+      if (db !== undefined && db !== this.db) db.close();
       this.db.close();
     }
+  }
+
+  /**
+   * The connection for the last commit at close: the one opened at start while the path still names
+   * that file, else a connection to the file there now (created, with its table, when its folder
+   * exists: the writer thread replaced a damaged file, or the file was removed).
+   *
+   * @throws the SQLite error, or a `missing` error when the data directory is gone.
+   */
+  private lastConnection(): Database.Database {
+    if (sameFile(this.file, this.dbFile)) return this.db;
+    const exists = existsSync(this.file);
+    if (!exists && !existsSync(path.dirname(this.file))) {
+      throw new StoreUnavailableError('missing', `data directory ${path.dirname(this.file)} is gone`);
+    }
+    const db = connect(this.file, exists);
+    if (!exists) db.exec(SCHEMA);
+    return db;
   }
 
   /** Puts rows of a commit that did not happen back in the pending set, behind any newer row of the same client. */
   private requeue(rows: Map<string, string>): void {
     for (const [clientId, atLine] of rows) if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
-  }
-
-  /** Blocks this thread until the writer sets `flags[index]` to at least `value`, or the deadline. */
-  private waitForFlag(index: number, value: number, deadline: number): boolean {
-    for (;;) {
-      const current = Atomics.load(this.flags, index);
-      if (current >= value) return true;
-      const left = deadline - performance.now();
-      if (left <= 0) return false;
-      Atomics.wait(this.flags, index, current, left);
-    }
   }
 }
 

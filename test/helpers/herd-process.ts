@@ -37,6 +37,16 @@ export interface ServerInfo {
   adminUrl?: string;
 }
 
+/** Whether process `pid` still exists (signal 0). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves when `predicate` returns a truthy value; rejects after `timeoutMs`. */
 export async function waitUntil<T>(
   predicate: () => T | Promise<T>,
@@ -182,7 +192,8 @@ export class RunningHerd {
   readonly output: string[] = [];
   private readonly child: ChildProcess;
   private readonly waiters: { pattern: RegExp; from: number; resolve: (match: RegExpMatchArray) => void }[] = [];
-  private exited: Promise<void>;
+  /** Resolves when the supervisor has exited. */
+  readonly exited: Promise<void>;
 
   private constructor(child: ChildProcess) {
     this.child = child;
@@ -225,12 +236,21 @@ export class RunningHerd {
    * Starts `herd start --config FILE ...args` and resolves once every server is up.
    *
    * @param env - the environment of the supervisor (and so of every server). @default process.env
+   * @param descriptorLimit - the soft limit on open files (`ulimit -n`) of the supervisor and so of
+   *   every server. @default this process's
    */
-  static async start(configFile: string, args: string[] = [], env?: NodeJS.ProcessEnv): Promise<RunningHerd> {
-    const child = spawn(process.execPath, [CLI, 'start', '--config', configFile, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: env ?? process.env,
-    });
+  static async start(
+    configFile: string,
+    args: string[] = [],
+    env?: NodeJS.ProcessEnv,
+    descriptorLimit?: number,
+  ): Promise<RunningHerd> {
+    const argv = [CLI, 'start', '--config', configFile, ...args];
+    const options = { stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], env: env ?? process.env };
+    const child =
+      descriptorLimit === undefined
+        ? spawn(process.execPath, argv, options)
+        : spawn('sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, ...argv], options);
     const herd = new RunningHerd(child);
     try {
       await herd.waitForLine(HERD_UP_LINE, 20_000);
@@ -257,6 +277,11 @@ export class RunningHerd {
         },
       });
     });
+  }
+
+  /** The supervisor's process id. */
+  get supervisorPid(): number {
+    return this.child.pid ?? -1;
   }
 
   /** The port of a server. */

@@ -12,19 +12,11 @@ import {
   RunningHerd,
   atLineAt,
   exchange,
+  processAlive as alive,
   tempHerdConfig,
   waitUntil,
 } from '../helpers/herd-process.js';
 import { killByPort, pidsWithSocketOnPort } from '../helpers/socket-owners.js';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `time` of the first JSON log line of `file` at or after `fromMs` matching every field of `match`. */
 async function logTime(file: string, fromMs: number, match: Record<string, unknown>): Promise<number | undefined> {

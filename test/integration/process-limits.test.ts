@@ -5,53 +5,11 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { CLI, exchange, waitUntil } from '../helpers/herd-process.js';
-
-interface Serving {
-  child: ChildProcess;
-  port: number;
-  dir: string;
-  exited: Promise<number | null>;
-}
-
-/** Starts `herd serve Solo` with the soft descriptor limit raised to the hard limit. */
-async function serveSolo(limits: Record<string, number>, dir?: string): Promise<Serving> {
-  const folder = dir ?? (await mkdtemp(path.join(os.tmpdir(), 'herd-proc-')));
-  const configFile = path.join(folder, 'herd.json');
-  await writeFile(
-    configFile,
-    JSON.stringify({
-      servers: [{ name: 'Solo', host: '127.0.0.1', port: 0 }],
-      logDir: path.join(folder, 'logs'),
-      dataDir: path.join(folder, 'data'),
-      limits,
-    }),
-  );
-  const command = `ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "${process.execPath}" "${CLI}" serve Solo --config "${configFile}"`;
-  const child = spawn('sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  let out = '';
-  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
-  const match = await waitUntil(
-    () => /listening on 127\.0\.0\.1:(\d+)/.exec(out),
-    15_000,
-    `herd serve to listen (output: ${out})`,
-  );
-  return { child, port: Number(match[1]), dir: folder, exited };
-}
-
-async function stop(serving: Serving): Promise<void> {
-  if (serving.child.exitCode === null && serving.child.signalCode === null) {
-    serving.child.kill('SIGKILL');
-    await serving.exited;
-  }
-}
+import { exchange, waitUntil } from '../helpers/herd-process.js';
+import { serveSolo, stopSolo as stop } from '../helpers/solo-process.js';
 
 /** This process's soft limit on open files (children of `sh` inherit it). */
 function softFileLimit(): number {
@@ -63,7 +21,7 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
     const limit = softFileLimit();
     // Leave room in this process for the extra sockets the test opens itself.
     const count = Math.max(100, Math.min(limit - 300, 16_000));
-    const serving = await serveSolo({ maxConnections: count, maxConnectionsPerAddress: count + 100 });
+    const serving = await serveSolo({ limits: { maxConnections: count, maxConnectionsPerAddress: count + 100 } });
     const held: net.Socket[] = [];
     try {
       for (let opened = 0; opened < count;) {
@@ -102,9 +60,7 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
       // Logs are written asynchronously in batches, behind 16k connection lines: wait for the line.
       await waitUntil(
         async () =>
-          /"event":"connection-refused".*maxConnections \(\d+\) reached/.test(
-            await readFile(path.join(serving.dir, 'logs', 'Solo.log'), 'utf8'),
-          ),
+          /"event":"connection-refused".*maxConnections \(\d+\) reached/.test(await readFile(serving.logFile, 'utf8')),
         10_000,
         'the refusal to be logged',
       );
@@ -117,7 +73,7 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
   });
 
   test('SIGTERM stops accepting, commits the store and exits; a restart has every acknowledged update', async () => {
-    let serving = await serveSolo({});
+    let serving = await serveSolo();
     try {
       const lines = Array.from({ length: 50 }, (_, i) => `IAMAT term-${i} +1+1 1700000000\n`).join('');
       const reply = await exchange(serving.port, lines);
@@ -125,7 +81,7 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
       // At once, well inside the 50 ms commit interval: only a graceful stop can have committed them.
       serving.child.kill('SIGTERM');
       assert.equal(await serving.exited, 0);
-      serving = await serveSolo({}, serving.dir);
+      serving = await serveSolo({ dir: serving.dir });
       const ids = Array.from({ length: 50 }, (_, i) => `WHATSAT term-${i} 1 1\n`).join('');
       const answers = await exchange(serving.port, ids);
       assert.equal(answers.split('\n').filter((line) => line.startsWith('AT Solo')).length, 50);
@@ -137,9 +93,7 @@ describe('a herd serve process', { timeout: 180_000 }, () => {
 
   test('a second SIGTERM exits at once while the first is still waiting for a client that does not read', async () => {
     const serving = await serveSolo({
-      shutdownGraceMs: 60_000,
-      slowReaderTimeoutMs: 60_000,
-      maxPendingOutputBytes: 16 * 1024,
+      limits: { shutdownGraceMs: 60_000, slowReaderTimeoutMs: 60_000, maxPendingOutputBytes: 16 * 1024 },
     });
     const slow = net.connect({ host: '127.0.0.1', port: serving.port });
     slow.on('error', () => undefined);

@@ -120,6 +120,8 @@ describe('HerdServer', { timeout: 60_000 }, () => {
       write(record: { clientId: string }) {
         this.written.push(record.clientId);
       },
+      status: () => ({ state: 'ok' as const, pendingRows: 0 }),
+      attach: () => undefined,
       whenCommitted() {
         return new Promise<void>((resolve) => {
           release = () => {

@@ -2,30 +2,19 @@
 import { capturingLogger } from '../helpers/capture-log.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { silentLogger } from '../../src/observability/logger.js';
 import { openSqliteLog } from '../../src/store/sqlite-open.js';
 import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
-import type { AtRecord } from '../../src/protocol/at-record.js';
+import { ROOT } from '../helpers/herd-process.js';
+import { record, withDir } from '../helpers/store-fixtures.js';
 
-function record(clientId: string, seconds: number, server = 'Alford'): AtRecord {
-  return { clientId, atLine: `AT ${server} +0.000000001 ${clientId} +1.5-2.5 ${seconds}` };
-}
-
-async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-store-'));
-  try {
-    await body(dir);
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
-describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
+describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'nested', 'A.sqlite');
@@ -199,7 +188,7 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
       opened.log.commit();
       const running = opened.log.whenCommitted();
       // The thread is private: reached here only to kill it, as an out-of-memory or a native crash would.
-      await (opened.log as unknown as { writer: Worker }).writer.terminate();
+      await (opened.log as unknown as { writer: { worker: Worker } }).writer.worker.terminate();
       await assert.rejects(running, /exited/);
       assert.ok(log.events().some((entry) => entry.event === 'store-writer-failed'));
       await opened.log.whenCommitted();
@@ -234,6 +223,46 @@ describe('the durable store (SQLite)', { timeout: 30_000 }, () => {
         other.exec('ROLLBACK');
         other.close();
       }
+    });
+  });
+
+  test('a commit still waiting for the lock when close() gives up never lands after the last write at close', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, closeWaitMs: 50, logger: silentLogger() });
+      // Another process holds the write lock: the writer thread's commit of the older row waits for it,
+      // and so does the last write at close, which has the newer row. The lock is let go just after
+      // close() has given up on the writer: both then race for it, and on the writer thread SQLite's
+      // busy handler polls only every 100 ms by then, so the last write at close usually gets it first.
+      const holder = spawn(
+        process.execPath,
+        [
+          '-e',
+          `const db = new (require('better-sqlite3'))(process.argv[1]); db.exec('BEGIN IMMEDIATE'); console.log('locked'); process.stdin.once('data', () => setTimeout(() => { db.exec('ROLLBACK'); db.close(); process.exit(0); }, 80));`,
+          file,
+        ],
+        { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      const holderExited = once(holder, 'exit');
+      await once(holder.stdout as NodeJS.ReadableStream, 'data');
+      opened.log.write(record('x', 1700000000));
+      opened.log.commit();
+      // Long enough for SQLite's busy handler on the writer thread to poll only every 100 ms.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      opened.log.write(record('x', 1800000000));
+      const writer = (opened.log as unknown as { writer: { worker: Worker } }).writer.worker;
+      const writerExited = once(writer, 'exit');
+      holder.stdin?.write('release\n');
+      opened.log.close();
+      await holderExited;
+      // Whatever the writer thread was going to do, it has done once it is gone (an unreferenced
+      // thread does not keep the test's event loop turning while it finishes: the interval does).
+      const keepAlive = setInterval(() => undefined, 1000);
+      await writerExited;
+      clearInterval(keepAlive);
+      const again = openSqliteLog({ file, logger: silentLogger() });
+      assert.equal(again.records.find((r) => r.clientId === 'x')?.atLine, record('x', 1800000000).atLine);
+      again.log.close();
     });
   });
 

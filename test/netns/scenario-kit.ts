@@ -141,6 +141,21 @@ export async function converge(
   return Math.round(performance.now() - started);
 }
 
+/** Waits until every link of every host is up both ways. */
+export async function allLinksUp(herd: BedHerd): Promise<void> {
+  await waitUntil(
+    async () => {
+      for (const name of HOSTS) {
+        const status = await herd.status(name);
+        if (!status.links.every((row) => row.status === 'up' && row.inbound)) return false;
+      }
+      return true;
+    },
+    15_000,
+    'every link up both ways',
+  );
+}
+
 /** The status of `server`'s outgoing link to `peer` (`up`, `backoff`, ...). */
 export async function linkStatus(herd: BedHerd, server: string, peer: string): Promise<string | undefined> {
   const status = await herd.status(server);

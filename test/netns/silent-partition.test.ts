@@ -14,6 +14,7 @@ import {
   HOSTS,
   NETNS_SKIP,
   Traffic,
+  allLinksUp,
   assertWithin,
   converge,
   linkStatus,
@@ -31,17 +32,7 @@ describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 
   test('its neighbours report the link down within deadAfterMs + 1 s, and after the heal all is everywhere within 5 s', async (t) => {
     // The product's defaults, written out: this scenario shows the bound holds with them.
     await withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs } }, async (herd, bed) => {
-      await waitUntil(
-        async () => {
-          for (const name of HOSTS) {
-            const status = await herd.status(name);
-            if (!status.links.every((row) => row.status === 'up' && row.inbound)) return false;
-          }
-          return true;
-        },
-        15_000,
-        'every link up both ways',
-      );
+      await allLinksUp(herd);
       const traffic = new Traffic(herd, { prefix: 'sp', everyMs: 40, targets: () => HOSTS });
       try {
         await new Promise((resolve) => setTimeout(resolve, 1000));

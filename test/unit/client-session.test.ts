@@ -6,6 +6,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplexPair, type Duplex } from 'node:stream';
+import { StoreUnavailableError } from '../../src/errors.js';
 import {
   NOOP_OBSERVER,
   type CommandKind,
@@ -52,6 +53,7 @@ function rig(
     table?: CommandTable;
     read?: boolean;
     observer?: Partial<ServerObserver>;
+    whenCommitted?: () => Promise<void>;
   } = {},
 ): Rig {
   const [server, client] = duplexPair();
@@ -66,6 +68,7 @@ function rig(
     maxLineBytes: resolveServerLimits(options.limits).maxLineBytes,
     store,
     ingest: (record) => ingest({ store, flood: () => undefined }, record),
+    whenCommitted: options.whenCommitted,
     lookUpPlaces: async () => ({
       json: binaryOfText(formatGoogleJson(ZERO)),
       places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
@@ -210,6 +213,31 @@ describe('ClientSession', () => {
     assert.equal(lines[0], '? WHATSAT a 1 1');
     assert.match(lines[1] ?? '', /^AT Solo /, 'the connection goes on, in order');
     assert.ok(log.events().some((entry) => entry.event === 'reply-failed' && /observer broke/.test(String(entry.err))));
+  });
+
+  test('with store.sync, an IAMAT whose commit fails gets no reply: earlier replies are written, then the connection closes', async () => {
+    let commits = 0;
+    const whenCommitted = (): Promise<void> =>
+      ++commits === 2
+        ? Promise.reject(new StoreUnavailableError('full', 'commit failed: SQLITE_FULL'))
+        : Promise.resolve();
+    const { client, outcomes, received, closed, log } = rig({ whenCommitted });
+    client.write(
+      'IAMAT a +1+1 1700000000\nWHATSAT a 10 1\nIAMAT b +2+2 1700000000\nWHATSAT a 10 1\nIAMAT c +3+3 1700000000\n',
+    );
+    await closed;
+    const text = received();
+    assert.match(text, /^AT Solo \+10\.500000000 a \+1\+1 1700000000\nAT Solo \S+ a \+1\+1 1700000000\n\{/);
+    assert.doesNotMatch(text, / b | c /, 'nothing for the failed IAMAT or any line after it');
+    assert.doesNotMatch(text, /^\? /m, 'a valid line never gets "? "');
+    assert.deepEqual(outcomes.slice(0, 3), [
+      ['IAMAT', 'ok'],
+      ['WHATSAT', 'ok'],
+      ['IAMAT', 'store_unavailable'],
+    ]);
+    const event = log.events().find((entry) => entry.outcome === 'store_unavailable');
+    assert.match(String(event?.reason), /SQLITE_FULL/);
+    assert.ok(!log.events().some((entry) => entry.event === 'reply-failed'));
   });
 
   test('a handler that fails is answered "? " and labelled error', async () => {

@@ -8,21 +8,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { duplexPair } from 'node:stream';
-import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import { NOOP_OBSERVER } from '../../src/observability/observer.js';
-import { exponentialBackoff } from '../../src/peers/backoff.js';
 import { HEARTBEAT_TEXT } from '../../src/peers/failure-detector.js';
-import { DEFAULT_MAX_LINE_BYTES } from '../../src/protocol/line-splitter.js';
-import { answerHello, offerHello, parseGreeting, type LinkIdentity } from '../../src/peers/handshake.js';
+import { answerHello, offerHello, parseGreeting } from '../../src/peers/handshake.js';
 import { IncomingLink } from '../../src/peers/incoming-link.js';
-import { OutgoingLink } from '../../src/peers/outgoing-link.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { capturingLogger } from '../helpers/capture-log.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 import { waitUntil } from '../helpers/herd-process.js';
+import { FRIEND, SOLO, dialler } from '../helpers/link-fixtures.js';
 
-const SOLO: LinkIdentity = { name: 'Solo', incarnation: 'solo-1', secret: undefined };
-const FRIEND: LinkIdentity = { name: 'Friend', incarnation: 'friend-1', secret: undefined };
 const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 5000;
 
@@ -136,20 +131,9 @@ describe('link liveness: the dialling side', () => {
   test('a neighbour that goes silent is declared down after deadAfterMs, logged with the reason, and re-dialled', async () => {
     const neighbour = await silentNeighbour();
     const timers = new ManualTimers();
-    const log = capturingLogger();
-    const statuses: string[] = [];
-    const link = new OutgoingLink({
-      self: SOLO,
-      peerName: 'Friend',
-      maxLineBytes: DEFAULT_MAX_LINE_BYTES,
-      backoff: exponentialBackoff({ baseDelayMs: 100, maxDelayMs: 100, random: () => 0 }),
-      logger: log.logger,
-      timers,
-      handshakeTimeoutMs: DEFAULT_LINK_SETTINGS.handshakeTimeoutMs,
-      maxQueuedUpdates: DEFAULT_LINK_SETTINGS.maxQueuedUpdates,
+    const { link, log, statuses } = dialler(timers, {
       heartbeatIntervalMs: HEARTBEAT_MS,
       deadAfterMs: DEAD_AFTER_MS,
-      onStatus: (status) => statuses.push(status),
     });
     try {
       link.setAddress({ host: '127.0.0.1', port: neighbour.port });

@@ -62,6 +62,7 @@ function fakeStatus(links: { peer: string; status: string }[], clients = 0): { s
       clients,
       connections: 0,
       placesSource: 'offline',
+      store: { state: 'ok', pendingRows: 3, bytes: 8192 },
       links: links.map((link) => ({
         ...link,
         status: link.status as LinkState,
@@ -375,6 +376,7 @@ describe('formatStatusTable', () => {
       clients: 3,
       connections: 1,
       placesSource: 'offline',
+      store: { state: 'memory', pendingRows: 0 },
       links: [
         {
           peer: 'B',

@@ -1,0 +1,41 @@
+/** What the durable-store tests share: records, a scratch folder, and an observer that counts. */
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { StoreFailureReason } from '../../src/errors.js';
+import type { AtRecord } from '../../src/protocol/at-record.js';
+import type { StoreObserver } from '../../src/store/store-health.js';
+
+/** A record of `clientId` at POSIX time `seconds`, as server `server` would store it. */
+export function record(clientId: string, seconds: number, server = 'Alford'): AtRecord {
+  return { clientId, atLine: `AT ${server} +0.000000001 ${clientId} +1.5-2.5 ${seconds}` };
+}
+
+/** Runs `body` with a fresh temporary folder, removed afterwards. */
+export async function withDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-store-'));
+  try {
+    await body(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A store observer that remembers every commit, failure and drop. */
+export class CountingStoreObserver implements StoreObserver {
+  commits = 0;
+  readonly failures: StoreFailureReason[] = [];
+  dropped = 0;
+
+  storeCommit(): void {
+    this.commits++;
+  }
+
+  storeFailure(reason: StoreFailureReason): void {
+    this.failures.push(reason);
+  }
+
+  storeDropped(rows: number): void {
+    this.dropped += rows;
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The dialling side of a link at its bounds (src/peers/outgoing-link.ts), against a fake neighbour on
+ * loopback, with hand-moved timers: a dial stuck in `connecting` made again when the network heals,
+ * a queue longer than MAX_LINES_PER_WRITE written in several writes, in order, and a close that waits
+ * at most LINK_CLOSE_TIMEOUT_MS for a neighbour that never ends its side.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { answerHello, parseGreeting } from '../../src/peers/handshake.js';
+import { LINK_CLOSE_TIMEOUT_MS, MAX_LINES_PER_WRITE, type PeerAddress } from '../../src/peers/outgoing-link.js';
+import { waitUntil } from '../helpers/herd-process.js';
+import { FRIEND, dialler } from '../helpers/link-fixtures.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
+
+/**
+ * A neighbour on 127.0.0.1 that answers HELLO and keeps every line after it. It ends its side of a
+ * connection when ours ends, unless `deaf` (then it never does).
+ */
+async function neighbour(deaf = false) {
+  const sockets = new Set<net.Socket>();
+  const lines: string[] = [];
+  let ends = 0;
+  const server = net.createServer({ allowHalfOpen: deaf }, (socket) => {
+    sockets.add(socket);
+    socket.on('end', () => ends++);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered = '';
+    let greeted = false;
+    socket.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      for (let end = buffered.indexOf('\n'); end !== -1; end = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        if (!greeted) {
+          greeted = true;
+          const answer = answerHello(parseGreeting(line), FRIEND, () => true);
+          if (answer.ok) socket.write(answer.reply);
+        } else if (line !== 'HEARTBEAT') lines.push(line);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  return {
+    address: { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port },
+    lines,
+    /** Connections whose other side (ours) has ended. */
+    ends: () => ends,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe('the dialling side of a link', () => {
+  test('a dial stuck in connecting is made again at once when the network heals (redialNow), not after the handshake deadline', async () => {
+    const friend = await neighbour();
+    const timers = new ManualTimers();
+    const dials: net.Socket[] = [];
+    // The first dial goes nowhere, as a SYN lost in a cut network; the next ones reach the neighbour.
+    const connect = (address: PeerAddress): net.Socket => {
+      const socket = dials.length === 0 ? new net.Socket() : net.connect(address);
+      dials.push(socket);
+      return socket;
+    };
+    const { link: outgoing, log, statuses } = dialler(timers, { connect });
+    try {
+      outgoing.setAddress(friend.address);
+      assert.equal(outgoing.status, 'connecting');
+      outgoing.redialNow();
+      await waitUntil(() => outgoing.status === 'up', 5000, 'the link up');
+      assert.equal(dials.length, 2);
+      assert.ok(dials[0]?.destroyed, 'the stuck dial is abandoned');
+      assert.deepEqual(statuses, ['connecting', 'greeting', 'up'], 'no backoff in between');
+      assert.ok(log.events().some((entry) => entry.event === 'link-redial'));
+    } finally {
+      await outgoing.close();
+      await friend.close();
+    }
+  });
+
+  test(`more than MAX_LINES_PER_WRITE (${MAX_LINES_PER_WRITE}) queued lines go out in several writes, every line once, in order`, async () => {
+    const friend = await neighbour();
+    const writes: number[] = [];
+    const { link: outgoing } = dialler(new ManualTimers(), { onSent: (n) => writes.push(n) });
+    const total = MAX_LINES_PER_WRITE * 2 + 5;
+    try {
+      // Queued while the link is not up yet, then flushed once it is.
+      for (let i = 0; i < total; i++) outgoing.send(`AT Solo +0.000000000 many-${i} +1+1 1700000000`);
+      outgoing.setAddress(friend.address);
+      await waitUntil(() => friend.lines.length === total, 10_000, 'every line at the neighbour');
+      assert.deepEqual(
+        friend.lines.map((line) => line.split(' ')[3]),
+        Array.from({ length: total }, (_, i) => `many-${i}`),
+      );
+      assert.ok(writes.length >= 3, `${writes.length} writes`);
+      assert.ok(Math.max(...writes) <= MAX_LINES_PER_WRITE, `writes of ${writes.join(', ')} lines`);
+      assert.equal(outgoing.queuedUpdates, 0);
+    } finally {
+      await outgoing.close();
+      await friend.close();
+    }
+  });
+
+  test(`close() waits LINK_CLOSE_TIMEOUT_MS (${LINK_CLOSE_TIMEOUT_MS}) for a neighbour that never ends its side, then cuts the connection`, async () => {
+    const friend = await neighbour(true);
+    const timers = new ManualTimers();
+    const { link: outgoing } = dialler(timers);
+    try {
+      outgoing.setAddress(friend.address);
+      await waitUntil(() => outgoing.status === 'up', 5000, 'the link up');
+      outgoing.send('AT Solo +0.000000000 last +1+1 1700000000');
+      let closed = false;
+      const closing = outgoing.close().then(() => (closed = true));
+      // The last line, then our end of the connection, reach the neighbour; it does not end its side.
+      await waitUntil(() => friend.ends() === 1, 5000, 'our end of the connection at the neighbour');
+      assert.equal(friend.lines.length, 1);
+      timers.advance(LINK_CLOSE_TIMEOUT_MS - 1);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(closed, false, 'still waiting for the neighbour');
+      timers.advance(1);
+      await closing;
+      assert.equal(outgoing.status, 'closed');
+    } finally {
+      timers.advance(LINK_CLOSE_TIMEOUT_MS);
+      await outgoing.close();
+      await friend.close();
+    }
+  });
+});
