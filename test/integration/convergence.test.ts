@@ -1,7 +1,8 @@
 /**
  * Nothing lost (issue "Nothing lost"): convergence over real processes under SIGKILLs, every way of
  * stopping two of the five default servers (by client port, as the assignment's graders do), and
- * whole-herd power cuts with and without `sync`.
+ * whole-herd power cuts with and without `sync`. The kill-two shapes run with both
+ * `peer.dissemination` modes; the SIGKILL seeds take turns between them.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -19,6 +20,7 @@ import {
   waitUntil,
 } from '../helpers/herd-process.js';
 import { killByPort } from '../helpers/socket-owners.js';
+import { DISSEMINATIONS, type Dissemination } from '../../src/peers/link-settings.js';
 
 /** Anti-entropy runs every second in these tests so that convergence is quick to observe. */
 const FAST_PEERS = { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 300, antiEntropyIntervalMs: 1000 };
@@ -79,10 +81,14 @@ function reachable(origin: string, down: ReadonlySet<string>): Set<string> {
   return seen;
 }
 
+/** The `peer` settings of a herd spreading with `dissemination`. */
+const fastPeers = (dissemination: Dissemination) => ({ ...FAST_PEERS, dissemination });
+
 describe('convergence under faults', { timeout: 400_000 }, () => {
   for (const seed of [1, 2, 3]) {
-    test(`seed ${seed}: updates to random servers while servers are SIGKILLed and restarted; all end equal`, async () => {
-      const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS } });
+    const dissemination = DISSEMINATIONS[seed % DISSEMINATIONS.length] as Dissemination;
+    test(`seed ${seed}, ${dissemination}: updates to random servers while servers are SIGKILLed and restarted; all end equal`, async () => {
+      const temp = await tempHerdConfig({ extra: { peer: fastPeers(dissemination) } });
       const herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '300']);
       try {
         const random = seededRandom(seed);
@@ -163,63 +169,65 @@ describe('convergence under faults', { timeout: 400_000 }, () => {
 });
 
 describe('stopping two of the five default servers', { timeout: 400_000 }, () => {
-  test('all ten pairs, stopped by client port: updates reach exactly the servers still connected to the origin; after both return, all five converge', async () => {
-    const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS } });
-    // Long enough that every check on the cut-off servers happens before the supervisor brings the
-    // pair back, even on a loaded machine.
-    const herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '5000']);
-    try {
-      const expected: Expected = new Map();
-      let round = 0;
-      for (let i = 0; i < DEFAULT_SERVERS.length; i++) {
-        for (let j = i + 1; j < DEFAULT_SERVERS.length; j++) {
-          round++;
-          const down = new Set([DEFAULT_SERVERS[i] as string, DEFAULT_SERVERS[j] as string]);
-          const backAgain = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} is back`), 40_000));
-          // A graceful stop (SIGTERM) answers what is due and closes its links first: allow for a loaded machine.
-          const exits = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} exited`), 15_000));
-          // As the graders stop a server: SIGTERM to whatever holds a socket on its client port.
-          for (const name of down) {
-            const pid = herd.servers.get(name)?.pid;
-            assert.deepEqual(await killByPort(herd.port(name)), [pid], `only ${name} holds its client port`);
-          }
-          await Promise.all(exits);
-          const alive = DEFAULT_SERVERS.filter((name) => !down.has(name));
-          const origin = alive[round % alive.length] as string;
-          const id = `pair-${round}`;
-          const time = String(1_700_000_000 + round);
-          const reply = await exchange(herd.port(origin), `IAMAT ${id} +1.0-2.0 ${time}\n`);
-          const atLine = reply.trimEnd();
-          assert.match(atLine, new RegExp(`^AT ${origin} `));
-          expected.set(id, { location: '+1.0-2.0', time });
-          const connected = reachable(origin, down);
-          for (const name of connected) {
-            await waitUntil(
-              async () => (await atLineAt(herd.port(name), id)) === atLine,
-              2000,
-              `${name} (connected to ${origin}) to get ${id} with ${[...down].join('+')} down`,
-            );
-          }
-          // Give a stray path time to show itself, then check the cut-off servers really lack it.
-          await new Promise((resolve) => setTimeout(resolve, 150));
-          for (const name of alive) {
-            if (!connected.has(name))
-              assert.equal(
-                await atLineAt(herd.port(name), id),
-                undefined,
-                `${name} is cut off from ${origin} and must not have ${id}`,
+  for (const dissemination of DISSEMINATIONS) {
+    test(`${dissemination}: all ten pairs, stopped by client port: updates reach exactly the servers still connected to the origin; after both return, all five converge`, async () => {
+      const temp = await tempHerdConfig({ extra: { peer: fastPeers(dissemination) } });
+      // Long enough that every check on the cut-off servers happens before the supervisor brings the
+      // pair back, even on a loaded machine.
+      const herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '5000']);
+      try {
+        const expected: Expected = new Map();
+        let round = 0;
+        for (let i = 0; i < DEFAULT_SERVERS.length; i++) {
+          for (let j = i + 1; j < DEFAULT_SERVERS.length; j++) {
+            round++;
+            const down = new Set([DEFAULT_SERVERS[i] as string, DEFAULT_SERVERS[j] as string]);
+            const backAgain = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} is back`), 40_000));
+            // A graceful stop (SIGTERM) answers what is due and closes its links first: allow for a loaded machine.
+            const exits = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} exited`), 15_000));
+            // As the graders stop a server: SIGTERM to whatever holds a socket on its client port.
+            for (const name of down) {
+              const pid = herd.servers.get(name)?.pid;
+              assert.deepEqual(await killByPort(herd.port(name)), [pid], `only ${name} holds its client port`);
+            }
+            await Promise.all(exits);
+            const alive = DEFAULT_SERVERS.filter((name) => !down.has(name));
+            const origin = alive[round % alive.length] as string;
+            const id = `pair-${round}`;
+            const time = String(1_700_000_000 + round);
+            const reply = await exchange(herd.port(origin), `IAMAT ${id} +1.0-2.0 ${time}\n`);
+            const atLine = reply.trimEnd();
+            assert.match(atLine, new RegExp(`^AT ${origin} `));
+            expected.set(id, { location: '+1.0-2.0', time });
+            const connected = reachable(origin, down);
+            for (const name of connected) {
+              await waitUntil(
+                async () => (await atLineAt(herd.port(name), id)) === atLine,
+                2000,
+                `${name} (connected to ${origin}) to get ${id} with ${[...down].join('+')} down`,
               );
+            }
+            // Give a stray path time to show itself, then check the cut-off servers really lack it.
+            await new Promise((resolve) => setTimeout(resolve, 150));
+            for (const name of alive) {
+              if (!connected.has(name))
+                assert.equal(
+                  await atLineAt(herd.port(name), id),
+                  undefined,
+                  `${name} is cut off from ${origin} and must not have ${id}`,
+                );
+            }
+            await Promise.all(backAgain);
+            await assertConverged(herd, expected);
           }
-          await Promise.all(backAgain);
-          await assertConverged(herd, expected);
         }
+        assert.equal(round, 10);
+      } finally {
+        await herd.stop();
+        await temp.cleanup();
       }
-      assert.equal(round, 10);
-    } finally {
-      await herd.stop();
-      await temp.cleanup();
-    }
-  });
+    });
+  }
 });
 
 describe('whole-herd power cut', { timeout: 400_000 }, () => {
