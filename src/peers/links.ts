@@ -113,7 +113,7 @@ export class Links {
         onTreeMessage: (message) => tree?.onMessage(peerName, message, timers.now()),
         maxLineBytes: options.maxLineBytes,
         onStatus: (status) => observer.linkStatus(peerName, status),
-        onSent: (lines) => observer.flood('sent', peerName, lines),
+        onSent: (lines, bytes) => observer.flood('sent', peerName, lines, bytes),
       });
       // The dialler's side of anti-entropy: it offers and answers over the outgoing link.
       const antiEntropy = new AntiEntropyDialler({

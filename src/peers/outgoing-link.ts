@@ -62,8 +62,8 @@ export interface OutgoingLinkOptions {
   readonly maxLineBytes: number;
   /** Called on every state change. */
   readonly onStatus?: (status: LinkState) => void;
-  /** Called after each batched write with the number of lines in it. */
-  readonly onSent?: (lines: number) => void;
+  /** Called after each batched write with the number of lines in it and its bytes (LFs included). */
+  readonly onSent?: (lines: number, bytes: number) => void;
   /** Dial with TLS, with these options (CA, client certificate). @default plain TCP */
   readonly tls?: tls.ConnectionOptions;
 }
@@ -220,10 +220,11 @@ export class OutgoingLink {
         this.queueHead = 0;
       }
     }
-    const ok = socket.write(`${lines.join('\n')}\n`, 'latin1');
+    const text = `${lines.join('\n')}\n`;
+    const ok = socket.write(text, 'latin1');
     this.detector?.sent();
     this.fastLog.info(`,"event":"flood-sent","count":${lines.length}`, '"sent updates"');
-    this.options.onSent?.(lines.length);
+    this.options.onSent?.(lines.length, text.length);
     if (!ok) {
       this.blocked = true;
       socket.once('drain', () => {
