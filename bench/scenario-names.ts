@@ -16,6 +16,7 @@ export const SCENARIOS = [
   'places',
   'heartbeat',
   'dashboard',
+  'scale',
 ] as const;
 
 /** One of {@link SCENARIOS}. */
