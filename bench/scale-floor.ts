@@ -46,6 +46,18 @@ function shortestPathTree(shape: Shape): Map<string, string[]> {
   return children;
 }
 
+/** Notes in `times[n]` when each line `T<n> ...` arrives on `socket` (`performance.now()`). */
+function stampArrivals(socket: net.Socket, times: Float64Array): void {
+  let partial = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (text: string) => {
+    const now = performance.now();
+    const lines = (partial + text).split('\n');
+    partial = lines.pop() as string;
+    for (const line of lines) times[Number(line.slice(1, line.indexOf(' ')))] = now;
+  });
+}
+
 async function cpuUs(pids: readonly number[], probeDir: string): Promise<number> {
   const probed = await Promise.all(pids.map((pid) => probeMemory(pid, probeDir)));
   return probed.reduce((sum, p) => sum + p.cpuUserUs + p.cpuSystemUs, 0);
@@ -68,16 +80,7 @@ export async function runRelayFloor(
   const arrived = new Float64Array(options.updates).fill(Number.NaN);
   let origin: net.Socket | undefined;
   try {
-    let partial = '';
-    sink.on('connection', (socket) => {
-      socket.setEncoding('latin1');
-      socket.on('data', (text: string) => {
-        const now = performance.now();
-        const lines = (partial + text).split('\n');
-        partial = lines.pop() as string;
-        for (const line of lines) arrived[Number(line.slice(1, line.indexOf(' ')))] = now;
-      });
-    });
+    sink.on('connection', (socket) => stampArrivals(socket, arrived));
     const started = performance.now();
     const spawned = shape.names.map((name, i) => {
       const args = [...memoryProbeNodeArgs(), RELAY_SERVER, ...(i === 0 ? ['--echo'] : [])];
@@ -91,15 +94,21 @@ export async function runRelayFloor(
     );
     const startMs = performance.now() - started;
     const far = [...hopsFrom(shape, shape.names[0] as string)].sort((a, b) => a[1] - b[1]).at(-1)?.[0] as string;
-    const links: Promise<RegExpExecArray>[] = [];
+    const links: Promise<void>[] = [];
     for (const [parent, children] of shortestPathTree(shape)) {
       const relay = relays.get(parent) as { process: BenchProcess; port: number };
       const ports = children.map((child) => relays.get(child)?.port as number);
       if (parent === far) ports.push((sink.address() as net.AddressInfo).port);
-      for (const port of ports) {
-        links.push(relay.process.waitForLine(new RegExp(`^linked ${port}$`), 10_000));
-        relay.process.child.stdin?.write(`child ${port}\n`);
-      }
+      // One relay's children one after another: a waiter each at once would pile exit listeners on it.
+      links.push(
+        (async () => {
+          for (const port of ports) {
+            const linked = relay.process.waitForLine(new RegExp(`^linked ${port}$`), 10_000);
+            relay.process.child.stdin?.write(`child ${port}\n`);
+            await linked;
+          }
+        })(),
+      );
     }
     await Promise.all(links);
     const first = relays.get(shape.names[0] as string) as { port: number };
@@ -111,14 +120,7 @@ export async function runRelayFloor(
       socket.once('error', reject);
     });
     const echoed = new Float64Array(options.updates).fill(Number.NaN);
-    let echoPartial = '';
-    socket.setEncoding('latin1');
-    socket.on('data', (text: string) => {
-      const now = performance.now();
-      const lines = (echoPartial + text).split('\n');
-      echoPartial = lines.pop() as string;
-      for (const line of lines) echoed[Number(line.slice(1, line.indexOf(' ')))] = now;
-    });
+    stampArrivals(socket, echoed);
     const pids = [...relays.values()].map((relay) => relay.process.pid);
     const before = await cpuUs(pids, options.probeDir);
     const padding = 'x'.repeat(Math.max(0, options.lineBytes - 12));

@@ -12,13 +12,32 @@ const HEIGHT = 420;
 
 type Point = [number, number];
 
+/** Colours that stay apart on white (ECharts' default palette). */
+const PALETTE = [
+  '#5470c6',
+  '#91cc75',
+  '#fac858',
+  '#ee6666',
+  '#73c0de',
+  '#3ba272',
+  '#fc8452',
+  '#9a60b4',
+  '#ea7ccc',
+  '#555555',
+];
+
 /** The SVG text of the plot of `result`. */
 export function scalePlotSvg(result: ScaleResult, title: string): string {
   const kinds = [...new Set(result.shapes.map((s) => s.kind))];
   const modes = [...new Set(result.shapes.flatMap((s) => s.modes.map((m) => m.dissemination)))];
   const series: echarts.SeriesOption[] = [];
+  // One colour per name, the same in both panels (ECharts would colour by series index).
+  const colours = new Map<string, string>();
   const line = (name: string, xAxisIndex: number, data: Point[], dashed = false): void => {
+    let color = colours.get(name);
+    if (color === undefined) colours.set(name, (color = PALETTE[colours.size % PALETTE.length] as string));
     series.push({
+      color,
       name,
       type: 'line',
       xAxisIndex,

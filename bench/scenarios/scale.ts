@@ -8,7 +8,7 @@
  */
 import { DISSEMINATIONS } from '../../src/peers/link-settings.js';
 import type { BenchContext } from '../bench-context.js';
-import { ScenarioSkipped } from '../bench-error.js';
+import { BenchError, ScenarioSkipped } from '../bench-error.js';
 import { PROBE_DIR_ENV, benchDir, benchEnv, memoryProbeNodeArgs } from '../bench-processes.js';
 import { runRelayFloor, type RelayFloorResult } from '../scale-floor.js';
 import { farSide, fullShapes, quickShapes } from '../scale-shapes.js';
@@ -33,6 +33,8 @@ export interface ScaleShapeResult {
   readonly floor_lines_per_update: number;
   readonly floor: RelayFloorResult;
   readonly modes: readonly ScaleModeResult[];
+  /** Mode -> why it could not be measured (e.g. a server of a large herd did not start in time on a loaded box). */
+  readonly errors: Readonly<Record<string, string>>;
 }
 
 /** What `--json` reports under `scale`. */
@@ -53,8 +55,16 @@ export async function runScale(context: BenchContext): Promise<ScaleResult> {
   try {
     for (const shape of context.quick ? quickShapes() : fullShapes()) {
       const modes: ScaleModeResult[] = [];
-      for (const dissemination of DISSEMINATIONS)
-        modes.push(await runScaleMode(context, shape, dissemination, sizes, probe));
+      const errors: Record<string, string> = {};
+      // One shape or mode that fails (typically `herd start` of 40 servers on a loaded box) does
+      // not cost the others their figures; the table and the JSON say what failed.
+      for (const dissemination of DISSEMINATIONS) {
+        try {
+          modes.push(await runScaleMode(context, shape, dissemination, sizes, probe));
+        } catch (error) {
+          errors[dissemination] = (error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' | ');
+        }
+      }
       context.progress.update(`scale ${shape.id}: floor`);
       // The AT line of a light-phase update, as the herd floods it: the floor relays lines as long.
       const floor = await runRelayFloor(shape, {
@@ -74,11 +84,14 @@ export async function runScale(context: BenchContext): Promise<ScaleResult> {
         floor_lines_per_update: shape.names.length - 1,
         floor,
         modes,
+        errors,
       });
     }
   } finally {
     await cleanup();
   }
+  if (shapes.every((s) => s.modes.length === 0))
+    throw new BenchError(`no shape could be measured: ${JSON.stringify(shapes.map((s) => s.errors))}`);
   return { sizes, shapes };
 }
 
@@ -105,6 +118,8 @@ export function scaleRows(result: ScaleResult): Row[] {
       '1.0x',
       `cpu ${f.cpu_us_per_update} us, start ${f.start_ms} ms`,
     ]);
+    for (const [mode, why] of Object.entries(s.errors))
+      rows.push(['scale', `${s.label}, ${mode}: FAILED`, '-', why.slice(-70), '', '']);
     for (const m of s.modes) {
       rows.push([
         'scale',
