@@ -15,7 +15,7 @@
  *   restarted by the supervisor: ms from its `is back` to it holding every missed update.
  */
 import net from 'node:net';
-import type { Dissemination } from '../../src/peers/link-settings.js';
+import { DEFAULT_LINK_SETTINGS, type Dissemination } from '../../src/peers/link-settings.js';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import {
@@ -68,6 +68,9 @@ export interface ScaleSizes {
   /** Updates sent while the victim is down. */
   readonly missedUpdates: number;
 }
+
+/** The herds' heartbeat interval (the product's default): the tree announces on its ticks. */
+const TICK_MS = DEFAULT_LINK_SETTINGS.heartbeatIntervalMs;
 
 /** Longest wait for links, arrivals and convergence, ms. */
 const WAIT_MS = 60_000;
@@ -231,7 +234,7 @@ export async function runScaleMode(
     await oneAtATime(originTarget, 'h', range(0, warm), sizes.lightRatePerSecond, (tag, now) => (acked[tag] = now));
     await waitArrivals(0, warm);
     // A tick for the trees' prunes to settle and the warm-up's announcements to go out.
-    await sleep(1500);
+    await sleep(TICK_MS * 1.5);
     context.progress.update(`${label}: ${sizes.lightUpdates} updates at ${sizes.lightRatePerSecond}/s`);
     const linesBefore = await sumCounter(members, 'herd_flood_sent_total', observer.name);
     const bytesBefore = await sumCounter(members, 'herd_flood_sent_bytes_total', observer.name);
@@ -245,7 +248,7 @@ export async function runScaleMode(
     );
     await waitArrivals(warm, total);
     // The last announcements (one tick) belong to these updates.
-    await sleep(1200);
+    await sleep(TICK_MS * 1.2);
     const cpuLight = (await cpuUs(pids(), probe.dir)) - cpuBefore;
     const lines = (await sumCounter(members, 'herd_flood_sent_total', observer.name)) - linesBefore;
     const bytes = (await sumCounter(members, 'herd_flood_sent_bytes_total', observer.name)) - bytesBefore;

@@ -1,7 +1,7 @@
 /**
  * Scenario `scale` (docs/benchmarks.md "Scale"): what size costs. Each shape of ../scale-shapes.ts
  * (rings of 5 to 40, random degree-3 graphs of 20 and 40, full meshes of 10 and 20; `--quick`: a
- * ring and a mesh of 4) is measured with both `peer.dissemination` modes (./scale-run.ts), beside
+ * ring of 4) is measured with both `peer.dissemination` modes (./scale-run.ts), beside
  * its floor measured in the same run (../scale-floor.ts): bare relays along the shortest-path tree,
  * N-1 messages per update. The table rows, and the plot of far-side p99 and link lines per update
  * against herd size (../scale-plot.ts, written with `--plot FILE`).

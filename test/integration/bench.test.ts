@@ -165,7 +165,7 @@ describe('npm run bench', { timeout: 280_000 }, () => {
         'scale.shapes.0.floor.far.p99_ms',
         'scale.shapes.0.modes.0.lines_per_update',
         'scale.shapes.0.modes.1.bytes_per_update',
-        'scale.shapes.1.modes.1.restart_converge_ms',
+        'scale.shapes.0.modes.1.restart_converge_ms',
       ]) {
         numberAt(report, key);
       }
