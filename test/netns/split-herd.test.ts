@@ -11,7 +11,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../helpers/herd-process.js';
 import {
-  HOSTS,
+  allLinksUp,
   NETNS_SKIP,
   assertWithin,
   clientTime,
@@ -47,15 +47,7 @@ describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 180_000 },
   for (const dissemination of DISSEMINATIONS) {
     test(`${dissemination}: both sides take updates for the same clients; after the heal every host holds the newest of each`, async (t) => {
       await withBedHerd({ peer: { ...PEER, dissemination }, store: { sync: true } }, async (herd, bed) => {
-        await waitUntil(
-          async () => {
-            for (const name of HOSTS)
-              if (!(await herd.status(name)).links.every((row) => row.status === 'up')) return false;
-            return true;
-          },
-          15_000,
-          'every link up',
-        );
+        await allLinksUp(herd);
         const ids = Array.from({ length: CLIENTS }, (_, i) => `split-${i}`);
         const newest = new Map<string, string>();
         const iamat = async (server: string, clientId: string, time: string): Promise<void> => {
