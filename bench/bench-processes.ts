@@ -65,9 +65,17 @@ export class BenchProcess {
   private readonly waiters: { pattern: RegExp; resolve: (match: RegExpExecArray) => void }[] = [];
   private readonly exited: Promise<void>;
 
-  constructor(command: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; ipc?: boolean } = {}) {
+  /**
+   * @param options.stdin - give the process a standard input ({@link child}`.stdin`) instead of none.
+   */
+  constructor(
+    command: string,
+    args: readonly string[],
+    options: { env?: NodeJS.ProcessEnv; ipc?: boolean; stdin?: boolean } = {},
+  ) {
+    const stdin = options.stdin === true ? 'pipe' : 'ignore';
     this.child = spawn(command, args, {
-      stdio: options.ipc === true ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
+      stdio: options.ipc === true ? [stdin, 'pipe', 'pipe', 'ipc'] : [stdin, 'pipe', 'pipe'],
       env: options.env ?? benchEnv(),
     });
     live.processes.add(this);
@@ -197,6 +205,10 @@ export interface HerdMember extends LoadTarget {
   readonly name: string;
   readonly pid: number;
   readonly logFile: string;
+  /** Its peer port. */
+  readonly peerPort: number;
+  /** `http://host:port` of its admin server, when it has one. */
+  readonly adminUrl?: string;
 }
 
 /** A herd run by `herd start`. */
@@ -219,6 +231,8 @@ function memberOf(line: string): HerdMember | undefined {
     port: Number(groups.port),
     pid: Number(groups.pid),
     logFile: groups.logFile as string,
+    peerPort: Number(groups.peerPort),
+    ...(groups.adminUrl === undefined ? {} : { adminUrl: groups.adminUrl }),
   };
 }
 
@@ -490,8 +504,8 @@ export interface BenchConfigOptions {
   readonly links?: readonly (readonly [string, string])[];
   /** pino level of the servers. */
   readonly logLevel: HerdConfig['logLevel'];
-  /** An external server linked to every other one (the bench's observer). */
-  readonly observer?: { readonly name: string; readonly port: number };
+  /** An external server (the bench's observer), linked to every other one or to `linkedTo` only. */
+  readonly observer?: { readonly name: string; readonly port: number; readonly linkedTo?: readonly string[] };
   /** Overrides of `store`. */
   readonly store?: Partial<HerdConfig['store']>;
   /** Overrides of `peer` (link settings). */
@@ -542,7 +556,7 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
       peerPort: observerPort,
       external: true,
     });
-    for (const name of names) links.push([name, options.observer.name]);
+    for (const name of options.observer.linkedTo ?? names) links.push([name, options.observer.name]);
   }
   const config = {
     servers,

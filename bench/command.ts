@@ -24,7 +24,7 @@ function scenarioList(value: string): ScenarioName[] {
 export function benchCommand(): Command {
   return new Command('bench')
     .description(
-      'measure the herd on this machine (floor, iamat, iamat with store.sync, herd ingest, whatsat, server CPU per operation, memory, startup, anti-entropy catch-up, offline places at 2M, heartbeat cost of an idle link, dashboard) and print one table; see docs/benchmarks.md',
+      'measure the herd on this machine (floor, iamat, iamat with store.sync, herd ingest, whatsat, server CPU per operation, memory, startup, anti-entropy catch-up, offline places at 2M, heartbeat cost of an idle link, dashboard, herd sizes from 5 to 40 servers) and print one table; see docs/benchmarks.md',
     )
     .option('--json', 'print one JSON object instead of the table')
     .option('--quick', 'run every scenario briefly (well under a minute), for smoke tests')
@@ -56,6 +56,10 @@ export function benchCommand(): Command {
       '--cpu-prof <dir>',
       'write a CPU profile of each server process of the speed scenarios into <dir> (summary: node --import tsx bench/profile-summary.ts <dir>/*.cpuprofile)',
     )
+    .option(
+      '--plot <file>',
+      'with the scale scenario: write its plot (far-side p99 and link lines per update against herd size) as SVG to <file>',
+    )
     .addHelpText(
       'after',
       `
@@ -66,6 +70,7 @@ Examples:
   npm run bench -- --only herd,catch-up some scenarios only
   npm run bench -- --only soak          30 minutes of load with connection churn and link flaps: RSS, heap, fds per minute
   npm run bench -- --only soak --soak-minutes 10
+  npm run bench -- --only scale --plot docs/scale.svg  herd sizes, with the plot
   npm run bench -- --only iamat --cpu-prof /tmp/prof && node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
   npm run bench -- --config my-herd.json  load a running herd`,
     )
@@ -78,6 +83,7 @@ Examples:
         only?: ScenarioName[];
         cpuProf?: string;
         soakMinutes?: number;
+        plot?: string;
       }) => {
         const { runBenchCommand } = await import('./run-bench.js');
         process.exitCode = await runBenchCommand(options);

@@ -9,6 +9,7 @@ import type { CatchUpResult } from './scenarios/catch-up.js';
 import type { DashboardResult } from './scenarios/dashboard.js';
 import type { FloorResult } from './scenarios/floor.js';
 import type { HeartbeatResult } from './scenarios/heartbeat.js';
+import { scaleRows, type ScaleResult } from './scenarios/scale.js';
 import type { HerdIngestResult } from './scenarios/herd-ingest.js';
 import type { IamatResult } from './scenarios/iamat.js';
 import type { MemoryResult } from './scenarios/memory.js';
@@ -99,6 +100,8 @@ export interface BenchReport {
   readonly dashboard: DashboardResult | null;
   /** The soak (only when `--only` names it). */
   readonly soak: SoakResult | null;
+  /** Herd sizes and shapes, both dissemination modes, beside their floor. */
+  readonly scale: ScaleResult | null;
   readonly targets: readonly TargetCheck[];
   /** Scenario -> why it failed. */
   readonly errors: Readonly<Record<string, string>>;
@@ -124,6 +127,7 @@ export interface ScenarioResults {
   heartbeat?: HeartbeatResult;
   dashboard?: DashboardResult;
   soak?: SoakResult;
+  scale?: ScaleResult;
 }
 
 function ratio(value: number, floor: number | undefined): number | null {
@@ -235,6 +239,7 @@ export function buildReport(
     heartbeat: results.heartbeat ?? null,
     dashboard: results.dashboard ?? null,
     soak: results.soak ?? null,
+    scale: results.scale ?? null,
     targets,
     errors: meta.errors,
     skipped: meta.skipped,
@@ -458,6 +463,8 @@ export function formatTable(report: BenchReport): string {
       '',
     ]);
   }
+
+  if (report.scale !== null) rows.push(...scaleRows(report.scale));
 
   const header: Row = ['Scenario', 'Figure', 'Value', 'p50 / p99 / p99.9 ms', 'x floor', 'Target'];
   const all = [header, ...rows];

@@ -3,6 +3,7 @@
  * and prints one table (or, with `--json`, one JSON object). A scenario that fails is reported and
  * the others still run; the exit code is then 1. See docs/benchmarks.md.
  */
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
 import { loadHerdSecret } from '../src/peers/herd-secret.js';
@@ -10,6 +11,7 @@ import { UsageError } from '../src/errors.js';
 import { ScenarioSkipped } from './bench-error.js';
 import { FULL_SIZES, QUICK_SIZES, type BenchContext, type TargetHerd } from './bench-context.js';
 import { Progress } from './progress.js';
+import { scalePlotSvg } from './scale-plot.js';
 import { buildReport, formatTable, type BenchReport, type ScenarioResults } from './report.js';
 import { runCatchUp } from './scenarios/catch-up.js';
 import { runCost } from './scenarios/cost.js';
@@ -21,6 +23,7 @@ import { runIamat } from './scenarios/iamat.js';
 import { runMemory } from './scenarios/memory.js';
 import { runPlaces } from './scenarios/places.js';
 import { runRedis } from './scenarios/redis.js';
+import { runScale } from './scenarios/scale.js';
 import { runStartup } from './scenarios/startup.js';
 import { runWhatsat } from './scenarios/whatsat.js';
 import { runSoak } from './scenarios/soak.js';
@@ -194,6 +197,11 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     (r) => (results.dashboard = r),
   );
   await run(
+    'scale',
+    () => runScale(context),
+    (r) => (results.scale = r),
+  );
+  await run(
     'soak',
     () => runSoak(context),
     (r) => (results.soak = r),
@@ -220,6 +228,8 @@ export interface BenchCommandOptions {
   readonly only?: ScenarioName[];
   readonly cpuProf?: string;
   readonly soakMinutes?: number;
+  /** Where to write the scale scenario's plot (SVG). */
+  readonly plot?: string;
 }
 
 /**
@@ -236,6 +246,10 @@ export async function runBenchCommand(options: BenchCommandOptions): Promise<num
     cpuProfileDir: options.cpuProf,
     soakMinutes: options.soakMinutes,
   });
+  if (options.plot !== undefined && report.scale !== null) {
+    const title = `herd sizes: ${report.started_at.slice(0, 10)}, ${report.machine.nproc} x ${report.machine.cpu_model}${report.quick ? ', --quick' : ''}`;
+    await writeFile(options.plot, scalePlotSvg(report.scale, title));
+  }
   process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
   return Object.keys(report.errors).length === 0 ? 0 : 1;
 }

@@ -16,6 +16,7 @@ export const SCENARIOS = [
   'places',
   'heartbeat',
   'dashboard',
+  'scale',
   'soak',
 ] as const;
 

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import { adminConfigSchema } from './admin-config.js';
-import { DEFAULT_LINK_SETTINGS } from '../peers/link-settings.js';
+import { DEFAULT_LINK_SETTINGS, DISSEMINATIONS } from '../peers/link-settings.js';
 import {
   CACHE_MAX_ENTRIES,
   CACHE_TTL_MS,
@@ -179,6 +179,8 @@ export const herdConfigSchema = z.strictObject({
       heartbeatIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.heartbeatIntervalMs),
       deadAfterMs: positiveInt.default(DEFAULT_LINK_SETTINGS.deadAfterMs),
       joinTimeoutMs: z.number().int().min(0).default(DEFAULT_LINK_SETTINGS.joinTimeoutMs),
+      /** `flood` (every link) or `tree` (Plumtree: a tree per origin, ids on the other links). */
+      dissemination: z.enum(DISSEMINATIONS).default(DEFAULT_LINK_SETTINGS.dissemination),
     })
     .prefault({}),
   /** Server limits (src/server/limits.ts, where the defaults live). */

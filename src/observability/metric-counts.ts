@@ -12,6 +12,8 @@ import { LatencyCounts } from './scraped-metrics.js';
 /** Counts kept per neighbour. */
 export interface PeerCounts {
   floodSent: number;
+  /** Bytes of the lines in {@link floodSent}, with their LFs. */
+  floodSentBytes: number;
   floodStored: number;
   floodStale: number;
   antiEntropyExchanges: number;
@@ -66,6 +68,7 @@ export class ServerCounts {
     if (counts === undefined) {
       counts = {
         floodSent: 0,
+        floodSentBytes: 0,
         floodStored: 0,
         floodStale: 0,
         antiEntropyExchanges: 0,

@@ -20,6 +20,14 @@ export function defineLinkMetrics(registry: Registry, counts: ServerCounts, stat
     },
   );
   counter(
+    'herd_flood_sent_bytes_total',
+    'Bytes of the lines in herd_flood_sent_total, with their LFs (what the spreading of updates costs the links).',
+    ['peer'],
+    (set) => {
+      for (const peer of counts.peerNames(status())) set({ peer }, counts.peers.get(peer)?.floodSentBytes ?? 0);
+    },
+  );
+  counter(
     'herd_flood_received_total',
     'AT updates received from the neighbour, by result: stored (newer) or stale (ignored).',
     ['peer', 'result'],

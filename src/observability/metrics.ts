@@ -133,12 +133,14 @@ export class MetricsObserver implements ServerObserver {
     this.counts.replyLatency[k]?.observe(latencyMs);
   }
 
-  flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number): void {
+  flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number, bytes = 0): void {
     // Work is what arrives: a flood taken (sent ones follow a store; anti-entropy lines count as sent).
     if (event !== 'sent') this.loopDelay?.noteWork();
     const counts = this.counts.peer(peer);
-    if (event === 'sent') counts.floodSent += count;
-    else if (event === 'stored') counts.floodStored += count;
+    if (event === 'sent') {
+      counts.floodSent += count;
+      counts.floodSentBytes += bytes;
+    } else if (event === 'stored') counts.floodStored += count;
     else counts.floodStale += count;
   }
 

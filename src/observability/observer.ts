@@ -61,8 +61,11 @@ export const ACCEPT_FAILURE_REASONS: readonly AcceptFailureReason[] = [
 export interface ServerObserver {
   /** A client command was answered; `latencyMs` from receipt of its line to its reply being ready. */
   command(kind: CommandKind, outcome: CommandOutcome, latencyMs: number): void;
-  /** Floods: `count` updates `sent` to, or received from `peer` and `stored` or ignored as `stale`. */
-  flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number): void;
+  /**
+   * Floods: `count` updates `sent` to, or received from `peer` and `stored` or ignored as `stale`.
+   * For `sent`, `bytes` is their size on the wire with LFs. @default 0
+   */
+  flood(event: 'sent' | 'stored' | 'stale', peer: string, count: number, bytes?: number): void;
   /** The outgoing link to `peer` changed state. */
   linkStatus(peer: string, status: LinkState): void;
   /** A places look-up finished with this legacy `status` (`OK`, `ZERO_RESULTS`, `UNKNOWN_ERROR`, ...). */

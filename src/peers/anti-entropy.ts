@@ -234,6 +234,11 @@ export class AntiEntropyResponder {
     this.options = options;
   }
 
+  /** Whether an exchange is under way (from its SYNC to its SYNCED): the AT lines arriving may be its records. */
+  get exchanging(): boolean {
+    return this.running !== undefined;
+  }
+
   /** A flood on this link was newer than what was held (counted into the running exchange). */
   noteStored(): void {
     if (this.running !== undefined) this.running.stored++;

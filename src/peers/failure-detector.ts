@@ -33,6 +33,7 @@ export class HeartbeatTicker {
   private readonly timers: Timers;
   private readonly phaseMs: number;
   private readonly detectors = new Set<FailureDetector>();
+  private readonly listeners = new Set<(nowMs: number) => void>();
   private timer: TimerHandle | undefined;
   private lastTickMs = Number.NEGATIVE_INFINITY;
 
@@ -50,6 +51,18 @@ export class HeartbeatTicker {
   tickAtOrBefore(nowMs: number): number {
     const interval = this.intervalMs;
     return Math.floor((nowMs - this.phaseMs) / interval) * interval + this.phaseMs;
+  }
+
+  /**
+   * Calls `listener` on every tick, before the detectors (so lines it queues count as written:
+   * src/peers/plumtree.ts announces on the ticks). Listeners do not keep the ticks going: they run
+   * while some connection is watched.
+   *
+   * @returns a function that removes the listener.
+   */
+  onTick(listener: (nowMs: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Starts ticking `detector` (and the timer, with the first). */
@@ -78,6 +91,7 @@ export class HeartbeatTicker {
     const now = this.timers.now();
     const previous = this.lastTickMs;
     this.lastTickMs = now;
+    for (const listener of this.listeners) listener(now);
     for (const detector of [...this.detectors]) detector.tick(now, previous);
     if (this.detectors.size > 0 && this.timer === undefined) this.schedule();
   }

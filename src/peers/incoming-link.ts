@@ -16,6 +16,7 @@ import { AntiEntropyResponder } from './anti-entropy.js';
 import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure-detector.js';
 import { answerHello, checkAuth, type Greeting, type LinkIdentity } from './handshake.js';
 import { LinkReader, type AtMessage, type LinkHandlers, type LinkMessage } from './link-messages.js';
+import type { IHaveMessage } from './tree-messages.js';
 
 /** Where an incoming link is in its life. */
 export type IncomingLinkState = 'hello' | 'auth' | 'up' | 'closed';
@@ -48,6 +49,13 @@ export interface IncomingLinkOptions {
   readonly store: LocationStore;
   /** Takes a record from the neighbour: stores it if newer, persists and floods it on; true when stored. */
   readonly ingest: (record: AtRecord, from: string) => boolean;
+  /**
+   * Called when a flood (not an anti-entropy record) was not stored: stale, or a duplicate (tree
+   * dissemination prunes on duplicates, src/peers/plumtree.ts).
+   */
+  readonly onNotStored?: (record: AtMessage, link: IncomingLink) => void;
+  /** Called for each IHAVE once the link is up (tree dissemination). */
+  readonly onIHave?: (message: IHaveMessage, link: IncomingLink) => void;
   /** Called once the neighbour has passed the handshake. */
   readonly onUp?: (link: IncomingLink) => void;
   /** Called once when the connection is gone. */
@@ -141,6 +149,9 @@ export class IncomingLink {
         // Its bytes already told the failure detector the neighbour is alive.
         if (this.stateValue !== 'up') this.outOfPlace(message);
       },
+      IHAVE: (message) => (this.stateValue === 'up' ? this.options.onIHave?.(message, this) : this.outOfPlace(message)),
+      PRUNE: (message) => this.outOfPlace(message),
+      GRAFT: (message) => this.outOfPlace(message),
       SYNC: sync,
       SUMS: sync,
       'SUMS-END': sync,
@@ -233,6 +244,8 @@ export class IncomingLink {
     const peerName = this.peer as string;
     const stored = this.options.ingest(message, peerName);
     if (stored) this.responder?.noteStored();
+    // Records of an anti-entropy exchange are often held already: only a flood's duplicate prunes.
+    else if (this.responder?.exchanging !== true) this.options.onNotStored?.(message, this);
     this.options.observer.flood(stored ? 'stored' : 'stale', peerName, 1);
     const log = this.fastLog;
     if (!log.enabled) return;
@@ -288,6 +301,17 @@ export class IncomingLink {
       `peer port: connection ${this.id} from ${this.remote}${this.peer === undefined ? '' : ` (claiming to be ${this.peer})`} refused: ${reason}`,
     );
     this.destroy(`refused: ${reason}`);
+  }
+
+  /**
+   * Writes one line (without terminator, a binary string) back to the neighbour over its link: a
+   * PRUNE or a GRAFT. Returns false, writing nothing, unless the link is up.
+   */
+  reply(line: string): boolean {
+    if (this.stateValue !== 'up') return false;
+    this.options.stream.write(`${line}\n`, 'latin1');
+    this.detector?.sent();
+    return true;
   }
 
   /** Closes the connection now. */

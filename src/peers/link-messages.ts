@@ -2,8 +2,8 @@
  * Every message of a link (docs/protocol.md#links) as one typed union, and the reader that turns a
  * link's bytes into those messages: bytes in, typed messages out, one handler per message type, no
  * knowledge of sockets (the shape of nats.js's protocol parser). Each line is parsed once, here; the
- * formats are those of ./handshake.ts, ./anti-entropy-messages.ts, ./failure-detector.ts and the AT
- * record's codec (src/protocol/at-record.ts).
+ * formats are those of ./handshake.ts, ./anti-entropy-messages.ts, ./tree-messages.ts,
+ * ./failure-detector.ts and the AT record's codec (src/protocol/at-record.ts).
  */
 import { parseAtRecord, type AtRecord } from '../protocol/at-record.js';
 import { FieldOffsets, scanFields, splitFields } from '../protocol/fields.js';
@@ -11,6 +11,7 @@ import { LineSplitter, type LineSplitterOptions } from '../protocol/line-splitte
 import { parseSyncMessage, type SyncMessage } from './anti-entropy-messages.js';
 import { HEARTBEAT_LINE } from './failure-detector.js';
 import { parseAuth, parseGreeting, type Greeting } from './handshake.js';
+import { parseTreeMessage, type TreeMessage } from './tree-messages.js';
 
 /** An AT record: a flood, or a record sent by anti-entropy. */
 export interface AtMessage extends AtRecord {
@@ -52,7 +53,14 @@ export interface MalformedMessage {
 
 /** Any line of a link. */
 export type LinkMessage =
-  AtMessage | HeartbeatMessage | HelloMessage | WelcomeMessage | AuthMessage | SyncMessage | MalformedMessage;
+  | AtMessage
+  | HeartbeatMessage
+  | HelloMessage
+  | WelcomeMessage
+  | AuthMessage
+  | SyncMessage
+  | TreeMessage
+  | MalformedMessage;
 
 /** The type of a link message. */
 export type LinkMessageType = LinkMessage['type'];
@@ -118,8 +126,11 @@ export function parseLinkMessage(bytes: Buffer, start: number, end: number, fiel
     const mac = parseAuth(text);
     return mac === undefined ? malformed(bytes, start, end, 'malformed AUTH') : { type: 'AUTH', mac };
   }
-  const sync = parseSyncMessage(splitFields(text));
-  return sync ?? malformed(bytes, start, end, count > AT_FIELDS ? 'unknown message' : 'unknown or malformed message');
+  const split = splitFields(text);
+  const message = parseSyncMessage(split) ?? parseTreeMessage(split);
+  return (
+    message ?? malformed(bytes, start, end, count > AT_FIELDS ? 'unknown message' : 'unknown or malformed message')
+  );
 }
 
 /** Options of a {@link LinkReader}. */

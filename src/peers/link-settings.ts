@@ -1,11 +1,18 @@
 /**
  * Settings of the links between servers: reconnect backoff, handshake deadline, queue bound,
- * anti-entropy interval and the failure detector's heartbeat interval and dead line. The one home of their defaults: the config schema takes them from
+ * anti-entropy interval, the failure detector's heartbeat interval and dead line, and how updates
+ * spread (flood or tree). The one home of their defaults: the config schema takes them from
  * {@link DEFAULT_LINK_SETTINGS}, and a server resolves a partial set once with
  * {@link resolveLinkSettings}. docs/operations.md documents each.
  */
 import { withDefaults } from '../core/settings.js';
 import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS } from './backoff.js';
+
+/** Every way a server can spread what it stores (`peer.dissemination`). */
+export const DISSEMINATIONS = ['flood', 'tree'] as const;
+
+/** How a server spreads what it stores: over every link (`flood`), or over a tree per origin (`tree`, src/peers/plumtree.ts). */
+export type Dissemination = (typeof DISSEMINATIONS)[number];
 
 /** Settings of a server's links; each has a default in {@link DEFAULT_LINK_SETTINGS}. */
 export interface LinkSettings {
@@ -43,6 +50,12 @@ export interface LinkSettings {
    * not wait. @default 500
    */
   readonly joinTimeoutMs: number;
+  /**
+   * How stored updates spread (docs/protocol.md#dissemination-flood-or-tree): `flood` sends each over
+   * every link but the one it came on; `tree` pushes it along a spanning tree per origin and
+   * announces it on the other links (src/peers/plumtree.ts). @default 'tree'
+   */
+  readonly dissemination: Dissemination;
 }
 
 /** The default of every {@link LinkSettings} field. */
@@ -52,10 +65,12 @@ export const DEFAULT_LINK_SETTINGS: Readonly<LinkSettings> = Object.freeze({
   handshakeTimeoutMs: 5000,
   maxQueuedUpdates: 100_000,
   antiEntropyIntervalMs: 30_000,
-  // memberlist's LAN defaults probe every 1 s and declare a node dead after about 4-5 s (issue 12).
+  // memberlist's LAN defaults probe every 1 s and declare a node dead after about 4-5 s.
   heartbeatIntervalMs: 1000,
   deadAfterMs: 5000,
   joinTimeoutMs: 500,
+  // Measured by the bench's scale scenario: docs/protocol.md#dissemination-flood-or-tree says why.
+  dissemination: 'tree',
 });
 
 /**

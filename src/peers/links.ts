@@ -1,8 +1,9 @@
 /**
  * A server's links to its neighbours (docs/protocol.md "Links"): one outgoing link per neighbour,
  * which this server dials and floods over; the incoming link each neighbour dials back; the
- * neighbours' incarnations; anti-entropy on every link-up and periodically; and the status rows of
- * `/status`. A link between two servers is two TCP connections, one per flooding direction.
+ * neighbours' incarnations; anti-entropy on every link-up and periodically; how stored updates
+ * spread (flooding, or a tree per origin with ./plumtree.ts); and the status rows of `/status`. A
+ * link between two servers is two TCP connections, one per flooding direction.
  */
 import type tls from 'node:tls';
 import type { LinkStatusRow } from '../core/status.js';
@@ -10,14 +11,16 @@ import type { Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { AtRecord } from '../protocol/at-record.js';
+import type { TreeMessage } from './tree-messages.js';
 import type { LocationStore } from '../store/location-store.js';
 import { AntiEntropyDialler } from './anti-entropy.js';
-import type { HeartbeatTicker } from './failure-detector.js';
+import { HeartbeatTicker } from './failure-detector.js';
 import { exponentialBackoff } from './backoff.js';
 import type { LinkIdentity } from './handshake.js';
 import type { IncomingLink } from './incoming-link.js';
 import type { LinkSettings } from './link-settings.js';
 import { OutgoingLink, type PeerAddress } from './outgoing-link.js';
+import { TreeRouter } from './plumtree.js';
 
 /** Options of {@link Links}. */
 export interface LinksOptions {
@@ -28,7 +31,7 @@ export interface LinksOptions {
   readonly settings: LinkSettings;
   /** Longest line a neighbour may send, bytes (`limits.maxLineBytes`). */
   readonly maxLineBytes: number;
-  /** The server's shared heartbeat ticks (src/peers/failure-detector.ts). */
+  /** The server's shared heartbeat ticks (src/peers/failure-detector.ts). @default ticks of the links' own */
   readonly ticker?: HeartbeatTicker;
   /** The table that anti-entropy offers digests of. */
   readonly store: LocationStore;
@@ -55,10 +58,30 @@ export class Links {
   private readonly neighbours = new Map<string, Neighbour>();
   private readonly outgoingLinks = new Map<string, OutgoingLink>();
   private readonly log: Logger;
+  private readonly timers: Timers;
+  /** The tree dissemination, with `peer.dissemination: "tree"`. */
+  readonly tree: TreeRouter | undefined;
 
   constructor(options: LinksOptions) {
     const { settings, logger, observer, timers, store, self } = options;
     this.log = logger;
+    this.timers = timers;
+    const ticker = options.ticker ?? new HeartbeatTicker(timers, settings.heartbeatIntervalMs);
+    const tree =
+      settings.dissemination === 'tree'
+        ? new TreeRouter({
+            store,
+            push: (peer, line) => this.outgoingLinks.get(peer)?.send(line),
+            reply: (peer, line) => this.neighbours.get(peer)?.incoming?.reply(line) ?? false,
+            maxLineBytes: options.maxLineBytes,
+            maxPending: settings.maxQueuedUpdates,
+            intervalMs: settings.heartbeatIntervalMs,
+            log: logger,
+          })
+        : undefined;
+    this.tree = tree;
+    // Announcements go out on the heartbeat ticks, ahead of the heartbeats they make unneeded.
+    if (tree !== undefined) ticker.onTick((nowMs) => tree.tick(nowMs));
     const backoff = exponentialBackoff({
       baseDelayMs: settings.reconnectBaseDelayMs,
       maxDelayMs: settings.reconnectMaxDelayMs,
@@ -74,18 +97,23 @@ export class Links {
         handshakeTimeoutMs: settings.handshakeTimeoutMs,
         maxQueuedUpdates: settings.maxQueuedUpdates,
         heartbeatIntervalMs: settings.heartbeatIntervalMs,
-        ticker: options.ticker,
+        ticker,
         deadAfterMs: settings.deadAfterMs,
         tls: options.tls,
         onUp: (incarnation) => {
           this.noteIncarnation(peerName, incarnation);
+          tree?.outgoingUp(peerName);
           antiEntropy.linkUp();
         },
-        onDown: () => antiEntropy.linkDown(),
+        onDown: () => {
+          tree?.outgoingDown(peerName);
+          antiEntropy.linkDown();
+        },
         onSyncReply: (message) => antiEntropy.onMessage(message),
+        onTreeMessage: (message) => tree?.onMessage(peerName, message, timers.now()),
         maxLineBytes: options.maxLineBytes,
         onStatus: (status) => observer.linkStatus(peerName, status),
-        onSent: (lines) => observer.flood('sent', peerName, lines),
+        onSent: (lines, bytes) => observer.flood('sent', peerName, lines, bytes),
       });
       // The dialler's side of anti-entropy: it offers and answers over the outgoing link.
       const antiEntropy = new AntiEntropyDialler({
@@ -125,11 +153,35 @@ export class Links {
     this.neighbours.get(peerName)?.outgoing.setAddress(address);
   }
 
-  /** Sends a stored record to every neighbour except `from`, the one it came from (split horizon). */
+  /**
+   * Sends a stored record on to every neighbour except `from`, the one it came from (split horizon):
+   * to all of them with flooding, along its origin's tree (and announced to the rest) with `tree`.
+   */
   flood(record: AtRecord, from: string | undefined): void {
+    if (this.tree !== undefined) {
+      this.tree.flood(record, from, this.neighbours.keys());
+      return;
+    }
     for (const [peerName, neighbour] of this.neighbours) {
       if (peerName !== from) neighbour.outgoing.send(record.atLine);
     }
+  }
+
+  /** A flood from `link`'s neighbour was not stored (with `tree`, a duplicate prunes that link). */
+  notStored(record: AtRecord, link: IncomingLink): void {
+    if (this.tree !== undefined && link.peerName !== undefined && this.isCurrent(link))
+      this.tree.notStored(record, link.peerName);
+  }
+
+  /** A tree message that came on `link` (an IHAVE). */
+  treeMessage(message: TreeMessage, link: IncomingLink): void {
+    if (this.tree !== undefined && link.peerName !== undefined && this.isCurrent(link))
+      this.tree.onMessage(link.peerName, message, this.timers.now());
+  }
+
+  /** Whether `link` is its neighbour's current link to this server. */
+  private isCurrent(link: IncomingLink): boolean {
+    return this.neighbours.get(link.peerName as string)?.incoming === link;
   }
 
   /**
@@ -142,6 +194,7 @@ export class Links {
     if (neighbour === undefined) return;
     const previous = neighbour.incoming;
     neighbour.incoming = link;
+    this.tree?.incomingUp(peerName);
     if (previous !== undefined && previous !== link) previous.destroy('replaced by a new link from the same neighbour');
     this.noteIncarnation(peerName, link.incarnation as string);
     neighbour.outgoing.redialNow();
@@ -151,7 +204,10 @@ export class Links {
   incomingClosed(link: IncomingLink): void {
     const neighbour = link.peerName === undefined ? undefined : this.neighbours.get(link.peerName);
     if (neighbour !== undefined && link.timedOut) neighbour.inboundTimeouts++;
-    if (neighbour?.incoming === link) neighbour.incoming = undefined;
+    if (neighbour?.incoming === link) {
+      neighbour.incoming = undefined;
+      this.tree?.incomingClosed(link.peerName as string);
+    }
   }
 
   private noteIncarnation(peerName: string, incarnation: string): void {

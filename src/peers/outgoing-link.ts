@@ -16,6 +16,7 @@ import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure
 import { checkWelcome, offerHello, type HelloOffer, type LinkIdentity } from './handshake.js';
 import { LinkReader, type LinkHandlers, type LinkMessage } from './link-messages.js';
 import { LINK_KEEPALIVE_MS } from './link-settings.js';
+import type { GraftMessage, PruneMessage } from './tree-messages.js';
 
 /** Where a neighbour's peer port listens. */
 export interface PeerAddress {
@@ -55,12 +56,14 @@ export interface OutgoingLinkOptions {
   readonly onDown?: () => void;
   /** Called for each anti-entropy reply the neighbour sends after its WELCOME (WANT, WANT-END). */
   readonly onSyncReply?: (message: Extract<SyncMessage, { type: 'WANT' | 'WANT-END' }>) => void;
+  /** Called for each PRUNE and GRAFT the neighbour sends once the link is up (tree dissemination, ./plumtree.ts). */
+  readonly onTreeMessage?: (message: PruneMessage | GraftMessage) => void;
   /** Longest line the neighbour may send, bytes (`limits.maxLineBytes`); a longer one closes the connection. */
   readonly maxLineBytes: number;
   /** Called on every state change. */
   readonly onStatus?: (status: LinkState) => void;
-  /** Called after each batched write with the number of lines in it. */
-  readonly onSent?: (lines: number) => void;
+  /** Called after each batched write with the number of lines in it and its bytes (LFs included). */
+  readonly onSent?: (lines: number, bytes: number) => void;
   /** Dial with TLS, with these options (CA, client certificate). @default plain TCP */
   readonly tls?: tls.ConnectionOptions;
 }
@@ -217,10 +220,11 @@ export class OutgoingLink {
         this.queueHead = 0;
       }
     }
-    const ok = socket.write(`${lines.join('\n')}\n`, 'latin1');
+    const text = `${lines.join('\n')}\n`;
+    const ok = socket.write(text, 'latin1');
     this.detector?.sent();
     this.fastLog.info(`,"event":"flood-sent","count":${lines.length}`, '"sent updates"');
-    this.options.onSent?.(lines.length);
+    this.options.onSent?.(lines.length, text.length);
     if (!ok) {
       this.blocked = true;
       socket.once('drain', () => {
@@ -313,7 +317,7 @@ export class OutgoingLink {
 
   /**
    * What each message means on the connection this link dialled: the WELCOME while greeting, then
-   * heartbeats and the neighbour's answers to anti-entropy offers. Anything else is logged and
+   * heartbeats, the neighbour's answers to anti-entropy offers, and its PRUNEs and GRAFTs. Anything else is logged and
    * ignored (before the WELCOME, it fails the handshake).
    */
   private handlers(socket: net.Socket, offer: HelloOffer, handshakeTimer: TimerHandle): LinkHandlers {
@@ -335,6 +339,10 @@ export class OutgoingLink {
     };
     const syncReply = (message: Extract<SyncMessage, { type: 'WANT' | 'WANT-END' }>): void => {
       if (this.statusValue === 'up' && this.socket === socket) this.options.onSyncReply?.(message);
+      else unexpected(message);
+    };
+    const treeMessage = (message: PruneMessage | GraftMessage): void => {
+      if (this.statusValue === 'up' && this.socket === socket) this.options.onTreeMessage?.(message);
       else unexpected(message);
     };
     return {
@@ -362,6 +370,9 @@ export class OutgoingLink {
       },
       WANT: syncReply,
       'WANT-END': syncReply,
+      PRUNE: treeMessage,
+      GRAFT: treeMessage,
+      IHAVE: unexpected,
       AT: unexpected,
       HELLO: unexpected,
       AUTH: unexpected,
@@ -390,9 +401,10 @@ export class OutgoingLink {
       heartbeatIntervalMs: this.options.heartbeatIntervalMs,
       ticker: this.options.ticker,
       deadAfterMs,
-      // A socket that is not draining has bytes on their way already; a heartbeat would queue behind them.
+      // A socket that is not draining has bytes on their way already; a heartbeat would queue behind
+      // them. Lines queued for this turn's write (an announcement made on this tick) show life too.
       sendHeartbeat: () => {
-        if (!this.blocked) socket.write(HEARTBEAT_TEXT);
+        if (!this.blocked && this.queuedUpdates === 0) socket.write(HEARTBEAT_TEXT);
       },
       onDead: (silentMs) => {
         this.timeouts++;

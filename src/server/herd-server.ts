@@ -378,6 +378,8 @@ export class HerdServer {
       observer: this.observer,
       store: this.store,
       ingest: (record, from) => this.ingest(record, from),
+      onNotStored: (record, link) => this.links.notStored(record, link),
+      onIHave: (message, link) => this.links.treeMessage(message, link),
       onUp: (up) => {
         this.links.incomingUp(up);
         this.joinCheck?.();

@@ -3,10 +3,17 @@
  * convergence, the check that every server holds the newest update of every client, and which
  * servers of the default ring stay connected when some are down.
  */
+import type { Dissemination } from '../../src/peers/link-settings.js';
 import { DEFAULT_LINKS, DEFAULT_SERVERS, readTable, waitUntil, type RunningHerd } from './herd-process.js';
 
 /** Anti-entropy runs every second in these tests so that convergence is quick to observe. */
 export const FAST_PEERS = { reconnectBaseDelayMs: 50, reconnectMaxDelayMs: 300, antiEntropyIntervalMs: 1000 };
+
+/** {@link FAST_PEERS} of a herd spreading with `dissemination` (docs/protocol.md#dissemination-flood-or-tree). */
+export const fastPeers = (dissemination: Dissemination): typeof FAST_PEERS & { dissemination: Dissemination } => ({
+  ...FAST_PEERS,
+  dissemination,
+});
 /** The bound this suite states: after the last fault, every server agrees within this. */
 export const CONVERGENCE_BOUND_MS = 15_000;
 

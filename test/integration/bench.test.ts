@@ -78,7 +78,18 @@ function numberAt(report: unknown, path: string): number {
 
 /** Keys every report has, whichever scenarios ran; a scenario that did not run is `null`. */
 const REPORT_KEYS = ['started_at', 'duration_s', 'scenario_s', 'quick', 'machine', 'targets', 'errors', 'skipped'];
-const SCENARIO_KEYS = ['iamat', 'iamat_sync', 'herd', 'whatsat', 'memory', 'startup', 'catch_up', 'cost_us', 'places'];
+const SCENARIO_KEYS = [
+  'iamat',
+  'iamat_sync',
+  'herd',
+  'whatsat',
+  'memory',
+  'startup',
+  'catch_up',
+  'cost_us',
+  'places',
+  'scale',
+];
 
 describe('npm run bench', { timeout: 2 * BENCH_TIMEOUT_MS }, () => {
   before(async () => {

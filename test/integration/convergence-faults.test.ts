@@ -4,7 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { FAST_PEERS, assertConverged, type Expected } from '../helpers/convergence.js';
+import { assertConverged, fastPeers, type Expected } from '../helpers/convergence.js';
+import { DISSEMINATIONS, type Dissemination } from '../../src/peers/link-settings.js';
 import {
   DEFAULT_SERVERS,
   RunningHerd,
@@ -16,8 +17,10 @@ import {
 
 describe('convergence under faults', { timeout: 400_000 }, () => {
   for (const seed of [1, 2, 3]) {
-    test(`seed ${seed}: updates to random servers while servers are SIGKILLed and restarted; all end equal`, async () => {
-      const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS } });
+    // The seeds take turns between the dissemination modes.
+    const dissemination = DISSEMINATIONS[seed % DISSEMINATIONS.length] as Dissemination;
+    test(`seed ${seed}, ${dissemination}: updates to random servers while servers are SIGKILLed and restarted; all end equal`, async () => {
+      const temp = await tempHerdConfig({ extra: { peer: fastPeers(dissemination) } });
       const herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '300']);
       try {
         const random = seededRandom(seed);

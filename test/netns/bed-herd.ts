@@ -142,7 +142,7 @@ export interface BedServer {
 /** What {@link BedHerd.start} writes into the config besides the servers and links. */
 export interface BedHerdOptions {
   /** `peer` settings (heartbeatIntervalMs, deadAfterMs, reconnect delays, ...). */
-  readonly peer?: Record<string, number>;
+  readonly peer?: Record<string, number | string>;
   readonly store?: Record<string, unknown>;
   readonly limits?: Record<string, number>;
   /** @default the default ring (docs/protocol.md "The herd") */

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../helpers/herd-process.js';
 import { faketimeLibrary } from './bed-herd.js';
-import { HOSTS, NETNS_SKIP, clientTime, converge, report, withBedHerd } from './scenario-kit.js';
+import { NETNS_SKIP, allLinksUp, clientTime, converge, report, withBedHerd } from './scenario-kit.js';
 
 const AHEAD = 'Hamilton';
 const BEHIND = 'Holiday';
@@ -35,15 +35,7 @@ describe('test bed: servers with skewed clocks', { skip, timeout: 90_000 }, () =
         clockOffsets: { [AHEAD]: `+${SKEW_S}s`, [BEHIND]: `-${SKEW_S}s` },
       },
       async (herd) => {
-        await waitUntil(
-          async () => {
-            for (const name of HOSTS)
-              if (!(await herd.status(name)).links.every((row) => row.status === 'up')) return false;
-            return true;
-          },
-          15_000,
-          'every link up',
-        );
+        await allLinksUp(herd);
         // The differences: about +30 s ahead, -30 s behind, about 0 on a true clock.
         const differences = new Map<string, number>();
         for (const name of [AHEAD, BEHIND, 'Alford']) {

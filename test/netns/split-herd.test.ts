@@ -4,12 +4,14 @@
  * `store.sync: true` every acknowledged IAMAT is committed, and after the heal every host converges
  * to the newest client time of each client (the merge rule of docs/protocol.md "Floods": a later
  * client time wins; for equal times, the AT line that sorts last), so nothing acknowledged is lost.
+ * Runs with both `peer.dissemination` modes.
  */
+import { DISSEMINATIONS } from '../../src/peers/link-settings.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../helpers/herd-process.js';
 import {
-  HOSTS,
+  allLinksUp,
   NETNS_SKIP,
   assertWithin,
   clientTime,
@@ -41,96 +43,90 @@ function newer(a: string, b: string): boolean {
   return ta !== tb ? ta > tb : a > b;
 }
 
-describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 90_000 }, () => {
-  test('both sides take updates for the same clients; after the heal every host holds the newest of each', async (t) => {
-    await withBedHerd({ peer: PEER, store: { sync: true } }, async (herd, bed) => {
-      await waitUntil(
-        async () => {
-          for (const name of HOSTS)
-            if (!(await herd.status(name)).links.every((row) => row.status === 'up')) return false;
-          return true;
-        },
-        15_000,
-        'every link up',
-      );
-      const ids = Array.from({ length: CLIENTS }, (_, i) => `split-${i}`);
-      const newest = new Map<string, string>();
-      const iamat = async (server: string, clientId: string, time: string): Promise<void> => {
-        const reply = (await herd.client(server, `IAMAT ${clientId} +10.5-20.25 ${time}\n`)).trimEnd();
-        assert.match(reply, /^AT /, `${server} acknowledged ${clientId}`);
-        const held = newest.get(clientId);
-        if (held === undefined || newer(reply, held)) newest.set(clientId, reply);
-      };
-      for (const id of ids) await iamat('Welsh', id, clientTime(-60_000));
-      await converge(herd, newest, 10_000, 'the first round everywhere');
+describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 180_000 }, () => {
+  for (const dissemination of DISSEMINATIONS) {
+    test(`${dissemination}: both sides take updates for the same clients; after the heal every host holds the newest of each`, async (t) => {
+      await withBedHerd({ peer: { ...PEER, dissemination }, store: { sync: true } }, async (herd, bed) => {
+        await allLinksUp(herd);
+        const ids = Array.from({ length: CLIENTS }, (_, i) => `split-${i}`);
+        const newest = new Map<string, string>();
+        const iamat = async (server: string, clientId: string, time: string): Promise<void> => {
+          const reply = (await herd.client(server, `IAMAT ${clientId} +10.5-20.25 ${time}\n`)).trimEnd();
+          assert.match(reply, /^AT /, `${server} acknowledged ${clientId}`);
+          const held = newest.get(clientId);
+          if (held === undefined || newer(reply, held)) newest.set(clientId, reply);
+        };
+        for (const id of ids) await iamat('Welsh', id, clientTime(-60_000));
+        await converge(herd, newest, 10_000, 'the first round everywhere');
 
-      const splitAt = performance.now();
-      await bed.split(SIDE_A);
-      // The two links across the cut (Alford-Welsh and Hamilton-Holiday) go down on both sides.
-      const across: [string, string][] = [
-        ['Alford', 'Welsh'],
-        ['Welsh', 'Alford'],
-        ['Hamilton', 'Holiday'],
-        ['Holiday', 'Hamilton'],
-      ];
-      await waitUntil(
-        async () => {
-          for (const [from, to] of across) if ((await linkStatus(herd, from, to)) === 'up') return false;
-          return true;
-        },
-        PEER.deadAfterMs + 5000,
-        'the links across the split to go down',
-      );
-      const detectedMs = Math.round(performance.now() - splitAt);
+        const splitAt = performance.now();
+        await bed.split(SIDE_A);
+        // The two links across the cut (Alford-Welsh and Hamilton-Holiday) go down on both sides.
+        const across: [string, string][] = [
+          ['Alford', 'Welsh'],
+          ['Welsh', 'Alford'],
+          ['Hamilton', 'Holiday'],
+          ['Holiday', 'Hamilton'],
+        ];
+        await waitUntil(
+          async () => {
+            for (const [from, to] of across) if ((await linkStatus(herd, from, to)) === 'up') return false;
+            return true;
+          },
+          PEER.deadAfterMs + 5000,
+          'the links across the split to go down',
+        );
+        const detectedMs = Math.round(performance.now() - splitAt);
 
-      // Updates for the same clients on both sides, each side newer for half of them, and one client
-      // with the very same client time on both sides (the AT line that sorts last wins).
-      for (let round = 0; round < ROUNDS; round++) {
-        for (const [i, id] of ids.entries()) {
-          const aFirst = i % 2 === 0;
-          const earlier = clientTime(-30_000 + round * 1000);
-          const later = clientTime(-30_000 + round * 1000 + 500);
-          const a = SIDE_A[(i + round) % SIDE_A.length] as string;
-          const b = SIDE_B[(i + round) % SIDE_B.length] as string;
-          await iamat(a, id, aFirst ? later : earlier);
-          await iamat(b, id, aFirst ? earlier : later);
+        // Updates for the same clients on both sides, each side newer for half of them, and one client
+        // with the very same client time on both sides (the AT line that sorts last wins).
+        for (let round = 0; round < ROUNDS; round++) {
+          for (const [i, id] of ids.entries()) {
+            const aFirst = i % 2 === 0;
+            const earlier = clientTime(-30_000 + round * 1000);
+            const later = clientTime(-30_000 + round * 1000 + 500);
+            const a = SIDE_A[(i + round) % SIDE_A.length] as string;
+            const b = SIDE_B[(i + round) % SIDE_B.length] as string;
+            await iamat(a, id, aFirst ? later : earlier);
+            await iamat(b, id, aFirst ? earlier : later);
+          }
         }
-      }
-      const tie = clientTime(-10_000);
-      await iamat('Alford', 'split-tie', tie);
-      await iamat('Ball', 'split-tie', tie);
-      ids.push('split-tie');
+        const tie = clientTime(-10_000);
+        await iamat('Alford', 'split-tie', tie);
+        await iamat('Ball', 'split-tie', tie);
+        ids.push('split-tie');
 
-      // Each side agrees with itself and not with the other (a real split).
-      const sideView = async (side: readonly string[]): Promise<Map<string, string>> =>
-        herd.table(side[0] as string, ids);
-      const viewA = await sideView(SIDE_A);
-      const viewB = await sideView(SIDE_B);
-      assert.ok(
-        ids.some((id) => viewA.get(id) !== viewB.get(id)),
-        'the two sides hold different updates during the split',
-      );
-      await waitUntil(
-        async () =>
-          (await missing(herd, await sideView(SIDE_A), SIDE_A)).size === 0 &&
-          (await missing(herd, await sideView(SIDE_B), SIDE_B)).size === 0,
-        5000,
-        'each side to agree with itself',
-      );
+        // Each side agrees with itself and not with the other (a real split).
+        const sideView = async (side: readonly string[]): Promise<Map<string, string>> =>
+          herd.table(side[0] as string, ids);
+        const viewA = await sideView(SIDE_A);
+        const viewB = await sideView(SIDE_B);
+        assert.ok(
+          ids.some((id) => viewA.get(id) !== viewB.get(id)),
+          'the two sides hold different updates during the split',
+        );
+        await waitUntil(
+          async () =>
+            (await missing(herd, await sideView(SIDE_A), SIDE_A)).size === 0 &&
+            (await missing(herd, await sideView(SIDE_B), SIDE_B)).size === 0,
+          5000,
+          'each side to agree with itself',
+        );
 
-      const healAt = performance.now();
-      await bed.join();
-      const ms = await converge(herd, newest, 20_000, 'every host to hold the newest update of each client');
-      report(
-        t,
-        `split detected ${detectedMs} ms after the cut (deadAfterMs ${PEER.deadAfterMs}); ${ROUNDS * CLIENTS * 2 + 2} updates acknowledged with store.sync during the split; every host holds the newest of all ${ids.length} clients ${Math.round(performance.now() - healAt)} ms after the heal (checker ${ms} ms)`,
-      );
-      assertWithin(Math.round(performance.now() - healAt), 15_000, 'convergence after the heal');
-      assert.equal(
-        newest.get('split-tie'),
-        [...(await herd.table('Holiday', ['split-tie'])).values()][0],
-        'the tie went the same way everywhere',
-      );
+        const healAt = performance.now();
+        await bed.join();
+        const ms = await converge(herd, newest, 20_000, 'every host to hold the newest update of each client');
+        report(
+          t,
+          `split detected ${detectedMs} ms after the cut (deadAfterMs ${PEER.deadAfterMs}); ${ROUNDS * CLIENTS * 2 + 2} updates acknowledged with store.sync during the split; every host holds the newest of all ${ids.length} clients ${Math.round(performance.now() - healAt)} ms after the heal (checker ${ms} ms)`,
+        );
+        assertWithin(Math.round(performance.now() - healAt), 15_000, 'convergence after the heal');
+        assert.equal(
+          newest.get('split-tie'),
+          [...(await herd.table('Holiday', ['split-tie'])).values()][0],
+          'the tie went the same way everywhere',
+        );
+      });
     });
-  });
+  }
 });

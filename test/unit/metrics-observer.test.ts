@@ -101,7 +101,7 @@ describe('MetricsObserver', () => {
         42,
       ),
     );
-    metrics.flood('sent', 'Ball', 5);
+    metrics.flood('sent', 'Ball', 5, 400);
     metrics.flood('stored', 'Ball', 1);
     metrics.flood('stale', 'Ball', 1);
     metrics.flood('stale', 'Ball', 1);
@@ -128,6 +128,7 @@ describe('MetricsObserver', () => {
     const value = (name: string, labels: Record<string, string> = {}): number | undefined =>
       findSample(samples, name, labels);
     assert.equal(value('herd_flood_sent_total', { peer: 'Ball' }), 5);
+    assert.equal(value('herd_flood_sent_bytes_total', { peer: 'Ball' }), 400);
     assert.equal(value('herd_flood_sent_total', { peer: 'Quiet' }), 0, 'a quiet neighbour still has its series');
     assert.equal(value('herd_flood_received_total', { peer: 'Ball', result: 'stored' }), 1);
     assert.equal(value('herd_flood_received_total', { peer: 'Ball', result: 'stale' }), 2);

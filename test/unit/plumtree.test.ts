@@ -1,0 +1,193 @@
+/**
+ * Tree dissemination (src/peers/plumtree.ts) over herds in memory (test/helpers/tree-sim.ts): the
+ * trees form from first arrivals and then cost N-1 updates each; a silent cut of a tree link is
+ * repaired by the announcements on the lazy links alone; a closed link grafts back what it fed; and,
+ * as a property, random herds under random cuts, closes and re-opens end with every update
+ * everywhere.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { seededRandom } from '../helpers/herd-process.js';
+import { SimHerd } from '../helpers/tree-sim.js';
+
+function ring(n: number): { names: string[]; links: [string, string][] } {
+  const names = Array.from({ length: n }, (_, i) => `S${i}`);
+  return { names, links: names.map((name, i) => [name, names[(i + 1) % n] as string]) };
+}
+
+function mesh(n: number): { names: string[]; links: [string, string][] } {
+  const names = Array.from({ length: n }, (_, i) => `S${i}`);
+  const links: [string, string][] = [];
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) links.push([names[i] as string, names[j] as string]);
+  return { names, links };
+}
+
+let time = 1_700_000_000;
+/** A client time later than any before. */
+function next(): string {
+  time++;
+  return String(time);
+}
+
+describe('tree dissemination in memory', () => {
+  for (const [shape, graph] of [
+    ['full mesh of 10', mesh(10)],
+    ['ring of 12', ring(12)],
+  ] as const) {
+    test(`${shape}: once the trees formed, an update costs N-1 AT lines and no control line`, () => {
+      const herd = new SimHerd({ ...graph, random: seededRandom(7) });
+      const n = graph.names.length;
+      // Warm-up: a few updates from every origin form every origin's tree.
+      for (let round = 0; round < 4; round++) {
+        for (const origin of graph.names) herd.iamat(origin, `warm-${origin}-${round}`, next());
+        herd.settle(1);
+      }
+      const before = { ...herd.delivered };
+      const updates = 30;
+      for (let i = 0; i < updates; i++) {
+        const record = herd.iamat(graph.names[i % n] as string, `c${i}`, next());
+        herd.drain();
+        assert.deepEqual(herd.lacking(record), [], `update ${i} reached everyone by eager push`);
+      }
+      assert.equal(herd.delivered.AT - before.AT, updates * (n - 1));
+      assert.equal(herd.delivered.PRUNE - before.PRUNE, 0);
+      assert.equal(herd.delivered.GRAFT - before.GRAFT, 0);
+      // The announcements of a tick: one IHAVE line per root per lazy link that has some.
+      herd.tick();
+      herd.drain();
+      assert.ok(herd.delivered.IHAVE > before.IHAVE, 'lazy links carry announcements');
+      assert.equal(herd.delivered.GRAFT - before.GRAFT, 0, 'nothing was missing');
+    });
+  }
+
+  test('a tree link cut silently: the updates after the cut arrive through lazy links within two ticks', () => {
+    const { names, links } = ring(8);
+    const herd = new SimHerd({ names, links, random: seededRandom(3) });
+    for (let round = 0; round < 3; round++) {
+      herd.iamat('S0', `warm-${round}`, next());
+      herd.settle(1);
+    }
+    // S0's tree in a ring of 8 runs both ways; S0-S1 is one of its links.
+    herd.cut('S0', 'S1');
+    const records = Array.from({ length: 20 }, (_, i) => herd.iamat('S0', `cut-${i}`, next()));
+    herd.drain();
+    const lackingAfterPush = new Set(records.flatMap((record) => herd.lacking(record)));
+    assert.ok(lackingAfterPush.has('S1'), 'the cut link carried S0 updates to S1');
+    herd.tick(); // announced on the lazy link (S4-S5 side of the ring)
+    herd.drain();
+    herd.tick(); // still missing: grafted
+    herd.drain();
+    for (const record of records) assert.deepEqual(herd.lacking(record), [], record.clientId);
+    // And the next updates take the grafted path at once.
+    const after = herd.iamat('S0', 'after', next());
+    herd.drain();
+    assert.deepEqual(herd.lacking(after), []);
+  });
+
+  test('a closed link grafts back the roots pruned on the others: the next update arrives by eager push', () => {
+    const { names, links } = mesh(5);
+    const herd = new SimHerd({ names, links, random: seededRandom(11) });
+    for (let round = 0; round < 3; round++) {
+      herd.iamat('S0', `warm-${round}`, next());
+      herd.settle(1);
+    }
+    // S1's parents for S0's tree: the neighbours still pushing S0's updates to it.
+    const parents = names.filter((peer) => peer !== 'S1' && !herd.server(peer).router.isLazy('S1', 'S0'));
+    assert.ok(parents.length >= 1 && parents.length < 4, `parents ${parents.join(', ')}`);
+    for (const parent of parents) herd.close(parent, 'S1');
+    herd.drain(); // the GRAFTs reach the other neighbours
+    const record = herd.iamat('S0', 'after-close', next());
+    herd.drain();
+    assert.deepEqual(herd.lacking(record), [], 'no tick needed');
+  });
+
+  test('property: random herds under random cuts, closes and re-opens end with every update everywhere', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 3, max: 9 }),
+        fc.integer({ min: 0, max: 8 }),
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        fc.array(
+          fc.oneof(
+            fc.record({ kind: fc.constant('update' as const), origin: fc.nat(), client: fc.nat({ max: 15 }) }),
+            fc.record({ kind: fc.constant('deliver' as const), count: fc.integer({ min: 1, max: 30 }) }),
+            fc.record({ kind: fc.constant('tick' as const) }),
+            fc.record({ kind: fc.constantFrom('cut' as const, 'close' as const, 'open' as const), link: fc.nat() }),
+          ),
+          { maxLength: 120 },
+        ),
+        (n, extraLinks, seed, steps) => {
+          const random = seededRandom(seed);
+          const names = Array.from({ length: n }, (_, i) => `S${i}`);
+          // A random spanning tree plus some extra links: connected.
+          const links: [string, string][] = [];
+          for (let i = 1; i < n; i++) links.push([names[Math.floor(random() * i)] as string, names[i] as string]);
+          for (let k = 0; k < extraLinks; k++) {
+            const a = Math.floor(random() * n);
+            const b = Math.floor(random() * n);
+            if (
+              a !== b &&
+              !links.some(([x, y]) => (x === names[a] && y === names[b]) || (x === names[b] && y === names[a]))
+            )
+              links.push([names[a] as string, names[b] as string]);
+          }
+          const herd = new SimHerd({ names, links, random });
+          const newest = new Map<string, string>();
+          for (const step of steps) {
+            if (step.kind === 'update') {
+              const record = herd.iamat(names[step.origin % n] as string, `c${step.client}`, next());
+              newest.set(record.clientId, record.atLine);
+            } else if (step.kind === 'deliver') {
+              for (let i = 0; i < step.count && herd.deliverOne(); i++);
+            } else if (step.kind === 'tick') {
+              herd.tick();
+            } else {
+              const [a, b] = links[step.link % links.length] as [string, string];
+              if (step.kind === 'cut') herd.cut(a, b);
+              else if (step.kind === 'close') herd.close(a, b);
+              else herd.open(a, b);
+            }
+          }
+          // The faults end as the failure detector and the re-dial would end them.
+          for (const [a, b] of links) herd.close(a, b);
+          for (const [a, b] of links) herd.open(a, b);
+          herd.settle(3);
+          for (const [clientId, atLine] of newest) {
+            for (const [name, server] of herd.servers)
+              assert.equal(server.store.atLineOf(clientId), atLine, `${name} holds the newest of ${clientId}`);
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
+  test("property: without faults, every update reaches everyone, the few left out by the trees' races within two ticks", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 2, max: 10 }), fc.integer({ min: 1, max: 2 ** 31 }), (n, seed) => {
+        const random = seededRandom(seed);
+        const names = Array.from({ length: n }, (_, i) => `S${i}`);
+        const links: [string, string][] = [];
+        for (let i = 1; i < n; i++) links.push([names[Math.floor(random() * i)] as string, names[i] as string]);
+        for (let i = 0; i < n; i++) {
+          const a = names[Math.floor(random() * n)] as string;
+          const b = names[Math.floor(random() * n)] as string;
+          if (a !== b && !links.some(([x, y]) => (x === a && y === b) || (x === b && y === a))) links.push([a, b]);
+        }
+        const herd = new SimHerd({ names, links, random });
+        for (let i = 0; i < 40; i++) {
+          herd.iamat(names[Math.floor(random() * n)] as string, `c${i}`, next());
+          // Updates overlap: a few lines of the last ones still on their way.
+          for (let k = 0; k < 5 && herd.deliverOne(); k++);
+          if (random() < 0.1) herd.tick();
+        }
+        herd.settle(2);
+        for (let i = 0; i < 40; i++) {
+          for (const [name, server] of herd.servers) assert.notEqual(server.store.atLineOf(`c${i}`), undefined, name);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
