@@ -29,7 +29,16 @@ import { binaryOfText, textOfBinary } from '../protocol/bytes.js';
 import { EventStreams, sseMessage } from './event-stream.js';
 import { CheckinFeed, toCheckin } from './feed.js';
 import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } from './herd-view.js';
-import { API_ROUTES, CONTENT_TYPES, hostAllowed, hostName, routeAccess, sendResponse, staticFiles } from './http.js';
+import {
+  API_ROUTES,
+  CONTENT_TYPES,
+  hostAllowed,
+  hostName,
+  routeAccess,
+  sendResponse,
+  staticFiles,
+  type StaticFile,
+} from './http.js';
 import { resolveDashboardSettings, type DashboardSettings } from './settings.js';
 import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
 
@@ -193,10 +202,13 @@ export class Dashboard {
       default:
         break;
     }
-    readFile((file as NonNullable<typeof file>).file()).then(
-      (body) => sendResponse(response, 200, (file as NonNullable<typeof file>).type, body, head),
-      (error: unknown) => this.fail(response, pathname, error, head),
-    );
+    const { body, file: where, type } = file as StaticFile;
+    if (body !== undefined || where === undefined) sendResponse(response, 200, type, body ?? '', head);
+    else
+      readFile(where()).then(
+        (contents) => sendResponse(response, 200, type, contents, head),
+        (error: unknown) => this.fail(response, pathname, error, head),
+      );
     return true;
   }
 

@@ -9,10 +9,8 @@ import type net from 'node:net';
 import type { Logger } from './logger.js';
 import type { ServerStatus, StoreStatus } from '../core/status.js';
 import { HerdError } from '../errors.js';
+import { LOOPBACK_HOST } from '../core/hosts.js';
 import { checkAccess, type AccessVerdict, type AdminTokens, type RouteAccess } from './admin-auth.js';
-
-/** Default {@link AdminServerOptions.host}: loopback only. */
-export const ADMIN_HOST = '127.0.0.1';
 
 /** What serves `/metrics`: a {@link MetricsObserver} fits. */
 export interface MetricsSource {
@@ -24,7 +22,7 @@ export interface MetricsSource {
 
 /** Options of {@link AdminServer}. */
 export interface AdminServerOptions {
-  /** Interface to listen on. @default {@link ADMIN_HOST} */
+  /** Interface to listen on. @default {@link LOOPBACK_HOST} */
   readonly host?: string;
   /** TCP port; 0 lets the OS choose (read it back from {@link AdminServer.listen}). @default 0 */
   readonly port?: number;
@@ -161,7 +159,7 @@ export class AdminServer {
     const server = http.createServer((request, response) => this.handle(request, response));
     // Scrapes are small and periodic: do not let an idle keep-alive connection hold shutdown up.
     server.keepAliveTimeout = 2000;
-    const host = this.options.host ?? ADMIN_HOST;
+    const host = this.options.host ?? LOOPBACK_HOST;
     const port = this.options.port ?? 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
