@@ -16,7 +16,8 @@ import { ServerCounts } from './metric-counts.js';
 import { defineClientMetrics } from './metrics-clients.js';
 import { defineLinkMetrics } from './metrics-links.js';
 import { defineServerMetrics } from './metrics-server.js';
-import type { AcceptFailureReason, CommandKind, CommandOutcome, ServerObserver } from './observer.js';
+import type { AcceptFailureReason, ServerObserver } from './observer.js';
+import type { CommandKind, CommandOutcome } from '../server/commands/outcomes.js';
 import { LATENCY_BUCKETS_SECONDS, LatencyCounts } from './scraped-metrics.js';
 import { LoopDelayMonitor, PROM_CLIENT_LAG_RESOLUTION_MS, registerLoopDelayMetrics } from './loop-delay.js';
 

@@ -9,16 +9,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
 import { failedNearbySearch, type NearbySearchResponse, type NearbySearchStatus } from './provider.js';
 
-/** A JSON object (not `null`, not an array), as the Google sources read response bodies. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** `value` when it is a string. */
-export function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
 /** Base delay before the retry when Google sends no `Retry-After`, ms; up to half as much again is added as jitter. */
 export const RETRY_DELAY_MS = 100;
 /** Largest response body read from Google, bytes (a full legacy page is about 30 KB). */

@@ -16,8 +16,8 @@ import {
   type FetchFunction,
   type GoogleRequest,
   type HttpExchange,
-  isRecord,
 } from './google-http.js';
+import { isRecord } from '../core/json.js';
 import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from './provider.js';
 
 /** Path of legacy Nearby Search under its base URL (Google's "Nearby Search (Legacy)" documentation). */

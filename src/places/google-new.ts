@@ -18,9 +18,8 @@ import {
   type FetchFunction,
   type GoogleRequest,
   type HttpExchange,
-  isRecord,
-  stringOf,
 } from './google-http.js';
+import { isRecord, stringOf } from '../core/json.js';
 import { legacyResponseFromSearchNearby } from './google-new-mapping.js';
 import {
   failedNearbySearch,
