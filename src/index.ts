@@ -23,4 +23,3 @@ export * from './observability/observer.js';
 export * from './server/commands/outcomes.js';
 export * from './observability/metrics.js';
 export * from './observability/admin-server.js';
-export * from './observability/prometheus-text.js';

@@ -117,7 +117,7 @@ export class Dashboard {
     const counters = this.options.counters;
     const poller = new HerdPoller(
       this.options.herd,
-      { status: async () => server.status(), counters: async () => counters?.() },
+      { read: async () => ({ status: server.status(), counters: counters?.() }) },
       this.settings.pollTimeoutMs,
       this.options.authorization,
     );

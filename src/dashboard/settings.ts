@@ -36,7 +36,7 @@ export interface DashboardSettings {
   /** Interval of the `: heartbeat` comment on each stream, ms (keeps proxies and the page's watchdog happy). */
   readonly heartbeatIntervalMs: number;
   /**
-   * How often, while a page is open, the server reads every herd member's `/status` and `/metrics`
+   * How often, while a page is open, the server reads every herd member's `/status`
    * for the topology panel and sends a `server` event, ms.
    */
   readonly serverIntervalMs: number;

@@ -102,6 +102,15 @@ export class LoopDelayMonitor {
     return reading;
   }
 
+  /**
+   * The p99 of the delays sampled since the last {@link read}, seconds, without forgetting them (so
+   * that `/status` takes nothing from the next scrape); one period when nothing was sampled.
+   */
+  peekP99(): number {
+    const histogram = this.histogram;
+    return histogram.count === 0 ? IDLE_READING.p99 : histogram.percentile(99) / 1e9;
+  }
+
   /** Stops sampling for good. */
   close(): void {
     this.timers.clearTimeout(this.timer);

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AdminServer } from '../../src/observability/admin-server.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
-import { findSample, parsePrometheusText, type PrometheusSample } from '../../src/observability/prometheus-text.js';
+import { findSample, parsePrometheusText, type PrometheusSample } from '../helpers/prometheus-text.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import type { ServerStatus } from '../../src/core/status.js';
