@@ -1,5 +1,5 @@
 /**
- * The dashboard of one server (issue 10; docs/observability.md "Dashboard"): the page and its API on
+ * The dashboard of one server (docs/observability.md "Dashboard"): the page and its API on
  * the admin port. Read-only: no route changes the herd's state.
  *
  * | route                        | what                                                                  |
@@ -217,7 +217,7 @@ export class Dashboard {
   }
 
   private fail(response: http.ServerResponse, pathname: string, error: unknown, head: boolean): void {
-    this.log.error({ event: 'admin-failed', path: pathname, err: String(error) }, `admin ${pathname} failed`);
+    this.log.error({ event: 'dashboard-failed', path: pathname, err: String(error) }, `dashboard ${pathname} failed`);
     if (!response.headersSent) sendResponse(response, 500, CONTENT_TYPES.text, 'internal error\n', head);
     else response.destroy();
   }

@@ -1,7 +1,7 @@
 import { withDefaults } from '../core/settings.js';
 
 /**
- * Every bound and interval of the dashboard (issue 10), in one place. The herd config's `dashboard`
+ * Every bound and interval of the dashboard (docs/observability.md "Dashboard"), in one place. The herd config's `dashboard`
  * section overrides any of them (src/config/herd-config.ts); docs/operations.md lists them in its
  * limits table.
  */

@@ -1,5 +1,5 @@
 /**
- * The Prometheus side of {@link ServerObserver} (issue 5, "Watch a running herd"): every hook only
+ * The Prometheus side of {@link ServerObserver} (docs/observability.md "Metrics"): every hook only
  * bumps a plain number, and the prom-client metrics are filled from those numbers when `/metrics` is
  * scraped. prom-client's own `inc`/`observe` hash their labels on every call (about 0.9 us for one
  * counter and one histogram here), which would be a visible share of an IAMAT; a scrape every few

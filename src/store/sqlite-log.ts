@@ -4,7 +4,7 @@
  * the event loop: the transactions run on a writer thread (./sqlite-writer.ts). With
  * `synchronous = FULL` each commit is on disk when it is reported. So a power cut loses at most the
  * updates of the last commit interval (and of a commit still running), and `whenCommitted()` lets a
- * caller wait for zero loss (docs/operations.md, "Durability"). Opening and reading the file is
+ * caller wait for zero loss (docs/operations.md "Guarantees"). Opening and reading the file is
  * ./sqlite-open.ts.
  *
  * When commits fail (a full disk, a read-only, missing or damaged file: docs/operations.md "When the
