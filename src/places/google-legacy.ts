@@ -10,13 +10,12 @@ import type { Logger } from '../observability/logger.js';
 import type { LatLng } from '../protocol/location.js';
 import {
   GoogleHttpClient,
-  isTransientHttpStatus,
-  legacyStatusForHttp,
   type AttemptOutcome,
   type FetchFunction,
   type GoogleRequest,
   type HttpExchange,
 } from './google-http.js';
+import { isTransientHttpStatus, legacyStatusForHttp } from './google-failures.js';
 import { isRecord } from '../core/json.js';
 import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from './provider.js';
 
