@@ -68,3 +68,10 @@ export function prepareUpsert(db: Database.Database): (rows: readonly string[]) 
     for (const i of order) upsert.run(rows[i] as string, rows[i + 1] as string);
   });
 }
+
+/** The rows as the writer takes them: client id and AT line alternating. */
+export function flatRows(rows: ReadonlyMap<string, string>): string[] {
+  const flat: string[] = [];
+  for (const [clientId, atLine] of rows) flat.push(clientId, atLine);
+  return flat;
+}
