@@ -8,7 +8,7 @@
  * | `/dashboard/...`             | its scripts and styles, Leaflet's own files, the country outlines      |
  * | `/herd`                      | the members, their locations, the links, each member's status row      |
  * | `/clients?bbox=&limit=`      | the first paint: points, or a density grid above `limit` ({@link SnapshotScanner}) |
- * | `/client?id=&radius=&limit=` | one client's AT line and the places a WHATSAT would answer            |
+ * | `/client?id=&radius=&limit=` | one client's AT line and the places a WHATSAT would answer ({@link ClientLookups}) |
  * | `/events`                    | server-sent events: `checkin`, `link`, `server` ({@link EventStreams}) |
  *
  * Check-ins come from the server's {@link ServerObserver.stored} hook through a {@link CheckinFeed};
@@ -22,12 +22,10 @@ import { DashboardBusyError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { RouteAccess } from '../observability/admin-auth.js';
-import type { NearbySearchResponse } from '../places/provider.js';
-import type { PlacesJson } from '../server/places-lookup.js';
-import { MAX_BOUND, MAX_RADIUS_KM, whatsatBound, whatsatRadiusKm } from '../protocol/commands.js';
-import { binaryOfText, textOfBinary } from '../protocol/bytes.js';
+import { MAX_BOUND, MAX_RADIUS_KM } from '../protocol/commands.js';
+import { ClientLookups, type LookupServer } from './client-lookups.js';
 import { EventStreams, sseMessage } from './event-stream.js';
-import { CheckinFeed, toCheckin } from './feed.js';
+import { CheckinFeed } from './feed.js';
 import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } from './herd-view.js';
 import {
   API_ROUTES,
@@ -45,13 +43,11 @@ import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snap
 export { CONTENT_SECURITY_POLICY } from './http.js';
 
 /** What the dashboard needs of its server ({@link HerdServer} fits). */
-export interface DashboardServer {
+export interface DashboardServer extends LookupServer {
   readonly name: string;
   /** The location table; client ids and AT lines are binary strings (src/protocol/bytes.ts). */
-  readonly store: ScannableStore & { atLineOf(clientId: string): string | undefined };
+  readonly store: ScannableStore & LookupServer['store'];
   status(): ServerStatus;
-  /** The look-up WHATSAT makes for the client of `atLine`, answered as the document WHATSAT prints. */
-  lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson>;
 }
 
 /** Options of {@link Dashboard}. */
@@ -91,7 +87,7 @@ export class Dashboard {
   private attached: Attached | undefined;
   private flushTimer: TimerHandle | undefined;
   private serverTimer: TimerHandle | undefined;
-  private lookupsInFlight = 0;
+  private readonly lookups: ClientLookups;
 
   constructor(options: DashboardOptions) {
     this.options = options;
@@ -100,6 +96,7 @@ export class Dashboard {
     this.log = options.logger;
     this.feed = new CheckinFeed(this.settings.maxBufferedCheckins, this.settings.maxCheckinsPerFlush);
     this.observer = this.feed.observer;
+    this.lookups = new ClientLookups(this.settings.maxLookupsInFlight, this.log);
     this.streams = new EventStreams({
       settings: this.settings,
       timers: this.timers,
@@ -274,56 +271,12 @@ export class Dashboard {
     );
   }
 
-  /** `/client`: the client view, through the server's own WHATSAT look-up (so it counts as one). */
+  /** `/client`: the client view ({@link ClientLookups}). */
   private client(attached: Attached, response: http.ServerResponse, params: URLSearchParams, head: boolean): void {
-    const id = params.get('id');
-    const radiusKm = whatsatRadiusKm(params.get('radius') ?? '10');
-    const limit = whatsatBound(params.get('limit') ?? String(MAX_BOUND));
-    if (id === null || id === '') {
-      this.sendJson(response, 400, { error: 'id is required' }, head);
-      return;
-    }
-    if (radiusKm === undefined) {
-      this.sendJson(response, 400, { error: `radius must be in (0, ${MAX_RADIUS_KM}] km, as in WHATSAT` }, head);
-      return;
-    }
-    if (limit === undefined) {
-      this.sendJson(response, 400, { error: `limit must be an integer in [1, ${MAX_BOUND}], as in WHATSAT` }, head);
-      return;
-    }
-    // The page sends the id as text; the store knows it by its UTF-8 bytes.
-    const clientId = binaryOfText(id);
-    const atLine = attached.server.store.atLineOf(clientId);
-    if (atLine === undefined) {
-      this.sendJson(response, 404, { error: 'no server of the herd has told this one of that client id' }, head);
-      return;
-    }
-    if (this.lookupsInFlight >= this.settings.maxLookupsInFlight) {
-      this.log.warn(
-        { event: 'dashboard-busy', what: 'places' },
-        'dashboard places look-up refused: too many in flight',
-      );
-      const error = `busy: ${this.lookupsInFlight} look-ups in flight (dashboard.maxLookupsInFlight)`;
-      this.sendJson(response, 503, { error }, head);
-      return;
-    }
-    this.lookupsInFlight++;
-    attached.server
-      .lookUpPlaces(atLine, radiusKm * 1000, limit)
-      .finally(() => this.lookupsInFlight--)
-      .then(
-        (answer) => {
-          // The very document a WHATSAT would print, read back for the page.
-          const places = JSON.parse(textOfBinary(answer.json)) as NearbySearchResponse;
-          this.log.info(
-            { event: 'dashboard-lookup', clientId: id, radiusKm, limit, places: answer.places },
-            `dashboard client view: places ${answer.places.status} (${answer.places.results})`,
-          );
-          const checkin = toCheckin({ atLine, clientId });
-          this.sendJson(response, 200, { ...checkin, atLine: textOfBinary(atLine), radiusKm, limit, places }, head);
-        },
-        (error: unknown) => this.fail(response, '/client', error, head),
-      );
+    this.lookups.answer(attached.server, params).then(
+      ({ status, value }) => this.sendJson(response, status, value, head),
+      (error: unknown) => this.fail(response, '/client', error, head),
+    );
   }
 
   private start(): void {
