@@ -9,7 +9,7 @@
  * | `properties.types`       | no       | from OpenStreetMap tags (osm-types.ts), else `["point_of_interest", "establishment"]` |
  * | `properties.prominence`  | no       | 0                                                             |
  * | `properties.place_id`    | no       | `<file stem>:<feature id>`, or `<file stem>:<feature index>`  |
- * | `properties.vicinity`    | no       | `<addr:housenumber> <addr:street>, <addr:city>` when present  |
+ * | `properties.vicinity`    | no       | `<addr:housenumber> <addr:street>, <addr:city>` when present; else the importer names the nearest populated place (nearest-locality.ts) |
  *
  * Features of another geometry (or none) are skipped and counted, as OpenStreetMap exports mix them.
  */
