@@ -26,13 +26,12 @@ export interface LookupAnswer {
 /** The `/client` route's look-ups, bounded in number. */
 export class ClientLookups {
   private inFlight = 0;
-  private readonly maxInFlight: number;
-  private readonly log: Logger;
 
-  constructor(maxInFlight: number, logger: Logger) {
-    this.maxInFlight = maxInFlight;
-    this.log = logger;
-  }
+  /** @param maxInFlight - `dashboard.maxLookupsInFlight`. */
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly log: Logger,
+  ) {}
 
   /**
    * Answers `/client` with `params` (`id`, `radius` km as in WHATSAT, default 10; `limit`, default

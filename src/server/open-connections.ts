@@ -20,13 +20,11 @@ export interface ClosedConnection {
 export class OpenConnections {
   private readonly streams = new Set<Duplex>();
   private nextId = 1;
-  private readonly observer: ServerObserver;
-  private readonly log: Logger;
 
-  constructor(observer: ServerObserver, logger: Logger) {
-    this.observer = observer;
-    this.log = logger;
-  }
+  constructor(
+    private readonly observer: ServerObserver,
+    private readonly log: Logger,
+  ) {}
 
   /** A connection accepted on `port`: counted and logged. Returns its id. */
   opened(port: 'client' | 'peer', stream: Duplex, remote: string): number {
