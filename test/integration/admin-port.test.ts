@@ -219,8 +219,12 @@ describe('herd status with an admin token', { timeout: 60_000 }, () => {
     );
     assert.match(lines[2] ?? '', /^Alford\s+up\s+.*\s+Ball:up\s+0\s+ok\s+/);
     const json = await runCli(['status', '--config', temp.configFile, '--json'], { env: tokenEnv });
-    const report = JSON.parse(json.stdout) as { servers: { status: { store: unknown } }[] };
-    assert.deepEqual(report.servers[0]?.status.store, { state: 'ok', pendingRows: 0 });
+    const report = JSON.parse(json.stdout) as {
+      servers: { status: { store: { state: string; pendingRows: number; bytes?: number } } }[];
+    };
+    const { state, pendingRows, bytes } = report.servers[0]?.status.store ?? { state: '', pendingRows: -1 };
+    assert.deepEqual({ state, pendingRows }, { state: 'ok', pendingRows: 0 });
+    assert.ok(typeof bytes === 'number' && bytes > 0, 'the durable store reports its size');
 
     const without = await runCli(['status', '--config', temp.configFile], {
       env: { ...process.env, HERD_ADMIN_TOKEN: undefined },
