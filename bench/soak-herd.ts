@@ -10,7 +10,6 @@ import { readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
 import { isServerStatus } from '../src/core/status.js';
-import { findSample, parsePrometheusText } from '../src/observability/prometheus-text.js';
 import { BenchError } from './bench-error.js';
 import { benchEnv, freeLoopbackPort, readRssBytes, sleep, startServe, type ServeHandle } from './bench-processes.js';
 import type { ChurnTarget } from './churn-load.js';
@@ -18,6 +17,9 @@ import { CuttableProxy } from './cuttable-proxy.js';
 
 /** Longest wait for every link of the soak herd to be up, ms. */
 export const SOAK_LINKS_UP_TIMEOUT_MS = 30_000;
+
+/** The V8 heap gauge's sample line in a `/metrics` answer (prom-client's default metrics); group 1 its value. */
+const HEAP_SAMPLE = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m;
 
 /** One server of the soak herd. */
 export interface SoakServer extends ChurnTarget {
@@ -148,8 +150,8 @@ export async function startSoakHerd(dir: string, logLevel: HerdConfig['logLevel'
               () => '',
             ),
           ]);
-          const heap = findSample(parsePrometheusText(metrics), 'nodejs_heap_size_used_bytes');
-          return { name: server.name, rss_bytes: rss ?? -1, heap_used_bytes: heap ?? null, fds };
+          const heap = Number(HEAP_SAMPLE.exec(metrics)?.[1]);
+          return { name: server.name, rss_bytes: rss ?? -1, heap_used_bytes: Number.isFinite(heap) ? heap : null, fds };
         }),
       ),
     stop,

@@ -20,6 +20,6 @@ export * from './server/limits.js';
 export * from './config/herd-config.js';
 export * from './observability/logger.js';
 export * from './observability/observer.js';
+export * from './server/commands/outcomes.js';
 export * from './observability/metrics.js';
 export * from './observability/admin-server.js';
-export * from './observability/prometheus-text.js';

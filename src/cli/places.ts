@@ -27,7 +27,10 @@ export function formatImportSummary(summary: ImportSummary): string {
     lines.push(`  ${input.file}: ${count(input.read)} read, ${count(input.kept)} kept, ${count(skippedHere)} skipped`);
   }
   const skipped = Object.entries(summary.skipped).sort(([, a], [, b]) => b - a);
-  lines.push(`kept ${count(summary.kept)}`);
+  const nearest = summary.nearestVicinities;
+  lines.push(
+    `kept ${count(summary.kept)}${nearest === 0 ? '' : ` (${count(nearest)} with the nearest town as vicinity)`}`,
+  );
   lines.push(`skipped ${count(skipped.reduce((sum, [, n]) => sum + n, 0))}${skipped.length === 0 ? '' : ':'}`);
   for (const [reason, n] of skipped) {
     const example = summary.examples[reason];

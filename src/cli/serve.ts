@@ -17,14 +17,7 @@ import { composeObservers, LateHooks } from '../observability/observer.js';
 import { watchStartupDelay } from '../observability/startup-delay.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
-import { OfflinePlacesProvider } from '../places/offline/offline-provider.js';
-import type { PlacesProvider } from '../places/provider.js';
-import {
-  assertPlacesDataReadable,
-  resolvePlacesSettings,
-  type PlacesSettings,
-  type PlacesSource,
-} from '../places/settings.js';
+import { assertPlacesDataReadable, resolvePlacesSettings, type PlacesSource } from '../places/settings.js';
 import { HerdServer } from '../server/herd-server.js';
 import { RestoringStore } from '../store/restoring-store.js';
 import { openSqliteLog, type OpenedLog } from '../store/sqlite-open.js';
@@ -37,10 +30,10 @@ import {
   type PeersMessage,
 } from './ipc.js';
 import { portError } from './port-errors.js';
+import { openPlacesProvider, preparePlaces } from './serve-places.js';
 import type { AdminServer } from '../observability/admin-server.js';
 import { assertAdminPortsAllowed, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
-import type { Logger } from '../observability/logger.js';
 
 /** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
 export const STARTUP_DELAY_BUDGET_MS = 20;
@@ -68,35 +61,6 @@ export interface ServeOptions {
   readonly places?: PlacesSource;
   /** Overrides the config's `places.data` (`--places-data`), relative to the working directory. */
   readonly placesData?: string;
-}
-
-/**
- * The places source of `settings`. The Google sources (and their HTTP client) are loaded only when
- * one is configured; their settings, the key included, were checked by `resolvePlacesSettings`.
- */
-async function openPlacesProvider(settings: PlacesSettings, logger: Logger): Promise<PlacesProvider> {
-  if (settings.source === 'offline') return new OfflinePlacesProvider({ file: settings.dataFile });
-  const { createGooglePlacesProvider } = await import('../places/google-provider.js');
-  return createGooglePlacesProvider(settings, { logger });
-}
-
-/**
- * Loads the place data (or whatever the source prepares); a failure is logged (unless the server is
- * stopping: closing the source cut the load short), never thrown.
- */
-async function preparePlaces(places: PlacesProvider, logger: Logger, stopping: () => boolean): Promise<void> {
-  const started = performance.now();
-  try {
-    await places.ready?.();
-    logger.info(
-      { event: 'places-ready', source: places.source, ms: Math.round(performance.now() - started) },
-      'places source ready',
-    );
-  } catch (error) {
-    if (stopping()) return;
-    // WHATSATs answer UNKNOWN_ERROR with the reason; the herd still takes and floods locations.
-    logger.error({ event: 'places-failed', source: places.source, err: String(error) }, 'places source failed to load');
-  }
 }
 
 /**

@@ -24,6 +24,7 @@ import {
   type PeersMessage,
 } from './ipc.js';
 import { commandHint, countServers } from './wording.js';
+import { externalLines, memberLines } from './start-report.js';
 import { httpUrl } from '../observability/admin-server.js';
 import {
   RUNTIME_FILE_VERSION,
@@ -34,16 +35,7 @@ import {
   type RuntimeServer,
 } from './runtime-file.js';
 
-/**
- * A member's line as `herd start` prints it (`startHerd` below): `  <name>  <host>:<port>  peer
- * <peer host>:<peer port>  pid <pid>  log <file>[  admin <url>]`, for tools that read the output
- * (the bench, the tests). The log path is matched lazily, so a trailing `admin <url>` is not read as
- * part of it.
- */
-export const MEMBER_LINE =
-  /^\s+(?<name>\S+)\s+(?<host>\S+):(?<port>\d+)\s+peer (?<peerHost>\S+):(?<peerPort>\d+)\s+pid (?<pid>\d+)\s+log (?<logFile>.+?)(?:\s+admin (?<adminUrl>\S+))?$/;
-/** The line `herd start` prints once every server listens (`herd: 5 servers up in 2156 ms; ...`). */
-export const HERD_UP_LINE = /^herd: \d+ servers? up in \d+ ms/;
+export { HERD_UP_LINE, MEMBER_LINE } from './start-report.js';
 
 /** Longest wait for a server to report that it listens, ms. */
 export const SERVER_START_TIMEOUT_MS = 15_000;
@@ -154,13 +146,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     const message: PeersMessage = { type: 'peers', addresses: addresses(), adminUrls: adminUrls() };
     for (const member of members) if (member.child?.connected === true) member.child.send(message);
   };
-  // The dashboard (the admin URL + `/`) goes on a line of its own, under the server's.
-  const describe = (listening: ListeningMessage): void => {
-    print(
-      `  ${listening.name.padEnd(width)}  ${listening.host}:${listening.port}  peer ${listening.peerHost}:${listening.peerPort}  pid ${listening.pid}  log ${listening.logFile}${listening.adminUrl === undefined ? '' : `  admin ${listening.adminUrl}`}`,
-    );
-    if (listening.adminUrl !== undefined) print(`  ${' '.repeat(width)}  dashboard ${listening.adminUrl}/`);
-  };
+  const describe = (listening: ListeningMessage): void => memberLines(listening, width).forEach(print);
   // Where each server really listens, for `herd status` and `herd client` (docs/observability.md).
   const runtimeFile = runtimeFilePath(logDir);
   const running = readRuntimeFile(runtimeFile, configFile);
@@ -330,11 +316,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     throw error;
   }
   for (const server of externals) {
-    const adminUrl = server.adminPort === undefined ? undefined : httpUrl(server.adminHost, server.adminPort);
-    print(
-      `  ${server.name.padEnd(width)}  ${server.host}:${server.port}  peer ${server.peerHost}:${server.peerPort}  external (not started here)${adminUrl === undefined ? '' : `  admin ${adminUrl}`}`,
-    );
-    if (adminUrl !== undefined) print(`  ${' '.repeat(width)}  dashboard ${adminUrl}/`);
+    externalLines(server, width).forEach(print);
   }
   writeRuntime();
   print(

@@ -1,6 +1,6 @@
 /**
  * `herd status`: one table for the whole herd (docs/observability.md "herd status"), read from every
- * server's admin `/status` and `/metrics` with a short time-out, so a server that does not answer is
+ * server's admin `/status` with a short time-out, so a server that does not answer is
  * shown as down and the command never hangs. Addresses come from the runtime file of a running
  * `herd start` when there is one for this config (ports may be 0 in the config), else from the config.
  */
@@ -10,8 +10,6 @@ import { loadHerdConfig } from '../config/herd-config.js';
 import { httpGet } from '../observability/admin-client.js';
 import { httpUrl } from '../observability/admin-server.js';
 import { HERD_ADMIN_TOKEN_ENV, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
-import { LOOP_DELAY_RESOLUTION_MS } from '../observability/metrics-settings.js';
-import { findSample, parsePrometheusText } from '../observability/prometheus-text.js';
 import { isServerStatus, type ServerStatus } from '../core/status.js';
 import { STATUS_TIMEOUT_MS } from './defaults.js';
 import { commandHint, countServers } from './wording.js';
@@ -57,8 +55,8 @@ export interface ServerReport {
   /** The `/status` snapshot, when the admin server answered. */
   readonly status: ServerStatus | undefined;
   /**
-   * Event-loop delay p99 since the previous scrape, ms, with the monitor's own sampling period
-   * ({@link LOOP_DELAY_RESOLUTION_MS}) taken off; undefined when `/metrics` did not answer.
+   * Event-loop delay p99 since the last `/metrics` scrape, ms, with the monitor's own sampling period
+   * taken off (`/status`'s `load.loopDelayP99Ms`); undefined when `/status` has no `load`.
    */
   readonly lagP99Ms: number | undefined;
   /** Why the server counts as down (e.g. `ECONNREFUSED`, `timed out after 1000 ms`). */
@@ -119,31 +117,27 @@ async function probe(
       return { ...report, state: 'down', error: (error as Error).message };
     }
   }
-  const [status, metrics] = await Promise.allSettled([
-    httpGet(`${base.adminUrl}/status`, timeoutMs, authorization),
-    httpGet(`${base.adminUrl}/metrics`, timeoutMs, authorization),
-  ]);
-  if (status.status === 'rejected') return { ...report, state: 'down', error: (status.reason as Error).message };
-  if (status.value.status === 401 || status.value.status === 403) {
+  let answer: Awaited<ReturnType<typeof httpGet>>;
+  try {
+    answer = await httpGet(`${base.adminUrl}/status`, timeoutMs, authorization);
+  } catch (error) {
+    return { ...report, state: 'down', error: (error as Error).message };
+  }
+  if (answer.status === 401 || answer.status === 403) {
     const which = authorization === undefined ? 'no admin token is set' : 'it refused this admin token';
-    const error = `its admin port answered ${status.value.status}: ${which} (${HERD_ADMIN_TOKEN_ENV}, or admin.tokenFile in the config)`;
+    const error = `its admin port answered ${answer.status}: ${which} (${HERD_ADMIN_TOKEN_ENV}, or admin.tokenFile in the config)`;
     return { ...report, state: 'unknown', error };
   }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(status.value.body);
+    parsed = JSON.parse(answer.body);
   } catch {
     parsed = undefined;
   }
-  if (status.value.status !== 200 || !isServerStatus(parsed)) {
-    return { ...report, state: 'down', error: `/status answered ${status.value.status}` };
+  if (answer.status !== 200 || !isServerStatus(parsed)) {
+    return { ...report, state: 'down', error: `/status answered ${answer.status}` };
   }
-  let lagP99Ms: number | undefined;
-  if (metrics.status === 'fulfilled' && metrics.value.status === 200) {
-    const p99 = findSample(parsePrometheusText(metrics.value.body), 'nodejs_eventloop_lag_p99_seconds');
-    if (p99 !== undefined && Number.isFinite(p99)) lagP99Ms = Math.max(0, p99 * 1000 - LOOP_DELAY_RESOLUTION_MS);
-  }
-  return { ...report, state: 'up', status: parsed, lagP99Ms };
+  return { ...report, state: 'up', status: parsed, lagP99Ms: parsed.load?.loopDelayP99Ms };
 }
 
 /**

@@ -6,6 +6,8 @@
  */
 import * as z from 'zod';
 import { adminConfigSchema } from './admin-config.js';
+import { settingsSection } from './settings-section.js';
+import { LOOPBACK_HOST } from '../core/hosts.js';
 import { DEFAULT_LINK_SETTINGS, DISSEMINATIONS } from '../peers/link-settings.js';
 import {
   CACHE_MAX_ENTRIES,
@@ -41,7 +43,7 @@ const serverSchema = z
       .string()
       .regex(SERVER_NAME, 'must be 1-64 letters, digits, "_", "." or "-", starting with a letter or digit'),
     /** Interface of the client port, and the address clients dial. */
-    host: z.string().min(1).default('127.0.0.1'),
+    host: z.string().min(1).default(LOOPBACK_HOST),
     /** Client port (clients only); 0 lets the OS choose (only under `herd start`, which knows the real port). */
     port,
     /**
@@ -61,8 +63,8 @@ const serverSchema = z
      * the OS choose (`herd start` records the real one in its runtime file). Absent: no admin server.
      */
     adminPort: port.optional(),
-    /** Interface the admin server listens on. @default '127.0.0.1' (loopback only) */
-    adminHost: z.string().min(1).default('127.0.0.1'),
+    /** Interface the admin server listens on. @default {@link LOOPBACK_HOST} (loopback only) */
+    adminHost: z.string().min(1).default(LOOPBACK_HOST),
     /**
      * Where the server stands, ISO 6709 in decimal degrees (`+34.068930-118.445127`), for the
      * dashboard's map. Optional.
@@ -169,56 +171,50 @@ export const herdConfigSchema = z.strictObject({
     })
     .prefault({}),
   /** Link settings (src/peers/link-settings.ts, where the defaults live). */
-  peer: z
-    .strictObject({
-      reconnectBaseDelayMs: positiveInt.default(DEFAULT_LINK_SETTINGS.reconnectBaseDelayMs),
-      reconnectMaxDelayMs: positiveInt.default(DEFAULT_LINK_SETTINGS.reconnectMaxDelayMs),
-      handshakeTimeoutMs: positiveInt.default(DEFAULT_LINK_SETTINGS.handshakeTimeoutMs),
-      maxQueuedUpdates: positiveInt.default(DEFAULT_LINK_SETTINGS.maxQueuedUpdates),
-      antiEntropyIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.antiEntropyIntervalMs),
-      heartbeatIntervalMs: positiveInt.default(DEFAULT_LINK_SETTINGS.heartbeatIntervalMs),
-      deadAfterMs: positiveInt.default(DEFAULT_LINK_SETTINGS.deadAfterMs),
-      joinTimeoutMs: z.number().int().min(0).default(DEFAULT_LINK_SETTINGS.joinTimeoutMs),
-      /** `flood` (every link) or `tree` (Plumtree: a tree per origin, ids on the other links). */
-      dissemination: z.enum(DISSEMINATIONS).default(DEFAULT_LINK_SETTINGS.dissemination),
-    })
-    .prefault({}),
+  peer: settingsSection(DEFAULT_LINK_SETTINGS, {
+    reconnectBaseDelayMs: positiveInt,
+    reconnectMaxDelayMs: positiveInt,
+    handshakeTimeoutMs: positiveInt,
+    maxQueuedUpdates: positiveInt,
+    antiEntropyIntervalMs: positiveInt,
+    heartbeatIntervalMs: positiveInt,
+    deadAfterMs: positiveInt,
+    joinTimeoutMs: z.number().int().min(0),
+    /** `flood` (every link) or `tree` (Plumtree: a tree per origin, ids on the other links). */
+    dissemination: z.enum(DISSEMINATIONS),
+  }),
   /** Server limits (src/server/limits.ts, where the defaults live). */
-  limits: z
-    .strictObject({
-      // The longest line between servers, an anti-entropy SUMS line, is about 2.2 KiB.
-      maxLineBytes: positiveInt.min(3072).default(DEFAULT_SERVER_LIMITS.maxLineBytes),
-      maxClientIdBytes: positiveInt.default(DEFAULT_SERVER_LIMITS.maxClientIdBytes),
-      maxConnections: positiveInt.default(DEFAULT_SERVER_LIMITS.maxConnections),
-      maxConnectionsPerAddress: positiveInt.default(DEFAULT_SERVER_LIMITS.maxConnectionsPerAddress),
-      idleTimeoutMs: positiveInt.default(DEFAULT_SERVER_LIMITS.idleTimeoutMs),
-      maxPendingOutputBytes: positiveInt.default(DEFAULT_SERVER_LIMITS.maxPendingOutputBytes),
-      maxPendingReplies: positiveInt.default(DEFAULT_SERVER_LIMITS.maxPendingReplies),
-      slowReaderTimeoutMs: positiveInt.default(DEFAULT_SERVER_LIMITS.slowReaderTimeoutMs),
-      shutdownGraceMs: positiveInt.default(DEFAULT_SERVER_LIMITS.shutdownGraceMs),
-      placesTimeoutMs: positiveInt.default(DEFAULT_SERVER_LIMITS.placesTimeoutMs),
-      maxFutureSkewMs: positiveInt.default(DEFAULT_SERVER_LIMITS.maxFutureSkewMs),
-    })
-    .prefault({}),
+  limits: settingsSection(DEFAULT_SERVER_LIMITS, {
+    // The longest line between servers, an anti-entropy SUMS line, is about 2.2 KiB.
+    maxLineBytes: positiveInt.min(3072),
+    maxClientIdBytes: positiveInt,
+    maxConnections: positiveInt,
+    maxConnectionsPerAddress: positiveInt,
+    idleTimeoutMs: positiveInt,
+    maxPendingOutputBytes: positiveInt,
+    maxPendingReplies: positiveInt,
+    slowReaderTimeoutMs: positiveInt,
+    shutdownGraceMs: positiveInt,
+    placesTimeoutMs: positiveInt,
+    maxFutureSkewMs: positiveInt,
+  }),
   /** Dashboard bounds and intervals (src/dashboard/settings.ts, where the defaults live). */
-  dashboard: z
-    .strictObject({
-      maxStreams: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxStreams),
-      maxStreamUnwrittenBytes: positiveInt.min(4096).default(DEFAULT_DASHBOARD_SETTINGS.maxStreamUnwrittenBytes),
-      flushIntervalMs: positiveInt.min(50).default(DEFAULT_DASHBOARD_SETTINGS.flushIntervalMs),
-      maxCheckinsPerFlush: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxCheckinsPerFlush),
-      maxBufferedCheckins: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxBufferedCheckins),
-      heartbeatIntervalMs: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.heartbeatIntervalMs),
-      serverIntervalMs: positiveInt.min(100).default(DEFAULT_DASHBOARD_SETTINGS.serverIntervalMs),
-      pollTimeoutMs: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.pollTimeoutMs),
-      maxSnapshotPoints: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxSnapshotPoints),
-      maxSnapshotCells: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxSnapshotCells),
-      snapshotSliceMs: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.snapshotSliceMs),
-      maxSnapshotRequests: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxSnapshotRequests),
-      maxLookupsInFlight: positiveInt.default(DEFAULT_DASHBOARD_SETTINGS.maxLookupsInFlight),
-      allowedHosts: z.array(z.string().min(1)).default([...DEFAULT_DASHBOARD_SETTINGS.allowedHosts]),
-    })
-    .prefault({}),
+  dashboard: settingsSection(DEFAULT_DASHBOARD_SETTINGS, {
+    maxStreams: positiveInt,
+    maxStreamUnwrittenBytes: positiveInt.min(4096),
+    flushIntervalMs: positiveInt.min(50),
+    maxCheckinsPerFlush: positiveInt,
+    maxBufferedCheckins: positiveInt,
+    heartbeatIntervalMs: positiveInt,
+    serverIntervalMs: positiveInt.min(100),
+    pollTimeoutMs: positiveInt,
+    maxSnapshotPoints: positiveInt,
+    maxSnapshotCells: positiveInt,
+    snapshotSliceMs: positiveInt,
+    maxSnapshotRequests: positiveInt,
+    maxLookupsInFlight: positiveInt,
+    allowedHosts: z.array(z.string().min(1)),
+  }),
   /** Who may read the admin ports (src/config/admin-config.ts). */
   admin: adminConfigSchema,
 });

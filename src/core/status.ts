@@ -59,6 +59,23 @@ export interface StoreStatus {
   readonly bytes?: number;
 }
 
+/**
+ * A server's running counts and its event loop's health, as `/status` serves them, so that
+ * `herd status` and the dashboard's herd view need not read `/metrics` (docs/observability.md
+ * "Endpoints"). Rates are the difference of two readings of the same incarnation over their interval.
+ */
+export interface ServerLoad {
+  /** IAMATs answered since start, every outcome: what `herd_commands_total{command="IAMAT"}` sums to. */
+  readonly iamat: number;
+  /** Updates flooded to neighbours since start, every peer: what `herd_flood_sent_total` sums to. */
+  readonly floods: number;
+  /**
+   * Event-loop delay p99 since the last `/metrics` scrape (or since the monitor woke), ms, with the
+   * monitor's own sampling period taken off; 0 for a loop that had nothing to do.
+   */
+  readonly loopDelayP99Ms: number;
+}
+
 /** A snapshot of one server, as `/status` serves it. */
 export interface ServerStatus {
   readonly name: string;
@@ -80,6 +97,8 @@ export interface ServerStatus {
   readonly links: readonly LinkStatusRow[];
   /** The durable store's health. */
   readonly store: StoreStatus;
+  /** Its counts and event-loop delay: in every `/status` answer (the admin server's metrics add it). */
+  readonly load?: ServerLoad;
 }
 
 /** Whether a parsed `/status` answer has the shape of a {@link ServerStatus} (name, links, clients). */

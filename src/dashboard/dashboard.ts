@@ -1,5 +1,5 @@
 /**
- * The dashboard of one server (issue 10; docs/observability.md "Dashboard"): the page and its API on
+ * The dashboard of one server (docs/observability.md "Dashboard"): the page and its API on
  * the admin port. Read-only: no route changes the herd's state.
  *
  * | route                        | what                                                                  |
@@ -8,7 +8,7 @@
  * | `/dashboard/...`             | its scripts and styles, Leaflet's own files, the country outlines      |
  * | `/herd`                      | the members, their locations, the links, each member's status row      |
  * | `/clients?bbox=&limit=`      | the first paint: points, or a density grid above `limit` ({@link SnapshotScanner}) |
- * | `/client?id=&radius=&limit=` | one client's AT line and the places a WHATSAT would answer            |
+ * | `/client?id=&radius=&limit=` | one client's AT line and the places a WHATSAT would answer ({@link ClientLookups}) |
  * | `/events`                    | server-sent events: `checkin`, `link`, `server` ({@link EventStreams}) |
  *
  * Check-ins come from the server's {@link ServerObserver.stored} hook through a {@link CheckinFeed};
@@ -22,27 +22,32 @@ import { DashboardBusyError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { RouteAccess } from '../observability/admin-auth.js';
-import type { NearbySearchResponse } from '../places/provider.js';
-import type { PlacesJson } from '../server/places-lookup.js';
-import { MAX_BOUND, MAX_RADIUS_KM, whatsatBound, whatsatRadiusKm } from '../protocol/commands.js';
-import { binaryOfText, textOfBinary } from '../protocol/bytes.js';
+import { MAX_BOUND, MAX_RADIUS_KM } from '../protocol/commands.js';
+import { ClientLookups, type LookupServer } from './client-lookups.js';
 import { EventStreams, sseMessage } from './event-stream.js';
-import { CheckinFeed, toCheckin } from './feed.js';
+import { CheckinFeed } from './feed.js';
 import { HerdPoller, type HerdCounters, type HerdDescription, type ServerRow } from './herd-view.js';
-import { API_ROUTES, CONTENT_TYPES, hostAllowed, hostName, routeAccess, sendResponse, staticFiles } from './http.js';
+import {
+  API_ROUTES,
+  CONTENT_TYPES,
+  hostAllowed,
+  hostName,
+  routeAccess,
+  sendResponse,
+  staticFiles,
+  type StaticFile,
+} from './http.js';
 import { resolveDashboardSettings, type DashboardSettings } from './settings.js';
 import { SnapshotScanner, parseSnapshotQuery, type ScannableStore } from './snapshot.js';
 
 export { CONTENT_SECURITY_POLICY } from './http.js';
 
 /** What the dashboard needs of its server ({@link HerdServer} fits). */
-export interface DashboardServer {
+export interface DashboardServer extends LookupServer {
   readonly name: string;
   /** The location table; client ids and AT lines are binary strings (src/protocol/bytes.ts). */
-  readonly store: ScannableStore & { atLineOf(clientId: string): string | undefined };
+  readonly store: ScannableStore & LookupServer['store'];
   status(): ServerStatus;
-  /** The look-up WHATSAT makes for the client of `atLine`, answered as the document WHATSAT prints. */
-  lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson>;
 }
 
 /** Options of {@link Dashboard}. */
@@ -82,7 +87,7 @@ export class Dashboard {
   private attached: Attached | undefined;
   private flushTimer: TimerHandle | undefined;
   private serverTimer: TimerHandle | undefined;
-  private lookupsInFlight = 0;
+  private readonly lookups: ClientLookups;
 
   constructor(options: DashboardOptions) {
     this.options = options;
@@ -91,6 +96,7 @@ export class Dashboard {
     this.log = options.logger;
     this.feed = new CheckinFeed(this.settings.maxBufferedCheckins, this.settings.maxCheckinsPerFlush);
     this.observer = this.feed.observer;
+    this.lookups = new ClientLookups(this.settings.maxLookupsInFlight, this.log);
     this.streams = new EventStreams({
       settings: this.settings,
       timers: this.timers,
@@ -108,7 +114,7 @@ export class Dashboard {
     const counters = this.options.counters;
     const poller = new HerdPoller(
       this.options.herd,
-      { status: async () => server.status(), counters: async () => counters?.() },
+      { read: async () => ({ status: server.status(), counters: counters?.() }) },
       this.settings.pollTimeoutMs,
       this.options.authorization,
     );
@@ -193,10 +199,13 @@ export class Dashboard {
       default:
         break;
     }
-    readFile((file as NonNullable<typeof file>).file()).then(
-      (body) => sendResponse(response, 200, (file as NonNullable<typeof file>).type, body, head),
-      (error: unknown) => this.fail(response, pathname, error, head),
-    );
+    const { body, file: where, type } = file as StaticFile;
+    if (body !== undefined || where === undefined) sendResponse(response, 200, type, body ?? '', head);
+    else
+      readFile(where()).then(
+        (contents) => sendResponse(response, 200, type, contents, head),
+        (error: unknown) => this.fail(response, pathname, error, head),
+      );
     return true;
   }
 
@@ -205,7 +214,7 @@ export class Dashboard {
   }
 
   private fail(response: http.ServerResponse, pathname: string, error: unknown, head: boolean): void {
-    this.log.error({ event: 'admin-failed', path: pathname, err: String(error) }, `admin ${pathname} failed`);
+    this.log.error({ event: 'dashboard-failed', path: pathname, err: String(error) }, `dashboard ${pathname} failed`);
     if (!response.headersSent) sendResponse(response, 500, CONTENT_TYPES.text, 'internal error\n', head);
     else response.destroy();
   }
@@ -262,56 +271,12 @@ export class Dashboard {
     );
   }
 
-  /** `/client`: the client view, through the server's own WHATSAT look-up (so it counts as one). */
+  /** `/client`: the client view ({@link ClientLookups}). */
   private client(attached: Attached, response: http.ServerResponse, params: URLSearchParams, head: boolean): void {
-    const id = params.get('id');
-    const radiusKm = whatsatRadiusKm(params.get('radius') ?? '10');
-    const limit = whatsatBound(params.get('limit') ?? String(MAX_BOUND));
-    if (id === null || id === '') {
-      this.sendJson(response, 400, { error: 'id is required' }, head);
-      return;
-    }
-    if (radiusKm === undefined) {
-      this.sendJson(response, 400, { error: `radius must be in (0, ${MAX_RADIUS_KM}] km, as in WHATSAT` }, head);
-      return;
-    }
-    if (limit === undefined) {
-      this.sendJson(response, 400, { error: `limit must be an integer in [1, ${MAX_BOUND}], as in WHATSAT` }, head);
-      return;
-    }
-    // The page sends the id as text; the store knows it by its UTF-8 bytes.
-    const clientId = binaryOfText(id);
-    const atLine = attached.server.store.atLineOf(clientId);
-    if (atLine === undefined) {
-      this.sendJson(response, 404, { error: 'no server of the herd has told this one of that client id' }, head);
-      return;
-    }
-    if (this.lookupsInFlight >= this.settings.maxLookupsInFlight) {
-      this.log.warn(
-        { event: 'dashboard-busy', what: 'places' },
-        'dashboard places look-up refused: too many in flight',
-      );
-      const error = `busy: ${this.lookupsInFlight} look-ups in flight (dashboard.maxLookupsInFlight)`;
-      this.sendJson(response, 503, { error }, head);
-      return;
-    }
-    this.lookupsInFlight++;
-    attached.server
-      .lookUpPlaces(atLine, radiusKm * 1000, limit)
-      .finally(() => this.lookupsInFlight--)
-      .then(
-        (answer) => {
-          // The very document a WHATSAT would print, read back for the page.
-          const places = JSON.parse(textOfBinary(answer.json)) as NearbySearchResponse;
-          this.log.info(
-            { event: 'dashboard-lookup', clientId: id, radiusKm, limit, places: answer.places },
-            `dashboard client view: places ${answer.places.status} (${answer.places.results})`,
-          );
-          const checkin = toCheckin({ atLine, clientId });
-          this.sendJson(response, 200, { ...checkin, atLine: textOfBinary(atLine), radiusKm, limit, places }, head);
-        },
-        (error: unknown) => this.fail(response, '/client', error, head),
-      );
+    this.lookups.answer(attached.server, params).then(
+      ({ status, value }) => this.sendJson(response, status, value, head),
+      (error: unknown) => this.fail(response, '/client', error, head),
+    );
   }
 
   private start(): void {

@@ -1,15 +1,14 @@
 /**
  * The herd as one server's dashboard sees it: every member of the config (name, location, admin
  * URL) and the links, and each member's latest status row, read server-side: this server's own
- * from itself, the others' from their admin `/status` and `/metrics` through the config's admin
+ * from itself, the others' from their admin `/status` (its `load` carries the counters) through the config's admin
  * addresses (or, under `herd start`, the real ones the supervisor sends).
  */
-import { isServerStatus, type ServerStatus } from '../core/status.js';
+import { isServerStatus, type ServerLoad, type ServerStatus } from '../core/status.js';
 import { httpGet } from '../observability/admin-client.js';
 import type { HerdConfig } from '../config/herd-config.js';
 import { httpUrl } from '../observability/admin-server.js';
 import { parseIso6709, type LatLng } from '../protocol/location.js';
-import { parsePrometheusText } from '../observability/prometheus-text.js';
 
 /** One member of the herd, as the config describes it. */
 export interface HerdMember {
@@ -50,16 +49,18 @@ export interface ServerRow {
 
 /** Where a member's figures come from: this server itself, or an admin URL. */
 export interface MemberSource {
-  status(): Promise<ServerStatus>;
-  /** Its IAMAT and flood counters (summed over labels), or undefined when it keeps none. */
-  counters(): Promise<HerdCounters | undefined>;
+  /** Its `/status` snapshot, and its IAMAT and flood counters when it keeps them. */
+  read(): Promise<MemberReading>;
+}
+
+/** One reading of a member. */
+export interface MemberReading {
+  readonly status: ServerStatus;
+  readonly counters: HerdCounters | undefined;
 }
 
 /** The two counters a member's rates come from: IAMATs answered (any outcome) and floods sent (any peer). */
-export interface HerdCounters {
-  readonly iamat: number;
-  readonly floods: number;
-}
+export type HerdCounters = Pick<ServerLoad, 'iamat' | 'floods'>;
 
 /**
  * GET `url` within `timeoutMs` (with `authorization` as the `Authorization` header, if given);
@@ -71,27 +72,15 @@ export async function httpGetText(url: string, timeoutMs: number, authorization?
   return body;
 }
 
-/** A member read over HTTP, sending `authorization` (the herd's admin token) if given. */
+/** A member read over HTTP (its `/status`, which carries its counters), sending `authorization` (the herd's admin token) if given. */
 export function remoteSource(adminUrl: string, timeoutMs: number, authorization?: string): MemberSource {
   return {
-    status: async () => {
+    read: async () => {
       const parsed: unknown = JSON.parse(await httpGetText(`${adminUrl}/status`, timeoutMs, authorization));
       if (!isServerStatus(parsed)) throw new Error('/status is not a status');
-      return parsed;
+      return { status: parsed, counters: parsed.load };
     },
-    counters: async () => readCounters(await httpGetText(`${adminUrl}/metrics`, timeoutMs, authorization)),
   };
-}
-
-/** The two counters the rates come from, summed over their labels; undefined when absent. */
-export function readCounters(text: string): HerdCounters | undefined {
-  let iamat: number | undefined;
-  let floods: number | undefined;
-  for (const sample of parsePrometheusText(text)) {
-    if (sample.name === 'herd_commands_total' && sample.labels.command === 'IAMAT') iamat = (iamat ?? 0) + sample.value;
-    else if (sample.name === 'herd_flood_sent_total') floods = (floods ?? 0) + sample.value;
-  }
-  return iamat === undefined && floods === undefined ? undefined : { iamat: iamat ?? 0, floods: floods ?? 0 };
 }
 
 interface Previous {
@@ -141,25 +130,32 @@ export class HerdPoller {
     const empty = { name: member.name, dashboardUrl, iamatPerSecond: undefined, floodsPerSecond: undefined };
     if (source === undefined)
       return { ...empty, state: 'unknown', status: undefined, error: 'no admin address in the config' };
-    const [status, read] = await Promise.allSettled([source.status(), source.counters()]);
-    if (status.status === 'rejected') {
+    let reading: MemberReading;
+    try {
+      reading = await source.read();
+    } catch (error) {
       this.previous.delete(member.name);
-      return { ...empty, state: 'down', status: undefined, error: String((status.reason as Error).message) };
+      return { ...empty, state: 'down', status: undefined, error: String((error as Error).message) };
     }
+    const { status, counters } = reading;
     let iamatPerSecond: number | undefined;
     let floodsPerSecond: number | undefined;
-    const counters = read.status === 'fulfilled' ? read.value : undefined;
     if (counters !== undefined) {
       const now = performance.now();
       const before = this.previous.get(member.name);
-      if (before !== undefined && before.incarnation === status.value.incarnation && now > before.atMs) {
+      if (before !== undefined && before.incarnation === status.incarnation && now > before.atMs) {
         const seconds = (now - before.atMs) / 1000;
         iamatPerSecond = Math.max(0, (counters.iamat - before.iamat) / seconds);
         floodsPerSecond = Math.max(0, (counters.floods - before.floods) / seconds);
       }
-      this.previous.set(member.name, { atMs: now, incarnation: status.value.incarnation, ...counters });
+      this.previous.set(member.name, {
+        atMs: now,
+        incarnation: status.incarnation,
+        iamat: counters.iamat,
+        floods: counters.floods,
+      });
     }
-    return { ...empty, state: 'up', status: status.value, iamatPerSecond, floodsPerSecond, error: undefined };
+    return { ...empty, state: 'up', status, iamatPerSecond, floodsPerSecond, error: undefined };
   }
 }
 

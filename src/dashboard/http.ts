@@ -10,6 +10,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { RouteAccess } from '../observability/admin-auth.js';
 import { PACKAGE_ROOT } from '../core/package-root.js';
+import { EARTH_RADIUS_METERS } from '../places/offline/great-circle.js';
 
 /** The page's own files: `web/dashboard/` at the package root (beside `herds/`). */
 export const WEB_DIR = path.join(PACKAGE_ROOT, 'web', 'dashboard');
@@ -56,12 +57,20 @@ export const CONTENT_TYPES = {
   events: 'text/event-stream; charset=utf-8',
 } as const;
 
-/** One static file: where it is, and its type. */
+/** One static file: where it is (or its body, for one generated here), and its type. */
 export interface StaticFile {
-  /** Absolute path (resolved when first asked for). */
-  readonly file: () => string;
+  /** Absolute path (resolved when first asked for); absent when {@link body} is given. */
+  readonly file?: () => string;
+  /** The whole file, for one generated from the server's own constants. */
+  readonly body?: string;
   readonly type: string;
 }
+
+/**
+ * `/dashboard/earth.js`, the page's Earth radius, generated from the one the offline source searches
+ * with, so that the distances the page shows are the server's.
+ */
+export const EARTH_MODULE = `export const EARTH_RADIUS_KM = ${EARTH_RADIUS_METERS / 1000};\n`;
 
 /** The page's ES modules in `web/dashboard/` (each is served; nothing else there is). */
 export const PAGE_MODULES: readonly string[] = [
@@ -88,6 +97,7 @@ export function staticFiles(): ReadonlyMap<string, StaticFile> {
     ['/', { file: web('index.html'), type: CONTENT_TYPES.html }],
     ['/index.html', { file: web('index.html'), type: CONTENT_TYPES.html }],
     ['/dashboard/dashboard.css', { file: web('dashboard.css'), type: CONTENT_TYPES.css }],
+    ['/dashboard/earth.js', { body: EARTH_MODULE, type: CONTENT_TYPES.js }],
     ['/dashboard/countries.json', { file: () => COUNTRIES_FILE, type: CONTENT_TYPES.json }],
     ['/dashboard/vendor/leaflet/leaflet.js', { file: leaflet('leaflet-src.esm.js'), type: CONTENT_TYPES.js }],
     ['/dashboard/vendor/leaflet/leaflet.css', { file: leaflet('leaflet.css'), type: CONTENT_TYPES.css }],

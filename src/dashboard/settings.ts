@@ -1,7 +1,7 @@
 import { withDefaults } from '../core/settings.js';
 
 /**
- * Every bound and interval of the dashboard (issue 10), in one place. The herd config's `dashboard`
+ * Every bound and interval of the dashboard (docs/observability.md "Dashboard"), in one place. The herd config's `dashboard`
  * section overrides any of them (src/config/herd-config.ts); docs/operations.md lists them in its
  * limits table.
  */
@@ -36,7 +36,7 @@ export interface DashboardSettings {
   /** Interval of the `: heartbeat` comment on each stream, ms (keeps proxies and the page's watchdog happy). */
   readonly heartbeatIntervalMs: number;
   /**
-   * How often, while a page is open, the server reads every herd member's `/status` and `/metrics`
+   * How often, while a page is open, the server reads every herd member's `/status`
    * for the topology panel and sends a `server` event, ms.
    */
   readonly serverIntervalMs: number;

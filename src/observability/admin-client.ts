@@ -1,5 +1,5 @@
 /**
- * Reading another server's admin port (its `/status` and `/metrics`, docs/observability.md): what
+ * Reading another server's admin port (its `/status`, docs/observability.md): what
  * `herd status` and the dashboard's herd view both do.
  */
 import http from 'node:http';

@@ -8,12 +8,10 @@ import { LogThrottle } from './log-throttle.js';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from './logger.js';
-import type { ServerStatus, StoreStatus } from '../core/status.js';
+import type { ServerLoad, ServerStatus, StoreStatus } from '../core/status.js';
 import { HerdError } from '../errors.js';
+import { LOOPBACK_HOST } from '../core/hosts.js';
 import { checkAccess, type AccessVerdict, type AdminTokens, type RouteAccess } from './admin-auth.js';
-
-/** Default {@link AdminServerOptions.host}: loopback only. */
-export const ADMIN_HOST = '127.0.0.1';
 
 /** What serves `/metrics`: a {@link MetricsObserver} fits. */
 export interface MetricsSource {
@@ -21,15 +19,17 @@ export interface MetricsSource {
   readonly contentType: string;
   /** Every metric in Prometheus text format. */
   metrics(): Promise<string>;
+  /** The counts and event-loop delay `/status` carries beside the server's own snapshot. */
+  load(): ServerLoad;
 }
 
 /** Options of {@link AdminServer}. */
 export interface AdminServerOptions {
-  /** Interface to listen on. @default {@link ADMIN_HOST} */
+  /** Interface to listen on. @default {@link LOOPBACK_HOST} */
   readonly host?: string;
   /** TCP port; 0 lets the OS choose (read it back from {@link AdminServer.listen}). @default 0 */
   readonly port?: number;
-  /** The snapshot `/status` serves. */
+  /** The snapshot `/status` serves; with {@link metrics}, their `load` is added to it. */
   readonly status: () => ServerStatus;
   /** What `/metrics` serves; without it `/metrics` is 404. */
   readonly metrics?: MetricsSource;
@@ -159,7 +159,7 @@ export class AdminServer {
     const server = http.createServer((request, response) => this.handle(request, response));
     // Scrapes are small and periodic: do not let an idle keep-alive connection hold shutdown up.
     server.keepAliveTimeout = 2000;
-    const host = this.options.host ?? ADMIN_HOST;
+    const host = this.options.host ?? LOOPBACK_HOST;
     const port = this.options.port ?? 0;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (error: NodeJS.ErrnoException) =>
@@ -197,6 +197,13 @@ export class AdminServer {
     await closed;
   }
 
+  /** What `/status` answers: the server's snapshot and, with metrics, its load. */
+  private statusWithLoad(): ServerStatus {
+    const status = this.options.status();
+    const metrics = this.options.metrics;
+    return metrics === undefined ? status : { ...status, load: metrics.load() };
+  }
+
   private handle(request: http.IncomingMessage, response: http.ServerResponse): void {
     const head = request.method === 'HEAD';
     if (request.method !== 'GET' && !head) {
@@ -229,7 +236,7 @@ export class AdminServer {
           return;
         }
         case '/status':
-          send(response, 200, JSON_TYPE, `${JSON.stringify(this.options.status())}\n`, head);
+          send(response, 200, JSON_TYPE, `${JSON.stringify(this.statusWithLoad())}\n`, head);
           return;
         case '/healthz':
           if (this.options.healthy?.() ?? true) send(response, 200, TEXT, 'ok\n', head);

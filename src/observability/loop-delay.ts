@@ -2,7 +2,7 @@
  * The event loop's delay as `/metrics` reports it (`nodejs_eventloop_lag_*_seconds`), measured only
  * while the server has work. Node's monitor (`perf_hooks.monitorEventLoopDelay`) samples with a
  * timer every {@link LOOP_DELAY_RESOLUTION_MS}: a hundred wake-ups a second, which on an idle server
- * cost about 0.9% of a core and were nearly all of its idle CPU (docs/benchmarks.md "Idle"). Here the
+ * cost about 0.9% of a core and were nearly all of its idle CPU. Here the
  * monitor is switched on by the first command or flood after a quiet spell and switched off again
  * once {@link LOOP_DELAY_IDLE_AFTER_MS} pass without any: an idle loop has no delay to measure.
  */
@@ -100,6 +100,15 @@ export class LoopDelayMonitor {
     };
     histogram.reset();
     return reading;
+  }
+
+  /**
+   * The p99 of the delays sampled since the last {@link read}, seconds, without forgetting them (so
+   * that `/status` takes nothing from the next scrape); one period when nothing was sampled.
+   */
+  peekP99(): number {
+    const histogram = this.histogram;
+    return histogram.count === 0 ? IDLE_READING.p99 : histogram.percentile(99) / 1e9;
   }
 
   /** Stops sampling for good. */

@@ -1,5 +1,5 @@
 /**
- * The Prometheus side of {@link ServerObserver} (issue 5, "Watch a running herd"): every hook only
+ * The Prometheus side of {@link ServerObserver} (docs/observability.md "Metrics"): every hook only
  * bumps a plain number, and the prom-client metrics are filled from those numbers when `/metrics` is
  * scraped. prom-client's own `inc`/`observe` hash their labels on every call (about 0.9 us for one
  * counter and one histogram here), which would be a visible share of an IAMAT; a scrape every few
@@ -9,16 +9,22 @@
  * docs/observability.md.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
-import type { LinkState, ServerStatus } from '../core/status.js';
+import type { LinkState, ServerLoad, ServerStatus } from '../core/status.js';
 import type { StoreFailureReason } from '../errors.js';
 import { COMMAND_OUTCOMES, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import { ServerCounts } from './metric-counts.js';
 import { defineClientMetrics } from './metrics-clients.js';
 import { defineLinkMetrics } from './metrics-links.js';
 import { defineServerMetrics } from './metrics-server.js';
-import type { AcceptFailureReason, CommandKind, CommandOutcome, ServerObserver } from './observer.js';
+import type { AcceptFailureReason, ServerObserver } from './observer.js';
+import type { CommandKind, CommandOutcome } from '../server/commands/outcomes.js';
 import { LATENCY_BUCKETS_SECONDS, LatencyCounts } from './scraped-metrics.js';
-import { LoopDelayMonitor, PROM_CLIENT_LAG_RESOLUTION_MS, registerLoopDelayMetrics } from './loop-delay.js';
+import {
+  LOOP_DELAY_RESOLUTION_MS,
+  LoopDelayMonitor,
+  PROM_CLIENT_LAG_RESOLUTION_MS,
+  registerLoopDelayMetrics,
+} from './loop-delay.js';
 
 /** Where the observer reads what it does not count itself: clients held, live link states, queues. */
 export interface StatusSource {
@@ -113,13 +119,23 @@ export class MetricsObserver implements ServerObserver {
    * IAMATs answered (every outcome) and floods sent (every peer) since start: what
    * `herd_commands_total{command="IAMAT"}` and `herd_flood_sent_total` sum to, read without a scrape.
    */
-  counters(): { iamat: number; floods: number } {
+  counters(): Pick<ServerLoad, 'iamat' | 'floods'> {
     const k = KIND_INDEX.IAMAT * COMMAND_OUTCOMES.length;
     let iamat = 0;
     for (let o = 0; o < COMMAND_OUTCOMES.length; o++) iamat += this.counts.commands[k + o] as number;
     let floods = 0;
     for (const counts of this.counts.peers.values()) floods += counts.floodSent;
     return { iamat, floods };
+  }
+  /**
+   * What `/status` adds to the server's own snapshot: {@link counters} and the event-loop delay p99
+   * (0 without the default metrics, which own the delay monitor).
+   */
+  load(): ServerLoad {
+    const p99Ms = (this.loopDelay?.peekP99() ?? 0) * 1000;
+    // Microseconds are the monitor's own precision.
+    const loopDelayP99Ms = Math.round(Math.max(0, p99Ms - LOOP_DELAY_RESOLUTION_MS) * 1000) / 1000;
+    return { ...this.counters(), loopDelayP99Ms };
   }
 
   // --- ServerObserver hooks: plain arithmetic only, they run per command. ---

@@ -5,41 +5,8 @@
  */
 import type { LinkState } from '../core/status.js';
 import type { StoreFailureReason } from '../errors.js';
-import type { ClientCommand } from '../protocol/commands.js';
+import type { CommandKind, CommandOutcome } from '../server/commands/outcomes.js';
 import type { AtRecord } from '../protocol/at-record.js';
-
-/** Which client command a line was. */
-export type CommandKind = ClientCommand['kind'];
-
-/**
- * How a client command ended, as its handler labels it: `ok`; `invalid` (answered `?`: bad verb,
- * operands or ranges); `unknown_client` (WHATSAT for a client id no server has heard of);
- * `clock_skew` (IAMAT too far in the future); `client_id_too_long` (over `limits.maxClientIdBytes`);
- * `line_too_long` (over `limits.maxLineBytes`; the connection is closed); `error` (the reply could not
- * be produced and `?` was sent); `store_unavailable` (an IAMAT with `store.sync` whose commit failed:
- * no reply, the connection was closed).
- */
-export type CommandOutcome =
-  | 'ok'
-  | 'invalid'
-  | 'unknown_client'
-  | 'clock_skew'
-  | 'client_id_too_long'
-  | 'line_too_long'
-  | 'error'
-  | 'store_unavailable';
-
-/** Every {@link CommandOutcome}, in the order metrics list them. */
-export const COMMAND_OUTCOMES: readonly CommandOutcome[] = [
-  'ok',
-  'invalid',
-  'unknown_client',
-  'clock_skew',
-  'client_id_too_long',
-  'line_too_long',
-  'error',
-  'store_unavailable',
-];
 
 /**
  * Why a connection was closed at accept, or not accepted: `descriptors` (the client port keeps the

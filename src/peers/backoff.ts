@@ -3,17 +3,20 @@
  * together does not re-dial in lock step.
  */
 
-/** Default first retry delay, in milliseconds. */
+/** The default first retry delay of a link, ms (`peer.reconnectBaseDelayMs`, via ./link-settings.ts). */
 export const RECONNECT_BASE_DELAY_MS = 100;
-/** Default largest retry delay, in milliseconds. */
+/** The default largest retry delay of a link, ms (`peer.reconnectMaxDelayMs`, via ./link-settings.ts). */
 export const RECONNECT_MAX_DELAY_MS = 2000;
 
-/** Settings of {@link exponentialBackoff}. */
+/**
+ * Settings of {@link exponentialBackoff}. The delays are not defaulted here: a server's come from its
+ * resolved link settings, where the defaults are applied once.
+ */
 export interface BackoffOptions {
-  /** Delay before the first retry, ms. @default {@link RECONNECT_BASE_DELAY_MS} */
-  baseDelayMs?: number;
-  /** Largest delay, ms. @default {@link RECONNECT_MAX_DELAY_MS} */
-  maxDelayMs?: number;
+  /** Delay before the first retry, ms. */
+  baseDelayMs: number;
+  /** Largest delay, ms. */
+  maxDelayMs: number;
   /** Source of uniform randoms in [0, 1). @default Math.random */
   random?: () => number;
 }
@@ -25,9 +28,8 @@ export type Backoff = (attempt: number) => number;
  * "Equal jitter" backoff: the ceiling doubles per attempt from `baseDelayMs` up to `maxDelayMs`, and
  * the delay is drawn uniformly from [ceiling / 2, ceiling).
  */
-export function exponentialBackoff(options: BackoffOptions = {}): Backoff {
-  const base = options.baseDelayMs ?? RECONNECT_BASE_DELAY_MS;
-  const max = options.maxDelayMs ?? RECONNECT_MAX_DELAY_MS;
+export function exponentialBackoff(options: BackoffOptions): Backoff {
+  const { baseDelayMs: base, maxDelayMs: max } = options;
   const random = options.random ?? Math.random;
   return (attempt) => {
     const ceiling = Math.min(max, base * 2 ** Math.min(attempt, 30));

@@ -7,24 +7,14 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.js';
-import { failedNearbySearch, type NearbySearchResponse, type NearbySearchStatus } from './provider.js';
-
-/** A JSON object (not `null`, not an array), as the Google sources read response bodies. */
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value);
-}
-
-/** `value` when it is a string. */
-export function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
+import { failedNearbySearch, type NearbySearchResponse } from './provider.js';
+import { describeTransportError, parseRetryAfterMs, TRANSIENT_CODES } from './google-failures.js';
+import { scrubResponse, scrubSecret } from './google-key-scrub.js';
 
 /** Base delay before the retry when Google sends no `Retry-After`, ms; up to half as much again is added as jitter. */
 export const RETRY_DELAY_MS = 100;
 /** Largest response body read from Google, bytes (a full legacy page is about 30 KB). */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
-/** What replaces the API key wherever it would appear. */
-export const REDACTED = '[redacted]';
 
 /** The part of `fetch` the Google sources use; injectable for tests. */
 export type FetchFunction = (url: string, init: RequestInit) => Promise<Response>;
@@ -79,98 +69,6 @@ export interface GoogleHttpOptions {
 export interface GoogleRequest {
   readonly url: string;
   readonly init: RequestInit;
-}
-
-/** Transport error codes worth a second attempt (undici and libuv names). */
-const TRANSIENT_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ECONNABORTED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENETUNREACH',
-  'EHOSTUNREACH',
-  'UND_ERR_SOCKET',
-  'UND_ERR_CLOSED',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-/**
- * Parses a `Retry-After` header (RFC 9110 section 10.2.3): delay-seconds or an HTTP-date.
- *
- * @param value - the header, or `null`.
- * @param wallNowMs - the current POSIX time, ms, for an HTTP-date.
- * @returns the delay in ms (0 for a date in the past), or `undefined` when absent or unparsable.
- */
-export function parseRetryAfterMs(value: string | null, wallNowMs: number): number | undefined {
-  if (value === null) return undefined;
-  const text = value.trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  if (!/[a-z]/i.test(text)) return undefined;
-  const date = Date.parse(text);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - wallNowMs);
-}
-
-/**
- * The legacy `status` for an HTTP failure without a usable body (docs/places.md "What clients get when Google
- * fails"): 400 `INVALID_REQUEST`, 401/403 `REQUEST_DENIED`, 429 `OVER_QUERY_LIMIT`, anything else
- * `UNKNOWN_ERROR`.
- */
-export function legacyStatusForHttp(httpStatus: number): NearbySearchStatus {
-  if (httpStatus === 400) return 'INVALID_REQUEST';
-  if (httpStatus === 401 || httpStatus === 403) return 'REQUEST_DENIED';
-  if (httpStatus === 429) return 'OVER_QUERY_LIMIT';
-  return 'UNKNOWN_ERROR';
-}
-
-/** Whether an HTTP status is worth a second attempt: 429 and 5xx. */
-export function isTransientHttpStatus(httpStatus: number): boolean {
-  return httpStatus === 429 || httpStatus >= 500;
-}
-
-/**
- * Replaces every occurrence of `secret` (as is, and URL-encoded) and every `key=` query value in
- * `text` with {@link REDACTED}.
- */
-export function scrubSecret(text: string, secret: string): string {
-  let out = text;
-  if (secret !== '') {
-    out = out.split(secret).join(REDACTED);
-    const encoded = encodeURIComponent(secret);
-    if (encoded !== secret) out = out.split(encoded).join(REDACTED);
-  }
-  return out.replace(/([?&]key=)[^&\s"']+/gi, `$1${REDACTED}`);
-}
-
-/** A copy of a JSON value with {@link scrubSecret} applied to every string and key. */
-function scrubDeep(value: unknown, secret: string): unknown {
-  if (typeof value === 'string') return scrubSecret(value, secret);
-  if (Array.isArray(value)) return value.map((item) => scrubDeep(item, secret));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [key, member] of Object.entries(value)) out[scrubSecret(key, secret)] = scrubDeep(member, secret);
-    return out;
-  }
-  return value;
-}
-
-/** `response` itself when the key appears nowhere in it, else a scrubbed copy. */
-export function scrubResponse(response: NearbySearchResponse, secret: string): NearbySearchResponse {
-  const text = JSON.stringify(response);
-  if (secret === '' || (!text.includes(secret) && !text.includes(encodeURIComponent(secret)))) return response;
-  return scrubDeep(response, secret) as NearbySearchResponse;
-}
-
-/** The `code` of a fetch failure's cause (undici puts the socket error there), and its message. */
-function describeTransportError(error: unknown): { code: string | undefined; detail: string } {
-  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
-  const code =
-    cause !== null && typeof cause === 'object' && 'code' in cause && typeof cause.code === 'string'
-      ? cause.code
-      : undefined;
-  const message = cause instanceof Error ? cause.message : String(cause);
-  return { code, detail: code === undefined || message.includes(code) ? message : `${code} ${message}` };
 }
 
 class BodyTooLargeError extends Error {}

@@ -10,14 +10,13 @@ import type { Logger } from '../observability/logger.js';
 import type { LatLng } from '../protocol/location.js';
 import {
   GoogleHttpClient,
-  isTransientHttpStatus,
-  legacyStatusForHttp,
   type AttemptOutcome,
   type FetchFunction,
   type GoogleRequest,
   type HttpExchange,
-  isRecord,
 } from './google-http.js';
+import { isTransientHttpStatus, legacyStatusForHttp } from './google-failures.js';
+import { isRecord } from '../core/json.js';
 import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from './provider.js';
 
 /** Path of legacy Nearby Search under its base URL (Google's "Nearby Search (Legacy)" documentation). */

@@ -3,7 +3,7 @@
  * (./google-new.ts): each `Place` mapped to a legacy result (docs/places.md "Mapping to the legacy
  * format"), keys and values as legacy Nearby Search gives them.
  */
-import { isRecord, stringOf } from './google-http.js';
+import { isRecord, numberOf, stringOf } from '../core/json.js';
 import type { NearbySearchLatLng, NearbySearchResponse, NearbySearchResult } from './provider.js';
 
 /** Legacy `price_level` for each Places API (New) `priceLevel` (docs/places.md "Mapping to the legacy format"). */
@@ -23,9 +23,6 @@ const LEGACY_BUSINESS_STATUSES = new Set(['OPERATIONAL', 'CLOSED_TEMPORARILY', '
  */
 const CLOSED_STATUSES = new Set(['CLOSED_TEMPORARILY', 'CLOSED_PERMANENTLY']);
 
-function numberOf(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
-}
 function latLngOf(value: unknown): NearbySearchLatLng | undefined {
   if (!isRecord(value)) return undefined;
   const lat = numberOf(value.latitude);

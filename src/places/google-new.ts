@@ -12,15 +12,13 @@ import type { Logger } from '../observability/logger.js';
 import type { LatLng } from '../protocol/location.js';
 import {
   GoogleHttpClient,
-  isTransientHttpStatus,
-  legacyStatusForHttp,
   type AttemptOutcome,
   type FetchFunction,
   type GoogleRequest,
   type HttpExchange,
-  isRecord,
-  stringOf,
 } from './google-http.js';
+import { isTransientHttpStatus, legacyStatusForHttp } from './google-failures.js';
+import { isRecord, stringOf } from '../core/json.js';
 import { legacyResponseFromSearchNearby } from './google-new-mapping.js';
 import {
   failedNearbySearch,

@@ -17,6 +17,8 @@ export * from './provider.js';
 export * from './settings.js';
 export * from './coalescing.js';
 export * from './google-http.js';
+export * from './google-failures.js';
+export * from './google-key-scrub.js';
 export * from './google-legacy.js';
 export * from './google-new.js';
 export * from './google-new-mapping.js';

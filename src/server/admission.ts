@@ -1,6 +1,6 @@
 /**
  * Admission: the connection limits of a server, over its client and peer ports together
- * (`limits.maxConnections`, `limits.maxConnectionsPerAddress`; docs/operations.md "Limits"), and the
+ * (`limits.maxConnections`, `limits.maxConnectionsPerAddress`; docs/operations.md "Limits and security"), and the
  * file descriptors the client port leaves to links and the store (src/server/descriptors.ts;
  * docs/operations.md "When descriptors run out"). A connection refused is closed at accept, counted
  * (`herd_accept_failures_total{reason}`) and logged at most once a second per reason; its slot is

@@ -86,11 +86,12 @@ export class ClientSession {
           0,
         ),
       onSlowReader: (event) => {
-        const message =
-          event === 'paused'
-            ? `connection ${this.id} does not read its replies (over ${limits.maxPendingOutputBytes} bytes unwritten); stopped reading it`
-            : `connection ${this.id} did not read for ${limits.slowReaderTimeoutMs} ms; dropped`;
-        logger.warn({ event: `slow-reader-${event}`, conn: this.id, remote: this.remote }, message);
+        const paused = event === 'paused';
+        const message = paused
+          ? `connection ${this.id} does not read its replies (over ${limits.maxPendingOutputBytes} bytes unwritten); stopped reading it`
+          : `connection ${this.id} did not read for ${limits.slowReaderTimeoutMs} ms; dropped`;
+        const fields = { conn: this.id, remote: this.remote };
+        logger.warn({ event: paused ? 'slow-reader-paused' : 'slow-reader-dropped', ...fields }, message);
       },
       onClose: (reason) => {
         options.timers.clearTimeout(this.idleTimer);

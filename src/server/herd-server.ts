@@ -17,78 +17,25 @@ import { IncomingLink } from '../peers/incoming-link.js';
 import { resolveLinkSettings, LINK_KEEPALIVE_MS, type LinkSettings } from '../peers/link-settings.js';
 import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
-import type { PlacesProvider } from '../places/provider.js';
-import { SystemWallClock, type WallClock } from '../protocol/time.js';
+import { SystemWallClock } from '../protocol/time.js';
 import { LocationStore } from '../store/location-store.js';
 import type { AtRecord } from '../protocol/at-record.js';
-import type { LocationPersistence } from '../store/persistence.js';
 import { Admission } from './admission.js';
 import { ClientSession } from './client-session.js';
 import type { CommandContext } from './commands/index.js';
 import { createCommandContext } from './commands/context.js';
 import { ingest, type IngestTargets } from './ingest.js';
+import { waitForLinks } from './join-wait.js';
+import { OpenConnections } from './open-connections.js';
 import { resolveServerLimits, type ServerLimits } from './limits.js';
-import { addressText, createListener, listenOn, remoteText, watchAcceptErrors, type ServerTls } from './listeners.js';
+import { addressText, createListener, listenOn, remoteText, watchAcceptErrors } from './listeners.js';
 import { PlacesLookup, type PlacesJson } from './places-lookup.js';
+import type { HerdServerOptions, ListeningAddresses } from './herd-server-options.js';
 
-/** Everything a {@link HerdServer} needs. */
-export interface HerdServerOptions {
-  /** The server's name (in AT replies and handshakes). */
-  readonly name: string;
-  /** Interface of the client port. */
-  readonly host: string;
-  /** Client port (clients only); 0 picks a free one (read it back from {@link HerdServer.listen}). */
-  readonly port: number;
-  /** Interface of the peer port. @default {@link host} */
-  readonly peerHost?: string;
-  /** Peer port (links only); 0 picks a free one. @default 0 */
-  readonly peerPort?: number;
-  /** Names of the neighbours this server dials and accepts links from. */
-  readonly neighbours: readonly string[];
-  /** Where neighbours' peer ports are, as far as known; more can be given with {@link HerdServer.setPeerAddress}. */
-  readonly peerAddresses?: ReadonlyMap<string, PeerAddress>;
-  readonly places: PlacesProvider;
-  readonly logger: Logger;
-  /** Stamps IAMATs. @default {@link SystemWallClock} */
-  readonly clock?: WallClock;
-  /** Clock and timers of every timeout (idle, handshake, slow reader, backoff, anti-entropy). @default {@link SYSTEM_TIMERS} */
-  readonly timers?: Timers;
-  /** Token that changes at every start, sent to neighbours. @default POSIX ms and 4 random bytes */
-  readonly incarnation?: string;
-  /** Limits; what is left out takes its default (src/server/limits.ts). */
-  readonly limits?: Partial<ServerLimits>;
-  /** Link settings; what is left out takes its default (src/peers/link-settings.ts). */
-  readonly links?: Partial<LinkSettings>;
-  /**
-   * The table to serve from. @default a new, empty {@link LocationStore} (`herd serve` gives a
-   * `RestoringStore`, src/store/restoring-store.ts, that fills itself from the durable store after
-   * listening).
-   */
-  readonly store?: LocationStore;
-  /** Records to start with; offered to the table without flooding. */
-  readonly initialRecords?: Iterable<AtRecord>;
-  /** Where stored records go to be durable. @default none (memory only) */
-  readonly persistence?: LocationPersistence;
-  /** Acknowledge an IAMAT only once its update is committed to `persistence`. @default false */
-  readonly syncCommit?: boolean;
-  /** Receives counts and latencies for metrics. @default {@link NOOP_OBSERVER} */
-  readonly observer?: ServerObserver;
-  /** The herd secret that authenticates links (src/peers/handshake.ts). @default none: development mode */
-  readonly secret?: Buffer;
-  /** TLS for both listeners and for outgoing links. @default plain TCP */
-  readonly tls?: ServerTls;
-}
+export type { HerdServerOptions, ListeningAddresses } from './herd-server-options.js';
 
 /** `/status`'s `store` without a durable store. */
 const MEMORY_STORE: StoreStatus = Object.freeze({ state: 'memory', pendingRows: 0 });
-
-/** Where a server listens once {@link HerdServer.listen} resolves. */
-export interface ListeningAddresses {
-  /** The client port. */
-  readonly client: net.AddressInfo;
-  /** The peer port. */
-  readonly peer: net.AddressInfo;
-}
 
 /** A herd member. Create, {@link listen}, and {@link close} when done. */
 export class HerdServer {
@@ -112,11 +59,10 @@ export class HerdServer {
   private readonly self: LinkIdentity;
   private readonly sessions = new Set<ClientSession>();
   private readonly incoming = new Set<IncomingLink>();
-  private readonly streams = new Set<Duplex>();
+  private readonly connections: OpenConnections;
   private clientListener: net.Server | undefined;
   private peerListener: net.Server | undefined;
   private addresses: ListeningAddresses | undefined;
-  private nextConnectionId = 1;
   /** {@link Timers.now} when the server started listening. */
   private startedAtMs: number | undefined;
   /** While {@link listen} waits for the links: looks whether they are up. */
@@ -129,6 +75,7 @@ export class HerdServer {
     this.store = options.store ?? new LocationStore();
     this.log = options.logger;
     this.observer = options.observer ?? NOOP_OBSERVER;
+    this.connections = new OpenConnections(this.observer, this.log);
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.limits = resolveServerLimits(options.limits);
     this.linkSettings = resolveLinkSettings(options.links);
@@ -270,46 +217,11 @@ export class HerdServer {
     return addresses;
   }
 
-  /**
-   * Resolves when every neighbour being dialled links to this server (its incoming link is up), or
-   * its dial failed (it is down: not waited for), or after `joinTimeoutMs`; logs which links came.
-   */
+  /** Waits for the links to the neighbours before the client port opens (./join-wait.ts). */
   private joined(): Promise<void> {
-    const started = this.timers.now();
-    const waitingFor = (): string[] =>
-      this.links
-        .status()
-        .filter(
-          (row) => !row.inbound && (row.status === 'connecting' || row.status === 'greeting' || row.status === 'up'),
-        )
-        .map((row) => row.peer);
-    if (this.linkSettings.joinTimeoutMs === 0 || waitingFor().length === 0) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = (timedOut: boolean): void => {
-        this.joinCheck = undefined;
-        this.timers.clearTimeout(timer);
-        const late = waitingFor();
-        this.log[timedOut ? 'warn' : 'info'](
-          {
-            event: 'joined',
-            ms: Math.round(this.timers.now() - started),
-            linked: this.links
-              .status()
-              .filter((row) => row.inbound)
-              .map((row) => row.peer),
-            ...(timedOut ? { waitingFor: late } : {}),
-          },
-          timedOut
-            ? `links from ${late.join(', ')} not up within ${this.linkSettings.joinTimeoutMs} ms (peer.joinTimeoutMs); taking clients anyway`
-            : 'linked to every reachable neighbour; taking clients',
-        );
-        resolve();
-      };
-      const timer = this.timers.setTimeout(() => done(true), this.linkSettings.joinTimeoutMs);
-      this.joinCheck = () => {
-        if (waitingFor().length === 0) done(false);
-      };
-    });
+    const { joinTimeoutMs } = this.linkSettings;
+    const options = { links: this.links, timeoutMs: joinTimeoutMs, timers: this.timers, logger: this.log };
+    return waitForLinks(options, (check) => (this.joinCheck = check));
   }
 
   /** Tells the server where neighbour `peerName`'s peer port is; its link dials it. Unknown names are ignored. */
@@ -335,7 +247,7 @@ export class HerdServer {
    * @param remote - a label for the remote end in logs.
    */
   acceptClient(stream: Duplex, remote: string): ClientSession {
-    const id = this.opened('client', stream, remote);
+    const id = this.connections.opened('client', stream, remote);
     const session = new ClientSession({
       id,
       remote,
@@ -347,7 +259,7 @@ export class HerdServer {
       observer: this.observer,
       onClose: (closed, reason) => {
         this.sessions.delete(closed);
-        this.closed('client', stream, { conn: id, remote, reason });
+        this.connections.closed('client', stream, { conn: id, remote, reason });
       },
     });
     this.sessions.add(session);
@@ -361,7 +273,7 @@ export class HerdServer {
    * @param remote - a label for the remote end in logs.
    */
   acceptPeer(stream: Duplex, remote: string): IncomingLink {
-    const id = this.opened('peer', stream, remote);
+    const id = this.connections.opened('peer', stream, remote);
     const link = new IncomingLink({
       id,
       remote,
@@ -387,38 +299,11 @@ export class HerdServer {
       onClose: (closed, reason) => {
         this.incoming.delete(closed);
         this.links.incomingClosed(closed);
-        this.closed('peer', stream, { conn: id, remote, reason, peer: closed.peerName });
+        this.connections.closed('peer', stream, { conn: id, remote, reason, peer: closed.peerName });
       },
     });
     this.incoming.add(link);
     return link;
-  }
-
-  /** A connection accepted on either port: counted, logged, and cut at close if still open. Returns its id. */
-  private opened(port: 'client' | 'peer', stream: Duplex, remote: string): number {
-    const id = this.nextConnectionId++;
-    this.streams.add(stream);
-    this.observer.connection(port, 'open');
-    this.log.info(
-      { event: 'connection-new', conn: id, remote, port },
-      `${port === 'client' ? 'client' : 'peer-port'} connection ${id} from ${remote}`,
-    );
-    return id;
-  }
-
-  /** The end of a connection {@link opened}. */
-  private closed(
-    kind: 'client' | 'peer',
-    stream: Duplex,
-    entry: { readonly conn: number; readonly remote: string; readonly reason: string; readonly peer?: string },
-  ): void {
-    this.streams.delete(stream);
-    this.observer.connection(kind, 'close');
-    const peer = entry.peer === undefined ? '' : ` (${entry.peer})`;
-    this.log.info(
-      { event: 'connection-closed', ...entry, kind },
-      `${kind === 'client' ? 'client' : 'peer-port'} connection ${entry.conn}${peer} closed`,
-    );
   }
 
   /**
@@ -443,7 +328,7 @@ export class HerdServer {
     this.timers.clearTimeout(graceTimer);
     await this.links.close();
     for (const link of this.incoming) link.end();
-    for (const stream of this.streams) stream.destroy();
+    this.connections.destroyAll();
     await closed;
     this.log.info({ event: 'stopped' }, `${this.name} stopped`);
   }

@@ -1,7 +1,7 @@
 /**
  * The limits of a server: what each bounds, its default, and how a partial set is resolved. This is
- * the one home of these numbers: the config schema (src/config/herd-config.ts) takes its defaults
- * from {@link DEFAULT_SERVER_LIMITS}, and the server resolves a partial set once, here.
+ * the one home of these numbers: the config's `limits` section (src/config/herd-schema.ts) is completed
+ * from {@link DEFAULT_SERVER_LIMITS}, and a server given a partial set resolves it once, here.
  * docs/operations.md "Limits and security" documents every one.
  */
 import { withDefaults } from '../core/settings.js';

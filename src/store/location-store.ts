@@ -8,7 +8,7 @@
  * verbatim, so nothing else needs storing, and two ids are one client exactly when their bytes are
  * equal. Times are compared on their decimal text, exactly, without a `bigint` per record; the
  * numbers are read only when someone asks ({@link LocationStore.get}). About 190 bytes a client on the
- * heap for a 90-byte AT line (docs/benchmarks.md "memory").
+ * heap for a 90-byte AT line (docs/benchmarks.md "Memory").
  */
 import {
   clientIdStartOf,

@@ -4,7 +4,7 @@
  * the event loop: the transactions run on a writer thread (./sqlite-writer.ts). With
  * `synchronous = FULL` each commit is on disk when it is reported. So a power cut loses at most the
  * updates of the last commit interval (and of a commit still running), and `whenCommitted()` lets a
- * caller wait for zero loss (docs/operations.md, "Durability"). Opening and reading the file is
+ * caller wait for zero loss (docs/operations.md "Guarantees"). Opening and reading the file is
  * ./sqlite-open.ts.
  *
  * When commits fail (a full disk, a read-only, missing or damaged file: docs/operations.md "When the
@@ -13,16 +13,15 @@
  * the state is on `/status` (./store-health.ts). When the file had to be replaced, or queued rows were
  * dropped, the whole in-memory table is written again (./table-rewrite.ts).
  */
-import { existsSync } from 'node:fs';
-import path from 'node:path';
 import type Database from 'better-sqlite3';
 import type { StoreStatus } from '../core/status.js';
 import { StoreUnavailableError, type StoreFailureReason } from '../errors.js';
 import type { AtRecord } from '../protocol/at-record.js';
 import type { PersistenceAttachment } from './persistence.js';
 import type { SqliteLogOptions } from './sqlite-open.js';
-import { connect, prepareUpsert, SCHEMA } from './sqlite-table.js';
-import { databaseBytes, failureReason, identify, sameFile, type FileIdentity } from './store-file.js';
+import { commitAtClose } from './sqlite-close.js';
+import { flatRows } from './sqlite-table.js';
+import { databaseBytes, failureReason, identify, type FileIdentity } from './store-file.js';
 import { StoreHealth } from './store-health.js';
 import {
   CLOSE_WAIT_MS,
@@ -311,17 +310,9 @@ export class SqliteLocationLog {
     const rows = this.pending;
     this.pending = new Map();
     this.waiting = undefined;
-    let db: Database.Database | undefined;
     try {
-      db = this.lastConnection();
-      // A file that lost rows gets the whole table (after the queued rows, which are as new).
-      if ((db !== this.db || this.rewriteDue || this.rewrite !== undefined) && this.table !== undefined) {
-        (this.rewrite ?? new TableRewrite(this.table)).rest(rows);
-      }
-      if (rows.size > 0) {
-        prepareUpsert(db)(flatRows(rows));
-        this.commits++;
-      }
+      const last = { db: this.db, file: this.file, dbFile: this.dbFile, table: this.table, rows };
+      if (commitAtClose({ ...last, rewrite: this.rewrite, rewriteDue: this.rewriteDue })) this.commits++;
       for (const waiting of waitings) waiting?.resolve();
     } catch (error) {
       const reason = failureReason(error, this.file);
@@ -331,38 +322,12 @@ export class SqliteLocationLog {
       );
       for (const waiting of waitings) waiting?.reject(new StoreUnavailableError(reason, (error as Error).message));
     } finally {
-      if (db !== undefined && db !== this.db) db.close();
       this.db.close();
     }
-  }
-
-  /**
-   * The connection for the last commit at close: the one opened at start while the path still names
-   * that file, else a connection to the file there now (created, with its table, when its folder
-   * exists: the writer thread replaced a damaged file, or the file was removed).
-   *
-   * @throws the SQLite error, or a `missing` error when the data directory is gone.
-   */
-  private lastConnection(): Database.Database {
-    if (sameFile(this.file, this.dbFile)) return this.db;
-    const exists = existsSync(this.file);
-    if (!exists && !existsSync(path.dirname(this.file))) {
-      throw new StoreUnavailableError('missing', `data directory ${path.dirname(this.file)} is gone`);
-    }
-    const db = connect(this.file, exists);
-    if (!exists) db.exec(SCHEMA);
-    return db;
   }
 
   /** Puts rows of a commit that did not happen back in the pending set, behind any newer row of the same client. */
   private requeue(rows: Map<string, string>): void {
     for (const [clientId, atLine] of rows) if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
   }
-}
-
-/** The rows as the writer takes them: client id and AT line alternating. */
-function flatRows(rows: Map<string, string>): string[] {
-  const flat: string[] = [];
-  for (const [clientId, atLine] of rows) flat.push(clientId, atLine);
-  return flat;
 }

@@ -1,5 +1,5 @@
 /**
- * Opening a server's durable store (docs/operations.md "Durability"): the file is created or opened,
+ * Opening a server's durable store (docs/operations.md "Guarantees"): the file is created or opened,
  * this start's epoch is counted, and a file SQLite cannot read is moved aside. No row is read here:
  * the rows stored before are read afterwards, a page at a time, through {@link StoredRows}
  * (./restoring-store.ts loads them into the in-memory table after the server listens). The group

@@ -50,7 +50,7 @@ export function connect(file: string, mustExist: boolean): Database.Database {
  * alternating: `[id, line, id, line, ...]`) in one transaction, in client id order. A client's row
  * lives in a B-tree leaf found by its id: in id order each leaf is visited once per commit, where in
  * arrival order a large commit revisits leaves all over the table (measured: about half the CPU of a
- * commit, docs/benchmarks.md "The durable store").
+ * commit, docs/benchmarks.md "Durable store commits (why they run on a writer thread)").
  *
  * @throws the SQLite error when the table is missing (when preparing) or the write fails (when called).
  */
@@ -67,4 +67,11 @@ export function prepareUpsert(db: Database.Database): (rows: readonly string[]) 
     });
     for (const i of order) upsert.run(rows[i] as string, rows[i + 1] as string);
   });
+}
+
+/** The rows as the writer takes them: client id and AT line alternating. */
+export function flatRows(rows: ReadonlyMap<string, string>): string[] {
+  const flat: string[] = [];
+  for (const [clientId, atLine] of rows) flat.push(clientId, atLine);
+  return flat;
 }

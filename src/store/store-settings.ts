@@ -1,6 +1,6 @@
 /**
  * The durable store's timing and batch bounds, in a module of their own with no imports, so that
- * reading a config or a status never loads the SQLite driver (docs/operations.md "Durability").
+ * reading a config or a status never loads the SQLite driver (docs/operations.md "Guarantees").
  */
 
 /** Default `store.commitIntervalMs`: the longest an update waits in memory before its commit, ms. */

@@ -23,7 +23,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserMissing, browserRequired, launchBrowser, type Browser } from '../../bench/browser.js';
 import { openDashboard, screenshotDir, type PageWatch } from '../helpers/dashboard-page.js';
-import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import {
   DEFAULT_HERD,
   DEFAULT_LINKS,

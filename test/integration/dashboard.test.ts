@@ -9,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
-import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/dashboard/dashboard.js';
 import type { SnapshotResult } from '../../src/dashboard/snapshot.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../src/observability/admin-server.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
-import { findSample, parsePrometheusText, type PrometheusSample } from '../../src/observability/prometheus-text.js';
+import { findSample, parsePrometheusText, type PrometheusSample } from '../helpers/prometheus-text.js';
 import type { ServerStatus } from '../../src/core/status.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';

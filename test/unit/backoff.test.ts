@@ -5,7 +5,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { RECONNECT_BASE_DELAY_MS, RECONNECT_MAX_DELAY_MS, exponentialBackoff } from '../../src/peers/backoff.js';
+import { exponentialBackoff } from '../../src/peers/backoff.js';
+import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
+
+/** A server's reconnect delays (the link settings' defaults). */
+const DELAYS = {
+  baseDelayMs: DEFAULT_LINK_SETTINGS.reconnectBaseDelayMs,
+  maxDelayMs: DEFAULT_LINK_SETTINGS.reconnectMaxDelayMs,
+} as const;
 
 const FC = { seed: 42, numRuns: 500 } as const;
 
@@ -20,10 +27,9 @@ function ceilingOf(attempt: number, base: number, max: number): number {
 
 describe('exponentialBackoff', () => {
   test('with random 0 the delay is half the ceiling: 50, 100, 200, 400, 800, then capped at 1000', () => {
-    const backoff = exponentialBackoff({ random: () => 0 });
+    const backoff = exponentialBackoff({ ...DELAYS, random: () => 0 });
     assert.deepEqual([0, 1, 2, 3, 4, 5, 6, 50].map(backoff), [50, 100, 200, 400, 800, 1000, 1000, 1000]);
-    assert.equal(RECONNECT_BASE_DELAY_MS, 100);
-    assert.equal(RECONNECT_MAX_DELAY_MS, 2000);
+    assert.deepEqual(DELAYS, { baseDelayMs: 100, maxDelayMs: 2000 });
   });
 
   test('random 0.5 gives three quarters of the ceiling', () => {
@@ -33,7 +39,7 @@ describe('exponentialBackoff', () => {
 
   test('the random source is called once per delay', () => {
     let calls = 0;
-    const backoff = exponentialBackoff({ random: () => (calls++ % 2 === 0 ? 0 : 0.5) });
+    const backoff = exponentialBackoff({ ...DELAYS, random: () => (calls++ % 2 === 0 ? 0 : 0.5) });
     assert.equal(backoff(0), 50);
     assert.equal(backoff(0), 75);
     assert.equal(calls, 2);
@@ -41,13 +47,13 @@ describe('exponentialBackoff', () => {
 
   test('the default random source is Math.random', (t) => {
     t.mock.method(Math, 'random', () => 0.25);
-    const backoff = exponentialBackoff();
+    const backoff = exponentialBackoff(DELAYS);
     assert.equal(backoff(0), 62.5);
     assert.equal(backoff(10), 1250);
   });
 
   test('huge attempt numbers stay at the cap and finite', () => {
-    const backoff = exponentialBackoff({ random: () => 0 });
+    const backoff = exponentialBackoff({ ...DELAYS, random: () => 0 });
     for (const attempt of [31, 100, 1024, 1e6, Number.MAX_SAFE_INTEGER])
       assert.equal(backoff(attempt), 1000, String(attempt));
   });
@@ -77,7 +83,7 @@ describe('exponentialBackoff', () => {
   test('property: with a fixed random the delays never shrink as attempts grow', () => {
     fc.assert(
       fc.property(fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (r) => {
-        const backoff = exponentialBackoff({ random: () => r });
+        const backoff = exponentialBackoff({ ...DELAYS, random: () => r });
         for (let attempt = 1; attempt < 40; attempt++) assert.ok(backoff(attempt) >= backoff(attempt - 1));
       }),
       FC,
@@ -85,7 +91,7 @@ describe('exponentialBackoff', () => {
   });
 
   test('the largest Math.random() value still gives a delay below the ceiling', () => {
-    const backoff = exponentialBackoff({ random: () => LARGEST_RANDOM });
+    const backoff = exponentialBackoff({ ...DELAYS, random: () => LARGEST_RANDOM });
     assert.ok(backoff(0) < 100, String(backoff(0)));
     assert.ok(backoff(10) < 2000, String(backoff(10)));
   });

@@ -7,12 +7,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { duplexPair, type Duplex } from 'node:stream';
 import { StoreUnavailableError } from '../../src/errors.js';
-import {
-  NOOP_OBSERVER,
-  type CommandKind,
-  type CommandOutcome,
-  type ServerObserver,
-} from '../../src/observability/observer.js';
+import { NOOP_OBSERVER, type ServerObserver } from '../../src/observability/observer.js';
+import type { CommandKind, CommandOutcome } from '../../src/server/commands/outcomes.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import { fixedWallClock } from '../../src/protocol/time.js';

@@ -5,13 +5,15 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Position } from 'geojson';
 import { cutAtAntimeridian, worldCountries } from '../../src/dashboard/world.js';
 import { SnapshotScanner, parseSnapshotQuery } from '../../src/dashboard/snapshot.js';
 import { serverNameOf, type AtRecord } from '../../src/protocol/at-record.js';
 import { sseMessage } from '../../src/dashboard/event-stream.js';
 import { DEFAULT_DASHBOARD_SETTINGS, resolveDashboardSettings } from '../../src/dashboard/settings.js';
-import { readCounters } from '../../src/dashboard/herd-view.js';
+import { remoteSource } from '../../src/dashboard/herd-view.js';
 import { NOOP_OBSERVER, composeObservers, type ServerObserver } from '../../src/observability/observer.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { validateHerdConfig } from '../../src/config/herd-config.js';
@@ -240,15 +242,23 @@ describe('dashboard settings and config', () => {
     );
   });
 
-  test('readCounters sums IAMATs of every outcome and floods to every peer', () => {
-    const text = [
-      'herd_commands_total{command="IAMAT",outcome="ok",server="A"} 5',
-      'herd_commands_total{command="IAMAT",outcome="clock_skew",server="A"} 1',
-      'herd_commands_total{command="WHATSAT",outcome="ok",server="A"} 9',
-      'herd_flood_sent_total{peer="B",server="A"} 3',
-      'herd_flood_sent_total{peer="C",server="A"} 4',
-    ].join('\n');
-    assert.deepEqual(readCounters(text), { iamat: 6, floods: 7 });
-    assert.equal(readCounters('# nothing\n'), undefined);
+  test("a member's counters come from its /status load, with no /metrics read", async () => {
+    const load = { iamat: 6, floods: 7, loopDelayP99Ms: 1.5 };
+    const status = { name: 'B', incarnation: 'i', clients: 0, links: [], load };
+    const paths: string[] = [];
+    const server = http.createServer((request, response) => {
+      paths.push(request.url ?? '');
+      response.end(JSON.stringify(status));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const reading = await remoteSource(`http://127.0.0.1:${port}`, 1000).read();
+      assert.deepEqual(reading.counters, load);
+      assert.equal(reading.status.name, 'B');
+      assert.deepEqual(paths, ['/status']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

@@ -3,16 +3,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   GoogleHttpClient,
-  REDACTED,
-  legacyStatusForHttp,
-  parseRetryAfterMs,
-  scrubResponse,
-  scrubSecret,
   type AttemptOutcome,
   type FetchFunction,
   type GoogleHttpOptions,
   type HttpExchange,
 } from '../../src/places/google-http.js';
+import { legacyStatusForHttp, parseRetryAfterMs } from '../../src/places/google-failures.js';
+import { REDACTED, scrubResponse, scrubSecret } from '../../src/places/google-key-scrub.js';
 import { failedNearbySearch } from '../../src/places/provider.js';
 import { TEST_API_KEY } from '../helpers/google-fixtures.js';
 

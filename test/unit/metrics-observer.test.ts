@@ -4,9 +4,8 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readCounters } from '../../src/dashboard/herd-view.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
-import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import type { LinkState, ServerStatus } from '../../src/core/status.js';
 
 /** A status source the test controls. */
@@ -69,7 +68,7 @@ describe('MetricsObserver', () => {
     assert.ok(Math.abs(sum - 0.00303) < 1e-12, `sum ${sum}`);
   });
 
-  test('counters() is what the scrape of herd_commands_total{command="IAMAT"} and herd_flood_sent_total sums to', async () => {
+  test('counters() and load() are what the scrape of herd_commands_total{command="IAMAT"} and herd_flood_sent_total sums to', async () => {
     const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
     metrics.attach(
       fakeStatus(
@@ -87,7 +86,17 @@ describe('MetricsObserver', () => {
     metrics.flood('sent', 'Welsh', 2);
     metrics.flood('stored', 'Ball', 9);
     assert.deepEqual(metrics.counters(), { iamat: 2, floods: 6 });
-    assert.deepEqual(readCounters(await metrics.metrics()), metrics.counters());
+    const samples = parsePrometheusText(await metrics.metrics());
+    const sum = (name: string, labels: Record<string, string> = {}): number =>
+      samples
+        .filter((sample) => sample.name === name && Object.entries(labels).every(([k, v]) => sample.labels[k] === v))
+        .reduce((total, sample) => total + sample.value, 0);
+    assert.deepEqual(metrics.counters(), {
+      iamat: sum('herd_commands_total', { command: 'IAMAT' }),
+      floods: sum('herd_flood_sent_total'),
+    });
+    // Without the default metrics there is no delay monitor: /status says 0.
+    assert.deepEqual(metrics.load(), { iamat: 2, floods: 6, loopDelayP99Ms: 0 });
   });
 
   test('floods, link states, reconnects, anti-entropy, places, connections and status values', async () => {

@@ -239,10 +239,12 @@ describe('herd places import', () => {
     assert.equal(summary.read, 6);
     assert.equal(summary.kept, 4);
     assert.deepEqual(summary.skipped, { 'geometry is not a Point': 2 });
+    assert.equal(summary.nearestVicinities, 2);
     const places = new OfflinePlacesProvider({ file: out });
     providers.push(places);
     await places.ready();
-    assert.deepEqual(places.attributions, [OSM_ATTRIBUTION]);
+    // The vicinities of the places without an address name GeoNames' populated places.
+    assert.deepEqual(places.attributions, [GEONAMES_ATTRIBUTION, OSM_ATTRIBUTION]);
     const { results } = places.nearbySync(UCLA, 2_000, 20);
     assert.deepEqual(results[0], {
       geometry: { location: { lat: 34.0689, lng: -118.4452 } },
@@ -257,8 +259,9 @@ describe('herd places import', () => {
     assert.deepEqual(bakery.types, ['point_of_interest', 'establishment']);
     const kiosk = byName(results, 'Kiosk');
     assert.equal(kiosk.place_id, 'pois:2');
-    assert.equal(kiosk.vicinity, undefined);
-    assert.ok(!('vicinity' in kiosk));
+    // No vicinity and no address tags: the nearest populated place of the built-in data.
+    assert.equal(kiosk.vicinity, 'Westwood, US');
+    assert.ok(results.every((result) => result.vicinity !== undefined));
     // No properties.types: the OpenStreetMap tag decides (tourism=hotel).
     assert.deepEqual(byName(results, 'Westwood Inn').types, ['lodging', 'point_of_interest', 'establishment']);
   });
@@ -279,7 +282,8 @@ describe('herd places import', () => {
     const names = places.nearbySync(UCLA, 10_000, 3).results.map((r) => [r.name, r.place_id, r.vicinity]);
     assert.deepEqual(names, [
       ['Santa Monica', 'geonames:5393212', 'Santa Monica, California, US'],
-      ['Blue Bottle Coffee', 'westwood:0', undefined],
+      // No address in the input: the nearest populated place of the built-in data.
+      ['Blue Bottle Coffee', 'westwood:0', 'Westwood, US'],
       ['University of California, Los Angeles', 'geonames:1000004', 'California, US'],
     ]);
   });

@@ -4,7 +4,7 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findSample, parsePrometheusText } from '../../src/observability/prometheus-text.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 
 describe('parsePrometheusText', () => {
   test('reads names, labels (with escapes) and values, and skips comments', () => {

@@ -2,6 +2,9 @@
 // are arbitrary bytes from the network) goes into the page as a text node or an attribute value
 // set with setAttribute, never as HTML: nothing here parses markup.
 
+// The server generates earth.js from the radius its offline places search uses (src/dashboard/http.ts).
+import { EARTH_RADIUS_KM } from './earth.js';
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 
 /**
@@ -50,11 +53,11 @@ export function formatCount(value) {
   return typeof value === 'number' ? value.toLocaleString('en-US') : '–';
 }
 
-/** Great-circle distance in km. */
+/** Great-circle distance in km, on the server's spherical Earth. */
 export function distanceKm(a, b) {
   const rad = Math.PI / 180;
   const dLat = (b.lat - a.lat) * rad;
   const dLng = (b.lng - a.lng) * rad;
   const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLng / 2) ** 2;
-  return 2 * 6371.0088 * Math.asin(Math.min(1, Math.sqrt(h)));
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
 }

@@ -3,7 +3,7 @@
  * `vicinity`: `admin1CodesASCII.txt` (`US.CA<TAB>California<TAB>California<TAB>5332921`) and
  * `admin2Codes.txt` (`US.CA.037<TAB>Los Angeles County<TAB>...`), both from geonames.org/export/dump
  * (readme: "admin1CodesASCII.txt", "admin2Codes.txt"). Without them, `vicinity` falls back to the
- * country code (docs/places.md, "Vicinity").
+ * country code (docs/places.md "Vicinity").
  */
 import { createReadStream } from 'node:fs';
 import path from 'node:path';

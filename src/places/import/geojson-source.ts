@@ -9,12 +9,13 @@
  * | `properties.types`       | no       | from OpenStreetMap tags (osm-types.ts), else `["point_of_interest", "establishment"]` |
  * | `properties.prominence`  | no       | 0                                                             |
  * | `properties.place_id`    | no       | `<file stem>:<feature id>`, or `<file stem>:<feature index>`  |
- * | `properties.vicinity`    | no       | `<addr:housenumber> <addr:street>, <addr:city>` when present  |
+ * | `properties.vicinity`    | no       | `<addr:housenumber> <addr:street>, <addr:city>` when present; else the importer names the nearest populated place (nearest-locality.ts) |
  *
  * Features of another geometry (or none) are skipped and counted, as OpenStreetMap exports mix them.
  */
 import path from 'node:path';
 import { TokenParser, TokenParserError, Tokenizer, TokenizerError } from '@streamparser/json';
+import { isRecord } from '../../core/json.js';
 import { ImportError } from '../../errors.js';
 import { MAX_TEXT_BYTES } from '../offline/data-format.js';
 import type { FeatureSink } from './feature-sink.js';
@@ -30,9 +31,6 @@ export const GEOJSON_DEFAULT_PROMINENCE = 0;
 export const NOT_A_POINT = 'geometry is not a Point';
 
 type Json = unknown;
-
-const isObject = (value: Json): value is Record<string, Json> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value);
 
 const tooLong = (text: string): boolean => Buffer.byteLength(text, 'utf8') > MAX_TEXT_BYTES;
 
@@ -66,14 +64,14 @@ export function parseGeoJsonFeature(
   stem: string,
   index: number,
 ): ImportedPlace | FeatureProblem | undefined {
-  if (!isObject(feature) || feature.type !== 'Feature') return { field: 'type', message: 'not a GeoJSON Feature' };
+  if (!isRecord(feature) || feature.type !== 'Feature') return { field: 'type', message: 'not a GeoJSON Feature' };
   const geometry = feature.geometry;
-  if (!isObject(geometry) || geometry.type !== 'Point') return undefined;
+  if (!isRecord(geometry) || geometry.type !== 'Point') return undefined;
   const coordinates = geometry.coordinates;
   const [lng, lat] = Array.isArray(coordinates) ? (coordinates as Json[]) : [];
   if (typeof lng !== 'number' || !(lng >= -180 && lng <= 180) || typeof lat !== 'number' || !(lat >= -90 && lat <= 90))
     return { field: 'geometry.coordinates', message: 'not [longitude, latitude] in [-180, 180] x [-90, 90]' };
-  const properties = isObject(feature.properties) ? feature.properties : {};
+  const properties = isRecord(feature.properties) ? feature.properties : {};
   const name = properties.name;
   if (typeof name !== 'string' || name.trim() === '' || tooLong(name))
     return { field: 'properties.name', message: `required: a non-empty string of at most ${MAX_TEXT_BYTES} bytes` };

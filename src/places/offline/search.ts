@@ -20,6 +20,7 @@ const LOWER_BOUND_SLACK = 1 - 1e-9;
 /** Finds ranked places in one data file; one instance serves many searches (not concurrently). */
 export class PlacesSearch {
   private readonly queue = new RankQueue();
+  private readonly one = new Uint32Array(1);
 
   constructor(private readonly data: PlacesData) {}
 
@@ -31,13 +32,26 @@ export class PlacesSearch {
    * @returns how many positions were written (0 to `limit`).
    */
   search(lat: number, lng: number, radiusMeters: number, limit: number, out: Uint32Array): number {
+    return this.run(lat, lng, haversineOfMeters(radiusMeters), limit, out, true);
+  }
+
+  /**
+   * The position of the place nearest to the point by great-circle distance (the first in the file
+   * among equals), whatever its prominence; -1 for an empty file. The same branch and bound as
+   * {@link search}, with every prominence taken as equal.
+   */
+  nearest(lat: number, lng: number): number {
+    return this.run(lat, lng, 1, 1, this.one, false) === 1 ? (this.one[0] as number) : -1;
+  }
+
+  /** {@link search} within haversine `hMax`, ranked by prominence first when `ranked`, else by distance alone. */
+  private run(lat: number, lng: number, hMax: number, limit: number, out: Uint32Array, ranked: boolean): number {
     const { count, coordinates, prominence, nodes, levelStarts } = this.data;
     const levels = levelStarts.length;
     if (count === 0 || limit <= 0) return 0;
     const queue = this.queue;
     queue.clear();
     const cosLat = Math.cos((lat * Math.PI) / 180);
-    const hMax = haversineOfMeters(radiusMeters);
     const pushNode = (level: number, j: number): void => {
       const g = (levelStarts[level] as number) + j;
       const b = g * NODE_FIELDS;
@@ -51,7 +65,8 @@ export class PlacesSearch {
           nodes[b + 2] as number,
           nodes[b + 3] as number,
         ) * LOWER_BOUND_SLACK;
-      if (lowerBound <= hMax) queue.push(nodes[b + 4] as number, lowerBound, j * NODE_SIZE ** (level + 1), g);
+      if (lowerBound <= hMax)
+        queue.push(ranked ? (nodes[b + 4] as number) : 0, lowerBound, j * NODE_SIZE ** (level + 1), g);
     };
     pushNode(levels - 1, 0);
     let found = 0;
@@ -70,7 +85,7 @@ export class PlacesSearch {
         const end = Math.min(count, first + NODE_SIZE);
         for (let i = first; i < end; i++) {
           const h = haversineWithCos(cosLat, lat, lng, coordinates[2 * i + 1] as number, coordinates[2 * i] as number);
-          if (h <= hMax) queue.push(prominence[i] as number, h, i, -1);
+          if (h <= hMax) queue.push(ranked ? (prominence[i] as number) : 0, h, i, -1);
         }
       } else {
         const end = Math.min(this.data.header.levels[level - 1] as number, first + NODE_SIZE);

@@ -4,12 +4,12 @@
  * session (../client-session.ts) logs and counts each result once, by its `outcome`, and answers a
  * refused line with `? <line>` (docs/protocol.md#anything-else), so no handler needs the line itself.
  */
-import type { CommandKind, CommandOutcome } from '../../observability/observer.js';
 import type { AtRecord } from '../../protocol/at-record.js';
 import type { ClientCommand } from '../../protocol/commands.js';
 import type { PosixInstant, WallClock } from '../../protocol/time.js';
 import type { LocationStore } from '../../store/location-store.js';
 import type { PlacesJson } from '../places-lookup.js';
+import type { CommandKind, CommandOutcome } from './outcomes.js';
 
 /** How a command ended: the reply to write, its outcome label, and why (for the log) when not ok. */
 export interface CommandResult {
@@ -60,7 +60,7 @@ export interface CommandScratch {
   readonly clientTime: PosixInstant;
 }
 
-export type { CommandKind };
+export type { CommandKind, CommandOutcome };
 
 /** The parsed command of kind `K`. */
 export type CommandOf<K extends CommandKind> = Extract<ClientCommand, { kind: K }>;

@@ -6,6 +6,7 @@ import { invalid } from './invalid.js';
 import { whatsat } from './whatsat.js';
 
 export type { CommandContext, CommandReply, CommandResult, CommandKind, CommandScratch } from './command.js';
+export type { CommandOutcome } from './outcomes.js';
 
 /** Every client command, by kind. */
 export const COMMANDS: CommandTable = Object.freeze({ IAMAT: iamat, WHATSAT: whatsat, INVALID: invalid });

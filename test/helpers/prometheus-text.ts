@@ -1,7 +1,7 @@
 /**
- * A reader for the Prometheus text exposition format 0.0.4, enough for `herd status` to pick a few
- * values out of a server's `/metrics` (https://prometheus.io/docs/instrumenting/exposition_formats/).
- * Pure: no I/O.
+ * A reader for the Prometheus text exposition format 0.0.4, enough for the tests to check what a
+ * server's `/metrics` says (https://prometheus.io/docs/instrumenting/exposition_formats/). Pure: no
+ * I/O. The server itself never reads its `/metrics`: `herd status` and the dashboard read `/status`.
  */
 
 /** One sample line: `name{label="value",...} value [timestamp]`. */
