@@ -4,75 +4,23 @@
  * lines, and re-dials with backoff when the connection drops. States are listed with
  * {@link LinkState} (src/core/status.ts); one method changes them and logs every transition.
  */
-import net from 'node:net';
+import type net from 'node:net';
 import tls from 'node:tls';
 import type { LinkState } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import { fastLogOf, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMessage } from './anti-entropy-messages.js';
-import type { Backoff } from './backoff.js';
-import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure-detector.js';
-import { checkWelcome, offerHello, type HelloOffer, type LinkIdentity } from './handshake.js';
+import { FailureDetector, HEARTBEAT_TEXT } from './failure-detector.js';
+import { checkWelcome, offerHello, type HelloOffer } from './handshake.js';
+import { LinkQueue, MAX_LINES_PER_WRITE } from './link-queue.js';
 import { LinkReader, type LinkHandlers, type LinkMessage } from './link-messages.js';
 import { LINK_KEEPALIVE_MS } from './link-settings.js';
+import { dialPeer, type OutgoingLinkOptions, type PeerAddress } from './outgoing-link-options.js';
 import type { GraftMessage, PruneMessage } from './tree-messages.js';
 
-/** Where a neighbour's peer port listens. */
-export interface PeerAddress {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** Settings of an {@link OutgoingLink}. */
-export interface OutgoingLinkOptions {
-  /** This server (name, incarnation and herd secret, sent and proved in the handshake). */
-  readonly self: LinkIdentity;
-  /** The neighbour's name; its WELCOME must carry it. */
-  readonly peerName: string;
-  /** Delay before each re-dial, by attempt. */
-  readonly backoff: Backoff;
-  readonly logger: Logger;
-  /** Longest wait for WELCOME after connecting, ms (settings resolved once: src/peers/link-settings.ts). */
-  readonly handshakeTimeoutMs: number;
-  /**
-   * Most lines held while the neighbour is unreachable or not reading (its socket is full). Past it
-   * the queue is dropped whole and logged; anti-entropy at the next link-up repairs the loss.
-   */
-  readonly maxQueuedUpdates: number;
-  /** Heartbeat when nothing was written for this long, ms. */
-  readonly heartbeatIntervalMs: number;
-  /** The server's shared heartbeat ticks. @default one of this link's own */
-  readonly ticker?: HeartbeatTicker;
-  /** Close and re-dial when nothing was received for this long, ms. */
-  readonly deadAfterMs: number;
-  /** @default {@link SYSTEM_TIMERS} */
-  readonly timers?: Timers;
-  /** Opens the TCP connection. @default `net.connect` (or `tls.connect` with {@link tls}) */
-  readonly connect?: (address: PeerAddress) => net.Socket;
-  /** Called each time the link comes up, with the neighbour's incarnation from its WELCOME. */
-  readonly onUp?: (incarnation: string) => void;
-  /** Called each time an up link goes down. */
-  readonly onDown?: () => void;
-  /** Called for each anti-entropy reply the neighbour sends after its WELCOME (WANT, WANT-END). */
-  readonly onSyncReply?: (message: Extract<SyncMessage, { type: 'WANT' | 'WANT-END' }>) => void;
-  /** Called for each PRUNE and GRAFT the neighbour sends once the link is up (tree dissemination, ./plumtree.ts). */
-  readonly onTreeMessage?: (message: PruneMessage | GraftMessage) => void;
-  /** Longest line the neighbour may send, bytes (`limits.maxLineBytes`); a longer one closes the connection. */
-  readonly maxLineBytes: number;
-  /** Called on every state change. */
-  readonly onStatus?: (status: LinkState) => void;
-  /** Called after each batched write with the number of lines in it and its bytes (LFs included). */
-  readonly onSent?: (lines: number, bytes: number) => void;
-  /** Dial with TLS, with these options (CA, client certificate). @default plain TCP */
-  readonly tls?: tls.ConnectionOptions;
-}
-
-/**
- * Most lines in one write to the socket. A longer queue (a reconciliation, a burst after a stall)
- * goes out over several event-loop turns, so no write holds the loop or builds one huge string.
- */
-export const MAX_LINES_PER_WRITE = 4096;
+export type { OutgoingLinkOptions, PeerAddress } from './outgoing-link-options.js';
+export { MAX_LINES_PER_WRITE } from './link-queue.js';
 
 /** On close, longest wait for the neighbour to take the last lines before the socket is cut, ms. */
 export const LINK_CLOSE_TIMEOUT_MS = 1000;
@@ -88,9 +36,8 @@ export class OutgoingLink {
   private socket: net.Socket | undefined;
   private attempt = 0;
   private timer: TimerHandle | undefined;
-  /** Lines waiting (binary strings), from {@link queueHead} on (the written ones before it are dropped in bulk). */
-  private queue: string[] = [];
-  private queueHead = 0;
+  /** Lines waiting to be written (binary strings). */
+  private readonly queue = new LinkQueue();
   private flushScheduled = false;
   private blocked = false;
   private detector: FailureDetector | undefined;
@@ -123,7 +70,7 @@ export class OutgoingLink {
 
   /** Lines waiting to be written. */
   get queuedUpdates(): number {
-    return this.queue.length - this.queueHead;
+    return this.queue.size;
   }
 
   // One place changes the state, and logs every transition.
@@ -184,8 +131,7 @@ export class OutgoingLink {
         { event: 'queue-overflow', dropped: queued, maxQueuedUpdates: max },
         `queue to ${this.options.peerName} reached ${max} updates while the link was ${this.statusValue}; dropped them, anti-entropy repairs at reconnect`,
       );
-      this.queue = [];
-      this.queueHead = 0;
+      this.queue.clear();
     }
     this.queue.push(line);
     this.scheduleFlush();
@@ -204,22 +150,7 @@ export class OutgoingLink {
   private flush(): void {
     const socket = this.socket;
     if (this.statusValue !== 'up' || socket === undefined || this.blocked || this.queuedUpdates === 0) return;
-    let lines: string[];
-    if (this.queuedUpdates <= MAX_LINES_PER_WRITE && this.queueHead === 0) {
-      lines = this.queue;
-      this.queue = [];
-    } else {
-      const end = Math.min(this.queue.length, this.queueHead + MAX_LINES_PER_WRITE);
-      lines = this.queue.slice(this.queueHead, end);
-      this.queueHead = end;
-      if (this.queueHead === this.queue.length) {
-        this.queue = [];
-        this.queueHead = 0;
-      } else if (this.queueHead > this.queue.length / 2) {
-        this.queue = this.queue.slice(this.queueHead);
-        this.queueHead = 0;
-      }
-    }
+    const lines = this.queue.take(MAX_LINES_PER_WRITE);
     const text = `${lines.join('\n')}\n`;
     const ok = socket.write(text, 'latin1');
     this.detector?.sent();
@@ -240,18 +171,7 @@ export class OutgoingLink {
     const address = this.address;
     if (address === undefined || this.statusValue === 'closed') return;
     this.setStatus('connecting', { host: address.host, port: address.port, attempt: this.attempt });
-    const tlsOptions = this.options.tls;
-    const defaultConnect = (a: PeerAddress): net.Socket =>
-      tlsOptions === undefined
-        ? net.connect({ host: a.host, port: a.port })
-        : // SNI takes host names only (RFC 6066); an IP address is checked against the certificate's IP SANs.
-          tls.connect({
-            ...(net.isIP(a.host) === 0 ? { servername: a.host } : {}),
-            ...tlsOptions,
-            host: a.host,
-            port: a.port,
-          });
-    const socket = (this.options.connect ?? defaultConnect)(address);
+    const socket = this.options.connect?.(address) ?? dialPeer(address, this.options.tls);
     this.socket = socket;
     this.blocked = false;
     socket.setNoDelay(true);
