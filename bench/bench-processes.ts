@@ -5,14 +5,13 @@
  */
 import { HERD_UP_LINE, MEMBER_LINE } from '../src/cli/start.js';
 import { createInterface } from 'node:readline';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
 import { HERD_SECRET_ENV } from '../src/peers/herd-secret.js';
 import { BenchError } from './bench-error.js';
 import type { LoadTarget } from './load-client.js';
@@ -318,124 +317,6 @@ export function connectOnce(target: LoadTarget): Promise<void> {
   });
 }
 
-/** A process's resident set size from `/proc/<pid>/status` (VmRSS), bytes; undefined if unreadable. */
-export async function readRssBytes(pid: number): Promise<number | undefined> {
-  try {
-    const status = await readFile(`/proc/${pid}/status`, 'utf8');
-    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
-    return match === null ? undefined : Number(match[1]) * 1024;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
- * `process.memoryUsage()` of a server, after two full garbage collections (unless the probe was
- * told not to collect), and its `process.cpuUsage()` just before, as the probe wrote them.
- */
-export interface ProbedMemory {
-  readonly rss: number;
-  readonly heapUsed: number;
-  readonly heapTotal: number;
-  readonly external: number;
-  readonly arrayBuffers: number;
-  /** User CPU time of the whole process since it started, microseconds. */
-  readonly cpuUserUs: number;
-  /** System CPU time of the whole process since it started, microseconds. */
-  readonly cpuSystemUs: number;
-}
-
-/**
- * Asks a server started with {@link memoryProbeNodeArgs} (and {@link PROBE_DIR_ENV} = `probeDir`) for
- * its memory: sends SIGUSR2 and waits for `<probeDir>/<pid>.json`.
- *
- * @throws {BenchError} when no answer comes within `timeoutMs`.
- */
-export async function probeMemory(pid: number, probeDir: string, timeoutMs = 20_000): Promise<ProbedMemory> {
-  const file = path.join(probeDir, `${pid}.json`);
-  await rm(file, { force: true });
-  process.kill(pid, 'SIGUSR2');
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const text = await readFile(file, 'utf8');
-      if (text.endsWith('\n')) return JSON.parse(text) as ProbedMemory;
-    } catch {
-      // Not written yet.
-    }
-    if (Date.now() > deadline)
-      throw new BenchError(
-        `server ${pid} did not report its memory within ${timeoutMs} ms (started without the memory probe?)`,
-      );
-    await sleep(50);
-  }
-}
-
-/** Bytes a process's TCP sockets sent and received (kernel counters, `ss -tinp`), per local/remote port. */
-export interface SocketBytes {
-  readonly localPort: number;
-  readonly remotePort: number;
-  readonly sent: number;
-  readonly received: number;
-  /** TCP segments sent and received (`segs_out`, `segs_in`), ACKs included. */
-  readonly segmentsOut: number;
-  readonly segmentsIn: number;
-}
-
-/**
- * The established TCP sockets of `pid` with their byte counts, from `ss -tinpH` (iproute2). The
- * counts are the kernel's, for the life of each socket.
- *
- * @returns an empty list when `ss` is missing or fails.
- */
-export function socketBytesOf(pid: number): Promise<SocketBytes[]> {
-  return new Promise((resolve) => {
-    execFile('ss', ['-tinpH', 'state', 'established'], { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-      if (error !== null) {
-        resolve([]);
-        return;
-      }
-      const out: SocketBytes[] = [];
-      const lines = stdout.split('\n');
-      for (let i = 0; i < lines.length; i++) {
-        const head = lines[i] as string;
-        if (!head.includes(`pid=${pid},`)) continue;
-        // `Recv-Q Send-Q Local:Port Peer:Port users:(...)`, then a line of TCP info.
-        const fields = head.trim().split(/\s+/);
-        const local = fields[2] ?? '';
-        const remote = fields[3] ?? '';
-        const info = lines[i + 1] ?? '';
-        const sent = /bytes_sent:(\d+)/.exec(info) ?? /bytes_acked:(\d+)/.exec(info);
-        const received = /bytes_received:(\d+)/.exec(info);
-        const segmentsOut = /segs_out:(\d+)/.exec(info);
-        const segmentsIn = /segs_in:(\d+)/.exec(info);
-        out.push({
-          localPort: Number(local.slice(local.lastIndexOf(':') + 1)),
-          remotePort: Number(remote.slice(remote.lastIndexOf(':') + 1)),
-          sent: sent === null ? 0 : Number(sent[1]),
-          received: received === null ? 0 : Number(received[1]),
-          segmentsOut: segmentsOut === null ? 0 : Number(segmentsOut[1]),
-          segmentsIn: segmentsIn === null ? 0 : Number(segmentsIn[1]),
-        });
-      }
-      resolve(out);
-    });
-  });
-}
-
-/**
- * The pid of the local process listening on TCP `port` (for `--config` runs, whose servers the bench
- * did not start), from `ss -ltnpH`; undefined when not found (another user's process, or not local).
- */
-export function pidListeningOn(port: number): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    execFile('ss', ['-ltnpH', `sport = :${port}`], (error, stdout) => {
-      const match = error === null ? /pid=(\d+)/.exec(stdout) : null;
-      resolve(match === null ? undefined : Number(match[1]));
-    });
-  });
-}
-
 /**
  * Resolves once every server has its places index loaded (a server indexes places right after it
  * starts listening, which keeps it busy for a moment): checks in a client and asks a WHATSAT, which
@@ -496,83 +377,5 @@ export async function benchDir(): Promise<{ dir: string; cleanup: () => Promise<
   };
 }
 
-/** What {@link writeBenchConfig} writes. */
-export interface BenchConfigOptions {
-  /** Server names; defaults to the shipped default herd's. */
-  readonly servers?: readonly string[];
-  /** Links; defaults to the shipped default herd's (when `servers` is not given). */
-  readonly links?: readonly (readonly [string, string])[];
-  /** pino level of the servers. */
-  readonly logLevel: HerdConfig['logLevel'];
-  /** An external server (the bench's observer), linked to every other one or to `linkedTo` only. */
-  readonly observer?: { readonly name: string; readonly port: number; readonly linkedTo?: readonly string[] };
-  /** Overrides of `store`. */
-  readonly store?: Partial<HerdConfig['store']>;
-  /** Overrides of `peer` (link settings). */
-  readonly peer?: Partial<HerdConfig['peer']>;
-  /**
-   * Free loopback ports instead of 0 for every client and peer port, so that a member started on its
-   * own (`herd serve`, not under `herd start`) finds its neighbours in the config. @default false
-   */
-  readonly fixedPorts?: boolean;
-}
-
-/**
- * Writes a herd config into `dir` (`<dir>/herd.json`): the servers on 127.0.0.1 port 0 (admin port 0
- * too when the shipped herd has admin ports), logs and data under `dir`, product defaults for
- * everything else (store durable with group commit, offline places).
- */
-export async function writeBenchConfig(dir: string, options: BenchConfigOptions): Promise<string> {
-  const shipped = loadHerdConfig(builtInHerdFile('default'));
-  const names = options.servers ?? shipped.servers.map((server) => server.name);
-  const links: [string, string][] = (options.links ?? (options.servers === undefined ? shipped.links : [])).map(
-    ([a, b]) => [a, b],
-  );
-  // As shipped: an admin server (metrics) where the shipped herd has one, on port 0 here.
-  const withAdmin = shipped.servers.some((server) => server.adminPort !== undefined);
-  const servers: {
-    name: string;
-    host: string;
-    port: number;
-    peerPort?: number;
-    adminPort?: number;
-    external?: boolean;
-  }[] = [];
-  for (const name of names) {
-    const ports =
-      options.fixedPorts === true
-        ? { port: await freeLoopbackPort(), peerPort: await freeLoopbackPort() }
-        : { port: 0 };
-    servers.push({ name, host: '127.0.0.1', ...ports, ...(withAdmin ? { adminPort: 0 } : {}) });
-  }
-  if (options.observer !== undefined) {
-    // The observer is only a peer port; an external member needs a client port too, which nobody dials.
-    const observerPort = options.observer.port;
-    const unusedClientPort = observerPort < 65535 ? observerPort + 1 : observerPort - 1;
-    servers.push({
-      name: options.observer.name,
-      host: '127.0.0.1',
-      port: unusedClientPort,
-      peerPort: observerPort,
-      external: true,
-    });
-    for (const name of options.observer.linkedTo ?? names) links.push([name, options.observer.name]);
-  }
-  const config = {
-    servers,
-    links,
-    logDir: path.join(dir, 'logs'),
-    dataDir: path.join(dir, 'data'),
-    logLevel: options.logLevel,
-    ...(options.store === undefined ? {} : { store: options.store }),
-    ...(options.peer === undefined ? {} : { peer: options.peer }),
-  };
-  const file = path.join(dir, 'herd.json');
-  await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-  return file;
-}
-
-/** The names of the shipped default herd, in config order. */
-export function defaultHerdNames(): string[] {
-  return loadHerdConfig(builtInHerdFile('default')).servers.map((server) => server.name);
-}
+export * from './process-probes.js';
+export * from './bench-config.js';
