@@ -258,8 +258,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
     });
   };
 
-  // A member that dies again before it listens (killed during its start, or failing) is tried again
-  // after the same delay, for as long as the herd runs: a restart never gives up on a server.
+  // A restart that dies before it listens is tried again after the delay: it never gives up.
   const restartLater = (member: (typeof members)[number]): void => {
     setTimeout(() => {
       if (stopping) return;
