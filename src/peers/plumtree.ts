@@ -15,6 +15,10 @@
  *   the first copy came over a link already pruned for that root (its PRUNE still on the way): the
  *   duplicate's link is then the tree's way here and stays, so two near-equal paths settle on one
  *   instead of both being pruned.
+ * - The root's own link to each neighbour is never pruned: a duplicate from the root prunes the
+ *   link the first copy came over. So every neighbour of the server a client checked in at gets the
+ *   update in one hop, as with flooding, however the trees formed under load (a full mesh's tree is
+ *   then the root's star: N-1 lines).
  * - Lazy push: on each tick (the shared heartbeat tick, so an idle link's announcement replaces its
  *   heartbeat), the updates stored since the last one go to lazy neighbours as ids only, `IHAVE <root>
  *   <client id> <hash> ...`.
@@ -149,22 +153,33 @@ export class TreeRouter {
 
   /**
    * A record from `from` was not stored. When it is the very line held (a duplicate: it came by two
-   * paths), `from` is told to prune that root, once per connection.
+   * paths), one of the two links is told to prune that root, once per connection: `from`, unless
+   * `from` is the root itself. A root's own link to a neighbour is its one-hop path and is never
+   * pruned (so a client that checks in at a server and at once asks its neighbour finds the update
+   * there, as flooding guarantees); the link the first copy took is pruned instead.
    */
   notStored(record: AtRecord, from: string): void {
     if (this.options.store.atLineOf(record.clientId) !== record.atLine) return;
-    const side = this.pullSides.get(from);
-    if (side === undefined) return;
     const root = serverNameOf(record.atLine);
-    if (side.pruned.has(root)) return;
     const first = this.firstFrom.get(root);
+    if (from === root) {
+      if (first !== undefined && first !== root) this.prune(first, root);
+      return;
+    }
     if (first !== undefined && first !== from && this.pullSides.get(first)?.pruned.has(root) !== false) return;
-    if (!this.options.reply(from, formatPrune(root))) return;
+    this.prune(from, root);
+  }
+
+  /** Asks `peer` to announce `root`'s updates rather than push them, once per connection. */
+  private prune(peer: string, root: string): void {
+    const side = this.pullSides.get(peer);
+    if (side === undefined || side.pruned.has(root)) return;
+    if (!this.options.reply(peer, formatPrune(root))) return;
     side.pruned.add(root);
     this.counters.prunesSent++;
     this.options.log.info(
-      { event: 'tree-prune', peer: from, root },
-      `tree: ${from} sent an update of ${root} twice; asked it to announce ${root}'s updates instead`,
+      { event: 'tree-prune', peer, root },
+      `tree: ${root}'s updates came by two paths; asked ${peer} to announce them instead`,
     );
   }
 

@@ -2,9 +2,9 @@
  * Test bed scenario 1 (issue 12): a silent partition of one host while traffic flows. Welsh's
  * private interface goes down inside its namespace, so its neighbours (Alford and Ball in the ring)
  * get no RST and no FIN. With the default failure detector (heartbeat 1 s, dead after 5 s) they must
- * report their links to Welsh down within deadAfterMs + 1 s; updates keep flowing round the other
- * way; after the heal, every update acknowledged during the partition (on either side) is on every
- * host within 5 s.
+ * report their links to Welsh down (each side's `link-timeout` log line) within deadAfterMs + 1 s;
+ * updates keep flowing round the other way; after the heal, every update acknowledged during the
+ * partition (on either side) is on every host within 5 s.
  * Runs with both `peer.dissemination` modes.
  */
 import { describe, test } from 'node:test';
@@ -39,6 +39,7 @@ describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 
         try {
           await new Promise((resolve) => setTimeout(resolve, 1000));
           const cutAt = performance.now();
+          const cutWallMs = Date.now();
           await bed.cut(CUT);
           const ackedBeforeCut = traffic.acked.length;
 
@@ -58,13 +59,28 @@ describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 
             deadAfterMs + 5000,
             `${NEIGHBOURS.join(' and ')} to notice ${CUT} is gone`,
           );
+          // The bound is on the servers' own reports: each side's `link-timeout` log line, stamped when it
+          // declared the link dead (the status polls above only wait for it, at their own pace).
           for (const name of NEIGHBOURS) {
+            const timeouts = await waitUntil(
+              async () => {
+                const entries = (await herd.logEvents(name)).filter(
+                  (entry) =>
+                    entry.event === 'link-timeout' && entry.peer === CUT && (entry.time as number) >= cutWallMs,
+                );
+                const out = entries.find((entry) => entry.link === 'out');
+                const inbound = entries.find((entry) => entry.link === 'in');
+                return out && inbound ? { out: out.time as number, in: inbound.time as number } : undefined;
+              },
+              2000,
+              `${name}'s link-timeout lines for ${CUT}`,
+            );
             report(
               t,
-              `${name} -> ${CUT} down after ${detected.get(name)} ms; ${CUT} -> ${name} closed after ${inboundClosed.get(name)} ms`,
+              `${name} -> ${CUT} declared dead after ${timeouts.out - cutWallMs} ms, status down at ${detected.get(name)} ms; ${CUT} -> ${name} declared dead after ${timeouts.in - cutWallMs} ms, closed at ${inboundClosed.get(name)} ms`,
             );
-            assertWithin(detected.get(name) as number, deadAfterMs + 1000, `${name}'s link to ${CUT} down`);
-            assertWithin(inboundClosed.get(name) as number, deadAfterMs + 1000, `${CUT}'s link to ${name} closed`);
+            assertWithin(timeouts.out - cutWallMs, deadAfterMs + 1000, `${name}'s link to ${CUT} declared dead`);
+            assertWithin(timeouts.in - cutWallMs, deadAfterMs + 1000, `${CUT}'s link to ${name} declared dead`);
             const row = (await herd.status(name)).links.find((link) => link.peer === CUT);
             assert.ok((row?.timeouts ?? 0) >= 1, `${name} counts the timeout: ${JSON.stringify(row)}`);
           }

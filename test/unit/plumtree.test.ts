@@ -61,6 +61,26 @@ describe('tree dissemination in memory', () => {
     });
   }
 
+  test("a root's own links are never pruned: every neighbour of the server a client checked in at gets it in one hop", () => {
+    // Random delivery orders make many copies arrive first by a detour and then from the root itself.
+    for (const [graph, seed] of [
+      [mesh(8), 5],
+      [ring(6), 9],
+    ] as const) {
+      const herd = new SimHerd({ ...graph, random: seededRandom(seed) });
+      for (let round = 0; round < 6; round++) {
+        for (const origin of graph.names) herd.iamat(origin, `warm-${origin}-${round}`, next());
+        herd.settle(1);
+      }
+      assert.ok(herd.delivered.PRUNE > 0, 'the trees formed');
+      for (const root of graph.names) {
+        for (const peer of herd.server(root).neighbours) {
+          assert.equal(herd.server(root).router.isLazy(peer, root), false, `${root} pushes its own updates to ${peer}`);
+        }
+      }
+    }
+  });
+
   test('a tree link cut silently: the updates after the cut arrive through lazy links within two ticks', () => {
     const { names, links } = ring(8);
     const herd = new SimHerd({ names, links, random: seededRandom(3) });
