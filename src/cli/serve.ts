@@ -231,6 +231,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const { client: address, peer: peerAddress } = listening;
   const startupDelay = watchStartupDelay();
+  // Loaded after listening, like the admin port: the store's writer thread (unless a commit came first).
+  opened?.log.startWriter();
   if (supervised) {
     onPeers = (message) => {
       for (const [peerName, peerAddress] of Object.entries(message.addresses))

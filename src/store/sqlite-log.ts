@@ -109,6 +109,11 @@ export class SqliteLocationLog {
     });
   }
 
+  /** Starts the writer thread ahead of the first commit (called once the server listens). */
+  startWriter(): void {
+    this.writer.warm();
+  }
+
   /** Connects the store to its server: the table it mirrors, and where commits and faults are counted. */
   attach(server: PersistenceAttachment): void {
     this.table = server.table;

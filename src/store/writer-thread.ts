@@ -1,6 +1,6 @@
 /**
  * The durable store's writer thread (./sqlite-writer.ts) as the server's thread drives it: started
- * with the server, handed one commit at a time, started again after it dies, and closed at the end,
+ * once the server listens (or by its first commit, if that comes first), handed one commit at a time, started again after it dies, and closed at the end,
  * synchronously, by waiting on the flags it shares.
  */
 import path from 'node:path';
@@ -36,12 +36,20 @@ export class WriterThread {
   private worker: Worker | undefined;
   private closed = false;
 
-  /** Starts the thread now, so that the first commit does not wait for it to load. */
+  /** The thread starts at {@link warm} or at the first {@link post}, not here: a start loads only what serving needs. */
   constructor(file: string, log: Logger, events: WriterThreadEvents) {
     this.file = file;
     this.log = log;
     this.events = events;
-    this.start().unref();
+  }
+
+  /**
+   * Starts the thread if it is not running, so that the first commit does not wait for it to load
+   * (a thread's start costs tens of ms of CPU: the server calls this once it listens).
+   */
+  warm(): void {
+    // A thread already running may be committing: it keeps its reference.
+    if (this.worker === undefined && !this.closed) this.start().unref();
   }
 
   /** Hands commit `seq` of `rows` (client id and AT line alternating) to the thread. */
