@@ -231,8 +231,10 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const { client: address, peer: peerAddress } = listening;
   const startupDelay = watchStartupDelay();
-  // Loaded after listening, like the admin port: the store's writer thread (unless a commit came first).
+  // Loaded after listening, like the admin port: the store's writer thread (unless a commit came
+  // first) and prom-client (the hooks count from the start; the series read the counts when scraped).
   opened?.log.startWriter();
+  const registryReady = metrics?.prepare();
   if (supervised) {
     onPeers = (message) => {
       for (const [peerName, peerAddress] of Object.entries(message.addresses))
@@ -242,7 +244,8 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (peersMessage !== undefined) onPeers(peersMessage);
   }
   if (adminPort !== undefined && metrics !== undefined) {
-    const [{ AdminServer }, { Dashboard }, { describeHerd }] = await Promise.all([
+    const [, { AdminServer }, { Dashboard }, { describeHerd }] = await Promise.all([
+      registryReady,
       import('../observability/admin-server.js'),
       import('../dashboard/dashboard.js'),
       import('../dashboard/herd-view.js'),

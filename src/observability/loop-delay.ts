@@ -7,10 +7,8 @@
  * once {@link LOOP_DELAY_IDLE_AFTER_MS} pass without any: an idle loop has no delay to measure.
  */
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import type { Registry } from 'prom-client';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
-import { scrapedMetricsOf } from './scraped-metrics.js';
 
 export { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
 
@@ -117,44 +115,5 @@ export class LoopDelayMonitor {
     this.timer = undefined;
     this.awake = false;
     this.histogram.disable();
-  }
-}
-
-/**
- * The sampling period to give prom-client's own event-loop monitor, ms: an hour, so that it never
- * wakes an idle server; its figures are replaced by {@link registerLoopDelayMetrics}'.
- */
-export const PROM_CLIENT_LAG_RESOLUTION_MS = 3_600_000;
-
-/** The help text of each figure, as prom-client words it. */
-const LOOP_DELAY_HELP: Readonly<Record<keyof LoopDelay, string>> = {
-  min: 'The minimum recorded event loop delay.',
-  max: 'The maximum recorded event loop delay.',
-  mean: 'The mean of the recorded event loop delays.',
-  stddev: 'The standard deviation of the recorded event loop delays.',
-  p50: 'The 50th percentile of the recorded event loop delays.',
-  p90: 'The 90th percentile of the recorded event loop delays.',
-  p99: 'The 99th percentile of the recorded event loop delays.',
-};
-
-/**
- * Serves prom-client's `nodejs_eventloop_lag_<figure>_seconds` (min, max, mean, stddev, p50, p90,
- * p99) from `monitor` instead: replaces the ones `collectDefaultMetrics` registered in `registry`, and
- * reads the monitor once per scrape.
- */
-export function registerLoopDelayMetrics(registry: Registry, monitor: LoopDelayMonitor): void {
-  let reading: LoopDelay | undefined;
-  const { gauge } = scrapedMetricsOf(registry);
-  for (const figure of Object.keys(LOOP_DELAY_HELP) as (keyof LoopDelay)[]) {
-    const name = `nodejs_eventloop_lag_${figure}_seconds`;
-    registry.removeSingleMetric(name);
-    gauge(name, LOOP_DELAY_HELP[figure], [], (set) => {
-      if (reading === undefined) {
-        reading = monitor.read();
-        // The gauges of one scrape are collected one after another, synchronously.
-        queueMicrotask(() => (reading = undefined));
-      }
-      set({}, reading[figure]);
-    });
   }
 }

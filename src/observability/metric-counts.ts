@@ -7,7 +7,7 @@ import type { LinkState, ServerStatus } from '../core/status.js';
 import { STORE_FAILURE_REASONS, type StoreFailureReason } from '../errors.js';
 import { COMMAND_KINDS, COMMAND_OUTCOMES } from './command-series.js';
 import { ACCEPT_FAILURE_REASONS, type AcceptFailureReason } from './observer.js';
-import { LatencyCounts } from './scraped-metrics.js';
+import { LatencyCounts } from './latency-counts.js';
 
 /** Counts kept per neighbour. */
 export interface PeerCounts {

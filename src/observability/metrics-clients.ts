@@ -7,7 +7,8 @@ import type { Registry } from 'prom-client';
 import { COMMAND_KINDS, COMMAND_OUTCOMES, EXPECTED_COMMANDS, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import type { ServerCounts } from './metric-counts.js';
 import { ACCEPT_FAILURE_REASONS } from './observer.js';
-import { CountedHistogram, scrapedMetricsOf, type LatencyCounts } from './scraped-metrics.js';
+import type { LatencyCounts } from './latency-counts.js';
+import { CountedHistogram, scrapedMetricsOf } from './scraped-metrics.js';
 
 /** Positions in the command counts of the series always shown (even at 0). */
 const EXPECTED_COMMAND_INDICES = new Set<number>(

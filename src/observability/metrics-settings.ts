@@ -9,3 +9,9 @@
  * no delay reads about this much; `herd status` subtracts it.
  */
 export const LOOP_DELAY_RESOLUTION_MS = 10;
+
+/**
+ * The `Content-Type` of `/metrics`: the Prometheus text exposition format 0.0.4
+ * (https://prometheus.io/docs/instrumenting/exposition_formats/), as prom-client's registry names it.
+ */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';

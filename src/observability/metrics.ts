@@ -8,23 +8,16 @@
  * Every series carries the label `server` (the server's name). Names, labels and units are listed in
  * docs/observability.md.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { Registry } from 'prom-client';
 import type { LinkState, ServerLoad, ServerStatus } from '../core/status.js';
 import type { StoreFailureReason } from '../errors.js';
 import { COMMAND_OUTCOMES, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import { ServerCounts } from './metric-counts.js';
-import { defineClientMetrics } from './metrics-clients.js';
-import { defineLinkMetrics } from './metrics-links.js';
-import { defineServerMetrics } from './metrics-server.js';
 import type { AcceptFailureReason, ServerObserver } from './observer.js';
 import type { CommandKind, CommandOutcome } from '../server/commands/outcomes.js';
-import { LATENCY_BUCKETS_SECONDS, LatencyCounts } from './scraped-metrics.js';
-import {
-  LOOP_DELAY_RESOLUTION_MS,
-  LoopDelayMonitor,
-  PROM_CLIENT_LAG_RESOLUTION_MS,
-  registerLoopDelayMetrics,
-} from './loop-delay.js';
+import { LATENCY_BUCKETS_SECONDS, LatencyCounts } from './latency-counts.js';
+import { PROMETHEUS_CONTENT_TYPE } from './metrics-settings.js';
+import { LOOP_DELAY_RESOLUTION_MS, LoopDelayMonitor } from './loop-delay.js';
 
 /** Where the observer reads what it does not count itself: clients held, live link states, queues. */
 export interface StatusSource {
@@ -60,34 +53,48 @@ export interface MetricsObserverOptions {
  *     const text = await metrics.metrics();
  */
 export class MetricsObserver implements ServerObserver {
-  /** The registry holding this server's metrics (and, unless disabled, the process metrics). */
-  readonly registry = new Registry();
   private source: StatusSource | undefined;
   private readonly counts: ServerCounts;
+  private readonly serverName: string;
+  private readonly bucketsSeconds: readonly number[];
   /** The event loop's delay, sampled while commands or floods come in (./loop-delay.ts). */
   private readonly loopDelay: LoopDelayMonitor | undefined;
+  /** The Prometheus registry, once {@link prepare} loaded it. */
+  private registry: Promise<Registry> | undefined;
 
   constructor(options: MetricsObserverOptions) {
-    const buckets = options.latencyBucketsSeconds ?? LATENCY_BUCKETS_SECONDS;
-    this.counts = new ServerCounts(Float64Array.from(buckets, (seconds) => seconds * 1000));
-    this.registry.setDefaultLabels({ server: options.serverName });
-    if (options.defaultMetrics ?? true) {
-      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: PROM_CLIENT_LAG_RESOLUTION_MS });
-      this.loopDelay = new LoopDelayMonitor();
-      registerLoopDelayMetrics(this.registry, this.loopDelay);
+    this.serverName = options.serverName;
+    this.bucketsSeconds = options.latencyBucketsSeconds ?? LATENCY_BUCKETS_SECONDS;
+    this.counts = new ServerCounts(Float64Array.from(this.bucketsSeconds, (seconds) => seconds * 1000));
+    if (options.defaultMetrics ?? true) this.loopDelay = new LoopDelayMonitor();
+  }
+
+  /**
+   * Loads prom-client and registers every series (./metrics-registry.ts): the server calls it once it
+   * listens; {@link metrics} waits for it. Counting does not wait: the hooks count from the start.
+   */
+  prepare(): Promise<Registry> {
+    if (this.registry === undefined) {
+      // A status snapshot shared by the collectors of one scrape (they run one after another, synchronously).
+      let snapshot: { status: ServerStatus | undefined } | undefined;
+      const status = (): ServerStatus | undefined => {
+        if (snapshot === undefined) {
+          snapshot = { status: this.source?.status() };
+          queueMicrotask(() => (snapshot = undefined));
+        }
+        return snapshot.status;
+      };
+      this.registry = import('./metrics-registry.js').then(({ buildRegistry }) =>
+        buildRegistry({
+          serverName: this.serverName,
+          counts: this.counts,
+          bucketsSeconds: this.bucketsSeconds,
+          status,
+          loopDelay: this.loopDelay,
+        }),
+      );
     }
-    // A status snapshot shared by the collectors of one scrape (they run one after another, synchronously).
-    let snapshot: { status: ServerStatus | undefined } | undefined;
-    const status = (): ServerStatus | undefined => {
-      if (snapshot === undefined) {
-        snapshot = { status: this.source?.status() };
-        queueMicrotask(() => (snapshot = undefined));
-      }
-      return snapshot.status;
-    };
-    defineClientMetrics(this.registry, this.counts, buckets);
-    defineLinkMetrics(this.registry, this.counts, status);
-    defineServerMetrics(this.registry, this.counts, status, buckets);
+    return this.registry;
   }
 
   /** Stops the event-loop monitor (the server is closing). */
@@ -107,12 +114,12 @@ export class MetricsObserver implements ServerObserver {
 
   /** The `Content-Type` of {@link metrics}: Prometheus text format 0.0.4. */
   get contentType(): string {
-    return this.registry.contentType;
+    return PROMETHEUS_CONTENT_TYPE;
   }
 
-  /** Every metric in Prometheus text format (what `GET /metrics` serves). */
-  metrics(): Promise<string> {
-    return this.registry.metrics();
+  /** Every metric in Prometheus text format (what `GET /metrics` serves); loads the registry first if need be. */
+  async metrics(): Promise<string> {
+    return (await this.prepare()).metrics();
   }
 
   /**

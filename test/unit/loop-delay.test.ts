@@ -10,8 +10,8 @@ import {
   LOOP_DELAY_IDLE_AFTER_MS,
   LOOP_DELAY_RESOLUTION_MS,
   LoopDelayMonitor,
-  registerLoopDelayMetrics,
 } from '../../src/observability/loop-delay.js';
+import { registerLoopDelayMetrics } from '../../src/observability/metrics-registry.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
 describe('LoopDelayMonitor', () => {

@@ -1,0 +1,82 @@
+/**
+ * The Prometheus registry of a {@link MetricsObserver} (./metrics.ts): prom-client, every series
+ * definition (./metrics-clients.ts, ./metrics-links.ts, ./metrics-server.ts) and prom-client's
+ * process metrics. Loaded on its own (`await import()`) once the server listens, so that a start
+ * does not load prom-client before it accepts clients; the observer counts into plain numbers from
+ * the first command on, and the series read them at scrape time.
+ */
+import { Registry, collectDefaultMetrics } from 'prom-client';
+import type { ServerStatus } from '../core/status.js';
+import type { ServerCounts } from './metric-counts.js';
+import { defineClientMetrics } from './metrics-clients.js';
+import { defineLinkMetrics } from './metrics-links.js';
+import { defineServerMetrics } from './metrics-server.js';
+import type { LoopDelay, LoopDelayMonitor } from './loop-delay.js';
+import { scrapedMetricsOf } from './scraped-metrics.js';
+
+/** What {@link buildRegistry} fills its series from. */
+export interface RegistrySources {
+  /** The value of the `server` label on every series. */
+  readonly serverName: string;
+  /** The observer's counts. */
+  readonly counts: ServerCounts;
+  /** Upper bounds of the latency buckets, seconds, ascending. */
+  readonly bucketsSeconds: readonly number[];
+  /** Clients held, link states and the rest of `/status`, read once per scrape (undefined before attach). */
+  readonly status: () => ServerStatus | undefined;
+  /** With prom-client's process metrics (`process_*`, `nodejs_*`), the loop delay they report. */
+  readonly loopDelay: LoopDelayMonitor | undefined;
+}
+
+/** A registry of its own (never prom-client's global one, so several servers can share a process). */
+export function buildRegistry(sources: RegistrySources): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ server: sources.serverName });
+  if (sources.loopDelay !== undefined) {
+    collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: PROM_CLIENT_LAG_RESOLUTION_MS });
+    registerLoopDelayMetrics(registry, sources.loopDelay);
+  }
+  defineClientMetrics(registry, sources.counts, sources.bucketsSeconds);
+  defineLinkMetrics(registry, sources.counts, sources.status);
+  defineServerMetrics(registry, sources.counts, sources.status, sources.bucketsSeconds);
+  return registry;
+}
+
+/**
+ * The sampling period to give prom-client's own event-loop monitor, ms: an hour, so that it never
+ * wakes an idle server; its figures are replaced by {@link registerLoopDelayMetrics}'.
+ */
+export const PROM_CLIENT_LAG_RESOLUTION_MS = 3_600_000;
+
+/** The help text of each figure, as prom-client words it. */
+const LOOP_DELAY_HELP: Readonly<Record<keyof LoopDelay, string>> = {
+  min: 'The minimum recorded event loop delay.',
+  max: 'The maximum recorded event loop delay.',
+  mean: 'The mean of the recorded event loop delays.',
+  stddev: 'The standard deviation of the recorded event loop delays.',
+  p50: 'The 50th percentile of the recorded event loop delays.',
+  p90: 'The 90th percentile of the recorded event loop delays.',
+  p99: 'The 99th percentile of the recorded event loop delays.',
+};
+
+/**
+ * Serves prom-client's `nodejs_eventloop_lag_<figure>_seconds` (min, max, mean, stddev, p50, p90,
+ * p99) from `monitor` instead: replaces the ones `collectDefaultMetrics` registered in `registry`, and
+ * reads the monitor once per scrape.
+ */
+export function registerLoopDelayMetrics(registry: Registry, monitor: LoopDelayMonitor): void {
+  let reading: LoopDelay | undefined;
+  const { gauge } = scrapedMetricsOf(registry);
+  for (const figure of Object.keys(LOOP_DELAY_HELP) as (keyof LoopDelay)[]) {
+    const name = `nodejs_eventloop_lag_${figure}_seconds`;
+    registry.removeSingleMetric(name);
+    gauge(name, LOOP_DELAY_HELP[figure], [], (set) => {
+      if (reading === undefined) {
+        reading = monitor.read();
+        // The gauges of one scrape are collected one after another, synchronously.
+        queueMicrotask(() => (reading = undefined));
+      }
+      set({}, reading[figure]);
+    });
+  }
+}
