@@ -184,9 +184,12 @@ export class HerdServer {
       await listenOn(peerListener, peerHost, peerPort);
       this.peerListener = peerListener;
       for (const [peerName, address] of this.options.peerAddresses ?? []) this.setPeerAddress(peerName, address);
+      // The descriptor counts are read while the links join (the client port needs them), so that
+      // the port opens the moment they are up: after the join, the loop is busy with their
+      // anti-entropy and the store's restore, and an asynchronous read would wait behind them.
+      const descriptorsRead = this.admission.descriptors.start();
       await this.joined();
-      // Read before the client port opens: nothing may wait between its opening and the return.
-      await this.admission.descriptors.start();
+      await descriptorsRead;
       if (this.closing) throw new Error(`${this.name} was closed while it started`);
       await listenOn(clientListener, host, port);
     } catch (error) {

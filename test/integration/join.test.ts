@@ -109,12 +109,13 @@ describe('joining the herd before taking clients', { timeout: 30_000 }, () => {
       peerAddresses: new Map([['Ball', { host: '127.0.0.1', port: (frozen.address() as net.AddressInfo).port }]]),
     });
     try {
-      const listened = alford.listen();
+      // Watched from the start: the close ends the wait at once, so listen() may reject during it.
+      const rejected = assert.rejects(alford.listen(), /closed while it started/);
       await waitUntil(() => hellos.join('').startsWith('HELLO Alford '), 5000, 'the HELLO');
       // A SIGTERM in the middle of the start: the wait for the links ends with the close.
       await alford.close();
       timers.advance(300);
-      await assert.rejects(listened, /closed while it started/);
+      await rejected;
       await assert.rejects(exchange(port, 'IAMAT c +1+1 1700000000\n'), /ECONNREFUSED/);
     } finally {
       await alford.close();
