@@ -112,4 +112,6 @@ export interface BenchContext {
   readonly connections: number;
   /** Extra node flags of the server processes the speed scenarios start (`--cpu-prof`). */
   readonly serverNodeArgs: readonly string[];
+  /** The scale scenario's shapes, by id (`--scale-shapes`). @default every shape */
+  readonly scaleShapes?: readonly string[];
 }

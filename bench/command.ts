@@ -4,6 +4,7 @@
  * processes. The scenarios are loaded only when the command runs, so `--help` is instant.
  */
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { fullShapes } from './scale-shapes.js';
 import { SCENARIOS as SCENARIO_NAMES, type ScenarioName } from './scenario-names.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -18,6 +19,18 @@ function scenarioList(value: string): ScenarioName[] {
       throw new InvalidArgumentError(`unknown scenario "${name}" (scenarios: ${SCENARIO_NAMES.join(', ')})`);
   }
   return names as ScenarioName[];
+}
+
+function scaleShapeList(value: string): string[] {
+  const ids = fullShapes().map((shape) => shape.id);
+  const names = value
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
+  for (const name of names) {
+    if (!ids.includes(name)) throw new InvalidArgumentError(`unknown shape "${name}" (shapes: ${ids.join(', ')})`);
+  }
+  return names;
 }
 
 /** Builds the `bench` command (name `bench`); its action runs the bench and sets `process.exitCode`. */
@@ -57,6 +70,11 @@ export function benchCommand(): Command {
       'write a CPU profile of each server process of the speed scenarios into <dir> (summary: node --import tsx bench/profile-summary.ts <dir>/*.cpuprofile)',
     )
     .option(
+      '--scale-shapes <shapes>',
+      'with the scale scenario: measure only these shapes, comma-separated (e.g. mesh-10,mesh-20; default all eight)',
+      scaleShapeList,
+    )
+    .option(
       '--plot <file>',
       'with the scale scenario: write its plot (far-side p99 and link lines per update against herd size) as SVG to <file>',
     )
@@ -71,6 +89,7 @@ Examples:
   npm run bench -- --only soak          30 minutes of load with connection churn and link flaps: RSS, heap, fds per minute
   npm run bench -- --only soak --soak-minutes 10
   npm run bench -- --only scale --plot docs/scale.svg  herd sizes, with the plot
+  npm run bench -- --only scale --scale-shapes mesh-10,mesh-20  two of the shapes
   npm run bench -- --only iamat --cpu-prof /tmp/prof && node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
   npm run bench -- --config my-herd.json  load a running herd`,
     )
@@ -83,6 +102,7 @@ Examples:
         only?: ScenarioName[];
         cpuProf?: string;
         soakMinutes?: number;
+        scaleShapes?: string[];
         plot?: string;
       }) => {
         const { runBenchCommand } = await import('./run-bench.js');

@@ -53,6 +53,8 @@ export interface BenchOptions {
   readonly progress?: Progress;
   /** Length of the soak, minutes. @default 30 (20 s with `quick`) */
   readonly soakMinutes?: number;
+  /** The scale scenario's shapes to measure, by id (`mesh-10`). @default all of ./scale-shapes.ts `fullShapes` */
+  readonly scaleShapes?: readonly string[];
 }
 
 /**
@@ -101,6 +103,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     progress,
     target,
     connections: BENCH_CONNECTIONS,
+    scaleShapes: options.scaleShapes,
     serverNodeArgs:
       options.cpuProfileDir === undefined
         ? []
@@ -228,6 +231,7 @@ export interface BenchCommandOptions {
   readonly only?: ScenarioName[];
   readonly cpuProf?: string;
   readonly soakMinutes?: number;
+  readonly scaleShapes?: readonly string[];
   /** Where to write the scale scenario's plot (SVG). */
   readonly plot?: string;
 }
@@ -245,6 +249,7 @@ export async function runBenchCommand(options: BenchCommandOptions): Promise<num
     only: options.only,
     cpuProfileDir: options.cpuProf,
     soakMinutes: options.soakMinutes,
+    scaleShapes: options.scaleShapes,
   });
   if (options.plot !== undefined && report.scale !== null) {
     const title = `herd sizes: ${report.started_at.slice(0, 10)}, ${report.machine.nproc} x ${report.machine.cpu_model}${report.quick ? ', --quick' : ''}`;

@@ -53,7 +53,9 @@ export async function runScale(context: BenchContext): Promise<ScaleResult> {
   const probe = { dir, env, nodeArgs: memoryProbeNodeArgs() };
   const shapes: ScaleShapeResult[] = [];
   try {
-    for (const shape of context.quick ? quickShapes() : fullShapes()) {
+    const chosen = context.scaleShapes;
+    const all = context.quick ? quickShapes() : fullShapes();
+    for (const shape of chosen === undefined ? all : all.filter((each) => chosen.includes(each.id))) {
       const modes: ScaleModeResult[] = [];
       const errors: Record<string, string> = {};
       // One shape or mode that fails (typically `herd start` of 40 servers on a loaded box) does
