@@ -220,7 +220,7 @@ async function restartStart(
     ).catch(() => undefined);
     const events = (await logEvents(alford.logFile)).filter(after);
     const linkTimes = neighbours.map((peer) => [
-      events.find((e) => e.event === 'link-status' && e.peer === peer && e.to === 'up')?.time,
+      events.find((e) => e.event === 'link-status' && e.link === 'out' && e.peer === peer && e.to === 'up')?.time,
       events.find((e) => e.event === 'peer-connected' && e.peer === peer)?.time,
     ]);
     const allUp = linkTimes.flat().every((time) => typeof time === 'number');

@@ -3,7 +3,8 @@
  * line must be a valid HELLO from a neighbour, and with a herd secret the next must be the right
  * AUTH; anything else is logged and the connection closed, with no reply. Only then are its lines
  * taken: AT lines as floods (through `ingest`, newer wins), and anti-entropy offers answered by an
- * {@link AntiEntropyResponder}. Works on any duplex stream, so tests need no socket.
+ * {@link AntiEntropyResponder}. Its states are {@link IncomingLinkState}; one writer (./link-status.ts)
+ * changes them and logs every transition. Works on any duplex stream, so tests need no socket.
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
@@ -16,9 +17,10 @@ import { AntiEntropyResponder } from './anti-entropy.js';
 import { FailureDetector, HEARTBEAT_TEXT, type HeartbeatTicker } from './failure-detector.js';
 import { answerHello, checkAuth, type Greeting, type LinkIdentity } from './handshake.js';
 import { LinkReader, type AtMessage, type LinkHandlers, type LinkMessage } from './link-messages.js';
+import { LinkStatus } from './link-status.js';
 import type { IHaveMessage } from './tree-messages.js';
 
-/** Where an incoming link is in its life. */
+/** Where an incoming link is in its life: waiting for the HELLO, then for the AUTH (with a herd secret), up, closed. */
 export type IncomingLinkState = 'hello' | 'auth' | 'up' | 'closed';
 
 /** Options of an {@link IncomingLink}. */
@@ -66,7 +68,7 @@ export interface IncomingLinkOptions {
 export class IncomingLink {
   readonly id: number;
   readonly remote: string;
-  private stateValue: IncomingLinkState = 'hello';
+  private readonly status: LinkStatus<IncomingLinkState>;
   private peer: string | undefined;
   private incarnationValue: string | undefined;
   private expectedAuthMac: string | undefined;
@@ -85,13 +87,20 @@ export class IncomingLink {
     this.id = options.id;
     this.remote = options.remote;
     this.fastLog = fastLogOf(options.logger);
+    // One place changes the state, and logs every transition (the neighbour's name once it is known).
+    this.status = new LinkStatus<IncomingLinkState>({
+      initial: 'hello',
+      log: options.logger.child({ link: 'in', conn: options.id, remote: options.remote }),
+      title: () => `link from ${this.peer ?? this.remote}`,
+      fields: () => ({ peer: this.peer }),
+    });
     const { stream, timers } = options;
     this.reader = new LinkReader(this.handlers(), {
       maxLineBytes: options.maxLineBytes,
       onOverflow: () => this.refuse(`line over ${options.maxLineBytes} bytes`),
     });
     this.handshakeTimer = timers.setTimeout(
-      () => this.refuse(this.stateValue === 'auth' ? 'no AUTH in time' : 'no HELLO in time'),
+      () => this.refuse(this.state === 'auth' ? 'no AUTH in time' : 'no HELLO in time'),
       options.handshakeTimeoutMs,
     );
     stream.on('data', (chunk: Buffer) => {
@@ -109,7 +118,7 @@ export class IncomingLink {
 
   /** The handshake state; `up` once the neighbour is authenticated. */
   get state(): IncomingLinkState {
-    return this.stateValue;
+    return this.status.value;
   }
 
   /** The neighbour's name, once its HELLO was accepted. */
@@ -134,22 +143,22 @@ export class IncomingLink {
    */
   private handlers(): LinkHandlers {
     const sync = (message: Extract<LinkMessage, { type: 'SYNC' | 'SUMS' | 'SUMS-END' | 'SYNCED' }>): void => {
-      if (this.stateValue === 'up') this.responder?.onMessage(message);
+      if (this.state === 'up') this.responder?.onMessage(message);
       else this.outOfPlace(message);
     };
     return {
-      HELLO: (message) => (this.stateValue === 'hello' ? this.onHello(message.greeting) : this.outOfPlace(message)),
+      HELLO: (message) => (this.state === 'hello' ? this.onHello(message.greeting) : this.outOfPlace(message)),
       AUTH: (message) => {
-        if (this.stateValue !== 'auth') this.outOfPlace(message);
+        if (this.state !== 'auth') this.outOfPlace(message);
         else if (checkAuth(message.mac, this.expectedAuthMac as string)) this.becomeUp();
         else this.refuse('bad MAC');
       },
-      AT: (message) => (this.stateValue === 'up' ? this.onFlood(message) : this.outOfPlace(message)),
+      AT: (message) => (this.state === 'up' ? this.onFlood(message) : this.outOfPlace(message)),
       HEARTBEAT: (message) => {
         // Its bytes already told the failure detector the neighbour is alive.
-        if (this.stateValue !== 'up') this.outOfPlace(message);
+        if (this.state !== 'up') this.outOfPlace(message);
       },
-      IHAVE: (message) => (this.stateValue === 'up' ? this.options.onIHave?.(message, this) : this.outOfPlace(message)),
+      IHAVE: (message) => (this.state === 'up' ? this.options.onIHave?.(message, this) : this.outOfPlace(message)),
       PRUNE: (message) => this.outOfPlace(message),
       GRAFT: (message) => this.outOfPlace(message),
       SYNC: sync,
@@ -166,15 +175,15 @@ export class IncomingLink {
   /** A message that has no place here: before the link is up it refuses the connection, after it is logged. */
   private outOfPlace(message: LinkMessage): void {
     const line = this.reader.lineText();
-    if (this.stateValue === 'hello') {
+    if (this.state === 'hello') {
       this.refuse('first line is not a HELLO', line);
       return;
     }
-    if (this.stateValue === 'auth') {
+    if (this.state === 'auth') {
       this.refuse('no AUTH', line);
       return;
     }
-    if (this.stateValue !== 'up') return;
+    if (this.state !== 'up') return;
     const peerName = this.peer as string;
     const flood = message.type === 'MALFORMED' && line.startsWith('AT');
     this.options.logger.error(
@@ -203,7 +212,7 @@ export class IncomingLink {
       this.becomeUp();
     } else {
       this.expectedAuthMac = answer.expectedAuthMac;
-      this.stateValue = 'auth';
+      this.status.set('auth');
     }
   }
 
@@ -212,7 +221,7 @@ export class IncomingLink {
     timers.clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;
     this.expectedAuthMac = undefined;
-    this.stateValue = 'up';
+    this.status.set('up', { incarnation: this.incarnationValue });
     const peerName = this.peer as string;
     this.responder = new AntiEntropyResponder({
       peerName,
@@ -288,7 +297,7 @@ export class IncomingLink {
 
   /** Logs why the connection is not (or no longer) a link and closes it, without a reply. */
   private refuse(reason: string, line?: string): void {
-    if (this.stateValue === 'closed') return;
+    if (this.state === 'closed') return;
     this.options.logger.warn(
       {
         event: 'peer-rejected',
@@ -308,7 +317,7 @@ export class IncomingLink {
    * PRUNE or a GRAFT. Returns false, writing nothing, unless the link is up.
    */
   reply(line: string): boolean {
-    if (this.stateValue !== 'up') return false;
+    if (this.state !== 'up') return false;
     this.options.stream.write(`${line}\n`, 'latin1');
     this.detector?.sent();
     return true;
@@ -326,8 +335,8 @@ export class IncomingLink {
   }
 
   private close(reason: string): void {
-    if (this.stateValue === 'closed') return;
-    this.stateValue = 'closed';
+    if (this.state === 'closed') return;
+    this.status.set('closed', { reason });
     this.detector?.stop();
     this.options.timers.clearTimeout(this.handshakeTimer);
     this.handshakeTimer = undefined;

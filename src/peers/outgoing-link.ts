@@ -2,7 +2,8 @@
  * The outgoing half of a link to one neighbour (docs/protocol.md "Links"): a small state machine that
  * dials the neighbour's peer port, passes the handshake (src/peers/handshake.ts), floods batched AT
  * lines, and re-dials with backoff when the connection drops. States are listed with
- * {@link LinkState} (src/core/status.ts); one method changes them and logs every transition.
+ * {@link LinkState} (src/core/status.ts); one writer (./link-status.ts) changes them and logs every
+ * transition; what each message means on a dialled connection is in ./outgoing-link-handlers.ts.
  */
 import type net from 'node:net';
 import tls from 'node:tls';
@@ -10,14 +11,14 @@ import type { LinkState } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import { fastLogOf, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
-import type { SyncMessage } from './anti-entropy-messages.js';
 import { FailureDetector, HEARTBEAT_TEXT } from './failure-detector.js';
-import { checkWelcome, offerHello, type HelloOffer } from './handshake.js';
+import { checkWelcome, offerHello, type Greeting, type HelloOffer } from './handshake.js';
 import { LinkQueue, MAX_LINES_PER_WRITE } from './link-queue.js';
-import { LinkReader, type LinkHandlers, type LinkMessage } from './link-messages.js';
+import { LinkReader } from './link-messages.js';
 import { LINK_KEEPALIVE_MS } from './link-settings.js';
+import { LinkStatus } from './link-status.js';
+import { dialledHandlers, type DialledConnection } from './outgoing-link-handlers.js';
 import { dialPeer, type OutgoingLinkOptions, type PeerAddress } from './outgoing-link-options.js';
-import type { GraftMessage, PruneMessage } from './tree-messages.js';
 
 export type { OutgoingLinkOptions, PeerAddress } from './outgoing-link-options.js';
 export { MAX_LINES_PER_WRITE } from './link-queue.js';
@@ -31,7 +32,7 @@ export const LINK_CLOSE_TIMEOUT_MS = 1000;
  * while it is not.
  */
 export class OutgoingLink {
-  private statusValue: LinkState = 'idle';
+  private readonly state: LinkStatus<LinkState>;
   private address: PeerAddress | undefined;
   private socket: net.Socket | undefined;
   private attempt = 0;
@@ -61,11 +62,18 @@ export class OutgoingLink {
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.log = options.logger.child({ peer: options.peerName, link: 'out' });
     this.fastLog = fastLogOf(this.log);
+    // One place changes the state, and logs every transition.
+    this.state = new LinkStatus<LinkState>({
+      initial: 'idle',
+      log: this.log,
+      title: () => `link to ${options.peerName}`,
+      onChange: options.onStatus,
+    });
   }
 
   /** The current state. */
   get status(): LinkState {
-    return this.statusValue;
+    return this.state.value;
   }
 
   /** Lines waiting to be written. */
@@ -73,24 +81,12 @@ export class OutgoingLink {
     return this.queue.size;
   }
 
-  // One place changes the state, and logs every transition.
-  private setStatus(status: LinkState, details: Record<string, unknown> = {}): void {
-    if (status === this.statusValue) return;
-    const from = this.statusValue;
-    this.statusValue = status;
-    this.options.onStatus?.(status);
-    this.log.info(
-      { event: 'link-status', from, to: status, ...details },
-      `link to ${this.options.peerName}: ${from} -> ${status}`,
-    );
-  }
-
   /** Sets (or changes) where the neighbour listens, and dials it if the link is idle. */
   setAddress(address: PeerAddress): void {
     const changed = this.address?.host !== address.host || this.address?.port !== address.port;
     this.address = address;
-    if (this.statusValue === 'idle') this.dial();
-    else if (changed && this.statusValue === 'backoff') this.redialNow();
+    if (this.state.value === 'idle') this.dial();
+    else if (changed && this.state.value === 'backoff') this.redialNow();
   }
 
   /**
@@ -100,7 +96,7 @@ export class OutgoingLink {
    * deadline.
    */
   redialNow(): void {
-    if (this.statusValue === 'connecting') {
+    if (this.state.value === 'connecting') {
       const stuck = this.socket;
       // Cleared first, so that its close does not start a backoff.
       this.socket = undefined;
@@ -112,7 +108,7 @@ export class OutgoingLink {
       this.dial();
       return;
     }
-    if (this.statusValue !== 'backoff') return;
+    if (this.state.value !== 'backoff') return;
     this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     this.dial();
@@ -120,16 +116,16 @@ export class OutgoingLink {
 
   /** Queues one line (without terminator, a binary string: an AT line, an anti-entropy message) for the neighbour. */
   send(line: string): void {
-    if (this.statusValue === 'closed') return;
+    if (this.state.value === 'closed') return;
     const max = this.options.maxQueuedUpdates;
     // The bound is for a neighbour that is down or not reading; a healthy link drains at the next flush.
-    const draining = this.statusValue === 'up' && !this.blocked;
+    const draining = this.state.value === 'up' && !this.blocked;
     const queued = this.queuedUpdates;
     if (!draining && queued >= max) {
       this.droppedUpdates += queued;
       this.log.warn(
         { event: 'queue-overflow', dropped: queued, maxQueuedUpdates: max },
-        `queue to ${this.options.peerName} reached ${max} updates while the link was ${this.statusValue}; dropped them, anti-entropy repairs at reconnect`,
+        `queue to ${this.options.peerName} reached ${max} updates while the link was ${this.state.value}; dropped them, anti-entropy repairs at reconnect`,
       );
       this.queue.clear();
     }
@@ -138,7 +134,7 @@ export class OutgoingLink {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.statusValue !== 'up' || this.blocked) return;
+    if (this.flushScheduled || this.state.value !== 'up' || this.blocked) return;
     this.flushScheduled = true;
     // setImmediate runs after the I/O of this loop turn, so a burst of floods becomes one write.
     setImmediate(() => {
@@ -149,7 +145,7 @@ export class OutgoingLink {
 
   private flush(): void {
     const socket = this.socket;
-    if (this.statusValue !== 'up' || socket === undefined || this.blocked || this.queuedUpdates === 0) return;
+    if (this.state.value !== 'up' || socket === undefined || this.blocked || this.queuedUpdates === 0) return;
     const lines = this.queue.take(MAX_LINES_PER_WRITE);
     const text = `${lines.join('\n')}\n`;
     const ok = socket.write(text, 'latin1');
@@ -169,8 +165,8 @@ export class OutgoingLink {
 
   private dial(): void {
     const address = this.address;
-    if (address === undefined || this.statusValue === 'closed') return;
-    this.setStatus('connecting', { host: address.host, port: address.port, attempt: this.attempt });
+    if (address === undefined || this.state.value === 'closed') return;
+    this.state.set('connecting', { host: address.host, port: address.port, attempt: this.attempt });
     const socket = this.options.connect?.(address) ?? dialPeer(address, this.options.tls);
     this.socket = socket;
     this.blocked = false;
@@ -182,7 +178,17 @@ export class OutgoingLink {
       this.log.warn({ event: 'handshake-timeout' }, `no WELCOME from ${peerName} in time`);
       socket.destroy();
     }, this.options.handshakeTimeoutMs);
-    const reader = new LinkReader(this.handlers(socket, offer, handshakeTimer), {
+    const connection: DialledConnection = {
+      peerName,
+      log: this.log,
+      state: () => (this.socket === socket ? this.state.value : undefined),
+      lineText: () => reader.lineText(),
+      onWelcome: (greeting) => this.onWelcome(socket, greeting, offer, handshakeTimer),
+      failHandshake: (reason) => this.failHandshake(socket, reason),
+      onSyncReply: this.options.onSyncReply,
+      onTreeMessage: this.options.onTreeMessage,
+    };
+    const reader: LinkReader = new LinkReader(dialledHandlers(connection), {
       maxLineBytes: this.options.maxLineBytes,
       onOverflow: () => {
         this.log.error(
@@ -194,7 +200,7 @@ export class OutgoingLink {
     });
     this.reader = reader;
     const greet = (): void => {
-      this.setStatus('greeting');
+      this.state.set('greeting');
       socket.write(offer.line);
     };
     // On TLS, greet only once the neighbour's certificate is checked; on plain TCP, once connected.
@@ -218,11 +224,11 @@ export class OutgoingLink {
       this.detector = undefined;
       const reason = this.closeReason;
       this.closeReason = undefined;
-      if (this.statusValue === 'closed') return;
-      const wasUp = this.statusValue === 'up';
+      if (this.state.value === 'closed') return;
+      const wasUp = this.state.value === 'up';
       const delayMs = Math.round(this.options.backoff(this.attempt));
       this.attempt++;
-      this.setStatus('backoff', {
+      this.state.set('backoff', {
         retryInMs: delayMs,
         attempt: this.attempt,
         ...(reason === undefined ? {} : { reason }),
@@ -235,73 +241,21 @@ export class OutgoingLink {
     });
   }
 
-  /**
-   * What each message means on the connection this link dialled: the WELCOME while greeting, then
-   * heartbeats, the neighbour's answers to anti-entropy offers, and its PRUNEs and GRAFTs. Anything else is logged and
-   * ignored (before the WELCOME, it fails the handshake).
-   */
-  private handlers(socket: net.Socket, offer: HelloOffer, handshakeTimer: TimerHandle): LinkHandlers {
-    const { self, peerName } = this.options;
-    const unexpected = (message: LinkMessage): void => {
-      if (this.socket !== socket) return;
-      if (this.statusValue === 'greeting') {
-        this.failHandshake(socket, 'not a WELCOME');
-        return;
-      }
-      this.log.warn(
-        {
-          event: 'peer-line-ignored',
-          line: this.reader?.lineText(),
-          reason: message.type === 'MALFORMED' ? message.reason : `${message.type} has no place on a dialled link`,
-        },
-        `unexpected line from ${peerName}`,
-      );
-    };
-    const syncReply = (message: Extract<SyncMessage, { type: 'WANT' | 'WANT-END' }>): void => {
-      if (this.statusValue === 'up' && this.socket === socket) this.options.onSyncReply?.(message);
-      else unexpected(message);
-    };
-    const treeMessage = (message: PruneMessage | GraftMessage): void => {
-      if (this.statusValue === 'up' && this.socket === socket) this.options.onTreeMessage?.(message);
-      else unexpected(message);
-    };
-    return {
-      WELCOME: (message) => {
-        if (this.statusValue !== 'greeting' || this.socket !== socket) {
-          unexpected(message);
-          return;
-        }
-        const verdict = checkWelcome(message.greeting, self, peerName, offer);
-        if (!verdict.ok) {
-          this.failHandshake(socket, verdict.reason);
-          return;
-        }
-        if (verdict.authLine !== undefined) socket.write(verdict.authLine);
-        this.timers.clearTimeout(handshakeTimer);
-        this.attempt = 0;
-        this.connects++;
-        this.setStatus('up', { incarnation: verdict.incarnation });
-        this.watch(socket);
-        this.scheduleFlush();
-        this.options.onUp?.(verdict.incarnation);
-      },
-      HEARTBEAT: (message) => {
-        if (this.statusValue !== 'up') unexpected(message);
-      },
-      WANT: syncReply,
-      'WANT-END': syncReply,
-      PRUNE: treeMessage,
-      GRAFT: treeMessage,
-      IHAVE: unexpected,
-      AT: unexpected,
-      HELLO: unexpected,
-      AUTH: unexpected,
-      SYNC: unexpected,
-      SUMS: unexpected,
-      'SUMS-END': unexpected,
-      SYNCED: unexpected,
-      MALFORMED: unexpected,
-    };
+  /** The neighbour's WELCOME on `socket`, while greeting: checked, and the link brought up. */
+  private onWelcome(socket: net.Socket, greeting: Greeting, offer: HelloOffer, handshakeTimer: TimerHandle): void {
+    const verdict = checkWelcome(greeting, this.options.self, this.options.peerName, offer);
+    if (!verdict.ok) {
+      this.failHandshake(socket, verdict.reason);
+      return;
+    }
+    if (verdict.authLine !== undefined) socket.write(verdict.authLine);
+    this.timers.clearTimeout(handshakeTimer);
+    this.attempt = 0;
+    this.connects++;
+    this.state.set('up', { incarnation: verdict.incarnation });
+    this.watch(socket);
+    this.scheduleFlush();
+    this.options.onUp?.(verdict.incarnation);
   }
 
   /** The neighbour's first line was no acceptable WELCOME: logged, and the connection closed. */
@@ -340,7 +294,7 @@ export class OutgoingLink {
 
   /** Stops the link for good: no more dials; the connection is ended after pending lines are written. */
   async close(): Promise<void> {
-    if (this.statusValue === 'closed') return;
+    if (this.state.value === 'closed') return;
     // Everything still queued goes to the socket now (it buffers past its high-water mark).
     this.blocked = false;
     for (let before = -1; this.queuedUpdates > 0 && this.queuedUpdates !== before;) {
@@ -350,7 +304,7 @@ export class OutgoingLink {
     }
     this.detector?.stop();
     this.detector = undefined;
-    this.setStatus('closed');
+    this.state.set('closed');
     this.timers.clearTimeout(this.timer);
     const socket = this.socket;
     this.socket = undefined;

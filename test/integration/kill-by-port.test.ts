@@ -80,7 +80,7 @@ describe('kill by client port', { timeout: 120_000 }, () => {
           `${neighbour} to accept Alford's link`,
         );
         const linked = await waitUntil(
-          () => logTime(file, learned, { event: 'link-status', peer: 'Alford', to: 'up' }),
+          () => logTime(file, learned, { event: 'link-status', link: 'out', peer: 'Alford', to: 'up' }),
           10_000,
           `${neighbour}'s link to Alford to come up without waiting out its backoff`,
         );

@@ -2,8 +2,10 @@
  * Test bed scenario 3 (issue 12): the link between Alford and Hamilton flaps (cut both ways for 2 s,
  * healed for 2 s, for 30 s) while IAMATs flow to every server. No acknowledged update is lost, the
  * servers' memory and link queues stay bounded, and each side's log shows each state transition
- * once: one chain of `link-status` events, every one from the state the previous one went to, as
- * many times `up` as `/status` counts connects, and one `link-timeout` per failure-detector close.
+ * once: one chain of `link-status` events for the link it dials, every one from the state the
+ * previous one went to, as many times `up` as `/status` counts connects; one such chain, from
+ * `hello` on, for each connection the neighbour dialled; and one `link-timeout` per failure-detector
+ * close.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,10 +29,9 @@ async function rssBytes(herd: BedHerd, name: string): Promise<number> {
   return Number(/^VmRSS:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
 }
 
-/** Checks one side's `link-status` chain towards `peer`; returns its transitions as text. */
-function checkChain(events: readonly LogEntry[], peer: string, who: string): string[] {
-  const chain = events.filter((entry) => entry.event === 'link-status' && entry.peer === peer);
-  let previous: string | undefined;
+/** Checks one chain of `link-status` events (one link's, in log order); returns its transitions as text. */
+function checkChain(chain: readonly LogEntry[], who: string, first?: string): string[] {
+  let previous = first;
   for (const entry of chain) {
     assert.notEqual(entry.from, entry.to, `${who}: a transition to the same state: ${JSON.stringify(entry)}`);
     if (previous !== undefined)
@@ -86,7 +87,21 @@ describe('test bed: a flapping link under load', { skip: NETNS_SKIP, timeout: 12
         const row = (await herd.status(self)).links.find((link) => link.peer === peer);
         assert.ok(row !== undefined);
         const events = await herd.logEvents(self);
-        const chain = checkChain(events, peer, `${self} -> ${peer}`);
+        const status = events.filter((entry) => entry.event === 'link-status' && entry.peer === peer);
+        const chain = checkChain(
+          status.filter((entry) => entry.link === 'out'),
+          `${self} -> ${peer}`,
+        );
+        // Each connection the neighbour dialled has a chain of its own, from its first line on.
+        const inbound = new Map<unknown, LogEntry[]>();
+        for (const entry of status.filter((step) => step.link === 'in'))
+          inbound.set(entry.conn, [...(inbound.get(entry.conn) ?? []), entry]);
+        for (const [conn, steps] of inbound)
+          checkChain(steps, `${self} <- ${peer} (connection ${String(conn)})`, 'hello');
+        const inboundDeaths = status.filter(
+          (entry) => entry.link === 'in' && String(entry.reason).startsWith('no data for'),
+        ).length;
+        assert.equal(inboundDeaths, row.inboundTimeouts, `${self}: one "-> closed" per inbound timeout`);
         const ups = chain.filter((step) => step.endsWith('->up')).length;
         assert.equal(ups, row.connects, `${self}: one "-> up" per connect`);
         const timeouts = events.filter((entry) => entry.event === 'link-timeout' && entry.peer === peer).length;

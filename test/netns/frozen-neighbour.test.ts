@@ -70,6 +70,7 @@ describe('test bed: a neighbour frozen with SIGSTOP', { skip: NETNS_SKIP, timeou
               (await herd.logEvents(name)).find(
                 (entry) =>
                   entry.event === 'link-status' &&
+                  entry.link === 'out' &&
                   entry.peer === VICTIM &&
                   entry.from === 'up' &&
                   (entry.time as number) > stoppedAt,

@@ -88,7 +88,8 @@ describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 
           const down = await waitUntil(
             async () =>
               (await herd.logEvents('Alford')).find(
-                (entry) => entry.event === 'link-status' && entry.peer === CUT && entry.from === 'up',
+                (entry) =>
+                  entry.event === 'link-status' && entry.link === 'out' && entry.peer === CUT && entry.from === 'up',
               ),
             2000,
             `Alford's link-status line for ${CUT}`,
