@@ -153,8 +153,8 @@ export function parseWhatsatReplies(reply: string, clientIds: readonly string[])
   return table;
 }
 
-/** Fault schedules are reproducible by seed: the bench's PRNG. */
-export { seededRandom } from '../../bench/seeded-random.js';
+/** Fault schedules are reproducible by seed. */
+export { seededRandom } from './seeded-random.js';
 
 /** The herd secret of test herds (written to `<dir>/herd-secret`); never a real one. */
 export const TEST_HERD_SECRET = 'test-only herd secret, 32 bytes+';
