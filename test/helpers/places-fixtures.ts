@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import { importPlaces, type ImportOptions } from '../../src/places/import/import-places.js';
+import { OfflinePlacesProvider } from '../../src/places/offline/offline-provider.js';
 
 /** One GeoNames row; unset columns are empty. */
 export interface GeoNamesRow {
@@ -223,4 +225,34 @@ export async function put(dir: string, name: string, content: string): Promise<s
   const file = path.join(dir, name);
   await writeFile(file, content);
   return file;
+}
+
+/** {@link LA_ROWS} as a GeoNames dump (one line each, newline-terminated). */
+export const LA_DUMP = `${LA_ROWS.map(geoNamesLine).join('\n')}\n`;
+
+/**
+ * Imports, then opens the data file (`importAndOpen`); `closeAll` closes every provider opened, for
+ * a file's `after()`.
+ */
+export function placesImports(): {
+  importAndOpen: (options: ImportOptions) => Promise<OfflinePlacesProvider>;
+  track: (provider: OfflinePlacesProvider) => Promise<OfflinePlacesProvider>;
+  closeAll: () => Promise<void>;
+} {
+  const providers: OfflinePlacesProvider[] = [];
+  const track = async (provider: OfflinePlacesProvider): Promise<OfflinePlacesProvider> => {
+    providers.push(provider);
+    await provider.ready();
+    return provider;
+  };
+  return {
+    track,
+    importAndOpen: async (options) => {
+      await importPlaces(options);
+      return track(new OfflinePlacesProvider({ file: options.out }));
+    },
+    closeAll: async () => {
+      for (const provider of providers.splice(0)) await provider.close();
+    },
+  };
 }
