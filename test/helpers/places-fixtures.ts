@@ -8,6 +8,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { after, before } from 'node:test';
 import yazl from 'yazl';
 import { importPlaces, type ImportOptions } from '../../src/places/import/import-places.js';
 import { OfflinePlacesProvider } from '../../src/places/offline/offline-provider.js';
@@ -231,28 +232,38 @@ export async function put(dir: string, name: string, content: string): Promise<s
 export const LA_DUMP = `${LA_ROWS.map(geoNamesLine).join('\n')}\n`;
 
 /**
- * Imports, then opens the data file (`importAndOpen`); `closeAll` closes every provider opened, for
- * a file's `after()`.
+ * For the calling `describe()`: a fresh folder (`dir`, made before its tests), `importAndOpen` (an
+ * import, then its data file opened) and `track` (a provider opened by the test); after its tests,
+ * every provider is closed and the folder removed.
  */
-export function placesImports(): {
+export function importFolder(): {
+  readonly dir: string;
   importAndOpen: (options: ImportOptions) => Promise<OfflinePlacesProvider>;
   track: (provider: OfflinePlacesProvider) => Promise<OfflinePlacesProvider>;
-  closeAll: () => Promise<void>;
 } {
   const providers: OfflinePlacesProvider[] = [];
+  let folder: { dir: string; cleanup: () => Promise<void> } | undefined;
+  before(async () => {
+    folder = await tempDir();
+  });
+  after(async () => {
+    for (const provider of providers.splice(0)) await provider.close();
+    await folder?.cleanup();
+  });
   const track = async (provider: OfflinePlacesProvider): Promise<OfflinePlacesProvider> => {
     providers.push(provider);
     await provider.ready();
     return provider;
   };
   return {
+    get dir(): string {
+      if (folder === undefined) throw new Error('importFolder().dir is made before the tests, not at describe time');
+      return folder.dir;
+    },
     track,
     importAndOpen: async (options) => {
       await importPlaces(options);
       return track(new OfflinePlacesProvider({ file: options.out }));
-    },
-    closeAll: async () => {
-      for (const provider of providers.splice(0)) await provider.close();
     },
   };
 }

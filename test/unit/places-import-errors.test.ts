@@ -4,7 +4,7 @@
  * `--skip-invalid` counts instead; unknown or missing inputs are usage errors.
  */
 import { MAX_TEXT_BYTES } from '../../src/places/offline/data-format.js';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,10 +18,9 @@ import {
   featureCollection,
   geoNamesLine,
   type GeoNamesRow,
-  placesImports,
+  importFolder,
   point,
   put,
-  tempDir,
   writeZip,
 } from '../helpers/places-fixtures.js';
 
@@ -29,26 +28,17 @@ import {
 const SKIP_LINES = '; fix it, or run again with --skip-invalid to skip and count such lines';
 const SKIP_FEATURES = '; fix it, or run again with --skip-invalid to skip and count such features';
 
-const { importAndOpen, closeAll } = placesImports();
-
 /** Files in `dir` other than those named. */
 async function leftovers(dir: string, expected: readonly string[]): Promise<string[]> {
   return (await readdir(dir)).filter((name) => !expected.includes(name));
 }
 
 describe('herd places import: bad input', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  before(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  after(async () => {
-    await closeAll();
-    await cleanup();
-  });
+  const folder = importFolder();
+  const { importAndOpen } = folder;
 
   test('a malformed line stops the import naming file, line and field; nothing is left at --out', async () => {
-    const sub = path.join(dir, 'bad');
+    const sub = path.join(folder.dir, 'bad');
     await mkdir(sub);
     const lines = DUMP.split('\n');
     lines[2] = (lines[2] as string).replace('34.05612', '91.5');
@@ -71,12 +61,12 @@ describe('herd places import: bad input', () => {
   });
 
   test('a malformed line inside a zip is named by zip and entry; a short row names the columns', async () => {
-    const zip = path.join(dir, 'BAD.zip');
+    const zip = path.join(folder.dir, 'BAD.zip');
     await writeZip(zip, {
       'BAD.txt': `${geoNamesLine(LA_ROWS[0] as GeoNamesRow)}\n5\tOnly three\tcolumns\n`,
       'readme.txt': README,
     });
-    await assert.rejects(importPlaces({ inputs: [zip], out: path.join(dir, 'bad-zip.places') }), {
+    await assert.rejects(importPlaces({ inputs: [zip], out: path.join(folder.dir, 'bad-zip.places') }), {
       name: 'ImportError',
       message: `${zip}:BAD.txt: line 2: columns: expected 19 tab-separated columns, found 3${SKIP_LINES}`,
     });
@@ -85,41 +75,60 @@ describe('herd places import: bad input', () => {
   test(`a name of exactly MAX_TEXT_BYTES (${MAX_TEXT_BYTES}) UTF-8 bytes is kept whole; one byte more is refused`, async () => {
     // Two-byte characters: the bound is on bytes, not on the string's length.
     const fits = 'é'.repeat(MAX_TEXT_BYTES / 2);
-    const kept = await put(dir, 'long-name.geojson', featureCollection([point(-118.44, 34.07, { name: fits })]));
-    const provider = await importAndOpen({ inputs: [kept], out: path.join(dir, 'long-name.places') });
+    const kept = await put(folder.dir, 'long-name.geojson', featureCollection([point(-118.44, 34.07, { name: fits })]));
+    const provider = await importAndOpen({ inputs: [kept], out: path.join(folder.dir, 'long-name.places') });
     const answer = await provider.nearby({ latitude: 34.07, longitude: -118.44 }, 1000, 1);
     assert.equal(answer.results[0]?.name, fits);
-    const over = await put(dir, 'too-long.geojson', featureCollection([point(1, 2, { name: `${fits}e` })]));
-    await assert.rejects(importPlaces({ inputs: [over], out: path.join(dir, 'too-long.places') }), {
+    const over = await put(folder.dir, 'too-long.geojson', featureCollection([point(1, 2, { name: `${fits}e` })]));
+    await assert.rejects(importPlaces({ inputs: [over], out: path.join(folder.dir, 'too-long.places') }), {
       message: `${over}: feature 0: properties.name: required: a non-empty string of at most ${MAX_TEXT_BYTES} bytes${SKIP_FEATURES}`,
     });
   });
 
   test('malformed GeoJSON names the file, the feature index and the property', async () => {
-    const noName = await put(dir, 'no-name.geojson', featureCollection([point(1, 2, { name: 'ok' }), point(1, 2, {})]));
-    await assert.rejects(importPlaces({ inputs: [noName], out: path.join(dir, 'x.places') }), {
+    const noName = await put(
+      folder.dir,
+      'no-name.geojson',
+      featureCollection([point(1, 2, { name: 'ok' }), point(1, 2, {})]),
+    );
+    await assert.rejects(importPlaces({ inputs: [noName], out: path.join(folder.dir, 'x.places') }), {
       name: 'ImportError',
       message: `${noName}: feature 1: properties.name: required: a non-empty string of at most 4096 bytes${SKIP_FEATURES}`,
     });
-    const badCoords = await put(dir, 'bad-coords.geojson', featureCollection([point(200, 2, { name: 'far east' })]));
-    await assert.rejects(importPlaces({ inputs: [badCoords], out: path.join(dir, 'x.places') }), {
+    const badCoords = await put(
+      folder.dir,
+      'bad-coords.geojson',
+      featureCollection([point(200, 2, { name: 'far east' })]),
+    );
+    await assert.rejects(importPlaces({ inputs: [badCoords], out: path.join(folder.dir, 'x.places') }), {
       message: `${badCoords}: feature 0: geometry.coordinates: not [longitude, latitude] in [-180, 180] x [-90, 90]${SKIP_FEATURES}`,
     });
-    const broken = await put(dir, 'broken.geojson', '{"type":"FeatureCollection","features":[{"type":"Feature",,]}');
-    await assert.rejects(importPlaces({ inputs: [broken], out: path.join(dir, 'x.places') }), (error: unknown) => {
-      assert.ok(error instanceof ImportError);
-      assert.equal(error.message, `${broken}: feature 0: not valid JSON at offset 58: unexpected ","`);
-      return true;
-    });
-    const cut = await put(dir, 'cut.geojson', featureCollection([point(1, 2, { name: 'cut short' })]).slice(0, 90));
-    await assert.rejects(importPlaces({ inputs: [cut], out: path.join(dir, 'x.places') }), {
+    const broken = await put(
+      folder.dir,
+      'broken.geojson',
+      '{"type":"FeatureCollection","features":[{"type":"Feature",,]}',
+    );
+    await assert.rejects(
+      importPlaces({ inputs: [broken], out: path.join(folder.dir, 'x.places') }),
+      (error: unknown) => {
+        assert.ok(error instanceof ImportError);
+        assert.equal(error.message, `${broken}: feature 0: not valid JSON at offset 58: unexpected ","`);
+        return true;
+      },
+    );
+    const cut = await put(
+      folder.dir,
+      'cut.geojson',
+      featureCollection([point(1, 2, { name: 'cut short' })]).slice(0, 90),
+    );
+    await assert.rejects(importPlaces({ inputs: [cut], out: path.join(folder.dir, 'x.places') }), {
       message: `${cut}: feature 0: the file ends after 90 bytes, inside the JSON (truncated? export or download it again)`,
     });
-    const notCollection = await put(dir, 'feature.geojson', JSON.stringify(point(1, 2, { name: 'x' })));
-    await assert.rejects(importPlaces({ inputs: [notCollection], out: path.join(dir, 'x.places') }), {
+    const notCollection = await put(folder.dir, 'feature.geojson', JSON.stringify(point(1, 2, { name: 'x' })));
+    await assert.rejects(importPlaces({ inputs: [notCollection], out: path.join(folder.dir, 'x.places') }), {
       message: `${notCollection}: type: expected a GeoJSON FeatureCollection, found "Feature"`,
     });
-    await assert.rejects(stat(path.join(dir, 'x.places')), { code: 'ENOENT' });
+    await assert.rejects(stat(path.join(folder.dir, 'x.places')), { code: 'ENOENT' });
   });
 
   test('--skip-invalid counts malformed lines and features by field and keeps the rest', async () => {
@@ -127,13 +136,13 @@ describe('herd places import: bad input', () => {
     lines[1] = (lines[1] as string).replace('-118.49138', 'west');
     lines[4] = 'not\ta\trow';
     lines.splice(6, 0, '');
-    const dump = await put(dir, 'some-bad.txt', `${lines.join('\n')}\n`);
+    const dump = await put(folder.dir, 'some-bad.txt', `${lines.join('\n')}\n`);
     const geojson = await put(
-      dir,
+      folder.dir,
       'some-bad.geojson',
       featureCollection([point(1, 2, { name: '' }), point(1, 2, { name: 'ok' })]),
     );
-    const out = path.join(dir, 'skip.places');
+    const out = path.join(folder.dir, 'skip.places');
     const summary = await importPlaces({ inputs: [dump, geojson], out, skipInvalid: true });
     assert.equal(summary.kept, LA_ROWS.length - 2 + 1);
     assert.deepEqual(summary.skipped, {
@@ -160,10 +169,13 @@ describe('herd places import: bad input', () => {
     assert.equal(inputKind('pois.geojson'), 'geojson');
     assert.equal(inputKind('pois.json'), 'geojson');
     assert.throws(() => inputKind('pois.csv'), UsageError);
-    await assert.rejects(importPlaces({ inputs: [path.join(dir, 'missing.txt')], out: path.join(dir, 'm.places') }), {
-      name: 'UsageError',
-      message: new RegExp('missing\\.txt: cannot read: ENOENT'),
-    });
-    await assert.rejects(importPlaces({ inputs: [], out: path.join(dir, 'm.places') }), UsageError);
+    await assert.rejects(
+      importPlaces({ inputs: [path.join(folder.dir, 'missing.txt')], out: path.join(folder.dir, 'm.places') }),
+      {
+        name: 'UsageError',
+        message: new RegExp('missing\\.txt: cannot read: ENOENT'),
+      },
+    );
+    await assert.rejects(importPlaces({ inputs: [], out: path.join(folder.dir, 'm.places') }), UsageError);
   });
 });

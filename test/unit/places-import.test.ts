@@ -4,7 +4,7 @@
  * types, ranking (prominence, then nearer), radius and bound, ZERO_RESULTS, attributions. Malformed
  * input and `--skip-invalid`: places-import-errors.test.ts.
  */
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,14 +22,11 @@ import {
   README,
   UCLA,
   featureCollection,
-  placesImports,
+  importFolder,
   point,
   put,
-  tempDir,
   writeZip,
 } from '../helpers/places-fixtures.js';
-
-const { importAndOpen, track, closeAll } = placesImports();
 
 const byName = (results: readonly NearbySearchResult[], name: string): NearbySearchResult => {
   const found = results.find((result) => result.name === name);
@@ -38,24 +35,17 @@ const byName = (results: readonly NearbySearchResult[], name: string): NearbySea
 };
 
 describe('herd places import', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  before(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  after(async () => {
-    await closeAll();
-    await cleanup();
-  });
+  const folder = importFolder();
+  const { importAndOpen, track } = folder;
 
   describe('a GeoNames dump with admin code files', () => {
     let places: OfflinePlacesProvider;
     before(async () => {
-      const dump = await put(dir, 'LA.txt', DUMP);
-      const admin1 = await put(dir, 'admin1CodesASCII.txt', ADMIN1);
-      const admin2 = await put(dir, 'admin2Codes.txt', ADMIN2);
+      const dump = await put(folder.dir, 'LA.txt', DUMP);
+      const admin1 = await put(folder.dir, 'admin1CodesASCII.txt', ADMIN1);
+      const admin2 = await put(folder.dir, 'admin2Codes.txt', ADMIN2);
       // Admin files after the dump on the command line: they are still read first.
-      places = await importAndOpen({ inputs: [dump, admin1, admin2], out: path.join(dir, 'la.places') });
+      places = await importAndOpen({ inputs: [dump, admin1, admin2], out: path.join(folder.dir, 'la.places') });
     });
 
     test('every row is a place with its Google types, from each feature class', () => {
@@ -157,9 +147,9 @@ describe('herd places import', () => {
   });
 
   test('a zip as GeoNames ships it (XX.txt and readme.txt), without admin files: vicinity falls back', async () => {
-    const zip = path.join(dir, 'XX.zip');
+    const zip = path.join(folder.dir, 'XX.zip');
     await writeZip(zip, { 'XX.txt': DUMP, 'readme.txt': README });
-    const out = path.join(dir, 'xx.places');
+    const out = path.join(folder.dir, 'xx.places');
     const summary = await importPlaces({ inputs: [zip], out });
     assert.equal(summary.read, LA_ROWS.length);
     assert.equal(summary.kept, LA_ROWS.length);
@@ -173,7 +163,7 @@ describe('herd places import', () => {
 
   test('GeoJSON: required name; types (else from OSM tags), prominence, place_id, vicinity with their defaults', async () => {
     const file = await put(
-      dir,
+      folder.dir,
       'pois.geojson',
       featureCollection([
         point(-118.4452, 34.0689, {
@@ -210,7 +200,7 @@ describe('herd places import', () => {
         { type: 'Feature', geometry: null, properties: { name: 'Nowhere' } },
       ]),
     );
-    const out = path.join(dir, 'pois.places');
+    const out = path.join(folder.dir, 'pois.places');
     const summary = await importPlaces({ inputs: [file], out });
     assert.equal(summary.read, 6);
     assert.equal(summary.kept, 4);
@@ -241,15 +231,15 @@ describe('herd places import', () => {
   });
 
   test('mixed inputs make one data file: GeoNames zip, admin codes and GeoJSON, both attributions', async () => {
-    const zip = path.join(dir, 'US.zip');
+    const zip = path.join(folder.dir, 'US.zip');
     await writeZip(zip, { 'US.txt': DUMP, 'readme.txt': README });
-    const admin1 = await put(dir, 'admin1CodesASCII.txt', ADMIN1);
+    const admin1 = await put(folder.dir, 'admin1CodesASCII.txt', ADMIN1);
     const geojson = await put(
-      dir,
+      folder.dir,
       'westwood.geojson',
       featureCollection([point(-118.4452, 34.0689, { name: 'Blue Bottle Coffee', prominence: 1000, types: ['cafe'] })]),
     );
-    const out = path.join(dir, 'mixed.places');
+    const out = path.join(folder.dir, 'mixed.places');
     const places = await importAndOpen({ inputs: [zip, geojson, admin1], out, attribution: '&copy; Westwood POIs' });
     assert.equal(places.size, LA_ROWS.length + 1);
     assert.deepEqual(places.attributions, [GEONAMES_ATTRIBUTION, '&copy; Westwood POIs']);
@@ -263,9 +253,9 @@ describe('herd places import', () => {
   });
 
   test('sorted runs merged on disk give the same file as one in-memory chunk', async () => {
-    const dump = await put(dir, 'same.txt', DUMP);
-    const inMemory = path.join(dir, 'one-chunk.places');
-    const merged = path.join(dir, 'runs.places');
+    const dump = await put(folder.dir, 'same.txt', DUMP);
+    const inMemory = path.join(folder.dir, 'one-chunk.places');
+    const merged = path.join(folder.dir, 'runs.places');
     await importPlaces({ inputs: [dump], out: inMemory });
     await importPlaces({ inputs: [dump], out: merged, sorter: { chunkPlaces: 4 } });
     const a = await readFile(inMemory);
@@ -276,7 +266,7 @@ describe('herd places import', () => {
     const end = headerOffset(data.header.sections);
     assert.ok(a.subarray(64, end).equals(b.subarray(64, end)));
     assert.deepEqual(
-      (await readdir(dir)).filter((name) => /\.herd-import-|\.tmp-/.test(name)),
+      (await readdir(folder.dir)).filter((name) => /\.herd-import-|\.tmp-/.test(name)),
       [],
       'no temporary files or runs left',
     );
