@@ -8,7 +8,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { after, before } from 'node:test';
+import { after } from 'node:test';
+import { tempFolder } from './temp-folder.js';
 import yazl from 'yazl';
 import { importPlaces, type ImportOptions } from '../../src/places/import/import-places.js';
 import { OfflinePlacesProvider } from '../../src/places/offline/offline-provider.js';
@@ -242,13 +243,10 @@ export function importFolder(): {
   track: (provider: OfflinePlacesProvider) => Promise<OfflinePlacesProvider>;
 } {
   const providers: OfflinePlacesProvider[] = [];
-  let folder: { dir: string; cleanup: () => Promise<void> } | undefined;
-  before(async () => {
-    folder = await tempDir();
-  });
+  // Registered first, so that its after() (removing the folder) runs after the one closing the providers.
+  const folder = tempFolder('herd-places-test-');
   after(async () => {
     for (const provider of providers.splice(0)) await provider.close();
-    await folder?.cleanup();
   });
   const track = async (provider: OfflinePlacesProvider): Promise<OfflinePlacesProvider> => {
     providers.push(provider);
@@ -257,7 +255,6 @@ export function importFolder(): {
   };
   return {
     get dir(): string {
-      if (folder === undefined) throw new Error('importFolder().dir is made before the tests, not at describe time');
       return folder.dir;
     },
     track,
