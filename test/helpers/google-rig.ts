@@ -4,6 +4,7 @@
  * CLI output of a test file holds the API key.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -148,6 +149,21 @@ export async function startRig(
       log.flushSync();
     },
   };
+}
+
+/**
+ * For the calling `describe()`: a rig ({@link startRig}) started before its tests and closed after
+ * them. The object returned is empty until its `before()` has run, so read it only inside tests.
+ */
+export function rigFor(source: Exclude<PlacesSource, 'offline'>, name: string, prefix: string, watch: KeyWatch): Rig {
+  const rig = {} as Rig;
+  before(async () => {
+    Object.assign(rig, await startRig(source, name, prefix, watch));
+  });
+  after(async () => {
+    await rig.close?.();
+  });
+  return rig;
 }
 
 /** Sends one WHATSAT and returns the reply and how long it took, ms. */

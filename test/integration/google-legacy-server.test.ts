@@ -3,7 +3,7 @@
  * (test/helpers/fake-google.ts): each case asserts the exact WHATSAT reply a client gets from a real
  * HerdServer; the last test scans the logs for the key.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   LEGACY_INVALID_REQUEST,
@@ -19,9 +19,8 @@ import {
   TIMEOUT_MS,
   assertRequests,
   replyOf,
-  startRig,
+  rigFor,
   whatsat,
-  type Rig,
   assertWhatsat10km,
   errorReplyOf,
 } from '../helpers/google-rig.js';
@@ -30,13 +29,7 @@ import { waitUntil } from '../helpers/herd-process.js';
 const watch = new KeyWatch();
 
 describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_000 }, () => {
-  let rig: Rig;
-  before(async () => {
-    rig = await startRig('google', 'Legacy', '/maps-proxy', watch);
-  });
-  after(async () => {
-    await rig?.close();
-  });
+  const rig = rigFor('google', 'Legacy', '/maps-proxy', watch);
 
   test("OK: Google's document passed on, results cut to the bound, next_page_token kept", async () => {
     rig.fake.answer({ radiusMeters: 1100, limit: 3 }, json(200, LEGACY_OK));

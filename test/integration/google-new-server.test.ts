@@ -3,7 +3,7 @@
  * (test/helpers/fake-google.ts): each case asserts the exact WHATSAT reply, in the legacy format, a
  * client gets from a real HerdServer; the last test scans the logs for the key.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,9 +19,8 @@ import {
   TIMEOUT_MS,
   assertRequests,
   replyOf,
-  startRig,
+  rigFor,
   whatsat,
-  type Rig,
   assertWhatsat10km,
   errorReplyOf,
 } from '../helpers/google-rig.js';
@@ -30,13 +29,7 @@ import { exchange } from '../helpers/herd-process.js';
 const watch = new KeyWatch();
 
 describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_000 }, () => {
-  let rig: Rig;
-  before(async () => {
-    rig = await startRig('google-new', 'New', '', watch);
-  });
-  after(async () => {
-    await rig?.close();
-  });
+  const rig = rigFor('google-new', 'New', '', watch);
 
   test('OK: places mapped to legacy results; key and field mask in headers, bound as maxResultCount', async () => {
     rig.fake.answer({ radiusMeters: 1100, limit: 5 }, json(200, NEW_OK));
