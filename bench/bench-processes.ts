@@ -350,15 +350,6 @@ export async function whenPlacesReady(servers: readonly LoadTarget[]): Promise<v
   }
 }
 
-/** A port number free on loopback right now (for a config that must name its port before the server starts). */
-export async function freeLoopbackPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 /** Sleeps `ms`. */
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -378,4 +369,5 @@ export async function benchDir(): Promise<{ dir: string; cleanup: () => Promise<
 }
 
 export * from './process-probes.js';
+export { freeLoopbackPort } from '../test/helpers/loopback.js';
 export * from './bench-config.js';

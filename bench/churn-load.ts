@@ -16,7 +16,7 @@ import net from 'node:net';
 import type { Histogram } from 'hdr-histogram-js';
 import { latencyHistogram, recordMs } from './latency.js';
 import type { LoadTarget } from './load-client.js';
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../test/helpers/seeded-random.js';
 
 /** WHATSAT radius, km, and bound of the soak's WHATSATs. */
 export const CHURN_WHATSAT = { radiusKm: 10, bound: 5 } as const;

@@ -4,7 +4,7 @@
  * needs to know about each: hop distances from the first server, the far side, and a server whose
  * loss leaves the rest connected.
  */
-import { seededRandom } from './seeded-random.js';
+import { seededRandom } from '../test/helpers/seeded-random.js';
 
 /** A herd's servers and links. */
 export interface Shape {

@@ -13,7 +13,7 @@ import { isServerStatus } from '../src/core/status.js';
 import { BenchError } from './bench-error.js';
 import { benchEnv, freeLoopbackPort, readRssBytes, sleep, startServe, type ServeHandle } from './bench-processes.js';
 import type { ChurnTarget } from './churn-load.js';
-import { CuttableProxy } from './cuttable-proxy.js';
+import { CuttableProxy } from '../test/helpers/cuttable-proxy.js';
 
 /** Longest wait for every link of the soak herd to be up, ms. */
 export const SOAK_LINKS_UP_TIMEOUT_MS = 30_000;

@@ -5,7 +5,7 @@
  * properties, both reproducible from a seed.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { seededRandom } from '../seeded-random.js';
+import { seededRandom } from '../../test/helpers/seeded-random.js';
 
 /** GeoNames rows of the generated dump, full run / `--quick`. */
 export const PLACES_DUMP_ROWS = 2_000_000;

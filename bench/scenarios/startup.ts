@@ -36,6 +36,7 @@ import {
   type HerdHandle,
 } from '../bench-processes.js';
 import { formatPosixTime } from '../../src/protocol/time.js';
+import { connectTheInstantItAccepts } from '../../test/helpers/loopback.js';
 import { writeLargeStore } from './large-store.js';
 import { median, type StartupResult } from './startup-report.js';
 
@@ -46,23 +47,6 @@ export type { StartupResult } from './startup-report.js';
 
 /** Clients asked at the first accept of the large-store server, spread over the store. */
 const LARGE_STORE_PROBES = 20;
-
-/** Connects as soon as `port` accepts, trying about every millisecond; rejects after `timeoutMs`. */
-export async function connectTheInstantItAccepts(port: number, timeoutMs: number): Promise<net.Socket> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const socket = net.connect({ host: '127.0.0.1', port, allowHalfOpen: true });
-    const connected = await new Promise<boolean>((resolve) => {
-      socket.once('connect', () => resolve(true));
-      socket.once('error', () => resolve(false));
-    });
-    if (connected) return socket;
-    socket.destroy();
-    if (performance.now() > deadline)
-      throw new BenchError(`startup: port ${port} did not accept within ${timeoutMs} ms`);
-    await sleep(1);
-  }
-}
 
 /** Sends `text` on `socket`, ends it, and resolves with everything the server answered. */
 function converse(socket: net.Socket, text: string): Promise<string> {

@@ -8,7 +8,7 @@ import { mkdir, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import type { Browser } from '../../bench/browser.js';
+import type { Browser } from './browser.js';
 
 export interface PageWatch {
   readonly dialogs: string[];

@@ -241,69 +241,35 @@ export const NEW_OK = {
   ],
 };
 
+type LegacyResult = (typeof LEGACY_OK.results)[number];
+
+/** A result of {@link LEGACY_OK} as converted from {@link NEW_OK}: New has no v1 `icon`, and may have finer types. */
+function fromNew({ icon: _icon, ...result }: LegacyResult, types?: readonly string[]): Omit<LegacyResult, 'icon'> {
+  return types === undefined ? result : { ...result, types: [...types] };
+}
+
 /** {@link NEW_OK} as the legacy document WHATSAT answers with (the closed place left out). */
 export const NEW_OK_AS_LEGACY = {
   html_attributions: ['<a href="https://example.com/fixture-data">Fixture Data &amp; Co</a>'],
   results: [
-    {
-      geometry: LEGACY_OK.results[0]?.geometry,
-      icon_background_color: '#7B9EB0',
-      icon_mask_base_uri: 'https://maps.gstatic.com/mapfiles/place_api/icons/v2/generic_pinlet',
-      name: 'San Francisco',
-      photos: LEGACY_OK.results[0]?.photos,
-      place_id: 'ChIJFixtureSFLocality0001',
-      reference: 'ChIJFixtureSFLocality0001',
-      scope: 'GOOGLE',
-      types: ['locality', 'political'],
-      vicinity: 'San Francisco',
-    },
-    {
-      business_status: 'OPERATIONAL',
-      geometry: LEGACY_OK.results[1]?.geometry,
-      icon_background_color: '#FF9E67',
-      icon_mask_base_uri: 'https://maps.gstatic.com/mapfiles/place_api/icons/v2/restaurant_pinlet',
-      name: 'Pier 7 Oyster House',
-      opening_hours: { open_now: true },
-      photos: LEGACY_OK.results[1]?.photos,
-      place_id: 'ChIJFixtureOysterHouse002',
-      plus_code: { compound_code: 'QJX2+JW San Francisco, CA, USA', global_code: '849VQJX2+JW' },
-      price_level: 3,
-      rating: 4.5,
-      reference: 'ChIJFixtureOysterHouse002',
-      scope: 'GOOGLE',
-      types: ['seafood_restaurant', 'bar', 'restaurant', 'food', 'point_of_interest', 'establishment'],
-      user_ratings_total: 2874,
-      vicinity: 'Pier 7, The Embarcadero, San Francisco',
-    },
-    {
-      business_status: 'OPERATIONAL',
-      geometry: LEGACY_OK.results[2]?.geometry,
-      icon_background_color: '#FF9E67',
-      icon_mask_base_uri: 'https://maps.gstatic.com/mapfiles/place_api/icons/v2/cafe_pinlet',
-      name: 'Steuart Street Coffee Co.',
-      opening_hours: { open_now: false },
-      place_id: 'ChIJFixtureSteuartCoffee03',
-      plus_code: { compound_code: 'QJV4+7R San Francisco, CA, USA', global_code: '849VQJV4+7R' },
-      rating: 4.3,
-      reference: 'ChIJFixtureSteuartCoffee03',
-      scope: 'GOOGLE',
-      types: ['coffee_shop', 'cafe', 'food', 'point_of_interest', 'store', 'establishment'],
-      user_ratings_total: 412,
-      vicinity: '101 Steuart St, San Francisco',
-    },
-    {
-      business_status: 'OPERATIONAL',
-      geometry: { location: { lat: 37.7946318, lng: -122.3953114 } },
-      name: 'Embarcadero Tap Room',
-      place_id: 'ChIJFixtureTapRoom0000004',
-      price_level: 2,
-      rating: 4,
-      reference: 'ChIJFixtureTapRoom0000004',
-      scope: 'GOOGLE',
-      types: ['bar', 'point_of_interest', 'establishment'],
-      user_ratings_total: 96,
-      vicinity: '4 Embarcadero Center, San Francisco',
-    },
+    fromNew(LEGACY_OK.results[0] as LegacyResult),
+    fromNew(LEGACY_OK.results[1] as LegacyResult, [
+      'seafood_restaurant',
+      'bar',
+      'restaurant',
+      'food',
+      'point_of_interest',
+      'establishment',
+    ]),
+    fromNew(LEGACY_OK.results[2] as LegacyResult, [
+      'coffee_shop',
+      'cafe',
+      'food',
+      'point_of_interest',
+      'store',
+      'establishment',
+    ]),
+    fromNew(LEGACY_OK.results[3] as LegacyResult),
   ],
   status: 'OK',
 };

@@ -4,6 +4,7 @@
  * CLI output of a test file holds the API key.
  */
 import assert from 'node:assert/strict';
+import { after, before } from 'node:test';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -19,7 +20,7 @@ import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
 import { HerdServer } from '../../src/server/herd-server.js';
-import { FakeGoogle } from './fake-google.js';
+import { FakeGoogle, type Responder } from './fake-google.js';
 import { TEST_API_KEY } from './google-fixtures.js';
 import { exchange } from './herd-process.js';
 
@@ -150,6 +151,21 @@ export async function startRig(
   };
 }
 
+/**
+ * For the calling `describe()`: a rig ({@link startRig}) started before its tests and closed after
+ * them. The object returned is empty until its `before()` has run, so read it only inside tests.
+ */
+export function rigFor(source: Exclude<PlacesSource, 'offline'>, name: string, prefix: string, watch: KeyWatch): Rig {
+  const rig = {} as Rig;
+  before(async () => {
+    Object.assign(rig, await startRig(source, name, prefix, watch));
+  });
+  after(async () => {
+    await rig.close?.();
+  });
+  return rig;
+}
+
 /** Sends one WHATSAT and returns the reply and how long it took, ms. */
 export async function whatsat(rig: Rig, radiusKm: string, bound: number): Promise<{ reply: string; ms: number }> {
   const started = performance.now();
@@ -166,4 +182,28 @@ export function replyOf(atLine: string, document: unknown): string {
 export function assertRequests(fake: FakeGoogle, count: number): void {
   assert.deepEqual(fake.problems, []);
   assert.equal(fake.requests.length, count);
+}
+
+/**
+ * The exact WHATSAT reply for a look-up that failed with legacy `status`, with an `error_message`
+ * when there is one (written out, not formatted by the server's code: docs/places.md "Errors").
+ */
+export function errorReplyOf(atLine: string, status: string, message?: string): string {
+  const error = message === undefined ? '' : `   "error_message" : ${JSON.stringify(message)},\n`;
+  return `${atLine}\n{\n${error}   "html_attributions" : [],\n   "results" : [],\n   "status" : "${status}"\n}\n\n`;
+}
+
+/**
+ * Has the fake answer a WHATSAT for 10 km and 5 results with `responders` (one per attempt), sends
+ * it, and asserts the reply is `expected` and that the fake saw `requests` well-formed requests.
+ */
+export async function assertWhatsat10km(
+  rig: Rig,
+  responders: readonly Responder[],
+  expected: string,
+  requests = responders.length,
+): Promise<void> {
+  rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, ...responders);
+  assert.equal((await whatsat(rig, '10', 5)).reply, expected);
+  assertRequests(rig.fake, requests);
 }

@@ -55,6 +55,21 @@ export function processAlive(pid: number): boolean {
   }
 }
 
+/**
+ * Whether process `pid` has ended: it is gone, or it is a zombie that its parent has not reaped yet
+ * (state `Z` in `/proc/<pid>/stat`), as the children of a frozen supervisor stay.
+ */
+export function processEnded(pid: number): boolean {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return true;
+  }
+  // pid (comm) state ...: comm may hold spaces and parentheses, so the state follows the last ')'.
+  return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+}
+
 /** Resolves when `predicate` returns a truthy value; rejects after `timeoutMs`. */
 export async function waitUntil<T>(
   predicate: () => T | Promise<T>,
@@ -153,8 +168,8 @@ export function parseWhatsatReplies(reply: string, clientIds: readonly string[])
   return table;
 }
 
-/** Fault schedules are reproducible by seed: the bench's PRNG. */
-export { seededRandom } from '../../bench/seeded-random.js';
+/** Fault schedules are reproducible by seed. */
+export { seededRandom } from './seeded-random.js';
 
 /** The herd secret of test herds (written to `<dir>/herd-secret`); never a real one. */
 export const TEST_HERD_SECRET = 'test-only herd secret, 32 bytes+';
@@ -304,6 +319,20 @@ export class RunningHerd {
     this.child.kill(signal);
   }
 
+  /**
+   * Freezes the supervisor (SIGSTOP): until {@link thaw} it restarts no server and prints nothing, so
+   * a server stopped meanwhile stays down for as long as a check needs, however slow the machine.
+   * The servers themselves run on.
+   */
+  freeze(): void {
+    this.child.kill('SIGSTOP');
+  }
+
+  /** Lets a frozen supervisor run again (SIGCONT): it reaps what exited and restarts it after its delay. */
+  thaw(): void {
+    this.child.kill('SIGCONT');
+  }
+
   /** Kills one server with SIGKILL (the supervisor notices and restarts it after its delay). */
   kill(name: string): void {
     const info = this.servers.get(name);
@@ -328,6 +357,7 @@ export class RunningHerd {
   async stop(): Promise<void> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
+      this.thaw();
       this.child.kill('SIGTERM');
       await this.exited;
       clearTimeout(timer);

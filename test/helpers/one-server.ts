@@ -6,7 +6,7 @@
 import { silentLogger } from '../../src/observability/logger.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
-import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
+import { HerdServer, type HerdServerOptions, type ListeningAddresses } from '../../src/server/herd-server.js';
 
 /** A Nearby Search response with no results (legacy status `ZERO_RESULTS`), new each call. */
 export function zeroResults(): NearbySearchResponse {
@@ -126,4 +126,21 @@ export async function withServer(
   } finally {
     await solo.close();
   }
+}
+
+/**
+ * Starts two servers that name each other as neighbours and tells each where the other's peer port
+ * is (127.0.0.1).
+ *
+ * @returns where each listens, and their client ports.
+ */
+export async function linkPair(
+  a: HerdServer,
+  b: HerdServer,
+): Promise<{ listeningA: ListeningAddresses; listeningB: ListeningAddresses; portA: number; portB: number }> {
+  const listeningA = await a.listen();
+  const listeningB = await b.listen();
+  a.setPeerAddress(b.name, { host: '127.0.0.1', port: listeningB.peer.port });
+  b.setPeerAddress(a.name, { host: '127.0.0.1', port: listeningA.peer.port });
+  return { listeningA, listeningB, portA: listeningA.client.port, portB: listeningB.client.port };
 }

@@ -8,7 +8,11 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { after } from 'node:test';
+import { tempFolder } from './temp-folder.js';
 import yazl from 'yazl';
+import { importPlaces, type ImportOptions } from '../../src/places/import/import-places.js';
+import { OfflinePlacesProvider } from '../../src/places/offline/offline-provider.js';
 
 /** One GeoNames row; unset columns are empty. */
 export interface GeoNamesRow {
@@ -223,4 +227,40 @@ export async function put(dir: string, name: string, content: string): Promise<s
   const file = path.join(dir, name);
   await writeFile(file, content);
   return file;
+}
+
+/** {@link LA_ROWS} as a GeoNames dump (one line each, newline-terminated). */
+export const LA_DUMP = `${LA_ROWS.map(geoNamesLine).join('\n')}\n`;
+
+/**
+ * For the calling `describe()`: a fresh folder (`dir`, made before its tests), `importAndOpen` (an
+ * import, then its data file opened) and `track` (a provider opened by the test); after its tests,
+ * every provider is closed and the folder removed.
+ */
+export function importFolder(): {
+  readonly dir: string;
+  importAndOpen: (options: ImportOptions) => Promise<OfflinePlacesProvider>;
+  track: (provider: OfflinePlacesProvider) => Promise<OfflinePlacesProvider>;
+} {
+  const providers: OfflinePlacesProvider[] = [];
+  // Registered first, so that its after() (removing the folder) runs after the one closing the providers.
+  const folder = tempFolder('herd-places-test-');
+  after(async () => {
+    for (const provider of providers.splice(0)) await provider.close();
+  });
+  const track = async (provider: OfflinePlacesProvider): Promise<OfflinePlacesProvider> => {
+    providers.push(provider);
+    await provider.ready();
+    return provider;
+  };
+  return {
+    get dir(): string {
+      return folder.dir;
+    },
+    track,
+    importAndOpen: async (options) => {
+      await importPlaces(options);
+      return track(new OfflinePlacesProvider({ file: options.out }));
+    },
+  };
 }

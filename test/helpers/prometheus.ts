@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort } from '../../bench/bench-processes.js';
+import { freeLoopbackPort } from './loopback.js';
 import { ROOT, waitUntil } from './herd-process.js';
 
 /** The shipped Prometheus files. */

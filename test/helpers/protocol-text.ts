@@ -3,6 +3,7 @@
  * strings: a line is encoded as UTF-8, parsed, and what comes back is decoded again, so assertions
  * read as the protocol's examples do.
  */
+import assert from 'node:assert/strict';
 import { checkAtLine, readAtRecord, writeAtLine, AT_LINE_OVERHEAD_BYTES } from '../../src/protocol/at-record.js';
 import { binaryOfText, textOfBinary } from '../../src/protocol/bytes.js';
 import { parseClientCommand, type ClientCommand, type IamatCommand } from '../../src/protocol/commands.js';
@@ -92,4 +93,9 @@ export function parseAtText(line: string): AtView | undefined {
     longitude: parsed.longitude,
     timeNs: parsed.timeNs,
   };
+}
+
+/** Asserts that `parse` refuses (returns undefined for) every one of `inputs`, naming the one it did not. */
+export function assertRefusesAll(parse: (text: string) => unknown, inputs: readonly string[]): void {
+  for (const input of inputs) assert.equal(parse(input), undefined, JSON.stringify(input));
 }

@@ -3,7 +3,7 @@
  * end through the bench's own entry point, `--json` prints the report with its keys and shapes, the
  * table prints its header and row, and an unknown scenario is refused. Numbers are not asserted
  * (these machines are noisy); that nothing is left behind is. The scenarios' parts have unit tests
- * (test/unit/bench-parts.test.ts); `npm run bench -- --quick` runs them all.
+ * (bench/test/bench-parts.test.ts, bench/test/soak-parts.test.ts); `npm run bench -- --quick` runs them all.
  */
 import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';

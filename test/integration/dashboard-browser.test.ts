@@ -21,7 +21,7 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { browserMissing, browserRequired, launchBrowser, type Browser } from '../../bench/browser.js';
+import { browserMissing, browserRequired, launchBrowser, type Browser } from '../helpers/browser.js';
 import { openDashboard, screenshotDir, type PageWatch } from '../helpers/dashboard-page.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import {

@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
 import { runCli } from '../helpers/cli.js';
-import { openEventStream, type SseEvent } from '../../bench/sse-reader.js';
+import { openEventStream, type SseEvent } from '../helpers/sse-reader.js';
 
 /** Reads `/events` of a server and remembers everything. */
 async function streamOf(url: string): Promise<Awaited<ReturnType<typeof openEventStream>>> {

@@ -16,7 +16,7 @@ import { exchange, waitUntil } from '../helpers/herd-process.js';
 import { startMember, type Member } from '../helpers/dashboard-member.js';
 import type { LogEntry } from '../helpers/capture-log.js';
 import type { NearbySearchResponse } from '../../src/places/provider.js';
-import { openEventStream } from '../../bench/sse-reader.js';
+import { openEventStream } from '../helpers/sse-reader.js';
 
 describe('the dashboard of one server', { timeout: 120_000 }, () => {
   let member: Member;

@@ -3,7 +3,7 @@
  * (test/helpers/fake-google.ts): each case asserts the exact WHATSAT reply a client gets from a real
  * HerdServer; the last test scans the logs for the key.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   LEGACY_INVALID_REQUEST,
@@ -14,19 +14,22 @@ import {
   LEGACY_ZERO_RESULTS,
 } from '../helpers/google-fixtures.js';
 import { hang, json, reset, text } from '../helpers/fake-google.js';
-import { KeyWatch, TIMEOUT_MS, assertRequests, replyOf, startRig, whatsat, type Rig } from '../helpers/google-rig.js';
+import {
+  KeyWatch,
+  TIMEOUT_MS,
+  assertRequests,
+  replyOf,
+  rigFor,
+  whatsat,
+  assertWhatsat10km,
+  errorReplyOf,
+} from '../helpers/google-rig.js';
 import { waitUntil } from '../helpers/herd-process.js';
 
 const watch = new KeyWatch();
 
 describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_000 }, () => {
-  let rig: Rig;
-  before(async () => {
-    rig = await startRig('google', 'Legacy', '/maps-proxy', watch);
-  });
-  after(async () => {
-    await rig?.close();
-  });
+  const rig = rigFor('google', 'Legacy', '/maps-proxy', watch);
 
   test("OK: Google's document passed on, results cut to the bound, next_page_token kept", async () => {
     rig.fake.answer({ radiusMeters: 1100, limit: 3 }, json(200, LEGACY_OK));
@@ -47,30 +50,23 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
   });
 
   test('OVER_QUERY_LIMIT in the body is passed on and not retried', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(200, LEGACY_OVER_QUERY_LIMIT));
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      `${rig.atLine}\n{\n   "error_message" : "You have exceeded your rate-limit for this API.",\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "OVER_QUERY_LIMIT"\n}\n\n`,
+    await assertWhatsat10km(
+      rig,
+      [json(200, LEGACY_OVER_QUERY_LIMIT)],
+      errorReplyOf(rig.atLine, 'OVER_QUERY_LIMIT', 'You have exceeded your rate-limit for this API.'),
     );
-    assertRequests(rig.fake, 1);
   });
 
   test("REQUEST_DENIED keeps Google's message, trailing space included", async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(200, LEGACY_REQUEST_DENIED));
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      `${rig.atLine}\n{\n   "error_message" : "The provided API key is invalid. ",\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "REQUEST_DENIED"\n}\n\n`,
+    await assertWhatsat10km(
+      rig,
+      [json(200, LEGACY_REQUEST_DENIED)],
+      errorReplyOf(rig.atLine, 'REQUEST_DENIED', 'The provided API key is invalid. '),
     );
-    assertRequests(rig.fake, 1);
   });
 
   test('INVALID_REQUEST', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(200, LEGACY_INVALID_REQUEST));
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      `${rig.atLine}\n{\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "INVALID_REQUEST"\n}\n\n`,
-    );
-    assertRequests(rig.fake, 1);
+    await assertWhatsat10km(rig, [json(200, LEGACY_INVALID_REQUEST)], errorReplyOf(rig.atLine, 'INVALID_REQUEST'));
   });
 
   test('UNKNOWN_ERROR in the body is retried once', async () => {
@@ -83,16 +79,11 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
   });
 
   test('HTTP 500 twice: UNKNOWN_ERROR after one retry', async () => {
-    rig.fake.answer(
-      { radiusMeters: 10_000, limit: 5 },
-      text(500, '<html>Server Error</html>'),
-      text(500, '<html>Server Error</html>'),
+    await assertWhatsat10km(
+      rig,
+      [text(500, '<html>Server Error</html>'), text(500, '<html>Server Error</html>')],
+      errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', 'Google Places API (Legacy) answered HTTP 500 Internal Server Error'),
     );
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      `${rig.atLine}\n{\n   "error_message" : "Google Places API (Legacy) answered HTTP 500 Internal Server Error",\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "UNKNOWN_ERROR"\n}\n\n`,
-    );
-    assertRequests(rig.fake, 2);
   });
 
   test('429 with Retry-After: 0 is retried at once and the retry answers', async () => {
@@ -126,15 +117,11 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
   });
 
   test('malformed JSON: UNKNOWN_ERROR, not retried', async () => {
-    rig.fake.answer(
-      { radiusMeters: 10_000, limit: 5 },
-      text(200, '{"html_attributions": [], "results": [', 'application/json'),
+    await assertWhatsat10km(
+      rig,
+      [text(200, '{"html_attributions": [], "results": [', 'application/json')],
+      errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', 'Google Places API (Legacy) answered malformed JSON (HTTP 200)'),
     );
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      `${rig.atLine}\n{\n   "error_message" : "Google Places API (Legacy) answered malformed JSON (HTTP 200)",\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "UNKNOWN_ERROR"\n}\n\n`,
-    );
-    assertRequests(rig.fake, 1);
   });
 
   test('a hang past the timeout: UNKNOWN_ERROR when the time budget runs out', async () => {
@@ -149,12 +136,15 @@ describe('google (legacy Nearby Search) through a HerdServer', { timeout: 120_00
   });
 
   test('a connection reset twice: UNKNOWN_ERROR after one retry', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, reset, reset);
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      `${rig.atLine}\n{\n   "error_message" : "Google Places API (Legacy) could not be reached: UND_ERR_SOCKET other side closed",\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "UNKNOWN_ERROR"\n}\n\n`,
+    await assertWhatsat10km(
+      rig,
+      [reset, reset],
+      errorReplyOf(
+        rig.atLine,
+        'UNKNOWN_ERROR',
+        'Google Places API (Legacy) could not be reached: UND_ERR_SOCKET other side closed',
+      ),
     );
-    assertRequests(rig.fake, 2);
   });
 
   test('a connection reset then an answer: the retry answers', async () => {

@@ -3,7 +3,7 @@
  * (test/helpers/fake-google.ts): each case asserts the exact WHATSAT reply, in the legacy format, a
  * client gets from a real HerdServer; the last test scans the logs for the key.
  */
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,25 +19,17 @@ import {
   TIMEOUT_MS,
   assertRequests,
   replyOf,
-  startRig,
+  rigFor,
   whatsat,
-  type Rig,
+  assertWhatsat10km,
+  errorReplyOf,
 } from '../helpers/google-rig.js';
 import { exchange } from '../helpers/herd-process.js';
 
 const watch = new KeyWatch();
 
 describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_000 }, () => {
-  let rig: Rig;
-  before(async () => {
-    rig = await startRig('google-new', 'New', '', watch);
-  });
-  after(async () => {
-    await rig?.close();
-  });
-
-  const errorReply = (status: string, message: string): string =>
-    `${rig.atLine}\n{\n   "error_message" : ${JSON.stringify(message)},\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "${status}"\n}\n\n`;
+  const rig = rigFor('google-new', 'New', '', watch);
 
   test('OK: places mapped to legacy results; key and field mask in headers, bound as maxResultCount', async () => {
     rig.fake.answer({ radiusMeters: 1100, limit: 5 }, json(200, NEW_OK));
@@ -61,88 +53,85 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
       'RESOURCE_EXHAUSTED',
       "Quota exceeded for quota metric 'SearchNearby requests' and limit 'SearchNearby requests per minute'.",
     );
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(429, quota), json(429, quota));
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      errorReply(
+    await assertWhatsat10km(
+      rig,
+      [json(429, quota), json(429, quota)],
+      errorReplyOf(
+        rig.atLine,
         'OVER_QUERY_LIMIT',
         "Quota exceeded for quota metric 'SearchNearby requests' and limit 'SearchNearby requests per minute'.",
       ),
     );
-    assertRequests(rig.fake, 2);
   });
 
   test('REQUEST_DENIED: 403 PERMISSION_DENIED, not retried', async () => {
-    rig.fake.answer(
-      { radiusMeters: 10_000, limit: 5 },
-      json(
-        403,
-        newErrorBody(
+    await assertWhatsat10km(
+      rig,
+      [
+        json(
           403,
-          'PERMISSION_DENIED',
-          'Places API (New) has not been used in project 123 before or it is disabled.',
+          newErrorBody(
+            403,
+            'PERMISSION_DENIED',
+            'Places API (New) has not been used in project 123 before or it is disabled.',
+          ),
         ),
+      ],
+      errorReplyOf(
+        rig.atLine,
+        'REQUEST_DENIED',
+        'Places API (New) has not been used in project 123 before or it is disabled.',
       ),
     );
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      errorReply('REQUEST_DENIED', 'Places API (New) has not been used in project 123 before or it is disabled.'),
-    );
-    assertRequests(rig.fake, 1);
   });
 
   test('REQUEST_DENIED: 400 with ErrorInfo API_KEY_INVALID', async () => {
-    rig.fake.answer(
-      { radiusMeters: 10_000, limit: 5 },
-      json(
-        400,
-        newErrorBody(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', 'API_KEY_INVALID'),
-      ),
+    await assertWhatsat10km(
+      rig,
+      [
+        json(
+          400,
+          newErrorBody(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', 'API_KEY_INVALID'),
+        ),
+      ],
+      errorReplyOf(rig.atLine, 'REQUEST_DENIED', 'API key not valid. Please pass a valid API key.'),
     );
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      errorReply('REQUEST_DENIED', 'API key not valid. Please pass a valid API key.'),
-    );
-    assertRequests(rig.fake, 1);
   });
 
   test('INVALID_REQUEST: 400 INVALID_ARGUMENT', async () => {
-    rig.fake.answer(
-      { radiusMeters: 10_000, limit: 5 },
-      json(400, newErrorBody(400, 'INVALID_ARGUMENT', 'Invalid radius. Radius must be in (0, 50000].')),
+    await assertWhatsat10km(
+      rig,
+      [json(400, newErrorBody(400, 'INVALID_ARGUMENT', 'Invalid radius. Radius must be in (0, 50000].'))],
+      errorReplyOf(rig.atLine, 'INVALID_REQUEST', 'Invalid radius. Radius must be in (0, 50000].'),
     );
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      errorReply('INVALID_REQUEST', 'Invalid radius. Radius must be in (0, 50000].'),
-    );
-    assertRequests(rig.fake, 1);
   });
 
   test("HTTP 500 twice: UNKNOWN_ERROR with Google's message after one retry", async () => {
     const internal = newErrorBody(500, 'INTERNAL', 'Internal error encountered.');
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, json(500, internal), json(500, internal));
-    assert.equal((await whatsat(rig, '10', 5)).reply, errorReply('UNKNOWN_ERROR', 'Internal error encountered.'));
-    assertRequests(rig.fake, 2);
+    await assertWhatsat10km(
+      rig,
+      [json(500, internal), json(500, internal)],
+      errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', 'Internal error encountered.'),
+    );
   });
 
   test('HTTP 500 then OK: the retry answers', async () => {
-    rig.fake.answer(
-      { radiusMeters: 10_000, limit: 5 },
-      json(500, newErrorBody(500, 'INTERNAL', 'Internal error encountered.')),
-      json(200, NEW_OK),
+    await assertWhatsat10km(
+      rig,
+      [json(500, newErrorBody(500, 'INTERNAL', 'Internal error encountered.')), json(200, NEW_OK)],
+      replyOf(rig.atLine, NEW_OK_AS_LEGACY),
     );
-    assert.equal((await whatsat(rig, '10', 5)).reply, replyOf(rig.atLine, NEW_OK_AS_LEGACY));
-    assertRequests(rig.fake, 2);
   });
 
   test('429 with Retry-After: 0 is retried at once and the retry answers', async () => {
-    rig.fake.answer(
-      { radiusMeters: 10_000, limit: 5 },
-      json(429, newErrorBody(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.'), { 'retry-after': '0' }),
-      json(200, NEW_OK),
+    await assertWhatsat10km(
+      rig,
+      [
+        json(429, newErrorBody(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.'), { 'retry-after': '0' }),
+        json(200, NEW_OK),
+      ],
+      replyOf(rig.atLine, NEW_OK_AS_LEGACY),
     );
-    assert.equal((await whatsat(rig, '10', 5)).reply, replyOf(rig.atLine, NEW_OK_AS_LEGACY));
-    assertRequests(rig.fake, 2);
   });
 
   test('429 with a Retry-After beyond the time budget: OVER_QUERY_LIMIT at once', async () => {
@@ -151,41 +140,44 @@ describe('google-new (Places API (New)) through a HerdServer', { timeout: 120_00
       json(429, newErrorBody(429, 'RESOURCE_EXHAUSTED', 'Quota exceeded.'), { 'retry-after': '60' }),
     );
     const { reply, ms } = await whatsat(rig, '10', 5);
-    assert.equal(reply, errorReply('OVER_QUERY_LIMIT', 'Quota exceeded.'));
+    assert.equal(reply, errorReplyOf(rig.atLine, 'OVER_QUERY_LIMIT', 'Quota exceeded.'));
     assert.ok(ms < TIMEOUT_MS, `answered in ${ms} ms, without waiting`);
     assertRequests(rig.fake, 1);
   });
 
   test('malformed JSON: UNKNOWN_ERROR, not retried', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, text(200, '{"places": [{"id": ', 'application/json'));
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      errorReply('UNKNOWN_ERROR', 'Google Places API (New) answered malformed JSON (HTTP 200)'),
+    await assertWhatsat10km(
+      rig,
+      [text(200, '{"places": [{"id": ', 'application/json')],
+      errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', 'Google Places API (New) answered malformed JSON (HTTP 200)'),
     );
-    assertRequests(rig.fake, 1);
   });
 
   test('a hang past the timeout: UNKNOWN_ERROR when the time budget runs out', async () => {
     rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, hang);
     const { reply, ms } = await whatsat(rig, '10', 5);
-    assert.equal(reply, errorReply('UNKNOWN_ERROR', `Google Places API (New) did not answer within ${TIMEOUT_MS} ms`));
+    assert.equal(
+      reply,
+      errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', `Google Places API (New) did not answer within ${TIMEOUT_MS} ms`),
+    );
     assert.ok(ms >= TIMEOUT_MS - 5 && ms < TIMEOUT_MS + 1000, `answered after ${ms} ms`);
     assertRequests(rig.fake, 1);
   });
 
   test('a connection reset twice: UNKNOWN_ERROR after one retry', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, reset, reset);
-    assert.equal(
-      (await whatsat(rig, '10', 5)).reply,
-      errorReply('UNKNOWN_ERROR', 'Google Places API (New) could not be reached: UND_ERR_SOCKET other side closed'),
+    await assertWhatsat10km(
+      rig,
+      [reset, reset],
+      errorReplyOf(
+        rig.atLine,
+        'UNKNOWN_ERROR',
+        'Google Places API (New) could not be reached: UND_ERR_SOCKET other side closed',
+      ),
     );
-    assertRequests(rig.fake, 2);
   });
 
   test('a connection reset then an answer: the retry answers', async () => {
-    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, reset, json(200, NEW_OK));
-    assert.equal((await whatsat(rig, '10', 5)).reply, replyOf(rig.atLine, NEW_OK_AS_LEGACY));
-    assertRequests(rig.fake, 2);
+    await assertWhatsat10km(rig, [reset, json(200, NEW_OK)], replyOf(rig.atLine, NEW_OK_AS_LEGACY));
   });
 
   test('nobody listening (no network): UNKNOWN_ERROR well within the timeout', async () => {

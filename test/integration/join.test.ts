@@ -11,7 +11,7 @@ import { capturingLogger } from '../helpers/capture-log.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 import { soloOptions } from '../helpers/one-server.js';
-import { freeLoopbackPort } from '../../bench/bench-processes.js';
+import { freeLoopbackPort } from '../helpers/loopback.js';
 
 function member(name: string, neighbours: string[], options: Partial<HerdServerOptions> = {}): HerdServer {
   return new HerdServer(soloOptions({ name, neighbours, ...options }));

@@ -13,7 +13,7 @@ import { HerdServer } from '../../src/server/herd-server.js';
 import { capturingLogger } from '../helpers/capture-log.js';
 import { ROOT, exchange, waitUntil } from '../helpers/herd-process.js';
 import { openLineClient as open } from '../helpers/line-client.js';
-import { soloOptions, withServer } from '../helpers/one-server.js';
+import { linkPair, soloOptions, withServer } from '../helpers/one-server.js';
 
 const SECRET = Buffer.from('correct horse battery staple 42');
 
@@ -235,12 +235,7 @@ describe('TLS', { timeout: 120_000 }, () => {
     const a = new HerdServer(soloOptions({ ...common, name: 'A', neighbours: ['B'] }));
     const b = new HerdServer(soloOptions({ ...common, name: 'B', neighbours: ['A'], logger: log.logger }));
     try {
-      const listeningA = await a.listen();
-      const listeningB = await b.listen();
-      const portA = listeningA.client.port;
-      const portB = listeningB.client.port;
-      a.setPeerAddress('B', { host: '127.0.0.1', port: listeningB.peer.port });
-      b.setPeerAddress('A', { host: '127.0.0.1', port: listeningA.peer.port });
+      const { portA, portB } = await linkPair(a, b);
       const reply = await new Promise<string>((resolve, reject) => {
         const socket = tls.connect({ host: '127.0.0.1', port: portA, ca: cert }, () =>
           socket.write('IAMAT secure +1+1 1700000000\n'),

@@ -11,6 +11,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
 import { killByPort } from '../helpers/socket-owners.js';
+import { connectTheInstantItAccepts } from '../helpers/loopback.js';
 
 /** Restarts, each checked as the issue states it. */
 const RESTARTS = 20;
@@ -19,22 +20,6 @@ const CHECK_IN_AFTER_MS = 20;
 /** Check-ins per server per tick of the load on the four others. */
 const LOAD_BATCH = 5;
 const LOAD_TICK_MS = 20;
-
-/** Resolves with the time the port first accepts a connection, trying about every millisecond. */
-async function firstAccept(port: number): Promise<number> {
-  for (;;) {
-    const accepted = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (accepted) return performance.now();
-    await sleep(1);
-  }
-}
 
 /** A steady stream of check-ins at `port` (each flooded to the herd) until `stop()`. */
 function busy(port: number, name: string): { stop: () => Promise<void> } {
@@ -75,8 +60,9 @@ describe('a restarted server in the flood', { timeout: 600_000 }, () => {
         const exited = herd.waitForLine(/^herd: Alford exited/, 20_000);
         await killByPort(port);
         await exited;
-        const acceptedAt = await firstAccept(port);
-        await sleep(CHECK_IN_AFTER_MS - (performance.now() - acceptedAt));
+        const first = await connectTheInstantItAccepts(port, 20_000);
+        first.destroy();
+        await sleep(CHECK_IN_AFTER_MS - (performance.now() - first.acceptedAt));
         const neighbour = i % 2 === 0 ? 'Hamilton' : 'Welsh';
         const clientId = `restart-${i}`;
         const time = `${Math.floor(Date.now() / 1000)}.${String(i).padStart(9, '0')}`;

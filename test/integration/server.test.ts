@@ -12,7 +12,7 @@ import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server
 import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
 import { exchange, waitUntil } from '../helpers/herd-process.js';
 import { openLineClient, roundTrip } from '../helpers/line-client.js';
-import { ScriptedPlaces, withServer as withSolo } from '../helpers/one-server.js';
+import { ScriptedPlaces, linkPair, withServer as withSolo } from '../helpers/one-server.js';
 
 const okResponse = (names: string[]): NearbySearchResponse => ({
   html_attributions: [],
@@ -230,12 +230,7 @@ describe('two linked HerdServers', { timeout: 60_000 }, () => {
     };
     const a = new HerdServer({ ...common, name: 'A', port: 0, neighbours: ['B'] });
     let b = new HerdServer({ ...common, name: 'B', port: 0, neighbours: ['A'] });
-    const listeningA = await a.listen();
-    const listeningB = await b.listen();
-    const portA = listeningA.client.port;
-    const portB = listeningB.client.port;
-    a.setPeerAddress('B', { host: '127.0.0.1', port: listeningB.peer.port });
-    b.setPeerAddress('A', { host: '127.0.0.1', port: listeningA.peer.port });
+    const { listeningA, listeningB, portA, portB } = await linkPair(a, b);
     try {
       await exchange(portA, 'IAMAT c +1+1 1700000005\n');
       await waitUntil(() => b.store.get('c')?.timeNs === 1_700_000_005_000_000_000n, 5000, 'B to learn c');

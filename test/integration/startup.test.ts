@@ -9,8 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort as freePort } from '../../bench/bench-processes.js';
-import { connectTheInstantItAccepts } from '../../bench/scenarios/startup.js';
+import { connectTheInstantItAccepts, freeLoopbackPort as freePort } from '../helpers/loopback.js';
 import { CLI, waitUntil } from '../helpers/herd-process.js';
 import { formatPosixTime } from '../../src/protocol/time.js';
 

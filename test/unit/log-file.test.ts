@@ -3,28 +3,21 @@
  * it is nearly full or after the flush interval (hand-moved timers), whole and in order, multi-byte
  * text and lines bigger than the buffer included; a failing disk is reported, never thrown.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, renameSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { LogFile } from '../../src/observability/log-file.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
+import { tempFolder } from '../helpers/temp-folder.js';
 
 describe('LogFile', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'herd-log-file-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const folder = tempFolder('herd-log-file-');
 
   test('creates its folder, and writes buffered lines after the flush interval', () => {
     const timers = new ManualTimers();
-    const file = path.join(dir, 'a', 'b', 'Alford.log');
+    const file = path.join(folder.dir, 'a', 'b', 'Alford.log');
     const log = new LogFile(file, { timers, flushIntervalMs: 100 });
     assert.ok(existsSync(file));
     log.write('one\n');
@@ -41,7 +34,7 @@ describe('LogFile', () => {
 
   test('a nearly full buffer is written at once, in order, with multi-byte text intact', () => {
     const timers = new ManualTimers();
-    const file = path.join(dir, 'full.log');
+    const file = path.join(folder.dir, 'full.log');
     const log = new LogFile(file, { timers, bufferBytes: 1024 });
     const lines = Array.from({ length: 200 }, (_, i) => `line ${i} é中𝄞\n`);
     for (const line of lines) log.write(line);
@@ -53,7 +46,7 @@ describe('LogFile', () => {
   });
 
   test('a line bigger than the buffer is written whole, after what was buffered before it', () => {
-    const file = path.join(dir, 'big.log');
+    const file = path.join(folder.dir, 'big.log');
     const log = new LogFile(file, { timers: new ManualTimers(), bufferBytes: 256 });
     log.write('before\n');
     const big = `${'x'.repeat(5000)}\n`;
@@ -64,7 +57,7 @@ describe('LogFile', () => {
   });
 
   test('writeBinary copies bytes as they are, in order with the text lines around them', () => {
-    const file = path.join(dir, 'binary.log');
+    const file = path.join(folder.dir, 'binary.log');
     const log = new LogFile(file);
     log.write('é\n');
     log.writeBinary('caf\xc3\xa9 \xfe\n');
@@ -81,7 +74,7 @@ describe('LogFile', () => {
   });
 
   test('carries pino lines unchanged', () => {
-    const file = path.join(dir, 'pino.log');
+    const file = path.join(folder.dir, 'pino.log');
     const destination = new LogFile(file, { timers: new ManualTimers() });
     const logger = pino({ base: { server: 'Alford' } }, destination);
     logger.info({ event: 'command', line: 'IAMAT a +1+1 1' }, 'IAMAT');
@@ -110,13 +103,13 @@ describe('LogFile', () => {
   test('a reopen that cannot open the file reports it and keeps writing to the old one', () => {
     const timers = new ManualTimers();
     const errors: string[] = [];
-    const folder = path.join(dir, 'rotated');
-    const file = path.join(folder, 'Alford.log');
+    const rotated = path.join(folder.dir, 'rotated');
+    const file = path.join(rotated, 'Alford.log');
     const log = new LogFile(file, { timers, flushIntervalMs: 100, onError: (error) => errors.push(error.message) });
     log.write('before\n');
     // The folder goes away (moved): the file cannot be opened again by its name.
-    const moved = path.join(dir, 'rotated-away');
-    renameSync(folder, moved);
+    const moved = path.join(folder.dir, 'rotated-away');
+    renameSync(rotated, moved);
     log.reopen();
     assert.equal(errors.length, 1);
     assert.match(errors[0] as string, /ENOENT/);

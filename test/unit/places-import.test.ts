@@ -1,18 +1,15 @@
 /**
- * `herd places import` (issue 11) on fixtures the tests write: GeoNames rows of every feature class,
- * admin code files, a zip as GeoNames ships one, GeoJSON. Then the offline source answers from the
- * data file: types, ranking (prominence, then nearer), radius and bound, ZERO_RESULTS, attributions;
- * malformed input names file, line (or feature) and field and leaves nothing behind;
- * `--skip-invalid` counts instead.
+ * `herd places import` on fixtures the tests write: GeoNames rows of every feature class, admin code
+ * files, a zip as GeoNames ships one, GeoJSON. Then the offline source answers from the data file:
+ * types, ranking (prominence, then nearer), radius and bound, ZERO_RESULTS, attributions. Malformed
+ * input and `--skip-invalid`: places-import-errors.test.ts.
  */
-import { MAX_TEXT_BYTES } from '../../src/places/offline/data-format.js';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { ImportError, UsageError } from '../../src/errors.js';
 import { GEONAMES_ATTRIBUTION, OSM_ATTRIBUTION } from '../../src/places/attributions.js';
-import { importPlaces, inputKind, type ImportOptions } from '../../src/places/import/import-places.js';
+import { importPlaces } from '../../src/places/import/import-places.js';
 import { headerOffset } from '../../src/places/offline/data-format.js';
 import { loadPlacesData } from '../../src/places/offline/data-file.js';
 import { OfflinePlacesProvider } from '../../src/places/offline/offline-provider.js';
@@ -20,33 +17,16 @@ import type { NearbySearchResult } from '../../src/places/provider.js';
 import {
   ADMIN1,
   ADMIN2,
+  LA_DUMP as DUMP,
   LA_ROWS,
   README,
   UCLA,
   featureCollection,
-  geoNamesLine,
-  type GeoNamesRow,
+  importFolder,
   point,
   put,
-  tempDir,
   writeZip,
 } from '../helpers/places-fixtures.js';
-
-/** What an import stopped by an invalid line or feature adds to its message. */
-const SKIP_LINES = '; fix it, or run again with --skip-invalid to skip and count such lines';
-const SKIP_FEATURES = '; fix it, or run again with --skip-invalid to skip and count such features';
-
-const DUMP = `${LA_ROWS.map(geoNamesLine).join('\n')}\n`;
-
-/** Imports, then opens the data file; every provider opened is closed after the file's tests. */
-const providers: OfflinePlacesProvider[] = [];
-async function importAndOpen(options: ImportOptions): Promise<OfflinePlacesProvider> {
-  await importPlaces(options);
-  const provider = new OfflinePlacesProvider({ file: options.out });
-  providers.push(provider);
-  await provider.ready();
-  return provider;
-}
 
 const byName = (results: readonly NearbySearchResult[], name: string): NearbySearchResult => {
   const found = results.find((result) => result.name === name);
@@ -54,30 +34,18 @@ const byName = (results: readonly NearbySearchResult[], name: string): NearbySea
   return found;
 };
 
-/** Files in `dir` other than those named. */
-async function leftovers(dir: string, expected: readonly string[]): Promise<string[]> {
-  return (await readdir(dir)).filter((name) => !expected.includes(name));
-}
-
 describe('herd places import', () => {
-  let dir: string;
-  let cleanup: () => Promise<void>;
-  before(async () => {
-    ({ dir, cleanup } = await tempDir());
-  });
-  after(async () => {
-    for (const provider of providers) await provider.close();
-    await cleanup();
-  });
+  const folder = importFolder();
+  const { importAndOpen, track } = folder;
 
   describe('a GeoNames dump with admin code files', () => {
     let places: OfflinePlacesProvider;
     before(async () => {
-      const dump = await put(dir, 'LA.txt', DUMP);
-      const admin1 = await put(dir, 'admin1CodesASCII.txt', ADMIN1);
-      const admin2 = await put(dir, 'admin2Codes.txt', ADMIN2);
+      const dump = await put(folder.dir, 'LA.txt', DUMP);
+      const admin1 = await put(folder.dir, 'admin1CodesASCII.txt', ADMIN1);
+      const admin2 = await put(folder.dir, 'admin2Codes.txt', ADMIN2);
       // Admin files after the dump on the command line: they are still read first.
-      places = await importAndOpen({ inputs: [dump, admin1, admin2], out: path.join(dir, 'la.places') });
+      places = await importAndOpen({ inputs: [dump, admin1, admin2], out: path.join(folder.dir, 'la.places') });
     });
 
     test('every row is a place with its Google types, from each feature class', () => {
@@ -179,17 +147,15 @@ describe('herd places import', () => {
   });
 
   test('a zip as GeoNames ships it (XX.txt and readme.txt), without admin files: vicinity falls back', async () => {
-    const zip = path.join(dir, 'XX.zip');
+    const zip = path.join(folder.dir, 'XX.zip');
     await writeZip(zip, { 'XX.txt': DUMP, 'readme.txt': README });
-    const out = path.join(dir, 'xx.places');
+    const out = path.join(folder.dir, 'xx.places');
     const summary = await importPlaces({ inputs: [zip], out });
     assert.equal(summary.read, LA_ROWS.length);
     assert.equal(summary.kept, LA_ROWS.length);
     assert.deepEqual(summary.skipped, {});
     assert.deepEqual(summary.header.sources, [{ file: 'XX.zip', kind: 'geonames-zip', kept: LA_ROWS.length }]);
-    const places = new OfflinePlacesProvider({ file: out });
-    providers.push(places);
-    await places.ready();
+    const places = await track(new OfflinePlacesProvider({ file: out }));
     const { results } = places.nearbySync(UCLA, 10_000, 20);
     assert.equal(byName(results, 'Hotel Angeleno').vicinity, 'US');
     assert.equal(byName(results, 'Santa Monica').vicinity, 'Santa Monica, US');
@@ -197,7 +163,7 @@ describe('herd places import', () => {
 
   test('GeoJSON: required name; types (else from OSM tags), prominence, place_id, vicinity with their defaults', async () => {
     const file = await put(
-      dir,
+      folder.dir,
       'pois.geojson',
       featureCollection([
         point(-118.4452, 34.0689, {
@@ -234,15 +200,13 @@ describe('herd places import', () => {
         { type: 'Feature', geometry: null, properties: { name: 'Nowhere' } },
       ]),
     );
-    const out = path.join(dir, 'pois.places');
+    const out = path.join(folder.dir, 'pois.places');
     const summary = await importPlaces({ inputs: [file], out });
     assert.equal(summary.read, 6);
     assert.equal(summary.kept, 4);
     assert.deepEqual(summary.skipped, { 'geometry is not a Point': 2 });
     assert.equal(summary.nearestVicinities, 2);
-    const places = new OfflinePlacesProvider({ file: out });
-    providers.push(places);
-    await places.ready();
+    const places = await track(new OfflinePlacesProvider({ file: out }));
     // The vicinities of the places without an address name GeoNames' populated places.
     assert.deepEqual(places.attributions, [GEONAMES_ATTRIBUTION, OSM_ATTRIBUTION]);
     const { results } = places.nearbySync(UCLA, 2_000, 20);
@@ -267,15 +231,15 @@ describe('herd places import', () => {
   });
 
   test('mixed inputs make one data file: GeoNames zip, admin codes and GeoJSON, both attributions', async () => {
-    const zip = path.join(dir, 'US.zip');
+    const zip = path.join(folder.dir, 'US.zip');
     await writeZip(zip, { 'US.txt': DUMP, 'readme.txt': README });
-    const admin1 = await put(dir, 'admin1CodesASCII.txt', ADMIN1);
+    const admin1 = await put(folder.dir, 'admin1CodesASCII.txt', ADMIN1);
     const geojson = await put(
-      dir,
+      folder.dir,
       'westwood.geojson',
       featureCollection([point(-118.4452, 34.0689, { name: 'Blue Bottle Coffee', prominence: 1000, types: ['cafe'] })]),
     );
-    const out = path.join(dir, 'mixed.places');
+    const out = path.join(folder.dir, 'mixed.places');
     const places = await importAndOpen({ inputs: [zip, geojson, admin1], out, attribution: '&copy; Westwood POIs' });
     assert.equal(places.size, LA_ROWS.length + 1);
     assert.deepEqual(places.attributions, [GEONAMES_ATTRIBUTION, '&copy; Westwood POIs']);
@@ -288,115 +252,10 @@ describe('herd places import', () => {
     ]);
   });
 
-  test('a malformed line stops the import naming file, line and field; nothing is left at --out', async () => {
-    const sub = path.join(dir, 'bad');
-    await mkdir(sub);
-    const lines = DUMP.split('\n');
-    lines[2] = (lines[2] as string).replace('34.05612', '91.5');
-    const bad = await put(sub, 'bad.txt', lines.join('\n'));
-    const out = path.join(sub, 'out.places');
-    await assert.rejects(importPlaces({ inputs: [bad], out }), (error: unknown) => {
-      assert.ok(error instanceof ImportError);
-      assert.equal(error.message, `${bad}: line 3: latitude: "91.5" is not a number in [-90, 90]${SKIP_LINES}`);
-      assert.equal(error.file, bad);
-      assert.equal(error.line, 3);
-      assert.equal(error.field, 'latitude');
-      return true;
-    });
-    assert.deepEqual(await leftovers(sub, ['bad.txt']), [], 'no data file, temporary file or run folder');
-    // An existing data file is left as it was.
-    await writeFile(out, 'previous');
-    await assert.rejects(importPlaces({ inputs: [bad], out }), ImportError);
-    assert.equal(await readFile(out, 'utf8'), 'previous');
-    assert.deepEqual(await leftovers(sub, ['bad.txt', 'out.places']), []);
-  });
-
-  test('a malformed line inside a zip is named by zip and entry; a short row names the columns', async () => {
-    const zip = path.join(dir, 'BAD.zip');
-    await writeZip(zip, {
-      'BAD.txt': `${geoNamesLine(LA_ROWS[0] as GeoNamesRow)}\n5\tOnly three\tcolumns\n`,
-      'readme.txt': README,
-    });
-    await assert.rejects(importPlaces({ inputs: [zip], out: path.join(dir, 'bad-zip.places') }), {
-      name: 'ImportError',
-      message: `${zip}:BAD.txt: line 2: columns: expected 19 tab-separated columns, found 3${SKIP_LINES}`,
-    });
-  });
-
-  test(`a name of exactly MAX_TEXT_BYTES (${MAX_TEXT_BYTES}) UTF-8 bytes is kept whole; one byte more is refused`, async () => {
-    // Two-byte characters: the bound is on bytes, not on the string's length.
-    const fits = 'é'.repeat(MAX_TEXT_BYTES / 2);
-    const kept = await put(dir, 'long-name.geojson', featureCollection([point(-118.44, 34.07, { name: fits })]));
-    const provider = await importAndOpen({ inputs: [kept], out: path.join(dir, 'long-name.places') });
-    const answer = await provider.nearby({ latitude: 34.07, longitude: -118.44 }, 1000, 1);
-    assert.equal(answer.results[0]?.name, fits);
-    const over = await put(dir, 'too-long.geojson', featureCollection([point(1, 2, { name: `${fits}e` })]));
-    await assert.rejects(importPlaces({ inputs: [over], out: path.join(dir, 'too-long.places') }), {
-      message: `${over}: feature 0: properties.name: required: a non-empty string of at most ${MAX_TEXT_BYTES} bytes${SKIP_FEATURES}`,
-    });
-  });
-
-  test('malformed GeoJSON names the file, the feature index and the property', async () => {
-    const noName = await put(dir, 'no-name.geojson', featureCollection([point(1, 2, { name: 'ok' }), point(1, 2, {})]));
-    await assert.rejects(importPlaces({ inputs: [noName], out: path.join(dir, 'x.places') }), {
-      name: 'ImportError',
-      message: `${noName}: feature 1: properties.name: required: a non-empty string of at most 4096 bytes${SKIP_FEATURES}`,
-    });
-    const badCoords = await put(dir, 'bad-coords.geojson', featureCollection([point(200, 2, { name: 'far east' })]));
-    await assert.rejects(importPlaces({ inputs: [badCoords], out: path.join(dir, 'x.places') }), {
-      message: `${badCoords}: feature 0: geometry.coordinates: not [longitude, latitude] in [-180, 180] x [-90, 90]${SKIP_FEATURES}`,
-    });
-    const broken = await put(dir, 'broken.geojson', '{"type":"FeatureCollection","features":[{"type":"Feature",,]}');
-    await assert.rejects(importPlaces({ inputs: [broken], out: path.join(dir, 'x.places') }), (error: unknown) => {
-      assert.ok(error instanceof ImportError);
-      assert.equal(error.message, `${broken}: feature 0: not valid JSON at offset 58: unexpected ","`);
-      return true;
-    });
-    const cut = await put(dir, 'cut.geojson', featureCollection([point(1, 2, { name: 'cut short' })]).slice(0, 90));
-    await assert.rejects(importPlaces({ inputs: [cut], out: path.join(dir, 'x.places') }), {
-      message: `${cut}: feature 0: the file ends after 90 bytes, inside the JSON (truncated? export or download it again)`,
-    });
-    const notCollection = await put(dir, 'feature.geojson', JSON.stringify(point(1, 2, { name: 'x' })));
-    await assert.rejects(importPlaces({ inputs: [notCollection], out: path.join(dir, 'x.places') }), {
-      message: `${notCollection}: type: expected a GeoJSON FeatureCollection, found "Feature"`,
-    });
-    await assert.rejects(stat(path.join(dir, 'x.places')), { code: 'ENOENT' });
-  });
-
-  test('--skip-invalid counts malformed lines and features by field and keeps the rest', async () => {
-    const lines = DUMP.trimEnd().split('\n');
-    lines[1] = (lines[1] as string).replace('-118.49138', 'west');
-    lines[4] = 'not\ta\trow';
-    lines.splice(6, 0, '');
-    const dump = await put(dir, 'some-bad.txt', `${lines.join('\n')}\n`);
-    const geojson = await put(
-      dir,
-      'some-bad.geojson',
-      featureCollection([point(1, 2, { name: '' }), point(1, 2, { name: 'ok' })]),
-    );
-    const out = path.join(dir, 'skip.places');
-    const summary = await importPlaces({ inputs: [dump, geojson], out, skipInvalid: true });
-    assert.equal(summary.kept, LA_ROWS.length - 2 + 1);
-    assert.deepEqual(summary.skipped, {
-      'invalid longitude': 1,
-      'invalid columns': 1,
-      'blank line': 1,
-      'invalid properties.name': 1,
-    });
-    assert.equal(
-      summary.examples['invalid longitude'],
-      `${dump}: line 2: longitude: "west" is not a number in [-180, 180]`,
-    );
-    assert.equal(summary.inputs[0]?.read, LA_ROWS.length + 1);
-    const data = await loadPlacesData(out);
-    await data.handle.close();
-    assert.equal(data.count, summary.kept);
-  });
-
   test('sorted runs merged on disk give the same file as one in-memory chunk', async () => {
-    const dump = await put(dir, 'same.txt', DUMP);
-    const inMemory = path.join(dir, 'one-chunk.places');
-    const merged = path.join(dir, 'runs.places');
+    const dump = await put(folder.dir, 'same.txt', DUMP);
+    const inMemory = path.join(folder.dir, 'one-chunk.places');
+    const merged = path.join(folder.dir, 'runs.places');
     await importPlaces({ inputs: [dump], out: inMemory });
     await importPlaces({ inputs: [dump], out: merged, sorter: { chunkPlaces: 4 } });
     const a = await readFile(inMemory);
@@ -407,24 +266,9 @@ describe('herd places import', () => {
     const end = headerOffset(data.header.sections);
     assert.ok(a.subarray(64, end).equals(b.subarray(64, end)));
     assert.deepEqual(
-      (await readdir(dir)).filter((name) => /\.herd-import-|\.tmp-/.test(name)),
+      (await readdir(folder.dir)).filter((name) => /\.herd-import-|\.tmp-/.test(name)),
       [],
       'no temporary files or runs left',
     );
-  });
-
-  test('inputs are recognised by name; unknown or missing ones are usage errors', async () => {
-    assert.equal(inputKind('admin1CodesASCII.txt'), 'admin1');
-    assert.equal(inputKind('x/admin2Codes.txt'), 'admin2');
-    assert.equal(inputKind('allCountries.zip'), 'geonames-zip');
-    assert.equal(inputKind('US.txt'), 'geonames');
-    assert.equal(inputKind('pois.geojson'), 'geojson');
-    assert.equal(inputKind('pois.json'), 'geojson');
-    assert.throws(() => inputKind('pois.csv'), UsageError);
-    await assert.rejects(importPlaces({ inputs: [path.join(dir, 'missing.txt')], out: path.join(dir, 'm.places') }), {
-      name: 'UsageError',
-      message: new RegExp('missing\\.txt: cannot read: ENOENT'),
-    });
-    await assert.rejects(importPlaces({ inputs: [], out: path.join(dir, 'm.places') }), UsageError);
   });
 });

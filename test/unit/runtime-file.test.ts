@@ -2,11 +2,10 @@
  * The runtime file of `herd start` (where `herd status` and `herd stop` find a running herd): read back
  * while its supervisor runs, ignored when stale or malformed.
  */
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   readRuntimeFile,
@@ -15,15 +14,10 @@ import {
   writeRuntimeFile,
   type RuntimeFile,
 } from '../../src/cli/runtime-file.js';
+import { tempFolder } from '../helpers/temp-folder.js';
 
 describe('the runtime file', () => {
-  let dir: string;
-  before(async () => {
-    dir = await mkdtemp(path.join(os.tmpdir(), 'herd-runtime-'));
-  });
-  after(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const folder = tempFolder('herd-runtime-');
 
   const content = (configFile: string, supervisorPid: number): RuntimeFile => ({
     version: 2,
@@ -44,12 +38,12 @@ describe('the runtime file', () => {
   });
 
   test('is read back for the same config while its supervisor runs, and removed without error', () => {
-    const file = runtimeFilePath(dir);
+    const file = runtimeFilePath(folder.dir);
     assert.equal(path.basename(file), 'herd-runtime.json');
-    const configFile = path.join(dir, 'herd.json');
+    const configFile = path.join(folder.dir, 'herd.json');
     writeRuntimeFile(file, content(configFile, process.pid));
     assert.equal(readRuntimeFile(file, configFile)?.servers.A?.port, 40001);
-    assert.equal(readRuntimeFile(file, path.join(dir, 'other.json')), undefined, 'another config');
+    assert.equal(readRuntimeFile(file, path.join(folder.dir, 'other.json')), undefined, 'another config');
     removeRuntimeFile(file);
     assert.equal(existsSync(file), false);
     removeRuntimeFile(file);
@@ -57,8 +51,8 @@ describe('the runtime file', () => {
   });
 
   test('is ignored when stale (its supervisor is gone) or malformed', async () => {
-    const file = runtimeFilePath(dir);
-    const configFile = path.join(dir, 'herd.json');
+    const file = runtimeFilePath(folder.dir);
+    const configFile = path.join(folder.dir, 'herd.json');
     // Pid numbers wrap far below 2^31 - 1 on Linux; no process has this one.
     writeRuntimeFile(file, content(configFile, 2_147_483_646));
     assert.equal(readRuntimeFile(file, configFile), undefined);

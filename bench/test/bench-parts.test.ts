@@ -7,13 +7,13 @@
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseText } from '../helpers/protocol-text.js';
+import { parseText } from '../../test/helpers/protocol-text.js';
 import { formatHello, newNonce } from '../../src/peers/handshake.js';
-import { iamatWriter, whatsatWriter, writeDecimal } from '../../bench/request-writers.js';
-import { startEchoServer } from '../../bench/echo-server.js';
-import { runLoad } from '../../bench/load-client.js';
-import { HerdObserver } from '../../bench/observer.js';
-import { waitUntil } from '../helpers/herd-process.js';
+import { iamatWriter, whatsatWriter, writeDecimal } from '../request-writers.js';
+import { startEchoServer } from '../echo-server.js';
+import { runLoad } from '../load-client.js';
+import { HerdObserver } from '../observer.js';
+import { waitUntil } from '../../test/helpers/herd-process.js';
 
 function linesOf(
   writer: { maxLineBytes: number; write(buffer: Buffer, offset: number, tag: number): number },

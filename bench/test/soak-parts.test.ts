@@ -6,10 +6,10 @@
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChurnLoad, WRONG_SAMPLES, type ChurnLoadOptions, type ChurnWindow } from '../../bench/churn-load.js';
-import { formatSoakSample, soakGrowth, soakSlope, type SoakSample } from '../../bench/scenarios/soak.js';
+import { ChurnLoad, WRONG_SAMPLES, type ChurnLoadOptions, type ChurnWindow } from '../churn-load.js';
+import { formatSoakSample, soakGrowth, soakSlope, type SoakSample } from '../scenarios/soak.js';
 import { HerdServer } from '../../src/server/herd-server.js';
-import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';
+import { ScriptedPlaces, soloOptions } from '../../test/helpers/one-server.js';
 
 /** Runs the load for `ms` at `rate` per second against `port`, and returns its one window. */
 async function churn(port: number, ms: number, options: Partial<ChurnLoadOptions> = {}): Promise<ChurnWindow> {
