@@ -19,6 +19,13 @@ export interface PageWatch {
   readonly asked: string[];
 }
 
+/**
+ * The longest wait for a page to paint or to ask for a token, ms: an upper bound on a positive
+ * signal, never a sleep. Chromium on a 2-core box running three test files at once took over 20 s
+ * to paint twice (load average 15-20); a quiet box paints in well under a second.
+ */
+const PAGE_READY_TIMEOUT_MS = 60_000;
+
 /** Waits until the page is painted (returns true) or shows the token panel (returns false). */
 async function paintedOrAsking(page: Page): Promise<boolean> {
   const handle = await page.waitForFunction(
@@ -27,7 +34,7 @@ async function paintedOrAsking(page: Page): Promise<boolean> {
       return document.documentElement.dataset.auth === 'needed' ? 'asking' : false;
     },
     null,
-    { timeout: 20_000 },
+    { timeout: PAGE_READY_TIMEOUT_MS },
   );
   return (await handle.jsonValue()) === 'ready';
 }
@@ -66,7 +73,9 @@ export async function openDashboard(
     await page.fill('#token', token);
     // The panel hides itself once it took the token; wait for that before looking again.
     await page.click('#token-submit');
-    await page.waitForFunction(() => document.documentElement.dataset.auth !== 'needed', null, { timeout: 20_000 });
+    await page.waitForFunction(() => document.documentElement.dataset.auth !== 'needed', null, {
+      timeout: PAGE_READY_TIMEOUT_MS,
+    });
   }
   assert.ok(await paintedOrAsking(page), `the page still asks for a token after ${tokens.length}`);
   return { page, watch };
