@@ -71,9 +71,11 @@ export async function openDashboard(
     if (await paintedOrAsking(page)) break;
     watch.asked.push((await page.textContent('#token-message')) ?? '');
     await page.fill('#token', token);
-    // The panel hides itself once it took the token; wait for that before looking again.
+    // The panel empties its field once it took the token. Wait for that, not for the panel to hide:
+    // a request refused just before may show it again at once for the next token, and a poll that
+    // comes late (a loaded box) would never see it hidden.
     await page.click('#token-submit');
-    await page.waitForFunction(() => document.documentElement.dataset.auth !== 'needed', null, {
+    await page.waitForFunction(() => (document.getElementById('token') as HTMLInputElement).value === '', null, {
       timeout: PAGE_READY_TIMEOUT_MS,
     });
   }
