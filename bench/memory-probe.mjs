@@ -3,7 +3,8 @@
  * bench/memory-probe.mjs dist/bundle/main.js ...`; plain JavaScript, so the servers load no TypeScript
  * loader that would add to the memory being measured; `herd start` passes its own node flags on to the
  * servers it forks). On SIGUSR2 it reads `process.cpuUsage()`, runs two full garbage collections
- * (unless HERD_BENCH_PROBE_GC=0) and writes `process.memoryUsage()` and the CPU time as JSON to
+ * (unless HERD_BENCH_PROBE_GC=0) and writes `process.memoryUsage()`, the resident part of the V8 heap
+ * (`heapPhysical`, v8.getHeapStatistics()'s total_physical_size) and the CPU time as JSON to
  * `$HERD_BENCH_PROBE_DIR/<pid>.json`. The product is unchanged:
  * without the environment variable the preload does nothing.
  *
@@ -12,6 +13,7 @@
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 
 const probeDir = process.env.HERD_BENCH_PROBE_DIR;
 if (probeDir !== undefined && probeDir !== '') {
@@ -26,7 +28,12 @@ if (probeDir !== undefined && probeDir !== '') {
       gc?.();
       gc?.();
     }
-    const usage = { ...process.memoryUsage(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system };
+    const usage = {
+      ...process.memoryUsage(),
+      heapPhysical: v8.getHeapStatistics().total_physical_size,
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+    };
     const file = path.join(probeDir, `${process.pid}.json`);
     // Written whole then renamed, so the bench never reads half a file.
     writeFileSync(`${file}.tmp`, `${JSON.stringify(usage)}\n`);
