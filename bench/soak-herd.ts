@@ -15,6 +15,7 @@ import { isServerStatus } from '../src/core/status.js';
 import { BenchError } from './bench-error.js';
 import {
   PROBE_DIR_ENV,
+  PROBE_SETTLE_ENV,
   benchEnv,
   freeLoopbackPort,
   memoryProbeNodeArgs,
@@ -35,6 +36,12 @@ export const SOAK_LINKS_UP_TIMEOUT_MS = 30_000;
  * the soak's load keeps busy.
  */
 export const SOAK_PROBE_TIMEOUT_MS = 120_000;
+/**
+ * How long the probe waits after the collections before it reads, ms. V8 hands the pages a
+ * collection freed back to the system on a background thread: read at once, the RSS still holds up
+ * to 10 MB of them (measured under the soak's load), and a second later it does not.
+ */
+export const SOAK_PROBE_SETTLE_MS = 2000;
 
 /** One server of the soak herd. */
 export interface SoakServer extends ChurnTarget {
@@ -45,15 +52,16 @@ export interface SoakServer extends ChurnTarget {
 
 /**
  * One server's memory and descriptors at one moment (docs/benchmarks.md "Soak"). `rss_bytes` is
- * read first, as an operator would see it; then the probe runs two full garbage collections and
- * reads the resident set and the V8 heap again, inside the process at the same moment.
+ * read first, as an operator would see it; then the probe runs two full garbage collections and,
+ * {@link SOAK_PROBE_SETTLE_MS} later, reads the resident set and the V8 heap again, inside the
+ * process at the same moment.
  */
 export interface ServerSample {
   readonly name: string;
   /** VmRSS before the collections, bytes: what `ps` and `/proc/<pid>/status` show. */
   readonly rss_bytes: number;
   /**
-   * What the process retains, bytes: its RSS right after the collections (`process.memoryUsage()`)
+   * What the process retains, bytes: its RSS after the collections (`process.memoryUsage()`)
    * minus the resident V8 heap without a live object in it (v8.getHeapStatistics()'s
    * `total_physical_size` minus `heapUsed`). Every native byte (buffers, sockets,
    * SQLite and its writer thread, malloc's arenas, code) and every live JavaScript object counts;
@@ -141,7 +149,7 @@ export async function startSoakHerd(dir: string, logLevel: HerdConfig['logLevel'
       started.push(
         await startServe(file, self, {
           nodeArgs: memoryProbeNodeArgs(),
-          env: benchEnv({ [PROBE_DIR_ENV]: probeDir }),
+          env: benchEnv({ [PROBE_DIR_ENV]: probeDir, [PROBE_SETTLE_ENV]: String(SOAK_PROBE_SETTLE_MS) }),
         }),
       );
     }
