@@ -202,7 +202,7 @@ export function buildReport(
     check(
       'soak retained memory growth after the warm-up, %',
       `<= ${SOAK_RETAINED_TOLERANCE * 100}%`,
-      results.soak?.retained_growth_max_percent,
+      results.soak?.retained_level_growth_percent,
       (v) => v <= SOAK_RETAINED_TOLERANCE * 100,
     ),
   ];

@@ -7,9 +7,10 @@
  * minutes. Every minute it prints, and keeps, each server's RSS, the memory it retains after two full
  * collections, its live heap and open descriptors with the load's figures for that minute.
  *
- * The verdict: after the warm-up, every server's retained memory (RSS without the room V8 keeps for
- * garbage: `ServerSample` in bench/soak-herd.ts) stays within 5% of its value at minute 5, and its
- * descriptors within a few of theirs. Plain RSS is reported beside it, its growth and trend: it also
+ * The verdict: after the warm-up, the level of every server's retained memory (RSS without the room
+ * V8 keeps for garbage: `ServerSample` in bench/soak-herd.ts), the median of its last 5 samples over
+ * the median of its 5 from minute 5 on, grows by at most 5%, and its descriptors stay within a few
+ * of theirs. Plain RSS is reported beside it, its growth and trend: it also
  * swings with how much heap V8 reserves, which follows the load, not a leak. Not in a default run (`--only soak` runs it); with
  * `--quick`, 20 s with a sample every 5 s. Not with `--config` (it reads the processes it starts).
  */
@@ -18,6 +19,7 @@ import { ScenarioSkipped } from '../bench-error.js';
 import { benchDir, sleep, whenPlacesReady } from '../bench-processes.js';
 import { ChurnLoad, type ChurnWindow } from '../churn-load.js';
 import { summarize } from '../latency.js';
+import { median } from './startup-report.js';
 import type { ServerSample } from '../soak-herd.js';
 import { startSoakHerd } from '../soak-herd.js';
 
@@ -27,8 +29,13 @@ export const SOAK_RATE = 1800;
 export const SOAK_CLIENTS = 10_000;
 /** Share of IAMATs. */
 export const SOAK_IAMAT_SHARE = 0.8;
-/** Growth of retained memory over its value at the reference sample that the soak tolerates. */
+/** Growth of retained memory's level after the warm-up that the soak tolerates. */
 export const SOAK_RETAINED_TOLERANCE = 0.05;
+/**
+ * Samples in each of the two windows whose medians the verdict compares (see {@link soakLevelGrowth}):
+ * five minutes in a full run.
+ */
+export const SOAK_LEVEL_SAMPLES = 5;
 /** Growth of a server's open descriptors over the reference that the soak tolerates. */
 export const SOAK_FDS_TOLERANCE = 5;
 /** Connections of the load open at once; more due are counted as skipped. */
@@ -74,9 +81,12 @@ export interface SoakResult {
   /** When the reference sample was taken (minute 5 in a full run), s. */
   readonly reference_s: number;
   /**
-   * The verdict's figure: the largest retained memory after the reference over its value at it, per
-   * cent, over all servers (null if no sample follows the reference).
+   * The verdict's figure ({@link soakLevelGrowth}): the growth of retained memory's level from the
+   * first {@link SOAK_LEVEL_SAMPLES} samples from the reference on to the last ones, per cent, the
+   * largest of any server (null when the run is too short for two windows).
    */
+  readonly retained_level_growth_percent: number | null;
+  /** The largest retained memory of any one sample after the reference over its value at it, per cent. */
   readonly retained_growth_max_percent: number | null;
   /**
    * The steepest trend of any server's retained memory after the reference: the least-squares slope
@@ -170,6 +180,31 @@ export function soakGrowth(
   return { percent: Math.round(percent * 10) / 10, fds };
 }
 
+/**
+ * The growth of each server's level of `measure` over the run after the warm-up: the median of its
+ * first `window` samples from `referenceS` on, and the median of the last `window` samples (which do
+ * not overlap them); the largest growth of any server, per cent, or null with fewer than two windows
+ * of samples. A leak moves the level; the swings of one sample (a backlog of connections, a flap)
+ * do not.
+ */
+export function soakLevelGrowth(
+  samples: readonly SoakSample[],
+  referenceS: number,
+  measure: SoakMeasure,
+  window = SOAK_LEVEL_SAMPLES,
+): number | null {
+  const from = samples.filter((sample) => sample.at_s >= referenceS);
+  if (from.length < 2 * window) return null;
+  const levelOf = (name: string, part: readonly SoakSample[]): number =>
+    median(part.flatMap((sample) => sample.servers.filter((each) => each.name === name).map(measure)));
+  let growth = -Infinity;
+  for (const { name } of from[0]?.servers ?? []) {
+    const before = levelOf(name, from.slice(0, window));
+    growth = Math.max(growth, ((levelOf(name, from.slice(-window)) - before) / before) * 100);
+  }
+  return growth === -Infinity ? null : Math.round(growth * 10) / 10;
+}
+
 /** The steepest least-squares slope of any server's `measure` over the samples after `referenceS`, MB/min. */
 export function soakSlope(samples: readonly SoakSample[], referenceS: number, measure: SoakMeasure): number | null {
   const later = samples.filter((sample) => sample.at_s > referenceS);
@@ -247,6 +282,7 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
       for (const [code, n] of Object.entries(window.failed)) failed[code] = (failed[code] ?? 0) + n;
     const referenceS = sizes.soakReferenceMs / 1000;
     const retained = soakGrowth(samples, referenceS, RETAINED);
+    const level = soakLevelGrowth(samples, referenceS, RETAINED);
     return {
       duration_s: Math.round(sizes.soakMs / 1000),
       sample_every_s: Math.round(sizes.soakSampleMs / 1000),
@@ -259,6 +295,7 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
       idle,
       samples,
       reference_s: Math.round(sizes.soakReferenceMs / 1000),
+      retained_level_growth_percent: level,
       retained_growth_max_percent: retained.percent,
       retained_slope_max_mb_per_min: soakSlope(samples, referenceS, RETAINED),
       rss_growth_max_percent: soakGrowth(samples, referenceS, RSS).percent,
@@ -289,9 +326,10 @@ export function soakRows(soak: SoakResult, verdict: string): Row[] {
   const rows: Row[] = [
     [
       'soak',
-      `retained memory after ${soak.reference_s} s, max % over it (${soak.duration_s} s, ${soak.rate_per_s}/s, new connection each)`,
-      percent(soak.retained_growth_max_percent),
+      `retained memory: median of the last ${SOAK_LEVEL_SAMPLES} samples over the first ${SOAK_LEVEL_SAMPLES} from ${soak.reference_s} s, % (${soak.duration_s} s, ${soak.rate_per_s}/s, new connection each)`,
+      percent(soak.retained_level_growth_percent),
       [
+        soak.retained_growth_max_percent === null ? '' : `one sample: max ${percent(soak.retained_growth_max_percent)}`,
         trend(soak.retained_slope_max_mb_per_min),
         soak.fds_growth_max === null ? '' : `fds ${soak.fds_growth_max >= 0 ? '+' : ''}${soak.fds_growth_max}`,
       ]

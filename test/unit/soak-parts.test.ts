@@ -7,7 +7,15 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChurnLoad, WRONG_SAMPLES, type ChurnLoadOptions, type ChurnWindow } from '../../bench/churn-load.js';
-import { RETAINED, RSS, formatSoakSample, soakGrowth, soakSlope, type SoakSample } from '../../bench/scenarios/soak.js';
+import {
+  RETAINED,
+  RSS,
+  formatSoakSample,
+  soakGrowth,
+  soakLevelGrowth,
+  soakSlope,
+  type SoakSample,
+} from '../../bench/scenarios/soak.js';
 import { HerdServer } from '../../src/server/herd-server.js';
 import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';
 
@@ -149,6 +157,20 @@ describe('the soak verdict', () => {
     ];
     assert.deepEqual(soakGrowth(leaking, 300, RETAINED), { percent: 11.6, fds: 0 });
     assert.equal(soakSlope(leaking, 299, RETAINED), 5);
+  });
+
+  it('judges the level: the median of the last samples against the median of the first ones from the reference', () => {
+    // Flat at 100 MB retained with one-sample swings of +-8% (a backlog of connections, a flap).
+    const swings = [100, 108, 93, 101, 99, 92, 100, 107, 100, 101];
+    const flat = swings.map((mb, i) => sample(300 + 60 * i, [mb + 60, 150], [37, 37], [mb, 90]));
+    assert.deepEqual(soakGrowth(flat, 300, RETAINED), { percent: 8, fds: 0 });
+    assert.equal(soakLevelGrowth(flat, 300, RETAINED, 5), 0);
+    // The same swings on a climb of 1 MB a minute: the level moves by 5 MB (103 to 108).
+    const climbing = swings.map((mb, i) => sample(300 + 60 * i, [mb + 60 + i, 150], [37, 37], [mb + i, 90]));
+    assert.equal(soakLevelGrowth(climbing, 300, RETAINED, 5), 4.9);
+    // Samples before the reference do not count; too few after it give no level.
+    assert.equal(soakLevelGrowth([sample(60, [300, 300], [37, 37]), ...flat], 300, RETAINED, 5), 0);
+    assert.equal(soakLevelGrowth(flat.slice(0, 9), 300, RETAINED, 5), null);
   });
 
   it("has a trend: the steepest least-squares slope of any server's measure after the reference, MB per minute", () => {
