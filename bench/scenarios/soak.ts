@@ -10,9 +10,10 @@
  * The verdict: after the warm-up, the level of every server's retained memory (RSS without the room
  * V8 keeps for garbage: `ServerSample` in bench/soak-herd.ts), the median of its last 5 samples over
  * the median of its 5 from minute 5 on, grows by at most 5%, and its descriptors stay within a few
- * of theirs. Plain RSS is reported beside it, its growth and trend: it also
- * swings with how much heap V8 reserves, which follows the load, not a leak. Not in a default run (`--only soak` runs it); with
- * `--quick`, 20 s with a sample every 5 s. Not with `--config` (it reads the processes it starts).
+ * of theirs. Plain RSS is reported beside it, its growth and trend: it also swings with how much
+ * heap V8 reserves, which follows the load, not a leak. Not in a default run (`--only soak` runs
+ * it); with `--quick`, 20 s with a sample every 5 s. Not with `--config` (it reads the processes it
+ * starts).
  */
 import type { BenchContext } from '../bench-context.js';
 import { ScenarioSkipped } from '../bench-error.js';
