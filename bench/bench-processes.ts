@@ -29,6 +29,8 @@ export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'bench', 'echo-server.ts');
 export const MEMORY_PROBE = path.join(PACKAGE_ROOT, 'bench', 'memory-probe.mjs');
 /** Environment variable naming the folder where {@link MEMORY_PROBE} writes `<pid>.json`. */
 export const PROBE_DIR_ENV = 'HERD_BENCH_PROBE_DIR';
+/** Milliseconds the memory probe waits after its collections before it reads (bench/memory-probe.mjs). */
+export const PROBE_SETTLE_ENV = 'HERD_BENCH_PROBE_SETTLE_MS';
 
 /**
  * The herd secret of every herd the bench starts: random per run, given to the servers as

@@ -3,7 +3,8 @@
  * bench/memory-probe.mjs dist/bundle/main.js ...`; plain JavaScript, so the servers load no TypeScript
  * loader that would add to the memory being measured; `herd start` passes its own node flags on to the
  * servers it forks). On SIGUSR2 it reads `process.cpuUsage()`, runs two full garbage collections
- * (unless HERD_BENCH_PROBE_GC=0) and writes `process.memoryUsage()` and the CPU time as JSON to
+ * (unless HERD_BENCH_PROBE_GC=0), waits HERD_BENCH_PROBE_SETTLE_MS (default 0) and writes `process.memoryUsage()`, the resident part of the V8 heap
+ * (`heapPhysical`, v8.getHeapStatistics()'s total_physical_size) and the CPU time as JSON to
  * `$HERD_BENCH_PROBE_DIR/<pid>.json`. The product is unchanged:
  * without the environment variable the preload does nothing.
  *
@@ -12,12 +13,17 @@
  */
 import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
 
 const probeDir = process.env.HERD_BENCH_PROBE_DIR;
 if (probeDir !== undefined && probeDir !== '') {
   // HERD_BENCH_PROBE_GC=0: report without collecting (the cost scenario must not add GC work to
   // the CPU time it measures).
   const collect = process.env.HERD_BENCH_PROBE_GC !== '0';
+  // HERD_BENCH_PROBE_SETTLE_MS: how long to wait after the collections before reading, ms (V8 hands
+  // the pages it freed back to the system on a background thread, a little later).
+  const settleMs = Number(process.env.HERD_BENCH_PROBE_SETTLE_MS ?? 0);
+  const physical = () => v8.getHeapStatistics().total_physical_size;
   process.on('SIGUSR2', () => {
     // CPU first, so the collections below count in the next interval, not this one.
     const cpu = process.cpuUsage();
@@ -26,10 +32,19 @@ if (probeDir !== undefined && probeDir !== '') {
       gc?.();
       gc?.();
     }
-    const usage = { ...process.memoryUsage(), cpuUserUs: cpu.user, cpuSystemUs: cpu.system };
+    if (settleMs > 0) setTimeout(() => report(cpu), settleMs);
+    else report(cpu);
+  });
+  const report = (cpu) => {
+    const usage = {
+      ...process.memoryUsage(),
+      heapPhysical: physical(),
+      cpuUserUs: cpu.user,
+      cpuSystemUs: cpu.system,
+    };
     const file = path.join(probeDir, `${process.pid}.json`);
     // Written whole then renamed, so the bench never reads half a file.
     writeFileSync(`${file}.tmp`, `${JSON.stringify(usage)}\n`);
     renameSync(`${file}.tmp`, file);
-  });
+  };
 }

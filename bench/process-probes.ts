@@ -29,6 +29,8 @@ export interface ProbedMemory {
   readonly rss: number;
   readonly heapUsed: number;
   readonly heapTotal: number;
+  /** The resident part of `heapTotal` (v8.getHeapStatistics()'s `total_physical_size`). */
+  readonly heapPhysical: number;
   readonly external: number;
   readonly arrayBuffers: number;
   /** User CPU time of the whole process since it started, microseconds. */

@@ -213,7 +213,7 @@ export function formatTable(report: BenchReport): string {
   }
 
   if (report.soak !== null)
-    rows.push(...soakRows(report.soak, verdict(report, 'soak RSS growth after the warm-up, %')));
+    rows.push(...soakRows(report.soak, verdict(report, 'soak retained memory growth after the warm-up, %')));
   if (report.cost_us !== null) rows.push(...costRows(report.cost_us));
   if (report.redis !== null) rows.push(...redisRows(report.redis));
   if (report.places !== null) rows.push(...placesRows(report.places));

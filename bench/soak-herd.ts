@@ -4,22 +4,44 @@
  * a {@link CuttableProxy} each way so that the soak can flap it while both servers stay up. Each
  * server reads its own copy of the config, which differs from the others' only in where that link's
  * other end listens: Alford dials Hamilton through one proxy and Hamilton dials Alford through the
- * other, while every other link is direct. Also reads each server's memory and descriptors.
+ * other, while every other link is direct. Also reads each server's memory and descriptors: its
+ * resident set as an operator sees it, and what it retains after two full garbage collections,
+ * through the bench's memory probe (bench/memory-probe.mjs; the product is unchanged).
  */
-import { readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
 import { isServerStatus } from '../src/core/status.js';
 import { BenchError } from './bench-error.js';
-import { benchEnv, freeLoopbackPort, readRssBytes, sleep, startServe, type ServeHandle } from './bench-processes.js';
+import {
+  PROBE_DIR_ENV,
+  PROBE_SETTLE_ENV,
+  benchEnv,
+  freeLoopbackPort,
+  memoryProbeNodeArgs,
+  probeMemory,
+  readRssBytes,
+  sleep,
+  startServe,
+  type ServeHandle,
+} from './bench-processes.js';
 import type { ChurnTarget } from './churn-load.js';
 import { CuttableProxy } from '../test/helpers/cuttable-proxy.js';
 
 /** Longest wait for every link of the soak herd to be up, ms. */
 export const SOAK_LINKS_UP_TIMEOUT_MS = 30_000;
 
-/** The V8 heap gauge's sample line in a `/metrics` answer (prom-client's default metrics); group 1 its value. */
-const HEAP_SAMPLE = /^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m;
+/**
+ * Longest wait for a server's memory probe, ms: two full collections and a file write, on a box that
+ * the soak's load keeps busy.
+ */
+export const SOAK_PROBE_TIMEOUT_MS = 120_000;
+/**
+ * How long the probe waits after the collections before it reads, ms. V8 hands the pages a
+ * collection freed back to the system on a background thread: read at once, the RSS still holds up
+ * to 10 MB of them (measured under the soak's load), and a second later it does not.
+ */
+export const SOAK_PROBE_SETTLE_MS = 2000;
 
 /** One server of the soak herd. */
 export interface SoakServer extends ChurnTarget {
@@ -28,13 +50,30 @@ export interface SoakServer extends ChurnTarget {
   readonly adminUrl: string;
 }
 
-/** One server's memory and descriptors at one moment. */
+/**
+ * One server's memory and descriptors at one moment (docs/benchmarks.md "Soak"). `rss_bytes` is
+ * read first, as an operator would see it; then the probe runs two full garbage collections and,
+ * {@link SOAK_PROBE_SETTLE_MS} later, reads the resident set and the V8 heap again, inside the
+ * process at the same moment.
+ */
 export interface ServerSample {
   readonly name: string;
-  /** VmRSS, bytes. */
+  /** VmRSS before the collections, bytes: what `ps` and `/proc/<pid>/status` show. */
   readonly rss_bytes: number;
-  /** `nodejs_heap_size_used_bytes` of its `/metrics` (no forced collection), bytes. */
-  readonly heap_used_bytes: number | null;
+  /**
+   * What the process retains, bytes: its RSS after the collections (`process.memoryUsage()`)
+   * minus the resident V8 heap without a live object in it (v8.getHeapStatistics()'s
+   * `total_physical_size` minus `heapUsed`). Every native byte (buffers, sockets,
+   * SQLite and its writer thread, malloc's arenas, code) and every live JavaScript object counts;
+   * only the room that V8 keeps for garbage it has not yet made does not.
+   */
+  readonly retained_bytes: number;
+  /** Live V8 heap after the collections (`heapUsed`), bytes. */
+  readonly heap_used_bytes: number;
+  /** V8 heap reserved after the collections (`heapTotal`), bytes. */
+  readonly heap_total_bytes: number;
+  /** Memory of Buffers and other objects outside the V8 heap that it tracks (`external`), bytes. */
+  readonly external_bytes: number;
   /** Open file descriptors (`/proc/<pid>/fd`). */
   readonly fds: number;
 }
@@ -82,6 +121,8 @@ export async function startSoakHerd(dir: string, logLevel: HerdConfig['logLevel'
     proxies.set(name, proxy);
     proxyPorts.set(name, port);
   }
+  const probeDir = path.join(dir, 'probe');
+  await mkdir(probeDir);
   const started: ServeHandle[] = [];
   const stop = async (): Promise<void> => {
     await Promise.all(started.map((handle) => handle.process.stop()));
@@ -105,7 +146,12 @@ export async function startSoakHerd(dir: string, logLevel: HerdConfig['logLevel'
       };
       const file = path.join(dir, `herd-${self}.json`);
       await writeFile(file, `${JSON.stringify(config, null, 2)}\n`);
-      started.push(await startServe(file, self, { env: benchEnv() }));
+      started.push(
+        await startServe(file, self, {
+          nodeArgs: memoryProbeNodeArgs(),
+          env: benchEnv({ [PROBE_DIR_ENV]: probeDir, [PROBE_SETTLE_ENV]: String(SOAK_PROBE_SETTLE_MS) }),
+        }),
+      );
     }
   } catch (error) {
     await stop();
@@ -142,16 +188,18 @@ export async function startSoakHerd(dir: string, logLevel: HerdConfig['logLevel'
       Promise.all(
         servers.map(async (server): Promise<ServerSample> => {
           const pid = server.process.pid;
-          const [rss, fds, metrics] = await Promise.all([
-            readRssBytes(pid),
-            countFds(pid),
-            fetch(`${server.adminUrl}/metrics`).then(
-              (response) => response.text(),
-              () => '',
-            ),
-          ]);
-          const heap = Number(HEAP_SAMPLE.exec(metrics)?.[1]);
-          return { name: server.name, rss_bytes: rss ?? -1, heap_used_bytes: Number.isFinite(heap) ? heap : null, fds };
+          const rss = await readRssBytes(pid);
+          if (rss === undefined) throw new BenchError(`could not read the resident set of ${server.name} (pid ${pid})`);
+          const probed = await probeMemory(pid, probeDir, SOAK_PROBE_TIMEOUT_MS);
+          return {
+            name: server.name,
+            rss_bytes: rss,
+            retained_bytes: probed.rss - (probed.heapPhysical - probed.heapUsed),
+            heap_used_bytes: probed.heapUsed,
+            heap_total_bytes: probed.heapTotal,
+            external_bytes: probed.external,
+            fds: await countFds(pid),
+          };
         }),
       ),
     stop,

@@ -4,18 +4,23 @@
  * run's log level) takes 1,800 requests/s spread over the five servers, each on a new connection,
  * over 10,000 client ids, 80% IAMAT and 20% WHATSAT (`bench/churn-load.ts`, every reply checked),
  * for 30 minutes (`--soak-minutes`), while one link (Alford-Hamilton) is cut for 10 s every 5
- * minutes. Every minute it prints, and keeps, each server's RSS, heap and open descriptors with the
- * load's figures for that minute.
+ * minutes. Every minute it prints, and keeps, each server's RSS, the memory it retains after two full
+ * collections, its live heap and open descriptors with the load's figures for that minute.
  *
- * The verdict: after the warm-up, every server's RSS stays within 5% of its value at minute 5, and
- * its descriptors within a few of theirs. Not in a default run (`--only soak` runs it); with
- * `--quick`, 20 s with a sample every 5 s. Not with `--config` (it reads the processes it starts).
+ * The verdict: after the warm-up, the level of every server's retained memory (RSS without the room
+ * V8 keeps for garbage: `ServerSample` in bench/soak-herd.ts), the median of its last 5 samples over
+ * the median of its 5 from minute 5 on, grows by at most 5%, and its descriptors stay within a few
+ * of theirs. Plain RSS is reported beside it, its growth and trend: it also swings with how much
+ * heap V8 reserves, which follows the load, not a leak. Not in a default run (`--only soak` runs
+ * it); with `--quick`, 20 s with a sample every 5 s. Not with `--config` (it reads the processes it
+ * starts).
  */
 import type { BenchContext } from '../bench-context.js';
 import { ScenarioSkipped } from '../bench-error.js';
 import { benchDir, sleep, whenPlacesReady } from '../bench-processes.js';
 import { ChurnLoad, type ChurnWindow } from '../churn-load.js';
 import { summarize } from '../latency.js';
+import { median } from './startup-report.js';
 import type { ServerSample } from '../soak-herd.js';
 import { startSoakHerd } from '../soak-herd.js';
 
@@ -25,8 +30,13 @@ export const SOAK_RATE = 1800;
 export const SOAK_CLIENTS = 10_000;
 /** Share of IAMATs. */
 export const SOAK_IAMAT_SHARE = 0.8;
-/** Growth of RSS over its value at the reference sample that the soak tolerates. */
-export const SOAK_RSS_TOLERANCE = 0.05;
+/** Growth of retained memory's level after the warm-up that the soak tolerates. */
+export const SOAK_RETAINED_TOLERANCE = 0.05;
+/**
+ * Samples in each of the two windows whose medians the verdict compares (see {@link soakLevelGrowth}):
+ * five minutes in a full run.
+ */
+export const SOAK_LEVEL_SAMPLES = 5;
 /** Growth of a server's open descriptors over the reference that the soak tolerates. */
 export const SOAK_FDS_TOLERANCE = 5;
 /** Connections of the load open at once; more due are counted as skipped. */
@@ -71,13 +81,23 @@ export interface SoakResult {
   readonly samples: readonly SoakSample[];
   /** When the reference sample was taken (minute 5 in a full run), s. */
   readonly reference_s: number;
-  /** Largest RSS after the reference over RSS at it, per cent, over all servers (null if none later). */
-  readonly rss_growth_max_percent: number | null;
   /**
-   * The steepest trend of any server's RSS after the reference: the least-squares slope of its
-   * samples, MB per minute (null with fewer than two samples after it). A leak climbs steadily; the
-   * swings of garbage collection and of a backlog do not.
+   * The verdict's figure ({@link soakLevelGrowth}): the growth of retained memory's level from the
+   * first {@link SOAK_LEVEL_SAMPLES} samples from the reference on to the last ones, per cent, the
+   * largest of any server (null when the run is too short for two windows).
    */
+  readonly retained_level_growth_percent: number | null;
+  /** The largest retained memory of any one sample after the reference over its value at it, per cent. */
+  readonly retained_growth_max_percent: number | null;
+  /**
+   * The steepest trend of any server's retained memory after the reference: the least-squares slope
+   * of its samples, MB per minute (null with fewer than two samples after it). A leak climbs
+   * steadily; the swings of garbage collection and of a backlog do not.
+   */
+  readonly retained_slope_max_mb_per_min: number | null;
+  /** The same growth of plain RSS (what an operator sees), per cent. */
+  readonly rss_growth_max_percent: number | null;
+  /** The same trend of plain RSS, MB per minute. */
   readonly rss_slope_max_mb_per_min: number | null;
   /** Largest descriptor count after the reference minus the count at it, over all servers. */
   readonly fds_growth_max: number | null;
@@ -109,46 +129,85 @@ function sampleOf(window: ChurnWindow, atMs: number, servers: readonly ServerSam
   };
 }
 
-const mb = (bytes: number | null): string => (bytes === null ? '?' : String(Math.round(bytes / 1048576)));
+const mb = (bytes: number): string => String(Math.round(bytes / 1048576));
 
-/** One sample as the line the soak prints: time, load, then `name rss/heap/fds` per server. */
+/** What {@link memoryFigures} shows, in its order. */
+const MEMORY_FIGURES = 'RSS MB/retained MB/live heap MB/fds';
+
+/** One server's memory in a sample, compactly (see {@link MEMORY_FIGURES}). */
+function memoryFigures(server: ServerSample): string {
+  return `${mb(server.rss_bytes)}/${mb(server.retained_bytes)}/${mb(server.heap_used_bytes)}/${server.fds}`;
+}
+
+/** What the verdict reads of a server's sample, bytes: its retained memory, or its plain RSS. */
+export type SoakMeasure = (server: ServerSample) => number;
+export const RETAINED: SoakMeasure = (server) => server.retained_bytes;
+export const RSS: SoakMeasure = (server) => server.rss_bytes;
+
+/** One sample as the line the soak prints: time, load, then `name rss/retained/heap/fds` per server. */
 export function formatSoakSample(sample: SoakSample): string {
   const minutes = `${Math.floor(sample.at_s / 60)}:${String(sample.at_s % 60).padStart(2, '0')}`;
   const load =
     `${sample.requests_per_s}/s served ${sample.served_per_s}/s wrong ${sample.wrong} ` +
     `failed ${sample.failed + sample.timed_out} skipped ${sample.skipped} ` +
     `p50 ${sample.p50_ms.toFixed(1)} ms p99 ${sample.p99_ms.toFixed(1)} ms`;
-  const servers = sample.servers.map((s) => `${s.name} ${mb(s.rss_bytes)}/${mb(s.heap_used_bytes)}/${s.fds}`);
-  return `soak ${minutes.padStart(5)}  ${load}  |  ${servers.join('  ')}  (RSS MB/heap MB/fds)`;
+  const servers = sample.servers.map((s) => `${s.name} ${memoryFigures(s)}`);
+  return `soak ${minutes.padStart(5)}  ${load}  |  ${servers.join('  ')}  (${MEMORY_FIGURES})`;
 }
 
 /**
- * The growth after the reference sample: the largest RSS ratio (per cent over the reference) and the
- * largest descriptor increase, over every server and every later sample; nulls when no sample
- * follows the reference.
+ * The growth after the reference sample: the largest ratio of `measure` (per cent over its value at
+ * the reference) and the largest descriptor increase, over every server and every later sample;
+ * nulls when no sample follows the reference.
  */
 export function soakGrowth(
   samples: readonly SoakSample[],
   referenceS: number,
-): { rssPercent: number | null; fds: number | null } {
+  measure: SoakMeasure,
+): { percent: number | null; fds: number | null } {
   const reference = samples.find((sample) => sample.at_s >= referenceS);
   const later = samples.filter((sample) => reference !== undefined && sample.at_s > reference.at_s);
-  if (reference === undefined || later.length === 0) return { rssPercent: null, fds: null };
-  let rssPercent = -Infinity;
+  if (reference === undefined || later.length === 0) return { percent: null, fds: null };
+  let percent = -Infinity;
   let fds = -Infinity;
   for (const sample of later) {
     for (const server of sample.servers) {
       const base = reference.servers.find((each) => each.name === server.name);
       if (base === undefined) continue;
-      rssPercent = Math.max(rssPercent, ((server.rss_bytes - base.rss_bytes) / base.rss_bytes) * 100);
+      percent = Math.max(percent, ((measure(server) - measure(base)) / measure(base)) * 100);
       fds = Math.max(fds, server.fds - base.fds);
     }
   }
-  return { rssPercent: Math.round(rssPercent * 10) / 10, fds };
+  return { percent: Math.round(percent * 10) / 10, fds };
 }
 
-/** The steepest least-squares slope of any server's RSS over the samples after `referenceS`, MB/min. */
-export function soakSlope(samples: readonly SoakSample[], referenceS: number): number | null {
+/**
+ * The growth of each server's level of `measure` over the run after the warm-up: the median of its
+ * first `window` samples from `referenceS` on, and the median of the last `window` samples (which do
+ * not overlap them); the largest growth of any server, per cent, or null with fewer than two windows
+ * of samples. A leak moves the level; the swings of one sample (a backlog of connections, a flap)
+ * do not.
+ */
+export function soakLevelGrowth(
+  samples: readonly SoakSample[],
+  referenceS: number,
+  measure: SoakMeasure,
+  window = SOAK_LEVEL_SAMPLES,
+): number | null {
+  const from = samples.filter((sample) => sample.at_s >= referenceS);
+  if (from.length < 2 * window) return null;
+  const levelOf = (name: string, part: readonly SoakSample[]): number =>
+    median(part.flatMap((sample) => sample.servers.filter((each) => each.name === name).map(measure)));
+  let growth = -Infinity;
+  for (const { name } of from[0]?.servers ?? []) {
+    const before = levelOf(name, from.slice(0, window));
+    growth = Math.max(growth, ((levelOf(name, from.slice(-window)) - before) / before) * 100);
+  }
+  return growth === -Infinity ? null : Math.round(growth * 10) / 10;
+}
+
+/** The steepest least-squares slope of any server's `measure` over the samples after `referenceS`, MB/min. */
+export function soakSlope(samples: readonly SoakSample[], referenceS: number, measure: SoakMeasure): number | null {
   const later = samples.filter((sample) => sample.at_s > referenceS);
   if (later.length < 2) return null;
   const names = later[0]?.servers.map((server) => server.name) ?? [];
@@ -156,7 +215,7 @@ export function soakSlope(samples: readonly SoakSample[], referenceS: number): n
   for (const name of names) {
     const points = later.flatMap((sample) => {
       const server = sample.servers.find((each) => each.name === name);
-      return server === undefined ? [] : [[sample.at_s / 60, server.rss_bytes / 1048576] as const];
+      return server === undefined ? [] : [[sample.at_s / 60, measure(server) / 1048576] as const];
     });
     const n = points.length;
     const meanX = points.reduce((sum, [x]) => sum + x, 0) / n;
@@ -222,7 +281,9 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
     const failed: Record<string, number> = {};
     for (const window of windows)
       for (const [code, n] of Object.entries(window.failed)) failed[code] = (failed[code] ?? 0) + n;
-    const growth = soakGrowth(samples, sizes.soakReferenceMs / 1000);
+    const referenceS = sizes.soakReferenceMs / 1000;
+    const retained = soakGrowth(samples, referenceS, RETAINED);
+    const level = soakLevelGrowth(samples, referenceS, RETAINED);
     return {
       duration_s: Math.round(sizes.soakMs / 1000),
       sample_every_s: Math.round(sizes.soakSampleMs / 1000),
@@ -235,9 +296,12 @@ export async function runSoak(context: BenchContext): Promise<SoakResult> {
       idle,
       samples,
       reference_s: Math.round(sizes.soakReferenceMs / 1000),
-      rss_growth_max_percent: growth.rssPercent,
-      rss_slope_max_mb_per_min: soakSlope(samples, sizes.soakReferenceMs / 1000),
-      fds_growth_max: growth.fds,
+      retained_level_growth_percent: level,
+      retained_growth_max_percent: retained.percent,
+      retained_slope_max_mb_per_min: soakSlope(samples, referenceS, RETAINED),
+      rss_growth_max_percent: soakGrowth(samples, referenceS, RSS).percent,
+      rss_slope_max_mb_per_min: soakSlope(samples, referenceS, RSS),
+      fds_growth_max: retained.fds,
       requests: windows.reduce((sum, window) => sum + window.started, 0),
       wrong: windows.reduce((sum, window) => sum + window.wrong, 0),
       failed,
@@ -258,19 +322,30 @@ export function soakRows(soak: SoakResult, verdict: string): Row[] {
   const failed = Object.entries(soak.failed)
     .map(([code, n]) => `${code} ${n}`)
     .join(', ');
+  const percent = (value: number | null): string => (value === null ? '-' : `${value.toFixed(1)}%`);
+  const trend = (value: number | null): string => (value === null ? '' : `trend ${value} MB/min`);
   const rows: Row[] = [
     [
       'soak',
-      `RSS after ${soak.reference_s} s, max % over it (${soak.duration_s} s, ${soak.rate_per_s}/s, new connection each)`,
-      soak.rss_growth_max_percent === null ? '-' : `${soak.rss_growth_max_percent.toFixed(1)}%`,
+      `retained memory: median of the last ${SOAK_LEVEL_SAMPLES} samples over the first ${SOAK_LEVEL_SAMPLES} from ${soak.reference_s} s, % (${soak.duration_s} s, ${soak.rate_per_s}/s, new connection each)`,
+      percent(soak.retained_level_growth_percent),
       [
-        soak.rss_slope_max_mb_per_min === null ? '' : `trend ${soak.rss_slope_max_mb_per_min} MB/min`,
+        soak.retained_growth_max_percent === null ? '' : `one sample: max ${percent(soak.retained_growth_max_percent)}`,
+        trend(soak.retained_slope_max_mb_per_min),
         soak.fds_growth_max === null ? '' : `fds ${soak.fds_growth_max >= 0 ? '+' : ''}${soak.fds_growth_max}`,
       ]
         .filter(Boolean)
         .join(', '),
       '',
       verdict,
+    ],
+    [
+      'soak',
+      `RSS after ${soak.reference_s} s, max % over it (with the heap V8 keeps for garbage)`,
+      percent(soak.rss_growth_max_percent),
+      trend(soak.rss_slope_max_mb_per_min),
+      '',
+      '',
     ],
     [
       'soak',
@@ -282,10 +357,10 @@ export function soakRows(soak: SoakResult, verdict: string): Row[] {
     ],
   ];
   for (const sample of soak.samples) {
-    const servers = sample.servers.map((s) => `${mb(s.rss_bytes)}/${mb(s.heap_used_bytes)}/${s.fds}`).join(' ');
+    const servers = sample.servers.map(memoryFigures).join(' ');
     rows.push([
       'soak',
-      `at ${sample.at_s} s: served/s; RSS/heap MB/fds of each server`,
+      `at ${sample.at_s} s: served/s; ${MEMORY_FIGURES} of each server`,
       `${sample.served_per_s}/s`,
       `p99 ${sample.p99_ms.toFixed(1)} ms  ${servers}`,
       '',

@@ -3,12 +3,19 @@
  * its bundle (build/bundle.ts): each frame in a bundled file is looked up in that file's source map,
  * read the first time a stack is formatted. Node's own `--enable-source-maps` reads and parses
  * every map of every module as it loads, about 30 ms of a server's start-up; this costs nothing
- * until an error's stack is read (a crash, a logged error).
+ * until an error's stack is read (a crash, a logged error). A parsed map is large (in a heap
+ * snapshot of a server, one of 46,000 mappings held 5.5 MB, kept for good), so the maps read are
+ * dropped {@link SOURCE_MAP_KEEP_MS} after the first of them: a burst of errors (a link cut) reads
+ * each map once, and the memory comes back (docs/operations.md "Memory").
  */
 import { readFileSync } from 'node:fs';
 import { SourceMap, type SourceMapPayload } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+
+/** How long parsed source maps are kept once the first of them was read, ms. */
+export const SOURCE_MAP_KEEP_MS = 10_000;
 
 /**
  * Maps the frames of every stack trace formatted from now on whose file is in `dir` through its
@@ -16,12 +23,22 @@ import { fileURLToPath } from 'node:url';
  * Node's own source maps are on, are left as they are.
  *
  * @param dir - the folder of the bundled files.
+ * @param timers - drop the maps read {@link SOURCE_MAP_KEEP_MS} later on these. @default SYSTEM_TIMERS
+ *   (the timer does not keep the process alive)
  */
-export function mapStackTraces(dir: string): void {
+export function mapStackTraces(dir: string, timers: Timers = SYSTEM_TIMERS): void {
   if ((process as { sourceMapsEnabled?: boolean }).sourceMapsEnabled === true) return;
   const prefix = path.resolve(dir) + path.sep;
   const maps = new Map<string, SourceMap | undefined>();
+  let dropTimer: TimerHandle | undefined;
   const mapOf = (file: string): SourceMap | undefined => {
+    if (dropTimer === undefined) {
+      dropTimer = timers.setTimeout(() => {
+        dropTimer = undefined;
+        maps.clear();
+      }, SOURCE_MAP_KEEP_MS);
+      (dropTimer as { unref?: () => void }).unref?.();
+    }
     if (!maps.has(file)) {
       try {
         maps.set(file, new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload));

@@ -2,7 +2,8 @@
  * Stack traces from a bundle name the source files (src/cli/stack-traces.ts): a program bundled with
  * esbuild as build/bundle.ts does, run by plain `node` (not under tsx, which maps stacks itself),
  * throws from a function of one of its sources; the stack's frame points at that source's line and
- * column, and frames of other files are left alone.
+ * column, and frames of other files are left alone. Parsed maps are not kept for good: once the keep
+ * time has passed (on injected timers), a stack reads the map from disk again.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,52 +16,91 @@ import { build } from 'esbuild';
 
 const STACK_TRACES = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'stack-traces.ts');
 
+/**
+ * Bundles `main.ts` (the lines of `body` after the imports of `mapStackTraces` and of a `fail()` that
+ * throws at thrower.ts:3:9) with a linked source map, as build/bundle.ts does, in a temporary
+ * folder, runs it with plain `node` there, and returns its stdout (the folder is removed).
+ */
+async function runBundled(body: readonly string[]): Promise<string> {
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-stack-'));
+  try {
+    return await bundleAndRun(dir, body);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function bundleAndRun(dir: string, body: readonly string[]): Promise<string> {
+  // Line 3, column 9 is the `throw`'s `new`.
+  await writeFile(
+    path.join(dir, 'thrower.ts'),
+    'const pad: number = 1;\nexport function fail(): never {\n  throw new Error(`boom ${pad}`);\n}\n',
+  );
+  await writeFile(
+    path.join(dir, 'main.ts'),
+    [
+      `import { mapStackTraces } from ${JSON.stringify(STACK_TRACES)};`,
+      "import { fail } from './thrower.js';",
+      ...body,
+    ].join('\n'),
+  );
+  await build({
+    entryPoints: [path.join(dir, 'main.ts')],
+    outdir: path.join(dir, 'bundle'),
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    sourcemap: 'linked',
+    minifyWhitespace: true,
+    logLevel: 'error',
+  });
+  const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, 'bundle', 'main.mjs')], { cwd: dir });
+  return stdout;
+}
+
 describe('stack traces from the bundle', () => {
   test('a frame in a bundled file names its source file, line and column', async () => {
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-stack-'));
-    try {
-      // Line 3, column 9 is the `throw`'s `new`.
-      await writeFile(
-        path.join(dir, 'thrower.ts'),
-        'const pad: number = 1;\nexport function fail(): never {\n  throw new Error(`boom ${pad}`);\n}\n',
-      );
-      await writeFile(
-        path.join(dir, 'main.ts'),
-        [
-          `import { mapStackTraces } from ${JSON.stringify(STACK_TRACES)};`,
-          "import { fail } from './thrower.js';",
-          "mapStackTraces(new URL('.', import.meta.url).pathname);",
-          'try {',
-          '  fail();',
-          '} catch (error) {',
-          '  process.stdout.write((error as Error).stack ?? "");',
-          '}',
-        ].join('\n'),
-      );
-      await build({
-        entryPoints: [path.join(dir, 'main.ts')],
-        outdir: path.join(dir, 'bundle'),
-        outExtension: { '.js': '.mjs' },
-        bundle: true,
-        format: 'esm',
-        platform: 'node',
-        sourcemap: 'linked',
-        minifyWhitespace: true,
-        logLevel: 'error',
-      });
-      const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, 'bundle', 'main.mjs')], {
-        cwd: dir,
-      });
-      const lines = stdout.split('\n');
-      assert.equal(lines[0], 'Error: boom 1');
-      assert.match(lines[1] ?? '', /^ {4}at fail \(thrower\.ts:3:9\)$/, stdout);
-      assert.match(lines[2] ?? '', /^ {4}at main\.ts:5:3$/, stdout);
-      assert.ok(
-        lines.some((line) => line.includes('node:internal')),
-        'frames outside the bundle are left as they are',
-      );
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const stdout = await runBundled([
+      "mapStackTraces(new URL('.', import.meta.url).pathname);",
+      'try {',
+      '  fail();',
+      '} catch (error) {',
+      '  process.stdout.write((error as Error).stack ?? "");',
+      '}',
+    ]);
+    const lines = stdout.split('\n');
+    assert.equal(lines[0], 'Error: boom 1');
+    assert.match(lines[1] ?? '', /^ {4}at fail \(thrower\.ts:3:9\)$/, stdout);
+    assert.match(lines[2] ?? '', /^ {4}at main\.ts:5:3$/, stdout);
+    assert.ok(
+      lines.some((line) => line.includes('node:internal')),
+      'frames outside the bundle are left as they are',
+    );
+  });
+
+  test('a parsed map is dropped once the keep time has passed, and read again from disk', async () => {
+    const stdout = await runBundled([
+      "import { rmSync } from 'node:fs';",
+      '// Timers the program fires itself: the keep time passes when it says so.',
+      'const due: (() => void)[] = [];',
+      'const timers = { now: () => 0, setTimeout: (callback: () => void) => (due.push(callback), {}), clearTimeout: () => {} };',
+      'const dir = new URL(".", import.meta.url).pathname;',
+      'mapStackTraces(dir, timers);',
+      'const frame = (): string => { try { fail(); } catch (error) { return ((error as Error).stack ?? "").split("\\n")[1] ?? ""; } };',
+      'const lines = [frame()];',
+      '// Without its map on disk, the parsed one is still used until the keep time has passed ...',
+      'rmSync(`${dir}main.mjs.map`);',
+      'lines.push(frame(), String(due.length));',
+      'for (const callback of due.splice(0)) callback();',
+      '// ... and then it is gone: the frame stays as the bundle has it.',
+      'lines.push(frame());',
+      'process.stdout.write(lines.join("\\n"));',
+    ]);
+    const [first, cached, timersSet, dropped] = stdout.split('\n');
+    assert.match(first ?? '', /^ {4}at fail \(thrower\.ts:3:9\)$/, stdout);
+    assert.equal(cached, first, 'the map read once serves until the keep time has passed');
+    assert.equal(timersSet, '1', 'one timer for all the maps read');
+    assert.match(dropped ?? '', /^ {4}at fail \(.*main\.mjs:\d+:\d+\)$/, stdout);
   });
 });
