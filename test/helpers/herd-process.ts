@@ -11,6 +11,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { restartablePort } from './loopback.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const CLI = path.join(ROOT, 'dist', 'bundle', 'main.js');
@@ -175,8 +176,9 @@ export { seededRandom } from './seeded-random.js';
 export const TEST_HERD_SECRET = 'test-only herd secret, 32 bytes+';
 
 /**
- * Writes a herd config with every port 0 into a fresh temporary folder; with `admin: true` every
- * server also gets `adminPort: 0` (an admin server on a port the OS chooses).
+ * Writes a herd config into a fresh temporary folder, every server on 127.0.0.1 with a client port
+ * and a peer port from {@link restartablePort} (and, with `admin: true`, an admin port too), so that
+ * a server the supervisor restarts finds its ports free.
  */
 export async function tempHerdConfig(
   options: {
@@ -192,12 +194,15 @@ export async function tempHerdConfig(
   const secretFile = path.join(dir, 'herd-secret');
   await writeFile(secretFile, `${TEST_HERD_SECRET}\n`, { mode: 0o600 });
   const config = {
-    servers: (options.servers ?? DEFAULT_SERVERS).map((name) => ({
-      name,
-      host: '127.0.0.1',
-      port: 0,
-      ...(options.admin === true ? { adminPort: 0 } : {}),
-    })),
+    servers: await Promise.all(
+      (options.servers ?? DEFAULT_SERVERS).map(async (name) => ({
+        name,
+        host: '127.0.0.1',
+        port: await restartablePort(),
+        peerPort: await restartablePort(),
+        ...(options.admin === true ? { adminPort: await restartablePort() } : {}),
+      })),
+    ),
     links: options.links ?? DEFAULT_LINKS,
     logDir: path.join(dir, 'logs'),
     dataDir: path.join(dir, 'data'),

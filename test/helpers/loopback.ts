@@ -1,7 +1,9 @@
 /**
  * Loopback ports for the tests and the bench: a port free right now (for a config that must name
- * its port before the server starts), and a connection made the instant a port first accepts.
+ * its port before the server starts), a port for a server that restarts on it, and a connection
+ * made the instant a port first accepts.
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -12,6 +14,51 @@ export async function freeLoopbackPort(): Promise<number> {
   const { port } = server.address() as net.AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** The lowest port {@link restartablePort} hands out (above the default herd's 12000-12104). */
+const RESTARTABLE_LOW = 16_384;
+
+/** The first port of the kernel's ephemeral range (`listen(0)` and outgoing connections take theirs there). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > RESTARTABLE_LOW + 1024 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** Ports this process has handed out already, never handed out twice. */
+const handedOut = new Set<number>();
+
+/**
+ * A port on 127.0.0.1 for a server that must come back on the same port after a restart (a herd
+ * started by `herd start` pins each port a server first bound): free now, picked at random below
+ * the kernel's ephemeral range. A port 0 server's port comes from that range, and while the server
+ * is down the kernel may give the port to anyone: to another test's server listening on port 0, or
+ * as the local port of a connection. On a 2-core box running three test files at once, a restarted
+ * server then found its port taken for good (restart-flood: "did not accept within 20000 ms").
+ * Below the range, nothing but a named bind takes a port.
+ *
+ * @throws Error when 50 random picks were all in use.
+ */
+export async function restartablePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = RESTARTABLE_LOW + Math.floor(Math.random() * (high - RESTARTABLE_LOW + 1));
+    if (handedOut.has(port)) continue;
+    const server = net.createServer();
+    const free = await new Promise<boolean>((resolve) => {
+      server.once('error', () => resolve(false));
+      server.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (!free) continue;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    handedOut.add(port);
+    return port;
+  }
+  throw new Error(`no free port between ${RESTARTABLE_LOW} and ${high} in 50 picks`);
 }
 
 /**

@@ -52,6 +52,8 @@ describe('convergence under faults', { timeout: 400_000 }, () => {
           });
           for (const update of batch) {
             let acked = false;
+            // What each attempt got, for the failure message.
+            const attempts: string[] = [];
             for (let attempt = 0; attempt < 20 && !acked; attempt++) {
               const server = DEFAULT_SERVERS[Math.floor(random() * DEFAULT_SERVERS.length)] as string;
               try {
@@ -61,11 +63,16 @@ describe('convergence under faults', { timeout: 400_000 }, () => {
                   3000,
                 );
                 acked = reply.startsWith('AT ');
-              } catch {
+                attempts.push(`${server}: ${JSON.stringify(reply)}`);
+              } catch (error) {
+                attempts.push(`${server}: ${(error as Error).message}`);
                 await new Promise((resolve) => setTimeout(resolve, 50));
               }
             }
-            assert.ok(acked, `no server acknowledged ${update.id} in 20 attempts`);
+            assert.ok(
+              acked,
+              `no server acknowledged ${update.id} in 20 attempts:\n${attempts.join('\n')}\nthe herd said:\n${herd.output.slice(-30).join('\n')}`,
+            );
             const current = expected.get(update.id);
             if (current === undefined || Number(update.time) > Number(current.time))
               expected.set(update.id, { location: update.location, time: update.time });

@@ -60,7 +60,9 @@ describe('a restarted server in the flood', { timeout: 600_000 }, () => {
         const exited = herd.waitForLine(/^herd: Alford exited/, 20_000);
         await killByPort(port);
         await exited;
-        const first = await connectTheInstantItAccepts(port, 20_000);
+        const first = await connectTheInstantItAccepts(port, 20_000).catch((error: unknown) => {
+          throw new Error(`${(error as Error).message}; the herd said:\n${herd.output.slice(-20).join('\n')}`);
+        });
         first.destroy();
         await sleep(CHECK_IN_AFTER_MS - (performance.now() - first.acceptedAt));
         const neighbour = i % 2 === 0 ? 'Hamilton' : 'Welsh';
