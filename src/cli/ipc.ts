@@ -97,6 +97,29 @@ export function reportStartFailure(reason: string, name?: string): Promise<void>
   return new Promise((resolve) => process.send?.(message, undefined, undefined, () => resolve()));
 }
 
+/** One end of an IPC channel: a forked child (`ChildProcess`), or `process` in the child. */
+export interface IpcEnd {
+  readonly connected: boolean;
+  send?(message: unknown, sendHandle: undefined, options: undefined, callback: (error: Error | null) => void): boolean;
+}
+
+/**
+ * Sends `message` over an IPC channel without ever throwing or emitting `'error'`. A process that
+ * died a moment ago still looks connected until its end of the channel is read, and a send to it
+ * fails with `EPIPE`; without a callback Node emits that as an `'error'` event, and an unhandled one
+ * ends the sender. `herd start` ended that way when a server was killed just as another came back
+ * (its new address went to every server), and the servers then stopped with it ("supervisor gone").
+ * Such a message is lost with the process it was for: a restarted server gets the addresses in its
+ * environment ({@link PEER_ADDRESSES_ENV}).
+ *
+ * @returns false when the channel was already closed (nothing sent).
+ */
+export function sendQuietly(end: IpcEnd, message: unknown): boolean {
+  if (!end.connected || end.send === undefined) return false;
+  end.send(message, undefined, undefined, () => undefined);
+  return true;
+}
+
 export function isListeningMessage(message: unknown): message is ListeningMessage {
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'listening';
 }

@@ -26,6 +26,7 @@ import {
   isPeersMessage,
   peerAddressesFromEnv,
   reportStartFailure,
+  sendQuietly,
   type ListeningMessage,
   type PeersMessage,
 } from './ipc.js';
@@ -299,7 +300,7 @@ export async function serve(options: ServeOptions): Promise<void> {
       logFile: log.file,
       adminUrl: admin?.url,
     };
-    process.send?.(message);
+    sendQuietly(process, message);
   } else {
     const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}, dashboard ${admin.url ?? '?'}/`;
     process.stdout.write(

@@ -20,6 +20,7 @@ import {
   PEER_ADDRESSES_ENV,
   isFailedMessage,
   isListeningMessage,
+  sendQuietly,
   type ListeningMessage,
   type PeersMessage,
 } from './ipc.js';
@@ -144,7 +145,7 @@ export async function startHerd(options: StartOptions): Promise<void> {
   };
   const broadcastPeers = (): void => {
     const message: PeersMessage = { type: 'peers', addresses: addresses(), adminUrls: adminUrls() };
-    for (const member of members) if (member.child?.connected === true) member.child.send(message);
+    for (const member of members) if (member.child !== undefined) sendQuietly(member.child, message);
   };
   const describe = (listening: ListeningMessage): void => memberLines(listening, width).forEach(print);
   // Where each server really listens, for `herd status` and `herd client` (docs/observability.md).
@@ -207,6 +208,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
     });
     member.child = child;
     member.listening = undefined;
+    // A child's 'error' (it could not be forked or signalled) is said, never left to end the supervisor.
+    child.on('error', (error) => print(`herd: ${member.name}: ${error.message}`));
     // Why the server could not start, in its own words (ipc.ts FailedMessage).
     let failure: string | undefined;
     return new Promise<ListeningMessage>((resolve, reject) => {
