@@ -240,8 +240,11 @@ export class LineConnection {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    // A microtask runs when the current chunk's lines are all handled: their replies share a write.
-    queueMicrotask(() => {
+    // Replies go out after the I/O of this loop turn, so every reply due by then shares a write. And
+    // an acknowledgement never leaves before the flood of its update (docs/operations.md
+    // "Guarantees"): a link schedules its write the same way when the update is stored, which is
+    // before its reply is queued, and immediates run in the order they were set.
+    setImmediate(() => {
       this.flushScheduled = false;
       this.flush();
     });

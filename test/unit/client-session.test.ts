@@ -293,6 +293,8 @@ describe('ClientSession', () => {
     assert.equal(ended, false, 'the reply is still due');
     assert.ok(armed <= 10, `the idle timer looks again once a period, not every millisecond (${armed} timers)`);
     release(ZERO);
+    // The answer is queued once the places promise settles; its write goes out on the turn after.
+    await settle();
     await settle();
     assert.equal(received(), 'late\n');
     timers.advance(1000);
