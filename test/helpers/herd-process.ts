@@ -293,7 +293,12 @@ export class RunningHerd {
   waitForLine(pattern: RegExp, timeoutMs = 10_000): Promise<RegExpMatchArray> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(
-        () => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms`)),
+        () =>
+          reject(
+            new Error(
+              `no line matching ${pattern} within ${timeoutMs} ms; the last lines:\n${this.output.slice(-15).join('\n')}`,
+            ),
+          ),
         timeoutMs,
       );
       this.waiters.push({

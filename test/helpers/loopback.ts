@@ -16,8 +16,12 @@ export async function freeLoopbackPort(): Promise<number> {
   return port;
 }
 
-/** The lowest port {@link restartablePort} hands out (above the default herd's 12000-12104). */
-const RESTARTABLE_LOW = 16_384;
+/**
+ * The lowest port {@link restartablePort} hands out: above every shipped herd's ports (herds/*.json:
+ * 12000-12124, and their peer ports `PEER_PORT_OFFSET` higher, 22000-22124), so that a test never
+ * holds a port that `npm start` needs.
+ */
+const RESTARTABLE_LOW = 23_000;
 
 /** The first port of the kernel's ephemeral range (`listen(0)` and outgoing connections take theirs there). */
 function ephemeralLow(): number {

@@ -7,6 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { AdminServer } from '../../src/observability/admin-server.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
@@ -334,13 +335,23 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
       result.stderr,
       /^herd: no herd of .* is running \(no herd start of it, and none of its 5 servers answers\)/,
     );
-    // --json still reports each server, from the config: port 0 and no runtime file, nothing to ask.
+    // --json still reports each server, from the config: down at the port it names...
     const json = await herdStatusCli(temp.configFile, ['--json']);
     assert.equal(json.code, 1);
     const report = JSON.parse(json.stdout) as HerdStatusReport;
     assert.equal(report.runtimeFile, undefined);
+    const config = JSON.parse(readFileSync(temp.configFile, 'utf8')) as { servers: { name: string; port: number }[] };
+    const alfordPort = config.servers.find((server) => server.name === 'Alford')?.port;
     const alford = report.servers.find((server) => server.name === 'Alford');
-    assert.equal(alford?.state, 'unknown');
-    assert.equal(alford?.address, undefined);
+    assert.equal(alford?.state, 'down');
+    assert.equal(alford?.address, `127.0.0.1:${alfordPort}`);
+    // ... and where the config says port 0 and no runtime file says more, with nothing to ask.
+    const portZero = path.join(temp.dir, 'port-zero.json');
+    config.servers = config.servers.map((server) => ({ ...server, port: 0, peerPort: 0, adminPort: 0 }));
+    await writeFile(portZero, JSON.stringify(config));
+    const unknown = JSON.parse((await herdStatusCli(portZero, ['--json'])).stdout) as HerdStatusReport;
+    const unknownAlford = unknown.servers.find((server) => server.name === 'Alford');
+    assert.equal(unknownAlford?.state, 'unknown');
+    assert.equal(unknownAlford?.address, undefined);
   });
 });
