@@ -3,8 +3,10 @@
  * its port before the server starts), a port for a server that restarts on it, and a connection
  * made the instant a port first accepts.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /** A port number free on 127.0.0.1 right now (for a config that must name its port before the server starts). */
@@ -33,17 +35,57 @@ function ephemeralLow(): number {
   }
 }
 
-/** Ports this process has handed out already, never handed out twice. */
-const handedOut = new Set<number>();
+/**
+ * Where the test processes running at once reserve the ports {@link restartablePort} hands out: one
+ * file per port, made with `O_EXCL` and holding the pid of its process, removed when that process
+ * exits (a file whose process is gone is taken over).
+ */
+const RESERVATIONS = path.join(os.tmpdir(), 'herd-test-ports');
+/** The reservations of this process, removed at its exit. */
+const reserved = new Set<number>();
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Reserves `port` for this process; false when another live process holds it. */
+function reserve(port: number): boolean {
+  if (reserved.has(port)) return false;
+  mkdirSync(RESERVATIONS, { recursive: true });
+  const file = path.join(RESERVATIONS, String(port));
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(file, String(process.pid), { flag: 'wx' });
+      if (reserved.size === 0) process.once('exit', () => reserved.forEach((each) => releasePort(each)));
+      reserved.add(port);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(file, 'utf8'));
+      if (holder > 0 && alive(holder)) return false;
+      rmSync(file, { force: true });
+    }
+  }
+  return false;
+}
+
+function releasePort(port: number): void {
+  rmSync(path.join(RESERVATIONS, String(port)), { force: true });
+}
 
 /**
  * A port on 127.0.0.1 for a server that must come back on the same port after a restart (a herd
  * started by `herd start` pins each port a server first bound): free now, picked at random below
  * the kernel's ephemeral range. A port 0 server's port comes from that range, and while the server
- * is down the kernel may give the port to anyone: to another test's server listening on port 0, or
- * as the local port of a connection. On a 2-core box running three test files at once, a restarted
- * server then found its port taken for good (restart-flood: "did not accept within 20000 ms").
- * Below the range, nothing but a named bind takes a port.
+ * is down the kernel may give the port to anyone (another test's server listening on port 0, or the
+ * local port of a connection), and the restart would wait until it is free again. Below the range
+ * nothing but a named bind takes a port, and the test processes running at once reserve the ports
+ * they hand out (RESERVATIONS), so two herds never pick the same one.
  *
  * @throws Error when 50 random picks were all in use.
  */
@@ -51,15 +93,18 @@ export async function restartablePort(): Promise<number> {
   const high = ephemeralLow() - 1;
   for (let attempt = 0; attempt < 50; attempt++) {
     const port = RESTARTABLE_LOW + Math.floor(Math.random() * (high - RESTARTABLE_LOW + 1));
-    if (handedOut.has(port)) continue;
+    if (!reserve(port)) continue;
     const server = net.createServer();
     const free = await new Promise<boolean>((resolve) => {
       server.once('error', () => resolve(false));
       server.listen(port, '127.0.0.1', () => resolve(true));
     });
-    if (!free) continue;
+    if (!free) {
+      reserved.delete(port);
+      releasePort(port);
+      continue;
+    }
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    handedOut.add(port);
     return port;
   }
   throw new Error(`no free port between ${RESTARTABLE_LOW} and ${high} in 50 picks`);
