@@ -9,7 +9,8 @@ import { resolvePlacesSettings, type PlacesConfig, type PlacesEnvironment, type 
 export * from './attributions.js';
 export {
   OfflinePlacesProvider,
-  RESULT_CACHE_ENTRIES,
+  RESULT_CACHE_BYTES,
+  resultBytes,
   type OfflinePlacesProviderOptions,
 } from './offline/offline-provider.js';
 export { typesForFeatureCode, geoNamesProminence } from './import/geonames-types.js';

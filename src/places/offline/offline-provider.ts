@@ -5,7 +5,8 @@
  * great-circle distance, ranked by prominence, nearer first among equals (search.ts), at most `limit`.
  *
  * Memory: the numeric sections of the file (about 30 bytes a place) and at most
- * {@link RESULT_CACHE_ENTRIES} result objects; records are read from the file for the results only.
+ * {@link RESULT_CACHE_BYTES} of result objects with their printed text; records are read from the
+ * file for the results only.
  */
 import { LRUCache } from 'lru-cache';
 import { PlacesError } from '../../errors.js';
@@ -16,10 +17,36 @@ import { loadPlacesData, readRecord, type PlacesData } from './data-file.js';
 import { PlacesSearch } from './search.js';
 
 /**
- * Most result objects kept for reuse. Each is frozen, so its JSON is printed once
- * (formatGoogleJson); the least recently returned goes first.
+ * Most bytes of result objects kept for reuse, as {@link resultBytes} counts them: 1 MiB, about
+ * 800 places. Each is frozen, so its JSON is printed once (formatGoogleJson) and kept with it; the
+ * least recently returned goes first. Sized so that the cache is full within minutes of load from
+ * clients all over the world (the soak's WHATSATs, 72 a second on a server, meet about 330 places
+ * not seen before each minute: full in about 3 minutes), after which the server's memory no longer
+ * grows with the places its clients have been near (docs/operations.md "Limits and security").
  */
-export const RESULT_CACHE_ENTRIES = 20_000;
+export const RESULT_CACHE_BYTES = 1024 * 1024;
+
+/**
+ * Heap bytes of a cached result besides its strings, measured: its four frozen objects, the
+ * cache's entry, and the JSON text formatGoogleJson prints once for it and for its nested objects
+ * (1,310 bytes a place with 39 characters of strings on average, Node 20).
+ */
+export const RESULT_FIXED_BYTES = 1_230;
+
+/** Most distinct frozen `types` arrays kept, shared by every result with the same types. */
+export const TYPE_LIST_ENTRIES = 1024;
+
+/**
+ * The heap bytes a cached result holds, estimated: {@link RESULT_FIXED_BYTES} plus its strings
+ * (name, vicinity, place_id) twice, once in the object and once in its printed JSON, at two bytes a
+ * character when one of them is outside Latin-1 (V8's two-byte strings).
+ */
+export function resultBytes(result: NearbySearchResult): number {
+  const strings = result.name + (result.vicinity ?? '') + result.place_id;
+  // eslint-disable-next-line no-control-regex
+  const width = /[^\u0000-\u00ff]/.test(strings) ? 2 : 1;
+  return RESULT_FIXED_BYTES + 2 * width * strings.length;
+}
 
 interface Loaded {
   readonly data: PlacesData;
@@ -31,8 +58,8 @@ interface Loaded {
 export interface OfflinePlacesProviderOptions {
   /** The data file (`places.data`). */
   readonly file: string;
-  /** @default {@link RESULT_CACHE_ENTRIES} */
-  readonly resultCacheEntries?: number;
+  /** Most bytes of cached results, as {@link resultBytes} counts them. @default {@link RESULT_CACHE_BYTES} */
+  readonly resultCacheBytes?: number;
 }
 
 /**
@@ -56,7 +83,15 @@ export class OfflinePlacesProvider implements PlacesProvider {
 
   constructor(options: OfflinePlacesProviderOptions) {
     this.file = options.file;
-    this.results = new LRUCache({ max: options.resultCacheEntries ?? RESULT_CACHE_ENTRIES });
+    this.results = new LRUCache({
+      maxSize: options.resultCacheBytes ?? RESULT_CACHE_BYTES,
+      sizeCalculation: resultBytes,
+    });
+  }
+
+  /** Bytes of the results cached for reuse now, as {@link resultBytes} counts them. */
+  get cachedResultBytes(): number {
+    return this.results.calculatedSize;
   }
 
   /**
@@ -146,7 +181,7 @@ export class OfflinePlacesProvider implements PlacesProvider {
     let types = this.typeLists.get(typesKey);
     if (types === undefined) {
       types = Object.freeze([...record.types]) as string[];
-      if (this.typeLists.size < RESULT_CACHE_ENTRIES) this.typeLists.set(typesKey, types);
+      if (this.typeLists.size < TYPE_LIST_ENTRIES) this.typeLists.set(typesKey, types);
     }
     const location = Object.freeze({
       lat: data.coordinates[2 * i + 1] as number,
