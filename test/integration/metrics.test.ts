@@ -6,7 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../src/observability/admin-server.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
@@ -15,7 +15,14 @@ import type { ServerStatus } from '../../src/core/status.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';
 import { RUNTIME_FILE_NAME, type RuntimeFile } from '../../src/cli/runtime-file.js';
-import { DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import {
+  DEFAULT_SERVERS,
+  RunningHerd,
+  exchange,
+  processEnded,
+  tempHerdConfig,
+  waitUntil,
+} from '../helpers/herd-process.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import type { HerdStatusReport } from '../../src/cli/status.js';
 
@@ -224,8 +231,8 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
   let temp: Awaited<ReturnType<typeof tempHerdConfig>>;
   before(async () => {
     temp = await tempHerdConfig({ admin: true });
-    // Long enough that `herd status` sees the killed server down before it is restarted.
-    herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '6000']);
+    // Short: the supervisor is frozen while a server is down (see the test that kills one).
+    herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '100']);
   });
   after(async () => {
     await herd?.stop();
@@ -293,22 +300,31 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.equal(status.clientAddress, alford[2]);
     assert.equal(status.peerAddress, alford[3]);
 
-    const oldPid = running.servers.get('Ball')?.pid;
+    const oldPid = running.servers.get('Ball')?.pid as number;
     const oldPeerPort = running.servers.get('Ball')?.peerPort;
-    const exited = running.waitForLine(/^herd: Ball exited/, 10_000);
-    running.kill('Ball');
-    await exited;
-    const during = await herdStatusCli(temp.configFile);
-    assert.equal(during.code, 1, 'exit code 1 when a server is down');
-    const rows = rowsOf(during.stdout);
-    assert.equal(rows.get('Ball')?.[1], 'down', during.stdout);
-    assert.deepEqual(rows.get('Ball')?.slice(4, 8), ['-', '-', '-', '-']);
-    assert.match(during.stdout, /^ {2}Ball: ECONNREFUSED$/m);
-    assert.match(during.stdout, /herd: 4 of 5 servers up/);
-    for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) assert.equal(rows.get(name)?.[1], 'up', name);
+    // The supervisor is frozen while Ball is down (RunningHerd.freeze), so `herd status` sees it down
+    // however slow the machine, and a short restart delay serves.
+    running.freeze();
+    try {
+      running.kill('Ball');
+      await waitUntil(() => processEnded(oldPid), 10_000, `Ball (pid ${oldPid}) to exit`);
+      const during = await herdStatusCli(temp.configFile);
+      assert.equal(during.code, 1, 'exit code 1 when a server is down');
+      const rows = rowsOf(during.stdout);
+      assert.equal(rows.get('Ball')?.[1], 'down', during.stdout);
+      assert.deepEqual(rows.get('Ball')?.slice(4, 8), ['-', '-', '-', '-']);
+      assert.match(during.stdout, /^ {2}Ball: ECONNREFUSED$/m);
+      assert.match(during.stdout, /herd: 4 of 5 servers up/);
+      for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) assert.equal(rows.get(name)?.[1], 'up', name);
+    } finally {
+      running.thaw();
+    }
 
-    // The supervisor restarts it: the runtime file gets the new pid, the same ports.
-    await running.waitForLine(/^herd: Ball is back/, 20_000);
+    // The supervisor restarts it: the runtime file gets the new pid, the same ports. (Registered
+    // before the thawed supervisor can print anything, so no line is missed.)
+    const exited = running.waitForLine(/^herd: Ball exited/, 10_000);
+    const back = running.waitForLine(/^herd: Ball is back/, 20_000);
+    await Promise.all([exited, back]);
     const runtime = readRuntime();
     assert.notEqual(runtime.servers.Ball?.pid, oldPid);
     assert.equal(runtime.servers.Ball?.port, running.port('Ball'));
@@ -334,13 +350,27 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
       result.stderr,
       /^herd: no herd of .* is running \(no herd start of it, and none of its 5 servers answers\)/,
     );
-    // --json still reports each server, from the config: port 0 and no runtime file, nothing to ask.
+    // --json still reports each server, from the config: at the ports it names, down.
+    const config = JSON.parse(readFileSync(temp.configFile, 'utf8')) as { servers: { name: string; port: number }[] };
     const json = await herdStatusCli(temp.configFile, ['--json']);
     assert.equal(json.code, 1);
     const report = JSON.parse(json.stdout) as HerdStatusReport;
     assert.equal(report.runtimeFile, undefined);
     const alford = report.servers.find((server) => server.name === 'Alford');
-    assert.equal(alford?.state, 'unknown');
-    assert.equal(alford?.address, undefined);
+    assert.equal(alford?.state, 'down');
+    assert.equal(alford?.address, `127.0.0.1:${config.servers.find((server) => server.name === 'Alford')?.port}`);
+    // With port 0 in the config and no runtime file, there is nothing to ask.
+    const portZero = path.join(temp.dir, 'herd-port-0.json');
+    writeFileSync(
+      portZero,
+      JSON.stringify({
+        ...config,
+        servers: config.servers.map((server) => ({ ...server, port: 0, peerPort: 0, adminPort: undefined })),
+      }),
+    );
+    const unknown = JSON.parse((await herdStatusCli(portZero, ['--json'])).stdout) as HerdStatusReport;
+    const alfordUnknown = unknown.servers.find((server) => server.name === 'Alford');
+    assert.equal(alfordUnknown?.state, 'unknown');
+    assert.equal(alfordUnknown?.address, undefined);
   });
 });
