@@ -15,14 +15,7 @@ import type { ServerStatus } from '../../src/core/status.js';
 import { HerdServer, type HerdServerOptions } from '../../src/server/herd-server.js';
 import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';
 import { RUNTIME_FILE_NAME, type RuntimeFile } from '../../src/cli/runtime-file.js';
-import {
-  DEFAULT_SERVERS,
-  RunningHerd,
-  exchange,
-  processEnded,
-  tempHerdConfig,
-  waitUntil,
-} from '../helpers/herd-process.js';
+import { DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import type { HerdStatusReport } from '../../src/cli/status.js';
 
@@ -231,7 +224,7 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
   let temp: Awaited<ReturnType<typeof tempHerdConfig>>;
   before(async () => {
     temp = await tempHerdConfig({ admin: true });
-    // Short: the supervisor is frozen while a server is down (see the test that kills one).
+    // Short: the supervisor is frozen while a server is down (RunningHerd.whileDown).
     herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '100']);
   });
   after(async () => {
@@ -300,14 +293,10 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
     assert.equal(status.clientAddress, alford[2]);
     assert.equal(status.peerAddress, alford[3]);
 
-    const oldPid = running.servers.get('Ball')?.pid as number;
+    const oldPid = running.servers.get('Ball')?.pid;
     const oldPeerPort = running.servers.get('Ball')?.peerPort;
-    // The supervisor is frozen while Ball is down (RunningHerd.freeze), so `herd status` sees it down
-    // however slow the machine, and a short restart delay serves.
-    running.freeze();
-    try {
-      running.kill('Ball');
-      await waitUntil(() => processEnded(oldPid), 10_000, `Ball (pid ${oldPid}) to exit`);
+    // `herd status` sees Ball down however slow the machine (RunningHerd.whileDown).
+    await running.whileDown(['Ball'], async () => {
       const during = await herdStatusCli(temp.configFile);
       assert.equal(during.code, 1, 'exit code 1 when a server is down');
       const rows = rowsOf(during.stdout);
@@ -316,15 +305,9 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
       assert.match(during.stdout, /^ {2}Ball: ECONNREFUSED$/m);
       assert.match(during.stdout, /herd: 4 of 5 servers up/);
       for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) assert.equal(rows.get(name)?.[1], 'up', name);
-    } finally {
-      running.thaw();
-    }
+    });
 
-    // The supervisor restarts it: the runtime file gets the new pid, the same ports. (Registered
-    // before the thawed supervisor can print anything, so no line is missed.)
-    const exited = running.waitForLine(/^herd: Ball exited/, 10_000);
-    const back = running.waitForLine(/^herd: Ball is back/, 20_000);
-    await Promise.all([exited, back]);
+    // The supervisor restarted it: the runtime file has the new pid, the same ports.
     const runtime = readRuntime();
     assert.notEqual(runtime.servers.Ball?.pid, oldPid);
     assert.equal(runtime.servers.Ball?.port, running.port('Ball'));
