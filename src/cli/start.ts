@@ -144,7 +144,9 @@ export async function startHerd(options: StartOptions): Promise<void> {
   };
   const broadcastPeers = (): void => {
     const message: PeersMessage = { type: 'peers', addresses: addresses(), adminUrls: adminUrls() };
-    for (const member of members) if (member.child?.connected === true) member.child.send(message);
+    // With a callback, a send to a server killed a moment ago (EPIPE) is no 'error' event to stop the
+    // supervisor; that server learns the addresses at its restart (PEER_ADDRESSES_ENV).
+    for (const member of members) if (member.child?.connected === true) member.child.send(message, () => undefined);
   };
   const describe = (listening: ListeningMessage): void => memberLines(listening, width).forEach(print);
   // Where each server really listens, for `herd status` and `herd client` (docs/observability.md).
