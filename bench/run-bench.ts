@@ -11,7 +11,6 @@ import { UsageError } from '../src/errors.js';
 import { ScenarioSkipped } from './bench-error.js';
 import { FULL_SIZES, QUICK_SIZES, type BenchContext, type TargetHerd } from './bench-context.js';
 import { Progress } from './progress.js';
-import { scalePlotSvg } from './scale-plot.js';
 import { buildReport, formatTable, type BenchReport, type ScenarioResults } from './report.js';
 import { runCatchUp } from './scenarios/catch-up.js';
 import { runCost } from './scenarios/cost.js';
@@ -253,6 +252,8 @@ export async function runBenchCommand(options: BenchCommandOptions): Promise<num
   });
   if (options.plot !== undefined && report.scale !== null) {
     const title = `herd sizes: ${report.started_at.slice(0, 10)}, ${report.machine.nproc} x ${report.machine.cpu_model}${report.quick ? ', --quick' : ''}`;
+    // Loaded only for a plot: the chart library takes seconds to load, a --quick run's whole scenario.
+    const { scalePlotSvg } = await import('./scale-plot.js');
     await writeFile(options.plot, scalePlotSvg(report.scale, title));
   }
   process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));

@@ -20,7 +20,6 @@ import { createRequire } from 'node:module';
 import type { BenchContext } from '../bench-context.js';
 import { ScenarioSkipped } from '../bench-error.js';
 import { whenPlacesReady } from '../bench-processes.js';
-import { browserMissing, launchBrowser } from '../../test/helpers/browser.js';
 import { openEventStream, type SseReader } from '../../test/helpers/sse-reader.js';
 import { ingestAndConverge, startObservedHerd, type ObservedHerd } from './observed-herd.js';
 import { DEFAULT_DASHBOARD_SETTINGS } from '../../src/dashboard/settings.js';
@@ -315,6 +314,8 @@ async function firstPaint(
       snapshot_slices: snapshot.slices,
       snapshot_longest_slice_ms: Math.round(snapshot.longestSliceMs * 10) / 10,
     };
+    // Loaded here, not with the bench: the browser driver takes seconds to load.
+    const { browserMissing, launchBrowser } = await import('../../test/helpers/browser.js');
     const missing = browserMissing();
     if (missing !== undefined) {
       return {

@@ -15,6 +15,7 @@ import {
   type CommitRequest,
   type WriterData,
 } from './sqlite-writer.js';
+import { writerScriptFromSource } from './writer-source.js';
 
 // Run from the TypeScript sources (the tests, under tsx), the writer is a .ts file too.
 const WRITER_URL = new URL(`./sqlite-writer${path.extname(fileURLToPath(import.meta.url))}`, import.meta.url);
@@ -103,11 +104,8 @@ export class WriterThread {
     if (this.worker !== undefined) return this.worker;
     const workerData: WriterData = { file: this.file, flags: this.flags.buffer };
     const worker = WRITER_URL.pathname.endsWith('.ts')
-      ? // Node 20 does not pass `--import tsx` on to workers: the writer registers tsx itself.
-        new Worker(
-          `import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(WRITER_URL.href)}); })`,
-          { eval: true, workerData },
-        )
+      ? // Node 20 does not pass `--import tsx` on to workers: the writer comes bundled (./writer-source.ts).
+        new Worker(writerScriptFromSource(fileURLToPath(WRITER_URL)), { eval: true, workerData })
       : new Worker(WRITER_URL, { workerData });
     worker.on('message', (done: CommitDone) => {
       if (!this.closed) this.events.onDone(done);

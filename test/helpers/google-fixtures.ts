@@ -7,6 +7,16 @@
  * `google.rpc.Status` errors; every id, name and photo reference is fabricated.
  */
 
+import type { HttpExchange } from '../../src/places/google-http.js';
+
+/**
+ * One HTTP response as the interpreters see it (src/places/google-http.ts): `status`, `body` (JSON
+ * text of an object, or a string as it is), no `Retry-After`.
+ */
+export function httpExchange(status: number, body: unknown, statusText = ''): HttpExchange {
+  return { status, statusText, retryAfter: null, body: typeof body === 'string' ? body : JSON.stringify(body) };
+}
+
 /** An API key that looks real, so the log scan has something distinctive to look for. */
 export const TEST_API_KEY = 'AIzaSyTEST-herd-fixture-key_0123456789abc';
 

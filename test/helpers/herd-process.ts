@@ -343,6 +343,42 @@ export class RunningHerd {
     this.child.kill('SIGCONT');
   }
 
+  /**
+   * Stops the servers `names` while the supervisor is frozen ({@link freeze}), waits until each has
+   * ended, and runs `body` with them down, however long it takes; then thaws the supervisor and
+   * resolves, with what `body` returned, once it has printed each one's `exited` and `is back` lines.
+   *
+   * @param stop - stops one server. @default {@link kill} (SIGKILL)
+   * @param timeoutMs - the longest wait for the ends, and then for the lines. @default 15_000
+   */
+  async whileDown<T>(
+    names: readonly string[],
+    body: () => Promise<T>,
+    stop: (name: string) => void | Promise<void> = (name) => this.kill(name),
+    timeoutMs = 15_000,
+  ): Promise<T> {
+    const pids = names.map((name) => this.servers.get(name)?.pid ?? -1);
+    let result: T;
+    this.freeze();
+    try {
+      for (const name of names) await stop(name);
+      await Promise.all(
+        pids.map((pid, i) => waitUntil(() => processEnded(pid), timeoutMs, `${names[i]} (pid ${pid}) to exit`)),
+      );
+      result = await body();
+    } finally {
+      this.thaw();
+    }
+    // Registered before the thawed supervisor can print anything (no await between), so no line is missed.
+    await Promise.all(
+      names.flatMap((name) => [
+        this.waitForLine(new RegExp(`^herd: ${name} exited`), timeoutMs),
+        this.waitForLine(new RegExp(`^herd: ${name} is back`), timeoutMs),
+      ]),
+    );
+    return result;
+  }
+
   /** Kills one server with SIGKILL (the supervisor notices and restarts it after its delay). */
   kill(name: string): void {
     const info = this.servers.get(name);

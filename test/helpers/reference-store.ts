@@ -1,7 +1,8 @@
 /**
  * The location store stated plainly: a map of records with their times read into `bigint`
- * nanoseconds, compared by {@link isNewer}, with the same digest. The reference the store
- * (src/store/location-store.ts), which compares times on their decimal text, is checked against.
+ * nanoseconds, compared by {@link isNewer}, with the same digest, summed from the records at each
+ * call. The reference the store (src/store/location-store.ts), which compares times on their
+ * decimal text and keeps running sums, is checked against.
  */
 import { checkAtLine, readAtRecord, type AtRecord, type ParsedAtRecord } from '../../src/protocol/at-record.js';
 import { hash32, hash64 } from '../../src/store/hash.js';
@@ -19,27 +20,14 @@ export function isNewer(candidate: ParsedAtRecord, current: ParsedAtRecord | und
 
 export class ReferenceLocationStore {
   private readonly records = new Map<string, ParsedAtRecord>();
-  private readonly sumHigh = new Uint32Array(MAX_DIGEST_BUCKETS);
-  private readonly sumLow = new Uint32Array(MAX_DIGEST_BUCKETS);
-  private readonly scratch = new Uint32Array(2);
 
   offer(update: AtRecord): boolean {
     const checked = checkAtLine(update.atLine);
     if (checked === undefined) throw new TypeError(`not an AT line: ${update.atLine}`);
     const record = readAtRecord(checked.atLine);
-    const current = this.records.get(record.clientId);
-    if (!isNewer(record, current)) return false;
-    const bucket = hash32(record.clientId) & (MAX_DIGEST_BUCKETS - 1);
-    if (current !== undefined) this.toggle(bucket, current.atLine);
-    this.toggle(bucket, record.atLine);
+    if (!isNewer(record, this.records.get(record.clientId))) return false;
     this.records.set(record.clientId, record);
     return true;
-  }
-
-  private toggle(bucket: number, atLine: string): void {
-    hash64(atLine, this.scratch);
-    this.sumHigh[bucket] = ((this.sumHigh[bucket] as number) ^ (this.scratch[0] as number)) >>> 0;
-    this.sumLow[bucket] = ((this.sumLow[bucket] as number) ^ (this.scratch[1] as number)) >>> 0;
   }
 
   get size(): number {
@@ -54,12 +42,16 @@ export class ReferenceLocationStore {
     return hash32(clientId) & (MAX_DIGEST_BUCKETS - 1) & (buckets - 1);
   }
 
+  /** Summed from the records held, at each call: the store keeps running sums instead. */
   digest(buckets: number): Digest {
     const high = new Uint32Array(buckets);
     const low = new Uint32Array(buckets);
-    for (let i = 0; i < MAX_DIGEST_BUCKETS; i++) {
-      high[i & (buckets - 1)] = ((high[i & (buckets - 1)] as number) ^ (this.sumHigh[i] as number)) >>> 0;
-      low[i & (buckets - 1)] = ((low[i & (buckets - 1)] as number) ^ (this.sumLow[i] as number)) >>> 0;
+    const hash = new Uint32Array(2);
+    for (const record of this.records.values()) {
+      const bucket = this.bucketOf(record.clientId, buckets);
+      hash64(record.atLine, hash);
+      high[bucket] = ((high[bucket] as number) ^ (hash[0] as number)) >>> 0;
+      low[bucket] = ((low[bucket] as number) ^ (hash[1] as number)) >>> 0;
     }
     return { buckets, high, low };
   }

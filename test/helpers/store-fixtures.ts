@@ -1,14 +1,25 @@
-/** What the durable-store tests share: records, a scratch folder, and an observer that counts. */
+/** What the durable-store tests share: records, a scratch folder, what a file holds, and an observer that counts. */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { StoreFailureReason } from '../../src/errors.js';
+import { silentLogger } from '../../src/observability/logger.js';
 import type { AtRecord } from '../../src/protocol/at-record.js';
+import { openSqliteLog } from '../../src/store/sqlite-open.js';
 import type { StoreObserver } from '../../src/store/store-health.js';
+import { storedRecords } from './stored-records.js';
 
 /** A record of `clientId` at POSIX time `seconds`, as server `server` would store it. */
 export function record(clientId: string, seconds: number, server = 'Alford'): AtRecord {
   return { clientId, atLine: `AT ${server} +0.000000001 ${clientId} +1.5-2.5 ${seconds}` };
+}
+
+/** What a store file holds, by reopening it (and closing it again): client id -> AT line. */
+export function reopen(file: string): Map<string, string> {
+  const again = openSqliteLog({ file, logger: silentLogger() });
+  const held = new Map(storedRecords(again.rows).map((r) => [r.clientId, r.atLine]));
+  again.log.close();
+  return held;
 }
 
 /** Runs `body` with a fresh temporary folder, removed afterwards. */

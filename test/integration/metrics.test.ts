@@ -6,8 +6,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { AdminServer } from '../../src/observability/admin-server.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
@@ -225,8 +224,8 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
   let temp: Awaited<ReturnType<typeof tempHerdConfig>>;
   before(async () => {
     temp = await tempHerdConfig({ admin: true });
-    // Long enough that `herd status` sees the killed server down before it is restarted.
-    herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '6000']);
+    // Short: the supervisor is frozen while a server is down (RunningHerd.whileDown).
+    herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '100']);
   });
   after(async () => {
     await herd?.stop();
@@ -296,20 +295,19 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
 
     const oldPid = running.servers.get('Ball')?.pid;
     const oldPeerPort = running.servers.get('Ball')?.peerPort;
-    const exited = running.waitForLine(/^herd: Ball exited/, 10_000);
-    running.kill('Ball');
-    await exited;
-    const during = await herdStatusCli(temp.configFile);
-    assert.equal(during.code, 1, 'exit code 1 when a server is down');
-    const rows = rowsOf(during.stdout);
-    assert.equal(rows.get('Ball')?.[1], 'down', during.stdout);
-    assert.deepEqual(rows.get('Ball')?.slice(4, 8), ['-', '-', '-', '-']);
-    assert.match(during.stdout, /^ {2}Ball: ECONNREFUSED$/m);
-    assert.match(during.stdout, /herd: 4 of 5 servers up/);
-    for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) assert.equal(rows.get(name)?.[1], 'up', name);
+    // `herd status` sees Ball down however slow the machine (RunningHerd.whileDown).
+    await running.whileDown(['Ball'], async () => {
+      const during = await herdStatusCli(temp.configFile);
+      assert.equal(during.code, 1, 'exit code 1 when a server is down');
+      const rows = rowsOf(during.stdout);
+      assert.equal(rows.get('Ball')?.[1], 'down', during.stdout);
+      assert.deepEqual(rows.get('Ball')?.slice(4, 8), ['-', '-', '-', '-']);
+      assert.match(during.stdout, /^ {2}Ball: ECONNREFUSED$/m);
+      assert.match(during.stdout, /herd: 4 of 5 servers up/);
+      for (const name of ['Alford', 'Hamilton', 'Holiday', 'Welsh']) assert.equal(rows.get(name)?.[1], 'up', name);
+    });
 
-    // The supervisor restarts it: the runtime file gets the new pid, the same ports.
-    await running.waitForLine(/^herd: Ball is back/, 20_000);
+    // The supervisor restarted it: the runtime file has the new pid, the same ports.
     const runtime = readRuntime();
     assert.notEqual(runtime.servers.Ball?.pid, oldPid);
     assert.equal(runtime.servers.Ball?.port, running.port('Ball'));
@@ -335,23 +333,27 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
       result.stderr,
       /^herd: no herd of .* is running \(no herd start of it, and none of its 5 servers answers\)/,
     );
-    // --json still reports each server, from the config: down at the port it names...
+    // --json still reports each server, from the config: at the ports it names, down.
+    const config = JSON.parse(readFileSync(temp.configFile, 'utf8')) as { servers: { name: string; port: number }[] };
     const json = await herdStatusCli(temp.configFile, ['--json']);
     assert.equal(json.code, 1);
     const report = JSON.parse(json.stdout) as HerdStatusReport;
     assert.equal(report.runtimeFile, undefined);
-    const config = JSON.parse(readFileSync(temp.configFile, 'utf8')) as { servers: { name: string; port: number }[] };
-    const alfordPort = config.servers.find((server) => server.name === 'Alford')?.port;
     const alford = report.servers.find((server) => server.name === 'Alford');
     assert.equal(alford?.state, 'down');
-    assert.equal(alford?.address, `127.0.0.1:${alfordPort}`);
-    // ... and where the config says port 0 and no runtime file says more, with nothing to ask.
-    const portZero = path.join(temp.dir, 'port-zero.json');
-    config.servers = config.servers.map((server) => ({ ...server, port: 0, peerPort: 0, adminPort: 0 }));
-    await writeFile(portZero, JSON.stringify(config));
+    assert.equal(alford?.address, `127.0.0.1:${config.servers.find((server) => server.name === 'Alford')?.port}`);
+    // With port 0 in the config and no runtime file, there is nothing to ask.
+    const portZero = path.join(temp.dir, 'herd-port-0.json');
+    writeFileSync(
+      portZero,
+      JSON.stringify({
+        ...config,
+        servers: config.servers.map((server) => ({ ...server, port: 0, peerPort: 0, adminPort: undefined })),
+      }),
+    );
     const unknown = JSON.parse((await herdStatusCli(portZero, ['--json'])).stdout) as HerdStatusReport;
-    const unknownAlford = unknown.servers.find((server) => server.name === 'Alford');
-    assert.equal(unknownAlford?.state, 'unknown');
-    assert.equal(unknownAlford?.address, undefined);
+    const alfordUnknown = unknown.servers.find((server) => server.name === 'Alford');
+    assert.equal(alfordUnknown?.state, 'unknown');
+    assert.equal(alfordUnknown?.address, undefined);
   });
 });

@@ -13,7 +13,7 @@ import { openSqliteLog } from '../../src/store/sqlite-open.js';
 import { storedRecords } from '../helpers/stored-records.js';
 import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
 import { ROOT } from '../helpers/herd-process.js';
-import { record, withDir } from '../helpers/store-fixtures.js';
+import { record, reopen, withDir } from '../helpers/store-fixtures.js';
 
 describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
@@ -50,15 +50,10 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       opened.log.write(record('many-7', 1800000000));
       await opened.log.whenCommitted();
       opened.log.close();
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      const stored = storedRecords(again.rows);
-      assert.equal(stored.length, 300);
-      assert.equal(stored.find((r) => r.clientId === 'many-7')?.atLine, record('many-7', 1800000000).atLine);
-      assert.equal(
-        storedRecords(again.rows).find((r) => r.clientId === 'many-299')?.atLine,
-        record('many-299', 1700000299).atLine,
-      );
-      again.log.close();
+      const held = reopen(file);
+      assert.equal(held.size, 300);
+      assert.equal(held.get('many-7'), record('many-7', 1800000000).atLine);
+      assert.equal(held.get('many-299'), record('many-299', 1700000299).atLine);
     });
   });
 
@@ -77,12 +72,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       other.close();
       await opened.log.whenCommitted();
       opened.log.close();
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.deepEqual(
-        storedRecords(again.rows).map((r) => r.clientId),
-        ['kept'],
-      );
-      again.log.close();
+      assert.deepEqual([...reopen(file).keys()], ['kept']);
     });
   });
 
@@ -107,9 +97,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       assert.equal(opened.log.commits, 2);
       assert.equal(await opened.log.whenCommitted(), undefined, 'nothing pending: resolves at once');
       opened.log.close();
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).length, 51);
-      again.log.close();
+      assert.equal(reopen(file).size, 51);
     });
   });
 
@@ -119,9 +107,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
       opened.log.write(record('late', 1700000000));
       opened.log.close();
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).length, 1);
-      again.log.close();
+      assert.equal(reopen(file).size, 1);
     });
   });
 
@@ -141,9 +127,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await second;
       assert.equal(opened.log.commits, 2, 'what arrived while the first ran went into the next');
       opened.log.close();
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).length, 5_001);
-      again.log.close();
+      assert.equal(reopen(file).size, 5_001);
     });
   });
 
@@ -156,9 +140,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await opened.log.whenCommitted();
       assert.equal(opened.log.commits, 3);
       opened.log.close();
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).length, total);
-      again.log.close();
+      assert.equal(reopen(file).size, total);
     });
   });
 
@@ -177,13 +159,9 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       await running;
       await rest;
       assert.equal(opened.log.commits, 2);
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).length, 20_001);
-      assert.equal(
-        storedRecords(again.rows).find((r) => r.clientId === 'run-0')?.atLine,
-        record('run-0', 1800000000).atLine,
-      );
-      again.log.close();
+      const held = reopen(file);
+      assert.equal(held.size, 20_001);
+      assert.equal(held.get('run-0'), record('run-0', 1800000000).atLine);
     });
   });
 
@@ -201,9 +179,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       assert.ok(log.events().some((entry) => entry.event === 'store-writer-failed'));
       await opened.log.whenCommitted();
       opened.log.close();
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).length, 5_000);
-      again.log.close();
+      assert.equal(reopen(file).size, 5_000);
     });
   });
 
@@ -268,9 +244,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       const keepAlive = setInterval(() => undefined, 1000);
       await writerExited;
       clearInterval(keepAlive);
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).find((r) => r.clientId === 'x')?.atLine, record('x', 1800000000).atLine);
-      again.log.close();
+      assert.equal(reopen(file).get('x'), record('x', 1800000000).atLine);
     });
   });
 
@@ -293,9 +267,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
       assert.ok(error, 'logged store-corrupt');
       assert.equal(error.level, 50);
       assert.match(error.msg, /unreadable.*moved it to.*peers will catch this server up/);
-      const again = openSqliteLog({ file, logger: silentLogger() });
-      assert.equal(storedRecords(again.rows).length, 1);
-      again.log.close();
+      assert.equal(reopen(file).size, 1);
     });
   });
 });

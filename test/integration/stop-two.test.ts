@@ -12,7 +12,6 @@ import {
   RunningHerd,
   atLineAt,
   exchange,
-  processEnded,
   tempHerdConfig,
   waitUntil,
 } from '../helpers/herd-process.js';
@@ -22,7 +21,7 @@ describe('stopping two of the five default servers', { timeout: 400_000, concurr
   for (const dissemination of DISSEMINATIONS) {
     test(`${dissemination}: all ten pairs, stopped by client port: updates reach exactly the servers still connected to the origin; after both return, all five converge`, async () => {
       const temp = await tempHerdConfig({ extra: { peer: fastPeers(dissemination) } });
-      // The supervisor is frozen while a pair is down (RunningHerd.freeze), so a short delay cannot
+      // The supervisor is frozen while a pair is down (RunningHerd.whileDown), so a short delay cannot
       // bring the pair back before the checks.
       const herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '100']);
       try {
@@ -33,59 +32,48 @@ describe('stopping two of the five default servers', { timeout: 400_000, concurr
             round++;
             const down = new Set([DEFAULT_SERVERS[i] as string, DEFAULT_SERVERS[j] as string]);
             const roundStart = herd.output.length;
-            herd.freeze();
-            try {
-              // As the graders stop a server: SIGTERM to whatever holds a socket on its client port.
-              const pids = [...down].map((name) => herd.servers.get(name)?.pid as number);
-              for (const [index, name] of [...down].entries()) {
-                assert.deepEqual(
-                  await killByPort(herd.port(name)),
-                  [pids[index]],
-                  `only ${name} holds its client port`,
-                );
-              }
-              // A graceful stop (SIGTERM) answers what is due and closes its links first: allow for a loaded machine.
-              await Promise.all(
-                pids.map((pid) =>
-                  waitUntil(() => processEnded(pid), 15_000, `${[...down].join('+')} (pid ${pid}) to exit`),
-                ),
-              );
-              const alive = DEFAULT_SERVERS.filter((name) => !down.has(name));
-              const origin = alive[round % alive.length] as string;
-              const id = `pair-${round}`;
-              const time = String(1_700_000_000 + round);
-              const reply = await exchange(herd.port(origin), `IAMAT ${id} +1.0-2.0 ${time}\n`);
-              const atLine = reply.trimEnd();
-              assert.match(atLine, new RegExp(`^AT ${origin} `));
-              expected.set(id, { location: '+1.0-2.0', time });
-              const connected = reachable(origin, down);
-              for (const name of connected) {
-                await waitUntil(
-                  async () => (await atLineAt(herd.port(name), id)) === atLine,
-                  2000,
-                  `${name} (connected to ${origin}) to get ${id} with ${[...down].join('+')} down`,
-                );
-              }
-              // The flood is over: every connected server holds it. The cut-off servers must lack it for
-              // as long as the pair is down, which the frozen supervisor guarantees until thawed; its
-              // output shows that neither of the pair was back.
-              for (const name of alive) {
-                if (!connected.has(name))
-                  assert.equal(
-                    await atLineAt(herd.port(name), id),
-                    undefined,
-                    `${name} is cut off from ${origin} and must not have ${id}`,
+            // As the graders stop a server: SIGTERM to whatever holds a socket on its client port. A
+            // graceful stop answers what is due and closes its links first: allow for a loaded machine.
+            const stopByPort = async (name: string): Promise<void> => {
+              const pid = herd.servers.get(name)?.pid as number;
+              assert.deepEqual(await killByPort(herd.port(name)), [pid], `only ${name} holds its client port`);
+            };
+            await herd.whileDown(
+              [...down],
+              async () => {
+                const alive = DEFAULT_SERVERS.filter((name) => !down.has(name));
+                const origin = alive[round % alive.length] as string;
+                const id = `pair-${round}`;
+                const time = String(1_700_000_000 + round);
+                const reply = await exchange(herd.port(origin), `IAMAT ${id} +1.0-2.0 ${time}\n`);
+                const atLine = reply.trimEnd();
+                assert.match(atLine, new RegExp(`^AT ${origin} `));
+                expected.set(id, { location: '+1.0-2.0', time });
+                const connected = reachable(origin, down);
+                for (const name of connected) {
+                  await waitUntil(
+                    async () => (await atLineAt(herd.port(name), id)) === atLine,
+                    2000,
+                    `${name} (connected to ${origin}) to get ${id} with ${[...down].join('+')} down`,
                   );
-              }
-              const back = herd.output.slice(roundStart).filter((line) => / is back/.test(line));
-              assert.deepEqual(back, [], 'the cut-off servers were read while the pair was still down');
-            } finally {
-              herd.thaw();
-            }
-            // Registered before the thawed supervisor can print anything (no await between), so no line is missed.
-            const exits = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} exited`), 15_000));
-            const backAgain = [...down].map((name) => herd.waitForLine(new RegExp(`^herd: ${name} is back`), 40_000));
-            await Promise.all([...exits, ...backAgain]);
+                }
+                // The flood is over: every connected server holds it. The cut-off servers must lack it
+                // for as long as the pair is down, which the frozen supervisor guarantees; its output
+                // shows that neither of the pair was back.
+                for (const name of alive) {
+                  if (!connected.has(name))
+                    assert.equal(
+                      await atLineAt(herd.port(name), id),
+                      undefined,
+                      `${name} is cut off from ${origin} and must not have ${id}`,
+                    );
+                }
+                const back = herd.output.slice(roundStart).filter((line) => / is back/.test(line));
+                assert.deepEqual(back, [], 'the cut-off servers were read while the pair was still down');
+              },
+              stopByPort,
+              40_000,
+            );
             await assertConverged(herd, expected);
           }
         }

@@ -12,7 +12,6 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../../src/errors.js';
-import { storedRecords } from '../helpers/stored-records.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import type { SqliteLocationLog } from '../../src/store/sqlite-log.js';
@@ -21,7 +20,7 @@ import { FAILED_COMMIT_RETRY_MS, MAX_PENDING_ROWS } from '../../src/store/store-
 import { capturingLogger } from '../helpers/capture-log.js';
 import { waitUntil } from '../helpers/herd-process.js';
 import { EXT4_SKIP, TMPFS_SKIP, withExt4, withTmpfs } from '../helpers/scratch-fs.js';
-import { CountingStoreObserver, record, withDir } from '../helpers/store-fixtures.js';
+import { CountingStoreObserver, record, reopen, withDir } from '../helpers/store-fixtures.js';
 
 /** A store with a table attached, as a server has it: `put` stores a record and writes it. */
 function storeIn(file: string, logger = silentLogger()) {
@@ -34,14 +33,6 @@ function storeIn(file: string, logger = silentLogger()) {
     if (table.offer(update)) opened.log.write(update);
   };
   return { log: opened.log, table, observer, put };
-}
-
-/** What a store file holds, by reopening it: client id -> AT line. */
-function reopen(file: string): Map<string, string> {
-  const again = openSqliteLog({ file, logger: silentLogger() });
-  const held = new Map(storedRecords(again.rows).map((r) => [r.clientId, r.atLine]));
-  again.log.close();
-  return held;
 }
 
 /** Asserts that `file` holds exactly what `table` holds. */

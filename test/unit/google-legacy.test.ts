@@ -9,14 +9,8 @@ import {
   LEGACY_REQUEST_DENIED,
   LEGACY_UNKNOWN_ERROR,
   TEST_API_KEY,
+  httpExchange as exchange,
 } from '../helpers/google-fixtures.js';
-
-const exchange = (status: number, body: unknown, statusText = ''): Parameters<typeof interpretLegacyExchange>[0] => ({
-  status,
-  statusText,
-  retryAfter: null,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
 
 describe('legacyNearbyUrl', () => {
   test('location, radius in metres and key; the base keeps its path prefix', () => {

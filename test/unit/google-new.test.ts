@@ -10,14 +10,7 @@ import {
 import { legacyResponseFromSearchNearby, legacyResultFromPlace } from '../../src/places/google-new-mapping.js';
 import { failedNearbySearch } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
-import { NEW_OK, NEW_OK_AS_LEGACY, newErrorBody } from '../helpers/google-fixtures.js';
-
-const exchange = (status: number, body: unknown, statusText = ''): Parameters<typeof interpretNewExchange>[0] => ({
-  status,
-  statusText,
-  retryAfter: null,
-  body: typeof body === 'string' ? body : JSON.stringify(body),
-});
+import { NEW_OK, NEW_OK_AS_LEGACY, httpExchange as exchange, newErrorBody } from '../helpers/google-fixtures.js';
 
 describe('searchNearbyBody', () => {
   test('a circle in metres and maxResultCount = the bound', () => {
