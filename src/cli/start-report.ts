@@ -39,3 +39,8 @@ export function externalLines(server: ServerConfig, width: number): string[] {
 function dashboardLine(adminUrl: string | undefined, width: number): string[] {
   return adminUrl === undefined ? [] : [`  ${' '.repeat(width)}  dashboard ${adminUrl}/`];
 }
+
+/** How a member process ended, for `herd start`'s lines: `exit code 1` or `signal SIGKILL`. */
+export function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
+  return signal === null ? `exit code ${code ?? '?'}` : `signal ${signal}`;
+}

@@ -25,7 +25,7 @@ import {
   type PeersMessage,
 } from './ipc.js';
 import { commandHint, countServers } from './wording.js';
-import { externalLines, memberLines } from './start-report.js';
+import { describeExit, externalLines, memberLines } from './start-report.js';
 import { httpUrl } from '../observability/admin-server.js';
 import {
   RUNTIME_FILE_VERSION,
@@ -79,10 +79,6 @@ const MAIN_SCRIPT = path.join(
   path.dirname(fileURLToPath(import.meta.url)),
   `main${path.extname(fileURLToPath(import.meta.url))}`,
 );
-
-function describeExit(code: number | null, signal: NodeJS.Signals | null): string {
-  return signal === null ? `exit code ${code ?? '?'}` : `signal ${signal}`;
-}
 
 /**
  * Starts every server of a herd and supervises them until SIGINT/SIGTERM.
