@@ -94,7 +94,9 @@ export function reportStartFailure(reason: string, name?: string): Promise<void>
     return Promise.resolve();
   }
   const message: FailedMessage = { type: 'failed', reason };
-  return new Promise((resolve) => process.send?.(message, undefined, undefined, () => resolve()));
+  return new Promise((resolve) => {
+    if (!sendQuietly(process, message, () => resolve())) resolve();
+  });
 }
 
 /** One end of an IPC channel: a forked child (`ChildProcess`), or `process` in the child. */
@@ -112,11 +114,12 @@ export interface IpcEnd {
  * Such a message is lost with the process it was for: a restarted server gets the addresses in its
  * environment ({@link PEER_ADDRESSES_ENV}).
  *
- * @returns false when the channel was already closed (nothing sent).
+ * @param done - called once the message was handed to the channel, or its send failed.
+ * @returns false when the channel was already closed (nothing sent, `done` not called).
  */
-export function sendQuietly(end: IpcEnd, message: unknown): boolean {
+export function sendQuietly(end: IpcEnd, message: unknown, done: () => void = () => undefined): boolean {
   if (!end.connected || end.send === undefined) return false;
-  end.send(message, undefined, undefined, () => undefined);
+  end.send(message, undefined, undefined, () => done());
   return true;
 }
 
