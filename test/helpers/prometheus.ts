@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { freeLoopbackPort } from './loopback.js';
+import { restartablePort } from './loopback.js';
 import { ROOT, waitUntil } from './herd-process.js';
 
 /** The shipped Prometheus files. */
@@ -58,9 +58,10 @@ export interface RunningPrometheus {
 /** Starts Prometheus on `configFile`, listening on loopback; resolves once it is ready. */
 export async function startPrometheus(configFile: string): Promise<RunningPrometheus> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'herd-prometheus-'));
-  // Prometheus takes no port 0 for its own address (it would not say which port it got): bind port 0
-  // here, release it, and hand that port over.
-  const port = await freeLoopbackPort();
+  // Prometheus takes no port 0 for its own address (it would not say which port it got): a free port
+  // below the kernel's ephemeral range, reserved for this process, so that no connection of another
+  // test takes it between its check and Prometheus's bind ("bind: address already in use").
+  const port = await restartablePort();
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     PROMETHEUS,
