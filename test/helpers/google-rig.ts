@@ -209,6 +209,19 @@ export async function assertWhatsat10km(
 }
 
 /**
+ * Has the fake answer a WHATSAT for 10 km and 5 results with `responder` (one that must not be
+ * retried, e.g. a 429 whose `Retry-After` is beyond the time budget), and asserts the reply is
+ * `expected`, sent before the budget ran out, after one request.
+ */
+export async function assertAnsweredWithoutWaiting(rig: Rig, responder: Responder, expected: string): Promise<void> {
+  rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, responder);
+  const { reply, ms } = await whatsat(rig, '10', 5);
+  assert.equal(reply, expected);
+  assert.ok(ms < TIMEOUT_MS, `answered in ${ms} ms, without waiting`);
+  assertRequests(rig.fake, 1);
+}
+
+/**
  * For the calling `describe()` of one Google source: the failures its shared HTTP client
  * (src/places/google-http.ts) handles alike for both APIs, each with the exact reply.
  *
