@@ -21,7 +21,7 @@ const HEAL_CONVERGENCE_BOUND_MS = 5000;
 
 describe('test bed: silent partition of one host', { skip: kit.NETNS_SKIP, timeout: 180_000 }, () => {
   for (const dissemination of DISSEMINATIONS) {
-    test(`${dissemination}: its neighbours kit.report the link down within deadAfterMs + 1 s, and after the heal all is everywhere within 5 s`, async (t) => {
+    test(`${dissemination}: its neighbours report the link down within deadAfterMs + 1 s, and after the heal all is everywhere within 5 s`, async (t) => {
       // The product's defaults, written out: this scenario shows the bound holds with them.
       await kit.withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs, dissemination } }, async (herd, bed) => {
         await kit.allLinksUp(herd);
