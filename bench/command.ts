@@ -40,6 +40,7 @@ export function benchCommand(): Command {
       'measure the herd on this machine (floor, iamat, iamat with store.sync, herd ingest, whatsat, server CPU per operation, memory, startup, anti-entropy catch-up, offline places at 2M, heartbeat cost of an idle link, dashboard, herd sizes from 5 to 40 servers) and print one table; see docs/benchmarks.md',
     )
     .option('--json', 'print one JSON object instead of the table')
+    .option('--json-file <file>', 'also write that JSON object to <file> (the table or --json still go to stdout)')
     .option('--quick', 'run every scenario briefly (well under a minute), for smoke tests')
     .option(
       '-c, --config <file>',
@@ -96,6 +97,7 @@ Examples:
     .action(
       async (options: {
         json?: boolean;
+        jsonFile?: string;
         quick?: boolean;
         config?: string;
         logLevel: (typeof LOG_LEVELS)[number];

@@ -224,6 +224,8 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
 /** Options of the `npm run bench` command line. */
 export interface BenchCommandOptions {
   readonly json?: boolean;
+  /** Also write the report as JSON (as `--json` prints it) to this file, whatever stdout prints. */
+  readonly jsonFile?: string;
   readonly quick?: boolean;
   readonly config?: string;
   readonly logLevel?: HerdConfig['logLevel'];
@@ -236,7 +238,8 @@ export interface BenchCommandOptions {
 }
 
 /**
- * Runs the bench for the command line and prints the table (or JSON) on stdout.
+ * Runs the bench for the command line and prints the table (or JSON) on stdout, and writes the JSON
+ * to `jsonFile` when given.
  *
  * @returns the exit code: 0, or 1 when a scenario failed.
  */
@@ -256,6 +259,8 @@ export async function runBenchCommand(options: BenchCommandOptions): Promise<num
     const { scalePlotSvg } = await import('./scale-plot.js');
     await writeFile(options.plot, scalePlotSvg(report.scale, title));
   }
-  process.stdout.write(options.json === true ? `${JSON.stringify(report, null, 2)}\n` : formatTable(report));
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (options.jsonFile !== undefined) await writeFile(options.jsonFile, json);
+  process.stdout.write(options.json === true ? json : formatTable(report));
   return Object.keys(report.errors).length === 0 ? 0 : 1;
 }

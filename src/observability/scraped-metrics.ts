@@ -9,44 +9,37 @@ import type { LatencyCounts } from './latency-counts.js';
 /** Fills a metric's series at scrape time: call `set` once per series. */
 export type ScrapeFill<L extends string> = (set: (labels: Record<L, string>, value: number) => void) => void;
 
-/** Registers a counter whose series are set at scrape time by `fill` (prom-client counters have no `set`). */
-export function scrapedCounter<L extends string>(
+/**
+ * Registers a counter (`kind` `counter`) or gauge whose series are set at scrape time by `fill`:
+ * each scrape resets the metric, then writes every series `fill` sets (a counter by `inc`, since
+ * prom-client counters have no `set`).
+ */
+export function scrapedMetric<L extends string>(
+  kind: 'counter' | 'gauge',
   registry: Registry,
   name: string,
   help: string,
   labelNames: L[],
   fill: ScrapeFill<L>,
 ): void {
-  const metric: Counter<L> = new Counter<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect: () => {
-      metric.reset();
-      fill((labels, value) => metric.inc(labels as Partial<Record<L, string>>, value));
-    },
-  });
-}
-
-/** Registers a gauge whose series are set at scrape time by `fill`. */
-export function scrapedGauge<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: L[],
-  fill: ScrapeFill<L>,
-): void {
-  const metric: Gauge<L> = new Gauge<L>({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    collect: () => {
-      metric.reset();
-      fill((labels, value) => metric.set(labels as Partial<Record<L, string>>, value));
-    },
-  });
+  const configuration = { name, help, labelNames, registers: [registry] };
+  if (kind === 'counter') {
+    const counter: Counter<L> = new Counter<L>({
+      ...configuration,
+      collect: () => {
+        counter.reset();
+        fill((labels, value) => counter.inc(labels as Partial<Record<L, string>>, value));
+      },
+    });
+  } else {
+    const gauge: Gauge<L> = new Gauge<L>({
+      ...configuration,
+      collect: () => {
+        gauge.reset();
+        fill((labels, value) => gauge.set(labels as Partial<Record<L, string>>, value));
+      },
+    });
+  }
 }
 
 /** What {@link Histogram.get} resolves to (prom-client does not export the type by name). */
@@ -118,13 +111,13 @@ export class CountedHistogram extends Histogram<string> {
   }
 }
 
-/** {@link scrapedCounter} and {@link scrapedGauge} bound to one registry. */
+/** {@link scrapedMetric} counters and gauges bound to one registry. */
 export function scrapedMetricsOf(registry: Registry): {
   counter: <L extends string>(name: string, help: string, labelNames: L[], fill: ScrapeFill<L>) => void;
   gauge: <L extends string>(name: string, help: string, labelNames: L[], fill: ScrapeFill<L>) => void;
 } {
   return {
-    counter: (name, help, labelNames, fill) => scrapedCounter(registry, name, help, labelNames, fill),
-    gauge: (name, help, labelNames, fill) => scrapedGauge(registry, name, help, labelNames, fill),
+    counter: (name, help, labelNames, fill) => scrapedMetric('counter', registry, name, help, labelNames, fill),
+    gauge: (name, help, labelNames, fill) => scrapedMetric('gauge', registry, name, help, labelNames, fill),
   };
 }

@@ -6,38 +6,21 @@
  * is passed on as Google sent it (key order, `status`, `error_message`, `next_page_token`,
  * `html_attributions`, `info_messages`), with `results` cut to the bound.
  */
-import type { Logger } from '../observability/logger.js';
 import type { LatLng } from '../protocol/location.js';
-import {
-  GoogleHttpClient,
-  type AttemptOutcome,
-  type FetchFunction,
-  type GoogleRequest,
-  type HttpExchange,
-} from './google-http.js';
+import type { AttemptOutcome, GoogleHttpClient, GoogleRequest, HttpExchange } from './google-http.js';
 import { isTransientHttpStatus, legacyStatusForHttp } from './google-failures.js';
 import { isRecord } from '../core/json.js';
-import { failedNearbySearch, type NearbySearchResponse, type PlacesProvider } from './provider.js';
+import { googleHttpClientOf, httpFailure, readJsonBody, unexpectedBody } from './google-source.js';
+import type { GoogleSourceOptions } from './google-source.js';
+import type { NearbySearchResponse, PlacesProvider } from './provider.js';
 
 /** Path of legacy Nearby Search under its base URL (Google's "Nearby Search (Legacy)" documentation). */
 export const LEGACY_NEARBY_PATH = '/maps/api/place/nearbysearch/json';
 /** How error messages name the legacy API. */
 export const LEGACY_LABEL = 'Google Places API (Legacy)';
 
-/** Options of a {@link GoogleLegacyPlacesProvider}. */
-export interface GoogleLegacyOptions {
-  /** The API key (sent as the `key` query parameter). */
-  readonly apiKey: string;
-  /** Scheme, host, port and path prefix, no trailing slash, e.g. `https://maps.googleapis.com`. */
-  readonly baseUrl: string;
-  /** Time budget of one look-up, retry included, ms. */
-  readonly timeoutMs: number;
-  /** Retry once after a transient failure. @default true */
-  readonly retry?: boolean;
-  readonly logger?: Logger;
-  /** @default globalThis.fetch */
-  readonly fetch?: FetchFunction;
-}
+/** Options of a {@link GoogleLegacyPlacesProvider} (the key is sent as the `key` query parameter). */
+export type GoogleLegacyOptions = GoogleSourceOptions;
 
 /**
  * Formats a coordinate or radius for a query string: at most 8 decimals, no exponent, no trailing
@@ -72,14 +55,7 @@ export function legacyNearbyUrl(baseUrl: string, apiKey: string, location: LatLn
  * - Anything else on an HTTP error: the status of {@link legacyStatusForHttp}.
  */
 export function interpretLegacyExchange(exchange: HttpExchange): AttemptOutcome {
-  const ok = exchange.status >= 200 && exchange.status < 300;
-  let parsed: unknown;
-  let parses = true;
-  try {
-    parsed = JSON.parse(exchange.body);
-  } catch {
-    parses = false;
-  }
+  const { parsed, parses } = readJsonBody(exchange.body);
   if (isRecord(parsed) && typeof parsed.status === 'string' && Array.isArray(parsed.results)) {
     let copy: Record<string, unknown> = { ...parsed };
     if (!Array.isArray(copy.html_attributions)) {
@@ -89,21 +65,9 @@ export function interpretLegacyExchange(exchange: HttpExchange): AttemptOutcome 
     const response = copy as unknown as NearbySearchResponse;
     return { response, transient: response.status === 'UNKNOWN_ERROR' || isTransientHttpStatus(exchange.status) };
   }
-  if (ok) {
-    const what = parses ? 'JSON that is not a Nearby Search response' : 'malformed JSON';
-    return {
-      response: failedNearbySearch('UNKNOWN_ERROR', `${LEGACY_LABEL} answered ${what} (HTTP ${exchange.status})`),
-      transient: false,
-    };
-  }
-  const reason = exchange.statusText === '' ? '' : ` ${exchange.statusText}`;
-  return {
-    response: failedNearbySearch(
-      legacyStatusForHttp(exchange.status),
-      `${LEGACY_LABEL} answered HTTP ${exchange.status}${reason}`,
-    ),
-    transient: isTransientHttpStatus(exchange.status),
-  };
+  if (exchange.status >= 200 && exchange.status < 300)
+    return unexpectedBody(LEGACY_LABEL, exchange, parses, 'a Nearby Search response');
+  return httpFailure(LEGACY_LABEL, exchange, legacyStatusForHttp(exchange.status));
 }
 
 /**
@@ -117,15 +81,7 @@ export class GoogleLegacyPlacesProvider implements PlacesProvider {
 
   constructor(options: GoogleLegacyOptions) {
     this.options = options;
-    this.http = new GoogleHttpClient({
-      source: this.source,
-      label: LEGACY_LABEL,
-      apiKey: options.apiKey,
-      timeoutMs: options.timeoutMs,
-      retry: options.retry,
-      logger: options.logger,
-      fetch: options.fetch,
-    });
+    this.http = googleHttpClientOf(this.source, LEGACY_LABEL, options);
   }
 
   /**

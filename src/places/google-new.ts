@@ -8,24 +8,14 @@
  * HTTP / `google.rpc.Status` error to a legacy `status` (docs/places.md "What clients get when Google
  * fails"), so clients get the same format as from the legacy API.
  */
-import type { Logger } from '../observability/logger.js';
 import type { LatLng } from '../protocol/location.js';
-import {
-  GoogleHttpClient,
-  type AttemptOutcome,
-  type FetchFunction,
-  type GoogleRequest,
-  type HttpExchange,
-} from './google-http.js';
-import { isTransientHttpStatus, legacyStatusForHttp } from './google-failures.js';
+import type { AttemptOutcome, GoogleHttpClient, GoogleRequest, HttpExchange } from './google-http.js';
+import { legacyStatusForHttp } from './google-failures.js';
 import { isRecord, stringOf } from '../core/json.js';
 import { legacyResponseFromSearchNearby } from './google-new-mapping.js';
-import {
-  failedNearbySearch,
-  type NearbySearchResponse,
-  type NearbySearchStatus,
-  type PlacesProvider,
-} from './provider.js';
+import { googleHttpClientOf, httpFailure, readJsonBody, unexpectedBody } from './google-source.js';
+import type { GoogleSourceOptions } from './google-source.js';
+import type { NearbySearchResponse, NearbySearchStatus, PlacesProvider } from './provider.js';
 import type { NewFieldSet } from './settings.js';
 
 /** Path of Nearby Search (New) under its base URL (Google's "Method: places.searchNearby" documentation). */
@@ -73,20 +63,9 @@ export const NEW_FIELD_MASKS: Readonly<Record<NewFieldSet, string>> = {
 };
 
 /** Options of a {@link GoogleNewPlacesProvider}. */
-export interface GoogleNewOptions {
-  /** The API key (sent as `X-Goog-Api-Key`). */
-  readonly apiKey: string;
-  /** Scheme, host, port and path prefix, no trailing slash, e.g. `https://places.googleapis.com`. */
-  readonly baseUrl: string;
-  /** Time budget of one look-up, retry included, ms. */
-  readonly timeoutMs: number;
-  /** Retry once after a transient failure. @default true */
-  readonly retry?: boolean;
+export interface GoogleNewOptions extends GoogleSourceOptions {
   /** @default 'enterprise' */
   readonly fields?: NewFieldSet;
-  readonly logger?: Logger;
-  /** @default globalThis.fetch */
-  readonly fetch?: FetchFunction;
 }
 
 /** The `SearchNearbyRequest` body (Google's "Method: places.searchNearby" documentation). */
@@ -153,21 +132,11 @@ export function legacyStatusForNewError(
  *   without one, the HTTP status decides. Transient when HTTP 429 or 5xx.
  */
 export function interpretNewExchange(exchange: HttpExchange): AttemptOutcome {
-  let parsed: unknown;
-  let parses = true;
-  try {
-    parsed = JSON.parse(exchange.body);
-  } catch {
-    parses = false;
-  }
+  const { parsed, parses } = readJsonBody(exchange.body);
   if (exchange.status >= 200 && exchange.status < 300) {
     const response = parses ? legacyResponseFromSearchNearby(parsed) : undefined;
     if (response !== undefined) return { response, transient: false };
-    const what = parses ? 'JSON that is not a searchNearby response' : 'malformed JSON';
-    return {
-      response: failedNearbySearch('UNKNOWN_ERROR', `${NEW_LABEL} answered ${what} (HTTP ${exchange.status})`),
-      transient: false,
-    };
+    return unexpectedBody(NEW_LABEL, exchange, parses, 'a searchNearby response');
   }
   const error = isRecord(parsed) && isRecord(parsed.error) ? parsed.error : undefined;
   const reasons: string[] = [];
@@ -180,15 +149,7 @@ export function interpretNewExchange(exchange: HttpExchange): AttemptOutcome {
     error === undefined ? undefined : stringOf(error.status),
     reasons,
   );
-  const message = error === undefined ? undefined : stringOf(error.message);
-  const reason = exchange.statusText === '' ? '' : ` ${exchange.statusText}`;
-  return {
-    response: failedNearbySearch(
-      status,
-      message !== undefined && message !== '' ? message : `${NEW_LABEL} answered HTTP ${exchange.status}${reason}`,
-    ),
-    transient: isTransientHttpStatus(exchange.status),
-  };
+  return httpFailure(NEW_LABEL, exchange, status, error === undefined ? undefined : stringOf(error.message));
 }
 
 /**
@@ -207,15 +168,7 @@ export class GoogleNewPlacesProvider implements PlacesProvider {
     this.options = options;
     this.url = `${options.baseUrl}${NEW_NEARBY_PATH}`;
     this.fieldMask = NEW_FIELD_MASKS[options.fields ?? 'enterprise'];
-    this.http = new GoogleHttpClient({
-      source: this.source,
-      label: NEW_LABEL,
-      apiKey: options.apiKey,
-      timeoutMs: options.timeoutMs,
-      retry: options.retry,
-      logger: options.logger,
-      fetch: options.fetch,
-    });
+    this.http = googleHttpClientOf(this.source, NEW_LABEL, options);
   }
 
   /**

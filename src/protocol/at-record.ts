@@ -10,7 +10,7 @@
  * A record is held as its line, a binary string (src/protocol/bytes.ts) with single spaces and no
  * terminator; the offsets of its fields are found again from the spaces when needed.
  */
-import { isUtf8Bytes } from './bytes.js';
+import { isDigit, isUtf8Bytes, MINUS, PLUS, POINT, SPACE } from './bytes.js';
 import { bytesEqual, FieldOffsets, scanFields } from './fields.js';
 import { readIso6709, scanIso6709, type LatLng } from './location.js';
 import {
@@ -37,13 +37,6 @@ export interface ParsedAtRecord extends AtRecord, LatLng {
   readonly timeNs: bigint;
 }
 
-const SPACE = 0x20;
-const ZERO = 0x30;
-const NINE = 0x39;
-const POINT = 0x2e;
-const PLUS = 0x2b;
-const MINUS = 0x2d;
-
 /** Fields of an AT line. */
 const AT_FIELDS = 6;
 
@@ -55,8 +48,7 @@ function isTimeDifference(bytes: Uint8Array, start: number, end: number): boolea
   if (end - start < 12 || (bytes[start] !== PLUS && bytes[start] !== MINUS) || bytes[end - 10] !== POINT) return false;
   for (let i = start + 1; i < end; i++) {
     if (i === end - 10) continue;
-    const code = bytes[i] as number;
-    if (code < ZERO || code > NINE) return false;
+    if (!isDigit(bytes[i] as number)) return false;
   }
   return true;
 }

@@ -10,6 +10,19 @@
  */
 import { isUtf8 } from 'node:buffer';
 
+/** The ASCII bytes the protocol's fields are checked against (docs/protocol.md#iamat). */
+export const SPACE = 0x20;
+export const PLUS = 0x2b;
+export const MINUS = 0x2d;
+export const POINT = 0x2e;
+export const ZERO = 0x30;
+export const NINE = 0x39;
+
+/** Whether a byte is an ASCII decimal digit. */
+export function isDigit(code: number): boolean {
+  return code >= ZERO && code <= NINE;
+}
+
 /** The binary string of `bytes[start, end)`. */
 export function binaryOf(bytes: Buffer, start = 0, end = bytes.length): string {
   return bytes.toString('latin1', start, end);

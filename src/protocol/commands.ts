@@ -3,7 +3,7 @@
  * command out, and the replies as binary strings (src/protocol/bytes.ts). Pure functions: no
  * sockets, clocks or logs. The AT line itself is the codec of ./at-record.ts.
  */
-import { isUtf8Bytes } from './bytes.js';
+import { isDigit, isUtf8Bytes, POINT, ZERO } from './bytes.js';
 import { bytesEqual, scanFields, type FieldOffsets } from './fields.js';
 import { scanIso6709 } from './location.js';
 import { isPosixTime } from './time.js';
@@ -49,10 +49,6 @@ export interface InvalidCommand {
 /** Any parsed client line. */
 export type ClientCommand = IamatCommand | WhatsatCommand | InvalidCommand;
 
-const ZERO = 0x30;
-const NINE = 0x39;
-const POINT = 0x2e;
-
 /** Why a radius or bound operand is refused, for the log. */
 export const RADIUS_NOT_A_NUMBER = 'radius is not a decimal number of kilometres';
 export const RADIUS_OUT_OF_RANGE = `radius out of (0, ${MAX_RADIUS_KM}] km`;
@@ -79,7 +75,7 @@ export function radiusKmAt(bytes: Buffer, start: number, end: number): number {
       point = i;
       continue;
     }
-    if (code < ZERO || code > NINE) return Number.NaN;
+    if (!isDigit(code)) return Number.NaN;
     digits++;
     if (code !== ZERO) nonZero = true;
     if (point === -1) integer = Math.min(integer * 10 + code - ZERO, 1e6);
@@ -101,7 +97,7 @@ export function boundAt(bytes: Buffer, start: number, end: number): number {
   let value = 0;
   for (let i = start; i < end; i++) {
     const code = bytes[i] as number;
-    if (code < ZERO || code > NINE) return Number.NaN;
+    if (!isDigit(code)) return Number.NaN;
     value = Math.min(value * 10 + code - ZERO, 1e6);
   }
   return value >= 1 && value <= MAX_BOUND ? value : -1;

@@ -5,6 +5,8 @@
  * `+90.0000000000000001` in; the numbers are read only when someone needs them (a places look-up).
  */
 
+import { isDigit, MINUS, PLUS, POINT, ZERO } from './bytes.js';
+
 /** A point on the Earth in decimal degrees (WGS 84). */
 export interface LatLng {
   /** Degrees north, in [-90, 90]. */
@@ -12,12 +14,6 @@ export interface LatLng {
   /** Degrees east, in [-180, 180]. */
   readonly longitude: number;
 }
-
-const ZERO = 0x30;
-const NINE = 0x39;
-const POINT = 0x2e;
-const PLUS = 0x2b;
-const MINUS = 0x2d;
 
 /**
  * Checks one signed decimal coordinate starting at `start` (a sign, at least one digit, optionally a
@@ -29,10 +25,10 @@ function scanCoordinate(bytes: Uint8Array, start: number, end: number, limit: nu
   if (start >= end || (bytes[start] !== PLUS && bytes[start] !== MINUS)) return -1;
   let i = start + 1;
   // The integer part, its leading zeros skipped, compared with the limit digit by digit.
-  while (i < end - 1 && bytes[i] === ZERO && (bytes[i + 1] as number) >= ZERO && (bytes[i + 1] as number) <= NINE) i++;
+  while (i < end - 1 && bytes[i] === ZERO && isDigit(bytes[i + 1] as number)) i++;
   const integerStart = i;
   let integer = 0;
-  while (i < end && (bytes[i] as number) >= ZERO && (bytes[i] as number) <= NINE) {
+  while (i < end && isDigit(bytes[i] as number)) {
     if (i - integerStart < 4) integer = integer * 10 + ((bytes[i] as number) - ZERO);
     i++;
   }
@@ -41,7 +37,7 @@ function scanCoordinate(bytes: Uint8Array, start: number, end: number, limit: nu
   i++;
   const fractionStart = i;
   let nonZero = false;
-  while (i < end && (bytes[i] as number) >= ZERO && (bytes[i] as number) <= NINE) {
+  while (i < end && isDigit(bytes[i] as number)) {
     if (bytes[i] !== ZERO) nonZero = true;
     i++;
   }

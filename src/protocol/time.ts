@@ -6,15 +6,12 @@
  * leave; `bigint` nanoseconds are the reference form for tests and for seconds beyond 2^53.
  */
 
+import { isDigit, MINUS, PLUS, POINT, ZERO } from './bytes.js';
+
 /** Nanoseconds in one second. */
 export const NANOS_PER_SECOND = 1_000_000_000n;
 
 const NS = 1_000_000_000;
-const ZERO = 0x30;
-const NINE = 0x39;
-const POINT = 0x2e;
-const PLUS = 0x2b;
-const MINUS = 0x2d;
 
 /** Seconds, then an optional fraction of one to nine digits. No sign, no exponent. */
 export const POSIX_TIME = /^(\d+)(?:\.(\d{1,9}))?$/;
@@ -28,11 +25,6 @@ export interface PosixInstant {
   seconds: number;
   /** Nanoseconds within the second, an integer in [0, 1e9). */
   nanoseconds: number;
-}
-
-/** A digit byte. */
-function isDigit(code: number): boolean {
-  return code >= ZERO && code <= NINE;
 }
 
 /**

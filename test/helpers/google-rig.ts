@@ -4,7 +4,7 @@
  * CLI output of a test file holds the API key.
  */
 import assert from 'node:assert/strict';
-import { after, before } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -20,7 +20,7 @@ import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import type { LatLng } from '../../src/protocol/location.js';
 import { fixedWallClock, type WallClock } from '../../src/protocol/time.js';
 import { HerdServer } from '../../src/server/herd-server.js';
-import { FakeGoogle, type Responder } from './fake-google.js';
+import { FakeGoogle, hang, reset, text, type Responder } from './fake-google.js';
 import { TEST_API_KEY } from './google-fixtures.js';
 import { exchange } from './herd-process.js';
 
@@ -206,4 +206,92 @@ export async function assertWhatsat10km(
   rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, ...responders);
   assert.equal((await whatsat(rig, '10', 5)).reply, expected);
   assertRequests(rig.fake, requests);
+}
+
+/**
+ * Has the fake answer a WHATSAT for 10 km and 5 results with `responder` (one that must not be
+ * retried, e.g. a 429 whose `Retry-After` is beyond the time budget), and asserts the reply is
+ * `expected`, sent before the budget ran out, after one request.
+ */
+export async function assertAnsweredWithoutWaiting(rig: Rig, responder: Responder, expected: string): Promise<void> {
+  rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, responder);
+  const { reply, ms } = await whatsat(rig, '10', 5);
+  assert.equal(reply, expected);
+  assert.ok(ms < TIMEOUT_MS, `answered in ${ms} ms, without waiting`);
+  assertRequests(rig.fake, 1);
+}
+
+/**
+ * For the calling `describe()` of one Google source: the failures its shared HTTP client
+ * (src/places/google-http.ts) handles alike for both APIs, each with the exact reply.
+ *
+ * @param label - how the source's messages name its API, e.g. `Google Places API (New)`.
+ * @param malformedJson - a truncated body of the API's own shape.
+ * @param answer - a good answer, and the reply a client gets for it (10 km, 5 results).
+ */
+export function transportFailureTests(
+  rig: Rig,
+  label: string,
+  malformedJson: string,
+  answer: { responder: Responder; reply: (atLine: string) => string },
+): void {
+  test('malformed JSON: UNKNOWN_ERROR, not retried', async () => {
+    await assertWhatsat10km(
+      rig,
+      [text(200, malformedJson, 'application/json')],
+      errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', `${label} answered malformed JSON (HTTP 200)`),
+    );
+  });
+
+  test('a hang past the timeout: UNKNOWN_ERROR when the time budget runs out', async () => {
+    rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, hang);
+    const { reply, ms } = await whatsat(rig, '10', 5);
+    assert.equal(reply, errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', `${label} did not answer within ${TIMEOUT_MS} ms`));
+    assert.ok(ms >= TIMEOUT_MS - 5 && ms < TIMEOUT_MS + 1000, `answered after ${ms} ms`);
+    assertRequests(rig.fake, 1);
+  });
+
+  test('a connection reset twice: UNKNOWN_ERROR after one retry', async () => {
+    await assertWhatsat10km(
+      rig,
+      [reset, reset],
+      errorReplyOf(rig.atLine, 'UNKNOWN_ERROR', `${label} could not be reached: UND_ERR_SOCKET other side closed`),
+    );
+  });
+
+  test('a connection reset then an answer: the retry answers', async () => {
+    await assertWhatsat10km(rig, [reset, answer.responder], answer.reply(rig.atLine));
+  });
+}
+
+/**
+ * For a test file of one Google source: a last suite that asserts no log file and no CLI output of
+ * the file held the API key ({@link KeyWatch.assertNoKeyLeaked}), and the watch's clean-up after it.
+ */
+export function keyNeverLeaks(watch: KeyWatch): void {
+  describe('the key never leaks', { timeout: 60_000 }, () => {
+    test('no log file and no CLI output contains the API key', async () => {
+      await watch.assertNoKeyLeaked(1, 10);
+    });
+  });
+  after(async () => {
+    await watch.cleanup();
+  });
+}
+
+/**
+ * A test file's suite of one Google source: `body` declares its tests against a rig
+ * ({@link rigFor}) started before them, and a last suite checks that no log file and no CLI output
+ * held the API key ({@link keyNeverLeaks}).
+ */
+export function googleSourceSuite(
+  title: string,
+  rigOf: { source: Exclude<PlacesSource, 'offline'>; name: string; prefix: string },
+  body: (rig: Rig) => void,
+): void {
+  const watch = new KeyWatch();
+  describe(title, { timeout: 120_000 }, () => {
+    body(rigFor(rigOf.source, rigOf.name, rigOf.prefix, watch));
+  });
+  keyNeverLeaks(watch);
 }

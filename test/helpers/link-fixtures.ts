@@ -1,11 +1,12 @@
 /**
  * What the link tests share: two identities without a secret, a dialling link to "Friend" and an
- * accepted one, with hand-moved timers.
+ * accepted one, with hand-moved timers, and a fake "Friend" listening on 127.0.0.1 to be dialled.
  */
+import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { NOOP_OBSERVER } from '../../src/observability/observer.js';
 import { exponentialBackoff } from '../../src/peers/backoff.js';
-import type { LinkIdentity } from '../../src/peers/handshake.js';
+import { answerHello, parseGreeting, type LinkIdentity } from '../../src/peers/handshake.js';
 import { IncomingLink, type IncomingLinkOptions } from '../../src/peers/incoming-link.js';
 import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import { OutgoingLink, type OutgoingLinkOptions } from '../../src/peers/outgoing-link.js';
@@ -66,4 +67,63 @@ export function accepter(timers: ManualTimers, stream: Duplex, options: Partial<
     ...options,
   });
   return { link, log };
+}
+
+/** A fake neighbour "Friend" ({@link fakeNeighbour}). */
+export interface FakeNeighbour {
+  /** Where it listens: 127.0.0.1 and a port of its own. */
+  readonly address: { host: string; port: number };
+  /** Every byte it received so far, the greeting included, as UTF-8. */
+  received(): string;
+  /** The lines it received after the greeting, heartbeats left out. */
+  readonly lines: string[];
+  /** Connections whose other side (the dialler's) has ended. */
+  ends(): number;
+  close(): Promise<void>;
+}
+
+/**
+ * A neighbour "Friend" on 127.0.0.1 port 0 that answers each connection's HELLO and then only
+ * listens: it records what it gets and sends nothing more (no heartbeats: a silent neighbour).
+ *
+ * @param deaf - keep a connection open when the dialler ends it (`allowHalfOpen`). @default false
+ */
+export async function fakeNeighbour(deaf = false): Promise<FakeNeighbour> {
+  const sockets = new Set<net.Socket>();
+  const lines: string[] = [];
+  let received = '';
+  let ends = 0;
+  const server = net.createServer({ allowHalfOpen: deaf }, (socket) => {
+    sockets.add(socket);
+    socket.on('end', () => ends++);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    let buffered = '';
+    let greeted = false;
+    socket.on('data', (chunk: Buffer) => {
+      const text = chunk.toString('utf8');
+      received += text;
+      buffered += text;
+      for (let end = buffered.indexOf('\n'); end !== -1; end = buffered.indexOf('\n')) {
+        const line = buffered.slice(0, end);
+        buffered = buffered.slice(end + 1);
+        if (!greeted) {
+          greeted = true;
+          const answer = answerHello(parseGreeting(line), FRIEND, () => true);
+          if (answer.ok) socket.write(answer.reply);
+        } else if (line !== 'HEARTBEAT') lines.push(line);
+      }
+    });
+  });
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  return {
+    address: { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port },
+    received: () => received,
+    lines,
+    ends: () => ends,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

@@ -64,7 +64,12 @@ export async function serveSolo(options: SoloOptions = {}): Promise<Solo> {
     () => /listening on 127\.0\.0\.1:(\d+),.*Ctrl-C stops it/.exec(out),
     15_000,
     `herd serve to listen (output: ${out})`,
-  );
+  ).catch(async (error: unknown) => {
+    // The caller never gets the process to stop: a server that listens late must not outlive the test.
+    child.kill('SIGKILL');
+    await exited;
+    throw error;
+  });
   return {
     child,
     port: Number(match[1]),

@@ -1,7 +1,8 @@
 /**
- * The bench's smoke test (docs/benchmarks.md): one small scenario (`--quick --only floor`) runs to the
- * end through the bench's own entry point, `--json` prints the report with its keys and shapes, the
- * table prints its header and row, and an unknown scenario is refused. Numbers are not asserted
+ * The bench's smoke test (docs/benchmarks.md): one small scenario (`--quick --only floor`) runs once to
+ * the end through the bench's own entry point; its table (stdout) has its header and row, and its
+ * JSON report (`--json-file`, the object `--json` prints) has its keys and shapes; an unknown scenario
+ * is refused. Numbers are not asserted
  * (these machines are noisy); that nothing is left behind is. The scenarios' parts have unit tests
  * (bench/test/bench-parts.test.ts, bench/test/soak-parts.test.ts); `npm run bench -- --quick` runs them all.
  */
@@ -99,48 +100,55 @@ describe('npm run bench', { timeout: 2 * BENCH_TIMEOUT_MS }, () => {
     await rm(benchTmp, { recursive: true, force: true });
   });
 
-  it('runs one scenario and prints JSON with the report keys and shapes', { timeout: BENCH_TIMEOUT_MS }, async () => {
-    const dirsBefore = await benchDirs();
-    const { code, stdout, stderr } = await runBench(['--quick', '--only', 'floor', '--json']);
-    const report = JSON.parse(stdout) as Record<string, unknown> & {
-      errors: Record<string, string>;
-      skipped: Record<string, string>;
-      scenario_s: Record<string, number>;
-      quick: boolean;
-      targets: unknown[];
-    };
-    assert.deepEqual(report.errors, {}, `the scenario failed; stderr: ${stderr}`);
-    assert.deepEqual(report.skipped, {});
-    assert.equal(code, 0);
-    for (const key of REPORT_KEYS) assert.ok(key in report, `the report has ${key}`);
-    assert.equal(report.quick, true);
-    assert.equal(typeof report.started_at, 'string');
-    assert.ok(!Number.isNaN(Date.parse(report.started_at as string)), 'started_at is a date');
-    assert.deepEqual(Object.keys(report.scenario_s), ['floor']);
-    numberAt(report, 'scenario_s.floor');
-    numberAt(report, 'duration_s');
-    for (const key of SCENARIO_KEYS) assert.equal(report[key], null, `${key} did not run, so it is null`);
-    for (const key of ['floor.w1', 'floor.w16', 'floor.latency.w16.p99_ms', 'machine.nproc'])
-      assert.ok(numberAt(report, key) > 0, `${key} > 0`);
-    assert.ok(report.targets.length > 0, 'the targets are listed');
-    for (const target of report.targets) {
-      assert.deepEqual(Object.keys(target as object).sort(), ['met', 'name', 'target', 'value']);
-    }
+  it(
+    'runs one scenario, prints the table and writes JSON with the report keys and shapes',
+    { timeout: BENCH_TIMEOUT_MS },
+    async () => {
+      const dirsBefore = await benchDirs();
+      const jsonFile = path.join(benchTmp, 'report.json');
+      const { code, stdout, stderr } = await runBench(['--quick', '--only', 'floor', '--json-file', jsonFile]);
+      const report = JSON.parse(await readFile(jsonFile, 'utf8')) as Record<string, unknown> & {
+        errors: Record<string, string>;
+        skipped: Record<string, string>;
+        scenario_s: Record<string, number>;
+        quick: boolean;
+        targets: unknown[];
+      };
+      assert.deepEqual(report.errors, {}, `the scenario failed; stderr: ${stderr}`);
+      assert.deepEqual(report.skipped, {});
+      assert.equal(code, 0);
+      assert.match(stdout, /^herd bench --quick .* node v\d+/m);
+      assert.match(stdout, /floor\s+echo lines\/s, C=50 W=16 \(mean of [\d,]+ and [\d,]+\)\s+[\d,]+/);
+      for (const key of REPORT_KEYS) assert.ok(key in report, `the report has ${key}`);
+      assert.equal(report.quick, true);
+      assert.equal(typeof report.started_at, 'string');
+      assert.ok(!Number.isNaN(Date.parse(report.started_at as string)), 'started_at is a date');
+      assert.deepEqual(Object.keys(report.scenario_s), ['floor']);
+      numberAt(report, 'scenario_s.floor');
+      numberAt(report, 'duration_s');
+      for (const key of SCENARIO_KEYS) assert.equal(report[key], null, `${key} did not run, so it is null`);
+      for (const key of ['floor.w1', 'floor.w16', 'floor.latency.w16.p99_ms', 'machine.nproc'])
+        assert.ok(numberAt(report, key) > 0, `${key} > 0`);
+      assert.ok(report.targets.length > 0, 'the targets are listed');
+      for (const target of report.targets) {
+        assert.deepEqual(Object.keys(target as object).sort(), ['met', 'name', 'target', 'value']);
+      }
 
-    // Nothing left behind: no temporary folder, no process started from one.
-    const leftover = [...(await benchDirs())].filter((name) => !dirsBefore.has(name));
-    assert.deepEqual(leftover, []);
-    assert.deepEqual(await processesMentioning(`${benchTmp}/herd-bench-`), []);
-  });
+      // Nothing left behind: no temporary folder, no process started from one.
+      const leftover = [...(await benchDirs())].filter((name) => !dirsBefore.has(name));
+      assert.deepEqual(leftover, []);
+      assert.deepEqual(await processesMentioning(`${benchTmp}/herd-bench-`), []);
+    },
+  );
 
-  it('prints the table by default and rejects an unknown scenario', { timeout: BENCH_TIMEOUT_MS }, async () => {
-    const { code, stdout } = await runBench(['--quick', '--only', 'floor']);
-    assert.equal(code, 0);
-    assert.match(stdout, /^herd bench --quick .* node v\d+/m);
-    assert.match(stdout, /floor\s+echo lines\/s, C=50 W=16 \(mean of [\d,]+ and [\d,]+\)\s+[\d,]+/);
-    const bad = await runBench(['--only', 'floor,nonsense']);
-    assert.notEqual(bad.code, 0);
-    assert.equal(bad.stdout, '');
-    assert.match(bad.stderr, /unknown scenario "nonsense"/);
-  });
+  it(
+    'rejects an unknown scenario before running any, with nothing on stdout',
+    { timeout: BENCH_TIMEOUT_MS },
+    async () => {
+      const bad = await runBench(['--only', 'floor,nonsense']);
+      assert.notEqual(bad.code, 0);
+      assert.equal(bad.stdout, '');
+      assert.match(bad.stderr, /unknown scenario "nonsense"/);
+    },
+  );
 });

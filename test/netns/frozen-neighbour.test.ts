@@ -11,18 +11,7 @@ import assert from 'node:assert/strict';
 import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import { waitUntil } from '../helpers/herd-process.js';
 import { BED_CLIENT_PORT } from './bed-herd.js';
-import {
-  HOSTS,
-  NETNS_SKIP,
-  Traffic,
-  allLinksUp,
-  assertWithin,
-  clientTime,
-  converge,
-  missing,
-  report,
-  withBedHerd,
-} from './scenario-kit.js';
+import * as kit from './scenario-kit.js';
 
 const VICTIM = 'Ball';
 const NEIGHBOURS = ['Welsh', 'Holiday'];
@@ -34,19 +23,19 @@ const THAW_CONVERGENCE_BOUND_MS = 2000;
 /** Clients that write to the frozen server, and the lines each sends. */
 const BACKLOG_CLIENTS = 3;
 
-describe('test bed: a neighbour frozen with SIGSTOP', { skip: NETNS_SKIP, timeout: 120_000 }, () => {
+describe('test bed: a neighbour frozen with SIGSTOP', { skip: kit.NETNS_SKIP, timeout: 120_000 }, () => {
   test('declared dead within deadAfterMs and routed around; after SIGCONT its backlog is answered in order and the herd converges within 2 s', async (t) => {
-    await withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs } }, async (herd) => {
-      await allLinksUp(herd);
-      let targets: readonly string[] = HOSTS;
-      const traffic = new Traffic(herd, { prefix: 'fz', everyMs: 40, targets: () => targets });
+    await kit.withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs } }, async (herd) => {
+      await kit.allLinksUp(herd);
+      let targets: readonly string[] = kit.HOSTS;
+      const traffic = new kit.Traffic(herd, { prefix: 'fz', everyMs: 40, targets: () => targets });
       const victim = herd.servers.get(VICTIM);
       assert.ok(victim !== undefined);
       let backlog: Promise<string>[] | undefined;
       let thawedAt: number | undefined;
       try {
         await new Promise((resolve) => setTimeout(resolve, 1000));
-        targets = HOSTS.filter((name) => name !== VICTIM);
+        targets = kit.HOSTS.filter((name) => name !== VICTIM);
         // Let an IAMAT already on its way to the victim finish before it freezes.
         await new Promise((resolve) => setTimeout(resolve, 100));
         victim.process.kill('SIGSTOP');
@@ -58,7 +47,7 @@ describe('test bed: a neighbour frozen with SIGSTOP', { skip: NETNS_SKIP, timeou
           herd.agent.exchange(
             herd.bed.host(VICTIM).clientAddress,
             BED_CLIENT_PORT,
-            `IAMAT bl-${k}-a +34.068930-118.445127 ${clientTime()}\nWHATSAT bl-${k}-a 10 1\nIAMAT bl-${k}-b +34.1-118.4 ${clientTime()}\n`,
+            `IAMAT bl-${k}-a +34.068930-118.445127 ${kit.clientTime()}\nWHATSAT bl-${k}-a 10 1\nIAMAT bl-${k}-b +34.1-118.4 ${kit.clientTime()}\n`,
             FROZEN_MS + 20_000,
           ),
         );
@@ -79,17 +68,17 @@ describe('test bed: a neighbour frozen with SIGSTOP', { skip: NETNS_SKIP, timeou
             `${name} to declare ${VICTIM} dead`,
           );
           const afterMs = (down.time as number) - stoppedAt;
-          report(t, `${name} declared ${VICTIM} dead ${afterMs} ms after SIGSTOP (${String(down.reason)})`);
-          assertWithin(afterMs, deadAfterMs + TIMER_SLACK_MS, `${name}'s link to the frozen ${VICTIM} down`);
+          kit.report(t, `${name} declared ${VICTIM} dead ${afterMs} ms after SIGSTOP (${String(down.reason)})`);
+          kit.assertWithin(afterMs, deadAfterMs + TIMER_SLACK_MS, `${name}'s link to the frozen ${VICTIM} down`);
           assert.equal(down.reason, `no data for ${deadAfterMs} ms`);
         }
 
         // Routed around: the four others share every update made on them while it is frozen.
-        const others = HOSTS.filter((name) => name !== VICTIM);
+        const others = kit.HOSTS.filter((name) => name !== VICTIM);
         await waitUntil(
           async () => {
             const made = new Map(traffic.acked.map((a) => [a.clientId, a.atLine] as const));
-            return (await missing(herd, made, others)).size === 0;
+            return (await kit.missing(herd, made, others)).size === 0;
           },
           5000,
           'the four others to share every update made on them',
@@ -99,7 +88,7 @@ describe('test bed: a neighbour frozen with SIGSTOP', { skip: NETNS_SKIP, timeou
         await traffic.stop();
         victim.process.kill('SIGCONT');
         thawedAt = performance.now();
-        report(t, `${VICTIM} frozen ${Math.round(thawedAt - stoppedAtMs)} ms`);
+        kit.report(t, `${VICTIM} frozen ${Math.round(thawedAt - stoppedAtMs)} ms`);
       } finally {
         await traffic.stop();
         victim.process.kill('SIGCONT');
@@ -119,10 +108,10 @@ describe('test bed: a neighbour frozen with SIGSTOP', { skip: NETNS_SKIP, timeou
         expected.set(`bl-${k}-a`, lines[0] as string);
         expected.set(`bl-${k}-b`, last);
       });
-      await converge(herd, expected, 15_000, 'every acknowledged update on every host after the thaw');
+      await kit.converge(herd, expected, 15_000, 'every acknowledged update on every host after the thaw');
       const sinceThaw = Math.round(performance.now() - thawedAt);
-      report(t, `all ${expected.size} acknowledged updates on every host ${sinceThaw} ms after SIGCONT`);
-      assertWithin(sinceThaw, THAW_CONVERGENCE_BOUND_MS, 'convergence after the thaw');
+      kit.report(t, `all ${expected.size} acknowledged updates on every host ${sinceThaw} ms after SIGCONT`);
+      kit.assertWithin(sinceThaw, THAW_CONVERGENCE_BOUND_MS, 'convergence after the thaw');
       await waitUntil(
         async () => (await herd.status(VICTIM)).links.every((row) => row.status === 'up' && row.inbound),
         5000,

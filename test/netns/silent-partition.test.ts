@@ -12,31 +12,20 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_LINK_SETTINGS, DISSEMINATIONS } from '../../src/peers/link-settings.js';
 import { waitUntil } from '../helpers/herd-process.js';
-import {
-  HOSTS,
-  NETNS_SKIP,
-  Traffic,
-  allLinksUp,
-  assertWithin,
-  converge,
-  linkStatus,
-  missing,
-  report,
-  withBedHerd,
-} from './scenario-kit.js';
+import * as kit from './scenario-kit.js';
 
 const CUT = 'Welsh';
 const NEIGHBOURS = ['Alford', 'Ball'];
 const { heartbeatIntervalMs, deadAfterMs } = DEFAULT_LINK_SETTINGS;
 const HEAL_CONVERGENCE_BOUND_MS = 5000;
 
-describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 180_000 }, () => {
+describe('test bed: silent partition of one host', { skip: kit.NETNS_SKIP, timeout: 180_000 }, () => {
   for (const dissemination of DISSEMINATIONS) {
     test(`${dissemination}: its neighbours report the link down within deadAfterMs + 1 s, and after the heal all is everywhere within 5 s`, async (t) => {
       // The product's defaults, written out: this scenario shows the bound holds with them.
-      await withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs, dissemination } }, async (herd, bed) => {
-        await allLinksUp(herd);
-        const traffic = new Traffic(herd, { prefix: 'sp', everyMs: 40, targets: () => HOSTS });
+      await kit.withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs, dissemination } }, async (herd, bed) => {
+        await kit.allLinksUp(herd);
+        const traffic = new kit.Traffic(herd, { prefix: 'sp', everyMs: 40, targets: () => kit.HOSTS });
         try {
           await new Promise((resolve) => setTimeout(resolve, 1000));
           const cutAt = performance.now();
@@ -82,18 +71,18 @@ describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 
             );
             const outMs = (timeouts.out.time as number) - cutDoneWallMs;
             const inMs = (timeouts.in.time as number) - cutDoneWallMs;
-            report(
+            kit.report(
               t,
               `cut took ${cutDoneWallMs - cutWallMs} ms; ${name} -> ${CUT} declared dead ${outMs} ms after it (silent ${String(timeouts.out.silentMs)} ms), status down at ${detected.get(name)} ms; ${CUT} -> ${name} declared dead ${inMs} ms after it (silent ${String(timeouts.in.silentMs)} ms), closed at ${inboundClosed.get(name)} ms`,
             );
-            assertWithin(outMs, deadAfterMs + 1000, `${name}'s link to ${CUT} declared dead after the cut`);
-            assertWithin(inMs, deadAfterMs + 1000, `${CUT}'s link to ${name} declared dead after the cut`);
-            assertWithin(
+            kit.assertWithin(outMs, deadAfterMs + 1000, `${name}'s link to ${CUT} declared dead after the cut`);
+            kit.assertWithin(inMs, deadAfterMs + 1000, `${CUT}'s link to ${name} declared dead after the cut`);
+            kit.assertWithin(
               timeouts.out.silentMs as number,
               deadAfterMs + 1000,
               `${name}'s link to ${CUT}: silence at death`,
             );
-            assertWithin(
+            kit.assertWithin(
               timeouts.in.silentMs as number,
               deadAfterMs + 1000,
               `${CUT}'s link to ${name}: silence at death`,
@@ -120,29 +109,29 @@ describe('test bed: silent partition of one host', { skip: NETNS_SKIP, timeout: 
 
           // Meanwhile updates go round the other way: the four others agree on everything they acknowledged.
           await new Promise((resolve) => setTimeout(resolve, 1000));
-          const others = HOSTS.filter((name) => name !== CUT);
+          const others = kit.HOSTS.filter((name) => name !== CUT);
           const madeElsewhere = new Map(
             traffic.acked.filter((a) => a.server !== CUT).map((a) => [a.clientId, a.atLine] as const),
           );
           await waitUntil(
-            async () => (await missing(herd, madeElsewhere, others)).size === 0,
+            async () => (await kit.missing(herd, madeElsewhere, others)).size === 0,
             5000,
             'the four connected servers to share every update made on them',
           );
-          assert.equal(await linkStatus(herd, 'Alford', CUT).then((s) => s === 'up'), false, 'still cut');
+          assert.equal(await kit.linkStatus(herd, 'Alford', CUT).then((s) => s === 'up'), false, 'still cut');
 
           const healAt = performance.now();
           await traffic.stop();
           const duringPartition = traffic.acked.length - ackedBeforeCut;
           await bed.heal(CUT);
           const expected = new Map(traffic.acked.map((a) => [a.clientId, a.atLine] as const));
-          const ms = await converge(herd, expected, 15_000, 'every update on every host after the heal');
+          const ms = await kit.converge(herd, expected, 15_000, 'every update on every host after the heal');
           const sinceHeal = Math.round(performance.now() - healAt);
-          report(
+          kit.report(
             t,
             `${duringPartition} updates acknowledged during the ${Math.round(healAt - cutAt)} ms partition (${traffic.acked.filter((a) => a.server === CUT && a.atMs > cutAt).length} of them on ${CUT}); all ${expected.size} on every host ${sinceHeal} ms after the heal (checker ${ms} ms)`,
           );
-          assertWithin(sinceHeal, HEAL_CONVERGENCE_BOUND_MS, 'convergence after the heal');
+          kit.assertWithin(sinceHeal, HEAL_CONVERGENCE_BOUND_MS, 'convergence after the heal');
           assert.deepEqual(traffic.failed, [], 'every IAMAT was acknowledged');
         } finally {
           await traffic.stop();

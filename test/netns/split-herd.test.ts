@@ -10,17 +10,7 @@ import { DISSEMINATIONS } from '../../src/peers/link-settings.js';
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../helpers/herd-process.js';
-import {
-  allLinksUp,
-  NETNS_SKIP,
-  assertWithin,
-  clientTime,
-  converge,
-  linkStatus,
-  missing,
-  report,
-  withBedHerd,
-} from './scenario-kit.js';
+import * as kit from './scenario-kit.js';
 
 const SIDE_A = ['Alford', 'Hamilton'];
 const SIDE_B = ['Ball', 'Holiday', 'Welsh'];
@@ -43,11 +33,11 @@ function newer(a: string, b: string): boolean {
   return ta !== tb ? ta > tb : a > b;
 }
 
-describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 180_000 }, () => {
+describe('test bed: split 2/3 and heal', { skip: kit.NETNS_SKIP, timeout: 180_000 }, () => {
   for (const dissemination of DISSEMINATIONS) {
     test(`${dissemination}: both sides take updates for the same clients; after the heal every host holds the newest of each`, async (t) => {
-      await withBedHerd({ peer: { ...PEER, dissemination }, store: { sync: true } }, async (herd, bed) => {
-        await allLinksUp(herd);
+      await kit.withBedHerd({ peer: { ...PEER, dissemination }, store: { sync: true } }, async (herd, bed) => {
+        await kit.allLinksUp(herd);
         const ids = Array.from({ length: CLIENTS }, (_, i) => `split-${i}`);
         const newest = new Map<string, string>();
         const iamat = async (server: string, clientId: string, time: string): Promise<void> => {
@@ -56,8 +46,8 @@ describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 180_000 },
           const held = newest.get(clientId);
           if (held === undefined || newer(reply, held)) newest.set(clientId, reply);
         };
-        for (const id of ids) await iamat('Welsh', id, clientTime(-60_000));
-        await converge(herd, newest, 10_000, 'the first round everywhere');
+        for (const id of ids) await iamat('Welsh', id, kit.clientTime(-60_000));
+        await kit.converge(herd, newest, 10_000, 'the first round everywhere');
 
         const splitAt = performance.now();
         await bed.split(SIDE_A);
@@ -70,7 +60,7 @@ describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 180_000 },
         ];
         await waitUntil(
           async () => {
-            for (const [from, to] of across) if ((await linkStatus(herd, from, to)) === 'up') return false;
+            for (const [from, to] of across) if ((await kit.linkStatus(herd, from, to)) === 'up') return false;
             return true;
           },
           PEER.deadAfterMs + 5000,
@@ -83,15 +73,15 @@ describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 180_000 },
         for (let round = 0; round < ROUNDS; round++) {
           for (const [i, id] of ids.entries()) {
             const aFirst = i % 2 === 0;
-            const earlier = clientTime(-30_000 + round * 1000);
-            const later = clientTime(-30_000 + round * 1000 + 500);
+            const earlier = kit.clientTime(-30_000 + round * 1000);
+            const later = kit.clientTime(-30_000 + round * 1000 + 500);
             const a = SIDE_A[(i + round) % SIDE_A.length] as string;
             const b = SIDE_B[(i + round) % SIDE_B.length] as string;
             await iamat(a, id, aFirst ? later : earlier);
             await iamat(b, id, aFirst ? earlier : later);
           }
         }
-        const tie = clientTime(-10_000);
+        const tie = kit.clientTime(-10_000);
         await iamat('Alford', 'split-tie', tie);
         await iamat('Ball', 'split-tie', tie);
         ids.push('split-tie');
@@ -107,20 +97,20 @@ describe('test bed: split 2/3 and heal', { skip: NETNS_SKIP, timeout: 180_000 },
         );
         await waitUntil(
           async () =>
-            (await missing(herd, await sideView(SIDE_A), SIDE_A)).size === 0 &&
-            (await missing(herd, await sideView(SIDE_B), SIDE_B)).size === 0,
+            (await kit.missing(herd, await sideView(SIDE_A), SIDE_A)).size === 0 &&
+            (await kit.missing(herd, await sideView(SIDE_B), SIDE_B)).size === 0,
           5000,
           'each side to agree with itself',
         );
 
         const healAt = performance.now();
         await bed.join();
-        const ms = await converge(herd, newest, 20_000, 'every host to hold the newest update of each client');
-        report(
+        const ms = await kit.converge(herd, newest, 20_000, 'every host to hold the newest update of each client');
+        kit.report(
           t,
           `split detected ${detectedMs} ms after the cut (deadAfterMs ${PEER.deadAfterMs}); ${ROUNDS * CLIENTS * 2 + 2} updates acknowledged with store.sync during the split; every host holds the newest of all ${ids.length} clients ${Math.round(performance.now() - healAt)} ms after the heal (checker ${ms} ms)`,
         );
-        assertWithin(Math.round(performance.now() - healAt), 15_000, 'convergence after the heal');
+        kit.assertWithin(Math.round(performance.now() - healAt), 15_000, 'convergence after the heal');
         assert.equal(
           newest.get('split-tie'),
           [...(await herd.table('Holiday', ['split-tie'])).values()][0],

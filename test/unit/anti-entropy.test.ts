@@ -59,17 +59,22 @@ function dialler(store: LocationStore, backlog: () => number = () => 0) {
   return { side, timers, sent, records };
 }
 
-/** Runs the neighbour's side on what the dialler offered and returns its answer lines. */
-function answer(offer: readonly string[], theirs: LocationStore): string[] {
-  const out: string[] = [];
-  const responder = new AntiEntropyResponder({
-    peerName: 'Alford',
-    store: theirs,
+/** The neighbour's side of anti-entropy for a dialler named `peerName`; what it sends goes to `out`, a line each. */
+function responder(peerName: string, store: LocationStore, out: string[]): AntiEntropyResponder {
+  return new AntiEntropyResponder({
+    peerName,
+    store,
     send: (text) => out.push(...text.trimEnd().split('\n')),
     log: silentLogger(),
     timers: new ManualTimers(),
   });
-  for (const line of offer) responder.onMessage(message(line, OFFERS));
+}
+
+/** Runs the neighbour's side on what the dialler offered and returns its answer lines. */
+function answer(offer: readonly string[], theirs: LocationStore): string[] {
+  const out: string[] = [];
+  const alfordSide = responder('Alford', theirs, out);
+  for (const line of offer) alfordSide.onMessage(message(line, OFFERS));
   return out;
 }
 
@@ -164,14 +169,8 @@ describe('anti-entropy', () => {
     const theirs = dialler(storeOf(5));
     theirs.side.linkUp();
     const replies: string[] = [];
-    const responder = new AntiEntropyResponder({
-      peerName: 'Ball',
-      store: ours,
-      send: (text) => replies.push(...text.trimEnd().split('\n')),
-      log: silentLogger(),
-      timers: new ManualTimers(),
-    });
-    for (const line of theirs.sent.splice(0)) responder.onMessage(message(line, OFFERS));
+    const ballSide = responder('Ball', ours, replies);
+    for (const line of theirs.sent.splice(0)) ballSide.onMessage(message(line, OFFERS));
     assert.deepEqual(replies, []);
     ours.done = true;
     loaded();

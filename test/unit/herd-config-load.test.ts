@@ -20,6 +20,13 @@ describe('peer ports', () => {
     ],
     links: [['A', 'B']],
   });
+  /** Asserts that servers A and B (`two(a, b)`) are refused with a ConfigError about `field` that says each of `parts`. */
+  const assertTwoRefused = (
+    a: Record<string, unknown>,
+    b: Record<string, unknown>,
+    field: string,
+    ...parts: string[]
+  ): void => assertConfigError(() => validateHerdConfig(two(a, b), FILE), FILE, field, ...parts);
 
   test('peerPort defaults to port + 10000 (0 for port 0), peerHost to host', () => {
     const config = validateHerdConfig(two({ port: 12000 }, { host: '10.0.0.2', port: 0 }), FILE);
@@ -44,45 +51,35 @@ describe('peer ports', () => {
   });
 
   test('a default peer port over 65535 is an error asking for peerPort', () => {
-    assertConfigError(
-      () => validateHerdConfig(two({ port: 60000 }, { port: 12001 }), FILE),
-      FILE,
-      'servers[0].peerPort',
-      '60000 + 10000 = 70000',
-      'set peerPort',
-    );
-    assertConfigError(
-      () => validateHerdConfig(two({ port: 12000, peerPort: 65536 }, { port: 12001 }), FILE),
-      FILE,
-      'servers[0].peerPort',
-    );
+    assertTwoRefused({ port: 60000 }, { port: 12001 }, 'servers[0].peerPort', '60000 + 10000 = 70000', 'set peerPort');
+    assertTwoRefused({ port: 12000, peerPort: 65536 }, { port: 12001 }, 'servers[0].peerPort');
     // With an explicit peer port, a high client port is fine.
     assert.equal(validateHerdConfig(two({ port: 60000, peerPort: 20000 }, { port: 12001 }), FILE).servers.length, 2);
   });
 
   test('a port used twice among client, peer and admin ports on one host is an error naming the field', () => {
-    assertConfigError(
-      () => validateHerdConfig(two({ port: 12000 }, { port: 22000 }), FILE),
-      FILE,
+    assertTwoRefused(
+      { port: 12000 },
+      { port: 22000 },
       'servers[1].port',
       '127.0.0.1:22000 is also the peer port of "A"',
     );
-    assertConfigError(
-      () => validateHerdConfig(two({ port: 12000, peerPort: 12000 }, { port: 12001 }), FILE),
-      FILE,
+    assertTwoRefused(
+      { port: 12000, peerPort: 12000 },
+      { port: 12001 },
       'servers[0].peerPort',
       'is also the client port of "A"',
     );
-    assertConfigError(
-      () => validateHerdConfig(two({ port: 12000, adminPort: 22001 }, { port: 12001 }), FILE),
-      FILE,
+    assertTwoRefused(
+      { port: 12000, adminPort: 22001 },
+      { port: 12001 },
       'servers[1].peerPort',
       '127.0.0.1:22001 is also the admin port of "A"',
     );
     // A wildcard interface overlaps every host.
-    assertConfigError(
-      () => validateHerdConfig(two({ host: '0.0.0.0', port: 12000 }, { host: '10.0.0.2', port: 22000 }), FILE),
-      FILE,
+    assertTwoRefused(
+      { host: '0.0.0.0', port: 12000 },
+      { host: '10.0.0.2', port: 22000 },
       'servers[1].port',
       'peer port of "A"',
     );
@@ -95,9 +92,9 @@ describe('peer ports', () => {
   });
 
   test('an external server needs real client and peer ports', () => {
-    assertConfigError(
-      () => validateHerdConfig(two({ port: 12000, peerPort: 0, external: true }, { port: 0 }), FILE),
-      FILE,
+    assertTwoRefused(
+      { port: 12000, peerPort: 0, external: true },
+      { port: 0 },
       'servers[0].peerPort',
       'external server "A" needs a real port',
     );

@@ -6,17 +6,16 @@
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { duplexPair } from 'node:stream';
 import { NOOP_OBSERVER } from '../../src/observability/observer.js';
 import { HEARTBEAT_TEXT } from '../../src/peers/failure-detector.js';
-import { answerHello, offerHello, parseGreeting } from '../../src/peers/handshake.js';
+import { offerHello } from '../../src/peers/handshake.js';
 import { IncomingLink } from '../../src/peers/incoming-link.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { capturingLogger } from '../helpers/capture-log.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 import { waitUntil } from '../helpers/herd-process.js';
-import { FRIEND, SOLO, dialler } from '../helpers/link-fixtures.js';
+import { FRIEND, SOLO, dialler, fakeNeighbour } from '../helpers/link-fixtures.js';
 
 const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 5000;
@@ -98,45 +97,16 @@ describe('link liveness: the accepted side', () => {
   });
 });
 
-/** A fake neighbour on 127.0.0.1: answers HELLO, records what it gets, and then says nothing. */
-async function silentNeighbour() {
-  const sockets = new Set<net.Socket>();
-  let received = '';
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let greeted = false;
-    socket.on('data', (chunk: Buffer) => {
-      received += chunk.toString('utf8');
-      if (!greeted && received.includes('\n')) {
-        greeted = true;
-        const answer = answerHello(parseGreeting(received.slice(0, received.indexOf('\n'))), FRIEND, () => true);
-        if (answer.ok) socket.write(answer.reply);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    received: () => received,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
-
 describe('link liveness: the dialling side', () => {
   test('a neighbour that goes silent is declared down after deadAfterMs, logged with the reason, and re-dialled', async () => {
-    const neighbour = await silentNeighbour();
+    const neighbour = await fakeNeighbour();
     const timers = new ManualTimers();
     const { link, log, statuses } = dialler(timers, {
       heartbeatIntervalMs: HEARTBEAT_MS,
       deadAfterMs: DEAD_AFTER_MS,
     });
     try {
-      link.setAddress({ host: '127.0.0.1', port: neighbour.port });
+      link.setAddress(neighbour.address);
       await waitUntil(() => link.status === 'up', 5000, 'the link up');
       assert.equal(link.status, 'up');
       // Idle: a heartbeat each interval, and the queue still flows.

@@ -7,56 +7,14 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { answerHello, parseGreeting } from '../../src/peers/handshake.js';
 import { LINK_CLOSE_TIMEOUT_MS, MAX_LINES_PER_WRITE, type PeerAddress } from '../../src/peers/outgoing-link.js';
 import { waitUntil } from '../helpers/herd-process.js';
-import { FRIEND, dialler } from '../helpers/link-fixtures.js';
+import { dialler, fakeNeighbour } from '../helpers/link-fixtures.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
-
-/**
- * A neighbour on 127.0.0.1 that answers HELLO and keeps every line after it. It ends its side of a
- * connection when ours ends, unless `deaf` (then it never does).
- */
-async function neighbour(deaf = false) {
-  const sockets = new Set<net.Socket>();
-  const lines: string[] = [];
-  let ends = 0;
-  const server = net.createServer({ allowHalfOpen: deaf }, (socket) => {
-    sockets.add(socket);
-    socket.on('end', () => ends++);
-    socket.on('close', () => sockets.delete(socket));
-    socket.on('error', () => socket.destroy());
-    let buffered = '';
-    let greeted = false;
-    socket.on('data', (chunk: Buffer) => {
-      buffered += chunk.toString('utf8');
-      for (let end = buffered.indexOf('\n'); end !== -1; end = buffered.indexOf('\n')) {
-        const line = buffered.slice(0, end);
-        buffered = buffered.slice(end + 1);
-        if (!greeted) {
-          greeted = true;
-          const answer = answerHello(parseGreeting(line), FRIEND, () => true);
-          if (answer.ok) socket.write(answer.reply);
-        } else if (line !== 'HEARTBEAT') lines.push(line);
-      }
-    });
-  });
-  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
-  return {
-    address: { host: '127.0.0.1', port: (server.address() as net.AddressInfo).port },
-    lines,
-    /** Connections whose other side (ours) has ended. */
-    ends: () => ends,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
-}
 
 describe('the dialling side of a link', () => {
   test('a dial stuck in connecting is made again at once when the network heals (redialNow), not after the handshake deadline', async () => {
-    const friend = await neighbour();
+    const friend = await fakeNeighbour();
     const timers = new ManualTimers();
     const dials: net.Socket[] = [];
     // The first dial goes nowhere, as a SYN lost in a cut network; the next ones reach the neighbour.
@@ -82,7 +40,7 @@ describe('the dialling side of a link', () => {
   });
 
   test(`more than MAX_LINES_PER_WRITE (${MAX_LINES_PER_WRITE}) queued lines go out in several writes, every line once, in order`, async () => {
-    const friend = await neighbour();
+    const friend = await fakeNeighbour();
     const writes: number[] = [];
     const { link: outgoing } = dialler(new ManualTimers(), { onSent: (n) => writes.push(n) });
     const total = MAX_LINES_PER_WRITE * 2 + 5;
@@ -105,7 +63,7 @@ describe('the dialling side of a link', () => {
   });
 
   test(`close() waits LINK_CLOSE_TIMEOUT_MS (${LINK_CLOSE_TIMEOUT_MS}) for a neighbour that never ends its side, then cuts the connection`, async () => {
-    const friend = await neighbour(true);
+    const friend = await fakeNeighbour(true);
     const timers = new ManualTimers();
     const { link: outgoing } = dialler(timers);
     try {

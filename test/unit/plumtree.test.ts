@@ -30,6 +30,17 @@ function next(): string {
   return String(time);
 }
 
+/**
+ * Warm-up: `rounds` rounds of one update from each of `origins`, each round settled for a tick,
+ * so that the origins' trees form (their redundant links pruned).
+ */
+function warmUp(herd: SimHerd, origins: readonly string[], rounds: number): void {
+  for (let round = 0; round < rounds; round++) {
+    for (const origin of origins) herd.iamat(origin, `warm-${origin}-${round}`, next());
+    herd.settle(1);
+  }
+}
+
 describe('tree dissemination in memory', () => {
   for (const [shape, graph] of [
     ['full mesh of 10', mesh(10)],
@@ -39,10 +50,7 @@ describe('tree dissemination in memory', () => {
       const herd = new SimHerd({ ...graph, random: seededRandom(7) });
       const n = graph.names.length;
       // Warm-up: a few updates from every origin form every origin's tree.
-      for (let round = 0; round < 4; round++) {
-        for (const origin of graph.names) herd.iamat(origin, `warm-${origin}-${round}`, next());
-        herd.settle(1);
-      }
+      warmUp(herd, graph.names, 4);
       const before = { ...herd.delivered };
       const updates = 30;
       for (let i = 0; i < updates; i++) {
@@ -68,10 +76,7 @@ describe('tree dissemination in memory', () => {
       [ring(6), 9],
     ] as const) {
       const herd = new SimHerd({ ...graph, random: seededRandom(seed) });
-      for (let round = 0; round < 6; round++) {
-        for (const origin of graph.names) herd.iamat(origin, `warm-${origin}-${round}`, next());
-        herd.settle(1);
-      }
+      warmUp(herd, graph.names, 6);
       assert.ok(herd.delivered.PRUNE > 0, 'the trees formed');
       for (const root of graph.names) {
         for (const peer of herd.server(root).neighbours) {
@@ -84,10 +89,7 @@ describe('tree dissemination in memory', () => {
   test('a tree link cut silently: the updates after the cut arrive through lazy links within two ticks', () => {
     const { names, links } = ring(8);
     const herd = new SimHerd({ names, links, random: seededRandom(3) });
-    for (let round = 0; round < 3; round++) {
-      herd.iamat('S0', `warm-${round}`, next());
-      herd.settle(1);
-    }
+    warmUp(herd, ['S0'], 3);
     // S0's tree in a ring of 8 runs both ways; S0-S1 is one of its links.
     herd.cut('S0', 'S1');
     const records = Array.from({ length: 20 }, (_, i) => herd.iamat('S0', `cut-${i}`, next()));
@@ -108,10 +110,7 @@ describe('tree dissemination in memory', () => {
   test('a closed link grafts back the roots pruned on the others: the next update arrives by eager push', () => {
     const { names, links } = mesh(5);
     const herd = new SimHerd({ names, links, random: seededRandom(11) });
-    for (let round = 0; round < 3; round++) {
-      herd.iamat('S0', `warm-${round}`, next());
-      herd.settle(1);
-    }
+    warmUp(herd, ['S0'], 3);
     // S1's parents for S0's tree: the neighbours still pushing S0's updates to it.
     const parents = names.filter((peer) => peer !== 'S1' && !herd.server(peer).router.isLazy('S1', 'S0'));
     assert.ok(parents.length >= 1 && parents.length < 4, `parents ${parents.join(', ')}`);

@@ -28,23 +28,17 @@ function hilbertXY(x: number, y: number): number {
   let C = (c >> 1) ^ (b & (d >> 1)) ^ c;
   let D = (a & (c >> 1)) ^ (d >> 1) ^ d;
 
-  a = A;
-  b = B;
-  c = C;
-  d = D;
-  A = (a & (a >> 2)) ^ (b & (b >> 2));
-  B = (a & (b >> 2)) ^ (b & ((a ^ b) >> 2));
-  C ^= (a & (c >> 2)) ^ (b & (d >> 2));
-  D ^= (b & (c >> 2)) ^ ((a ^ b) & (d >> 2));
-
-  a = A;
-  b = B;
-  c = C;
-  d = D;
-  A = (a & (a >> 4)) ^ (b & (b >> 4));
-  B = (a & (b >> 4)) ^ (b & ((a ^ b) >> 4));
-  C ^= (a & (c >> 4)) ^ (b & (d >> 4));
-  D ^= (b & (c >> 4)) ^ ((a ^ b) & (d >> 4));
+  // The same step at shifts 2 and 4 (the last step, at 8, updates only C and D).
+  for (let shift = 2; shift <= 4; shift <<= 1) {
+    a = A;
+    b = B;
+    c = C;
+    d = D;
+    A = (a & (a >> shift)) ^ (b & (b >> shift));
+    B = (a & (b >> shift)) ^ (b & ((a ^ b) >> shift));
+    C ^= (a & (c >> shift)) ^ (b & (d >> shift));
+    D ^= (b & (c >> shift)) ^ ((a ^ b) & (d >> shift));
+  }
 
   a = A;
   b = B;

@@ -7,6 +7,13 @@
 /** Entries a queue holds before it first grows. */
 const INITIAL_CAPACITY = 1024;
 
+/** Swaps elements `i` and `j` of `array`. */
+function swapAt(array: Float64Array | Int32Array, i: number, j: number): void {
+  const held = array[i] as number;
+  array[i] = array[j] as number;
+  array[j] = held;
+}
+
 /** A heap of `(prominence, haversine, position, node)` entries; `node` is -1 for a place. */
 export class RankQueue {
   private prominence = new Float64Array(INITIAL_CAPACITY);
@@ -37,18 +44,10 @@ export class RankQueue {
   }
 
   private swap(i: number, j: number): void {
-    const p = this.prominence[i] as number;
-    this.prominence[i] = this.prominence[j] as number;
-    this.prominence[j] = p;
-    const h = this.haversine[i] as number;
-    this.haversine[i] = this.haversine[j] as number;
-    this.haversine[j] = h;
-    const q = this.position[i] as number;
-    this.position[i] = this.position[j] as number;
-    this.position[j] = q;
-    const n = this.node[i] as number;
-    this.node[i] = this.node[j] as number;
-    this.node[j] = n;
+    swapAt(this.prominence, i, j);
+    swapAt(this.haversine, i, j);
+    swapAt(this.position, i, j);
+    swapAt(this.node, i, j);
   }
 
   private grow(): void {
