@@ -4,7 +4,8 @@
  *
  * - `light`: one connection, one IAMAT at a time, at {@link LIGHT_RATE_PER_SECOND}, to a server as
  *   shipped (durable store, info logs, an admin port with its metrics), beside the echo server
- *   driven the same way: server CPU per IAMAT and per echoed line, measured in the same run.
+ *   driven the same way: server CPU per IAMAT and per echoed line, measured in the same run, each
+ *   after a warm-up ({@link LIGHT_WARMUP_REQUESTS}).
  * - `idle`: the shipped five-server herd with nothing to do for {@link IDLE_WINDOW_MS}: the CPU of
  *   each server as a percentage of one core (heartbeats, timers, metrics).
  */
@@ -29,6 +30,13 @@ import { iamatWriter } from '../request-writers.js';
 export const LIGHT_RATE_PER_SECOND = 500;
 /** Requests of the light load in a full run (and in `--quick`). */
 export const LIGHT_REQUESTS = { full: 5_000, quick: 200 } as const;
+/**
+ * Requests sent the same way just before the measured ones, not counted (full run, `--quick`): at
+ * 500/s V8 is still compiling the server's path for about ten seconds (its platform threads spent
+ * 58 us per IAMAT in the first 10 s, 15 us in the next; docs/benchmarks.md "light load and idle"),
+ * a start-up cost and not one of each IAMAT. The echo server gets the same warm-up.
+ */
+export const LIGHT_WARMUP_REQUESTS = { full: 5_000, quick: 100 } as const;
 /** How long the idle herd is watched, ms, in a full run (and in `--quick`). */
 export const IDLE_WINDOW_MS = { full: 10_000, quick: 1_000 } as const;
 /**
@@ -55,17 +63,29 @@ async function cpuUs(pid: number, probeDir: string): Promise<number> {
   return probed.cpuUserUs + probed.cpuSystemUs;
 }
 
-/** CPU microseconds `pid` spends per request while `requests` IAMATs go to `target` one at a time. */
-async function lightLoad(target: LoadTarget, pid: number, probeDir: string, requests: number): Promise<number> {
+/**
+ * CPU microseconds `pid` spends per request while `requests` IAMATs go to `target` one at a time,
+ * after `warmup` more sent the same way and not counted.
+ */
+async function lightLoad(
+  target: LoadTarget,
+  pid: number,
+  probeDir: string,
+  requests: number,
+  warmup: number,
+): Promise<number> {
+  const load = (count: number, prefix: string) =>
+    runLoad({
+      targets: [target],
+      connections: 1,
+      window: 1,
+      ratePerSecond: LIGHT_RATE_PER_SECOND,
+      writer: iamatWriter({ prefix }),
+      requests: count,
+    });
+  await load(warmup, `warm-${pid}-`);
   const before = await cpuUs(pid, probeDir);
-  await runLoad({
-    targets: [target],
-    connections: 1,
-    window: 1,
-    ratePerSecond: LIGHT_RATE_PER_SECOND,
-    writer: iamatWriter({ prefix: `light-${pid}-` }),
-    requests,
-  });
+  await load(requests, `light-${pid}-`);
   const after = await cpuUs(pid, probeDir);
   return Math.round(((after - before) / requests) * 10) / 10;
 }
@@ -73,26 +93,31 @@ async function lightLoad(target: LoadTarget, pid: number, probeDir: string, requ
 /** Runs the light-load and idle measurements on processes the bench starts. */
 export async function runLightCost(context: BenchContext): Promise<LightCostResult> {
   const requests = context.quick ? LIGHT_REQUESTS.quick : LIGHT_REQUESTS.full;
+  const warmup = context.quick ? LIGHT_WARMUP_REQUESTS.quick : LIGHT_WARMUP_REQUESTS.full;
   const idleWindowMs = context.quick ? IDLE_WINDOW_MS.quick : IDLE_WINDOW_MS.full;
   const { dir, cleanup } = await benchDir();
   const env = benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' });
   const nodeArgs = memoryProbeNodeArgs();
   try {
-    context.progress.update(`cost: ${requests} echoed lines at ${LIGHT_RATE_PER_SECOND}/s, one at a time`);
+    context.progress.update(
+      `cost: ${warmup} + ${requests} echoed lines at ${LIGHT_RATE_PER_SECOND}/s, one at a time (the first ${warmup} not counted)`,
+    );
     const echo = await startEchoProcess({ nodeArgs, env });
     let lightEcho: number;
     try {
-      lightEcho = await lightLoad(echo.target, echo.pid, dir, requests);
+      lightEcho = await lightLoad(echo.target, echo.pid, dir, requests, warmup);
     } finally {
       await echo.process.stop();
     }
-    context.progress.update(`cost: ${requests} IAMATs at ${LIGHT_RATE_PER_SECOND}/s, one at a time`);
+    context.progress.update(
+      `cost: ${warmup} + ${requests} IAMATs at ${LIGHT_RATE_PER_SECOND}/s, one at a time (the first ${warmup} not counted)`,
+    );
     const soloConfig = await writeBenchConfig(dir, { servers: ['Alford'], logLevel: context.logLevel });
     const solo = await startServe(soloConfig, 'Alford', { nodeArgs, env });
     let lightIamat: number;
     try {
       await whenPlacesReady([solo]);
-      lightIamat = await lightLoad(solo, solo.pid, dir, requests);
+      lightIamat = await lightLoad(solo, solo.pid, dir, requests, warmup);
     } finally {
       await solo.process.stop();
     }
