@@ -1,10 +1,11 @@
 /**
  * The build step that bundles the command line (`npm run build` runs it after `tsc`): esbuild turns
- * src/cli/main.ts and the durable store's writer thread (src/store/sqlite-writer.ts) into one
- * CommonJS script each in `dist/bundle/` (its own package.json says `"type": "commonjs"`, so the
- * paths stay `dist/bundle/main.js`). Node then reads and compiles two files instead of resolving
- * and compiling some 200 modules, and without its ES module loader, which cost a server's start-up
- * more than the code it loaded (docs/benchmarks.md "Startup"). What a command loads on demand
+ * src/cli/main.ts into one CommonJS script, `dist/bundle/herd.js`, and the durable store's writer
+ * thread (src/store/sqlite-writer.ts) into another; `dist/bundle/main.js` (src/cli/launch.ts), the
+ * `herd` executable, runs herd.js with V8's code cache of it, which build/code-cache.ts writes next.
+ * The folder's own package.json says `"type": "commonjs"`. Node then reads and compiles one script
+ * instead of resolving some 200 modules, and without its ES module loader, which cost a server's
+ * start more than the code it loaded (docs/benchmarks.md "Startup"). What a command loads on demand
  * (`await import()`: each command, the dashboard, the Google sources, the importer) is still
  * evaluated only when it runs: esbuild wraps each such module in a function called at the import.
  *
@@ -28,7 +29,11 @@ await rm(BUNDLE_DIR, { recursive: true, force: true });
 const started = performance.now();
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: { main: 'src/cli/main.ts', 'sqlite-writer': 'src/store/sqlite-writer.ts' },
+  entryPoints: {
+    main: 'src/cli/launch.ts',
+    herd: 'src/cli/main.ts',
+    'sqlite-writer': 'src/store/sqlite-writer.ts',
+  },
   outdir: BUNDLE_DIR,
   bundle: true,
   format: 'cjs',
@@ -48,7 +53,7 @@ const result = await build({
 });
 // Node reads .js files below this folder as CommonJS, whatever the package's own "type".
 await writeFile(path.join(BUNDLE_DIR, 'package.json'), '{ "type": "commonjs" }\n');
-// The `bin` of package.json: runnable as it is (its first line is main.ts's `#!/usr/bin/env node`).
+// The `bin` of package.json: runnable as it is (its first line is launch.ts's `#!/usr/bin/env node`).
 await chmod(path.join(BUNDLE_DIR, 'main.js'), 0o755);
 const files = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 const bytes = files.reduce((sum, [, output]) => sum + output.bytes, 0);

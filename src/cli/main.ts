@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `herd` command line (program.ts). Every failure ends in one line on stderr, `herd: <what and
  * the fix>`, and a documented exit code (errors.ts `exitCodeOf`: 2 usage or config, 1 run time).
