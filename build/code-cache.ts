@@ -3,7 +3,9 @@
  * bundled command line (src/cli/code-cache.ts), from a real start: `herd serve` of a one-server
  * config (ports chosen by the OS, an admin port, the built-in place data, a fresh data folder in a
  * temporary folder) runs until it listens and is then stopped with SIGTERM; the cache written at
- * its exit holds every function compiled by then, so the next starts compile none of them.
+ * its exit holds every function compiled by then, so the next starts compile none of them. A
+ * start that fails here (no loopback interface in a build sandbox) costs only the cache: the step
+ * says so and the build goes on; `herd` then compiles its script at each start, as without a cache.
  *
  *     node --import tsx build/code-cache.ts
  */
@@ -24,6 +26,18 @@ const started = performance.now();
 await rm(CACHE_FILE, { force: true });
 const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-code-cache-'));
 try {
+  await writeCodeCache();
+} catch (error) {
+  await rm(CACHE_FILE, { force: true });
+  process.stderr.write(
+    `no code cache written (${(error as Error).message}); herd runs without it, a little slower to start\n`,
+  );
+} finally {
+  await rm(dir, { recursive: true, force: true });
+}
+
+/** Starts `herd serve` in {@link dir} with the cache written at its exit, and stops it once it listens. */
+async function writeCodeCache(): Promise<void> {
   const configFile = path.join(dir, 'herd.json');
   await writeFile(
     configFile,
@@ -38,7 +52,7 @@ try {
     env: { ...process.env, [WRITE_CODE_CACHE_ENV]: CACHE_FILE },
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
+  const listening = new Promise<void>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`herd serve did not listen within ${LISTEN_TIMEOUT_MS} ms`)),
       LISTEN_TIMEOUT_MS,
@@ -56,6 +70,12 @@ try {
       reject(new Error(`herd serve exited (code ${code}) before it listened: ${output}`));
     });
   });
+  try {
+    await listening;
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
   child.kill('SIGTERM');
   const code = await exited;
   if (code !== 0) throw new Error(`herd serve exited with code ${code} at SIGTERM`);
@@ -63,6 +83,4 @@ try {
   process.stdout.write(
     `wrote ${path.relative(ROOT, CACHE_FILE)}: ${(size / 1024).toFixed(0)} KB of compiled code, in ${Math.round(performance.now() - started)} ms\n`,
   );
-} finally {
-  await rm(dir, { recursive: true, force: true });
 }
