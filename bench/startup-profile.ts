@@ -7,7 +7,7 @@
  * "Startup" keeps its output, before and after.
  *
  *     node --import tsx bench/startup-profile.ts [RUNS]          # this checkout's build
- *     HERD_BENCH_CLI=/tmp/before/dist/cli/main.js node --import tsx bench/startup-profile.ts
+ *     HERD_BENCH_CLI=/tmp/before/dist/bundle/main.js node --import tsx bench/startup-profile.ts
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -39,8 +39,9 @@ const maps = new Map<string, SourceMap | undefined>();
  * so that a bundled package is named as such; else the frame's own URL.
  */
 function sourceOf(frame: ProfileNode['callFrame']): string {
-  if (!frame.url.startsWith('file:') || !frame.url.includes('/dist/bundle/')) return frame.url;
-  const file = fileURLToPath(frame.url);
+  if (!frame.url.includes('/dist/bundle/')) return frame.url;
+  // A file URL for an ES module, a path for the CommonJS bundle run through its code cache.
+  const file = frame.url.startsWith('file:') ? fileURLToPath(frame.url) : frame.url;
   if (!maps.has(file)) {
     try {
       maps.set(file, new SourceMap(JSON.parse(readFileSync(`${file}.map`, 'utf8')) as SourceMapPayload));
@@ -63,7 +64,7 @@ function category(stack: readonly ProfileNode['callFrame'][]): string {
   for (const label of labels) {
     if (/compileForInternalLoader|compileForPublicLoader/.test(label)) return 'loading: Node built-ins';
     if (
-      /esm\/(loader|resolve|translators|utils|load|module_job|get_format|package_config)|cjs\/loader|wrapSafe/.test(
+      /esm\/(loader|resolve|translators|utils|load|module_job|get_format|package_config)|cjs\/loader|wrapSafe|node:vm|cli\/code-cache/.test(
         label,
       )
     )

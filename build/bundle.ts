@@ -1,10 +1,13 @@
 /**
  * The build step that bundles the command line (`npm run build` runs it after `tsc`): esbuild turns
- * src/cli/main.ts and the durable store's writer thread (src/store/sqlite-writer.ts) into a few
- * files in `dist/bundle/`, one chunk per part that is loaded on demand (`await import()`: each
- * command, the dashboard, the Google sources, the importer). Node then reads a handful of files at
- * start instead of resolving and compiling some 200 modules one by one, which was most of a server's
- * start-up (docs/benchmarks.md "Startup").
+ * src/cli/main.ts into one CommonJS script, `dist/bundle/herd.js`, and the durable store's writer
+ * thread (src/store/sqlite-writer.ts) into another; `dist/bundle/main.js` (src/cli/launch.ts), the
+ * `herd` executable, runs herd.js with V8's code cache of it, which build/code-cache.ts writes next.
+ * The folder's own package.json says `"type": "commonjs"`. Node then reads and compiles one script
+ * instead of resolving some 200 modules, and without its ES module loader, which cost a server's
+ * start more than the code it loaded (docs/benchmarks.md "Startup"). What a command loads on demand
+ * (`await import()`: each command, the dashboard, the Google sources, the importer) is still
+ * evaluated only when it runs: esbuild wraps each such module in a function called at the import.
  *
  * The SQLite driver stays outside (it loads a native addon by its own path). Source maps are written
  * beside each file; the command line turns them on for stack traces (src/cli/main.ts).
@@ -12,7 +15,7 @@
  *     node --import tsx build/bundle.ts
  */
 import { build } from 'esbuild';
-import { chmod, rm } from 'node:fs/promises';
+import { chmod, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -26,11 +29,14 @@ await rm(BUNDLE_DIR, { recursive: true, force: true });
 const started = performance.now();
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: { main: 'src/cli/main.ts', 'sqlite-writer': 'src/store/sqlite-writer.ts' },
+  entryPoints: {
+    main: 'src/cli/launch.ts',
+    herd: 'src/cli/main.ts',
+    'sqlite-writer': 'src/store/sqlite-writer.ts',
+  },
   outdir: BUNDLE_DIR,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external: ['better-sqlite3'],
@@ -39,15 +45,15 @@ const result = await build({
   minifyWhitespace: true,
   minifySyntax: true,
   legalComments: 'linked',
-  chunkNames: 'chunk-[hash]',
-  // CommonJS packages bundled into ES modules still call require() for Node's built-ins.
-  banner: {
-    js: "import { createRequire as __herdRequire } from 'node:module'; const require = __herdRequire(import.meta.url);",
-  },
+  // A script has no import.meta: each module's URL is the bundle file's own, as each chunk's was.
+  define: { 'import.meta.url': '__herdModuleUrl' },
+  banner: { js: "'use strict';var __herdModuleUrl=require('node:url').pathToFileURL(__filename).href;" },
   metafile: true,
   logLevel: 'warning',
 });
-// The `bin` of package.json: runnable as it is (its first line is main.ts's `#!/usr/bin/env node`).
+// Node reads .js files below this folder as CommonJS, whatever the package's own "type".
+await writeFile(path.join(BUNDLE_DIR, 'package.json'), '{ "type": "commonjs" }\n');
+// The `bin` of package.json: runnable as it is (its first line is launch.ts's `#!/usr/bin/env node`).
 await chmod(path.join(BUNDLE_DIR, 'main.js'), 0o755);
 const files = Object.entries(result.metafile.outputs).filter(([file]) => file.endsWith('.js'));
 const bytes = files.reduce((sum, [, output]) => sum + output.bytes, 0);

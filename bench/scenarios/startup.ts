@@ -202,11 +202,21 @@ async function restartStart(
       alford.logFile,
       (e) => after(e) && e.event === 'flood-stored' && String(e.clientId).startsWith('restart-probe-'),
     ).catch(() => undefined);
-    const events = (await logEvents(alford.logFile)).filter(after);
-    const linkTimes = neighbours.map((peer) => [
-      events.find((e) => e.event === 'link-status' && e.link === 'out' && e.peer === peer && e.to === 'up')?.time,
-      events.find((e) => e.event === 'peer-connected' && e.peer === peer)?.time,
-    ]);
+    // Each link's event, once written: the first flood can come in over one link before the last
+    // link is up both ways, so a single read of the log at the flood could miss it.
+    const linkEvent = (match: (event: Record<string, unknown>) => boolean): Promise<unknown> =>
+      logEvent(alford.logFile, (e) => after(e) && match(e)).then(
+        (event) => event.time,
+        () => undefined,
+      );
+    const linkTimes = await Promise.all(
+      neighbours.map((peer) =>
+        Promise.all([
+          linkEvent((e) => e.event === 'link-status' && e.link === 'out' && e.peer === peer && e.to === 'up'),
+          linkEvent((e) => e.event === 'peer-connected' && e.peer === peer),
+        ]),
+      ),
+    );
     const allUp = linkTimes.flat().every((time) => typeof time === 'number');
     return {
       acceptMs,

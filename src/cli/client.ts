@@ -2,7 +2,8 @@
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { nodeTls } from '../core/lazy-builtins.js';
 import type { Readable, Writable } from 'node:stream';
 import { loadHerdConfig } from '../config/herd-config.js';
 import { UsageError } from '../errors.js';
@@ -104,7 +105,7 @@ export class RefusedReplyCounter {
  */
 export function speaksTls(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = tls.connect({
+    const socket = nodeTls().connect({
       host,
       port,
       rejectUnauthorized: false,
@@ -217,7 +218,7 @@ export async function runClient(options: ClientOptions): Promise<number> {
     const socket =
       options.tls === undefined
         ? net.connect({ host: address.host, port: address.port, allowHalfOpen: true })
-        : tls.connect({
+        : nodeTls().connect({
             ...(net.isIP(address.host) === 0 ? { servername: address.host } : {}),
             ...options.tls,
             host: address.host,

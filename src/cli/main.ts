@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `herd` command line (program.ts). Every failure ends in one line on stderr, `herd: <what and
  * the fix>`, and a documented exit code (errors.ts `exitCodeOf`: 2 usage or config, 1 run time).
@@ -26,9 +25,16 @@ const SYSTEM_ERROR_FIXES: Record<string, string> = {
   EMFILE: 'too many open files: raise ulimit -n',
 };
 
-try {
-  await buildProgram().parseAsync();
-} catch (error) {
+/** Runs the program; a failure the user can fix ends in one line and an exit code, a bug in its stack trace. */
+async function main(): Promise<void> {
+  try {
+    await buildProgram().parseAsync();
+  } catch (error) {
+    await reportFailure(error);
+  }
+}
+
+async function reportFailure(error: unknown): Promise<void> {
   if (error instanceof CommanderError) {
     // Help and --version end with 0; a usage mistake was already printed in one line (program.ts).
     process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
@@ -46,3 +52,6 @@ try {
     throw error;
   }
 }
+
+// Not a top-level await: the bundle is a CommonJS script (build/bundle.ts).
+void main();

@@ -39,6 +39,16 @@ import type { Dashboard } from '../dashboard/dashboard.js';
 /** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
 export const STARTUP_DELAY_BUDGET_MS = 20;
 
+/**
+ * How long after listening the admin server, the dashboard and prom-client start to load, ms. The
+ * bundle evaluates a module imported on demand in one block (build/bundle.ts), some 30 ms for these
+ * three: loaded at once, they held up the clients that connected the instant the port opened.
+ */
+export const ADMIN_LOAD_DELAY_MS = 50;
+
+/** Resolves in a later turn of the event loop, once the I/O ready now has been handled. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Options of {@link serve}. */
 export interface ServeOptions {
   /** Path of the herd config file. */
@@ -232,10 +242,8 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const { client: address, peer: peerAddress } = listening;
   const startupDelay = watchStartupDelay();
-  // Loaded after listening, like the admin port: the store's writer thread (unless a commit came
-  // first) and prom-client (the hooks count from the start; the series read the counts when scraped).
+  // Started after listening: the store's writer thread (unless a commit came first).
   opened?.log.startWriter();
-  const registryReady = metrics?.prepare();
   if (supervised) {
     onPeers = (message) => {
       for (const [peerName, peerAddress] of Object.entries(message.addresses))
@@ -245,12 +253,18 @@ export async function serve(options: ServeOptions): Promise<void> {
     if (peersMessage !== undefined) onPeers(peersMessage);
   }
   if (adminPort !== undefined && metrics !== undefined) {
-    const [, { AdminServer }, { Dashboard }, { describeHerd }] = await Promise.all([
-      registryReady,
-      import('../observability/admin-server.js'),
-      import('../dashboard/dashboard.js'),
-      import('../dashboard/herd-view.js'),
-    ]);
+    // A moment after listening, a module per turn of the event loop (ADMIN_LOAD_DELAY_MS): prom-client
+    // (the hooks count from the start; the series read the counts when scraped), the admin server,
+    // the dashboard.
+    await new Promise((resolve) => setTimeout(resolve, ADMIN_LOAD_DELAY_MS));
+    if (stopping) return;
+    await metrics.prepare();
+    await nextTurn();
+    const { AdminServer } = await import('../observability/admin-server.js');
+    await nextTurn();
+    const { Dashboard } = await import('../dashboard/dashboard.js');
+    await nextTurn();
+    const { describeHerd } = await import('../dashboard/herd-view.js');
     const herdView = describeHerd(config, serverConfig.name);
     dashboard = new Dashboard({
       herd: herdView,

@@ -4,7 +4,7 @@
  * the line saying the herd is up.
  */
 import type { ServerConfig } from '../config/herd-config.js';
-import { httpUrl } from '../observability/admin-server.js';
+import { httpUrl } from '../core/hosts.js';
 import type { ListeningMessage } from './ipc.js';
 
 /**

@@ -26,7 +26,7 @@ import {
 } from './ipc.js';
 import { commandHint, countServers } from './wording.js';
 import { describeExit, externalLines, memberLines } from './start-report.js';
-import { httpUrl } from '../observability/admin-server.js';
+import { httpUrl } from '../core/hosts.js';
 import {
   RUNTIME_FILE_VERSION,
   readRuntimeFile,

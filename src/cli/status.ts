@@ -8,7 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadHerdConfig } from '../config/herd-config.js';
 import { httpGet } from '../observability/admin-client.js';
-import { httpUrl } from '../observability/admin-server.js';
+import { httpUrl } from '../core/hosts.js';
 import { HERD_ADMIN_TOKEN_ENV, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
 import { isServerStatus, type ServerStatus } from '../core/status.js';
 import { STATUS_TIMEOUT_MS } from './defaults.js';

@@ -7,7 +7,7 @@
 import { isServerStatus, type ServerLoad, type ServerStatus } from '../core/status.js';
 import { httpGet } from '../observability/admin-client.js';
 import type { HerdConfig } from '../config/herd-config.js';
-import { httpUrl } from '../observability/admin-server.js';
+import { httpUrl } from '../core/hosts.js';
 import { parseIso6709, type LatLng } from '../protocol/location.js';
 
 /** One member of the herd, as the config describes it. */

@@ -10,6 +10,7 @@ import type net from 'node:net';
 import type { Logger } from './logger.js';
 import type { ServerLoad, ServerStatus, StoreStatus } from '../core/status.js';
 import { HerdError } from '../errors.js';
+import { httpUrl } from '../core/hosts.js';
 import { LOOPBACK_HOST } from '../core/hosts.js';
 import { checkAccess, type AccessVerdict, type AdminTokens, type RouteAccess } from './admin-auth.js';
 
@@ -65,11 +66,6 @@ export interface AdminRoutes {
     pathname: string,
     query: URLSearchParams,
   ): boolean;
-}
-
-/** `http://host:port`, with brackets around an IPv6 host. */
-export function httpUrl(host: string, port: number): string {
-  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
 function send(

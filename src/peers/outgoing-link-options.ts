@@ -3,7 +3,8 @@
  * that HerdServer's links (./links.ts) fill from the resolved link settings (./link-settings.ts).
  */
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { nodeTls } from '../core/lazy-builtins.js';
 import type { LinkState } from '../core/status.js';
 import type { Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
@@ -70,7 +71,7 @@ export interface OutgoingLinkOptions {
  */
 export function dialPeer(address: PeerAddress, tlsOptions?: tls.ConnectionOptions): net.Socket {
   if (tlsOptions === undefined) return net.connect({ host: address.host, port: address.port });
-  return tls.connect({
+  return nodeTls().connect({
     ...(net.isIP(address.host) === 0 ? { servername: address.host } : {}),
     ...tlsOptions,
     host: address.host,

@@ -6,7 +6,7 @@
  * transition; what each message means on a dialled connection is in ./outgoing-link-handlers.ts.
  */
 import type net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import type { LinkState } from '../core/status.js';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import { fastLogOf, type FastLog } from '../observability/fast-log.js';
@@ -204,7 +204,8 @@ export class OutgoingLink {
       socket.write(offer.line);
     };
     // On TLS, greet only once the neighbour's certificate is checked; on plain TCP, once connected.
-    if (socket instanceof tls.TLSSocket) socket.once('secureConnect', greet);
+    // `encrypted` is true on a TLS socket only (Node's documented test; node:tls need not be loaded).
+    if ((socket as Partial<tls.TLSSocket>).encrypted === true) socket.once('secureConnect', greet);
     else socket.once('connect', greet);
     socket.on('data', (chunk: Buffer) => {
       this.detector?.received();

@@ -3,7 +3,8 @@
  * plumbing under {@link HerdServer.listen}.
  */
 import net from 'node:net';
-import tls from 'node:tls';
+import type tls from 'node:tls';
+import { nodeTls } from '../core/lazy-builtins.js';
 import { LogThrottle } from '../observability/log-throttle.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
@@ -28,7 +29,7 @@ export function createListener(
   log: Logger,
 ): net.Server {
   if (tlsOptions === undefined) return net.createServer({ allowHalfOpen, noDelay: true }, onSocket);
-  const server = tls.createServer({ ...tlsOptions.server, allowHalfOpen }, onSocket);
+  const server = nodeTls().createServer({ ...tlsOptions.server, allowHalfOpen }, onSocket);
   server.on('tlsClientError', (error: Error, socket: tls.TLSSocket) =>
     log.warn(
       { event: 'tls-error', remote: remoteText(socket), err: error.message },

@@ -2,7 +2,8 @@
  * Stack traces from a bundle name the source files (src/cli/stack-traces.ts): a program bundled with
  * esbuild as build/bundle.ts does, run by plain `node` (not under tsx, which maps stacks itself),
  * throws from a function of one of its sources; the stack's frame points at that source's line and
- * column, and frames of other files are left alone. Parsed maps are not kept for good: once the keep
+ * column, and frames of other files are left alone, in an ES module bundle (file URLs) and in a
+ * CommonJS one (paths, as the command line is built). Parsed maps are not kept for good: once the keep
  * time has passed (on injected timers), a stack reads the map from disk again.
  */
 import { describe, test } from 'node:test';
@@ -21,16 +22,16 @@ const STACK_TRACES = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli',
  * throws at thrower.ts:3:9) with a linked source map, as build/bundle.ts does, in a temporary
  * folder, runs it with plain `node` there, and returns its stdout (the folder is removed).
  */
-async function runBundled(body: readonly string[]): Promise<string> {
+async function runBundled(body: readonly string[], format: 'esm' | 'cjs' = 'esm'): Promise<string> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-stack-'));
   try {
-    return await bundleAndRun(dir, body);
+    return await bundleAndRun(dir, body, format);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-async function bundleAndRun(dir: string, body: readonly string[]): Promise<string> {
+async function bundleAndRun(dir: string, body: readonly string[], format: 'esm' | 'cjs'): Promise<string> {
   // Line 3, column 9 is the `throw`'s `new`.
   await writeFile(
     path.join(dir, 'thrower.ts'),
@@ -47,15 +48,16 @@ async function bundleAndRun(dir: string, body: readonly string[]): Promise<strin
   await build({
     entryPoints: [path.join(dir, 'main.ts')],
     outdir: path.join(dir, 'bundle'),
-    outExtension: { '.js': '.mjs' },
+    outExtension: { '.js': format === 'esm' ? '.mjs' : '.cjs' },
     bundle: true,
-    format: 'esm',
+    format,
     platform: 'node',
     sourcemap: 'linked',
     minifyWhitespace: true,
     logLevel: 'error',
   });
-  const { stdout } = await promisify(execFile)(process.execPath, [path.join(dir, 'bundle', 'main.mjs')], { cwd: dir });
+  const main = path.join(dir, 'bundle', format === 'esm' ? 'main.mjs' : 'main.cjs');
+  const { stdout } = await promisify(execFile)(process.execPath, [main], { cwd: dir });
   return stdout;
 }
 
@@ -77,6 +79,24 @@ describe('stack traces from the bundle', () => {
       lines.some((line) => line.includes('node:internal')),
       'frames outside the bundle are left as they are',
     );
+  });
+
+  test('in a CommonJS bundle (as build/bundle.ts builds the command line), a frame names its source too', async () => {
+    const stdout = await runBundled(
+      [
+        'mapStackTraces(__dirname);',
+        'try {',
+        '  fail();',
+        '} catch (error) {',
+        '  process.stdout.write((error as Error).stack ?? "");',
+        '}',
+      ],
+      'cjs',
+    );
+    const lines = stdout.split('\n');
+    assert.equal(lines[0], 'Error: boom 1');
+    assert.match(lines[1] ?? '', /^ {4}at fail \(thrower\.ts:3:9\)$/, stdout);
+    assert.match(lines[2] ?? '', /^ {4}at (Object\.<anonymous> \()?main\.ts:5:3\)?$/, stdout);
   });
 
   test('a parsed map is dropped once the keep time has passed, and read again from disk', async () => {
