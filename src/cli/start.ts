@@ -313,20 +313,16 @@ export async function startHerd(options: StartOptions): Promise<void> {
     await stopAll();
     throw error;
   }
-  for (const server of externals) {
-    externalLines(server, width).forEach(print);
-  }
+  for (const server of externals) externalLines(server, width).forEach(print);
   writeRuntime();
-  print(
-    `herd: ${countServers(members.length)} up in ${Math.round(performance.now() - started)} ms; ${members.length === 1 ? 'Ctrl-C stops it' : 'Ctrl-C stops them all'}`,
-  );
 
-  // Log rotation through the supervisor, as under systemd (docs/deploy.md "Log rotation").
+  // Signal handlers before the "up" line: a signal sent on seeing it must not meet the default action,
+  // which ends the supervisor at once. SIGHUP: log rotation, as under systemd (docs/deploy.md).
   const onHangup = (): void => {
     for (const member of members) member.child?.kill('SIGHUP');
   };
   process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       if (stopping) {
         // A second signal: kill at once.
@@ -346,4 +342,8 @@ export async function startHerd(options: StartOptions): Promise<void> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
+  print(
+    `herd: ${countServers(members.length)} up in ${Math.round(performance.now() - started)} ms; ${members.length === 1 ? 'Ctrl-C stops it' : 'Ctrl-C stops them all'}`,
+  );
+  await stopped;
 }
