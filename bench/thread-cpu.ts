@@ -29,9 +29,8 @@ import {
   whenPlacesReady,
   writeBenchConfig,
 } from './bench-processes.js';
-import { runLoad, type LoadTarget } from './load-client.js';
-import { iamatWriter } from './request-writers.js';
-import { LIGHT_RATE_PER_SECOND } from './scenarios/cost-light.js';
+import type { LoadTarget } from './load-client.js';
+import { LIGHT_RATE_PER_SECOND, sendLightLoad } from './scenarios/cost-light.js';
 
 /** One thread's counters. */
 interface ThreadSample {
@@ -88,20 +87,11 @@ function report(label: string, pid: number, before: Map<number, ThreadSample>, s
 
 /** Drives `target` one IAMAT at a time at the light rate: `warm` requests, then `seconds` measured. */
 async function lightLoad(target: LoadTarget, pid: number, label: string, seconds: number, warm: number) {
-  const load = (requests: number, prefix: string) =>
-    runLoad({
-      targets: [target],
-      connections: 1,
-      window: 1,
-      ratePerSecond: LIGHT_RATE_PER_SECOND,
-      writer: iamatWriter({ prefix }),
-      requests,
-    });
-  if (warm > 0) await load(warm, `warm-${pid}-`);
+  if (warm > 0) await sendLightLoad(target, warm, `warm-${pid}-`);
   process.stdout.write(`${label}: pid ${pid}, measuring ${seconds} s\n`);
   const requests = Math.round(seconds * LIGHT_RATE_PER_SECOND);
   const before = sampleThreads(pid);
-  await load(requests, `light-${pid}-`);
+  await sendLightLoad(target, requests, `light-${pid}-`);
   const scale = { cpuPer: requests, cpuUnit: 'us CPU', sleepsPer: requests, sleepsUnit: 'sleeps' };
   process.stdout.write(`${report(`${label}, per request (${requests})`, pid, before, scale)}\n`);
 }

@@ -64,6 +64,21 @@ async function cpuUs(pid: number, probeDir: string): Promise<number> {
 }
 
 /**
+ * Sends `requests` IAMATs (client ids `prefix` + a number) to `target` the light load's way: one
+ * connection, one at a time, at {@link LIGHT_RATE_PER_SECOND}. Resolves when all are answered.
+ */
+export async function sendLightLoad(target: LoadTarget, requests: number, prefix: string): Promise<void> {
+  await runLoad({
+    targets: [target],
+    connections: 1,
+    window: 1,
+    ratePerSecond: LIGHT_RATE_PER_SECOND,
+    writer: iamatWriter({ prefix }),
+    requests,
+  });
+}
+
+/**
  * CPU microseconds `pid` spends per request while `requests` IAMATs go to `target` one at a time,
  * after `warmup` more sent the same way and not counted.
  */
@@ -74,18 +89,9 @@ async function lightLoad(
   requests: number,
   warmup: number,
 ): Promise<number> {
-  const load = (count: number, prefix: string) =>
-    runLoad({
-      targets: [target],
-      connections: 1,
-      window: 1,
-      ratePerSecond: LIGHT_RATE_PER_SECOND,
-      writer: iamatWriter({ prefix }),
-      requests: count,
-    });
-  await load(warmup, `warm-${pid}-`);
+  await sendLightLoad(target, warmup, `warm-${pid}-`);
   const before = await cpuUs(pid, probeDir);
-  await load(requests, `light-${pid}-`);
+  await sendLightLoad(target, requests, `light-${pid}-`);
   const after = await cpuUs(pid, probeDir);
   return Math.round(((after - before) / requests) * 10) / 10;
 }
