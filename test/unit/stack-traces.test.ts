@@ -61,16 +61,21 @@ async function bundleAndRun(dir: string, body: readonly string[], format: 'esm' 
   return stdout;
 }
 
+/** The bundled main's lines: map stack traces from `bundleDir` (an expression), then print `fail()`'s stack. */
+function mapAndThrow(bundleDir: string): string[] {
+  return [
+    `mapStackTraces(${bundleDir});`,
+    'try {',
+    '  fail();',
+    '} catch (error) {',
+    '  process.stdout.write((error as Error).stack ?? "");',
+    '}',
+  ];
+}
+
 describe('stack traces from the bundle', () => {
   test('a frame in a bundled file names its source file, line and column', async () => {
-    const stdout = await runBundled([
-      "mapStackTraces(new URL('.', import.meta.url).pathname);",
-      'try {',
-      '  fail();',
-      '} catch (error) {',
-      '  process.stdout.write((error as Error).stack ?? "");',
-      '}',
-    ]);
+    const stdout = await runBundled(mapAndThrow("new URL('.', import.meta.url).pathname"));
     const lines = stdout.split('\n');
     assert.equal(lines[0], 'Error: boom 1');
     assert.match(lines[1] ?? '', /^ {4}at fail \(thrower\.ts:3:9\)$/, stdout);
@@ -82,17 +87,7 @@ describe('stack traces from the bundle', () => {
   });
 
   test('in a CommonJS bundle (as build/bundle.ts builds the command line), a frame names its source too', async () => {
-    const stdout = await runBundled(
-      [
-        'mapStackTraces(__dirname);',
-        'try {',
-        '  fail();',
-        '} catch (error) {',
-        '  process.stdout.write((error as Error).stack ?? "");',
-        '}',
-      ],
-      'cjs',
-    );
+    const stdout = await runBundled(mapAndThrow('__dirname'), 'cjs');
     const lines = stdout.split('\n');
     assert.equal(lines[0], 'Error: boom 1');
     assert.match(lines[1] ?? '', /^ {4}at fail \(thrower\.ts:3:9\)$/, stdout);
