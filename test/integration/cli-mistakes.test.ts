@@ -171,7 +171,9 @@ describe('user mistakes: one line on stderr and a documented exit code', { timeo
     const peerTaken = await config('peer-taken.json', [{ name: 'Zed', port: 0, peerPort: peer.port }]);
     const pair = await config('pair.json', [
       { name: 'Zed', port: 0 },
-      { name: 'Yan', port: client.port },
+      // Its peer port from the system: the default (client port + 10000) is no port the test holds, and
+      // another process may have it.
+      { name: 'Yan', port: client.port, peerPort: 0 },
     ]);
     const [serveClient, servePeer, start] = await Promise.all([
       runCli(['serve', 'Zed', '--config', clientTaken]),
