@@ -167,7 +167,7 @@ describe('user mistakes: one line on stderr and a documented exit code', { timeo
       writeFile(file(name), JSON.stringify({ servers, logDir: file('logs'), dataDir: file('data') })).then(() =>
         file(name),
       );
-    const clientTaken = await config('client-taken.json', [{ name: 'Zed', port: client.port }]);
+    const clientTaken = await config('client-taken.json', [{ name: 'Zed', port: client.port, peerPort: 0 }]);
     const peerTaken = await config('peer-taken.json', [{ name: 'Zed', port: 0, peerPort: peer.port }]);
     const pair = await config('pair.json', [
       { name: 'Zed', port: 0 },
