@@ -13,7 +13,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { PLACES_DATA_MAGIC, PREAMBLE_BYTES } from '../../src/places/offline/data-format.js';
 import { RUNTIME_FILE_NAME } from '../../src/cli/runtime-file.js';
-import { ROOT, RunningHerd, tempHerdConfig } from '../helpers/herd-process.js';
+import { ROOT, RunningHerd, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { assertOneLine, runCli } from '../helpers/cli.js';
 import { featureCollection, point } from '../helpers/places-fixtures.js';
 
@@ -290,8 +290,9 @@ describe('herd client, herd status and herd stop against a running herd', { time
       1,
       `herd client: 127.0.0.1:${tlsPort} closed the connection without a reply: it is a TLS port; add --tls (and --ca FILE to verify it)`,
     );
-    const log = await readFile(solo.logFile, 'utf8');
-    assert.match(log, /"reply":"\? WHATSAT nobody 10 5","outcome":"unknown_client","reason":"/);
+    // The log is written in batches (at least every 100 ms): wait for the line, not for a moment.
+    const reason = /"reply":"\? WHATSAT nobody 10 5","outcome":"unknown_client","reason":"/;
+    await waitUntil(async () => reason.test(await readFile(solo.logFile, 'utf8')), 5000, 'the reason in the log');
   });
 
   test('herd stop stops it and waits; then status, stop and client say nothing runs', async () => {
