@@ -6,7 +6,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/', '**/*.cpuprofile'] },
+  { ignores: ['dist/', '.test-build/', 'node_modules/', 'coverage/', '.tmp/', '**/*.cpuprofile'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

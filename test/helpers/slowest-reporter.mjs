@@ -33,6 +33,20 @@ export function slowestTable(title, timed, count = SLOWEST_LISTED) {
 }
 
 /**
+ * The name of a test file as the reader knows it: relative to the working directory, and, for a file
+ * compiled into `.test-build/` (build/test-build.mjs), the TypeScript source it was compiled from.
+ *
+ * @param {string | undefined} file - the absolute path node:test reports, if any
+ * @returns {string} '?' when there is none
+ */
+export function sourceName(file) {
+  if (file === undefined) return '?';
+  const relative = path.relative(process.cwd(), file);
+  const compiled = /^\.test-build[/\\](.*)\.js$/.exec(relative);
+  return compiled === null ? relative : `${compiled[1]}.ts`;
+}
+
+/**
  * The reporter: collects the durations of node 20's `test:pass` / `test:fail` events and yields the
  * two tables at the end of the run.
  *
@@ -48,7 +62,7 @@ export default async function* slowestReporter(source) {
     const { name, nesting, file, details } = event.data ?? {};
     const ms = details?.duration_ms;
     if (name === undefined || ms === undefined) continue;
-    const relative = file === undefined ? '?' : path.relative(process.cwd(), file);
+    const relative = sourceName(file);
     if (nesting === 0) files.set(relative, (files.get(relative) ?? 0) + ms);
     if (details?.type !== 'suite') tests.push({ name, file: relative, ms });
   }
