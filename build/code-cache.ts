@@ -2,8 +2,8 @@
  * The last build step (`npm run build`): writes `dist/bundle/herd.js.cache`, V8's code cache of the
  * bundled command line (src/cli/code-cache.ts), from a real start: `herd serve` of a one-server
  * config (ports chosen by the OS, an admin port, the built-in place data, a fresh data folder in a
- * temporary folder) runs until it listens and its admin server is up, and is then stopped with
- * SIGTERM; the cache written at its exit holds every function compiled by then, so the next starts
+ * temporary folder) runs until it listens and its admin server answers `/healthz` (the admin parts
+ * load after listening: src/cli/serve-admin.ts), and is then stopped with SIGTERM; the cache written at its exit holds every function compiled by then, so the next starts
  * compile none of them. With the admin port, the cache also holds prom-client's, the admin server's
  * and the dashboard's code, loaded after listening: a quarter larger (749 KB against 606 KB), so a
  * little longer to read before listening, but without it their compile held the event loop for
@@ -57,7 +57,7 @@ async function writeCodeCache(): Promise<void> {
     env: { ...process.env, [WRITE_CODE_CACHE_ENV]: CACHE_FILE },
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const listening = new Promise<void>((resolve, reject) => {
+  const listening = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
       () => reject(new Error(`herd serve did not listen within ${LISTEN_TIMEOUT_MS} ms`)),
       LISTEN_TIMEOUT_MS,
@@ -66,9 +66,10 @@ async function writeCodeCache(): Promise<void> {
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (chunk: string) => {
       output += chunk;
-      if (!output.includes(' listening on ')) return;
+      const admin = / listening on .*; admin (http:\/\/\S+),/.exec(output)?.[1];
+      if (admin === undefined) return;
       clearTimeout(timer);
-      resolve();
+      resolve(admin);
     });
     void exited.then((code) => {
       clearTimeout(timer);
@@ -76,7 +77,7 @@ async function writeCodeCache(): Promise<void> {
     });
   });
   try {
-    await listening;
+    await answers(`${await listening}/healthz`);
   } catch (error) {
     child.kill('SIGKILL');
     throw error;
@@ -88,4 +89,11 @@ async function writeCodeCache(): Promise<void> {
   process.stdout.write(
     `wrote ${path.relative(ROOT, CACHE_FILE)}: ${(size / 1024).toFixed(0)} KB of compiled code, in ${Math.round(performance.now() - started)} ms\n`,
   );
+}
+
+/** Resolves once `url` answers 200: a request that comes before the admin server waits for it. */
+async function answers(url: string): Promise<void> {
+  const response = await fetch(url, { signal: AbortSignal.timeout(LISTEN_TIMEOUT_MS) });
+  await response.text();
+  if (response.status !== 200) throw new Error(`${url} answered ${response.status}`);
 }

@@ -4,6 +4,7 @@
  * folder as `herd-runtime.json`, is rewritten whenever a server (re)starts, and is removed when the
  * herd stops cleanly. The format is documented in docs/observability.md.
  */
+import { PARSE_ONCE } from '../core/parse-once.js';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
@@ -98,7 +99,7 @@ export function readRuntimeFile(file: string, configFile: string): RuntimeFile |
   } catch {
     return undefined;
   }
-  const parsed = runtimeFileSchema.safeParse(raw);
+  const parsed = runtimeFileSchema.safeParse(raw, PARSE_ONCE);
   if (!parsed.success) return undefined;
   if (path.resolve(parsed.data.configFile) !== path.resolve(configFile)) return undefined;
   if (!processAlive(parsed.data.supervisorPid)) return undefined;

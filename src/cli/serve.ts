@@ -2,10 +2,10 @@
  * `herd serve NAME`: runs one herd member in the foreground.
  *
  * Before the ports accept, only what serving needs is loaded and done: the config is checked, the log
- * and the durable store are opened and the place data is read (its reads run on libuv's threads
- * while the store opens). The rows of the store, the admin server and the dashboard come after
- * listening, none holding the event loop for more than a few milliseconds (docs/operations.md
- * "Start-up").
+ * and the durable store are opened, the place data is read (its reads run on libuv's threads while
+ * the store opens) and the admin port is bound. The rows of the store come after listening; the
+ * admin server, the dashboard and the store's writer thread once the herd listens (./serve-admin.ts),
+ * none holding the event loop for more than a few milliseconds (docs/operations.md "Start-up").
  */
 import path from 'node:path';
 import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
@@ -33,21 +33,13 @@ import {
 import { portError } from './port-errors.js';
 import { openPlacesProvider, preparePlaces } from './serve-places.js';
 import type { AdminServer } from '../observability/admin-server.js';
-import { assertAdminPortsAllowed, clientAuthorization, loadAdminTokens } from '../observability/admin-auth.js';
+import { AdminListener } from '../observability/admin-listener.js';
+import { assertAdminPortsAllowed, loadAdminTokens } from '../observability/admin-auth.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
+import { deferredStart, namesEveryServer, startAdmin } from './serve-admin.js';
 
 /** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
 export const STARTUP_DELAY_BUDGET_MS = 20;
-
-/**
- * How long after listening the admin server, the dashboard and prom-client start to load, ms. The
- * bundle evaluates a module imported on demand in one block (build/bundle.ts), some 30 ms for these
- * three: loaded at once, they held up the clients that connected the instant the port opened.
- */
-export const ADMIN_LOAD_DELAY_MS = 50;
-
-/** Resolves in a later turn of the event loop, once the I/O ready now has been handled. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -175,6 +167,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     );
   }
 
+  let adminListener: AdminListener | undefined;
   let admin: AdminServer | undefined;
   let dashboard: Dashboard | undefined;
   const stop = async (why: string, code: number): Promise<void> => {
@@ -190,6 +183,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     await server.close();
     // Closed after the herd server: while it drains, /healthz answers 503 "stopping".
     await admin?.close();
+    await adminListener?.close();
     table?.stop();
     opened?.log.close();
     await places.close?.();
@@ -223,6 +217,19 @@ export async function serve(options: ServeOptions): Promise<void> {
 
   await placesReady;
   if (stopping) return;
+  // Bound with the other ports, so that one in use stops the server before anything listens; served
+  // once the admin parts are loaded (./serve-admin.ts).
+  if (adminPort !== undefined) {
+    try {
+      adminListener = await AdminListener.bind(serverConfig.adminHost, adminPort);
+    } catch (error) {
+      await fail(
+        portError('admin', serverConfig.adminHost, adminPort, (error as Error).cause ?? error, options.configFile),
+      );
+      return;
+    }
+    if (stopping) return;
+  }
   // The rows come in slices from the next turn on, while the ports open and the links come up.
   if (opened !== undefined) void table?.restore(opened.rows, { logger: log.logger });
   let listening: Awaited<ReturnType<HerdServer['listen']>>;
@@ -242,65 +249,18 @@ export async function serve(options: ServeOptions): Promise<void> {
   }
   const { client: address, peer: peerAddress } = listening;
   const startupDelay = watchStartupDelay();
-  // Started after listening: the store's writer thread (unless a commit came first).
-  opened?.log.startWriter();
+  // Under `herd start`: settled once the supervisor names every server of the herd (they all listen).
+  let herdNamed = (): void => undefined;
+  const herdListens = supervised ? new Promise<void>((resolve) => (herdNamed = resolve)) : undefined;
   if (supervised) {
     onPeers = (message) => {
+      peersMessage = message;
       for (const [peerName, peerAddress] of Object.entries(message.addresses))
         server.setPeerAddress(peerName, peerAddress);
       if (message.adminUrls !== undefined) dashboard?.setAdminUrls(message.adminUrls);
+      if (namesEveryServer(message, config)) herdNamed();
     };
     if (peersMessage !== undefined) onPeers(peersMessage);
-  }
-  if (adminPort !== undefined && metrics !== undefined) {
-    // A moment after listening, a module per turn of the event loop (ADMIN_LOAD_DELAY_MS): prom-client
-    // (the hooks count from the start; the series read the counts when scraped), the admin server,
-    // the dashboard.
-    await new Promise((resolve) => setTimeout(resolve, ADMIN_LOAD_DELAY_MS));
-    if (stopping) return;
-    await metrics.prepare();
-    await nextTurn();
-    const { AdminServer } = await import('../observability/admin-server.js');
-    await nextTurn();
-    const { Dashboard } = await import('../dashboard/dashboard.js');
-    await nextTurn();
-    const { describeHerd } = await import('../dashboard/herd-view.js');
-    const herdView = describeHerd(config, serverConfig.name);
-    dashboard = new Dashboard({
-      herd: herdView,
-      counters: () => metrics.counters(),
-      settings: config.dashboard,
-      logger: log.logger,
-      authorization: clientAuthorization(adminTokens),
-    });
-    dashboard.attach(server);
-    dashboardHooks.target = dashboard.observer;
-    if (peersMessage?.adminUrls !== undefined) dashboard.setAdminUrls(peersMessage.adminUrls);
-    const candidate = new AdminServer({
-      host: serverConfig.adminHost,
-      port: adminPort,
-      status: () => server.status(),
-      metrics,
-      healthy: () => !stopping,
-      tokens: adminTokens,
-      logger: log.logger,
-      routes: dashboard,
-    });
-    try {
-      await candidate.listen();
-      admin = candidate;
-      const self = herdView.servers.find((member) => member.name === server.name);
-      if (self !== undefined) self.adminUrl = admin.url;
-      log.logger.info({ event: 'admin-listening', url: admin.url }, `admin server on ${admin.url}`);
-    } catch (error) {
-      // A configured admin port that cannot be bound stops the server: fail loudly.
-      await fail(
-        portError('admin', serverConfig.adminHost, adminPort, (error as Error).cause ?? error, options.configFile),
-      );
-      return;
-    }
-  }
-  if (supervised) {
     // The supervisor is gone (killed or crashed): do not linger as an orphan.
     process.on('disconnect', () => void stop('supervisor gone', 0));
     const message: ListeningMessage = {
@@ -312,11 +272,12 @@ export async function serve(options: ServeOptions): Promise<void> {
       peerPort: peerAddress.port,
       pid: process.pid,
       logFile: log.file,
-      adminUrl: admin?.url,
+      adminUrl: adminListener?.url,
     };
     sendQuietly(process, message);
   } else {
-    const adminNote = admin === undefined ? '' : `; admin ${admin.url ?? '?'}, dashboard ${admin.url ?? '?'}/`;
+    const adminNote =
+      adminListener === undefined ? '' : `; admin ${adminListener.url}, dashboard ${adminListener.url}/`;
     process.stdout.write(
       `${server.name} listening on ${address.address}:${address.port}, peer port ${peerAddress.address}:${peerAddress.port} (log ${log.file}${adminNote}); Ctrl-C stops it\n`,
     );
@@ -337,4 +298,30 @@ export async function serve(options: ServeOptions): Promise<void> {
       `event loop delay in the first ${delay.windowMs} ms after listening: max ${delay.maxMs} ms`,
     );
   });
+
+  // What accepting does not need: the store's writer thread (unless a commit came first), then the
+  // admin parts, once the herd listens (./serve-admin.ts).
+  await deferredStart(herdListens);
+  if (stopping) return;
+  opened?.log.startWriter();
+  if (adminListener === undefined || metrics === undefined) return;
+  try {
+    ({ admin, dashboard } = await startAdmin({
+      config,
+      serverConfig,
+      server,
+      listener: adminListener,
+      metrics,
+      dashboardHooks,
+      tokens: adminTokens,
+      logger: log.logger,
+      healthy: () => !stopping,
+      adminUrls: () => peersMessage?.adminUrls,
+    }));
+  } catch (error) {
+    if (stopping) return;
+    await fail(
+      portError('admin', serverConfig.adminHost, adminPort ?? 0, (error as Error).cause ?? error, options.configFile),
+    );
+  }
 }

@@ -4,6 +4,7 @@
  * file and the field and says the fix (config-messages.ts), e.g. `herd.json: links[2][1]: unknown
  * server "Balll" (did you mean "Ball"? ...)`.
  */
+import { PARSE_ONCE } from '../core/parse-once.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '../errors.js';
@@ -42,7 +43,7 @@ export function validateHerdConfig(raw: unknown, file: string): HerdConfig {
         );
     }
   }
-  const result = herdConfigSchema.safeParse(raw);
+  const result = herdConfigSchema.safeParse(raw, PARSE_ONCE);
   if (!result.success)
     throw new ConfigError(file, schemaIssueMessage(herdConfigSchema, result.error.issues, raw), {
       cause: result.error,

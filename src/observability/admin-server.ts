@@ -4,12 +4,12 @@
  * `GET /healthz`. Plain HTTP on loopback by default: it is for operators and Prometheus, not for
  * clients; with tokens configured (src/observability/admin-auth.ts) only their holders read it.
  */
+import { AdminListener } from './admin-listener.js';
 import { LogThrottle } from './log-throttle.js';
 import http from 'node:http';
 import type net from 'node:net';
 import type { Logger } from './logger.js';
 import type { ServerLoad, ServerStatus, StoreStatus } from '../core/status.js';
-import { HerdError } from '../errors.js';
 import { httpUrl } from '../core/hosts.js';
 import { LOOPBACK_HOST } from '../core/hosts.js';
 import { checkAccess, type AccessVerdict, type AdminTokens, type RouteAccess } from './admin-auth.js';
@@ -30,6 +30,11 @@ export interface AdminServerOptions {
   readonly host?: string;
   /** TCP port; 0 lets the OS choose (read it back from {@link AdminServer.listen}). @default 0 */
   readonly port?: number;
+  /**
+   * The port already bound (./admin-listener.ts): {@link AdminServer.listen} takes it over, and
+   * {@link host} and {@link port} are not used. @default none: the port is bound at `listen`
+   */
+  readonly listener?: AdminListener;
   /** The snapshot `/status` serves; with {@link metrics}, their `load` is added to it. */
   readonly status: () => ServerStatus;
   /** What `/metrics` serves; without it `/metrics` is 404. */
@@ -145,36 +150,25 @@ export class AdminServer {
   }
 
   /**
-   * Starts listening.
+   * Starts listening: on {@link AdminServerOptions.listener} when given (its held connections are
+   * answered now), else on a port bound now.
    *
    * @returns the bound address (the real port when the configured one is 0).
    * @throws {HerdError} `HERD_ADMIN_LISTEN` when the port cannot be bound (e.g. in use), with the
    *   `listen` error as `cause`.
    */
   async listen(): Promise<net.AddressInfo> {
+    const listener =
+      this.options.listener ?? (await AdminListener.bind(this.options.host ?? LOOPBACK_HOST, this.options.port ?? 0));
     const server = http.createServer((request, response) => this.handle(request, response));
     // Scrapes are small and periodic: do not let an idle keep-alive connection hold shutdown up.
     server.keepAliveTimeout = 2000;
-    const host = this.options.host ?? LOOPBACK_HOST;
-    const port = this.options.port ?? 0;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          new HerdError(
-            'HERD_ADMIN_LISTEN',
-            `admin server cannot listen on ${host}:${port}: ${error.code ?? error.message}`,
-            { cause: error },
-          ),
-        ),
-      );
-      server.listen({ host, port }, () => resolve());
-    });
-    server.removeAllListeners('error');
+    await listener.handTo(server);
     server.on('error', (error) =>
       this.options.logger?.error({ event: 'admin-error', err: error.message }, 'admin server error'),
     );
     this.server = server;
-    this.address = server.address() as net.AddressInfo;
+    this.address = listener.address;
     return this.address;
   }
 

@@ -2,6 +2,9 @@
  * The SQLite table of a durable store and its one write, shared by the server's thread (open, read,
  * the last commit at close) and the writer thread (./sqlite-writer.ts, every other commit).
  */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
 import Database from 'better-sqlite3';
 
 /** How long a connection waits for another one's write lock before it fails, ms. */
@@ -25,6 +28,22 @@ export const SCHEMA = `CREATE TABLE IF NOT EXISTS locations (client_id TEXT PRIM
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`;
 
 /**
+ * The SQLite driver's native addon, where its install builds it (`build/Release`), given to the
+ * driver as `nativeBinding`; undefined (the driver searches for it with the `bindings` package) when
+ * it is not there. The search tries a dozen paths and costs some 5 ms of CPU per thread that opens a
+ * connection, at every server's start.
+ */
+const NATIVE_BINDING: string | undefined = (() => {
+  try {
+    const main = createRequire(import.meta.url).resolve('better-sqlite3');
+    const addon = path.join(path.dirname(main), '..', 'build', 'Release', 'better_sqlite3.node');
+    return existsSync(addon) ? addon : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
+/**
  * Opens a connection with the store's settings: WAL, and `synchronous = FULL` so that a commit is on
  * disk when it returns (the WAL is synced at every commit).
  *
@@ -32,7 +51,7 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`;
  * @throws the SQLite error when the file cannot be opened.
  */
 export function connect(file: string, mustExist: boolean): Database.Database {
-  const db = new Database(file, { fileMustExist: mustExist, timeout: BUSY_TIMEOUT_MS });
+  const db = new Database(file, { fileMustExist: mustExist, timeout: BUSY_TIMEOUT_MS, nativeBinding: NATIVE_BINDING });
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');

@@ -4,6 +4,7 @@
  * into one ArrayBuffer, which typed arrays then view without copying; no loop runs over the places.
  * The records stay on disk and are read a few at a time by {@link readRecord}.
  */
+import { PARSE_ONCE } from '../../core/parse-once.js';
 import { open, type FileHandle } from 'node:fs/promises';
 import { readSync } from 'node:fs';
 import os from 'node:os';
@@ -69,7 +70,7 @@ async function readHeader(handle: FileHandle, file: string, size: number): Promi
   } catch (error) {
     throw new PlacesDataError(file, 'corrupt header (not JSON)', { cause: error });
   }
-  const parsed = placesDataHeaderSchema.safeParse(json);
+  const parsed = placesDataHeaderSchema.safeParse(json, PARSE_ONCE);
   if (!parsed.success)
     throw new PlacesDataError(file, `corrupt header (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   const header = parsed.data;
