@@ -11,7 +11,7 @@
  * Why a preload: a server's heap is visible only from inside its process, and the bench must not add
  * a flag or an endpoint to the product to read it.
  */
-import { existsSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 
@@ -25,19 +25,9 @@ if (probeDir !== undefined && probeDir !== '') {
   const settleMs = Number(process.env.HERD_BENCH_PROBE_SETTLE_MS ?? 0);
   const physical = () => v8.getHeapStatistics().total_physical_size;
   process.on('SIGUSR2', () => {
-    const gc = globalThis.gc;
-    // Asked to collect first (the file <pid>.collect-first): two full collections, then the reading,
-    // so the interval that starts here begins with no garbage of the one before (the cost scenario).
-    const collectFirst = path.join(probeDir, `${process.pid}.collect-first`);
-    if (existsSync(collectFirst)) {
-      rmSync(collectFirst, { force: true });
-      gc?.();
-      gc?.();
-      report(process.cpuUsage());
-      return;
-    }
     // CPU first, so the collections below count in the next interval, not this one.
     const cpu = process.cpuUsage();
+    const gc = globalThis.gc;
     if (collect) {
       gc?.();
       gc?.();

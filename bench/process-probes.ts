@@ -5,7 +5,7 @@
  * ./bench-processes.ts.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BenchError } from './bench-error.js';
 import { sleep } from './bench-processes.js';
@@ -43,19 +43,11 @@ export interface ProbedMemory {
  * Asks a server started with {@link memoryProbeNodeArgs} (and {@link PROBE_DIR_ENV} = `probeDir`) for
  * its memory: sends SIGUSR2 and waits for `<probeDir>/<pid>.json`.
  *
- * @param collectFirst - the probe runs two full garbage collections before it reads the CPU time (and
- *   none after), so what is measured from this reading on starts with no garbage of earlier work.
  * @throws {BenchError} when no answer comes within `timeoutMs`.
  */
-export async function probeMemory(
-  pid: number,
-  probeDir: string,
-  timeoutMs = 20_000,
-  collectFirst = false,
-): Promise<ProbedMemory> {
+export async function probeMemory(pid: number, probeDir: string, timeoutMs = 20_000): Promise<ProbedMemory> {
   const file = path.join(probeDir, `${pid}.json`);
   await rm(file, { force: true });
-  if (collectFirst) await writeFile(path.join(probeDir, `${pid}.collect-first`), '');
   process.kill(pid, 'SIGUSR2');
   const deadline = Date.now() + timeoutMs;
   for (;;) {

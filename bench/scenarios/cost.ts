@@ -71,20 +71,16 @@ export interface CostResult {
   readonly light: LightCostResult;
 }
 
-/**
- * CPU time of a whole process (every thread) so far, microseconds (user + system); after two full
- * garbage collections when `collectFirst`.
- */
-async function cpuUs(server: { readonly pid: number }, probeDir: string, collectFirst = false): Promise<number> {
-  const probed = await probeMemory(server.pid, probeDir, undefined, collectFirst);
+/** CPU time of a whole process (every thread) so far, microseconds (user + system). */
+async function cpuUs(server: { readonly pid: number }, probeDir: string): Promise<number> {
+  const probed = await probeMemory(server.pid, probeDir);
   return probed.cpuUserUs + probed.cpuSystemUs;
 }
 
 /**
- * CPU microseconds the process spends on `work`, per operation: read after two full garbage
- * collections before it (not counted: the garbage of earlier work is not this work's), and once the
- * process is at rest after it ({@link whenQuiet}), so the work it leaves behind (commits of its rows
- * on the store's writer thread) counts for it, not for the figure measured next.
+ * CPU microseconds the process spends on `work`, per operation: read before it and once the process
+ * is at rest after it ({@link whenQuiet}), so the work it leaves behind (commits of its rows on the
+ * store's writer thread) counts for it, not for the figure measured next.
  */
 async function perOperation(
   server: { readonly pid: number },
@@ -92,7 +88,7 @@ async function perOperation(
   operations: number,
   work: () => Promise<void>,
 ): Promise<number> {
-  const before = await cpuUs(server, probeDir, true);
+  const before = await cpuUs(server, probeDir);
   await work();
   await whenQuiet(server.pid);
   const after = await cpuUs(server, probeDir);
