@@ -5,7 +5,7 @@
  * ./bench-processes.ts.
  */
 import { execFile } from 'node:child_process';
-import { readFile, rm } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BenchError } from './bench-error.js';
 import { sleep } from './bench-processes.js';
@@ -62,6 +62,56 @@ export async function probeMemory(pid: number, probeDir: string, timeoutMs = 20_
         `server ${pid} did not report its memory within ${timeoutMs} ms (started without the memory probe?)`,
       );
     await sleep(50);
+  }
+}
+
+/** CPU time of every thread of `pid` so far, ns (`/proc/<pid>/task/<tid>/schedstat`); a thread that ended is not counted. */
+export async function threadsCpuNs(pid: number): Promise<number> {
+  let total = 0;
+  for (const tid of await readdir(`/proc/${pid}/task`)) {
+    try {
+      total += Number((await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ')[0]);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return total;
+}
+
+/** How {@link whenQuiet} tells a process at rest. */
+export interface QuietOptions {
+  /** Length of one window, ms. @default 100 */
+  readonly windowMs?: number;
+  /** Most CPU a quiet window may hold, as a share of one core. @default 0.02 */
+  readonly maxShare?: number;
+  /** Quiet windows in a row needed (one longer than the store's 50 ms commit interval). @default 2 */
+  readonly windows?: number;
+  /** @default 60_000 ms */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Resolves once `pid` (all its threads) has used less than `maxShare` of a core in each of `windows`
+ * consecutive windows: the work a burst left behind (the durable store's commits on the writer
+ * thread, a flush of the log) is done, so a CPU reading taken then charges it to that burst and not
+ * to the next figure (docs/benchmarks.md "Cost per operation").
+ *
+ * @throws {BenchError} when the process is not quiet within `timeoutMs`.
+ */
+export async function whenQuiet(pid: number, options: QuietOptions = {}): Promise<void> {
+  const windowMs = options.windowMs ?? 100;
+  const maxNs = (options.maxShare ?? 0.02) * windowMs * 1e6;
+  const needed = options.windows ?? 2;
+  const deadline = Date.now() + (options.timeoutMs ?? 60_000);
+  let quiet = 0;
+  let before = await threadsCpuNs(pid);
+  while (quiet < needed) {
+    if (Date.now() > deadline) throw new BenchError(`process ${pid} did not come to rest within the time-out`);
+    await sleep(windowMs);
+    const now = await threadsCpuNs(pid);
+    // A thread that ended takes its time out of the sum: not counted as quiet.
+    quiet = now >= before && now - before < maxNs ? quiet + 1 : 0;
+    before = now;
   }
 }
 

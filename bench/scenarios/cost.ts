@@ -17,6 +17,11 @@
  *   W=16, measured the same way in the same run: every figure above is read as a multiple of it;
  * - the light-load and idle figures of ./cost-light.ts.
  *
+ * Each reading after the operations waits until the server is at rest (bench/process-probes.ts
+ * `whenQuiet`): the store commits a burst's rows on its writer thread after the last reply, and that
+ * work belongs to the burst (before 2026-12-03 it was charged to the next figure: the stale floods
+ * carried the stored floods' commits).
+ *
  * The profile of where the time goes: `npm run bench -- --only cost --cpu-prof DIR`.
  */
 import { writeFile } from 'node:fs/promises';
@@ -37,6 +42,7 @@ import {
   startEchoProcess,
   startServe,
   whenPlacesReady,
+  whenQuiet,
   type ServeHandle,
 } from '../bench-processes.js';
 import { runLoad, type LoadTarget } from '../load-client.js';
@@ -71,7 +77,11 @@ async function cpuUs(server: { readonly pid: number }, probeDir: string): Promis
   return probed.cpuUserUs + probed.cpuSystemUs;
 }
 
-/** CPU microseconds the process spends on `work`, per operation. */
+/**
+ * CPU microseconds the process spends on `work`, per operation: read before it and once the process
+ * is at rest after it ({@link whenQuiet}), so the work it leaves behind (commits of its rows on the
+ * store's writer thread) counts for it, not for the figure measured next.
+ */
 async function perOperation(
   server: { readonly pid: number },
   probeDir: string,
@@ -80,6 +90,7 @@ async function perOperation(
 ): Promise<number> {
   const before = await cpuUs(server, probeDir);
   await work();
+  await whenQuiet(server.pid);
   const after = await cpuUs(server, probeDir);
   return Math.round(((after - before) / operations) * 100) / 100;
 }

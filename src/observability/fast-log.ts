@@ -57,6 +57,11 @@ export class FastLog {
   private readonly file: LogFile | undefined;
   /** The logger's bindings (`,"server":...`) as a binary string, read once: they never change here. */
   private readonly bindings: string;
+  /** The logger stamps lines with pino's `epochTime` (`,"time":<Date.now()>`), its default. */
+  private readonly epochTime: boolean;
+  /** `{"level":30,"time":<ms>` and the bindings, for {@link prefixMs}: lines of one millisecond share it. */
+  private prefix = '';
+  private prefixMs = -1;
 
   /** @throws {TypeError} when `logger` is not a pino logger with the internals this relies on. */
   constructor(logger: Logger) {
@@ -72,6 +77,7 @@ export class FastLog {
     const stream = internals[pino.symbols.streamSym];
     this.file = stream instanceof LogFile ? stream : undefined;
     this.bindings = binaryOfText(internals[pino.symbols.chindingsSym]);
+    this.epochTime = internals[pino.symbols.timeSym] === pino.stdTimeFunctions.epochTime;
   }
 
   /** True when the logger writes `info` lines. */
@@ -89,9 +95,24 @@ export class FastLog {
   info(fields: string, message: string): void {
     const logger = this.logger;
     if (logger.levelVal > INFO) return;
-    const line = `{"level":${INFO}${logger[pino.symbols.timeSym]()}${this.bindings}${fields},"msg":${message}}\n`;
+    const line = `${this.prefixNow()}${fields},"msg":${message}}\n`;
     if (this.file !== undefined) this.file.writeBinary(line);
     else logger[pino.symbols.streamSym].write(Buffer.from(line, 'latin1').toString('utf8'));
+  }
+
+  /**
+   * The line's start, `{"level":30` with the time and the bindings. With pino's default time (POSIX
+   * milliseconds) it is made once per millisecond, not per line: a busy server logs tens of lines a
+   * millisecond. Any other time function is called per line.
+   */
+  private prefixNow(): string {
+    if (!this.epochTime) return `{"level":${INFO}${this.logger[pino.symbols.timeSym]()}${this.bindings}`;
+    const now = Date.now();
+    if (now !== this.prefixMs) {
+      this.prefixMs = now;
+      this.prefix = `{"level":${INFO},"time":${now}${this.bindings}`;
+    }
+    return this.prefix;
   }
 }
 

@@ -25,7 +25,11 @@ import {
 export interface AtRecord {
   /** The AT line without terminator, fields separated by single spaces, as a binary string. */
   readonly atLine: string;
-  /** Its client id (the fourth field), a binary string: the client's exact bytes. */
+  /**
+   * Its client id (the fourth field), a binary string: the client's exact bytes. A slice of
+   * {@link atLine} (as this codec and the IAMAT command make it), so that the store keys the record
+   * by it and keeps nothing else alive (src/store/location-store.ts).
+   */
   readonly clientId: string;
 }
 

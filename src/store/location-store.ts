@@ -10,13 +10,7 @@
  * numbers are read only when someone asks ({@link LocationStore.get}). About 190 bytes a client on the
  * heap for a 90-byte AT line (docs/benchmarks.md "Memory").
  */
-import {
-  clientIdStartOf,
-  readAtRecord,
-  timeStartOf,
-  type AtRecord,
-  type ParsedAtRecord,
-} from '../protocol/at-record.js';
+import { readAtRecord, timeStartOf, type AtRecord, type ParsedAtRecord } from '../protocol/at-record.js';
 import { hash32, hash64 } from './hash.js';
 
 const ZERO = 0x30;
@@ -133,15 +127,14 @@ export class LocationStore {
     const bucket = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1);
     // Hashing also flattens a line built by concatenation, so the map holds one flat string.
     this.toggle(bucket, atLine);
-    // The key is a slice of the line itself, so it keeps nothing else alive (not the line a client
-    // sent, nor, after an update, the replaced line): an update takes the entry out and puts it back.
-    const start = clientIdStartOf(atLine);
-    const key = atLine.slice(start, start + clientId.length);
+    // The key is the record's own client id, a slice of its line (AtRecord.clientId), so it keeps
+    // nothing else alive (not the line a client sent, nor, after an update, the replaced line): an
+    // update takes the entry out and puts it back with the new line's id.
     if (current !== undefined) {
       this.toggle(bucket, current);
       this.lines.delete(clientId);
     }
-    this.lines.set(key, atLine);
+    this.lines.set(clientId, atLine);
     return true;
   }
 

@@ -20,7 +20,7 @@ import type { AtRecord } from '../protocol/at-record.js';
 import type { PersistenceAttachment } from './persistence.js';
 import type { SqliteLogOptions } from './sqlite-open.js';
 import { commitAtClose } from './sqlite-close.js';
-import { flatRows } from './sqlite-table.js';
+import { packRows } from './sqlite-table.js';
 import { databaseBytes, failureReason, identify, type FileIdentity } from './store-file.js';
 import { StoreHealth } from './store-health.js';
 import {
@@ -220,7 +220,7 @@ export class SqliteLocationLog {
     if (rows.size === 0) return;
     const seq = ++this.seq;
     this.inFlight = { seq, rows, waiting };
-    this.writer.post(seq, flatRows(rows));
+    this.writer.post(seq, packRows(rows));
   }
 
   /** A commit returned from the writer thread. */

@@ -94,3 +94,48 @@ export function flatRows(rows: ReadonlyMap<string, string>): string[] {
   for (const [clientId, atLine] of rows) flat.push(clientId, atLine);
   return flat;
 }
+
+/** The byte that ends each client id and each AT line in a packed commit (neither holds one). */
+const ROW_END = 0x0a;
+
+/**
+ * The rows of a commit as one buffer for the writer thread, to hand over in `postMessage`'s transfer
+ * list (moved, not copied or serialised): client id and AT line alternating, each followed by `\n`,
+ * one byte per character (both are binary strings of non-white-space fields, src/protocol/bytes.ts, so
+ * neither holds a `\n`). Each string is written straight into the buffer, with no joined string in
+ * between: joining the rows into one string and posting that (structured clone copies it) cost
+ * several times as much on the server's thread (docs/benchmarks.md "Cost per operation").
+ * {@link unpackRows} reads it back.
+ *
+ * @param rows - client id -> AT line, binary strings (code units 0-255); at least one row.
+ * @returns a buffer of its own (never a slice of Node's shared pool, so it can be transferred).
+ */
+export function packRows(rows: ReadonlyMap<string, string>): ArrayBuffer {
+  let length = 0;
+  for (const [clientId, atLine] of rows) length += clientId.length + atLine.length + 2;
+  const bytes = Buffer.allocUnsafeSlow(length);
+  let at = 0;
+  for (const [clientId, atLine] of rows) {
+    at += bytes.write(clientId, at, clientId.length, 'latin1');
+    bytes[at++] = ROW_END;
+    at += bytes.write(atLine, at, atLine.length, 'latin1');
+    bytes[at++] = ROW_END;
+  }
+  return bytes.buffer;
+}
+
+/**
+ * The rows of a {@link packRows} buffer: client id and AT line alternating (as the commit takes
+ * them, {@link prepareUpsert}), binary strings equal to those packed.
+ */
+export function unpackRows(packed: ArrayBuffer): string[] {
+  const bytes = Buffer.from(packed);
+  const rows: string[] = [];
+  for (let start = 0; start < bytes.length;) {
+    let end = bytes.indexOf(ROW_END, start);
+    if (end === -1) end = bytes.length;
+    rows.push(bytes.toString('latin1', start, end));
+    start = end + 1;
+  }
+  return rows;
+}

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { StoreFailureReason } from '../errors.js';
-import { connect, prepareUpsert, SCHEMA } from './sqlite-table.js';
+import { connect, prepareUpsert, SCHEMA, unpackRows } from './sqlite-table.js';
 import { failureReason, identify, moveAside, sameFile, type FileIdentity } from './store-file.js';
 
 /** What the writer is started with (`workerData`). */
@@ -46,11 +46,11 @@ export const WriterFlags = {
 /** Length of the shared flags, in 32-bit integers. */
 export const WRITER_FLAG_COUNT = 4;
 
-/** A batch to commit: `rows` is client id and AT line alternating, joined by `\n` (neither holds one). */
+/** A batch to commit: `rows` is the batch packed by `packRows` (./sqlite-table.ts), transferred. */
 export interface CommitRequest {
   readonly type: 'commit';
   readonly seq: number;
-  readonly rows: string;
+  readonly rows: ArrayBuffer;
 }
 
 /** Closes the connection; the writer then exits. */
@@ -174,7 +174,7 @@ function serve(port: NonNullable<typeof parentPort>, data: WriterData): void {
       return;
     }
     const started = performance.now();
-    const rows = request.rows.split('\n');
+    const rows = unpackRows(request.rows);
     let done: CommitDone;
     try {
       const recreated = connection.commit(rows);

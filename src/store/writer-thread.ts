@@ -53,11 +53,16 @@ export class WriterThread {
     if (this.worker === undefined && !this.closed) this.start().unref();
   }
 
-  /** Hands commit `seq` of `rows` (client id and AT line alternating) to the thread. */
-  post(seq: number, rows: readonly string[]): void {
+  /**
+   * Hands commit `seq` of `rows` to the thread.
+   *
+   * @param rows - the batch packed by `packRows` (./sqlite-table.ts): transferred, so it is detached
+   *   (empty) here afterwards.
+   */
+  post(seq: number, rows: ArrayBuffer): void {
     const worker = this.start();
     worker.ref();
-    worker.postMessage({ type: 'commit', seq, rows: rows.join('\n') } satisfies CommitRequest);
+    worker.postMessage({ type: 'commit', seq, rows } satisfies CommitRequest, [rows]);
   }
 
   /** No commit is running: the thread does not keep the process alive. */

@@ -2,7 +2,7 @@
  * Pre-serialised log lines (src/observability/fast-log.ts) are byte for byte the lines pino writes
  * for the same fields: level, time, the logger's bindings (child loggers included), the fields, msg.
  */
-import { describe, test } from 'node:test';
+import { describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { FastLog, fastLogOf, jsonBinary, jsonText } from '../../src/observability/fast-log.js';
@@ -48,6 +48,33 @@ describe('FastLog', () => {
       '"flood ignored as stale"',
     );
     assert.equal(lines[1], lines[0]);
+  });
+
+  test("with pino's default time, the prefix made once a millisecond stays pino's line as the clock moves", () => {
+    mock.timers.enable({ apis: ['Date'], now: 1_700_000_000_123 });
+    try {
+      const lines: string[] = [];
+      const log = pino({ base: { server: 'Alford', pid: 7 } }, { write: (text: string) => void lines.push(text) });
+      const fast = fastLogOf(log);
+      const both = (clientId: string): void => {
+        log.info({ event: 'flood-stored', clientId }, 'stored');
+        fast.info(`,"event":"flood-stored","clientId":${jsonBinary(clientId)}`, '"stored"');
+      };
+      both('a');
+      both('b');
+      mock.timers.tick(1);
+      both('c');
+      mock.timers.tick(1_000);
+      both('d');
+      assert.equal(lines.length, 8);
+      for (let i = 0; i < lines.length; i += 2) assert.equal(lines[i + 1], lines[i]);
+      assert.deepEqual(
+        lines.map((line) => (JSON.parse(line) as { time: number }).time),
+        [123, 123, 123, 123, 124, 124, 1124, 1124].map((ms) => 1_700_000_000_000 + ms),
+      );
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   test('writes nothing when the level is above info, and is shared per logger', () => {

@@ -6,7 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { LocationStore, compareTimeText, isNewerLine } from '../../src/store/location-store.js';
-import type { ParsedAtRecord } from '../../src/protocol/at-record.js';
+import { checkAtLine, type AtRecord, type ParsedAtRecord } from '../../src/protocol/at-record.js';
 import { binaryOfText } from '../../src/protocol/bytes.js';
 import { formatPosixTime, parsePosixTime } from '../../src/protocol/time.js';
 import { ReferenceLocationStore, isNewer } from '../helpers/reference-store.js';
@@ -109,6 +109,29 @@ describe('LocationStore', () => {
     assert.deepEqual(
       [...store.values()].map((r) => r.clientId),
       ['a', 'b'],
+    );
+  });
+
+  test('records from the codec are keyed by their own client id: exact bytes, found by an equal id, moved on update', () => {
+    // The store keys a record by AtRecord.clientId as it comes (a slice of the record's line).
+    const line = (id: string, time: string): AtRecord => {
+      const parsed = checkAtLine(`AT Alford +0.000000001 ${id} +10.000000+010.000000 ${time}`);
+      assert.ok(parsed !== undefined);
+      return parsed;
+    };
+    const store = new LocationStore();
+    const long = binaryOfText('a-client-id-longer-than-thirteen-bytes-é');
+    assert.equal(store.offer(line(long, '1700000000.1')), true);
+    assert.equal(store.offer(line('\xc3\xa9', '1700000000.1')), true);
+    assert.equal(store.offer(line(binaryOfText('é'), '1700000000.2')), true);
+    assert.equal(store.size, 2, 'the same bytes: one client');
+    assert.equal(store.offer(line(long, '1700000000.3')), true);
+    assert.equal(store.atLineOf(`${long}`)?.endsWith(' 1700000000.3'), true);
+    assert.equal(store.atLineOf('\xc3\xa9')?.endsWith(' 1700000000.2'), true);
+    assert.deepEqual(
+      [...store.values()].map((r) => r.clientId),
+      ['\xc3\xa9', long],
+      'an update is the last stored',
     );
   });
 
