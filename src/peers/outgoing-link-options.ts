@@ -58,7 +58,7 @@ export interface OutgoingLinkOptions {
   readonly maxLineBytes: number;
   /** Called on every state change. */
   readonly onStatus?: (status: LinkState) => void;
-  /** Called after each batched write with the number of lines in it and its bytes (LFs included). */
+  /** Called after each write of lines with the number of lines in it and its bytes (LFs included). */
   readonly onSent?: (lines: number, bytes: number) => void;
   /** Dial with TLS, with these options (CA, client certificate). @default plain TCP */
   readonly tls?: tls.ConnectionOptions;

@@ -27,9 +27,10 @@ export { MAX_LINES_PER_WRITE } from './link-queue.js';
 export const LINK_CLOSE_TIMEOUT_MS = 1000;
 
 /**
- * The outgoing half of a link to one neighbour. Lines given to {@link send} are queued and written
- * in batches (one socket write per event-loop turn) while the link is up, and kept (up to a bound)
- * while it is not.
+ * The outgoing half of a link to one neighbour. While the link is up, the first line given to
+ * {@link send} in an event-loop turn is written at once, and the lines that follow it in the same
+ * turn are queued and written together after the turn's I/O (one more write); while it is not, lines
+ * are kept (up to a bound).
  */
 export class OutgoingLink {
   private readonly state: LinkStatus<LinkState>;
@@ -130,6 +131,9 @@ export class OutgoingLink {
       this.queue.clear();
     }
     this.queue.push(line);
+    // The first line of a turn goes out at once (a light load pays no batch delay); the lines that
+    // follow it in the same turn wait for the flush after this turn's I/O, as one write.
+    if (!this.flushScheduled && this.queuedUpdates === 1) this.flush();
     this.scheduleFlush();
   }
 

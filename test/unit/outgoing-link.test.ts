@@ -1,7 +1,8 @@
 /**
  * The dialling side of a link at its bounds (src/peers/outgoing-link.ts), against a fake neighbour on
  * loopback, with hand-moved timers: a dial stuck in `connecting` made again when the network heals,
- * a queue longer than MAX_LINES_PER_WRITE written in several writes, in order, and a close that waits
+ * a queue longer than MAX_LINES_PER_WRITE written in several writes, in order, the first line of a
+ * turn written at once and the rest of the turn in one write after it, and a close that waits
  * at most LINK_CLOSE_TIMEOUT_MS for a neighbour that never ends its side.
  */
 import { describe, test } from 'node:test';
@@ -56,6 +57,38 @@ describe('the dialling side of a link', () => {
       assert.ok(writes.length >= 3, `${writes.length} writes`);
       assert.ok(Math.max(...writes) <= MAX_LINES_PER_WRITE, `writes of ${writes.join(', ')} lines`);
       assert.equal(outgoing.queuedUpdates, 0);
+    } finally {
+      await outgoing.close();
+      await friend.close();
+    }
+  });
+
+  test('the first line of a turn is written at once; the lines after it in the same turn go out together after its I/O', async () => {
+    const friend = await fakeNeighbour();
+    const writes: number[] = [];
+    const { link: outgoing } = dialler(new ManualTimers(), { onSent: (n) => writes.push(n) });
+    try {
+      outgoing.setAddress(friend.address);
+      await waitUntil(() => outgoing.status === 'up', 5000, 'the link up');
+      await new Promise((resolve) => setImmediate(resolve));
+      writes.length = 0;
+      outgoing.send('AT Solo +0.000000000 first +1+1 1700000000');
+      assert.deepEqual(writes, [1], 'written within send(), no batch delay');
+      assert.equal(outgoing.queuedUpdates, 0);
+      outgoing.send('AT Solo +0.000000000 second +1+1 1700000000');
+      outgoing.send('AT Solo +0.000000000 third +1+1 1700000000');
+      assert.deepEqual(writes, [1], 'the rest of the turn waits');
+      assert.equal(outgoing.queuedUpdates, 2);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(writes, [1, 2], 'one write for the rest of the turn');
+      // A later turn's first line is written at once again.
+      outgoing.send('AT Solo +0.000000000 fourth +1+1 1700000000');
+      assert.deepEqual(writes, [1, 2, 1]);
+      await waitUntil(() => friend.lines.length === 4, 5000, 'every line at the neighbour');
+      assert.deepEqual(
+        friend.lines.map((line) => line.split(' ')[3]),
+        ['first', 'second', 'third', 'fourth'],
+      );
     } finally {
       await outgoing.close();
       await friend.close();
