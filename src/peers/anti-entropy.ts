@@ -33,6 +33,8 @@ export interface AntiEntropyDiallerOptions {
   readonly send: (line: string) => void;
   /** Lines queued on the outgoing link and not yet written. @default always 0 */
   readonly backlog?: () => number;
+  /** Lines the outgoing link dropped at its queue bound since start (a count that only grows). @default always 0 */
+  readonly dropped?: () => number;
   readonly log: Logger;
   readonly timers: Timers;
   /** Mean interval between offers while the link is up, ms. */
@@ -48,12 +50,17 @@ interface RunningOffer {
   readonly buckets: number;
   readonly wanted: Set<number>;
   readonly startedMs: number;
+  /** The store's {@link LocationStore.changes} and the link's dropped lines when the digest was taken. */
+  readonly changes: number;
+  readonly dropped: number;
 }
 
 /**
  * The dialler's side, one per outgoing link: offers the digest ({@link linkUp}, then every
  * `intervalMs` +-20% while up), collects the neighbour's WANTs, and answers WANT-END with the
- * records of the wanted buckets and `SYNCED`.
+ * records of the wanted buckets and `SYNCED`. A periodic offer is skipped when the table has not
+ * changed since the digest of the last exchange that reached `SYNCED` on this connection and the
+ * link has dropped no line since: the neighbour then holds everything the offer would find.
  */
 export class AntiEntropyDialler {
   private readonly options: AntiEntropyDiallerOptions;
@@ -68,6 +75,8 @@ export class AntiEntropyDialler {
   private sending = false;
   /** An offer waits for the table to be complete (store.loading()). */
   private waitingForTable = false;
+  /** The table's changes and the link's drops at the digest of the last exchange sent to SYNCED (this connection). */
+  private synced: { readonly changes: number; readonly dropped: number } | undefined;
 
   constructor(options: AntiEntropyDiallerOptions) {
     this.options = options;
@@ -77,6 +86,7 @@ export class AntiEntropyDialler {
   linkUp(): void {
     this.up = true;
     this.running = undefined;
+    this.synced = undefined;
     this.offer();
   }
 
@@ -84,6 +94,7 @@ export class AntiEntropyDialler {
   linkDown(): void {
     this.up = false;
     this.running = undefined;
+    this.synced = undefined;
     this.sending = false;
     this.generation++;
     this.options.timers.clearTimeout(this.timer);
@@ -114,7 +125,14 @@ export class AntiEntropyDialler {
     const running = this.running;
     if (!this.sending && (running === undefined || timers.now() - running.startedMs >= SYNC_TIMEOUT_MS)) {
       const buckets = digestBucketsFor(store.size);
-      const offer: RunningOffer = { id: this.nextId++, buckets, wanted: new Set(), startedMs: timers.now() };
+      const offer: RunningOffer = {
+        id: this.nextId++,
+        buckets,
+        wanted: new Set(),
+        startedMs: timers.now(),
+        changes: store.changes,
+        dropped: this.dropped(),
+      };
       this.running = offer;
       for (const line of formatDigestLines(offer.id, store.digest(buckets))) send(line);
       log.info(
@@ -132,8 +150,25 @@ export class AntiEntropyDialler {
     const delay = intervalMs * (1 - SYNC_JITTER + 2 * SYNC_JITTER * random());
     this.timer = timers.setTimeout(() => {
       this.timer = undefined;
-      this.offer();
+      if (this.unchangedSinceSynced()) this.schedule();
+      else this.offer();
     }, delay);
+  }
+
+  /** Whether the neighbour already holds everything a new offer would find (see the class). */
+  private unchangedSinceSynced(): boolean {
+    const synced = this.synced;
+    return (
+      synced !== undefined &&
+      this.running === undefined &&
+      !this.sending &&
+      this.options.store.changes === synced.changes &&
+      this.dropped() === synced.dropped
+    );
+  }
+
+  private dropped(): number {
+    return this.options.dropped?.() ?? 0;
   }
 
   /** The neighbour's answer to an offer, on the outgoing link: its WANTs, then WANT-END. */
@@ -170,6 +205,7 @@ export class AntiEntropyDialler {
         if (line.done === true) {
           this.sending = false;
           send(`SYNCED ${running.id} ${sent}`);
+          this.synced = { changes: running.changes, dropped: running.dropped };
           this.options.onRecordsSent?.(sent);
           log.info(
             {

@@ -121,6 +121,7 @@ export class Links {
         store,
         send: (line) => outgoing.send(line),
         backlog: () => outgoing.queuedUpdates,
+        dropped: () => outgoing.droppedUpdates,
         log: logger,
         timers,
         intervalMs: settings.antiEntropyIntervalMs,

@@ -102,6 +102,16 @@ export class LocationStore {
   private readonly sumHigh = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly sumLow = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly scratch = new Uint32Array(2);
+  private stores = 0;
+
+  /**
+   * How many times the table changed (an offer stored) since it was created; it only grows.
+   * Anti-entropy skips a periodic offer when this has not moved since the last exchange
+   * (src/peers/anti-entropy.ts).
+   */
+  get changes(): number {
+    return this.stores;
+  }
 
   /** The stored AT line of `clientId`, if any (no parsing). */
   atLineOf(clientId: string): string | undefined {
@@ -135,6 +145,7 @@ export class LocationStore {
       this.lines.delete(clientId);
     }
     this.lines.set(clientId, atLine);
+    this.stores++;
     return true;
   }
 

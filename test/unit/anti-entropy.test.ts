@@ -1,7 +1,8 @@
 /**
  * Both sides of anti-entropy (src/peers/anti-entropy.ts) over a store and a send function, with
  * hand-moved timers: the digest offer, the WANT answer, and the records sent a slice per turn, held
- * back while the link's backlog is full, stopped when the link goes down.
+ * back while the link's backlog is full, stopped when the link goes down; a periodic offer skipped
+ * while nothing changed since the last exchange.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -41,7 +42,7 @@ function message<T extends SyncMessage['type']>(line: string, types: readonly T[
 const WANTS = ['WANT', 'WANT-END'] as const;
 const OFFERS = ['SYNC', 'SUMS', 'SUMS-END', 'SYNCED'] as const;
 
-function dialler(store: LocationStore, backlog: () => number = () => 0) {
+function dialler(store: LocationStore, backlog: () => number = () => 0, dropped: () => number = () => 0) {
   const timers = new ManualTimers();
   const sent: string[] = [];
   const records: number[] = [];
@@ -50,6 +51,7 @@ function dialler(store: LocationStore, backlog: () => number = () => 0) {
     store,
     send: (line) => sent.push(line),
     backlog,
+    dropped,
     log: silentLogger(),
     timers,
     intervalMs: 30_000,
@@ -130,6 +132,51 @@ describe('anti-entropy', () => {
     for (const line of reply) side.onMessage(message(line, WANTS));
     assert.deepEqual(sent, ['SYNCED 1 0']);
     assert.deepEqual(records, [0]);
+  });
+
+  test('a periodic offer is skipped while the table is unchanged and no line was dropped since the last SYNCED; a change or a drop brings it back', () => {
+    const store = storeOf(10);
+    let dropped = 0;
+    const { side, timers, sent } = dialler(
+      store,
+      () => 0,
+      () => dropped,
+    );
+    /** Answers the offer in `sent` as a neighbour holding `theirs`, and returns what the dialler sent back. */
+    const exchange = (theirs: LocationStore): string[] => {
+      for (const line of answer(sent.splice(0), theirs)) side.onMessage(message(line, WANTS));
+      return sent.splice(0);
+    };
+    side.linkUp();
+    assert.deepEqual(exchange(new LocationStore()).at(-1), 'SYNCED 1 10');
+    // Every periodic run (30 s here) while nothing changes: no offer.
+    timers.advance(30_000 * 3);
+    assert.deepEqual(sent, [], 'no offer while nothing changed');
+    // A stored update: the next run offers.
+    store.offer({ clientId: 'new', atLine: 'AT Alford +0.000000001 new +1+1 1700000001' });
+    timers.advance(30_000);
+    assert.match(sent[0] ?? '', /^SYNC 2 /);
+    assert.match(exchange(storeOf(10)).at(-1) ?? '', /^SYNCED 2 /);
+    timers.advance(30_000);
+    assert.deepEqual(sent, []);
+    // A line dropped at the link's queue bound: the next run offers.
+    dropped++;
+    timers.advance(30_000);
+    assert.match(sent[0] ?? '', /^SYNC 3 /);
+    exchange(store);
+    // A new connection offers at once, whatever changed.
+    side.linkDown();
+    side.linkUp();
+    assert.match(sent[0] ?? '', /^SYNC 4 /);
+  });
+
+  test('an exchange that never reached SYNCED does not let the next periodic offer be skipped', () => {
+    const { side, timers, sent } = dialler(storeOf(10));
+    side.linkUp();
+    assert.match(sent.splice(0)[0] ?? '', /^SYNC 1 /);
+    // Unanswered: after SYNC_TIMEOUT_MS the periodic run offers again, though the table did not change.
+    timers.advance(SYNC_TIMEOUT_MS + 30_000);
+    assert.match(sent[0] ?? '', /^SYNC 2 /);
   });
 
   test(`an offer nobody answers holds the next one back until SYNC_TIMEOUT_MS (${SYNC_TIMEOUT_MS} ms), then a new one starts; a late answer to the old one sends nothing`, () => {
