@@ -177,9 +177,14 @@ export class LinkReader {
     return bytes.toString('utf8', this.start, Math.min(this.end, this.start + MALFORMED_LINE_BYTES));
   }
 
-  /** Feeds the next chunk of bytes from the link. */
-  push(chunk: Buffer): void {
-    this.splitter.push(chunk);
+  /**
+   * Feeds the next chunk of bytes from the link.
+   *
+   * @param reused - the chunk's memory is overwritten after this call (a read buffer the socket
+   *   reuses); what is kept of it is copied. @default false
+   */
+  push(chunk: Buffer, reused = false): void {
+    this.splitter.push(chunk, reused);
   }
 
   /** The link's input ended: a last line without terminator is read. */

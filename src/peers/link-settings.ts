@@ -97,6 +97,13 @@ export function linkSettingsProblem(settings: Readonly<LinkSettings>): string | 
 export const LINK_KEEPALIVE_MS = 15_000;
 
 /**
+ * Size of the buffer a dialled plain-TCP link connection reads into, bytes: one per outgoing link,
+ * reused for every read (`onread`), so a read allocates nothing. What arrives on a dialled connection
+ * is small (WELCOME, heartbeats, WANTs, PRUNEs and GRAFTs); more than this is read in several reads.
+ */
+export const LINK_READ_BUFFER_BYTES = 16 * 1024;
+
+/**
  * Fills what `overrides` leaves out from {@link DEFAULT_LINK_SETTINGS}; returns a frozen, complete set.
  *
  * @throws {RangeError} when the result breaks a rule of {@link linkSettingsProblem} (the config

@@ -62,15 +62,27 @@ export interface OutgoingLinkOptions {
   readonly onSent?: (lines: number, bytes: number) => void;
   /** Dial with TLS, with these options (CA, client certificate). @default plain TCP */
   readonly tls?: tls.ConnectionOptions;
+  /**
+   * Size of the buffer a plain-TCP connection that the link dials itself (no {@link connect}, no
+   * {@link tls}) reads into, reused for every read, bytes. @default `LINK_READ_BUFFER_BYTES` (./link-settings.ts)
+   */
+  readonly readBufferBytes?: number;
 }
 
 /**
  * Opens a connection to a neighbour's peer port: plain TCP, or TLS with `tlsOptions` (the server name
  * sent for SNI only when the host is a name: RFC 6066; an IP address is checked against the
  * certificate's IP SANs).
+ *
+ * @param onread - plain TCP only: read into this buffer and hand each read to its callback instead
+ *   of emitting `'data'` (Node's `onread` option); ignored with `tlsOptions`.
  */
-export function dialPeer(address: PeerAddress, tlsOptions?: tls.ConnectionOptions): net.Socket {
-  if (tlsOptions === undefined) return net.connect({ host: address.host, port: address.port });
+export function dialPeer(
+  address: PeerAddress,
+  tlsOptions?: tls.ConnectionOptions,
+  onread?: net.OnReadOpts,
+): net.Socket {
+  if (tlsOptions === undefined) return net.connect({ host: address.host, port: address.port, onread });
   return nodeTls().connect({
     ...(net.isIP(address.host) === 0 ? { servername: address.host } : {}),
     ...tlsOptions,

@@ -15,7 +15,7 @@ import { FailureDetector, HEARTBEAT_TEXT } from './failure-detector.js';
 import { checkWelcome, offerHello, type Greeting, type HelloOffer } from './handshake.js';
 import { LinkQueue, MAX_LINES_PER_WRITE } from './link-queue.js';
 import { LinkReader } from './link-messages.js';
-import { LINK_KEEPALIVE_MS } from './link-settings.js';
+import { LINK_KEEPALIVE_MS, LINK_READ_BUFFER_BYTES } from './link-settings.js';
 import { LinkStatus } from './link-status.js';
 import { dialledHandlers, type DialledConnection } from './outgoing-link-handlers.js';
 import { dialPeer, type OutgoingLinkOptions, type PeerAddress } from './outgoing-link-options.js';
@@ -45,6 +45,8 @@ export class OutgoingLink {
   private detector: FailureDetector | undefined;
   /** The reader of the current connection (for the text of a line that is logged). */
   private reader: LinkReader | undefined;
+  /** What a plain-TCP connection reads into, reused by every read and connection (made at the first dial). */
+  private readBuffer: Buffer | undefined;
   /** Why the current connection is being closed, for the `link-status` line (e.g. `no data for 5000 ms`). */
   private closeReason: string | undefined;
   private readonly options: OutgoingLinkOptions;
@@ -171,7 +173,20 @@ export class OutgoingLink {
     const address = this.address;
     if (address === undefined || this.state.value === 'closed') return;
     this.state.set('connecting', { host: address.host, port: address.port, attempt: this.attempt });
-    const socket = this.options.connect?.(address) ?? dialPeer(address, this.options.tls);
+    // A plain-TCP connection of its own reads into the link's one buffer (no allocation per read;
+    // the reader copies the unterminated rest); any other connection emits 'data' chunks.
+    const reads = this.options.connect === undefined && this.options.tls === undefined;
+    const onread: net.OnReadOpts | undefined = reads
+      ? {
+          buffer: (this.readBuffer ??= Buffer.allocUnsafe(this.options.readBufferBytes ?? LINK_READ_BUFFER_BYTES)),
+          callback: (bytes, buffer) => {
+            this.detector?.received();
+            reader.push((buffer as Buffer).subarray(0, bytes), true);
+            return true;
+          },
+        }
+      : undefined;
+    const socket = this.options.connect?.(address) ?? dialPeer(address, this.options.tls, onread);
     this.socket = socket;
     this.blocked = false;
     socket.setNoDelay(true);
@@ -211,10 +226,12 @@ export class OutgoingLink {
     // `encrypted` is true on a TLS socket only (Node's documented test; node:tls need not be loaded).
     if ((socket as Partial<tls.TLSSocket>).encrypted === true) socket.once('secureConnect', greet);
     else socket.once('connect', greet);
-    socket.on('data', (chunk: Buffer) => {
-      this.detector?.received();
-      reader.push(chunk);
-    });
+    if (onread === undefined) {
+      socket.on('data', (chunk: Buffer) => {
+        this.detector?.received();
+        reader.push(chunk);
+      });
+    }
     socket.on('error', (error: NodeJS.ErrnoException) => {
       this.log.warn(
         { event: 'link-error', code: error.code, err: error.message },

@@ -60,8 +60,13 @@ export class LineSplitter {
     return this.overflowed;
   }
 
-  /** Feeds the next chunk of bytes; calls `onLine` for every line it completes. */
-  push(chunk: Buffer): void {
+  /**
+   * Feeds the next chunk of bytes; calls `onLine` for every line it completes.
+   *
+   * @param reused - the chunk's memory is overwritten after this call (a socket's `onread` buffer):
+   *   the unterminated rest is copied rather than kept as a view. @default false
+   */
+  push(chunk: Buffer, reused = false): void {
     if (this.overflowed) return;
     let start = 0;
     let newline = chunk.indexOf(LF, start);
@@ -85,7 +90,7 @@ export class LineSplitter {
       newline = chunk.indexOf(LF, start);
     }
     if (start < chunk.length) {
-      const rest = chunk.subarray(start);
+      const rest = reused ? Buffer.from(chunk.subarray(start)) : chunk.subarray(start);
       this.partial.push(rest);
       this.partialBytes += rest.length;
       // One byte of slack: the line may still end in CR LF, and the CR is not part of the line.

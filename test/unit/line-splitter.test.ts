@@ -180,6 +180,18 @@ describe('LineSplitter', () => {
     );
   });
 
+  test('from a reused chunk (reused: true) the unterminated rest is copied, so overwriting the chunk changes no line', () => {
+    const lines: string[] = [];
+    const splitter = new LineSplitter((bytes, start, end) => lines.push(bytes.toString('latin1', start, end)));
+    const buffer = Buffer.alloc(8);
+    for (const piece of ['one\ntw', 'o-and-', 'more\nx\n']) {
+      const n = buffer.write(piece, 'latin1');
+      splitter.push(buffer.subarray(0, n), true);
+      buffer.fill(0x23);
+    }
+    assert.deepEqual(lines, ['one', 'two-and-more', 'x']);
+  });
+
   test('the overflow prefix is counted in bytes, not characters', () => {
     // 'é' is two bytes: six bytes of limit hold three of them.
     assert.deepEqual(run([Buffer.from('éééé\n')], { maxLineBytes: 6 }), { lines: [], overflows: ['ééé'] });

@@ -2,15 +2,18 @@
  * The dialling side of a link at its bounds (src/peers/outgoing-link.ts), against a fake neighbour on
  * loopback, with hand-moved timers: a dial stuck in `connecting` made again when the network heals,
  * a queue longer than MAX_LINES_PER_WRITE written in several writes, in order, the first line of a
- * turn written at once and the rest of the turn in one write after it, and a close that waits
+ * turn written at once and the rest of the turn in one write after it, a line longer than the
+ * reused read buffer read whole, and a close that waits
  * at most LINK_CLOSE_TIMEOUT_MS for a neighbour that never ends its side.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { LINK_CLOSE_TIMEOUT_MS, MAX_LINES_PER_WRITE, type PeerAddress } from '../../src/peers/outgoing-link.js';
+import type { SyncMessage } from '../../src/peers/anti-entropy-messages.js';
+import { answerHello, parseGreeting } from '../../src/peers/handshake.js';
 import { waitUntil } from '../helpers/herd-process.js';
-import { dialler, fakeNeighbour } from '../helpers/link-fixtures.js';
+import { dialler, fakeNeighbour, FRIEND } from '../helpers/link-fixtures.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
 describe('the dialling side of a link', () => {
@@ -92,6 +95,39 @@ describe('the dialling side of a link', () => {
     } finally {
       await outgoing.close();
       await friend.close();
+    }
+  });
+
+  test('a line longer than the read buffer, in many reads into the one reused buffer, arrives whole, and the lines after it too', async () => {
+    const sockets = new Set<net.Socket>();
+    // A neighbour that greets, then answers with a WANT of 300 buckets (about 1.2 KB) and WANT-END.
+    const buckets = Array.from({ length: 300 }, (_, i) => i);
+    const server = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.once('data', (chunk: Buffer) => {
+        const answer = answerHello(parseGreeting(chunk.toString('latin1').trimEnd()), FRIEND, () => true);
+        assert.ok(answer.ok);
+        socket.write(answer.reply);
+        socket.write(`WANT 7 ${buckets.join(' ')}\nWANT-END 7\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+    const replies: SyncMessage[] = [];
+    const { link: outgoing } = dialler(new ManualTimers(), {
+      readBufferBytes: 64,
+      onSyncReply: (message) => replies.push(message),
+    });
+    try {
+      outgoing.setAddress({ host: '127.0.0.1', port: (server.address() as net.AddressInfo).port });
+      await waitUntil(() => replies.length === 2, 5000, 'both replies read');
+      assert.deepEqual(replies, [
+        { type: 'WANT', syncId: 7, buckets },
+        { type: 'WANT-END', syncId: 7 },
+      ]);
+    } finally {
+      await outgoing.close();
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
     }
   });
 
