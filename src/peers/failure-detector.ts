@@ -186,11 +186,27 @@ export class FailureDetector {
     if (nowMs >= deadLine) this.checkAfterIo();
     else if (deadLine < nowMs + this.ticker.intervalMs && this.deadTimer === undefined) {
       // A silence is under way and its dead line falls before the next tick: meet it exactly.
-      this.deadTimer = this.timers.setTimeout(() => {
-        this.deadTimer = undefined;
-        if (!this.stopped && this.timers.now() - this.lastReceivedMs >= this.options.deadAfterMs) this.checkAfterIo();
-      }, deadLine - nowMs);
+      this.armDeadLine(deadLine, nowMs);
     }
+  }
+
+  /**
+   * Arms the timer of `deadLine` (ms on the timers' clock). System timers count whole milliseconds of
+   * the loop's cached time, so one can fire up to a millisecond before the line by `performance.now()`:
+   * while nothing has been received since, it is armed again for the rest (at least 1 ms) rather than
+   * left to the next tick, which would declare the link dead up to a heartbeat interval late.
+   */
+  private armDeadLine(deadLine: number, nowMs: number): void {
+    this.deadTimer = this.timers.setTimeout(
+      () => {
+        this.deadTimer = undefined;
+        if (this.stopped || this.lastReceivedMs + this.options.deadAfterMs !== deadLine) return;
+        const now = this.timers.now();
+        if (now >= deadLine) this.checkAfterIo();
+        else this.armDeadLine(deadLine, now);
+      },
+      Math.max(1, deadLine - nowMs),
+    );
   }
 
   // Timers run before I/O in a loop turn: after the loop was blocked, the neighbour's bytes may be

@@ -7,6 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FailureDetector, HeartbeatTicker } from '../../src/peers/failure-detector.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
+import type { Timers } from '../../src/core/timers.js';
 
 const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 5000;
@@ -73,6 +74,39 @@ describe('FailureDetector', () => {
     r.run(20_000);
     assert.equal(r.deaths.length, 1);
     assert.equal(r.heartbeats.length, 5);
+  });
+
+  test('a dead-line timer that fires early (whole-millisecond system timers) is armed again: death on time, not a tick late', () => {
+    const manual = new ManualTimers();
+    // As Node's timers can by performance.now(): every timer of the detector fires 0.5 ms early.
+    const early: Timers = {
+      now: () => manual.now(),
+      setTimeout: (callback, ms) => manual.setTimeout(callback, ms - 0.5),
+      clearTimeout: (handle) => manual.clearTimeout(handle),
+    };
+    const deaths: { atMs: number; silentMs: number }[] = [];
+    const afterIo: (() => void)[] = [];
+    const detector = new FailureDetector({
+      timers: early,
+      ticker: new HeartbeatTicker(manual, HEARTBEAT_MS),
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      deadAfterMs: DEAD_AFTER_MS,
+      sendHeartbeat: () => undefined,
+      onDead: (silentMs) => deaths.push({ atMs: manual.now(), silentMs }),
+      afterIo: (callback) => afterIo.push(callback),
+    });
+    // The last byte comes just after a tick, as a neighbour's heartbeat does.
+    manual.advance(4500.25);
+    detector.received();
+    while (manual.now() < 4500.25 + DEAD_AFTER_MS + 2 * HEARTBEAT_MS && deaths.length === 0) {
+      manual.advance(1);
+      for (const callback of afterIo.splice(0)) callback();
+    }
+    assert.equal(deaths.length, 1);
+    const [death] = deaths as [{ atMs: number; silentMs: number }];
+    assert.ok(death.silentMs >= DEAD_AFTER_MS, `silent ${death.silentMs} ms`);
+    assert.ok(death.atMs <= 4500.25 + DEAD_AFTER_MS + 2, `dead at ${death.atMs} ms, the dead line was 9500.25`);
+    detector.stop();
   });
 
   test('silence is measured from the last byte received, not from the start', () => {
