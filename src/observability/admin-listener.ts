@@ -49,6 +49,9 @@ export class AdminListener {
       server.listen({ host, port }, () => resolve());
     });
     server.removeAllListeners('error');
+    // Until the hand-over, a failed accept (no descriptor left: EMFILE) is an 'error' of this server;
+    // unheard, it would end the process. The connection it was for is not made; its client sees that.
+    server.on('error', () => undefined);
     return new AdminListener(server);
   }
 
