@@ -24,3 +24,24 @@ export const SYSTEM_TIMERS: Timers = {
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
 };
+
+/**
+ * Sets a timer that calls `callback` at `atMs` on `timers`' clock or later, never before. Node's
+ * timers count whole milliseconds of the loop's time, cached when the turn began, so one can fire
+ * before its delay has passed by `performance.now()`; it is then armed again for the rest (at least
+ * 1 ms). `keep` is given each handle set, the first before this returns, so that the caller can clear
+ * the one that is current.
+ *
+ * @param atMs - when, on `timers.now()`'s clock, ms
+ */
+export function setTimeoutAt(
+  timers: Timers,
+  atMs: number,
+  callback: () => void,
+  keep: (handle: TimerHandle) => void,
+): void {
+  const arm = (): void => {
+    keep(timers.setTimeout(() => (timers.now() >= atMs ? callback() : arm()), Math.max(1, atMs - timers.now())));
+  };
+  arm();
+}

@@ -15,7 +15,7 @@
  * and to report death. The links call {@link FailureDetector.received} per chunk read (one
  * timestamp store) and {@link FailureDetector.sent} per write.
  */
-import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+import { SYSTEM_TIMERS, setTimeoutAt, type TimerHandle, type Timers } from '../core/timers.js';
 
 /** The heartbeat line of the link protocol, without its terminator (docs/protocol.md#heartbeats). */
 export const HEARTBEAT_LINE = 'HEARTBEAT';
@@ -83,7 +83,12 @@ export class HeartbeatTicker {
   private schedule(): void {
     const now = this.timers.now();
     const next = this.tickAtOrBefore(now) + this.intervalMs;
-    this.timer = this.timers.setTimeout(() => this.tick(), next - now);
+    setTimeoutAt(
+      this.timers,
+      next,
+      () => this.tick(),
+      (handle) => (this.timer = handle),
+    );
   }
 
   private tick(): void {
@@ -185,28 +190,18 @@ export class FailureDetector {
     const deadLine = this.lastReceivedMs + this.options.deadAfterMs;
     if (nowMs >= deadLine) this.checkAfterIo();
     else if (deadLine < nowMs + this.ticker.intervalMs && this.deadTimer === undefined) {
-      // A silence is under way and its dead line falls before the next tick: meet it exactly.
-      this.armDeadLine(deadLine, nowMs);
+      // A silence is under way and its dead line falls before the next tick: meet it exactly (never
+      // early, which would leave the death to the next tick, up to a heartbeat interval late).
+      setTimeoutAt(
+        this.timers,
+        deadLine,
+        () => {
+          this.deadTimer = undefined;
+          if (!this.stopped && this.timers.now() - this.lastReceivedMs >= this.options.deadAfterMs) this.checkAfterIo();
+        },
+        (handle) => (this.deadTimer = handle),
+      );
     }
-  }
-
-  /**
-   * Arms the timer of `deadLine` (ms on the timers' clock). System timers count whole milliseconds of
-   * the loop's cached time, so one can fire up to a millisecond before the line by `performance.now()`:
-   * while nothing has been received since, it is armed again for the rest (at least 1 ms) rather than
-   * left to the next tick, which would declare the link dead up to a heartbeat interval late.
-   */
-  private armDeadLine(deadLine: number, nowMs: number): void {
-    this.deadTimer = this.timers.setTimeout(
-      () => {
-        this.deadTimer = undefined;
-        if (this.stopped || this.lastReceivedMs + this.options.deadAfterMs !== deadLine) return;
-        const now = this.timers.now();
-        if (now >= deadLine) this.checkAfterIo();
-        else this.armDeadLine(deadLine, now);
-      },
-      Math.max(1, deadLine - nowMs),
-    );
   }
 
   // Timers run before I/O in a loop turn: after the loop was blocked, the neighbour's bytes may be

@@ -41,6 +41,15 @@ function rig(heartbeatIntervalMs = HEARTBEAT_MS, deadAfterMs = DEAD_AFTER_MS) {
   return { timers, detector, heartbeats, deaths, endOfTurn, run };
 }
 
+/** `manual`'s clock, with timers that fire 0.5 ms early, as Node's can by performance.now(). */
+function firingEarly(manual: ManualTimers): Timers {
+  return {
+    now: () => manual.now(),
+    setTimeout: (callback, ms) => manual.setTimeout(callback, ms - 0.5),
+    clearTimeout: (handle) => manual.clearTimeout(handle),
+  };
+}
+
 describe('FailureDetector', () => {
   test('an idle connection gets a heartbeat after each heartbeatIntervalMs of not writing', () => {
     const r = rig();
@@ -78,12 +87,7 @@ describe('FailureDetector', () => {
 
   test('a dead-line timer that fires early (whole-millisecond system timers) is armed again: death on time, not a tick late', () => {
     const manual = new ManualTimers();
-    // As Node's timers can by performance.now(): every timer of the detector fires 0.5 ms early.
-    const early: Timers = {
-      now: () => manual.now(),
-      setTimeout: (callback, ms) => manual.setTimeout(callback, ms - 0.5),
-      clearTimeout: (handle) => manual.clearTimeout(handle),
-    };
+    const early = firingEarly(manual);
     const deaths: { atMs: number; silentMs: number }[] = [];
     const afterIo: (() => void)[] = [];
     const detector = new FailureDetector({
@@ -106,6 +110,26 @@ describe('FailureDetector', () => {
     const [death] = deaths as [{ atMs: number; silentMs: number }];
     assert.ok(death.silentMs >= DEAD_AFTER_MS, `silent ${death.silentMs} ms`);
     assert.ok(death.atMs <= 4500.25 + DEAD_AFTER_MS + 2, `dead at ${death.atMs} ms, the dead line was 9500.25`);
+    detector.stop();
+  });
+
+  test('ticks whose timer fires early still come once each, at their time', () => {
+    const manual = new ManualTimers();
+    const heartbeats: number[] = [];
+    const detector = new FailureDetector({
+      timers: manual,
+      ticker: new HeartbeatTicker(firingEarly(manual), HEARTBEAT_MS),
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      deadAfterMs: DEAD_AFTER_MS,
+      sendHeartbeat: () => heartbeats.push(manual.now()),
+      onDead: () => undefined,
+      afterIo: () => undefined,
+    });
+    for (let t = 0; t < 3500; t += 10) {
+      manual.advance(10);
+      detector.received();
+    }
+    assert.deepEqual(heartbeats, [1000, 2000, 3000]);
     detector.stop();
   });
 
