@@ -19,6 +19,7 @@ import {
   ROOT,
   TEST_HERD_SECRET,
   parseWhatsatReplies,
+  waitUntil,
   whatsatLines,
 } from '../helpers/herd-process.js';
 import type { LogEntry } from '../helpers/capture-log.js';
@@ -162,6 +163,8 @@ export class BedHerd {
   readonly servers = new Map<string, BedServer>();
   /** Everything the servers printed, prefixed with their name. */
   readonly output: string[] = [];
+  /** Markers sent by {@link logsWritten} so far. */
+  private markers = 0;
 
   private constructor(bed: NetnsBed, dir: string, agent: BedAgent) {
     this.bed = bed;
@@ -293,6 +296,22 @@ export class BedHerd {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as LogEntry);
+  }
+
+  /**
+   * Resolves once server `name`'s log file holds every line the server logged before this call: it
+   * sends a WHATSAT for a client id that no server knows (answered `?`, changing nothing) and waits
+   * for its log line, which the log writes after everything logged before it.
+   */
+  async logsWritten(name: string): Promise<void> {
+    const marker = `logs-written-${process.pid}-${this.markers++}`;
+    await this.client(name, `WHATSAT ${marker} 1 1\n`);
+    await waitUntil(
+      async () =>
+        (await this.logEvents(name)).some((entry) => entry.event === 'command' && String(entry.line).includes(marker)),
+      10_000,
+      `${name}'s log to hold the line of ${marker}`,
+    );
   }
 
   /** Sends client lines to server `name`'s client port and returns the reply text. */

@@ -77,8 +77,8 @@ describe('test bed: a flapping link under load', { skip: NETNS_SKIP, timeout: 12
         10_000,
         `${A}'s link to ${B} up again`,
       );
-      // Let the last log lines reach the files (written at least every 100 ms).
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      // Every log line written so far is in the files (the log writes in batches).
+      await Promise.all([herd.logsWritten(A), herd.logsWritten(B)]);
       const lines: string[] = [];
       for (const [self, peer] of [
         [A, B],

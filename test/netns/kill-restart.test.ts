@@ -51,7 +51,7 @@ describe('test bed: a host SIGKILLed and restarted', { skip: NETNS_SKIP, timeout
         const caughtUpMs = Math.round(performance.now() - restartedAt);
         // The exchanges that refilled it, from its new process's log.
         const newPid = herd.servers.get(VICTIM)?.pid;
-        await new Promise((resolve) => setTimeout(resolve, 300));
+        await herd.logsWritten(VICTIM);
         const done = (await herd.logEvents(VICTIM)).filter(
           (entry) => entry.event === 'anti-entropy-done' && entry.pid === newPid,
         );
