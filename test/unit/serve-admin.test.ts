@@ -1,0 +1,52 @@
+/**
+ * When a server loads its admin parts (src/cli/serve-admin.ts `deferredStart`): at least
+ * ADMIN_LOAD_DELAY_MS after listening; under a supervisor once the whole herd listens, or after
+ * ADMIN_HERD_WAIT_MS when it never does. Node's mock timers stand in for the clock.
+ */
+import { afterEach, beforeEach, test, mock } from 'node:test';
+import assert from 'node:assert/strict';
+import { setImmediate as turn } from 'node:timers/promises';
+import { ADMIN_HERD_WAIT_MS, ADMIN_LOAD_DELAY_MS, deferredStart } from '../../src/cli/serve-admin.js';
+
+beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+afterEach(() => mock.timers.reset());
+
+/** Whether `promise` has settled once the promises ready now have run (a real turn of the loop). */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(() => (done = true));
+  await turn();
+  return done;
+}
+
+test('alone (no supervisor): after ADMIN_LOAD_DELAY_MS, not before', async () => {
+  const start = deferredStart(undefined);
+  mock.timers.tick(ADMIN_LOAD_DELAY_MS - 1);
+  assert.equal(await settled(start), false);
+  mock.timers.tick(1);
+  assert.equal(await settled(start), true);
+});
+
+test('under a supervisor: once the herd listens, and not before ADMIN_LOAD_DELAY_MS', async () => {
+  let herdListens!: () => void;
+  const start = deferredStart(new Promise<void>((resolve) => (herdListens = resolve)));
+  mock.timers.tick(ADMIN_LOAD_DELAY_MS * 4);
+  assert.equal(await settled(start), false, 'waits for the herd');
+  herdListens();
+  assert.equal(await settled(start), true);
+
+  let early!: () => void;
+  const soon = deferredStart(new Promise<void>((resolve) => (early = resolve)));
+  early();
+  assert.equal(await settled(soon), false, 'the herd listened at once: still the load delay');
+  mock.timers.tick(ADMIN_LOAD_DELAY_MS);
+  assert.equal(await settled(soon), true);
+});
+
+test('under a supervisor whose herd never listens: after ADMIN_HERD_WAIT_MS at the latest', async () => {
+  const start = deferredStart(new Promise<void>(() => undefined));
+  mock.timers.tick(ADMIN_HERD_WAIT_MS - 1);
+  assert.equal(await settled(start), false);
+  mock.timers.tick(1);
+  assert.equal(await settled(start), true);
+});
