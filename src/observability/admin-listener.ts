@@ -9,6 +9,13 @@ import net from 'node:net';
 import { httpUrl } from '../core/hosts.js';
 import { HerdError } from '../errors.js';
 
+/**
+ * Most connections held before the hand-over; a connection past it is closed at accept (its client
+ * sees the connection closed at once and may retry). The window is short (until the herd listens,
+ * at most ADMIN_HERD_WAIT_MS in src/cli/serve-admin.ts), so this only bounds what a burst can pin.
+ */
+export const ADMIN_HELD_CONNECTIONS_MAX = 64;
+
 /** A bound and listening admin port, not yet served. */
 export class AdminListener {
   private readonly server: net.Server;
@@ -22,6 +29,10 @@ export class AdminListener {
     this.server = server;
     this.address = server.address() as net.AddressInfo;
     server.on('connection', (socket: net.Socket) => {
+      if (this.held.length >= ADMIN_HELD_CONNECTIONS_MAX) {
+        socket.destroy();
+        return;
+      }
       // A connection reset while held is dropped from the hand-over.
       socket.once('close', () => (this.held = this.held.filter((held) => held !== socket)));
       this.held.push(socket);
