@@ -10,7 +10,7 @@
 import path from 'node:path';
 import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
 import { loadTlsOptions } from '../config/tls.js';
-import { UsageError, type HerdError } from '../errors.js';
+import { HerdError, UsageError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
 import { MetricsObserver } from '../observability/metrics.js';
 import { composeObservers, LateHooks } from '../observability/observer.js';
@@ -320,8 +320,14 @@ export async function serve(options: ServeOptions): Promise<void> {
     }));
   } catch (error) {
     if (stopping) return;
+    // The port is bound already, so taking it over fails only in odd cases; anything else (a module
+    // that does not load, the dashboard) is said as what it is, not as a port in use.
     await fail(
-      portError('admin', serverConfig.adminHost, adminPort ?? 0, (error as Error).cause ?? error, options.configFile),
+      error instanceof HerdError && error.code === 'HERD_ADMIN_LISTEN'
+        ? portError('admin', serverConfig.adminHost, adminPort ?? 0, error.cause ?? error, options.configFile)
+        : new HerdError('HERD_ADMIN_START', `the admin server did not start: ${(error as Error).message}`, {
+            cause: error,
+          }),
     );
   }
 }
