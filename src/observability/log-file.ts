@@ -78,14 +78,24 @@ export class LogFile {
   }
 
   /**
-   * Buffers lines already encoded: a binary string (src/protocol/bytes.ts) whose characters are the
-   * bytes to write, copied as they are (src/observability/fast-log.ts writes its lines so).
+   * Buffers lines already encoded, `bytes[start, end)`, copied as they are (src/observability/fast-log.ts
+   * writes its lines so); `bytes` may be reused once this returns.
    */
-  writeBinary(bytes: string): boolean {
-    return this.append(bytes, bytes.length, 'latin1');
+  writeBytes(bytes: Uint8Array, start: number, end: number): boolean {
+    if (this.fd === undefined) return false;
+    const length = end - start;
+    if (this.used + length > this.buffer.length) this.flushSync();
+    if (length > this.buffer.length) {
+      this.writeOut(bytes.subarray(start, end));
+      return true;
+    }
+    this.buffer.set(bytes.subarray(start, end), this.used);
+    this.used += length;
+    this.armFlush();
+    return true;
   }
 
-  private append(text: string, worst: number, encoding: 'utf8' | 'latin1'): boolean {
+  private append(text: string, worst: number, encoding: 'utf8'): boolean {
     if (this.fd === undefined) return false;
     if (this.used + worst > this.buffer.length) this.flushSync();
     if (worst > this.buffer.length) {
@@ -93,11 +103,16 @@ export class LogFile {
       return true;
     }
     this.used += this.buffer.write(text, this.used, encoding);
+    this.armFlush();
+    return true;
+  }
+
+  /** Makes sure what is buffered goes to the file within `flushIntervalMs`. */
+  private armFlush(): void {
     this.timer ??= this.timers.setTimeout(() => {
       this.timer = undefined;
       this.flushSync();
     }, this.flushIntervalMs);
-    return true;
   }
 
   /** Writes everything buffered to the file now. */
@@ -110,7 +125,7 @@ export class LogFile {
     this.writeOut(bytes);
   }
 
-  private writeOut(bytes: Buffer): void {
+  private writeOut(bytes: Uint8Array): void {
     if (this.fd === undefined) return;
     try {
       let offset = 0;
