@@ -65,33 +65,18 @@ export function connect(file: string, mustExist: boolean): Database.Database {
 }
 
 /**
- * Rows one statement of a commit upserts (`INSERT ... VALUES (?, ?), (?, ?), ...`): a statement per
- * row cost about 40% more of the writer's CPU per row for new clients (docs/benchmarks.md "Cost per
- * operation": the per-call overhead of the driver, not SQLite's B-tree work). 64 rows bind 128
- * variables, far under SQLite's limit (999 before 3.32, 32,766 since).
- */
-export const UPSERT_ROWS_PER_STATEMENT = 64;
-
-/** The upsert of `rows` rows in one statement; a later row of the same client id wins. */
-function upsertSql(rows: number): string {
-  const values = Array.from({ length: rows }, () => '(?, ?)').join(', ');
-  return `INSERT INTO locations (client_id, at_line) VALUES ${values} ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line`;
-}
-
-/**
  * Prepares the commit of one batch: a function that upserts `rows` (client id and AT line
- * alternating: `[id, line, id, line, ...]`) in one transaction, in client id order, up to
- * {@link UPSERT_ROWS_PER_STATEMENT} rows per statement. A client's row lives in a B-tree leaf found
- * by its id: in id order each leaf is visited once per commit, where in arrival order a large commit
- * revisits leaves all over the table (measured: about half the CPU of a commit, docs/benchmarks.md
- * "Durable store commits (why they run on a writer thread)").
+ * alternating: `[id, line, id, line, ...]`) in one transaction, in client id order. A client's row
+ * lives in a B-tree leaf found by its id: in id order each leaf is visited once per commit, where in
+ * arrival order a large commit revisits leaves all over the table (measured: about half the CPU of a
+ * commit, docs/benchmarks.md "Durable store commits (why they run on a writer thread)").
  *
  * @throws the SQLite error when the table is missing (when preparing) or the write fails (when called).
  */
 export function prepareUpsert(db: Database.Database): (rows: readonly string[]) => void {
-  const one = db.prepare<[string, string]>(upsertSql(1));
-  const many = db.prepare<[string[]]>(upsertSql(UPSERT_ROWS_PER_STATEMENT));
-  const values: string[] = new Array<string>(2 * UPSERT_ROWS_PER_STATEMENT);
+  const upsert = db.prepare<[string, string]>(
+    'INSERT INTO locations (client_id, at_line) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line',
+  );
   return db.transaction((rows: readonly string[]) => {
     const order = Array.from({ length: rows.length >> 1 }, (_, i) => 2 * i);
     order.sort((a, b) => {
@@ -99,19 +84,7 @@ export function prepareUpsert(db: Database.Database): (rows: readonly string[]) 
       const y = rows[b] as string;
       return x < y ? -1 : x > y ? 1 : 0;
     });
-    let next = 0;
-    for (; next + UPSERT_ROWS_PER_STATEMENT <= order.length; next += UPSERT_ROWS_PER_STATEMENT) {
-      for (let j = 0; j < UPSERT_ROWS_PER_STATEMENT; j++) {
-        const i = order[next + j] as number;
-        values[2 * j] = rows[i] as string;
-        values[2 * j + 1] = rows[i + 1] as string;
-      }
-      many.run(values);
-    }
-    for (; next < order.length; next++) {
-      const i = order[next] as number;
-      one.run(rows[i] as string, rows[i + 1] as string);
-    }
+    for (const i of order) upsert.run(rows[i] as string, rows[i + 1] as string);
   });
 }
 
