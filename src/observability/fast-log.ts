@@ -129,7 +129,8 @@ export class FastLog {
     const prefix = this.prefixNow();
     this.at = 0;
     this.room(prefix.length);
-    this.at = prefix.copy(this.line, 0);
+    this.line.set(prefix);
+    this.at = prefix.length;
     return true;
   }
 

@@ -89,8 +89,11 @@ export class LogFile {
       this.writeOut(bytes.subarray(start, end));
       return true;
     }
-    this.buffer.set(bytes.subarray(start, end), this.used);
-    this.used += length;
+    // Byte by byte: a log line is a few hundred bytes, for which a view to copy from costs more.
+    const buffer = this.buffer;
+    let at = this.used;
+    for (let i = start; i < end; i++) buffer[at++] = bytes[i] as number;
+    this.used = at;
     this.armFlush();
     return true;
   }
