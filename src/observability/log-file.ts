@@ -78,27 +78,14 @@ export class LogFile {
   }
 
   /**
-   * Buffers lines already encoded, `bytes[start, end)`, copied as they are (src/observability/fast-log.ts
-   * writes its lines so); `bytes` may be reused once this returns.
+   * Buffers lines already encoded: a binary string (src/protocol/bytes.ts) whose characters are the
+   * bytes to write, copied as they are (src/observability/fast-log.ts writes its lines so).
    */
-  writeBytes(bytes: Uint8Array, start: number, end: number): boolean {
-    if (this.fd === undefined) return false;
-    const length = end - start;
-    if (this.used + length > this.buffer.length) this.flushSync();
-    if (length > this.buffer.length) {
-      this.writeOut(bytes.subarray(start, end));
-      return true;
-    }
-    // Byte by byte: a log line is a few hundred bytes, for which a view to copy from costs more.
-    const buffer = this.buffer;
-    let at = this.used;
-    for (let i = start; i < end; i++) buffer[at++] = bytes[i] as number;
-    this.used = at;
-    this.armFlush();
-    return true;
+  writeBinary(bytes: string): boolean {
+    return this.append(bytes, bytes.length, 'latin1');
   }
 
-  private append(text: string, worst: number, encoding: 'utf8'): boolean {
+  private append(text: string, worst: number, encoding: 'utf8' | 'latin1'): boolean {
     if (this.fd === undefined) return false;
     if (this.used + worst > this.buffer.length) this.flushSync();
     if (worst > this.buffer.length) {
@@ -106,16 +93,11 @@ export class LogFile {
       return true;
     }
     this.used += this.buffer.write(text, this.used, encoding);
-    this.armFlush();
-    return true;
-  }
-
-  /** Makes sure what is buffered goes to the file within `flushIntervalMs`. */
-  private armFlush(): void {
     this.timer ??= this.timers.setTimeout(() => {
       this.timer = undefined;
       this.flushSync();
     }, this.flushIntervalMs);
+    return true;
   }
 
   /** Writes everything buffered to the file now. */
@@ -128,7 +110,7 @@ export class LogFile {
     this.writeOut(bytes);
   }
 
-  private writeOut(bytes: Uint8Array): void {
+  private writeOut(bytes: Buffer): void {
     if (this.fd === undefined) return;
     try {
       let offset = 0;

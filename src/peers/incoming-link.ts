@@ -8,7 +8,7 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
-import { fastLogOf, jsonText, type FastLog } from '../observability/fast-log.js';
+import { fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { AtRecord } from '../protocol/at-record.js';
@@ -79,7 +79,7 @@ export class IncomingLink {
   private readonly options: IncomingLinkOptions;
   private readonly reader: LinkReader;
   private readonly fastLog: FastLog;
-  /** The neighbour's name and the next member's name as JSON, for its flood log events, made once. */
+  /** The neighbour's name as JSON, for its flood log events. */
   private peerJson: string | undefined;
 
   constructor(options: IncomingLinkOptions) {
@@ -257,14 +257,12 @@ export class IncomingLink {
     else if (this.responder?.exchanging !== true) this.options.onNotStored?.(message, this);
     this.options.observer.flood(stored ? 'stored' : 'stale', peerName, 1);
     const log = this.fastLog;
-    if (!log.begin()) return;
-    this.peerJson ??= `,"peer":${jsonText(peerName)},"clientId":`;
-    log.raw(stored ? ',"event":"flood-stored"' : ',"event":"flood-stale"');
-    log.raw(this.peerJson);
-    log.jsonBinary(message.clientId);
-    log.raw(',"line":');
-    log.jsonBinary(message.atLine);
-    log.end(stored ? '"flood stored"' : '"flood ignored as stale"');
+    if (!log.enabled) return;
+    this.peerJson ??= jsonText(peerName);
+    log.info(
+      `,"event":"${stored ? 'flood-stored' : 'flood-stale'}","peer":${this.peerJson},"clientId":${jsonBinary(message.clientId)},"line":${jsonBinary(message.atLine)}`,
+      stored ? '"flood stored"' : '"flood ignored as stale"',
+    );
   }
 
   // The accepted side, too, closes a link that went silent (docs/protocol.md#heartbeats).

@@ -12,16 +12,8 @@ import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import { formatInvalidReply, parseClientCommand, type ClientCommand } from '../protocol/commands.js';
 import { FieldOffsets } from '../protocol/fields.js';
-import { fastLogOf, type FastLog } from '../observability/fast-log.js';
-import {
-  COMMANDS,
-  dispatch,
-  type CommandContext,
-  type CommandKind,
-  type CommandOutcome,
-  type CommandResult,
-} from './commands/index.js';
-import { COMMAND_OUTCOMES } from './commands/outcomes.js';
+import { fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
+import { COMMANDS, dispatch, type CommandContext, type CommandKind, type CommandResult } from './commands/index.js';
 import type { CommandTable } from './commands/command.js';
 import { textOfBinary } from '../protocol/bytes.js';
 import type { ServerLimits } from './limits.js';
@@ -53,11 +45,6 @@ const KIND_JSON: Readonly<Record<CommandKind, string>> = {
   INVALID: '"INVALID"',
 };
 
-/** Each outcome as its log member, `,"outcome":"ok"`. */
-const OUTCOME_JSON = Object.fromEntries(
-  COMMAND_OUTCOMES.map((outcome) => [outcome, `,"outcome":"${outcome}"`]),
-) as Readonly<Record<CommandOutcome, string>>;
-
 /** Fields of a client command (the verb and three operands). */
 const COMMAND_FIELDS = 4;
 
@@ -72,8 +59,6 @@ export class ClientSession {
   private readonly fastLog: FastLog;
   /** Where the fields of the line being handled are. */
   private readonly fields = new FieldOffsets(COMMAND_FIELDS);
-  /** The start of this connection's command events, up to the line's value, made once. */
-  private connJson: string | undefined;
 
   constructor(options: ClientSessionOptions) {
     this.options = options;
@@ -97,11 +82,8 @@ export class ClientSession {
         this.record(
           'INVALID',
           { reply: undefined, outcome: 'line_too_long', reason: `line over ${limits.maxLineBytes} bytes` },
+          bytes.toString('latin1', start, end),
           0,
-          undefined,
-          bytes,
-          start,
-          end,
         ),
       onSlowReader: (event) => {
         const paused = event === 'paused';
@@ -160,19 +142,18 @@ export class ClientSession {
     const started = timers.now();
     const kind = command.kind;
     const result = this.clientIdTooLong(command) ?? dispatch(command, context, this.table);
-    // Now: the line is logged from the bytes it arrived in, with no string made of it.
-    if (!(result instanceof Promise)) return this.record(kind, result, started, undefined, bytes, start, end);
+    if (!(result instanceof Promise)) return this.record(kind, result, bytes.toString('latin1', start, end), started);
     // The bytes are gone once this call returns: the line is kept for the log and a `?` reply.
     const line = bytes.toString('latin1', start, end);
     return result.then(
-      (done) => this.record(kind, done, started, line),
+      (done) => this.record(kind, done, line, started),
       (error: unknown) => {
         if (error instanceof StoreUnavailableError) {
           // Logged and counted with no reply; the connection then cuts here (docs/protocol.md#iamat).
-          this.record(kind, { reply: '', outcome: 'store_unavailable', reason: error.message }, started, line);
+          this.record(kind, { reply: '', outcome: 'store_unavailable', reason: error.message }, line, started);
           throw error;
         }
-        return this.record(kind, { reply: undefined, outcome: 'error', reason: String(error) }, started, line);
+        return this.record(kind, { reply: undefined, outcome: 'error', reason: String(error) }, line, started);
       },
     );
   }
@@ -190,45 +171,25 @@ export class ClientSession {
    * One metric and one log event per command (docs/protocol.md#logs), then the reply: the handler's,
    * or `? <line>` for a refused line.
    *
-   * @param line - the line as received, a binary string; or `undefined` when it is `bytes[start, end)`
-   *   (valid during this call only).
+   * @param line - the line as received, a binary string.
    */
-  private record(
-    kind: CommandKind,
-    result: CommandResult,
-    startedMs: number,
-    line: string | undefined,
-    bytes?: Buffer,
-    start = 0,
-    end = 0,
-  ): string {
+  private record(kind: CommandKind, result: CommandResult, line: string, startedMs: number): string {
     const { observer, timers } = this.options;
-    const reply = result.reply ?? formatInvalidReply(line ?? (bytes as Buffer).toString('latin1', start, end));
+    const reply = result.reply ?? formatInvalidReply(line);
     observer.command(kind, result.outcome, timers.now() - startedMs);
     const log = this.fastLog;
-    if (!log.begin()) return reply;
-    this.connJson ??= `,"event":"command","conn":${this.id},"line":`;
-    log.raw(this.connJson);
-    if (line === undefined) log.jsonBytes(bytes as Buffer, start, end);
-    else log.jsonBinary(line);
+    if (!log.enabled) return reply;
     // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its
     // length in bytes.
     const newline = reply.indexOf('\n');
-    log.raw(',"reply":');
-    log.jsonBinary(reply, newline);
-    log.raw(OUTCOME_JSON[result.outcome]);
-    if (result.reason !== undefined) {
-      log.raw(',"reason":');
-      log.jsonText(result.reason);
-    }
-    if (newline < reply.length - 1) log.raw(`,"bytes":${reply.length}`);
+    let fields = `,"event":"command","conn":${this.id},"line":${jsonBinary(line)},"reply":${jsonBinary(reply.slice(0, newline))},"outcome":"${result.outcome}"`;
+    if (result.reason !== undefined) fields += `,"reason":${jsonText(result.reason)}`;
+    if (newline < reply.length - 1) fields += `,"bytes":${reply.length}`;
     const places = result.places;
     if (places !== undefined) {
-      log.raw(
-        `,"places":{"source":"${places.source}","status":"${places.status}","results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`,
-      );
+      fields += `,"places":{"source":"${places.source}","status":"${places.status}","results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;
     }
-    log.end(KIND_JSON[kind]);
+    log.info(fields, KIND_JSON[kind]);
     return reply;
   }
 }

@@ -5,11 +5,7 @@
 import { describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { FastLog, fastLogOf, jsonBinary, jsonText } from '../../src/observability/fast-log.js';
-import { LogFile } from '../../src/observability/log-file.js';
 import { binaryOfText } from '../../src/protocol/bytes.js';
 
 function logger(level = 'info') {
@@ -81,67 +77,11 @@ describe('FastLog', () => {
     }
   });
 
-  test('a line written part by part from bytes is what pino writes, awkward bytes, long lines and a LogFile included', async () => {
-    const text = 'IAMAT "quoted" \\ back\tslash é中𝄞 \u0001 </script>';
-    const bytes = Buffer.concat([Buffer.from('xx'), Buffer.from(text, 'utf8'), Buffer.from('yy')]);
-    const long = 'k'.repeat(3000);
-    const reply = `AT Alford +0.1 ${text}\nsecond line\n`;
-    const binaryReply = binaryOfText(reply);
-    const { log, lines } = logger();
-    const fast = fastLogOf(log);
-    for (const value of [text, long]) {
-      log.info(
-        { event: 'command', conn: 3, line: value, reply: `AT Alford +0.1 ${text}`, reason: 'why "not"', peer: 'Zoë' },
-        'IAMAT',
-      );
-      assert.equal(fast.begin(), true);
-      fast.raw(',"event":"command","conn":3,"line":');
-      if (value === text) fast.jsonBytes(bytes, 2, bytes.length - 2);
-      else fast.jsonBinary(long);
-      fast.raw(',"reply":');
-      fast.jsonBinary(binaryReply, binaryReply.indexOf('\n'));
-      fast.raw(',"reason":');
-      fast.jsonText('why "not"');
-      fast.raw(`,"peer":${jsonText('Zoë')}`);
-      fast.end('"IAMAT"');
-    }
-    assert.equal(lines.length, 4);
-    assert.equal(lines[1], lines[0]);
-    assert.equal(lines[3], lines[2]);
-
-    // Bytes that are not UTF-8 are logged as U+FFFD, the line still valid JSON.
-    assert.equal(fast.begin(), true);
-    fast.raw(',"line":');
-    fast.jsonBytes(Buffer.from([0x41, 0xfe, 0x42]), 0, 3);
-    fast.end('"INVALID"');
-    assert.equal((JSON.parse(lines[4] ?? '') as { line: string }).line, 'A\ufffdB');
-
-    // Into a log file: the same bytes as pino's own line through the file.
-    const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-fast-log-'));
-    try {
-      const file = new LogFile(path.join(dir, 'a.log'));
-      const fileLog = pino({ base: { server: 'Alford' }, timestamp: () => ',"time":1' }, file);
-      fileLog.info({ event: 'flood-stale', clientId: text }, 'stale');
-      const fileFast = new FastLog(fileLog);
-      assert.equal(fileFast.begin(), true);
-      fileFast.raw(',"event":"flood-stale","clientId":');
-      fileFast.jsonBytes(bytes, 2, bytes.length - 2);
-      fileFast.end('"stale"');
-      file.close();
-      const written = (await readFile(path.join(dir, 'a.log'), 'utf8')).split('\n');
-      assert.equal(written.length, 3);
-      assert.equal(written[1], written[0]);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
-
   test('writes nothing when the level is above info, and is shared per logger', () => {
     const { log, lines } = logger('warn');
     const fast = fastLogOf(log);
     assert.equal(fast.enabled, false);
     fast.info(',"event":"command"', '"IAMAT"');
-    assert.equal(fast.begin(), false);
     assert.deepEqual(lines, []);
     assert.equal(fastLogOf(log), fast);
     assert.equal(fastLogOf(pino({ level: 'silent' })).enabled, false);
