@@ -43,6 +43,7 @@ import {
   startServe,
   whenPlacesReady,
   whenQuiet,
+  type QuietOptions,
   type ServeHandle,
 } from '../bench-processes.js';
 import { runLoad, type LoadTarget } from '../load-client.js';
@@ -56,6 +57,12 @@ export const COST_OPERATIONS = { full: 100_000, quick: 5_000 } as const;
 export const COST_WHATSATS = { full: 20_000, quick: 1_000 } as const;
 /** AT lines per write of the bench's neighbour (one TCP chunk of about 50 KB). */
 const FLOOD_LINES_PER_WRITE = 512;
+/**
+ * Most CPU a window at rest may hold, as a share of one core, when the servers run under
+ * `--cpu-prof`: V8's sampling thread alone takes about 6% of a core (a sample a millisecond), so
+ * the default 2% would never be reached.
+ */
+const PROFILED_REST_SHARE = 0.1;
 
 /** Server CPU per operation, microseconds, as `--json` reports it under `cost_us`. */
 export interface CostResult {
@@ -87,10 +94,11 @@ async function perOperation(
   probeDir: string,
   operations: number,
   work: () => Promise<void>,
+  rest: QuietOptions = {},
 ): Promise<number> {
   const before = await cpuUs(server, probeDir);
   await work();
-  await whenQuiet(server.pid);
+  await whenQuiet(server.pid, rest);
   const after = await cpuUs(server, probeDir);
   return Math.round(((after - before) / operations) * 100) / 100;
 }
@@ -189,6 +197,7 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
   const { dir, cleanup } = await benchDir();
   const env = benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' });
   const nodeArgs = [...memoryProbeNodeArgs(), ...context.serverNodeArgs];
+  const rest: QuietOptions = context.serverNodeArgs.includes('--cpu-prof') ? { maxShare: PROFILED_REST_SHARE } : {};
   const started: ServeHandle[] = [];
   try {
     context.progress.update(`cost: ${operations.toLocaleString('en-US')} echoed lines`);
@@ -211,32 +220,44 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
     started.push(solo);
     await whenPlacesReady([solo]);
     context.progress.update(`cost: ${operations.toLocaleString('en-US')} IAMATs`);
-    const iamat = await perOperation(solo, dir, operations, async () => {
-      await runLoad({
-        targets: [solo],
-        connections: context.connections,
-        window: 16,
-        writer: iamatWriter({ prefix: 'cost-' }),
-        requests: operations,
-      });
-    });
+    const iamat = await perOperation(
+      solo,
+      dir,
+      operations,
+      async () => {
+        await runLoad({
+          targets: [solo],
+          connections: context.connections,
+          window: 16,
+          writer: iamatWriter({ prefix: 'cost-' }),
+          requests: operations,
+        });
+      },
+      rest,
+    );
     await checkInDenseClients(solo);
     context.progress.update(`cost: ${whatsats.toLocaleString('en-US')} WHATSATs`);
-    const whatsat = await perOperation(solo, dir, whatsats, async () => {
-      await runLoad({
-        targets: [solo],
-        connections: context.connections,
-        window: 16,
-        writer: whatsatWriter({
-          prefix: 'whatsat-',
-          clients: WHATSAT_CLIENTS,
-          radiusKm: WHATSAT_RADIUS_KM,
-          bound: WHATSAT_BOUND,
-        }),
-        framing: 'blank-line',
-        requests: whatsats,
-      });
-    });
+    const whatsat = await perOperation(
+      solo,
+      dir,
+      whatsats,
+      async () => {
+        await runLoad({
+          targets: [solo],
+          connections: context.connections,
+          window: 16,
+          writer: whatsatWriter({
+            prefix: 'whatsat-',
+            clients: WHATSAT_CLIENTS,
+            radiusKm: WHATSAT_RADIUS_KM,
+            bound: WHATSAT_BOUND,
+          }),
+          framing: 'blank-line',
+          requests: whatsats,
+        });
+      },
+      rest,
+    );
     await solo.process.stop();
 
     const relay = await startServe(await writeCostConfig(dir, 'Relay', context, true), 'Relay', { nodeArgs, env });
@@ -253,9 +274,9 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
         (_, i) => `AT Peer +0.000000001 flood-${i} +34.068930-118.445127 ${seconds}.${String(i).padStart(9, '0')}`,
       );
       context.progress.update(`cost: ${operations.toLocaleString('en-US')} new floods`);
-      const floodStored = await perOperation(relay, dir, operations, () => flood(link, relay, lines, 'marker-1'));
+      const floodStored = await perOperation(relay, dir, operations, () => flood(link, relay, lines, 'marker-1'), rest);
       context.progress.update(`cost: ${operations.toLocaleString('en-US')} stale floods`);
-      const floodStale = await perOperation(relay, dir, operations, () => flood(link, relay, lines, 'marker-2'));
+      const floodStale = await perOperation(relay, dir, operations, () => flood(link, relay, lines, 'marker-2'), rest);
       link.destroy();
       await relay.process.stop();
       const light = await runLightCost(context);

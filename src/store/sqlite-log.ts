@@ -20,6 +20,7 @@ import type { AtRecord } from '../protocol/at-record.js';
 import type { PersistenceAttachment } from './persistence.js';
 import type { SqliteLogOptions } from './sqlite-open.js';
 import { commitAtClose } from './sqlite-close.js';
+import { PendingRows } from './pending-rows.js';
 import { packRows } from './sqlite-table.js';
 import { databaseBytes, failureReason, identify, type FileIdentity } from './store-file.js';
 import { StoreHealth } from './store-health.js';
@@ -70,7 +71,8 @@ export class SqliteLocationLog {
   private readonly log: SqliteLogOptions['logger'];
   private readonly health: StoreHealth;
   private readonly writer: WriterThread;
-  private pending = new Map<string, string>();
+  /** Rows not yet handed to the writer, in batches of at most {@link COMMIT_MAX_ROWS}. */
+  private pending = new PendingRows(COMMIT_MAX_ROWS);
   /** Callers of {@link whenCommitted} waiting for what is pending. */
   private waiting: Waiting | undefined;
   private inFlight: InFlight | undefined;
@@ -146,7 +148,7 @@ export class SqliteLocationLog {
         new StoreUnavailableError('overflow', `over ${MAX_PENDING_ROWS} rows waited for a commit while commits failed`),
       );
       this.waiting = undefined;
-      this.pending = new Map();
+      this.pending = new PendingRows(COMMIT_MAX_ROWS);
       this.rewriteDue = true;
     }
     this.pending.set(update.clientId, update.atLine);
@@ -194,19 +196,12 @@ export class SqliteLocationLog {
       this.commitAfter = true;
       return;
     }
-    let rows = this.pending;
+    // The oldest batch now; with more waiting, the rest when this commit returns, and waiters wait for the last one.
+    const rows = this.pending.take();
     let waiting = this.waiting;
-    if (rows.size <= COMMIT_MAX_ROWS) {
-      this.pending = new Map();
+    if (this.pending.size === 0) {
       this.waiting = undefined;
     } else {
-      // The oldest rows now, the rest when this commit returns; waiters wait for the last one.
-      rows = new Map();
-      for (const [clientId, atLine] of this.pending) {
-        rows.set(clientId, atLine);
-        this.pending.delete(clientId);
-        if (rows.size === COMMIT_MAX_ROWS) break;
-      }
       waiting = undefined;
       this.commitAfter = true;
     }
@@ -312,8 +307,7 @@ export class SqliteLocationLog {
       }
     }
     this.writer.close(deadline);
-    const rows = this.pending;
-    this.pending = new Map();
+    const rows = this.pending.drain();
     this.waiting = undefined;
     try {
       const last = { db: this.db, file: this.file, dbFile: this.dbFile, table: this.table, rows };
@@ -333,6 +327,6 @@ export class SqliteLocationLog {
 
   /** Puts rows of a commit that did not happen back in the pending set, behind any newer row of the same client. */
   private requeue(rows: Map<string, string>): void {
-    for (const [clientId, atLine] of rows) if (!this.pending.has(clientId)) this.pending.set(clientId, atLine);
+    this.pending.requeue(rows);
   }
 }
