@@ -71,31 +71,22 @@ export function connect(file: string, mustExist: boolean, creating = false): Dat
 
 /**
  * Ends the creation of a store opened by `connect(file, false, true)`: syncs the database file once
- * (its first page says WAL) and its folder (the new file's and the WAL's names: SQLite syncs the
- * folder only at the first sync of a WAL by the connection that created it, which with
- * `synchronous = OFF` never comes), and turns `synchronous = FULL` on, so that every commit from here
- * on is on disk, the tables and the epoch with it, when it returns, as with a store that existed.
+ * (its first page says WAL) and turns `synchronous = FULL` on, so that every commit from here on is
+ * on disk when it returns, as with a store that existed. The tables and the epoch are in the WAL,
+ * which the first commit syncs with them, and SQLite syncs the folder (the names of the new files)
+ * at each connection's first sync of its WAL (seen with strace: the writer thread's first commit
+ * syncs the WAL, then the folder).
  *
- * @throws the error of syncing `file` (a full or failing disk); a folder that cannot be synced (a
- *   system without that) is left as SQLite leaves it.
+ * @throws the error of syncing `file` (a full or failing disk).
  */
 export function settleCreated(db: Database.Database, file: string): void {
-  syncPath(file);
-  try {
-    syncPath(path.dirname(file));
-  } catch {
-    // As SQLite's own folder sync: best effort where the system cannot sync a folder.
-  }
-  db.pragma('synchronous = FULL');
-}
-
-function syncPath(target: string): void {
-  const fd = openSync(target, 'r');
+  const fd = openSync(file, 'r');
   try {
     fsyncSync(fd);
   } finally {
     closeSync(fd);
   }
+  db.pragma('synchronous = FULL');
 }
 
 /**
