@@ -12,7 +12,7 @@ import { UsageError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import { checkAtLine, type AtRecord } from '../protocol/at-record.js';
 import { SqliteLocationLog } from './sqlite-log.js';
-import { connect, SCHEMA } from './sqlite-table.js';
+import { connect, SCHEMA, settleCreated } from './sqlite-table.js';
 
 /** Where and how to keep the table. */
 export interface SqliteLogOptions {
@@ -110,7 +110,7 @@ export function openSqliteLog(options: SqliteLogOptions): OpenedLog {
 }
 
 function openFile(options: SqliteLogOptions, existed: boolean): OpenedLog {
-  const db = connect(options.file, false);
+  const db = connect(options.file, false, !existed);
   try {
     db.exec(SCHEMA);
     const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;
@@ -118,6 +118,7 @@ function openFile(options: SqliteLogOptions, existed: boolean): OpenedLog {
     db.prepare(
       "INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ).run(String(epoch));
+    if (!existed) settleCreated(db, options.file);
     const rows = storedRows(db);
     const log = new SqliteLocationLog(db, options);
     options.logger.info(

@@ -41,6 +41,32 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
     });
   });
 
+  test('a store created by its open is in WAL mode, its file synced, and its connection syncs every commit after', async () => {
+    await withDir(async (dir) => {
+      const file = path.join(dir, 'A.sqlite');
+      const created = openSqliteLog({ file, logger: silentLogger() });
+      assert.equal(created.existed, false);
+      // The creation's steps are not synced one by one; from the first commit on, FULL (2), as when it existed.
+      const db = (created.log as unknown as { db: Database.Database }).db;
+      assert.equal(db.pragma('synchronous', { simple: true }), 2);
+      created.log.write(record('a', 1700000000));
+      await created.log.whenCommitted();
+      created.log.close();
+      const reader = new Database(file, { readonly: true });
+      assert.equal(reader.pragma('journal_mode', { simple: true }), 'wal');
+      reader.close();
+      const again = openSqliteLog({ file, logger: silentLogger() });
+      assert.equal(again.existed, true);
+      assert.equal(again.epoch, 2);
+      assert.deepEqual(
+        storedRecords(again.rows).map((r) => r.clientId),
+        ['a'],
+      );
+      assert.equal((again.log as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true }), 2);
+      again.log.close();
+    });
+  });
+
   test('a batch larger than one multi-row statement is committed whole', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');

@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import fc from 'fast-check';
@@ -223,6 +224,14 @@ describe('data files that are not whole', () => {
       });
     }
     await assert.rejects(loadPlacesData(path.join(dir, 'missing.places')), /cannot read: ENOENT/);
+  });
+
+  test('the header is read at the call (the big read is then under way): a file rewritten just after is judged by what it held', async () => {
+    const file = path.join(dir, 'rewritten.places');
+    await writeFile(file, Buffer.from('not a places data file, but long enough to have a preamble.............'));
+    const loading = loadPlacesData(file);
+    writeFileSync(file, good);
+    await assert.rejects(loading, /not a herd places data file/);
   });
 
   test('a WHATSAT on a missing data file gets UNKNOWN_ERROR without the path', async () => {

@@ -1,12 +1,15 @@
 /**
- * Opens a places data file (format: data-format.ts) without blocking the event loop: the header and
- * the numeric sections are read with asynchronous reads of at most {@link LOAD_CHUNK_BYTES} each
- * into one ArrayBuffer, which typed arrays then view without copying; no loop runs over the places.
- * The records stay on disk and are read a few at a time by {@link readRecord}.
+ * Opens a places data file (format: data-format.ts) without holding the event loop: the preamble and
+ * the header (a few KB) are read with small synchronous reads as soon as the load is called, and the
+ * numeric sections at once with asynchronous reads of at most {@link LOAD_CHUNK_BYTES} each into one
+ * ArrayBuffer, which typed arrays then view without copying; no loop runs over the places. The big
+ * read is thus under way on libuv's threads before the caller goes on (a server opens its store
+ * meanwhile: src/cli/serve.ts), instead of waiting for the caller's turn to end at each step of a
+ * chain of small asynchronous reads. The records stay on disk and are read a few at a time by
+ * {@link readRecord}.
  */
 import { PARSE_ONCE } from '../../core/parse-once.js';
-import { open, type FileHandle } from 'node:fs/promises';
-import { readSync } from 'node:fs';
+import { close, closeSync, fstatSync, openSync, read as readAt, readSync } from 'node:fs';
 import os from 'node:os';
 import { PlacesDataError } from '../../errors.js';
 import {
@@ -25,6 +28,13 @@ import { decodeRecord, type DecodedRecord } from './record-codec.js';
 /** Largest single read while loading, bytes: each is one short task on libuv's thread pool. */
 export const LOAD_CHUNK_BYTES = 8 * 1024 * 1024;
 
+/** The open data file of {@link PlacesData}: its descriptor, for positional reads. */
+export interface PlacesFile {
+  readonly fd: number;
+  /** Closes the descriptor; once only. */
+  close(): Promise<void>;
+}
+
 /** An open data file: its header, typed views of its numeric sections, and the open file. */
 export interface PlacesData {
   readonly file: string;
@@ -42,28 +52,48 @@ export interface PlacesData {
   readonly levelStarts: readonly number[];
   /** File position of the records section. */
   readonly recordsPosition: number;
-  readonly handle: FileHandle;
+  readonly handle: PlacesFile;
 }
 
-async function readExactly(handle: FileHandle, target: Uint8Array, position: number, file: string): Promise<void> {
+function openFile(fd: number): PlacesFile {
+  return {
+    fd,
+    close: () => new Promise<void>((resolve, reject) => close(fd, (error) => (error ? reject(error) : resolve()))),
+  };
+}
+
+/** `target.length` bytes from `position`, synchronously (the preamble and the header: a few KB). */
+function readExactlySync(fd: number, target: Uint8Array, position: number, file: string): void {
   let done = 0;
   while (done < target.length) {
-    const length = Math.min(LOAD_CHUNK_BYTES, target.length - done);
-    const { bytesRead } = await handle.read(target, done, length, position + done);
+    const bytesRead = readSync(fd, target, done, target.length - done, position + done);
     if (bytesRead === 0) throw new PlacesDataError(file, 'truncated (the file ends inside a section)');
     done += bytesRead;
   }
 }
 
-async function readHeader(handle: FileHandle, file: string, size: number): Promise<PlacesDataHeader> {
+/** `target.length` bytes from `position`, in asynchronous reads of at most {@link LOAD_CHUNK_BYTES}. */
+async function readExactly(fd: number, target: Uint8Array, position: number, file: string): Promise<void> {
+  let done = 0;
+  while (done < target.length) {
+    const length = Math.min(LOAD_CHUNK_BYTES, target.length - done);
+    const bytesRead = await new Promise<number>((resolve, reject) =>
+      readAt(fd, target, done, length, position + done, (error, bytes) => (error ? reject(error) : resolve(bytes))),
+    );
+    if (bytesRead === 0) throw new PlacesDataError(file, 'truncated (the file ends inside a section)');
+    done += bytesRead;
+  }
+}
+
+function readHeader(fd: number, file: string, size: number): PlacesDataHeader {
   const preamble = Buffer.alloc(Math.min(size, PREAMBLE_BYTES));
-  await readExactly(handle, preamble, 0, file);
+  readExactlySync(fd, preamble, 0, file);
   const problem = preambleProblem(preamble, size);
   if (problem !== undefined) throw new PlacesDataError(file, problem);
   const headerBytes = preamble.readUInt32LE(12);
   const at = preamble.readDoubleLE(16);
   const text = Buffer.alloc(headerBytes);
-  await readExactly(handle, text, at, file);
+  readExactlySync(fd, text, at, file);
   let json: unknown;
   try {
     json = JSON.parse(text.toString('utf8'));
@@ -85,29 +115,31 @@ async function readHeader(handle: FileHandle, file: string, size: number): Promi
 }
 
 /**
- * Opens and reads a data file.
+ * Opens and reads a data file. The header is read and checked before this returns its promise, and
+ * the read of the numeric sections is then under way.
  *
  * @returns the data, with the file left open for {@link readRecord}; close `handle` when done.
- * @throws {PlacesDataError} when the file cannot be read, is not a data file, is of another format
- *   version, or is truncated or corrupt.
+ * @throws {PlacesDataError} (as a rejection) when the file cannot be read, is not a data file, is of
+ *   another format version, or is truncated or corrupt.
  */
 export async function loadPlacesData(file: string): Promise<PlacesData> {
   if (os.endianness() !== 'LE') throw new PlacesDataError(file, 'data files are little-endian; this machine is not');
-  let handle: FileHandle;
+  let fd: number;
   try {
-    handle = await open(file, 'r');
+    fd = openSync(file, 'r');
   } catch (error) {
     throw new PlacesDataError(file, `cannot read: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
       cause: error,
     });
   }
+  const handle = openFile(fd);
   try {
-    const { size } = await handle.stat();
-    const header = await readHeader(handle, file, size);
+    const { size } = fstatSync(fd);
+    const header = readHeader(fd, file, size);
     const { coordinates, prominence, recordOffsets, nodes, records } = header.sections;
     // The numeric sections are contiguous from the preamble to the records: one buffer, one view each.
     const buffer = new ArrayBuffer(records[0] - PREAMBLE_BYTES);
-    await readExactly(handle, new Uint8Array(buffer), PREAMBLE_BYTES, file);
+    await readExactly(fd, new Uint8Array(buffer), PREAMBLE_BYTES, file);
     const f64 = ([offset, bytes]: Section): Float64Array =>
       new Float64Array(buffer, offset - PREAMBLE_BYTES, bytes / 8);
     const u32 = ([offset, bytes]: Section): Uint32Array => new Uint32Array(buffer, offset - PREAMBLE_BYTES, bytes / 4);
@@ -134,7 +166,7 @@ export async function loadPlacesData(file: string): Promise<PlacesData> {
       throw new PlacesDataError(file, 'corrupt (record offsets do not match the records section)');
     return data;
   } catch (error) {
-    await handle.close();
+    closeSync(fd);
     throw error;
   }
 }

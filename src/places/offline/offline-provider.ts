@@ -65,7 +65,8 @@ export interface OfflinePlacesProviderOptions {
 
 /**
  * Offline Nearby Search over one data file. The file is read on {@link ready} (or the first
- * {@link nearby}), with asynchronous reads only; a look-up before that waits for it.
+ * {@link nearby}): the header at once, the sections with asynchronous reads (./data-file.ts); a
+ * look-up before that waits for it.
  */
 export class OfflinePlacesProvider implements PlacesProvider {
   readonly source = 'offline';
