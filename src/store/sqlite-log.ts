@@ -36,21 +36,8 @@ import {
 } from './store-settings.js';
 import { TableRewrite, type MirroredTable } from './table-rewrite.js';
 import type { CommitDone } from './sqlite-writer.js';
+import { newWaiting, type Waiting } from './waiting.js';
 import { WriterThread } from './writer-thread.js';
-
-/** The promise every caller of {@link SqliteLocationLog.whenCommitted} for one commit waits on. */
-type Waiting = {
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-  readonly reject: (error: Error) => void;
-};
-
-function newWaiting(): Waiting {
-  let resolve!: () => void;
-  let reject!: (error: Error) => void;
-  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
 
 /** A commit the writer thread is running. */
 interface InFlight {
@@ -91,7 +78,8 @@ export class SqliteLocationLog {
   /** The file lost rows (replaced, or rows dropped): rewrite the table after the next successful commit. */
   private rewriteDue = false;
   private rewrite: TableRewrite | undefined;
-  commits = 0; // transactions committed since open
+  /** Transactions committed since open. */
+  commits = 0;
 
   /** Takes over `db`, opened and read by `openSqliteLog` (./sqlite-open.ts). */
   constructor(db: Database.Database, options: SqliteLogOptions) {
