@@ -1,11 +1,7 @@
 /**
  * Durable location table: SQLite (better-sqlite3) in WAL mode with group commit. Updates are
- * buffered and written in one transaction at most every `commitIntervalMs`, off the IAMAT reply path
- * and off the event loop: the transactions run on a writer thread (./sqlite-writer.ts). An update
- * written an interval or more after the last commit started is committed right after its event-loop
- * turn, with no timer: the loop is awake for it anyway, so a light load's commits cost no wake-up of
- * their own; later updates wait for the end of that interval, so a steady load still makes one commit
- * an interval. With
+ * buffered and written in one transaction every `commitIntervalMs`, off the IAMAT reply path and off
+ * the event loop: the transactions run on a writer thread (./sqlite-writer.ts). With
  * `synchronous = FULL` each commit is on disk when it is reported. So a power cut loses at most the
  * updates of the last commit interval (and of a commit still running), and `whenCommitted()` lets a
  * caller wait for zero loss (docs/operations.md "Guarantees"). Opening and reading the file is
@@ -36,8 +32,24 @@ import {
 } from './store-settings.js';
 import { TableRewrite, type MirroredTable } from './table-rewrite.js';
 import type { CommitDone } from './sqlite-writer.js';
-import { newWaiting, type Waiting } from './waiting.js';
 import { WriterThread } from './writer-thread.js';
+
+/** The promise every caller of {@link SqliteLocationLog.whenCommitted} for one commit waits on. */
+interface Waiting {
+  readonly promise: Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: Error) => void;
+}
+
+function newWaiting(): Waiting {
+  let resolve!: () => void;
+  let reject!: (error: Error) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
 
 /** A commit the writer thread is running. */
 interface InFlight {
@@ -70,8 +82,6 @@ export class SqliteLocationLog {
   /** The last commit failed: retries follow {@link FAILED_COMMIT_RETRY_MS}, or a waiter. */
   private failing = false;
   private timer: NodeJS.Timeout | undefined;
-  /** When the last commit was handed to the writer thread (`performance.now()`, ms). */
-  private lastPostedMs = -Infinity;
   private closed = false;
   /** The table this store mirrors, to rewrite it whole when the file lost rows. */
   private table: MirroredTable | undefined;
@@ -140,24 +150,7 @@ export class SqliteLocationLog {
       this.rewriteDue = true;
     }
     this.pending.set(update.clientId, update.atLine);
-    this.schedule();
-  }
-
-  /** Arms the next commit (see the module's comment); while commits fail, in {@link FAILED_COMMIT_RETRY_MS}. */
-  private schedule(): void {
-    if (this.timer !== undefined || this.commitSoon) return;
-    const waitMs = this.failing
-      ? FAILED_COMMIT_RETRY_MS
-      : this.lastPostedMs + this.commitIntervalMs - performance.now();
-    if (waitMs > 0) {
-      this.timer = setTimeout(() => this.commit(), waitMs);
-      return;
-    }
-    this.commitSoon = true;
-    setImmediate(() => {
-      this.commitSoon = false;
-      this.commit();
-    });
+    this.timer ??= setTimeout(() => this.commit(), this.failing ? FAILED_COMMIT_RETRY_MS : this.commitIntervalMs);
   }
 
   /**
@@ -227,7 +220,6 @@ export class SqliteLocationLog {
     if (rows.size === 0) return;
     const seq = ++this.seq;
     this.inFlight = { seq, rows, waiting };
-    this.lastPostedMs = performance.now();
     this.writer.post(seq, packRows(rows));
   }
 
@@ -256,7 +248,7 @@ export class SqliteLocationLog {
     if (this.pending.size === 0 && this.rewrite === undefined) return;
     // After a failure only a waiter retries at once; the rest waits for the retry timer.
     if (this.waiting !== undefined || (again && !this.failing)) this.commit();
-    else this.schedule();
+    else this.timer ??= setTimeout(() => this.commit(), this.failing ? FAILED_COMMIT_RETRY_MS : this.commitIntervalMs);
   }
 
   /** A commit failed: its records are pending again (behind any newer ones), its waiters rejected. */

@@ -101,28 +101,6 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
     });
   });
 
-  test('a write an interval after the last commit is committed right after its turn, with no timer; the next ones wait for the interval', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
-      opened.log.write(record('first', 1700000000));
-      assert.equal(opened.log.commits, 0, 'not while the turn runs');
-      const deadline = performance.now() + 5_000;
-      while (opened.log.commits === 0 && performance.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-      assert.equal(opened.log.commits, 1, 'committed without waiting for the 10 s interval');
-      // Within the interval of that commit: left for the interval's end (a waiter takes it along).
-      opened.log.write(record('second', 1700000001));
-      await new Promise((resolve) => setImmediate(resolve));
-      await new Promise((resolve) => setImmediate(resolve));
-      assert.equal(opened.log.commits, 1);
-      assert.equal(opened.log.status().pendingRows, 1);
-      await opened.log.whenCommitted();
-      assert.equal(opened.log.commits, 2);
-      opened.log.close();
-      assert.equal(reopen(file).size, 2);
-    });
-  });
-
   test('close() commits what is pending', async () => {
     await withDir(async (dir) => {
       const file = path.join(dir, 'A.sqlite');
