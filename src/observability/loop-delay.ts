@@ -2,8 +2,8 @@
  * The event loop's delay as `/metrics` reports it (`nodejs_eventloop_lag_*_seconds`), measured from
  * the server's own work, with no timer of its own. Node's monitor (`perf_hooks.monitorEventLoopDelay`)
  * samples with a timer every {@link LOOP_DELAY_RESOLUTION_MS}: a hundred wake-ups a second while it
- * runs, about 0.7% of a core on the reference box, as much as a server at 20 updates a second spends
- * on the updates themselves (docs/benchmarks.md "Wake-ups").
+ * runs (0.77% of a core in an otherwise empty process on the reference box), most of a lightly
+ * loaded server's wake-ups (docs/benchmarks.md "Wake-ups").
  *
  * Here the first command or flood of an event-loop turn starts a probe: `setImmediate` runs at the end
  * of that turn's I/O, and the sample is the loop's busy time in between (wall time less the time the
