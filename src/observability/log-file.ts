@@ -1,9 +1,11 @@
 /**
  * The destination pino writes a server's log lines to: one file, appended to through one
  * preallocated buffer. A line is UTF-8 encoded straight into the buffer; the buffer goes to the file
- * in one `write` when it is nearly full, and at least every {@link LOG_FLUSH_INTERVAL_MS}, so `tail
- * -f` stays live on a quiet server. Memory is bounded by the buffer, and a line costs no more than
- * its own bytes.
+ * in one `write` when it is nearly full, and at most {@link LOG_FLUSH_INTERVAL_MS} after a line came,
+ * so `tail -f` stays live on a quiet server: a line that comes an interval or more after the last
+ * write is written at the end of its event-loop turn (`setImmediate`: the loop is awake for it anyway,
+ * so a light load's lines cost no timer wake-up), later ones when that interval ends. Memory is
+ * bounded by the buffer, and a line costs no more than its own bytes.
  *
  * Why not pino's own `pino.destination()` (sonic-boom 4 and 5): its `write` measures the whole
  * pending batch with `Buffer.byteLength` on every line, so a line costs in proportion to what is
@@ -33,6 +35,8 @@ export interface LogFileOptions {
   readonly timers?: Timers;
   /** Where a failed write is reported (the log itself cannot be). @default process.stderr */
   readonly onError?: (error: Error) => void;
+  /** Runs a callback at the end of the current event-loop turn. @default `setImmediate` */
+  readonly afterTurn?: (callback: () => void) => void;
 }
 
 /** An append-only log file with a write buffer, for pino (`pino(options, new LogFile(path))`). */
@@ -47,6 +51,11 @@ export class LogFile {
   private readonly buffer: Buffer;
   private used = 0;
   private timer: TimerHandle | undefined;
+  /** A write at the end of this turn is armed. */
+  private soon = false;
+  /** When the buffer last went to the file (`timers.now()`); the open counts as one. */
+  private lastWriteMs: number;
+  private readonly afterTurn: (callback: () => void) => void;
   private readonly timers: Timers;
   private readonly flushIntervalMs: number;
   private readonly onError: (error: Error) => void;
@@ -63,6 +72,8 @@ export class LogFile {
     this.buffer = Buffer.allocUnsafe(options.bufferBytes ?? LOG_BUFFER_BYTES);
     this.timers = options.timers ?? SYSTEM_TIMERS;
     this.flushIntervalMs = options.flushIntervalMs ?? LOG_FLUSH_INTERVAL_MS;
+    this.afterTurn = options.afterTurn ?? ((callback) => void setImmediate(callback));
+    this.lastWriteMs = this.timers.now();
     this.onError =
       options.onError ?? ((error) => process.stderr.write(`herd: cannot write ${this.file}: ${error.message}\n`));
   }
@@ -93,11 +104,24 @@ export class LogFile {
       return true;
     }
     this.used += this.buffer.write(text, this.used, encoding);
-    this.timer ??= this.timers.setTimeout(() => {
-      this.timer = undefined;
-      this.flushSync();
-    }, this.flushIntervalMs);
+    if (this.timer === undefined && !this.soon) this.schedule();
     return true;
+  }
+
+  private schedule(): void {
+    const waitMs = this.lastWriteMs + this.flushIntervalMs - this.timers.now();
+    if (waitMs > 0) {
+      this.timer = this.timers.setTimeout(() => {
+        this.timer = undefined;
+        this.flushSync();
+      }, waitMs);
+      return;
+    }
+    this.soon = true;
+    this.afterTurn(() => {
+      this.soon = false;
+      this.flushSync();
+    });
   }
 
   /** Writes everything buffered to the file now. */
@@ -105,6 +129,7 @@ export class LogFile {
     this.timers.clearTimeout(this.timer);
     this.timer = undefined;
     if (this.used === 0) return;
+    this.lastWriteMs = this.timers.now();
     const bytes = this.buffer.subarray(0, this.used);
     this.used = 0;
     this.writeOut(bytes);

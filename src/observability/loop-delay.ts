@@ -1,19 +1,22 @@
 /**
- * The event loop's delay as `/metrics` reports it (`nodejs_eventloop_lag_*_seconds`), measured only
- * while the server has work. Node's monitor (`perf_hooks.monitorEventLoopDelay`) samples with a
- * timer every {@link LOOP_DELAY_RESOLUTION_MS}: a hundred wake-ups a second, which on an idle server
- * cost about 0.9% of a core and were nearly all of its idle CPU. Here the
- * monitor is switched on by the first command or flood after a quiet spell and switched off again
- * once {@link LOOP_DELAY_IDLE_AFTER_MS} pass without any: an idle loop has no delay to measure.
+ * The event loop's delay as `/metrics` reports it (`nodejs_eventloop_lag_*_seconds`), measured from
+ * the server's own work, with no timer of its own. Node's monitor (`perf_hooks.monitorEventLoopDelay`)
+ * samples with a timer every {@link LOOP_DELAY_RESOLUTION_MS}: a hundred wake-ups a second while it
+ * runs (0.77% of a core in an otherwise empty process on the reference box), most of a lightly
+ * loaded server's wake-ups (docs/benchmarks.md "Wake-ups").
+ *
+ * Here the first command or flood of an event-loop turn starts a probe: `setImmediate` runs at the end
+ * of that turn's I/O, and the sample is the loop's busy time in between (wall time less the time the
+ * loop spent waiting for events, from `performance.eventLoopUtilization()`): how long an event that
+ * arrived with that work waited for the loop to be free. A block of 60 ms while handling a command
+ * reads 60 ms. Turns without a command or flood (an idle server, a timer's own work) are not
+ * sampled. Each sample counts one {@link LOOP_DELAY_RESOLUTION_MS} as Node's monitor did, so the
+ * figures, `herd status` (which takes the period off) and the alert rules keep their meaning.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
-import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
 import { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
 
 export { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
-
-/** The monitor sleeps once no work was noted for this long, ms (checked once per period). */
-export const LOOP_DELAY_IDLE_AFTER_MS = 2_000;
 
 /** The figures of one scrape, seconds. */
 export interface LoopDelay {
@@ -26,6 +29,23 @@ export interface LoopDelay {
   readonly p99: number;
 }
 
+/** What the monitor reads the loop with; tests inject their own. */
+export interface LoopClock {
+  /** Monotonic time, ms. */
+  now(): number;
+  /** Time the event loop has spent waiting for events since it started, ms. */
+  idleMs(): number;
+  /** Runs `callback` once the current turn's I/O callbacks are done (`setImmediate`). */
+  afterTurn(callback: () => void): void;
+}
+
+/** The process's own loop. */
+export const SYSTEM_LOOP_CLOCK: LoopClock = {
+  now: () => performance.now(),
+  idleMs: () => performance.eventLoopUtilization().idle,
+  afterTurn: (callback) => void setImmediate(callback),
+};
+
 /** The reading of a loop that had nothing to do: one period, no delay. */
 const IDLE_READING: LoopDelay = Object.freeze({
   min: LOOP_DELAY_RESOLUTION_MS / 1000,
@@ -37,52 +57,44 @@ const IDLE_READING: LoopDelay = Object.freeze({
   p99: LOOP_DELAY_RESOLUTION_MS / 1000,
 });
 
-/** Node's event-loop delay monitor, awake only while there is work. */
+/** The event loop's delay, sampled once per turn that had work. */
 export class LoopDelayMonitor {
-  private readonly histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  private readonly timers: Timers;
-  private awake = false;
-  private worked = false;
-  private timer: TimerHandle | undefined;
+  private readonly histogram: RecordableHistogram = createHistogram();
+  private readonly clock: LoopClock;
+  private probing = false;
+  private closed = false;
+  private startedMs = 0;
+  private idleAtStartMs = 0;
 
-  /** @param timers - the clock of the idle check. @default {@link SYSTEM_TIMERS} */
-  constructor(timers: Timers = SYSTEM_TIMERS) {
-    this.timers = timers;
+  /** @param clock - the loop's clock. @default {@link SYSTEM_LOOP_CLOCK} */
+  constructor(clock: LoopClock = SYSTEM_LOOP_CLOCK) {
+    this.clock = clock;
   }
 
-  /** Whether the monitor is sampling now. */
+  /** Whether a probe is waiting for the end of the turn. */
   get sampling(): boolean {
-    return this.awake;
+    return this.probing;
   }
 
-  /** The server did something (a command, a flood): sample from now on. One comparison when awake. */
+  /** The server did something (a command, a flood). One comparison when the turn is already probed. */
   noteWork(): void {
-    this.worked = true;
-    if (this.awake) return;
-    this.awake = true;
-    this.histogram.enable();
-    this.armCheck();
+    if (this.probing || this.closed) return;
+    this.probing = true;
+    this.startedMs = this.clock.now();
+    this.idleAtStartMs = this.clock.idleMs();
+    this.clock.afterTurn(this.probe);
   }
 
-  private armCheck(): void {
-    const timer = this.timers.setTimeout(() => {
-      this.timer = undefined;
-      if (this.worked) {
-        this.worked = false;
-        this.armCheck();
-        return;
-      }
-      this.awake = false;
-      this.histogram.disable();
-    }, LOOP_DELAY_IDLE_AFTER_MS);
-    // A check alone never keeps a process alive (a Node Timeout can be unref'd; a test's cannot).
-    (timer as { unref?: () => void }).unref?.();
-    this.timer = timer;
-  }
+  private readonly probe = (): void => {
+    this.probing = false;
+    if (this.closed) return;
+    const busyMs = this.clock.now() - this.startedMs - (this.clock.idleMs() - this.idleAtStartMs);
+    this.histogram.record(Math.max(1, Math.round((LOOP_DELAY_RESOLUTION_MS + Math.max(0, busyMs)) * 1e6)));
+  };
 
   /**
    * The delays sampled since the last read, then forgets them. When nothing was sampled (the loop
-   * was idle), one period and no delay.
+   * had no work), one period and no delay.
    */
   read(): LoopDelay {
     const histogram = this.histogram;
@@ -111,9 +123,6 @@ export class LoopDelayMonitor {
 
   /** Stops sampling for good. */
   close(): void {
-    this.timers.clearTimeout(this.timer);
-    this.timer = undefined;
-    this.awake = false;
-    this.histogram.disable();
+    this.closed = true;
   }
 }

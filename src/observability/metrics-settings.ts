@@ -4,9 +4,9 @@
  */
 
 /**
- * Sampling period of the event-loop delay monitor behind `nodejs_eventloop_lag_*_seconds`, ms
- * (prom-client's default; ./loop-delay.ts). Node counts this period in every sample, so a loop with
- * no delay reads about this much; `herd status` subtracts it.
+ * The period counted in every sample of `nodejs_eventloop_lag_*_seconds`, ms: prom-client's sampling
+ * period for Node's monitor, which counts it in every sample. ./loop-delay.ts samples without a timer
+ * and adds it too, so a loop with no delay reads about this much, as before; `herd status` subtracts it.
  */
 export const LOOP_DELAY_RESOLUTION_MS = 10;
 

@@ -32,6 +32,30 @@ describe('LogFile', () => {
     log.close();
   });
 
+  test('a line an interval after the last write goes out at the end of its turn, with no timer; the next ones wait for the interval', () => {
+    const timers = new ManualTimers();
+    const turnEnds: (() => void)[] = [];
+    const file = path.join(folder.dir, 'turn.log');
+    const log = new LogFile(file, { timers, flushIntervalMs: 100, afterTurn: (callback) => turnEnds.push(callback) });
+    timers.advance(100);
+    log.write('quiet\n');
+    log.write('same turn\n');
+    assert.equal(timers.pending, 0, 'no timer');
+    assert.equal(turnEnds.length, 1, 'one write at the end of the turn');
+    assert.equal(readFileSync(file, 'utf8'), '');
+    turnEnds.shift()?.();
+    assert.equal(readFileSync(file, 'utf8'), 'quiet\nsame turn\n');
+    timers.advance(40);
+    log.write('soon after\n');
+    assert.equal(turnEnds.length, 0);
+    assert.equal(timers.pending, 1, 'within the interval: a timer for its end');
+    timers.advance(59);
+    assert.equal(readFileSync(file, 'utf8'), 'quiet\nsame turn\n');
+    timers.advance(1);
+    assert.equal(readFileSync(file, 'utf8'), 'quiet\nsame turn\nsoon after\n', '100 ms after the last write');
+    log.close();
+  });
+
   test('a nearly full buffer is written at once, in order, with multi-byte text intact', () => {
     const timers = new ManualTimers();
     const file = path.join(folder.dir, 'full.log');

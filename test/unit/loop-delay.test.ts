@@ -1,62 +1,112 @@
 /**
- * The event-loop delay monitor behind `/metrics` (src/observability/loop-delay.ts) samples only while
- * the server has work, and sleeps once it has had none for LOOP_DELAY_IDLE_AFTER_MS: an idle server
- * is not woken a hundred times a second to measure a delay it cannot have.
+ * The event-loop delay monitor behind `/metrics` (src/observability/loop-delay.ts) samples the turns
+ * that carry work, with no timer of its own: an idle server is never woken to measure a delay it cannot
+ * have, and a lightly loaded one is not woken a hundred times a second either.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import {
-  LOOP_DELAY_IDLE_AFTER_MS,
-  LOOP_DELAY_RESOLUTION_MS,
-  LoopDelayMonitor,
-} from '../../src/observability/loop-delay.js';
+import { LOOP_DELAY_RESOLUTION_MS, LoopDelayMonitor, type LoopClock } from '../../src/observability/loop-delay.js';
 import { registerLoopDelayMetrics } from '../../src/observability/metrics-registry.js';
-import { ManualTimers } from '../helpers/manual-timers.js';
+
+/** A loop whose time, idle time and turn ends the test moves by hand. */
+class ManualLoop implements LoopClock {
+  nowMs = 1_000;
+  idle = 0;
+  private waiting: (() => void)[] = [];
+  now(): number {
+    return this.nowMs;
+  }
+  idleMs(): number {
+    return this.idle;
+  }
+  afterTurn(callback: () => void): void {
+    this.waiting.push(callback);
+  }
+  get pending(): number {
+    return this.waiting.length;
+  }
+  /** Ends the turn: runs the callbacks waiting for it. */
+  endTurn(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const callback of waiting) callback();
+  }
+}
+
+/** A reading in seconds is `ms` within the histogram's precision (3 significant digits). */
+function assertMs(seconds: number, ms: number, message: string): void {
+  assert.ok(Math.abs(seconds * 1000 - ms) < ms / 500, `${message}: ${seconds * 1000} ms, not ${ms}`);
+}
 
 describe('LoopDelayMonitor', () => {
-  test('wakes on work, stays awake while work comes within each idle period, and sleeps after one without', () => {
-    const timers = new ManualTimers();
-    const monitor = new LoopDelayMonitor(timers);
-    assert.equal(monitor.sampling, false);
-    assert.equal(timers.pending, 0, 'no timer while idle');
+  test('arms nothing while idle, and one probe per turn with work, whatever the work in it', () => {
+    const loop = new ManualLoop();
+    const monitor = new LoopDelayMonitor(loop);
+    assert.equal(loop.pending, 0, 'nothing waits while idle');
+    monitor.noteWork();
+    monitor.noteWork();
     monitor.noteWork();
     assert.equal(monitor.sampling, true);
-    assert.equal(timers.pending, 1);
-    timers.advance(LOOP_DELAY_IDLE_AFTER_MS / 2);
+    assert.equal(loop.pending, 1, 'one probe for the turn');
+    loop.nowMs += 3;
+    loop.endTurn();
+    assert.equal(monitor.sampling, false);
+    assert.equal(loop.pending, 0, 'nothing left behind');
+    const reading = monitor.read();
+    assertMs(reading.max, LOOP_DELAY_RESOLUTION_MS + 3, 'the busy 3 ms and one period');
+    monitor.close();
+  });
+
+  test("the loop's waiting for events between the work and the probe is not delay", () => {
+    const loop = new ManualLoop();
+    const monitor = new LoopDelayMonitor(loop);
     monitor.noteWork();
-    timers.advance(LOOP_DELAY_IDLE_AFTER_MS / 2);
-    assert.equal(monitor.sampling, true, 'work in the period keeps it awake');
-    timers.advance(LOOP_DELAY_IDLE_AFTER_MS);
-    assert.equal(monitor.sampling, false, 'a period without work puts it to sleep');
-    assert.equal(timers.pending, 0, 'and leaves no timer behind');
+    loop.nowMs += 52;
+    loop.idle += 50;
+    loop.endTurn();
+    assertMs(monitor.read().max, LOOP_DELAY_RESOLUTION_MS + 2, 'the 2 ms busy, not the 50 ms waiting');
     monitor.close();
   });
 
   test('a loop that had nothing to do reads one period and no delay', () => {
-    const monitor = new LoopDelayMonitor(new ManualTimers());
+    const monitor = new LoopDelayMonitor(new ManualLoop());
     const reading = monitor.read();
     assert.equal(reading.p99, LOOP_DELAY_RESOLUTION_MS / 1000);
     assert.equal(reading.stddev, 0);
     monitor.close();
   });
 
-  test('a busy loop reads its delay: a 60 ms block shows in the max', async () => {
-    const monitor = new LoopDelayMonitor();
+  test('after close nothing is armed or sampled', () => {
+    const loop = new ManualLoop();
+    const monitor = new LoopDelayMonitor(loop);
     monitor.noteWork();
-    await new Promise((resolve) => setTimeout(resolve, 3 * LOOP_DELAY_RESOLUTION_MS));
+    monitor.close();
+    loop.nowMs += 5;
+    loop.endTurn();
+    monitor.noteWork();
+    assert.equal(loop.pending, 0);
+    assert.equal(monitor.read().p99, LOOP_DELAY_RESOLUTION_MS / 1000);
+  });
+
+  test("on the process's own loop, a 60 ms block while handling work shows in the max", async () => {
+    const monitor = new LoopDelayMonitor();
+    await new Promise((resolve) => setImmediate(resolve));
+    monitor.noteWork();
     const until = performance.now() + 60;
     while (performance.now() < until) {
-      // Block the loop.
+      // Block the loop, as a long command would.
     }
-    await new Promise((resolve) => setTimeout(resolve, 3 * LOOP_DELAY_RESOLUTION_MS));
-    assert.ok(monitor.read().max >= 0.06, 'the block is in the reading');
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    const reading = monitor.read();
+    assert.ok(reading.max >= 0.06 + LOOP_DELAY_RESOLUTION_MS / 1000, `the block is in the reading (${reading.max})`);
     monitor.close();
   });
 
   test('replaces the figures collectDefaultMetrics registered, under the same names', async () => {
     const registry = new Registry();
-    const monitor = new LoopDelayMonitor(new ManualTimers());
+    const monitor = new LoopDelayMonitor(new ManualLoop());
     registerLoopDelayMetrics(registry, monitor);
     const text = await registry.metrics();
     for (const figure of ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p99']) {
