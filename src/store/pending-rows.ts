@@ -58,14 +58,29 @@ export class PendingRows {
   }
 
   /**
-   * Puts the rows of a commit that did not happen back, as the oldest batch, without the clients that
-   * have a newer row waiting.
+   * Puts the rows of a commit that did not happen back, without the clients that have a newer row
+   * waiting: into the oldest batch when they fit beside it, else as a batch of their own before it.
+   * So the next commit retries them together with what came meanwhile, as one batch while they fit:
+   * a commit that takes every row waiting is the one that settles the callers waiting for a commit
+   * (./sqlite-log.ts), and a lone retried batch before a newer one would keep them waiting while
+   * commits fail.
    */
   requeue(rows: Map<string, string>): void {
     for (const clientId of rows.keys()) if (this.has(clientId)) rows.delete(clientId);
     if (rows.size === 0) return;
-    this.full.unshift(rows);
-    this.fullRows += rows.size;
+    const oldest = this.full[0] ?? this.current;
+    if (oldest.size + rows.size > this.batchRows) {
+      this.full.unshift(rows);
+      this.fullRows += rows.size;
+      return;
+    }
+    for (const [clientId, atLine] of rows) oldest.set(clientId, atLine);
+    if (oldest !== this.current) this.fullRows += rows.size;
+    else if (this.current.size === this.batchRows) {
+      this.full.push(this.current);
+      this.fullRows += this.current.size;
+      this.current = new Map();
+    }
   }
 
   /** Takes every row waiting, as one map holding the newest row of each client. */

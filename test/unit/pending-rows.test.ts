@@ -43,7 +43,7 @@ describe('PendingRows', () => {
     assert.deepEqual([...pending.take()], []);
   });
 
-  test('a failed batch goes back first, without the clients that have a newer row waiting', () => {
+  test('a failed batch goes back without the clients that have a newer row waiting, beside the oldest batch while they fit', () => {
     const pending = new PendingRows(2);
     pending.set('a', 'a1');
     pending.set('b', 'b1');
@@ -51,8 +51,45 @@ describe('PendingRows', () => {
     pending.set('b', 'b2');
     pending.requeue(failed);
     assert.equal(pending.size, 2);
-    assert.deepEqual([...pending.take()], [['a', 'a1']]);
-    assert.deepEqual([...pending.take()], [['b', 'b2']]);
+    assert.deepEqual([...pending.take()].sort(), [
+      ['a', 'a1'],
+      ['b', 'b2'],
+    ]);
+    assert.equal(pending.size, 0);
+  });
+
+  test('a failed batch and the rows that came meanwhile are retried in one commit that takes every row waiting (it settles the waiters)', () => {
+    const pending = new PendingRows(8);
+    pending.set('a', 'a1');
+    pending.set('b', 'b1');
+    const failed = pending.take();
+    pending.set('c', 'c1');
+    pending.requeue(failed);
+    assert.deepEqual([...pending.take()].sort(), [
+      ['a', 'a1'],
+      ['b', 'b1'],
+      ['c', 'c1'],
+    ]);
+    assert.equal(pending.size, 0, 'nothing left behind the retry');
+  });
+
+  test('a failed batch that does not fit beside the oldest goes back as its own batch, first', () => {
+    const pending = new PendingRows(2);
+    pending.set('a', 'a1');
+    pending.set('b', 'b1');
+    const failed = pending.take();
+    pending.set('c', 'c1');
+    pending.set('d', 'd1');
+    pending.requeue(failed);
+    assert.equal(pending.size, 4);
+    assert.deepEqual([...pending.take()].sort(), [
+      ['a', 'a1'],
+      ['b', 'b1'],
+    ]);
+    assert.deepEqual([...pending.take()].sort(), [
+      ['c', 'c1'],
+      ['d', 'd1'],
+    ]);
   });
 
   test('any writes, takes and failed commits: committing in order gives the newest row of every client', () => {
