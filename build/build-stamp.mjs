@@ -21,6 +21,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { filesUnder } from './files-under.mjs';
 
 /** The checkout's root. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -30,22 +31,6 @@ export const INPUT_DIRS = ['src', 'build', 'web', 'herds'];
 export const INPUT_FILES = ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.build.json'];
 /** Where the stamp is written: inside dist/, so that deleting dist/ deletes it too. */
 export const STAMP_FILE = path.join(ROOT, 'dist', '.build-inputs');
-
-/**
- * Lists the files under `dir` (relative to `root`), sorted.
- *
- * @param {string} root
- * @param {string} dir
- * @returns {string[]}
- */
-function filesUnder(root, dir) {
-  if (!fs.existsSync(path.join(root, dir))) return [];
-  return fs
-    .readdirSync(path.join(root, dir), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile())
-    .map((entry) => path.relative(root, path.join(entry.parentPath ?? entry.path, entry.name)))
-    .sort();
-}
 
 /**
  * The digest of the build's inputs now: their contents, not their times.

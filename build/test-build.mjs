@@ -20,6 +20,7 @@ import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { filesUnder } from './files-under.mjs';
 
 /** The checkout's root. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,19 +30,6 @@ export const TEST_BUILD_DIR = path.join(ROOT, '.test-build');
 const COMPILED = ['src', 'test', 'bench', 'build'];
 /** Top-level entries that are never linked into the tree. */
 const SKIPPED = new Set(['.git', '.test-build']);
-
-/**
- * Lists the files under `dir`, relative to ROOT.
- *
- * @param {string} dir - relative to ROOT
- * @returns {string[]}
- */
-function filesUnder(dir) {
-  return fs
-    .readdirSync(path.join(ROOT, dir), { recursive: true, withFileTypes: true })
-    .filter((entry) => entry.isFile() || entry.isSymbolicLink())
-    .map((entry) => path.relative(ROOT, path.join(entry.parentPath ?? entry.path, entry.name)));
-}
 
 /**
  * Links `.test-build/<relative>` to the checkout's `<relative>`.
@@ -61,7 +49,7 @@ for (const entry of fs.readdirSync(ROOT)) {
 }
 const sources = [];
 for (const dir of COMPILED) {
-  for (const file of filesUnder(dir)) {
+  for (const file of filesUnder(ROOT, dir)) {
     link(file);
     if (file.endsWith('.ts') && !file.endsWith('.d.ts')) sources.push(file);
   }
