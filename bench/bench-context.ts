@@ -114,4 +114,6 @@ export interface BenchContext {
   readonly serverNodeArgs: readonly string[];
   /** The scale scenario's shapes, by id (`--scale-shapes`). @default every shape */
   readonly scaleShapes?: readonly string[];
+  /** Whether the scale scenario's herds run with `store.durable: false` (`--scale-memory-store`). */
+  readonly scaleMemoryStore: boolean;
 }

@@ -76,6 +76,10 @@ export function benchCommand(): Command {
       scaleShapeList,
     )
     .option(
+      '--scale-memory-store',
+      'with the scale scenario: run the herds with store.durable false, to see what the durable store costs per update',
+    )
+    .option(
       '--plot <file>',
       'with the scale scenario: write its plot (far-side p99 and link lines per update against herd size) as SVG to <file>',
     )
@@ -91,6 +95,7 @@ Examples:
   npm run bench -- --only soak --soak-minutes 10
   npm run bench -- --only scale --plot docs/scale.svg  herd sizes, with the plot
   npm run bench -- --only scale --scale-shapes mesh-10,mesh-20  two of the shapes
+  npm run bench -- --only scale --scale-shapes mesh-10 --scale-memory-store  the same without the durable store
   npm run bench -- --only iamat --cpu-prof /tmp/prof && node --import tsx bench/profile-summary.ts /tmp/prof/*.cpuprofile
   npm run bench -- --config my-herd.json  load a running herd`,
     )
@@ -105,6 +110,7 @@ Examples:
         cpuProf?: string;
         soakMinutes?: number;
         scaleShapes?: string[];
+        scaleMemoryStore?: boolean;
         plot?: string;
       }) => {
         const { runBenchCommand } = await import('./run-bench.js');

@@ -54,6 +54,8 @@ export interface BenchOptions {
   readonly soakMinutes?: number;
   /** The scale scenario's shapes to measure, by id (`mesh-10`). @default all of ./scale-shapes.ts `fullShapes` */
   readonly scaleShapes?: readonly string[];
+  /** Run the scale scenario's herds with `store.durable: false`. @default false */
+  readonly scaleMemoryStore?: boolean;
 }
 
 /**
@@ -103,6 +105,7 @@ export async function runBench(options: BenchOptions = {}): Promise<BenchReport>
     target,
     connections: BENCH_CONNECTIONS,
     scaleShapes: options.scaleShapes,
+    scaleMemoryStore: options.scaleMemoryStore ?? false,
     serverNodeArgs:
       options.cpuProfileDir === undefined
         ? []
@@ -233,6 +236,7 @@ export interface BenchCommandOptions {
   readonly cpuProf?: string;
   readonly soakMinutes?: number;
   readonly scaleShapes?: readonly string[];
+  readonly scaleMemoryStore?: boolean;
   /** Where to write the scale scenario's plot (SVG). */
   readonly plot?: string;
 }
@@ -252,6 +256,7 @@ export async function runBenchCommand(options: BenchCommandOptions): Promise<num
     cpuProfileDir: options.cpuProf,
     soakMinutes: options.soakMinutes,
     scaleShapes: options.scaleShapes,
+    scaleMemoryStore: options.scaleMemoryStore,
   });
   if (options.plot !== undefined && report.scale !== null) {
     const title = `herd sizes: ${report.started_at.slice(0, 10)}, ${report.machine.nproc} x ${report.machine.cpu_model}${report.quick ? ', --quick' : ''}`;

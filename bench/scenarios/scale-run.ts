@@ -181,6 +181,7 @@ export async function runScaleMode(
       logLevel: context.logLevel,
       observer: { name: observer.name, port: observer.port, linkedTo: [far] },
       peer: { dissemination },
+      ...(context.scaleMemoryStore ? { store: { durable: false } } : {}),
     });
     context.progress.update(`${label}: herd start`);
     const start = (): Promise<HerdHandle> =>

@@ -40,6 +40,8 @@ export interface ScaleShapeResult {
 /** What `--json` reports under `scale`. */
 export interface ScaleResult {
   readonly sizes: ScaleSizes;
+  /** The herds' store: `durable` as shipped, or `memory` (`store.durable: false`, `--scale-memory-store`). */
+  readonly store: 'durable' | 'memory';
   readonly shapes: readonly ScaleShapeResult[];
 }
 
@@ -94,7 +96,7 @@ export async function runScale(context: BenchContext): Promise<ScaleResult> {
   }
   if (shapes.every((s) => s.modes.length === 0))
     throw new BenchError(`no shape could be measured: ${JSON.stringify(shapes.map((s) => s.errors))}`);
-  return { sizes, shapes };
+  return { sizes, store: context.scaleMemoryStore ? 'memory' : 'durable', shapes };
 }
 
 /**
@@ -110,6 +112,7 @@ const ratio = (value: number, floor: number): string => (floor > 0 ? `${(value /
 /** The table's rows: per shape, the floor, then each mode against it. */
 export function scaleRows(result: ScaleResult): Row[] {
   const rows: Row[] = [];
+  const store = result.store === 'memory' ? ' (memory store)' : '';
   for (const s of result.shapes) {
     const f = s.floor;
     rows.push([
@@ -125,7 +128,7 @@ export function scaleRows(result: ScaleResult): Row[] {
     for (const m of s.modes) {
       rows.push([
         'scale',
-        `${s.label}, ${m.dissemination}: lines, B per update`,
+        `${s.label}, ${m.dissemination}${store}: lines, B per update`,
         `${m.lines_per_update} lines`,
         `far ${m.far.p50_ms} / ${m.far.p99_ms} / max ${m.far.max_ms} ms`,
         ratio(m.lines_per_update, s.floor_lines_per_update),
@@ -133,7 +136,7 @@ export function scaleRows(result: ScaleResult): Row[] {
       ]);
       rows.push([
         'scale',
-        `${s.label}, ${m.dissemination}: CPU per update light / max, us`,
+        `${s.label}, ${m.dissemination}${store}: CPU per update light / max, us`,
         `${m.cpu_us_per_update_light}`,
         `max ${m.cpu_us_per_update_max} us at ${m.max_rate_per_s}/s`,
         ratio(m.cpu_us_per_update_light, f.cpu_us_per_update),
@@ -141,7 +144,7 @@ export function scaleRows(result: ScaleResult): Row[] {
       ]);
       rows.push([
         'scale',
-        `${s.label}, ${m.dissemination}: herd start / links up, ms`,
+        `${s.label}, ${m.dissemination}${store}: herd start / links up, ms`,
         `${m.start_ms}`,
         `links up ${m.links_up_ms} ms, RSS ${m.rss_mb_per_server} MB/server`,
         ratio(m.start_ms, f.start_ms),
