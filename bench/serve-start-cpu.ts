@@ -3,7 +3,7 @@
  * time (every thread, nanoseconds from `/proc/<pid>/task/<tid>/schedstat`) at the instant its client
  * port first accepts, and again {@link AFTER_MS} later (the admin parts load after listening). Also
  * spawn to accepting, which on two shared cores swings with the other load; the CPU holds
- * (docs/benchmarks.md "Start-up"). One server as the startup scenario starts it: a fresh data
+ * (docs/benchmarks.md "Startup"). One server as the startup scenario starts it: a fresh data
  * folder, the default place data, an admin port. The floor and each build are started in turn, a
  * fresh folder each time; Linux only.
  *
