@@ -8,6 +8,10 @@
  *
  *     node --import tsx bench/herd-start-cpu.ts [RUNS] [CLI ...]   # default: 5 runs of this checkout's build
  *     node --import tsx bench/herd-start-cpu.ts 5 /tmp/main/dist/bundle/main.js dist/bundle/main.js
+ *
+ * A CLI is the node arguments before `start --config FILE`, split at spaces, as in
+ * ./serve-start-cpu.ts: a build's `dist/bundle/main.js`, or node options such as
+ * `"--snapshot-blob /tmp/herd.blob"` (a word that starts with `-` is passed as it is).
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -52,12 +56,12 @@ function childrenOf(pid: number): number[] {
 const herdCpuMs = (pid: number): number => childrenOf(pid).reduce((sum, child) => sum + cpuMs(child), cpuMs(pid));
 
 /** One start of `cli`: [wall ms to `servers up`, CPU ms then, CPU ms {@link AFTER_MS} later]. */
-async function startOnce(cli: string): Promise<[number, number, number]> {
+async function startOnce(cli: readonly string[]): Promise<[number, number, number]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-start-cpu-'));
   try {
     const configFile = await writeBenchConfig(dir, { logLevel: 'info', fixedPorts: true });
     const spawnedAt = performance.now();
-    const herd = new BenchProcess(process.execPath, [cli, 'start', '--config', configFile]);
+    const herd = new BenchProcess(process.execPath, [...cli, 'start', '--config', configFile]);
     try {
       await herd.waitForLine(HERD_UP_LINE);
       const upMs = performance.now() - spawnedAt;
@@ -75,11 +79,17 @@ async function startOnce(cli: string): Promise<[number, number, number]> {
 const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 const runs = Number(process.argv[2] ?? 5);
-const clis = process.argv.length > 3 ? process.argv.slice(3).map((cli) => path.resolve(cli)) : [CLI];
-const results = new Map<string, [number, number, number][]>(clis.map((cli) => [cli, []]));
+const clis = (process.argv.length > 3 ? process.argv.slice(3) : [CLI]).map((cli) =>
+  cli
+    .split(' ')
+    .filter((word) => word !== '')
+    .map((word) => (word.startsWith('-') ? word : path.resolve(word))),
+);
+const results = new Map<string, [number, number, number][]>(clis.map((cli) => [cli.join(' '), []]));
 for (let i = 0; i < runs; i++) {
-  for (const cli of clis) {
-    const run = await startOnce(cli);
+  for (const args of clis) {
+    const run = await startOnce(args);
+    const cli = args.join(' ');
     results.get(cli)?.push(run);
     const [up, atUp, later] = run.map(Math.round);
     process.stdout.write(
