@@ -2,7 +2,7 @@
  * The floor of the bench: a bare line-echo server. Each line comes back as it came, one reply per
  * line, held as a binary string as the server holds its replies; the replies to one chunk go out in
  * one write. It uses the product's own framing ({@link LineSplitter}), so the floor is "the herd
- * server minus everything the protocol means" (docs/benchmarks.md "The floor").
+ * server minus everything the protocol means" (docs/benchmarks.md "The load client").
  *
  * Run as a program (`node --import tsx bench/echo-server.ts`) it listens on 127.0.0.1, port 0, prints
  * `listening <port>` and runs until SIGTERM, SIGINT or the parent's IPC channel closes.

@@ -3,7 +3,7 @@
  * folder, logs at `info`), and the CPU of the supervisor and its servers (user + system, every
  * thread, from `/proc/<pid>/stat`) at the moment it prints its `servers up` line, and again
  * {@link AFTER_MS} later. On two shared cores the wall-clock time of a herd's start swings with the
- * other load; the CPU it spends is what holds (docs/benchmarks.md "Start-up"). Builds given as CLI
+ * other load; the CPU it spends is what holds (docs/benchmarks.md "Startup"). Builds given as CLI
  * paths are started alternately, a fresh folder each time; Linux only.
  *
  *     node --import tsx bench/herd-start-cpu.ts [RUNS] [CLI ...]   # default: 5 runs of this checkout's build

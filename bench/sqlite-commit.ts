@@ -1,8 +1,9 @@
 /**
  * How long one commit of the durable store takes on this machine's disk, by batch size: the reason
- * commits run on a writer thread (docs/benchmarks.md "Durable store commits"). A table of 100,000
- * clients is filled first; each batch then upserts rows of random client ids (as a herd's are) with
- * the store's own statement ({@link prepareUpsert}), `synchronous = FULL`, 60 commits per size.
+ * commits run on a writer thread (docs/benchmarks.md "Durable store commits (why they run on a
+ * writer thread)"). A table of 100,000 clients is filled first; each batch then upserts rows of
+ * random client ids (as a herd's are) with the store's own statement ({@link prepareUpsert}),
+ * `synchronous = FULL`, 60 commits per size.
  *
  * Usage: `node --import tsx bench/sqlite-commit.ts` (prints one line per batch size, in ms).
  */

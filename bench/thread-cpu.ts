@@ -1,7 +1,8 @@
 /**
  * Where a server's CPU goes, thread by thread, at the cost scenario's light load and when idle
- * (docs/benchmarks.md "Where the light-load and idle CPU goes"). Not a scenario of `npm run bench`: a
- * tool to run by hand, beside `strace -f -c -p PID` and `perf record -g -p PID` on the pid it prints.
+ * (docs/benchmarks.md "light load and idle (issue 22: where the CPU goes, 2026-12-02)"). Not a
+ * scenario of `npm run bench`: a tool to run by hand, beside `strace -f -c -p PID` and
+ * `perf record -g -p PID` on the pid it prints.
  *
  *     node --import tsx bench/thread-cpu.ts light [seconds] [warm-up requests]
  *     node --import tsx bench/thread-cpu.ts echo [seconds] [warm-up requests]

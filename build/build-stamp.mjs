@@ -2,7 +2,7 @@
  * Skips `npm run build` when dist/ was built from exactly the files it would be built from now, so
  * that `npm test` right after `npm ci` (whose `prepare` step builds) does not build a second time:
  * about 12 s of CPU on 2 cores that the type check and the linters, running beside it, can use
- * (docs/benchmarks.md "The suite").
+ * (docs/benchmarks.md "The suite (2026-12-03)").
  *
  *   node build/build-stamp.mjs clear            # the first step of `npm run build`
  *   node build/build-stamp.mjs write            # its last step

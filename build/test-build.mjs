@@ -2,7 +2,7 @@
  * Compiles the TypeScript of src/, test/, bench/ and build/ once, for `npm test`, into `.test-build/`
  * (ignored by git, ESLint and Prettier), so that the test runner loads plain JavaScript instead of
  * compiling every file again in each of its processes through tsx (about 40% of the unit tests' CPU
- * time, docs/benchmarks.md "The suite").
+ * time, docs/benchmarks.md "The suite (2026-12-03)").
  *
  *   node build/test-build.mjs      # then: node --enable-source-maps --test .test-build/test/...
  *

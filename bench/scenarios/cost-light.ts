@@ -33,8 +33,9 @@ export const LIGHT_REQUESTS = { full: 5_000, quick: 200 } as const;
 /**
  * Requests sent the same way just before the measured ones, not counted (full run, `--quick`): at
  * 500/s V8 is still compiling the server's path for about ten seconds (its platform threads spent
- * 58 us per IAMAT in the first 10 s, 15 us in the next; docs/benchmarks.md "light load and idle"),
- * a start-up cost and not one of each IAMAT. The echo server gets the same warm-up.
+ * 58 us per IAMAT in the first 10 s, 15 us in the next; docs/benchmarks.md "light load and idle
+ * (issue 22: where the CPU goes, 2026-12-02)"), a start-up cost and not one of each IAMAT. The
+ * echo server gets the same warm-up.
  */
 export const LIGHT_WARMUP_REQUESTS = { full: 5_000, quick: 100 } as const;
 /** How long the idle herd is watched, ms, in a full run (and in `--quick`). */

@@ -186,7 +186,8 @@ export function assertRequests(fake: FakeGoogle, count: number): void {
 
 /**
  * The exact WHATSAT reply for a look-up that failed with legacy `status`, with an `error_message`
- * when there is one (written out, not formatted by the server's code: docs/places.md "Errors").
+ * when there is one (written out, not formatted by the server's code: docs/places.md "What clients
+ * get when Google fails").
  */
 export function errorReplyOf(atLine: string, status: string, message?: string): string {
   const error = message === undefined ? '' : `   "error_message" : ${JSON.stringify(message)},\n`;

@@ -1,5 +1,5 @@
 /**
- * The dashboard of one server, server side over plain HTTP (docs/operations.md "The dashboard"): the
+ * The dashboard of one server, server side over plain HTTP (docs/observability.md "Dashboard"): the
  * page and its Content-Security-Policy, the event stream (content type, heartbeat with hand-moved
  * timers, coalesced check-ins, the stream limit, a page that never reads dropped at the bound), the
  * snapshot and the client view through the WHATSAT look-up path. Everything listens on 127.0.0.1,

@@ -1,5 +1,5 @@
 /**
- * Admin ports in the herd config (docs/operations.md "The admin port"): optional, loopback by
+ * Admin ports in the herd config (docs/observability.md "Turning it on"): optional, loopback by
  * default, never a client port or another admin port, and the shipped herds' ports.
  */
 import { describe, test } from 'node:test';

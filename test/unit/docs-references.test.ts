@@ -8,15 +8,20 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 
-/** Every `.ts` file under `dir`, with its text. */
+/** Every `.ts` (and `.mjs`) file under `dir`, with its text. */
 function sources(dir: string): { file: string; text: string }[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })
-    .filter((name) => name.endsWith('.ts'))
+    .filter((name) => name.endsWith('.ts') || name.endsWith('.mjs'))
     .map((name) => path.join(dir, name))
     .map((file) => ({ file, text: readFileSync(file, 'utf8') }));
 }
 
 const SRC = sources('src');
+
+/** The code that may cite the docs: src/, and the bench, tests and build (this file's examples left out). */
+const CODE = [...SRC, ...sources('bench'), ...sources('test'), ...sources('build')].filter(
+  ({ file }) => file !== path.join('test', 'unit', 'docs-references.test.ts'),
+);
 
 /** The log events `text` writes: the string literals of each `event:` field (a type annotation is not one). */
 export function loggedEvents(text: string): string[] {
@@ -84,9 +89,9 @@ describe('the docs list what the code does', () => {
     assert.deepEqual(loggedEvents("connection(kind: string, event: 'open' | 'close'): void"), []);
   });
 
-  test('every docs section cited in src exists', () => {
+  test('every docs section cited in the code exists', () => {
     const broken: string[] = [];
-    for (const { file, text } of SRC) {
+    for (const { file, text } of CODE) {
       for (const match of text.matchAll(/docs\/([\w-]+\.md)(?:#([\w-]+)|,? "([^"]+)")?/g)) {
         const [cited, doc, anchor, wrapped] = match as unknown as [string, string, string?, string?];
         // A title may be wrapped over comment lines, and keeps its heading's backticks.
@@ -97,7 +102,7 @@ describe('the docs list what the code does', () => {
         else if (title !== undefined && !headings.texts.has(title)) broken.push(`${cited} (${file})`);
       }
     }
-    assert.deepEqual(broken, [], 'docs sections cited in src that do not exist');
+    assert.deepEqual(broken, [], 'docs sections cited in the code that do not exist');
   });
 
   test('no comment in src cites a tracker issue', () => {
