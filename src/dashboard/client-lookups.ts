@@ -72,7 +72,7 @@ export class ClientLookups {
       this.inFlight--;
     }
     // The very document a WHATSAT would print, read back for the page.
-    const places = JSON.parse(textOfBinary(answer.json)) as NearbySearchResponse;
+    const places = JSON.parse(answer.body.toString('utf8')) as NearbySearchResponse;
     this.log.info(
       { event: 'dashboard-lookup', clientId: id, radiusKm, limit, places: answer.places },
       `dashboard client view: places ${answer.places.status} (${answer.places.results})`,

@@ -23,6 +23,24 @@ export function isDigit(code: number): boolean {
   return code >= ZERO && code <= NINE;
 }
 
+/**
+ * A reply whose end is held as bytes elsewhere: `head` (a binary string) then `body`, written as they
+ * are, so that a large shared answer (a WHATSAT's cached Nearby Search document) is never copied into
+ * a string or encoded again. `body` must not change after it is handed over.
+ */
+export interface ReplyWithBody {
+  readonly head: string;
+  readonly body: Buffer;
+}
+
+/** The bytes of a reply: a binary string, or a {@link ReplyWithBody}. */
+export type ReplyBytes = string | ReplyWithBody;
+
+/** A reply's bytes as one binary string (tests, and replies too rare to matter). */
+export function binaryOfReply(reply: ReplyBytes): string {
+  return typeof reply === 'string' ? reply : reply.head + reply.body.toString('latin1');
+}
+
 /** The binary string of `bytes[start, end)`. */
 export function binaryOf(bytes: Buffer, start = 0, end = bytes.length): string {
   return bytes.toString('latin1', start, end);

@@ -3,7 +3,7 @@
  * command out, and the replies as binary strings (src/protocol/bytes.ts). Pure functions: no
  * sockets, clocks or logs. The AT line itself is the codec of ./at-record.ts.
  */
-import { isDigit, isUtf8Bytes, POINT, ZERO } from './bytes.js';
+import { isDigit, isUtf8Bytes, POINT, ZERO, type ReplyWithBody } from './bytes.js';
 import { bytesEqual, scanFields, type FieldOffsets } from './fields.js';
 import { scanIso6709 } from './location.js';
 import { isPosixTime } from './time.js';
@@ -179,16 +179,27 @@ const NEWLINE_RUNS = /\n{2,}/g;
 const TRAILING_NEWLINES = /\n+$/;
 
 /**
- * Formats the WHATSAT reply: the stored AT line, a newline, the JSON document, then two newlines, so
- * the reply ends in exactly one empty line (docs/protocol.md#whatsat).
+ * The end of a WHATSAT reply, after its AT line: the JSON document, then two newlines, so the reply
+ * ends in exactly one empty line (docs/protocol.md#whatsat). Made once per document (and kept with
+ * a cached one), not once per reply.
+ *
+ * @param json - a Nearby Search response document (text, written as UTF-8), its newlines already
+ *   made single and none at the end ({@link normalizeJsonNewlines}).
+ * @returns the bytes, a new Buffer.
+ */
+export function formatWhatsatBody(json: string): Buffer {
+  return Buffer.from(`${json}\n\n`, 'utf8');
+}
+
+/**
+ * Formats the WHATSAT reply: the stored AT line, a newline, then `body` as it is (its bytes are not
+ * copied: docs/protocol.md#whatsat).
  *
  * @param atLine - the stored AT line of the client, without terminator, a binary string.
- * @param json - a Nearby Search response document as a binary string of its UTF-8 bytes, its
- *   newlines already made single and none at the end ({@link normalizeJsonNewlines}; the server
- *   does that once per document it formats, not once per reply).
+ * @param body - the document and the reply's ending, from {@link formatWhatsatBody}.
  */
-export function formatWhatsatReply(atLine: string, json: string): string {
-  return `${atLine}\n${json}\n\n`;
+export function formatWhatsatReply(atLine: string, body: Buffer): ReplyWithBody {
+  return { head: `${atLine}\n`, body };
 }
 
 /**

@@ -15,9 +15,9 @@ import { FieldOffsets } from '../protocol/fields.js';
 import { fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
 import { COMMANDS, dispatch, type CommandContext, type CommandKind, type CommandResult } from './commands/index.js';
 import type { CommandTable } from './commands/command.js';
-import { textOfBinary } from '../protocol/bytes.js';
+import { textOfBinary, type ReplyBytes } from '../protocol/bytes.js';
 import type { ServerLimits } from './limits.js';
-import { LineConnection, type ConnectionHandler } from './line-connection.js';
+import { LineConnection, type ConnectionHandler, type Reply } from './line-connection.js';
 
 /** Options of a {@link ClientSession}. */
 export interface ClientSessionOptions {
@@ -135,7 +135,7 @@ export class ClientSession {
     }, delayMs);
   }
 
-  private onLine(bytes: Buffer, start: number, end: number): string | Promise<string> | undefined {
+  private onLine(bytes: Buffer, start: number, end: number): Reply | undefined {
     const command = parseClientCommand(bytes, start, end, this.fields);
     if (command === undefined) return undefined;
     const { timers, context } = this.options;
@@ -173,7 +173,7 @@ export class ClientSession {
    *
    * @param line - the line as received, a binary string.
    */
-  private record(kind: CommandKind, result: CommandResult, line: string, startedMs: number): string {
+  private record(kind: CommandKind, result: CommandResult, line: string, startedMs: number): ReplyBytes {
     const { observer, timers } = this.options;
     const reply = result.reply ?? formatInvalidReply(line);
     observer.command(kind, result.outcome, timers.now() - startedMs);
@@ -181,10 +181,12 @@ export class ClientSession {
     if (!log.enabled) return reply;
     // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its
     // length in bytes.
-    const newline = reply.indexOf('\n');
-    let fields = `,"event":"command","conn":${this.id},"line":${jsonBinary(line)},"reply":${jsonBinary(reply.slice(0, newline))},"outcome":"${result.outcome}"`;
+    const head = typeof reply === 'string' ? reply : reply.head;
+    const length = typeof reply === 'string' ? reply.length : head.length + reply.body.length;
+    const newline = head.indexOf('\n');
+    let fields = `,"event":"command","conn":${this.id},"line":${jsonBinary(line)},"reply":${jsonBinary(head.slice(0, newline))},"outcome":"${result.outcome}"`;
     if (result.reason !== undefined) fields += `,"reason":${jsonText(result.reason)}`;
-    if (newline < reply.length - 1) fields += `,"bytes":${reply.length}`;
+    if (newline < length - 1) fields += `,"bytes":${length}`;
     const places = result.places;
     if (places !== undefined) {
       fields += `,"places":{"source":"${places.source}","status":"${places.status}","results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;

@@ -6,13 +6,14 @@
  */
 import type { Duplex } from 'node:stream';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
+import type { ReplyBytes } from '../protocol/bytes.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
 
 /**
- * A reply: ready bytes as a binary string (src/protocol/bytes.ts), or a promise of them (a WHATSAT
- * waiting on places).
+ * A reply: ready bytes (a binary string, or a head and a body of bytes: src/protocol/bytes.ts), or a
+ * promise of them (a WHATSAT waiting on places).
  */
-export type Reply = string | Promise<string>;
+export type Reply = ReplyBytes | Promise<ReplyBytes>;
 
 /** What a connection asks of the server. */
 export interface ConnectionHandler {
@@ -32,7 +33,7 @@ export interface ConnectionHandler {
    */
   fallback(line: string, error: unknown): string | undefined;
   /** Called once with the first `maxLineBytes` bytes of an over-long line; the connection then closes. */
-  onOverflow(bytes: Buffer, start: number, end: number): string;
+  onOverflow(bytes: Buffer, start: number, end: number): ReplyBytes;
   /** Called when the connection stops reading or is dropped because its peer does not read. */
   onSlowReader(event: 'paused' | 'dropped'): void;
   /** Called once when the connection is gone, with the reason. */
@@ -59,7 +60,7 @@ export interface ConnectionLimits {
 }
 
 interface Slot {
-  text: string | undefined;
+  text: ReplyBytes | undefined;
   /** No reply: the connection closes here (see {@link ConnectionHandler.fallback}). */
   cut?: boolean;
 }
@@ -79,7 +80,10 @@ export class LineConnection {
   private readonly splitter: LineSplitter;
   private readonly pending: Slot[] = [];
   private pendingHead = 0;
+  /** Reply bytes for the next write: strings, then the last ones (after {@link outputParts}). */
   private output = '';
+  /** Replies with bodies for the next write, in order, before {@link output}: strings and Buffers. */
+  private outputParts: (string | Buffer)[] = [];
   private flushScheduled = false;
   private inputEnded = false;
   private closed = false;
@@ -173,7 +177,7 @@ export class LineConnection {
     if (this.closed || this.inputEnded) return;
     const reply = this.handler.onLine(bytes, start, end);
     if (reply === undefined) return;
-    if (typeof reply === 'string') {
+    if (!(reply instanceof Promise)) {
       this.enqueue(reply);
       return;
     }
@@ -196,13 +200,23 @@ export class LineConnection {
     if (this.pendingReplies >= this.limits.maxPendingReplies) this.updateFlow();
   }
 
-  private enqueue(text: string): void {
+  private enqueue(text: ReplyBytes): void {
     if (this.pendingReplies === 0) {
-      this.output += text;
+      this.append(text);
       this.scheduleFlush();
     } else {
       this.pending.push({ text });
     }
+  }
+
+  /** Adds a reply to the next write: a string to {@link output}, a body after it in {@link outputParts}. */
+  private append(reply: ReplyBytes): void {
+    if (typeof reply === 'string') {
+      this.output += reply;
+      return;
+    }
+    this.outputParts.push(this.output + reply.head, reply.body);
+    this.output = '';
   }
 
   private advance(): void {
@@ -213,7 +227,7 @@ export class LineConnection {
         break;
       }
       if (slot.text === undefined) break;
-      this.output += slot.text;
+      this.append(slot.text);
       this.pendingHead++;
     }
     if (this.pendingHead === this.pending.length) {
@@ -252,10 +266,23 @@ export class LineConnection {
 
   private flush(): void {
     if (this.closed) return;
-    if (this.output !== '') {
+    const stream = this.stream;
+    if (this.outputParts.length > 0) {
+      // Strings and bodies in one write (a writev): the bodies' bytes are not copied.
+      const parts = this.outputParts;
+      this.outputParts = [];
+      stream.cork();
+      for (const part of parts) {
+        if (typeof part === 'string') stream.write(part, REPLY_ENCODING);
+        else stream.write(part);
+      }
+      if (this.output !== '') stream.write(this.output, REPLY_ENCODING);
+      this.output = '';
+      stream.uncork();
+    } else if (this.output !== '') {
       const text = this.output;
       this.output = '';
-      this.stream.write(text, REPLY_ENCODING);
+      stream.write(text, REPLY_ENCODING);
     }
     this.updateFlow();
     this.maybeFinish();
@@ -296,6 +323,7 @@ export class LineConnection {
       !this.closed &&
       this.pendingReplies === 0 &&
       this.output === '' &&
+      this.outputParts.length === 0 &&
       !this.flushScheduled
     ) {
       this.ending = true;

@@ -17,8 +17,8 @@ import {
 } from '../places/provider.js';
 import { LRUCache } from 'lru-cache';
 import { clientIdStartOf, readAtRecord, timeStartOf } from '../protocol/at-record.js';
-import { binaryOfText, textOfBinary } from '../protocol/bytes.js';
-import { normalizeJsonNewlines } from '../protocol/commands.js';
+import { textOfBinary } from '../protocol/bytes.js';
+import { formatWhatsatBody, normalizeJsonNewlines } from '../protocol/commands.js';
 import { formatGoogleJson } from '../protocol/google-json.js';
 import type { LatLng } from '../protocol/location.js';
 
@@ -49,10 +49,11 @@ export interface PlacesAnswer {
 /** A look-up's answer as the Nearby Search document a WHATSAT prints. */
 export interface PlacesJson {
   /**
-   * The document, printed as Google prints it (src/protocol/google-json.ts) with its newlines as a
-   * WHATSAT reply has them: the finished bytes, a binary string of its UTF-8 (src/protocol/bytes.ts).
+   * The document, printed as Google prints it (src/protocol/google-json.ts) in UTF-8, with its
+   * newlines as a WHATSAT reply has them and the reply's ending: the finished bytes of the reply after
+   * its AT line (`formatWhatsatBody`). Shared by every reply that uses it: never to be changed.
    */
-  readonly json: string;
+  readonly body: Buffer;
   /** What goes into the WHATSAT's log event. */
   readonly places: {
     readonly source: string;
@@ -77,7 +78,7 @@ export class PlacesLookup {
         ? new LRUCache({
             max: PLACES_JSON_CACHE_ENTRIES,
             maxSize: PLACES_JSON_CACHE_BYTES,
-            sizeCalculation: (answer) => Math.max(1, answer.json.length),
+            sizeCalculation: (answer) => Math.max(1, answer.body.length),
           })
         : undefined;
   }
@@ -104,11 +105,11 @@ export class PlacesLookup {
     const record = readAtRecord(atLine);
     const { response, source, ms } = await this.lookUp(record, radiusMeters, limit, textOfBinary(record.clientId));
     const answer: PlacesJson = {
-      json: binaryOfText(normalizeJsonNewlines(formatGoogleJson(response))),
+      body: formatWhatsatBody(normalizeJsonNewlines(formatGoogleJson(response))),
       places: { source, status: response.status, results: response.results.length, ms },
     };
     if (cache !== undefined && (response.status === 'OK' || response.status === 'ZERO_RESULTS')) {
-      cache.set(key, { json: answer.json, places: { ...answer.places, ms: 0, cached: true } });
+      cache.set(key, { body: answer.body, places: { ...answer.places, ms: 0, cached: true } });
     }
     return answer;
   }

@@ -12,7 +12,7 @@ import type { CommandKind, CommandOutcome } from '../../src/server/commands/outc
 import type { NearbySearchResponse } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import { fixedWallClock } from '../../src/protocol/time.js';
-import { binaryOfText } from '../../src/protocol/bytes.js';
+import { formatWhatsatBody } from '../../src/protocol/commands.js';
 import { createCommandContext } from '../../src/server/commands/context.js';
 import { LocationStore } from '../../src/store/location-store.js';
 import { ClientSession } from '../../src/server/client-session.js';
@@ -66,7 +66,7 @@ function rig(
     ingest: (record) => ingest({ store, flood: () => undefined }, record),
     whenCommitted: options.whenCommitted,
     lookUpPlaces: async () => ({
-      json: binaryOfText(formatGoogleJson(ZERO)),
+      body: formatWhatsatBody(formatGoogleJson(ZERO)),
       places: { source: 'test', status: 'ZERO_RESULTS', results: 0, ms: 0 },
     }),
   });
@@ -181,6 +181,17 @@ describe('ClientSession', () => {
       ],
     );
     assert.ok(events.every((entry) => entry.level === 30 && typeof entry.time === 'number'));
+  });
+
+  test('replies with a body (WHATSAT) keep their order among the other replies, byte for byte', async () => {
+    const { client, received } = rig();
+    client.write(
+      'IAMAT kiwi +34.068930-118.445127 1700000000\nWHATSAT kiwi 10 5\nbogus\nWHATSAT kiwi 10 5\nIAMAT kiwi +34.068930-118.445127 1700000000\n',
+    );
+    for (let i = 0; i < 4; i++) await settle();
+    const at = 'AT Solo +10.500000000 kiwi +34.068930-118.445127 1700000000\n';
+    const whatsat = `${at}${formatWhatsatBody(formatGoogleJson(ZERO)).toString('utf8')}`;
+    assert.equal(received(), `${at}${whatsat}? bogus\n${whatsat}${at}`);
   });
 
   test('a line over maxLineBytes is labelled line_too_long, answered once, and the connection ends', async () => {

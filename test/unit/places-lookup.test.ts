@@ -10,8 +10,7 @@ import { NOOP_OBSERVER } from '../../src/observability/observer.js';
 import type { NearbySearchResponse, PlacesProvider } from '../../src/places/provider.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
 import { PlacesLookup } from '../../src/server/places-lookup.js';
-import { binaryOfText } from '../../src/protocol/bytes.js';
-import { normalizeJsonNewlines } from '../../src/protocol/commands.js';
+import { formatWhatsatBody, normalizeJsonNewlines } from '../../src/protocol/commands.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
 /** The stored AT line of a client, and its location. */
@@ -85,8 +84,8 @@ describe('PlacesLookup', () => {
     const first = await places1.lookUpJson(KIWI, 10_000, 5);
     const again = await places1.lookUpJson(KIWI, 10_000, 5);
     assert.equal(calls.length, 1);
-    assert.equal(again.json, first.json);
-    assert.equal(first.json, binaryOfText(normalizeJsonNewlines(formatGoogleJson(places(3)))));
+    assert.equal(again.body, first.body);
+    assert.deepEqual(first.body, formatWhatsatBody(normalizeJsonNewlines(formatGoogleJson(places(3)))));
     assert.equal(again.places.cached, true);
     assert.equal(first.places.cached, undefined);
     await places1.lookUpJson(KIWI, 5_000, 5);

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import {
   parseClientCommand,
   formatInvalidReply,
+  formatWhatsatBody,
   formatWhatsatReply,
   normalizeJsonNewlines,
   type ClientCommand,
@@ -44,22 +45,39 @@ describe('formatInvalidReply', () => {
 
 describe('formatWhatsatReply', () => {
   const atLine = 'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
+  /** The whole reply for `json`, as text. */
+  const whatsatText = (line: string, json: string): string => {
+    const reply = formatWhatsatReply(line, formatWhatsatBody(json));
+    return reply.head + reply.body.toString('utf8');
+  };
+
+  test('keeps the body as it is: the same bytes, not a copy', () => {
+    const body = formatWhatsatBody('{"status":"OK"}');
+    const reply = formatWhatsatReply(atLine, body);
+    assert.equal(reply.head, `${atLine}\n`);
+    assert.equal(reply.body, body);
+    assert.equal(body.toString('utf8'), '{"status":"OK"}\n\n');
+  });
+
+  test('the body is UTF-8', () => {
+    assert.deepEqual([...formatWhatsatBody('"é"')], [0x22, 0xc3, 0xa9, 0x22, 0x0a, 0x0a]);
+  });
 
   test('is the AT line, a newline, the JSON, then two newlines', () => {
-    assert.equal(formatWhatsatReply(atLine, '{\n   "status" : "OK"\n}'), `${atLine}\n{\n   "status" : "OK"\n}\n\n`);
+    assert.equal(whatsatText(atLine, '{\n   "status" : "OK"\n}'), `${atLine}\n{\n   "status" : "OK"\n}\n\n`);
   });
 
   test('collapses runs of newlines inside the JSON and drops trailing ones', () => {
     const json = '{\n\n   "html_attributions" : [],\n\n\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n\n';
     assert.equal(
-      formatWhatsatReply(atLine, normalizeJsonNewlines(json)),
+      whatsatText(atLine, normalizeJsonNewlines(json)),
       `${atLine}\n{\n   "html_attributions" : [],\n   "results" : [],\n   "status" : "ZERO_RESULTS"\n}\n\n`,
     );
   });
 
   test('a formatGoogleJson document parses back from the reply', () => {
     const doc = { html_attributions: [], results: [{ name: 'Westwood', place_id: 'geonames:1' }], status: 'OK' };
-    const reply = formatWhatsatReply(atLine, normalizeJsonNewlines(formatGoogleJson(doc)));
+    const reply = whatsatText(atLine, normalizeJsonNewlines(formatGoogleJson(doc)));
     assert.ok(reply.startsWith(`${atLine}\n{\n`));
     assert.deepEqual(JSON.parse(reply.slice(atLine.length + 1)), doc);
   });
@@ -73,7 +91,7 @@ describe('formatWhatsatReply', () => {
     fc.assert(
       fc.property(fc.constantFrom('{', '[', 'x'), text, (first, rest) => {
         const json = first + rest;
-        const reply = formatWhatsatReply(atLine, normalizeJsonNewlines(json));
+        const reply = whatsatText(atLine, normalizeJsonNewlines(json));
         assert.ok(reply.startsWith(`${atLine}\n${first}`));
         assert.ok(reply.endsWith('\n\n'), JSON.stringify(reply));
         const lines = reply.split('\n');

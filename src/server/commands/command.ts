@@ -5,6 +5,7 @@
  * refused line with `? <line>` (docs/protocol.md#anything-else), so no handler needs the line itself.
  */
 import type { AtRecord } from '../../protocol/at-record.js';
+import type { ReplyBytes } from '../../protocol/bytes.js';
 import type { ClientCommand } from '../../protocol/commands.js';
 import type { PosixInstant, WallClock } from '../../protocol/time.js';
 import type { LocationStore } from '../../store/location-store.js';
@@ -14,10 +15,10 @@ import type { CommandKind, CommandOutcome } from './outcomes.js';
 /** How a command ended: the reply to write, its outcome label, and why (for the log) when not ok. */
 export interface CommandResult {
   /**
-   * The whole reply with its terminator(s), a binary string (src/protocol/bytes.ts); `undefined` when
-   * the line is refused and answered `? <line>`.
+   * The whole reply with its terminator(s): a binary string, or a head and a body of bytes (a
+   * WHATSAT's; src/protocol/bytes.ts); `undefined` when the line is refused and answered `? <line>`.
    */
-  readonly reply: string | undefined;
+  readonly reply: ReplyBytes | undefined;
   /** The label of metrics and logs. */
   readonly outcome: CommandOutcome;
   /** Why the command was refused, for the log (never sent to the client). */

@@ -16,8 +16,8 @@ export function whatsat(command: WhatsatCommand, context: CommandContext): Comma
       reason: 'no server of the herd has heard of this client id',
     };
   }
-  return context.lookUpPlaces(atLine, command.radiusKm * 1000, command.bound).then(({ json, places }) => ({
-    reply: formatWhatsatReply(atLine, json),
+  return context.lookUpPlaces(atLine, command.radiusKm * 1000, command.bound).then(({ body, places }) => ({
+    reply: formatWhatsatReply(atLine, body),
     outcome: 'ok',
     places,
   }));
