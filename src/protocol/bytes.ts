@@ -36,11 +36,6 @@ export interface ReplyWithBody {
 /** The bytes of a reply: a binary string, or a {@link ReplyWithBody}. */
 export type ReplyBytes = string | ReplyWithBody;
 
-/** A reply's bytes as one binary string (tests, and replies too rare to matter). */
-export function binaryOfReply(reply: ReplyBytes): string {
-  return typeof reply === 'string' ? reply : reply.head + reply.body.toString('latin1');
-}
-
 /** The binary string of `bytes[start, end)`. */
 export function binaryOf(bytes: Buffer, start = 0, end = bytes.length): string {
   return bytes.toString('latin1', start, end);
