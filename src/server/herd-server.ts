@@ -120,6 +120,7 @@ export class HerdServer {
       whenCommitted:
         options.syncCommit === true && persistence !== undefined ? () => persistence.whenCommitted() : undefined,
       lookUpPlaces: (atLine, radiusMeters, limit) => places.lookUpJson(atLine, radiusMeters, limit),
+      cachedPlaces: (atLine, radiusMeters, limit) => places.cachedJson(atLine, radiusMeters, limit),
     });
   }
 

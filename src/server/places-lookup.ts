@@ -65,6 +65,12 @@ export interface PlacesJson {
   };
 }
 
+/** The key of a kept document: the location's text (as the AT line has it), the radius and the bound. */
+function cacheKeyOf(atLine: string, radiusMeters: number, limit: number): string {
+  const locationStart = atLine.indexOf(' ', clientIdStartOf(atLine)) + 1;
+  return `${atLine.slice(locationStart, timeStartOf(atLine) - 1)} ${radiusMeters} ${limit}`;
+}
+
 /** Asks a {@link PlacesProvider} on behalf of WHATSAT. */
 export class PlacesLookup {
   private readonly options: PlacesLookupOptions;
@@ -93,14 +99,9 @@ export class PlacesLookup {
     const cache = this.jsonCache;
     let key = '';
     if (cache !== undefined) {
-      const idStart = clientIdStartOf(atLine);
-      const locationStart = atLine.indexOf(' ', idStart) + 1;
-      key = `${atLine.slice(locationStart, timeStartOf(atLine) - 1)} ${radiusMeters} ${limit}`;
-      const hit = cache.get(key);
-      if (hit !== undefined) {
-        this.options.observer.placesLookup(hit.places.source, hit.places.status, 0);
-        return hit;
-      }
+      key = cacheKeyOf(atLine, radiusMeters, limit);
+      const hit = this.kept(cache.get(key));
+      if (hit !== undefined) return hit;
     }
     const record = readAtRecord(atLine);
     const { response, source, ms } = await this.lookUp(record, radiusMeters, limit, textOfBinary(record.clientId));
@@ -112,6 +113,22 @@ export class PlacesLookup {
       cache.set(key, { body: answer.body, places: { ...answer.places, ms: 0, cached: true } });
     }
     return answer;
+  }
+
+  /**
+   * {@link lookUpJson}'s answer when an identical earlier look-up's document is kept (counted as a
+   * look-up, as there), at once; `undefined` when it is not (a source that is not deterministic, or
+   * no such look-up yet): then ask {@link lookUpJson}. A WHATSAT answered from here waits for nothing.
+   */
+  cachedJson(atLine: string, radiusMeters: number, limit: number): PlacesJson | undefined {
+    const cache = this.jsonCache;
+    return cache === undefined ? undefined : this.kept(cache.get(cacheKeyOf(atLine, radiusMeters, limit)));
+  }
+
+  /** `hit`, counted as a look-up. */
+  private kept(hit: PlacesJson | undefined): PlacesJson | undefined {
+    if (hit !== undefined) this.options.observer.placesLookup(hit.places.source, hit.places.status, 0);
+    return hit;
   }
 
   /**

@@ -45,12 +45,12 @@ function source(answer: () => Promise<NearbySearchResponse>, deterministic: bool
   return { provider, calls };
 }
 
-function lookup(provider: PlacesProvider, timers = new ManualTimers()) {
+function lookup(provider: PlacesProvider, timers = new ManualTimers(), observer = NOOP_OBSERVER) {
   return new PlacesLookup({
     places: provider,
     timeoutMs: 1000,
     logger: silentLogger(),
-    observer: NOOP_OBSERVER,
+    observer,
     timers,
   });
 }
@@ -105,5 +105,29 @@ describe('PlacesLookup', () => {
     await g.lookUpJson(KIWI, 10_000, 5);
     await g.lookUpJson(KIWI, 10_000, 5);
     assert.equal(google.calls.length, 2);
+  });
+
+  test('cachedJson answers at once what lookUpJson kept, counted as a look-up, and nothing else', async () => {
+    const counted: [string, string, number][] = [];
+    const observer = {
+      ...NOOP_OBSERVER,
+      placesLookup: (s: string, st: string, ms: number) => counted.push([s, st, ms]),
+    };
+    const { provider, calls } = source(async () => places(3), true);
+    const kept = lookup(provider, new ManualTimers(), observer);
+    assert.equal(kept.cachedJson(KIWI, 10_000, 5), undefined);
+    assert.equal(counted.length, 0);
+    const first = await kept.lookUpJson(KIWI, 10_000, 5);
+    const hit = kept.cachedJson(KIWI, 10_000, 5);
+    assert.equal(hit?.body, first.body);
+    assert.equal(hit?.places.cached, true);
+    assert.deepEqual(counted.at(-1), ['offline', 'OK', 0]);
+    assert.equal(kept.cachedJson(KIWI, 10_000, 4), undefined);
+    assert.equal(kept.cachedJson(KIWI_MOVED, 10_000, 5), undefined);
+    assert.equal(calls.length, 1);
+    const google = source(async () => places(3), false);
+    const g = lookup(google.provider);
+    await g.lookUpJson(KIWI, 10_000, 5);
+    assert.equal(g.cachedJson(KIWI, 10_000, 5), undefined);
   });
 });

@@ -49,6 +49,11 @@ export interface CommandContext {
    * the client whose stored AT line is `atLine`; always resolves (failures become a status).
    */
   lookUpPlaces(atLine: string, radiusMeters: number, limit: number): Promise<PlacesJson>;
+  /**
+   * What {@link lookUpPlaces} would answer, at once, when an identical look-up's document is kept (the
+   * offline source's); `undefined` when it must be asked.
+   */
+  cachedPlaces(atLine: string, radiusMeters: number, limit: number): PlacesJson | undefined;
   /** Scratch the handlers reuse from command to command (they run one at a time). */
   readonly scratch: CommandScratch;
 }

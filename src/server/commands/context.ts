@@ -18,7 +18,11 @@ export interface CommandContextOptions {
   readonly ingest: (record: AtRecord) => boolean;
   readonly whenCommitted?: () => Promise<void>;
   readonly lookUpPlaces: (atLine: string, radiusMeters: number, limit: number) => Promise<PlacesJson>;
+  /** The answer `lookUpPlaces` would give at once, when it is kept. @default none is ever kept */
+  readonly cachedPlaces?: (atLine: string, radiusMeters: number, limit: number) => PlacesJson | undefined;
 }
+
+const NOTHING_KEPT = (): undefined => undefined;
 
 /** The context of one server's command handlers. */
 export function createCommandContext(options: CommandContextOptions): CommandContext {
@@ -31,6 +35,7 @@ export function createCommandContext(options: CommandContextOptions): CommandCon
     ingest: options.ingest,
     whenCommitted: options.whenCommitted,
     lookUpPlaces: options.lookUpPlaces,
+    cachedPlaces: options.cachedPlaces ?? NOTHING_KEPT,
     scratch: {
       atLine: Buffer.allocUnsafe(AT_LINE_OVERHEAD_BYTES + serverName.length + options.maxLineBytes),
       clientTime: { seconds: 0, nanoseconds: 0 },

@@ -16,7 +16,10 @@ export function whatsat(command: WhatsatCommand, context: CommandContext): Comma
       reason: 'no server of the herd has heard of this client id',
     };
   }
-  return context.lookUpPlaces(atLine, command.radiusKm * 1000, command.bound).then(({ body, places }) => ({
+  const radiusMeters = command.radiusKm * 1000;
+  const kept = context.cachedPlaces(atLine, radiusMeters, command.bound);
+  if (kept !== undefined) return { reply: formatWhatsatReply(atLine, kept.body), outcome: 'ok', places: kept.places };
+  return context.lookUpPlaces(atLine, radiusMeters, command.bound).then(({ body, places }) => ({
     reply: formatWhatsatReply(atLine, body),
     outcome: 'ok',
     places,
