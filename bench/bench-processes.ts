@@ -171,17 +171,17 @@ export interface ServeHandle extends LoadTarget {
 
 /**
  * Runs `herd serve NAME --config FILE` (not supervised: it reads its port from the config, 0 here)
- * and resolves once it prints that it listens.
+ * and resolves once it prints that it listens. `options.cli` is the build to run. @default {@link CLI}
  */
 export async function startServe(
   configFile: string,
   name: string,
-  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+  options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv; cli?: string } = {},
 ): Promise<ServeHandle> {
   const spawnedAtMs = performance.now();
   const child = new BenchProcess(
     process.execPath,
-    [...(options.nodeArgs ?? []), CLI, 'serve', name, '--config', configFile],
+    [...(options.nodeArgs ?? []), options.cli ?? CLI, 'serve', name, '--config', configFile],
     { env: options.env },
   );
   try {
