@@ -5,7 +5,12 @@
  * `npm run build` writes the cache (build/code-cache.ts) from a `herd serve` start, so the functions
  * a server runs before it listens come compiled (docs/benchmarks.md "Startup"). V8 checks that a
  * cache was made from the same source by the same V8 with the same flags; one that was not (another
- * Node, a rebuilt bundle without a new cache) is rejected and the script is compiled as usual.
+ * Node, a rebuilt bundle without a new cache) is rejected and the script is compiled as usual. Not
+ * every flag counts: Node 20's V8 rejects the cache under `--max-old-space-size`,
+ * `--max-semi-space-size` or `--no-opt`, and accepts it under the garbage collector's threading
+ * flags (`--single-threaded-gc`, `--no-parallel-scavenge`, `--no-concurrent-marking`; measured,
+ * docs/benchmarks.md "Cost per operation: V8's garbage collector flags, the stale flood
+ * (2026-12-03)").
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -98,6 +98,7 @@ export class IncomingLink {
     this.reader = new LinkReader(this.handlers(), {
       maxLineBytes: options.maxLineBytes,
       onOverflow: () => this.refuse(`line over ${options.maxLineBytes} bytes`),
+      heldLine: (clientId) => options.store.atLineOf(clientId),
     });
     this.handshakeTimer = timers.setTimeout(
       () => this.refuse(this.state === 'auth' ? 'no AUTH in time' : 'no HELLO in time'),

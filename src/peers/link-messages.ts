@@ -5,7 +5,7 @@
  * formats are those of ./handshake.ts, ./anti-entropy-messages.ts, ./tree-messages.ts,
  * ./failure-detector.ts and the AT record's codec (src/protocol/at-record.ts).
  */
-import { parseAtRecord, type AtRecord } from '../protocol/at-record.js';
+import { heldAtRecord, parseAtRecord, type AtRecord } from '../protocol/at-record.js';
 import { FieldOffsets, scanFields, splitFields } from '../protocol/fields.js';
 import { LineSplitter, type LineSplitterOptions } from '../protocol/line-splitter.js';
 import { parseSyncMessage, type SyncMessage } from './anti-entropy-messages.js';
@@ -98,16 +98,27 @@ function is(bytes: Buffer, start: number, end: number, word: string): boolean {
  * Parses one line of a link.
  *
  * @param fields - scratch for field offsets (capacity at least 6), reused across calls.
+ * @param heldLine - the AT line a store holds for a client id: an AT line whose bytes are exactly
+ *   that line is taken as it is, without its fields checked again (at-record.ts `heldAtRecord`).
+ *   @default none: every AT line is checked
  * @returns the message; a line that is none of them is a {@link MalformedMessage} with the reason.
  *   A line that is only white space is malformed too: servers never send one.
  */
-export function parseLinkMessage(bytes: Buffer, start: number, end: number, fields: FieldOffsets): LinkMessage {
+export function parseLinkMessage(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  fields: FieldOffsets,
+  heldLine?: (clientId: string) => string | undefined,
+): LinkMessage {
   const count = scanFields(bytes, start, end, fields);
   if (count === 0) return malformed(bytes, start, end, 'empty line');
   const verbStart = fields.start(0);
   const verbEnd = fields.end(0);
   if (is(bytes, verbStart, verbEnd, 'AT')) {
-    const record = parseAtRecord(bytes, start, end, fields);
+    const record =
+      (heldLine === undefined ? undefined : heldAtRecord(bytes, start, end, fields, heldLine)) ??
+      parseAtRecord(bytes, start, end, fields);
     return record === undefined
       ? malformed(bytes, start, end, 'malformed AT record')
       : { type: 'AT', atLine: record.atLine, clientId: record.clientId };
@@ -139,6 +150,11 @@ export interface LinkReaderOptions {
   readonly maxLineBytes: number;
   /** Called once when a line is longer than `maxLineBytes`; the link should close. */
   readonly onOverflow: () => void;
+  /**
+   * The AT line held for a client id (the server's store): a flood whose bytes are exactly that line
+   * is not checked again ({@link parseLinkMessage}). @default none: every AT line is checked
+   */
+  readonly heldLine?: (clientId: string) => string | undefined;
 }
 
 /** Reads a link: frames its bytes into lines, parses each once, and hands it to its handler. */
@@ -156,11 +172,12 @@ export class LinkReader {
       maxLineBytes: options.maxLineBytes,
       onOverflow: () => options.onOverflow(),
     };
+    const heldLine = options.heldLine;
     this.splitter = new LineSplitter((bytes, start, end) => {
       this.bytes = bytes;
       this.start = start;
       this.end = end;
-      const message = parseLinkMessage(bytes, start, end, this.fields);
+      const message = parseLinkMessage(bytes, start, end, this.fields, heldLine);
       // The table maps each type to the handler of exactly that type, which TypeScript cannot follow
       // through an indexed access on a union; the cast restates what the table's type guarantees.
       (handlers[message.type] as (message: LinkMessage) => void)(message);

@@ -91,6 +91,30 @@ export function parseAtRecord(bytes: Buffer, start: number, end: number, fields:
   return { atLine, clientId: atLine.slice(idStart, idStart + fields.length(3)) };
 }
 
+/**
+ * The record of `bytes[start, end)` when those bytes are exactly the AT line held for their client
+ * id, without checking the fields again: that line was checked when it was stored. The line held,
+ * come again by a second path, is the commonest stale flood; anything else (another line, other
+ * spacing, a client not held) is for {@link parseAtRecord}.
+ *
+ * @param fields - the offsets of the line's fields, as `scanFields` left them for these bytes.
+ * @param heldLine - the AT line held for a client id (a binary string), if any.
+ * @returns the held line's record (its client id a slice of it), or `undefined`.
+ */
+export function heldAtRecord(
+  bytes: Buffer,
+  start: number,
+  end: number,
+  fields: FieldOffsets,
+  heldLine: (clientId: string) => string | undefined,
+): AtRecord | undefined {
+  if (fields.count !== AT_FIELDS) return undefined;
+  const atLine = heldLine(bytes.toString('latin1', fields.start(3), fields.end(3)));
+  if (atLine === undefined || atLine.length !== end - start) return undefined;
+  for (let i = 0; i < atLine.length; i++) if (atLine.charCodeAt(i) !== bytes[start + i]) return undefined;
+  return { atLine, clientId: atLine.slice(fields.start(3) - start, fields.end(3) - start) };
+}
+
 /** Whether every separator between the fields is one space byte. */
 function singleSpaced(bytes: Uint8Array, fields: FieldOffsets): boolean {
   for (let i = 1; i < AT_FIELDS; i++) if (bytes[fields.start(i) - 1] !== SPACE) return false;

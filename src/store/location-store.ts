@@ -60,6 +60,8 @@ export function compareTimeText(a: string, aFrom: number, b: string, bFrom: numb
  */
 export function isNewerLine(candidate: string, current: string | undefined): boolean {
   if (current === undefined) return true;
+  // The commonest stale flood is the very line held, come again by a second path: one comparison.
+  if (candidate === current) return false;
   const order = compareTimeText(candidate, timeStartOf(candidate), current, timeStartOf(current));
   return order !== 0 ? order > 0 : candidate > current;
 }

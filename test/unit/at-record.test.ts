@@ -6,6 +6,8 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatTimeDifference, parsePosixTime } from '../../src/protocol/time.js';
+import { FieldOffsets } from '../../src/protocol/fields.js';
+import { parseLinkMessage } from '../../src/peers/link-messages.js';
 import {
   formatAtText,
   iamatView,
@@ -162,5 +164,41 @@ describe('parseAtRecord (the AT record codec)', () => {
       ),
       FC,
     );
+  });
+});
+
+describe('heldAtRecord (a flood that is exactly the line held)', () => {
+  const HELD = 'AT Alford +0.263873386 kiwi.cs.ucla.edu +34.068930-118.445127 1621464827.959498503';
+  const store = new Map([['kiwi.cs.ucla.edu', HELD]]);
+  const heldLine = (clientId: string): string | undefined => store.get(clientId);
+  /** What a link makes of `line` (a binary string), with the held lines and without. */
+  function both(line: string): { withHeld: unknown; without: unknown; sameLine: boolean } {
+    const bytes = Buffer.from(line, 'latin1');
+    const withHeld = parseLinkMessage(bytes, 0, bytes.length, new FieldOffsets(6), heldLine);
+    const without = parseLinkMessage(bytes, 0, bytes.length, new FieldOffsets(6));
+    return { withHeld, without, sameLine: withHeld.type === 'AT' && withHeld.atLine === HELD };
+  }
+
+  test('the held line again is taken as the held line, its client id a slice of it', () => {
+    const { withHeld, without, sameLine } = both(HELD);
+    assert.deepEqual(withHeld, { type: 'AT', atLine: HELD, clientId: 'kiwi.cs.ucla.edu' });
+    assert.deepEqual(withHeld, without);
+    assert.ok(sameLine);
+  });
+
+  test('any other line is parsed and checked as without it', () => {
+    for (const line of [
+      HELD.replace('503', '504'), // newer
+      HELD.replace('Alford', 'Ball'),
+      HELD.replace(' kiwi', '  kiwi'), // other spacing: normalised
+      `${HELD} `,
+      HELD.replace('kiwi.cs.ucla.edu', 'other'), // a client not held
+      HELD.replace('+34.068930', '+94.068930'), // malformed
+      HELD.replace('+0.263873386', '+0.26387338'), // malformed
+      `${HELD} 1`, // seven fields
+    ]) {
+      const { withHeld, without } = both(line);
+      assert.deepEqual(withHeld, without, line);
+    }
   });
 });
