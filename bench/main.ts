@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /** `npm run bench`: the benchmark (see command.ts and docs/benchmarks.md). */
 import { ConfigError, HerdError, UsageError } from '../src/errors.js';
 import { abandonBench } from './bench-processes.js';

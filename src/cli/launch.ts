@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 /**
  * The `herd` executable (`dist/bundle/main.js`, package.json `bin`): runs the bundled command line
  * (`dist/bundle/herd.js`, built from ./main.ts) with its code cache (./code-cache.ts).
