@@ -3,9 +3,9 @@
  * test`): the TypeScript program of tsconfig.json is built once, its type check reported as `tsc -p
  * tsconfig.json --noEmit` reports it, and then handed to ESLint (typescript-eslint's
  * `parserOptions.programs`), whose type-aware rules ask the same type checker instead of building and
- * checking the same program a second time (docs/benchmarks.md "The suite"). Every file and every rule
- * of eslint.config.js is linted as `eslint .` lints it; only where the TypeScript files' types come
- * from changes.
+ * checking the same program a second time (docs/benchmarks.md "The suite (2026-12-03)"). Every file
+ * and every rule of eslint.config.js is linted as `eslint .` lints it; only where the TypeScript
+ * files' types come from changes.
  *
  *     node build/typecheck-and-lint.mjs
  *
