@@ -14,17 +14,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { CLI, benchEnv, sleep, startServe } from './bench-processes.js';
-import { runLoad } from './load-client.js';
 import { BENCH_CONNECTIONS } from './run-bench.js';
 import { threadsCpuNs } from './process-probes.js';
-import { whatsatWriter } from './request-writers.js';
-import {
-  WHATSAT_BOUND,
-  WHATSAT_CLIENTS,
-  WHATSAT_RADIUS_KM,
-  WHATSAT_WINDOW,
-  checkInDenseClients,
-} from './scenarios/whatsat.js';
+import { checkInDenseClients, sendDenseWhatsats } from './scenarios/whatsat.js';
 
 /** Rounds of WHATSATs per run: the first is the warm-up. */
 const ROUNDS = 4;
@@ -51,19 +43,7 @@ async function runOnce(cli: string, whatsats: number): Promise<number[]> {
     for (let round = 0; round < ROUNDS; round++) {
       await sleep(SETTLE_MS);
       const before = await threadsCpuNs(server.pid);
-      await runLoad({
-        targets: [server],
-        connections: BENCH_CONNECTIONS,
-        window: WHATSAT_WINDOW,
-        writer: whatsatWriter({
-          prefix: 'whatsat-',
-          clients: WHATSAT_CLIENTS,
-          radiusKm: WHATSAT_RADIUS_KM,
-          bound: WHATSAT_BOUND,
-        }),
-        framing: 'blank-line',
-        requests: whatsats,
-      });
+      await sendDenseWhatsats(server, BENCH_CONNECTIONS, whatsats);
       await sleep(SETTLE_MS);
       perRound.push(((await threadsCpuNs(server.pid)) - before) / 1e3 / whatsats);
     }

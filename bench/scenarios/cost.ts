@@ -52,9 +52,9 @@ import {
   type ServeHandle,
 } from '../bench-processes.js';
 import { runLoad, type LoadTarget } from '../load-client.js';
-import { iamatWriter, whatsatWriter } from '../request-writers.js';
+import { iamatWriter } from '../request-writers.js';
 import { lightCostRows, runLightCost, type LightCostResult } from './cost-light.js';
-import { WHATSAT_BOUND, WHATSAT_CLIENTS, WHATSAT_RADIUS_KM, checkInDenseClients } from './whatsat.js';
+import { checkInDenseClients, sendDenseWhatsats } from './whatsat.js';
 
 /** Operations per measured figure in a full run (and in `--quick`). */
 export const COST_OPERATIONS = { full: 100_000, quick: 5_000 } as const;
@@ -223,19 +223,7 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
     });
   /** WHATSATs at W=16 for the dense clients. */
   const whatsatLoad = (target: LoadTarget, requests: number) => () =>
-    runLoad({
-      targets: [target],
-      connections: context.connections,
-      window: 16,
-      writer: whatsatWriter({
-        prefix: 'whatsat-',
-        clients: WHATSAT_CLIENTS,
-        radiusKm: WHATSAT_RADIUS_KM,
-        bound: WHATSAT_BOUND,
-      }),
-      framing: 'blank-line',
-      requests,
-    });
+    sendDenseWhatsats(target, context.connections, requests);
   const { dir, cleanup } = await benchDir();
   const env = benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' });
   const nodeArgs = [...memoryProbeNodeArgs(), ...context.serverNodeArgs];

@@ -9,7 +9,7 @@ import type { BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import { benchDir, startServe, writeBenchConfig } from '../bench-processes.js';
 import { formatIso6709 } from '../../src/protocol/location.js';
-import type { LoadTarget } from '../load-client.js';
+import { runLoad, type LoadResult, type LoadTarget } from '../load-client.js';
 import { whatsatWriter } from '../request-writers.js';
 import { measureThroughput, type ThroughputFigure } from './throughput.js';
 
@@ -33,6 +33,27 @@ const PREFIX = 'whatsat-';
 export interface WhatsatResult extends ThroughputFigure {
   /** Mean reply size, bytes. */
   readonly reply_bytes: number;
+}
+
+/**
+ * Sends `requests` WHATSATs for the clients {@link checkInDenseClients} checked in (radius
+ * {@link WHATSAT_RADIUS_KM}, bound {@link WHATSAT_BOUND}) to `target` over `connections`
+ * connections at W={@link WHATSAT_WINDOW}, and resolves when every reply is in.
+ */
+export function sendDenseWhatsats(target: LoadTarget, connections: number, requests: number): Promise<LoadResult> {
+  return runLoad({
+    targets: [target],
+    connections,
+    window: WHATSAT_WINDOW,
+    writer: whatsatWriter({
+      prefix: PREFIX,
+      clients: WHATSAT_CLIENTS,
+      radiusKm: WHATSAT_RADIUS_KM,
+      bound: WHATSAT_BOUND,
+    }),
+    framing: 'blank-line',
+    requests,
+  });
 }
 
 /**
