@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeBenchConfig } from './bench-config.js';
 import { BenchProcess, CLI, sleep } from './bench-processes.js';
+import { median } from './scenarios/startup-report.js';
 import { HERD_UP_LINE } from '../src/cli/start-report.js';
 
 /** The second reading, after the `servers up` line: the admin parts and the writer threads are in, ms. */
@@ -75,8 +76,6 @@ async function startOnce(cli: readonly string[]): Promise<[number, number, numbe
     await rm(dir, { recursive: true, force: true });
   }
 }
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 const runs = Number(process.argv[2] ?? 5);
 const clis = (process.argv.length > 3 ? process.argv.slice(3) : [CLI]).map((cli) =>

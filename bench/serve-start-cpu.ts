@@ -15,11 +15,13 @@
  * word that starts with `-` is passed as it is; any other is a path).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BenchProcess, CLI, freeLoopbackPort, sleep } from './bench-processes.js';
 import { connectTheInstantItAccepts } from '../test/helpers/loopback.js';
+import { writeSoloConfig } from './scenarios/startup.js';
+import { median } from './scenarios/startup-report.js';
 
 /** The second reading, after the first accept, ms. */
 const AFTER_MS = 2_000;
@@ -62,17 +64,7 @@ async function startOnce(args: readonly string[], port: number): Promise<[number
 async function serveOnce(build: readonly string[]): Promise<[number, number, number]> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'serve-start-cpu-'));
   try {
-    const port = await freeLoopbackPort();
-    const configFile = path.join(dir, 'herd.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        servers: [{ name: 'Alford', host: '127.0.0.1', port, peerPort: await freeLoopbackPort(), adminPort: 0 }],
-        logDir: path.join(dir, 'logs'),
-        dataDir: path.join(dir, 'data'),
-        logLevel: 'info',
-      }),
-    );
+    const [configFile, port] = await writeSoloConfig(dir, 'info');
     return await startOnce([...build, 'serve', 'Alford', '--config', configFile], port);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -84,8 +76,6 @@ async function floorOnce(): Promise<[number, number, number]> {
   const port = await freeLoopbackPort();
   return startOnce(['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1')`], port);
 }
-
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 
 const runs = Number(process.argv[2] ?? 9);
 const builds = (process.argv.length > 3 ? process.argv.slice(3) : [CLI]).map((build) =>

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { CLI, benchEnv, sleep, startServe } from './bench-processes.js';
 import { BENCH_CONNECTIONS } from './run-bench.js';
 import { threadsCpuNs } from './process-probes.js';
+import { median } from './scenarios/startup-report.js';
 import { checkInDenseClients, sendDenseWhatsats } from './scenarios/whatsat.js';
 
 /** Rounds of WHATSATs per run: the first is the warm-up. */
@@ -67,7 +68,6 @@ for (let i = 0; i < runs; i++) {
     );
   }
 }
-const median = (values: number[]): number => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? NaN;
 for (const [cli, list] of steady)
   process.stdout.write(
     `${cli}: median of ${list.length} rounds after the first: ${median(list).toFixed(2)} us per WHATSAT\n`,

@@ -112,8 +112,16 @@ async function floorStart(): Promise<number> {
   }
 }
 
-/** A one-server config in `dir` (fresh logs and data) on free ports, with an admin port. */
-async function soloConfig(dir: string, context: BenchContext, name = 'startup.json'): Promise<[string, number]> {
+/**
+ * A one-server config (`Alford`) in `dir` (fresh logs and data) on free ports, with an admin port.
+ *
+ * @returns the config file and the server's client port.
+ */
+export async function writeSoloConfig(
+  dir: string,
+  logLevel: BenchContext['logLevel'],
+  name = 'startup.json',
+): Promise<[string, number]> {
   await rm(path.join(dir, 'data'), { recursive: true, force: true });
   await rm(path.join(dir, 'logs'), { recursive: true, force: true });
   const port = await freeLoopbackPort();
@@ -124,7 +132,7 @@ async function soloConfig(dir: string, context: BenchContext, name = 'startup.js
       servers: [{ name: 'Alford', host: '127.0.0.1', port, peerPort: await freeLoopbackPort(), adminPort: 0 }],
       logDir: path.join(dir, 'logs'),
       dataDir: path.join(dir, 'data'),
-      logLevel: context.logLevel,
+      logLevel,
     }),
   );
   return [configFile, port];
@@ -135,7 +143,7 @@ async function serverStart(
   dir: string,
   context: BenchContext,
 ): Promise<{ acceptMs: number; differenceMs: number; delayMs: number; rss: number }> {
-  const [configFile, port] = await soloConfig(dir, context);
+  const [configFile, port] = await writeSoloConfig(dir, context.logLevel);
   const spawnedAt = performance.now();
   const child = new BenchProcess(process.execPath, [CLI, 'serve', 'Alford', '--config', configFile]);
   try {
@@ -247,7 +255,7 @@ async function largeStoreStart(
   context: BenchContext,
   clients: number,
 ): Promise<{ acceptMs: number; answered: number; restoreMs: number | null }> {
-  const [configFile, port] = await soloConfig(dir, context, 'large.json');
+  const [configFile, port] = await writeSoloConfig(dir, context.logLevel, 'large.json');
   const ids = await writeLargeStore(path.join(dir, 'data', 'Alford.sqlite'), clients, LARGE_STORE_PROBES);
   const spawnedAt = performance.now();
   const child = new BenchProcess(process.execPath, [CLI, 'serve', 'Alford', '--config', configFile]);

@@ -10,7 +10,7 @@ import { BenchError } from '../bench-error.js';
 import { benchDir, startServe, writeBenchConfig } from '../bench-processes.js';
 import { formatIso6709 } from '../../src/protocol/location.js';
 import { runLoad, type LoadResult, type LoadTarget } from '../load-client.js';
-import { whatsatWriter } from '../request-writers.js';
+import { whatsatWriter, type RequestWriter } from '../request-writers.js';
 import { measureThroughput, type ThroughputFigure } from './throughput.js';
 
 /** Dense areas the clients stand in: latitude, longitude. */
@@ -35,6 +35,11 @@ export interface WhatsatResult extends ThroughputFigure {
   readonly reply_bytes: number;
 }
 
+/** The WHATSATs of the scenario: for the clients {@link checkInDenseClients} checked in, radius {@link WHATSAT_RADIUS_KM}, bound {@link WHATSAT_BOUND}. */
+function denseWhatsats(): RequestWriter {
+  return whatsatWriter({ prefix: PREFIX, clients: WHATSAT_CLIENTS, radiusKm: WHATSAT_RADIUS_KM, bound: WHATSAT_BOUND });
+}
+
 /**
  * Sends `requests` WHATSATs for the clients {@link checkInDenseClients} checked in (radius
  * {@link WHATSAT_RADIUS_KM}, bound {@link WHATSAT_BOUND}) to `target` over `connections`
@@ -45,12 +50,7 @@ export function sendDenseWhatsats(target: LoadTarget, connections: number, reque
     targets: [target],
     connections,
     window: WHATSAT_WINDOW,
-    writer: whatsatWriter({
-      prefix: PREFIX,
-      clients: WHATSAT_CLIENTS,
-      radiusKm: WHATSAT_RADIUS_KM,
-      bound: WHATSAT_BOUND,
-    }),
+    writer: denseWhatsats(),
     framing: 'blank-line',
     requests,
   });
@@ -101,12 +101,7 @@ export async function runWhatsat(context: BenchContext): Promise<WhatsatResult> 
     const figure = await measureThroughput(context, 'whatsat', {
       targets: [target],
       window: WHATSAT_WINDOW,
-      writer: whatsatWriter({
-        prefix: PREFIX,
-        clients: WHATSAT_CLIENTS,
-        radiusKm: WHATSAT_RADIUS_KM,
-        bound: WHATSAT_BOUND,
-      }),
+      writer: denseWhatsats(),
       framing: 'blank-line',
     });
     return { ...figure, reply_bytes: replyBytes };
