@@ -9,9 +9,9 @@ import { CommanderError } from 'commander';
 import { EXIT_RUNTIME, EXIT_USAGE, HerdError, exitCodeOf } from '../errors.js';
 import { reportStartFailure } from './ipc.js';
 import { buildProgram } from './program.js';
-import { mapStackTraces } from './stack-traces.js';
+import { mapStackTraces, sourceStack } from './stack-traces.js';
 
-// Run from the bundle (build/bundle.ts), stack traces still name the source files.
+// Run from the bundle (build/bundle.ts), the stack traces shown still name the source files.
 mapStackTraces(path.dirname(fileURLToPath(import.meta.url)));
 
 /** What to do about a system error of a file or folder the user named, by its code. */
@@ -49,7 +49,8 @@ async function reportFailure(error: unknown): Promise<void> {
     process.exitCode = EXIT_RUNTIME;
   } else {
     // A bug, not a mistake of the user's: the stack trace is what a report needs.
-    throw error;
+    process.stderr.write(`${sourceStack(error)}\n`);
+    process.exitCode = EXIT_RUNTIME;
   }
 }
 

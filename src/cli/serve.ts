@@ -32,6 +32,7 @@ import {
 } from './ipc.js';
 import { portError } from './port-errors.js';
 import { openPlacesProvider, preparePlaces } from './serve-places.js';
+import { sourceStack } from './stack-traces.js';
 import type { AdminServer } from '../observability/admin-server.js';
 import { AdminListener } from '../observability/admin-listener.js';
 import { assertAdminPortsAllowed, loadAdminTokens } from '../observability/admin-auth.js';
@@ -204,7 +205,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   });
   process.on('SIGINT', () => void stop('SIGINT', 0));
   process.on('uncaughtException', (error) => {
-    log.logger.fatal({ event: 'crash', err: error.stack ?? String(error) }, 'uncaught exception');
+    log.logger.fatal({ event: 'crash', err: sourceStack(error) }, 'uncaught exception');
     try {
       table?.stop();
       opened?.log.close();

@@ -1,9 +1,10 @@
 /**
  * Stack traces from a bundle name the source files (src/cli/stack-traces.ts): a program bundled with
  * esbuild as build/bundle.ts does, run by plain `node` (not under tsx, which maps stacks itself),
- * throws from a function of one of its sources; the stack's frame points at that source's line and
- * column, and frames of other files are left alone, in an ES module bundle (file URLs) and in a
- * CommonJS one (paths, as the command line is built). Parsed maps are not kept for good: once the keep
+ * throws from a function of one of its sources; the stack shown (`sourceStack`) points at that
+ * source's line and column, and frames of other files are left alone, in an ES module bundle (file
+ * URLs) and in a CommonJS one (paths, as the command line is built). Reading `error.stack`, as Node
+ * does at every failed socket write, reads no map. Parsed maps are not kept for good: once the keep
  * time has passed (on injected timers), a stack reads the map from disk again.
  */
 import { describe, test } from 'node:test';
@@ -40,7 +41,7 @@ async function bundleAndRun(dir: string, body: readonly string[], format: 'esm' 
   await writeFile(
     path.join(dir, 'main.ts'),
     [
-      `import { mapStackTraces } from ${JSON.stringify(STACK_TRACES)};`,
+      `import { mapStackTraces, sourceStack } from ${JSON.stringify(STACK_TRACES)};`,
       "import { fail } from './thrower.js';",
       ...body,
     ].join('\n'),
@@ -61,20 +62,20 @@ async function bundleAndRun(dir: string, body: readonly string[], format: 'esm' 
   return stdout;
 }
 
-/** The bundled main's lines: map stack traces from `bundleDir` (an expression), then print `fail()`'s stack. */
+/** The bundled main's lines: map stack traces from `bundleDir` (an expression), then print `fail()`'s stack as shown. */
 function mapAndThrow(bundleDir: string): string[] {
   return [
     `mapStackTraces(${bundleDir});`,
     'try {',
     '  fail();',
     '} catch (error) {',
-    '  process.stdout.write((error as Error).stack ?? "");',
+    '  process.stdout.write(sourceStack(error));',
     '}',
   ];
 }
 
 describe('stack traces from the bundle', () => {
-  test('a frame in a bundled file names its source file, line and column', async () => {
+  test('a frame in a bundled file names its source file, line and column in the stack shown', async () => {
     const stdout = await runBundled(mapAndThrow("new URL('.', import.meta.url).pathname"));
     const lines = stdout.split('\n');
     assert.equal(lines[0], 'Error: boom 1');
@@ -94,6 +95,26 @@ describe('stack traces from the bundle', () => {
     assert.match(lines[2] ?? '', /^ {4}at (Object\.<anonymous> \()?main\.ts:5:3\)?$/, stdout);
   });
 
+  test('reading error.stack reads no map: only the stack shown is mapped', async () => {
+    const stdout = await runBundled([
+      'const due: (() => void)[] = [];',
+      'const timers = { now: () => 0, setTimeout: (callback: () => void) => (due.push(callback), {}), clearTimeout: () => {} };',
+      'mapStackTraces(new URL(".", import.meta.url).pathname, timers);',
+      'let caught: unknown;',
+      'try { fail(); } catch (error) { caught = error; }',
+      'const raw = ((caught as Error).stack ?? "").split("\\n")[1] ?? "";',
+      '// The first map read sets the keep timer: none so far.',
+      'const readBefore = due.length;',
+      'const shown = sourceStack(caught).split("\\n")[1] ?? "";',
+      'process.stdout.write([raw, String(readBefore), shown, String(due.length)].join("\\n"));',
+    ]);
+    const [raw, readBefore, shown, readAfter] = stdout.split('\n');
+    assert.match(raw ?? '', /^ {4}at fail \(.*main\.mjs:\d+:\d+\)$/, stdout);
+    assert.equal(readBefore, '0', 'formatting error.stack read no map');
+    assert.match(shown ?? '', /^ {4}at fail \(thrower\.ts:3:9\)$/, stdout);
+    assert.equal(readAfter, '1', 'showing it read the map');
+  });
+
   test('a parsed map is dropped once the keep time has passed, and read again from disk', async () => {
     const stdout = await runBundled([
       "import { rmSync } from 'node:fs';",
@@ -102,7 +123,7 @@ describe('stack traces from the bundle', () => {
       'const timers = { now: () => 0, setTimeout: (callback: () => void) => (due.push(callback), {}), clearTimeout: () => {} };',
       'const dir = new URL(".", import.meta.url).pathname;',
       'mapStackTraces(dir, timers);',
-      'const frame = (): string => { try { fail(); } catch (error) { return ((error as Error).stack ?? "").split("\\n")[1] ?? ""; } };',
+      'const frame = (): string => { try { fail(); } catch (error) { return sourceStack(error).split("\\n")[1] ?? ""; } };',
       'const lines = [frame()];',
       '// Without its map on disk, the parsed one is still used until the keep time has passed ...',
       'rmSync(`${dir}main.mjs.map`);',
