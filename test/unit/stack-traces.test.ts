@@ -74,6 +74,15 @@ function mapAndThrow(bundleDir: string): string[] {
   ];
 }
 
+/**
+ * Lines that declare `timers` the bundled program fires itself (`due` holds what is set): the keep time
+ * passes when it says so, and the first map read shows as one timer set.
+ */
+const INJECTED_TIMERS = [
+  'const due: (() => void)[] = [];',
+  'const timers = { now: () => 0, setTimeout: (callback: () => void) => (due.push(callback), {}), clearTimeout: () => {} };',
+];
+
 describe('stack traces from the bundle', () => {
   test('a frame in a bundled file names its source file, line and column in the stack shown', async () => {
     const stdout = await runBundled(mapAndThrow("new URL('.', import.meta.url).pathname"));
@@ -97,8 +106,7 @@ describe('stack traces from the bundle', () => {
 
   test('reading error.stack reads no map: only the stack shown is mapped', async () => {
     const stdout = await runBundled([
-      'const due: (() => void)[] = [];',
-      'const timers = { now: () => 0, setTimeout: (callback: () => void) => (due.push(callback), {}), clearTimeout: () => {} };',
+      ...INJECTED_TIMERS,
       'mapStackTraces(new URL(".", import.meta.url).pathname, timers);',
       'let caught: unknown;',
       'try { fail(); } catch (error) { caught = error; }',
@@ -118,9 +126,7 @@ describe('stack traces from the bundle', () => {
   test('a parsed map is dropped once the keep time has passed, and read again from disk', async () => {
     const stdout = await runBundled([
       "import { rmSync } from 'node:fs';",
-      '// Timers the program fires itself: the keep time passes when it says so.',
-      'const due: (() => void)[] = [];',
-      'const timers = { now: () => 0, setTimeout: (callback: () => void) => (due.push(callback), {}), clearTimeout: () => {} };',
+      ...INJECTED_TIMERS,
       'const dir = new URL(".", import.meta.url).pathname;',
       'mapStackTraces(dir, timers);',
       'const frame = (): string => { try { fail(); } catch (error) { return sourceStack(error).split("\\n")[1] ?? ""; } };',
