@@ -13,6 +13,11 @@ import { mapStackTraces, sourceStack } from './stack-traces.js';
 
 // Run from the bundle (build/bundle.ts), the stack traces shown still name the source files.
 mapStackTraces(path.dirname(fileURLToPath(import.meta.url)));
+// A reader that stopped reading (`herd --help | head -1`): what is left to print is dropped, and the
+// command runs to its end and exits with its own code, as other command lines do; never a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') throw error;
+});
 
 /** What to do about a system error of a file or folder the user named, by its code. */
 const SYSTEM_ERROR_FIXES: Record<string, string> = {

@@ -20,10 +20,12 @@ export interface CliResult {
  * @param options.env - its environment. @default process.env
  * @param options.cwd - its working directory. @default this process's
  * @param options.timeoutMs - it is killed (and the promise rejects) past this. @default 30000
+ * @param options.stdoutClosed - its stdout's reader is gone before it writes (as after `herd ... | head`
+ *   has read what it wanted): every write to stdout fails with EPIPE, and `stdout` is empty. @default false
  */
 export function runCli(
   args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number; stdoutClosed?: boolean } = {},
 ): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], {
@@ -33,7 +35,9 @@ export function runCli(
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+    // Closed here, synchronously after the spawn: long before the child's Node has started to write.
+    if (options.stdoutClosed === true) child.stdout.destroy();
+    else child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
     const timeoutMs = options.timeoutMs ?? 30_000;
     const timer = setTimeout(() => {

@@ -208,6 +208,15 @@ describe('user mistakes: one line on stderr and a documented exit code', { timeo
     );
   });
 
+  test('a reader that stops early (herd --help | head -1) ends the command quietly, with its own exit code', async () => {
+    const results = await Promise.all([
+      runCli(['--help'], { stdoutClosed: true }),
+      runCli(['--version'], { stdoutClosed: true }),
+      runCli(['help', 'serve'], { stdoutClosed: true }),
+    ]);
+    for (const result of results) assert.deepEqual([result.code, result.stderr], [0, ''], JSON.stringify(result));
+  });
+
   test("herd --version and herd version print the package version and Node's", async () => {
     const [flag, command] = await Promise.all([runCli(['--version']), runCli(['version'])]);
     for (const result of [flag, command]) {
