@@ -1,11 +1,15 @@
 /**
- * Reads in slices: a socket with a backlog (a neighbour's catch-up, anti-entropy, a pipelining client)
- * is read by libuv up to 32 times in one event-loop turn, 64 KiB each, and every chunk is handled at
- * once: 2 MiB of AT lines is a turn of several hundred ms in which nothing else is answered. Here the
- * big chunks of one turn share {@link READ_SLICE_MS}; once it is spent, each reader pauses its stream
- * after the chunk in hand, and the paused streams resume at the end of the next turn (`setImmediate`
- * twice), after its timers and the reads of every other socket: a backlog is then read about a chunk
- * a turn, and the loop answers everything else in between.
+ * Reads in slices: a socket with a backlog (a client pipelining thousands of lines) is read by libuv
+ * up to 32 times in one event-loop turn, 64 KiB each, and every chunk is handled at once: 2 MiB of
+ * lines is a turn of several hundred ms in which nothing else is answered. Here the big chunks of one
+ * turn share {@link READ_SLICE_MS}; once it is spent, each reader pauses its stream after the chunk in
+ * hand, and the paused streams resume at the end of the next turn (`setImmediate` twice), after its
+ * timers and the reads of every other socket: a backlog is then read about a chunk a turn, and the
+ * loop answers everything else in between.
+ *
+ * Client connections only (src/server/line-connection.ts). Links are read whole: a client that
+ * checks in at a neighbour and at once asks this server must find the flood here, and a paused link
+ * would let the question pass it (test/integration/restart-flood.test.ts).
  *
  * Chunks under {@link SLICED_CHUNK_BYTES} cost one comparison: libuv stops reading a socket at a read
  * that does not fill its buffer, so only full buffers can be a backlog.

@@ -19,7 +19,6 @@ import { LINK_KEEPALIVE_MS, LINK_READ_BUFFER_BYTES } from './link-settings.js';
 import { LinkStatus } from './link-status.js';
 import { dialledHandlers, type DialledConnection } from './outgoing-link-handlers.js';
 import { dialPeer, type OutgoingLinkOptions, type PeerAddress } from './outgoing-link-options.js';
-import { READ_SLICES } from '../core/read-slices.js';
 
 export type { OutgoingLinkOptions, PeerAddress } from './outgoing-link-options.js';
 export { MAX_LINES_PER_WRITE } from './link-queue.js';
@@ -182,9 +181,7 @@ export class OutgoingLink {
           buffer: (this.readBuffer ??= Buffer.allocUnsafe(this.options.readBufferBytes ?? LINK_READ_BUFFER_BYTES)),
           callback: (bytes, buffer) => {
             this.detector?.received();
-            const timed = READ_SLICES.begin(bytes);
             reader.push((buffer as Buffer).subarray(0, bytes), true);
-            if (timed) READ_SLICES.pauseIfSpent(socket);
             return true;
           },
         }
@@ -232,9 +229,7 @@ export class OutgoingLink {
     if (onread === undefined) {
       socket.on('data', (chunk: Buffer) => {
         this.detector?.received();
-        const timed = READ_SLICES.begin(chunk.length);
         reader.push(chunk);
-        if (timed) READ_SLICES.pauseIfSpent(socket);
       });
     }
     socket.on('error', (error: NodeJS.ErrnoException) => {
