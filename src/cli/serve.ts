@@ -12,7 +12,9 @@ import { loadHerdConfig, neighboursOf } from '../config/herd-config.js';
 import { loadTlsOptions } from '../config/tls.js';
 import { HerdError, UsageError } from '../errors.js';
 import { openServerLog } from '../observability/logger.js';
+import { loopBlockLog } from '../observability/loop-block-log.js';
 import { MetricsObserver } from '../observability/metrics.js';
+import { LOOP_BLOCK_MS } from '../observability/metrics-settings.js';
 import { composeObservers, LateHooks } from '../observability/observer.js';
 import { watchStartupDelay } from '../observability/startup-delay.js';
 import { loadHerdSecret } from '../peers/herd-secret.js';
@@ -38,9 +40,6 @@ import { AdminListener } from '../observability/admin-listener.js';
 import { assertAdminPortsAllowed, loadAdminTokens } from '../observability/admin-auth.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
 import { deferredStart, namesEveryServer, startAdmin } from './serve-admin.js';
-
-/** The longest the loop may be blocked after listening before the start-up is logged as a warning, ms. */
-export const STARTUP_DELAY_BUDGET_MS = 20;
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -135,7 +134,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     table = new RestoringStore();
   }
   // Metrics only where an admin server will serve them (docs/observability.md).
-  const metrics = adminPort === undefined ? undefined : new MetricsObserver({ serverName: serverConfig.name });
+  const metrics =
+    adminPort === undefined
+      ? undefined
+      : new MetricsObserver({ serverName: serverConfig.name, onLoopBlock: loopBlockLog(log.logger) });
   // The dashboard (docs/observability.md "Dashboard") is loaded after listening; it notes nothing
   // before a page is open, so its hooks join the observer then.
   const dashboardHooks = new LateHooks();
@@ -294,7 +296,7 @@ export async function serve(options: ServeOptions): Promise<void> {
   // Accepting means answering: report how long the loop was ever blocked just after listening.
   void startupDelay.then((delay) => {
     metrics?.startupDelay(delay);
-    log.logger[delay.maxMs > STARTUP_DELAY_BUDGET_MS ? 'warn' : 'info'](
+    log.logger[delay.maxMs > LOOP_BLOCK_MS ? 'warn' : 'info'](
       { event: 'startup-delay', maxMs: delay.maxMs, p99Ms: delay.p99Ms, windowMs: delay.windowMs },
       `event loop delay in the first ${delay.windowMs} ms after listening: max ${delay.maxMs} ms`,
     );

@@ -12,11 +12,15 @@
  * reads 60 ms. Turns without a command or flood (an idle server, a timer's own work) are not
  * sampled. Each sample counts one {@link LOOP_DELAY_RESOLUTION_MS} as Node's monitor did, so the
  * figures, `herd status` (which takes the period off) and the alert rules keep their meaning.
+ *
+ * A sample over {@link LOOP_BLOCK_MS} is a block: counted, the longest kept, and reported to the
+ * `onBlock` callback (the server logs it as `loop-blocked`). The busy time is wall time, so a process
+ * that waited for a core on a loaded machine reads it as busy too, as its clients did.
  */
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
-import { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
+import { LOOP_BLOCK_MS, LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
 
-export { LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
+export { LOOP_BLOCK_MS, LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
 
 /** The figures of one scrape, seconds. */
 export interface LoopDelay {
@@ -65,10 +69,28 @@ export class LoopDelayMonitor {
   private closed = false;
   private startedMs = 0;
   private idleAtStartMs = 0;
+  private readonly onBlock: ((busyMs: number) => void) | undefined;
+  private blockCount = 0;
+  private longestBlock = 0;
 
-  /** @param clock - the loop's clock. @default {@link SYSTEM_LOOP_CLOCK} */
-  constructor(clock: LoopClock = SYSTEM_LOOP_CLOCK) {
+  /**
+   * @param clock - the loop's clock. @default {@link SYSTEM_LOOP_CLOCK}
+   * @param onBlock - called with the busy time, ms, of each sampled turn over {@link LOOP_BLOCK_MS}
+   *   (at the end of that turn; it must not throw).
+   */
+  constructor(clock: LoopClock = SYSTEM_LOOP_CLOCK, onBlock?: (busyMs: number) => void) {
     this.clock = clock;
+    this.onBlock = onBlock;
+  }
+
+  /** Sampled turns busier than {@link LOOP_BLOCK_MS} since the monitor was made. */
+  get blocks(): number {
+    return this.blockCount;
+  }
+
+  /** The busiest of those turns, ms; 0 before the first. */
+  get longestBlockMs(): number {
+    return this.longestBlock;
   }
 
   /** Whether a probe is waiting for the end of the turn. */
@@ -90,6 +112,11 @@ export class LoopDelayMonitor {
     if (this.closed) return;
     const busyMs = this.clock.now() - this.startedMs - (this.clock.idleMs() - this.idleAtStartMs);
     this.histogram.record(Math.max(1, Math.round((LOOP_DELAY_RESOLUTION_MS + Math.max(0, busyMs)) * 1e6)));
+    if (busyMs > LOOP_BLOCK_MS) {
+      this.blockCount++;
+      if (busyMs > this.longestBlock) this.longestBlock = busyMs;
+      this.onBlock?.(busyMs);
+    }
   };
 
   /**

@@ -11,7 +11,7 @@ import type { ServerCounts } from './metric-counts.js';
 import { defineClientMetrics } from './metrics-clients.js';
 import { defineLinkMetrics } from './metrics-links.js';
 import { defineServerMetrics } from './metrics-server.js';
-import type { LoopDelay, LoopDelayMonitor } from './loop-delay.js';
+import { LOOP_BLOCK_MS, type LoopDelay, type LoopDelayMonitor } from './loop-delay.js';
 import { scrapedMetricsOf } from './scraped-metrics.js';
 
 /** What {@link buildRegistry} fills its series from. */
@@ -66,7 +66,7 @@ const LOOP_DELAY_HELP: Readonly<Record<keyof LoopDelay, string>> = {
  */
 export function registerLoopDelayMetrics(registry: Registry, monitor: LoopDelayMonitor): void {
   let reading: LoopDelay | undefined;
-  const { gauge } = scrapedMetricsOf(registry);
+  const { gauge, counter } = scrapedMetricsOf(registry);
   for (const figure of Object.keys(LOOP_DELAY_HELP) as (keyof LoopDelay)[]) {
     const name = `nodejs_eventloop_lag_${figure}_seconds`;
     registry.removeSingleMetric(name);
@@ -79,4 +79,16 @@ export function registerLoopDelayMetrics(registry: Registry, monitor: LoopDelayM
       set({}, reading[figure]);
     });
   }
+  counter(
+    'herd_event_loop_blocks_total',
+    `Event-loop turns with work busier than ${LOOP_BLOCK_MS} ms (the loop answered nothing else meanwhile).`,
+    [],
+    (set) => set({}, monitor.blocks),
+  );
+  gauge(
+    'herd_event_loop_block_max_seconds',
+    'The busiest of those turns since the server started, seconds (0 before the first).',
+    [],
+    (set) => set({}, monitor.longestBlockMs / 1000),
+  );
 }

@@ -36,6 +36,11 @@ export interface MetricsObserverOptions {
   readonly defaultMetrics?: boolean;
   /** Upper bounds of the latency buckets, seconds, ascending. @default {@link LATENCY_BUCKETS_SECONDS} */
   readonly latencyBucketsSeconds?: readonly number[];
+  /**
+   * Called at the end of each event-loop turn with work that was busier than `LOOP_BLOCK_MS` (20 ms),
+   * with its busy time, ms (./loop-delay.ts); needs the default metrics. The server logs `loop-blocked`.
+   */
+  readonly onLoopBlock?: (busyMs: number) => void;
 }
 
 /**
@@ -57,7 +62,10 @@ export class MetricsObserver implements ServerObserver {
   private readonly counts: ServerCounts;
   private readonly serverName: string;
   private readonly bucketsSeconds: readonly number[];
-  /** The event loop's delay, sampled while commands or floods come in (./loop-delay.ts). */
+  /**
+   * The event loop's delay and its blocks, sampled in turns with work (./loop-delay.ts): commands,
+   * floods taken, link changes, connections, anti-entropy, commits and look-ups.
+   */
   private readonly loopDelay: LoopDelayMonitor | undefined;
   /** The Prometheus registry, once {@link prepare} loaded it. */
   private registry: Promise<Registry> | undefined;
@@ -66,7 +74,7 @@ export class MetricsObserver implements ServerObserver {
     this.serverName = options.serverName;
     this.bucketsSeconds = options.latencyBucketsSeconds ?? LATENCY_BUCKETS_SECONDS;
     this.counts = new ServerCounts(Float64Array.from(this.bucketsSeconds, (seconds) => seconds * 1000));
-    if (options.defaultMetrics ?? true) this.loopDelay = new LoopDelayMonitor();
+    if (options.defaultMetrics ?? true) this.loopDelay = new LoopDelayMonitor(undefined, options.onLoopBlock);
   }
 
   /**
@@ -168,12 +176,14 @@ export class MetricsObserver implements ServerObserver {
   }
 
   linkStatus(peer: string, status: LinkState): void {
+    this.loopDelay?.noteWork();
     const counts = this.counts.peer(peer);
     counts.state = status;
     if (status === 'up') counts.ups++;
   }
 
   placesLookup(source: string, status: string, latencyMs: number): void {
+    this.loopDelay?.noteWork();
     const key = `${source}\u0000${status}`;
     let counts = this.counts.places.get(key);
     if (counts === undefined) {
@@ -190,6 +200,7 @@ export class MetricsObserver implements ServerObserver {
   }
 
   connection(kind: 'client' | 'peer', event: 'open' | 'close'): void {
+    this.loopDelay?.noteWork();
     if (event === 'open') {
       this.counts.openConnections[kind]++;
       this.counts.openedConnections[kind]++;
@@ -199,6 +210,7 @@ export class MetricsObserver implements ServerObserver {
   }
 
   antiEntropy(peer: string, records: number): void {
+    this.loopDelay?.noteWork();
     const counts = this.counts.peer(peer);
     counts.antiEntropyExchanges++;
     counts.antiEntropyRecords += records;
@@ -210,6 +222,7 @@ export class MetricsObserver implements ServerObserver {
   }
 
   storeCommit(latencyMs: number): void {
+    this.loopDelay?.noteWork();
     this.counts.storeCommits.observe(latencyMs);
   }
 

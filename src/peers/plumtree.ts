@@ -132,6 +132,9 @@ export class TreeRouter {
    * eager for its root, an announcement at the next tick to the others.
    */
   flood(record: AtRecord, from: string | undefined, neighbours: Iterable<string>): void {
+    // Arrived: no longer missing, so that a tick scans only what is (docs/operations.md "Event-loop blocks").
+    const missing = this.missing.size === 0 ? undefined : this.missing.get(record.clientId);
+    if (missing !== undefined && missing.hash === atLineHash(record.atLine)) this.missing.delete(record.clientId);
     let root: string | undefined;
     if (from !== undefined) {
       root = serverNameOf(record.atLine);

@@ -8,6 +8,7 @@ import type { Duplex } from 'node:stream';
 import { SYSTEM_TIMERS, type TimerHandle, type Timers } from '../core/timers.js';
 import type { ReplyBytes } from '../protocol/bytes.js';
 import { LineSplitter } from '../protocol/line-splitter.js';
+import { READ_SLICES } from '../core/read-slices.js';
 
 /**
  * A reply: ready bytes (a binary string, or a head and a body of bytes: src/protocol/bytes.ts), or a
@@ -122,7 +123,9 @@ export class LineConnection {
     });
     stream.on('data', (chunk: Buffer) => {
       this.lastInputMs = this.timers.now();
+      const timed = READ_SLICES.begin(chunk.length);
       this.splitter.push(chunk);
+      if (timed) READ_SLICES.pauseIfSpent(stream, () => !this.paused && !this.inputEnded && !this.closed);
     });
     stream.on('end', () => {
       if (this.inputEnded) return;

@@ -1,0 +1,71 @@
+/**
+ * The slices of src/core/read-slices.ts on a clock the test moves: only big chunks are timed, the
+ * streams of one turn share its slice, and a paused stream resumes at the end of the next turn unless
+ * its reader says it must stay paused.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { READ_SLICE_MS, ReadSlices, SLICED_CHUNK_BYTES, type SliceClock } from '../../src/core/read-slices.js';
+
+class ManualTurns implements SliceClock {
+  nowMs = 0;
+  private waiting: (() => void)[] = [];
+  now(): number {
+    return this.nowMs;
+  }
+  afterTurn(callback: () => void): void {
+    this.waiting.push(callback);
+  }
+  endTurn(): void {
+    const waiting = this.waiting;
+    this.waiting = [];
+    for (const callback of waiting) callback();
+  }
+}
+
+class FakeStream {
+  paused = false;
+  pause(): void {
+    this.paused = true;
+  }
+  resume(): void {
+    this.paused = false;
+  }
+}
+
+test('a short chunk is not timed, and arms nothing', () => {
+  const turns = new ManualTurns();
+  const slices = new ReadSlices(turns);
+  assert.equal(slices.begin(SLICED_CHUNK_BYTES - 1), false);
+  turns.endTurn();
+  assert.equal(slices.pauses, 0);
+});
+
+test('the big chunks of one turn share the slice; the paused streams resume at the end of the next turn', () => {
+  const turns = new ManualTurns();
+  const slices = new ReadSlices(turns);
+  const a = new FakeStream();
+  const b = new FakeStream();
+  const c = new FakeStream();
+  assert.equal(slices.begin(SLICED_CHUNK_BYTES), true);
+  turns.nowMs += READ_SLICE_MS / 2;
+  slices.pauseIfSpent(a);
+  assert.equal(a.paused, false, 'half the slice spent');
+  slices.begin(65_536);
+  turns.nowMs += READ_SLICE_MS / 2;
+  slices.pauseIfSpent(b);
+  assert.equal(b.paused, true, 'the slice is spent: b waits');
+  slices.begin(65_536);
+  turns.nowMs += 1;
+  slices.pauseIfSpent(c, () => false);
+  assert.equal(c.paused, true);
+  turns.endTurn();
+  assert.equal(b.paused, true, 'not in the turn that spent the slice');
+  assert.equal(slices.begin(65_536), true, 'a new turn, a new slice');
+  slices.pauseIfSpent(a);
+  assert.equal(a.paused, false);
+  turns.endTurn();
+  assert.equal(b.paused, false, 'resumed at the end of the next turn');
+  assert.equal(c.paused, true, 'its reader said no: it stays paused');
+  assert.equal(slices.pauses, 2);
+});
