@@ -105,14 +105,6 @@ export class LocationStore {
   private readonly sumLow = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly scratch = new Uint32Array(2);
   private stores = 0;
-  /**
-   * The client id of the last {@link atLineOf} or stored offer, and the line held for it then (kept
-   * in step with {@link lines}: only {@link offer} changes the map, and it updates both). A link
-   * reader asks for the line held before it offers the record (src/peers/link-messages.ts): the
-   * offer then finds it here instead of hashing the id and probing the map again.
-   */
-  private lastId: string | undefined;
-  private lastLine: string | undefined;
 
   /**
    * How many times the table changed (an offer stored) since it was created; it only grows.
@@ -125,10 +117,7 @@ export class LocationStore {
 
   /** The stored AT line of `clientId`, if any (no parsing). */
   atLineOf(clientId: string): string | undefined {
-    const atLine = this.lines.get(clientId);
-    this.lastId = clientId;
-    this.lastLine = atLine;
-    return atLine;
+    return this.lines.get(clientId);
   }
 
   /** The stored location of `clientId`, its numbers read, if any. */
@@ -145,7 +134,7 @@ export class LocationStore {
    */
   offer(record: AtRecord): boolean {
     const { clientId, atLine } = record;
-    const current = clientId === this.lastId ? this.lastLine : this.lines.get(clientId);
+    const current = this.lines.get(clientId);
     if (!isNewerLine(atLine, current)) return false;
     const bucket = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1);
     // Hashing also flattens a line built by concatenation, so the map holds one flat string.
@@ -158,8 +147,6 @@ export class LocationStore {
       this.lines.delete(clientId);
     }
     this.lines.set(clientId, atLine);
-    this.lastId = clientId;
-    this.lastLine = atLine;
     this.stores++;
     return true;
   }

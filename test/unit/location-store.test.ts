@@ -194,25 +194,6 @@ describe('LocationStore', () => {
       FC,
     );
   });
-
-  test('property: a look-up of any id (or none) before each offer, as a link reader makes, changes no outcome', () => {
-    const asks = fc.array(fc.constantFrom(undefined, 'kiwi', 'lemon', 'lime', 'fig'), { maxLength: 12 });
-    fc.assert(
-      fc.property(records, asks, (rs, asked) => {
-        const plain = new LocationStore();
-        const store = new LocationStore();
-        rs.forEach((r, i) => {
-          const id = asked[i];
-          // The id as a string of its own, as a link reader slices it from the bytes received.
-          if (id !== undefined) assert.equal(store.atLineOf(`${id} `.slice(0, -1)), plain.atLineOf(id));
-          assert.equal(store.offer(r), plain.offer(r));
-        });
-        assert.deepEqual(snapshot(store), expectedWinners(rs));
-        assert.deepEqual(snapshot(plain), expectedWinners(rs));
-      }),
-      FC,
-    );
-  });
 });
 
 describe('time text comparison', () => {
