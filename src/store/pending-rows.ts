@@ -8,7 +8,7 @@
  * the newest: the table only ever stores a newer line, and a failed commit's rows go back before
  * everything queued after them. Keying the rows by client id in a `Map` (one insert per stored
  * record) was 5-7% of an IAMAT- or flood-loaded server's thread (docs/benchmarks.md "Cost per
- * operation: the store's rows in arrival order", 2026-12-03).
+ * operation: the store's rows in arrival order, one look-up per flood (2026-12-03)").
  *
  * Why batches: under a burst the rows arrive faster than the writer commits them, and a commit takes
  * at most {@link COMMIT_MAX_ROWS}. Taking them out of one map, row by row into a new one and deleting
