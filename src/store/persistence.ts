@@ -14,7 +14,7 @@ export interface PersistenceAttachment {
 
 /** A durable copy of the location table. */
 export interface LocationPersistence {
-  /** Buffers a stored record for the next commit (a newer one for the same client replaces it). */
+  /** Queues a stored record for the next commit (a client updated again before it has two rows; the last is kept). */
   write(update: AtRecord): void;
   /**
    * Resolves when everything written so far is committed.

@@ -8,7 +8,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
 import { StoreUnavailableError } from '../errors.js';
-import { connect, flatRows, prepareUpsert, SCHEMA } from './sqlite-table.js';
+import { rowCount, type RowBatch } from './pending-rows.js';
+import { connect, prepareUpsert, SCHEMA } from './sqlite-table.js';
 import { sameFile, type FileIdentity } from './store-file.js';
 import { TableRewrite, type MirroredTable } from './table-rewrite.js';
 
@@ -19,8 +20,8 @@ export interface LastCommit {
   /** The store's path, and the file {@link db} has open. */
   readonly file: string;
   readonly dbFile: FileIdentity | undefined;
-  /** The rows still to commit; the table's rows are added to it when it is written whole. */
-  readonly rows: Map<string, string>;
+  /** The rows still to commit, oldest first; the table's rows are added to it when it is written whole. */
+  readonly rows: RowBatch;
   /** The table the store mirrors, written whole into a file that lost rows. */
   readonly table: MirroredTable | undefined;
   /** A rewrite of the table under way, or due after the next commit. */
@@ -37,12 +38,12 @@ export interface LastCommit {
 export function commitAtClose(last: LastCommit): boolean {
   const db = lastConnection(last);
   try {
-    // A file that lost rows gets the whole table (after the queued rows, which are as new).
+    // A file that lost rows gets the whole table (after the queued rows: the table's lines are the newest).
     if ((db !== last.db || last.rewriteDue || last.rewrite !== undefined) && last.table !== undefined) {
       (last.rewrite ?? new TableRewrite(last.table)).rest(last.rows);
     }
-    if (last.rows.size === 0) return false;
-    prepareUpsert(db)(flatRows(last.rows));
+    if (rowCount(last.rows) === 0) return false;
+    prepareUpsert(db)(last.rows);
     return true;
   } finally {
     if (db !== last.db) db.close();

@@ -20,7 +20,7 @@ import type { AtRecord } from '../protocol/at-record.js';
 import type { PersistenceAttachment } from './persistence.js';
 import type { SqliteLogOptions } from './sqlite-open.js';
 import { commitAtClose } from './sqlite-close.js';
-import { PendingRows } from './pending-rows.js';
+import { PendingRows, rowCount, type RowBatch } from './pending-rows.js';
 import { packRows } from './sqlite-table.js';
 import { databaseBytes, failureReason, identify, type FileIdentity } from './store-file.js';
 import { StoreHealth } from './store-health.js';
@@ -55,7 +55,7 @@ function newWaiting(): Waiting {
 /** A commit the writer thread is running. */
 interface InFlight {
   readonly seq: number;
-  readonly rows: Map<string, string>;
+  readonly rows: RowBatch;
   waiting: Waiting | undefined;
 }
 
@@ -124,7 +124,10 @@ export class SqliteLocationLog {
 
   /** The store's health, queue and size, as `/status` reports it. */
   status(): StoreStatus {
-    const pendingRows = this.pending.size + (this.inFlight?.rows.size ?? 0) + (this.rewrite?.remaining ?? 0);
+    const pendingRows =
+      this.pending.size +
+      (this.inFlight === undefined ? 0 : rowCount(this.inFlight.rows)) +
+      (this.rewrite?.remaining ?? 0);
     const lastError = this.health.lastError;
     const bytes = databaseBytes(this.file);
     return {
@@ -136,13 +139,14 @@ export class SqliteLocationLog {
   }
 
   /**
-   * Buffers a stored record for the next commit (a newer one for the same client replaces it). While
+   * Queues a stored record's row for the next commit, after every row queued before it (a client
+   * updated again before the commit has two rows; the commit keeps the last, ./pending-rows.ts). While
    * commits fail, past {@link MAX_PENDING_ROWS} queued rows the queue is dropped (counted, logged, and
    * rewritten from memory once a commit succeeds) and its waiters are rejected.
    */
   write(update: AtRecord): void {
     if (this.closed) return;
-    if (this.failing && this.pending.size >= MAX_PENDING_ROWS && !this.pending.has(update.clientId)) {
+    if (this.failing && this.pending.size >= MAX_PENDING_ROWS) {
       this.health.dropped(this.pending.size, MAX_PENDING_ROWS);
       this.waiting?.reject(
         new StoreUnavailableError('overflow', `over ${MAX_PENDING_ROWS} rows waited for a commit while commits failed`),
@@ -151,7 +155,7 @@ export class SqliteLocationLog {
       this.pending = new PendingRows(COMMIT_MAX_ROWS);
       this.rewriteDue = true;
     }
-    this.pending.set(update.clientId, update.atLine);
+    this.pending.push(update.clientId, update.atLine);
     this.timer ??= setTimeout(() => this.commit(), this.failing ? FAILED_COMMIT_RETRY_MS : this.commitIntervalMs);
   }
 
@@ -207,12 +211,12 @@ export class SqliteLocationLog {
     }
     const rewrite = this.rewrite;
     // While commits fail, a retry carries only the queued rows (when there are any), not more.
-    if (rewrite !== undefined && (!this.failing || rows.size === 0)) {
+    if (rewrite !== undefined && (!this.failing || rows.length === 0)) {
       rewrite.fill(rows, COMMIT_MAX_ROWS);
       if (rewrite.done) this.finishRewrite();
       else this.commitAfter = true;
     }
-    if (rows.size === 0) return;
+    if (rows.length === 0) return;
     const seq = ++this.seq;
     this.inFlight = { seq, rows, waiting };
     this.writer.post(seq, packRows(rows));
@@ -227,9 +231,9 @@ export class SqliteLocationLog {
     if (done.error === undefined) {
       this.commits++;
       this.failing = false;
-      this.health.committed(flight.rows.size, done.ms);
+      this.health.committed(rowCount(flight.rows), done.ms);
       this.log.debug(
-        { event: 'store-commit', rows: flight.rows.size, ms: Math.round(done.ms * 1000) / 1000 },
+        { event: 'store-commit', rows: rowCount(flight.rows), ms: Math.round(done.ms * 1000) / 1000 },
         'committed',
       );
       if (done.recreated !== undefined) this.replaced(done.recreated, done.movedTo);
@@ -249,7 +253,7 @@ export class SqliteLocationLog {
   /** A commit failed: its records are pending again (behind any newer ones), its waiters rejected. */
   private failed(flight: InFlight, reason: StoreFailureReason, error: string): void {
     this.failing = true;
-    this.health.failed(reason, error, flight.rows.size);
+    this.health.failed(reason, error, rowCount(flight.rows));
     this.requeue(flight.rows);
     flight.waiting?.reject(new StoreUnavailableError(reason, `commit failed: ${error}`));
   }
@@ -316,7 +320,7 @@ export class SqliteLocationLog {
     } catch (error) {
       const reason = failureReason(error, this.file);
       this.log.error(
-        { event: 'store-commit-failed', rows: rows.size, reason, err: (error as Error).message },
+        { event: 'store-commit-failed', rows: rowCount(rows), reason, err: (error as Error).message },
         'last commit at close failed; peers will catch this server up',
       );
       for (const waiting of waitings) waiting?.reject(new StoreUnavailableError(reason, (error as Error).message));
@@ -325,8 +329,8 @@ export class SqliteLocationLog {
     }
   }
 
-  /** Puts rows of a commit that did not happen back in the pending set, behind any newer row of the same client. */
-  private requeue(rows: Map<string, string>): void {
+  /** Puts rows of a commit that did not happen back in the queue, before every row queued since (newer ones). */
+  private requeue(rows: RowBatch): void {
     this.pending.requeue(rows);
   }
 }

@@ -91,10 +91,12 @@ export function settleCreated(db: Database.Database, file: string): void {
 
 /**
  * Prepares the commit of one batch: a function that upserts `rows` (client id and AT line
- * alternating: `[id, line, id, line, ...]`) in one transaction, in client id order. A client's row
- * lives in a B-tree leaf found by its id: in id order each leaf is visited once per commit, where in
- * arrival order a large commit revisits leaves all over the table (measured: about half the CPU of a
- * commit, docs/benchmarks.md "Durable store commits (why they run on a writer thread)").
+ * alternating: `[id, line, id, line, ...]`, ./pending-rows.ts `RowBatch`) in one transaction, in
+ * client id order. A client's row lives in a B-tree leaf found by its id: in id order each leaf is
+ * visited once per commit, where in arrival order a large commit revisits leaves all over the table
+ * (measured: about half the CPU of a commit, docs/benchmarks.md "Durable store commits (why they run
+ * on a writer thread)"). A client with several rows gets the last of them (the newest): the sort is
+ * stable, and the rows before it are skipped.
  *
  * @throws the SQLite error when the table is missing (when preparing) or the write fails (when called).
  */
@@ -109,15 +111,13 @@ export function prepareUpsert(db: Database.Database): (rows: readonly string[]) 
       const y = rows[b] as string;
       return x < y ? -1 : x > y ? 1 : 0;
     });
-    for (const i of order) upsert.run(rows[i] as string, rows[i + 1] as string);
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k] as number;
+      const next = order[k + 1];
+      if (next !== undefined && rows[next] === rows[i]) continue;
+      upsert.run(rows[i] as string, rows[i + 1] as string);
+    }
   });
-}
-
-/** The rows as the writer takes them: client id and AT line alternating. */
-export function flatRows(rows: ReadonlyMap<string, string>): string[] {
-  const flat: string[] = [];
-  for (const [clientId, atLine] of rows) flat.push(clientId, atLine);
-  return flat;
 }
 
 /** The byte that ends each client id and each AT line in a packed commit (neither holds one). */
@@ -132,18 +132,17 @@ const ROW_END = 0x0a;
  * several times as much on the server's thread (docs/benchmarks.md "Cost per operation").
  * {@link unpackRows} reads it back.
  *
- * @param rows - client id -> AT line, binary strings (code units 0-255); at least one row.
+ * @param rows - client id and AT line alternating (./pending-rows.ts `RowBatch`), binary strings
+ *   (code units 0-255); at least one row.
  * @returns a buffer of its own (never a slice of Node's shared pool, so it can be transferred).
  */
-export function packRows(rows: ReadonlyMap<string, string>): ArrayBuffer {
-  let length = 0;
-  for (const [clientId, atLine] of rows) length += clientId.length + atLine.length + 2;
+export function packRows(rows: readonly string[]): ArrayBuffer {
+  let length = rows.length;
+  for (const text of rows) length += text.length;
   const bytes = Buffer.allocUnsafeSlow(length);
   let at = 0;
-  for (const [clientId, atLine] of rows) {
-    at += bytes.write(clientId, at, clientId.length, 'latin1');
-    bytes[at++] = ROW_END;
-    at += bytes.write(atLine, at, atLine.length, 'latin1');
+  for (const text of rows) {
+    at += bytes.write(text, at, text.length, 'latin1');
     bytes[at++] = ROW_END;
   }
   return bytes.buffer;

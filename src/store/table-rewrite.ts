@@ -4,6 +4,8 @@
  * the queue while commits failed (docs/operations.md "When the store cannot write").
  */
 
+import { rowCount, type RowBatch } from './pending-rows.js';
+
 /** The in-memory table a store mirrors (src/store/location-store.ts's `LocationStore`). */
 export interface MirroredTable {
   /** Client ids held. */
@@ -45,9 +47,13 @@ export class TableRewrite {
     return this.finished;
   }
 
-  /** Adds lines to `rows` (client id -> AT line) until it holds `max` or the pass ends; a client already in `rows` keeps its row. */
-  fill(rows: Map<string, string>, max: number): void {
-    while (!this.finished && rows.size < max) {
+  /**
+   * Appends rows to `rows` until it holds `max` rows or the pass ends. A client that has a row in
+   * `rows` already gets the table's line after it, which is as new or newer (the table is what the
+   * store's rows were taken from), so the commit keeps it.
+   */
+  fill(rows: RowBatch, max: number): void {
+    while (!this.finished && rowCount(rows) < max) {
       const next = this.lines.next();
       if (next.done === true) {
         this.finished = true;
@@ -55,12 +61,12 @@ export class TableRewrite {
       }
       this.left = Math.max(0, this.left - 1);
       const clientId = clientIdOf(next.value);
-      if (!rows.has(clientId)) rows.set(clientId, next.value);
+      rows.push(clientId, next.value);
     }
   }
 
   /** Everything left, for the last commit at close. */
-  rest(rows: Map<string, string>): void {
+  rest(rows: RowBatch): void {
     this.fill(rows, Number.POSITIVE_INFINITY);
   }
 }

@@ -1,17 +1,29 @@
 /**
  * The rows a durable store has not committed yet (src/store/pending-rows.ts): batches taken oldest
- * first, each at most the batch size, and whatever the writes, takes and failed commits, the rows
- * committed in order end as the newest row of every client.
+ * first, each at most the batch size, rows in the order they came, and whatever the writes, takes
+ * and failed commits, the rows committed in order (the last row of a client winning, as the commit's
+ * upsert does: src/store/sqlite-table.ts `prepareUpsert`) end as the newest row of every client.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import fc from 'fast-check';
-import { PendingRows } from '../../src/store/pending-rows.js';
+import { PendingRows, rowCount } from '../../src/store/pending-rows.js';
+import { connect, prepareUpsert, SCHEMA } from '../../src/store/sqlite-table.js';
 
 const FC = { seed: 22, numRuns: 300 } as const;
 
+/** A batch's rows as [id, line] pairs, in order. */
+function pairs(batch: readonly string[]): [string, string][] {
+  const out: [string, string][] = [];
+  for (let i = 0; i < batch.length; i += 2) out.push([batch[i] as string, batch[i + 1] as string]);
+  return out;
+}
+
 describe('PendingRows', () => {
-  test('batches of at most the batch size, oldest first; a client updated after its batch filled is in the next too', () => {
+  test('batches of at most the batch size, oldest first, rows in the order they came (a client updated twice has two)', () => {
     const pending = new PendingRows(3);
     for (const [id, line] of [
       ['a', 'a1'],
@@ -19,82 +31,79 @@ describe('PendingRows', () => {
       ['a', 'a2'],
       ['c', 'c1'],
       ['a', 'a3'],
-      ['d', 'd1'],
     ])
-      pending.set(id as string, line as string);
+      pending.push(id as string, line as string);
     assert.equal(pending.size, 5);
-    assert.equal(pending.has('d'), true);
-    assert.deepEqual(
-      [...pending.take()],
-      [
-        ['a', 'a2'],
-        ['b', 'b1'],
-        ['c', 'c1'],
-      ],
-    );
-    assert.deepEqual(
-      [...pending.take()],
-      [
-        ['a', 'a3'],
-        ['d', 'd1'],
-      ],
-    );
-    assert.equal(pending.size, 0);
-    assert.deepEqual([...pending.take()], []);
-  });
-
-  test('a failed batch goes back without the clients that have a newer row waiting, beside the oldest batch while they fit', () => {
-    const pending = new PendingRows(2);
-    pending.set('a', 'a1');
-    pending.set('b', 'b1');
-    const failed = pending.take();
-    pending.set('b', 'b2');
-    pending.requeue(failed);
-    assert.equal(pending.size, 2);
-    assert.deepEqual([...pending.take()].sort(), [
-      ['a', 'a1'],
-      ['b', 'b2'],
-    ]);
-    assert.equal(pending.size, 0);
-  });
-
-  test('a failed batch and the rows that came meanwhile are retried in one commit that takes every row waiting (it settles the waiters)', () => {
-    const pending = new PendingRows(8);
-    pending.set('a', 'a1');
-    pending.set('b', 'b1');
-    const failed = pending.take();
-    pending.set('c', 'c1');
-    pending.requeue(failed);
-    assert.deepEqual([...pending.take()].sort(), [
+    assert.deepEqual(pairs(pending.take()), [
       ['a', 'a1'],
       ['b', 'b1'],
+      ['a', 'a2'],
+    ]);
+    assert.deepEqual(pairs(pending.take()), [
+      ['c', 'c1'],
+      ['a', 'a3'],
+    ]);
+    assert.equal(pending.size, 0);
+    assert.deepEqual(pending.take(), []);
+  });
+
+  test('a failed batch goes back before the rows that came meanwhile, in one batch while they fit (it settles the waiters)', () => {
+    const pending = new PendingRows(8);
+    pending.push('a', 'a1');
+    pending.push('b', 'b1');
+    const failed = pending.take();
+    pending.push('b', 'b2');
+    pending.push('c', 'c1');
+    pending.requeue(failed);
+    assert.equal(pending.size, 4);
+    assert.deepEqual(pairs(pending.take()), [
+      ['a', 'a1'],
+      ['b', 'b1'],
+      ['b', 'b2'],
       ['c', 'c1'],
     ]);
     assert.equal(pending.size, 0, 'nothing left behind the retry');
   });
 
+  test('a failed batch that fills the batch being filled makes it a full one', () => {
+    const pending = new PendingRows(3);
+    pending.push('a', 'a1');
+    pending.push('b', 'b1');
+    const failed = pending.take();
+    pending.push('c', 'c1');
+    pending.requeue(failed);
+    pending.push('d', 'd1');
+    assert.equal(pending.size, 4);
+    assert.deepEqual(pairs(pending.take()), [
+      ['a', 'a1'],
+      ['b', 'b1'],
+      ['c', 'c1'],
+    ]);
+    assert.deepEqual(pairs(pending.take()), [['d', 'd1']]);
+  });
+
   test('a failed batch that does not fit beside the oldest goes back as its own batch, first', () => {
     const pending = new PendingRows(2);
-    pending.set('a', 'a1');
-    pending.set('b', 'b1');
+    pending.push('a', 'a1');
+    pending.push('b', 'b1');
     const failed = pending.take();
-    pending.set('c', 'c1');
-    pending.set('d', 'd1');
+    pending.push('c', 'c1');
+    pending.push('d', 'd1');
     pending.requeue(failed);
     assert.equal(pending.size, 4);
-    assert.deepEqual([...pending.take()].sort(), [
+    assert.deepEqual(pairs(pending.take()), [
       ['a', 'a1'],
       ['b', 'b1'],
     ]);
-    assert.deepEqual([...pending.take()].sort(), [
+    assert.deepEqual(pairs(pending.take()), [
       ['c', 'c1'],
       ['d', 'd1'],
     ]);
   });
 
-  test('any writes, takes and failed commits: committing in order gives the newest row of every client', () => {
+  test('any writes, takes and failed commits: committing in order, the last row winning, gives the newest row of every client', () => {
     const op = fc.oneof(
-      fc.record({ kind: fc.constant('set' as const), id: fc.integer({ min: 0, max: 9 }) }),
+      fc.record({ kind: fc.constant('push' as const), id: fc.integer({ min: 0, max: 9 }) }),
       fc.record({ kind: fc.constant('commit' as const), fails: fc.boolean() }),
     );
     fc.assert(
@@ -103,21 +112,41 @@ describe('PendingRows', () => {
         const table = new Map<string, string>();
         const newest = new Map<string, string>();
         ops.forEach((o, i) => {
-          if (o.kind === 'set') {
-            pending.set(`c${o.id}`, `line ${i}`);
+          if (o.kind === 'push') {
+            pending.push(`c${o.id}`, `line ${i}`);
             newest.set(`c${o.id}`, `line ${i}`);
             return;
           }
           const rows = pending.take();
-          assert.ok(rows.size <= batchRows);
+          assert.ok(rowCount(rows) <= batchRows);
           if (o.fails) pending.requeue(rows);
-          else for (const [id, line] of rows) table.set(id, line);
+          else for (const [id, line] of pairs(rows)) table.set(id, line);
         });
-        for (const [id, line] of pending.drain()) table.set(id, line);
+        for (const [id, line] of pairs(pending.drain())) table.set(id, line);
         assert.equal(pending.size, 0);
         assert.deepEqual(new Map([...table].sort()), new Map([...newest].sort()));
       }),
       FC,
     );
+  });
+
+  test("the commit's upsert keeps the last row of a client with several, whatever the order of ids", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'herd-pending-'));
+    try {
+      const db = connect(path.join(dir, 'store.db'), false);
+      db.exec(SCHEMA);
+      const upsert = prepareUpsert(db);
+      upsert(['b', 'b1', 'a', 'a1', 'b', 'b2', 'c', 'c1', 'a', 'a2', 'b', 'b3']);
+      upsert(['c', 'c2', 'a', 'a3', 'c', 'c3']);
+      const rows = db.prepare('SELECT client_id, at_line FROM locations ORDER BY client_id').raw().all();
+      db.close();
+      assert.deepEqual(rows, [
+        ['a', 'a3'],
+        ['b', 'b3'],
+        ['c', 'c3'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
