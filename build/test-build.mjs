@@ -19,13 +19,8 @@
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { filesUnder } from './files-under.mjs';
-
-/** The checkout's root. */
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-/** Where the compiled tree goes (the name is in .gitignore, .prettierignore and eslint.config.js). */
-export const TEST_BUILD_DIR = path.join(ROOT, '.test-build');
+import { ROOT, TEST_BUILD_DIR } from './test-build-dir.mjs';
 /** The folders whose TypeScript is compiled; every other top-level entry is linked as it is. */
 const COMPILED = ['src', 'test', 'bench', 'build'];
 /** Top-level entries that are never linked into the tree. */
