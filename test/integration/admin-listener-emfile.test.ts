@@ -12,18 +12,20 @@ import net from 'node:net';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { ROOT, waitUntil } from '../helpers/herd-process.js';
+import { nodeModule } from '../helpers/ts-module.js';
 
 /** Descriptors the child may still open after binding (it holds about this many connections). */
 const HEADROOM = 8;
+/** The child that holds the admin port (test/helpers/admin-listener-child.ts). */
+const CHILD = nodeModule(path.join(ROOT, 'test', 'helpers', 'admin-listener-child.ts'));
 /** Connections made: several times what it can hold. */
 const CONNECTIONS = 5 * HEADROOM;
 
 test('out of descriptors before the hand-over: connections past the limit are closed, the process goes on, the held ones are answered after it', async () => {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', path.join(ROOT, 'test', 'helpers', 'admin-listener-child.ts'), String(HEADROOM)],
-    { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] },
-  );
+  const child = spawn(process.execPath, [...CHILD.nodeArgs, CHILD.file, String(HEADROOM)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const lines = createInterface({ input: child.stdout });
   const next = (): Promise<string> =>

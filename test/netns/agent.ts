@@ -72,7 +72,7 @@ async function handle(request: AgentRequest): Promise<AgentReply> {
 }
 
 // Runs only as the agent process, not when a test imports its types.
-if (process.argv[1]?.endsWith('agent.ts') === true) {
+if (/agent\.[jt]s$/.test(process.argv[1] ?? '')) {
   createInterface({ input: process.stdin, crlfDelay: Infinity }).on('line', (line) => {
     void handle(JSON.parse(line) as AgentRequest).then((reply) => process.stdout.write(`${JSON.stringify(reply)}\n`));
   });

@@ -23,6 +23,7 @@ import {
   whatsatLines,
 } from '../helpers/herd-process.js';
 import type { LogEntry } from '../helpers/capture-log.js';
+import { nodeModule } from '../helpers/ts-module.js';
 import type { AgentReply, AgentRequest } from './agent.js';
 import type { NetnsBed } from './network.js';
 
@@ -63,12 +64,8 @@ export class BedAgent {
 
   /** Starts the agent in the bed's clients' namespace; resolves once it is ready. */
   static async start(bed: NetnsBed): Promise<BedAgent> {
-    const args = bed.execArgs('clients', [
-      process.execPath,
-      '--import',
-      'tsx',
-      path.join(ROOT, 'test', 'netns', 'agent.ts'),
-    ]);
+    const program = nodeModule(path.join(ROOT, 'test', 'netns', 'agent.ts'));
+    const args = bed.execArgs('clients', [process.execPath, ...program.nodeArgs, program.file]);
     const child = spawn('ip', args, { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
     const agent = new BedAgent(child);
     await new Promise<void>((resolve, reject) => {

@@ -12,19 +12,19 @@ import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { nodeModule } from '../helpers/ts-module.js';
 
-const CODE_CACHE = path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'code-cache.ts');
+const CODE_CACHE = nodeModule(path.resolve(import.meta.dirname, '..', '..', 'src', 'cli', 'code-cache.ts'));
 
 /** Runs `script` through runWithCodeCache in a child; its stdout is `<use> <the script's own output>`. */
 async function run(script: string, cache: string, writeTo?: string): Promise<string> {
   const driver = [
-    `import { runWithCodeCache } from ${JSON.stringify(CODE_CACHE)};`,
+    `import { runWithCodeCache } from ${JSON.stringify(CODE_CACHE.file)};`,
     `const use = runWithCodeCache(${JSON.stringify(script)}, ${JSON.stringify(cache)}, ${JSON.stringify(writeTo ?? '')});`,
     "process.stdout.write(use + ' ');",
   ].join('\n');
   const { stdout } = await promisify(execFile)(process.execPath, [
-    '--import',
-    'tsx',
+    ...CODE_CACHE.nodeArgs,
     '--input-type=module',
     '-e',
     driver,
