@@ -9,7 +9,7 @@
  *
  * Files: {@link LONGEST_FIRST}, in that order, then every other `*.test.js` under
  * `.test-build/{test/netns,test/integration,bench/test,test/unit}`, in path order. Reporters: spec
- * and ./../test/helpers/slowest-reporter.mjs, both on stdout, as `node --test` with two
+ * and ../test/helpers/slowest-reporter.mjs, both on stdout, as `node --test` with two
  * `--test-reporter`s. The test processes inherit this process's Node flags (`--enable-source-maps`).
  * Exits 1 when a test fails or a file fails to run, and when a file named in
  * {@link LONGEST_FIRST} does not exist (so that the list follows renames). Plain JavaScript (.mjs)

@@ -4,7 +4,7 @@
  * compiling every file again in each of its processes through tsx (about 40% of the unit tests' CPU
  * time, docs/benchmarks.md "The suite (2026-12-03)").
  *
- *   node build/test-build.mjs      # then: node --enable-source-maps --test .test-build/test/...
+ *   node build/test-build.mjs      # then: node --enable-source-maps build/run-tests.mjs
  *
  * Each `X.ts` becomes `.test-build/<same path>/X.js` with an inline source map, so stack traces name
  * the source file and line. Everything else is a symbolic link to the checkout: the top-level entries
