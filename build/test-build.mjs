@@ -4,7 +4,7 @@
  * compiling every file again in each of its processes through tsx (about 40% of the unit tests' CPU
  * time, docs/benchmarks.md "The suite (2026-12-03)").
  *
- *   node build/test-build.mjs      # then: node --enable-source-maps build/run-tests.mjs
+ *   node build/test-build.mjs      # then: node --enable-source-maps --test .test-build/test/...
  *
  * Each `X.ts` becomes `.test-build/<same path>/X.js` with an inline source map, so stack traces name
  * the source file and line. Everything else is a symbolic link to the checkout: the top-level entries
@@ -19,8 +19,13 @@
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { filesUnder } from './files-under.mjs';
-import { ROOT, TEST_BUILD_DIR } from './test-build-dir.mjs';
+
+/** The checkout's root. */
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the compiled tree goes (the name is in .gitignore, .prettierignore and eslint.config.js). */
+export const TEST_BUILD_DIR = path.join(ROOT, '.test-build');
 /** The folders whose TypeScript is compiled; every other top-level entry is linked as it is. */
 const COMPILED = ['src', 'test', 'bench', 'build'];
 /** Top-level entries that are never linked into the tree. */
