@@ -44,16 +44,16 @@ export class PendingRows {
 
   /** Rows waiting (a client updated twice counts twice). */
   get size(): number {
-    return this.fullRows + (this.current.length >> 1);
+    return this.fullRows + rowCount(this.current);
   }
 
   /** Queues a row of `clientId`, after every row queued before it. */
   push(clientId: string, atLine: string): void {
     const current = this.current;
     current.push(clientId, atLine);
-    if (current.length >> 1 < this.batchRows) return;
+    if (rowCount(current) < this.batchRows) return;
     this.full.push(current);
-    this.fullRows += current.length >> 1;
+    this.fullRows += rowCount(current);
     this.current = [];
   }
 
@@ -61,7 +61,7 @@ export class PendingRows {
   take(): RowBatch {
     const batch = this.full.shift();
     if (batch !== undefined) {
-      this.fullRows -= batch.length >> 1;
+      this.fullRows -= rowCount(batch);
       return batch;
     }
     const current = this.current;
@@ -78,10 +78,10 @@ export class PendingRows {
    * while commits fail.
    */
   requeue(rows: RowBatch): void {
-    const count = rows.length >> 1;
+    const count = rowCount(rows);
     if (count === 0) return;
     const oldest = this.full[0] ?? this.current;
-    if ((oldest.length >> 1) + count > this.batchRows) {
+    if (rowCount(oldest) + count > this.batchRows) {
       this.full.unshift(rows);
       this.fullRows += count;
       return;
@@ -90,9 +90,9 @@ export class PendingRows {
     if (oldest !== this.current) {
       this.full[0] = merged;
       this.fullRows += count;
-    } else if (merged.length >> 1 === this.batchRows) {
+    } else if (rowCount(merged) === this.batchRows) {
       this.full.push(merged);
-      this.fullRows += count + (oldest.length >> 1);
+      this.fullRows += count + rowCount(oldest);
       this.current = [];
     } else {
       this.current = merged;

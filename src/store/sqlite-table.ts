@@ -6,6 +6,7 @@ import { closeSync, existsSync, fsyncSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { rowCount } from './pending-rows.js';
 
 /** How long a connection waits for another one's write lock before it fails, ms. */
 export const BUSY_TIMEOUT_MS = 5_000;
@@ -105,7 +106,7 @@ export function prepareUpsert(db: Database.Database): (rows: readonly string[]) 
     'INSERT INTO locations (client_id, at_line) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line',
   );
   return db.transaction((rows: readonly string[]) => {
-    const order = Array.from({ length: rows.length >> 1 }, (_, i) => 2 * i);
+    const order = Array.from({ length: rowCount(rows) }, (_, i) => 2 * i);
     order.sort((a, b) => {
       const x = rows[a] as string;
       const y = rows[b] as string;
