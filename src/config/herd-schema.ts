@@ -174,6 +174,7 @@ export const herdConfigSchema = z.strictObject({
   peer: settingsSection(DEFAULT_LINK_SETTINGS, {
     reconnectBaseDelayMs: positiveInt,
     reconnectMaxDelayMs: positiveInt,
+    connectTimeoutMs: positiveInt,
     handshakeTimeoutMs: positiveInt,
     maxQueuedUpdates: positiveInt,
     antiEntropyIntervalMs: positiveInt,

@@ -21,6 +21,14 @@ export interface LinkSettings {
   /** Largest re-dial delay, ms. @default 2000 */
   readonly reconnectMaxDelayMs: number;
   /**
+   * Longest wait for a dial's TCP connection, ms: a dial whose SYNs go unanswered (a cut or silent
+   * network, a neighbour whose accept queue is full) is abandoned and made again after the backoff,
+   * instead of waiting out the kernel's SYN retransmissions (1 s, 3 s, ...) and the handshake
+   * deadline. So a link heals within about this plus `reconnectMaxDelayMs` of the network's return.
+   * @default 1000
+   */
+  readonly connectTimeoutMs: number;
+  /**
    * Longest wait for the handshake, ms: for the WELCOME after dialling, and on the peer port for the
    * HELLO (and AUTH) after accepting. @default 5000
    */
@@ -62,6 +70,7 @@ export interface LinkSettings {
 export const DEFAULT_LINK_SETTINGS: Readonly<LinkSettings> = Object.freeze({
   reconnectBaseDelayMs: RECONNECT_BASE_DELAY_MS,
   reconnectMaxDelayMs: RECONNECT_MAX_DELAY_MS,
+  connectTimeoutMs: 1000,
   handshakeTimeoutMs: 5000,
   maxQueuedUpdates: 100_000,
   antiEntropyIntervalMs: 30_000,

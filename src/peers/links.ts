@@ -94,6 +94,7 @@ export class Links {
         backoff,
         logger,
         timers,
+        connectTimeoutMs: settings.connectTimeoutMs,
         handshakeTimeoutMs: settings.handshakeTimeoutMs,
         maxQueuedUpdates: settings.maxQueuedUpdates,
         heartbeatIntervalMs: settings.heartbeatIntervalMs,

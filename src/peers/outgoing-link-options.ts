@@ -6,7 +6,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { nodeTls } from '../core/lazy-builtins.js';
 import type { LinkState } from '../core/status.js';
-import type { Timers } from '../core/timers.js';
+import type { TimerHandle, Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMessage } from './anti-entropy-messages.js';
 import type { Backoff } from './backoff.js';
@@ -29,6 +29,8 @@ export interface OutgoingLinkOptions {
   /** Delay before each re-dial, by attempt. */
   readonly backoff: Backoff;
   readonly logger: Logger;
+  /** Longest wait for the TCP connection of a dial, ms; then the dial is abandoned and made again after the backoff. */
+  readonly connectTimeoutMs: number;
   /** Longest wait for WELCOME after connecting, ms (settings resolved once: src/peers/link-settings.ts). */
   readonly handshakeTimeoutMs: number;
   /**
@@ -89,4 +91,26 @@ export function dialPeer(
     host: address.host,
     port: address.port,
   });
+}
+
+/**
+ * The connect deadline of a dial (`peer.connectTimeoutMs`): when `socket` has not connected within
+ * `timeoutMs` (its SYNs unanswered: a cut or silent network, a full accept queue), `onTimeout` is told
+ * why and the socket is destroyed, so that the dial is made again after the backoff instead of waiting
+ * out the kernel's SYN retransmissions and the handshake deadline.
+ *
+ * @returns the timer; clear it when the socket closes first.
+ */
+export function connectDeadline(
+  socket: net.Socket,
+  timeoutMs: number,
+  timers: Timers,
+  onTimeout: (reason: string) => void,
+): TimerHandle {
+  const timer = timers.setTimeout(() => {
+    onTimeout(`not connected in ${timeoutMs} ms`);
+    socket.destroy();
+  }, timeoutMs);
+  socket.once('connect', () => timers.clearTimeout(timer));
+  return timer;
 }

@@ -18,7 +18,7 @@ import { LinkReader } from './link-messages.js';
 import { LINK_KEEPALIVE_MS, LINK_READ_BUFFER_BYTES } from './link-settings.js';
 import { LinkStatus } from './link-status.js';
 import { dialledHandlers, type DialledConnection } from './outgoing-link-handlers.js';
-import { dialPeer, type OutgoingLinkOptions, type PeerAddress } from './outgoing-link-options.js';
+import { connectDeadline, dialPeer, type OutgoingLinkOptions, type PeerAddress } from './outgoing-link-options.js';
 
 export type { OutgoingLinkOptions, PeerAddress } from './outgoing-link-options.js';
 export { MAX_LINES_PER_WRITE } from './link-queue.js';
@@ -197,6 +197,10 @@ export class OutgoingLink {
       this.log.warn({ event: 'handshake-timeout' }, `no WELCOME from ${peerName} in time`);
       socket.destroy();
     }, this.options.handshakeTimeoutMs);
+    const connectTimer = connectDeadline(socket, this.options.connectTimeoutMs, this.timers, (reason) => {
+      if (this.socket === socket) this.closeReason = reason;
+      this.log.warn({ event: 'connect-timeout' }, `link to ${peerName}: ${reason}; dialling again`);
+    });
     const connection: DialledConnection = {
       peerName,
       log: this.log,
@@ -240,6 +244,7 @@ export class OutgoingLink {
     });
     socket.on('close', () => {
       this.timers.clearTimeout(handshakeTimer);
+      this.timers.clearTimeout(connectTimer);
       if (this.socket !== socket) return;
       this.socket = undefined;
       this.detector?.stop();

@@ -32,6 +32,7 @@ export function dialler(timers: ManualTimers, options: Partial<OutgoingLinkOptio
     backoff: exponentialBackoff({ baseDelayMs: 100, maxDelayMs: 100, random: () => 0 }),
     logger: log.logger,
     timers,
+    connectTimeoutMs: DEFAULT_LINK_SETTINGS.connectTimeoutMs,
     handshakeTimeoutMs: DEFAULT_LINK_SETTINGS.handshakeTimeoutMs,
     maxQueuedUpdates: DEFAULT_LINK_SETTINGS.maxQueuedUpdates,
     heartbeatIntervalMs: DEFAULT_LINK_SETTINGS.heartbeatIntervalMs,

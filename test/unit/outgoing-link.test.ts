@@ -1,6 +1,7 @@
 /**
  * The dialling side of a link at its bounds (src/peers/outgoing-link.ts), against a fake neighbour on
- * loopback, with hand-moved timers: a dial stuck in `connecting` made again when the network heals,
+ * loopback, with hand-moved timers: a dial stuck in `connecting` made again when the network heals
+ * or at its connect deadline,
  * a queue longer than MAX_LINES_PER_WRITE written in several writes, in order, the first line of a
  * turn written at once and the rest of the turn in one write after it, a line longer than the
  * reused read buffer read whole, and a close that waits
@@ -12,6 +13,7 @@ import net from 'node:net';
 import { LINK_CLOSE_TIMEOUT_MS, MAX_LINES_PER_WRITE, type PeerAddress } from '../../src/peers/outgoing-link.js';
 import type { SyncMessage } from '../../src/peers/anti-entropy-messages.js';
 import { answerHello, parseGreeting } from '../../src/peers/handshake.js';
+import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import { waitUntil } from '../helpers/herd-process.js';
 import { dialler, fakeNeighbour, FRIEND } from '../helpers/link-fixtures.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
@@ -39,6 +41,42 @@ describe('the dialling side of a link', () => {
       assert.ok(log.events().some((entry) => entry.event === 'link-redial'));
     } finally {
       await outgoing.close();
+      await friend.close();
+    }
+  });
+
+  test('a dial not connected within connectTimeoutMs is abandoned and made again after the backoff; a connected one is kept', async () => {
+    const friend = await fakeNeighbour();
+    const timers = new ManualTimers();
+    const dials: net.Socket[] = [];
+    // The first dial goes nowhere, as SYNs lost in a silent network; the next ones reach the neighbour.
+    const connect = (address: PeerAddress): net.Socket => {
+      const socket = dials.length === 0 ? new net.Socket() : net.connect(address);
+      dials.push(socket);
+      return socket;
+    };
+    const { connectTimeoutMs } = DEFAULT_LINK_SETTINGS;
+    const { link: outgoing, log, statuses } = dialler(timers, { connect });
+    try {
+      outgoing.setAddress(friend.address);
+      timers.advance(connectTimeoutMs - 1);
+      assert.equal(dials[0]?.destroyed, false, 'kept until its deadline');
+      timers.advance(1);
+      assert.ok(dials[0]?.destroyed, 'abandoned at its deadline');
+      await waitUntil(() => outgoing.status === 'backoff', 5000, 'the backoff');
+      timers.advance(100);
+      await waitUntil(() => outgoing.status === 'up', 5000, 'the link up');
+      timers.advance(connectTimeoutMs * 2);
+      assert.equal(dials[1]?.destroyed, false, 'a connected dial outlives the deadline');
+      assert.deepEqual(statuses, ['connecting', 'backoff', 'connecting', 'greeting', 'up']);
+      const timeouts = log.events().filter((entry) => entry.event === 'connect-timeout');
+      assert.equal(timeouts.length, 1);
+      const backoff = log.events().find((entry) => entry.event === 'link-status' && entry.to === 'backoff');
+      assert.equal(backoff?.reason, `not connected in ${connectTimeoutMs} ms`);
+    } finally {
+      const closed = outgoing.close();
+      timers.advance(LINK_CLOSE_TIMEOUT_MS);
+      await closed;
       await friend.close();
     }
   });
