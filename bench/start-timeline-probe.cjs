@@ -2,7 +2,8 @@
  * A preload for bench/herd-start-timeline.ts (`node --require bench/start-timeline-probe.cjs
  * dist/bundle/main.js start ...`; `herd start` passes its node flags on to the servers it forks).
  * With HERD_BENCH_TIMELINE_FILE set, the main thread of each process appends one line per moment of
- * its start to that file, `<epoch ms> <pid> <event> [detail]`, on the wall clock every process
+ * its start to that file, `<epoch ms> <CPU ms> <pid> <event> [detail]` (the process's own CPU,
+ * user + system, all threads, so far), on the wall clock every process
  * shares (`performance.timeOrigin + performance.now()`): `node` (the process began, V8's time
  * origin), `preload` (Node is up, the program not yet read), `config` (the first read of
  * HERD_BENCH_TIMELINE_CONFIG), `fork <server>` and `forked <pid>` (the supervisor's
@@ -18,8 +19,13 @@ const file = process.env.HERD_BENCH_TIMELINE_FILE;
 if (file !== undefined && file !== '' && isMainThread) {
   const configFile = process.env.HERD_BENCH_TIMELINE_CONFIG;
   const now = () => performance.timeOrigin + performance.now();
-  const note = (event, at = now()) => fs.appendFileSync(file, `${at.toFixed(1)} ${process.pid} ${event}\n`);
-  note('node', performance.timeOrigin);
+  const cpuMs = () => {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1000;
+  };
+  const note = (event, at = now(), cpu = cpuMs()) =>
+    fs.appendFileSync(file, `${at.toFixed(1)} ${cpu.toFixed(1)} ${process.pid} ${event}\n`);
+  note('node', performance.timeOrigin, 0);
   note('preload');
   const childProcess = require('node:child_process');
   const fork = childProcess.fork;
