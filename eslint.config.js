@@ -39,6 +39,12 @@ export default tseslint.config(
     languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: globals.node },
   },
   {
+    // CommonJS scripts (the bench's preloads, loaded with `node --require`): `require` is how they import.
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The dashboard page's own modules (web/): they run in the browser.
     files: ['web/**/*.js'],
     languageOptions: { globals: globals.browser },

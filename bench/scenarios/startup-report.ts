@@ -12,6 +12,13 @@ export interface StartupResult {
   readonly server_ms: number;
   /** `herd start` of the default herd, spawn to every server accepting. */
   readonly herd_ms: number;
+  /**
+   * The whole herd's floor: a bare `node` supervisor that forks five bare listeners as `herd start`
+   * forks its servers (bench/floor-herd.cjs), spawn to every listener accepting.
+   */
+  readonly herd_floor_ms: number;
+  /** {@link herd_ms} / {@link herd_floor_ms}, to two decimals (null for a floor of 0). */
+  readonly herd_to_floor: number | null;
   /** A member restarted into the running herd (`herd serve`): spawn to accepting. */
   readonly restart_accept_ms: number;
   /** The same, spawn to every link up both ways (null when the log level hides link events). */
@@ -39,6 +46,7 @@ export interface StartupResult {
   readonly floor_runs_ms: readonly number[];
   readonly server_runs_ms: readonly number[];
   readonly herd_runs_ms: readonly number[];
+  readonly herd_floor_runs_ms: readonly number[];
   readonly client_runs_ms: readonly number[];
   readonly restart_runs: readonly { acceptMs: number; linksMs: number | null; floodMs: number | null }[];
 }
@@ -52,8 +60,8 @@ export function median(values: readonly number[]): number {
     : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
-/** `value / floor`, to two decimals. */
-function ratio(value: number | null, floor: number): number | null {
+/** `value / floor`, to two decimals (null for no value or a floor of 0). */
+export function ratio(value: number | null, floor: number): number | null {
   return value === null || floor <= 0 ? null : Math.round((value / floor) * 100) / 100;
 }
 
@@ -114,6 +122,10 @@ export function startupRows(result: StartupResult): (readonly [string, string, s
   const n = result.server_runs_ms.length;
   const row = (figure: string, value: number | null, target = '', rated = true) =>
     ['startup', figure, count(value), '', rated ? times(value) : '', target] as const;
+  const herdTimes = (value: number): string => {
+    const r = ratio(value, result.herd_floor_ms);
+    return r === null ? '' : `${r.toFixed(2)}x the herd floor`;
+  };
   return [
     row(
       `floor: bare node listener, spawn to accepting, ms (median of ${result.floor_runs_ms.length})`,
@@ -124,11 +136,22 @@ export function startupRows(result: StartupResult): (readonly [string, string, s
       result.server_ms,
       verdict('one server accepting / floor'),
     ),
-    row(
+    [
+      'startup',
+      `herd floor: bare node supervisor forking 5 bare listeners, spawn to all accepting, ms (median of ${result.herd_floor_runs_ms.length})`,
+      count(result.herd_floor_ms),
+      '',
+      herdTimes(result.herd_floor_ms),
+      '',
+    ],
+    [
+      'startup',
       `whole herd (herd start), spawn to accepting, ms (median of ${result.herd_runs_ms.length})`,
-      result.herd_ms,
+      count(result.herd_ms),
+      '',
+      herdTimes(result.herd_ms),
       verdict('whole herd accepting, ms'),
-    ),
+    ],
     row(`restarted member, spawn to accepting, ms (median of ${result.restart_runs.length})`, result.restart_accept_ms),
     row(
       'restarted member, spawn to every link up both ways, ms',

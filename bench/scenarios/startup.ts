@@ -7,7 +7,9 @@
  *   port): spawn to its client port accepting; the time difference of an IAMAT sent the instant it
  *   accepts (a blocked loop would stamp it late); the longest event-loop block in the first 2 s (its
  *   own `startup-delay` event); its idle RSS;
- * - the default herd (`herd start`): spawn to every client port accepting;
+ * - the default herd (`herd start`): spawn to every client port accepting, beside its own floor, a
+ *   bare `node` supervisor forking five bare listeners (bench/floor-herd.cjs; one floor herd start
+ *   before each herd start);
  * - one member restarted into the running herd the graders' way (`herd serve NAME` on its own, while
  *   a client checks in at a neighbour every few milliseconds): spawn to accepting, to every link up
  *   both ways, and to the first flood stored (from its log);
@@ -26,7 +28,9 @@ import { BenchError } from '../bench-error.js';
 import {
   BenchProcess,
   CLI,
+  PACKAGE_ROOT,
   benchDir,
+  defaultHerdNames,
   freeLoopbackPort,
   readRssBytes,
   sleep,
@@ -38,7 +42,7 @@ import {
 import { formatPosixTime } from '../../src/protocol/time.js';
 import { connectTheInstantItAccepts } from '../../test/helpers/loopback.js';
 import { writeLargeStore } from './large-store.js';
-import { median, type StartupResult } from './startup-report.js';
+import { median, ratio, type StartupResult } from './startup-report.js';
 
 /** The wall clock's POSIX time as a check-in carries it. */
 const nowPosixTime = (): string => formatPosixTime(BigInt(Date.now()) * 1_000_000n);
@@ -106,6 +110,27 @@ async function floorStart(): Promise<number> {
   ]);
   try {
     (await connectTheInstantItAccepts(port, 30_000)).destroy();
+    return performance.now() - spawnedAt;
+  } finally {
+    await child.stop();
+  }
+}
+
+/** The bare supervisor and listeners of {@link herdFloorStart}. */
+const FLOOR_HERD = path.join(PACKAGE_ROOT, 'bench', 'floor-herd.cjs');
+
+/**
+ * Spawn to every port accepting of the floor of a whole herd: a bare `node` supervisor that forks
+ * one bare listener per server of the default herd as `herd start` forks its servers
+ * (bench/floor-herd.cjs), itself spawned as `herd start` is.
+ */
+async function herdFloorStart(servers: number): Promise<number> {
+  const ports: number[] = [];
+  for (let i = 0; i < servers; i++) ports.push(await freeLoopbackPort());
+  const spawnedAt = performance.now();
+  const child = new BenchProcess(process.execPath, [FLOOR_HERD, ...ports.map(String)]);
+  try {
+    await Promise.all(ports.map(async (port) => (await connectTheInstantItAccepts(port, 30_000)).destroy()));
     return performance.now() - spawnedAt;
   } finally {
     await child.stop();
@@ -295,6 +320,7 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       rss.push(run.rss);
     }
     const herdRuns: number[] = [];
+    const herdFloorRuns: number[] = [];
     const herdConfig = await writeBenchConfig(dir, { logLevel: context.logLevel, fixedPorts: true });
     const neighbours = ['Hamilton', 'Welsh'];
     // The last herd started stays up for the restarts and the clients (without restarts of its own).
@@ -302,6 +328,7 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
     for (let i = 0; i < context.sizes.herdStarts; i++) {
       context.progress.update(`startup: the herd, start ${i + 1} of ${context.sizes.herdStarts}`);
       await rm(path.join(dir, 'data'), { recursive: true, force: true });
+      herdFloorRuns.push(await herdFloorStart(defaultHerdNames().length));
       const last = i === context.sizes.herdStarts - 1;
       const [started, ms] = await herdStart(herdConfig, last ? ['--no-restart'] : []);
       herdRuns.push(ms);
@@ -343,6 +370,8 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       floor_ms: round(median(floorRuns)),
       server_ms: round(median(serverRuns)),
       herd_ms: round(median(herdRuns)),
+      herd_floor_ms: round(median(herdFloorRuns)),
+      herd_to_floor: ratio(median(herdRuns), median(herdFloorRuns)),
       restart_accept_ms: round(median(restartRuns.map((run) => run.acceptMs))),
       restart_links_ms: nullable(restartRuns.map((run) => run.linksMs)),
       restart_flood_ms: nullable(restartRuns.map((run) => run.floodMs)),
@@ -358,6 +387,7 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       floor_runs_ms: floorRuns.map(round),
       server_runs_ms: serverRuns.map(round),
       herd_runs_ms: herdRuns.map(round),
+      herd_floor_runs_ms: herdFloorRuns.map(round),
       client_runs_ms: clientRuns.map(round),
       restart_runs: restartRuns.map((run) => ({ ...run, acceptMs: round(run.acceptMs) })),
     };

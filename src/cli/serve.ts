@@ -39,7 +39,7 @@ import type { AdminServer } from '../observability/admin-server.js';
 import { AdminListener } from '../observability/admin-listener.js';
 import { assertAdminPortsAllowed, loadAdminTokens } from '../observability/admin-auth.js';
 import type { Dashboard } from '../dashboard/dashboard.js';
-import { deferredStart, namesEveryServer, startAdmin } from './serve-admin.js';
+import { deferredStart, linksHeldUntil, namesEveryServer, startAdmin } from './serve-admin.js';
 
 /** Options of {@link serve}. */
 export interface ServeOptions {
@@ -117,6 +117,10 @@ export async function serve(options: ServeOptions): Promise<void> {
     for (const [name, address] of Object.entries(peerAddressesFromEnv()))
       if (neighbours.includes(name)) peerAddresses.set(name, address);
   }
+  // At the first start of a herd (JOIN_ENV) the links are dialled once every server listens
+  // (./serve-admin.ts linksHeldUntil): dialled earlier, they take the cores the others need to start.
+  const firstStart = supervised && process.env[JOIN_ENV] === '0';
+  let linksHeld = firstStart;
   const places = await openPlacesProvider(placesSettings, log.logger);
   // Place data is loaded before listening, so that the first WHATSAT is answered at once; its reads
   // run on libuv's threads while this one opens the store.
@@ -148,12 +152,12 @@ export async function serve(options: ServeOptions): Promise<void> {
     peerHost: serverConfig.peerHost,
     peerPort: options.peerPort ?? serverConfig.peerPort,
     neighbours,
-    peerAddresses,
+    peerAddresses: linksHeld ? undefined : peerAddresses,
     places,
     logger: log.logger,
     limits: config.limits,
     // Started with the whole herd by `herd start`: nobody to wait for (JOIN_ENV).
-    links: supervised && process.env[JOIN_ENV] === '0' ? { ...config.peer, joinTimeoutMs: 0 } : config.peer,
+    links: firstStart ? { ...config.peer, joinTimeoutMs: 0 } : config.peer,
     incarnation: opened === undefined ? undefined : `${opened.epoch}.${Date.now()}`,
     store: table,
     persistence: opened?.log,
@@ -259,11 +263,18 @@ export async function serve(options: ServeOptions): Promise<void> {
     onPeers = (message) => {
       peersMessage = message;
       for (const [peerName, peerAddress] of Object.entries(message.addresses))
-        server.setPeerAddress(peerName, peerAddress);
+        if (!linksHeld) server.setPeerAddress(peerName, peerAddress);
+        else if (neighbours.includes(peerName)) peerAddresses.set(peerName, peerAddress);
       if (message.adminUrls !== undefined) dashboard?.setAdminUrls(message.adminUrls);
       if (namesEveryServer(message, config)) herdNamed();
     };
     if (peersMessage !== undefined) onPeers(peersMessage);
+    if (linksHeld)
+      void linksHeldUntil(herdListens).then(() => {
+        linksHeld = false;
+        if (!stopping)
+          for (const [peerName, peerAddress] of peerAddresses) server.setPeerAddress(peerName, peerAddress);
+      });
     // The supervisor is gone (killed or crashed): do not linger as an orphan.
     process.on('disconnect', () => void stop('supervisor gone', 0));
     const message: ListeningMessage = {

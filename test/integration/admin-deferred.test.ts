@@ -2,8 +2,8 @@
  * What a server does not need to accept comes after it listens (src/cli/serve-admin.ts), and every
  * guarantee stays: an admin port in use still stops `herd serve` before anything listens; under
  * `herd start` each admin server loads once every server listens, and a request sent before that is
- * answered, not refused; a check-in acknowledged while the store's writer thread has not been
- * started yet is on disk.
+ * answered, not refused; the links of a herd's first start are dialled once every server listens;
+ * a check-in acknowledged while the store's writer thread has not been started yet is on disk.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,12 +18,15 @@ import { CLI, RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-proc
 import { runCli } from '../helpers/cli.js';
 import { freeLoopbackPort } from '../helpers/loopback.js';
 
-/** The events of a server's JSON log, in order. */
-async function logEvents(file: string): Promise<{ event?: string; time: number }[]> {
+/** An event of a server's JSON log. */
+type LogEvent = { event?: string; time: number; link?: string; to?: string };
+
+/** The events of a server's JSON log, in order (a last line still being written is left out). */
+async function logEvents(file: string): Promise<LogEvent[]> {
   return (await readFile(file, 'utf8'))
     .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => JSON.parse(line) as { event?: string; time: number });
+    .filter((line) => line.endsWith('}'))
+    .map((line) => JSON.parse(line) as LogEvent);
 }
 
 describe('the admin parts and the writer thread after listening', { timeout: 90_000 }, () => {
@@ -75,6 +78,30 @@ describe('the admin parts and the writer thread after listening', { timeout: 90_
         const admin = events.find((event) => event.event === 'admin-listening');
         assert.ok(admin !== undefined && admin.time >= lastListening, 'the admin server came after the herd listened');
       }
+    } finally {
+      await herd.stop();
+      await temp.cleanup();
+    }
+  });
+
+  test('under herd start, the links are dialled once every server listens, and then all come up', async () => {
+    const temp = await tempHerdConfig();
+    const herd = await RunningHerd.start(temp.configFile);
+    try {
+      const servers = [...herd.servers.values()];
+      const linksOut = (events: LogEvent[]): LogEvent[] =>
+        events.filter((e) => e.event === 'link-status' && e.link === 'out' && e.to === 'up');
+      // Until every server has a link out up (the herd's links have at least one per server).
+      let logs: LogEvent[][];
+      for (const deadline = Date.now() + 20_000; ; await new Promise((resolve) => setTimeout(resolve, 20))) {
+        logs = await Promise.all(servers.map((server) => logEvents(server.logFile)));
+        if (logs.every((events) => linksOut(events).length > 0)) break;
+        assert.ok(Date.now() < deadline, 'every server linked out within 20 s');
+      }
+      const lastListening = Math.max(...logs.map((events) => events.find((e) => e.event === 'listening')?.time ?? NaN));
+      for (const events of logs)
+        for (const up of linksOut(events))
+          assert.ok(up.time >= lastListening, 'no link came up before the herd listened');
     } finally {
       await herd.stop();
       await temp.cleanup();
