@@ -76,8 +76,13 @@ describe('whole-herd power cut', { timeout: 400_000 }, () => {
         },
       );
       await assertConverged(herd, expected);
-      const log = await readFile(herd.servers.get('Ball')?.logFile ?? '', 'utf8');
-      assert.match(log, /"event":"store-corrupt"/);
+      // The restarted Ball's log lines reach its file after it listens (an asynchronous writer).
+      const logFile = herd.servers.get('Ball')?.logFile ?? '';
+      await waitUntil(
+        async () => /"event":"store-corrupt"/.test(await readFile(logFile, 'utf8')),
+        10_000,
+        "store-corrupt in Ball's log",
+      );
     } finally {
       await herd.stop();
       await temp.cleanup();
