@@ -23,8 +23,15 @@ export const PACKAGE_ROOT = path.resolve(HERE, '..');
 export const CLI_ENV = 'HERD_BENCH_CLI';
 /** The built CLI every server process runs: this checkout's `dist/bundle/main.js`, or {@link CLI_ENV}. */
 export const CLI = process.env[CLI_ENV] ?? path.join(PACKAGE_ROOT, 'dist', 'bundle', 'main.js');
-/** The echo server of the floor scenario (run through tsx, like the bench itself). */
-export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'bench', 'echo-server.ts');
+/**
+ * Whether the bench runs compiled: its smoke test under `npm test` runs `.test-build/bench/main.js`
+ * (build/test-build.mjs), each `X.ts` there with its compiled `X.js` beside it.
+ */
+const RUNNING_COMPILED = import.meta.url.endsWith('.js');
+/** The echo server of the floor scenario, run as the bench itself is: through tsx, or compiled. */
+export const ECHO_SERVER = path.join(PACKAGE_ROOT, 'bench', RUNNING_COMPILED ? 'echo-server.js' : 'echo-server.ts');
+/** What `node` needs before {@link ECHO_SERVER}: tsx, unless it is the compiled twin. */
+const ECHO_NODE_ARGS: readonly string[] = RUNNING_COMPILED ? [] : ['--import', 'tsx'];
 /** The preload that reports a server's heap on SIGUSR2 (see memory-probe.mjs). */
 export const MEMORY_PROBE = path.join(PACKAGE_ROOT, 'bench', 'memory-probe.mjs');
 /** Environment variable naming the folder where {@link MEMORY_PROBE} writes `<pid>.json`. */
@@ -295,7 +302,7 @@ export async function stopHerd(herd: HerdHandle): Promise<void> {
 export async function startEchoProcess(
   options: { nodeArgs?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
 ): Promise<{ process: BenchProcess; pid: number; target: LoadTarget }> {
-  const child = new BenchProcess(process.execPath, [...(options.nodeArgs ?? []), '--import', 'tsx', ECHO_SERVER], {
+  const child = new BenchProcess(process.execPath, [...(options.nodeArgs ?? []), ...ECHO_NODE_ARGS, ECHO_SERVER], {
     env: options.env,
   });
   try {

@@ -27,17 +27,25 @@ export class HerdError extends Error {
   }
 }
 
-/**
- * A herd config file is missing, is not JSON, or breaks a rule. The message names the file and the
- * field (e.g. `herds/default.json: links[2][1]: unknown server "Balll"`).
- */
-export class ConfigError extends HerdError {
-  /** The config file the error is about, or `<inline>` for an object given in code. */
+/** An error about one file ({@link ConfigError}, {@link PlacesDataError}): the message is `<file>: <message>`. */
+export class FileError extends HerdError {
+  /** The file the error is about. */
   readonly file: string;
 
-  constructor(file: string, message: string, options: HerdErrorOptions = {}) {
-    super('HERD_CONFIG_INVALID', `${file}: ${message}`, options);
+  constructor(code: string, file: string, message: string, options: HerdErrorOptions = {}) {
+    super(code, `${file}: ${message}`, options);
     this.file = file;
+  }
+}
+
+/**
+ * A herd config file is missing, is not JSON, or breaks a rule. The message names the file (`file`:
+ * the config file, or `<inline>` for an object given in code) and the field (e.g.
+ * `herds/default.json: links[2][1]: unknown server "Balll"`).
+ */
+export class ConfigError extends FileError {
+  constructor(file: string, message: string, options: HerdErrorOptions = {}) {
+    super('HERD_CONFIG_INVALID', file, message, options);
   }
 }
 
@@ -105,13 +113,9 @@ export class ImportError extends HerdError {
 }
 
 /** A places data file (`places.data`, `--places-data`) is missing, truncated or not in herd's format. */
-export class PlacesDataError extends HerdError {
-  /** The data file. */
-  readonly file: string;
-
+export class PlacesDataError extends FileError {
   constructor(file: string, message: string, options: HerdErrorOptions = {}) {
-    super('HERD_PLACES_DATA_INVALID', `${file}: ${message}`, options);
-    this.file = file;
+    super('HERD_PLACES_DATA_INVALID', file, message, options);
   }
 }
 

@@ -8,12 +8,20 @@ import { COMMAND_KINDS, COMMAND_OUTCOMES, EXPECTED_COMMANDS, KIND_INDEX, OUTCOME
 import type { ServerCounts } from './metric-counts.js';
 import { ACCEPT_FAILURE_REASONS } from './observer.js';
 import type { LatencyCounts } from './latency-counts.js';
-import { CountedHistogram, scrapedMetricsOf } from './scraped-metrics.js';
+import { CountedHistogram, scrapedMetricsOf, type ScrapeFill } from './scraped-metrics.js';
 
 /** Positions in the command counts of the series always shown (even at 0). */
 const EXPECTED_COMMAND_INDICES = new Set<number>(
   EXPECTED_COMMANDS.map(([kind, outcome]) => KIND_INDEX[kind] * COMMAND_OUTCOMES.length + OUTCOME_INDEX[outcome]),
 );
+
+/** Sets one series a connection kind (`client`, `peer`) from `perKind`. */
+function byKind(
+  set: Parameters<ScrapeFill<'kind'>>[0],
+  perKind: { readonly client: number; readonly peer: number },
+): void {
+  for (const kind of ['client', 'peer'] as const) set({ kind }, perKind[kind]);
+}
 
 /** Registers the client-port metrics in `registry`, read from `counts`. */
 export function defineClientMetrics(registry: Registry, counts: ServerCounts, buckets: readonly number[]): void {
@@ -61,23 +69,14 @@ export function defineClientMetrics(registry: Registry, counts: ServerCounts, bu
     },
     () => [...counts.placesLatency].map(([source, latency]) => ({ labels: { source }, latency })),
   );
-  gauge(
-    'herd_connections',
-    'Open connections, by kind: client (client port), or peer (peer port).',
-    ['kind'],
-    (set) => {
-      set({ kind: 'client' }, counts.openConnections.client);
-      set({ kind: 'peer' }, counts.openConnections.peer);
-    },
+  gauge('herd_connections', 'Open connections, by kind: client (client port), or peer (peer port).', ['kind'], (set) =>
+    byKind(set, counts.openConnections),
   );
   counter(
     'herd_connections_opened_total',
     'Connections accepted, by kind: client (client port), or peer (peer port, handshake or not).',
     ['kind'],
-    (set) => {
-      set({ kind: 'client' }, counts.openedConnections.client);
-      set({ kind: 'peer' }, counts.openedConnections.peer);
-    },
+    (set) => byKind(set, counts.openedConnections),
   );
   counter(
     'herd_accept_failures_total',

@@ -246,24 +246,28 @@ export class HerdServer {
   }
 
   /**
+   * What every connection accepted on `port` starts with: it is numbered, counted and logged
+   * ({@link OpenConnections.opened}), and served with this server's timers, logger and observer.
+   */
+  private accepted(port: 'client' | 'peer', stream: Duplex, remote: string) {
+    const id = this.connections.opened(port, stream, remote);
+    return { id, remote, stream, timers: this.timers, logger: this.log, observer: this.observer };
+  }
+
+  /**
    * Serves one client connection over any duplex stream (a socket, or a `duplexPair()` end in tests).
    *
    * @param remote - a label for the remote end in logs.
    */
   acceptClient(stream: Duplex, remote: string): ClientSession {
-    const id = this.connections.opened('client', stream, remote);
+    const accepted = this.accepted('client', stream, remote);
     const session = new ClientSession({
-      id,
-      remote,
-      stream,
+      ...accepted,
       context: this.context,
       limits: this.limits,
-      timers: this.timers,
-      logger: this.log,
-      observer: this.observer,
       onClose: (closed, reason) => {
         this.sessions.delete(closed);
-        this.connections.closed('client', stream, { conn: id, remote, reason });
+        this.connections.closed('client', stream, { conn: accepted.id, remote, reason });
       },
     });
     this.sessions.add(session);
@@ -277,11 +281,9 @@ export class HerdServer {
    * @param remote - a label for the remote end in logs.
    */
   acceptPeer(stream: Duplex, remote: string): IncomingLink {
-    const id = this.connections.opened('peer', stream, remote);
+    const accepted = this.accepted('peer', stream, remote);
     const link = new IncomingLink({
-      id,
-      remote,
-      stream,
+      ...accepted,
       self: this.self,
       isNeighbour: (name) => this.links.isNeighbour(name),
       maxLineBytes: this.limits.maxLineBytes,
@@ -289,9 +291,6 @@ export class HerdServer {
       heartbeatIntervalMs: this.linkSettings.heartbeatIntervalMs,
       ticker: this.heartbeats,
       deadAfterMs: this.linkSettings.deadAfterMs,
-      timers: this.timers,
-      logger: this.log,
-      observer: this.observer,
       store: this.store,
       ingest: (record, from) => this.ingest(record, from),
       onNotStored: (record, link) => this.links.notStored(record, link),
@@ -303,7 +302,7 @@ export class HerdServer {
       onClose: (closed, reason) => {
         this.incoming.delete(closed);
         this.links.incomingClosed(closed);
-        this.connections.closed('peer', stream, { conn: id, remote, reason, peer: closed.peerName });
+        this.connections.closed('peer', stream, { conn: accepted.id, remote, reason, peer: closed.peerName });
       },
     });
     this.incoming.add(link);

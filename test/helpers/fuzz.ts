@@ -2,6 +2,12 @@
 import fc from 'fast-check';
 import { splitFields } from '../../src/protocol/fields.js';
 
+/**
+ * The fast-check settings of the unit tests' properties (`fc.assert(property, PROPERTY_RUNS)`): a
+ * fixed seed, so that a failure repeats, and 500 runs.
+ */
+export const PROPERTY_RUNS = { seed: 42, numRuns: 500 } as const;
+
 /** Runs per property: `HERD_FUZZ_RUNS` (default `fallback`). */
 export function fuzzRuns(fallback: number): number {
   const fromEnv = Number(process.env.HERD_FUZZ_RUNS);

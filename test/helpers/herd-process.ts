@@ -5,7 +5,7 @@
 import { HERD_UP_LINE, MEMBER_LINE } from '../../src/cli/start.js';
 import { createInterface } from 'node:readline';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -180,32 +180,57 @@ export class RunningHerd {
   }
 
   /**
-   * Starts `herd start --config FILE ...args` and resolves once every server is up.
+   * Starts `herd start --config FILE ...args` and resolves once every server is up; when they are not
+   * up within `startTimeoutMs`, stops the supervisor and every server it started ({@link stop}) and
+   * rejects with its output.
    *
    * @param env - the environment of the supervisor (and so of every server). @default process.env
    * @param descriptorLimit - the soft limit on open files (`ulimit -n`) of the supervisor and so of
    *   every server. @default this process's
+   * @param startTimeoutMs - how long to wait for the herd's "up" line. @default 20_000
    */
   static async start(
     configFile: string,
     args: string[] = [],
     env?: NodeJS.ProcessEnv,
     descriptorLimit?: number,
+    startTimeoutMs = 20_000,
   ): Promise<RunningHerd> {
+    const herd = RunningHerd.launch(configFile, args, env, descriptorLimit);
+    await herd.untilUp(startTimeoutMs);
+    return herd;
+  }
+
+  /**
+   * Starts `herd start --config FILE ...args` and returns at once, before any server is up (see
+   * {@link start} for the parameters); {@link untilUp} then waits for them.
+   */
+  static launch(
+    configFile: string,
+    args: string[] = [],
+    env?: NodeJS.ProcessEnv,
+    descriptorLimit?: number,
+  ): RunningHerd {
     const argv = [CLI, 'start', '--config', configFile, ...args];
     const options = { stdio: ['ignore', 'pipe', 'pipe'] as ('ignore' | 'pipe')[], env: env ?? process.env };
     const child =
       descriptorLimit === undefined
         ? spawn(process.execPath, argv, options)
         : spawn('sh', ['-c', `ulimit -n ${descriptorLimit} && exec "$0" "$@"`, process.execPath, ...argv], options);
-    const herd = new RunningHerd(child);
+    return new RunningHerd(child);
+  }
+
+  /**
+   * Resolves once the herd's "up" line is printed; when it is not within `timeoutMs`, stops the
+   * supervisor and every server it started ({@link stop}) and rejects with its output.
+   */
+  async untilUp(timeoutMs: number): Promise<void> {
     try {
-      await herd.waitForLine(HERD_UP_LINE, 20_000);
+      await this.waitForLine(HERD_UP_LINE, timeoutMs);
     } catch (error) {
-      await herd.stop();
-      throw new Error(`herd did not start: ${(error as Error).message}\n${herd.output.join('\n')}`, { cause: error });
+      await this.stop();
+      throw new Error(`herd did not start: ${(error as Error).message}\n${this.output.join('\n')}`, { cause: error });
     }
-    return herd;
   }
 
   /** Resolves with the first line from now on matching `pattern`. */
@@ -318,23 +343,49 @@ export class RunningHerd {
     await this.exited;
   }
 
-  /** Stops the supervisor with SIGTERM (it stops every server) and waits for it to exit. */
+  /**
+   * Stops the supervisor with SIGTERM (it stops every server) and waits for it to exit; then
+   * SIGKILLs every server still running, those it named and those it had started without naming
+   * them yet (a supervisor that has not printed its "up" line dies of SIGTERM and leaves them).
+   */
   async stop(): Promise<void> {
+    const started: number[] = [];
     if (this.child.exitCode === null && this.child.signalCode === null) {
       const timer = setTimeout(() => this.child.kill('SIGKILL'), 10_000);
-      this.thaw();
+      // Frozen, it starts no server while its children are listed; SIGTERM waits for the thaw.
+      this.freeze();
+      started.push(...childProcesses(this.supervisorPid));
       this.child.kill('SIGTERM');
+      this.thaw();
       await this.exited;
       clearTimeout(timer);
     }
     // Make sure no server outlives the test, whatever happened to the supervisor.
-    for (const info of this.servers.values()) {
+    for (const pid of new Set([...[...this.servers.values()].map((info) => info.pid), ...started])) {
       try {
-        process.kill(info.pid, 0);
-        process.kill(info.pid, 'SIGKILL');
+        process.kill(pid, 0);
+        process.kill(pid, 'SIGKILL');
       } catch {
         // Already gone.
       }
     }
   }
+}
+
+/** The ids of the live processes whose parent is `parentPid` (from `/proc/<pid>/stat`). */
+export function childProcesses(parentPid: number): number[] {
+  const children: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // Gone meanwhile.
+    }
+    // pid (comm) state ppid ...: the fields after the last ')'.
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid === parentPid) children.push(Number(entry));
+  }
+  return children;
 }

@@ -5,7 +5,8 @@ import path from 'node:path';
 import type { StoreFailureReason } from '../../src/errors.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import type { AtRecord } from '../../src/protocol/at-record.js';
-import { openSqliteLog } from '../../src/store/sqlite-open.js';
+import { openSqliteLog, type OpenedLog, type SqliteLogOptions } from '../../src/store/sqlite-open.js';
+import { capturingLogger } from './capture-log.js';
 import type { StoreObserver } from '../../src/store/store-health.js';
 import { storedRecords } from './stored-records.js';
 
@@ -30,6 +31,21 @@ export async function withDir(body: (dir: string) => Promise<void>): Promise<voi
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Runs `body` with a store opened by `openSqliteLog` on `A.sqlite` in a scratch folder ({@link withDir}),
+ * with `options` and a logger that keeps what it logs (`log.events()`); `body` closes it.
+ */
+export async function withSqliteLog(
+  options: Omit<SqliteLogOptions, 'file' | 'logger'>,
+  body: (store: { opened: OpenedLog; file: string; log: ReturnType<typeof capturingLogger> }) => Promise<void>,
+): Promise<void> {
+  await withDir(async (dir) => {
+    const file = path.join(dir, 'A.sqlite');
+    const log = capturingLogger();
+    await body({ opened: openSqliteLog({ ...options, file, logger: log.logger }), file, log });
+  });
 }
 
 /** A store observer that remembers every commit, failure and drop. */

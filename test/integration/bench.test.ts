@@ -13,9 +13,13 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { ROOT } from '../helpers/herd-process.js';
+import { nodeModule } from '../helpers/ts-module.js';
 
-/** The bench's entry point, run through tsx as `npm run bench` does. */
-const BENCH_MAIN = path.join(ROOT, 'bench', 'main.ts');
+/**
+ * The bench's entry point: run through tsx as `npm run bench` does, or its compiled twin when this
+ * test runs compiled (`npm test`), which saves the child tsx's start (test/helpers/ts-module.ts).
+ */
+const BENCH_MAIN = nodeModule(path.join(ROOT, 'bench', 'main.ts'));
 
 /** A hang guard, not a speed check: the floor scenario with --quick takes about 15 s on a shared 2-core box. */
 const BENCH_TIMEOUT_MS = 90_000;
@@ -47,7 +51,7 @@ async function processesMentioning(text: string): Promise<number[]> {
 
 function runBench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', BENCH_MAIN, ...args], {
+    const child = spawn(process.execPath, [...BENCH_MAIN.nodeArgs, BENCH_MAIN.file, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TMPDIR: benchTmp },
     });

@@ -60,17 +60,29 @@ describe('whole-herd power cut', { timeout: 400_000 }, () => {
 
   test('a server whose store file is corrupt starts anyway, says so, and is caught up by its peers', async () => {
     const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS } });
-    let herd = await RunningHerd.start(temp.configFile);
+    const herd = await RunningHerd.start(temp.configFile);
     const expected: Expected = new Map([['kept', { location: '+5+5', time: '1700000000' }]]);
     try {
       assert.match(await exchange(herd.port('Alford'), 'IAMAT kept +5+5 1700000000\n'), /^AT /);
       await assertConverged(herd, expected);
-      await herd.stop();
-      await writeFile(path.join(temp.dir, 'data', 'Ball.sqlite'), Buffer.alloc(8192, 0x5a));
-      herd = await RunningHerd.start(temp.configFile);
+      // Ball stopped (SIGTERM: its store committed and closed), its file made garbage while it is
+      // down, then restarted by the supervisor; the others run on, holding what it must get back.
+      const ball = herd.servers.get('Ball')?.pid ?? -1;
+      await herd.whileDown(
+        ['Ball'],
+        () => writeFile(path.join(temp.dir, 'data', 'Ball.sqlite'), Buffer.alloc(8192, 0x5a)),
+        () => {
+          process.kill(ball, 'SIGTERM');
+        },
+      );
       await assertConverged(herd, expected);
-      const log = await readFile(herd.servers.get('Ball')?.logFile ?? '', 'utf8');
-      assert.match(log, /"event":"store-corrupt"/);
+      // The restarted Ball's log lines reach its file after it listens (an asynchronous writer).
+      const logFile = herd.servers.get('Ball')?.logFile ?? '';
+      await waitUntil(
+        async () => /"event":"store-corrupt"/.test(await readFile(logFile, 'utf8')),
+        10_000,
+        "store-corrupt in Ball's log",
+      );
     } finally {
       await herd.stop();
       await temp.cleanup();

@@ -13,7 +13,7 @@ import { openSqliteLog } from '../../src/store/sqlite-open.js';
 import { storedRecords } from '../helpers/stored-records.js';
 import { COMMIT_MAX_ROWS } from '../../src/store/store-settings.js';
 import { ROOT } from '../helpers/herd-process.js';
-import { record, reopen, withDir } from '../helpers/store-fixtures.js';
+import { record, reopen, withDir, withSqliteLog } from '../helpers/store-fixtures.js';
 
 describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   test('records written are committed within the interval, survive a reopen, and the epoch grows per open', async () => {
@@ -68,9 +68,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('a batch larger than one multi-row statement is committed whole', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const opened = openSqliteLog({ file, commitIntervalMs: 5, logger: silentLogger() });
+    await withSqliteLog({ commitIntervalMs: 5 }, async ({ opened, file }) => {
       // 300 clients (two full statements of 128 rows and a rest of 44), one of them written twice.
       for (let i = 0; i < 300; i++) opened.log.write(record(`many-${i}`, 1700000000 + i));
       opened.log.write(record('many-7', 1800000000));
@@ -84,10 +82,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('a failed commit rejects its waiters, keeps the records, and retries at the next interval', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const log = capturingLogger();
-      const opened = openSqliteLog({ file, commitIntervalMs: 20, logger: log.logger });
+    await withSqliteLog({ commitIntervalMs: 20 }, async ({ opened, file, log }) => {
       // Another connection pulls the table away: the next commit fails.
       const other = new Database(file);
       other.exec('DROP TABLE locations');
@@ -103,10 +98,8 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('a waiter starts a commit right after the turn, without waiting for the interval; one turn is one commit', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
+    await withSqliteLog({ commitIntervalMs: 10_000 }, async ({ opened, file }) => {
       // An interval no test would wait for: only a waiter can cause the commits below.
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
       const waits: Promise<void>[] = [];
       for (let i = 0; i < 50; i++) {
         opened.log.write(record(`sync-${i}`, 1700000000 + i));
@@ -128,9 +121,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('close() commits what is pending', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+    await withSqliteLog({ commitIntervalMs: 10_000 }, async ({ opened, file }) => {
       opened.log.write(record('late', 1700000000));
       opened.log.close();
       assert.equal(reopen(file).size, 1);
@@ -138,9 +129,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('commits run on the writer thread: commit() returns at once, rows written meanwhile go into the next commit', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+    await withSqliteLog({ commitIntervalMs: 10_000 }, async ({ opened, file }) => {
       for (let i = 0; i < 5_000; i++) opened.log.write(record(`bulk-${i}`, 1700000000 + i));
       opened.log.commit();
       assert.equal(opened.log.commits, 0, 'the transaction is not run by commit() itself');
@@ -158,9 +147,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test(`a backlog of more than COMMIT_MAX_ROWS (${COMMIT_MAX_ROWS}) rows is committed in several commits, oldest first; a waiter waits for the last`, async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+    await withSqliteLog({ commitIntervalMs: 10_000 }, async ({ opened, file }) => {
       const total = COMMIT_MAX_ROWS * 2 + 10;
       for (let i = 0; i < total; i++) opened.log.write(record(`big-${i}`, 1700000000 + i));
       await opened.log.whenCommitted();
@@ -171,9 +158,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('close() waits for a commit the writer thread is running, then writes the rest', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, logger: silentLogger() });
+    await withSqliteLog({ commitIntervalMs: 10_000 }, async ({ opened, file }) => {
       for (let i = 0; i < 20_000; i++) opened.log.write(record(`run-${i}`, 1700000000 + i));
       opened.log.commit();
       const running = opened.log.whenCommitted();
@@ -192,10 +177,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('a writer thread that dies mid-commit is logged, its commit fails, and a new thread commits the rows', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const log = capturingLogger();
-      const opened = openSqliteLog({ file, commitIntervalMs: 20, logger: log.logger });
+    await withSqliteLog({ commitIntervalMs: 20 }, async ({ opened, file, log }) => {
       for (let i = 0; i < 5_000; i++) opened.log.write(record(`die-${i}`, 1700000000 + i));
       opened.log.commit();
       const running = opened.log.whenCommitted();
@@ -210,10 +192,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('close() gives up on a writer thread stuck past closeWaitMs, tries the rest itself, and rejects the waiters when that fails too', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const log = capturingLogger();
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, closeWaitMs: 50, logger: log.logger });
+    await withSqliteLog({ commitIntervalMs: 10_000, closeWaitMs: 50 }, async ({ opened, file, log }) => {
       // Another connection holds the write lock: the writer thread's commit waits on it (BUSY_TIMEOUT_MS).
       const other = new Database(file);
       other.exec('BEGIN IMMEDIATE');
@@ -237,9 +216,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
   });
 
   test('a commit still waiting for the lock when close() gives up never lands after the last write at close', async () => {
-    await withDir(async (dir) => {
-      const file = path.join(dir, 'A.sqlite');
-      const opened = openSqliteLog({ file, commitIntervalMs: 10_000, closeWaitMs: 50, logger: silentLogger() });
+    await withSqliteLog({ commitIntervalMs: 10_000, closeWaitMs: 50 }, async ({ opened, file }) => {
       // Another process holds the write lock: the writer thread's commit of the older row waits for it,
       // and so does the last write at close, which has the newer row. The lock is let go just after
       // close() has given up on the writer: both then race for it, and on the writer thread SQLite's

@@ -16,8 +16,8 @@ import {
   type IamatView,
   assertRefusesAll,
 } from '../helpers/protocol-text.js';
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
-const FC = { seed: 42, numRuns: 500 } as const;
 const WS = [' ', '\t', '\r', '\n', '\f', '\v'] as const;
 
 function iamat(line: string): IamatView {

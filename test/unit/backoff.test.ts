@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { exponentialBackoff } from '../../src/peers/backoff.js';
 import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 /** A server's reconnect delays (the link settings' defaults). */
 const DELAYS = {
   baseDelayMs: DEFAULT_LINK_SETTINGS.reconnectBaseDelayMs,
   maxDelayMs: DEFAULT_LINK_SETTINGS.reconnectMaxDelayMs,
 } as const;
-
-const FC = { seed: 42, numRuns: 500 } as const;
 
 /** The largest value Math.random() can return. */
 const LARGEST_RANDOM = 1 - 2 ** -53;

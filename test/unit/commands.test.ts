@@ -16,8 +16,7 @@ import {
   type WhatsatCommand,
 } from '../../src/protocol/commands.js';
 import { iamatView, parseText, type IamatView } from '../helpers/protocol-text.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 function iamat(line: string): IamatView {
   const command = parseText(line);

@@ -6,8 +6,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { isProtocolWhiteSpace, splitFields } from '../../src/protocol/fields.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 const PROTOCOL_WHITE_SPACE = [' ', '\t', '\r', '\n', '\f', '\v'] as const;
 /** White space to JavaScript's `\s` or Unicode, but not to the protocol. */

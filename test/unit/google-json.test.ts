@@ -7,8 +7,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 describe('formatGoogleJson', () => {
   test("prints a Nearby Search response in Google's layout", () => {

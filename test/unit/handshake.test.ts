@@ -21,8 +21,7 @@ import {
   type LinkIdentity,
 } from '../../src/peers/handshake.js';
 import { assertRefusesAll } from '../helpers/protocol-text.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 describe('peer greetings', () => {
   test('formatHello and formatWelcome write one terminated line', () => {

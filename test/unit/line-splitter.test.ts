@@ -8,8 +8,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { DEFAULT_MAX_LINE_BYTES, LineSplitter, type LineSplitterOptions } from '../../src/protocol/line-splitter.js';
 import { splitAtOffsets } from '../helpers/fuzz.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 interface Outcome {
   lines: string[];

@@ -10,8 +10,7 @@ import { checkAtLine, type AtRecord, type ParsedAtRecord } from '../../src/proto
 import { binaryOfText } from '../../src/protocol/bytes.js';
 import { formatPosixTime, parsePosixTime } from '../../src/protocol/time.js';
 import { ReferenceLocationStore, isNewer } from '../helpers/reference-store.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 function record(clientId: string, timeNs: bigint, server = 'Alford', difference = '+0.000000001'): ParsedAtRecord {
   // The AT line determines the record, as on the wire: its last field is the client's time.

@@ -7,8 +7,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { formatIso6709, parseIso6709 } from '../../src/protocol/location.js';
 import { assertRefusesAll } from '../helpers/protocol-text.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 /** `±D.DDDDDD` from integer micro-degrees, built from the digits (no float formatting). */
 function microDegreesText(micro: number, integerWidth: number): string {

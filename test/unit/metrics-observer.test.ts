@@ -8,8 +8,18 @@ import { MetricsObserver } from '../../src/observability/metrics.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import type { LinkState, ServerStatus } from '../../src/core/status.js';
 
+/**
+ * The metrics observer of server `Solo` without the default metrics, its status read from a
+ * source the test controls: `links` (their other counts fixed) and `clients` (none without them).
+ */
+function soloMetrics(links?: { peer: string; status: string }[], clients = 0): MetricsObserver {
+  const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
+  if (links !== undefined) metrics.attach(fakeStatus(links, clients));
+  return metrics;
+}
+
 /** A status source the test controls. */
-function fakeStatus(links: { peer: string; status: string }[], clients = 0): { status(): ServerStatus } {
+function fakeStatus(links: { peer: string; status: string }[], clients: number): { status(): ServerStatus } {
   return {
     status: () => ({
       name: 'Solo',
@@ -37,7 +47,7 @@ function fakeStatus(links: { peer: string; status: string }[], clients = 0): { s
 
 describe('MetricsObserver', () => {
   test('counts commands by kind and outcome, with a latency histogram in seconds', async () => {
-    const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
+    const metrics = soloMetrics();
     metrics.command('IAMAT', 'ok', 0.02);
     metrics.command('IAMAT', 'ok', 3);
     metrics.command('IAMAT', 'clock_skew', 0.01);
@@ -69,15 +79,12 @@ describe('MetricsObserver', () => {
   });
 
   test('counters() and load() are what the scrape of herd_commands_total{command="IAMAT"} and herd_flood_sent_total sums to', async () => {
-    const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
-    metrics.attach(
-      fakeStatus(
-        [
-          { peer: 'Ball', status: 'up' },
-          { peer: 'Welsh', status: 'up' },
-        ],
-        3,
-      ),
+    const metrics = soloMetrics(
+      [
+        { peer: 'Ball', status: 'up' },
+        { peer: 'Welsh', status: 'up' },
+      ],
+      3,
     );
     metrics.command('IAMAT', 'ok', 1);
     metrics.command('IAMAT', 'clock_skew', 1);
@@ -100,15 +107,12 @@ describe('MetricsObserver', () => {
   });
 
   test('floods, link states, reconnects, anti-entropy, places, connections and status values', async () => {
-    const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
-    metrics.attach(
-      fakeStatus(
-        [
-          { peer: 'Ball', status: 'backoff' },
-          { peer: 'Quiet', status: 'idle' },
-        ],
-        42,
-      ),
+    const metrics = soloMetrics(
+      [
+        { peer: 'Ball', status: 'backoff' },
+        { peer: 'Quiet', status: 'idle' },
+      ],
+      42,
     );
     metrics.flood('sent', 'Ball', 5, 400);
     metrics.flood('stored', 'Ball', 1);
@@ -173,7 +177,7 @@ describe('MetricsObserver', () => {
   });
 
   test('a second scrape reports the same counts (counters are not reset by scraping)', async () => {
-    const metrics = new MetricsObserver({ serverName: 'Solo', defaultMetrics: false });
+    const metrics = soloMetrics();
     metrics.command('WHATSAT', 'ok', 1);
     await metrics.metrics();
     const samples = parsePrometheusText(await metrics.metrics());

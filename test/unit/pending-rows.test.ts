@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import fc from 'fast-check';
-import { PendingRows, rowCount } from '../../src/store/pending-rows.js';
+import { PendingRows, rowCount, type RowBatch } from '../../src/store/pending-rows.js';
 import { connect, prepareUpsert, SCHEMA } from '../../src/store/sqlite-table.js';
 
 const FC = { seed: 22, numRuns: 300 } as const;
@@ -20,6 +20,14 @@ function pairs(batch: readonly string[]): [string, string][] {
   const out: [string, string][] = [];
   for (let i = 0; i < batch.length; i += 2) out.push([batch[i] as string, batch[i + 1] as string]);
   return out;
+}
+
+/** Rows in batches of `batchSize`, after a batch of `a1`, `b1` (clients a and b) was taken and failed. */
+function afterFailedBatch(batchSize: number): { pending: PendingRows; failed: RowBatch } {
+  const pending = new PendingRows(batchSize);
+  pending.push('a', 'a1');
+  pending.push('b', 'b1');
+  return { pending, failed: pending.take() };
 }
 
 describe('PendingRows', () => {
@@ -48,10 +56,7 @@ describe('PendingRows', () => {
   });
 
   test('a failed batch goes back before the rows that came meanwhile, in one batch while they fit (it settles the waiters)', () => {
-    const pending = new PendingRows(8);
-    pending.push('a', 'a1');
-    pending.push('b', 'b1');
-    const failed = pending.take();
+    const { pending, failed } = afterFailedBatch(8);
     pending.push('b', 'b2');
     pending.push('c', 'c1');
     pending.requeue(failed);
@@ -66,10 +71,7 @@ describe('PendingRows', () => {
   });
 
   test('a failed batch that fills the batch being filled makes it a full one', () => {
-    const pending = new PendingRows(3);
-    pending.push('a', 'a1');
-    pending.push('b', 'b1');
-    const failed = pending.take();
+    const { pending, failed } = afterFailedBatch(3);
     pending.push('c', 'c1');
     pending.requeue(failed);
     pending.push('d', 'd1');
@@ -83,10 +85,7 @@ describe('PendingRows', () => {
   });
 
   test('a failed batch that does not fit beside the oldest goes back as its own batch, first', () => {
-    const pending = new PendingRows(2);
-    pending.push('a', 'a1');
-    pending.push('b', 'b1');
-    const failed = pending.take();
+    const { pending, failed } = afterFailedBatch(2);
     pending.push('c', 'c1');
     pending.push('d', 'd1');
     pending.requeue(failed);

@@ -41,6 +41,21 @@ function warmUp(herd: SimHerd, origins: readonly string[], rounds: number): void
   }
 }
 
+/**
+ * A ring of 8 whose trees from S0 are built, then S0-S1 (a link of S0's tree, which runs both ways
+ * round the ring) cut silently, and 20 updates (client ids `<prefix>-<i>`) checked in at S0 and
+ * drained: what the cut link carried is lost.
+ */
+function cutTreeLink(prefix: string): { herd: SimHerd; records: ReturnType<SimHerd['iamat']>[] } {
+  const { names, links } = ring(8);
+  const herd = new SimHerd({ names, links, random: seededRandom(3) });
+  warmUp(herd, ['S0'], 3);
+  herd.cut('S0', 'S1');
+  const records = Array.from({ length: 20 }, (_, i) => herd.iamat('S0', `${prefix}-${i}`, next()));
+  herd.drain();
+  return { herd, records };
+}
+
 describe('tree dissemination in memory', () => {
   for (const [shape, graph] of [
     ['full mesh of 10', mesh(10)],
@@ -87,13 +102,7 @@ describe('tree dissemination in memory', () => {
   });
 
   test('a tree link cut silently: the updates after the cut arrive through lazy links within two ticks', () => {
-    const { names, links } = ring(8);
-    const herd = new SimHerd({ names, links, random: seededRandom(3) });
-    warmUp(herd, ['S0'], 3);
-    // S0's tree in a ring of 8 runs both ways; S0-S1 is one of its links.
-    herd.cut('S0', 'S1');
-    const records = Array.from({ length: 20 }, (_, i) => herd.iamat('S0', `cut-${i}`, next()));
-    herd.drain();
+    const { herd, records } = cutTreeLink('cut');
     const lackingAfterPush = new Set(records.flatMap((record) => herd.lacking(record)));
     assert.ok(lackingAfterPush.has('S1'), 'the cut link carried S0 updates to S1');
     herd.tick(); // announced on the lazy link (S4-S5 side of the ring)
@@ -108,12 +117,7 @@ describe('tree dissemination in memory', () => {
   });
 
   test('a record announced and then arriving is no longer missing at once, before any tick scans', () => {
-    const { names, links } = ring(8);
-    const herd = new SimHerd({ names, links, random: seededRandom(3) });
-    warmUp(herd, ['S0'], 3);
-    herd.cut('S0', 'S1');
-    const records = Array.from({ length: 20 }, (_, i) => herd.iamat('S0', `late-${i}`, next()));
-    herd.drain();
+    const { herd, records } = cutTreeLink('late');
     herd.tick(); // announced on the lazy link, in the middle of the ring
     herd.drain();
     const [name, server] = [...herd.servers].find(([, s]) => s.router.missingRecords > 0) ?? [];

@@ -17,8 +17,7 @@ import { parseText } from '../helpers/protocol-text.js';
 import { binaryOfText } from '../../src/protocol/bytes.js';
 import { FieldOffsets } from '../../src/protocol/fields.js';
 import { formatGoogleJson } from '../../src/protocol/google-json.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 describe('formatInvalidReply', () => {
   test('is "? " and the line exactly as received, then one newline', () => {

@@ -20,8 +20,7 @@ import {
   writeTimeDifference,
 } from '../../src/protocol/time.js';
 import { assertRefusesAll } from '../helpers/protocol-text.js';
-
-const FC = { seed: 42, numRuns: 500 } as const;
+import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 /** Independent reference: decimal seconds text to nanoseconds, by powers of ten. */
 function referenceNs(seconds: bigint, fraction: string): bigint {
