@@ -2,9 +2,9 @@
  * How long one commit of the durable store takes on this machine's disk, by batch size: the reason
  * commits run on a writer thread (docs/benchmarks.md "Durable store commits (why they run on a
  * writer thread)"); and the CPU a commit costs per row, the writer thread's share of an IAMAT's CPU
- * (docs/benchmarks.md "The durable store's upsert, rows per statement"). A table of 100,000 clients
- * is filled first; each batch then upserts rows with the store's own statement ({@link prepareUpsert}),
- * `synchronous = FULL`, 60 commits per size, in two patterns:
+ * (docs/benchmarks.md "The durable store's upsert, rows per statement (2026-12-03, shared box)").
+ * A table of 100,000 clients is filled first; each batch then upserts rows with the store's own
+ * statement ({@link prepareUpsert}), `synchronous = FULL`, 60 commits per size, in two patterns:
  *
  * - `random`: rows of random client ids out of 200,000 (as a herd's are), most of them updates;
  * - `new`: rows of new clients named `<prefix><n>` with n counting up (the cost scenario's IAMATs,

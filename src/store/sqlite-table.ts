@@ -50,7 +50,8 @@ const NATIVE_BINDING: string | undefined = (() => {
  * several rows ({@link prepareUpsert}) keeps the pages it changes in a statement journal, so that a
  * failing row undoes only its statement; in a temporary file (SQLite's default) every page of an
  * update was written to it once more, which cost a commit of updated clients a quarter more CPU than
- * statements of one row (docs/benchmarks.md "The durable store's upsert, rows per statement").
+ * statements of one row (docs/benchmarks.md "The durable store's upsert, rows per statement
+ * (2026-12-03, shared box)").
  *
  * @param mustExist - fail when the file does not exist (the writer thread never creates one).
  * @param creating - the file does not exist yet and this connection creates it: the connection starts
@@ -97,10 +98,11 @@ export function settleCreated(db: Database.Database, file: string): void {
 
 /**
  * Rows per statement of a commit's upsert, largest first: a commit runs as many statements of the
- * first size as it fills, then of the next, and the rest one row a statement. One statement of 128
- * rows costs SQLite and the driver far less than 128 of one row (the call, the binding, the result
- * object per statement: measured, docs/benchmarks.md "The durable store's upsert, rows per
- * statement"); 256 values stay well under SQLite's bound on a statement's parameters (32,766).
+ * first size as it fills, then of the next, and the rest one row a statement. Fewer statements save
+ * the driver's call, binding and result object per row: a commit of new clients took about a quarter
+ * less CPU than with one row a statement (docs/benchmarks.md "The durable store's upsert, rows per
+ * statement (2026-12-03, shared box)"). 256 values stay well under SQLite's bound on a statement's
+ * parameters (32,766).
  */
 export const UPSERT_BLOCK_ROWS: readonly number[] = [128, 16, 1];
 
