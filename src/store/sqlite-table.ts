@@ -46,7 +46,12 @@ const NATIVE_BINDING: string | undefined = (() => {
 
 /**
  * Opens a connection with the store's settings: WAL, and `synchronous = FULL` so that a commit is on
- * disk when it returns (the WAL is synced at every commit).
+ * disk when it returns (the WAL is synced at every commit). `temp_store = MEMORY`: a statement of
+ * several rows ({@link prepareUpsert}) keeps the pages it changes in a statement journal, so that a
+ * failing row undoes only its statement; in a temporary file (SQLite's default) every page of an
+ * update was written to it once more, which cost a commit of updated clients a quarter more CPU than
+ * statements of one row (docs/benchmarks.md "The durable store's upsert, rows per statement
+ * (2026-12-03, shared box)").
  *
  * @param mustExist - fail when the file does not exist (the writer thread never creates one).
  * @param creating - the file does not exist yet and this connection creates it: the connection starts
@@ -63,6 +68,7 @@ export function connect(file: string, mustExist: boolean, creating = false): Dat
     if (!creating) db.pragma('synchronous = FULL');
     db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
     db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+    db.pragma('temp_store = MEMORY');
   } catch (error) {
     db.close();
     throw error;
@@ -91,20 +97,39 @@ export function settleCreated(db: Database.Database, file: string): void {
 }
 
 /**
+ * Rows per statement of a commit's upsert, largest first: a commit runs as many statements of the
+ * first size as it fills, then of the next, and the rest one row a statement. Fewer statements save
+ * the driver's call, binding and result object per row: a commit of new clients took about a quarter
+ * less CPU than with one row a statement (docs/benchmarks.md "The durable store's upsert, rows per
+ * statement (2026-12-03, shared box)"). 256 values stay well under SQLite's bound on a statement's
+ * parameters (32,766).
+ */
+export const UPSERT_BLOCK_ROWS: readonly number[] = [128, 16, 1];
+
+/** The upsert of `rows` rows in one statement. */
+function upsertSql(rows: number): string {
+  const values = Array.from({ length: rows }, () => '(?, ?)').join(', ');
+  return `INSERT INTO locations (client_id, at_line) VALUES ${values} ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line`;
+}
+
+/**
  * Prepares the commit of one batch: a function that upserts `rows` (client id and AT line
  * alternating: `[id, line, id, line, ...]`, ./pending-rows.ts `RowBatch`) in one transaction, in
  * client id order. A client's row lives in a B-tree leaf found by its id: in id order each leaf is
  * visited once per commit, where in arrival order a large commit revisits leaves all over the table
  * (measured: about half the CPU of a commit, docs/benchmarks.md "Durable store commits (why they run
  * on a writer thread)"). A client with several rows gets the last of them (the newest): the sort is
- * stable, and the rows before it are skipped.
+ * stable, and the rows before it are skipped, so no statement holds a client twice. The rows go in
+ * statements of several rows each ({@link UPSERT_BLOCK_ROWS}).
  *
  * @throws the SQLite error when the table is missing (when preparing) or the write fails (when called).
  */
 export function prepareUpsert(db: Database.Database): (rows: readonly string[]) => void {
-  const upsert = db.prepare<[string, string]>(
-    'INSERT INTO locations (client_id, at_line) VALUES (?, ?) ON CONFLICT (client_id) DO UPDATE SET at_line = excluded.at_line',
-  );
+  const statements = UPSERT_BLOCK_ROWS.map((size) => ({
+    size,
+    statement: db.prepare<[string[]]>(upsertSql(size)),
+    values: new Array<string>(2 * size),
+  }));
   return db.transaction((rows: readonly string[]) => {
     const order = Array.from({ length: rowCount(rows) }, (_, i) => 2 * i);
     order.sort((a, b) => {
@@ -112,11 +137,22 @@ export function prepareUpsert(db: Database.Database): (rows: readonly string[]) 
       const y = rows[b] as string;
       return x < y ? -1 : x > y ? 1 : 0;
     });
+    let kept = 0;
     for (let k = 0; k < order.length; k++) {
       const i = order[k] as number;
       const next = order[k + 1];
-      if (next !== undefined && rows[next] === rows[i]) continue;
-      upsert.run(rows[i] as string, rows[i + 1] as string);
+      if (next === undefined || rows[next] !== rows[i]) order[kept++] = i;
+    }
+    let k = 0;
+    for (const { size, statement, values } of statements) {
+      for (; k + size <= kept; k += size) {
+        for (let j = 0; j < size; j++) {
+          const i = order[k + j] as number;
+          values[2 * j] = rows[i] as string;
+          values[2 * j + 1] = rows[i + 1] as string;
+        }
+        statement.run(values);
+      }
     }
   });
 }

@@ -148,4 +148,37 @@ describe('PendingRows', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  test("the commit's upsert in statements of several rows: the newest row of every client, binary strings as they were", () => {
+    // Batches up to 400 rows cross every block size (128, 16, 1); ids from a small set repeat within
+    // and across blocks; code units 0x80-0xff are stored as the strings they were.
+    const id = fc.integer({ min: 0, max: 300 }).map((n) => `c\u00e9${n}\u00ff`);
+    const batch = fc.array(fc.tuple(id, fc.string({ unit: 'binary-ascii', maxLength: 8 })), { maxLength: 400 });
+    const dir = mkdtempSync(path.join(tmpdir(), 'herd-pending-'));
+    try {
+      let run = 0;
+      fc.assert(
+        fc.property(fc.array(batch, { minLength: 1, maxLength: 4 }), (batches) => {
+          const db = connect(path.join(dir, `store-${run++}.db`), false);
+          try {
+            db.exec(SCHEMA);
+            const upsert = prepareUpsert(db);
+            const newest = new Map<string, string>();
+            batches.forEach((rows, b) => {
+              const lines = rows.map(([client, text], i): [string, string] => [client, `AT \u00fe${b}.${i} ${text}`]);
+              for (const [client, line] of lines) newest.set(client, line);
+              if (lines.length > 0) upsert(lines.flat());
+            });
+            const stored = db.prepare('SELECT client_id, at_line FROM locations').raw().all() as [string, string][];
+            assert.deepEqual(new Map(stored), newest);
+          } finally {
+            db.close();
+          }
+        }),
+        { seed: 22, numRuns: 40 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
