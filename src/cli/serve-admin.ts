@@ -47,7 +47,7 @@ export function namesEveryServer(message: PeersMessage, config: HerdConfig): boo
  * neighbours: once `herdListens` resolved (every server listens), or after {@link ADMIN_HERD_WAIT_MS}
  * at the latest. Until then none has a neighbour to catch up from, and the links' handshakes would
  * take the cores the servers still starting need (docs/benchmarks.md "Start-up: the whole herd
- * beside its floor").
+ * beside its own floor, its timeline, links dialled once the herd listens").
  */
 export async function linksHeldUntil(herdListens: Promise<void> | undefined): Promise<void> {
   await Promise.race([herdListens ?? Promise.resolve(), after(ADMIN_HERD_WAIT_MS)]);
