@@ -46,8 +46,8 @@ export function namesEveryServer(message: PeersMessage, config: HerdConfig): boo
  * Resolves when a server started with the whole herd (`herd start`'s first start, JOIN_ENV) dials its
  * neighbours: once `herdListens` resolved (every server listens), or after {@link ADMIN_HERD_WAIT_MS}
  * at the latest. Until then none has a neighbour to catch up from, and the links' handshakes would
- * take the cores the servers still starting need (docs/benchmarks.md "Start-up: the whole herd
- * beside its own floor, its timeline, links dialled once the herd listens").
+ * take the cores the servers still starting need, measured in docs/benchmarks.md
+ * "Start-up: the whole herd beside its own floor, its timeline, links dialled once the herd listens".
  */
 export async function linksHeldUntil(herdListens: Promise<void> | undefined): Promise<void> {
   await Promise.race([herdListens ?? Promise.resolve(), after(ADMIN_HERD_WAIT_MS)]);
