@@ -1,18 +1,27 @@
 /**
- * Reads in slices: a socket with a backlog (a client pipelining thousands of lines) is read by libuv
- * up to 32 times in one event-loop turn, 64 KiB each, and every chunk is handled at once: 2 MiB of
- * lines is a turn of several hundred ms in which nothing else is answered. Here the big chunks of one
- * turn share {@link READ_SLICE_MS}; once it is spent, each reader pauses its stream after the chunk in
- * hand, and the paused streams resume at the end of the next turn (`setImmediate` twice), after its
- * timers and the reads of every other socket: a backlog is then read about a chunk a turn, and the
- * loop answers everything else in between.
+ * Reads in slices: a socket with a backlog (a neighbour's catch-up or anti-entropy on a link, a client
+ * pipelining thousands of lines) is read by libuv up to 32 times in one event-loop turn, 64 KiB each,
+ * and every chunk is handled at once: 2 MiB of lines is a turn of several hundred ms in which nothing
+ * else is answered. Here the big chunks of one turn share {@link READ_SLICE_MS}; once it is spent,
+ * each reader pauses its stream after the chunk in hand, and the paused streams resume at the end of
+ * the next turn (`setImmediate` twice), after its timers and the reads of every other socket, links
+ * before clients: a backlog is then read about a chunk a turn, and the loop answers everything else
+ * in between.
  *
- * Client connections only (src/server/line-connection.ts). Links are read whole: a client that
- * checks in at a neighbour and at once asks this server must find the flood here, and a paused link
- * would let the question pass it (test/integration/restart-flood.test.ts).
+ * The order rule: a line that reached this server on a link before a client's line reached it is
+ * applied before that client line is answered (a client that checks in at a neighbour and at once
+ * asks this server finds its flood here; test/integration/restart-flood.test.ts). So a link paused by
+ * a spent slice is *behind* until it has caught up: resumed, and then read through one poll of the
+ * event loop (libuv reads a socket until the kernel has no more) without being paused again. While
+ * any link is behind, client connections hold their chunks ({@link ReadSlices.holdClient}: the chunk
+ * is put back and the stream paused) and resume once every link has caught up. Links are never held;
+ * a client's wait is the time the links take to read what they had (under a flood that never lets up,
+ * as long as that lasts). Readers: src/server/line-connection.ts (clients), src/peers/incoming-link.ts
+ * and src/peers/outgoing-link.ts (links).
  *
- * Chunks under {@link SLICED_CHUNK_BYTES} cost one comparison: libuv stops reading a socket at a read
- * that does not fill its buffer, so only full buffers can be a backlog.
+ * Chunks under {@link SLICED_CHUNK_BYTES} cost one comparison (and, on a client, one more while no
+ * link is behind): libuv stops reading a socket at a read that does not fill its buffer, so only full
+ * buffers can be a backlog.
  */
 import { LOOP_BLOCK_MS } from '../observability/metrics-settings.js';
 
@@ -35,21 +44,53 @@ const SYSTEM_SLICE_CLOCK: SliceClock = {
   afterTurn: (callback) => void setImmediate(callback),
 };
 
+/** A stream the slices pause and resume (a socket, or a fake in tests). */
+export interface PausableStream {
+  pause(): unknown;
+  resume(): unknown;
+}
+
+/** A client's stream: a chunk it emitted can be put back ({@link ReadSlices.holdClient}). */
+export interface HoldableStream extends PausableStream {
+  unshift(chunk: Buffer): void;
+}
+
+/** What reads a link's bytes (src/peers/link-messages.ts `LinkReader`). */
+export interface ChunkReader {
+  push(chunk: Buffer, reused?: boolean): void;
+}
+
 /** The reads of one event loop (one per process: {@link READ_SLICES}; tests make their own). */
 export class ReadSlices {
   private readonly clock: SliceClock;
   private turnStartMs = -1;
-  private waiting: (() => void)[] = [];
+  private waitingLinks: (() => void)[] = [];
+  private waitingClients: (() => void)[] = [];
   private pausedCount = 0;
+  private heldCount = 0;
+  /** Links paused by a spent slice and not caught up since, each with its pauses so far. */
+  private readonly behind = new Map<PausableStream, number>();
+  /** Resumes of the client streams held while a link is behind. */
+  private held: (() => void)[] = [];
 
   /** @param clock - the loop's clock. @default `performance.now` and `setImmediate` */
   constructor(clock: SliceClock = SYSTEM_SLICE_CLOCK) {
     this.clock = clock;
   }
 
-  /** Streams paused by a spent slice since this was made (for tests and the bench). */
+  /** Streams paused by a spent slice since this was made, links and clients (for tests and the bench). */
   get pauses(): number {
     return this.pausedCount;
+  }
+
+  /** Client chunks held because a link was behind, since this was made (for tests). */
+  get holds(): number {
+    return this.heldCount;
+  }
+
+  /** Links paused by a spent slice that have not caught up yet. */
+  get linksBehind(): number {
+    return this.behind.size;
   }
 
   /**
@@ -67,35 +108,101 @@ export class ReadSlices {
   }
 
   /**
-   * Call after handling a timed chunk.
+   * Call after handling a timed chunk of a client connection.
    *
-   * @param resume - called once when the turn is over, if this returns true.
+   * @param resume - called once when the turn is over (after the links'), if this returns true.
    * @returns true when the turn's slice is spent: the caller pauses its stream now (`resume` resumes it).
    */
   spent(resume: () => void): boolean {
-    if (this.turnStartMs < 0 || this.clock.now() - this.turnStartMs < READ_SLICE_MS) return false;
+    if (!this.isSpent()) return false;
     this.pausedCount++;
-    this.waiting.push(resume);
+    this.waitingClients.push(resume);
     return true;
   }
 
   /**
-   * Call after handling a timed chunk of `stream`: pauses it when the turn's slice is spent, and
-   * resumes it once the turn is over unless `mayResume` then says no (the reader paused it for its
-   * own reasons meanwhile, or ended).
+   * Call after handling a timed chunk of a client connection: pauses it when the turn's slice is
+   * spent, and resumes it once the turn is over unless `mayResume` then says no (the reader paused it
+   * for its own reasons meanwhile, or ended).
    */
-  pauseIfSpent(stream: { pause(): unknown; resume(): unknown }, mayResume: () => boolean = () => true): void {
+  pauseIfSpent(stream: PausableStream, mayResume: () => boolean = () => true): void {
     if (this.spent(() => mayResume() && stream.resume())) stream.pause();
+  }
+
+  /**
+   * Call after handling a timed chunk of a link: pauses it when the turn's slice is spent, and resumes
+   * it once the turn is over, before the clients; from the pause until it has caught up the link is
+   * behind, and clients hold their chunks ({@link holdClient}).
+   */
+  pauseLinkIfSpent(stream: PausableStream): void {
+    if (!this.isSpent()) return;
+    this.pausedCount++;
+    this.behind.set(stream, (this.behind.get(stream) ?? 0) + 1);
+    this.waitingLinks.push(() => this.resumeLink(stream));
+    stream.pause();
+  }
+
+  /**
+   * Hands a chunk of a link to `reader`, then pauses the link if the turn's slice is spent
+   * ({@link pauseLinkIfSpent}).
+   *
+   * @param reused - the chunk's memory is overwritten after this call (an `onread` buffer). @default false
+   */
+  readLink(stream: PausableStream, reader: ChunkReader, chunk: Buffer, reused = false): void {
+    const timed = this.begin(chunk.length);
+    reader.push(chunk, reused);
+    if (timed) this.pauseLinkIfSpent(stream);
+  }
+
+  /**
+   * Call first with each chunk of a client connection. While a link is behind, the chunk is put back
+   * (`unshift`, so the stream emits it again), the stream paused, and resumed once every link has
+   * caught up unless `mayResume` then says no.
+   *
+   * @returns true when the chunk is held: the caller handles nothing of it now.
+   */
+  holdClient(stream: HoldableStream, chunk: Buffer, mayResume: () => boolean = () => true): boolean {
+    if (this.behind.size === 0) return false;
+    this.heldCount++;
+    stream.pause();
+    stream.unshift(chunk);
+    this.held.push(() => mayResume() && stream.resume());
+    return true;
+  }
+
+  private isSpent(): boolean {
+    return this.turnStartMs >= 0 && this.clock.now() - this.turnStartMs >= READ_SLICE_MS;
+  }
+
+  /** Resumes a link; if the next poll reads it without pausing it again, it has caught up. */
+  private resumeLink(stream: PausableStream): void {
+    const pauses = this.behind.get(stream);
+    stream.resume();
+    this.clock.afterTurn(() => {
+      if (this.behind.get(stream) !== pauses) return;
+      this.behind.delete(stream);
+      this.releaseClients();
+    });
+  }
+
+  private releaseClients(): void {
+    if (this.behind.size > 0 || this.held.length === 0) return;
+    const held = this.held;
+    this.held = [];
+    for (const resume of held) resume();
   }
 
   private readonly endTurn = (): void => {
     this.turnStartMs = -1;
-    if (this.waiting.length === 0) return;
-    const waiting = this.waiting;
-    this.waiting = [];
-    // At the end of the next turn: its timers and every other socket's reads come first.
+    if (this.waitingLinks.length === 0 && this.waitingClients.length === 0) return;
+    const links = this.waitingLinks;
+    const clients = this.waitingClients;
+    this.waitingLinks = [];
+    this.waitingClients = [];
+    // At the end of the next turn: its timers and every other socket's reads come first; links first.
     this.clock.afterTurn(() => {
-      for (const resume of waiting) resume();
+      for (const resume of links) resume();
+      for (const resume of clients) resume();
     });
   };
 }

@@ -19,6 +19,7 @@ import { answerHello, checkAuth, type Greeting, type LinkIdentity } from './hand
 import { LinkReader, type AtMessage, type LinkHandlers, type LinkMessage } from './link-messages.js';
 import { LinkStatus } from './link-status.js';
 import type { IHaveMessage } from './tree-messages.js';
+import { READ_SLICES } from '../core/read-slices.js';
 
 /** Where an incoming link is in its life: waiting for the HELLO, then for the AUTH (with a herd secret), up, closed. */
 export type IncomingLinkState = 'hello' | 'auth' | 'up' | 'closed';
@@ -106,7 +107,7 @@ export class IncomingLink {
     );
     stream.on('data', (chunk: Buffer) => {
       this.detector?.received();
-      this.reader.push(chunk);
+      READ_SLICES.readLink(stream, this.reader, chunk);
     });
     stream.on('end', () => {
       this.reader.finish();

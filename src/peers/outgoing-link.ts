@@ -19,6 +19,7 @@ import { LINK_KEEPALIVE_MS, LINK_READ_BUFFER_BYTES } from './link-settings.js';
 import { LinkStatus } from './link-status.js';
 import { dialledHandlers, type DialledConnection } from './outgoing-link-handlers.js';
 import { connectDeadline, dialPeer, type OutgoingLinkOptions, type PeerAddress } from './outgoing-link-options.js';
+import { READ_SLICES } from '../core/read-slices.js';
 
 export type { OutgoingLinkOptions, PeerAddress } from './outgoing-link-options.js';
 export { MAX_LINES_PER_WRITE } from './link-queue.js';
@@ -181,7 +182,7 @@ export class OutgoingLink {
           buffer: (this.readBuffer ??= Buffer.allocUnsafe(this.options.readBufferBytes ?? LINK_READ_BUFFER_BYTES)),
           callback: (bytes, buffer) => {
             this.detector?.received();
-            reader.push((buffer as Buffer).subarray(0, bytes), true);
+            READ_SLICES.readLink(socket, reader, (buffer as Buffer).subarray(0, bytes), true);
             return true;
           },
         }
@@ -233,7 +234,7 @@ export class OutgoingLink {
     if (onread === undefined) {
       socket.on('data', (chunk: Buffer) => {
         this.detector?.received();
-        reader.push(chunk);
+        READ_SLICES.readLink(socket, reader, chunk);
       });
     }
     socket.on('error', (error: NodeJS.ErrnoException) => {

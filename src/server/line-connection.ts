@@ -121,11 +121,13 @@ export class LineConnection {
         this.stopReading();
       },
     });
+    const mayResume = (): boolean => !this.paused && !this.inputEnded && !this.closed;
     stream.on('data', (chunk: Buffer) => {
       this.lastInputMs = this.timers.now();
+      if (READ_SLICES.holdClient(stream, chunk, mayResume)) return;
       const timed = READ_SLICES.begin(chunk.length);
       this.splitter.push(chunk);
-      if (timed) READ_SLICES.pauseIfSpent(stream, () => !this.paused && !this.inputEnded && !this.closed);
+      if (timed) READ_SLICES.pauseIfSpent(stream, mayResume);
     });
     stream.on('end', () => {
       if (this.inputEnded) return;
