@@ -69,3 +69,67 @@ test('the big chunks of one turn share the slice; the paused streams resume at t
   assert.equal(c.paused, true, 'its reader said no: it stays paused');
   assert.equal(slices.pauses, 2);
 });
+
+class FakeClient extends FakeStream {
+  readonly putBack: Buffer[] = [];
+  readonly log: string[];
+  constructor(
+    readonly name: string,
+    log: string[],
+  ) {
+    super();
+    this.log = log;
+  }
+  override resume(): void {
+    super.resume();
+    this.log.push(this.name);
+  }
+  unshift(chunk: Buffer): void {
+    this.putBack.push(chunk);
+  }
+}
+
+test('a link paused by a spent slice is behind until a turn reads it without pausing it; clients hold their chunks meanwhile', () => {
+  const turns = new ManualTurns();
+  const slices = new ReadSlices(turns);
+  const resumed: string[] = [];
+  const link = new FakeClient('link', resumed);
+  const client = new FakeClient('client', resumed);
+  const sleeper = new FakeClient('sleeper', resumed);
+  const chunk = Buffer.alloc(8);
+  assert.equal(slices.holdClient(client, chunk), false, 'no link behind: the chunk is handled');
+  // A client and a link spend the slice in one turn.
+  slices.begin(65_536);
+  turns.nowMs += READ_SLICE_MS;
+  slices.pauseIfSpent(client);
+  slices.begin(65_536);
+  slices.pauseLinkIfSpent(link);
+  assert.equal(link.paused, true);
+  assert.equal(slices.linksBehind, 1);
+  assert.equal(
+    slices.holdClient(sleeper, chunk, () => false),
+    true,
+    'a link is behind: held',
+  );
+  assert.deepEqual([sleeper.paused, sleeper.putBack], [true, [chunk]]);
+  turns.endTurn();
+  turns.endTurn();
+  assert.deepEqual(resumed, ['link', 'client'], 'links resume first');
+  assert.equal(slices.holdClient(client, chunk), true, 'resumed, but the link has not caught up');
+  // The link's next reads spend the slice again: still behind.
+  slices.begin(65_536);
+  turns.nowMs += READ_SLICE_MS;
+  slices.pauseLinkIfSpent(link);
+  turns.endTurn();
+  assert.equal(slices.linksBehind, 1);
+  turns.endTurn();
+  assert.equal(link.paused, false);
+  assert.equal(client.paused, true);
+  // A turn reads the link without pausing it: caught up, and the held clients resume.
+  turns.endTurn();
+  assert.equal(slices.linksBehind, 0);
+  assert.equal(client.paused, false);
+  assert.equal(sleeper.paused, true, 'its reader said no: it stays paused');
+  assert.deepEqual(resumed, ['link', 'client', 'link', 'client']);
+  assert.deepEqual([slices.pauses, slices.holds], [3, 2]);
+});

@@ -1,0 +1,139 @@
+/**
+ * Links read in slices (src/core/read-slices.ts): a neighbour's backlog of many thousand floods is
+ * applied in order across several slices while the server still writes its heartbeats in between,
+ * and a client's question that reaches the server after a flood (stuck behind the paused link) is
+ * answered with that flood applied: the client's chunk is held until the link has caught up.
+ *
+ * The test is the neighbour "Friend": it dials Solo's peer port on a plain socket, greets, and writes
+ * AT lines as a neighbour would.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { READ_SLICES } from '../../src/core/read-slices.js';
+import { NOOP_OBSERVER, composeObservers } from '../../src/observability/observer.js';
+import { formatHello } from '../../src/peers/handshake.js';
+import { withServer } from '../helpers/one-server.js';
+import { exchange } from '../helpers/server-exchange.js';
+
+/** Floods in the backlog. */
+const BACKLOG = 20_000;
+/** Heartbeats while idle this often, ms: one is due many times over while the backlog is read. */
+const HEARTBEAT_MS = 20;
+/** Each stored record costs at least this much, ms, so that one chunk spends the slice on any machine. */
+const COST_PER_RECORD_MS = 0.02;
+
+function floodLine(clientId: string, location: string, seconds: number): string {
+  return `AT Friend +0.000000001 ${clientId} ${location} ${seconds}.000000000\n`;
+}
+
+/** Solo's peer socket, greeted as Friend; `lines` grows with what Solo writes (WELCOME, heartbeats). */
+async function dialAsFriend(peerPort: number): Promise<{ socket: net.Socket; lines: string[] }> {
+  const socket = net.connect({ host: '127.0.0.1', port: peerPort });
+  socket.on('error', () => undefined);
+  const lines: string[] = [];
+  let buffered = '';
+  let welcomed: () => void = () => undefined;
+  const welcome = new Promise<void>((resolve) => (welcomed = resolve));
+  socket.setEncoding('latin1');
+  socket.on('data', (text: string) => {
+    buffered += text;
+    for (let end = buffered.indexOf('\n'); end !== -1; end = buffered.indexOf('\n')) {
+      const line = buffered.slice(0, end);
+      buffered = buffered.slice(end + 1);
+      lines.push(line);
+      if (line.startsWith('WELCOME ')) welcomed();
+      socket.emit('line', line);
+    }
+  });
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  socket.write(formatHello('Friend', 'friend-1'));
+  await welcome;
+  return { socket, lines };
+}
+
+/** Resolves once `ready()` holds, checked after every event-loop turn. */
+async function turnsUntil(ready: () => boolean): Promise<void> {
+  while (!ready()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** An observer that records the client id of every stored record and makes each cost {@link COST_PER_RECORD_MS}. */
+function recordingObserver(stored: string[]) {
+  return composeObservers(NOOP_OBSERVER, {
+    stored: (record) => {
+      stored.push(record.clientId);
+      const until = performance.now() + COST_PER_RECORD_MS;
+      while (performance.now() < until) {
+        // Work per record.
+      }
+    },
+  });
+}
+
+const seconds = Math.floor(Date.now() / 1000);
+const backlogIds = Array.from({ length: BACKLOG }, (_, i) => `backlog-${i}`);
+const backlogText = backlogIds.map((id) => floodLine(id, '+1+1', seconds)).join('');
+
+test(
+  'a backlog of floods on a link is applied in order over several slices, with heartbeats written in between',
+  { timeout: 120_000 },
+  async () => {
+    const stored: string[] = [];
+    const links = { heartbeatIntervalMs: HEARTBEAT_MS, deadAfterMs: 60_000 };
+    await withServer(
+      { neighbours: ['Friend'], links, observer: recordingObserver(stored) },
+      async (server, _port, peerPort) => {
+        const friend = await dialAsFriend(peerPort);
+        const pausesBefore = READ_SLICES.pauses;
+        // A heartbeat that arrives while part of the backlog is applied and part is not: the loop ran
+        // Solo's timers and wrote between two slices of the backlog.
+        let heartbeatsBetween = 0;
+        friend.socket.on('line', (line: string) => {
+          if (line === 'HEARTBEAT' && stored.length > 0 && stored.length < BACKLOG) heartbeatsBetween++;
+        });
+        friend.socket.write(backlogText);
+        await turnsUntil(() => stored.length === BACKLOG);
+        assert.deepEqual(stored, backlogIds, 'every flood applied, in the order it was sent');
+        assert.ok(
+          READ_SLICES.pauses > pausesBefore + 1,
+          `the link was paused for several turns (${READ_SLICES.pauses - pausesBefore})`,
+        );
+        assert.ok(heartbeatsBetween > 0, 'a heartbeat went out while the backlog was read');
+        assert.equal(
+          server.store.get(`backlog-${BACKLOG - 1}`)?.atLine,
+          floodLine(`backlog-${BACKLOG - 1}`, '+1+1', seconds).trimEnd(),
+        );
+        friend.socket.destroy();
+      },
+    );
+  },
+);
+
+test(
+  "a client's WHATSAT that reaches the server after a flood stuck behind a paused link finds it",
+  { timeout: 120_000 },
+  async () => {
+    const stored: string[] = [];
+    await withServer(
+      { neighbours: ['Friend'], observer: recordingObserver(stored) },
+      async (_server, port, peerPort) => {
+        const friend = await dialAsFriend(peerPort);
+        const moved = floodLine('mover', '+20+20', seconds + 1);
+        const holdsBefore = READ_SLICES.holds;
+        // The backlog, then the mover's flood, all handed to the kernel before the client asks.
+        await new Promise<void>((resolve, reject) =>
+          friend.socket.write(backlogText + moved, (error) => (error ? reject(error) : resolve())),
+        );
+        // Ask while the link is paused with most of the backlog (and the mover's flood) still unread.
+        await turnsUntil(() => READ_SLICES.linksBehind > 0 || stored.length > BACKLOG);
+        assert.ok(READ_SLICES.linksBehind > 0, 'the link was paused by a spent slice');
+        assert.ok(stored.length < BACKLOG / 2, `the backlog is far from done (${stored.length} of ${BACKLOG})`);
+        const answer = await exchange(port, 'WHATSAT mover 10 1\n');
+        assert.equal(answer.split('\n')[0], moved.trimEnd());
+        assert.ok(READ_SLICES.holds > holdsBefore, "the client's chunk was held until the link caught up");
+        assert.equal(stored.at(-1), 'mover');
+        friend.socket.destroy();
+      },
+    );
+  },
+);
