@@ -14,7 +14,7 @@ export const LOOP_DELAY_RESOLUTION_MS = 10;
  * The longest the event loop may be blocked, ms: nothing a server does may keep it from answering for
  * longer (docs/operations.md "Event-loop blocks"). A turn busier than this counts in
  * `herd_event_loop_blocks_total` and is logged (`loop-blocked`); a start-up's `startup-delay` over it is
- * a warning; the big client reads of one turn stop at half of it (src/core/read-slices.ts).
+ * a warning; the big client and link reads of one turn stop at half of it (src/core/read-slices.ts).
  */
 export const LOOP_BLOCK_MS = 20;
 
