@@ -14,9 +14,10 @@
  * a spent slice is *behind* until it has caught up: resumed, and then read through one poll of the
  * event loop (libuv reads a socket until the kernel has no more) without being paused again. While
  * any link is behind, client connections hold their chunks ({@link ReadSlices.holdClient}: the chunk
- * is put back and the stream paused) and resume once every link has caught up. Links are never held;
- * a client's wait is the time the links take to read what they had (under a flood that never lets up,
- * as long as that lasts). Readers: src/server/line-connection.ts (clients), src/peers/incoming-link.ts
+ * is put back and the stream paused) and resume once every link has caught up, or once links have
+ * been behind for {@link MAX_CLIENT_HOLD_MS} (an overload: then clients are read beside the links, in
+ * slices, until they catch up). Links are never held; a client's wait is the time the links take to
+ * read what they had. Readers: src/server/line-connection.ts (clients), src/peers/incoming-link.ts
  * and src/peers/outgoing-link.ts (links).
  *
  * Chunks under {@link SLICED_CHUNK_BYTES} cost one comparison (and, on a client, one more while no
@@ -30,6 +31,15 @@ export const SLICED_CHUNK_BYTES = 16 * 1024;
 
 /** The time the big chunks of one event-loop turn may take before their streams wait for the next turn, ms. */
 export const READ_SLICE_MS = LOOP_BLOCK_MS / 2;
+
+/**
+ * The longest that client connections wait for links to catch up, ms. Links behind for longer than
+ * this (a neighbour floods faster than this server applies what it sends) do not stall clients: from
+ * then until every link has caught up, client chunks are read beside the links' in slices as before,
+ * and the order rule gives way to answering. One AT line flooded to this server is never that far
+ * behind a client's question unless the server is overloaded.
+ */
+export const MAX_CLIENT_HOLD_MS = 1000;
 
 /** What the slices are timed with; tests inject their own. */
 export interface SliceClock {
@@ -70,6 +80,8 @@ export class ReadSlices {
   private heldCount = 0;
   /** Links paused by a spent slice and not caught up since, each with its pauses so far. */
   private readonly behind = new Map<PausableStream, number>();
+  /** Since when some link has been behind without a break, ms (-1: none is). */
+  private behindSinceMs = -1;
   /** Resumes of the client streams held while a link is behind. */
   private held: (() => void)[] = [];
 
@@ -137,6 +149,7 @@ export class ReadSlices {
   pauseLinkIfSpent(stream: PausableStream): void {
     if (!this.isSpent()) return;
     this.pausedCount++;
+    if (this.behind.size === 0) this.behindSinceMs = this.clock.now();
     this.behind.set(stream, (this.behind.get(stream) ?? 0) + 1);
     this.waitingLinks.push(() => this.resumeLink(stream));
     stream.pause();
@@ -157,17 +170,22 @@ export class ReadSlices {
   /**
    * Call first with each chunk of a client connection. While a link is behind, the chunk is put back
    * (`unshift`, so the stream emits it again), the stream paused, and resumed once every link has
-   * caught up unless `mayResume` then says no.
+   * caught up unless `mayResume` then says no; for {@link MAX_CLIENT_HOLD_MS} at most.
    *
    * @returns true when the chunk is held: the caller handles nothing of it now.
    */
   holdClient(stream: HoldableStream, chunk: Buffer, mayResume: () => boolean = () => true): boolean {
-    if (this.behind.size === 0) return false;
+    if (this.behind.size === 0 || this.holdSpent()) return false;
     this.heldCount++;
     stream.pause();
     stream.unshift(chunk);
     this.held.push(() => mayResume() && stream.resume());
     return true;
+  }
+
+  /** Links have been behind for {@link MAX_CLIENT_HOLD_MS} or longer: clients are held no more. */
+  private holdSpent(): boolean {
+    return this.clock.now() - this.behindSinceMs >= MAX_CLIENT_HOLD_MS;
   }
 
   private isSpent(): boolean {
@@ -179,14 +197,14 @@ export class ReadSlices {
     const pauses = this.behind.get(stream);
     stream.resume();
     this.clock.afterTurn(() => {
-      if (this.behind.get(stream) !== pauses) return;
-      this.behind.delete(stream);
+      if (this.behind.get(stream) === pauses) this.behind.delete(stream);
       this.releaseClients();
     });
   }
 
+  /** Resumes the held clients once every link has caught up, or once they have waited long enough. */
   private releaseClients(): void {
-    if (this.behind.size > 0 || this.held.length === 0) return;
+    if (this.held.length === 0 || (this.behind.size > 0 && !this.holdSpent())) return;
     const held = this.held;
     this.held = [];
     for (const resume of held) resume();

@@ -5,7 +5,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { READ_SLICE_MS, ReadSlices, SLICED_CHUNK_BYTES, type SliceClock } from '../../src/core/read-slices.js';
+import {
+  MAX_CLIENT_HOLD_MS,
+  READ_SLICE_MS,
+  ReadSlices,
+  SLICED_CHUNK_BYTES,
+  type SliceClock,
+} from '../../src/core/read-slices.js';
 
 class ManualTurns implements SliceClock {
   nowMs = 0;
@@ -132,4 +138,40 @@ test('a link paused by a spent slice is behind until a turn reads it without pau
   assert.equal(sleeper.paused, true, 'its reader said no: it stays paused');
   assert.deepEqual(resumed, ['link', 'client', 'link', 'client']);
   assert.deepEqual([slices.pauses, slices.holds], [3, 2]);
+});
+
+test(`links behind for MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) without a break hold clients no more: the held resume, new chunks are read`, () => {
+  const turns = new ManualTurns();
+  const slices = new ReadSlices(turns);
+  const resumed: string[] = [];
+  const link = new FakeClient('link', resumed);
+  const client = new FakeClient('client', resumed);
+  const late = new FakeClient('late', resumed);
+  const chunk = Buffer.alloc(8);
+  /** `gapMs` later, a turn in which the link's reads spend the slice (again), and the turn's end. */
+  const linkFallsBehind = (gapMs: number): void => {
+    turns.nowMs += gapMs;
+    slices.begin(65_536);
+    turns.nowMs += READ_SLICE_MS;
+    slices.pauseLinkIfSpent(link);
+    turns.endTurn();
+    turns.endTurn();
+  };
+  linkFallsBehind(0);
+  const behindSince = turns.nowMs;
+  assert.equal(slices.holdClient(client, chunk), true, 'a link is behind: held');
+  linkFallsBehind(500);
+  assert.equal(client.paused, true, 'still held half-way');
+  turns.nowMs = behindSince + MAX_CLIENT_HOLD_MS - 1;
+  assert.equal(slices.holdClient(late, chunk), true, 'held 1 ms before the bound');
+  turns.nowMs = behindSince + MAX_CLIENT_HOLD_MS;
+  assert.equal(slices.holdClient(new FakeClient('new', resumed), chunk), false, 'read at the bound');
+  linkFallsBehind(0);
+  assert.equal(slices.linksBehind, 1, 'the link is still behind');
+  assert.deepEqual([client.paused, late.paused], [false, false], 'the held clients resumed');
+  // Once the link has caught up, the next time it falls behind holds clients again.
+  turns.endTurn();
+  assert.equal(slices.linksBehind, 0);
+  linkFallsBehind(0);
+  assert.equal(slices.holdClient(client, chunk), true);
 });
