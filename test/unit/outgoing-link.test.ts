@@ -18,17 +18,25 @@ import { waitUntil } from '../helpers/herd-process.js';
 import { dialler, fakeNeighbour, FRIEND } from '../helpers/link-fixtures.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
+/**
+ * A `connect` whose first dial goes nowhere (a socket that never connects, as SYNs lost in a cut or
+ * silent network) and whose next dials reach the neighbour; `dials` lists every socket it made.
+ */
+function firstDialLost(): { dials: net.Socket[]; connect: (address: PeerAddress) => net.Socket } {
+  const dials: net.Socket[] = [];
+  const connect = (address: PeerAddress): net.Socket => {
+    const socket = dials.length === 0 ? new net.Socket() : net.connect(address);
+    dials.push(socket);
+    return socket;
+  };
+  return { dials, connect };
+}
+
 describe('the dialling side of a link', () => {
   test('a dial stuck in connecting is made again at once when the network heals (redialNow), not after the handshake deadline', async () => {
     const friend = await fakeNeighbour();
     const timers = new ManualTimers();
-    const dials: net.Socket[] = [];
-    // The first dial goes nowhere, as a SYN lost in a cut network; the next ones reach the neighbour.
-    const connect = (address: PeerAddress): net.Socket => {
-      const socket = dials.length === 0 ? new net.Socket() : net.connect(address);
-      dials.push(socket);
-      return socket;
-    };
+    const { dials, connect } = firstDialLost();
     const { link: outgoing, log, statuses } = dialler(timers, { connect });
     try {
       outgoing.setAddress(friend.address);
@@ -48,13 +56,7 @@ describe('the dialling side of a link', () => {
   test('a dial not connected within connectTimeoutMs is abandoned and made again after the backoff; a connected one is kept', async () => {
     const friend = await fakeNeighbour();
     const timers = new ManualTimers();
-    const dials: net.Socket[] = [];
-    // The first dial goes nowhere, as SYNs lost in a silent network; the next ones reach the neighbour.
-    const connect = (address: PeerAddress): net.Socket => {
-      const socket = dials.length === 0 ? new net.Socket() : net.connect(address);
-      dials.push(socket);
-      return socket;
-    };
+    const { dials, connect } = firstDialLost();
     const { connectTimeoutMs } = DEFAULT_LINK_SETTINGS;
     const { link: outgoing, log, statuses } = dialler(timers, { connect });
     try {
