@@ -2,7 +2,8 @@
  * A newcomer's mistakes through the real command line (`dist/bundle/main.js`, child processes): each
  * ends in one line on stderr that names the thing and says the fix, with the documented exit code
  * (2 usage or config, 1 run time; README "The command line"). Also `herd stop`, `herd --version`,
- * and `herd client`'s exit code and messages against a running herd.
+ * and `herd client`'s exit code and messages against a running herd. A message whose path (command,
+ * exit code) another case here already runs in a child process is read in this process instead.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import tls from 'node:tls';
 import { PLACES_DATA_MAGIC, PREAMBLE_BYTES } from '../../src/places/offline/data-format.js';
 import { RUNTIME_FILE_NAME } from '../../src/cli/runtime-file.js';
 import { loadHerdConfig } from '../../src/config/herd-config.js';
+import { importPlaces } from '../../src/places/import/import-places.js';
 import { HerdError, exitCodeOf } from '../../src/errors.js';
 import { ROOT, RunningHerd, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { assertOneLine, parseInProcess, runCli } from '../helpers/cli.js';
@@ -141,10 +143,9 @@ describe('user mistakes: one line on stderr and a documented exit code', { timeo
 
   test('places import: a missing --out folder, a truncated GeoJSON, a feature without a name', async () => {
     const out = file('x.places');
-    const [folder, cut, noName] = await Promise.all([
+    const [folder, cut] = await Promise.all([
       runCli(['places', 'import', file('pois.geojson'), '--out', file('nodir/x.places')]),
       runCli(['places', 'import', file('cut.geojson'), '--out', out]),
-      runCli(['places', 'import', file('no-name.geojson'), '--out', out]),
     ]);
     assertOneLine(
       folder,
@@ -156,10 +157,14 @@ describe('user mistakes: one line on stderr and a documented exit code', { timeo
       1,
       `herd: ${file('cut.geojson')}: feature 0: the file ends after 100 bytes, inside the JSON (truncated? export or download it again)`,
     );
-    assertOneLine(
-      noName,
-      1,
-      `herd: ${file('no-name.geojson')}: feature 0: properties.name: required: a non-empty string of at most 4096 bytes; fix it, or run again with --skip-invalid to skip and count such features`,
+    // The same path as the truncated file's (a malformed input, exit 1): its message read in process.
+    await assert.rejects(
+      importPlaces({ inputs: [file('no-name.geojson')], out }),
+      (error: unknown) =>
+        error instanceof HerdError &&
+        exitCodeOf(error) === 1 &&
+        error.message ===
+          `${file('no-name.geojson')}: feature 0: properties.name: required: a non-empty string of at most 4096 bytes; fix it, or run again with --skip-invalid to skip and count such features`,
     );
     assert.equal(existsSync(out), false, 'nothing written');
   });
