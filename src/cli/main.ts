@@ -6,9 +6,9 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
-import { EXIT_RUNTIME, EXIT_USAGE, HerdError, exitCodeOf } from '../errors.js';
+import { EXIT_RUNTIME, HerdError, exitCodeOf } from '../errors.js';
 import { reportStartFailure } from './ipc.js';
-import { buildProgram } from './program.js';
+import { buildProgram, commanderExitCode } from './program.js';
 import { mapStackTraces, sourceStack } from './stack-traces.js';
 
 // Run from the bundle (build/bundle.ts), the stack traces shown still name the source files.
@@ -42,7 +42,7 @@ async function main(): Promise<void> {
 async function reportFailure(error: unknown): Promise<void> {
   if (error instanceof CommanderError) {
     // Help and --version end with 0; a usage mistake was already printed in one line (program.ts).
-    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+    process.exitCode = commanderExitCode(error);
   } else if (error instanceof HerdError) {
     await reportStartFailure(error.message);
     process.exitCode = exitCodeOf(error);

@@ -7,7 +7,7 @@
  * `herd client` never loads the server, `herd serve` never the supervisor or the importer (the
  * defaults shown in the help are in ./defaults.js; docs/benchmarks.md "Startup").
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option, type CommanderError } from 'commander';
 import { BUILT_IN_HERDS, builtInHerdFile, type BuiltInHerd } from '../config/shipped-herds.js';
 import { EXIT_RUNTIME, EXIT_USAGE } from '../errors.js';
 import { PLACES_SOURCES, type PlacesSource } from '../places/settings.js';
@@ -82,6 +82,14 @@ function oneLineErrors(command: Command): void {
     },
   });
   for (const sub of command.commands) oneLineErrors(sub);
+}
+
+/**
+ * The exit code of a commander outcome that {@link buildProgram} raises as a `CommanderError`: 0 for
+ * help and `--version`, {@link EXIT_USAGE} (2) for a usage mistake (already printed in one line).
+ */
+export function commanderExitCode(error: CommanderError): number {
+  return error.exitCode === 0 ? 0 : EXIT_USAGE;
 }
 
 /** Builds the whole `herd` program (commands, options, help). */

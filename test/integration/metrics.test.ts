@@ -263,18 +263,18 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
 
   test('herd status shows every server up, then a killed one down, then back', async () => {
     const running = herd as RunningHerd;
-    // Links come up just after the herd is up: wait for every one.
-    await waitUntil(
+    // Links come up just after the herd is up: wait for every one; the run that shows them all is checked.
+    const before = await waitUntil(
       async () => {
-        const rows = rowsOf((await herdStatusCli(temp.configFile)).stdout);
-        return (
-          rows.size === 5 && [...rows.values()].every((row) => row[1] === 'up' && !/:(?!up\b)\w+/.test(row[4] ?? ''))
-        );
+        const result = await herdStatusCli(temp.configFile);
+        const rows = rowsOf(result.stdout);
+        const allUp =
+          rows.size === 5 && [...rows.values()].every((row) => row[1] === 'up' && !/:(?!up\b)\w+/.test(row[4] ?? ''));
+        return allUp ? result : undefined;
       },
       15_000,
       'every server and link up',
     );
-    const before = await herdStatusCli(temp.configFile);
     assert.equal(before.code, 0, before.stdout + before.stderr);
     assert.match(before.stdout, /herd: 5 of 5 servers up/);
     const alford = rowsOf(before.stdout).get('Alford') as string[];

@@ -2,13 +2,17 @@
  * Issue 11 through the real CLI (`dist/bundle/main.js`): `herd places import` writes a data file (exit 0
  * and a summary; a malformed line exits 1 naming file, line and field, with nothing written), and a
  * herd started with `places.data`, or `--places-data` (which `herd start` passes on to the servers it
- * forks), answers WHATSAT over TCP from the imported places.
+ * forks), answers WHATSAT over TCP from the imported places. The --skip-invalid summary and an
+ * unknown input are read in process (importPlaces): their exit codes' paths run here or in cli-mistakes.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
+import { formatImportSummary } from '../../src/cli/places.js';
+import { HerdError, exitCodeOf } from '../../src/errors.js';
 import { GEONAMES_ATTRIBUTION } from '../../src/places/attributions.js';
+import { importPlaces } from '../../src/places/import/import-places.js';
 import { RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
 import {
@@ -105,12 +109,15 @@ describe('herd places import and a herd serving its data file', { timeout: 120_0
       `herd: ${bad}: line 5: feature code: "school!" is not a GeoNames feature code; fix it, or run again with --skip-invalid to skip and count such lines\n`,
     );
     assert.ok(!(await readdir(dir)).some((name) => name.startsWith('bad.places')), 'nothing at --out');
-    const skipping = await herd(['places', 'import', bad, '--out', out, '--skip-invalid']);
-    assert.equal(skipping.code, 0, skipping.stderr);
-    assert.match(skipping.stdout, /^ {2}invalid feature code: 1 \(first: .*bad\.txt: line 5: feature code: /m);
-    const unknown = await herd(['places', 'import', await put(dir, 'pois.csv', 'name,lat,lng\n'), '--out', out]);
-    assert.equal(unknown.code, 2);
-    assert.match(unknown.stderr, /pois\.csv: unknown input/);
+    // In process: the import's summary and its mistakes; the command's exit codes 0 and 2 run in
+    // the test above and in cli-mistakes.
+    const skipping = formatImportSummary(await importPlaces({ inputs: [bad], out, skipInvalid: true }));
+    assert.match(skipping, /^ {2}invalid feature code: 1 \(first: .*bad\.txt: line 5: feature code: /m);
+    await assert.rejects(
+      importPlaces({ inputs: [await put(dir, 'pois.csv', 'name,lat,lng\n')], out }),
+      (error: unknown) =>
+        error instanceof HerdError && exitCodeOf(error) === 2 && /pois\.csv: unknown input/.test(error.message),
+    );
   });
 
   test('a herd with places.data answers WHATSAT over TCP from the imported places', async () => {
