@@ -14,7 +14,7 @@
  *
  *     node --import tsx build/bundle.ts
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +29,17 @@ await rm(BUNDLE_DIR, { recursive: true, force: true });
 const started = performance.now();
 /** What every output starts with: a script has no import.meta, so each module's URL is the bundle file's own. */
 const MODULE_URL = "'use strict';var __herdModuleUrl=require('node:url').pathToFileURL(__filename).href;";
+/**
+ * `prom-client` is ./prom-client-index.cjs: its index without the Pushgateway (http, https, tls,
+ * zlib) and the rest herd never uses, each loaded only if used (docs/benchmarks.md "Start-up CPU
+ * before and after listening (2026-12-03)").
+ */
+const promClientIndex: Plugin = {
+  name: 'prom-client-index',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^prom-client$/ }, () => ({ path: path.join(ROOT, 'build', 'prom-client-index.cjs') }));
+  },
+};
 const common: BuildOptions = {
   absWorkingDir: ROOT,
   outdir: BUNDLE_DIR,
@@ -47,6 +58,7 @@ const common: BuildOptions = {
   define: { 'import.meta.url': '__herdModuleUrl' },
   metafile: true,
   logLevel: 'warning',
+  plugins: [promClientIndex],
 };
 // The `herd` executable gets its `#!/usr/bin/env node` here rather than from src/cli/launch.ts: ESLint
 // hands a file's first line `#!...` to its parser as `//...`, so typescript-eslint (8.74) cannot take
