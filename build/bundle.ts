@@ -9,7 +9,8 @@
  * (`await import()`: each command, the dashboard, the Google sources, the importer) is still
  * evaluated only when it runs: esbuild wraps each such module in a function called at the import.
  *
- * The SQLite driver stays outside (it loads a native addon by its own path). Source maps are written
+ * The SQLite driver's script is bundled too, and its native addon loaded by its path (src/store/
+ * sqlite-table.ts), so a start no longer resolves and compiles its dozen files. Source maps are written
  * beside each file; the command line turns them on for stack traces (src/cli/main.ts).
  *
  *     node --import tsx build/bundle.ts
@@ -47,7 +48,9 @@ const common: BuildOptions = {
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3'],
+  // The SQLite driver's script is bundled (compiled with the rest, from the code cache); the package
+  // that searches for its native addon is not (src/store/sqlite-table.ts names the addon's path).
+  external: ['bindings'],
   sourcemap: 'linked',
   // Stack traces need positions, not the sources' text (2 MB of the 2.8 MB map): the sources are in the package.
   sourcesContent: false,
