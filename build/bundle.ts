@@ -9,12 +9,13 @@
  * (`await import()`: each command, the dashboard, the Google sources, the importer) is still
  * evaluated only when it runs: esbuild wraps each such module in a function called at the import.
  *
- * The SQLite driver stays outside (it loads a native addon by its own path). Source maps are written
+ * The SQLite driver's script is bundled too, and its native addon loaded by its path (src/store/
+ * sqlite-table.ts), so a start no longer resolves and compiles its dozen files. Source maps are written
  * beside each file; the command line turns them on for stack traces (src/cli/main.ts).
  *
  *     node --import tsx build/bundle.ts
  */
-import { build, type BuildOptions } from 'esbuild';
+import { build, type BuildOptions, type Plugin } from 'esbuild';
 import { chmod, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,6 +30,17 @@ await rm(BUNDLE_DIR, { recursive: true, force: true });
 const started = performance.now();
 /** What every output starts with: a script has no import.meta, so each module's URL is the bundle file's own. */
 const MODULE_URL = "'use strict';var __herdModuleUrl=require('node:url').pathToFileURL(__filename).href;";
+/**
+ * `prom-client` is ./prom-client-index.cjs: its index without the Pushgateway (http, https, tls,
+ * zlib) and the rest herd never uses, each loaded only if used (docs/benchmarks.md "Start-up CPU
+ * before and after listening (2026-12-03)").
+ */
+const promClientIndex: Plugin = {
+  name: 'prom-client-index',
+  setup(bundle) {
+    bundle.onResolve({ filter: /^prom-client$/ }, () => ({ path: path.join(ROOT, 'build', 'prom-client-index.cjs') }));
+  },
+};
 const common: BuildOptions = {
   absWorkingDir: ROOT,
   outdir: BUNDLE_DIR,
@@ -36,7 +48,9 @@ const common: BuildOptions = {
   format: 'cjs',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3'],
+  // The SQLite driver's script is bundled (compiled with the rest, from the code cache); the package
+  // that searches for its native addon is not (src/store/sqlite-table.ts names the addon's path).
+  external: ['bindings'],
   sourcemap: 'linked',
   // Stack traces need positions, not the sources' text (2 MB of the 2.8 MB map): the sources are in the package.
   sourcesContent: false,
@@ -47,6 +61,7 @@ const common: BuildOptions = {
   define: { 'import.meta.url': '__herdModuleUrl' },
   metafile: true,
   logLevel: 'warning',
+  plugins: [promClientIndex],
 };
 // The `herd` executable gets its `#!/usr/bin/env node` here rather than from src/cli/launch.ts: ESLint
 // hands a file's first line `#!...` to its parser as `//...`, so typescript-eslint (8.74) cannot take

@@ -29,16 +29,21 @@ export const SCHEMA = `CREATE TABLE IF NOT EXISTS locations (client_id TEXT PRIM
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);`;
 
 /**
- * The SQLite driver's native addon, where its install builds it (`build/Release`), given to the
- * driver as `nativeBinding`; undefined (the driver searches for it with the `bindings` package) when
- * it is not there. The search tries a dozen paths and costs some 5 ms of CPU per thread that opens a
- * connection, at every server's start.
+ * The SQLite driver's native addon, given to the driver as `nativeBinding`: where its install builds
+ * it (`build/Release`), else where the `bindings` package finds it in the driver's own folder (the
+ * driver's own search, from the bundle (build/bundle.ts), would look beside the bundle instead).
+ * Named rather than searched for: the search tries a dozen paths and costs some 5 ms of CPU per
+ * thread that opens a connection, at every server's start. Undefined (the driver searches) when
+ * neither finds it: the driver's error then says so at the first connection.
  */
 const NATIVE_BINDING: string | undefined = (() => {
   try {
     const main = createRequire(import.meta.url).resolve('better-sqlite3');
-    const addon = path.join(path.dirname(main), '..', 'build', 'Release', 'better_sqlite3.node');
-    return existsSync(addon) ? addon : undefined;
+    const root = path.join(path.dirname(main), '..');
+    const addon = path.join(root, 'build', 'Release', 'better_sqlite3.node');
+    if (existsSync(addon)) return addon;
+    const bindings = createRequire(main)('bindings') as (options: object) => string;
+    return bindings({ bindings: 'better_sqlite3.node', module_root: root, path: true });
   } catch {
     return undefined;
   }
