@@ -32,8 +32,8 @@ const started = performance.now();
 const MODULE_URL = "'use strict';var __herdModuleUrl=require('node:url').pathToFileURL(__filename).href;";
 /**
  * `prom-client` is ./prom-client-index.cjs: its index without the Pushgateway (http, https, tls,
- * zlib) and the rest herd never uses, each loaded only if used (docs/benchmarks.md "Start-up CPU
- * before and after listening (2026-12-03)").
+ * zlib) and the rest herd never uses, each loaded only if used, as measured in docs/benchmarks.md
+ * "Start-up CPU before and after listening (2026-12-03, shared box)".
  */
 const promClientIndex: Plugin = {
   name: 'prom-client-index',

@@ -6,7 +6,7 @@
  * https, tls and zlib; the cluster aggregator; Summary, the validators and the bucket helpers) is
  * loaded at its first use, through a getter. The herd uses none of them, so each server's metrics
  * registry (src/observability/metrics-registry.ts, loaded once the server listens) no longer pays
- * for them (docs/benchmarks.md "Start-up CPU before and after listening (2026-12-03)").
+ * for them (docs/benchmarks.md "Start-up CPU before and after listening (2026-12-03, shared box)").
  */
 const Registry = require('prom-client/lib/registry');
 
