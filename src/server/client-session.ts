@@ -181,12 +181,21 @@ export class ClientSession {
     if (!log.enabled) return reply;
     // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its
     // length in bytes.
-    const head = typeof reply === 'string' ? reply : reply.head;
-    const length = typeof reply === 'string' ? reply.length : head.length + reply.body.length;
-    const newline = head.indexOf('\n');
-    let fields = `,"event":"command","conn":${this.id},"line":${jsonBinary(line)},"reply":${jsonBinary(head.slice(0, newline))},"outcome":"${result.outcome}"`;
+    let replyJson: string;
+    let bytes = '';
+    if (result.replyLine !== undefined && typeof reply === 'string') {
+      // The handler's one-line reply with its text at hand (an IAMAT's AT line): no search, no slice.
+      replyJson = jsonBinary(result.replyLine);
+    } else {
+      const head = typeof reply === 'string' ? reply : reply.head;
+      const length = typeof reply === 'string' ? reply.length : head.length + reply.body.length;
+      const newline = head.indexOf('\n');
+      replyJson = jsonBinary(head.slice(0, newline));
+      if (newline < length - 1) bytes = `,"bytes":${length}`;
+    }
+    let fields = `,"event":"command","conn":${this.id},"line":${jsonBinary(line)},"reply":${replyJson},"outcome":"${result.outcome}"`;
     if (result.reason !== undefined) fields += `,"reason":${jsonText(result.reason)}`;
-    if (newline < length - 1) fields += `,"bytes":${length}`;
+    fields += bytes;
     const places = result.places;
     if (places !== undefined) {
       fields += `,"places":{"source":"${places.source}","status":"${places.status}","results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;

@@ -183,6 +183,16 @@ describe('ClientSession', () => {
     assert.ok(events.every((entry) => entry.level === 30 && typeof entry.time === 'number'));
   });
 
+  test('an IAMAT of a non-ASCII client id logs its line and its reply as text, escaped as pino would', async () => {
+    const { client, log } = rig();
+    client.write('IAMAT k\u00e9a"1 +34.068930-118.445127 1700000000\n');
+    await settle();
+    const [event] = log.events().filter((entry) => entry.event === 'command');
+    assert.equal(event?.line, 'IAMAT k\u00e9a"1 +34.068930-118.445127 1700000000');
+    assert.equal(event?.reply, 'AT Solo +10.500000000 k\u00e9a"1 +34.068930-118.445127 1700000000');
+    assert.equal(event?.outcome, 'ok');
+  });
+
   test('replies with a body (WHATSAT) keep their order among the other replies, byte for byte', async () => {
     const { client, received } = rig();
     client.write(

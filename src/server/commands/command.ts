@@ -19,6 +19,11 @@ export interface CommandResult {
    * WHATSAT's; src/protocol/bytes.ts); `undefined` when the line is refused and answered `? <line>`.
    */
   readonly reply: ReplyBytes | undefined;
+  /**
+   * The reply's first line without its newline, when the handler has it as a string already (an
+   * IAMAT's AT line): logged as it is, sparing a search and a slice of the reply. @default none
+   */
+  readonly replyLine?: string;
   /** The label of metrics and logs. */
   readonly outcome: CommandOutcome;
   /** Why the command was refused, for the log (never sent to the client). */

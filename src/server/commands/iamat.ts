@@ -29,7 +29,7 @@ export function iamat(command: IamatCommand, context: CommandContext): CommandRe
   // The client id follows `AT <server> <difference> `: the line's length minus the id, location and time.
   const idStart = length - fields.length(3) - fields.length(2) - fields.length(1) - 2;
   context.ingest({ atLine, clientId: atLine.slice(idStart, idStart + fields.length(1)) });
-  const result: CommandResult = { reply: `${atLine}\n`, outcome: 'ok' };
+  const result: CommandResult = { reply: `${atLine}\n`, replyLine: atLine, outcome: 'ok' };
   const whenCommitted = context.whenCommitted;
   return whenCommitted === undefined ? result : whenCommitted().then(() => result);
 }
