@@ -27,9 +27,10 @@ export const ADMIN_LOAD_DELAY_MS = 50;
 /**
  * Under `herd start`, the longest a server waits after listening for the supervisor to name every
  * server of the herd (a peers message: they all listen) before it loads its admin parts and starts
- * its store's writer thread anyway, ms.
+ * its store's writer thread anyway, and at a herd's first start before it dials its links anyway
+ * ({@link linksHeldUntil}), ms.
  */
-export const ADMIN_HERD_WAIT_MS = 2_000;
+export const HERD_LISTENS_WAIT_MS = 2_000;
 
 /** Resolves in a later turn of the event loop, once the I/O ready now has been handled. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -44,23 +45,23 @@ export function namesEveryServer(message: PeersMessage, config: HerdConfig): boo
 
 /**
  * Resolves when a server started with the whole herd (`herd start`'s first start, JOIN_ENV) dials its
- * neighbours: once `herdListens` resolved (every server listens), or after {@link ADMIN_HERD_WAIT_MS}
+ * neighbours: once `herdListens` resolved (every server listens), or after {@link HERD_LISTENS_WAIT_MS}
  * at the latest. Until then none has a neighbour to catch up from, and the links' handshakes would
  * take the cores the servers still starting need, measured in docs/benchmarks.md
  * "Start-up: the whole herd beside its own floor, its timeline, links dialled once the herd listens".
  */
 export async function linksHeldUntil(herdListens: Promise<void> | undefined): Promise<void> {
-  await Promise.race([herdListens ?? Promise.resolve(), after(ADMIN_HERD_WAIT_MS)]);
+  await Promise.race([herdListens ?? Promise.resolve(), after(HERD_LISTENS_WAIT_MS)]);
 }
 
 /**
  * Resolves when the deferred work of a server that has just listened may start: after
  * {@link ADMIN_LOAD_DELAY_MS}, and under a supervisor once `herdListens` resolved too, or after
- * {@link ADMIN_HERD_WAIT_MS} at the latest.
+ * {@link HERD_LISTENS_WAIT_MS} at the latest.
  */
 export async function deferredStart(herdListens: Promise<void> | undefined): Promise<void> {
   const waits = [after(ADMIN_LOAD_DELAY_MS)];
-  if (herdListens !== undefined) waits.push(Promise.race([herdListens, after(ADMIN_HERD_WAIT_MS)]));
+  if (herdListens !== undefined) waits.push(Promise.race([herdListens, after(HERD_LISTENS_WAIT_MS)]));
   await Promise.all(waits);
 }
 

@@ -12,7 +12,7 @@ import { HerdError } from '../errors.js';
 /**
  * Most connections held before the hand-over; a connection past it is closed at accept (its client
  * sees the connection closed at once and may retry). The window is short (until the herd listens,
- * at most ADMIN_HERD_WAIT_MS in src/cli/serve-admin.ts), so this only bounds what a burst can pin.
+ * at most HERD_LISTENS_WAIT_MS in src/cli/serve-admin.ts), so this only bounds what a burst can pin.
  */
 export const ADMIN_HELD_CONNECTIONS_MAX = 64;
 

@@ -1,12 +1,14 @@
 /**
  * When a server loads its admin parts (src/cli/serve-admin.ts `deferredStart`): at least
  * ADMIN_LOAD_DELAY_MS after listening; under a supervisor once the whole herd listens, or after
- * ADMIN_HERD_WAIT_MS when it never does. Node's mock timers stand in for the clock.
+ * HERD_LISTENS_WAIT_MS when it never does. At a herd's first start its links are dialled
+ * (`linksHeldUntil`) once the herd listens, or after HERD_LISTENS_WAIT_MS. Node's mock timers stand
+ * in for the clock.
  */
 import { afterEach, beforeEach, test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
-import { ADMIN_HERD_WAIT_MS, ADMIN_LOAD_DELAY_MS, deferredStart } from '../../src/cli/serve-admin.js';
+import { ADMIN_LOAD_DELAY_MS, HERD_LISTENS_WAIT_MS, deferredStart, linksHeldUntil } from '../../src/cli/serve-admin.js';
 
 beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
 afterEach(() => mock.timers.reset());
@@ -43,10 +45,25 @@ test('under a supervisor: once the herd listens, and not before ADMIN_LOAD_DELAY
   assert.equal(await settled(soon), true);
 });
 
-test('under a supervisor whose herd never listens: after ADMIN_HERD_WAIT_MS at the latest', async () => {
+test('under a supervisor whose herd never listens: after HERD_LISTENS_WAIT_MS at the latest', async () => {
   const start = deferredStart(new Promise<void>(() => undefined));
-  mock.timers.tick(ADMIN_HERD_WAIT_MS - 1);
+  mock.timers.tick(HERD_LISTENS_WAIT_MS - 1);
   assert.equal(await settled(start), false);
   mock.timers.tick(1);
   assert.equal(await settled(start), true);
+});
+
+test('links at a first start: dialled once the herd listens, or after HERD_LISTENS_WAIT_MS at the latest', async () => {
+  let herdListens!: () => void;
+  const held = linksHeldUntil(new Promise<void>((resolve) => (herdListens = resolve)));
+  assert.equal(await settled(held), false, 'held until the herd listens');
+  herdListens();
+  assert.equal(await settled(held), true, 'no delay of its own');
+
+  const never = linksHeldUntil(new Promise<void>(() => undefined));
+  mock.timers.tick(HERD_LISTENS_WAIT_MS - 1);
+  assert.equal(await settled(never), false);
+  mock.timers.tick(1);
+  assert.equal(await settled(never), true);
+  assert.equal(await settled(linksHeldUntil(undefined)), true, 'no supervisor to wait for');
 });
