@@ -97,7 +97,9 @@ export function dialPeer(
  * The connect deadline of a dial (`peer.connectTimeoutMs`): when `socket` has not connected within
  * `timeoutMs` (its SYNs unanswered: a cut or silent network, a full accept queue), `onTimeout` is told
  * why and the socket is destroyed, so that the dial is made again after the backoff instead of waiting
- * out the kernel's SYN retransmissions and the handshake deadline.
+ * out the kernel's SYN retransmissions and the handshake deadline. The verdict waits for the I/O of
+ * the turn in which the deadline fires (`setImmediate`): after an event loop blocked for longer than
+ * the deadline (a busy start), a connection the kernel made meanwhile is taken, not cut.
  *
  * @returns the timer; clear it when the socket closes first.
  */
@@ -107,10 +109,17 @@ export function connectDeadline(
   timers: Timers,
   onTimeout: (reason: string) => void,
 ): TimerHandle {
+  let connected = false;
   const timer = timers.setTimeout(() => {
-    onTimeout(`not connected in ${timeoutMs} ms`);
-    socket.destroy();
+    setImmediate(() => {
+      if (connected || socket.destroyed) return;
+      onTimeout(`not connected in ${timeoutMs} ms`);
+      socket.destroy();
+    });
   }, timeoutMs);
-  socket.once('connect', () => timers.clearTimeout(timer));
+  socket.once('connect', () => {
+    connected = true;
+    timers.clearTimeout(timer);
+  });
   return timer;
 }

@@ -10,6 +10,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
+import { setImmediate as turn } from 'node:timers/promises';
 import { LINK_CLOSE_TIMEOUT_MS, MAX_LINES_PER_WRITE, type PeerAddress } from '../../src/peers/outgoing-link.js';
 import type { SyncMessage } from '../../src/peers/anti-entropy-messages.js';
 import { answerHello, parseGreeting } from '../../src/peers/handshake.js';
@@ -62,13 +63,16 @@ describe('the dialling side of a link', () => {
     try {
       outgoing.setAddress(friend.address);
       timers.advance(connectTimeoutMs - 1);
+      await turn();
       assert.equal(dials[0]?.destroyed, false, 'kept until its deadline');
       timers.advance(1);
-      assert.ok(dials[0]?.destroyed, 'abandoned at its deadline');
+      await turn();
+      assert.ok(dials[0]?.destroyed, 'abandoned at its deadline, once the I/O of that turn is seen');
       await waitUntil(() => outgoing.status === 'backoff', 5000, 'the backoff');
       timers.advance(100);
       await waitUntil(() => outgoing.status === 'up', 5000, 'the link up');
       timers.advance(connectTimeoutMs * 2);
+      await turn();
       assert.equal(dials[1]?.destroyed, false, 'a connected dial outlives the deadline');
       assert.deepEqual(statuses, ['connecting', 'backoff', 'connecting', 'greeting', 'up']);
       const timeouts = log.events().filter((entry) => entry.event === 'connect-timeout');
@@ -79,6 +83,24 @@ describe('the dialling side of a link', () => {
       const closed = outgoing.close();
       timers.advance(LINK_CLOSE_TIMEOUT_MS);
       await closed;
+      await friend.close();
+    }
+  });
+
+  test('a connection the kernel made while the loop was blocked past the connect deadline is taken, not cut', async () => {
+    const friend = await fakeNeighbour();
+    const timers = new ManualTimers();
+    const { link: outgoing, log, statuses } = dialler(timers);
+    try {
+      outgoing.setAddress(friend.address);
+      // The deadline falls due in the very turn of the dial, before the loop has seen the connection:
+      // as after a start that held the loop for longer than the deadline.
+      timers.advance(DEFAULT_LINK_SETTINGS.connectTimeoutMs);
+      await waitUntil(() => outgoing.status === 'up', 5000, 'the link up');
+      assert.deepEqual(statuses, ['connecting', 'greeting', 'up']);
+      assert.equal(log.events().filter((entry) => entry.event === 'connect-timeout').length, 0);
+    } finally {
+      await outgoing.close();
       await friend.close();
     }
   });
