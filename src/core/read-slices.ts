@@ -108,7 +108,7 @@ export class ReadSlices {
   /**
    * Call before handling a chunk of `bytes` bytes.
    *
-   * @returns whether the chunk is timed: then call {@link spent} once it is handled.
+   * @returns whether the chunk is timed: then call {@link pauseIfSpent} (a client) or {@link pauseLinkIfSpent} (a link) once it is handled.
    */
   begin(bytes: number): boolean {
     if (bytes < SLICED_CHUNK_BYTES) return false;
@@ -120,25 +120,15 @@ export class ReadSlices {
   }
 
   /**
-   * Call after handling a timed chunk of a client connection.
-   *
-   * @param resume - called once when the turn is over (after the links'), if this returns true.
-   * @returns true when the turn's slice is spent: the caller pauses its stream now (`resume` resumes it).
-   */
-  spent(resume: () => void): boolean {
-    if (!this.isSpent()) return false;
-    this.pausedCount++;
-    this.waitingClients.push(resume);
-    return true;
-  }
-
-  /**
    * Call after handling a timed chunk of a client connection: pauses it when the turn's slice is
-   * spent, and resumes it once the turn is over unless `mayResume` then says no (the reader paused it
-   * for its own reasons meanwhile, or ended).
+   * spent, and resumes it once the turn is over (after the links) unless `mayResume` then says no (the
+   * reader paused it for its own reasons meanwhile, or ended).
    */
   pauseIfSpent(stream: PausableStream, mayResume: () => boolean = () => true): void {
-    if (this.spent(() => mayResume() && stream.resume())) stream.pause();
+    if (!this.isSpent()) return;
+    this.pausedCount++;
+    this.waitingClients.push(() => mayResume() && stream.resume());
+    stream.pause();
   }
 
   /**
