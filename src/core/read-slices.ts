@@ -108,7 +108,8 @@ export class ReadSlices {
   /**
    * Call before handling a chunk of `bytes` bytes.
    *
-   * @returns whether the chunk is timed: then call {@link pauseIfSpent} (a client) or {@link pauseLinkIfSpent} (a link) once it is handled.
+   * @returns whether the chunk is timed: then call {@link pauseIfSpent} (a client) or
+   *   {@link pauseLinkIfSpent} (a link) once it is handled.
    */
   begin(bytes: number): boolean {
     if (bytes < SLICED_CHUNK_BYTES) return false;
