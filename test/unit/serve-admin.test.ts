@@ -21,12 +21,16 @@ async function settled(promise: Promise<unknown>): Promise<boolean> {
   return done;
 }
 
-test('alone (no supervisor): after ADMIN_LOAD_DELAY_MS, not before', async () => {
-  const start = deferredStart(undefined);
-  mock.timers.tick(ADMIN_LOAD_DELAY_MS - 1);
-  assert.equal(await settled(start), false);
+/** Asserts that `promise` is still pending `ms` - 1 ms of mock time from now, and settled at `ms`. */
+async function assertSettlesAfter(promise: Promise<unknown>, ms: number): Promise<void> {
+  mock.timers.tick(ms - 1);
+  assert.equal(await settled(promise), false, `pending at ${ms - 1} ms`);
   mock.timers.tick(1);
-  assert.equal(await settled(start), true);
+  assert.equal(await settled(promise), true, `settled at ${ms} ms`);
+}
+
+test('alone (no supervisor): after ADMIN_LOAD_DELAY_MS, not before', async () => {
+  await assertSettlesAfter(deferredStart(undefined), ADMIN_LOAD_DELAY_MS);
 });
 
 test('under a supervisor: once the herd listens, and not before ADMIN_LOAD_DELAY_MS', async () => {
@@ -46,11 +50,7 @@ test('under a supervisor: once the herd listens, and not before ADMIN_LOAD_DELAY
 });
 
 test('under a supervisor whose herd never listens: after HERD_LISTENS_WAIT_MS at the latest', async () => {
-  const start = deferredStart(new Promise<void>(() => undefined));
-  mock.timers.tick(HERD_LISTENS_WAIT_MS - 1);
-  assert.equal(await settled(start), false);
-  mock.timers.tick(1);
-  assert.equal(await settled(start), true);
+  await assertSettlesAfter(deferredStart(new Promise<void>(() => undefined)), HERD_LISTENS_WAIT_MS);
 });
 
 test('links at a first start: dialled once the herd listens, or after HERD_LISTENS_WAIT_MS at the latest', async () => {
@@ -60,10 +60,6 @@ test('links at a first start: dialled once the herd listens, or after HERD_LISTE
   herdListens();
   assert.equal(await settled(held), true, 'no delay of its own');
 
-  const never = linksHeldUntil(new Promise<void>(() => undefined));
-  mock.timers.tick(HERD_LISTENS_WAIT_MS - 1);
-  assert.equal(await settled(never), false);
-  mock.timers.tick(1);
-  assert.equal(await settled(never), true);
+  await assertSettlesAfter(linksHeldUntil(new Promise<void>(() => undefined)), HERD_LISTENS_WAIT_MS);
   assert.equal(await settled(linksHeldUntil(undefined)), true, 'no supervisor to wait for');
 });
