@@ -95,14 +95,33 @@ class FakeClient extends FakeStream {
   }
 }
 
-test('a link paused by a spent slice is behind until a turn reads it without pausing it; clients hold their chunks meanwhile', () => {
+/**
+ * A slicer on a clock the test moves, with a link and a client whose resumes are logged in order in
+ * `resumed` (make more clients with the same log), and a chunk for them to hold.
+ */
+function linkAndClient(): {
+  turns: ManualTurns;
+  slices: ReadSlices;
+  resumed: string[];
+  link: FakeClient;
+  client: FakeClient;
+  chunk: Buffer;
+} {
   const turns = new ManualTurns();
-  const slices = new ReadSlices(turns);
   const resumed: string[] = [];
-  const link = new FakeClient('link', resumed);
-  const client = new FakeClient('client', resumed);
+  return {
+    turns,
+    slices: new ReadSlices(turns),
+    resumed,
+    link: new FakeClient('link', resumed),
+    client: new FakeClient('client', resumed),
+    chunk: Buffer.alloc(8),
+  };
+}
+
+test('a link paused by a spent slice is behind until a turn reads it without pausing it; clients hold their chunks meanwhile', () => {
+  const { turns, slices, resumed, link, client, chunk } = linkAndClient();
   const sleeper = new FakeClient('sleeper', resumed);
-  const chunk = Buffer.alloc(8);
   assert.equal(slices.holdClient(client, chunk), false, 'no link behind: the chunk is handled');
   // A client and a link spend the slice in one turn.
   slices.begin(65_536);
@@ -141,13 +160,8 @@ test('a link paused by a spent slice is behind until a turn reads it without pau
 });
 
 test(`links behind for MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) without a break hold clients no more: the held resume, new chunks are read`, () => {
-  const turns = new ManualTurns();
-  const slices = new ReadSlices(turns);
-  const resumed: string[] = [];
-  const link = new FakeClient('link', resumed);
-  const client = new FakeClient('client', resumed);
+  const { turns, slices, resumed, link, client, chunk } = linkAndClient();
   const late = new FakeClient('late', resumed);
-  const chunk = Buffer.alloc(8);
   /** `gapMs` later, a turn in which the link's reads spend the slice (again), and the turn's end. */
   const linkFallsBehind = (gapMs: number): void => {
     turns.nowMs += gapMs;
