@@ -22,6 +22,11 @@ function pairs(batch: readonly string[]): [string, string][] {
   return out;
 }
 
+/** Rows as [id, line] pairs from their lines, e.g. `a1 b2`: each line's client is its first letter. */
+function rowsOf(lines: string): [string, string][] {
+  return lines === '' ? [] : lines.split(' ').map((line) => [line.slice(0, 1), line]);
+}
+
 /** Rows in batches of `batchSize`, after a batch of `a1`, `b1` (clients a and b) was taken and failed. */
 function afterFailedBatch(batchSize: number): { pending: PendingRows; failed: RowBatch } {
   const pending = new PendingRows(batchSize);
@@ -33,72 +38,51 @@ function afterFailedBatch(batchSize: number): { pending: PendingRows; failed: Ro
 describe('PendingRows', () => {
   test('batches of at most the batch size, oldest first, rows in the order they came (a client updated twice has two)', () => {
     const pending = new PendingRows(3);
-    for (const [id, line] of [
-      ['a', 'a1'],
-      ['b', 'b1'],
-      ['a', 'a2'],
-      ['c', 'c1'],
-      ['a', 'a3'],
-    ])
-      pending.push(id as string, line as string);
+    for (const [id, line] of rowsOf('a1 b1 a2 c1 a3')) pending.push(id, line);
     assert.equal(pending.size, 5);
-    assert.deepEqual(pairs(pending.take()), [
-      ['a', 'a1'],
-      ['b', 'b1'],
-      ['a', 'a2'],
-    ]);
-    assert.deepEqual(pairs(pending.take()), [
-      ['c', 'c1'],
-      ['a', 'a3'],
-    ]);
+    assert.deepEqual(pairs(pending.take()), rowsOf('a1 b1 a2'));
+    assert.deepEqual(pairs(pending.take()), rowsOf('c1 a3'));
     assert.equal(pending.size, 0);
     assert.deepEqual(pending.take(), []);
   });
 
-  test('a failed batch goes back before the rows that came meanwhile, in one batch while they fit (it settles the waiters)', () => {
-    const { pending, failed } = afterFailedBatch(8);
-    pending.push('b', 'b2');
-    pending.push('c', 'c1');
-    pending.requeue(failed);
-    assert.equal(pending.size, 4);
-    assert.deepEqual(pairs(pending.take()), [
-      ['a', 'a1'],
-      ['b', 'b1'],
-      ['b', 'b2'],
-      ['c', 'c1'],
-    ]);
-    assert.equal(pending.size, 0, 'nothing left behind the retry');
-  });
-
-  test('a failed batch that fills the batch being filled makes it a full one', () => {
-    const { pending, failed } = afterFailedBatch(3);
-    pending.push('c', 'c1');
-    pending.requeue(failed);
-    pending.push('d', 'd1');
-    assert.equal(pending.size, 4);
-    assert.deepEqual(pairs(pending.take()), [
-      ['a', 'a1'],
-      ['b', 'b1'],
-      ['c', 'c1'],
-    ]);
-    assert.deepEqual(pairs(pending.take()), [['d', 'd1']]);
-  });
-
-  test('a failed batch that does not fit beside the oldest goes back as its own batch, first', () => {
-    const { pending, failed } = afterFailedBatch(2);
-    pending.push('c', 'c1');
-    pending.push('d', 'd1');
-    pending.requeue(failed);
-    assert.equal(pending.size, 4);
-    assert.deepEqual(pairs(pending.take()), [
-      ['a', 'a1'],
-      ['b', 'b1'],
-    ]);
-    assert.deepEqual(pairs(pending.take()), [
-      ['c', 'c1'],
-      ['d', 'd1'],
-    ]);
-  });
+  // A batch of a1, b1 was taken and failed: `before` came meanwhile, the batch is requeued, then
+  // `after` came; `batches` are what the next takes give. Rows are written as in rowsOf.
+  const requeues = [
+    {
+      title:
+        'a failed batch goes back before the rows that came meanwhile, in one batch while they fit (it settles the waiters)',
+      batchSize: 8,
+      before: 'b2 c1',
+      after: '',
+      batches: ['a1 b1 b2 c1'],
+    },
+    {
+      title: 'a failed batch that fills the batch being filled makes it a full one',
+      batchSize: 3,
+      before: 'c1',
+      after: 'd1',
+      batches: ['a1 b1 c1', 'd1'],
+    },
+    {
+      title: 'a failed batch that does not fit beside the oldest goes back as its own batch, first',
+      batchSize: 2,
+      before: 'c1 d1',
+      after: '',
+      batches: ['a1 b1', 'c1 d1'],
+    },
+  ];
+  for (const { title, batchSize, before, after, batches } of requeues) {
+    test(title, () => {
+      const { pending, failed } = afterFailedBatch(batchSize);
+      for (const [id, line] of rowsOf(before)) pending.push(id, line);
+      pending.requeue(failed);
+      for (const [id, line] of rowsOf(after)) pending.push(id, line);
+      assert.equal(pending.size, 4);
+      for (const batch of batches) assert.deepEqual(pairs(pending.take()), rowsOf(batch));
+      assert.equal(pending.size, 0, 'nothing left behind the batches');
+    });
+  }
 
   test('any writes, takes and failed commits: committing in order, the last row winning, gives the newest row of every client', () => {
     const op = fc.oneof(
