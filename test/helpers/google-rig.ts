@@ -195,18 +195,32 @@ export function errorReplyOf(atLine: string, status: string, message?: string): 
 }
 
 /**
- * Has the fake answer a WHATSAT for 10 km and 5 results with `responders` (one per attempt), sends
- * it, and asserts the reply is `expected` and that the fake saw `requests` well-formed requests.
+ * Has the fake answer a look-up of `radiusKm` (the WHATSAT operand, e.g. `'1.1'`) times 1000 m,
+ * rounded (1.1 km is 1100.0000000000002 m in floating point: the request must say 1100), and `bound`
+ * results with `responders` (one per attempt); sends the WHATSAT, and asserts the reply is
+ * `expected` and that the fake saw `requests` well-formed requests.
  */
+export async function assertWhatsat(
+  rig: Rig,
+  radiusKm: string,
+  bound: number,
+  responders: readonly Responder[],
+  expected: string,
+  requests = responders.length,
+): Promise<void> {
+  rig.fake.answer({ radiusMeters: Math.round(Number(radiusKm) * 1000), limit: bound }, ...responders);
+  assert.equal((await whatsat(rig, radiusKm, bound)).reply, expected);
+  assertRequests(rig.fake, requests);
+}
+
+/** {@link assertWhatsat} for 10 km and 5 results. */
 export async function assertWhatsat10km(
   rig: Rig,
   responders: readonly Responder[],
   expected: string,
   requests = responders.length,
 ): Promise<void> {
-  rig.fake.answer({ radiusMeters: 10_000, limit: 5 }, ...responders);
-  assert.equal((await whatsat(rig, '10', 5)).reply, expected);
-  assertRequests(rig.fake, requests);
+  await assertWhatsat(rig, '10', 5, responders, expected, requests);
 }
 
 /**

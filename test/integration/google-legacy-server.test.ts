@@ -17,6 +17,14 @@ import { json, text, type Responder } from '../helpers/fake-google.js';
 import * as google from '../helpers/google-rig.js';
 import { waitUntil } from '../helpers/herd-process.js';
 
+/** A legacy 429 (plain text) whose `Retry-After` asks for a retry after `seconds`. */
+function slowDown(seconds: number): Responder {
+  return (request, res, req) => {
+    res.setHeader('retry-after', String(seconds));
+    text(429, 'slow down', 'text/plain')(request, res, req);
+  };
+}
+
 google.googleSourceSuite(
   'google (legacy Nearby Search) through a HerdServer',
   {
@@ -26,18 +34,19 @@ google.googleSourceSuite(
   },
   (rig) => {
     test("OK: Google's document passed on, results cut to the bound, next_page_token kept", async () => {
-      rig.fake.answer({ radiusMeters: 1100, limit: 3 }, json(200, LEGACY_OK));
-      // 1.1 km is 1100.0000000000002 m in floating point: the request says 1100.
-      const { reply } = await google.whatsat(rig, '1.1', 3);
-      assert.equal(reply, google.replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 3) }));
+      const reply = google.replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 3) });
       assert.ok(reply.includes('"next_page_token" : "AUGGfZmQ3x7c'));
-      google.assertRequests(rig.fake, 1);
+      await google.assertWhatsat(rig, '1.1', 3, [json(200, LEGACY_OK)], reply);
     });
 
     test('ZERO_RESULTS', async () => {
-      rig.fake.answer({ radiusMeters: 800, limit: 5 }, json(200, LEGACY_ZERO_RESULTS));
-      assert.equal((await google.whatsat(rig, '0.8', 5)).reply, google.errorReplyOf(rig.atLine, 'ZERO_RESULTS'));
-      google.assertRequests(rig.fake, 1);
+      await google.assertWhatsat(
+        rig,
+        '0.8',
+        5,
+        [json(200, LEGACY_ZERO_RESULTS)],
+        google.errorReplyOf(rig.atLine, 'ZERO_RESULTS'),
+      );
     });
 
     test('OVER_QUERY_LIMIT in the body is passed on and not retried', async () => {
@@ -65,12 +74,13 @@ google.googleSourceSuite(
     });
 
     test('UNKNOWN_ERROR in the body is retried once', async () => {
-      rig.fake.answer({ radiusMeters: 10_000, limit: 2 }, json(200, LEGACY_UNKNOWN_ERROR), json(200, LEGACY_OK));
-      assert.equal(
-        (await google.whatsat(rig, '10', 2)).reply,
+      await google.assertWhatsat(
+        rig,
+        '10',
+        2,
+        [json(200, LEGACY_UNKNOWN_ERROR), json(200, LEGACY_OK)],
         google.replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 2) }),
       );
-      google.assertRequests(rig.fake, 2);
     });
 
     test('HTTP 500 twice: UNKNOWN_ERROR after one retry', async () => {
@@ -86,29 +96,19 @@ google.googleSourceSuite(
     });
 
     test('429 with Retry-After: 0 is retried at once and the retry answers', async () => {
-      rig.fake.answer(
-        { radiusMeters: 10_000, limit: 1 },
-        (request, res, req) => {
-          res.setHeader('retry-after', '0');
-          text(429, 'slow down', 'text/plain')(request, res, req);
-        },
-        json(200, LEGACY_OK),
-      );
-      assert.equal(
-        (await google.whatsat(rig, '10', 1)).reply,
+      await google.assertWhatsat(
+        rig,
+        '10',
+        1,
+        [slowDown(0), json(200, LEGACY_OK)],
         google.replyOf(rig.atLine, { ...LEGACY_OK, results: LEGACY_OK.results.slice(0, 1) }),
       );
-      google.assertRequests(rig.fake, 2);
     });
 
     test('429 with a Retry-After beyond the time budget: OVER_QUERY_LIMIT at once', async () => {
-      const slowDown: Responder = (request, res, req) => {
-        res.setHeader('retry-after', '30');
-        text(429, 'slow down', 'text/plain')(request, res, req);
-      };
       await google.assertAnsweredWithoutWaiting(
         rig,
-        slowDown,
+        slowDown(30),
         google.errorReplyOf(
           rig.atLine,
           'OVER_QUERY_LIMIT',

@@ -24,16 +24,11 @@ google.googleSourceSuite(
   },
   (rig) => {
     test('OK: places mapped to legacy results; key and field mask in headers, bound as maxResultCount', async () => {
-      rig.fake.answer({ radiusMeters: 1100, limit: 5 }, json(200, NEW_OK));
-      const { reply } = await google.whatsat(rig, '1.1', 5);
-      assert.equal(reply, google.replyOf(rig.atLine, NEW_OK_AS_LEGACY));
-      google.assertRequests(rig.fake, 1);
+      await google.assertWhatsat(rig, '1.1', 5, [json(200, NEW_OK)], google.replyOf(rig.atLine, NEW_OK_AS_LEGACY));
     });
 
     test('ZERO_RESULTS for {}', async () => {
-      rig.fake.answer({ radiusMeters: 800, limit: 5 }, json(200, {}));
-      assert.equal((await google.whatsat(rig, '0.8', 5)).reply, google.errorReplyOf(rig.atLine, 'ZERO_RESULTS'));
-      google.assertRequests(rig.fake, 1);
+      await google.assertWhatsat(rig, '0.8', 5, [json(200, {})], google.errorReplyOf(rig.atLine, 'ZERO_RESULTS'));
     });
 
     /**
