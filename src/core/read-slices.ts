@@ -23,6 +23,9 @@
  * Chunks under {@link SLICED_CHUNK_BYTES} cost one comparison (and, on a client, one more while no
  * link is behind): libuv stops reading a socket at a read that does not fill its buffer, so only full
  * buffers can be a backlog.
+ *
+ * Counted (integers only, served by src/observability/metrics-registry.ts): streams paused by a spent
+ * slice by kind, client chunks held, and spells of links behind in which the hold bound was reached.
  */
 import { LOOP_BLOCK_MS } from '../observability/metrics-settings.js';
 
@@ -76,8 +79,12 @@ export class ReadSlices {
   private turnStartMs = -1;
   private waitingLinks: (() => void)[] = [];
   private waitingClients: (() => void)[] = [];
-  private pausedCount = 0;
+  private linkPauseCount = 0;
+  private clientPauseCount = 0;
   private heldCount = 0;
+  private holdBoundCount = 0;
+  /** Whether {@link holdBoundsReached} has counted the current spell of links behind. */
+  private holdBoundCounted = false;
   /** Links paused by a spent slice and not caught up since, each with its pauses so far. */
   private readonly behind = new Map<PausableStream, number>();
   /** Since when some link has been behind without a break, ms (-1: none is). */
@@ -92,12 +99,31 @@ export class ReadSlices {
 
   /** Streams paused by a spent slice since this was made, links and clients (for tests and the bench). */
   get pauses(): number {
-    return this.pausedCount;
+    return this.linkPauseCount + this.clientPauseCount;
   }
 
-  /** Client chunks held because a link was behind, since this was made (for tests). */
+  /** Links paused by a spent slice since this was made (`herd_read_slice_pauses_total{kind="peer"}`). */
+  get linkPauses(): number {
+    return this.linkPauseCount;
+  }
+
+  /** Client connections paused by a spent slice since this was made (`herd_read_slice_pauses_total{kind="client"}`). */
+  get clientPauses(): number {
+    return this.clientPauseCount;
+  }
+
+  /** Client chunks held because a link was behind, since this was made (`herd_read_held_chunks_total`). */
   get holds(): number {
     return this.heldCount;
+  }
+
+  /**
+   * Spells of links behind in which {@link MAX_CLIENT_HOLD_MS} was reached and clients were then read
+   * (a chunk not held, or the held resumed) while a link was still behind: the order rule gave way,
+   * once per spell (`herd_read_hold_bound_reached_total`).
+   */
+  get holdBoundsReached(): number {
+    return this.holdBoundCount;
   }
 
   /** Links paused by a spent slice that have not caught up yet. */
@@ -127,7 +153,7 @@ export class ReadSlices {
    */
   pauseIfSpent(stream: PausableStream, mayResume: () => boolean = () => true): void {
     if (!this.isSpent()) return;
-    this.pausedCount++;
+    this.clientPauseCount++;
     this.waitingClients.push(() => mayResume() && stream.resume());
     stream.pause();
   }
@@ -139,8 +165,11 @@ export class ReadSlices {
    */
   pauseLinkIfSpent(stream: PausableStream): void {
     if (!this.isSpent()) return;
-    this.pausedCount++;
-    if (this.behind.size === 0) this.behindSinceMs = this.clock.now();
+    this.linkPauseCount++;
+    if (this.behind.size === 0) {
+      this.behindSinceMs = this.clock.now();
+      this.holdBoundCounted = false;
+    }
     this.behind.set(stream, (this.behind.get(stream) ?? 0) + 1);
     this.waitingLinks.push(() => this.resumeLink(stream));
     stream.pause();
@@ -166,7 +195,11 @@ export class ReadSlices {
    * @returns true when the chunk is held: the caller handles nothing of it now.
    */
   holdClient(stream: HoldableStream, chunk: Buffer, mayResume: () => boolean = () => true): boolean {
-    if (this.behind.size === 0 || this.holdSpent()) return false;
+    if (this.behind.size === 0) return false;
+    if (this.holdSpent()) {
+      this.countHoldBound();
+      return false;
+    }
     this.heldCount++;
     stream.pause();
     stream.unshift(chunk);
@@ -177,6 +210,13 @@ export class ReadSlices {
   /** Links have been behind for {@link MAX_CLIENT_HOLD_MS} or longer: clients are held no more. */
   private holdSpent(): boolean {
     return this.clock.now() - this.behindSinceMs >= MAX_CLIENT_HOLD_MS;
+  }
+
+  /** Clients are read while a link is behind, past the bound: counted once per spell. */
+  private countHoldBound(): void {
+    if (this.holdBoundCounted) return;
+    this.holdBoundCounted = true;
+    this.holdBoundCount++;
   }
 
   private isSpent(): boolean {
@@ -195,7 +235,11 @@ export class ReadSlices {
 
   /** Resumes the held clients once every link has caught up, or once they have waited long enough. */
   private releaseClients(): void {
-    if (this.held.length === 0 || (this.behind.size > 0 && !this.holdSpent())) return;
+    if (this.held.length === 0) return;
+    if (this.behind.size > 0) {
+      if (!this.holdSpent()) return;
+      this.countHoldBound();
+    }
     const held = this.held;
     this.held = [];
     for (const resume of held) resume();

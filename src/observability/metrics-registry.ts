@@ -1,7 +1,7 @@
 /**
  * The Prometheus registry of a {@link MetricsObserver} (./metrics.ts): prom-client, every series
- * definition (./metrics-clients.ts, ./metrics-links.ts, ./metrics-server.ts) and prom-client's
- * process metrics. Loaded on its own (`await import()`) once the server listens, so that a start
+ * definition (./metrics-clients.ts, ./metrics-links.ts, ./metrics-server.ts) and the process's own:
+ * prom-client's process metrics, the loop's blocks and its reads in slices. Loaded on its own (`await import()`) once the server listens, so that a start
  * does not load prom-client before it accepts clients; the observer counts into plain numbers from
  * the first command on, and the series read them at scrape time.
  */
@@ -13,6 +13,7 @@ import { defineLinkMetrics } from './metrics-links.js';
 import { defineServerMetrics } from './metrics-server.js';
 import { LOOP_BLOCK_MS, type LoopDelay, type LoopDelayMonitor } from './loop-delay.js';
 import { scrapedMetricsOf } from './scraped-metrics.js';
+import { MAX_CLIENT_HOLD_MS, READ_SLICE_MS, READ_SLICES, type ReadSlices } from '../core/read-slices.js';
 
 /** What {@link buildRegistry} fills its series from. */
 export interface RegistrySources {
@@ -24,7 +25,10 @@ export interface RegistrySources {
   readonly bucketsSeconds: readonly number[];
   /** Clients held, link states and the rest of `/status`, read once per scrape (undefined before attach). */
   readonly status: () => ServerStatus | undefined;
-  /** With prom-client's process metrics (`process_*`, `nodejs_*`), the loop delay they report. */
+  /**
+   * With prom-client's process metrics (`process_*`, `nodejs_*`), the loop delay they report; with it
+   * too, the process's reads in slices ({@link registerReadSliceMetrics}).
+   */
   readonly loopDelay: LoopDelayMonitor | undefined;
 }
 
@@ -35,6 +39,7 @@ export function buildRegistry(sources: RegistrySources): Registry {
   if (sources.loopDelay !== undefined) {
     collectDefaultMetrics({ register: registry, eventLoopMonitoringPrecision: PROM_CLIENT_LAG_RESOLUTION_MS });
     registerLoopDelayMetrics(registry, sources.loopDelay);
+    registerReadSliceMetrics(registry, READ_SLICES);
   }
   defineClientMetrics(registry, sources.counts, sources.bucketsSeconds);
   defineLinkMetrics(registry, sources.counts, sources.status);
@@ -90,5 +95,35 @@ export function registerLoopDelayMetrics(registry: Registry, monitor: LoopDelayM
     'The busiest of those turns since the server started, seconds (0 before the first).',
     [],
     (set) => set({}, monitor.longestBlockMs / 1000),
+  );
+}
+
+/**
+ * Serves the counts of `slices` (the process's reads in slices, src/core/read-slices.ts):
+ * `herd_read_slice_pauses_total{kind}` (`kind` `peer`: a link, or `client`),
+ * `herd_read_held_chunks_total` and `herd_read_hold_bound_reached_total`, read once per scrape.
+ */
+export function registerReadSliceMetrics(registry: Registry, slices: ReadSlices): void {
+  const { counter } = scrapedMetricsOf(registry);
+  counter(
+    'herd_read_slice_pauses_total',
+    `Connections paused for a turn because the event-loop turn's reads had spent their ${READ_SLICE_MS} ms slice, by kind: peer (a link), client.`,
+    ['kind'],
+    (set) => {
+      set({ kind: 'peer' }, slices.linkPauses);
+      set({ kind: 'client' }, slices.clientPauses);
+    },
+  );
+  counter(
+    'herd_read_held_chunks_total',
+    'Chunks of client connections held (put back, the connection paused) because a link was behind: the order rule.',
+    [],
+    (set) => set({}, slices.holds),
+  );
+  counter(
+    'herd_read_hold_bound_reached_total',
+    `Times links stayed behind for ${MAX_CLIENT_HOLD_MS} ms and clients were read beside them, the order rule giving way (an overload; once per spell of links behind).`,
+    [],
+    (set) => set({}, slices.holdBoundsReached),
   );
 }

@@ -5,6 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Registry } from 'prom-client';
 import {
   MAX_CLIENT_HOLD_MS,
   READ_SLICE_MS,
@@ -12,6 +13,7 @@ import {
   SLICED_CHUNK_BYTES,
   type SliceClock,
 } from '../../src/core/read-slices.js';
+import { registerReadSliceMetrics } from '../../src/observability/metrics-registry.js';
 
 class ManualTurns implements SliceClock {
   nowMs = 0;
@@ -188,4 +190,95 @@ test(`links behind for MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) without a b
   assert.equal(slices.linksBehind, 0);
   linkFallsBehind(0);
   assert.equal(slices.holdClient(client, chunk), true);
+});
+
+/** What the slices have counted: [link pauses, client pauses, held chunks, hold bounds reached]. */
+const counted = (slices: ReadSlices): number[] => [
+  slices.linkPauses,
+  slices.clientPauses,
+  slices.holds,
+  slices.holdBoundsReached,
+];
+
+test('pauses are counted by kind, and held chunks, each only when it happens', () => {
+  const { turns, slices, link, client, chunk } = linkAndClient();
+  slices.begin(65_536);
+  turns.nowMs += READ_SLICE_MS - 1;
+  slices.pauseIfSpent(client);
+  slices.pauseLinkIfSpent(link);
+  assert.equal(slices.holdClient(client, chunk), false);
+  assert.deepEqual(counted(slices), [0, 0, 0, 0], 'the slice not spent, no link behind: nothing');
+  turns.nowMs += 1;
+  slices.pauseIfSpent(client);
+  assert.deepEqual(counted(slices), [0, 1, 0, 0], 'a client paused');
+  slices.pauseLinkIfSpent(link);
+  assert.deepEqual(counted(slices), [1, 1, 0, 0], 'a link paused');
+  assert.equal(slices.holdClient(new FakeClient('other', []), chunk), true);
+  assert.deepEqual(counted(slices), [1, 1, 1, 0], 'a client chunk held');
+  turns.endTurn();
+  turns.endTurn();
+  turns.endTurn();
+  assert.equal(slices.linksBehind, 0);
+  assert.equal(slices.holdClient(client, chunk), false);
+  assert.equal(slices.begin(SLICED_CHUNK_BYTES - 1), false);
+  assert.deepEqual(counted(slices), [1, 1, 1, 0], 'caught up, a short chunk: nothing more');
+  assert.equal(slices.pauses, 2);
+});
+
+test('reaching the hold bound is counted once per spell of links behind, by a chunk read or by the held resumed', () => {
+  const { turns, slices, link, client, chunk } = linkAndClient();
+  const linkFallsBehind = (gapMs: number): void => {
+    turns.nowMs += gapMs;
+    slices.begin(65_536);
+    turns.nowMs += READ_SLICE_MS;
+    slices.pauseLinkIfSpent(link);
+    turns.endTurn();
+    turns.endTurn();
+  };
+  // A spell whose bound a client's chunk meets: read, not held.
+  linkFallsBehind(0);
+  assert.equal(slices.holdClient(client, chunk), true);
+  linkFallsBehind(MAX_CLIENT_HOLD_MS - READ_SLICE_MS - 1);
+  assert.equal(slices.holdBoundsReached, 0, '1 ms before the bound: not reached');
+  turns.nowMs += 1;
+  assert.equal(slices.holdClient(new FakeClient('new', []), chunk), false);
+  assert.equal(slices.holdBoundsReached, 1, 'a chunk read at the bound while a link is behind');
+  assert.equal(slices.holdClient(new FakeClient('next', []), chunk), false);
+  linkFallsBehind(0);
+  assert.equal(client.paused, false, 'the held client resumed');
+  assert.equal(slices.holdBoundsReached, 1, 'the same spell: counted once');
+  turns.endTurn();
+  assert.equal(slices.linksBehind, 0);
+  // A new spell whose bound only the held client meets: resumed while the link is still behind.
+  linkFallsBehind(0);
+  assert.equal(slices.holdClient(client, chunk), true);
+  linkFallsBehind(MAX_CLIENT_HOLD_MS);
+  assert.deepEqual([slices.linksBehind, client.paused], [1, false]);
+  assert.equal(slices.holdBoundsReached, 2, 'a new spell, the held resumed past the bound');
+  // A spell that catches up within the bound counts nothing.
+  turns.endTurn();
+  linkFallsBehind(0);
+  assert.equal(slices.holdClient(client, chunk), true);
+  turns.endTurn();
+  assert.deepEqual([slices.linksBehind, client.paused, slices.holdBoundsReached], [0, false, 2]);
+});
+
+test('the counts are served as herd_read_slice_pauses_total, herd_read_held_chunks_total and herd_read_hold_bound_reached_total', async () => {
+  const { turns, slices, link, client, chunk } = linkAndClient();
+  const registry = new Registry();
+  registerReadSliceMetrics(registry, slices);
+  slices.begin(65_536);
+  turns.nowMs += READ_SLICE_MS;
+  slices.pauseLinkIfSpent(link);
+  slices.pauseIfSpent(client);
+  slices.pauseIfSpent(new FakeClient('other', []));
+  slices.holdClient(new FakeClient('held', []), chunk);
+  turns.nowMs += MAX_CLIENT_HOLD_MS;
+  slices.holdClient(new FakeClient('read', []), chunk);
+  const text = await registry.metrics();
+  assert.match(text, /^# TYPE herd_read_slice_pauses_total counter$/m);
+  assert.match(text, /^herd_read_slice_pauses_total\{kind="peer"\} 1$/m);
+  assert.match(text, /^herd_read_slice_pauses_total\{kind="client"\} 2$/m);
+  assert.match(text, /^herd_read_held_chunks_total 1$/m);
+  assert.match(text, /^herd_read_hold_bound_reached_total 1$/m);
 });
