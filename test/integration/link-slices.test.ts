@@ -2,7 +2,9 @@
  * Links read in slices (src/core/read-slices.ts): a neighbour's backlog of many thousand floods is
  * applied in order across several slices while the server still writes its heartbeats in between,
  * and a client's question that reaches the server after a flood (stuck behind the paused link) is
- * answered with that flood applied: the client's chunk is held until the link has caught up.
+ * answered with that flood applied: the client's chunk is held until the link has caught up. A link
+ * behind for longer than MAX_CLIENT_HOLD_MS (an overload) holds the client no longer, and /metrics
+ * counts the pauses, the held chunk and the bound reached.
  *
  * The test is the neighbour "Friend": it dials Solo's peer port on a plain socket, greets, and writes
  * AT lines as a neighbour would.
@@ -10,11 +12,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
-import { READ_SLICES } from '../../src/core/read-slices.js';
-import { NOOP_OBSERVER, composeObservers } from '../../src/observability/observer.js';
+import { MAX_CLIENT_HOLD_MS, READ_SLICES } from '../../src/core/read-slices.js';
+import { AdminServer } from '../../src/observability/admin-server.js';
+import { MetricsObserver } from '../../src/observability/metrics.js';
+import { NOOP_OBSERVER, composeObservers, type ServerObserver } from '../../src/observability/observer.js';
 import { formatHello } from '../../src/peers/handshake.js';
 import { withServer } from '../helpers/one-server.js';
 import { exchange } from '../helpers/server-exchange.js';
+import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 
 /** Floods in the backlog. */
 const BACKLOG = 20_000;
@@ -57,12 +62,12 @@ async function turnsUntil(ready: () => boolean): Promise<void> {
   while (!ready()) await new Promise((resolve) => setImmediate(resolve));
 }
 
-/** An observer that records the client id of every stored record and makes each cost {@link COST_PER_RECORD_MS}. */
-function recordingObserver(stored: string[]) {
-  return composeObservers(NOOP_OBSERVER, {
+/** An observer (`base` and more) that records the client id of every stored record and makes each cost `costMs`. */
+function recordingObserver(stored: string[], costMs = COST_PER_RECORD_MS, base: ServerObserver = NOOP_OBSERVER) {
+  return composeObservers(base, {
     stored: (record) => {
       stored.push(record.clientId);
-      const until = performance.now() + COST_PER_RECORD_MS;
+      const until = performance.now() + costMs;
       while (performance.now() < until) {
         // Work per record.
       }
@@ -133,6 +138,70 @@ test(
         assert.ok(READ_SLICES.holds > holdsBefore, "the client's chunk was held until the link caught up");
         assert.equal(stored.at(-1), 'mover');
         friend.socket.destroy();
+      },
+    );
+  },
+);
+
+test(
+  `a link behind for longer than MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) holds a client no more; /metrics counts it`,
+  { timeout: 120_000 },
+  async () => {
+    const stored: string[] = [];
+    // The backlog costs twice the bound (2 s) to apply: an overload.
+    const costMs = (2 * MAX_CLIENT_HOLD_MS) / BACKLOG;
+    const metrics = new MetricsObserver({ serverName: 'Solo' });
+    await withServer(
+      { neighbours: ['Friend'], observer: recordingObserver(stored, costMs, metrics) },
+      async (server, port, peerPort) => {
+        metrics.attach(server);
+        const admin = new AdminServer({ status: () => server.status(), metrics });
+        await admin.listen();
+        const scrape = async (): Promise<[number, number, number, number]> => {
+          const samples = parsePrometheusText(await (await fetch(`${admin.url}/metrics`)).text());
+          return [
+            findSample(samples, 'herd_read_slice_pauses_total', { kind: 'peer' }) ?? NaN,
+            findSample(samples, 'herd_read_slice_pauses_total', { kind: 'client' }) ?? NaN,
+            findSample(samples, 'herd_read_held_chunks_total') ?? NaN,
+            findSample(samples, 'herd_read_hold_bound_reached_total') ?? NaN,
+          ];
+        };
+        try {
+          const [peerPauses, clientPauses, held, bounds] = await scrape();
+          const friend = await dialAsFriend(peerPort);
+          const moved = floodLine('mover', '+20+20', seconds + 1);
+          await new Promise<void>((resolve, reject) =>
+            friend.socket.write(backlogText + moved, (error) => (error ? reject(error) : resolve())),
+          );
+          await turnsUntil(() => READ_SLICES.linksBehind > 0 || stored.length > BACKLOG);
+          assert.ok(READ_SLICES.linksBehind > 0, 'the link was paused by a spent slice');
+          const asked = performance.now();
+          const answer = await exchange(port, 'WHATSAT mover 10 1\n');
+          const waitedMs = performance.now() - asked;
+          assert.ok(
+            stored.length < BACKLOG,
+            `answered before the backlog was applied (${stored.length} of ${BACKLOG})`,
+          );
+          assert.equal(
+            answer.split('\n')[0],
+            '? WHATSAT mover 10 1',
+            'the order rule gave way: the flood is not in yet',
+          );
+          assert.ok(waitedMs < 2 * MAX_CLIENT_HOLD_MS, `the client waited ${Math.round(waitedMs)} ms`);
+          await turnsUntil(() => stored.length === BACKLOG + 1);
+          const [peerPausesAfter, clientPausesAfter, heldAfter, boundsAfter] = await scrape();
+          assert.ok(
+            peerPausesAfter > peerPauses + 1,
+            `the link paused in many turns (${peerPausesAfter - peerPauses})`,
+          );
+          assert.equal(clientPausesAfter, clientPauses, 'no client read a big chunk');
+          assert.ok(heldAfter > held, "the client's chunk was held");
+          assert.equal(boundsAfter, bounds + 1, 'the bound was reached once');
+          friend.socket.destroy();
+        } finally {
+          await admin.close();
+          metrics.close();
+        }
       },
     );
   },
