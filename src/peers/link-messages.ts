@@ -117,8 +117,9 @@ export function parseLinkMessage(
   const verbEnd = fields.end(0);
   if (is(bytes, verbStart, verbEnd, 'AT')) {
     const record =
-      (heldLine === undefined ? undefined : heldAtRecord(bytes, start, end, fields, heldLine)) ??
-      parseAtRecord(bytes, start, end, fields);
+      heldLine === undefined
+        ? parseAtRecord(bytes, start, end, fields)
+        : heldAtRecord(bytes, start, end, fields, heldLine);
     return record === undefined
       ? malformed(bytes, start, end, 'malformed AT record')
       : { type: 'AT', atLine: record.atLine, clientId: record.clientId };

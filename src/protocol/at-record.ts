@@ -66,22 +66,11 @@ function isTimeDifference(bytes: Uint8Array, start: number, end: number): boolea
  *   location or time.
  */
 export function parseAtRecord(bytes: Buffer, start: number, end: number, fields: FieldOffsets): AtRecord | undefined {
-  if (scanFields(bytes, start, end, fields) !== AT_FIELDS || !bytesEqual(bytes, fields.start(0), fields.end(0), 'AT'))
-    return undefined;
-  if (
-    !isTimeDifference(bytes, fields.start(2), fields.end(2)) ||
-    !isUtf8Bytes(bytes, fields.start(3), fields.end(3)) ||
-    scanIso6709(bytes, fields.start(4), fields.end(4)) === -1 ||
-    !isPosixTime(bytes, fields.start(5), fields.end(5))
-  )
-    return undefined;
+  if (scanFields(bytes, start, end, fields) !== AT_FIELDS || !validFields(bytes, fields)) return undefined;
   const first = fields.start(0);
   const last = fields.end(5);
-  // Written with single spaces (as servers write them) when the fields fill the span but for 5 bytes.
-  let fieldBytes = 0;
-  for (let i = 0; i < AT_FIELDS; i++) fieldBytes += fields.length(i);
   let atLine: string;
-  if (last - first === fieldBytes + AT_FIELDS - 1 && singleSpaced(bytes, fields)) {
+  if (singleSpacedSpan(bytes, fields)) {
     atLine = bytes.toString('latin1', first, last);
   } else {
     atLine = bytes.toString('latin1', fields.start(0), fields.end(0));
@@ -91,15 +80,36 @@ export function parseAtRecord(bytes: Buffer, start: number, end: number, fields:
   return { atLine, clientId: atLine.slice(idStart, idStart + fields.length(3)) };
 }
 
+/** Whether the six fields found are an AT record's: the verb `AT`, a time difference, a UTF-8 client id, a location, a time. */
+function validFields(bytes: Buffer, fields: FieldOffsets): boolean {
+  return (
+    bytesEqual(bytes, fields.start(0), fields.end(0), 'AT') &&
+    isTimeDifference(bytes, fields.start(2), fields.end(2)) &&
+    isUtf8Bytes(bytes, fields.start(3), fields.end(3)) &&
+    scanIso6709(bytes, fields.start(4), fields.end(4)) !== -1 &&
+    isPosixTime(bytes, fields.start(5), fields.end(5))
+  );
+}
+
+/** Whether the fields fill their span with one space between each two (the line as servers write it). */
+function singleSpacedSpan(bytes: Uint8Array, fields: FieldOffsets): boolean {
+  let fieldBytes = 0;
+  for (let i = 0; i < AT_FIELDS; i++) fieldBytes += fields.length(i);
+  return fields.end(5) - fields.start(0) === fieldBytes + AT_FIELDS - 1 && singleSpaced(bytes, fields);
+}
+
 /**
- * The record of `bytes[start, end)` when those bytes are exactly the AT line held for their client
- * id, without checking the fields again: that line was checked when it was stored. The line held,
- * come again by a second path, is the commonest stale flood; anything else (another line, other
- * spacing, a client not held) is for {@link parseAtRecord}.
+ * The record of the AT line in `bytes[start, end)` (a line from a link), its client looked up in the
+ * store first. When the line is exactly the one held for its client (the commonest stale flood: the
+ * same update come again by a second path), that held line is the record, and its fields are not
+ * checked again: it was checked when it was stored. Any other line is checked as
+ * {@link parseAtRecord} checks it, and a line as servers write it (single spaces) is not copied
+ * again: its client id, a slice of it, is the key that was looked up, so a new client's flood costs
+ * one look-up of the store's table (the store remembers the miss, src/store/location-store.ts).
  *
  * @param fields - the offsets of the line's fields, as `scanFields` left them for these bytes.
  * @param heldLine - the AT line held for a client id (a binary string), if any.
- * @returns the held line's record (its client id a slice of it), or `undefined`.
+ * @returns the record, as {@link parseAtRecord} would return it; `undefined` when it is malformed.
  */
 export function heldAtRecord(
   bytes: Buffer,
@@ -108,11 +118,15 @@ export function heldAtRecord(
   fields: FieldOffsets,
   heldLine: (clientId: string) => string | undefined,
 ): AtRecord | undefined {
-  if (fields.count !== AT_FIELDS) return undefined;
-  const atLine = heldLine(bytes.toString('latin1', fields.start(3), fields.end(3)));
-  if (atLine === undefined || atLine.length !== end - start) return undefined;
-  for (let i = 0; i < atLine.length; i++) if (atLine.charCodeAt(i) !== bytes[start + i]) return undefined;
-  return { atLine, clientId: atLine.slice(fields.start(3) - start, fields.end(3) - start) };
+  if (fields.count !== AT_FIELDS || !singleSpacedSpan(bytes, fields)) return parseAtRecord(bytes, start, end, fields);
+  const first = fields.start(0);
+  const idStart = fields.start(3) - first;
+  const idEnd = fields.end(3) - first;
+  const line = bytes.toString('latin1', first, fields.end(5));
+  const clientId = line.slice(idStart, idEnd);
+  const held = heldLine(clientId);
+  if (held === line) return { atLine: held, clientId: held.slice(idStart, idEnd) };
+  return validFields(bytes, fields) ? { atLine: line, clientId } : undefined;
 }
 
 /** Whether every separator between the fields is one space byte. */

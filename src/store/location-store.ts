@@ -105,6 +105,16 @@ export class LocationStore {
   private readonly sumLow = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly scratch = new Uint32Array(2);
   private stores = 0;
+  /**
+   * The client id of the last {@link atLineOf} that found nothing, while the table has not changed
+   * since ({@link missedAt} is {@link stores} then): an offer of that client knows it is new without a
+   * second look-up. An incoming link looks each flood's client up first (the held line of a stale
+   * flood, src/protocol/at-record.ts `heldAtRecord`), so a new client's flood looked the `Map` up
+   * twice, and the first, in a table of many clients, was most of the cost (docs/benchmarks.md
+   * "Cost per operation: a new client's flood looks the table up once (2026-12-03)").
+   */
+  private missedId: string | undefined;
+  private missedAt = -1;
 
   /**
    * How many times the table changed (an offer stored) since it was created; it only grows.
@@ -117,7 +127,12 @@ export class LocationStore {
 
   /** The stored AT line of `clientId`, if any (no parsing). */
   atLineOf(clientId: string): string | undefined {
-    return this.lines.get(clientId);
+    const atLine = this.lines.get(clientId);
+    if (atLine === undefined) {
+      this.missedId = clientId;
+      this.missedAt = this.stores;
+    }
+    return atLine;
   }
 
   /** The stored location of `clientId`, its numbers read, if any. */
@@ -134,7 +149,8 @@ export class LocationStore {
    */
   offer(record: AtRecord): boolean {
     const { clientId, atLine } = record;
-    const current = this.lines.get(clientId);
+    // Every change of the table is a store here, which moves `stores`: an id missed since is still missing.
+    const current = this.missedAt === this.stores && clientId === this.missedId ? undefined : this.lines.get(clientId);
     if (!isNewerLine(atLine, current)) return false;
     const bucket = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1);
     // Hashing also flattens a line built by concatenation, so the map holds one flat string.

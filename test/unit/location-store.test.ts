@@ -100,6 +100,18 @@ describe('LocationStore', () => {
     assert.equal(store.size, 1);
   });
 
+  test('a client missed by a look-up is new only while the table has not changed since', () => {
+    const store = new LocationStore();
+    assert.equal(store.atLineOf('kiwi'), undefined);
+    assert.equal(store.offer(record('kiwi', 10n)), true);
+    assert.equal(store.offer(record('kiwi', 9n)), false, 'held now: an older line is stale');
+    assert.equal(store.atLineOf('lime'), undefined);
+    assert.equal(store.offer(record('kiwi', 11n)), true);
+    assert.equal(store.offer(record('lime', 5n)), true);
+    assert.equal(store.offer(record('lime', 4n)), false);
+    assert.equal(store.size, 2);
+  });
+
   test('clients are independent', () => {
     const store = new LocationStore();
     assert.equal(store.offer(record('a', 10n)), true);
@@ -259,6 +271,25 @@ describe('LocationStore against the reference store', () => {
       // As a server holds them: binary strings of the UTF-8 bytes.
       return { clientId: binaryOfText(u.clientId), atLine: binaryOfText(atLine) };
     });
+
+  test('property: look-ups before offers (as a link makes them) change no answer', () => {
+    // A link looks a flood's client up first; the store remembers a miss until the table changes.
+    const lookId = fc.constantFrom(...['kiwi', 'kiwi.cs.ucla.edu', 'é中', 'a', 'none'].map(binaryOfText));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.option(lookId), update), { minLength: 1, maxLength: 40 }), (steps) => {
+        const store = new LocationStore();
+        const reference = new ReferenceLocationStore();
+        for (const [looked, u] of steps) {
+          if (looked !== null)
+            assert.equal(store.atLineOf(looked), [...reference.values()].find((r) => r.clientId === looked)?.atLine);
+          assert.equal(store.offer(u), reference.offer(u), u.atLine);
+        }
+        for (const held of reference.values()) assert.equal(store.atLineOf(held.clientId), held.atLine);
+        assert.equal(store.size, reference.size);
+      }),
+      { seed: 11, numRuns: 2000 },
+    );
+  });
 
   test('property: the same answers to every offer, the same contents, the same digests', () => {
     fc.assert(
