@@ -92,9 +92,21 @@ export class ReadSlices {
   /** Resumes of the client streams held while a link is behind. */
   private held: (() => void)[] = [];
 
-  /** @param clock - the loop's clock. @default `performance.now` and `setImmediate` */
-  constructor(clock: SliceClock = SYSTEM_SLICE_CLOCK) {
+  /**
+   * The longest that client connections wait for links to catch up, ms. Tests of a whole server in
+   * one process set it on {@link READ_SLICES} (a bound far above a loaded machine's catch-up, or one
+   * far below the backlog they send), so that which side of it a client falls on does not depend on
+   * the machine's load.
+   */
+  maxClientHoldMs: number;
+
+  /**
+   * @param clock - the loop's clock. @default `performance.now` and `setImmediate`
+   * @param maxClientHoldMs - see {@link maxClientHoldMs}. @default {@link MAX_CLIENT_HOLD_MS}
+   */
+  constructor(clock: SliceClock = SYSTEM_SLICE_CLOCK, maxClientHoldMs: number = MAX_CLIENT_HOLD_MS) {
     this.clock = clock;
+    this.maxClientHoldMs = maxClientHoldMs;
   }
 
   /** Streams paused by a spent slice since this was made, links and clients (for tests and the bench). */
@@ -118,7 +130,7 @@ export class ReadSlices {
   }
 
   /**
-   * Spells of links behind in which {@link MAX_CLIENT_HOLD_MS} was reached and clients were then read
+   * Spells of links behind in which {@link maxClientHoldMs} was reached and clients were then read
    * (a chunk not held, or the held resumed) while a link was still behind: the order rule gave way,
    * once per spell (`herd_read_hold_bound_reached_total`).
    */
@@ -190,7 +202,7 @@ export class ReadSlices {
   /**
    * Call first with each chunk of a client connection. While a link is behind, the chunk is put back
    * (`unshift`, so the stream emits it again), the stream paused, and resumed once every link has
-   * caught up unless `mayResume` then says no; for {@link MAX_CLIENT_HOLD_MS} at most.
+   * caught up unless `mayResume` then says no; for {@link maxClientHoldMs} at most.
    *
    * @returns true when the chunk is held: the caller handles nothing of it now.
    */
@@ -207,9 +219,9 @@ export class ReadSlices {
     return true;
   }
 
-  /** Links have been behind for {@link MAX_CLIENT_HOLD_MS} or longer: clients are held no more. */
+  /** Links have been behind for {@link maxClientHoldMs} or longer: clients are held no more. */
   private holdSpent(): boolean {
-    return this.clock.now() - this.behindSinceMs >= MAX_CLIENT_HOLD_MS;
+    return this.clock.now() - this.behindSinceMs >= this.maxClientHoldMs;
   }
 
   /** Clients are read while a link is behind, past the bound: counted once per spell. */
