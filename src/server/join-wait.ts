@@ -19,6 +19,9 @@ export interface JoinWaitOptions {
 /**
  * Resolves when every neighbour being dialled links to this server (its incoming link is up), or its
  * dial failed (it is down: not waited for), or after `timeoutMs`; logs which links came (`joined`).
+ * The timeout's verdict waits for the I/O of the turn in which it fires (`setImmediate`): after an
+ * event loop held past the deadline (a busy start), a neighbour's AUTH that arrived meanwhile is read
+ * first, and its link counts, rather than the port opening without it.
  *
  * @param setCheck - receives the check to run whenever a link changes while waiting, and `undefined`
  *   once the wait is over.
@@ -38,7 +41,9 @@ export function waitForLinks(
       .map((row) => row.peer);
   if (timeoutMs === 0 || waitingFor().length === 0) return Promise.resolve();
   return new Promise<void>((resolve) => {
+    let over = false;
     const done = (timedOut: boolean): void => {
+      over = true;
       setCheck(undefined);
       timers.clearTimeout(timer);
       const late = waitingFor();
@@ -58,9 +63,13 @@ export function waitForLinks(
       );
       resolve();
     };
-    const timer = timers.setTimeout(() => done(true), timeoutMs);
+    const timer = timers.setTimeout(() => {
+      setImmediate(() => {
+        if (!over) done(waitingFor().length > 0);
+      });
+    }, timeoutMs);
     setCheck(() => {
-      if (waitingFor().length === 0) done(false);
+      if (!over && waitingFor().length === 0) done(false);
     });
   });
 }
