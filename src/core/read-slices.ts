@@ -14,11 +14,13 @@
  * a spent slice is *behind* until it has caught up: resumed, and then read through one poll of the
  * event loop (libuv reads a socket until the kernel has no more) without being paused again. While
  * any link is behind, client connections hold their chunks ({@link ReadSlices.holdClient}: the chunk
- * is put back and the stream paused) and resume once every link has caught up, or once links have
- * been behind for {@link MAX_CLIENT_HOLD_MS} (an overload: then clients are read beside the links, in
- * slices, until they catch up). Links are never held; a client's wait is the time the links take to
- * read what they had. Readers: src/server/line-connection.ts (clients), src/peers/incoming-link.ts
- * and src/peers/outgoing-link.ts (links).
+ * is put back and the stream paused) and resume once every link has caught up, or once clients have
+ * been held for {@link MAX_CLIENT_HOLD_MS} in that spell of links behind (an overload: then clients
+ * are read beside the links, in slices, until they catch up). The bound counts from the first chunk
+ * held, not from when the links fell behind: a restarted server's catch-up begins before its client
+ * port opens, and its first clients are held as long as anyone's. Links are never held; a client's
+ * wait is the time the links take to read what they had. Readers: src/server/line-connection.ts
+ * (clients), src/peers/incoming-link.ts and src/peers/outgoing-link.ts (links).
  *
  * Chunks under {@link SLICED_CHUNK_BYTES} cost one comparison (and, on a client, one more while no
  * link is behind): libuv stops reading a socket at a read that does not fill its buffer, so only full
@@ -36,11 +38,12 @@ export const SLICED_CHUNK_BYTES = 16 * 1024;
 export const READ_SLICE_MS = LOOP_BLOCK_MS / 2;
 
 /**
- * The longest that client connections wait for links to catch up, ms. Links behind for longer than
- * this (a neighbour floods faster than this server applies what it sends) do not stall clients: from
- * then until every link has caught up, client chunks are read beside the links' in slices as before,
- * and the order rule gives way to answering. One AT line flooded to this server is never that far
- * behind a client's question unless the server is overloaded.
+ * The longest that client connections wait for links to catch up, ms, counted from the first client
+ * chunk held in a spell of links behind. Links still behind after that (a neighbour floods faster
+ * than this server applies what it sends) do not stall clients: from then until every link has
+ * caught up, client chunks are read beside the links' in slices as before, and the order rule gives
+ * way to answering. One AT line flooded to this server is never that far behind a client's question
+ * unless the server is overloaded.
  */
 export const MAX_CLIENT_HOLD_MS = 1000;
 
@@ -87,8 +90,8 @@ export class ReadSlices {
   private holdBoundCounted = false;
   /** Links paused by a spent slice and not caught up since, each with its pauses so far. */
   private readonly behind = new Map<PausableStream, number>();
-  /** Since when some link has been behind without a break, ms (-1: none is). */
-  private behindSinceMs = -1;
+  /** Since when a client chunk has been held in the current spell of links behind, ms (-1: none yet). */
+  private holdSinceMs = -1;
   /** Resumes of the client streams held while a link is behind. */
   private held: (() => void)[] = [];
 
@@ -179,7 +182,7 @@ export class ReadSlices {
     if (!this.isSpent()) return;
     this.linkPauseCount++;
     if (this.behind.size === 0) {
-      this.behindSinceMs = this.clock.now();
+      this.holdSinceMs = -1;
       this.holdBoundCounted = false;
     }
     this.behind.set(stream, (this.behind.get(stream) ?? 0) + 1);
@@ -208,6 +211,7 @@ export class ReadSlices {
    */
   holdClient(stream: HoldableStream, chunk: Buffer, mayResume: () => boolean = () => true): boolean {
     if (this.behind.size === 0) return false;
+    if (this.holdSinceMs < 0) this.holdSinceMs = this.clock.now();
     if (this.holdSpent()) {
       this.countHoldBound();
       return false;
@@ -219,9 +223,10 @@ export class ReadSlices {
     return true;
   }
 
-  /** Links have been behind for {@link maxClientHoldMs} or longer: clients are held no more. */
+  /** Clients have been held for {@link maxClientHoldMs} or longer in this spell: they are held no more. */
   private holdSpent(): boolean {
-    return this.clock.now() - this.behindSinceMs >= this.maxClientHoldMs;
+    if (this.holdSinceMs < 0) return false;
+    return this.clock.now() - this.holdSinceMs >= this.maxClientHoldMs;
   }
 
   /** Clients are read while a link is behind, past the bound: counted once per spell. */

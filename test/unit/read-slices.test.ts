@@ -192,6 +192,31 @@ test(`links behind for MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) without a b
   assert.equal(slices.holdClient(client, chunk), true);
 });
 
+test('the hold bound counts from the first chunk held, not from when the links fell behind (a catch-up that began before any client came)', () => {
+  const { turns, slices, link, client, chunk } = linkAndClient();
+  const linkFallsBehind = (gapMs: number): void => {
+    turns.nowMs += gapMs;
+    slices.begin(65_536);
+    turns.nowMs += READ_SLICE_MS;
+    slices.pauseLinkIfSpent(link);
+    turns.endTurn();
+    turns.endTurn();
+  };
+  // A restarted server's catch-up: the link has been behind without a break for longer than the bound
+  // before its first client's question arrives.
+  linkFallsBehind(0);
+  for (let spent = 0; spent <= MAX_CLIENT_HOLD_MS; spent += 100) linkFallsBehind(100 - READ_SLICE_MS);
+  assert.equal(slices.linksBehind, 1);
+  const heldAt = turns.nowMs;
+  assert.equal(slices.holdClient(client, chunk), true, 'the first client is held');
+  turns.nowMs = heldAt + MAX_CLIENT_HOLD_MS - 1;
+  assert.equal(slices.holdClient(new FakeClient('late', []), chunk), true, 'held 1 ms before its bound');
+  turns.nowMs = heldAt + MAX_CLIENT_HOLD_MS;
+  assert.equal(slices.holdClient(new FakeClient('new', []), chunk), false, 'read at the bound');
+  linkFallsBehind(0);
+  assert.deepEqual([slices.linksBehind, client.paused, slices.holdBoundsReached], [1, false, 1]);
+});
+
 /** What the slices have counted: [link pauses, client pauses, held chunks, hold bounds reached]. */
 const counted = (slices: ReadSlices): number[] => [
   slices.linkPauses,
