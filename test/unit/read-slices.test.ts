@@ -100,6 +100,8 @@ class FakeClient extends FakeStream {
 /**
  * A slicer on a clock the test moves, with a link and a client whose resumes are logged in order in
  * `resumed` (make more clients with the same log), and a chunk for them to hold.
+ * `linkFallsBehind(gapMs)`: `gapMs` later, a turn in which the link's reads spend the slice (again),
+ * and the turn's end.
  */
 function linkAndClient(): {
   turns: ManualTurns;
@@ -108,16 +110,28 @@ function linkAndClient(): {
   link: FakeClient;
   client: FakeClient;
   chunk: Buffer;
+  linkFallsBehind: (gapMs: number) => void;
 } {
   const turns = new ManualTurns();
   const resumed: string[] = [];
+  const slices = new ReadSlices(turns);
+  const link = new FakeClient('link', resumed);
+  const linkFallsBehind = (gapMs: number): void => {
+    turns.nowMs += gapMs;
+    slices.begin(65_536);
+    turns.nowMs += READ_SLICE_MS;
+    slices.pauseLinkIfSpent(link);
+    turns.endTurn();
+    turns.endTurn();
+  };
   return {
     turns,
-    slices: new ReadSlices(turns),
+    slices,
     resumed,
-    link: new FakeClient('link', resumed),
+    link,
     client: new FakeClient('client', resumed),
     chunk: Buffer.alloc(8),
+    linkFallsBehind,
   };
 }
 
@@ -161,18 +175,9 @@ test('a link paused by a spent slice is behind until a turn reads it without pau
   assert.deepEqual([slices.pauses, slices.holds], [3, 2]);
 });
 
-test(`links behind for MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) without a break hold clients no more: the held resume, new chunks are read`, () => {
-  const { turns, slices, resumed, link, client, chunk } = linkAndClient();
+test(`clients held for MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) while links stay behind are held no more: the held resume, new chunks are read`, () => {
+  const { turns, slices, resumed, client, chunk, linkFallsBehind } = linkAndClient();
   const late = new FakeClient('late', resumed);
-  /** `gapMs` later, a turn in which the link's reads spend the slice (again), and the turn's end. */
-  const linkFallsBehind = (gapMs: number): void => {
-    turns.nowMs += gapMs;
-    slices.begin(65_536);
-    turns.nowMs += READ_SLICE_MS;
-    slices.pauseLinkIfSpent(link);
-    turns.endTurn();
-    turns.endTurn();
-  };
   linkFallsBehind(0);
   const behindSince = turns.nowMs;
   assert.equal(slices.holdClient(client, chunk), true, 'a link is behind: held');
@@ -193,15 +198,7 @@ test(`links behind for MAX_CLIENT_HOLD_MS (${MAX_CLIENT_HOLD_MS} ms) without a b
 });
 
 test('the hold bound counts from the first chunk held, not from when the links fell behind (a catch-up that began before any client came)', () => {
-  const { turns, slices, link, client, chunk } = linkAndClient();
-  const linkFallsBehind = (gapMs: number): void => {
-    turns.nowMs += gapMs;
-    slices.begin(65_536);
-    turns.nowMs += READ_SLICE_MS;
-    slices.pauseLinkIfSpent(link);
-    turns.endTurn();
-    turns.endTurn();
-  };
+  const { turns, slices, client, chunk, linkFallsBehind } = linkAndClient();
   // A restarted server's catch-up: the link has been behind without a break for longer than the bound
   // before its first client's question arrives.
   linkFallsBehind(0);
@@ -251,15 +248,7 @@ test('pauses are counted by kind, and held chunks, each only when it happens', (
 });
 
 test('reaching the hold bound is counted once per spell of links behind, by a chunk read or by the held resumed', () => {
-  const { turns, slices, link, client, chunk } = linkAndClient();
-  const linkFallsBehind = (gapMs: number): void => {
-    turns.nowMs += gapMs;
-    slices.begin(65_536);
-    turns.nowMs += READ_SLICE_MS;
-    slices.pauseLinkIfSpent(link);
-    turns.endTurn();
-    turns.endTurn();
-  };
+  const { turns, slices, client, chunk, linkFallsBehind } = linkAndClient();
   // A spell whose bound a client's chunk meets: read, not held.
   linkFallsBehind(0);
   assert.equal(slices.holdClient(client, chunk), true);
