@@ -98,6 +98,25 @@ const seconds = Math.floor(Date.now() / 1000);
 const backlogIds = Array.from({ length: BACKLOG }, (_, i) => `backlog-${i}`);
 const backlogText = backlogIds.map((id) => floodLine(id, '+1+1', seconds)).join('');
 
+/**
+ * Dials Solo as Friend and hands the kernel the backlog, then the flood that moves client `mover`, all
+ * before a client asks; resolves once the link is paused by a spent slice with the backlog (and the
+ * mover's flood) still unread, `stored` being what Solo has stored so far.
+ */
+async function backlogThenMover(
+  peerPort: number,
+  stored: readonly string[],
+): Promise<{ friend: { socket: net.Socket; lines: string[] }; moved: string }> {
+  const friend = await dialAsFriend(peerPort);
+  const moved = floodLine('mover', '+20+20', seconds + 1);
+  await new Promise<void>((resolve, reject) =>
+    friend.socket.write(backlogText + moved, (error) => (error ? reject(error) : resolve())),
+  );
+  await turnsUntil(() => READ_SLICES.linksBehind > 0 || stored.length > BACKLOG);
+  assert.ok(READ_SLICES.linksBehind > 0, 'the link was paused by a spent slice');
+  return { friend, moved };
+}
+
 test(
   'a backlog of floods on a link is applied in order over several slices, with heartbeats written in between',
   { timeout: 120_000 },
@@ -140,16 +159,8 @@ test(
     const stored: string[] = [];
     await withHoldBound(NEVER_SPENT_MS, () =>
       withServer({ neighbours: ['Friend'], observer: recordingObserver(stored) }, async (_server, port, peerPort) => {
-        const friend = await dialAsFriend(peerPort);
-        const moved = floodLine('mover', '+20+20', seconds + 1);
         const holdsBefore = READ_SLICES.holds;
-        // The backlog, then the mover's flood, all handed to the kernel before the client asks.
-        await new Promise<void>((resolve, reject) =>
-          friend.socket.write(backlogText + moved, (error) => (error ? reject(error) : resolve())),
-        );
-        // Ask while the link is paused with most of the backlog (and the mover's flood) still unread.
-        await turnsUntil(() => READ_SLICES.linksBehind > 0 || stored.length > BACKLOG);
-        assert.ok(READ_SLICES.linksBehind > 0, 'the link was paused by a spent slice');
+        const { friend, moved } = await backlogThenMover(peerPort, stored);
         assert.ok(stored.length < BACKLOG / 2, `the backlog is far from done (${stored.length} of ${BACKLOG})`);
         const answer = await exchange(port, 'WHATSAT mover 10 1\n');
         assert.equal(answer.split('\n')[0], moved.trimEnd());
@@ -186,13 +197,7 @@ test(
           };
           try {
             const [peerPauses, clientPauses, bounds] = await scrape();
-            const friend = await dialAsFriend(peerPort);
-            const moved = floodLine('mover', '+20+20', seconds + 1);
-            await new Promise<void>((resolve, reject) =>
-              friend.socket.write(backlogText + moved, (error) => (error ? reject(error) : resolve())),
-            );
-            await turnsUntil(() => READ_SLICES.linksBehind > 0 || stored.length > BACKLOG);
-            assert.ok(READ_SLICES.linksBehind > 0, 'the link was paused by a spent slice');
+            const { friend } = await backlogThenMover(peerPort, stored);
             const answer = await exchange(port, 'WHATSAT mover 10 1\n');
             assert.ok(
               stored.length < BACKLOG,
