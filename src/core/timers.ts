@@ -45,3 +45,18 @@ export function setTimeoutAt(
   };
   arm();
 }
+
+/**
+ * Sets a deadline whose verdict waits for the I/O of the turn in which it fires: `verdict` runs `ms`
+ * after now on `timers`, then once that turn's I/O callbacks have run (`setImmediate`). libuv runs due
+ * timers before it polls for I/O, so after an event loop blocked past the deadline (a busy start)
+ * what the kernel delivered meanwhile (a connection made, a neighbour's AUTH) is seen before the
+ * verdict, which checks whether what it waited for came. Clearing the handle before the timer fires
+ * cancels the verdict; once it has fired, `verdict` runs regardless.
+ *
+ * @param ms - the deadline, ms from now
+ * @returns the timer's handle, for {@link Timers.clearTimeout}
+ */
+export function setDeadlineAfterIo(timers: Timers, ms: number, verdict: () => void): TimerHandle {
+  return timers.setTimeout(() => void setImmediate(verdict), ms);
+}

@@ -6,7 +6,7 @@ import net from 'node:net';
 import type tls from 'node:tls';
 import { nodeTls } from '../core/lazy-builtins.js';
 import type { LinkState } from '../core/status.js';
-import type { TimerHandle, Timers } from '../core/timers.js';
+import { setDeadlineAfterIo, type TimerHandle, type Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { SyncMessage } from './anti-entropy-messages.js';
 import type { Backoff } from './backoff.js';
@@ -98,7 +98,7 @@ export function dialPeer(
  * `timeoutMs` (its SYNs unanswered: a cut or silent network, a full accept queue), `onTimeout` is told
  * why and the socket is destroyed, so that the dial is made again after the backoff instead of waiting
  * out the kernel's SYN retransmissions and the handshake deadline. The verdict waits for the I/O of
- * the turn in which the deadline fires (`setImmediate`): after an event loop blocked for longer than
+ * the turn in which the deadline fires (`setDeadlineAfterIo`): after an event loop blocked for longer than
  * the deadline (a busy start), a connection the kernel made meanwhile is taken, not cut.
  *
  * @returns the timer; clear it when the socket closes first.
@@ -110,13 +110,11 @@ export function connectDeadline(
   onTimeout: (reason: string) => void,
 ): TimerHandle {
   let connected = false;
-  const timer = timers.setTimeout(() => {
-    setImmediate(() => {
-      if (connected || socket.destroyed) return;
-      onTimeout(`not connected in ${timeoutMs} ms`);
-      socket.destroy();
-    });
-  }, timeoutMs);
+  const timer = setDeadlineAfterIo(timers, timeoutMs, () => {
+    if (connected || socket.destroyed) return;
+    onTimeout(`not connected in ${timeoutMs} ms`);
+    socket.destroy();
+  });
   socket.once('connect', () => {
     connected = true;
     timers.clearTimeout(timer);

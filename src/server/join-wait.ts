@@ -3,7 +3,7 @@
  * (docs/operations.md "Start-up"): so a restarted server is in the flood from its first client.
  */
 import type { LinkStatusRow } from '../core/status.js';
-import type { Timers } from '../core/timers.js';
+import { setDeadlineAfterIo, type Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 
 /** What {@link waitForLinks} needs. */
@@ -19,7 +19,7 @@ export interface JoinWaitOptions {
 /**
  * Resolves when every neighbour being dialled links to this server (its incoming link is up), or its
  * dial failed (it is down: not waited for), or after `timeoutMs`; logs which links came (`joined`).
- * The timeout's verdict waits for the I/O of the turn in which it fires (`setImmediate`): after an
+ * The timeout's verdict waits for the I/O of the turn in which it fires (`setDeadlineAfterIo`): after an
  * event loop held past the deadline (a busy start), a neighbour's AUTH that arrived meanwhile is read
  * first, and its link counts, rather than the port opening without it.
  *
@@ -63,11 +63,9 @@ export function waitForLinks(
       );
       resolve();
     };
-    const timer = timers.setTimeout(() => {
-      setImmediate(() => {
-        if (!over) done(waitingFor().length > 0);
-      });
-    }, timeoutMs);
+    const timer = setDeadlineAfterIo(timers, timeoutMs, () => {
+      if (!over) done(waitingFor().length > 0);
+    });
     setCheck(() => {
       if (!over && waitingFor().length === 0) done(false);
     });
