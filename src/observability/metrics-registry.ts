@@ -1,9 +1,10 @@
 /**
  * The Prometheus registry of a {@link MetricsObserver} (./metrics.ts): prom-client, every series
  * definition (./metrics-clients.ts, ./metrics-links.ts, ./metrics-server.ts) and the process's own:
- * prom-client's process metrics, the loop's blocks and its reads in slices. Loaded on its own (`await import()`) once the server listens, so that a start
- * does not load prom-client before it accepts clients; the observer counts into plain numbers from
- * the first command on, and the series read them at scrape time.
+ * prom-client's process metrics, the loop's blocks and its reads in slices. Loaded on its own
+ * (`await import()`) once the server listens, so that a start does not load prom-client before it
+ * accepts clients; the observer counts into plain numbers from the first command on, and the series
+ * read them at scrape time.
  */
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { ServerStatus } from '../core/status.js';
@@ -13,7 +14,7 @@ import { defineLinkMetrics } from './metrics-links.js';
 import { defineServerMetrics } from './metrics-server.js';
 import { LOOP_BLOCK_MS, type LoopDelay, type LoopDelayMonitor } from './loop-delay.js';
 import { scrapedMetricsOf } from './scraped-metrics.js';
-import { MAX_CLIENT_HOLD_MS, READ_SLICE_MS, READ_SLICES, type ReadSlices } from '../core/read-slices.js';
+import { READ_SLICE_MS, READ_SLICES, type ReadSlices } from '../core/read-slices.js';
 
 /** What {@link buildRegistry} fills its series from. */
 export interface RegistrySources {
@@ -122,7 +123,7 @@ export function registerReadSliceMetrics(registry: Registry, slices: ReadSlices)
   );
   counter(
     'herd_read_hold_bound_reached_total',
-    `Times links stayed behind for ${MAX_CLIENT_HOLD_MS} ms and clients were read beside them, the order rule giving way (an overload; once per spell of links behind).`,
+    `Times clients had been held for ${slices.maxClientHoldMs} ms while links stayed behind and were then read beside them, the order rule giving way (an overload; once per spell of links behind).`,
     [],
     (set) => set({}, slices.holdBoundsReached),
   );
