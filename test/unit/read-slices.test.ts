@@ -6,16 +6,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import {
-  MAX_CLIENT_HOLD_MS,
-  READ_SLICE_MS,
-  ReadSlices,
-  SLICED_CHUNK_BYTES,
-  type SliceClock,
-} from '../../src/core/read-slices.js';
+import { MAX_CLIENT_HOLD_MS, READ_SLICE_MS, ReadSlices, SLICED_CHUNK_BYTES } from '../../src/core/read-slices.js';
+import type { TurnClock } from '../../src/core/timers.js';
 import { registerReadSliceMetrics } from '../../src/observability/metrics-registry.js';
 
-class ManualTurns implements SliceClock {
+class ManualTurns implements TurnClock {
   nowMs = 0;
   private waiting: (() => void)[] = [];
   now(): number {
