@@ -30,6 +30,7 @@
  * slice by kind, client chunks held, and spells of links behind in which the hold bound was reached.
  */
 import { LOOP_BLOCK_MS } from '../observability/metrics-settings.js';
+import { SYSTEM_TURN_CLOCK, type TurnClock } from './timers.js';
 
 /** A chunk this long or longer is timed, bytes; a shorter one ends libuv's reads of its socket for the turn. */
 export const SLICED_CHUNK_BYTES = 16 * 1024;
@@ -46,19 +47,6 @@ export const READ_SLICE_MS = LOOP_BLOCK_MS / 2;
  * unless the server is overloaded.
  */
 export const MAX_CLIENT_HOLD_MS = 1000;
-
-/** What the slices are timed with; tests inject their own. */
-export interface SliceClock {
-  /** Monotonic time, ms. */
-  now(): number;
-  /** Runs `callback` once the current turn's I/O callbacks are done (`setImmediate`). */
-  afterTurn(callback: () => void): void;
-}
-
-const SYSTEM_SLICE_CLOCK: SliceClock = {
-  now: () => performance.now(),
-  afterTurn: (callback) => void setImmediate(callback),
-};
 
 /** A stream the slices pause and resume (a socket, or a fake in tests). */
 export interface PausableStream {
@@ -78,7 +66,7 @@ export interface ChunkReader {
 
 /** The reads of one event loop (one per process: {@link READ_SLICES}; tests make their own). */
 export class ReadSlices {
-  private readonly clock: SliceClock;
+  private readonly clock: TurnClock;
   private turnStartMs = -1;
   private waitingLinks: (() => void)[] = [];
   private waitingClients: (() => void)[] = [];
@@ -104,10 +92,10 @@ export class ReadSlices {
   maxClientHoldMs: number;
 
   /**
-   * @param clock - the loop's clock. @default `performance.now` and `setImmediate`
+   * @param clock - what the slices are timed with. @default {@link SYSTEM_TURN_CLOCK}
    * @param maxClientHoldMs - see {@link maxClientHoldMs}. @default {@link MAX_CLIENT_HOLD_MS}
    */
-  constructor(clock: SliceClock = SYSTEM_SLICE_CLOCK, maxClientHoldMs: number = MAX_CLIENT_HOLD_MS) {
+  constructor(clock: TurnClock = SYSTEM_TURN_CLOCK, maxClientHoldMs: number = MAX_CLIENT_HOLD_MS) {
     this.clock = clock;
     this.maxClientHoldMs = maxClientHoldMs;
   }

@@ -1,8 +1,9 @@
 /**
  * Time as the server's timeouts see it: a monotonic clock and one-shot timers, behind one small
  * interface so that tests drive idle, handshake, slow-reader and reconnect timeouts without sleeping
- * (the pattern of MQTT.js `get-timer.ts` and undici's fake timers). The wall clock that stamps AT
- * lines is a separate injection (`WallClock`, src/protocol/time.ts).
+ * (the pattern of MQTT.js `get-timer.ts` and undici's fake timers), and the end of an event-loop turn
+ * behind another ({@link TurnClock}), for the work that waits for a turn's I/O. The wall clock that
+ * stamps AT lines is a separate injection (`WallClock`, src/protocol/time.ts).
  */
 
 /** An opaque handle of a timer set with {@link Timers.setTimeout} (a Node `Timeout` for {@link SYSTEM_TIMERS}). */
@@ -23,6 +24,20 @@ export const SYSTEM_TIMERS: Timers = {
   now: () => performance.now(),
   setTimeout: (callback, ms) => setTimeout(callback, ms),
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout | undefined),
+};
+
+/** A monotonic clock and the end of the current event-loop turn; tests inject their own, which they end by hand. */
+export interface TurnClock {
+  /** Monotonic time, ms. */
+  now(): number;
+  /** Runs `callback` once the current turn's I/O callbacks are done (`setImmediate`). */
+  afterTurn(callback: () => void): void;
+}
+
+/** `performance.now()` and `setImmediate`: what a server uses unless a test injects another. */
+export const SYSTEM_TURN_CLOCK: TurnClock = {
+  now: () => performance.now(),
+  afterTurn: (callback) => void setImmediate(callback),
 };
 
 /**

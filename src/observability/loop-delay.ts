@@ -18,6 +18,7 @@
  * that waited for a core on a loaded machine reads it as busy too, as its clients did.
  */
 import { createHistogram, performance, type RecordableHistogram } from 'node:perf_hooks';
+import { SYSTEM_TURN_CLOCK, type TurnClock } from '../core/timers.js';
 import { LOOP_BLOCK_MS, LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
 
 export { LOOP_BLOCK_MS, LOOP_DELAY_RESOLUTION_MS } from './metrics-settings.js';
@@ -33,21 +34,16 @@ export interface LoopDelay {
   readonly p99: number;
 }
 
-/** What the monitor reads the loop with; tests inject their own. */
-export interface LoopClock {
-  /** Monotonic time, ms. */
-  now(): number;
+/** What the monitor reads the loop with: a turn clock and the loop's idle time; tests inject their own. */
+export interface LoopClock extends TurnClock {
   /** Time the event loop has spent waiting for events since it started, ms. */
   idleMs(): number;
-  /** Runs `callback` once the current turn's I/O callbacks are done (`setImmediate`). */
-  afterTurn(callback: () => void): void;
 }
 
 /** The process's own loop. */
 export const SYSTEM_LOOP_CLOCK: LoopClock = {
-  now: () => performance.now(),
+  ...SYSTEM_TURN_CLOCK,
   idleMs: () => performance.eventLoopUtilization().idle,
-  afterTurn: (callback) => void setImmediate(callback),
 };
 
 /** The reading of a loop that had nothing to do: one period, no delay. */

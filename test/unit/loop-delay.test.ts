@@ -16,29 +16,16 @@ import { loopBlockLog } from '../../src/observability/loop-block-log.js';
 import { LogThrottle } from '../../src/observability/log-throttle.js';
 import type { Logger } from '../../src/observability/logger.js';
 import { registerLoopDelayMetrics } from '../../src/observability/metrics-registry.js';
+import { ManualTurns } from '../helpers/manual-turns.js';
 
 /** A loop whose time, idle time and turn ends the test moves by hand. */
-class ManualLoop implements LoopClock {
-  nowMs = 1_000;
+class ManualLoop extends ManualTurns implements LoopClock {
   idle = 0;
-  private waiting: (() => void)[] = [];
-  now(): number {
-    return this.nowMs;
+  constructor() {
+    super(1_000);
   }
   idleMs(): number {
     return this.idle;
-  }
-  afterTurn(callback: () => void): void {
-    this.waiting.push(callback);
-  }
-  get pending(): number {
-    return this.waiting.length;
-  }
-  /** Ends the turn: runs the callbacks waiting for it. */
-  endTurn(): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const callback of waiting) callback();
   }
 }
 

@@ -6,30 +6,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
-import {
-  MAX_CLIENT_HOLD_MS,
-  READ_SLICE_MS,
-  ReadSlices,
-  SLICED_CHUNK_BYTES,
-  type SliceClock,
-} from '../../src/core/read-slices.js';
+import { MAX_CLIENT_HOLD_MS, READ_SLICE_MS, ReadSlices, SLICED_CHUNK_BYTES } from '../../src/core/read-slices.js';
 import { registerReadSliceMetrics } from '../../src/observability/metrics-registry.js';
-
-class ManualTurns implements SliceClock {
-  nowMs = 0;
-  private waiting: (() => void)[] = [];
-  now(): number {
-    return this.nowMs;
-  }
-  afterTurn(callback: () => void): void {
-    this.waiting.push(callback);
-  }
-  endTurn(): void {
-    const waiting = this.waiting;
-    this.waiting = [];
-    for (const callback of waiting) callback();
-  }
-}
+import { ManualTurns } from '../helpers/manual-turns.js';
 
 class FakeStream {
   paused = false;

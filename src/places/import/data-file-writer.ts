@@ -5,7 +5,7 @@
  * places arrive, and each upper level of the tree is computed by reading back the level below it.
  * The file is written under a temporary name and renamed into place by {@link DataFileWriter.finish}.
  */
-import { closeSync, fsyncSync, openSync, readSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, renameSync, rmSync } from 'node:fs';
 import {
   NODE_FIELDS,
   NODE_SIZE,
@@ -17,60 +17,13 @@ import {
   treeLevels,
   type PlacesDataHeader,
 } from '../offline/data-format.js';
+import { PositionedWriter, readFully, writeFully } from './positioned-io.js';
 
-/** Buffer of each section writer, bytes. */
-const SECTION_BUFFER_BYTES = 1 << 20;
 /** Nodes read at a time when an upper tree level is built. */
 const LEVEL_READ_NODES = NODE_SIZE * 4096;
 
-/** Buffered writes to one region of a file, from its start onwards. */
-class SectionWriter {
-  private readonly buffer = Buffer.allocUnsafe(SECTION_BUFFER_BYTES);
-  private used = 0;
-
-  constructor(
-    private readonly fd: number,
-    private position: number,
-  ) {}
-
-  private room(bytes: number): void {
-    if (this.used + bytes > this.buffer.length) this.flush();
-  }
-
-  f64(value: number): void {
-    this.room(8);
-    this.used = this.buffer.writeDoubleLE(value, this.used);
-  }
-
-  u32(value: number): void {
-    this.room(4);
-    this.used = this.buffer.writeUInt32LE(value, this.used);
-  }
-
-  bytes(source: Buffer, start: number, length: number): void {
-    if (length > this.buffer.length) {
-      this.flush();
-      writeFully(this.fd, source, start, length, this.position);
-      this.position += length;
-      return;
-    }
-    this.room(length);
-    source.copy(this.buffer, this.used, start, start + length);
-    this.used += length;
-  }
-
-  flush(): void {
-    if (this.used === 0) return;
-    writeFully(this.fd, this.buffer, 0, this.used, this.position);
-    this.position += this.used;
-    this.used = 0;
-  }
-}
-
-function writeFully(fd: number, buffer: Buffer, start: number, length: number, position: number): void {
-  let done = 0;
-  while (done < length) done += writeSync(fd, buffer, start + done, length - done, position + done);
-}
+/** The sections of a data file, as its header names them. */
+type SectionName = keyof PlacesDataHeader['sections'];
 
 /** What the header says besides the layout, which the writer fills in. */
 export type DataFileMeta = Pick<PlacesDataHeader, 'attributions' | 'types' | 'sources' | 'generator'>;
@@ -80,11 +33,8 @@ export class DataFileWriter {
   private readonly fd: number;
   private readonly sections: PlacesDataHeader['sections'];
   private readonly levels: number[];
-  private readonly coordinates: SectionWriter;
-  private readonly prominence: SectionWriter;
-  private readonly recordOffsets: SectionWriter;
-  private readonly nodes: SectionWriter;
-  private readonly records: SectionWriter;
+  /** A writer per section, each from the section's start. */
+  private readonly writers: Readonly<Record<SectionName, PositionedWriter>>;
   private written = 0;
   private recordBytesWritten = 0;
   private box = [Infinity, Infinity, -Infinity, -Infinity, -Infinity];
@@ -104,20 +54,24 @@ export class DataFileWriter {
     this.sections = layoutSections(count, recordBytes);
     this.levels = treeLevels(count);
     this.fd = openSync(tempFile, 'w+', 0o644);
-    this.coordinates = new SectionWriter(this.fd, this.sections.coordinates[0]);
-    this.prominence = new SectionWriter(this.fd, this.sections.prominence[0]);
-    this.recordOffsets = new SectionWriter(this.fd, this.sections.recordOffsets[0]);
-    this.nodes = new SectionWriter(this.fd, this.sections.nodes[0]);
-    this.records = new SectionWriter(this.fd, this.sections.records[0]);
+    const at = (name: SectionName): PositionedWriter => new PositionedWriter(this.fd, this.sections[name][0]);
+    this.writers = {
+      coordinates: at('coordinates'),
+      prominence: at('prominence'),
+      recordOffsets: at('recordOffsets'),
+      nodes: at('nodes'),
+      records: at('records'),
+    };
   }
 
   /** Appends the next place in Hilbert order; its record is `record[start, start + length)`. */
   append(lng: number, lat: number, prominence: number, record: Buffer, start: number, length: number): void {
-    this.coordinates.f64(lng);
-    this.coordinates.f64(lat);
-    this.prominence.f64(prominence);
-    this.recordOffsets.u32(this.recordBytesWritten);
-    this.records.bytes(record, start, length);
+    const writers = this.writers;
+    writers.coordinates.f64(lng);
+    writers.coordinates.f64(lat);
+    writers.prominence.f64(prominence);
+    writers.recordOffsets.u32(this.recordBytesWritten);
+    writers.records.bytes(record, start, length);
     this.recordBytesWritten += length;
     const box = this.box;
     if (lng < (box[0] as number)) box[0] = lng;
@@ -130,7 +84,7 @@ export class DataFileWriter {
   }
 
   private flushLeaf(): void {
-    for (const value of this.box) this.nodes.f64(value);
+    for (const value of this.box) this.writers.nodes.f64(value);
     this.box = [Infinity, Infinity, -Infinity, -Infinity, -Infinity];
   }
 
@@ -142,9 +96,7 @@ export class DataFileWriter {
     for (let first = 0; first < below; first += LEVEL_READ_NODES) {
       const nodes = Math.min(LEVEL_READ_NODES, below - first);
       const position = this.sections.nodes[0] + (belowStart + first) * nodeBytes;
-      let done = 0;
-      while (done < nodes * nodeBytes)
-        done += readSync(this.fd, chunk, done, nodes * nodeBytes - done, position + done);
+      readFully(this.fd, chunk, 0, nodes * nodeBytes, position);
       for (let group = 0; group < nodes; group += NODE_SIZE) {
         const box = [Infinity, Infinity, -Infinity, -Infinity, -Infinity];
         for (let n = group; n < Math.min(nodes, group + NODE_SIZE); n++) {
@@ -155,7 +107,7 @@ export class DataFileWriter {
           box[3] = Math.max(box[3] as number, chunk.readDoubleLE(at + 24));
           box[4] = Math.max(box[4] as number, chunk.readDoubleLE(at + 32));
         }
-        for (const value of box) this.nodes.f64(value);
+        for (const value of box) this.writers.nodes.f64(value);
       }
     }
   }
@@ -169,16 +121,16 @@ export class DataFileWriter {
   finish(meta: DataFileMeta): PlacesDataHeader {
     if (this.written !== this.count || this.recordBytesWritten !== this.recordBytes)
       throw new Error(`data file writer: ${this.written} of ${this.count} places appended`);
-    this.recordOffsets.u32(this.recordBytesWritten);
-    for (const writer of [this.coordinates, this.prominence, this.recordOffsets, this.records]) writer.flush();
+    this.writers.recordOffsets.u32(this.recordBytesWritten);
+    // Each level is read back from the file to build the next, so the one below must be written first.
+    for (const writer of Object.values(this.writers)) writer.flush();
     // Node counts are multiples of NODE_SIZE within each chunk, so groups never straddle two reads.
     let start = 0;
     for (let level = 1; level < this.levels.length; level++) {
-      this.nodes.flush();
       this.buildLevel(level, start);
+      this.writers.nodes.flush();
       start += this.levels[level - 1] as number;
     }
-    this.nodes.flush();
     const header: PlacesDataHeader = {
       format: 'herd-places',
       version: PLACES_DATA_VERSION,

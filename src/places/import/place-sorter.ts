@@ -6,13 +6,14 @@
  * one chunk never touches a run file. Equal Hilbert indices keep input order, so a file is
  * reproducible from the same inputs.
  */
-import { closeSync, mkdirSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readSync } from 'node:fs';
 import path from 'node:path';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { MAX_TEXT_BYTES, MAX_TYPES, type PlacesDataHeader } from '../offline/data-format.js';
 import { hilbertIndex } from '../offline/hilbert.js';
 import { encodeRecord, maxRecordBytes } from '../offline/record-codec.js';
 import { DataFileWriter, type DataFileMeta } from './data-file-writer.js';
+import { PositionedWriter } from './positioned-io.js';
 
 /** Most places in one in-memory chunk (a power of two: chunk positions share the sort key). */
 export const CHUNK_PLACES = 1 << 19;
@@ -20,6 +21,8 @@ export const CHUNK_PLACES = 1 << 19;
 export const CHUNK_RECORD_BYTES = 32 << 20;
 /** Read buffer of each run file during the merge, bytes. */
 export const RUN_READ_BUFFER_BYTES = 1 << 20;
+/** Write buffer of a run file, bytes. */
+const RUN_WRITE_BUFFER_BYTES = 4 * RUN_READ_BUFFER_BYTES;
 /** Places merged between two yields to the event loop (progress, signals). */
 const MERGE_YIELD_EVERY = 1 << 16;
 /** Bytes before the record in a run entry: u32 hilbert, u32 record bytes, f64 lng, lat, prominence. */
@@ -200,33 +203,24 @@ export class PlaceSorter {
     mkdirSync(this.runDir, { recursive: true });
     const file = path.join(this.runDir, `run-${this.runs.length}.bin`);
     const fd = openSync(file, 'w', 0o600);
-    const out = Buffer.allocUnsafe(RUN_READ_BUFFER_BYTES * 4);
-    let used = 0;
-    let position = 0;
-    const flush = (): void => {
-      let done = 0;
-      while (done < used) done += writeSync(fd, out, done, used - done, position + done);
-      position += used;
-      used = 0;
-    };
+    const out = new PositionedWriter(fd, 0, RUN_WRITE_BUFFER_BYTES);
     try {
       for (const key of this.sortedChunk()) {
         const i = key % this.chunkPlaces;
         const start = this.recordStarts[i] as number;
         const length = (this.recordStarts[i + 1] as number) - start;
-        if (used + RUN_ENTRY_HEADER + length > out.length) flush();
-        used = out.writeUInt32LE((key - i) / this.chunkPlaces, used);
-        used = out.writeUInt32LE(length, used);
-        used = out.writeDoubleLE(this.lngs[i] as number, used);
-        used = out.writeDoubleLE(this.lats[i] as number, used);
-        used = out.writeDoubleLE(this.prominences[i] as number, used);
-        used += this.records.copy(out, used, start, start + length);
+        out.u32((key - i) / this.chunkPlaces);
+        out.u32(length);
+        out.f64(this.lngs[i] as number);
+        out.f64(this.lats[i] as number);
+        out.f64(this.prominences[i] as number);
+        out.bytes(this.records, start, length);
       }
-      flush();
+      out.flush();
     } finally {
       closeSync(fd);
     }
-    this.runs.push({ file, bytes: position });
+    this.runs.push({ file, bytes: out.end });
     this.inChunk = 0;
     this.recordUsed = 0;
   }
