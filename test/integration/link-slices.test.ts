@@ -22,6 +22,7 @@ import { AdminServer } from '../../src/observability/admin-server.js';
 import { MetricsObserver } from '../../src/observability/metrics.js';
 import { NOOP_OBSERVER, composeObservers, type ServerObserver } from '../../src/observability/observer.js';
 import { formatHello } from '../../src/peers/handshake.js';
+import type { HerdServer, HerdServerOptions } from '../../src/server/herd-server.js';
 import { withServer } from '../helpers/one-server.js';
 import { exchange } from '../helpers/server-exchange.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
@@ -36,16 +37,6 @@ const COST_PER_RECORD_MS = 0.02;
 const NEVER_SPENT_MS = 120_000;
 /** The overload test's hold bound, ms: a tenth of what its backlog costs at the least. */
 const OVERLOAD_BOUND_MS = 200;
-
-/** Runs `body` with READ_SLICES' hold bound at `ms`, then puts the default back. */
-async function withHoldBound(ms: number, body: () => Promise<void>): Promise<void> {
-  READ_SLICES.maxClientHoldMs = ms;
-  try {
-    await body();
-  } finally {
-    READ_SLICES.maxClientHoldMs = MAX_CLIENT_HOLD_MS;
-  }
-}
 
 function floodLine(clientId: string, location: string, seconds: number): string {
   return `AT Friend +0.000000001 ${clientId} ${location} ${seconds}.000000000\n`;
@@ -94,6 +85,41 @@ function recordingObserver(stored: string[], costMs = COST_PER_RECORD_MS, base: 
   });
 }
 
+/** How {@link withSolo} sets Solo up. */
+interface SoloSetup {
+  /** READ_SLICES' hold bound for the test, ms (the default is put back after it). @default MAX_CLIENT_HOLD_MS */
+  readonly holdBoundMs?: number;
+  /** What each stored record costs, ms. @default COST_PER_RECORD_MS */
+  readonly costMs?: number;
+  /** An observer beside the recording one. */
+  readonly base?: ServerObserver;
+  readonly links?: HerdServerOptions['links'];
+}
+
+/**
+ * Runs `body` with Solo, whose neighbour is Friend (not dialled yet) and whose stored client ids are
+ * recorded in `stored`, in order; READ_SLICES' hold bound is `setup.holdBoundMs` meanwhile.
+ */
+async function withSolo(
+  setup: SoloSetup,
+  body: (server: HerdServer, ports: { port: number; peerPort: number }, stored: string[]) => Promise<void>,
+): Promise<void> {
+  const stored: string[] = [];
+  READ_SLICES.maxClientHoldMs = setup.holdBoundMs ?? MAX_CLIENT_HOLD_MS;
+  try {
+    await withServer(
+      {
+        neighbours: ['Friend'],
+        observer: recordingObserver(stored, setup.costMs, setup.base),
+        ...(setup.links === undefined ? {} : { links: setup.links }),
+      },
+      (server, port, peerPort) => body(server, { port, peerPort }, stored),
+    );
+  } finally {
+    READ_SLICES.maxClientHoldMs = MAX_CLIENT_HOLD_MS;
+  }
+}
+
 const seconds = Math.floor(Date.now() / 1000);
 const backlogIds = Array.from({ length: BACKLOG }, (_, i) => `backlog-${i}`);
 const backlogText = backlogIds.map((id) => floodLine(id, '+1+1', seconds)).join('');
@@ -121,34 +147,30 @@ test(
   'a backlog of floods on a link is applied in order over several slices, with heartbeats written in between',
   { timeout: 120_000 },
   async () => {
-    const stored: string[] = [];
     const links = { heartbeatIntervalMs: HEARTBEAT_MS, deadAfterMs: 60_000 };
-    await withServer(
-      { neighbours: ['Friend'], links, observer: recordingObserver(stored) },
-      async (server, _port, peerPort) => {
-        const friend = await dialAsFriend(peerPort);
-        const pausesBefore = READ_SLICES.pauses;
-        // A heartbeat that arrives while part of the backlog is applied and part is not: the loop ran
-        // Solo's timers and wrote between two slices of the backlog.
-        let heartbeatsBetween = 0;
-        friend.socket.on('line', (line: string) => {
-          if (line === 'HEARTBEAT' && stored.length > 0 && stored.length < BACKLOG) heartbeatsBetween++;
-        });
-        friend.socket.write(backlogText);
-        await turnsUntil(() => stored.length === BACKLOG);
-        assert.deepEqual(stored, backlogIds, 'every flood applied, in the order it was sent');
-        assert.ok(
-          READ_SLICES.pauses > pausesBefore + 1,
-          `the link was paused for several turns (${READ_SLICES.pauses - pausesBefore})`,
-        );
-        assert.ok(heartbeatsBetween > 0, 'a heartbeat went out while the backlog was read');
-        assert.equal(
-          server.store.get(`backlog-${BACKLOG - 1}`)?.atLine,
-          floodLine(`backlog-${BACKLOG - 1}`, '+1+1', seconds).trimEnd(),
-        );
-        friend.socket.destroy();
-      },
-    );
+    await withSolo({ links }, async (server, { peerPort }, stored) => {
+      const friend = await dialAsFriend(peerPort);
+      const pausesBefore = READ_SLICES.pauses;
+      // A heartbeat that arrives while part of the backlog is applied and part is not: the loop ran
+      // Solo's timers and wrote between two slices of the backlog.
+      let heartbeatsBetween = 0;
+      friend.socket.on('line', (line: string) => {
+        if (line === 'HEARTBEAT' && stored.length > 0 && stored.length < BACKLOG) heartbeatsBetween++;
+      });
+      friend.socket.write(backlogText);
+      await turnsUntil(() => stored.length === BACKLOG);
+      assert.deepEqual(stored, backlogIds, 'every flood applied, in the order it was sent');
+      assert.ok(
+        READ_SLICES.pauses > pausesBefore + 1,
+        `the link was paused for several turns (${READ_SLICES.pauses - pausesBefore})`,
+      );
+      assert.ok(heartbeatsBetween > 0, 'a heartbeat went out while the backlog was read');
+      assert.equal(
+        server.store.get(`backlog-${BACKLOG - 1}`)?.atLine,
+        floodLine(`backlog-${BACKLOG - 1}`, '+1+1', seconds).trimEnd(),
+      );
+      friend.socket.destroy();
+    });
   },
 );
 
@@ -156,19 +178,16 @@ test(
   "a client's WHATSAT that reaches the server after a flood stuck behind a paused link finds it",
   { timeout: 120_000 },
   async () => {
-    const stored: string[] = [];
-    await withHoldBound(NEVER_SPENT_MS, () =>
-      withServer({ neighbours: ['Friend'], observer: recordingObserver(stored) }, async (_server, port, peerPort) => {
-        const holdsBefore = READ_SLICES.holds;
-        const { friend, moved } = await backlogThenMover(peerPort, stored);
-        assert.ok(stored.length < BACKLOG / 2, `the backlog is far from done (${stored.length} of ${BACKLOG})`);
-        const answer = await exchange(port, 'WHATSAT mover 10 1\n');
-        assert.equal(answer.split('\n')[0], moved.trimEnd());
-        assert.ok(READ_SLICES.holds > holdsBefore, "the client's chunk was held until the link caught up");
-        assert.equal(stored.at(-1), 'mover');
-        friend.socket.destroy();
-      }),
-    );
+    await withSolo({ holdBoundMs: NEVER_SPENT_MS }, async (_server, { port, peerPort }, stored) => {
+      const holdsBefore = READ_SLICES.holds;
+      const { friend, moved } = await backlogThenMover(peerPort, stored);
+      assert.ok(stored.length < BACKLOG / 2, `the backlog is far from done (${stored.length} of ${BACKLOG})`);
+      const answer = await exchange(port, 'WHATSAT mover 10 1\n');
+      assert.equal(answer.split('\n')[0], moved.trimEnd());
+      assert.ok(READ_SLICES.holds > holdsBefore, "the client's chunk was held until the link caught up");
+      assert.equal(stored.at(-1), 'mover');
+      friend.socket.destroy();
+    });
   },
 );
 
@@ -176,53 +195,50 @@ test(
   'a link behind for longer than the hold bound holds a client no more; /metrics counts it',
   { timeout: 120_000 },
   async () => {
-    const stored: string[] = [];
     // The backlog costs ten times the bound to apply, on any machine: an overload.
     const costMs = (10 * OVERLOAD_BOUND_MS) / BACKLOG;
     const metrics = new MetricsObserver({ serverName: 'Solo' });
-    await withHoldBound(OVERLOAD_BOUND_MS, () =>
-      withServer(
-        { neighbours: ['Friend'], observer: recordingObserver(stored, costMs, metrics) },
-        async (server, port, peerPort) => {
-          metrics.attach(server);
-          const admin = new AdminServer({ status: () => server.status(), metrics });
-          await admin.listen();
-          const scrape = async (): Promise<[number, number, number]> => {
-            const samples = parsePrometheusText(await (await fetch(`${admin.url}/metrics`)).text());
-            return [
-              findSample(samples, 'herd_read_slice_pauses_total', { kind: 'peer' }) ?? NaN,
-              findSample(samples, 'herd_read_slice_pauses_total', { kind: 'client' }) ?? NaN,
-              findSample(samples, 'herd_read_hold_bound_reached_total') ?? NaN,
-            ];
-          };
-          try {
-            const [peerPauses, clientPauses, bounds] = await scrape();
-            const { friend } = await backlogThenMover(peerPort, stored);
-            const answer = await exchange(port, 'WHATSAT mover 10 1\n');
-            assert.ok(
-              stored.length < BACKLOG,
-              `answered before the backlog was applied (${stored.length} of ${BACKLOG})`,
-            );
-            assert.equal(
-              answer.split('\n')[0],
-              '? WHATSAT mover 10 1',
-              'the order rule gave way: the flood is not in yet',
-            );
-            await turnsUntil(() => stored.length === BACKLOG + 1);
-            const [peerPausesAfter, clientPausesAfter, boundsAfter] = await scrape();
-            assert.ok(
-              peerPausesAfter > peerPauses + 1,
-              `the link paused in many turns (${peerPausesAfter - peerPauses})`,
-            );
-            assert.equal(clientPausesAfter, clientPauses, 'no client read a big chunk');
-            assert.equal(boundsAfter, bounds + 1, 'the bound was reached once');
-            friend.socket.destroy();
-          } finally {
-            await admin.close();
-            metrics.close();
-          }
-        },
-      ),
+    await withSolo(
+      { holdBoundMs: OVERLOAD_BOUND_MS, costMs, base: metrics },
+      async (server, { port, peerPort }, stored) => {
+        metrics.attach(server);
+        const admin = new AdminServer({ status: () => server.status(), metrics });
+        await admin.listen();
+        const scrape = async (): Promise<[number, number, number]> => {
+          const samples = parsePrometheusText(await (await fetch(`${admin.url}/metrics`)).text());
+          return [
+            findSample(samples, 'herd_read_slice_pauses_total', { kind: 'peer' }) ?? NaN,
+            findSample(samples, 'herd_read_slice_pauses_total', { kind: 'client' }) ?? NaN,
+            findSample(samples, 'herd_read_hold_bound_reached_total') ?? NaN,
+          ];
+        };
+        try {
+          const [peerPauses, clientPauses, bounds] = await scrape();
+          const { friend } = await backlogThenMover(peerPort, stored);
+          const answer = await exchange(port, 'WHATSAT mover 10 1\n');
+          assert.ok(
+            stored.length < BACKLOG,
+            `answered before the backlog was applied (${stored.length} of ${BACKLOG})`,
+          );
+          assert.equal(
+            answer.split('\n')[0],
+            '? WHATSAT mover 10 1',
+            'the order rule gave way: the flood is not in yet',
+          );
+          await turnsUntil(() => stored.length === BACKLOG + 1);
+          const [peerPausesAfter, clientPausesAfter, boundsAfter] = await scrape();
+          assert.ok(
+            peerPausesAfter > peerPauses + 1,
+            `the link paused in many turns (${peerPausesAfter - peerPauses})`,
+          );
+          assert.equal(clientPausesAfter, clientPauses, 'no client read a big chunk');
+          assert.equal(boundsAfter, bounds + 1, 'the bound was reached once');
+          friend.socket.destroy();
+        } finally {
+          await admin.close();
+          metrics.close();
+        }
+      },
     );
   },
 );
