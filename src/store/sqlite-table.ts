@@ -107,7 +107,9 @@ export function settleCreated(db: Database.Database, file: string): void {
  * statements save the driver's call, binding and result object per row: a commit of new clients took
  * about a quarter less CPU than with one row a statement (docs/benchmarks.md "The durable store's
  * upsert, rows per statement (2026-12-03, shared box)"), and a small commit (some 25 rows a window at
- * light load) runs two or three statements rather than one per row past the first 16. 256 values
+ * light load) runs two or three statements rather than one per row past the first 16: some 6-10% less
+ * CPU for the statements of 25-100 rows, too little to show beside the commit's `fsync`
+ * (docs/benchmarks.md "The durable store's writer at light load (2026-12-03, shared box)"). 256 values
  * stay well under SQLite's bound on a statement's parameters (32,766).
  */
 export const UPSERT_BLOCK_ROWS: readonly number[] = [128, 64, 32, 16, 8, 4, 2, 1];
