@@ -23,7 +23,7 @@ import { connect, prepareUpsert, SCHEMA } from '../src/store/sqlite-table.js';
 const TABLE_ROWS = 100_000;
 const CLIENT_IDS = 200_000;
 const COMMITS_PER_SIZE = 60;
-const SIZES = [64, 256, 1024, 4096];
+const SIZES = [25, 64, 256, 1024, 4096];
 const PATTERNS = ['random', 'new'] as const;
 
 /** A source of batches: `size` rows of client id and AT line alternating. */

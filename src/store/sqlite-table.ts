@@ -103,13 +103,16 @@ export function settleCreated(db: Database.Database, file: string): void {
 
 /**
  * Rows per statement of a commit's upsert, largest first: a commit runs as many statements of the
- * first size as it fills, then of the next, and the rest one row a statement. Fewer statements save
- * the driver's call, binding and result object per row: a commit of new clients took about a quarter
- * less CPU than with one row a statement (docs/benchmarks.md "The durable store's upsert, rows per
- * statement (2026-12-03, shared box)"). 256 values stay well under SQLite's bound on a statement's
- * parameters (32,766).
+ * first size as it fills, then at most one of each smaller size (the rest's binary digits). Fewer
+ * statements save the driver's call, binding and result object per row: a commit of new clients took
+ * about a quarter less CPU than with one row a statement (docs/benchmarks.md "The durable store's
+ * upsert, rows per statement (2026-12-03, shared box)"), and a small commit (some 25 rows a window at
+ * light load) runs two or three statements rather than one per row past the first 16: some 6-10% less
+ * CPU for the statements of 25-100 rows, too little to show beside the commit's `fsync`
+ * (docs/benchmarks.md "The durable store's writer at light load (2026-12-03, shared box)"). 256 values
+ * stay well under SQLite's bound on a statement's parameters (32,766).
  */
-export const UPSERT_BLOCK_ROWS: readonly number[] = [128, 16, 1];
+export const UPSERT_BLOCK_ROWS: readonly number[] = [128, 64, 32, 16, 8, 4, 2, 1];
 
 /** The upsert of `rows` rows in one statement. */
 function upsertSql(rows: number): string {
@@ -118,24 +121,32 @@ function upsertSql(rows: number): string {
 }
 
 /**
- * Prepares the commit of one batch: a function that upserts `rows` (client id and AT line
- * alternating: `[id, line, id, line, ...]`, ./pending-rows.ts `RowBatch`) in one transaction, in
- * client id order. A client's row lives in a B-tree leaf found by its id: in id order each leaf is
- * visited once per commit, where in arrival order a large commit revisits leaves all over the table
- * (measured: about half the CPU of a commit, docs/benchmarks.md "Durable store commits (why they run
- * on a writer thread)"). A client with several rows gets the last of them (the newest): the sort is
- * stable, and the rows before it are skipped, so no statement holds a client twice. The rows go in
- * statements of several rows each ({@link UPSERT_BLOCK_ROWS}).
+ * Prepares the commit of one batch: a transaction function (better-sqlite3's `Transaction`: call it,
+ * or its `.immediate` to take the write lock at its start) that upserts `rows` (client id and AT line
+ * alternating: `[id, line, id, line, ...]`, ./pending-rows.ts `RowBatch`), in client id order. A
+ * client's row lives in a B-tree leaf found by its id: in id order each leaf is visited once per
+ * commit, where in arrival order a large commit revisits leaves all over the table (measured: about
+ * half the CPU of a commit, docs/benchmarks.md "Durable store commits (why they run on a writer
+ * thread)"). A client with several rows gets the last of them (the newest): the sort is stable, and
+ * the rows before it are skipped, so no statement holds a client twice. The rows go in statements of
+ * several rows each ({@link UPSERT_BLOCK_ROWS}).
  *
+ * @param guard - run first inside the transaction (after its `BEGIN`); what it throws rolls the
+ *   transaction back and is thrown to the caller. One transaction, not one nested in another: a
+ *   nested one is a savepoint, two more statements a commit.
  * @throws the SQLite error when the table is missing (when preparing) or the write fails (when called).
  */
-export function prepareUpsert(db: Database.Database): (rows: readonly string[]) => void {
+export function prepareUpsert(
+  db: Database.Database,
+  guard?: () => void,
+): Database.Transaction<(rows: readonly string[]) => void> {
   const statements = UPSERT_BLOCK_ROWS.map((size) => ({
     size,
     statement: db.prepare<[string[]]>(upsertSql(size)),
     values: new Array<string>(2 * size),
   }));
   return db.transaction((rows: readonly string[]) => {
+    guard?.();
     const order = Array.from({ length: rowCount(rows) }, (_, i) => 2 * i);
     order.sort((a, b) => {
       const x = rows[a] as string;

@@ -126,12 +126,10 @@ class StoreConnection {
     const db = connect(this.file, exists);
     try {
       if (!exists) db.exec(SCHEMA);
-      const inner = prepareUpsert(db);
-      const guarded = db.transaction((rows: readonly string[]) => {
+      const upsert = prepareUpsert(db, () => {
         if (Atomics.load(this.flags, WriterFlags.abandoned) !== 0) throw new Error('abandoned at close');
-        inner(rows);
       });
-      this.upsert = (rows) => guarded.immediate(rows);
+      this.upsert = (rows) => upsert.immediate(rows);
     } catch (error) {
       db.close();
       throw error;

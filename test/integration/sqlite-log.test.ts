@@ -69,7 +69,7 @@ describe('the durable store (SQLite)', { timeout: 90_000 }, () => {
 
   test('a batch larger than one multi-row statement is committed whole', async () => {
     await withSqliteLog({ commitIntervalMs: 5 }, async ({ opened, file }) => {
-      // 300 clients (two full statements of 128 rows and a rest of 44), one of them written twice.
+      // 300 clients (two full statements of 128 rows and a rest of 44: 32, 8 and 4), one of them written twice.
       for (let i = 0; i < 300; i++) opened.log.write(record(`many-${i}`, 1700000000 + i));
       opened.log.write(record('many-7', 1800000000));
       await opened.log.whenCommitted();

@@ -133,8 +133,32 @@ describe('PendingRows', () => {
     }
   });
 
+  test("the commit's guard runs inside its one transaction: what it throws rolls the commit back", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'herd-pending-'));
+    try {
+      const db = connect(path.join(dir, 'store.db'), false);
+      db.exec(SCHEMA);
+      const inTransaction: boolean[] = [];
+      let stop = false;
+      const upsert = prepareUpsert(db, () => {
+        inTransaction.push(db.inTransaction);
+        if (stop) throw new Error('stopped');
+      });
+      upsert.immediate(['a', 'a1']);
+      stop = true;
+      assert.throws(() => upsert.immediate(['a', 'a2', 'b', 'b1']), /stopped/);
+      assert.deepEqual(inTransaction, [true, true]);
+      assert.equal(db.inTransaction, false);
+      const rows = db.prepare('SELECT client_id, at_line FROM locations ORDER BY client_id').raw().all();
+      db.close();
+      assert.deepEqual(rows, [['a', 'a1']]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test("the commit's upsert in statements of several rows: the newest row of every client, binary strings as they were", () => {
-    // Batches up to 400 rows cross every block size (128, 16, 1); ids from a small set repeat within
+    // Batches up to 400 rows cross every block size (128 and each power of two below it); ids from a small set repeat within
     // and across blocks; code units 0x80-0xff are stored as the strings they were.
     const id = fc.integer({ min: 0, max: 300 }).map((n) => `c\u00e9${n}\u00ff`);
     const batch = fc.array(fc.tuple(id, fc.string({ unit: 'binary-ascii', maxLength: 8 })), { maxLength: 400 });
