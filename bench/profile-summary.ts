@@ -10,7 +10,8 @@
  * The categories name this product's code paths; a flame graph (Chrome DevTools, speedscope) of the
  * same file shows the detail.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { SourceMap, type SourceMapping } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 interface CpuProfile {
   readonly nodes: readonly {
     id: number;
-    callFrame: { functionName: string; url: string; lineNumber: number };
+    callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
     children?: number[];
   }[];
   readonly startTime: number;
@@ -38,7 +39,7 @@ export const PROFILE_CATEGORIES: readonly (readonly [string, readonly string[]])
   ['durable store (SQLite commit)', ['commit sqlite-log', 'write sqlite-log', 'sqliteTransaction ', 'fsync']],
   [
     'logging (log events, log file)',
-    ['pino/', 'sonic-boom/', '@pinojs/', 'fast-log', 'log-file', 'record client-session', 'noteFlood '],
+    ['pino/', 'sonic-boom/', '@pinojs/', 'fast-log', 'log-file', 'flood-log', 'record client-session', 'noteFlood '],
   ],
   [
     'places look-up and JSON',
@@ -61,8 +62,40 @@ const START_UP = 'start-up (modules, places index)';
 const IDLE = 'idle';
 const OTHER = 'other (event loop, libuv, builtins)';
 
-function frameLabel(frame: { functionName: string; url: string }): string {
-  const url = frame.url;
+/** Source maps of the scripts profiled, by URL (`null`: none beside the script). */
+const sourceMaps = new Map<string, SourceMap | null>();
+
+/** The source map written beside a script (`herd.js.map` beside the bundle, `herd.js`), if any. */
+function sourceMapOf(url: string): SourceMap | null {
+  let map = sourceMaps.get(url);
+  if (map === undefined) {
+    const file = url.startsWith('file:') ? fileURLToPath(url) : url;
+    map = null;
+    if (file.endsWith('.js') && existsSync(`${file}.map`)) {
+      map = new SourceMap(
+        JSON.parse(readFileSync(`${file}.map`, 'utf8')) as ConstructorParameters<typeof SourceMap>[0],
+      );
+    }
+    sourceMaps.set(url, map);
+  }
+  return map;
+}
+
+/**
+ * Where a frame's code was written: through the script's source map when there is one, so the
+ * frames of the bundle the servers run (`dist/bundle/herd.js`) read as their source files
+ * (`offer location-store.ts:150`), which the categories above name.
+ */
+function frameSource(frame: CpuProfile['nodes'][number]['callFrame']): { url: string; line: number } {
+  const entry: Partial<SourceMapping> | undefined =
+    frame.url === '' ? undefined : sourceMapOf(frame.url)?.findEntry(frame.lineNumber, frame.columnNumber);
+  if (entry?.originalSource === undefined || entry.originalLine === undefined)
+    return { url: frame.url, line: frame.lineNumber + 1 };
+  return { url: entry.originalSource, line: entry.originalLine + 1 };
+}
+
+function frameLabel(frame: CpuProfile['nodes'][number]['callFrame']): string {
+  const url = frameSource(frame).url;
   const file = url.includes('/node_modules/') ? (url.split('/node_modules/').pop() as string) : path.basename(url);
   return `${frame.functionName === '' ? '(anonymous)' : frame.functionName} ${file}`.trimEnd();
 }
@@ -96,7 +129,7 @@ export function summarizeProfile(profile: CpuProfile, name: string, top = 12): s
     byCategory.set(cat, (byCategory.get(cat) ?? 0) + us);
     const node = byId.get(id);
     if (node !== undefined && cat !== START_UP && cat !== IDLE) {
-      const label = `${frameLabel(node.callFrame)}${node.callFrame.url === '' ? '' : `:${node.callFrame.lineNumber + 1}`}`;
+      const label = `${frameLabel(node.callFrame)}${node.callFrame.url === '' ? '' : `:${frameSource(node.callFrame).line}`}`;
       bySelf.set(label, (bySelf.get(label) ?? 0) + us);
     }
   });

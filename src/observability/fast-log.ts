@@ -14,6 +14,10 @@ import { LogFile } from './log-file.js';
 
 /** pino's number of the `info` level. */
 const INFO = 30;
+/** Longest line {@link FastLog.begin} writes in place, bytes; a longer one goes through {@link FastLog.info}. */
+export const IN_PLACE_MAX_BYTES = 2048;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
 
 interface PinoInternals {
   readonly levelVal: number;
@@ -45,6 +49,11 @@ export function jsonBinary(binary: string): string {
   return binaryOfText(JSON.stringify(Buffer.from(binary, 'latin1').toString('utf8')));
 }
 
+/** JSON text made once (a binary string, e.g. `,"event":"command","conn":3,"line":`) as bytes, for {@link FastLog.raw}. */
+export function bytesOfJson(binary: string): Buffer {
+  return Buffer.from(binary, 'latin1');
+}
+
 /** Text (a reason, a name) as a JSON string value, a binary string of its UTF-8 bytes. */
 export function jsonText(text: string): string {
   return isPlain(text) ? `"${text}"` : binaryOfText(JSON.stringify(text));
@@ -59,9 +68,17 @@ export class FastLog {
   private readonly bindings: string;
   /** The logger stamps lines with pino's `epochTime` (`,"time":<Date.now()>`), its default. */
   private readonly epochTime: boolean;
+  /** The buffer of the line being written in place ({@link begin}), and where its next byte goes. */
+  private out: Buffer | undefined;
+  private at = 0;
+  /** The in-place line's end may not pass this offset. */
+  private limit = 0;
   /** `{"level":30,"time":<ms>` and the bindings, for {@link prefixMs}: lines of one millisecond share it. */
   private prefix = '';
   private prefixMs = -1;
+  /** {@link prefix} as bytes, and the millisecond it was made for. */
+  private prefixBytes = Buffer.alloc(0);
+  private prefixBytesMs = -1;
 
   /** @throws {TypeError} when `logger` is not a pino logger with the internals this relies on. */
   constructor(logger: Logger) {
@@ -98,6 +115,130 @@ export class FastLog {
     const line = `${this.prefixNow()}${fields},"msg":${message}}\n`;
     if (this.file !== undefined) this.file.writeBinary(line);
     else logger[pino.symbols.streamSym].write(Buffer.from(line, 'latin1').toString('utf8'));
+  }
+
+  /**
+   * Begins an `info` line written straight into the log file's buffer, piece by piece ({@link text},
+   * {@link jsonOf}, {@link jsonOfBytes}, then {@link end}): the line a command or a flood logs, with
+   * no string built for it, no copy of its pieces and nothing for the garbage collector. The pieces
+   * are the members {@link info} takes as `fields`, in order.
+   *
+   * @returns false when the line cannot be written in place (the level is above `info`, the
+   *   destination is not a log file, or the file is closed): then write it with {@link info}.
+   */
+  begin(): boolean {
+    const file = this.file;
+    if (file === undefined || this.logger.levelVal > INFO) return false;
+    const out = file.room(IN_PLACE_MAX_BYTES);
+    if (out === undefined) return false;
+    this.out = out;
+    this.at = file.pendingBytes;
+    this.limit = this.at + IN_PLACE_MAX_BYTES;
+    if (this.epochTime) {
+      // The prefix as bytes, made once a millisecond: one copy (the string is a concatenation).
+      this.prefixNow();
+      if (this.prefixBytesMs !== this.prefixMs) {
+        this.prefixBytes = Buffer.from(this.prefix, 'latin1');
+        this.prefixBytesMs = this.prefixMs;
+      }
+      this.raw(this.prefixBytes);
+    } else {
+      this.text(this.prefixNow());
+    }
+    return true;
+  }
+
+  /** Appends bytes as they are (JSON text made once, e.g. by {@link bytesOfJson}) to the line begun. */
+  raw(bytes: Uint8Array): void {
+    const out = this.out;
+    if (out === undefined) return;
+    if (this.at + bytes.length > this.limit) {
+      this.out = undefined;
+      return;
+    }
+    out.set(bytes, this.at);
+    this.at += bytes.length;
+  }
+
+  /**
+   * Appends JSON text as it is (`,"event":"command","conn":3`) to the line begun: ASCII, or a binary
+   * string of UTF-8 bytes.
+   */
+  text(ascii: string): void {
+    const out = this.out;
+    if (out === undefined) return;
+    let at = this.at;
+    if (at + ascii.length > this.limit) {
+      this.out = undefined;
+      return;
+    }
+    for (let i = 0; i < ascii.length; i++) out[at++] = ascii.charCodeAt(i);
+    this.at = at;
+  }
+
+  /**
+   * Appends a binary string (its first `end` characters) as a JSON string value, as {@link jsonBinary}
+   * would, when it is plain printable ASCII; otherwise the line is dropped and {@link end} says so.
+   */
+  jsonOf(binary: string, end = binary.length): void {
+    const out = this.out;
+    if (out === undefined) return;
+    let at = this.at;
+    if (at + end + 2 > this.limit) {
+      this.out = undefined;
+      return;
+    }
+    out[at++] = QUOTE;
+    for (let i = 0; i < end; i++) {
+      const code = binary.charCodeAt(i);
+      if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) {
+        this.out = undefined;
+        return;
+      }
+      out[at++] = code;
+    }
+    out[at++] = QUOTE;
+    this.at = at;
+  }
+
+  /** {@link jsonOf} of the bytes of `bytes` from `start` to `end` (a client's line as received). */
+  jsonOfBytes(bytes: Uint8Array, start: number, end: number): void {
+    const out = this.out;
+    if (out === undefined) return;
+    let at = this.at;
+    if (at + end - start + 2 > this.limit) {
+      this.out = undefined;
+      return;
+    }
+    out[at++] = QUOTE;
+    for (let i = start; i < end; i++) {
+      const code = bytes[i] as number;
+      if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) {
+        this.out = undefined;
+        return;
+      }
+      out[at++] = code;
+    }
+    out[at++] = QUOTE;
+    this.at = at;
+  }
+
+  /**
+   * Ends the line begun with `message` (the `msg` member's value as JSON, ASCII, e.g. `"IAMAT"`) and
+   * hands it to the file.
+   *
+   * @returns false when the line was dropped (a piece was not plain ASCII, or it grew past
+   *   {@link IN_PLACE_MAX_BYTES}): nothing was written; write it with {@link info}.
+   */
+  end(message: string): boolean {
+    this.text(',"msg":');
+    this.text(message);
+    this.text('}\n');
+    const out = this.out;
+    if (out === undefined) return false;
+    this.out = undefined;
+    (this.file as LogFile).took(this.at);
+    return true;
   }
 
   /**

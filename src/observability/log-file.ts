@@ -96,6 +96,26 @@ export class LogFile {
     return this.append(bytes, bytes.length, 'latin1');
   }
 
+  /**
+   * Room for a line written straight into the buffer (src/observability/fast-log.ts writes its lines
+   * so): makes sure `bytes` bytes are free after the {@link pendingBytes} buffered, writing those to
+   * the file first when they are not, and returns the buffer. The line starts at offset
+   * {@link pendingBytes}; {@link took} keeps it. Nothing written there counts until then.
+   *
+   * @returns the buffer; `undefined` when the file is closed or `bytes` is more than it holds.
+   */
+  room(bytes: number): Buffer | undefined {
+    if (this.fd === undefined || bytes > this.buffer.length) return undefined;
+    if (this.used + bytes > this.buffer.length) this.flushSync();
+    return this.buffer;
+  }
+
+  /** Keeps the bytes written into the buffer after {@link room}, up to offset `end`. */
+  took(end: number): void {
+    this.used = end;
+    if (this.timer === undefined && !this.soon) this.schedule();
+  }
+
   private append(text: string, worst: number, encoding: 'utf8' | 'latin1'): boolean {
     if (this.fd === undefined) return false;
     if (this.used + worst > this.buffer.length) this.flushSync();

@@ -8,7 +8,8 @@
  */
 import type { Duplex } from 'node:stream';
 import type { Timers, TimerHandle } from '../core/timers.js';
-import { fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
+import { fastLogOf, type FastLog } from '../observability/fast-log.js';
+import { FloodLog } from './flood-log.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import type { AtRecord } from '../protocol/at-record.js';
@@ -80,8 +81,8 @@ export class IncomingLink {
   private readonly options: IncomingLinkOptions;
   private readonly reader: LinkReader;
   private readonly fastLog: FastLog;
-  /** The neighbour's name as JSON, for its flood log events. */
-  private peerJson: string | undefined;
+  /** The flood log events of this link's neighbour, made once it is known. */
+  private floodLog: FloodLog | undefined;
 
   constructor(options: IncomingLinkOptions) {
     this.options = options;
@@ -258,13 +259,7 @@ export class IncomingLink {
     // Records of an anti-entropy exchange are often held already: only a flood's duplicate prunes.
     else if (this.responder?.exchanging !== true) this.options.onNotStored?.(message, this);
     this.options.observer.flood(stored ? 'stored' : 'stale', peerName, 1);
-    const log = this.fastLog;
-    if (!log.enabled) return;
-    this.peerJson ??= jsonText(peerName);
-    log.info(
-      `,"event":"${stored ? 'flood-stored' : 'flood-stale'}","peer":${this.peerJson},"clientId":${jsonBinary(message.clientId)},"line":${jsonBinary(message.atLine)}`,
-      stored ? '"flood stored"' : '"flood ignored as stale"',
-    );
+    (this.floodLog ??= new FloodLog(this.fastLog, peerName)).write(stored, message);
   }
 
   // The accepted side, too, closes a link that went silent (docs/protocol.md#heartbeats).

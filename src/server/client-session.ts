@@ -12,7 +12,7 @@ import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
 import { formatInvalidReply, parseClientCommand, type ClientCommand } from '../protocol/commands.js';
 import { FieldOffsets } from '../protocol/fields.js';
-import { fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
+import { bytesOfJson, fastLogOf, jsonBinary, jsonText, type FastLog } from '../observability/fast-log.js';
 import { COMMANDS, dispatch, type CommandContext, type CommandKind, type CommandResult } from './commands/index.js';
 import type { CommandTable } from './commands/command.js';
 import { textOfBinary, type ReplyBytes } from '../protocol/bytes.js';
@@ -59,11 +59,17 @@ export class ClientSession {
   private readonly fastLog: FastLog;
   /** Where the fields of the line being handled are. */
   private readonly fields = new FieldOffsets(COMMAND_FIELDS);
+  /** The first members of this connection's `command` log events, up to the line's value. */
+  private readonly commandJson: string;
+  /** {@link commandJson} as bytes. */
+  private readonly commandBytes: Buffer;
 
   constructor(options: ClientSessionOptions) {
     this.options = options;
     this.id = options.id;
     this.remote = options.remote;
+    this.commandJson = `,"event":"command","conn":${options.id},"line":`;
+    this.commandBytes = bytesOfJson(this.commandJson);
     this.table = options.table ?? COMMANDS;
     this.fastLog = fastLogOf(options.logger);
     const { limits, logger } = options;
@@ -82,8 +88,10 @@ export class ClientSession {
         this.record(
           'INVALID',
           { reply: undefined, outcome: 'line_too_long', reason: `line over ${limits.maxLineBytes} bytes` },
-          bytes.toString('latin1', start, end),
           0,
+          bytes,
+          start,
+          end,
         ),
       onSlowReader: (event) => {
         const paused = event === 'paused';
@@ -142,18 +150,18 @@ export class ClientSession {
     const started = timers.now();
     const kind = command.kind;
     const result = this.clientIdTooLong(command) ?? dispatch(command, context, this.table);
-    if (!(result instanceof Promise)) return this.record(kind, result, bytes.toString('latin1', start, end), started);
+    if (!(result instanceof Promise)) return this.record(kind, result, started, bytes, start, end);
     // The bytes are gone once this call returns: the line is kept for the log and a `?` reply.
     const line = bytes.toString('latin1', start, end);
     return result.then(
-      (done) => this.record(kind, done, line, started),
+      (done) => this.record(kind, done, started, line),
       (error: unknown) => {
         if (error instanceof StoreUnavailableError) {
           // Logged and counted with no reply; the connection then cuts here (docs/protocol.md#iamat).
-          this.record(kind, { reply: '', outcome: 'store_unavailable', reason: error.message }, line, started);
+          this.record(kind, { reply: '', outcome: 'store_unavailable', reason: error.message }, started, line);
           throw error;
         }
-        return this.record(kind, { reply: undefined, outcome: 'error', reason: String(error) }, line, started);
+        return this.record(kind, { reply: undefined, outcome: 'error', reason: String(error) }, started, line);
       },
     );
   }
@@ -171,36 +179,63 @@ export class ClientSession {
    * One metric and one log event per command (docs/protocol.md#logs), then the reply: the handler's,
    * or `? <line>` for a refused line.
    *
-   * @param line - the line as received, a binary string.
+   * @param line - the line as received: its bytes from `start` to `end`, or a binary string of them.
    */
-  private record(kind: CommandKind, result: CommandResult, line: string, startedMs: number): ReplyBytes {
+  private record(
+    kind: CommandKind,
+    result: CommandResult,
+    startedMs: number,
+    line: Buffer | string,
+    start = 0,
+    end = line.length,
+  ): ReplyBytes {
     const { observer, timers } = this.options;
-    const reply = result.reply ?? formatInvalidReply(line);
+    const reply =
+      result.reply ?? formatInvalidReply(typeof line === 'string' ? line : line.toString('latin1', start, end));
     observer.command(kind, result.outcome, timers.now() - startedMs);
     const log = this.fastLog;
     if (!log.enabled) return reply;
     // Every reply ends in a newline; a WHATSAT reply is many lines, logged by its first and its
-    // length in bytes.
-    let replyJson: string;
+    // length in bytes. The handler's one-line reply comes with its text at hand (an IAMAT's AT line).
+    let replyLine: string;
+    let replyEnd: number;
     let bytes = '';
     if (result.replyLine !== undefined && typeof reply === 'string') {
-      // The handler's one-line reply with its text at hand (an IAMAT's AT line): no search, no slice.
-      replyJson = jsonBinary(result.replyLine);
+      replyLine = result.replyLine;
+      replyEnd = replyLine.length;
     } else {
-      const head = typeof reply === 'string' ? reply : reply.head;
-      const length = typeof reply === 'string' ? reply.length : head.length + reply.body.length;
-      const newline = head.indexOf('\n');
-      replyJson = jsonBinary(head.slice(0, newline));
-      if (newline < length - 1) bytes = `,"bytes":${length}`;
+      replyLine = typeof reply === 'string' ? reply : reply.head;
+      const length = typeof reply === 'string' ? reply.length : replyLine.length + reply.body.length;
+      replyEnd = replyLine.indexOf('\n');
+      if (replyEnd < length - 1) bytes = `,"bytes":${length}`;
     }
-    let fields = `,"event":"command","conn":${this.id},"line":${jsonBinary(line)},"reply":${replyJson},"outcome":"${result.outcome}"`;
-    if (result.reason !== undefined) fields += `,"reason":${jsonText(result.reason)}`;
-    fields += bytes;
     const places = result.places;
-    if (places !== undefined) {
-      fields += `,"places":{"source":"${places.source}","status":"${places.status}","results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;
+    const placesJson =
+      places === undefined
+        ? ''
+        : `,"places":{"source":"${places.source}","status":"${places.status}","results":${places.results},"ms":${places.ms}${places.cached === true ? ',"cached":true' : ''}}`;
+    // Straight into the log's buffer when every piece is plain ASCII (the common case): no string built.
+    if (log.begin()) {
+      log.raw(this.commandBytes);
+      if (typeof line === 'string') log.jsonOf(line);
+      else log.jsonOfBytes(line, start, end);
+      log.text(',"reply":');
+      log.jsonOf(replyLine, replyEnd);
+      log.text(',"outcome":"');
+      log.text(result.outcome);
+      log.text('"');
+      if (result.reason !== undefined) {
+        log.text(',"reason":');
+        log.jsonOf(result.reason);
+      }
+      log.text(bytes);
+      log.text(placesJson);
+      if (log.end(KIND_JSON[kind])) return reply;
     }
-    log.info(fields, KIND_JSON[kind]);
+    const lineText = typeof line === 'string' ? line : line.toString('latin1', start, end);
+    let fields = `${this.commandJson}${jsonBinary(lineText)},"reply":${jsonBinary(replyLine.slice(0, replyEnd))},"outcome":"${result.outcome}"`;
+    if (result.reason !== undefined) fields += `,"reason":${jsonText(result.reason)}`;
+    log.info(fields + bytes + placesJson, KIND_JSON[kind]);
     return reply;
   }
 }

@@ -20,7 +20,12 @@ import { COMMANDS, type CommandContext } from '../../src/server/commands/index.j
 import type { CommandTable } from '../../src/server/commands/command.js';
 import { ingest } from '../../src/server/ingest.js';
 import { resolveServerLimits, type ServerLimits } from '../../src/server/limits.js';
-import { capturingLogger } from '../helpers/capture-log.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { LogFile } from '../../src/observability/log-file.js';
+import { capturingLogger, type LogEntry } from '../helpers/capture-log.js';
+import { tempFolder } from '../helpers/temp-folder.js';
 import { ManualTimers } from '../helpers/manual-timers.js';
 
 /** The server's clock: 1700000010.5 s, so an IAMAT at 1700000000 is 10.5 s old. */
@@ -50,6 +55,8 @@ function rig(
     read?: boolean;
     observer?: Partial<ServerObserver>;
     whenCommitted?: () => Promise<void>;
+    /** @default a logger capturing its entries (`log`) */
+    logger?: Logger;
   } = {},
 ): Rig {
   const [server, client] = duplexPair();
@@ -83,7 +90,7 @@ function rig(
     context,
     limits: resolveServerLimits(options.limits),
     timers,
-    logger: log.logger,
+    logger: options.logger ?? log.logger,
     observer: { ...NOOP_OBSERVER, command: (kind, outcome) => outcomes.push([kind, outcome]), ...options.observer },
     table: options.table,
   });
@@ -94,6 +101,8 @@ function rig(
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 describe('ClientSession', () => {
+  const logFolder = tempFolder('herd-client-session-');
+
   test('each kind of "? " is labelled by its handler, never guessed from the reply', async () => {
     const { client, outcomes, received, store } = rig({ limits: { maxClientIdBytes: 8 } });
     client.write(
@@ -191,6 +200,27 @@ describe('ClientSession', () => {
     assert.equal(event?.line, 'IAMAT k\u00e9a"1 +34.068930-118.445127 1700000000');
     assert.equal(event?.reply, 'AT Solo +10.500000000 k\u00e9a"1 +34.068930-118.445127 1700000000');
     assert.equal(event?.outcome, 'ok');
+  });
+
+  test('into a log file (lines written in place, or as strings when not plain ASCII) the events are the same', async () => {
+    const input =
+      'IAMAT kiwi +34.068930-118.445127 1700000000\nWHATSAT kiwi 10 5\nbogus "line"\nIAMAT k\u00e9a +1+1 1700000000\nIAMAT \xfe\n';
+    const captured = rig();
+    captured.client.write(input, 'latin1');
+    const file = path.join(logFolder.dir, 'Solo.log');
+    const destination = new LogFile(file, { timers: new ManualTimers() });
+    const filed = rig({ logger: pino({}, destination) });
+    filed.client.write(input, 'latin1');
+    for (let i = 0; i < 3; i++) await settle();
+    destination.close();
+    const withoutTime = ({ time: _time, ...entry }: LogEntry): LogEntry => entry;
+    const written = readFileSync(file, 'utf8').trimEnd().split('\n');
+    const expected = captured.log.events().map(withoutTime);
+    assert.equal(expected.length, 5);
+    assert.deepEqual(
+      written.map((line) => withoutTime(JSON.parse(line) as LogEntry)),
+      expected,
+    );
   });
 
   test('replies with a body (WHATSAT) keep their order among the other replies, byte for byte', async () => {

@@ -4,9 +4,21 @@
  */
 import { describe, mock, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { pino } from 'pino';
-import { FastLog, fastLogOf, jsonBinary, jsonText } from '../../src/observability/fast-log.js';
+import {
+  FastLog,
+  IN_PLACE_MAX_BYTES,
+  bytesOfJson,
+  fastLogOf,
+  jsonBinary,
+  jsonText,
+} from '../../src/observability/fast-log.js';
+import { LogFile } from '../../src/observability/log-file.js';
 import { binaryOfText } from '../../src/protocol/bytes.js';
+import { ManualTimers } from '../helpers/manual-timers.js';
+import { tempFolder } from '../helpers/temp-folder.js';
 
 function logger(level = 'info') {
   const lines: string[] = [];
@@ -85,5 +97,91 @@ describe('FastLog', () => {
     assert.deepEqual(lines, []);
     assert.equal(fastLogOf(log), fast);
     assert.equal(fastLogOf(pino({ level: 'silent' })).enabled, false);
+  });
+
+  describe('lines written in place into a log file', () => {
+    const folder = tempFolder('herd-fast-log-');
+    const base = { base: { server: 'Alford', pid: 7 }, timestamp: () => ',"time":1700000000123' };
+
+    /** A pino logger on a LogFile, with hand-moved timers; `text()` closes the file and reads it. */
+    function fileLogger(name: string) {
+      const file = path.join(folder.dir, name);
+      const destination = new LogFile(file, { timers: new ManualTimers() });
+      return {
+        log: pino(base, destination),
+        destination,
+        text: () => {
+          destination.close();
+          return readFileSync(file, 'latin1');
+        },
+      };
+    }
+
+    test('are the lines info() and pino write for the same fields, the buffer written between them in order', () => {
+      const { log, destination, text } = fileLogger('in-place.log');
+      const fast = fastLogOf(log);
+      const line = Buffer.from('..IAMAT kiwi +34.068930-118.445127 1700000000.5..', 'latin1');
+      const reply = 'AT Alford +0.5 kiwi +34.068930-118.445127 1700000000.5\nsecond line\n';
+      const write = (): boolean => {
+        assert.ok(fast.begin());
+        fast.raw(bytesOfJson(',"event":"command","conn":3,"line":'));
+        fast.jsonOfBytes(line, 2, line.length - 2);
+        fast.text(',"reply":');
+        fast.jsonOf(reply, reply.indexOf('\n'));
+        fast.text(',"outcome":"ok"');
+        return fast.end('"IAMAT"');
+      };
+      const fields = {
+        event: 'command',
+        conn: 3,
+        line: 'IAMAT kiwi +34.068930-118.445127 1700000000.5',
+        reply: 'AT Alford +0.5 kiwi +34.068930-118.445127 1700000000.5',
+        outcome: 'ok',
+      };
+      log.info(fields, 'IAMAT');
+      assert.ok(write());
+      // Enough lines to fill the buffer several times: each that does not fit sends the buffer first.
+      for (let i = 0; i < 1000; i++) assert.ok(write());
+      assert.ok(destination.bytesWritten > 0);
+      log.info(fields, 'IAMAT');
+      const lines = text().split('\n');
+      assert.equal(lines.pop(), '');
+      assert.equal(lines.length, 1003);
+      for (const written of lines) assert.equal(written, lines[0]);
+    });
+
+    test('a piece that is not plain ASCII, or too long, drops the line: end() says so and nothing is written', () => {
+      const { log, destination, text } = fileLogger('dropped.log');
+      const fast = fastLogOf(log);
+      const pieces: ((log: FastLog) => void)[] = [
+        (log) => log.jsonOf('caf\xc3\xa9'),
+        (log) => log.jsonOf('say "hi"'),
+        (log) => log.jsonOfBytes(Buffer.from('back\\slash'), 0, 10),
+        (log) => log.jsonOfBytes(Buffer.from('tab\there'), 0, 8),
+        (log) => log.text('x'.repeat(IN_PLACE_MAX_BYTES)),
+      ];
+      for (const piece of pieces) {
+        assert.ok(fast.begin());
+        fast.text(',"event":"command","line":');
+        piece(fast);
+        assert.equal(fast.end('"INVALID"'), false);
+      }
+      assert.equal(destination.pendingBytes, 0);
+      fast.info(`,"event":"command","line":${jsonBinary('caf\xc3\xa9')}`, '"INVALID"');
+      assert.equal(
+        text(),
+        '{"level":30,"time":1700000000123,"server":"Alford","pid":7,"event":"command","line":"caf\xc3\xa9","msg":"INVALID"}\n',
+      );
+    });
+
+    test('begin() is false when the destination is not a log file, the level is above info, or the file is closed', () => {
+      assert.equal(fastLogOf(logger().log).begin(), false);
+      const quiet = fileLogger('quiet.log');
+      quiet.log.level = 'warn';
+      assert.equal(fastLogOf(quiet.log).begin(), false);
+      const closed = fileLogger('closed.log');
+      assert.equal(closed.text(), '');
+      assert.equal(fastLogOf(closed.log).begin(), false);
+    });
   });
 });
