@@ -72,6 +72,15 @@ export const DIGEST_BUCKETS_LOG2 = 16;
 export const MAX_DIGEST_BUCKETS = 1 << DIGEST_BUCKETS_LOG2;
 
 /**
+ * Below this many records a digest is summed from the records (two hashes each) instead of folded
+ * from the {@link MAX_DIGEST_BUCKETS} finest sums: a fold is 65,536 steps however small the table, and
+ * the first ones in a new process run before V8 has compiled the loop (about 10 ms each), which every
+ * server start paid at its links' first anti-entropy offers. Warm, a fold takes about as long as
+ * summing this many records (docs/benchmarks.md "The suite's CPU by file and process (2026-12-03)").
+ */
+export const DIGEST_FROM_RECORDS_BELOW = 256;
+
+/**
  * A digest of a table: per bucket of client ids, the XOR of the 64-bit hashes of the AT lines
  * stored for them. Two tables hold the same records in a bucket exactly when (with probability
  * 1 - 2^-64 per bucket) the bucket sums are equal.
@@ -198,13 +207,23 @@ export class LocationStore {
   }
 
   /**
-   * The table's digest at `buckets` buckets (a power of two, at most {@link MAX_DIGEST_BUCKETS}),
-   * folded from the finest sums in O({@link MAX_DIGEST_BUCKETS}).
+   * The table's digest at `buckets` buckets (a power of two, at most {@link MAX_DIGEST_BUCKETS}):
+   * summed from the records themselves while the table holds fewer than {@link DIGEST_FROM_RECORDS_BELOW},
+   * otherwise folded from the finest sums in O({@link MAX_DIGEST_BUCKETS}). Either way the same sums.
    */
   digest(buckets: number): Digest {
     const high = new Uint32Array(buckets);
     const low = new Uint32Array(buckets);
     const mask = buckets - 1;
+    if (this.lines.size < DIGEST_FROM_RECORDS_BELOW) {
+      for (const [clientId, atLine] of this.lines) {
+        const j = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1) & mask;
+        hash64(atLine, this.scratch);
+        high[j] = ((high[j] as number) ^ (this.scratch[0] as number)) >>> 0;
+        low[j] = ((low[j] as number) ^ (this.scratch[1] as number)) >>> 0;
+      }
+      return { buckets, high, low };
+    }
     for (let i = 0; i < MAX_DIGEST_BUCKETS; i++) {
       const j = i & mask;
       high[j] = ((high[j] as number) ^ (this.sumHigh[i] as number)) >>> 0;

@@ -5,7 +5,7 @@
  * answered, not refused; the links of a herd's first start are dialled once every server listens;
  * a check-in acknowledged while the store's writer thread has not been started yet is on disk.
  */
-import { describe, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fork } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -58,10 +58,22 @@ describe('the admin parts and the writer thread after listening', { timeout: 90_
     }
   });
 
-  test('under herd start, each admin server loads once every server listens, and a request sent before it is answered', async () => {
-    const temp = await tempHerdConfig({ admin: true });
-    const herd = await RunningHerd.start(temp.configFile);
-    try {
+  // One herd of five with admin ports for both claims of `herd start` (five server starts fewer than
+  // a herd each); the admin test runs first, its requests sent the moment the herd is up.
+  describe('one herd of five, admin ports on', () => {
+    let temp: Awaited<ReturnType<typeof tempHerdConfig>> | undefined;
+    let herd: RunningHerd | undefined;
+    before(async () => {
+      temp = await tempHerdConfig({ admin: true });
+      herd = await RunningHerd.start(temp.configFile);
+    });
+    after(async () => {
+      await herd?.stop();
+      await temp?.cleanup();
+    });
+
+    test('under herd start, each admin server loads once every server listens, and a request sent before it is answered', async () => {
+      assert.ok(herd !== undefined);
       // Sent the moment the herd is up: the admin servers may still be loading, so each waits.
       const answers = await Promise.all(
         [...herd.servers.values()].map(async (server) => {
@@ -78,16 +90,10 @@ describe('the admin parts and the writer thread after listening', { timeout: 90_
         const admin = events.find((event) => event.event === 'admin-listening');
         assert.ok(admin !== undefined && admin.time >= lastListening, 'the admin server came after the herd listened');
       }
-    } finally {
-      await herd.stop();
-      await temp.cleanup();
-    }
-  });
+    });
 
-  test('under herd start, the links are dialled once every server listens, and then all come up', async () => {
-    const temp = await tempHerdConfig();
-    const herd = await RunningHerd.start(temp.configFile);
-    try {
+    test('under herd start, the links are dialled once every server listens, and then all come up', async () => {
+      assert.ok(herd !== undefined);
       const servers = [...herd.servers.values()];
       const linksOut = (events: LogEvent[]): LogEvent[] =>
         events.filter((e) => e.event === 'link-status' && e.link === 'out' && e.to === 'up');
@@ -102,10 +108,7 @@ describe('the admin parts and the writer thread after listening', { timeout: 90_
       for (const events of logs)
         for (const up of linksOut(events))
           assert.ok(up.time >= lastListening, 'no link came up before the herd listened');
-    } finally {
-      await herd.stop();
-      await temp.cleanup();
-    }
+    });
   });
 
   test('a check-in acknowledged before the writer thread was started (the herd not yet all up) is on disk', async () => {

@@ -5,7 +5,12 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { LocationStore, compareTimeText, isNewerLine } from '../../src/store/location-store.js';
+import {
+  DIGEST_FROM_RECORDS_BELOW,
+  LocationStore,
+  compareTimeText,
+  isNewerLine,
+} from '../../src/store/location-store.js';
 import { checkAtLine, type AtRecord, type ParsedAtRecord } from '../../src/protocol/at-record.js';
 import { binaryOfText } from '../../src/protocol/bytes.js';
 import { formatPosixTime, parsePosixTime } from '../../src/protocol/time.js';
@@ -271,6 +276,23 @@ describe('LocationStore against the reference store', () => {
       // As a server holds them: binary strings of the UTF-8 bytes.
       return { clientId: binaryOfText(u.clientId), atLine: binaryOfText(atLine) };
     });
+
+  test('the digest summed from the records (a small table) and folded from the finest sums (a larger one) are the reference digest', () => {
+    const store = new LocationStore();
+    const reference = new ReferenceLocationStore();
+    // Up to one past the bound, each client updated once, so both sides of it hold replaced records too.
+    for (const size of [1, DIGEST_FROM_RECORDS_BELOW - 1, DIGEST_FROM_RECORDS_BELOW, DIGEST_FROM_RECORDS_BELOW + 1]) {
+      for (let i = reference.size; i < size; i++) {
+        for (const time of [1700000000n, 1700000001n] as const) {
+          const r = record(`client-${i}`, time * 1_000_000_000n);
+          assert.equal(store.offer(r), reference.offer(r));
+        }
+      }
+      assert.equal(store.size, size);
+      for (const buckets of [1, 64, 65536])
+        assert.deepEqual(store.digest(buckets), reference.digest(buckets), `${size}`);
+    }
+  });
 
   test('property: look-ups before offers (as a link makes them) change no answer', () => {
     // A link looks a flood's client up first; the store remembers a miss until the table changes.
