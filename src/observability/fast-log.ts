@@ -29,12 +29,14 @@ interface PinoInternals {
 /** A string as a JSON value (quotes, escapes), as pino writes strings. */
 export const jsonString: (value: string) => string = JSON.stringify;
 
+/** Whether a character or byte is printable ASCII and neither `"` nor `\\`: JSON writes it as itself. */
+function isPlainCode(code: number): boolean {
+  return code >= 0x20 && code <= 0x7e && code !== QUOTE && code !== BACKSLASH;
+}
+
 /** Whether a string is printable ASCII with no `"` or `\\`: its JSON value is itself, quoted. */
 function isPlain(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x20 || code > 0x7e || code === 0x22 || code === 0x5c) return false;
-  }
+  for (let i = 0; i < text.length; i++) if (!isPlainCode(text.charCodeAt(i))) return false;
   return true;
 }
 
@@ -150,12 +152,8 @@ export class FastLog {
 
   /** Appends bytes as they are (JSON text made once, e.g. by {@link bytesOfJson}) to the line begun. */
   raw(bytes: Uint8Array): void {
-    const out = this.out;
+    const out = this.room(bytes.length);
     if (out === undefined) return;
-    if (this.at + bytes.length > this.limit) {
-      this.out = undefined;
-      return;
-    }
     out.set(bytes, this.at);
     this.at += bytes.length;
   }
@@ -165,13 +163,9 @@ export class FastLog {
    * string of UTF-8 bytes.
    */
   text(ascii: string): void {
-    const out = this.out;
+    const out = this.room(ascii.length);
     if (out === undefined) return;
     let at = this.at;
-    if (at + ascii.length > this.limit) {
-      this.out = undefined;
-      return;
-    }
     for (let i = 0; i < ascii.length; i++) out[at++] = ascii.charCodeAt(i);
     this.at = at;
   }
@@ -181,46 +175,63 @@ export class FastLog {
    * would, when it is plain printable ASCII; otherwise the line is dropped and {@link end} says so.
    */
   jsonOf(binary: string, end = binary.length): void {
-    const out = this.out;
+    const out = this.openString(end);
     if (out === undefined) return;
     let at = this.at;
-    if (at + end + 2 > this.limit) {
-      this.out = undefined;
-      return;
-    }
-    out[at++] = QUOTE;
     for (let i = 0; i < end; i++) {
       const code = binary.charCodeAt(i);
-      if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) {
-        this.out = undefined;
-        return;
-      }
+      if (!isPlainCode(code)) return this.drop();
       out[at++] = code;
     }
-    out[at++] = QUOTE;
-    this.at = at;
+    this.closeString(at);
   }
 
   /** {@link jsonOf} of the bytes of `bytes` from `start` to `end` (a client's line as received). */
   jsonOfBytes(bytes: Uint8Array, start: number, end: number): void {
-    const out = this.out;
+    const out = this.openString(end - start);
     if (out === undefined) return;
     let at = this.at;
-    if (at + end - start + 2 > this.limit) {
-      this.out = undefined;
-      return;
-    }
-    out[at++] = QUOTE;
     for (let i = start; i < end; i++) {
       const code = bytes[i] as number;
-      if (code < 0x20 || code > 0x7e || code === QUOTE || code === BACKSLASH) {
-        this.out = undefined;
-        return;
-      }
+      if (!isPlainCode(code)) return this.drop();
       out[at++] = code;
     }
-    out[at++] = QUOTE;
-    this.at = at;
+    this.closeString(at);
+  }
+
+  /**
+   * Opens a JSON string of `length` plain characters in the line begun: its opening quote written,
+   * room left for the rest and the closing quote.
+   *
+   * @returns the buffer to write the characters into from {@link at}; `undefined` as {@link room}.
+   */
+  private openString(length: number): Buffer | undefined {
+    const out = this.room(length + 2);
+    if (out === undefined) return undefined;
+    out[this.at++] = QUOTE;
+    return out;
+  }
+
+  /**
+   * The buffer of the line begun, when `length` more bytes fit in it ({@link IN_PLACE_MAX_BYTES});
+   * `undefined` when the line was dropped already or they do not fit (then it is dropped).
+   */
+  private room(length: number): Buffer | undefined {
+    const out = this.out;
+    if (out === undefined) return undefined;
+    return this.at + length > this.limit ? this.drop() : out;
+  }
+
+  /** Closes the string {@link openString} opened, whose characters end at `at`. */
+  private closeString(at: number): void {
+    (this.out as Buffer)[at] = QUOTE;
+    this.at = at + 1;
+  }
+
+  /** Drops the line begun: nothing of it is kept, and {@link end} says so. */
+  private drop(): undefined {
+    this.out = undefined;
+    return undefined;
   }
 
   /**
