@@ -4,7 +4,8 @@
  * writer thread)"); and the CPU a commit costs per row, the writer thread's share of an IAMAT's CPU
  * (docs/benchmarks.md "The durable store's upsert, rows per statement (2026-12-03, shared box)").
  * A table of 100,000 clients is filled first; each batch then upserts rows with the store's own
- * statement ({@link prepareUpsert}), `synchronous = FULL`, 60 commits per size, in two patterns:
+ * statement ({@link prepareUpsert}) on a connection as the writer thread's (`synchronous = FULL`, its page
+ * cache), 60 commits per size, in two patterns:
  *
  * - `random`: rows of random client ids out of 200,000 (as a herd's are), most of them updates;
  * - `new`: rows of new clients named `<prefix><n>` with n counting up (the cost scenario's IAMATs,
@@ -18,7 +19,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { connect, prepareUpsert, SCHEMA } from '../src/store/sqlite-table.js';
+import { connect, prepareUpsert, SCHEMA, WRITER_PAGE_CACHE_KIB } from '../src/store/sqlite-table.js';
 
 const TABLE_ROWS = 100_000;
 const CLIENT_IDS = 200_000;
@@ -42,7 +43,7 @@ function batches(pattern: (typeof PATTERNS)[number]): (size: number) => string[]
 const dir = mkdtempSync(path.join(os.tmpdir(), 'herd-commit-'));
 try {
   for (const pattern of PATTERNS) {
-    const db = connect(path.join(dir, `${pattern}.sqlite`), false);
+    const db = connect(path.join(dir, `${pattern}.sqlite`), false, { pageCacheKib: WRITER_PAGE_CACHE_KIB });
     db.exec(SCHEMA);
     const upsert = prepareUpsert(db);
     const batch = batches(pattern);

@@ -110,7 +110,7 @@ export function openSqliteLog(options: SqliteLogOptions): OpenedLog {
 }
 
 function openFile(options: SqliteLogOptions, existed: boolean): OpenedLog {
-  const db = connect(options.file, false, !existed);
+  const db = connect(options.file, false, { creating: !existed });
   try {
     db.exec(SCHEMA);
     const row = db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string } | undefined;

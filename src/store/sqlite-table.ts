@@ -12,10 +12,22 @@ import { rowCount } from './pending-rows.js';
 export const BUSY_TIMEOUT_MS = 5_000;
 
 /**
- * SQLite's page cache per connection, KiB (`PRAGMA cache_size = -N`): the table's upper B-tree
- * levels stay in memory, so a commit reads fewer pages back from the file.
+ * SQLite's page cache of the writer thread's connection, which runs every commit, KiB (`PRAGMA
+ * cache_size = -N`): the table's upper B-tree levels (about 3 MiB at a million clients) and, in a
+ * table of up to some 100,000 clients, all of it stay in memory, so a commit reads fewer pages back
+ * from the file. Larger buys nothing: 64 MiB held about 60 MB per server at a million clients (a
+ * copy of pages the kernel's page cache holds anyway) for no CPU a row less than 16 MiB
+ * (docs/benchmarks.md "Memory per client: where the RSS outside the heap went (2026-12-03)").
  */
-export const PAGE_CACHE_KIB = 64 * 1024;
+export const WRITER_PAGE_CACHE_KIB = 16 * 1024;
+
+/**
+ * SQLite's page cache of every other connection, KiB: the server thread's own, which reads the
+ * stored table once at start (each page once, in key order), looks single rows up while it loads, and
+ * writes the last commit at close. SQLite's default (2,000 KiB): a larger cache would keep the pages
+ * of the start's read for the whole life of the server.
+ */
+export const SERVER_PAGE_CACHE_KIB = 2_000;
 
 /**
  * Pages the write-ahead log may hold before SQLite copies them into the database file
@@ -59,19 +71,26 @@ const NATIVE_BINDING: string | undefined = (() => {
  * (2026-12-03, shared box)").
  *
  * @param mustExist - fail when the file does not exist (the writer thread never creates one).
- * @param creating - the file does not exist yet and this connection creates it: the connection starts
- *   with `synchronous = OFF`, so that the creation's steps (the switch to WAL, the tables, the first
- *   epoch) are not each synced (five syncs, 3-76 ms of a first start on the reference box); call
- *   {@link settleCreated} once they are done. @default false
+ * @param options.creating - the file does not exist yet and this connection creates it: the
+ *   connection starts with `synchronous = OFF`, so that the creation's steps (the switch to WAL, the
+ *   tables, the first epoch) are not each synced (five syncs, 3-76 ms of a first start on the
+ *   reference box); call {@link settleCreated} once they are done. @default false
+ * @param options.pageCacheKib - the connection's page cache, KiB: {@link WRITER_PAGE_CACHE_KIB} for
+ *   the writer thread's. @default {@link SERVER_PAGE_CACHE_KIB}
  * @throws the SQLite error when the file cannot be opened.
  */
-export function connect(file: string, mustExist: boolean, creating = false): Database.Database {
+export function connect(
+  file: string,
+  mustExist: boolean,
+  options: { readonly creating?: boolean; readonly pageCacheKib?: number } = {},
+): Database.Database {
+  const { creating = false, pageCacheKib = SERVER_PAGE_CACHE_KIB } = options;
   const db = new Database(file, { fileMustExist: mustExist, timeout: BUSY_TIMEOUT_MS, nativeBinding: NATIVE_BINDING });
   try {
     if (creating) db.pragma('synchronous = OFF');
     db.pragma('journal_mode = WAL');
     if (!creating) db.pragma('synchronous = FULL');
-    db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
+    db.pragma(`cache_size = -${pageCacheKib}`);
     db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
     db.pragma('temp_store = MEMORY');
   } catch (error) {
@@ -82,7 +101,7 @@ export function connect(file: string, mustExist: boolean, creating = false): Dat
 }
 
 /**
- * Ends the creation of a store opened by `connect(file, false, true)`: syncs the database file once
+ * Ends the creation of a store opened by `connect(file, false, { creating: true })`: syncs the database file once
  * (its first page says WAL) and turns `synchronous = FULL` on, so that every commit from here on is
  * on disk when it returns, as with a store that existed. The tables and the epoch are in the WAL,
  * which the first commit syncs with them, and SQLite syncs the folder (the names of the new files)

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import type Database from 'better-sqlite3';
 import type { StoreFailureReason } from '../errors.js';
-import { connect, prepareUpsert, SCHEMA, unpackRows } from './sqlite-table.js';
+import { connect, prepareUpsert, SCHEMA, unpackRows, WRITER_PAGE_CACHE_KIB } from './sqlite-table.js';
 import { failureReason, identify, moveAside, sameFile, type FileIdentity } from './store-file.js';
 
 /** What the writer is started with (`workerData`). */
@@ -123,7 +123,7 @@ class StoreConnection {
       // Never created again: a data directory on a mount that went away must not fill the disk below it.
       throw new StoreFileGone(`data directory ${path.dirname(this.file)} is gone`);
     }
-    const db = connect(this.file, exists);
+    const db = connect(this.file, exists, { pageCacheKib: WRITER_PAGE_CACHE_KIB });
     try {
       if (!exists) db.exec(SCHEMA);
       const upsert = prepareUpsert(db, () => {
