@@ -5,13 +5,15 @@
  * servers it forks). On SIGUSR2 it reads `process.cpuUsage()`, runs two full garbage collections
  * (unless HERD_BENCH_PROBE_GC=0), waits HERD_BENCH_PROBE_SETTLE_MS (default 0) and writes `process.memoryUsage()`, the resident part of the V8 heap
  * (`heapPhysical`, v8.getHeapStatistics()'s total_physical_size) and the CPU time as JSON to
- * `$HERD_BENCH_PROBE_DIR/<pid>.json`. The product is unchanged:
+ * `$HERD_BENCH_PROBE_DIR/<pid>.json`; with HERD_BENCH_PROBE_SMAPS_DIR set, it also copies
+ * `/proc/self/smaps` there as `<pid>-<POSIX ms>.smaps`, beside the same JSON, at every probe (RSS by
+ * mapping: glibc's malloc arenas, V8's pages, the code). The product is unchanged:
  * without the environment variable the preload does nothing.
  *
  * Why a preload: a server's heap is visible only from inside its process, and the bench must not add
  * a flag or an endpoint to the product to read it.
  */
-import { writeFileSync, renameSync } from 'node:fs';
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 
@@ -46,5 +48,12 @@ if (probeDir !== undefined && probeDir !== '') {
     // Written whole then renamed, so the bench never reads half a file.
     writeFileSync(`${file}.tmp`, `${JSON.stringify(usage)}\n`);
     renameSync(`${file}.tmp`, file);
+    const smapsDir = process.env.HERD_BENCH_PROBE_SMAPS_DIR;
+    if (smapsDir !== undefined && smapsDir !== '') {
+      const stamp = path.join(smapsDir, `${process.pid}-${Date.now()}`);
+      // Read and written, not copied: a /proc file's size is 0, so a copy would be empty.
+      writeFileSync(`${stamp}.smaps`, readFileSync('/proc/self/smaps'));
+      writeFileSync(`${stamp}.json`, `${JSON.stringify(usage)}\n`);
+    }
   };
 }
