@@ -8,7 +8,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -162,6 +162,8 @@ export class BedHerd {
   readonly output: string[] = [];
   /** Markers sent by {@link logsWritten} so far. */
   private markers = 0;
+  /** What {@link logEvents} has read of each server's log: its entries, its bytes, the read under way. */
+  private readonly logs = new Map<string, { entries: LogEntry[]; bytes: number; reading: Promise<void> }>();
 
   private constructor(bed: NetnsBed, dir: string, agent: BedAgent) {
     this.bed = bed;
@@ -286,13 +288,39 @@ export class BedHerd {
     return path.join(this.dir, 'logs', `${name}.log`);
   }
 
-  /** Every entry of server `name`'s log so far (written in batches, at least every 100 ms). */
-  async logEvents(name: string): Promise<LogEntry[]> {
-    const text = await readFile(this.logFile(name), 'utf8').catch(() => '');
-    return text
-      .split('\n')
-      .filter((line) => line.startsWith('{'))
-      .map((line) => JSON.parse(line) as LogEntry);
+  /**
+   * Every entry of server `name`'s log so far (written in batches, at least every 100 ms), in order.
+   * Reads only what the file gained since the last call, whole lines only, as the scenarios poll
+   * these files while the servers fill them.
+   */
+  logEvents(name: string): Promise<LogEntry[]> {
+    const log = this.logs.get(name) ?? { entries: [], bytes: 0, reading: Promise.resolve() };
+    this.logs.set(name, log);
+    // One read at a time per file, so that no part of it is parsed twice.
+    const read = log.reading.then(async () => {
+      const handle = await open(this.logFile(name), 'r').catch(() => undefined);
+      if (handle === undefined) return;
+      try {
+        const { size } = await handle.stat();
+        if (size < log.bytes) {
+          // Another file under the same name: read it from its start.
+          log.entries = [];
+          log.bytes = 0;
+        }
+        if (size === log.bytes) return;
+        const buffer = Buffer.alloc(size - log.bytes);
+        const { bytesRead } = await handle.read(buffer, 0, buffer.length, log.bytes);
+        const whole = buffer.subarray(0, buffer.subarray(0, bytesRead).lastIndexOf(0x0a) + 1);
+        for (const line of whole.toString('utf8').split('\n')) {
+          if (line.startsWith('{')) log.entries.push(JSON.parse(line) as LogEntry);
+        }
+        log.bytes += whole.length;
+      } finally {
+        await handle.close();
+      }
+    });
+    log.reading = read.catch(() => undefined);
+    return read.then(() => [...log.entries]);
   }
 
   /**

@@ -10,7 +10,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { waitUntil } from '../helpers/herd-process.js';
 import { faketimeLibrary } from './bed-herd.js';
-import { NETNS_SKIP, allLinksUp, clientTime, converge, report, withBedHerd } from './scenario-kit.js';
+import { MEMORY_STORE, NETNS_SKIP, allLinksUp, clientTime, converge, report, withBedHerd } from './scenario-kit.js';
 
 const AHEAD = 'Hamilton';
 const BEHIND = 'Holiday';
@@ -32,6 +32,7 @@ describe('test bed: servers with skewed clocks', { skip, timeout: 90_000 }, () =
       {
         peer: { heartbeatIntervalMs: 200, deadAfterMs: 1000 },
         limits: { maxFutureSkewMs: MAX_FUTURE_SKEW_MS },
+        store: MEMORY_STORE,
         clockOffsets: { [AHEAD]: `+${SKEW_S}s`, [BEHIND]: `-${SKEW_S}s` },
       },
       async (herd) => {

@@ -13,7 +13,7 @@ import { readFile } from 'node:fs/promises';
 import type { LogEntry } from '../helpers/capture-log.js';
 import { waitUntil } from '../helpers/herd-process.js';
 import type { BedHerd } from './bed-herd.js';
-import { HOSTS, NETNS_SKIP, Traffic, converge, report, withBedHerd } from './scenario-kit.js';
+import { HOSTS, MEMORY_STORE, NETNS_SKIP, Traffic, converge, report, withBedHerd } from './scenario-kit.js';
 
 const A = 'Alford';
 const B = 'Hamilton';
@@ -43,7 +43,7 @@ function checkChain(chain: readonly LogEntry[], who: string, first?: string): st
 
 describe('test bed: a flapping link under load', { skip: NETNS_SKIP, timeout: 120_000 }, () => {
   test('no update lost, memory bounded, each transition logged once', async (t) => {
-    await withBedHerd({ peer: PEER }, async (herd, bed) => {
+    await withBedHerd({ peer: PEER, store: MEMORY_STORE }, async (herd, bed) => {
       await waitUntil(
         async () => (await herd.status(A)).links.every((row) => row.status === 'up' && row.inbound),
         15_000,

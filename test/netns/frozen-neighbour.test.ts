@@ -25,7 +25,7 @@ const BACKLOG_CLIENTS = 3;
 
 describe('test bed: a neighbour frozen with SIGSTOP', { skip: kit.NETNS_SKIP, timeout: 120_000 }, () => {
   test('declared dead within deadAfterMs and routed around; after SIGCONT its backlog is answered in order and the herd converges within 2 s', async (t) => {
-    await kit.withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs } }, async (herd) => {
+    await kit.withBedHerd({ peer: { heartbeatIntervalMs, deadAfterMs }, store: kit.MEMORY_STORE }, async (herd) => {
       await kit.allLinksUp(herd);
       let targets: readonly string[] = kit.HOSTS;
       const traffic = new kit.Traffic(herd, { prefix: 'fz', everyMs: 40, targets: () => targets });

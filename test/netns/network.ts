@@ -15,6 +15,8 @@
  * all, the processes inside first.
  */
 import { execFile } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -25,6 +27,8 @@ export const BED_PREFIX = 'herdbed-';
 export const CLIENT_NET = '10.77.0';
 /** The private network of the peer ports: host n is 10.78.0.n. */
 export const PEER_NET = '10.78.0';
+/** Where `ip netns add` mounts the namespaces it names. */
+const NETNS_DIR = '/run/netns';
 /** The clients' (and operators') namespace's address on the client network. */
 export const CLIENTS_ADDRESS = `${CLIENT_NET}.200`;
 
@@ -34,6 +38,41 @@ export async function ip(...args: string[]): Promise<string> {
     const { stdout } = await run('ip', args, { timeout: 10_000 });
     return stdout;
   } catch (error) {
+    const detail = (error as { stderr?: string }).stderr?.trim() ?? (error as Error).message;
+    throw new Error(`ip ${args.join(' ')}: ${detail}`, { cause: error });
+  }
+}
+
+/**
+ * Runs many `ip` commands in one process (`ip [-n ns] -batch -`, one command's arguments a line): a
+ * bed is about a hundred commands, and starting an `ip` from the test process costs more CPU than
+ * the command's own work (docs/benchmarks.md "The netns scenarios' CPU (2026-12-03)").
+ * Arguments must not hold white space (the batch splits lines at it).
+ *
+ * @param options.ns - the namespace every line runs in. @default the caller's
+ * @param options.force - run every line whatever fails, and never reject (`-force`)
+ * @throws (naming the line that failed, from ip's stderr) when a line fails, unless `force`.
+ */
+export async function ipBatch(
+  commands: readonly (readonly string[])[],
+  options: { ns?: string; force?: boolean } = {},
+): Promise<void> {
+  for (const command of commands) {
+    if (command.some((arg) => /\s/.test(arg) || arg === ''))
+      throw new Error(`ip batch argument with white space: ${command.join(' ')}`);
+  }
+  const args = [
+    ...(options.ns === undefined ? [] : ['-n', options.ns]),
+    ...(options.force ? ['-force'] : []),
+    '-batch',
+    '-',
+  ];
+  const running = run('ip', args, { timeout: 10_000 });
+  running.child.stdin?.end(commands.map((command) => `${command.join(' ')}\n`).join(''));
+  try {
+    await running;
+  } catch (error) {
+    if (options.force) return;
     const detail = (error as { stderr?: string }).stderr?.trim() ?? (error as Error).message;
     throw new Error(`ip ${args.join(' ')}: ${detail}`, { cause: error });
   }
@@ -57,17 +96,39 @@ function alive(pid: number): boolean {
   }
 }
 
-/** Kills every process inside namespace `ns` (SIGKILL) and deletes it; a missing one is fine. */
-async function removeNamespace(ns: string): Promise<void> {
-  const pids = await ip('netns', 'pids', ns).catch(() => '');
-  for (const pid of pids.split('\n').filter((text) => text !== '')) {
+/**
+ * The processes inside the namespaces `names` (a missing one has none), found as `ip netns pids`
+ * does, by the namespace's inode, but read from /proc here without an `ip` process per namespace.
+ */
+async function processesIn(names: readonly string[]): Promise<number[]> {
+  const inodes = new Set<string>();
+  for (const name of names) {
+    const found = await stat(path.join(NETNS_DIR, name)).catch(() => undefined);
+    if (found !== undefined) inodes.add(`${found.dev}:${found.ino}`);
+  }
+  if (inodes.size === 0) return [];
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const found = await stat(`/proc/${entry}/ns/net`).catch(() => undefined);
+    if (found !== undefined && inodes.has(`${found.dev}:${found.ino}`)) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** Kills every process inside the namespaces `names` (SIGKILL) and deletes them; a missing one is fine. */
+async function removeNamespaces(names: readonly string[]): Promise<void> {
+  for (const pid of await processesIn(names)) {
     try {
-      process.kill(Number(pid), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // Already gone.
     }
   }
-  await ip('netns', 'del', ns).catch(() => undefined);
+  await ipBatch(
+    names.map((name) => ['netns', 'del', name]),
+    { force: true },
+  );
 }
 
 /**
@@ -80,11 +141,9 @@ export async function cleanLeftoverBeds(id?: string): Promise<string[]> {
     if (!ns.startsWith(BED_PREFIX)) continue;
     const bedId = ns.slice(BED_PREFIX.length).split('-')[0] ?? '';
     const owner = /^t(\d+)$/.exec(bedId);
-    if (bedId === id || (owner !== null && !alive(Number(owner[1])))) {
-      await removeNamespace(ns);
-      removed.push(ns);
-    }
+    if (bedId === id || (owner !== null && !alive(Number(owner[1])))) removed.push(ns);
   }
+  if (removed.length > 0) await removeNamespaces(removed);
   return removed;
 }
 
@@ -181,30 +240,38 @@ export class NetnsBed {
     return bed;
   }
 
+  /** Every namespace of the bed: the hosts', the clients', the hub. */
+  private namespaceNames(): string[] {
+    return [...[...this.hosts.values()].map((host) => host.ns), this.clients, this.hub];
+  }
+
+  // Three rounds of `ip -batch`: the namespaces; the bridges and veth pairs, made from the hub with
+  // their far ends put straight into the other namespaces; then each namespace's addresses and links.
   private async build(): Promise<void> {
     const hub = this.hub;
-    await ip('netns', 'add', hub);
-    await ip('-n', hub, 'link', 'set', 'lo', 'up');
+    await ipBatch(this.namespaceNames().map((ns) => ['netns', 'add', ns]));
+    const hubCommands: string[][] = [['link', 'set', 'lo', 'up']];
     for (const bridge of ['brc', 'brp', 'brq']) {
-      await ip('-n', hub, 'link', 'add', 'name', bridge, 'type', 'bridge');
-      await ip('-n', hub, 'link', 'set', bridge, 'up');
+      hubCommands.push(['link', 'add', 'name', bridge, 'type', 'bridge'], ['link', 'set', bridge, 'up']);
     }
-    const attach = async (ns: string, hubEnd: string, nsEnd: string, bridge: string, cidr: string): Promise<void> => {
-      await ip('-n', hub, 'link', 'add', 'name', hubEnd, 'type', 'veth', 'peer', 'name', nsEnd, 'netns', ns);
-      await ip('-n', hub, 'link', 'set', hubEnd, 'master', bridge);
-      await ip('-n', hub, 'link', 'set', hubEnd, 'up');
-      await ip('-n', ns, 'addr', 'add', cidr, 'dev', nsEnd);
-      await ip('-n', ns, 'link', 'set', nsEnd, 'up');
+    const inside = new Map<string, string[][]>();
+    const attach = (ns: string, hubEnd: string, nsEnd: string, bridge: string, cidr: string): void => {
+      hubCommands.push(
+        ['link', 'add', 'name', hubEnd, 'type', 'veth', 'peer', 'name', nsEnd, 'netns', ns],
+        ['link', 'set', hubEnd, 'master', bridge],
+        ['link', 'set', hubEnd, 'up'],
+      );
+      const commands = inside.get(ns) ?? [['link', 'set', 'lo', 'up']];
+      commands.push(['addr', 'add', cidr, 'dev', nsEnd], ['link', 'set', nsEnd, 'up']);
+      inside.set(ns, commands);
     };
     for (const host of this.hosts.values()) {
-      await ip('netns', 'add', host.ns);
-      await ip('-n', host.ns, 'link', 'set', 'lo', 'up');
-      await attach(host.ns, `c${host.index}`, 'client0', 'brc', `${host.clientAddress}/24`);
-      await attach(host.ns, `p${host.index}`, 'peer0', 'brp', `${host.peerAddress}/24`);
+      attach(host.ns, `c${host.index}`, 'client0', 'brc', `${host.clientAddress}/24`);
+      attach(host.ns, `p${host.index}`, 'peer0', 'brp', `${host.peerAddress}/24`);
     }
-    await ip('netns', 'add', this.clients);
-    await ip('-n', this.clients, 'link', 'set', 'lo', 'up');
-    await attach(this.clients, 'c0', 'client0', 'brc', `${CLIENTS_ADDRESS}/24`);
+    attach(this.clients, 'c0', 'client0', 'brc', `${CLIENTS_ADDRESS}/24`);
+    await ipBatch(hubCommands, { ns: hub });
+    await Promise.all([...inside].map(([ns, commands]) => ipBatch(commands, { ns })));
   }
 
   /** The host of server `name`. @throws for a name the bed does not have. */
@@ -298,9 +365,7 @@ export class NetnsBed {
 
   /** Removes every namespace of the bed, killing what runs inside; safe to call twice. */
   async destroy(): Promise<void> {
-    for (const host of this.hosts.values()) await removeNamespace(host.ns);
-    await removeNamespace(this.clients);
-    await removeNamespace(this.hub);
+    await removeNamespaces(this.namespaceNames());
     this.cutPairs.clear();
   }
 }
