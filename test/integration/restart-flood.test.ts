@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
 import { killByPort } from '../helpers/socket-owners.js';
 import { connectTheInstantItAccepts } from '../helpers/loopback.js';
+import { whenFileGrows } from '../helpers/file-growth.js';
 
 /** Restarts, each checked as the issue states it. */
 const RESTARTS = 20;
@@ -60,9 +61,13 @@ describe('a restarted server in the flood', { timeout: 600_000 }, () => {
         const exited = herd.waitForLine(/^herd: Alford exited/, 20_000);
         await killByPort(port);
         await exited;
-        const first = await connectTheInstantItAccepts(port, 20_000).catch((error: unknown) => {
-          throw new Error(`${(error as Error).message}; the herd said:\n${herd.output.slice(-20).join('\n')}`);
-        });
+        // The restarted Alford logs before it listens: its port is tried every millisecond from then on.
+        const started = whenFileGrows(herd.servers.get('Alford')?.logFile ?? '');
+        const first = await connectTheInstantItAccepts(port, 20_000, started.grown)
+          .catch((error: unknown) => {
+            throw new Error(`${(error as Error).message}; the herd said:\n${herd.output.slice(-20).join('\n')}`);
+          })
+          .finally(() => started.close());
         first.destroy();
         await sleep(CHECK_IN_AFTER_MS - (performance.now() - first.acceptedAt));
         const neighbour = i % 2 === 0 ? 'Hamilton' : 'Welsh';
