@@ -1,6 +1,6 @@
 /**
- * Where the tail of propagation at 1k/s comes from (docs/benchmarks.md "Propagation at 1k/s: where
- * the tail comes from (2026-12-03)"). Not a scenario of `npm run bench`: a tool to run by hand. It
+ * Where the tail of propagation at 1k/s comes from, a tool to run by hand (not a scenario of `npm
+ * run bench`); docs/benchmarks.md "Propagation at 1k/s: where the tail comes from (2026-12-03)". It
  * runs the herd scenario's fixed-rate half (the default herd and the observer, a warm-up, then
  * 1,000 IAMATs a second for new clients over ten connections) and splits the propagation delays by
  * when each update was sent on the wall clock: in the first {@link TICK_WINDOW_MS} ms after a whole

@@ -1,7 +1,7 @@
 /**
- * The work of one heartbeat tick of tree dissemination at 1k/s (docs/benchmarks.md "Propagation at
- * 1k/s: where the tail comes from (2026-12-03)"). Not a scenario of `npm run bench`: a tool to run by
- * hand. The default herd's ring of five routers in memory (test/helpers/tree-sim.ts, no sockets),
+ * The work of one heartbeat tick of tree dissemination at 1k/s, a tool to run by hand (not a
+ * scenario of `npm run bench`); docs/benchmarks.md "Propagation at 1k/s: where the tail comes from (2026-12-03)".
+ * The default herd's ring of five routers in memory (test/helpers/tree-sim.ts, no sockets),
  * trees formed, then simulated seconds of 1,000 updates spread over the five origins, each update
  * delivered everywhere before the next, and one tick a second. Prints the time of the tick (every
  * router's announcements and their receivers' handling, all five in this one process), of each
