@@ -186,7 +186,7 @@ export function buildReport(
     check('iamat W=1 / floor W=1', '>= 0.9x', iamat?.w1.ratio_to_floor, (v) => v >= 0.9),
     check('iamat W=16 / floor W=16', '>= 0.7x', iamat?.w16.ratio_to_floor, (v) => v >= 0.7),
     check('herd ingest / floor W=16', '>= 0.1x', herd?.ratio_to_floor, (v) => v >= 0.1),
-    check('propagation p99 at 1k/s, ms', 'p99 <= 5 ms', herd?.propagation_p99_ms_at_1k, (v) => v <= 5),
+    check('propagation p99 at 1k/s, ms', 'p99 <= 3 ms', herd?.propagation_p99_ms_at_1k, (v) => v <= 3),
     check('WHATSAT/s', '>= 20k/s', whatsat?.rate, (v) => v >= 20_000),
     check('bytes per client (RSS)', '<= 300 B', results.memory?.bytes_per_client, (v) => v <= 300),
     check(

@@ -38,6 +38,16 @@ import { serverNameOf, type AtRecord } from '../protocol/at-record.js';
 import type { LocationStore } from '../store/location-store.js';
 import { atLineHash, formatGraftLines, formatIHaveLines, formatPrune, type TreeMessage } from './tree-messages.js';
 
+/**
+ * Most updates a lazy neighbour waits for before they are announced without waiting for the tick.
+ * The ticks fall on the wall clock's whole seconds on every server, so a second's announcements
+ * written and read on the tick are one long turn on every server at the same instant, which the
+ * floods arriving then wait for (at 1,000 updates/s, several ms on each server of the ring of five:
+ * docs/benchmarks.md "Propagation at 1k/s: where the tail comes from (2026-12-03)"). In batches of
+ * this size the same work is spread over the second, one short turn at a time.
+ */
+export const ANNOUNCE_BATCH_UPDATES = 64;
+
 /** Options of a {@link TreeRouter}. */
 export interface TreeRouterOptions {
   /** The table: what is held decides duplicates, misses and graft replies. */
@@ -129,7 +139,8 @@ export class TreeRouter {
 
   /**
    * Spreads a stored record to every neighbour of `neighbours` except `from`: its AT line to those
-   * eager for its root, an announcement at the next tick to the others.
+   * eager for its root, an announcement to the others at the next tick, or at once (after the
+   * pushes) when {@link ANNOUNCE_BATCH_UPDATES} are waiting for that neighbour.
    */
   flood(record: AtRecord, from: string | undefined, neighbours: Iterable<string>): void {
     // Arrived: no longer missing, so that a tick scans only what is (docs/operations.md "Event-loop blocks").
@@ -140,6 +151,7 @@ export class TreeRouter {
       root = serverNameOf(record.atLine);
       if (this.firstFrom.get(root) !== from) this.firstFrom.set(root, from);
     }
+    let full: string[] | undefined;
     for (const peer of neighbours) {
       if (peer === from) continue;
       const side = this.pushSides.get(peer);
@@ -149,9 +161,13 @@ export class TreeRouter {
       }
       root ??= serverNameOf(record.atLine);
       if (!side.lazyRoots.has(root)) this.options.push(peer, record.atLine);
-      else if (side.pending.length < this.options.maxPending) side.pending.push(record);
-      else this.counters.announcementsDropped++;
+      else if (side.pending.length < this.options.maxPending) {
+        side.pending.push(record);
+        if (side.pending.length >= ANNOUNCE_BATCH_UPDATES) (full ??= []).push(peer);
+      } else this.counters.announcementsDropped++;
     }
+    // After every push of this record, so that its eager copies do not wait for the announcements.
+    if (full !== undefined) for (const peer of full) this.announceTo(peer);
   }
 
   /**
@@ -236,24 +252,28 @@ export class TreeRouter {
   }
 
   private announce(): void {
+    for (const peer of this.pushSides.keys()) this.announceTo(peer);
+  }
+
+  /** Announces to `peer` the updates waiting for it (none when nothing waits). */
+  private announceTo(peer: string): void {
+    const side = this.pushSides.get(peer);
+    if (side === undefined || side.pending.length === 0) return;
     const { store, push, maxLineBytes } = this.options;
-    for (const [peer, side] of this.pushSides) {
-      if (side.pending.length === 0) continue;
-      const byRoot = new Map<string, string[]>();
-      for (const record of side.pending) {
-        // Superseded since: the newer record has its own way here (pushed, announced, or from `peer`).
-        if (store.atLineOf(record.clientId) !== record.atLine) continue;
-        const root = serverNameOf(record.atLine);
-        let entries = byRoot.get(root);
-        if (entries === undefined) byRoot.set(root, (entries = []));
-        entries.push(record.clientId, atLineHash(record.atLine));
-      }
-      side.pending = [];
-      for (const [root, entries] of byRoot) {
-        for (const line of formatIHaveLines(root, entries, maxLineBytes)) {
-          push(peer, line);
-          this.counters.ihaveLinesSent++;
-        }
+    const byRoot = new Map<string, string[]>();
+    for (const record of side.pending) {
+      // Superseded since: the newer record has its own way here (pushed, announced, or from `peer`).
+      if (store.atLineOf(record.clientId) !== record.atLine) continue;
+      const root = serverNameOf(record.atLine);
+      let entries = byRoot.get(root);
+      if (entries === undefined) byRoot.set(root, (entries = []));
+      entries.push(record.clientId, atLineHash(record.atLine));
+    }
+    side.pending = [];
+    for (const [root, entries] of byRoot) {
+      for (const line of formatIHaveLines(root, entries, maxLineBytes)) {
+        push(peer, line);
+        this.counters.ihaveLinesSent++;
       }
     }
   }
