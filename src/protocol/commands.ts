@@ -121,6 +121,11 @@ function invalid(reason: string): InvalidCommand {
   return { kind: 'INVALID', reason };
 }
 
+/** How many operands a line of `count` fields has, as its refusal says it (only a refused line pays for the text). */
+function operandsOf(count: number): string {
+  return count > COMMAND_FIELDS ? 'more than 3' : String(count - 1);
+}
+
 const UNKNOWN_COMMAND = invalid('unknown command');
 const BAD_LOCATION = invalid('bad ISO 6709 location');
 const BAD_TIME = invalid('bad POSIX time');
@@ -145,16 +150,15 @@ export function parseClientCommand(
   if (count === 0) return undefined;
   const verbStart = fields.start(0);
   const verbEnd = fields.end(0);
-  const operands = count > COMMAND_FIELDS ? 'more than 3' : String(count - 1);
   if (bytesEqual(bytes, verbStart, verbEnd, 'IAMAT')) {
-    if (count !== COMMAND_FIELDS) return invalid(`IAMAT takes 3 operands, got ${operands}`);
+    if (count !== COMMAND_FIELDS) return invalid(`IAMAT takes 3 operands, got ${operandsOf(count)}`);
     if (scanIso6709(bytes, fields.start(2), fields.end(2)) === -1) return BAD_LOCATION;
     if (!isPosixTime(bytes, fields.start(3), fields.end(3))) return BAD_TIME;
     if (!isUtf8Bytes(bytes, fields.start(1), fields.end(1))) return NOT_UTF8;
     return { kind: 'IAMAT', bytes, fields };
   }
   if (bytesEqual(bytes, verbStart, verbEnd, 'WHATSAT')) {
-    if (count !== COMMAND_FIELDS) return invalid(`WHATSAT takes 3 operands, got ${operands}`);
+    if (count !== COMMAND_FIELDS) return invalid(`WHATSAT takes 3 operands, got ${operandsOf(count)}`);
     const radiusKm = radiusKmAt(bytes, fields.start(2), fields.end(2));
     if (!(radiusKm > 0)) return invalid(Number.isNaN(radiusKm) ? RADIUS_NOT_A_NUMBER : RADIUS_OUT_OF_RANGE);
     const bound = boundAt(bytes, fields.start(3), fields.end(3));
