@@ -21,7 +21,8 @@
  *   then the root's star: N-1 lines).
  * - Lazy push: on each tick (the shared heartbeat tick, so an idle link's announcement replaces its
  *   heartbeat), the updates stored since the last one go to lazy neighbours as ids only, `IHAVE <root>
- *   <client id> <hash> ...`.
+ *   <client id> <hash> ...`; a neighbour owed {@link ANNOUNCE_BATCH_UPDATES} of them gets them at
+ *   once, after the update's pushes, so that a busy second is not announced all on its tick.
  * - A miss noticed on a lazy link grafts it back: an announced record still missing at a tick at
  *   least half an interval later is asked for, `GRAFT <root> <client id> ...`, which also makes
  *   that link eager again for the root. Another announcer is asked at the next tick if it is still
@@ -33,43 +34,9 @@
  * PRUNE and GRAFT go back over the connection the updates came on (the neighbour accepted it);
  * IHAVE and the updates go over the connection this server dialled. Each connection starts afresh.
  */
-import type { Logger } from '../observability/logger.js';
 import { serverNameOf, type AtRecord } from '../protocol/at-record.js';
-import type { LocationStore } from '../store/location-store.js';
 import { atLineHash, formatGraftLines, formatIHaveLines, formatPrune, type TreeMessage } from './tree-messages.js';
-
-/**
- * Most updates a lazy neighbour waits for before they are announced without waiting for the tick.
- * The ticks fall on the wall clock's whole seconds on every server, so a second's announcements
- * written and read on the tick are one long turn on every server at the same instant, which the
- * floods arriving then wait for (at 1,000 updates/s, several ms on each server of the ring of five:
- * docs/benchmarks.md "Propagation at 1k/s: where the tail comes from (2026-12-03)"). In batches of
- * this size the same work is spread over the second, one short turn at a time.
- */
-export const ANNOUNCE_BATCH_UPDATES = 64;
-
-/** Options of a {@link TreeRouter}. */
-export interface TreeRouterOptions {
-  /** The table: what is held decides duplicates, misses and graft replies. */
-  readonly store: LocationStore;
-  /** Queues a line (without terminator) on the outgoing link to `peer`: an AT line or an IHAVE. */
-  readonly push: (peer: string, line: string) => void;
-  /**
-   * Writes a line (without terminator) back to `peer` over the link it dialled to this server: a
-   * PRUNE or a GRAFT. Returns false when that link is not up (nothing written).
-   */
-  readonly reply: (peer: string, line: string) => boolean;
-  /** Longest line, bytes (`limits.maxLineBytes`): IHAVE and GRAFT lines are cut to it. */
-  readonly maxLineBytes: number;
-  /**
-   * Most announcements held for one neighbour between ticks, and most missing records tracked. Past
-   * it they are dropped and logged; anti-entropy repairs (`peer.maxQueuedUpdates`).
-   */
-  readonly maxPending: number;
-  /** Interval of the ticks, ms (`peer.heartbeatIntervalMs`). */
-  readonly intervalMs: number;
-  readonly log: Logger;
-}
+import { ANNOUNCE_BATCH_UPDATES, type TreeCounters, type TreeRouterOptions } from './tree-router-options.js';
 
 /** This server's side of the link it dialled to one neighbour: what it pushes there, and how. */
 interface PushSide {
@@ -93,17 +60,6 @@ interface Missing {
   readonly announcers: string[];
   /** When it was (last) announced or asked for, ms on the ticks' clock. */
   sinceMs: number;
-}
-
-/** Counts since start, for tests and logs. */
-export interface TreeCounters {
-  prunesSent: number;
-  graftsSent: number;
-  /** Records asked for by a GRAFT. */
-  recordsGrafted: number;
-  ihaveLinesSent: number;
-  /** Announcements dropped at {@link TreeRouterOptions.maxPending}. */
-  announcementsDropped: number;
 }
 
 /** The tree dissemination of one server. */

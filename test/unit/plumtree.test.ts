@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { seededRandom } from '../helpers/herd-process.js';
 import { SimHerd } from '../helpers/tree-sim.js';
-import { ANNOUNCE_BATCH_UPDATES } from '../../src/peers/plumtree.js';
+import { ANNOUNCE_BATCH_UPDATES } from '../../src/peers/tree-router-options.js';
 
 function ring(n: number): { names: string[]; links: [string, string][] } {
   const names = Array.from({ length: n }, (_, i) => `S${i}`);
