@@ -22,29 +22,6 @@ export async function readRssBytes(pid: number): Promise<number | undefined> {
 }
 
 /**
- * CPU time of every thread of a process, from `/proc/<pid>/task/<tid>/schedstat` (nanoseconds, summed),
- * microseconds; undefined where there is no such file (not Linux) or the process is gone. Read from
- * outside: nothing runs in the process to answer, unlike {@link probeMemory}, whose handler (about
- * 8 ms of CPU the first time, compiling and writing its report; 1-2 ms after) counts in the process's
- * next interval.
- */
-export async function readThreadsCpuUs(pid: number): Promise<number | undefined> {
-  try {
-    let ns = 0;
-    for (const tid of await readdir(`/proc/${pid}/task`)) {
-      try {
-        ns += Number((await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ')[0]);
-      } catch {
-        // The thread ended between the listing and the read: its time is no longer counted anywhere.
-      }
-    }
-    return ns / 1000;
-  } catch {
-    return undefined;
-  }
-}
-
-/**
  * `process.memoryUsage()` of a server, after two full garbage collections (unless the probe was
  * told not to collect), and its `process.cpuUsage()` just before, as the probe wrote them.
  */

@@ -16,7 +16,7 @@ import {
   benchEnv,
   memoryProbeNodeArgs,
   probeMemory,
-  readThreadsCpuUs,
+  threadsCpuNs,
   sleep,
   startEchoProcess,
   startHerdProcess,
@@ -66,12 +66,17 @@ async function cpuUs(pid: number, probeDir: string): Promise<number> {
 }
 
 /**
- * CPU microseconds of an idle server so far: from `/proc` where there is one, so that nothing runs in
- * the server to answer (the probe's first answer, about 8 ms of its CPU, would fall in the window and
- * read as 0.08% of a core over 10 s); the probe elsewhere.
+ * CPU microseconds of an idle server so far, read from outside (`/proc/<pid>/task/*\/schedstat`), so
+ * that nothing runs in the server to answer: the memory probe's first answer costs the server about
+ * 8 ms of CPU (compiling and writing its report), which fell in the window, 0.08% of a core over
+ * 10 s (docs/benchmarks.md "An idle server's CPU (2026-12-03)"). The probe where there is no `/proc`.
  */
 async function idleCpuUs(pid: number, probeDir: string): Promise<number> {
-  return (await readThreadsCpuUs(pid)) ?? (await cpuUs(pid, probeDir));
+  try {
+    return (await threadsCpuNs(pid)) / 1000;
+  } catch {
+    return cpuUs(pid, probeDir);
+  }
 }
 
 /**
