@@ -16,6 +16,7 @@ import {
   benchEnv,
   memoryProbeNodeArgs,
   probeMemory,
+  threadsCpuNs,
   sleep,
   startEchoProcess,
   startHerdProcess,
@@ -62,6 +63,20 @@ export interface LightCostResult {
 async function cpuUs(pid: number, probeDir: string): Promise<number> {
   const probed = await probeMemory(pid, probeDir);
   return probed.cpuUserUs + probed.cpuSystemUs;
+}
+
+/**
+ * CPU microseconds of an idle server so far, read from outside (`/proc/<pid>/task/*\/schedstat`), so
+ * that nothing runs in the server to answer: the memory probe's first answer costs the server about
+ * 8 ms of CPU (compiling and writing its report), which fell in the window, 0.08% of a core over
+ * 10 s (docs/benchmarks.md "An idle server's CPU (2026-12-03)"). The probe where there is no `/proc`.
+ */
+async function idleCpuUs(pid: number, probeDir: string): Promise<number> {
+  try {
+    return (await threadsCpuNs(pid)) / 1000;
+  } catch {
+    return cpuUs(pid, probeDir);
+  }
 }
 
 /**
@@ -135,9 +150,9 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
     try {
       await sleep(context.quick ? IDLE_SETTLE_MS.quick : IDLE_SETTLE_MS.full);
       const started = performance.now();
-      const before = await Promise.all(herd.members.map((member) => cpuUs(member.pid, dir)));
+      const before = await Promise.all(herd.members.map((member) => idleCpuUs(member.pid, dir)));
       await sleep(idleWindowMs);
-      const after = await Promise.all(herd.members.map((member) => cpuUs(member.pid, dir)));
+      const after = await Promise.all(herd.members.map((member) => idleCpuUs(member.pid, dir)));
       const wallUs = (performance.now() - started) * 1000;
       herd.members.forEach((member, i) => {
         idle[member.name] = Math.round((((after[i] as number) - (before[i] as number)) / wallUs) * 10_000) / 100;

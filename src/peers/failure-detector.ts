@@ -36,6 +36,15 @@ export class HeartbeatTicker {
   private readonly listeners = new Set<(nowMs: number) => void>();
   private timer: TimerHandle | undefined;
   private lastTickMs = Number.NEGATIVE_INFINITY;
+  /** When the armed timer's tick is due, on the timers' clock. */
+  private dueMs = 0;
+  // Made once: an idle server runs the ticks and nothing else, so a tick allocates no closure.
+  private readonly fire = (): void => {
+    this.timer = undefined;
+    // Node's timers count whole milliseconds of the loop's cached time and may fire a little early.
+    if (this.timers.now() < this.dueMs) this.arm();
+    else this.tick();
+  };
 
   /**
    * @param phaseMs - where the ticks fall on the timers' clock, modulo the interval. @default the
@@ -81,23 +90,23 @@ export class HeartbeatTicker {
   }
 
   private schedule(): void {
-    const now = this.timers.now();
-    const next = this.tickAtOrBefore(now) + this.intervalMs;
-    setTimeoutAt(
-      this.timers,
-      next,
-      () => this.tick(),
-      (handle) => (this.timer = handle),
-    );
+    this.dueMs = this.tickAtOrBefore(this.timers.now()) + this.intervalMs;
+    this.arm();
+  }
+
+  /** One timer for the tick at {@link dueMs}, never before it (as `setTimeoutAt`, without its closures). */
+  private arm(): void {
+    this.timer = this.timers.setTimeout(this.fire, Math.max(1, this.dueMs - this.timers.now()));
   }
 
   private tick(): void {
-    this.timer = undefined;
     const now = this.timers.now();
     const previous = this.lastTickMs;
     this.lastTickMs = now;
     for (const listener of this.listeners) listener(now);
-    for (const detector of [...this.detectors]) detector.tick(now, previous);
+    // A detector stopped by its own heartbeat (a write that failed at once) leaves the set as it is
+    // iterated; a Set's iteration skips what is deleted and needs no copy.
+    for (const detector of this.detectors) detector.tick(now, previous);
     if (this.detectors.size > 0 && this.timer === undefined) this.schedule();
   }
 }

@@ -273,6 +273,42 @@ describe('HeartbeatTicker', () => {
     assert.equal(timers.pending, 0, 'the timer stops with the last connection');
   });
 
+  test('an idle tick arms one timer with the same callback each time, also after an early fire', () => {
+    const manual = new ManualTimers();
+    const callbacks = new Set<() => void>();
+    let armed = 0;
+    const early = firingEarly(manual);
+    const recording: Timers = {
+      now: () => early.now(),
+      clearTimeout: (handle) => early.clearTimeout(handle),
+      setTimeout: (callback, ms) => {
+        armed++;
+        callbacks.add(callback);
+        return early.setTimeout(callback, ms);
+      },
+    };
+    const heartbeats: number[] = [];
+    const detector = new FailureDetector({
+      timers: manual,
+      ticker: new HeartbeatTicker(recording, HEARTBEAT_MS),
+      heartbeatIntervalMs: HEARTBEAT_MS,
+      deadAfterMs: DEAD_AFTER_MS,
+      sendHeartbeat: () => heartbeats.push(manual.now()),
+      onDead: () => undefined,
+      afterIo: () => undefined,
+    });
+    for (let t = 0; t < 5500; t += 10) {
+      manual.advance(10);
+      detector.received();
+    }
+    assert.deepEqual(heartbeats, [1000, 2000, 3000, 4000, 5000]);
+    // Two arms a tick (each fires 0.5 ms early and is armed again for the rest), plus the next one.
+    assert.equal(armed, 11);
+    assert.equal(callbacks.size, 1, 'no closure made per tick: an idle server runs nothing else');
+    detector.stop();
+    assert.equal(manual.pending, 0, 'no timer once the last connection stopped');
+  });
+
   test("with the system timers the ticks fall on the wall clock's whole intervals", () => {
     const ticker = new HeartbeatTicker(undefined as never, 1000, -(performance.timeOrigin % 1000));
     const tick = ticker.tickAtOrBefore(performance.now());
