@@ -29,6 +29,8 @@ export interface Solo {
 export interface SoloOptions {
   readonly limits?: Record<string, number>;
   readonly store?: Record<string, unknown>;
+  /** Config `logLevel` (./herd-config-options.ts `QUIET_LOG`). @default the product's, 'info' */
+  readonly logLevel?: string;
   /** Where the store lives. @default `<dir>/data` */
   readonly dataDir?: string;
   /** Serve an admin port (on port 0). @default false */
@@ -51,6 +53,7 @@ export async function serveSolo(options: SoloOptions = {}): Promise<Solo> {
       dataDir: options.dataDir ?? path.join(dir, 'data'),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
       ...(options.store === undefined ? {} : { store: options.store }),
+      ...(options.logLevel === undefined ? {} : { logLevel: options.logLevel }),
     }),
   );
   const limit = options.descriptorLimit === undefined ? '"$(ulimit -Hn)"' : String(options.descriptorLimit);

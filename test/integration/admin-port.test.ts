@@ -12,6 +12,7 @@ import type { StoreStatus } from '../../src/core/status.js';
 import { REPEATED_FAULT_LOG_INTERVAL_MS } from '../../src/observability/log-throttle.js';
 import { exchange, RunningHerd, tempHerdConfig } from '../helpers/herd-process.js';
 import { assertOneLine, runCli } from '../helpers/cli.js';
+import { QUIET_LOG } from '../helpers/herd-config-options.js';
 import { startMember, type Member } from '../helpers/dashboard-member.js';
 
 const ADMIN = 'admin-port-test-admin-token-0123';
@@ -212,7 +213,13 @@ describe('herd status with an admin token', { timeout: 60_000 }, () => {
   let herd: RunningHerd;
   let temp: Awaited<ReturnType<typeof tempHerdConfig>>;
   before(async () => {
-    temp = await tempHerdConfig({ servers: ['Alford', 'Ball'], links: [['Alford', 'Ball']], admin: true });
+    // No log line is read; the store stays durable (`herd status` shows each store).
+    temp = await tempHerdConfig({
+      servers: ['Alford', 'Ball'],
+      links: [['Alford', 'Ball']],
+      admin: true,
+      extra: QUIET_LOG,
+    });
     herd = await RunningHerd.start(temp.configFile, ['--no-restart'], tokenEnv);
   });
   after(async () => {

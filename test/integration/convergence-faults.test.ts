@@ -16,6 +16,7 @@ import {
   tempHerdConfig,
   waitUntil,
 } from '../helpers/herd-process.js';
+import { QUIET_LOG } from '../helpers/herd-config-options.js';
 
 /** The seeds, taking turns between the dissemination modes. */
 const SEEDS = [1, 2, 3];
@@ -29,7 +30,10 @@ describe('convergence under faults', { timeout: 400_000 }, () => {
       let herd: RunningHerd | undefined;
       let cleanup = async (): Promise<void> => undefined;
       before(async () => {
-        const temp = await tempHerdConfig({ extra: { peer: fastPeers(dissemination), store: { sync: true } } });
+        // The durable store with sync is the claim; no log line is read: quiet logs.
+        const temp = await tempHerdConfig({
+          extra: { peer: fastPeers(dissemination), store: { sync: true }, ...QUIET_LOG },
+        });
         cleanup = temp.cleanup;
         herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '300']);
       });

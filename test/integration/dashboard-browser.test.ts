@@ -23,6 +23,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { browserMissing, browserRequired, launchBrowser, type Browser } from '../helpers/browser.js';
 import { openDashboard, screenshotDir, type PageWatch } from '../helpers/dashboard-page.js';
+import { MEMORY_STORE, QUIET_LOG } from '../helpers/herd-config-options.js';
 import { findSample, parsePrometheusText } from '../helpers/prometheus-text.js';
 import {
   DEFAULT_HERD,
@@ -106,6 +107,9 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
           location: LOCATIONS[name],
         })),
         links: DEFAULT_LINKS,
+        // The page's claims, not the store's; no log line is read (docs/deploy.md "The test bed").
+        store: MEMORY_STORE,
+        ...QUIET_LOG,
       },
     });
     cleanup = temp.cleanup;

@@ -7,6 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
 import { runCli } from '../helpers/cli.js';
+import { MEMORY_STORE, QUIET_LOG } from '../helpers/herd-config-options.js';
 import { openEventStream, type SseEvent } from '../helpers/sse-reader.js';
 
 /** Reads `/events` of a server and remembers everything. */
@@ -21,7 +22,8 @@ describe('the dashboards of a herd run by herd start', { timeout: 120_000 }, () 
   let cleanup: () => Promise<void>;
   let configFile: string;
   before(async () => {
-    const temp = await tempHerdConfig({ admin: true });
+    // The dashboard's claims, not the store's; no log line is read (docs/deploy.md "The test bed").
+    const temp = await tempHerdConfig({ admin: true, extra: { store: MEMORY_STORE, ...QUIET_LOG } });
     cleanup = temp.cleanup;
     configFile = temp.configFile;
     herd = await RunningHerd.start(configFile, ['--no-restart']);

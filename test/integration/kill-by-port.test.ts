@@ -17,6 +17,7 @@ import {
   waitUntil,
 } from '../helpers/herd-process.js';
 import { killByPort, pidsWithSocketOnPort } from '../helpers/socket-owners.js';
+import { MEMORY_STORE } from '../helpers/herd-config-options.js';
 
 /** `time` of the first JSON log line of `file` at or after `fromMs` matching every field of `match`. */
 async function logTime(file: string, fromMs: number, match: Record<string, unknown>): Promise<number | undefined> {
@@ -34,7 +35,8 @@ describe('kill by client port', { timeout: 120_000 }, () => {
     // Re-dial backoff of 10-20 s: a neighbour that re-links at once after the restart does so
     // because the restarted server dialled it, not because its own timer ran out.
     const temp = await tempHerdConfig({
-      extra: { peer: { reconnectBaseDelayMs: 20_000, reconnectMaxDelayMs: 20_000 } },
+      // The links' claim, not the store's (docs/deploy.md "The test bed"); the log is read: info.
+      extra: { peer: { reconnectBaseDelayMs: 20_000, reconnectMaxDelayMs: 20_000 }, store: MEMORY_STORE },
     });
     const herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '100']);
     try {

@@ -17,6 +17,7 @@ import { ScriptedPlaces, soloOptions } from '../helpers/one-server.js';
 import { RUNTIME_FILE_NAME, type RuntimeFile } from '../../src/cli/runtime-file.js';
 import { DEFAULT_SERVERS, RunningHerd, exchange, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
 import { runCli, type CliResult } from '../helpers/cli.js';
+import { QUIET_LOG } from '../helpers/herd-config-options.js';
 import type { HerdStatusReport } from '../../src/cli/status.js';
 
 /** One in-process member with metrics and an admin server, both on port 0. */
@@ -223,7 +224,8 @@ describe('herd start and herd status over real processes', { timeout: 180_000 },
   let herd: RunningHerd | undefined;
   let temp: Awaited<ReturnType<typeof tempHerdConfig>>;
   before(async () => {
-    temp = await tempHerdConfig({ admin: true });
+    // No log line is read; the store stays durable (`herd status` shows it ok).
+    temp = await tempHerdConfig({ admin: true, extra: QUIET_LOG });
     // Short: the supervisor is frozen while a server is down (RunningHerd.whileDown).
     herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '100']);
   });

@@ -15,10 +15,15 @@ import {
   tempHerdConfig,
   waitUntil,
 } from '../helpers/herd-process.js';
+// The store is every claim here, so it stays durable; the log lines read are errors: quiet logs.
+import { QUIET_LOG } from '../helpers/herd-config-options.js';
 
 describe('whole-herd power cut', { timeout: 400_000 }, () => {
   test('SIGKILL of every process keeps each update acknowledged before the last commit interval', async () => {
-    const temp = await tempHerdConfig({ admin: true, extra: { peer: FAST_PEERS, store: { commitIntervalMs: 50 } } });
+    const temp = await tempHerdConfig({
+      admin: true,
+      extra: { peer: FAST_PEERS, store: { commitIntervalMs: 50 }, ...QUIET_LOG },
+    });
     let herd = await RunningHerd.start(temp.configFile);
     const expected: Expected = new Map();
     try {
@@ -59,7 +64,7 @@ describe('whole-herd power cut', { timeout: 400_000 }, () => {
   });
 
   test('a server whose store file is corrupt starts anyway, says so, and is caught up by its peers', async () => {
-    const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS } });
+    const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS, ...QUIET_LOG } });
     const herd = await RunningHerd.start(temp.configFile);
     const expected: Expected = new Map([['kept', { location: '+5+5', time: '1700000000' }]]);
     try {
@@ -91,7 +96,9 @@ describe('whole-herd power cut', { timeout: 400_000 }, () => {
 
   test('in sync mode every acknowledged update survives a SIGKILL right after its acknowledgement', async () => {
     // A long commit interval makes the window obvious: without sync these would be lost.
-    const temp = await tempHerdConfig({ extra: { peer: FAST_PEERS, store: { commitIntervalMs: 300, sync: true } } });
+    const temp = await tempHerdConfig({
+      extra: { peer: FAST_PEERS, store: { commitIntervalMs: 300, sync: true }, ...QUIET_LOG },
+    });
     let herd = await RunningHerd.start(temp.configFile);
     const expected: Expected = new Map();
     try {

@@ -14,6 +14,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { DEFAULT_SERVERS, RunningHerd, tempHerdConfig, waitUntil } from '../helpers/herd-process.js';
+import { QUIET_LOG } from '../helpers/herd-config-options.js';
 import {
   PROMETHEUS_DIR,
   prometheusMissing,
@@ -75,7 +76,8 @@ describe('a real Prometheus on the shipped scrape config', { skip: missing, time
   const instances = new Map<string, string>();
 
   before(async () => {
-    temp = await tempHerdConfig({ admin: true });
+    // No log line is read; the store stays durable (its series are scraped and alerted on).
+    temp = await tempHerdConfig({ admin: true, extra: QUIET_LOG });
     herd = await RunningHerd.start(temp.configFile, ['--no-restart'], {
       ...process.env,
       HERD_ADMIN_TOKEN: ADMIN_TOKEN,

@@ -16,10 +16,18 @@ import {
   tempHerdConfig,
   waitUntil,
 } from '../helpers/herd-process.js';
+import { MEMORY_STORE, QUIET_LOG } from '../helpers/herd-config-options.js';
+
+/** The supervisor's claims, not the store's; no log line is read (docs/deploy.md "The test bed"). */
+const TWO_QUIET = { store: MEMORY_STORE, ...QUIET_LOG };
 
 describe('herd start stopping a herd', { timeout: 60_000 }, () => {
   test(`a member that does not exit on SIGTERM is killed after SERVER_STOP_TIMEOUT_MS (${SERVER_STOP_TIMEOUT_MS} ms), and the supervisor exits`, async (t) => {
-    const { configFile, cleanup } = await tempHerdConfig({ servers: ['A', 'B'], links: [['A', 'B']] });
+    const { configFile, cleanup } = await tempHerdConfig({
+      servers: ['A', 'B'],
+      links: [['A', 'B']],
+      extra: TWO_QUIET,
+    });
     const herd = await RunningHerd.start(configFile);
     try {
       const frozen = herd.servers.get('A')?.pid ?? -1;
@@ -41,7 +49,11 @@ describe('herd start stopping a herd', { timeout: 60_000 }, () => {
   });
 
   test('a RunningHerd start that times out ends the servers the supervisor started and had not named yet', async () => {
-    const { dir, configFile, cleanup } = await tempHerdConfig({ servers: ['A', 'B'], links: [['A', 'B']] });
+    const { dir, configFile, cleanup } = await tempHerdConfig({
+      servers: ['A', 'B'],
+      links: [['A', 'B']],
+      extra: TWO_QUIET,
+    });
     // Loaded by the supervisor and each server (NODE_OPTIONS): a server says its pid, then never listens.
     const hang = path.join(dir, 'hang.mjs');
     await writeFile(

@@ -7,10 +7,16 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
+import { MEMORY_STORE, QUIET_LOG } from '../helpers/herd-config-options.js';
 
 describe('herd start restarting a member', { timeout: 60_000 }, () => {
   test('a restart that fails is tried again after the delay until the member is back', async () => {
-    const temp = await tempHerdConfig({ servers: ['A', 'B'], links: [['A', 'B']] });
+    // The supervisor's claim, not the store's; no log line is read (docs/deploy.md "The test bed").
+    const temp = await tempHerdConfig({
+      servers: ['A', 'B'],
+      links: [['A', 'B']],
+      extra: { store: MEMORY_STORE, ...QUIET_LOG },
+    });
     const herd = await RunningHerd.start(temp.configFile, ['--restart-delay', '300']);
     const blocker = net.createServer();
     try {
