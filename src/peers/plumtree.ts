@@ -21,8 +21,7 @@
  *   then the root's star: N-1 lines).
  * - Lazy push: on each tick (the shared heartbeat tick, so an idle link's announcement replaces its
  *   heartbeat), the updates stored since the last one go to lazy neighbours as ids only, `IHAVE <root>
- *   <client id> <hash> ...`; a neighbour owed {@link ANNOUNCE_BATCH_UPDATES} of them gets them at
- *   once, after the update's pushes, so that a busy second is not announced all on its tick.
+ *   <client id> <hash> ...`.
  * - A miss noticed on a lazy link grafts it back: an announced record still missing at a tick at
  *   least half an interval later is asked for, `GRAFT <root> <client id> ...`, which also makes
  *   that link eager again for the root. Another announcer is asked at the next tick if it is still
@@ -36,7 +35,7 @@
  */
 import { serverNameOf, type AtRecord } from '../protocol/at-record.js';
 import { atLineHash, formatGraftLines, formatIHaveLines, formatPrune, type TreeMessage } from './tree-messages.js';
-import { ANNOUNCE_BATCH_UPDATES, type TreeCounters, type TreeRouterOptions } from './tree-router-options.js';
+import type { TreeCounters, TreeRouterOptions } from './tree-router-options.js';
 
 /** This server's side of the link it dialled to one neighbour: what it pushes there, and how. */
 interface PushSide {
@@ -95,8 +94,7 @@ export class TreeRouter {
 
   /**
    * Spreads a stored record to every neighbour of `neighbours` except `from`: its AT line to those
-   * eager for its root, an announcement to the others at the next tick, or at once (after the
-   * pushes) when {@link ANNOUNCE_BATCH_UPDATES} are waiting for that neighbour.
+   * eager for its root, an announcement at the next tick to the others.
    */
   flood(record: AtRecord, from: string | undefined, neighbours: Iterable<string>): void {
     // Arrived: no longer missing, so that a tick scans only what is (docs/operations.md "Event-loop blocks").
@@ -107,7 +105,6 @@ export class TreeRouter {
       root = serverNameOf(record.atLine);
       if (this.firstFrom.get(root) !== from) this.firstFrom.set(root, from);
     }
-    let full: string[] | undefined;
     for (const peer of neighbours) {
       if (peer === from) continue;
       const side = this.pushSides.get(peer);
@@ -117,13 +114,9 @@ export class TreeRouter {
       }
       root ??= serverNameOf(record.atLine);
       if (!side.lazyRoots.has(root)) this.options.push(peer, record.atLine);
-      else if (side.pending.length < this.options.maxPending) {
-        side.pending.push(record);
-        if (side.pending.length >= ANNOUNCE_BATCH_UPDATES) (full ??= []).push(peer);
-      } else this.counters.announcementsDropped++;
+      else if (side.pending.length < this.options.maxPending) side.pending.push(record);
+      else this.counters.announcementsDropped++;
     }
-    // After every push of this record, so that its eager copies do not wait for the announcements.
-    if (full !== undefined) for (const peer of full) this.announceTo(peer);
   }
 
   /**
@@ -208,28 +201,24 @@ export class TreeRouter {
   }
 
   private announce(): void {
-    for (const peer of this.pushSides.keys()) this.announceTo(peer);
-  }
-
-  /** Announces to `peer` the updates waiting for it (none when nothing waits). */
-  private announceTo(peer: string): void {
-    const side = this.pushSides.get(peer);
-    if (side === undefined || side.pending.length === 0) return;
     const { store, push, maxLineBytes } = this.options;
-    const byRoot = new Map<string, string[]>();
-    for (const record of side.pending) {
-      // Superseded since: the newer record has its own way here (pushed, announced, or from `peer`).
-      if (store.atLineOf(record.clientId) !== record.atLine) continue;
-      const root = serverNameOf(record.atLine);
-      let entries = byRoot.get(root);
-      if (entries === undefined) byRoot.set(root, (entries = []));
-      entries.push(record.clientId, atLineHash(record.atLine));
-    }
-    side.pending = [];
-    for (const [root, entries] of byRoot) {
-      for (const line of formatIHaveLines(root, entries, maxLineBytes)) {
-        push(peer, line);
-        this.counters.ihaveLinesSent++;
+    for (const [peer, side] of this.pushSides) {
+      if (side.pending.length === 0) continue;
+      const byRoot = new Map<string, string[]>();
+      for (const record of side.pending) {
+        // Superseded since: the newer record has its own way here (pushed, announced, or from `peer`).
+        if (store.atLineOf(record.clientId) !== record.atLine) continue;
+        const root = serverNameOf(record.atLine);
+        let entries = byRoot.get(root);
+        if (entries === undefined) byRoot.set(root, (entries = []));
+        entries.push(record.clientId, atLineHash(record.atLine));
+      }
+      side.pending = [];
+      for (const [root, entries] of byRoot) {
+        for (const line of formatIHaveLines(root, entries, maxLineBytes)) {
+          push(peer, line);
+          this.counters.ihaveLinesSent++;
+        }
       }
     }
   }

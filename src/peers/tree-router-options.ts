@@ -1,19 +1,9 @@
 /**
- * The options, bound and counters of a tree router (src/peers/plumtree.ts): what a server gives it,
- * and what it counts for tests and logs.
+ * The options and counters of a tree router (src/peers/plumtree.ts): what a server gives it, and
+ * what it counts for tests and logs.
  */
 import type { Logger } from '../observability/logger.js';
 import type { LocationStore } from '../store/location-store.js';
-
-/**
- * Most updates a lazy neighbour waits for before they are announced without waiting for the tick.
- * The ticks fall on the wall clock's whole seconds on every server, so a second's announcements
- * written and read on the tick are one long turn on every server at the same instant, which the
- * floods arriving then wait for (at 1,000 updates/s, several ms on each server of the ring of five:
- * docs/benchmarks.md "Propagation at 1k/s: where the tail comes from (2026-12-03)"). In batches of
- * this size the same work is spread over the second, one short turn at a time.
- */
-export const ANNOUNCE_BATCH_UPDATES = 64;
 
 /** Options of a {@link TreeRouter}. */
 export interface TreeRouterOptions {

@@ -10,7 +10,6 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { seededRandom } from '../helpers/herd-process.js';
 import { SimHerd } from '../helpers/tree-sim.js';
-import { ANNOUNCE_BATCH_UPDATES } from '../../src/peers/tree-router-options.js';
 
 function ring(n: number): { names: string[]; links: [string, string][] } {
   const names = Array.from({ length: n }, (_, i) => `S${i}`);
@@ -84,30 +83,6 @@ describe('tree dissemination in memory', () => {
       assert.equal(herd.delivered.GRAFT - before.GRAFT, 0, 'nothing was missing');
     });
   }
-
-  test(`a lazy link's announcements go out once ${ANNOUNCE_BATCH_UPDATES} wait, not all on the tick`, () => {
-    const graph = ring(5);
-    const herd = new SimHerd({ ...graph, random: seededRandom(7) });
-    warmUp(herd, ['S0'], 4);
-    assert.ok(
-      graph.names.some((name) =>
-        herd.server(name).neighbours.some((peer) => herd.server(name).router.isLazy(peer, 'S0')),
-      ),
-      "S0's tree has a lazy link",
-    );
-    const before = { ...herd.delivered };
-    for (let i = 0; i < ANNOUNCE_BATCH_UPDATES - 1; i++) herd.iamat('S0', `b${i}`, next());
-    herd.drain();
-    assert.equal(herd.delivered.IHAVE, before.IHAVE, 'one short of a batch: announced at the tick');
-    herd.iamat('S0', 'b-last', next());
-    herd.drain();
-    const batched = herd.delivered.IHAVE - before.IHAVE;
-    assert.ok(batched > 0, 'a full batch is announced without a tick');
-    herd.tick();
-    herd.drain();
-    assert.equal(herd.delivered.IHAVE - before.IHAVE, batched, 'nothing was left for the tick');
-    assert.equal(herd.delivered.GRAFT, before.GRAFT, 'nothing was missing');
-  });
 
   test("a root's own links are never pruned: every neighbour of the server a client checked in at gets it in one hop", () => {
     // Random delivery orders make many copies arrive first by a detour and then from the root itself.
