@@ -16,14 +16,14 @@ export const NETNS_SKIP: string | undefined = await whyNoNetns();
 /** The hosts of every scenario: the default herd's five servers, in a ring. */
 export const HOSTS: readonly string[] = DEFAULT_SERVERS;
 
-/**
- * The store of the scenarios whose claims are about links and the network, not the disk (the
- * flapping link, the silent partition, the frozen neighbour, the skewed clocks): the table in
- * memory only (`store.durable: false`, src/config/herd-schema.ts). Committing every update to SQLite was a
- * third of those servers' CPU, and the store's own claims are the integration tests' (power-cut,
+/*
+ * The scenarios whose claims are about links and the network, not the disk (the flapping link, the
+ * silent partition, the frozen neighbour, the skewed clocks), keep their tables in memory only
+ * (MEMORY_STORE, test/helpers/herd-config-options.ts): committing every update to SQLite was a third
+ * of those servers' CPU, and the store's own claims are the integration tests' (power-cut,
  * store.sync). The split keeps `store.sync`, and the host killed and restarted keeps its file.
  */
-export const MEMORY_STORE = { durable: false } as const;
+export { MEMORY_STORE } from '../helpers/herd-config-options.js';
 
 /** Runs `body` with a fresh bed and herd; tears both down afterwards, whatever happened. */
 export async function withBedHerd(
