@@ -12,33 +12,17 @@
  * With `probe` (`1`), each window is also read the cost scenario's former way, by the memory probe's
  * `process.cpuUsage()` at both ends, to show what that reading adds (defaults: 60, 30, 3, 0).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import {
   PROBE_DIR_ENV,
   benchDir,
   benchEnv,
+  mainAndOtherCpuNs,
   memoryProbeNodeArgs,
   probeMemory,
   sleep,
   startHerdProcess,
   writeBenchConfig,
 } from './bench-processes.js';
-
-/** CPU ns so far of `pid`'s main thread and of its other threads. */
-function threadsCpuNs(pid: number): { main: number; other: number } {
-  let main = 0;
-  let other = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      if (Number(tid) === pid) main += ns;
-      else other += ns;
-    } catch {
-      // The thread ended between the listing and the read.
-    }
-  }
-  return { main, other };
-}
 
 const [settle = '60', seconds = '30', windows = '3', withProbe = '0'] = process.argv.slice(2);
 const probe = withProbe === '1';
@@ -58,11 +42,11 @@ try {
   await sleep(Number(settle) * 1000);
   for (let window = 1; window <= Number(windows); window++) {
     const started = performance.now();
-    const before = herd.members.map((member) => threadsCpuNs(member.pid));
+    const before = herd.members.map((member) => mainAndOtherCpuNs(member.pid));
     const probedBefore = probe ? await Promise.all(herd.members.map((member) => probedUs(member.pid))) : [];
     await sleep(Number(seconds) * 1000);
     const probedAfter = probe ? await Promise.all(herd.members.map((member) => probedUs(member.pid))) : [];
-    const after = herd.members.map((member) => threadsCpuNs(member.pid));
+    const after = herd.members.map((member) => mainAndOtherCpuNs(member.pid));
     const wallNs = (performance.now() - started) * 1e6;
     const percent = (ns: number): string => ((ns / wallNs) * 100).toFixed(3);
     const rows = herd.members.map((member, i) => {

@@ -5,7 +5,8 @@
  * ./bench-processes.ts.
  */
 import { execFile } from 'node:child_process';
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { BenchError } from './bench-error.js';
 import { sleep } from './bench-processes.js';
@@ -67,15 +68,28 @@ export async function probeMemory(pid: number, probeDir: string, timeoutMs = 20_
 
 /** CPU time of every thread of `pid` so far, ns (`/proc/<pid>/task/<tid>/schedstat`); a thread that ended is not counted. */
 export async function threadsCpuNs(pid: number): Promise<number> {
-  let total = 0;
-  for (const tid of await readdir(`/proc/${pid}/task`)) {
+  const { main, other } = mainAndOtherCpuNs(pid);
+  return main + other;
+}
+
+/**
+ * CPU time so far of `pid`'s main thread and of its other threads (V8's, libuv's pool, the store's
+ * writer), ns, read from outside (`/proc/<pid>/task/<tid>/schedstat`); a thread that ended is not
+ * counted. @throws when `pid` is gone (its task folder cannot be listed).
+ */
+export function mainAndOtherCpuNs(pid: number): { main: number; other: number } {
+  let main = 0;
+  let other = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      total += Number((await readFile(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')).split(' ')[0]);
+      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      if (Number(tid) === pid) main += ns;
+      else other += ns;
     } catch {
       // The thread ended between the listing and the read.
     }
   }
-  return total;
+  return { main, other };
 }
 
 /** How {@link whenQuiet} tells a process at rest. */
