@@ -41,24 +41,54 @@ export const SYSTEM_TURN_CLOCK: TurnClock = {
 };
 
 /**
- * Sets a timer that calls `callback` at `atMs` on `timers`' clock or later, never before. Node's
+ * One timer that calls `callback` at a given time on `timers`' clock or later, never before. Node's
  * timers count whole milliseconds of the loop's time, cached when the turn began, so one can fire
  * before its delay has passed by `performance.now()`; it is then armed again for the rest (at least
- * 1 ms). `keep` is given each handle set, the first before this returns, so that the caller can clear
- * the one that is current.
- *
- * @param atMs - when, on `timers.now()`'s clock, ms
+ * 1 ms). Made once and set again as often as needed: setting it allocates nothing (a heartbeat
+ * ticker sets it every interval on an idle server).
  */
-export function setTimeoutAt(
-  timers: Timers,
-  atMs: number,
-  callback: () => void,
-  keep: (handle: TimerHandle) => void,
-): void {
-  const arm = (): void => {
-    keep(timers.setTimeout(() => (timers.now() >= atMs ? callback() : arm()), Math.max(1, atMs - timers.now())));
+export class TimerAt {
+  private readonly timers: Timers;
+  private readonly callback: () => void;
+  private handle: TimerHandle | undefined;
+  private dueMs = 0;
+  private readonly fire = (): void => {
+    this.handle = undefined;
+    if (this.timers.now() < this.dueMs) this.arm();
+    else this.callback();
   };
-  arm();
+
+  constructor(timers: Timers, callback: () => void) {
+    this.timers = timers;
+    this.callback = callback;
+  }
+
+  /** Whether a call is pending (set, and neither fired nor cleared). */
+  get pending(): boolean {
+    return this.handle !== undefined;
+  }
+
+  /**
+   * Calls the callback at `atMs` or later, in place of any pending call.
+   *
+   * @param atMs - when, on `timers.now()`'s clock, ms
+   */
+  set(atMs: number): void {
+    this.clear();
+    this.dueMs = atMs;
+    this.arm();
+  }
+
+  /** Cancels the pending call, if any. */
+  clear(): void {
+    if (this.handle === undefined) return;
+    this.timers.clearTimeout(this.handle);
+    this.handle = undefined;
+  }
+
+  private arm(): void {
+    this.handle = this.timers.setTimeout(this.fire, Math.max(1, this.dueMs - this.timers.now()));
+  }
 }
 
 /**

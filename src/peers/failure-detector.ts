@@ -15,7 +15,7 @@
  * and to report death. The links call {@link FailureDetector.received} per chunk read (one
  * timestamp store) and {@link FailureDetector.sent} per write.
  */
-import { SYSTEM_TIMERS, setTimeoutAt, type TimerHandle, type Timers } from '../core/timers.js';
+import { SYSTEM_TIMERS, TimerAt, type Timers } from '../core/timers.js';
 
 /** The heartbeat line of the link protocol, without its terminator (docs/protocol.md#heartbeats). */
 export const HEARTBEAT_LINE = 'HEARTBEAT';
@@ -34,17 +34,9 @@ export class HeartbeatTicker {
   private readonly phaseMs: number;
   private readonly detectors = new Set<FailureDetector>();
   private readonly listeners = new Set<(nowMs: number) => void>();
-  private timer: TimerHandle | undefined;
-  private lastTickMs = Number.NEGATIVE_INFINITY;
-  /** When the armed timer's tick is due, on the timers' clock. */
-  private dueMs = 0;
   // Made once: an idle server runs the ticks and nothing else, so a tick allocates no closure.
-  private readonly fire = (): void => {
-    this.timer = undefined;
-    // Node's timers count whole milliseconds of the loop's cached time and may fire a little early.
-    if (this.timers.now() < this.dueMs) this.arm();
-    else this.tick();
-  };
+  private readonly timer: TimerAt;
+  private lastTickMs = Number.NEGATIVE_INFINITY;
 
   /**
    * @param phaseMs - where the ticks fall on the timers' clock, modulo the interval. @default the
@@ -54,6 +46,7 @@ export class HeartbeatTicker {
     this.timers = timers;
     this.intervalMs = intervalMs;
     this.phaseMs = phaseMs ?? (timers === SYSTEM_TIMERS ? -(performance.timeOrigin % intervalMs) : 0);
+    this.timer = new TimerAt(timers, () => this.tick());
   }
 
   /** The tick at or before `nowMs`. */
@@ -77,26 +70,17 @@ export class HeartbeatTicker {
   /** Starts ticking `detector` (and the timer, with the first). */
   add(detector: FailureDetector): void {
     this.detectors.add(detector);
-    if (this.timer === undefined) this.schedule();
+    if (!this.timer.pending) this.schedule();
   }
 
   /** Stops ticking `detector` (and the timer, with the last). */
   remove(detector: FailureDetector): void {
     this.detectors.delete(detector);
-    if (this.detectors.size === 0) {
-      this.timers.clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    if (this.detectors.size === 0) this.timer.clear();
   }
 
   private schedule(): void {
-    this.dueMs = this.tickAtOrBefore(this.timers.now()) + this.intervalMs;
-    this.arm();
-  }
-
-  /** One timer for the tick at {@link dueMs}, never before it (as `setTimeoutAt`, without its closures). */
-  private arm(): void {
-    this.timer = this.timers.setTimeout(this.fire, Math.max(1, this.dueMs - this.timers.now()));
+    this.timer.set(this.tickAtOrBefore(this.timers.now()) + this.intervalMs);
   }
 
   private tick(): void {
@@ -107,7 +91,7 @@ export class HeartbeatTicker {
     // A detector stopped by its own heartbeat (a write that failed at once) leaves the set as it is
     // iterated; a Set's iteration skips what is deleted and needs no copy.
     for (const detector of this.detectors) detector.tick(now, previous);
-    if (this.detectors.size > 0 && this.timer === undefined) this.schedule();
+    if (this.detectors.size > 0 && !this.timer.pending) this.schedule();
   }
 }
 
@@ -149,7 +133,8 @@ export class FailureDetector {
   private lastReceivedMs: number;
   private lastSentMs: number;
   /** The exact dead line, armed only when it falls before the next tick (during a silence). */
-  private deadTimer: TimerHandle | undefined;
+  /** Meets a dead line that falls between two ticks. */
+  private readonly deadTimer: TimerAt;
   private stopped = false;
   /** Heartbeats written since start. */
   heartbeatsSent = 0;
@@ -161,6 +146,9 @@ export class FailureDetector {
     const now = this.timers.now();
     this.lastReceivedMs = now;
     this.lastSentMs = now;
+    this.deadTimer = new TimerAt(this.timers, () => {
+      if (!this.stopped && this.timers.now() - this.lastReceivedMs >= this.options.deadAfterMs) this.checkAfterIo();
+    });
     this.ticker.add(this);
   }
 
@@ -179,8 +167,7 @@ export class FailureDetector {
     if (this.stopped) return;
     this.stopped = true;
     this.ticker.remove(this);
-    this.timers.clearTimeout(this.deadTimer);
-    this.deadTimer = undefined;
+    this.deadTimer.clear();
   }
 
   /**
@@ -198,18 +185,10 @@ export class FailureDetector {
     }
     const deadLine = this.lastReceivedMs + this.options.deadAfterMs;
     if (nowMs >= deadLine) this.checkAfterIo();
-    else if (deadLine < nowMs + this.ticker.intervalMs && this.deadTimer === undefined) {
+    else if (deadLine < nowMs + this.ticker.intervalMs && !this.deadTimer.pending) {
       // A silence is under way and its dead line falls before the next tick: meet it exactly (never
       // early, which would leave the death to the next tick, up to a heartbeat interval late).
-      setTimeoutAt(
-        this.timers,
-        deadLine,
-        () => {
-          this.deadTimer = undefined;
-          if (!this.stopped && this.timers.now() - this.lastReceivedMs >= this.options.deadAfterMs) this.checkAfterIo();
-        },
-        (handle) => (this.deadTimer = handle),
-      );
+      this.deadTimer.set(deadLine);
     }
   }
 
