@@ -12,16 +12,22 @@ import type { Timers } from '../../src/core/timers.js';
 const HEARTBEAT_MS = 1000;
 const DEAD_AFTER_MS = 5000;
 
-/** A detector whose "after I/O" callbacks run only when the test says the I/O phase is over. */
-function rig(heartbeatIntervalMs = HEARTBEAT_MS, deadAfterMs = DEAD_AFTER_MS) {
+/**
+ * A detector whose "after I/O" callbacks run only when the test says the I/O phase is over.
+ *
+ * @param tickerTimers when given, the heartbeat ticker's timers, made from the rig's clock (for
+ *   timers that fire early, or that count what is armed); by default the ticker uses that clock.
+ */
+function rig(tickerTimers?: (timers: ManualTimers) => Timers) {
   const timers = new ManualTimers();
   const afterIo: (() => void)[] = [];
   const heartbeats: number[] = [];
   const deaths: { atMs: number; silentMs: number }[] = [];
   const detector = new FailureDetector({
     timers,
-    heartbeatIntervalMs,
-    deadAfterMs,
+    ...(tickerTimers && { ticker: new HeartbeatTicker(tickerTimers(timers), HEARTBEAT_MS) }),
+    heartbeatIntervalMs: HEARTBEAT_MS,
+    deadAfterMs: DEAD_AFTER_MS,
     sendHeartbeat: () => heartbeats.push(timers.now()),
     onDead: (silentMs) => deaths.push({ atMs: timers.now(), silentMs }),
     afterIo: (callback) => afterIo.push(callback),
@@ -114,23 +120,10 @@ describe('FailureDetector', () => {
   });
 
   test('ticks whose timer fires early still come once each, at their time', () => {
-    const manual = new ManualTimers();
-    const heartbeats: number[] = [];
-    const detector = new FailureDetector({
-      timers: manual,
-      ticker: new HeartbeatTicker(firingEarly(manual), HEARTBEAT_MS),
-      heartbeatIntervalMs: HEARTBEAT_MS,
-      deadAfterMs: DEAD_AFTER_MS,
-      sendHeartbeat: () => heartbeats.push(manual.now()),
-      onDead: () => undefined,
-      afterIo: () => undefined,
-    });
-    for (let t = 0; t < 3500; t += 10) {
-      manual.advance(10);
-      detector.received();
-    }
-    assert.deepEqual(heartbeats, [1000, 2000, 3000]);
-    detector.stop();
+    const r = rig(firingEarly);
+    r.run(3500, () => r.detector.received());
+    assert.deepEqual(r.heartbeats, [1000, 2000, 3000]);
+    r.detector.stop();
   });
 
   test('silence is measured from the last byte received, not from the start', () => {
@@ -274,39 +267,27 @@ describe('HeartbeatTicker', () => {
   });
 
   test('an idle tick arms one timer with the same callback each time, also after an early fire', () => {
-    const manual = new ManualTimers();
     const callbacks = new Set<() => void>();
     let armed = 0;
-    const early = firingEarly(manual);
-    const recording: Timers = {
-      now: () => early.now(),
-      clearTimeout: (handle) => early.clearTimeout(handle),
-      setTimeout: (callback, ms) => {
-        armed++;
-        callbacks.add(callback);
-        return early.setTimeout(callback, ms);
-      },
-    };
-    const heartbeats: number[] = [];
-    const detector = new FailureDetector({
-      timers: manual,
-      ticker: new HeartbeatTicker(recording, HEARTBEAT_MS),
-      heartbeatIntervalMs: HEARTBEAT_MS,
-      deadAfterMs: DEAD_AFTER_MS,
-      sendHeartbeat: () => heartbeats.push(manual.now()),
-      onDead: () => undefined,
-      afterIo: () => undefined,
+    const r = rig((manual) => {
+      const early = firingEarly(manual);
+      return {
+        now: () => early.now(),
+        clearTimeout: (handle) => early.clearTimeout(handle),
+        setTimeout: (callback, ms) => {
+          armed++;
+          callbacks.add(callback);
+          return early.setTimeout(callback, ms);
+        },
+      };
     });
-    for (let t = 0; t < 5500; t += 10) {
-      manual.advance(10);
-      detector.received();
-    }
-    assert.deepEqual(heartbeats, [1000, 2000, 3000, 4000, 5000]);
+    r.run(5500, () => r.detector.received());
+    assert.deepEqual(r.heartbeats, [1000, 2000, 3000, 4000, 5000]);
     // Two arms a tick (each fires 0.5 ms early and is armed again for the rest), plus the next one.
     assert.equal(armed, 11);
     assert.equal(callbacks.size, 1, 'no closure made per tick: an idle server runs nothing else');
-    detector.stop();
-    assert.equal(manual.pending, 0, 'no timer once the last connection stopped');
+    r.detector.stop();
+    assert.equal(r.timers.pending, 0, 'no timer once the last connection stopped');
   });
 
   test("with the system timers the ticks fall on the wall clock's whole intervals", () => {
