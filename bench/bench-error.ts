@@ -1,4 +1,4 @@
-/** Errors of the benchmark (issue 5). */
+/** Errors of the benchmark. */
 import { HerdError, type HerdErrorOptions } from '../src/errors.js';
 
 /**

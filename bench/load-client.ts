@@ -1,5 +1,5 @@
 /**
- * The load generator of the bench (issue 5): C connections, each keeping up to W request lines
+ * The load generator of the bench: C connections, each keeping up to W request lines
  * outstanding, replies matched to requests by order (docs/protocol.md "Framing": replies leave in the order
  * their commands arrived). Replies are counted on the raw bytes (no decoding); refills go out as one
  * write per connection per received chunk; per request it keeps two numbers in preallocated rings.

@@ -1,5 +1,5 @@
 /**
- * Progress of a long bench run on a terminal (issue 5: "long runs show progress on a terminal"): one
+ * Progress of a long bench run on a terminal (long runs show progress on a terminal): one
  * line on stderr, rewritten in place at most every 200 ms; nothing when stderr is not a terminal, so
  * `--json` output and logs stay clean.
  */

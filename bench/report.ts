@@ -53,7 +53,7 @@ export function machineInfo(): MachineInfo {
 /** A throughput figure with its ratio to the floor. */
 export type RatedFigure = ThroughputFigure & { readonly ratio_to_floor: number | null };
 
-/** One target of issue 5 and whether this run met it. */
+/** One target of the bench and whether this run met it. */
 export interface TargetCheck {
   readonly name: string;
   readonly target: string;
@@ -149,7 +149,7 @@ function check(
     : { name, target, value, met: met(value) };
 }
 
-/** Assembles the report: ratios to the floor and the targets of issue 5. */
+/** Assembles the report: ratios to the floor and the targets. */
 export function buildReport(
   results: ScenarioResults,
   meta: {

@@ -1,6 +1,6 @@
 /**
  * Request lines of the load generator, written straight into a send buffer as ASCII: no string is
- * built per request (issue 5: "no per-message allocations you can avoid"). Each request is named by
+ * built per request (no per-message allocations that can be avoided). Each request is named by
  * a tag, a sequence number the {@link LoadClient} hands out, so a writer can make client ids and
  * times unique without keeping state.
  */

@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (issue 5): runs the scenarios in order, each on fresh processes,
+ * `npm run bench`: runs the scenarios in order, each on fresh processes,
  * and prints one table (or, with `--json`, one JSON object). A scenario that fails is reported and
  * the others still run; the exit code is then 1. See docs/benchmarks.md.
  */

@@ -1,5 +1,5 @@
 /**
- * Anti-entropy catch-up (scenario `catch-up`; issue 5): the default herd takes N distinct clients (100k in
+ * Anti-entropy catch-up (scenario `catch-up`): the default herd takes N distinct clients (100k in
  * a full run); one server is killed (SIGKILL), its data file deleted, and `herd start` restarts it
  * with an empty store. Its neighbours' links re-dial it, offer their digests, and send it every
  * record of the buckets it asks for (src/server/herd-server.ts, "Anti-entropy").

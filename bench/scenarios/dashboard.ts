@@ -1,6 +1,6 @@
 /// <reference lib="dom" />
 /**
- * Scenario `dashboard` (issue 10): what the dashboard costs and how fast it paints.
+ * Scenario `dashboard`: what the dashboard costs and how fast it paints.
  *
  * - **Ingest cost of 3 open pages**: the default five-server herd plus the observer, as in herd
  *   ingest; updates for new clients spread over every server (W=16, two connections per server),

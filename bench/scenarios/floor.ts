@@ -1,5 +1,5 @@
 /**
- * Scenario 1, floor (issue 5): the load generator against a bare line-echo server in its own process
+ * Scenario 1, floor: the load generator against a bare line-echo server in its own process
  * (bench/echo-server.ts), same request lines as the iamat scenario. What the client, the loopback
  * and one Node process per side can do at best on this box; every other figure is given as a ratio
  * to it.

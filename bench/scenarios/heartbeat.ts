@@ -1,5 +1,5 @@
 /**
- * The cost of the failure detector on an idle link (scenario `heartbeat`; issue 12): two servers
+ * The cost of the failure detector on an idle link (scenario `heartbeat`): two servers
  * joined by one link (two TCP connections, one per flooding direction) start, link up, and then
  * nothing happens but heartbeats (anti-entropy is pushed out of the window). The kernel's counts of
  * one server's sockets to the other (`ss -tinp`) over the window cover both connections and both

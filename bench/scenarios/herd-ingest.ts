@@ -1,5 +1,5 @@
 /**
- * Scenario 3, herd ingest (issue 5): the default five-server herd, IAMATs for new clients spread
+ * Scenario 3, herd ingest: the default five-server herd, IAMATs for new clients spread
  * evenly over all servers (C connections, C/5 per server).
  *
  * - Propagation delay of one update: the time from the origin's AT reply reaching the bench until

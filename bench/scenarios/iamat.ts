@@ -1,5 +1,5 @@
 /**
- * Scenario 2, iamat (issue 5): one `herd serve` process, no peers, product defaults (durable store
+ * Scenario 2, iamat: one `herd serve` process, no peers, product defaults (durable store
  * with group commit, `logLevel` as the run says), C connections sending IAMATs for 10,000 clients,
  * each with a later time than its last, so every IAMAT takes the full path: parse, store, persist,
  * reply, log. Scenario `iamat-sync`: the same with `store.sync: true` (the reply waits for the commit).

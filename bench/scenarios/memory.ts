@@ -1,5 +1,5 @@
 /**
- * Scenario 5, memory (issue 5): the default five-server herd takes N distinct clients (1M in a full
+ * Scenario 5, memory: the default five-server herd takes N distinct clients (1M in a full
  * run), checked in by pipelined IAMATs spread over all servers, until every server holds all of
  * them (the observer counts each server's floods). Per server it reads, before and after:
  *

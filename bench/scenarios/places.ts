@@ -1,5 +1,5 @@
 /**
- * Scenario places (issue 11): the offline places source at scale. It generates a synthetic GeoNames
+ * Scenario places: the offline places source at scale. It generates a synthetic GeoNames
  * dump (2M rows in a full run, 20k with `--quick`; the 19 columns of geonames.org/export/dump's readme,
  * realistic feature classes and codes, clustered coordinates, one very dense area around Los
  * Angeles), then:
@@ -241,7 +241,7 @@ export async function runPlaces(context: BenchContext): Promise<PlacesResult> {
   }
 }
 
-/** A target of issue 11 and whether a run met it (the report's `TargetCheck` shape). */
+/** A target of the offline source at scale and whether a run met it (the report's `TargetCheck` shape). */
 export interface PlacesTarget {
   readonly name: string;
   readonly target: string;
@@ -249,7 +249,7 @@ export interface PlacesTarget {
   readonly met: boolean | null;
 }
 
-/** The targets of issue 11, checked against a result (`met: null` when the scenario did not run). */
+/** The targets of the offline source at scale, checked against a result (`met: null` when the scenario did not run). */
 export function placesTargets(result: PlacesResult | undefined): PlacesTarget[] {
   const check = (name: string, target: string, value: number | undefined, met: (v: number) => boolean): PlacesTarget =>
     value === undefined ? { name, target, value: null, met: null } : { name, target, value, met: met(value) };

@@ -1,5 +1,5 @@
 /**
- * Scenario 4, whatsat (issue 5): one `herd serve` process with the offline places source (GeoNames,
+ * Scenario 4, whatsat: one `herd serve` process with the offline places source (GeoNames,
  * src/places/geonames.ts), 300 clients checked in around Los Angeles, London and Tokyo, then
  * `WHATSAT <client> 10 20` from C connections with W=16: WHATSAT/s and latency. Each reply is the AT
  * line and a Nearby Search document of up to 20 places (several KB).

@@ -1,5 +1,5 @@
 /**
- * The bench's parts (issue 5): its request lines are valid commands, the load client matches replies
+ * The bench's parts: its request lines are valid commands, the load client matches replies
  * to requests on whole and split chunks, and the observer greets like a neighbour (with the product's
  * own handshake, tested in handshake.test.ts), reads client ids from AT lines split anywhere, and
  * declines anti-entropy offers.
