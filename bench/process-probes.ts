@@ -66,6 +66,14 @@ export async function probeMemory(pid: number, probeDir: string, timeoutMs = 20_
   }
 }
 
+/**
+ * CPU time of one thread so far, ns: the first field of `/proc/<pid>/task/<tid>/schedstat` (time on
+ * a CPU; the kernel's Documentation/scheduler/sched-stats.rst). @throws when the thread is gone.
+ */
+export function threadCpuNs(pid: number, tid: number | string): number {
+  return Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+}
+
 /** CPU time of every thread of `pid` so far, ns (`/proc/<pid>/task/<tid>/schedstat`); a thread that ended is not counted. */
 export async function threadsCpuNs(pid: number): Promise<number> {
   const { main, other } = mainAndOtherCpuNs(pid);
@@ -82,7 +90,7 @@ export function mainAndOtherCpuNs(pid: number): { main: number; other: number } 
   let other = 0;
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const ns = threadCpuNs(pid, tid);
       if (Number(tid) === pid) main += ns;
       else other += ns;
     } catch {

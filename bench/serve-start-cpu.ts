@@ -14,12 +14,12 @@
  * `dist/bundle/main.js`, or node options and a script, e.g. `"--snapshot-blob /tmp/herd.blob"` (a
  * word that starts with `-` is passed as it is; any other is a path).
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { BenchProcess, CLI, freeLoopbackPort, sleep } from './bench-processes.js';
 import { connectTheInstantItAccepts } from '../test/helpers/loopback.js';
+import { mainAndOtherCpuNs } from './process-probes.js';
 import { writeSoloConfig } from './scenarios/startup.js';
 import { median } from './scenarios/startup-report.js';
 
@@ -30,19 +30,12 @@ const ACCEPT_TIMEOUT_MS = 30_000;
 
 /** On-CPU time of every live thread of `pid`, ms (0 when it is gone). */
 function cpuMs(pid: number): number {
-  let ns = 0;
   try {
-    for (const task of readdirSync(`/proc/${pid}/task`)) {
-      try {
-        ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
-      } catch {
-        // The thread ended between the listing and the read.
-      }
-    }
+    const { main, other } = mainAndOtherCpuNs(pid);
+    return (main + other) / 1e6;
   } catch {
     return 0;
   }
-  return ns / 1e6;
 }
 
 /** One start of `args` (its client port `port`): [spawn to accepting, CPU then, CPU later], ms. */

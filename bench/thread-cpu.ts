@@ -31,6 +31,7 @@ import {
   writeBenchConfig,
 } from './bench-processes.js';
 import type { LoadTarget } from './load-client.js';
+import { threadCpuNs } from './process-probes.js';
 import { LIGHT_RATE_PER_SECOND, sendLightLoad } from './scenarios/cost-light.js';
 
 /** One thread's counters. */
@@ -46,7 +47,7 @@ function sampleThreads(pid: number): Map<number, ThreadSample> {
   const threads = new Map<number, ThreadSample>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const cpuNs = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      const cpuNs = threadCpuNs(pid, tid);
       const status = readFileSync(`/proc/${pid}/task/${tid}/status`, 'utf8');
       const sleeps = Number(/^voluntary_ctxt_switches:\s+(\d+)/m.exec(status)?.[1] ?? 0);
       threads.set(Number(tid), { cpuNs, sleeps });
