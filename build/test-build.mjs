@@ -14,13 +14,17 @@
  * as tsx does (https://esbuild.github.io/api/#transform, "isolated modules"): the checks that need the
  * whole program are `npm run typecheck` and ESLint. Plain JavaScript (.mjs) so that it needs no compiler.
  *
- * Exits 1 with one line on stderr when esbuild reports an error.
+ * It then writes the unit files' groups (./test-groups.mjs): `npm test` runs the unit files a few
+ * to a test process, from `.test-build/test/unit-groups/`.
+ *
+ * Exits 1 with one line on stderr when esbuild reports an error or a unit file cannot be grouped.
  */
 import { build } from 'esbuild';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { filesUnder } from './files-under.mjs';
+import { writeTestGroups } from './test-groups.mjs';
 
 /** The checkout's root. */
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,4 +77,14 @@ try {
   process.stderr.write(`test-build: ${where}${first?.text ?? String(error)}; fix the source and run again\n`);
   process.exit(1);
 }
-process.stdout.write(`test-build: ${sources.length} TypeScript files compiled into .test-build/\n`);
+let grouped;
+try {
+  grouped = writeTestGroups(ROOT, TEST_BUILD_DIR);
+} catch (error) {
+  process.stderr.write(`test-build: ${error.message}\n`);
+  process.exit(1);
+}
+process.stdout.write(
+  `test-build: ${sources.length} TypeScript files compiled into .test-build/; ` +
+    `${grouped.files} unit files in ${grouped.groups} test processes (.test-build/test/unit-groups/)\n`,
+);

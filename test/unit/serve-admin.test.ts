@@ -5,13 +5,10 @@
  * (`linksHeldUntil`) once the herd listens, or after HERD_LISTENS_WAIT_MS. Node's mock timers stand
  * in for the clock.
  */
-import { afterEach, beforeEach, test, mock } from 'node:test';
+import { afterEach, beforeEach, describe, test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { setImmediate as turn } from 'node:timers/promises';
 import { ADMIN_LOAD_DELAY_MS, HERD_LISTENS_WAIT_MS, deferredStart, linksHeldUntil } from '../../src/cli/serve-admin.js';
-
-beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
-afterEach(() => mock.timers.reset());
 
 /** Whether `promise` has settled once the promises ready now have run (a real turn of the loop). */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -29,37 +26,44 @@ async function assertSettlesAfter(promise: Promise<unknown>, ms: number): Promis
   assert.equal(await settled(promise), true, `settled at ${ms} ms`);
 }
 
-test('alone (no supervisor): after ADMIN_LOAD_DELAY_MS, not before', async () => {
-  await assertSettlesAfter(deferredStart(undefined), ADMIN_LOAD_DELAY_MS);
-});
+// The hooks are this suite's, not the process's: under `npm test` other files' tests run in the same
+// process (build/test-groups.mjs), and must keep the real setTimeout.
+describe('when a server loads its admin parts and dials its links', () => {
+  beforeEach(() => mock.timers.enable({ apis: ['setTimeout'] }));
+  afterEach(() => mock.timers.reset());
 
-test('under a supervisor: once the herd listens, and not before ADMIN_LOAD_DELAY_MS', async () => {
-  let herdListens!: () => void;
-  const start = deferredStart(new Promise<void>((resolve) => (herdListens = resolve)));
-  mock.timers.tick(ADMIN_LOAD_DELAY_MS * 4);
-  assert.equal(await settled(start), false, 'waits for the herd');
-  herdListens();
-  assert.equal(await settled(start), true);
+  test('alone (no supervisor): after ADMIN_LOAD_DELAY_MS, not before', async () => {
+    await assertSettlesAfter(deferredStart(undefined), ADMIN_LOAD_DELAY_MS);
+  });
 
-  let early!: () => void;
-  const soon = deferredStart(new Promise<void>((resolve) => (early = resolve)));
-  early();
-  assert.equal(await settled(soon), false, 'the herd listened at once: still the load delay');
-  mock.timers.tick(ADMIN_LOAD_DELAY_MS);
-  assert.equal(await settled(soon), true);
-});
+  test('under a supervisor: once the herd listens, and not before ADMIN_LOAD_DELAY_MS', async () => {
+    let herdListens!: () => void;
+    const start = deferredStart(new Promise<void>((resolve) => (herdListens = resolve)));
+    mock.timers.tick(ADMIN_LOAD_DELAY_MS * 4);
+    assert.equal(await settled(start), false, 'waits for the herd');
+    herdListens();
+    assert.equal(await settled(start), true);
 
-test('under a supervisor whose herd never listens: after HERD_LISTENS_WAIT_MS at the latest', async () => {
-  await assertSettlesAfter(deferredStart(new Promise<void>(() => undefined)), HERD_LISTENS_WAIT_MS);
-});
+    let early!: () => void;
+    const soon = deferredStart(new Promise<void>((resolve) => (early = resolve)));
+    early();
+    assert.equal(await settled(soon), false, 'the herd listened at once: still the load delay');
+    mock.timers.tick(ADMIN_LOAD_DELAY_MS);
+    assert.equal(await settled(soon), true);
+  });
 
-test('links at a first start: dialled once the herd listens, or after HERD_LISTENS_WAIT_MS at the latest', async () => {
-  let herdListens!: () => void;
-  const held = linksHeldUntil(new Promise<void>((resolve) => (herdListens = resolve)));
-  assert.equal(await settled(held), false, 'held until the herd listens');
-  herdListens();
-  assert.equal(await settled(held), true, 'no delay of its own');
+  test('under a supervisor whose herd never listens: after HERD_LISTENS_WAIT_MS at the latest', async () => {
+    await assertSettlesAfter(deferredStart(new Promise<void>(() => undefined)), HERD_LISTENS_WAIT_MS);
+  });
 
-  await assertSettlesAfter(linksHeldUntil(new Promise<void>(() => undefined)), HERD_LISTENS_WAIT_MS);
-  assert.equal(await settled(linksHeldUntil(undefined)), true, 'no supervisor to wait for');
+  test('links at a first start: dialled once the herd listens, or after HERD_LISTENS_WAIT_MS at the latest', async () => {
+    let herdListens!: () => void;
+    const held = linksHeldUntil(new Promise<void>((resolve) => (herdListens = resolve)));
+    assert.equal(await settled(held), false, 'held until the herd listens');
+    herdListens();
+    assert.equal(await settled(held), true, 'no delay of its own');
+
+    await assertSettlesAfter(linksHeldUntil(new Promise<void>(() => undefined)), HERD_LISTENS_WAIT_MS);
+    assert.equal(await settled(linksHeldUntil(undefined)), true, 'no supervisor to wait for');
+  });
 });
