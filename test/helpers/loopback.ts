@@ -9,7 +9,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-/** A port number free on 127.0.0.1 right now (for a config that must name its port before the server starts). */
+/**
+ * A port number free on 127.0.0.1 right now, from the kernel's ephemeral range: for a server in this
+ * process that binds it at once. Not for a server in a child process: in the second or more it
+ * takes to start, the kernel may give the port to another test's connection; use
+ * {@link restartablePort} there.
+ */
 export async function freeLoopbackPort(): Promise<number> {
   const server = net.createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { JOIN_ENV, isListeningMessage, type ListeningMessage } from '../../src/cli/ipc.js';
 import { CLI, RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
 import { runCli } from '../helpers/cli.js';
-import { freeLoopbackPort } from '../helpers/loopback.js';
+import { freeLoopbackPort, restartablePort } from '../helpers/loopback.js';
 
 /** An event of a server's JSON log. */
 type LogEvent = { event?: string; time: number; link?: string; to?: string };
@@ -37,7 +37,7 @@ describe('the admin parts and the writer thread after listening', { timeout: 90_
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-admin-taken-'));
     try {
       const configFile = path.join(dir, 'herd.json');
-      const port = await freeLoopbackPort();
+      const port = await restartablePort();
       await writeFile(
         configFile,
         JSON.stringify({
@@ -114,7 +114,7 @@ describe('the admin parts and the writer thread after listening', { timeout: 90_
   test('a check-in acknowledged before the writer thread was started (the herd not yet all up) is on disk', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-writer-deferred-'));
     const configFile = path.join(dir, 'herd.json');
-    const port = await freeLoopbackPort();
+    const port = await restartablePort();
     await writeFile(
       configFile,
       JSON.stringify({

@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { connectTheInstantItAccepts, freeLoopbackPort as freePort } from '../helpers/loopback.js';
+import { connectTheInstantItAccepts, restartablePort } from '../helpers/loopback.js';
 import { CLI, waitUntil } from '../helpers/herd-process.js';
 import { formatPosixTime } from '../../src/protocol/time.js';
 
@@ -19,12 +19,14 @@ const MAX_DIFFERENCE_MS = 250;
 describe('start-up', { timeout: 60_000 }, () => {
   test('an IAMAT sent the instant the port accepts gets a correct time difference, and a WHATSAT its places', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-startup-'));
-    const port = await freePort();
+    // Below the ephemeral range: the server process binds it a second or more from now, and in the
+    // meantime another test's connections may take any ephemeral port (process-limits opens 16,000).
+    const port = await restartablePort();
     const configFile = path.join(dir, 'herd.json');
     await writeFile(
       configFile,
       JSON.stringify({
-        servers: [{ name: 'Solo', host: '127.0.0.1', port, peerPort: await freePort() }],
+        servers: [{ name: 'Solo', host: '127.0.0.1', port, peerPort: await restartablePort() }],
         logDir: path.join(dir, 'logs'),
         dataDir: path.join(dir, 'data'),
       }),
