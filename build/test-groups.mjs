@@ -28,8 +28,8 @@ export const GROUPED_DIRS = ['test/unit', 'bench/test'];
 /** Where the group modules are written, inside the compiled tree. */
 export const GROUPS_DIR = path.join('test', 'unit-groups');
 /**
- * How many groups the files are dealt into (round robin, path order). Four: `npm test` runs three
- * files at a time, and the groups run last, beside the netns scenarios (package.json `test:files`).
+ * How many groups the files are dealt into (round robin, path order). Four: `npm test` runs four
+ * files at a time (package.json `test:files`), so the groups, which run last, fill the cores together.
  */
 export const GROUP_COUNT = 4;
 /**
