@@ -16,7 +16,7 @@ import Database from 'better-sqlite3';
 import { JOIN_ENV, isListeningMessage, type ListeningMessage } from '../../src/cli/ipc.js';
 import { CLI, RunningHerd, exchange, tempHerdConfig } from '../helpers/herd-process.js';
 import { runCli } from '../helpers/cli.js';
-import { freeLoopbackPort, restartablePort } from '../helpers/loopback.js';
+import { restartablePort } from '../helpers/loopback.js';
 
 /** An event of a server's JSON log. */
 type LogEvent = { event?: string; time: number; link?: string; to?: string };
@@ -121,7 +121,7 @@ describe('the admin parts and the writer thread after listening', { timeout: 90_
         // Other is never started: no peers message names every server, so Solo defers its writer.
         servers: [
           { name: 'Solo', port, peerPort: 0, adminPort: 0 },
-          { name: 'Other', port: await freeLoopbackPort(), peerPort: await freeLoopbackPort() },
+          { name: 'Other', port: await restartablePort(), peerPort: await restartablePort() },
         ],
         links: [['Solo', 'Other']],
         logDir: path.join(dir, 'logs'),
