@@ -3,11 +3,13 @@
  * that need a process of their own alone, and a file with a top-level hook refused by name.
  */
 import { test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { GROUP_COUNT, GROUPS_DIR, OWN_PROCESS, writeTestGroups } from '../../build/test-groups.mjs';
+import { GROUP_COUNT, GROUPS_DIR, OWN_PROCESS, groupModule, writeTestGroups } from '../../build/test-groups.mjs';
 
 /** A scratch checkout with the given unit files (path -> source), and an output folder. */
 function scratch(files: Record<string, string>): { root: string; out: string } {
@@ -62,6 +64,35 @@ test('a unit file with a hook at its top level is refused, by name', () => {
   });
   try {
     assert.throws(() => writeTestGroups(root, out), /test\/unit\/hooked\.test\.ts: a hook at the top level/);
+  } finally {
+    fs.rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a file of a group that cannot be loaded is a failing test named after it; the other files still run', async () => {
+  const { root } = scratch({
+    'test/unit/broken.test.js': "throw new Error('broken at load');\n",
+    'test/unit/sound.test.js': "import { test } from 'node:test';\ntest('sound runs', () => {});\n",
+    [path.join(GROUPS_DIR, 'group-01.test.js')]: groupModule('group-01.test.js', [
+      'test/unit/broken.test.ts',
+      'test/unit/sound.test.ts',
+    ]),
+  });
+  try {
+    const run = promisify(execFile)(
+      process.execPath,
+      ['--test', '--test-reporter=tap', path.join(root, GROUPS_DIR, 'group-01.test.js')],
+      // Not as a child of this test runner (its NODE_TEST_CONTEXT would make it report to this one).
+      { cwd: root, env: { ...process.env, NODE_TEST_CONTEXT: undefined } },
+    );
+    const failed = await run.then(
+      () => assert.fail('the group passed'),
+      (error: { code?: number; stdout?: string }) => error,
+    );
+    assert.equal(failed.code, 1);
+    assert.match(failed.stdout ?? '', /not ok \d+ - test\/unit\/broken\.test\.ts could not be loaded/);
+    assert.match(failed.stdout ?? '', /broken at load/);
+    assert.match(failed.stdout ?? '', /\nok \d+ - sound runs/);
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }
