@@ -152,6 +152,7 @@ export async function serve(options: ServeOptions): Promise<void> {
     peerHost: serverConfig.peerHost,
     peerPort: options.peerPort ?? serverConfig.peerPort,
     neighbours,
+    herdLinks: config.links,
     peerAddresses: linksHeld ? undefined : peerAddresses,
     places,
     logger: log.logger,

@@ -20,6 +20,7 @@ import type { LinkIdentity } from './handshake.js';
 import type { IncomingLink } from './incoming-link.js';
 import type { LinkSettings } from './link-settings.js';
 import { OutgoingLink, type PeerAddress } from './outgoing-link.js';
+import { HopCounts, type HerdLink } from './hop-counts.js';
 import { TreeRouter } from './plumtree.js';
 
 /** Options of {@link Links}. */
@@ -28,6 +29,8 @@ export interface LinksOptions {
   readonly self: LinkIdentity;
   /** Names of the neighbours: the servers this one dials and accepts links from. */
   readonly neighbours: readonly string[];
+  /** Every link of the herd, for the tree's hop counts (./hop-counts.ts). */
+  readonly herdLinks: readonly HerdLink[];
   readonly settings: LinkSettings;
   /** Longest line a neighbour may send, bytes (`limits.maxLineBytes`). */
   readonly maxLineBytes: number;
@@ -71,6 +74,7 @@ export class Links {
       settings.dissemination === 'tree'
         ? new TreeRouter({
             store,
+            hops: new HopCounts(options.herdLinks, options.neighbours),
             push: (peer, line) => this.outgoingLinks.get(peer)?.send(line),
             reply: (peer, line) => this.neighbours.get(peer)?.incoming?.reply(line) ?? false,
             maxLineBytes: options.maxLineBytes,

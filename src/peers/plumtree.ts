@@ -15,6 +15,11 @@
  *   the first copy came over a link already pruned for that root (its PRUNE still on the way): the
  *   duplicate's link is then the tree's way here and stays, so two near-equal paths settle on one
  *   instead of both being pruned.
+ * - Unless the duplicate came by fewer hops from the root over the config's links (./hop-counts.ts):
+ *   then the first copy's link is pruned instead. First arrivals alone let two servers, each of
+ *   whose first copies of two different updates came from the other, prune their real ways in and
+ *   feed each other only, until announcements graft them back a second or two later. With hops
+ *   deciding, each server's parent is nearer the root than itself, and a tree has no cycle.
  * - The root's own link to each neighbour is never pruned: a duplicate from the root prunes the
  *   link the first copy came over. So every neighbour of the server a client checked in at gets the
  *   update in one hop, as with flooding, however the trees formed under load (a full mesh's tree is
@@ -121,10 +126,10 @@ export class TreeRouter {
 
   /**
    * A record from `from` was not stored. When it is the very line held (a duplicate: it came by two
-   * paths), one of the two links is told to prune that root, once per connection: `from`, unless
-   * `from` is the root itself. A root's own link to a neighbour is its one-hop path and is never
-   * pruned (so a client that checks in at a server and at once asks its neighbour finds the update
-   * there, as flooding guarantees); the link the first copy took is pruned instead.
+   * paths), one of the two links is told to prune that root, once per connection: the one with
+   * more hops from the root (./hop-counts.ts), and between equal hops `from`, the later copy's. A
+   * root's own link to a neighbour is its one-hop path and is never pruned (so a client that checks
+   * in at a server and at once asks its neighbour finds the update there, as flooding guarantees).
    */
   notStored(record: AtRecord, from: string): void {
     if (this.options.store.atLineOf(record.clientId) !== record.atLine) return;
@@ -134,8 +139,18 @@ export class TreeRouter {
       if (first !== undefined && first !== root) this.prune(first, root);
       return;
     }
-    if (first !== undefined && first !== from && this.pullSides.get(first)?.pruned.has(root) !== false) return;
-    this.prune(from, root);
+    if (first === undefined || first === from) {
+      this.prune(from, root);
+      return;
+    }
+    // The first copy's link already pruned (or closed): the duplicate's link is the way here.
+    if (this.pullSides.get(first)?.pruned.has(root) !== false) return;
+    // Fewer hops from the root wins, whichever copy came first: a server's parent is then always
+    // nearer the root than itself, so no two servers can each keep the other as their only way.
+    const { hops } = this.options;
+    const shorter = hops !== undefined && hops.hops(root, from) < hops.hops(root, first);
+    if (shorter && this.pullSides.get(from)?.pruned.has(root) === false) this.prune(first, root);
+    else this.prune(from, root);
   }
 
   /** Asks `peer` to announce `root`'s updates rather than push them, once per connection. */

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../observability/logger.js';
 import type { LocationStore } from '../store/location-store.js';
+import type { HopCounts } from './hop-counts.js';
 
 /** Options of a {@link TreeRouter}. */
 export interface TreeRouterOptions {
@@ -23,6 +24,11 @@ export interface TreeRouterOptions {
    * it they are dropped and logged; anti-entropy repairs (`peer.maxQueuedUpdates`).
    */
   readonly maxPending: number;
+  /**
+   * Hops from each root to each neighbour over the herd's links: a duplicate that came by fewer
+   * hops keeps its link. @default none: the first arrival decides every duplicate
+   */
+  readonly hops?: HopCounts;
   /** Interval of the ticks, ms (`peer.heartbeatIntervalMs`). */
   readonly intervalMs: number;
   readonly log: Logger;

@@ -3,6 +3,7 @@ import type net from 'node:net';
 import type { Timers } from '../core/timers.js';
 import type { Logger } from '../observability/logger.js';
 import type { ServerObserver } from '../observability/observer.js';
+import type { HerdLink } from '../peers/hop-counts.js';
 import type { LinkSettings } from '../peers/link-settings.js';
 import type { PeerAddress } from '../peers/outgoing-link.js';
 import type { PlacesProvider } from '../places/provider.js';
@@ -27,6 +28,11 @@ export interface HerdServerOptions {
   readonly peerPort?: number;
   /** Names of the neighbours this server dials and accepts links from. */
   readonly neighbours: readonly string[];
+  /**
+   * Every link of the herd (the config's `links`), for the hop counts of the tree dissemination
+   * (src/peers/hop-counts.ts). @default this server's own links only
+   */
+  readonly herdLinks?: readonly HerdLink[];
   /** Where neighbours' peer ports are, as far as known; more can be given with `HerdServer.setPeerAddress`. */
   readonly peerAddresses?: ReadonlyMap<string, PeerAddress>;
   readonly places: PlacesProvider;

@@ -15,6 +15,7 @@ import type { LinkIdentity } from '../peers/handshake.js';
 import { HeartbeatTicker } from '../peers/failure-detector.js';
 import { IncomingLink } from '../peers/incoming-link.js';
 import { resolveLinkSettings, LINK_KEEPALIVE_MS, type LinkSettings } from '../peers/link-settings.js';
+import type { HerdLink } from '../peers/hop-counts.js';
 import { Links } from '../peers/links.js';
 import type { OutgoingLink, PeerAddress } from '../peers/outgoing-link.js';
 import { SystemWallClock } from '../protocol/time.js';
@@ -86,6 +87,7 @@ export class HerdServer {
     this.links = new Links({
       self: this.self,
       neighbours: options.neighbours,
+      herdLinks: options.herdLinks ?? options.neighbours.map((peer): HerdLink => [this.name, peer]),
       settings: this.linkSettings,
       store: this.store,
       maxLineBytes: this.limits.maxLineBytes,

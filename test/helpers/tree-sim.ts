@@ -7,6 +7,7 @@
  * would). Ticks reach every router at once, as the wall-clock-aligned heartbeat ticks do.
  */
 import { parseLinkMessage } from '../../src/peers/link-messages.js';
+import { HopCounts } from '../../src/peers/hop-counts.js';
 import { TreeRouter } from '../../src/peers/plumtree.js';
 import { FieldOffsets } from '../../src/protocol/fields.js';
 import type { AtRecord } from '../../src/protocol/at-record.js';
@@ -47,6 +48,8 @@ export interface SimHerdOptions {
   readonly intervalMs?: number;
   /** @default 100000 */
   readonly maxPending?: number;
+  /** Give the routers the hop counts of `links`, as `herd serve` does. @default true */
+  readonly hops?: boolean;
 }
 
 /** The herd in memory. */
@@ -65,8 +68,10 @@ export class SimHerd {
     const { logger } = capturingLogger();
     for (const name of options.names) {
       const store = new LocationStore();
+      const neighbours = options.links.flatMap(([a, b]) => (a === name ? [b] : b === name ? [a] : []));
       const router = new TreeRouter({
         store,
+        hops: options.hops === false ? undefined : new HopCounts(options.links, neighbours),
         push: (peer, line) => this.push(name, peer, line),
         reply: (peer, line) => this.reply(name, peer, line),
         maxLineBytes: 4096,

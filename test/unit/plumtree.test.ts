@@ -1,6 +1,7 @@
 /**
  * Tree dissemination (src/peers/plumtree.ts) over herds in memory (test/helpers/tree-sim.ts): the
- * trees form from first arrivals and then cost N-1 updates each; a silent cut of a tree link is
+ * trees form from first arrivals and hop counts, then cost N-1 updates each, and form no cycle
+ * when many updates are in flight at once; a silent cut of a tree link is
  * repaired by the announcements on the lazy links alone; a closed link grafts back what it fed; and,
  * as a property, random herds under random cuts, closes and re-opens end with every update
  * everywhere.
@@ -20,6 +21,17 @@ function mesh(n: number): { names: string[]; links: [string, string][] } {
   const names = Array.from({ length: n }, (_, i) => `S${i}`);
   const links: [string, string][] = [];
   for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) links.push([names[i] as string, names[j] as string]);
+  return { names, links };
+}
+
+/** A `side` x `side` grid: each server linked to the ones beside, above and below it. */
+function grid(side: number): { names: string[]; links: [string, string][] } {
+  const names = Array.from({ length: side * side }, (_, i) => `S${i}`);
+  const links: [string, string][] = [];
+  for (let i = 0; i < names.length; i++) {
+    if (i % side < side - 1) links.push([names[i] as string, names[i + 1] as string]);
+    if (i + side < names.length) links.push([names[i] as string, names[i + side] as string]);
+  }
   return { names, links };
 }
 
@@ -83,6 +95,37 @@ describe('tree dissemination in memory', () => {
       assert.equal(herd.delivered.GRAFT - before.GRAFT, 0, 'nothing was missing');
     });
   }
+
+  test('updates from every origin at once: no two servers end up feeding each other, so every update arrives by eager push', () => {
+    // Several updates of each root in flight at once, delivered in random orders: a server's first
+    // copy of one update can come the long way round while its neighbour's first copy of another
+    // came the other way. With first arrivals alone, both prune their real ways in (a cycle).
+    const seeds = 20;
+    for (const [shape, graph] of [
+      ['ring of 8', ring(8)],
+      ['3 x 3 grid', grid(3)],
+    ] as const) {
+      const cycles = { withHops: 0, firstArrivalOnly: 0 };
+      for (let seed = 1; seed <= seeds; seed++) {
+        for (const withHops of [true, false]) {
+          const herd = new SimHerd({ ...graph, random: seededRandom(seed), hops: withHops });
+          for (let round = 0; round < 4; round++) {
+            for (let i = 0; i < 3; i++)
+              for (const origin of graph.names) herd.iamat(origin, `w${round}-${i}-${origin}`, next());
+            herd.drain(); // no tick: nothing is grafted back
+          }
+          const lacking = graph.names.flatMap((origin) => {
+            const record = herd.iamat(origin, `after-${origin}`, next());
+            herd.drain();
+            return herd.lacking(record);
+          });
+          if (lacking.length > 0) cycles[withHops ? 'withHops' : 'firstArrivalOnly']++;
+        }
+      }
+      assert.equal(cycles.withHops, 0, `${shape}: seeds where an update missed a server`);
+      assert.ok(cycles.firstArrivalOnly > 0, `${shape}: the race happens (first arrivals alone formed a cycle)`);
+    }
+  });
 
   test("a root's own links are never pruned: every neighbour of the server a client checked in at gets it in one hop", () => {
     // Random delivery orders make many copies arrive first by a detour and then from the root itself.
