@@ -66,9 +66,15 @@ export class SimHerd {
     this.random = options.random;
     this.intervalMs = options.intervalMs ?? 1000;
     const { logger } = capturingLogger();
+    const neighboursOf = new Map(options.names.map((name): [string, string[]] => [name, []]));
+    for (const [a, b] of options.links) {
+      if (!neighboursOf.has(a) || !neighboursOf.has(b)) throw new Error(`no server ${a} or ${b}`);
+      neighboursOf.get(a)?.push(b);
+      neighboursOf.get(b)?.push(a);
+    }
     for (const name of options.names) {
       const store = new LocationStore();
-      const neighbours = options.links.flatMap(([a, b]) => (a === name ? [b] : b === name ? [a] : []));
+      const neighbours = neighboursOf.get(name) as string[];
       const router = new TreeRouter({
         store,
         hops: options.hops === false ? undefined : new HopCounts(options.links, neighbours),
@@ -79,11 +85,9 @@ export class SimHerd {
         intervalMs: this.intervalMs,
         log: logger,
       });
-      this.servers.set(name, { store, router, neighbours: [] });
+      this.servers.set(name, { store, router, neighbours });
     }
     for (const [a, b] of options.links) {
-      this.server(a).neighbours.push(b);
-      this.server(b).neighbours.push(a);
       for (const [dialler, acceptor] of [
         [a, b],
         [b, a],
