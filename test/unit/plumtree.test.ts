@@ -10,6 +10,10 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { seededRandom } from '../helpers/herd-process.js';
+import { HopCounts } from '../../src/peers/hop-counts.js';
+import { TreeRouter } from '../../src/peers/plumtree.js';
+import { LocationStore } from '../../src/store/location-store.js';
+import { capturingLogger } from '../helpers/capture-log.js';
 import { SimHerd } from '../helpers/tree-sim.js';
 
 function ring(n: number): { names: string[]; links: [string, string][] } {
@@ -125,6 +129,49 @@ describe('tree dissemination in memory', () => {
       assert.equal(cycles.withHops, 0, `${shape}: seeds where an update missed a server`);
       assert.ok(cycles.firstArrivalOnly > 0, `${shape}: the race happens (first arrivals alone formed a cycle)`);
     }
+  });
+
+  test("fewer hops prunes the first copy's link, unless the closer link was pruned already (its copy was in flight)", () => {
+    // R's updates reach X by P1 and P2 (1 hop from R) and by S (2 hops: R-Q-S).
+    const links: [string, string][] = [
+      ['R', 'P1'],
+      ['R', 'P2'],
+      ['P1', 'X'],
+      ['P2', 'X'],
+      ['X', 'S'],
+      ['S', 'Q'],
+      ['Q', 'R'],
+    ];
+    const neighbours = ['P1', 'P2', 'S'];
+    const store = new LocationStore();
+    const prunes: string[] = [];
+    const router = new TreeRouter({
+      store,
+      hops: new HopCounts(links, neighbours),
+      push: () => {},
+      reply: (peer, line) => (prunes.push(`${peer}: ${line}`), true),
+      maxLineBytes: 4096,
+      maxPending: 100,
+      intervalMs: 1000,
+      log: capturingLogger().logger,
+    });
+    for (const peer of neighbours) {
+      router.outgoingUp(peer);
+      router.incomingUp(peer);
+    }
+    const arrive = (clientId: string, from: string): void => {
+      const record = { atLine: `AT R +0.000000001 ${clientId} +1+1 1700000000`, clientId };
+      if (store.offer(record)) router.flood(record, from, neighbours);
+      else router.notStored(record, from);
+    };
+    arrive('u', 'P1');
+    arrive('u', 'P2'); // equal hops: the later copy's link
+    assert.deepEqual(prunes, ['P2: PRUNE R']);
+    arrive('v', 'S'); // P1's copy is late
+    arrive('v', 'P2'); // in flight before P2 read its PRUNE: S stays, since P2 no longer pushes
+    assert.deepEqual(prunes, ['P2: PRUNE R']);
+    arrive('v', 'P1'); // 1 hop against S's 2: S's link is pruned, though its copy came first
+    assert.deepEqual(prunes, ['P2: PRUNE R', 'S: PRUNE R']);
   });
 
   test("a root's own links are never pruned: every neighbour of the server a client checked in at gets it in one hop", () => {
