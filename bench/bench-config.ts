@@ -88,3 +88,8 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
 export function defaultHerdNames(): string[] {
   return loadHerdConfig(builtInHerdFile('default')).servers.map((server) => server.name);
 }
+
+/** The links of the shipped default herd, in config order. */
+export function defaultHerdLinks(): [string, string][] {
+  return loadHerdConfig(builtInHerdFile('default')).links.map(([a, b]) => [a, b]);
+}

@@ -98,12 +98,23 @@ export function formatTable(report: BenchReport): string {
       times(h.ratio_to_floor),
       verdict(report, 'herd ingest / floor W=16'),
     ]);
+    const floor = h.floor_at_1k;
+    if (floor !== null) {
+      rows.push([
+        'herd ingest',
+        "floor: bare relays on the herd's links at 1k/s, far side, ms",
+        '',
+        latency(floor),
+        '1.00x',
+        '',
+      ]);
+    }
     rows.push([
       'herd ingest',
       'propagation at 1k/s, ms',
       '',
       `${ms(h.propagation_p50_ms_at_1k)} / ${ms(h.propagation_p99_ms_at_1k)} / ${ms(h.propagation_p999_ms_at_1k)}`,
-      '',
+      h.propagation_p99_ratio_to_floor_at_1k === null ? '' : `${times(h.propagation_p99_ratio_to_floor_at_1k)} p99`,
       verdict(report, 'propagation p99 at 1k/s, ms'),
     ]);
   }

@@ -86,7 +86,13 @@ export interface BenchReport {
   } | null;
   readonly iamat: { readonly w1: RatedFigure; readonly w16: RatedFigure; readonly neighbours: number } | null;
   readonly iamat_sync: { readonly w1: RatedFigure; readonly w16: RatedFigure } | null;
-  readonly herd: (HerdIngestResult & { readonly ratio_to_floor: number | null }) | null;
+  readonly herd:
+    | (HerdIngestResult & {
+        readonly ratio_to_floor: number | null;
+        /** Propagation p99 at 1k/s over its floor's p99 (null without the floor). */
+        readonly propagation_p99_ratio_to_floor_at_1k: number | null;
+      })
+    | null;
   readonly whatsat: (WhatsatResult & { readonly ratio_to_floor: number | null }) | null;
   readonly memory: MemoryResult | null;
   readonly startup: StartupResult | null;
@@ -177,7 +183,16 @@ export function buildReport(
           neighbours: results.iamat.neighbours,
         };
   const herd =
-    results.herd === undefined ? null : { ...results.herd, ratio_to_floor: ratio(results.herd.rate, floorW16) };
+    results.herd === undefined
+      ? null
+      : {
+          ...results.herd,
+          ratio_to_floor: ratio(results.herd.rate, floorW16),
+          propagation_p99_ratio_to_floor_at_1k: ratio(
+            results.herd.propagation_p99_ms_at_1k,
+            results.herd.floor_at_1k?.p99_ms,
+          ),
+        };
   const whatsat =
     results.whatsat === undefined
       ? null

@@ -11,7 +11,13 @@ import path from 'node:path';
 import { BenchError } from './bench-error.js';
 import { BenchProcess, PACKAGE_ROOT, memoryProbeNodeArgs, probeMemory, sleep } from './bench-processes.js';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from './latency.js';
-import { hopsFrom, type Shape } from './scale-shapes.js';
+import { hopsFrom, type HerdGraph } from './scale-shapes.js';
+
+/**
+ * Bytes of a tracked update's AT line with its LF (`AT S00 +0.000123456 h123 +34.068930-118.445127
+ * 1700000000.000000123`), about what a herd floods: the floor's relays send lines as long.
+ */
+export const AT_LINE_BYTES = 'AT S00 +0.000123456 h123 +34.068930-118.445127 1700000000.000000123\n'.length;
 
 /** The relay program. */
 export const RELAY_SERVER = path.join(PACKAGE_ROOT, 'bench', 'relay-server.mjs');
@@ -29,7 +35,7 @@ export interface RelayFloorResult {
 }
 
 /** Parent -> children of the tree of shortest paths from `shape.names[0]` (first found). */
-function shortestPathTree(shape: Shape): Map<string, string[]> {
+function shortestPathTree(shape: HerdGraph): Map<string, string[]> {
   const origin = shape.names[0] as string;
   const hops = hopsFrom(shape, origin);
   const children = new Map<string, string[]>(shape.names.map((name) => [name, []]));
@@ -71,7 +77,7 @@ async function cpuUs(pids: readonly number[], probeDir: string): Promise<number>
  * @throws {BenchError} when a relay does not start or a line does not arrive within 10 s.
  */
 export async function runRelayFloor(
-  shape: Shape,
+  shape: HerdGraph,
   options: { updates: number; ratePerSecond: number; lineBytes: number; probeDir: string; env: NodeJS.ProcessEnv },
 ): Promise<RelayFloorResult> {
   const sink = net.createServer({ noDelay: true });

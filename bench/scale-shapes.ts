@@ -6,15 +6,19 @@
  */
 import { seededRandom } from '../test/helpers/seeded-random.js';
 
-/** A herd's servers and links. */
-export interface Shape {
-  /** `ring-20`, `degree3-40`, `mesh-10`. */
-  readonly id: string;
-  /** For tables: `ring of 20`. */
+/** A herd's servers and links, as the floor's relays (./scale-floor.ts) need them. */
+export interface HerdGraph {
+  /** For tables and errors: `ring of 20`, `the default herd`. */
   readonly label: string;
-  readonly kind: 'ring' | 'degree3' | 'mesh';
   readonly names: readonly string[];
   readonly links: readonly (readonly [string, string])[];
+}
+
+/** A herd shape of the scale scenario. */
+export interface Shape extends HerdGraph {
+  /** `ring-20`, `degree3-40`, `mesh-10`. */
+  readonly id: string;
+  readonly kind: 'ring' | 'degree3' | 'mesh';
 }
 
 /** The seed of the random graphs. */
@@ -92,7 +96,7 @@ export function quickShapes(): Shape[] {
 }
 
 /** Hops from `from` to every server reachable without passing `without`, by name. */
-export function hopsFrom(shape: Shape, from: string, without?: string): Map<string, number> {
+export function hopsFrom(shape: HerdGraph, from: string, without?: string): Map<string, number> {
   const hops = new Map([[from, 0]]);
   const queue = [from];
   while (queue.length > 0) {

@@ -5,7 +5,10 @@
  * - Propagation delay of one update: the time from the origin's AT reply reaching the bench until
  *   the last of the five servers has stored it, which the bench sees as that server's flood of it
  *   reaching the observer (observer.ts; docs/benchmarks.md "Propagation" for the bias).
- * - At a fixed 1k/s (open loop): propagation p50/p99 of unloaded flooding.
+ * - At a fixed 1k/s (open loop): propagation p50/p99 of unloaded flooding, beside its floor: bare
+ *   relays on the same links (../scale-floor.ts) carrying lines as long at the same rate, each timed
+ *   from the first relay's echo to its copy from the farthest relay, one hop more to the bench, as
+ *   the herd's last store is (herds the bench starts; not with `--config`).
  * - At the maximum rate (closed loop, W=16): updates/s = updates / (first IAMAT written ... last
  *   update stored on every server), so an ingest the floods cannot keep up with does not count;
  *   the run fails unless every server ends with every update.
@@ -17,7 +20,15 @@ import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../l
 import { runLoad } from '../load-client.js';
 import type { ObservedServer } from '../observer.js';
 import { iamatWriter } from '../request-writers.js';
-import { whenPlacesReady } from '../bench-processes.js';
+import {
+  PROBE_DIR_ENV,
+  benchDir,
+  benchEnv,
+  defaultHerdLinks,
+  defaultHerdNames,
+  whenPlacesReady,
+} from '../bench-processes.js';
+import { AT_LINE_BYTES, runRelayFloor } from '../scale-floor.js';
 import { startObservedHerd, type ObservedHerd } from './observed-herd.js';
 
 /** Most updates one run tracks (tags above are not issued). */
@@ -40,6 +51,11 @@ export interface HerdIngestResult {
   readonly propagation_p50_ms_at_1k: number;
   readonly propagation_p99_ms_at_1k: number;
   readonly propagation_p999_ms_at_1k: number;
+  /**
+   * The floor of propagation at 1k/s: bare relays on the default herd's links, far side (null with
+   * `--config`, whose links the bench does not know).
+   */
+  readonly floor_at_1k: LatencySummary | null;
   /** Updates sent in the maximum-rate run; every one was stored on every server. */
   readonly updates: number;
   readonly servers: number;
@@ -115,8 +131,40 @@ async function waitComplete(
   }
 }
 
+/**
+ * The floor of propagation at {@link FIXED_RATE}: bare relays on the default herd's links, as many
+ * lines as the herd's fixed-rate phase sends, at the same rate.
+ */
+async function floorAt1k(context: BenchContext): Promise<LatencySummary> {
+  context.progress.update(`herd ingest: the floor, bare relays on the herd's links at ${FIXED_RATE}/s`);
+  const { dir, cleanup } = await benchDir();
+  try {
+    const floor = await runRelayFloor(
+      { label: 'the default herd', names: defaultHerdNames(), links: defaultHerdLinks() },
+      {
+        updates: Math.round((FIXED_RATE * context.sizes.fixedRateMs) / 1000),
+        ratePerSecond: FIXED_RATE,
+        lineBytes: AT_LINE_BYTES,
+        probeDir: dir,
+        env: benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' }),
+      },
+    );
+    return floor.far;
+  } finally {
+    await cleanup();
+  }
+}
+
 /** Runs the herd ingest scenario. */
 export async function runHerdIngest(context: BenchContext): Promise<HerdIngestResult> {
+  const herd = await measureHerd(context);
+  // After the herd has stopped, so that the relays have the cores to themselves as the herd had.
+  const floor = context.target === undefined ? await floorAt1k(context) : null;
+  return { ...herd, floor_at_1k: floor };
+}
+
+/** The herd's own figures: the warm-up, the fixed rate, then the maximum rate. */
+async function measureHerd(context: BenchContext): Promise<Omit<HerdIngestResult, 'floor_at_1k'>> {
   const observed: ObservedHerd = await startObservedHerd(context);
   try {
     await whenPlacesReady(observed.servers);

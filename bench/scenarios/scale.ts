@@ -10,7 +10,7 @@ import { DISSEMINATIONS } from '../../src/peers/link-settings.js';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError, ScenarioSkipped } from '../bench-error.js';
 import { PROBE_DIR_ENV, benchDir, benchEnv, memoryProbeNodeArgs } from '../bench-processes.js';
-import { runRelayFloor, type RelayFloorResult } from '../scale-floor.js';
+import { AT_LINE_BYTES, runRelayFloor, type RelayFloorResult } from '../scale-floor.js';
 import { farSide, fullShapes, quickShapes } from '../scale-shapes.js';
 import { runScaleMode, type ScaleModeResult, type ScaleSizes } from './scale-run.js';
 
@@ -98,12 +98,6 @@ export async function runScale(context: BenchContext): Promise<ScaleResult> {
     throw new BenchError(`no shape could be measured: ${JSON.stringify(shapes.map((s) => s.errors))}`);
   return { sizes, store: context.scaleMemoryStore ? 'memory' : 'durable', shapes };
 }
-
-/**
- * Bytes of a light-phase AT line with its LF: `AT S00 +0.000123456 h123 +34.068930-118.445127
- * 1700000000.000000123`, about what the herd floods.
- */
-const AT_LINE_BYTES = 'AT S00 +0.000123456 h123 +34.068930-118.445127 1700000000.000000123\n'.length;
 
 type Row = readonly [string, string, string, string, string, string];
 
