@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
 import { freeLoopbackPort } from './bench-processes.js';
+import type { HerdGraph } from './scale-shapes.js';
 
 /** What {@link writeBenchConfig} writes. */
 export interface BenchConfigOptions {
@@ -84,12 +85,17 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
   return file;
 }
 
-/** The names of the shipped default herd, in config order. */
-export function defaultHerdNames(): string[] {
-  return loadHerdConfig(builtInHerdFile('default')).servers.map((server) => server.name);
+/** The shipped default herd's servers and links (one read of herds/default.json), in config order. */
+export function defaultHerdGraph(): HerdGraph {
+  const shipped = loadHerdConfig(builtInHerdFile('default'));
+  return {
+    label: 'the default herd',
+    names: shipped.servers.map((server) => server.name),
+    links: shipped.links.map(([a, b]) => [a, b] as const),
+  };
 }
 
-/** The links of the shipped default herd, in config order. */
-export function defaultHerdLinks(): [string, string][] {
-  return loadHerdConfig(builtInHerdFile('default')).links.map(([a, b]) => [a, b]);
+/** The names of the shipped default herd, in config order. */
+export function defaultHerdNames(): string[] {
+  return [...defaultHerdGraph().names];
 }

@@ -20,14 +20,7 @@ import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../l
 import { runLoad } from '../load-client.js';
 import type { ObservedServer } from '../observer.js';
 import { iamatWriter } from '../request-writers.js';
-import {
-  PROBE_DIR_ENV,
-  benchDir,
-  benchEnv,
-  defaultHerdLinks,
-  defaultHerdNames,
-  whenPlacesReady,
-} from '../bench-processes.js';
+import { PROBE_DIR_ENV, benchDir, benchEnv, defaultHerdGraph, whenPlacesReady } from '../bench-processes.js';
 import { AT_LINE_BYTES, runRelayFloor } from '../scale-floor.js';
 import { startObservedHerd, type ObservedHerd } from './observed-herd.js';
 
@@ -139,16 +132,13 @@ async function floorAt1k(context: BenchContext): Promise<LatencySummary> {
   context.progress.update(`herd ingest: the floor, bare relays on the herd's links at ${FIXED_RATE}/s`);
   const { dir, cleanup } = await benchDir();
   try {
-    const floor = await runRelayFloor(
-      { label: 'the default herd', names: defaultHerdNames(), links: defaultHerdLinks() },
-      {
-        updates: Math.round((FIXED_RATE * context.sizes.fixedRateMs) / 1000),
-        ratePerSecond: FIXED_RATE,
-        lineBytes: AT_LINE_BYTES,
-        probeDir: dir,
-        env: benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' }),
-      },
-    );
+    const floor = await runRelayFloor(defaultHerdGraph(), {
+      updates: Math.round((FIXED_RATE * context.sizes.fixedRateMs) / 1000),
+      ratePerSecond: FIXED_RATE,
+      lineBytes: AT_LINE_BYTES,
+      probeDir: dir,
+      env: benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' }),
+    });
     return floor.far;
   } finally {
     await cleanup();
