@@ -26,7 +26,11 @@
  *   then the root's star: N-1 lines).
  * - Lazy push: on each tick (the shared heartbeat tick, so an idle link's announcement replaces its
  *   heartbeat), the updates stored since the last one go to lazy neighbours as ids only, `IHAVE <root>
- *   <client id> <hash> ...`.
+ *   <client id> <hash> ...`; and at once, without waiting for the tick, when a lazy link's pending
+ *   announcements would fill a line (`maxLineBytes`). Under load a tick then announces a fraction of
+ *   a second's updates, not all of them: at 1k/s the whole second's batch, on every server at once,
+ *   stalled the herd for 5-13 ms (docs/benchmarks.md "Announcements a line at a time"). A light load
+ *   never fills a line, so its announcements still ride the ticks.
  * - A miss noticed on a lazy link grafts it back: an announced record still missing at a tick at
  *   least half an interval later is asked for, `GRAFT <root> <client id> ...`, which also makes
  *   that link eager again for the root. Another announcer is asked at the next tick if it is still
@@ -39,15 +43,24 @@
  * IHAVE and the updates go over the connection this server dialled. Each connection starts afresh.
  */
 import { serverNameOf, type AtRecord } from '../protocol/at-record.js';
-import { atLineHash, formatGraftLines, formatIHaveLines, formatPrune, type TreeMessage } from './tree-messages.js';
+import {
+  HASH_HEX_DIGITS,
+  atLineHash,
+  formatGraftLines,
+  formatIHaveLines,
+  formatPrune,
+  type TreeMessage,
+} from './tree-messages.js';
 import type { TreeCounters, TreeRouterOptions } from './tree-router-options.js';
 
 /** This server's side of the link it dialled to one neighbour: what it pushes there, and how. */
 interface PushSide {
   /** Roots whose updates this neighbour gets announced rather than pushed (it pruned them). */
   readonly lazyRoots: Set<string>;
-  /** Updates to announce at the next tick. */
+  /** Updates to announce at the next tick, or sooner when they would fill a line. */
   pending: AtRecord[];
+  /** What {@link pending} takes in IHAVE lines, bytes: each entry a space, its client id, a space and a hash. */
+  pendingBytes: number;
 }
 
 /** This server's side of the link a neighbour dialled to it: what it told the neighbour. */
@@ -119,9 +132,16 @@ export class TreeRouter {
       }
       root ??= serverNameOf(record.atLine);
       if (!side.lazyRoots.has(root)) this.options.push(peer, record.atLine);
-      else if (side.pending.length < this.options.maxPending) side.pending.push(record);
+      else if (side.pending.length < this.options.maxPending) this.pend(peer, side, record);
       else this.counters.announcementsDropped++;
     }
+  }
+
+  /** Queues `record`'s announcement to `peer`, and announces the queue at once when it would fill a line. */
+  private pend(peer: string, side: PushSide, record: AtRecord): void {
+    side.pending.push(record);
+    side.pendingBytes += record.clientId.length + 2 + HASH_HEX_DIGITS;
+    if (side.pendingBytes >= this.options.maxLineBytes) this.announceTo(peer, side);
   }
 
   /**
@@ -216,24 +236,27 @@ export class TreeRouter {
   }
 
   private announce(): void {
+    for (const [peer, side] of this.pushSides) if (side.pending.length > 0) this.announceTo(peer, side);
+  }
+
+  /** Writes `peer`'s pending announcements, one IHAVE line per root (or more, cut at `maxLineBytes`). */
+  private announceTo(peer: string, side: PushSide): void {
     const { store, push, maxLineBytes } = this.options;
-    for (const [peer, side] of this.pushSides) {
-      if (side.pending.length === 0) continue;
-      const byRoot = new Map<string, string[]>();
-      for (const record of side.pending) {
-        // Superseded since: the newer record has its own way here (pushed, announced, or from `peer`).
-        if (store.atLineOf(record.clientId) !== record.atLine) continue;
-        const root = serverNameOf(record.atLine);
-        let entries = byRoot.get(root);
-        if (entries === undefined) byRoot.set(root, (entries = []));
-        entries.push(record.clientId, atLineHash(record.atLine));
-      }
-      side.pending = [];
-      for (const [root, entries] of byRoot) {
-        for (const line of formatIHaveLines(root, entries, maxLineBytes)) {
-          push(peer, line);
-          this.counters.ihaveLinesSent++;
-        }
+    const byRoot = new Map<string, string[]>();
+    for (const record of side.pending) {
+      // Superseded since: the newer record has its own way here (pushed, announced, or from `peer`).
+      if (store.atLineOf(record.clientId) !== record.atLine) continue;
+      const root = serverNameOf(record.atLine);
+      let entries = byRoot.get(root);
+      if (entries === undefined) byRoot.set(root, (entries = []));
+      entries.push(record.clientId, atLineHash(record.atLine));
+    }
+    side.pending = [];
+    side.pendingBytes = 0;
+    for (const [root, entries] of byRoot) {
+      for (const line of formatIHaveLines(root, entries, maxLineBytes)) {
+        push(peer, line);
+        this.counters.ihaveLinesSent++;
       }
     }
   }
@@ -290,7 +313,7 @@ export class TreeRouter {
 
   /** The link this server dialled to `peer` came up: a new connection, eager for every root. */
   outgoingUp(peer: string): void {
-    this.pushSides.set(peer, { lazyRoots: new Set(), pending: [] });
+    this.pushSides.set(peer, { lazyRoots: new Set(), pending: [], pendingBytes: 0 });
   }
 
   /** That link went down: nothing more is pushed or announced on it (anti-entropy runs at the next link-up). */

@@ -100,6 +100,36 @@ describe('tree dissemination in memory', () => {
     });
   }
 
+  test('a lazy link announces as soon as a line of announcements is pending; a light load waits for the tick', () => {
+    const { names, links } = ring(5);
+    const herd = new SimHerd({ names, links, random: seededRandom(5) });
+    warmUp(herd, ['S0'], 3);
+    const ihave = (): number => herd.delivered.IHAVE;
+    // Light load: a few updates between two ticks are announced on the tick, not before.
+    const quiet = ihave();
+    for (let i = 0; i < 20; i++) herd.iamat('S0', `light-${i}`, next());
+    herd.drain();
+    assert.equal(ihave(), quiet, 'nothing announced between ticks');
+    herd.tick();
+    herd.drain();
+    const afterTick = ihave();
+    assert.ok(afterTick > quiet, 'announced on the tick');
+    // Load: 300 updates, about 23 bytes of announcement each, fill a 4,096-byte line before the tick.
+    const records = Array.from({ length: 300 }, (_, i) => {
+      const record = herd.iamat('S0', `busy-${i}`, next());
+      herd.drain();
+      return record;
+    });
+    assert.ok(ihave() > afterTick, 'a full line went out without waiting for the tick');
+    const grafts = herd.delivered.GRAFT;
+    herd.tick();
+    herd.drain();
+    herd.tick();
+    herd.drain();
+    assert.equal(herd.delivered.GRAFT, grafts, 'every announced update had arrived');
+    for (const record of records) assert.deepEqual(herd.lacking(record), [], record.clientId);
+  });
+
   test('updates from every origin at once: no two servers end up feeding each other, so every update arrives by eager push', () => {
     // Several updates of each root in flight at once, delivered in random orders: a server's first
     // copy of one update can come the long way round while its neighbour's first copy of another
