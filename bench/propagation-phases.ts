@@ -6,8 +6,12 @@
  * when each update was sent on the wall clock: in the first {@link TICK_WINDOW_MS} ms after a whole
  * second (where every server's heartbeat tick falls) or later. Each line also gives the load.
  *
- *     node --import tsx bench/propagation-phases.ts [seconds] [runs]
+ *     node --import tsx bench/propagation-phases.ts [seconds] [runs] [warm seconds]
  *     HERD_BENCH_CLI=/tmp/main/dist/bundle/main.js node --import tsx bench/propagation-phases.ts
+ *
+ * With warm seconds, the herd first runs that long at the fixed rate, not measured: the delays are
+ * then the warm herd's, past each server's first collections (docs/benchmarks.md "Propagation at
+ * 1k/s: a fresh herd and a warm one").
  *
  * Delays are measured as the scenario measures them (bench/scenarios/herd-ingest.ts): from the
  * origin's reply read by the bench to the last server's flood read by the observer.
@@ -36,7 +40,7 @@ interface Split {
   readonly atTickCount: number;
 }
 
-async function run(seconds: number): Promise<Split> {
+async function run(seconds: number, warmSeconds: number): Promise<Split> {
   const context: BenchContext = {
     sizes: FULL_SIZES,
     quick: false,
@@ -73,17 +77,20 @@ async function run(seconds: number): Promise<Split> {
     };
     const targets = observed.servers;
     const warm = await runLoad({ targets, connections: CONNECTIONS, window: 4, writer, requests: 2000, onReply });
-    const first = warm.requests;
-    const fixed = await runLoad({
-      targets,
-      connections: CONNECTIONS,
-      window: 16,
-      writer,
-      firstTag: first,
-      durationMs: seconds * 1000,
-      ratePerSecond: RATE,
-      onReply,
-    });
+    const atRate = (firstTag: number, durationMs: number) =>
+      runLoad({
+        targets,
+        connections: CONNECTIONS,
+        window: 16,
+        writer,
+        firstTag,
+        durationMs,
+        ratePerSecond: RATE,
+        onReply,
+      });
+    let first = warm.requests;
+    if (warmSeconds > 0) first += (await atRate(first, warmSeconds * 1000)).requests;
+    const fixed = await atRate(first, seconds * 1000);
     const end = Math.min(first + fixed.requests, MAX_UPDATES);
     const deadline = performance.now() + 60_000;
     while (stores.subarray(first, end).some((n) => n < servers) && performance.now() < deadline) {
@@ -107,6 +114,7 @@ async function run(seconds: number): Promise<Split> {
 
 const seconds = Number(process.argv[2] ?? 10);
 const runs = Number(process.argv[3] ?? 1);
+const warmSeconds = Number(process.argv[4] ?? 0);
 const ms = (summary: LatencySummary): string =>
   `${summary.p50_ms.toFixed(2)} / ${summary.p99_ms.toFixed(2)} / ${summary.p999_ms.toFixed(2)}`;
 for (let i = 0; i < runs; i++) {
@@ -114,7 +122,7 @@ for (let i = 0; i < runs; i++) {
     .map((n) => n.toFixed(2))
     .join(' ');
   const startedAt = new Date().toISOString().slice(11, 19);
-  const split = await run(seconds);
+  const split = await run(seconds, warmSeconds);
   process.stdout.write(
     `${startedAt} load ${load}: all p50/p99/p99.9 ${ms(split.all)} ms; ` +
       `sent < ${TICK_WINDOW_MS} ms after a whole second (${split.atTickCount}) ${ms(split.atTick)}; the rest ${ms(split.rest)}\n`,
