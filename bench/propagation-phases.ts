@@ -11,7 +11,7 @@
  *
  * With warm seconds, the herd first runs that long at the fixed rate, not measured: the delays are
  * then the warm herd's, past each server's first collections (docs/benchmarks.md "Propagation at
- * 1k/s: a fresh herd and a warm one").
+ * 1k/s: a fresh herd and a warm one (2026-12-04, quiet box)").
  *
  * Delays are measured as the scenario measures them (bench/scenarios/herd-ingest.ts): from the
  * origin's reply read by the bench to the last server's flood read by the observer.

@@ -10,8 +10,8 @@
  *   from the first relay's echo to its copy from the farthest relay, one hop more to the bench, as
  *   the herd's last store is (herds the bench starts; not with `--config`). Measured twice, one
  *   window after the other: the fresh herd (its first seconds under load, where each server's first
- *   collections fall; docs/benchmarks.md "Propagation at 1k/s: a fresh herd and a warm one"), then the
- *   warm herd, which the target is for.
+ *   collections fall; docs/benchmarks.md "Propagation at 1k/s: a fresh herd and a
+ *   warm one (2026-12-04, quiet box)"), then the warm herd, which the target is for.
  * - At the maximum rate (closed loop, W=16): updates/s = updates / (first IAMAT written ... last
  *   update stored on every server), so an ingest the floods cannot keep up with does not count;
  *   the run fails unless every server ends with every update.

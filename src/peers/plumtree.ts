@@ -29,8 +29,8 @@
  *   <client id> <hash> ...`; and at once, without waiting for the tick, when a lazy link's pending
  *   announcements would fill a line (`maxLineBytes`). Under load a tick then announces a fraction of
  *   a second's updates, not all of them: at 1k/s the whole second's batch, on every server at once,
- *   stalled the herd for 5-13 ms (docs/benchmarks.md "Announcements a line at a time"). A light load
- *   never fills a line, so its announcements still ride the ticks.
+ *   stalled the herd for 5-13 ms (docs/benchmarks.md "Announcements a line at a time (2026-12-04,
+ *   quiet box)"). A light load never fills a line, so its announcements still ride the ticks.
  * - A miss noticed on a lazy link grafts it back: an announced record still missing at a tick at
  *   least half an interval later is asked for, `GRAFT <root> <client id> ...`, which also makes
  *   that link eager again for the root. Another announcer is asked at the next tick if it is still
