@@ -46,6 +46,7 @@ import { serverNameOf, type AtRecord } from '../protocol/at-record.js';
 import {
   HASH_HEX_DIGITS,
   atLineHash,
+  hasAtLineHash,
   formatGraftLines,
   formatIHaveLines,
   formatPrune,
@@ -117,7 +118,7 @@ export class TreeRouter {
   flood(record: AtRecord, from: string | undefined, neighbours: Iterable<string>): void {
     // Arrived: no longer missing, so that a tick scans only what is (docs/operations.md "Event-loop blocks").
     const missing = this.missing.size === 0 ? undefined : this.missing.get(record.clientId);
-    if (missing !== undefined && missing.hash === atLineHash(record.atLine)) this.missing.delete(record.clientId);
+    if (missing !== undefined && hasAtLineHash(record.atLine, missing.hash)) this.missing.delete(record.clientId);
     let root: string | undefined;
     if (from !== undefined) {
       root = serverNameOf(record.atLine);
@@ -214,7 +215,7 @@ export class TreeRouter {
       const clientId = entries[i] as string;
       const hash = entries[i + 1] as string;
       const held = store.atLineOf(clientId);
-      if (held !== undefined && atLineHash(held) === hash) continue;
+      if (held !== undefined && hasAtLineHash(held, hash)) continue;
       const known = this.missing.get(clientId);
       if (known !== undefined && known.hash === hash) {
         if (!known.announcers.includes(peer)) known.announcers.push(peer);
@@ -269,7 +270,7 @@ export class TreeRouter {
     const asks = new Map<string, Map<string, string[]>>();
     for (const [clientId, missing] of this.missing) {
       const held = store.atLineOf(clientId);
-      if (held !== undefined && atLineHash(held) === missing.hash) {
+      if (held !== undefined && hasAtLineHash(held, missing.hash)) {
         this.missing.delete(clientId);
         continue;
       }

@@ -51,6 +51,30 @@ export function atLineHash(atLine: string): string {
 }
 
 /**
+ * Whether `hash` is {@link atLineHash} of `atLine`: the same answer as `atLineHash(atLine) === hash`,
+ * without building the hex string (a receiver checks every entry of every IHAVE this way).
+ *
+ * @param hash - as received: true only for the 16 lowercase hex digits of the line's hash.
+ */
+export function hasAtLineHash(atLine: string, hash: string): boolean {
+  if (hash.length !== HASH_HEX_DIGITS) return false;
+  hash64(atLine, scratch);
+  return hexWord(hash, 0) === scratch[0] && hexWord(hash, 8) === scratch[1];
+}
+
+/** The number that the 8 lowercase hex digits of `text` from `start` spell; -1 if one is not such a digit. */
+function hexWord(text: string, start: number): number {
+  let value = 0;
+  for (let i = start; i < start + 8; i++) {
+    const c = text.charCodeAt(i);
+    const digit = c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : -1;
+    if (digit < 0) return -1;
+    value = value * 16 + digit;
+  }
+  return value;
+}
+
+/**
  * Formats announcements as IHAVE lines (without terminators), each at most `maxLineBytes` bytes.
  *
  * @param entries - client id, hash, client id, hash, ...: every id shorter than `maxLineBytes` by

@@ -8,6 +8,7 @@ import fc from 'fast-check';
 import { LinkReader, type LinkHandlers, type LinkMessage } from '../../src/peers/link-messages.js';
 import {
   atLineHash,
+  hasAtLineHash,
   formatGraftLines,
   formatIHaveLines,
   formatPrune,
@@ -41,6 +42,22 @@ describe('tree messages', () => {
       `${(out[0] as number).toString(16).padStart(8, '0')}${(out[1] as number).toString(16).padStart(8, '0')}`,
     );
     assert.match(atLineHash(''), /^[0-9a-f]{16}$/);
+  });
+
+  test("a line has a hash exactly when the hash is the line's 16 hex digits", () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary' }), fc.string({ unit: 'binary' }), (line, other) => {
+        const hash = atLineHash(line);
+        assert.equal(hasAtLineHash(line, hash), true);
+        assert.equal(hasAtLineHash(line, atLineHash(other)), atLineHash(other) === hash);
+        assert.equal(hasAtLineHash(line, hash.toUpperCase()), hash === hash.toUpperCase());
+        assert.equal(hasAtLineHash(line, hash.slice(1)), false);
+        assert.equal(hasAtLineHash(line, `${hash}0`), false);
+      }),
+    );
+    // Not hex digits where the hash has them: never equal, whatever the line.
+    assert.equal(hasAtLineHash(AT, 'g'.repeat(16)), false);
+    assert.equal(hasAtLineHash(AT, `${atLineHash(AT).slice(0, 15)}/`), false);
   });
 
   test('IHAVE, PRUNE and GRAFT lines read back as written, whole and byte by byte', () => {
