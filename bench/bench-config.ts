@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
-import { freeLoopbackPort } from './bench-processes.js';
+import { restartablePort } from './bench-processes.js';
 import type { HerdGraph } from './scale-shapes.js';
 
 /** What {@link writeBenchConfig} writes. */
@@ -53,9 +53,7 @@ export async function writeBenchConfig(dir: string, options: BenchConfigOptions)
   }[] = [];
   for (const name of names) {
     const ports =
-      options.fixedPorts === true
-        ? { port: await freeLoopbackPort(), peerPort: await freeLoopbackPort() }
-        : { port: 0 };
+      options.fixedPorts === true ? { port: await restartablePort(), peerPort: await restartablePort() } : { port: 0 };
     servers.push({ name, host: '127.0.0.1', ...ports, ...(withAdmin ? { adminPort: 0 } : {}) });
   }
   if (options.observer !== undefined) {

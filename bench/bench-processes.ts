@@ -378,5 +378,5 @@ export async function benchDir(): Promise<{ dir: string; cleanup: () => Promise<
 }
 
 export * from './process-probes.js';
-export { freeLoopbackPort } from '../test/helpers/loopback.js';
+export { freeLoopbackPort, restartablePort } from '../test/helpers/loopback.js';
 export * from './bench-config.js';

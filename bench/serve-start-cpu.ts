@@ -17,7 +17,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { BenchProcess, CLI, freeLoopbackPort, sleep } from './bench-processes.js';
+import { BenchProcess, CLI, restartablePort, sleep } from './bench-processes.js';
 import { connectTheInstantItAccepts } from '../test/helpers/loopback.js';
 import { mainAndOtherCpuNs } from './process-probes.js';
 import { writeSoloConfig } from './scenarios/startup.js';
@@ -66,7 +66,7 @@ async function serveOnce(build: readonly string[]): Promise<[number, number, num
 
 /** One start of the floor: a bare `node` that only listens. */
 async function floorOnce(): Promise<[number, number, number]> {
-  const port = await freeLoopbackPort();
+  const port = await restartablePort();
   return startOnce(['-e', `require('node:net').createServer().listen(${port}, '127.0.0.1')`], port);
 }
 

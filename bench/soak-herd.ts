@@ -17,7 +17,7 @@ import {
   PROBE_DIR_ENV,
   PROBE_SETTLE_ENV,
   benchEnv,
-  freeLoopbackPort,
+  restartablePort,
   memoryProbeNodeArgs,
   probeMemory,
   readRssBytes,
@@ -112,7 +112,7 @@ export async function startSoakHerd(dir: string, logLevel: HerdConfig['logLevel'
   const names = shipped.servers.map((server) => server.name);
   const [a, b] = shipped.links[0] as [string, string];
   const peerPorts = new Map<string, number>();
-  for (const name of names) peerPorts.set(name, await freeLoopbackPort());
+  for (const name of names) peerPorts.set(name, await restartablePort());
   // proxies.get(x): where the other end of the flapping link dials x.
   const proxies = new Map<string, CuttableProxy>();
   const proxyPorts = new Map<string, number>();

@@ -15,7 +15,7 @@ import { SourceMap, type SourceMapPayload } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BenchProcess, CLI, freeLoopbackPort, sleep } from './bench-processes.js';
+import { BenchProcess, CLI, restartablePort, sleep } from './bench-processes.js';
 
 /** The window summed, from the first sample, ms. */
 const WINDOW_MS = 1500;
@@ -112,8 +112,8 @@ try {
           {
             name: 'Alford',
             host: '127.0.0.1',
-            port: await freeLoopbackPort(),
-            peerPort: await freeLoopbackPort(),
+            port: await restartablePort(),
+            peerPort: await restartablePort(),
             adminPort: 0,
           },
         ],

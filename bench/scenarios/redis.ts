@@ -13,7 +13,7 @@ import { BenchError, ScenarioSkipped } from '../bench-error.js';
 import {
   BenchProcess,
   benchDir,
-  freeLoopbackPort,
+  restartablePort,
   startServe,
   whenPlacesReady,
   writeBenchConfig,
@@ -81,7 +81,7 @@ export async function runRedis(context: BenchContext): Promise<RedisResult> {
   if (server === undefined || benchmark === undefined)
     throw new ScenarioSkipped('redis-server and redis-benchmark are not installed (apt-get install redis-server)');
   const requests = context.quick ? REDIS_REQUESTS.quick : REDIS_REQUESTS.full;
-  const port = await freeLoopbackPort();
+  const port = await restartablePort();
   const redis = new BenchProcess(server, [
     ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
     ...['--daemonize', 'no', '--loglevel', 'notice'],

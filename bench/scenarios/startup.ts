@@ -31,7 +31,7 @@ import {
   PACKAGE_ROOT,
   benchDir,
   defaultHerdNames,
-  freeLoopbackPort,
+  restartablePort,
   readRssBytes,
   sleep,
   startHerdProcess,
@@ -102,7 +102,7 @@ async function logEvent(
 
 /** Spawn to accepting of a bare `node` that only listens: the floor, spawned as the servers are. */
 async function floorStart(): Promise<number> {
-  const port = await freeLoopbackPort();
+  const port = await restartablePort();
   const spawnedAt = performance.now();
   const child = new BenchProcess(process.execPath, [
     '-e',
@@ -126,7 +126,7 @@ const FLOOR_HERD = path.join(PACKAGE_ROOT, 'bench', 'floor-herd.cjs');
  */
 async function herdFloorStart(servers: number): Promise<number> {
   const ports: number[] = [];
-  for (let i = 0; i < servers; i++) ports.push(await freeLoopbackPort());
+  for (let i = 0; i < servers; i++) ports.push(await restartablePort());
   const spawnedAt = performance.now();
   const child = new BenchProcess(process.execPath, [FLOOR_HERD, ...ports.map(String)]);
   try {
@@ -149,12 +149,12 @@ export async function writeSoloConfig(
 ): Promise<[string, number]> {
   await rm(path.join(dir, 'data'), { recursive: true, force: true });
   await rm(path.join(dir, 'logs'), { recursive: true, force: true });
-  const port = await freeLoopbackPort();
+  const port = await restartablePort();
   const configFile = path.join(dir, name);
   await writeFile(
     configFile,
     JSON.stringify({
-      servers: [{ name: 'Alford', host: '127.0.0.1', port, peerPort: await freeLoopbackPort(), adminPort: 0 }],
+      servers: [{ name: 'Alford', host: '127.0.0.1', port, peerPort: await restartablePort(), adminPort: 0 }],
       logDir: path.join(dir, 'logs'),
       dataDir: path.join(dir, 'data'),
       logLevel,
