@@ -20,7 +20,7 @@ import type { Histogram } from 'hdr-histogram-js';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import { latencyHistogram, recordMs, summarize, type LatencySummary } from '../latency.js';
-import { runLoad } from '../load-client.js';
+import { runLoad, type LoadOptions, type LoadResult } from '../load-client.js';
 import type { ObservedServer } from '../observer.js';
 import { iamatWriter } from '../request-writers.js';
 import { PROBE_DIR_ENV, benchDir, benchEnv, defaultHerdGraph, whenPlacesReady } from '../bench-processes.js';
@@ -171,32 +171,29 @@ async function measureHerd(context: BenchContext): Promise<Omit<HerdIngestResult
     const writer = iamatWriter({ prefix: PREFIX });
     const connections = Math.max(servers, context.connections - (context.connections % servers));
     let nextTag = 0;
+    /** A run of the load from the next tag on, at W=16 unless told. */
+    const load = (options: Partial<LoadOptions>): Promise<LoadResult> =>
+      runLoad({
+        targets: observed.servers,
+        connections,
+        window: 16,
+        writer,
+        firstTag: nextTag,
+        onReply: (tag, nowMs) => tracker.reply(tag, nowMs),
+        ...options,
+      });
 
     // Warm-up: links between the servers come up, code paths get compiled.
-    const warm = await runLoad({
-      targets: observed.servers,
-      connections,
-      window: 4,
-      writer,
-      firstTag: nextTag,
-      requests: Math.max(servers * 20, Math.round(context.sizes.warmupMs * 2)),
-      onReply: (tag, nowMs) => tracker.reply(tag, nowMs),
-    });
+    const warm = await load({ window: 4, requests: Math.max(servers * 20, Math.round(context.sizes.warmupMs * 2)) });
     await waitComplete(context, tracker, 'herd warm-up', nextTag, nextTag + warm.requests);
     nextTag += warm.requests;
 
     // Fixed 1k/s: propagation of unloaded flooding, in the fresh herd, then in the warm one.
     const atFixedRate = async (label: string): Promise<LatencySummary> => {
       const started = performance.now();
-      const fixed = await runLoad({
-        targets: observed.servers,
-        connections,
-        window: 16,
-        writer,
-        firstTag: nextTag,
+      const fixed = await load({
         durationMs: context.sizes.fixedRateMs,
         ratePerSecond: FIXED_RATE,
-        onReply: (tag, nowMs) => tracker.reply(tag, nowMs),
         onProgress: (replies) =>
           context.progress.update(
             `herd ingest at ${FIXED_RATE}/s, ${label}: ${replies} updates, ${Math.round(((performance.now() - started) * 100) / context.sizes.fixedRateMs)}%`,
@@ -218,15 +215,9 @@ async function measureHerd(context: BenchContext): Promise<Omit<HerdIngestResult
 
     // Maximum rate: closed loop, counted until the last update is stored everywhere.
     const maxStarted = performance.now();
-    const max = await runLoad({
-      targets: observed.servers,
-      connections,
-      window: 16,
-      writer,
-      firstTag: nextTag,
+    const max = await load({
       requests: MAX_TRACKED_UPDATES - nextTag,
       durationMs: context.sizes.durationMs,
-      onReply: (tag, nowMs) => tracker.reply(tag, nowMs),
       onProgress: (replies) => {
         const elapsed = performance.now() - maxStarted;
         context.progress.update(
