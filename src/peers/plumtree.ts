@@ -26,11 +26,8 @@
  *   then the root's star: N-1 lines).
  * - Lazy push: on each tick (the shared heartbeat tick, so an idle link's announcement replaces its
  *   heartbeat), the updates stored since the last one go to lazy neighbours as ids only, `IHAVE <root>
- *   <client id> <hash> ...`; and at once, without waiting for the tick, when a lazy link's pending
- *   announcements would fill a line (`maxLineBytes`). Under load a tick then announces a fraction of
- *   a second's updates, not all of them: at 1k/s the whole second's batch, on every server at once,
- *   stalled the herd for 5-13 ms (docs/benchmarks.md "Announcements a line at a time (2026-12-04,
- *   quiet box)"). A light load never fills a line, so its announcements still ride the ticks.
+ *   <client id> <hash> ...`, or sooner once they fill a line: no tick announces a second of load at
+ *   once (docs/benchmarks.md "Announcements a line at a time (2026-12-04, quiet box)").
  * - A miss noticed on a lazy link grafts it back: an announced record still missing at a tick at
  *   least half an interval later is asked for, `GRAFT <root> <client id> ...`, which also makes
  *   that link eager again for the root. Another announcer is asked at the next tick if it is still
@@ -44,9 +41,9 @@
  */
 import { serverNameOf, type AtRecord } from '../protocol/at-record.js';
 import {
-  HASH_HEX_DIGITS,
   atLineHash,
   hasAtLineHash,
+  ihaveEntryBytes,
   formatGraftLines,
   formatIHaveLines,
   formatPrune,
@@ -60,7 +57,7 @@ interface PushSide {
   readonly lazyRoots: Set<string>;
   /** Updates to announce at the next tick, or sooner when they would fill a line. */
   pending: AtRecord[];
-  /** What {@link pending} takes in IHAVE lines, bytes: each entry a space, its client id, a space and a hash. */
+  /** What {@link pending} takes in IHAVE lines, bytes ({@link ihaveEntryBytes} each). */
   pendingBytes: number;
 }
 
@@ -141,7 +138,7 @@ export class TreeRouter {
   /** Queues `record`'s announcement to `peer`, and announces the queue at once when it would fill a line. */
   private pend(peer: string, side: PushSide, record: AtRecord): void {
     side.pending.push(record);
-    side.pendingBytes += record.clientId.length + 2 + HASH_HEX_DIGITS;
+    side.pendingBytes += ihaveEntryBytes(record.clientId);
     if (side.pendingBytes >= this.options.maxLineBytes) this.announceTo(peer, side);
   }
 

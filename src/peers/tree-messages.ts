@@ -74,6 +74,11 @@ function hexWord(text: string, start: number): number {
   return value;
 }
 
+/** What one announcement takes in an IHAVE line, bytes: a space, the client id, a space and its hash. */
+export function ihaveEntryBytes(clientId: string): number {
+  return clientId.length + 2 + HASH_HEX_DIGITS;
+}
+
 /**
  * Formats announcements as IHAVE lines (without terminators), each at most `maxLineBytes` bytes.
  *
