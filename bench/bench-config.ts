@@ -6,7 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { builtInHerdFile, loadHerdConfig, type HerdConfig } from '../src/config/herd-config.js';
-import { restartablePort } from './bench-processes.js';
+import { restartablePort } from '../test/helpers/loopback.js';
 import type { HerdGraph } from './scale-shapes.js';
 
 /** What {@link writeBenchConfig} writes. */
