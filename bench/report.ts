@@ -202,7 +202,7 @@ export function buildReport(
       : { ...results.whatsat, ratio_to_floor: ratio(results.whatsat.rate, floorW16) };
   const targets: TargetCheck[] = [
     check('iamat W=1 / floor W=1', '>= 0.9x', iamat?.w1.ratio_to_floor, (v) => v >= 0.9),
-    check('iamat W=16 / floor W=16', '>= 0.7x', iamat?.w16.ratio_to_floor, (v) => v >= 0.7),
+    check('iamat W=16 / floor W=16', '>= 0.35x', iamat?.w16.ratio_to_floor, (v) => v >= 0.35),
     check('herd ingest / floor W=16', '>= 0.1x', herd?.ratio_to_floor, (v) => v >= 0.1),
     check('propagation p99 at 1k/s, warm herd, ms', 'p99 <= 3 ms', herd?.warm_at_1k.p99_ms, (v) => v <= 3),
     check('WHATSAT/s', '>= 20k/s', whatsat?.rate, (v) => v >= 20_000),
