@@ -5,7 +5,9 @@
  * - `light`: one connection, one IAMAT at a time, at {@link LIGHT_RATE_PER_SECOND}, to a server as
  *   shipped (durable store, info logs, an admin port with its metrics), beside the echo server
  *   driven the same way: server CPU per IAMAT and per echoed line, measured in the same run, each
- *   after a warm-up ({@link LIGHT_WARMUP_REQUESTS}).
+ *   after a warm-up ({@link LIGHT_WARMUP_REQUESTS}). Both run side by side, read in turn for
+ *   {@link COST_ROUNDS} rounds (echo, then server); each figure is the median of its rounds, and the
+ *   ratio the median of the rounds' own ratios.
  * - `idle`: the shipped five-server herd with nothing to do for {@link IDLE_WINDOW_MS}: the CPU of
  *   each server as a percentage of one core (heartbeats, timers, metrics).
  */
@@ -26,6 +28,7 @@ import {
 } from '../bench-processes.js';
 import { runLoad, type LoadTarget } from '../load-client.js';
 import { iamatWriter } from '../request-writers.js';
+import { COST_ROUNDS, roundsMedian, roundsRatio } from './cost-rounds.js';
 
 /** Requests per second of the light load: about what one mobile client's burst looks like to a server. */
 export const LIGHT_RATE_PER_SECOND = 500;
@@ -54,6 +57,10 @@ export interface LightCostResult {
   readonly light_iamat: number;
   /** Echo server CPU per line at the same rate, us: the floor of `light_iamat`. */
   readonly light_echo_line: number;
+  /** `light_iamat / light_echo_line`: the median of the rounds' own ratios. */
+  readonly light_ratio: number;
+  /** Every round's two figures, in the order run. */
+  readonly light_rounds: readonly { readonly iamat: number; readonly echo_line: number }[];
   readonly light_rate_per_s: number;
   /** Each idle server's CPU as a percentage of one core, by name. */
   readonly idle_cpu_percent: Readonly<Record<string, number>>;
@@ -94,20 +101,16 @@ export async function sendLightLoad(target: LoadTarget, requests: number, prefix
   });
 }
 
-/**
- * CPU microseconds `pid` spends per request while `requests` IAMATs go to `target` one at a time,
- * after `warmup` more sent the same way and not counted.
- */
+/** CPU microseconds `pid` spends per request while `requests` IAMATs go to `target` one at a time. */
 async function lightLoad(
   target: LoadTarget,
   pid: number,
   probeDir: string,
   requests: number,
-  warmup: number,
+  prefix: string,
 ): Promise<number> {
-  await sendLightLoad(target, warmup, `warm-${pid}-`);
   const before = await cpuUs(pid, probeDir);
-  await sendLightLoad(target, requests, `light-${pid}-`);
+  await sendLightLoad(target, requests, prefix);
   const after = await cpuUs(pid, probeDir);
   return Math.round(((after - before) / requests) * 10) / 10;
 }
@@ -120,28 +123,33 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
   const { dir, cleanup } = await benchDir();
   const env = benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' });
   const nodeArgs = memoryProbeNodeArgs();
+  const roundCount = context.quick ? COST_ROUNDS.quick : COST_ROUNDS.full;
   try {
-    context.progress.update(
-      `cost: ${warmup} + ${requests} echoed lines at ${LIGHT_RATE_PER_SECOND}/s, one at a time (the first ${warmup} not counted)`,
-    );
     const echo = await startEchoProcess({ nodeArgs, env });
-    let lightEcho: number;
+    const soloConfig = await writeBenchConfig(dir, { servers: ['Alford'], logLevel: context.logLevel });
+    const rounds: { iamat: number; echo_line: number }[] = [];
     try {
-      lightEcho = await lightLoad(echo.target, echo.pid, dir, requests, warmup);
+      const solo = await startServe(soloConfig, 'Alford', { nodeArgs, env });
+      try {
+        await whenPlacesReady([solo]);
+        context.progress.update(
+          `cost: ${warmup} echoed lines and ${warmup} IAMATs at ${LIGHT_RATE_PER_SECOND}/s, one at a time, not counted`,
+        );
+        await sendLightLoad(echo.target, warmup, 'warm-');
+        await sendLightLoad(solo, warmup, 'warm-');
+        for (let round = 1; round <= roundCount; round++) {
+          context.progress.update(
+            `cost: round ${round} of ${roundCount}: ${requests} echoed lines, then ${requests} IAMATs, at ${LIGHT_RATE_PER_SECOND}/s, one at a time`,
+          );
+          const echoLine = await lightLoad(echo.target, echo.pid, dir, requests, `light-${round}-`);
+          const iamat = await lightLoad(solo, solo.pid, dir, requests, `light-${round}-`);
+          rounds.push({ iamat, echo_line: echoLine });
+        }
+      } finally {
+        await solo.process.stop();
+      }
     } finally {
       await echo.process.stop();
-    }
-    context.progress.update(
-      `cost: ${warmup} + ${requests} IAMATs at ${LIGHT_RATE_PER_SECOND}/s, one at a time (the first ${warmup} not counted)`,
-    );
-    const soloConfig = await writeBenchConfig(dir, { servers: ['Alford'], logLevel: context.logLevel });
-    const solo = await startServe(soloConfig, 'Alford', { nodeArgs, env });
-    let lightIamat: number;
-    try {
-      await whenPlacesReady([solo]);
-      lightIamat = await lightLoad(solo, solo.pid, dir, requests, warmup);
-    } finally {
-      await solo.process.stop();
     }
     context.progress.update(`cost: the shipped herd idle for ${idleWindowMs / 1000} s`);
     const herdConfig = await writeBenchConfig(dir, { logLevel: context.logLevel });
@@ -161,8 +169,10 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
       await herd.process.stop();
     }
     return {
-      light_iamat: lightIamat,
-      light_echo_line: lightEcho,
+      light_iamat: roundsMedian(rounds, 'iamat'),
+      light_echo_line: roundsMedian(rounds, 'echo_line'),
+      light_ratio: roundsRatio(rounds, 'iamat', 'echo_line'),
+      light_rounds: rounds,
       light_rate_per_s: LIGHT_RATE_PER_SECOND,
       idle_cpu_percent: idle,
       idle_window_ms: idleWindowMs,
@@ -176,21 +186,26 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
 export function lightCostRows(result: LightCostResult): (readonly [string, string, string, string, string, string])[] {
   const idle = Object.values(result.idle_cpu_percent);
   const worst = idle.length === 0 ? 0 : Math.max(...idle);
+  const median = result.light_rounds.length > 1 ? `, median of ${result.light_rounds.length}` : '';
   return [
     [
       'cost',
-      `echo server CPU per line at ${result.light_rate_per_s}/s, one at a time, us: the floor`,
+      `echo server CPU per line at ${result.light_rate_per_s}/s, one at a time, us${median}: the floor`,
       result.light_echo_line.toFixed(1),
-      '',
+      result.light_rounds.length > 1
+        ? `rounds ${result.light_rounds.map((round) => round.echo_line.toFixed(1)).join(', ')}`
+        : '',
       '1.0x echo',
       '',
     ],
     [
       'cost',
-      `server CPU per IAMAT at ${result.light_rate_per_s}/s, one at a time, us`,
+      `server CPU per IAMAT at ${result.light_rate_per_s}/s, one at a time, us${median}`,
       result.light_iamat.toFixed(1),
-      '',
-      `${(result.light_iamat / result.light_echo_line).toFixed(1)}x echo`,
+      result.light_rounds.length > 1
+        ? `rounds ${result.light_rounds.map((round) => round.iamat.toFixed(1)).join(', ')} (${result.light_rounds.map((round) => (round.iamat / round.echo_line).toFixed(1)).join(', ')}x)`
+        : '',
+      `${result.light_ratio.toFixed(1)}x echo`,
       '<= 1.5x',
     ],
     [

@@ -17,6 +17,13 @@
  *   W=16, measured the same way in the same run: every figure above is read as a multiple of it;
  * - the light-load and idle figures of ./cost-light.ts.
  *
+ * The figures are read in rounds (`COST_ROUNDS`, ./cost-rounds.ts), each round all of them in the
+ * order above, the echo first, on the same processes (started and warmed once): the machine's own
+ * pace drifts by half between runs minutes apart (the echo's CPU per line at 500/s read 118 and
+ * 61 us on 2026-12-04), and a round's figures share its pace. Each figure is the median of its
+ * rounds, and its ratio to the echo is the median of the rounds' own ratios; the rounds are in the
+ * JSON.
+ *
  * Each figure is read after a warm-up of the same kind of operation, not counted ({@link COST_WARMUP}):
  * the first operations a fresh process runs carry V8's compiling of their path (a fifth to a quarter
  * of a cold IAMAT figure) and, for WHATSAT, the first look-up of each client, which the issue's
@@ -29,31 +36,27 @@
  *
  * The profile of where the time goes: `npm run bench -- --only cost --cpu-prof DIR`.
  */
-import { writeFile } from 'node:fs/promises';
-import net from 'node:net';
-import path from 'node:path';
-import { checkWelcome, offerHello, parseGreeting, type LinkIdentity } from '../../src/peers/handshake.js';
+import type net from 'node:net';
 import type { BenchContext } from '../bench-context.js';
-import { BenchError, ScenarioSkipped } from '../bench-error.js';
+import { ScenarioSkipped } from '../bench-error.js';
 import {
   BENCH_SECRET,
   PROBE_DIR_ENV,
   benchDir,
   benchEnv,
-  freeLoopbackPort,
   memoryProbeNodeArgs,
   probeMemory,
-  sleep,
   startEchoProcess,
   startServe,
   whenPlacesReady,
   whenQuiet,
   type QuietOptions,
-  type ServeHandle,
 } from '../bench-processes.js';
 import { runLoad, type LoadTarget } from '../load-client.js';
 import { iamatWriter } from '../request-writers.js';
 import { lightCostRows, runLightCost, type LightCostResult } from './cost-light.js';
+import { dialAsNeighbour, flood, floodLinesOf, writeCostConfig } from './cost-link.js';
+import { COST_ROUNDS, roundsMedian, roundsRatio } from './cost-rounds.js';
 import { checkInDenseClients, sendDenseWhatsats } from './whatsat.js';
 
 /** Operations per measured figure in a full run (and in `--quick`). */
@@ -61,13 +64,11 @@ export const COST_OPERATIONS = { full: 100_000, quick: 5_000 } as const;
 /** WHATSATs per measured figure: they cost several times an IAMAT. */
 export const COST_WHATSATS = { full: 20_000, quick: 1_000 } as const;
 /**
- * Operations sent before each figure and not counted: echoed lines, IAMATs, floods (new clients, then
- * the same again), WHATSATs (the same clients as the measured ones, so those are answered from kept
- * documents).
+ * Operations sent before the first round and not counted: echoed lines, IAMATs, floods (new clients,
+ * then the same again), WHATSATs (the same clients as the measured ones, so those are answered from
+ * kept documents).
  */
 export const COST_WARMUP = { full: 20_000, quick: 500 } as const;
-/** AT lines per write of the bench's neighbour (one TCP chunk of about 50 KB). */
-const FLOOD_LINES_PER_WRITE = 512;
 /**
  * Most CPU a window at rest may hold, as a share of one core, when the servers run under
  * `--cpu-prof`: V8's sampling thread alone takes about 6% of a core (a sample a millisecond), so
@@ -75,18 +76,48 @@ const FLOOD_LINES_PER_WRITE = 512;
  */
 const PROFILED_REST_SHARE = 0.1;
 
-/** Server CPU per operation, microseconds, as `--json` reports it under `cost_us`. */
-export interface CostResult {
+/** Server CPU per operation in one round, microseconds. */
+export interface CostRound {
   /** The floor: CPU of the echo server (bench/echo-server.ts) per line, the same IAMAT lines at W=16. */
   readonly echo_line: number;
   readonly iamat: number;
   readonly flood_stored: number;
   readonly flood_stale: number;
   readonly whatsat: number;
-  /** Operations behind each figure. */
+}
+
+/** The figures of {@link CostRound} but the floor. */
+export type CostFigure = Exclude<keyof CostRound, 'echo_line'>;
+const COST_FIGURES: readonly CostFigure[] = ['iamat', 'flood_stored', 'flood_stale', 'whatsat'];
+
+/**
+ * Server CPU per operation, microseconds, as `--json` reports it under `cost_us`: each figure the
+ * median of its rounds.
+ */
+export interface CostResult extends CostRound {
+  /** Each figure as a multiple of the echo's CPU per line: the median of the rounds' own ratios. */
+  readonly ratios: Readonly<Record<CostFigure, number>>;
+  /** Every round, in the order run. */
+  readonly rounds: readonly CostRound[];
+  /** Operations behind each figure in each round. */
   readonly operations: { readonly iamat: number; readonly floods: number; readonly whatsat: number };
   /** The light-load and idle figures (./cost-light.ts). */
   readonly light: LightCostResult;
+}
+
+/** The medians of `rounds` (at least one), each figure's ratio to the echo the median of the rounds' ratios. */
+export function costMedians(rounds: readonly CostRound[]): Pick<CostResult, keyof CostRound | 'ratios' | 'rounds'> {
+  const of = (key: keyof CostRound): number => roundsMedian(rounds, key);
+  const ratioOf = (key: CostFigure): number => roundsRatio(rounds, key, 'echo_line');
+  return {
+    echo_line: of('echo_line'),
+    iamat: of('iamat'),
+    flood_stored: of('flood_stored'),
+    flood_stale: of('flood_stale'),
+    whatsat: of('whatsat'),
+    ratios: Object.fromEntries(COST_FIGURES.map((key) => [key, ratioOf(key)])) as Record<CostFigure, number>,
+    rounds,
+  };
 }
 
 /** CPU time of a whole process (every thread) so far, microseconds (user + system). */
@@ -98,8 +129,7 @@ async function cpuUs(server: { readonly pid: number }, probeDir: string): Promis
 /**
  * CPU microseconds the process spends on `work`, per operation: read before it and once the process
  * is at rest after it ({@link whenQuiet}), so the work it leaves behind (commits of its rows on the
- * store's writer thread) counts for it, not for the figure measured next. `warmUp` runs first, and
- * the process comes to rest after it, uncounted.
+ * store's writer thread) counts for it, not for the figure measured next.
  */
 async function perOperation(
   server: { readonly pid: number },
@@ -107,12 +137,7 @@ async function perOperation(
   operations: number,
   work: () => Promise<unknown>,
   rest: QuietOptions = {},
-  warmUp?: () => Promise<unknown>,
 ): Promise<number> {
-  if (warmUp !== undefined) {
-    await warmUp();
-    await whenQuiet(server.pid, rest);
-  }
   const before = await cpuUs(server, probeDir);
   await work();
   await whenQuiet(server.pid, rest);
@@ -120,89 +145,14 @@ async function perOperation(
   return Math.round(((after - before) / operations) * 100) / 100;
 }
 
-/** Sends `text` and resolves once it is all handed to the kernel. */
-function writeAll(socket: net.Socket, text: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    socket.write(text, (error) => (error === undefined || error === null ? resolve() : reject(error)));
-  });
-}
-
-/** The bench playing neighbour `Peer`: dials `server`'s peer port and passes the handshake. */
-async function dialAsNeighbour(server: ServeHandle, self: LinkIdentity): Promise<net.Socket> {
-  const socket = net.connect({ host: server.peer.host, port: server.peer.port });
-  socket.setNoDelay(true);
-  await new Promise<void>((resolve, reject) => {
-    socket.once('connect', resolve);
-    socket.once('error', reject);
-  });
-  const offer = offerHello(self);
-  const welcome = await new Promise<string>((resolve, reject) => {
-    let text = '';
-    const onData = (chunk: Buffer): void => {
-      text += chunk.toString('utf8');
-      const newline = text.indexOf('\n');
-      if (newline === -1) return;
-      socket.off('data', onData);
-      resolve(text.slice(0, newline));
-    };
-    socket.on('data', onData);
-    socket.once('error', reject);
-    socket.write(offer.line);
-  });
-  const verdict = checkWelcome(parseGreeting(welcome), self, server.name, offer);
-  if (!verdict.ok) throw new BenchError(`cost: ${server.name} refused the bench's handshake: ${verdict.reason}`);
-  if (verdict.authLine !== undefined) socket.write(verdict.authLine);
-  socket.resume();
-  return socket;
-}
-
-/** Resolves once `server` answers a WHATSAT for `clientId` with its AT line (the flood before it was taken). */
-async function whenKnown(server: LoadTarget, clientId: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const reply = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect({ host: server.host, port: server.port, allowHalfOpen: true });
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('connect', () => socket.end(`WHATSAT ${clientId} 0.001 1\n`));
-      socket.on('data', (chunk: string) => (text += chunk));
-      socket.on('error', reject);
-      socket.on('close', () => resolve(text));
-    });
-    if (reply.startsWith('AT ')) return;
-    if (performance.now() > deadline) throw new BenchError(`cost: ${clientId} did not arrive within ${timeoutMs} ms`);
-    await sleep(20);
-  }
-}
-
-/** Sends `lines` over the link in chunks, then a marker update, and waits until the server has taken it. */
-async function flood(link: net.Socket, server: ServeHandle, lines: readonly string[], marker: string): Promise<void> {
-  for (let start = 0; start < lines.length; start += FLOOD_LINES_PER_WRITE) {
-    await writeAll(link, `${lines.slice(start, start + FLOOD_LINES_PER_WRITE).join('\n')}\n`);
-  }
-  await writeAll(link, `AT Peer +0.000000001 ${marker} +1+1 1700000000\n`);
-  await whenKnown(server, marker);
-}
-
-/** Writes a one-server config (optionally with an external neighbour that never listens). */
-async function writeCostConfig(dir: string, name: string, context: BenchContext, neighbour: boolean): Promise<string> {
-  const servers: Record<string, unknown>[] = [{ name, host: '127.0.0.1', port: 0, peerPort: 0 }];
-  if (neighbour) {
-    const port = await freeLoopbackPort();
-    servers.push({ name: 'Peer', host: '127.0.0.1', port, peerPort: await freeLoopbackPort(), external: true });
-  }
-  const file = path.join(dir, `${name}.json`);
-  await writeFile(
-    file,
-    JSON.stringify({
-      servers,
-      links: neighbour ? [[name, 'Peer']] : [],
-      logDir: path.join(dir, 'logs'),
-      dataDir: path.join(dir, 'data'),
-      logLevel: context.logLevel,
-    }),
-  );
-  return file;
+/** Runs `work` uncounted (a warm-up) and waits until the process is at rest after it. */
+async function warmUp(
+  server: { readonly pid: number },
+  work: () => Promise<unknown>,
+  rest: QuietOptions = {},
+): Promise<void> {
+  await work();
+  await whenQuiet(server.pid, rest);
 }
 
 /** Runs the cost scenario on servers the bench starts. */
@@ -212,6 +162,7 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
   const operations = context.quick ? COST_OPERATIONS.quick : COST_OPERATIONS.full;
   const whatsats = context.quick ? COST_WHATSATS.quick : COST_WHATSATS.full;
   const warmups = context.quick ? COST_WARMUP.quick : COST_WARMUP.full;
+  const roundCount = context.quick ? COST_ROUNDS.quick : COST_ROUNDS.full;
   /** IAMATs (or echoed lines) at W=16 to `target`, each a new client id of `prefix`. */
   const iamats = (target: LoadTarget, prefix: string, requests: number) => () =>
     runLoad({
@@ -228,98 +179,73 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
   const env = benchEnv({ [PROBE_DIR_ENV]: dir, HERD_BENCH_PROBE_GC: '0' });
   const nodeArgs = [...memoryProbeNodeArgs(), ...context.serverNodeArgs];
   const rest: QuietOptions = context.serverNodeArgs.includes('--cpu-prof') ? { maxShare: PROFILED_REST_SHARE } : {};
-  const started: ServeHandle[] = [];
+  const stops: (() => Promise<void>)[] = [];
+  let link: net.Socket | undefined;
   try {
-    context.progress.update(`cost: ${operations.toLocaleString('en-US')} echoed lines`);
+    context.progress.update('cost: starting the echo server, a server, and a server with the bench as its neighbour');
     const echo = await startEchoProcess({ nodeArgs: memoryProbeNodeArgs(), env });
-    let echoLine: number;
-    try {
-      echoLine = await perOperation(
-        echo,
-        dir,
-        operations,
-        iamats(echo.target, 'cost-', operations),
-        {},
-        iamats(echo.target, 'warm-', warmups),
-      );
-    } finally {
-      await echo.process.stop();
-    }
+    stops.push(() => echo.process.stop());
     const solo = await startServe(await writeCostConfig(dir, 'Solo', context, false), 'Solo', { nodeArgs, env });
-    started.push(solo);
-    await whenPlacesReady([solo]);
-    context.progress.update(`cost: ${operations.toLocaleString('en-US')} IAMATs`);
-    const iamat = await perOperation(
-      solo,
-      dir,
-      operations,
-      iamats(solo, 'cost-', operations),
-      rest,
-      iamats(solo, 'warm-', warmups),
-    );
-    await checkInDenseClients(solo);
-    context.progress.update(`cost: ${whatsats.toLocaleString('en-US')} WHATSATs`);
-    const whatsat = await perOperation(
-      solo,
-      dir,
-      whatsats,
-      whatsatLoad(solo, whatsats),
-      rest,
-      whatsatLoad(solo, warmups),
-    );
-    await solo.process.stop();
-
+    stops.push(() => solo.process.stop());
     const relay = await startServe(await writeCostConfig(dir, 'Relay', context, true), 'Relay', { nodeArgs, env });
-    started.push(relay);
-    const link = await dialAsNeighbour(relay, {
+    stops.push(() => relay.process.stop());
+    await whenPlacesReady([solo, relay]);
+    link = await dialAsNeighbour(relay, {
       name: 'Peer',
       incarnation: `bench-${Date.now()}`,
       secret: Buffer.from(BENCH_SECRET, 'utf8'),
     });
-    try {
-      const seconds = Math.floor(Date.now() / 1000) - 3600;
-      const linesOf = (prefix: string, count: number): string[] =>
-        Array.from(
-          { length: count },
-          (_, i) => `AT Peer +0.000000001 ${prefix}${i} +34.068930-118.445127 ${seconds}.${String(i).padStart(9, '0')}`,
-        );
-      const lines = linesOf('flood-', operations);
-      const warmLines = linesOf('warm-flood-', warmups);
-      context.progress.update(`cost: ${operations.toLocaleString('en-US')} new floods`);
+    const neighbour = link;
+    const seconds = Math.floor(Date.now() / 1000) - 3600;
+    const warmLines = floodLinesOf('warm-flood-', warmups, seconds);
+
+    context.progress.update(`cost: warming up, ${warmups.toLocaleString('en-US')} of each operation`);
+    await warmUp(echo, iamats(echo.target, 'warm-', warmups));
+    await warmUp(solo, iamats(solo, 'warm-', warmups), rest);
+    await checkInDenseClients(solo);
+    await warmUp(solo, whatsatLoad(solo, warmups), rest);
+    await warmUp(relay, () => flood(neighbour, relay, warmLines, 'warm-marker-1'), rest);
+    await warmUp(relay, () => flood(neighbour, relay, warmLines, 'warm-marker-2'), rest);
+
+    const rounds: CostRound[] = [];
+    for (let round = 1; round <= roundCount; round++) {
+      const step = (what: string): void => context.progress.update(`cost: round ${round} of ${roundCount}: ${what}`);
+      step(`${operations.toLocaleString('en-US')} echoed lines`);
+      const echoLine = await perOperation(echo, dir, operations, iamats(echo.target, `cost-${round}-`, operations));
+      step(`${operations.toLocaleString('en-US')} IAMATs`);
+      const iamat = await perOperation(solo, dir, operations, iamats(solo, `cost-${round}-`, operations), rest);
+      step(`${whatsats.toLocaleString('en-US')} WHATSATs`);
+      const whatsat = await perOperation(solo, dir, whatsats, whatsatLoad(solo, whatsats), rest);
+      const lines = floodLinesOf(`flood-${round}-`, operations, seconds);
+      step(`${operations.toLocaleString('en-US')} new floods`);
       const floodStored = await perOperation(
         relay,
         dir,
         operations,
-        () => flood(link, relay, lines, 'marker-1'),
+        () => flood(neighbour, relay, lines, `marker-${round}-1`),
         rest,
-        () => flood(link, relay, warmLines, 'warm-marker-1'),
       );
-      context.progress.update(`cost: ${operations.toLocaleString('en-US')} stale floods`);
+      step(`${operations.toLocaleString('en-US')} stale floods`);
       const floodStale = await perOperation(
         relay,
         dir,
         operations,
-        () => flood(link, relay, lines, 'marker-2'),
+        () => flood(neighbour, relay, lines, `marker-${round}-2`),
         rest,
-        () => flood(link, relay, warmLines, 'warm-marker-2'),
       );
-      link.destroy();
-      await relay.process.stop();
-      const light = await runLightCost(context);
-      return {
-        echo_line: echoLine,
-        iamat,
-        flood_stored: floodStored,
-        flood_stale: floodStale,
-        whatsat,
-        operations: { iamat: operations, floods: operations, whatsat: whatsats },
-        light,
-      };
-    } finally {
-      link.destroy();
+      rounds.push({ echo_line: echoLine, iamat, flood_stored: floodStored, flood_stale: floodStale, whatsat });
     }
+    link.destroy();
+    while (stops.length > 0) await stops.pop()?.();
+    const light = await runLightCost(context);
+    return {
+      ...costMedians(rounds),
+      operations: { iamat: operations, floods: operations, whatsat: whatsats },
+      light,
+    };
   } finally {
-    for (const server of started) await server.process.stop();
+    link?.destroy();
+    while (stops.length > 0) await stops.pop()?.();
     await cleanup();
   }
 }
@@ -328,49 +254,32 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
 export function costRows(cost: CostResult): (readonly [string, string, string, string, string, string])[] {
   const us = (n: number): string => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
   const count = (n: number): string => n.toLocaleString('en-US');
+  const rounds = cost.rounds.length;
+  const median = rounds > 1 ? `, median of ${rounds}` : '';
+  /** Every round's value, and its ratio to that round's echo, for the table's spread column. */
+  const spread = (key: keyof CostRound): string =>
+    rounds > 1
+      ? `rounds ${cost.rounds.map((round) => us(round[key])).join(', ')}` +
+        (key === 'echo_line'
+          ? ''
+          : ` (${cost.rounds.map((round) => (round[key] / round.echo_line).toFixed(1)).join(', ')}x)`)
+      : '';
   // Each figure as a multiple of the floor measured in the same run: only ratios compare across runs.
-  const ratio = (n: number): string => `${(n / cost.echo_line).toFixed(1)}x echo`;
+  const row = (key: CostFigure, figure: string, target: string) =>
+    ['cost', figure, us(cost[key]), spread(key), `${cost.ratios[key].toFixed(1)}x echo`, target] as const;
   return [
     [
       'cost',
-      `echo server CPU per line, us (${count(cost.operations.iamat)}, W=16): the floor`,
+      `echo server CPU per line, us (${count(cost.operations.iamat)}, W=16${median}): the floor`,
       us(cost.echo_line),
-      '',
+      spread('echo_line'),
       '1.0x echo',
       '',
     ],
-    [
-      'cost',
-      `server CPU per IAMAT, us (${count(cost.operations.iamat)}, W=16)`,
-      us(cost.iamat),
-      '',
-      ratio(cost.iamat),
-      '<= 4x',
-    ],
-    [
-      'cost',
-      `server CPU per stored flood, us (${count(cost.operations.floods)})`,
-      us(cost.flood_stored),
-      '',
-      ratio(cost.flood_stored),
-      '<= 3x',
-    ],
-    [
-      'cost',
-      `server CPU per stale flood, us (${count(cost.operations.floods)})`,
-      us(cost.flood_stale),
-      '',
-      ratio(cost.flood_stale),
-      '<= 1x',
-    ],
-    [
-      'cost',
-      `server CPU per WHATSAT, us (${count(cost.operations.whatsat)}, 10 km, bound 20)`,
-      us(cost.whatsat),
-      '',
-      ratio(cost.whatsat),
-      '<= 8x',
-    ],
+    row('iamat', `server CPU per IAMAT, us (${count(cost.operations.iamat)}, W=16${median})`, '<= 4x'),
+    row('flood_stored', `server CPU per stored flood, us (${count(cost.operations.floods)}${median})`, '<= 3x'),
+    row('flood_stale', `server CPU per stale flood, us (${count(cost.operations.floods)}${median})`, '<= 1x'),
+    row('whatsat', `server CPU per WHATSAT, us (${count(cost.operations.whatsat)}, 10 km, bound 20${median})`, '<= 8x'),
     ...lightCostRows(cost.light),
   ];
 }
