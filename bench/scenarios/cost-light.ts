@@ -9,7 +9,9 @@
  *   {@link COST_ROUNDS} rounds (echo, then server); each figure is the median of its rounds, and the
  *   ratio the median of the rounds' own ratios.
  * - `idle`: the shipped five-server herd with nothing to do for {@link IDLE_WINDOW_MS}: the CPU of
- *   each server as a percentage of one core (heartbeats, timers, metrics).
+ *   each server as a percentage of one core (heartbeats, timers, metrics), beside its floor read in
+ *   the same window: two bare `node` processes that do only the heartbeat I/O of the busiest member
+ *   (../heartbeat-floor.ts).
  */
 import type { BenchContext } from '../bench-context.js';
 import {
@@ -28,6 +30,7 @@ import {
 } from '../bench-processes.js';
 import { runLoad, type LoadTarget } from '../load-client.js';
 import { iamatWriter } from '../request-writers.js';
+import { startHeartbeatFloor } from '../heartbeat-floor.js';
 import { COST_ROUNDS, roundsMedian, roundsRatio } from './cost-rounds.js';
 
 /** Requests per second of the light load: about what one mobile client's burst looks like to a server. */
@@ -64,6 +67,11 @@ export interface LightCostResult {
   readonly light_rate_per_s: number;
   /** Each idle server's CPU as a percentage of one core, by name. */
   readonly idle_cpu_percent: Readonly<Record<string, number>>;
+  /**
+   * The floor of `idle_cpu_percent`, read in the same window: the most of two bare `node` processes
+   * doing only the heartbeat I/O of the busiest member (bench/heartbeat-floor.mjs).
+   */
+  readonly idle_floor_cpu_percent: number;
   readonly idle_window_ms: number;
 }
 
@@ -115,6 +123,16 @@ async function lightLoad(
   return Math.round(((after - before) / requests) * 10) / 10;
 }
 
+/** Each of `pids`' CPU over the next `windowMs`, as a percentage of one core, two decimals. */
+async function idlePercents(pids: readonly number[], probeDir: string, windowMs: number): Promise<number[]> {
+  const started = performance.now();
+  const before = await Promise.all(pids.map((pid) => idleCpuUs(pid, probeDir)));
+  await sleep(windowMs);
+  const after = await Promise.all(pids.map((pid) => idleCpuUs(pid, probeDir)));
+  const wallUs = (performance.now() - started) * 1000;
+  return pids.map((_, i) => Math.round((((after[i] as number) - (before[i] as number)) / wallUs) * 10_000) / 100);
+}
+
 /** Runs the light-load and idle measurements on processes the bench starts. */
 export async function runLightCost(context: BenchContext): Promise<LightCostResult> {
   const requests = context.quick ? LIGHT_REQUESTS.quick : LIGHT_REQUESTS.full;
@@ -151,20 +169,22 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
     } finally {
       await echo.process.stop();
     }
-    context.progress.update(`cost: the shipped herd idle for ${idleWindowMs / 1000} s`);
+    context.progress.update(`cost: the shipped herd and its floor idle for ${idleWindowMs / 1000} s`);
     const herdConfig = await writeBenchConfig(dir, { logLevel: context.logLevel });
     const herd = await startHerdProcess(herdConfig, { nodeArgs, env });
     const idle: Record<string, number> = {};
+    let floor: number[];
     try {
-      await sleep(context.quick ? IDLE_SETTLE_MS.quick : IDLE_SETTLE_MS.full);
-      const started = performance.now();
-      const before = await Promise.all(herd.members.map((member) => idleCpuUs(member.pid, dir)));
-      await sleep(idleWindowMs);
-      const after = await Promise.all(herd.members.map((member) => idleCpuUs(member.pid, dir)));
-      const wallUs = (performance.now() - started) * 1000;
-      herd.members.forEach((member, i) => {
-        idle[member.name] = Math.round((((after[i] as number) - (before[i] as number)) / wallUs) * 10_000) / 100;
-      });
+      const heartbeats = await startHeartbeatFloor({ nodeArgs, env });
+      try {
+        await sleep(context.quick ? IDLE_SETTLE_MS.quick : IDLE_SETTLE_MS.full);
+        const pids = [...herd.members.map((member) => member.pid), ...heartbeats.pids];
+        const percent = await idlePercents(pids, dir, idleWindowMs);
+        herd.members.forEach((member, i) => (idle[member.name] = percent[i] as number));
+        floor = percent.slice(herd.members.length);
+      } finally {
+        await heartbeats.stop();
+      }
     } finally {
       await herd.process.stop();
     }
@@ -175,6 +195,7 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
       light_rounds: rounds,
       light_rate_per_s: LIGHT_RATE_PER_SECOND,
       idle_cpu_percent: idle,
+      idle_floor_cpu_percent: Math.max(...floor),
       idle_window_ms: idleWindowMs,
     };
   } finally {
@@ -210,12 +231,20 @@ export function lightCostRows(result: LightCostResult): (readonly [string, strin
     ],
     [
       'cost',
+      `idle floor: bare node, heartbeats of one member, % of a core, most of 2 (${result.idle_window_ms / 1000} s)`,
+      result.idle_floor_cpu_percent.toFixed(2),
+      '',
+      '1.0x',
+      '',
+    ],
+    [
+      'cost',
       `idle server CPU, % of a core, most of ${idle.length} (${result.idle_window_ms / 1000} s)`,
       worst.toFixed(2),
       Object.entries(result.idle_cpu_percent)
         .map(([name, percent]) => `${name} ${percent.toFixed(2)}`)
         .join(', '),
-      '',
+      result.idle_floor_cpu_percent > 0 ? `${(worst / result.idle_floor_cpu_percent).toFixed(1)}x` : '',
       '<= 0.2',
     ],
   ];

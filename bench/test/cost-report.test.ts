@@ -1,7 +1,7 @@
 /**
  * The cost scenario's figures in the report: each figure the median of its rounds, its ratio to the
  * echo the median of the rounds' own ratios (not the ratio of the medians), and every round's value
- * beside it in the table.
+ * beside it in the table; the idle herd beside its floor.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,7 +24,8 @@ const LIGHT: LightCostResult = {
     { iamat: 140, echo_line: 100 },
   ],
   light_rate_per_s: 500,
-  idle_cpu_percent: { Alford: 0.15 },
+  idle_cpu_percent: { Alford: 0.15, Ball: 0.12 },
+  idle_floor_cpu_percent: 0.1,
   idle_window_ms: 10_000,
 };
 
@@ -66,6 +67,14 @@ describe('cost figures over rounds', () => {
     assert.equal(light?.[1], 'server CPU per IAMAT at 500/s, one at a time, us, median of 3');
     assert.equal(light?.[3], 'rounds 150.0, 160.0, 140.0 (2.5, 1.8, 1.4x)');
     assert.equal(light?.[4], '1.8x echo');
+  });
+
+  it('prints the idle herd beside its floor, read in the same window', () => {
+    const rows = costRows(costOf(ROUNDS));
+    const floor = rows.find((row) => row[1].startsWith('idle floor: bare node'));
+    assert.equal(floor?.[2], '0.10');
+    const idle = rows.find((row) => row[1].startsWith('idle server CPU'));
+    assert.deepEqual(idle?.slice(2), ['0.15', 'Alford 0.15, Ball 0.12', '1.5x', '<= 0.2']);
   });
 
   it('prints one round (--quick) without a spread', () => {
