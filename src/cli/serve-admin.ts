@@ -32,6 +32,15 @@ export const ADMIN_LOAD_DELAY_MS = 50;
  */
 export const HERD_LISTENS_WAIT_MS = 2_000;
 
+/**
+ * Under `herd start`, how long after the whole herd listens a server waits before it loads its admin
+ * parts, ms. Its links are dialled at that moment ({@link linksHeldUntil}); their handshakes and
+ * first anti-entropy take some 150 ms on two cores. Loading prom-client, the admin server and the
+ * dashboard meanwhile, five servers at once, made the links' turns 21-86 ms long at every herd start
+ * (`loop-blocked` warnings; docs/operations.md "Event-loop blocks").
+ */
+export const ADMIN_AFTER_HERD_LISTENS_MS = 500;
+
 /** Resolves in a later turn of the event loop, once the I/O ready now has been handled. */
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -56,12 +65,15 @@ export async function linksHeldUntil(herdListens: Promise<void> | undefined): Pr
 
 /**
  * Resolves when the deferred work of a server that has just listened may start: after
- * {@link ADMIN_LOAD_DELAY_MS}, and under a supervisor once `herdListens` resolved too, or after
- * {@link HERD_LISTENS_WAIT_MS} at the latest.
+ * {@link ADMIN_LOAD_DELAY_MS}, and under a supervisor {@link ADMIN_AFTER_HERD_LISTENS_MS} after
+ * `herdListens` resolved too, or after {@link HERD_LISTENS_WAIT_MS} at the latest.
  */
 export async function deferredStart(herdListens: Promise<void> | undefined): Promise<void> {
   const waits = [after(ADMIN_LOAD_DELAY_MS)];
-  if (herdListens !== undefined) waits.push(Promise.race([herdListens, after(HERD_LISTENS_WAIT_MS)]));
+  if (herdListens !== undefined) {
+    const linksSettled = herdListens.then(() => after(ADMIN_AFTER_HERD_LISTENS_MS));
+    waits.push(Promise.race([linksSettled, after(HERD_LISTENS_WAIT_MS)]));
+  }
   await Promise.all(waits);
 }
 
@@ -85,13 +97,17 @@ export interface AdminStart {
 
 /**
  * Loads prom-client (the hooks counted from the start; the series read the counts when scraped),
- * the admin server and the dashboard, a module per turn of the event loop, and serves the admin port.
+ * the admin server and the dashboard, a module per turn of the event loop (each over 20 ms of wall
+ * time in one turn when five servers of a herd did it at once on two cores, docs/operations.md
+ * "Event-loop blocks"), and serves the admin port.
  *
  * @returns the admin server, listening, and the dashboard attached to the server.
  * @throws {HerdError} `HERD_ADMIN_LISTEN` when the port cannot be taken over (not expected: it is bound).
  */
 export async function startAdmin(start: AdminStart): Promise<{ admin: AdminServer; dashboard: Dashboard }> {
   const { config, serverConfig, server, metrics } = start;
+  // Not in the turn that starts the store's writer thread (./serve.ts).
+  await nextTurn();
   await metrics.prepare();
   await nextTurn();
   const { AdminServer } = await import('../observability/admin-server.js');
