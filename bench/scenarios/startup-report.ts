@@ -19,6 +19,11 @@ export interface StartupResult {
   readonly herd_floor_ms: number;
   /** {@link herd_ms} / {@link herd_floor_ms}, to two decimals (null for a floor of 0). */
   readonly herd_to_floor: number | null;
+  /**
+   * Each herd start's `loop-blocked` warnings in its members' first 2 s after listening, ms each
+   * (./herd-logs.ts); null when the servers log above `info`.
+   */
+  readonly herd_start_blocks_ms: readonly (readonly number[])[] | null;
   /** A member restarted into the running herd (`herd serve`): spawn to accepting. */
   readonly restart_accept_ms: number;
   /** The same, spawn to every link up both ways (null when the log level hides link events). */
@@ -73,6 +78,11 @@ export interface StartupTarget {
   readonly met: boolean | null;
 }
 
+/** The longest of the herd starts' `loop-blocked` turns, ms; 0 when there were none. */
+function longestBlock(starts: readonly (readonly number[])[]): number {
+  return Math.max(0, ...starts.flat());
+}
+
 /** The startup targets, checked against a result (`met: null` when the scenario did not run). */
 export function startupTargets(result: StartupResult | undefined): StartupTarget[] {
   const check = (
@@ -104,6 +114,12 @@ export function startupTargets(result: StartupResult | undefined): StartupTarget
     ),
     check('IAMAT at the first accept, ms', '< 50 ms', result?.iamat_at_accept_ms, (v) => Math.abs(v) < 50),
     check('max event-loop delay, first 2 s', '<= 20 ms', result?.max_loop_delay_ms, (v) => v <= 20),
+    check(
+      'whole herd: longest loop-blocked turn, first 2 s',
+      '<= 20 ms',
+      result?.herd_start_blocks_ms === null || result === undefined ? null : longestBlock(result.herd_start_blocks_ms),
+      (v) => v <= 20,
+    ),
     check('idle server RSS, MB', '< 100 MB', result && result.idle_rss_bytes / 1048576, (v) => v < 100),
   ];
 }
@@ -152,6 +168,18 @@ export function startupRows(result: StartupResult): (readonly [string, string, s
       herdTimes(result.herd_ms),
       verdict('whole herd accepting, ms'),
     ],
+    ...(result.herd_start_blocks_ms === null
+      ? []
+      : [
+          [
+            'startup',
+            `whole herd: loop-blocked turns (over 20 ms) in the members' first 2 s, all ${result.herd_start_blocks_ms.length} starts`,
+            String(result.herd_start_blocks_ms.flat().length),
+            `per start ${result.herd_start_blocks_ms.map((blocks) => blocks.length).join(', ')}; longest ${longestBlock(result.herd_start_blocks_ms).toFixed(1)} ms`,
+            '',
+            verdict('whole herd: longest loop-blocked turn, first 2 s'),
+          ] as const,
+        ]),
     row(`restarted member, spawn to accepting, ms (median of ${result.restart_runs.length})`, result.restart_accept_ms),
     row(
       'restarted member, spawn to every link up both ways, ms',

@@ -20,7 +20,7 @@
  * Always on a fresh local config, also with `--config` (startup is a property of the product, not of
  * a running herd).
  */
-import { readFile, rm, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import type { BenchContext } from '../bench-context.js';
@@ -41,6 +41,7 @@ import {
 } from '../bench-processes.js';
 import { formatPosixTime } from '../../src/protocol/time.js';
 import { connectTheInstantItAccepts } from '../../test/helpers/loopback.js';
+import { herdStartBlocks, logEvent } from './herd-logs.js';
 import { writeLargeStore } from './large-store.js';
 import { median, ratio, type StartupResult } from './startup-report.js';
 
@@ -71,33 +72,6 @@ async function iamatNow(socket: net.Socket): Promise<number> {
   const difference = reply.split(' ')[2];
   if (!reply.startsWith('AT ') || difference === undefined) throw new BenchError(`startup: IAMAT got ${reply}`);
   return Number(difference) * 1000;
-}
-
-/** The log events of `file` (JSON lines; a line cut by a concurrent write is skipped). */
-async function logEvents(file: string): Promise<Record<string, unknown>[]> {
-  const text = await readFile(file, 'utf8').catch(() => '');
-  return text.split('\n').flatMap((line) => {
-    try {
-      return [JSON.parse(line) as Record<string, unknown>];
-    } catch {
-      return [];
-    }
-  });
-}
-
-/** The first event of `file` matching `match`, once it is written. */
-async function logEvent(
-  file: string,
-  match: (event: Record<string, unknown>) => boolean,
-  timeoutMs = 10_000,
-): Promise<Record<string, unknown>> {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const found = (await logEvents(file)).find(match);
-    if (found !== undefined) return found;
-    if (performance.now() > deadline) throw new BenchError(`startup: no such event in ${file}`);
-    await sleep(20);
-  }
 }
 
 /** Spawn to accepting of a bare `node` that only listens: the floor, spawned as the servers are. */
@@ -321,6 +295,8 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
     }
     const herdRuns: number[] = [];
     const herdFloorRuns: number[] = [];
+    const herdBlocks: number[][] = [];
+    const logsInfo = ['trace', 'debug', 'info'].includes(context.logLevel);
     const herdConfig = await writeBenchConfig(dir, { logLevel: context.logLevel, fixedPorts: true });
     const neighbours = ['Hamilton', 'Welsh'];
     // The last herd started stays up for the restarts and the clients (without restarts of its own).
@@ -330,8 +306,10 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       await rm(path.join(dir, 'data'), { recursive: true, force: true });
       herdFloorRuns.push(await herdFloorStart(defaultHerdNames().length));
       const last = i === context.sizes.herdStarts - 1;
+      const spawnedAt = Date.now();
       const [started, ms] = await herdStart(herdConfig, last ? ['--no-restart'] : []);
       herdRuns.push(ms);
+      if (logsInfo) herdBlocks.push(await herdStartBlocks(started.members, spawnedAt));
       if (last) herd = started;
       else await stopHerd(started);
     }
@@ -347,9 +325,7 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       await exited;
       for (let i = 0; i < starts; i++) {
         context.progress.update(`startup: a member restarted into the herd, ${i + 1} of ${starts}`);
-        restartRuns.push(
-          await restartStart(herd, herdConfig, neighbours, ['trace', 'debug', 'info'].includes(context.logLevel)),
-        );
+        restartRuns.push(await restartStart(herd, herdConfig, neighbours, logsInfo));
       }
       for (let i = 0; i < starts; i++) {
         context.progress.update(`startup: herd client, ${i + 1} of ${starts}`);
@@ -372,6 +348,7 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       herd_ms: round(median(herdRuns)),
       herd_floor_ms: round(median(herdFloorRuns)),
       herd_to_floor: ratio(median(herdRuns), median(herdFloorRuns)),
+      herd_start_blocks_ms: logsInfo ? herdBlocks : null,
       restart_accept_ms: round(median(restartRuns.map((run) => run.acceptMs))),
       restart_links_ms: nullable(restartRuns.map((run) => run.linksMs)),
       restart_flood_ms: nullable(restartRuns.map((run) => run.floodMs)),

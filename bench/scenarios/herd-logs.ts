@@ -1,0 +1,55 @@
+/**
+ * What the startup scenario (./startup.ts) reads from the servers' logs (JSON lines,
+ * docs/operations.md "Logs"): events as they are written, and a herd start's `loop-blocked` warnings.
+ */
+import { readFile } from 'node:fs/promises';
+import { BenchError } from '../bench-error.js';
+import { sleep, type HerdMember } from '../bench-processes.js';
+
+/** The log events of `file` (JSON lines; a line cut by a concurrent write is skipped). */
+export async function logEvents(file: string): Promise<Record<string, unknown>[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split('\n').flatMap((line) => {
+    try {
+      return [JSON.parse(line) as Record<string, unknown>];
+    } catch {
+      return [];
+    }
+  });
+}
+
+/** The first event of `file` matching `match`, once it is written. */
+export async function logEvent(
+  file: string,
+  match: (event: Record<string, unknown>) => boolean,
+  timeoutMs = 10_000,
+): Promise<Record<string, unknown>> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const found = (await logEvents(file)).find(match);
+    if (found !== undefined) return found;
+    if (performance.now() > deadline) throw new BenchError(`startup: no such event in ${file}`);
+    await sleep(20);
+  }
+}
+
+/**
+ * The `loop-blocked` warnings of a herd's start, ms each: every member's, logged at or after
+ * `sinceMs` (epoch ms, the spawn) and before its `startup-delay` event, which a server logs 2 s after
+ * it listens (src/cli/serve.ts); read once every member has logged that one. Needs the servers at
+ * `info` or below.
+ *
+ * @throws {BenchError} when a member logs no `startup-delay` within 10 s.
+ */
+export async function herdStartBlocks(members: readonly HerdMember[], sinceMs: number): Promise<number[]> {
+  const blocks: number[] = [];
+  for (const member of members) {
+    const since = (event: Record<string, unknown>): boolean => typeof event.time === 'number' && event.time >= sinceMs;
+    const window = await logEvent(member.logFile, (event) => event.event === 'startup-delay' && since(event));
+    for (const event of await logEvents(member.logFile)) {
+      if (event.event === 'loop-blocked' && since(event) && (event.time as number) <= (window.time as number))
+        blocks.push(event.ms as number);
+    }
+  }
+  return blocks;
+}
