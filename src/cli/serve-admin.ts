@@ -15,6 +15,7 @@ import type { Logger } from '../observability/logger.js';
 import type { MetricsObserver } from '../observability/metrics.js';
 import type { LateHooks } from '../observability/observer.js';
 import type { HerdServer } from '../server/herd-server.js';
+import { nextTurn } from '../core/timers.js';
 import type { PeersMessage } from './ipc.js';
 
 /**
@@ -40,9 +41,6 @@ export const HERD_LISTENS_WAIT_MS = 2_000;
  * (`loop-blocked` warnings; docs/operations.md "Event-loop blocks").
  */
 export const ADMIN_AFTER_HERD_LISTENS_MS = 500;
-
-/** Resolves in a later turn of the event loop, once the I/O ready now has been handled. */
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Resolves after `ms` (a timer that does not keep the process alive). */
 const after = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());

@@ -40,6 +40,11 @@ export const SYSTEM_TURN_CLOCK: TurnClock = {
   afterTurn: (callback) => void setImmediate(callback),
 };
 
+/** Resolves in a later turn of the event loop, once the I/O ready now has been handled (`setImmediate`). */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
 /**
  * One timer that calls `callback` at a given time on `timers`' clock or later, never before. Node's
  * timers count whole milliseconds of the loop's time, cached when the turn began, so one can fire

@@ -8,7 +8,7 @@
  * the event loop every `snapshotSliceMs`, so a scan of a million clients never holds the loop for
  * long; requests that arrive while a scan runs are answered together by the next one.
  */
-import type { Timers } from '../core/timers.js';
+import { nextTurn, type Timers } from '../core/timers.js';
 import { DashboardBusyError } from '../errors.js';
 import { clientIdOf, locationOf, serverNameOf } from '../protocol/at-record.js';
 import { textOfBinary } from '../protocol/bytes.js';
@@ -190,7 +190,7 @@ export class SnapshotScanner {
   }
 
   private async scan(): Promise<void> {
-    const yieldToLoop = this.options.yieldToLoop ?? (() => new Promise<void>((resolve) => setImmediate(resolve)));
+    const yieldToLoop = this.options.yieldToLoop ?? nextTurn;
     const clock = this.options.clock ?? performance;
     try {
       while (this.waiting.length > 0) {

@@ -10,6 +10,7 @@
  */
 import type { Registry } from 'prom-client';
 import type { LinkState, ServerLoad, ServerStatus } from '../core/status.js';
+import { nextTurn } from '../core/timers.js';
 import type { StoreFailureReason } from '../errors.js';
 import { COMMAND_OUTCOMES, KIND_INDEX, OUTCOME_INDEX } from './command-series.js';
 import { ServerCounts } from './metric-counts.js';
@@ -95,7 +96,7 @@ export class MetricsObserver implements ServerObserver {
       // The registry is built a turn after prom-client is loaded: the bundle evaluates the import at
       // once, and the two together were one turn of over 20 ms at a herd's start (serve-admin.ts).
       this.registry = import('./metrics-registry.js').then(async ({ buildRegistry }) => {
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        await nextTurn();
         return buildRegistry({
           serverName: this.serverName,
           counts: this.counts,
