@@ -33,23 +33,34 @@ export async function logEvent(
   }
 }
 
+/** A herd start's `loop-blocked` turns: how many, and the length of each one logged. */
+export interface HerdStartBlocks {
+  /** Every such turn: the lines logged and the ones their `suppressed` field says were not. */
+  readonly count: number;
+  /** ms of each logged one (a server logs at most one a second). */
+  readonly loggedMs: readonly number[];
+}
+
 /**
- * The `loop-blocked` warnings of a herd's start, ms each: every member's, logged at or after
- * `sinceMs` (epoch ms, the spawn) and before its `startup-delay` event, which a server logs 2 s after
- * it listens (src/cli/serve.ts); read once every member has logged that one. Needs the servers at
- * `info` or below.
+ * The `loop-blocked` turns of a herd's start: every member's, logged at or after `sinceMs` (epoch ms,
+ * the spawn) and before its `startup-delay` event, which a server logs 2 s after it listens
+ * (src/cli/serve.ts); read once every member has logged that one. A line's `suppressed` counts the
+ * turns not logged since the line before (docs/operations.md "Logs"); those after a member's last
+ * line in the window are not seen. Needs the servers at `info` or below.
  *
  * @throws {BenchError} when a member logs no `startup-delay` within 10 s.
  */
-export async function herdStartBlocks(members: readonly HerdMember[], sinceMs: number): Promise<number[]> {
-  const blocks: number[] = [];
+export async function herdStartBlocks(members: readonly HerdMember[], sinceMs: number): Promise<HerdStartBlocks> {
+  const loggedMs: number[] = [];
+  let count = 0;
   for (const member of members) {
     const since = (event: Record<string, unknown>): boolean => typeof event.time === 'number' && event.time >= sinceMs;
     const window = await logEvent(member.logFile, (event) => event.event === 'startup-delay' && since(event));
     for (const event of await logEvents(member.logFile)) {
-      if (event.event === 'loop-blocked' && since(event) && (event.time as number) <= (window.time as number))
-        blocks.push(event.ms as number);
+      if (event.event !== 'loop-blocked' || !since(event) || (event.time as number) > (window.time as number)) continue;
+      loggedMs.push(event.ms as number);
+      count += 1 + (typeof event.suppressed === 'number' ? event.suppressed : 0);
     }
   }
-  return blocks;
+  return { count, loggedMs };
 }

@@ -3,6 +3,7 @@
  * within 150 ms of its start") and its rows of the table, each figure with its ratio to the floor
  * measured in the same run (bench/scenarios/startup.ts).
  */
+import type { HerdStartBlocks } from './herd-logs.js';
 
 /** Startup figures, as `--json` reports them. Times are medians over the starts, ms. */
 export interface StartupResult {
@@ -20,10 +21,10 @@ export interface StartupResult {
   /** {@link herd_ms} / {@link herd_floor_ms}, to two decimals (null for a floor of 0). */
   readonly herd_to_floor: number | null;
   /**
-   * Each herd start's `loop-blocked` warnings in its members' first 2 s after listening, ms each
-   * (./herd-logs.ts); null when the servers log above `info`.
+   * Each herd start's `loop-blocked` turns in its members' first 2 s after listening (./herd-logs.ts);
+   * null when the servers log above `info`.
    */
-  readonly herd_start_blocks_ms: readonly (readonly number[])[] | null;
+  readonly herd_start_blocks: readonly HerdStartBlocks[] | null;
   /** A member restarted into the running herd (`herd serve`): spawn to accepting. */
   readonly restart_accept_ms: number;
   /** The same, spawn to every link up both ways (null when the log level hides link events). */
@@ -78,9 +79,9 @@ export interface StartupTarget {
   readonly met: boolean | null;
 }
 
-/** The longest of the herd starts' `loop-blocked` turns, ms; 0 when there were none. */
-function longestBlock(starts: readonly (readonly number[])[]): number {
-  return Math.max(0, ...starts.flat());
+/** The longest of the herd starts' logged `loop-blocked` turns, ms; 0 when there were none. */
+function longestBlock(starts: readonly HerdStartBlocks[]): number {
+  return Math.max(0, ...starts.flatMap((start) => start.loggedMs));
 }
 
 /** The startup targets, checked against a result (`met: null` when the scenario did not run). */
@@ -117,7 +118,7 @@ export function startupTargets(result: StartupResult | undefined): StartupTarget
     check(
       'whole herd: longest loop-blocked turn, first 2 s',
       '<= 20 ms',
-      result?.herd_start_blocks_ms === null || result === undefined ? null : longestBlock(result.herd_start_blocks_ms),
+      result?.herd_start_blocks === null || result === undefined ? null : longestBlock(result.herd_start_blocks),
       (v) => v <= 20,
     ),
     check('idle server RSS, MB', '< 100 MB', result && result.idle_rss_bytes / 1048576, (v) => v < 100),
@@ -168,14 +169,14 @@ export function startupRows(result: StartupResult): (readonly [string, string, s
       herdTimes(result.herd_ms),
       verdict('whole herd accepting, ms'),
     ],
-    ...(result.herd_start_blocks_ms === null
+    ...(result.herd_start_blocks === null
       ? []
       : [
           [
             'startup',
-            `whole herd: loop-blocked turns (over 20 ms) in the members' first 2 s, all ${result.herd_start_blocks_ms.length} starts`,
-            String(result.herd_start_blocks_ms.flat().length),
-            `per start ${result.herd_start_blocks_ms.map((blocks) => blocks.length).join(', ')}; longest ${longestBlock(result.herd_start_blocks_ms).toFixed(1)} ms`,
+            `whole herd: loop-blocked turns (over 20 ms) in the members' first 2 s, all ${result.herd_start_blocks.length} starts`,
+            String(result.herd_start_blocks.reduce((sum, start) => sum + start.count, 0)),
+            `per start ${result.herd_start_blocks.map((start) => start.count).join(', ')}; longest ${longestBlock(result.herd_start_blocks).toFixed(1)} ms`,
             '',
             verdict('whole herd: longest loop-blocked turn, first 2 s'),
           ] as const,

@@ -41,7 +41,7 @@ import {
 } from '../bench-processes.js';
 import { formatPosixTime } from '../../src/protocol/time.js';
 import { connectTheInstantItAccepts } from '../../test/helpers/loopback.js';
-import { herdStartBlocks, logEvent } from './herd-logs.js';
+import { herdStartBlocks, logEvent, type HerdStartBlocks } from './herd-logs.js';
 import { writeLargeStore } from './large-store.js';
 import { median, ratio, type StartupResult } from './startup-report.js';
 
@@ -295,7 +295,7 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
     }
     const herdRuns: number[] = [];
     const herdFloorRuns: number[] = [];
-    const herdBlocks: number[][] = [];
+    const herdBlocks: HerdStartBlocks[] = [];
     const logsInfo = ['trace', 'debug', 'info'].includes(context.logLevel);
     const herdConfig = await writeBenchConfig(dir, { logLevel: context.logLevel, fixedPorts: true });
     const neighbours = ['Hamilton', 'Welsh'];
@@ -348,7 +348,7 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       herd_ms: round(median(herdRuns)),
       herd_floor_ms: round(median(herdFloorRuns)),
       herd_to_floor: ratio(median(herdRuns), median(herdFloorRuns)),
-      herd_start_blocks_ms: logsInfo ? herdBlocks : null,
+      herd_start_blocks: logsInfo ? herdBlocks : null,
       restart_accept_ms: round(median(restartRuns.map((run) => run.acceptMs))),
       restart_links_ms: nullable(restartRuns.map((run) => run.linksMs)),
       restart_flood_ms: nullable(restartRuns.map((run) => run.floodMs)),
