@@ -3,7 +3,7 @@
  * only those of this start (at or after the spawn) and of the members' first 2 s (up to each one's
  * `startup-delay` event), with the turns a throttled line says it suppressed.
  */
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -11,8 +11,7 @@ import path from 'node:path';
 import { herdStartBlocks } from '../scenarios/herd-logs.js';
 import type { HerdMember } from '../bench-processes.js';
 
-const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-logs-'));
-after(() => rm(dir, { recursive: true, force: true }));
+let dir = '';
 
 /** A member whose log holds `events` (one JSON line each). */
 async function memberWith(name: string, events: Record<string, unknown>[]): Promise<HerdMember> {
@@ -22,6 +21,11 @@ async function memberWith(name: string, events: Record<string, unknown>[]): Prom
 }
 
 describe('loop-blocked turns of a herd start', () => {
+  before(async () => {
+    dir = await mkdtemp(path.join(os.tmpdir(), 'herd-logs-'));
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
   it("counts this start's, in the first 2 s, with the suppressed ones", async () => {
     const spawn = 1_000_000;
     const alford = await memberWith('Alford', [
