@@ -31,7 +31,7 @@ import {
 import { runLoad, type LoadTarget } from '../load-client.js';
 import { iamatWriter } from '../request-writers.js';
 import { startHeartbeatFloor } from '../heartbeat-floor.js';
-import { COST_ROUNDS, roundsMedian, roundsRatio } from './cost-rounds.js';
+import { COST_ROUNDS, roundsLabel, roundsMedian, roundsRatio, roundsSpread } from './cost-rounds.js';
 
 /** Requests per second of the light load: about what one mobile client's burst looks like to a server. */
 export const LIGHT_RATE_PER_SECOND = 500;
@@ -207,15 +207,14 @@ export async function runLightCost(context: BenchContext): Promise<LightCostResu
 export function lightCostRows(result: LightCostResult): (readonly [string, string, string, string, string, string])[] {
   const idle = Object.values(result.idle_cpu_percent);
   const worst = idle.length === 0 ? 0 : Math.max(...idle);
-  const median = result.light_rounds.length > 1 ? `, median of ${result.light_rounds.length}` : '';
+  const median = roundsLabel(result.light_rounds);
+  const oneDecimal = (value: number): string => value.toFixed(1);
   return [
     [
       'cost',
       `echo server CPU per line at ${result.light_rate_per_s}/s, one at a time, us${median}: the floor`,
       result.light_echo_line.toFixed(1),
-      result.light_rounds.length > 1
-        ? `rounds ${result.light_rounds.map((round) => round.echo_line.toFixed(1)).join(', ')}`
-        : '',
+      roundsSpread(result.light_rounds, 'echo_line', oneDecimal),
       '1.0x echo',
       '',
     ],
@@ -223,9 +222,7 @@ export function lightCostRows(result: LightCostResult): (readonly [string, strin
       'cost',
       `server CPU per IAMAT at ${result.light_rate_per_s}/s, one at a time, us${median}`,
       result.light_iamat.toFixed(1),
-      result.light_rounds.length > 1
-        ? `rounds ${result.light_rounds.map((round) => round.iamat.toFixed(1)).join(', ')} (${result.light_rounds.map((round) => (round.iamat / round.echo_line).toFixed(1)).join(', ')}x)`
-        : '',
+      roundsSpread(result.light_rounds, 'iamat', oneDecimal, 'echo_line'),
       `${result.light_ratio.toFixed(1)}x echo`,
       '<= 1.5x',
     ],

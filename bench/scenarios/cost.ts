@@ -56,7 +56,7 @@ import { runLoad, type LoadTarget } from '../load-client.js';
 import { iamatWriter } from '../request-writers.js';
 import { lightCostRows, runLightCost, type LightCostResult } from './cost-light.js';
 import { dialAsNeighbour, flood, floodLinesOf, writeCostConfig } from './cost-link.js';
-import { COST_ROUNDS, roundsMedian, roundsRatio } from './cost-rounds.js';
+import { COST_ROUNDS, roundsLabel, roundsMedian, roundsRatio, roundsSpread } from './cost-rounds.js';
 import { checkInDenseClients, sendDenseWhatsats } from './whatsat.js';
 
 /** Operations per measured figure in a full run (and in `--quick`). */
@@ -254,16 +254,10 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
 export function costRows(cost: CostResult): (readonly [string, string, string, string, string, string])[] {
   const us = (n: number): string => (n >= 100 ? String(Math.round(n)) : n.toFixed(1));
   const count = (n: number): string => n.toLocaleString('en-US');
-  const rounds = cost.rounds.length;
-  const median = rounds > 1 ? `, median of ${rounds}` : '';
+  const median = roundsLabel(cost.rounds);
   /** Every round's value, and its ratio to that round's echo, for the table's spread column. */
   const spread = (key: keyof CostRound): string =>
-    rounds > 1
-      ? `rounds ${cost.rounds.map((round) => us(round[key])).join(', ')}` +
-        (key === 'echo_line'
-          ? ''
-          : ` (${cost.rounds.map((round) => (round[key] / round.echo_line).toFixed(1)).join(', ')}x)`)
-      : '';
+    roundsSpread(cost.rounds, key, us, key === 'echo_line' ? undefined : 'echo_line');
   // Each figure as a multiple of the floor measured in the same run: only ratios compare across runs.
   const row = (key: CostFigure, figure: string, target: string) =>
     ['cost', figure, us(cost[key]), spread(key), `${cost.ratios[key].toFixed(1)}x echo`, target] as const;
