@@ -309,7 +309,13 @@ export async function runStartup(context: BenchContext): Promise<StartupResult> 
       const spawnedAt = Date.now();
       const [started, ms] = await herdStart(herdConfig, last ? ['--no-restart'] : []);
       herdRuns.push(ms);
-      if (logsInfo) herdBlocks.push(await herdStartBlocks(started.members, spawnedAt));
+      try {
+        if (logsInfo) herdBlocks.push(await herdStartBlocks(started.members, spawnedAt));
+      } catch (error) {
+        // A member that never logs the end of its first 2 s: the herd is stopped all the same.
+        await stopHerd(started);
+        throw error;
+      }
       if (last) herd = started;
       else await stopHerd(started);
     }
