@@ -19,7 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeBenchConfig } from './bench-config.js';
 import { BenchProcess, CLI, sleep } from './bench-processes.js';
-import { median } from './scenarios/startup-report.js';
+import { median } from './median.js';
 import { HERD_UP_LINE } from '../src/cli/start-report.js';
 
 /** The second reading, after the `servers up` line: the admin parts and the writer threads are in, ms. */

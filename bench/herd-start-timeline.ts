@@ -18,7 +18,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { writeBenchConfig } from './bench-config.js';
 import { BenchProcess, CLI, PACKAGE_ROOT, benchEnv } from './bench-processes.js';
-import { median } from './scenarios/startup-report.js';
+import { median } from './median.js';
 import { HERD_UP_LINE } from '../src/cli/start-report.js';
 import { connectTheInstantItAccepts } from '../test/helpers/loopback.js';
 

@@ -21,7 +21,7 @@ import { BenchProcess, CLI, restartablePort, sleep } from './bench-processes.js'
 import { connectTheInstantItAccepts } from '../test/helpers/loopback.js';
 import { mainAndOtherCpuNs } from './process-probes.js';
 import { writeSoloConfig } from './scenarios/startup.js';
-import { median } from './scenarios/startup-report.js';
+import { median } from './median.js';
 
 /** The second reading, after the first accept, ms. */
 const AFTER_MS = 2_000;

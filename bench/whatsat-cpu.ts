@@ -16,7 +16,7 @@ import path from 'node:path';
 import { CLI, benchEnv, sleep, startServe } from './bench-processes.js';
 import { BENCH_CONNECTIONS } from './run-bench.js';
 import { threadsCpuNs } from './process-probes.js';
-import { median } from './scenarios/startup-report.js';
+import { median } from './median.js';
 import { checkInDenseClients, sendDenseWhatsats } from './scenarios/whatsat.js';
 
 /** Rounds of WHATSATs per run: the first is the warm-up. */

@@ -4,7 +4,7 @@
  * pace of the moment; a figure is the median of its rounds, and its ratio to the floor the median of
  * the rounds' own ratios (the issue's "medians of 3 alternating runs").
  */
-import { median } from './startup-report.js';
+import { median } from '../median.js';
 
 /** Rounds of every cost figure in a full run (and in `--quick`). */
 export const COST_ROUNDS = { full: 3, quick: 1 } as const;

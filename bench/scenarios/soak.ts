@@ -20,7 +20,7 @@ import { ScenarioSkipped } from '../bench-error.js';
 import { benchDir, sleep, whenPlacesReady } from '../bench-processes.js';
 import { ChurnLoad, type ChurnWindow } from '../churn-load.js';
 import { summarize } from '../latency.js';
-import { median } from './startup-report.js';
+import { median } from '../median.js';
 import type { ServerSample } from '../soak-herd.js';
 import { startSoakHerd } from '../soak-herd.js';
 

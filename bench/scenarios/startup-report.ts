@@ -57,15 +57,6 @@ export interface StartupResult {
   readonly restart_runs: readonly { acceptMs: number; linksMs: number | null; floodMs: number | null }[];
 }
 
-/** The middle value (the mean of the two middle ones for an even count). */
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-}
-
 /** `value / floor`, to two decimals (null for no value or a floor of 0). */
 export function ratio(value: number | null, floor: number): number | null {
   return value === null || floor <= 0 ? null : Math.round((value / floor) * 100) / 100;

@@ -43,7 +43,8 @@ import { formatPosixTime } from '../../src/protocol/time.js';
 import { connectTheInstantItAccepts } from '../../test/helpers/loopback.js';
 import { herdStartBlocks, logEvent, type HerdStartBlocks } from './herd-logs.js';
 import { writeLargeStore } from './large-store.js';
-import { median, ratio, type StartupResult } from './startup-report.js';
+import { median } from '../median.js';
+import { ratio, type StartupResult } from './startup-report.js';
 
 /** The wall clock's POSIX time as a check-in carries it. */
 const nowPosixTime = (): string => formatPosixTime(BigInt(Date.now()) * 1_000_000n);

@@ -2,7 +2,7 @@
  * The bench's parts: its request lines are valid commands, the load client matches replies
  * to requests on whole and split chunks, and the observer greets like a neighbour (with the product's
  * own handshake, tested in handshake.test.ts), reads client ids from AT lines split anywhere, and
- * declines anti-entropy offers.
+ * declines anti-entropy offers; the median of readings.
  */
 import net from 'node:net';
 import { after, describe, it } from 'node:test';
@@ -13,6 +13,7 @@ import { iamatWriter, whatsatWriter, writeDecimal } from '../request-writers.js'
 import { startEchoServer } from '../echo-server.js';
 import { runLoad } from '../load-client.js';
 import { HerdObserver } from '../observer.js';
+import { median } from '../median.js';
 import { waitUntil } from '../../test/helpers/herd-process.js';
 
 function linesOf(
@@ -157,5 +158,16 @@ describe('bench observer', () => {
       socket.destroy();
       await observer.close();
     }
+  });
+});
+
+describe('bench median', () => {
+  it('takes the middle reading, or the mean of the two middle ones, without reordering its input', () => {
+    const readings = [5, 1, 3];
+    assert.equal(median(readings), 3);
+    assert.deepEqual(readings, [5, 1, 3]);
+    assert.equal(median([4, 1, 3, 2]), 2.5);
+    assert.equal(median([7]), 7);
+    assert.ok(Number.isNaN(median([])));
   });
 });
