@@ -83,12 +83,16 @@ export async function flood(
   await whenKnown(server, marker);
 }
 
-/** Writes a one-server config (optionally with an external neighbour that never listens). */
+/**
+ * Writes a one-server config (optionally with an external neighbour that never listens), logging at
+ * `context.logLevel`; `durable: false` keeps its table in memory only (bench/cost-ablation.ts).
+ */
 export async function writeCostConfig(
   dir: string,
   name: string,
-  context: BenchContext,
+  context: Pick<BenchContext, 'logLevel'>,
   neighbour: boolean,
+  durable = true,
 ): Promise<string> {
   const servers: Record<string, unknown>[] = [{ name, host: '127.0.0.1', port: 0, peerPort: 0 }];
   if (neighbour) {
@@ -104,6 +108,7 @@ export async function writeCostConfig(
       logDir: path.join(dir, 'logs'),
       dataDir: path.join(dir, 'data'),
       logLevel: context.logLevel,
+      store: { durable },
     }),
   );
   return file;
