@@ -145,7 +145,12 @@ async function main(): Promise<void> {
       `cost ablation: ${operations.toLocaleString('en-US')} IAMATs of new clients at W=16 per reading, ${rounds} rounds\n`,
     );
     for (const row of rows) {
-      process.stdout.write(`${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ').trimEnd()}\n`);
+      process.stdout.write(
+        `${row
+          .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+          .join('  ')
+          .trimEnd()}\n`,
+      );
     }
   } finally {
     for (const stop of stops.reverse()) await stop();
