@@ -3,14 +3,15 @@
  * announced it (docs/protocol.md#iamat and #floods), with an incrementally maintained digest for
  * anti-entropy (docs/protocol.md#anti-entropy).
  *
- * What is held per client is the AT line alone, a binary string (src/protocol/bytes.ts), in a `Map`
- * keyed by a slice of that line: the line carries the client id, the location and the client's time
- * verbatim, so nothing else needs storing, and two ids are one client exactly when their bytes are
- * equal. Times are compared on their decimal text, exactly, without a `bigint` per record; the
+ * What is held per client is the AT line alone, a binary string (src/protocol/bytes.ts), in a table
+ * keyed by a slice of that line (./client-table.ts): the line carries the client id, the location
+ * and the client's time verbatim, so nothing else needs storing, and two ids are one client exactly
+ * when their bytes are equal. Times are compared on their decimal text, exactly, without a `bigint` per record; the
  * numbers are read only when someone asks ({@link LocationStore.get}). About 190 bytes a client on the
  * heap for a 90-byte AT line (docs/benchmarks.md "Memory").
  */
 import { readAtRecord, timeStartOf, type AtRecord, type ParsedAtRecord } from '../protocol/at-record.js';
+import { ClientTable } from './client-table.js';
 import { hash32, hash64 } from './hash.js';
 
 const ZERO = 0x30;
@@ -109,21 +110,24 @@ export function digestBucketsFor(records: number): number {
 /** An in-memory table of locations keyed by client id. */
 export class LocationStore {
   /** Client id (a slice of its AT line) -> the AT line. */
-  private readonly lines = new Map<string, string>();
+  private readonly lines = new ClientTable();
   private readonly sumHigh = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly sumLow = new Uint32Array(MAX_DIGEST_BUCKETS);
   private readonly scratch = new Uint32Array(2);
   private stores = 0;
   /**
    * The client id of the last {@link atLineOf} that found nothing, while the table has not changed
-   * since ({@link missedAt} is {@link stores} then): an offer of that client knows it is new without a
-   * second look-up. An incoming link looks each flood's client up first (the held line of a stale
-   * flood, src/protocol/at-record.ts `heldAtRecord`), so a new client's flood looked the `Map` up
-   * twice, and the first, in a table of many clients, was most of the cost (docs/benchmarks.md
-   * "Cost per operation: a new client's flood looks the table up once (2026-12-03)").
+   * since ({@link missedAt} is {@link stores} then), with its slot hash and the free slot found: an
+   * offer of that client knows it is new, and where it goes, without a second look-up. An incoming
+   * link looks each flood's client up first (the held line of a stale flood,
+   * src/protocol/at-record.ts `heldAtRecord`), so a new client's flood looked the table up twice,
+   * and the first, in a table of many clients, was most of the cost (docs/benchmarks.md "Cost per
+   * operation: a new client's flood looks the table up once (2026-12-03)").
    */
   private missedId: string | undefined;
   private missedAt = -1;
+  private missedHash = 0;
+  private missedFound = -1;
 
   /**
    * How many times the table changed (an offer stored) since it was created; it only grows.
@@ -136,18 +140,22 @@ export class LocationStore {
 
   /** The stored AT line of `clientId`, if any (no parsing). */
   atLineOf(clientId: string): string | undefined {
-    const atLine = this.lines.get(clientId);
-    if (atLine === undefined) {
-      this.missedId = clientId;
-      this.missedAt = this.stores;
-    }
-    return atLine;
+    const lines = this.lines;
+    const hash = lines.hashOf(clientId);
+    const found = lines.find(clientId, hash);
+    if (found >= 0) return lines.lineAt(found);
+    this.missedId = clientId;
+    this.missedAt = this.stores;
+    this.missedHash = hash;
+    this.missedFound = found;
+    return undefined;
   }
 
   /** The stored location of `clientId`, its numbers read, if any. */
   get(clientId: string): ParsedAtRecord | undefined {
-    const atLine = this.lines.get(clientId);
-    return atLine === undefined ? undefined : readAtRecord(atLine);
+    const lines = this.lines;
+    const found = lines.find(clientId, lines.hashOf(clientId));
+    return found < 0 ? undefined : readAtRecord(lines.lineAt(found));
   }
 
   /**
@@ -158,20 +166,31 @@ export class LocationStore {
    */
   offer(record: AtRecord): boolean {
     const { clientId, atLine } = record;
-    // Every change of the table is a store here, which moves `stores`: an id missed since is still missing.
-    const current = this.missedAt === this.stores && clientId === this.missedId ? undefined : this.lines.get(clientId);
+    const lines = this.lines;
+    let hash: number;
+    let found: number;
+    // Every change of the table is a store here, which moves `stores`: an id missed since is still
+    // missing, and its free slot still free.
+    if (this.missedAt === this.stores && clientId === this.missedId) {
+      hash = this.missedHash;
+      found = this.missedFound;
+    } else {
+      hash = lines.hashOf(clientId);
+      found = lines.find(clientId, hash);
+    }
+    const current = found >= 0 ? lines.lineAt(found) : undefined;
     if (!isNewerLine(atLine, current)) return false;
     const bucket = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1);
-    // Hashing also flattens a line built by concatenation, so the map holds one flat string.
+    // Hashing also flattens a line built by concatenation, so the table holds one flat string.
     this.toggle(bucket, atLine);
     // The key is the record's own client id, a slice of its line (AtRecord.clientId), so it keeps
-    // nothing else alive (not the line a client sent, nor, after an update, the replaced line): an
-    // update takes the entry out and puts it back with the new line's id.
+    // nothing else alive (not the line a client sent, nor, after an update, the replaced line).
     if (current !== undefined) {
       this.toggle(bucket, current);
-      this.lines.delete(clientId);
+      lines.replace(found, clientId, atLine);
+    } else {
+      lines.add(found, hash, clientId, atLine);
     }
-    this.lines.set(clientId, atLine);
     this.stores++;
     return true;
   }
@@ -196,14 +215,18 @@ export class LocationStore {
     return this.lines.size;
   }
 
-  /** Every stored AT line (no parsing), in the order their client ids were last stored. */
+  /**
+   * Every stored AT line (no parsing), in the order their client ids were first stored. Live: a
+   * client stored meanwhile is yielded too, and an update of a client not yet reached yields its new
+   * line.
+   */
   atLines(): IterableIterator<string> {
-    return this.lines.values();
+    return this.lines.atLines();
   }
 
-  /** Every stored location, its numbers read, in the order their client ids were last stored. */
+  /** Every stored location, its numbers read, in the order their client ids were first stored. */
   *values(): IterableIterator<ParsedAtRecord> {
-    for (const atLine of this.lines.values()) yield readAtRecord(atLine);
+    for (const atLine of this.lines.atLines()) yield readAtRecord(atLine);
   }
 
   /**
@@ -216,7 +239,7 @@ export class LocationStore {
     const low = new Uint32Array(buckets);
     const mask = buckets - 1;
     if (this.lines.size < DIGEST_FROM_RECORDS_BELOW) {
-      for (const [clientId, atLine] of this.lines) {
+      for (const [clientId, atLine] of this.lines.entries()) {
         const j = hash32(clientId) & (MAX_DIGEST_BUCKETS - 1) & mask;
         hash64(atLine, this.scratch);
         high[j] = ((high[j] as number) ^ (this.scratch[0] as number)) >>> 0;
@@ -239,12 +262,12 @@ export class LocationStore {
 
   /**
    * {@link atLinesInBuckets}, one at a time, for a caller that sends them a slice per event-loop
-   * turn. The scan is live: a client stored meanwhile may be yielded (again), which a receiver
-   * takes as stale.
+   * turn. The scan is live ({@link atLines}): a client stored meanwhile may be yielded, which a
+   * receiver that has it takes as stale.
    */
   *scanBuckets(buckets: number, wanted: ReadonlySet<number>): Generator<string, void, undefined> {
     if (wanted.size === 0) return;
-    for (const [clientId, atLine] of this.lines) {
+    for (const [clientId, atLine] of this.lines.entries()) {
       if (wanted.has(bucketOf(clientId, buckets))) yield atLine;
     }
   }

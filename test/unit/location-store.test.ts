@@ -128,7 +128,7 @@ describe('LocationStore', () => {
     );
   });
 
-  test('records from the codec are keyed by their own client id: exact bytes, found by an equal id, moved on update', () => {
+  test('records from the codec are keyed by their own client id: exact bytes, found by an equal id, kept in place on update', () => {
     // The store keys a record by AtRecord.clientId as it comes (a slice of the record's line).
     const line = (id: string, time: string): AtRecord => {
       const parsed = checkAtLine(`AT Alford +0.000000001 ${id} +10.000000+010.000000 ${time}`);
@@ -146,8 +146,8 @@ describe('LocationStore', () => {
     assert.equal(store.atLineOf('\xc3\xa9')?.endsWith(' 1700000000.2'), true);
     assert.deepEqual(
       [...store.values()].map((r) => r.clientId),
-      ['\xc3\xa9', long],
-      'an update is the last stored',
+      [long, '\xc3\xa9'],
+      'in the order first stored: an update keeps its place',
     );
   });
 
