@@ -1,8 +1,9 @@
 /**
- * What an IAMAT costs beyond the echo server, part by part: the cost scenario's IAMAT figure
- * (./scenarios/cost.ts: new clients at W=16, one connection, after a warm-up) read on four servers
- * side by side, each with parts of its work turned off in its config, beside the echo server in the
- * same rounds (docs/benchmarks.md "What an IAMAT costs beyond the echo, part by part (2026-12-04)").
+ * What an IAMAT costs beyond the echo server, part by part: an IAMAT figure like the cost
+ * scenario's (./scenarios/cost.ts: new clients at W=16 after a warm-up, but on one connection where
+ * the scenario spreads them over `BENCH_CONNECTIONS`) read on four servers side by side, each with
+ * parts of its work turned off in its config, beside the echo server in the same rounds
+ * (docs/benchmarks.md "What an IAMAT costs beyond the echo, part by part (2026-12-04)").
  * Not a scenario of `npm run bench`: the parts turned off are guarantees the product keeps.
  *
  *     node --import tsx bench/cost-ablation.ts [operations per reading] [rounds]
