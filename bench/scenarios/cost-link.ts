@@ -5,7 +5,9 @@
 import { writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { HEARTBEAT_TEXT } from '../../src/peers/failure-detector.js';
 import { checkWelcome, offerHello, parseGreeting, type LinkIdentity } from '../../src/peers/handshake.js';
+import { DEFAULT_LINK_SETTINGS } from '../../src/peers/link-settings.js';
 import type { BenchContext } from '../bench-context.js';
 import { BenchError } from '../bench-error.js';
 import { freeLoopbackPort, sleep, type ServeHandle } from '../bench-processes.js';
@@ -21,7 +23,13 @@ function writeAll(socket: net.Socket, text: string): Promise<void> {
   });
 }
 
-/** The bench playing neighbour `Peer`: dials `server`'s peer port and passes the handshake. */
+/**
+ * The bench playing neighbour `Peer`: dials `server`'s peer port, passes the handshake, and from then
+ * on writes a heartbeat every `peer.heartbeatIntervalMs` until the socket closes, as a neighbour
+ * does (docs/protocol.md#heartbeats): the server cuts a link it hears nothing on for
+ * `peer.deadAfterMs` (5 s), and the figures between two floods (the echo, IAMATs, WHATSATs) can take
+ * longer than that.
+ */
 export async function dialAsNeighbour(server: ServeHandle, self: LinkIdentity): Promise<net.Socket> {
   const socket = net.connect({ host: server.peer.host, port: server.peer.port });
   socket.setNoDelay(true);
@@ -47,6 +55,10 @@ export async function dialAsNeighbour(server: ServeHandle, self: LinkIdentity): 
   if (!verdict.ok) throw new BenchError(`cost: ${server.name} refused the bench's handshake: ${verdict.reason}`);
   if (verdict.authLine !== undefined) socket.write(verdict.authLine);
   socket.resume();
+  const heartbeats = setInterval(() => socket.write(HEARTBEAT_TEXT), DEFAULT_LINK_SETTINGS.heartbeatIntervalMs);
+  // A flood's write that fails says so to its own callback ({@link flood}); the heartbeats just stop.
+  socket.on('error', () => clearInterval(heartbeats));
+  socket.once('close', () => clearInterval(heartbeats));
   return socket;
 }
 
