@@ -9,8 +9,15 @@
  * (2026-12-04)"). Here the index is open addressing with linear probing over one `Int32Array`, a slot
  * being two integers, a hash of the client id and its entry's number, so a look-up reads a run of
  * neighbouring slots and compares ids only when the hashes are equal; the insert goes into the free
- * slot the look-up ended on. The ids and lines are two arrays indexed by entry, appended to: no entry
+ * slot the look-up ended on. The ids and lines are indexed by entry and only appended to: no entry
  * is ever removed (the protocol has no way to forget a client).
+ *
+ * No add holds the event loop for long, however many clients are held (the 20 ms rule of
+ * docs/operations.md). A table that grew in one step, a `Map` or this one's first version, did: at a
+ * million clients a doubling of the slots took about 100 ms, and V8's copy of a full array of ids
+ * about as long. So the slots double a few at a time ({@link CLIENT_TABLE_MOVES_PER_ADD} per add),
+ * a look-up reading the old slots too until they are all moved, and the ids and lines are kept in
+ * chunks of fixed size ({@link CLIENT_TABLE_CHUNK}), each made whole when the first entry needs it.
  *
  * The slot hash is seeded per table at random, so that nobody can choose client ids that all land on
  * one run of slots (a client's id is whatever it sends): the same reason V8 seeds its own string
@@ -28,6 +35,30 @@ export const CLIENT_TABLE_FIRST_SLOTS = 1024;
  */
 export const CLIENT_TABLE_MAX_LOAD = 0.7;
 
+/**
+ * Old slots moved into the doubled slots per {@link ClientTable.add} while they double. The slots
+ * double when `CLIENT_TABLE_MAX_LOAD * n` of `n` slots are taken, and must be all moved before the
+ * `2n` new slots are that full, `CLIENT_TABLE_MAX_LOAD * n` adds later: at least 1.43 moves per add.
+ * At 4 a doubling ends `n / 4` adds after it began, and an add does at most 4 moves, whatever the
+ * table's size (docs/benchmarks.md "The location table grows without a pause (2026-12-04)").
+ */
+export const CLIENT_TABLE_MOVES_PER_ADD = 4;
+
+/**
+ * Entries per chunk of the ids and lines (a power of two). They are kept in chunks of this many,
+ * not in two arrays of every entry, because V8 grows an array by copying it into one 1.5 times its
+ * size: at a million clients one such copy held the event loop for over 100 ms.
+ */
+export const CLIENT_TABLE_CHUNK = 32_768;
+
+const CHUNK_BITS = 31 - Math.clz32(CLIENT_TABLE_CHUNK);
+const CHUNK_MASK = CLIENT_TABLE_CHUNK - 1;
+
+/** A chunk of ids or lines, made whole at once, so that it is never copied to grow. */
+function newChunk(): string[] {
+  return new Array<string>(CLIENT_TABLE_CHUNK).fill('');
+}
+
 /** Integers per slot: the id's hash, then its entry's number plus one (0: the slot is free). */
 const SLOT_INTS = 2;
 
@@ -40,12 +71,30 @@ function mix32(h: number): number {
   return (h ^ (h >>> 16)) | 0;
 }
 
+/** Puts `entry` (plus one) of `hash` into the first free slot of its probe run in `slots`. */
+function place(slots: Int32Array, mask: number, hash: number, entryPlusOne: number): void {
+  let slot = hash & mask;
+  while (slots[slot * SLOT_INTS + 1] !== 0) slot = (slot + 1) & mask;
+  slots[slot * SLOT_INTS] = hash;
+  slots[slot * SLOT_INTS + 1] = entryPlusOne;
+}
+
 /** A table of AT lines keyed by client id; see the module's comment. */
 export class ClientTable {
-  private readonly ids: string[] = [];
-  private readonly lines: string[] = [];
+  /** The ids, in chunks of {@link CLIENT_TABLE_CHUNK}: entry `e` is `ids[e >>> CHUNK_BITS][e & CHUNK_MASK]`. */
+  private readonly ids: string[][] = [newChunk()];
+  /** The lines, chunked as {@link ids}. */
+  private readonly lines: string[][] = [newChunk()];
+  private count = 0;
   private slots: Int32Array;
   private mask: number;
+  /**
+   * While the slots double: the slots before, still whole and read by look-ups, of which those
+   * below {@link moved} have been placed in {@link slots} too. Undefined otherwise.
+   */
+  private old: Int32Array | undefined;
+  private oldMask = 0;
+  private moved = 0;
   private readonly seed: number;
 
   /**
@@ -64,7 +113,12 @@ export class ClientTable {
 
   /** Clients held. */
   get size(): number {
-    return this.ids.length;
+    return this.count;
+  }
+
+  /** Old slots not yet moved into the doubled ones (0 when the slots are not doubling). */
+  get movesLeft(): number {
+    return this.old === undefined ? 0 : this.oldMask + 1 - this.moved;
   }
 
   /** The slot hash of `clientId`: FNV-1a from the table's seed over its code units, then mixed. */
@@ -78,7 +132,8 @@ export class ClientTable {
   }
 
   /**
-   * Looks `clientId` up.
+   * Looks `clientId` up: in the slots, then, while they double, in the old slots (an entry moved is
+   * in both, and found in the first).
    *
    * @param hash - its {@link hashOf}.
    * @returns its entry's number (0 or more), or, when it is not held, the bitwise NOT of the free slot
@@ -87,16 +142,29 @@ export class ClientTable {
   find(clientId: string, hash: number): number {
     const slots = this.slots;
     const mask = this.mask;
-    for (let slot = hash & mask; ; slot = (slot + 1) & mask) {
+    let slot = hash & mask;
+    for (; ; slot = (slot + 1) & mask) {
       const entry = slots[slot * SLOT_INTS + 1] as number;
+      if (entry === 0) break;
+      if (slots[slot * SLOT_INTS] === hash && this.idAt(entry - 1) === clientId) return entry - 1;
+    }
+    const old = this.old;
+    if (old === undefined) return ~slot;
+    const oldMask = this.oldMask;
+    for (let at = hash & oldMask; ; at = (at + 1) & oldMask) {
+      const entry = old[at * SLOT_INTS + 1] as number;
       if (entry === 0) return ~slot;
-      if (slots[slot * SLOT_INTS] === hash && this.ids[entry - 1] === clientId) return entry - 1;
+      if (old[at * SLOT_INTS] === hash && this.idAt(entry - 1) === clientId) return entry - 1;
     }
   }
 
   /** The AT line of entry `entry` (a number {@link find} returned). */
   lineAt(entry: number): string {
-    return this.lines[entry] as string;
+    return (this.lines[entry >>> CHUNK_BITS] as string[])[entry & CHUNK_MASK] as string;
+  }
+
+  private idAt(entry: number): string {
+    return (this.ids[entry >>> CHUNK_BITS] as string[])[entry & CHUNK_MASK] as string;
   }
 
   /**
@@ -104,42 +172,52 @@ export class ClientTable {
    * entry's id; pass the slice of `atLine`, so that the table keeps nothing of the line it replaces).
    */
   replace(entry: number, clientId: string, atLine: string): void {
-    this.ids[entry] = clientId;
-    this.lines[entry] = atLine;
+    (this.ids[entry >>> CHUNK_BITS] as string[])[entry & CHUNK_MASK] = clientId;
+    (this.lines[entry >>> CHUNK_BITS] as string[])[entry & CHUNK_MASK] = atLine;
   }
 
   /**
-   * Adds a client that {@link find} did not find, as the last entry.
+   * Adds a client that {@link find} did not find, as the last entry. While the slots double, it also
+   * moves up to {@link CLIENT_TABLE_MOVES_PER_ADD} old slots; past the load bound, it starts a doubling.
    *
    * @param found - what that {@link find} returned (the free slot, negated), with no add since.
    * @param hash - the id's {@link hashOf}.
    */
   add(found: number, hash: number, clientId: string, atLine: string): void {
+    const entry = this.count;
+    if (entry >>> CHUNK_BITS === this.ids.length) {
+      this.ids.push(newChunk());
+      this.lines.push(newChunk());
+    }
+    this.replace(entry, clientId, atLine);
     const slot = ~found;
-    this.ids.push(clientId);
-    this.lines.push(atLine);
     this.slots[slot * SLOT_INTS] = hash;
-    this.slots[slot * SLOT_INTS + 1] = this.ids.length;
-    if (this.ids.length > (this.mask + 1) * CLIENT_TABLE_MAX_LOAD) this.grow();
+    this.slots[slot * SLOT_INTS + 1] = ++this.count;
+    if (this.count > (this.mask + 1) * CLIENT_TABLE_MAX_LOAD) {
+      // Not reached while CLIENT_TABLE_MOVES_PER_ADD is over 1 / CLIENT_TABLE_MAX_LOAD (see there);
+      // kept so that a doubling never begins while one is under way.
+      if (this.old !== undefined) this.move(this.movesLeft);
+      this.old = this.slots;
+      this.oldMask = this.mask;
+      this.moved = 0;
+      this.mask = (this.mask + 1) * 2 - 1;
+      this.slots = new Int32Array((this.mask + 1) * SLOT_INTS);
+    }
+    // The add that began a doubling moves too: a table of 2 slots doubles when both are taken, and
+    // its old slots, having no free one for a look-up to end on, must go at once.
+    if (this.old !== undefined) this.move(CLIENT_TABLE_MOVES_PER_ADD);
   }
 
-  /** Doubles the slots and places every entry again, by the hashes the slots keep (no id is read). */
-  private grow(): void {
-    const old = this.slots;
-    const count = (this.mask + 1) * 2;
-    const mask = count - 1;
-    const slots = new Int32Array(count * SLOT_INTS);
-    for (let at = 0; at < old.length; at += SLOT_INTS) {
-      const entry = old[at + 1] as number;
-      if (entry === 0) continue;
-      const hash = old[at] as number;
-      let slot = hash & mask;
-      while (slots[slot * SLOT_INTS + 1] !== 0) slot = (slot + 1) & mask;
-      slots[slot * SLOT_INTS] = hash;
-      slots[slot * SLOT_INTS + 1] = entry;
+  /** Places up to `moves` more old slots' entries in the slots, by the hashes kept (no id is read). */
+  private move(moves: number): void {
+    const old = this.old as Int32Array;
+    const end = Math.min(this.moved + moves, this.oldMask + 1);
+    for (let at = this.moved; at < end; at++) {
+      const entry = old[at * SLOT_INTS + 1] as number;
+      if (entry !== 0) place(this.slots, this.mask, old[at * SLOT_INTS] as number, entry);
     }
-    this.slots = slots;
-    this.mask = mask;
+    this.moved = end;
+    if (end === this.oldMask + 1) this.old = undefined;
   }
 
   /**
@@ -147,12 +225,11 @@ export class ClientTable {
    * yielded too, and an entry replaced before it is reached yields its new line.
    */
   *atLines(): Generator<string, void, undefined> {
-    for (let entry = 0; entry < this.lines.length; entry++) yield this.lines[entry] as string;
+    for (let entry = 0; entry < this.count; entry++) yield this.lineAt(entry);
   }
 
   /** Every client id and AT line, as {@link atLines}. */
   *entries(): Generator<[clientId: string, atLine: string], void, undefined> {
-    for (let entry = 0; entry < this.lines.length; entry++)
-      yield [this.ids[entry] as string, this.lines[entry] as string];
+    for (let entry = 0; entry < this.count; entry++) yield [this.idAt(entry), this.lineAt(entry)];
   }
 }

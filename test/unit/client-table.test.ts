@@ -1,12 +1,18 @@
 /**
  * The location store's table (src/store/client-table.ts): every id added is found again with its
- * line, across the slots' doubling and their wrap-around; ids of equal hash stay apart; an absent
+ * line, across the slots' doubling, their wrap-around and the entries' chunks; a doubling moves a few
+ * slots per add, and every id is found while it is under way; ids of equal hash stay apart; an absent
  * id's look-up names the slot it is added at; iteration is in the order first stored, and live.
  */
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { CLIENT_TABLE_MAX_LOAD, ClientTable } from '../../src/store/client-table.js';
+import {
+  CLIENT_TABLE_CHUNK,
+  CLIENT_TABLE_MAX_LOAD,
+  CLIENT_TABLE_MOVES_PER_ADD,
+  ClientTable,
+} from '../../src/store/client-table.js';
 import { PROPERTY_RUNS as FC } from '../helpers/fuzz.js';
 
 /** Adds `clientId` with `atLine` if it is absent, else replaces its line; returns whether it was new. */
@@ -26,12 +32,37 @@ function lineOf(table: ClientTable, clientId: string): string | undefined {
 }
 
 describe('ClientTable', () => {
-  test('finds every id added, through many doublings of its slots', () => {
+  test('finds every id added, through many doublings of its slots and past two chunks of entries', () => {
     const table = new ClientTable({ firstSlots: 2 });
-    for (let i = 0; i < 5_000; i++) assert.equal(put(table, `client-${i}`, `line ${i}`), true);
-    assert.equal(table.size, 5_000);
-    for (let i = 0; i < 5_000; i++) assert.equal(lineOf(table, `client-${i}`), `line ${i}`);
-    assert.equal(lineOf(table, 'client-5000'), undefined);
+    const count = CLIENT_TABLE_CHUNK * 2 + 5;
+    for (let i = 0; i < count; i++) assert.equal(put(table, `client-${i}`, `line ${i}`), true);
+    assert.equal(table.size, count);
+    for (let i = 0; i < count; i++) assert.equal(lineOf(table, `client-${i}`), `line ${i}`);
+    assert.equal(lineOf(table, `client-${count}`), undefined);
+    assert.equal(put(table, `client-${CLIENT_TABLE_CHUNK}`, 'replaced'), false);
+    assert.equal(lineOf(table, `client-${CLIENT_TABLE_CHUNK}`), 'replaced');
+    assert.equal([...table.atLines()].length, count);
+  });
+
+  test('a doubling moves CLIENT_TABLE_MOVES_PER_ADD old slots per add, and every id is found meanwhile', () => {
+    const table = new ClientTable({ firstSlots: 1024, seed: 7 });
+    const fits = Math.floor(1024 * CLIENT_TABLE_MAX_LOAD);
+    for (let i = 0; i < fits; i++) put(table, `id${i}`, `line${i}`);
+    assert.equal(table.movesLeft, 0, 'at the bound: no doubling');
+    put(table, `id${fits}`, `line${fits}`);
+    // The add that begins a doubling moves its share too: the rest is left for the next adds.
+    assert.equal(table.movesLeft, 1024 - CLIENT_TABLE_MOVES_PER_ADD);
+    let held = fits + 1;
+    while (table.movesLeft > 0) {
+      const before = table.movesLeft;
+      put(table, `id${held}`, `line${held}`);
+      held++;
+      assert.equal(table.movesLeft, Math.max(0, before - CLIENT_TABLE_MOVES_PER_ADD));
+      for (let i = 0; i < held; i++) assert.equal(lineOf(table, `id${i}`), `line${i}`, `id${i} while moving`);
+      assert.equal(lineOf(table, `id${held}`), undefined);
+    }
+    assert.equal(held, fits + 1 + (1024 - CLIENT_TABLE_MOVES_PER_ADD) / CLIENT_TABLE_MOVES_PER_ADD);
+    assert.ok(held < 2048 * CLIENT_TABLE_MAX_LOAD, 'done before the doubled slots are full enough to double');
   });
 
   test('ids of one hash are told apart by their bytes, and probing wraps past the last slot', () => {
@@ -93,6 +124,8 @@ describe('ClientTable', () => {
           for (const [id, line] of pairs) {
             assert.equal(put(table, id, line), !map.has(id));
             map.set(id, line);
+            // Every id held is found at every step, doublings under way included.
+            for (const [heldId, heldLine] of map) assert.equal(lineOf(table, heldId), heldLine);
           }
           assert.deepEqual([...table.entries()], [...map.entries()]);
           for (const [id, line] of map) assert.equal(lineOf(table, id), line);
