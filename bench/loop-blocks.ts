@@ -6,11 +6,11 @@
  * code spent; the wall time also counts waiting for a core on a shared machine), its wall time, how
  * many turns of the herd went past 20 ms of CPU, and the longest garbage-collection pause.
  *
- *     node --import tsx bench/loop-blocks.ts                  # this checkout's build (npm run build first)
+ *     node --import tsx bench/loop-blocks.ts [clients]        # this checkout's build (npm run build first)
  *     HERD_BENCH_CLI=/tmp/main/dist/bundle/main.js node --import tsx bench/loop-blocks.ts   # another build
  *
- * The events: 100,000 new clients pipelined into Alford (10 connections of 10,000 IAMATs, one after
- * another); the first WHATSAT (offline places); SIGHUP to Alford (log reopen); `herd status`; 20,000
+ * The events: `clients` (default 100,000; a multiple of 10,000) new clients pipelined into Alford
+ * (connections of 10,000 IAMATs, one after another); the first WHATSAT (offline places); SIGHUP to Alford (log reopen); `herd status`; 20,000
  * bad lines at once; Hamilton frozen 4 s (SIGSTOP, a silent link) and thawed; Welsh SIGKILLed and
  * restarted by `herd start` (its store of 100,000 restored, anti-entropy both ways); the stop.
  */
@@ -59,15 +59,18 @@ function exchangeLines(port: number, text: string, lines: number): Promise<void>
   });
 }
 
-/** Ten connections of 10,000 IAMATs each, new clients around UCLA. */
-async function load(port: number): Promise<void> {
+/** IAMATs per connection of the first event. */
+const PER_CONNECTION = 10_000;
+
+/** `clients / PER_CONNECTION` connections of {@link PER_CONNECTION} IAMATs, one after another, new clients around UCLA. */
+async function load(port: number, clients: number): Promise<void> {
   const seconds = (Date.now() / 1000).toFixed(6);
-  for (let k = 0; k < 10; k++) {
+  for (let k = 0; k < clients / PER_CONNECTION; k++) {
     const lines: string[] = [];
-    for (let i = 0; i < 10_000; i++) {
+    for (let i = 0; i < PER_CONNECTION; i++) {
       const lat = `+34.0${String(i % 1000).padStart(3, '0')}`;
-      const lng = `-118.4${k}${String(i % 97).padStart(2, '0')}`;
-      lines.push(`IAMAT c${k * 10_000 + i}.example.org ${lat}${lng} ${seconds}`);
+      const lng = `-118.4${k % 10}${String(i % 97).padStart(2, '0')}`;
+      lines.push(`IAMAT c${k * PER_CONNECTION + i}.example.org ${lat}${lng} ${seconds}`);
     }
     await exchangeLines(port, `${lines.join('\n')}\n`, lines.length);
   }
@@ -80,6 +83,12 @@ function member(members: readonly HerdMember[], name: string): HerdMember {
 }
 
 async function main(): Promise<void> {
+  const clients = Number(process.argv[2] ?? 100_000);
+  if (!Number.isInteger(clients) || clients < PER_CONNECTION || clients % PER_CONNECTION !== 0) {
+    process.stderr.write(`usage: node --import tsx bench/loop-blocks.ts [clients, a multiple of ${PER_CONNECTION}]\n`);
+    process.exitCode = 2;
+    return;
+  }
   const { dir, cleanup } = await benchDir();
   const blocksDir = path.join(dir, 'blocks');
   await mkdir(blocksDir);
@@ -93,8 +102,8 @@ async function main(): Promise<void> {
   try {
     const alford = member(herd.members, 'Alford');
     await sleep(3_000);
-    mark('100,000 new clients pipelined into Alford');
-    await load(alford.port);
+    mark(`${clients.toLocaleString('en-US')} new clients pipelined into Alford`);
+    await load(alford.port, clients);
     await sleep(5_000);
     mark('first WHATSAT (offline places)');
     await exchangeLines(alford.port, 'WHATSAT c1.example.org 10 5\n', 1);

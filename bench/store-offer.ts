@@ -21,6 +21,22 @@ function recordOf(n: number, seconds: number): AtRecord {
   return record;
 }
 
+/**
+ * Offers `records` into `store` one at a time, timing each: nanoseconds per offer over them all,
+ * and the longest single offer, in milliseconds (what one offer held the event loop for).
+ */
+function timeEach(store: LocationStore, records: readonly AtRecord[]): { ns: number; longestMs: number } {
+  let longest = 0n;
+  const started = process.hrtime.bigint();
+  for (const record of records) {
+    const before = process.hrtime.bigint();
+    store.offer(record);
+    const took = process.hrtime.bigint() - before;
+    if (took > longest) longest = took;
+  }
+  return { ns: Number(process.hrtime.bigint() - started) / records.length, longestMs: Number(longest) / 1e6 };
+}
+
 /** Nanoseconds per offer of `records` into `store`. */
 function timeOffers(store: LocationStore, records: readonly AtRecord[]): number {
   const started = process.hrtime.bigint();
@@ -40,17 +56,23 @@ function main(): void {
   const fresh = Array.from({ length: TIMED_OFFERS }, (_, n) => recordOf(clients + n, 1_700_000_000));
   // A prime stride visits held clients all over the table, as updates from many clients do.
   const updates = Array.from({ length: TIMED_OFFERS }, (_, n) => recordOf((n * 7_919) % clients, 1_700_000_001));
+  const fillNs: number[] = [];
+  const longestMs: number[] = [];
   const newNs: number[] = [];
   const updateNs: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const store = new LocationStore();
-    for (const record of held) store.offer(record);
+    const fill = timeEach(store, held);
+    fillNs.push(fill.ns);
+    longestMs.push(fill.longestMs);
     newNs.push(timeOffers(store, fresh));
     updateNs.push(timeOffers(store, updates));
   }
-  const line = (values: number[]): string =>
-    `${median(values).toFixed(0)} ns (rounds ${values.map((value) => value.toFixed(0)).join(', ')})`;
+  const line = (values: number[], unit = 'ns', digits = 0): string =>
+    `${median(values).toFixed(digits)} ${unit} (rounds ${values.map((value) => value.toFixed(digits)).join(', ')})`;
   process.stdout.write(`offer into a table of ${clients.toLocaleString('en-US')} clients, ${rounds} rounds\n`);
+  process.stdout.write(`  filling it, every growth in: ${line(fillNs)} a client (timed one by one)\n`);
+  process.stdout.write(`  the longest single offer:    ${line(longestMs, 'ms', 1)}\n`);
   process.stdout.write(`  a new client:               ${line(newNs)}\n`);
   process.stdout.write(`  a newer line of a held one: ${line(updateNs)}\n`);
 }
