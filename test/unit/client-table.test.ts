@@ -54,7 +54,7 @@ describe('ClientTable', () => {
     assert.equal(table.movesLeft, 1024 - CLIENT_TABLE_MOVES_PER_ADD);
     let held = fits + 1;
     while (table.movesLeft > 0) {
-      const before = table.movesLeft;
+      const before: number = table.movesLeft;
       put(table, `id${held}`, `line${held}`);
       held++;
       assert.equal(table.movesLeft, Math.max(0, before - CLIENT_TABLE_MOVES_PER_ADD));
