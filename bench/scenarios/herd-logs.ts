@@ -48,14 +48,23 @@ export interface HerdStartBlocks {
  * turns not logged since the line before (docs/operations.md "Logs"); those after a member's last
  * line in the window are not seen. Needs the servers at `info` or below.
  *
- * @throws {BenchError} when a member logs no `startup-delay` within 10 s.
+ * @param timeoutMs - how long to wait for each member's `startup-delay` event. @default 10,000
+ * @throws {BenchError} when a member logs no `startup-delay` within `timeoutMs`.
  */
-export async function herdStartBlocks(members: readonly HerdMember[], sinceMs: number): Promise<HerdStartBlocks> {
+export async function herdStartBlocks(
+  members: readonly HerdMember[],
+  sinceMs: number,
+  timeoutMs?: number,
+): Promise<HerdStartBlocks> {
   const loggedMs: number[] = [];
   let count = 0;
   for (const member of members) {
     const since = (event: Record<string, unknown>): boolean => typeof event.time === 'number' && event.time >= sinceMs;
-    const window = await logEvent(member.logFile, (event) => event.event === 'startup-delay' && since(event));
+    const window = await logEvent(
+      member.logFile,
+      (event) => event.event === 'startup-delay' && since(event),
+      timeoutMs,
+    );
     for (const event of await logEvents(member.logFile)) {
       if (event.event !== 'loop-blocked' || !since(event) || (event.time as number) > (window.time as number)) continue;
       loggedMs.push(event.ms as number);
