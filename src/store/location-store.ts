@@ -153,9 +153,8 @@ export class LocationStore {
 
   /** The stored location of `clientId`, its numbers read, if any. */
   get(clientId: string): ParsedAtRecord | undefined {
-    const lines = this.lines;
-    const found = lines.find(clientId, lines.hashOf(clientId));
-    return found < 0 ? undefined : readAtRecord(lines.lineAt(found));
+    const atLine = this.atLineOf(clientId);
+    return atLine === undefined ? undefined : readAtRecord(atLine);
   }
 
   /**
