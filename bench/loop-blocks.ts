@@ -10,9 +10,10 @@
  *     HERD_BENCH_CLI=/tmp/main/dist/bundle/main.js node --import tsx bench/loop-blocks.ts   # another build
  *
  * The events: `clients` (default 100,000; a multiple of 10,000) new clients pipelined into Alford
- * (connections of 10,000 IAMATs, one after another); the first WHATSAT (offline places); SIGHUP to Alford (log reopen); `herd status`; 20,000
- * bad lines at once; Hamilton frozen 4 s (SIGSTOP, a silent link) and thawed; Welsh SIGKILLed and
- * restarted by `herd start` (its store of 100,000 restored, anti-entropy both ways); the stop.
+ * (connections of 10,000 IAMATs, one after another); the first WHATSAT (offline places); SIGHUP to
+ * Alford (log reopen); `herd status`; 20,000 bad lines at once; Hamilton frozen 4 s (SIGSTOP, a
+ * silent link) and thawed; Welsh SIGKILLed and restarted by `herd start` (its store of `clients`
+ * restored, anti-entropy both ways); the stop.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
@@ -62,7 +63,10 @@ function exchangeLines(port: number, text: string, lines: number): Promise<void>
 /** IAMATs per connection of the first event. */
 const PER_CONNECTION = 10_000;
 
-/** `clients / PER_CONNECTION` connections of {@link PER_CONNECTION} IAMATs, one after another, new clients around UCLA. */
+/**
+ * `clients / PER_CONNECTION` connections of {@link PER_CONNECTION} IAMATs, one after another, new
+ * clients around UCLA.
+ */
 async function load(port: number, clients: number): Promise<void> {
   const seconds = (Date.now() / 1000).toFixed(6);
   for (let k = 0; k < clients / PER_CONNECTION; k++) {
