@@ -140,6 +140,21 @@ export class LocationStore {
 
   /** The stored AT line of `clientId`, if any (no parsing). */
   atLineOf(clientId: string): string | undefined {
+    return this.lookUp(clientId);
+  }
+
+  /** The stored location of `clientId`, its numbers read, if any. */
+  get(clientId: string): ParsedAtRecord | undefined {
+    const atLine = this.lookUp(clientId);
+    return atLine === undefined ? undefined : readAtRecord(atLine);
+  }
+
+  /**
+   * The look-up of {@link atLineOf} and {@link get}, not overridden with them (a subclass's
+   * `get` that calls its `atLineOf` would do its own work twice): a miss is remembered for the
+   * next {@link offer}.
+   */
+  private lookUp(clientId: string): string | undefined {
     const lines = this.lines;
     const hash = lines.hashOf(clientId);
     const found = lines.find(clientId, hash);
@@ -149,12 +164,6 @@ export class LocationStore {
     this.missedHash = hash;
     this.missedFound = found;
     return undefined;
-  }
-
-  /** The stored location of `clientId`, its numbers read, if any. */
-  get(clientId: string): ParsedAtRecord | undefined {
-    const atLine = this.atLineOf(clientId);
-    return atLine === undefined ? undefined : readAtRecord(atLine);
   }
 
   /**
