@@ -4,7 +4,7 @@
  * and where its screenshots go.
  */
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
@@ -83,13 +83,17 @@ export async function openDashboard(
   return { page, watch };
 }
 
-/** The folder of the screenshots: HERD_DASHBOARD_SCREENSHOT (`1`: docs/images), else a temporary one. */
-export async function screenshotDir(): Promise<string> {
+/**
+ * The folder of the screenshots: HERD_DASHBOARD_SCREENSHOT (`1`: docs/images), else a temporary one,
+ * which `remove` deletes (a folder that was asked for is kept).
+ */
+export async function screenshotDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const wanted = process.env.HERD_DASHBOARD_SCREENSHOT;
   if (wanted !== undefined && wanted !== '' && wanted !== '0') {
     const dir = path.resolve(wanted === '1' ? path.join('docs', 'images') : wanted);
     await mkdir(dir, { recursive: true });
-    return dir;
+    return { dir, remove: async () => undefined };
   }
-  return mkdtemp(path.join(os.tmpdir(), 'herd-dashboard-shots-'));
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'herd-dashboard-shots-'));
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) };
 }

@@ -14,7 +14,8 @@
  *
  * Without Chromium the suite is skipped with one line, unless HERD_REQUIRE_BROWSER is set (CI sets
  * it): then it fails. With HERD_DASHBOARD_SCREENSHOT=<dir> it writes its screenshots there
- * (`HERD_DASHBOARD_SCREENSHOT=docs/images` refreshes the README's); else into a temporary folder.
+ * (`HERD_DASHBOARD_SCREENSHOT=docs/images` refreshes the README's); else into a temporary folder,
+ * removed at the end.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -91,6 +92,7 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
   let cleanup: () => Promise<void>;
   let browser: Browser;
   let shots: string;
+  let removeShots: (() => Promise<void>) | undefined;
   let page: Page;
   let watch: PageWatch;
   const now = Math.floor(Date.now() / 1000);
@@ -129,7 +131,7 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
       10_000,
       'Ball to hold every client',
     );
-    shots = await screenshotDir();
+    ({ dir: shots, remove: removeShots } = await screenshotDir());
     browser = await launchBrowser();
     // The admin token reads the herd but not its clients: the page asks again, and takes the other.
     ({ page, watch } = await openDashboard(browser, `${ballAdmin}/`, [ADMIN_TOKEN, LOCATIONS_TOKEN]));
@@ -139,6 +141,7 @@ describe('the dashboard in Chromium', { timeout: 180_000, skip: missing }, () =>
     await browser?.close();
     await herd?.stop();
     await cleanup?.();
+    await removeShots?.();
   });
 
   test('shows the five servers and their links, all up, and every client as a point', async () => {
