@@ -25,6 +25,7 @@
  * is not used here.
  */
 import { randomInt } from 'node:crypto';
+import { fnv1a, mix32 } from './hash.js';
 
 /** Slots of a new table (a power of two). */
 export const CLIENT_TABLE_FIRST_SLOTS = 1024;
@@ -61,15 +62,6 @@ function newChunk(): string[] {
 
 /** Integers per slot: the id's hash, then its entry's number plus one (0: the slot is free). */
 const SLOT_INTS = 2;
-
-/** MurmurHash3's 32-bit finaliser: every bit of `h` moves about half of the result's bits. */
-function mix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  return (h ^ (h >>> 16)) | 0;
-}
 
 /** Puts `entry` (plus one) of `hash` into the first free slot of its probe run in `slots`. */
 function place(slots: Int32Array, mask: number, hash: number, entryPlusOne: number): void {
@@ -125,12 +117,7 @@ export class ClientTable {
 
   /** The slot hash of `clientId`: FNV-1a from the table's seed over its code units, then mixed. */
   hashOf(clientId: string): number {
-    let h = this.seed;
-    for (let i = 0; i < clientId.length; i++) {
-      h ^= clientId.charCodeAt(i);
-      h = Math.imul(h, 0x01000193);
-    }
-    return mix32(h);
+    return mix32(fnv1a(clientId, this.seed));
   }
 
   /**
