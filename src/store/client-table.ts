@@ -182,9 +182,8 @@ export class ClientTable {
     this.slots[slot * SLOT_INTS] = hash;
     this.slots[slot * SLOT_INTS + 1] = ++this.count;
     if (this.count > (this.mask + 1) * CLIENT_TABLE_MAX_LOAD) {
-      // Not reached while CLIENT_TABLE_MOVES_PER_ADD is over 1 / CLIENT_TABLE_MAX_LOAD (see there);
-      // kept so that a doubling never begins while one is under way.
-      if (this.old !== undefined) this.move(this.movesLeft);
+      // No doubling is under way here: the last one ended at most n / CLIENT_TABLE_MOVES_PER_ADD adds
+      // after it began, before the slots could be this full (see there).
       this.old = this.slots;
       this.oldMask = this.mask;
       this.moved = 0;

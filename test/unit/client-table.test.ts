@@ -44,6 +44,15 @@ describe('ClientTable', () => {
     assert.equal([...table.atLines()].length, count);
   });
 
+  test('a doubling ends before the next can begin, at any size', () => {
+    // A doubling of n slots begins at MAX_LOAD * n clients and ends n / MOVES adds later; the next
+    // begins at MAX_LOAD * 2n, MAX_LOAD * n adds later. The table relies on this (ClientTable.add).
+    assert.ok(
+      1 / CLIENT_TABLE_MOVES_PER_ADD < CLIENT_TABLE_MAX_LOAD,
+      `${CLIENT_TABLE_MOVES_PER_ADD} moves per add do not outpace a load bound of ${CLIENT_TABLE_MAX_LOAD}`,
+    );
+  });
+
   test('a doubling moves CLIENT_TABLE_MOVES_PER_ADD old slots per add, and every id is found meanwhile', () => {
     const table = new ClientTable({ firstSlots: 1024, seed: 7 });
     const fits = Math.floor(1024 * CLIENT_TABLE_MAX_LOAD);
