@@ -30,10 +30,8 @@ import {
   whenQuiet,
 } from './bench-processes.js';
 import type { LoadTarget } from './load-client.js';
-import { runLoad } from './load-client.js';
 import { median } from './median.js';
-import { iamatWriter } from './request-writers.js';
-import { COST_OPERATIONS, COST_WARMUP } from './scenarios/cost.js';
+import { COST_OPERATIONS, COST_WARMUP, iamatLoad } from './scenarios/cost.js';
 import { writeCostConfig } from './scenarios/cost-link.js';
 
 /** A server of the ablation: its name, and the parts its config keeps. */
@@ -57,17 +55,11 @@ interface Reading {
   readonly other: number;
 }
 
-/** Sends `operations` IAMATs of new clients `prefix<n>` at W=16 and reads the CPU they cost `pid`. */
+/** Sends `operations` IAMATs of new clients `prefix<n>` on one connection and reads the CPU they cost `pid`. */
 async function read(target: LoadTarget, pid: number, prefix: string, operations: number): Promise<Reading> {
   await whenQuiet(pid);
   const before = mainAndOtherCpuNs(pid);
-  await runLoad({
-    targets: [target],
-    connections: 1,
-    window: 16,
-    writer: iamatWriter({ prefix }),
-    requests: operations,
-  });
+  await iamatLoad(target, prefix, operations, 1);
   await whenQuiet(pid);
   const after = mainAndOtherCpuNs(pid);
   return {
@@ -100,14 +92,7 @@ async function main(): Promise<void> {
       servers.push({ variant, server });
     }
     await whenPlacesReady(servers.map(({ server }) => server));
-    const warmUp = (target: LoadTarget): Promise<unknown> =>
-      runLoad({
-        targets: [target],
-        connections: 1,
-        window: 16,
-        writer: iamatWriter({ prefix: 'warm-' }),
-        requests: COST_WARMUP.full,
-      });
+    const warmUp = (target: LoadTarget): Promise<unknown> => iamatLoad(target, 'warm-', COST_WARMUP.full, 1);
     await warmUp(echo.target);
     for (const { server } of servers) await warmUp(server);
     const echoRounds: Reading[] = [];

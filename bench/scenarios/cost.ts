@@ -69,6 +69,17 @@ export const COST_WHATSATS = { full: 20_000, quick: 1_000 } as const;
  * kept documents).
  */
 export const COST_WARMUP = { full: 20_000, quick: 500 } as const;
+
+/** Requests in flight per connection of the IAMAT and WHATSAT figures (W). */
+export const COST_WINDOW = 16;
+
+/**
+ * Sends `requests` IAMATs (or lines to the echo server) to `target` at W={@link COST_WINDOW} over
+ * `connections` connections, each a new client id of `prefix` (bench/request-writers.ts).
+ */
+export function iamatLoad(target: LoadTarget, prefix: string, requests: number, connections: number): Promise<unknown> {
+  return runLoad({ targets: [target], connections, window: COST_WINDOW, writer: iamatWriter({ prefix }), requests });
+}
 /**
  * Most CPU a window at rest may hold, as a share of one core, when the servers run under
  * `--cpu-prof`: V8's sampling thread alone takes about 6% of a core (a sample a millisecond), so
@@ -163,15 +174,9 @@ export async function runCost(context: BenchContext): Promise<CostResult> {
   const whatsats = context.quick ? COST_WHATSATS.quick : COST_WHATSATS.full;
   const warmups = context.quick ? COST_WARMUP.quick : COST_WARMUP.full;
   const roundCount = context.quick ? COST_ROUNDS.quick : COST_ROUNDS.full;
-  /** IAMATs (or echoed lines) at W=16 to `target`, each a new client id of `prefix`. */
+  /** IAMATs (or echoed lines) to `target`, each a new client id of `prefix`. */
   const iamats = (target: LoadTarget, prefix: string, requests: number) => () =>
-    runLoad({
-      targets: [target],
-      connections: context.connections,
-      window: 16,
-      writer: iamatWriter({ prefix }),
-      requests,
-    });
+    iamatLoad(target, prefix, requests, context.connections);
   /** WHATSATs at W=16 for the dense clients. */
   const whatsatLoad = (target: LoadTarget, requests: number) => () =>
     sendDenseWhatsats(target, context.connections, requests);
