@@ -5,8 +5,9 @@
  * strings with one character per byte, code units 0-255 (Node's `latin1` encoding). V8 keeps such a
  * string in one byte per character, so it costs what the bytes cost (a `Buffer` per client would
  * cost about a hundred bytes more), two of them are equal (`===`) exactly when their bytes are, and
- * writing it to a socket or a file with the `latin1` encoding copies its bytes unchanged. Text meant for people (log fields, JSON APIs, the
- * dashboard) decodes binary strings as UTF-8 at that edge, with the functions here.
+ * writing it to a socket or a file with the `latin1` encoding copies its bytes unchanged. Text meant
+ * for people (log fields, JSON APIs, the dashboard) decodes binary strings as UTF-8 at that edge,
+ * with the functions here.
  */
 import { isUtf8 } from 'node:buffer';
 

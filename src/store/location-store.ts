@@ -6,9 +6,10 @@
  * What is held per client is the AT line alone, a binary string (src/protocol/bytes.ts), in a table
  * keyed by a slice of that line (./client-table.ts): the line carries the client id, the location
  * and the client's time verbatim, so nothing else needs storing, and two ids are one client exactly
- * when their bytes are equal. Times are compared on their decimal text, exactly, without a `bigint` per record; the
- * numbers are read only when someone asks ({@link LocationStore.get}). About 190 bytes a client on the
- * heap for a 90-byte AT line (docs/benchmarks.md "Memory").
+ * when their bytes are equal. Times are compared on their decimal text, exactly, without a `bigint`
+ * per record; the numbers are read only when someone asks ({@link LocationStore.get}). About 150
+ * bytes a client on the heap for a 90-byte AT line (147 at a million clients; docs/benchmarks.md
+ * "The location table grows without a pause (2026-12-04)").
  */
 import { readAtRecord, timeStartOf, type AtRecord, type ParsedAtRecord } from '../protocol/at-record.js';
 import { ClientTable } from './client-table.js';
